@@ -1,0 +1,505 @@
+"""Investors, intermediaries, promotion events, leads and visits: the pipeline before signing."""
+
+from __future__ import annotations
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from promo.choices import Industry, Region
+from promo.models import SyncedModel
+
+from .choices import (
+    ChainRole,
+    IntermediaryKind,
+    InvestorKind,
+    LeadStatus,
+    RejectReason,
+    RewardStatus,
+    SourceChannel,
+    VisitKind,
+)
+from .normalize import normalize_credit_code, normalize_name
+
+# Append-only: a trail row, once written, is never edited or removed — not even by SQL.
+APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Investor(SyncedModel):
+    """Investor (客商/投资方): a company or person that may invest."""
+
+    name = models.CharField(_("名称"), max_length=200)
+    name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
+    normalized_name = models.CharField(max_length=200, editable=False, db_index=True)
+    normalized_name_en = models.CharField(max_length=200, editable=False, blank=True)
+    credit_code = models.CharField(
+        _("统一社会信用代码"),
+        max_length=18,
+        blank=True,
+        help_text=_("18 位代码；境外企业可不填。"),
+    )
+    kind = models.CharField(
+        _("类型"), max_length=10, choices=InvestorKind.choices, default=InvestorKind.COMPANY
+    )
+    region = models.CharField(
+        _("国别/地区"), max_length=20, choices=Region.choices, default=Region.DOMESTIC
+    )
+    province_or_country = models.CharField(_("省份/国家"), max_length=50, blank=True)
+    city = models.CharField(_("城市"), max_length=50, blank=True)
+    industry = models.CharField(_("行业"), max_length=20, choices=Industry.choices)
+    is_fortune_global_500 = models.BooleanField(_("世界500强"), default=False)
+    is_china_top_500 = models.BooleanField(_("中国500强/国内百强"), default=False)
+    is_central_soe = models.BooleanField(_("央企"), default=False)
+    is_listed = models.BooleanField(_("上市公司"), default=False)
+    website = models.URLField(_("网站"), blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+    unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("登记单位"),
+        on_delete=models.PROTECT,
+        related_name="investors",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("客商")
+        verbose_name_plural = _("客商")
+        ordering = ["name"]
+        constraints = [
+            *SyncedModel.Meta.constraints,
+            models.UniqueConstraint(
+                fields=["credit_code"],
+                condition=~Q(credit_code=""),
+                name="%(app_label)s_%(class)s_unique_credit_code",
+            ),
+            # The same normalised name with the same (or no) credit code is the same investor.
+            models.UniqueConstraint(
+                fields=["normalized_name", "credit_code"],
+                name="%(app_label)s_%(class)s_unique_normalized_name_credit_code",
+            ),
+            models.CheckConstraint(
+                condition=~Q(normalized_name=""), name="%(app_label)s_%(class)s_name_required"
+            ),
+        ]
+        indexes = [
+            # Duplicate check on the English name (investor_find_similar).
+            models.Index(fields=["normalized_name_en"], name="leads_investor_norm_en"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.normalized_name = normalize_name(self.name)
+        self.normalized_name_en = normalize_name(self.name_en)
+        self.credit_code = normalize_credit_code(self.credit_code)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            extra = {"normalized_name", "normalized_name_en", "credit_code"}
+            kwargs["update_fields"] = set(update_fields) | extra
+        super().save(*args, **kwargs)
+
+    @property
+    def flags(self) -> list[str]:
+        labels = []
+        for field in ("is_fortune_global_500", "is_china_top_500", "is_central_soe", "is_listed"):
+            if getattr(self, field):
+                labels.append(str(self._meta.get_field(field).verbose_name))
+        return labels
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class InvestorContact(models.Model):
+    """Contact (联系人) at an investor."""
+
+    investor = models.ForeignKey(
+        Investor, verbose_name=_("客商"), on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField(_("姓名"), max_length=50)
+    title = models.CharField(_("职务"), max_length=50, blank=True)
+    phone = models.CharField(_("电话"), max_length=40, blank=True)
+    email = models.EmailField(_("邮箱"), blank=True)
+    wechat = models.CharField(_("微信"), max_length=50, blank=True)
+    is_primary = models.BooleanField(_("主要联系人"), default=False)
+
+    class Meta:
+        verbose_name = _("客商联系人")
+        verbose_name_plural = _("客商联系人")
+        ordering = ["-is_primary", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.investor})"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Intermediary(SyncedModel):
+    """Intermediary (中介人/招商顾问): whoever introduces investors; rewarded when they sign."""
+
+    name = models.CharField(_("名称/姓名"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, choices=IntermediaryKind.choices)
+    organization = models.CharField(_("所在机构"), max_length=200, blank=True)
+    phone = models.CharField(_("电话"), max_length=40, blank=True)
+    email = models.EmailField(_("邮箱"), blank=True)
+    notes = models.TextField(_("备注"), blank=True)
+    unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("登记单位"),
+        on_delete=models.PROTECT,
+        related_name="intermediaries",
+    )
+
+    class Meta:
+        verbose_name = _("中介人")
+        verbose_name_plural = _("中介人")
+        ordering = ["name"]
+        constraints = [*SyncedModel.Meta.constraints]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Introduction(models.Model):
+    """Introduction (引荐): an intermediary introduced an investor, possibly for one lead."""
+
+    intermediary = models.ForeignKey(
+        Intermediary,
+        verbose_name=_("中介人"),
+        on_delete=models.PROTECT,
+        related_name="introductions",
+    )
+    investor = models.ForeignKey(
+        Investor, verbose_name=_("客商"), on_delete=models.PROTECT, related_name="introductions"
+    )
+    lead = models.ForeignKey(
+        "Lead",
+        verbose_name=_("项目信息"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="introductions",
+    )
+    introduced_on = models.DateField(_("引荐日期"))
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("引荐记录")
+        verbose_name_plural = _("引荐记录")
+        ordering = ["-introduced_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["intermediary", "investor"],
+                name="%(app_label)s_%(class)s_unique_intermediary_investor",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.intermediary} → {self.investor}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class IntermediaryReward(models.Model):
+    """Reward (中介奖励): what the bureau pays an intermediary for a signed project."""
+
+    intermediary = models.ForeignKey(
+        Intermediary, verbose_name=_("中介人"), on_delete=models.PROTECT, related_name="rewards"
+    )
+    project = models.ForeignKey(
+        "projects.Project",
+        verbose_name=_("项目"),
+        on_delete=models.PROTECT,
+        related_name="intermediary_rewards",
+    )
+    amount = models.DecimalField(_("奖励金额(万元)"), max_digits=12, decimal_places=2)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=RewardStatus.choices, default=RewardStatus.PROPOSED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_on = models.DateField(_("审批日期"), null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        verbose_name = _("中介奖励")
+        verbose_name_plural = _("中介奖励")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gte=0), name="%(app_label)s_%(class)s_amount_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["intermediary", "project"],
+                name="%(app_label)s_%(class)s_one_reward_per_project",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.intermediary} · {self.project} · {self.amount}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class PromotionEvent(SyncedModel):
+    """Promotion event (招商活动/推介会): where investors are met and leads are born."""
+
+    name = models.CharField(_("活动名称"), max_length=200)
+    city = models.CharField(_("举办城市"), max_length=50)
+    venue = models.CharField(_("地点"), max_length=200, blank=True)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"))
+    organizer = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("主办单位"),
+        on_delete=models.PROTECT,
+        related_name="promotion_events",
+    )
+    investors = models.ManyToManyField(
+        Investor, verbose_name=_("洽谈客商"), blank=True, related_name="promotion_events"
+    )
+    description = models.TextField(_("活动概况"), blank=True)
+
+    class Meta:
+        verbose_name = _("招商活动")
+        verbose_name_plural = _("招商活动")
+        ordering = ["-starts_on"]
+        constraints = [
+            *SyncedModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="%(app_label)s_%(class)s_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Lead(SyncedModel):
+    """Lead (项目信息): a possible investment, before signing."""
+
+    name = models.CharField(_("项目名称"), max_length=200)
+    investor = models.ForeignKey(
+        Investor, verbose_name=_("投资方"), on_delete=models.PROTECT, related_name="leads"
+    )
+    unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        related_name="leads",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("信息提供人"),
+        on_delete=models.PROTECT,
+        related_name="leads_created",
+    )
+    industry = models.CharField(_("行业"), max_length=20, choices=Industry.choices)
+    chain_role = models.CharField(
+        _("产业链定位"), max_length=20, choices=ChainRole.choices, default=ChainRole.NONE
+    )
+    estimated_amount = models.DecimalField(
+        _("预计总投资(万元)"), max_digits=14, decimal_places=2, default=0
+    )
+    estimated_fdi = models.DecimalField(
+        _("预计外资(万美元)"), max_digits=14, decimal_places=2, default=0
+    )
+    source_channel = models.CharField(_("信息来源"), max_length=20, choices=SourceChannel.choices)
+    intermediary = models.ForeignKey(
+        Intermediary,
+        verbose_name=_("中介人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+    )
+    event = models.ForeignKey(
+        PromotionEvent,
+        verbose_name=_("来源活动"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="leads",
+    )
+    description = models.TextField(_("项目概况"), blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=LeadStatus.choices, default=LeadStatus.INFORMATION
+    )
+    status_changed_at = models.DateTimeField(_("状态变更时间"), null=True, blank=True)
+    drop_reason = models.TextField(_("放弃原因"), blank=True)
+    reject_reason = models.CharField(
+        _("否决原因"), max_length=30, choices=RejectReason.choices, blank=True
+    )
+    # Milestone dates of the lifecycle, written only by leads.services.lead_transition.
+    qualified_on = models.DateField(_("确认有效日期"), null=True, blank=True)
+    negotiating_on = models.DateField(_("进入洽谈日期"), null=True, blank=True)
+    signed_on = models.DateField(_("签约日期"), null=True, blank=True)
+    closed_on = models.DateField(_("放弃/否决日期"), null=True, blank=True)
+    first_contact_on = models.DateField(_("首次接触日期"), null=True, blank=True)
+    first_inspection_on = models.DateField(_("首次实地考察日期"), null=True, blank=True)
+    last_activity_on = models.DateField(_("最近跟进日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("项目信息")
+        verbose_name_plural = _("项目信息")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            *SyncedModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(estimated_amount__gte=0) & Q(estimated_fdi__gte=0),
+                name="%(app_label)s_%(class)s_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.DROPPED) | ~Q(drop_reason=""),
+                name="%(app_label)s_%(class)s_drop_reason_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.REJECTED) | ~Q(reject_reason=""),
+                name="%(app_label)s_%(class)s_reject_reason_required",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=LeadStatus.SIGNED) | Q(signed_on__isnull=False),
+                name="%(app_label)s_%(class)s_signed_date_required",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=LeadStatus.values),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+        ]
+        indexes = [
+            # Lead lists scoped to a unit sub-tree and filtered by status.
+            models.Index(fields=["unit", "status"], name="leads_lead_unit_status"),
+            # Stale-lead filter and alerts: open leads ordered by last follow-up.
+            models.Index(fields=["status", "last_activity_on"], name="leads_lead_status_activity"),
+            # Claim protection: active leads of one investor.
+            models.Index(fields=["investor", "status"], name="leads_lead_investor_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def can_transition_to(self, status: str) -> bool:
+        from .choices import lead_can_transition
+
+        return lead_can_transition(self.status, status)
+
+    @property
+    def is_open(self) -> bool:
+        from .choices import OPEN_LEAD_STATUSES
+
+        return self.status in OPEN_LEAD_STATUSES
+
+
+class LeadStatusEvent(models.Model):
+    """Lead status event (状态变更记录): who moved a lead from which status to which, and why."""
+
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("项目信息"), on_delete=models.PROTECT, related_name="status_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_status = models.CharField(
+        _("原状态"), max_length=20, choices=LeadStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("新状态"), max_length=20, choices=LeadStatus.choices)
+    reason = models.TextField(_("原因"), blank=True)
+    note = models.TextField(_("备注"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("状态变更记录")
+        verbose_name_plural = _("状态变更记录")
+        ordering = ["created_at", "id"]
+        triggers = [APPEND_ONLY]
+
+    def __str__(self) -> str:
+        return f"{self.lead}: {self.from_status or '∅'} → {self.to_status}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Visit(SyncedModel):
+    """Visit (拜访/接待/考察/洽谈): one contact with an investor, logged by an officer."""
+
+    kind = models.CharField(_("类型"), max_length=20, choices=VisitKind.choices)
+    visited_on = models.DateField(_("日期"))
+    investor = models.ForeignKey(
+        Investor, verbose_name=_("客商"), on_delete=models.PROTECT, related_name="visits"
+    )
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("推进的项目信息"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    event = models.ForeignKey(
+        PromotionEvent,
+        verbose_name=_("所属活动"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visits",
+    )
+    unit = models.ForeignKey(
+        "officers.Unit", verbose_name=_("登记单位"), on_delete=models.PROTECT, related_name="visits"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="visits_logged",
+    )
+    officers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("参加人员"), related_name="visits"
+    )
+    city = models.CharField(_("城市"), max_length=50, blank=True)
+    summary = models.TextField(_("洽谈内容"))
+    next_step = models.CharField(_("下一步"), max_length=300, blank=True)
+    next_step_due = models.DateField(_("下一步期限"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("走访记录")
+        verbose_name_plural = _("走访记录")
+        ordering = ["-visited_on", "-id"]
+        constraints = [
+            *SyncedModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(next_step_due__isnull=True) | Q(next_step_due__gte=F("visited_on")),
+                name="%(app_label)s_%(class)s_next_step_after_visit",
+            ),
+            models.CheckConstraint(
+                condition=~Q(next_step_due__isnull=False) | ~Q(next_step=""),
+                name="%(app_label)s_%(class)s_due_date_needs_next_step",
+            ),
+        ]
+        indexes = [
+            # Lead timeline and first-contact / first-inspection figures.
+            models.Index(fields=["lead", "visited_on"], name="leads_visit_lead_date"),
+            # "Investors visiting" counts per unit and period on the dashboard.
+            models.Index(fields=["unit", "visited_on"], name="leads_visit_unit_date"),
+            # Follow-ups due on an officer's home page.
+            models.Index(fields=["created_by", "next_step_due"], name="leads_visit_due"),
+            models.Index(fields=["investor", "visited_on"], name="leads_visit_investor_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visited_on} {self.get_kind_display()} {self.investor}"

@@ -1,0 +1,89 @@
+"""Name normalisation for catching duplicate investors (客商查重).
+
+Two units often court the same company under slightly different names:
+"苏州ABC电子有限公司", "苏州ＡＢＣ电子股份有限公司 ", "ABC Electronics (Suzhou) Co., Ltd.".
+The normalised form drops legal-form suffixes, brackets, spaces and punctuation, folds
+full-width characters to half-width (NFKC) and lower-cases Latin letters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Longest first, so "股份有限公司" is removed before "有限公司".
+_CHINESE_SUFFIXES = (
+    "集团股份有限公司",
+    "集团有限责任公司",
+    "集团有限公司",
+    "股份有限公司",
+    "有限责任公司",
+    "有限公司",
+    "控股集团",
+    "集团公司",
+    "总公司",
+    "分公司",
+    "集团",
+    "公司",
+)
+_ENGLISH_SUFFIXES = (
+    "corporation",
+    "incorporated",
+    "company",
+    "limited",
+    "holdings",
+    "holding",
+    "group",
+    "corp",
+    "inc",
+    "ltd",
+    "llc",
+    "plc",
+    "gmbh",
+    "co",
+    "ag",
+    "sa",
+    "kk",
+)
+_BRACKETED = re.compile(r"[(\[【（][^)\]】）]*[)\]】）]")
+_NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_CREDIT_CODE = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$")
+
+
+def normalize_name(name: str) -> str:
+    """The comparable form of a company name; "" for a blank name."""
+    text = unicodedata.normalize("NFKC", name or "").lower().strip()
+    # "(中国)", "（上海）", "(Suzhou)": location markers say nothing about identity.
+    text = _BRACKETED.sub(" ", text)
+    words = [w for w in _NOT_WORD.split(text) if w]
+    while words and words[-1] in _ENGLISH_SUFFIXES:
+        words.pop()
+    text = "".join(words)
+    changed = True
+    while changed and text:
+        changed = False
+        for suffix in _CHINESE_SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                changed = True
+                break
+    return text
+
+
+def normalize_credit_code(code: str) -> str:
+    """Upper-case, half-width, without spaces: the form stored and compared."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", code or "")).upper()
+
+
+def is_valid_credit_code(code: str) -> bool:
+    """统一社会信用代码: 18 characters of the national standard's alphabet (GB 32100-2015).
+
+    The check digit is verified too, so a mistyped code is refused rather than stored.
+    """
+    if not _CREDIT_CODE.match(code):
+        return False
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    weights = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+    total = sum(alphabet.index(ch) * w for ch, w in zip(code[:17], weights, strict=True))
+    check = (31 - total % 31) % 31
+    return alphabet[check] == code[17]

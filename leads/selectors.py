@@ -1,0 +1,140 @@
+"""Reads of the leads app; every query here starts from the visibility scope."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from officers.models import Assignment, Officer
+from officers.selectors import scope_for
+
+from .choices import OPEN_LEAD_STATUSES
+from .models import Intermediary, Investor, Lead, PromotionEvent, Visit
+from .normalize import normalize_credit_code, normalize_name
+
+
+def _assigned_to(officer: Officer) -> Exists:
+    return Exists(Assignment.objects.filter(lead_id=OuterRef("pk"), officer_id=officer.pk))
+
+
+def leads_visible_to(officer: Officer) -> QuerySet[Lead]:
+    """Leads of the officer's units, plus leads the officer assists on (协办) elsewhere."""
+    scope = scope_for(officer)
+    qs = Lead.objects.all()
+    if scope.is_everything:
+        return qs
+    if scope.officer_id is None:
+        return qs.none()
+    if scope.own_records_only:
+        return qs.filter(created_by_id=officer.pk)
+    return qs.filter(Q(unit_id__in=scope.unit_ids) | _assigned_to(officer))
+
+
+def visits_visible_to(officer: Officer) -> QuerySet[Visit]:
+    """Visits logged in the officer's units, on visible leads, or attended by the officer."""
+    scope = scope_for(officer)
+    qs = Visit.objects.all()
+    if scope.is_everything:
+        return qs
+    if scope.officer_id is None:
+        return qs.none()
+    attended = Exists(
+        Visit.officers.through.objects.filter(visit_id=OuterRef("pk"), officer_id=officer.pk)
+    )
+    if scope.own_records_only:
+        return qs.filter(Q(created_by_id=officer.pk) | attended)
+    return qs.filter(
+        Q(unit_id__in=scope.unit_ids)
+        | attended
+        | Q(lead__in=leads_visible_to(officer).values("pk"))
+    )
+
+
+def investors_visible_to(officer: Officer) -> QuerySet[Investor]:
+    """Investors registered by the officer's units or met through a visible lead or visit."""
+    scope = scope_for(officer)
+    qs = Investor.objects.all()
+    if scope.is_everything:
+        return qs
+    if scope.officer_id is None:
+        return qs.none()
+    if scope.own_records_only:
+        return qs.filter(
+            Q(created_by_id=officer.pk)
+            | Exists(Lead.objects.filter(investor_id=OuterRef("pk"), created_by_id=officer.pk))
+        )
+    return qs.filter(
+        Q(unit_id__in=scope.unit_ids)
+        | Exists(leads_visible_to(officer).filter(investor_id=OuterRef("pk")))
+        | Exists(Visit.objects.filter(investor_id=OuterRef("pk"), unit_id__in=scope.unit_ids))
+    )
+
+
+def intermediaries_visible_to(officer: Officer) -> QuerySet[Intermediary]:
+    scope = scope_for(officer)
+    if scope.is_everything:
+        return Intermediary.objects.all()
+    if scope.own_records_only or scope.officer_id is None:
+        return Intermediary.objects.none()
+    return Intermediary.objects.filter(unit_id__in=scope.unit_ids)
+
+
+def promotion_events_visible_to(officer: Officer) -> QuerySet[PromotionEvent]:
+    """Promotion events are public inside the bureau: every unit may bring investors to them."""
+    if scope_for(officer).officer_id is None:
+        return PromotionEvent.objects.none()
+    return PromotionEvent.objects.all()
+
+
+def lead_list(officer: Officer) -> QuerySet[Lead]:
+    """The lead list with everything a row shows, in a fixed number of queries."""
+    return leads_visible_to(officer).select_related("investor", "unit", "created_by")
+
+
+def stale_leads(officer: Officer, *, days: int, today: date) -> QuerySet[Lead]:
+    """Open leads with no follow-up for ``days`` days (no visit at all counts from creation)."""
+    cutoff = today - timedelta(days=days)
+    return (
+        leads_visible_to(officer)
+        .filter(status__in=OPEN_LEAD_STATUSES)
+        .filter(
+            Q(last_activity_on__lt=cutoff)
+            | Q(last_activity_on__isnull=True, created_at__date__lt=cutoff)
+        )
+    )
+
+
+def investor_find_similar(
+    *, name: str, name_en: str = "", credit_code: str = "", exclude_pk: int | None = None
+) -> QuerySet[Investor]:
+    """Investors that are probably the same company (客商查重), searched bureau-wide.
+
+    Duplicates must be caught even across units, so this deliberately ignores visibility;
+    callers show only the name and holder of a match outside the officer's scope.
+    """
+    normalized = normalize_name(name)
+    normalized_en = normalize_name(name_en)
+    code = normalize_credit_code(credit_code)
+    condition = Q()
+    if normalized:
+        condition |= Q(normalized_name=normalized) | Q(normalized_name_en=normalized)
+    if normalized_en:
+        condition |= Q(normalized_name=normalized_en) | Q(normalized_name_en=normalized_en)
+    if code:
+        condition |= Q(credit_code=code)
+    if not condition:
+        return Investor.objects.none()
+    qs = Investor.objects.filter(condition).select_related("unit")
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return qs
+
+
+def active_leads_for_investor(investor: Investor) -> QuerySet[Lead]:
+    """Open leads on one investor, bureau-wide (防撞单: who already holds it)."""
+    return (
+        Lead.objects.filter(investor=investor, status__in=OPEN_LEAD_STATUSES)
+        .select_related("unit", "created_by")
+        .order_by("created_at")
+    )

@@ -1,0 +1,461 @@
+"""Writes of the leads app. Views, API, admin actions and tasks call these; nothing else writes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from officers.choices import AssignmentRole, Role
+from officers.models import Assignment, Officer, Unit
+from officers.selectors import units_visible_to
+from promo.audit import audited
+from promo.errors import DuplicateSuspected, PermissionDenied, TransitionNotAllowed, rule
+from promo.services import lock_visible, require_amount, require_not_future, require_text, today
+
+from .choices import (
+    ChainRole,
+    InvestorKind,
+    LeadStatus,
+    RejectReason,
+    SourceChannel,
+    VisitKind,
+    lead_can_transition,
+)
+from .models import Investor, Lead, LeadStatusEvent, Visit
+from .normalize import is_valid_credit_code, normalize_credit_code, normalize_name
+from .selectors import investor_find_similar, investors_visible_to, leads_visible_to
+
+
+def _acting_unit(actor: Officer, unit: Unit | None) -> Unit:
+    """The unit a new record belongs to: the one asked for if the actor may act for it."""
+    if unit is None:
+        if actor.unit is None:
+            raise rule("unit", _("请选择责任单位。"))
+        return actor.unit
+    if not units_visible_to(actor).filter(pk=unit.pk).exists():
+        raise PermissionDenied(_("您不能为该单位登记记录。"))
+    return unit
+
+
+def _ensure_can_work_leads(actor: Officer) -> None:
+    if actor.role == Role.DEPARTMENT_SUBMITTER and not actor.is_superuser:
+        raise PermissionDenied(_("部门信息员只能提交项目信息。"))
+
+
+def investor_create(
+    *,
+    actor: Officer,
+    name: str,
+    industry: str,
+    name_en: str = "",
+    credit_code: str = "",
+    kind: str = InvestorKind.COMPANY,
+    region: str = "domestic",
+    province_or_country: str = "",
+    city: str = "",
+    is_fortune_global_500: bool = False,
+    is_china_top_500: bool = False,
+    is_central_soe: bool = False,
+    is_listed: bool = False,
+    website: str = "",
+    notes: str = "",
+    unit: Unit | None = None,
+    confirm_distinct: bool = False,
+    source_system: str = "",
+    external_id: str = "",
+) -> Investor:
+    """Register an investor (登记客商), refusing a likely duplicate unless the officer confirms."""
+    name = require_text("name", name, _("请填写客商名称。"))
+    if not normalize_name(name):
+        raise rule("name", _("客商名称不能只包含公司类型或标点。"))
+    code = normalize_credit_code(credit_code)
+    if code and not is_valid_credit_code(code):
+        raise rule("credit_code", _("统一社会信用代码格式或校验位不正确。"))
+    owner_unit = _acting_unit(actor, unit)
+    similar = list(investor_find_similar(name=name, name_en=name_en, credit_code=code)[:5])
+    same_code = [inv for inv in similar if code and inv.credit_code == code]
+    if same_code or (similar and not confirm_distinct):
+        # A matching credit code is the same legal person: never a second record.
+        raise DuplicateSuspected(
+            _("已存在相同或相近的客商，请选用已有客商。"),
+            extra={
+                "candidates": [
+                    {"id": inv.pk, "name": inv.name, "unit": inv.unit.name} for inv in similar
+                ]
+            },
+        )
+    with transaction.atomic(), audited(actor, "investor_create"):
+        try:
+            with transaction.atomic():
+                return Investor.objects.create(
+                    name=name,
+                    name_en=name_en.strip(),
+                    credit_code=code,
+                    kind=kind,
+                    region=region,
+                    province_or_country=province_or_country,
+                    city=city,
+                    industry=industry,
+                    is_fortune_global_500=is_fortune_global_500,
+                    is_china_top_500=is_china_top_500,
+                    is_central_soe=is_central_soe,
+                    is_listed=is_listed,
+                    website=website,
+                    notes=notes,
+                    unit=owner_unit,
+                    created_by=actor,
+                    source_system=source_system,
+                    external_id=external_id,
+                )
+        except IntegrityError as exc:
+            # Another officer registered the same company a moment ago.
+            raise DuplicateSuspected(_("已存在相同的客商，请选用已有客商。")) from exc
+
+
+INVESTOR_EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "name_en",
+        "credit_code",
+        "kind",
+        "region",
+        "province_or_country",
+        "city",
+        "industry",
+        "is_fortune_global_500",
+        "is_china_top_500",
+        "is_central_soe",
+        "is_listed",
+        "website",
+        "notes",
+    }
+)
+
+
+def investor_update(
+    *, actor: Officer, investor: Investor, reason: str = "", **changes: Any
+) -> Investor:
+    """Edit an investor's details; the history keeps old and new values."""
+    unknown = set(changes) - INVESTOR_EDITABLE_FIELDS
+    if unknown:
+        raise rule(sorted(unknown)[0], _("该字段不能修改。"))
+    with transaction.atomic(), audited(actor, reason or "investor_update"):
+        locked = lock_visible(investors_visible_to(actor), investor)
+        if "name" in changes:
+            changes["name"] = require_text("name", changes["name"], _("请填写客商名称。"))
+        if "credit_code" in changes:
+            code = normalize_credit_code(changes["credit_code"])
+            if code and not is_valid_credit_code(code):
+                raise rule("credit_code", _("统一社会信用代码格式或校验位不正确。"))
+            changes["credit_code"] = code
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        try:
+            with transaction.atomic():
+                locked.save(update_fields=[*changes, "updated_at"])
+        except IntegrityError as exc:
+            raise DuplicateSuspected(_("修改后与已有客商重复。")) from exc
+        return locked
+
+
+def lead_create(
+    *,
+    actor: Officer,
+    investor: Investor,
+    name: str,
+    industry: str,
+    source_channel: str,
+    chain_role: str = ChainRole.NONE,
+    estimated_amount: Any = 0,
+    estimated_fdi: Any = 0,
+    description: str = "",
+    unit: Unit | None = None,
+    intermediary=None,
+    event=None,
+    first_contact_on: date | None = None,
+    source_system: str = "",
+    external_id: str = "",
+) -> Lead:
+    """Register a lead (登记项目信息) in status 信息, with the actor as 主办."""
+    name = require_text("name", name, _("请填写项目名称。"))
+    amount = require_amount("estimated_amount", estimated_amount)
+    fdi = require_amount("estimated_fdi", estimated_fdi)
+    require_not_future("first_contact_on", first_contact_on)
+    if source_channel not in SourceChannel.values:
+        raise rule("source_channel", _("请选择信息来源。"))
+    if source_channel == SourceChannel.INTERMEDIARY and intermediary is None:
+        raise rule("intermediary", _("中介招商的项目信息须注明中介人。"))
+    owner_unit = _acting_unit(actor, unit)
+    with transaction.atomic(), audited(actor, "lead_create"):
+        lead = Lead.objects.create(
+            name=name,
+            investor=investor,
+            unit=owner_unit,
+            created_by=actor,
+            industry=industry,
+            chain_role=chain_role,
+            estimated_amount=amount,
+            estimated_fdi=fdi,
+            source_channel=source_channel,
+            intermediary=intermediary,
+            event=event,
+            description=description,
+            status=LeadStatus.INFORMATION,
+            status_changed_at=timezone.now(),
+            first_contact_on=first_contact_on,
+            last_activity_on=first_contact_on,
+            source_system=source_system,
+            external_id=external_id,
+        )
+        LeadStatusEvent.objects.create(
+            lead=lead, actor=actor, from_status="", to_status=LeadStatus.INFORMATION
+        )
+        if actor.unit_id == owner_unit.pk and actor.role != Role.DEPARTMENT_SUBMITTER:
+            Assignment.objects.create(
+                officer=actor, lead=lead, role=AssignmentRole.LEAD, assigned_by=actor
+            )
+        return lead
+
+
+_STATUS_DATE_FIELD = {
+    LeadStatus.VALID: "qualified_on",
+    LeadStatus.NEGOTIATING: "negotiating_on",
+    LeadStatus.SIGNED: "signed_on",
+    LeadStatus.DROPPED: "closed_on",
+    LeadStatus.REJECTED: "closed_on",
+}
+
+
+def lead_transition(
+    *,
+    lead: Lead,
+    actor: Officer,
+    to_status: str,
+    reason: str = "",
+    reject_reason: str = "",
+    note: str = "",
+    on_date: date | None = None,
+) -> Lead:
+    """The one function that changes a lead's status (状态流转).
+
+    Locks the row, checks LEAD_TRANSITIONS, writes the status and its date, and appends a
+    LeadStatusEvent in the same transaction. Signing is done by projects.services.project_sign_lead,
+    which calls this inside its own transaction so the project and the status land together.
+    """
+    _ensure_can_work_leads(actor)
+    if to_status not in LeadStatus.values:
+        raise rule("to_status", _("未知的状态。"))
+    on_date = on_date or today()
+    require_not_future("on_date", on_date)
+    with transaction.atomic(), audited(actor, reason or f"lead_transition:{to_status}"):
+        locked: Lead = lock_visible(leads_visible_to(actor), lead)
+        if not lead_can_transition(locked.status, to_status):
+            raise TransitionNotAllowed(
+                _("项目信息当前为“%(current)s”，不能变更为“%(target)s”。")
+                % {
+                    "current": locked.get_status_display(),
+                    "target": LeadStatus(to_status).label,
+                },
+                extra={"status": locked.status, "allowed": sorted(_allowed(locked.status))},
+            )
+        update_fields = ["status", "status_changed_at", "updated_at"]
+        if to_status == LeadStatus.DROPPED:
+            locked.drop_reason = require_text("reason", reason, _("放弃项目信息须说明原因。"))
+            update_fields.append("drop_reason")
+        if to_status == LeadStatus.REJECTED:
+            if reject_reason not in RejectReason.values:
+                raise rule("reject_reason", _("否决项目信息须选择否决原因。"))
+            locked.reject_reason = reject_reason
+            update_fields.append("reject_reason")
+        date_field = _STATUS_DATE_FIELD[to_status]
+        setattr(locked, date_field, on_date)
+        update_fields.append(date_field)
+        from_status = locked.status
+        locked.status = to_status
+        locked.status_changed_at = timezone.now()
+        locked.save(update_fields=update_fields)
+        LeadStatusEvent.objects.create(
+            lead=locked,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason or (RejectReason(reject_reason).label if reject_reason else ""),
+            note=note,
+        )
+        return locked
+
+
+def _allowed(status: str) -> set[str]:
+    from .choices import LEAD_TRANSITIONS
+
+    return set(LEAD_TRANSITIONS[status])
+
+
+def lead_qualify(*, lead: Lead, actor: Officer, note: str = "") -> Lead:
+    """信息 → 有效: the lead is real and worth following."""
+    return lead_transition(lead=lead, actor=actor, to_status=LeadStatus.VALID, note=note)
+
+
+def lead_start_negotiation(*, lead: Lead, actor: Officer, note: str = "") -> Lead:
+    """有效 → 在谈: talks with the investor have begun."""
+    return lead_transition(lead=lead, actor=actor, to_status=LeadStatus.NEGOTIATING, note=note)
+
+
+def lead_drop(*, lead: Lead, actor: Officer, reason: str, note: str = "") -> Lead:
+    """→ 放弃: the bureau stops following the lead; the reason is kept."""
+    return lead_transition(
+        lead=lead, actor=actor, to_status=LeadStatus.DROPPED, reason=reason, note=note
+    )
+
+
+def lead_reject(*, lead: Lead, actor: Officer, reject_reason: str, note: str = "") -> Lead:
+    """→ 否决: the lead fails a screening red line (环评安评, 产业政策, 重复建设, 跑马圈地)."""
+    return lead_transition(
+        lead=lead,
+        actor=actor,
+        to_status=LeadStatus.REJECTED,
+        reject_reason=reject_reason,
+        note=note,
+    )
+
+
+def visit_log(
+    *,
+    actor: Officer,
+    kind: str,
+    visited_on: date,
+    investor: Investor,
+    summary: str,
+    lead: Lead | None = None,
+    officers: Iterable[Officer] = (),
+    city: str = "",
+    next_step: str = "",
+    next_step_due: date | None = None,
+    event=None,
+    source_system: str = "",
+    external_id: str = "",
+) -> Visit:
+    """Log a visit (登记走访): who met which investor, when, about what, and what comes next."""
+    if kind not in VisitKind.values:
+        raise rule("kind", _("请选择走访类型。"))
+    if visited_on is None:
+        raise rule("visited_on", _("请填写日期。"))
+    require_not_future("visited_on", visited_on)
+    summary = require_text("summary", summary, _("请填写洽谈内容。"))
+    if next_step_due is not None:
+        if not (next_step or "").strip():
+            raise rule("next_step", _("设置了期限，请填写下一步工作。"))
+        if next_step_due < visited_on:
+            raise rule("next_step_due", _("下一步期限不能早于走访日期。"))
+    if actor.unit is None:
+        raise rule("unit", _("您尚未分配单位，不能登记走访。"))
+    if lead is not None and lead.investor_id != investor.pk:
+        raise rule("lead", _("所选项目信息不属于该客商。"))
+    with transaction.atomic(), audited(actor, "visit_log"):
+        if lead is not None:
+            # Lock the lead: its activity dates are updated from this visit.
+            lead = lock_visible(leads_visible_to(actor), lead)
+        visit = Visit.objects.create(
+            kind=kind,
+            visited_on=visited_on,
+            investor=investor,
+            lead=lead,
+            event=event,
+            unit=actor.unit,
+            created_by=actor,
+            city=city,
+            summary=summary,
+            next_step=(next_step or "").strip(),
+            next_step_due=next_step_due,
+            source_system=source_system,
+            external_id=external_id,
+        )
+        visit.officers.set({actor.pk, *(o.pk for o in officers)})
+        if lead is not None:
+            _refresh_lead_activity(lead)
+        return visit
+
+
+def _earliest(*dates: date | None) -> date | None:
+    known = [d for d in dates if d is not None]
+    return min(known) if known else None
+
+
+def _latest(*dates: date | None) -> date | None:
+    known = [d for d in dates if d is not None]
+    return max(known) if known else None
+
+
+def _refresh_lead_activity(lead: Lead) -> None:
+    """Recompute a lead's first contact, first site inspection and last activity from its visits."""
+    figures = lead.visits.aggregate(
+        first=Min("visited_on"),
+        last=Max("visited_on"),
+        first_inspection=Min("visited_on", filter=Q(kind=VisitKind.INSPECTION)),
+    )
+    wanted = {
+        "first_contact_on": _earliest(figures["first"], lead.first_contact_on),
+        "first_inspection_on": figures["first_inspection"],
+        "last_activity_on": _latest(figures["last"], lead.last_activity_on),
+    }
+    changed = [field for field, value in wanted.items() if getattr(lead, field) != value]
+    for field in changed:
+        setattr(lead, field, wanted[field])
+    if changed:
+        lead.save(update_fields=[*changed, "updated_at"])
+
+
+def assignment_add(
+    *,
+    actor: Officer,
+    officer: Officer,
+    role: str,
+    lead: Lead | None = None,
+    project=None,
+) -> Assignment:
+    """Put an officer on a lead or project as 主办, 协办 or 挂钩领导."""
+    from projects.selectors import projects_visible_to
+
+    if (lead is None) == (project is None):
+        raise rule("lead", _("请选择一个项目信息或项目。"))
+    if role not in AssignmentRole.values:
+        raise rule("role", _("请选择分工。"))
+    if lead is not None and role == AssignmentRole.LEADER:
+        raise rule("role", _("挂钩领导只能分派到项目。"))
+    with transaction.atomic(), audited(actor, "assignment_add"):
+        if lead is not None:
+            lock_visible(leads_visible_to(actor), lead)
+        else:
+            lock_visible(projects_visible_to(actor), project)
+        try:
+            with transaction.atomic():
+                return Assignment.objects.create(
+                    officer=officer, lead=lead, project=project, role=role, assigned_by=actor
+                )
+        except IntegrityError as exc:
+            raise rule("officer", _("该干部已有此分工，或该记录已有主办人/挂钩领导。")) from exc
+
+
+def refresh_all_lead_activity() -> int:
+    """Recompute activity dates of every open lead (nightly safety net). Returns rows changed."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE leads_lead AS l
+               SET last_activity_on = v.last_on, updated_at = now()
+              FROM (SELECT lead_id, max(visited_on) AS last_on
+                      FROM leads_visit WHERE lead_id IS NOT NULL GROUP BY lead_id) AS v
+             WHERE v.lead_id = l.id
+               AND l.last_activity_on IS DISTINCT FROM v.last_on
+               AND (l.last_activity_on IS NULL OR l.last_activity_on < v.last_on)
+            """
+        )
+        return cursor.rowcount

@@ -1,0 +1,265 @@
+"""Units, officers, assignments and targets: who works where and what they owe."""
+
+from __future__ import annotations
+
+import pghistory
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import AssignmentRole, Role, TargetMetric, UnitKind
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Unit(models.Model):
+    """Unit (单位): a node of the bureau's org tree — bureau, branch, resident office, zone, department."""
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    short_name = models.CharField(_("简称"), max_length=30, blank=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=UnitKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    # Materialised path "/1/4/9/" so a sub-tree is one indexed prefix match, not a recursion.
+    path = models.CharField(max_length=255, editable=False, default="", db_index=True)
+    city = models.CharField(_("驻在城市"), max_length=50, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["path"]
+        indexes = [
+            # Sub-tree lookups: WHERE path LIKE '/1/4/%' (visibility scope of every list).
+            models.Index(
+                fields=["path"], name="officers_unit_path_like", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        expected = f"{self.parent.path if self.parent else '/'}{self.pk}/"
+        if self.path != expected:
+            old = self.path
+            self.path = expected
+            Unit.objects.filter(pk=self.pk).update(path=expected)
+            if old:
+                # A unit moved: its descendants' paths move with it.
+                Unit.objects.filter(path__startswith=old).exclude(pk=self.pk).update(
+                    path=models.functions.Concat(
+                        models.Value(expected),
+                        models.functions.Substr("path", len(old) + 1),
+                    )
+                )
+
+    def subtree(self) -> models.QuerySet[Unit]:
+        return Unit.objects.filter(path__startswith=self.path)
+
+
+class OfficerManager(UserManager):
+    def get_queryset(self):
+        return super().get_queryset().select_related("unit")
+
+
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    exclude=["password", "last_login"],
+)
+class Officer(AbstractUser):
+    """Officer (干部): a user of promo, working in one unit with one role."""
+
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("所在单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="officers",
+    )
+    role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.OFFICER)
+    title = models.CharField(_("职务"), max_length=50, blank=True)
+    phone = models.CharField(_("手机"), max_length=30, blank=True)
+    is_full_time = models.BooleanField(_("专职招商"), default=True)
+    language = models.CharField(
+        _("界面语言"),
+        max_length=10,
+        choices=[("zh-hans", "简体中文"), ("en", "English")],
+        default="zh-hans",
+    )
+
+    objects = OfficerManager()
+
+    class Meta:
+        verbose_name = _("干部")
+        verbose_name_plural = _("干部")
+        ordering = ["unit__path", "username"]
+        constraints = [
+            # Everyone but a system administrator works in a unit: scope follows the unit.
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False) | Q(role=Role.ADMIN) | Q(is_superuser=True),
+                name="%(app_label)s_%(class)s_unit_required",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.get_full_name() or self.username
+
+    @property
+    def sees_whole_bureau(self) -> bool:
+        return self.is_superuser or self.role in (Role.CHIEF, Role.ADMIN)
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Assignment(models.Model):
+    """Assignment (分工): an officer on a lead or project as 主办, 协办 or 挂钩领导."""
+
+    officer = models.ForeignKey(
+        Officer, verbose_name=_("干部"), on_delete=models.PROTECT, related_name="assignments"
+    )
+    lead = models.ForeignKey(
+        "leads.Lead",
+        verbose_name=_("项目信息"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    project = models.ForeignKey(
+        "projects.Project",
+        verbose_name=_("项目"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    role = models.CharField(_("分工"), max_length=20, choices=AssignmentRole.choices)
+    assigned_by = models.ForeignKey(
+        Officer,
+        verbose_name=_("分派人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("分派时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("分工")
+        verbose_name_plural = _("分工")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(lead__isnull=False) & Q(project__isnull=True))
+                | (Q(lead__isnull=True) & Q(project__isnull=False)),
+                name="%(app_label)s_%(class)s_one_target",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=AssignmentRole.LEADER) | Q(project__isnull=False),
+                name="%(app_label)s_%(class)s_leader_only_on_project",
+            ),
+            models.UniqueConstraint(
+                fields=["lead", "officer"],
+                condition=Q(lead__isnull=False),
+                name="%(app_label)s_%(class)s_unique_lead_officer",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "officer", "role"],
+                condition=Q(project__isnull=False),
+                name="%(app_label)s_%(class)s_unique_project_officer_role",
+            ),
+            # One 主办 per lead and per project; one 挂钩领导 per project.
+            models.UniqueConstraint(
+                fields=["lead"],
+                condition=Q(role=AssignmentRole.LEAD, lead__isnull=False),
+                name="%(app_label)s_%(class)s_one_lead_officer_per_lead",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "role"],
+                condition=Q(role__in=[AssignmentRole.LEAD, AssignmentRole.LEADER])
+                & Q(project__isnull=False),
+                name="%(app_label)s_%(class)s_one_lead_and_leader_per_project",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer} · {self.get_role_display()}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Target(models.Model):
+    """Target (目标任务): an annual figure a unit or an officer owes, broken down from the bureau."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="targets",
+    )
+    officer = models.ForeignKey(
+        Officer,
+        verbose_name=_("干部"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="targets",
+    )
+    metric = models.CharField(_("指标"), max_length=30, choices=TargetMetric.choices)
+    value = models.DecimalField(_("目标值"), max_digits=14, decimal_places=2)
+    set_by = models.ForeignKey(
+        Officer,
+        verbose_name=_("下达人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("目标任务")
+        verbose_name_plural = _("目标任务")
+        ordering = ["-year", "unit__path", "metric"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, officer__isnull=True)
+                | Q(unit__isnull=True, officer__isnull=False),
+                name="%(app_label)s_%(class)s_unit_or_officer",
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=0), name="%(app_label)s_%(class)s_value_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(year__gte=2000, year__lte=2100),
+                name="%(app_label)s_%(class)s_year_plausible",
+            ),
+            models.UniqueConstraint(
+                fields=["year", "unit", "metric"],
+                condition=Q(unit__isnull=False),
+                name="%(app_label)s_%(class)s_unique_unit_metric",
+            ),
+            models.UniqueConstraint(
+                fields=["year", "officer", "metric"],
+                condition=Q(officer__isnull=False),
+                name="%(app_label)s_%(class)s_unique_officer_metric",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.unit or self.officer} {self.get_metric_display()}"

@@ -1,0 +1,100 @@
+"""Who sees what, decided here and nowhere else.
+
+Every list, detail page, API endpoint, export and report starts from a ``*_visible_to``
+selector built on :func:`scope_for`:
+
+* a chief or an administrator sees the whole bureau;
+* an officer or a unit head sees their unit and its sub-units;
+* a department submitter (部门信息员) sees only what they submitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from .choices import Role
+from .models import Assignment, Officer, Target, Unit
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one officer may see: the whole bureau, a set of units, or only their own records."""
+
+    officer_id: int | None
+    unit_ids: frozenset[int] | None  # None: the whole bureau
+    own_records_only: bool = False
+
+    @property
+    def is_everything(self) -> bool:
+        return self.unit_ids is None and not self.own_records_only
+
+    def unit_q(self, field: str = "unit") -> Q:
+        """A filter on ``<field>_id`` that keeps the rows of the scope's units."""
+        if self.unit_ids is None:
+            return Q()
+        return Q(**{f"{field}_id__in": self.unit_ids})
+
+
+NOTHING = Scope(officer_id=None, unit_ids=frozenset(), own_records_only=True)
+
+
+def scope_for(officer: Officer | None) -> Scope:
+    """The scope of one officer; computed once per request and cached on the officer."""
+    if officer is None or not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return NOTHING
+    cached = getattr(officer, "_promo_scope", None)
+    if cached is not None:
+        return cached
+    if officer.sees_whole_bureau:
+        scope = Scope(officer_id=officer.pk, unit_ids=None)
+    elif officer.role == Role.DEPARTMENT_SUBMITTER:
+        scope = Scope(officer_id=officer.pk, unit_ids=frozenset(), own_records_only=True)
+    elif officer.unit_id is None:
+        scope = NOTHING
+    else:
+        unit_path = Unit.objects.filter(pk=officer.unit_id).values_list("path", flat=True).first()
+        ids = Unit.objects.filter(path__startswith=unit_path or "\0").values_list("pk", flat=True)
+        scope = Scope(officer_id=officer.pk, unit_ids=frozenset(ids))
+    officer._promo_scope = scope
+    return scope
+
+
+def units_visible_to(officer: Officer) -> QuerySet[Unit]:
+    scope = scope_for(officer)
+    if scope.unit_ids is None:
+        return Unit.objects.all()
+    if scope.own_records_only:
+        return Unit.objects.filter(pk=officer.unit_id) if officer.unit_id else Unit.objects.none()
+    return Unit.objects.filter(pk__in=scope.unit_ids)
+
+
+def officers_visible_to(officer: Officer) -> QuerySet[Officer]:
+    scope = scope_for(officer)
+    qs = Officer.objects.select_related("unit")
+    if scope.unit_ids is None:
+        return qs
+    if scope.own_records_only:
+        return qs.filter(pk=officer.pk)
+    return qs.filter(unit_id__in=scope.unit_ids)
+
+
+def targets_visible_to(officer: Officer) -> QuerySet[Target]:
+    scope = scope_for(officer)
+    qs = Target.objects.select_related("unit", "officer")
+    if scope.unit_ids is None:
+        return qs
+    if scope.own_records_only:
+        return qs.filter(officer=officer)
+    return qs.filter(Q(unit_id__in=scope.unit_ids) | Q(officer__unit_id__in=scope.unit_ids))
+
+
+def assignments_visible_to(officer: Officer) -> QuerySet[Assignment]:
+    from leads.selectors import leads_visible_to
+    from projects.selectors import projects_visible_to
+
+    return Assignment.objects.select_related("officer", "lead", "project").filter(
+        Q(lead__in=leads_visible_to(officer).values("pk"))
+        | Q(project__in=projects_visible_to(officer).values("pk"))
+    )

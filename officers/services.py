@@ -1,0 +1,130 @@
+"""Writes of the officers app: units, officers, targets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from promo.audit import audited
+from promo.errors import PermissionDenied, RuleViolation, rule
+from promo.services import require_amount, require_text
+
+from .choices import Role, TargetMetric, UnitKind
+from .models import Officer, Target, Unit
+from .selectors import officers_visible_to, units_visible_to
+
+
+def _ensure_bureau_admin(actor: Officer) -> None:
+    if not actor.sees_whole_bureau:
+        raise PermissionDenied(_("只有局领导或系统管理员可以执行此操作。"))
+
+
+def unit_create(
+    *,
+    actor: Officer,
+    name: str,
+    kind: str,
+    parent: Unit | None = None,
+    city: str = "",
+    short_name: str = "",
+) -> Unit:
+    """Add a unit (单位) to the org tree."""
+    _ensure_bureau_admin(actor)
+    name = require_text("name", name, _("请填写单位名称。"))
+    if kind not in UnitKind.values:
+        raise rule("kind", _("请选择单位类型。"))
+    with transaction.atomic(), audited(actor, "unit_create"):
+        try:
+            with transaction.atomic():
+                return Unit.objects.create(
+                    name=name, kind=kind, parent=parent, city=city, short_name=short_name
+                )
+        except IntegrityError as exc:
+            raise rule("name", _("已有同名单位。")) from exc
+
+
+def officer_create(
+    *,
+    actor: Officer,
+    username: str,
+    password: str,
+    full_name: str,
+    unit: Unit,
+    role: str = Role.OFFICER,
+    title: str = "",
+    phone: str = "",
+    email: str = "",
+) -> Officer:
+    """Open an account for an officer (干部) in a unit the actor manages."""
+    if not (actor.sees_whole_bureau or actor.role == Role.UNIT_HEAD):
+        raise PermissionDenied()
+    if not units_visible_to(actor).filter(pk=unit.pk).exists():
+        raise PermissionDenied(_("您不能为该单位开设账号。"))
+    if role in (Role.CHIEF, Role.ADMIN) and not actor.sees_whole_bureau:
+        raise PermissionDenied(_("只有局领导或系统管理员可以设置该角色。"))
+    officer = Officer(
+        username=username.strip(),
+        full_name=full_name.strip(),
+        unit=unit,
+        role=role,
+        title=title,
+        phone=phone,
+        email=email,
+    )
+    try:
+        validate_password(password, officer)
+    except ValidationError as exc:
+        raise RuleViolation(exc.messages[0], field_errors={"password": exc.messages}) from exc
+    officer.set_password(password)
+    with transaction.atomic(), audited(actor, "officer_create"):
+        try:
+            with transaction.atomic():
+                officer.save()
+        except IntegrityError as exc:
+            raise rule("username", _("该用户名已被使用。")) from exc
+    return officer
+
+
+def target_set(
+    *,
+    actor: Officer,
+    year: int,
+    metric: str,
+    value: Any,
+    unit: Unit | None = None,
+    officer: Officer | None = None,
+    reason: str = "",
+) -> Target:
+    """Set an annual target (下达目标任务) for a unit or an officer; changes keep their history.
+
+    Chiefs set unit targets; a unit head breaks the unit's target down to its officers.
+    """
+    if (unit is None) == (officer is None):
+        raise rule("unit", _("目标须下达到一个单位或一名干部。"))
+    if metric not in TargetMetric.values:
+        raise rule("metric", _("请选择指标。"))
+    if not 2000 <= int(year) <= 2100:
+        raise rule("year", _("年度不正确。"))
+    amount = require_amount("value", value)
+    if unit is not None:
+        _ensure_bureau_admin(actor)
+    else:
+        allowed = actor.sees_whole_bureau or (
+            actor.role == Role.UNIT_HEAD
+            and officers_visible_to(actor).filter(pk=officer.pk).exists()
+        )
+        if not allowed:
+            raise PermissionDenied(_("只有单位负责人可以把目标分解到本单位干部。"))
+    with transaction.atomic(), audited(actor, reason or "target_set"):
+        target, _created = Target.objects.select_for_update().update_or_create(
+            year=year,
+            metric=metric,
+            unit=unit,
+            officer=officer,
+            defaults={"value": amount, "set_by": actor},
+        )
+        return target

@@ -1,0 +1,498 @@
+"""Projects from signing to production, their investment progress and their problems."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from promo.choices import Industry
+from promo.models import SyncedModel
+
+from .choices import (
+    HUNDRED_MILLION,
+    TEN_MILLION,
+    ParkKind,
+    ProblemKind,
+    ProblemStatus,
+    SizeClass,
+    Stage,
+    problem_can_transition,
+    stage_can_transition,
+)
+
+APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+
+
+def size_class_for(total_investment: Decimal) -> str:
+    if total_investment >= HUNDRED_MILLION:
+        return SizeClass.HUNDRED_MILLION
+    if total_investment >= TEN_MILLION:
+        return SizeClass.TEN_MILLION
+    return SizeClass.SMALL
+
+
+_MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0")}
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Project(SyncedModel):
+    """Project (项目): a signed investment, followed through groundbreaking and completion to production."""
+
+    name = models.CharField(_("项目名称"), max_length=200)
+    lead = models.OneToOneField(
+        "leads.Lead",
+        verbose_name=_("来源项目信息"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="project",
+    )
+    investor = models.ForeignKey(
+        "leads.Investor",
+        verbose_name=_("投资方"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("责任单位"),
+        on_delete=models.PROTECT,
+        related_name="projects",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="projects_created",
+    )
+    industry = models.CharField(_("行业"), max_length=20, choices=Industry.choices)
+    park_kind = models.CharField(
+        _("园区类型"), max_length=20, choices=ParkKind.choices, default=ParkKind.ECONOMIC_ZONE
+    )
+    park_name = models.CharField(_("落户园区"), max_length=100, blank=True)
+    description = models.TextField(_("建设内容"), blank=True)
+
+    # Figures that rank people: written only by projects.services, trailed by history.
+    contract_date = models.DateField(_("签约日期"))
+    signed_investment = models.DecimalField(_("签约总投资(万元)"), **_MONEY)
+    total_investment = models.DecimalField(_("总投资(万元)"), **_MONEY)
+    registered_capital = models.DecimalField(_("注册资本(万元)"), **_MONEY)
+    contracted_fdi = models.DecimalField(_("合同外资(万美元)"), **_MONEY)
+    arrived_fdi = models.DecimalField(_("到账外资(万美元)"), **_MONEY)
+    land_area = models.DecimalField(_("用地(亩)"), max_digits=10, decimal_places=2, default=0)
+    invested_to_date = models.DecimalField(_("累计完成投资(万元)"), **_MONEY)
+    size_class = models.CharField(
+        _("规模"), max_length=10, choices=SizeClass.choices, default=SizeClass.SMALL, editable=False
+    )
+
+    stage = models.CharField(_("阶段"), max_length=20, choices=Stage.choices, default=Stage.SIGNED)
+    stage_changed_at = models.DateTimeField(_("阶段变更时间"), null=True, blank=True)
+    groundbreaking_planned = models.DateField(_("计划开工"), null=True, blank=True)
+    groundbreaking_actual = models.DateField(_("实际开工"), null=True, blank=True)
+    completed_planned = models.DateField(_("计划竣工"), null=True, blank=True)
+    completed_actual = models.DateField(_("实际竣工"), null=True, blank=True)
+    producing_planned = models.DateField(_("计划投产"), null=True, blank=True)
+    producing_actual = models.DateField(_("实际投产"), null=True, blank=True)
+
+    annual_output_value = models.DecimalField(_("年产值(万元)"), **_MONEY)
+    annual_tax = models.DecimalField(_("年税收(万元)"), **_MONEY)
+    jobs = models.PositiveIntegerField(_("用工人数"), default=0)
+
+    class Meta:
+        verbose_name = _("项目")
+        verbose_name_plural = _("项目")
+        ordering = ["-contract_date", "-id"]
+        constraints = [
+            *SyncedModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(signed_investment__gte=0)
+                & Q(total_investment__gte=F("signed_investment"))
+                & Q(registered_capital__gte=0)
+                & Q(contracted_fdi__gte=0)
+                & Q(arrived_fdi__gte=0)
+                & Q(land_area__gte=0)
+                & Q(invested_to_date__gte=0)
+                & Q(annual_output_value__gte=0)
+                & Q(annual_tax__gte=0),
+                name="%(app_label)s_%(class)s_figures_not_negative",
+            ),
+            # The size class always follows the total investment, whoever writes the row.
+            models.CheckConstraint(
+                condition=Q(
+                    size_class=SizeClass.HUNDRED_MILLION, total_investment__gte=HUNDRED_MILLION
+                )
+                | Q(
+                    size_class=SizeClass.TEN_MILLION,
+                    total_investment__gte=TEN_MILLION,
+                    total_investment__lt=HUNDRED_MILLION,
+                )
+                | Q(size_class=SizeClass.SMALL, total_investment__lt=TEN_MILLION),
+                name="%(app_label)s_%(class)s_size_class_matches_investment",
+            ),
+            # Actual dates in stage order.
+            models.CheckConstraint(
+                condition=(
+                    Q(groundbreaking_actual__isnull=True)
+                    | Q(groundbreaking_actual__gte=F("contract_date"))
+                )
+                & (
+                    Q(completed_actual__isnull=True)
+                    | Q(completed_actual__gte=F("groundbreaking_actual"))
+                )
+                & (
+                    Q(producing_actual__isnull=True)
+                    | Q(producing_actual__gte=F("completed_actual"))
+                ),
+                name="%(app_label)s_%(class)s_actual_dates_in_stage_order",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(completed_planned__isnull=True)
+                    | Q(groundbreaking_planned__isnull=True)
+                    | Q(completed_planned__gte=F("groundbreaking_planned"))
+                )
+                & (
+                    Q(producing_planned__isnull=True)
+                    | Q(completed_planned__isnull=True)
+                    | Q(producing_planned__gte=F("completed_planned"))
+                ),
+                name="%(app_label)s_%(class)s_planned_dates_in_stage_order",
+            ),
+            # The stage and the actual dates tell the same story.
+            models.CheckConstraint(
+                condition=Q(
+                    stage=Stage.SIGNED,
+                    groundbreaking_actual__isnull=True,
+                    completed_actual__isnull=True,
+                    producing_actual__isnull=True,
+                )
+                | Q(
+                    stage=Stage.GROUNDBREAKING,
+                    groundbreaking_actual__isnull=False,
+                    completed_actual__isnull=True,
+                    producing_actual__isnull=True,
+                )
+                | Q(
+                    stage=Stage.COMPLETED,
+                    groundbreaking_actual__isnull=False,
+                    completed_actual__isnull=False,
+                    producing_actual__isnull=True,
+                )
+                | Q(
+                    stage=Stage.PRODUCING,
+                    groundbreaking_actual__isnull=False,
+                    completed_actual__isnull=False,
+                    producing_actual__isnull=False,
+                ),
+                name="%(app_label)s_%(class)s_stage_matches_actual_dates",
+            ),
+        ]
+        indexes = [
+            # Project lists and board scoped to a unit sub-tree, by stage.
+            models.Index(fields=["unit", "stage"], name="projects_project_unit_stage"),
+            # New signings per period (dashboard, bulletin).
+            models.Index(fields=["contract_date"], name="projects_project_contract"),
+            # New groundbreakings per period.
+            models.Index(fields=["groundbreaking_actual"], name="projects_project_gb_actual"),
+            # >= 10M / >= 100M classes under construction.
+            models.Index(fields=["size_class", "stage"], name="projects_project_size_stage"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.size_class = size_class_for(self.total_investment or Decimal("0"))
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "total_investment" in update_fields:
+            kwargs["update_fields"] = set(update_fields) | {"size_class"}
+        super().save(*args, **kwargs)
+
+    def can_transition_to(self, stage: str) -> bool:
+        return stage_can_transition(self.stage, stage)
+
+    @property
+    def completion_rate(self) -> Decimal | None:
+        """投资完成率: investment completed to date over total investment."""
+        if not self.total_investment:
+            return None
+        return (self.invested_to_date / self.total_investment * 100).quantize(Decimal("0.1"))
+
+    def planned_date(self, stage: str):
+        return getattr(self, f"{stage}_planned", None) if stage != Stage.SIGNED else None
+
+    def actual_date(self, stage: str):
+        if stage == Stage.SIGNED:
+            return self.contract_date
+        return getattr(self, f"{stage}_actual")
+
+
+class ProjectStageEvent(models.Model):
+    """Stage event (阶段变更记录): a project moved to its next stage on an actual date."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="stage_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_stage = models.CharField(_("原阶段"), max_length=20, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("新阶段"), max_length=20, choices=Stage.choices)
+    actual_date = models.DateField(_("实际日期"))
+    note = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("阶段变更记录")
+        verbose_name_plural = _("阶段变更记录")
+        ordering = ["created_at", "id"]
+        triggers = [APPEND_ONLY]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.from_stage or '∅'} → {self.to_stage}"
+
+
+class EvidenceKind(models.TextChoices):
+    BUSINESS_LICENCE = "business_licence", _("营业执照")
+    CONSTRUCTION_PERMIT = "construction_permit", _("施工许可证")
+    LAND_CONTRACT = "land_contract", _("土地出让合同")
+    ACCEPTANCE = "acceptance", _("竣工验收材料")
+    PHOTO = "photo", _("现场照片")
+    OTHER = "other", _("其他")
+
+
+class StageEvidence(models.Model):
+    """Evidence (佐证材料): a file attached to a stage change — licence, permit, land contract."""
+
+    stage_event = models.ForeignKey(
+        ProjectStageEvent,
+        verbose_name=_("阶段变更"),
+        on_delete=models.PROTECT,
+        related_name="evidence",
+    )
+    kind = models.CharField(_("材料类型"), max_length=30, choices=EvidenceKind.choices)
+    file = models.FileField(_("文件"), upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("大小(字节)"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        triggers = [APPEND_ONLY]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class ProjectIncrement(models.Model):
+    """Capital increase (增资): more investment in an existing project, counted as an increment, never a new project."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="increments"
+    )
+    increased_on = models.DateField(_("增资日期"))
+    amount = models.DecimalField(_("增加投资(万元)"), max_digits=14, decimal_places=2)
+    contracted_fdi = models.DecimalField(
+        _("增加合同外资(万美元)"), max_digits=14, decimal_places=2, default=0
+    )
+    note = models.TextField(_("说明"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("增资记录")
+        verbose_name_plural = _("增资记录")
+        ordering = ["-increased_on", "-id"]
+        triggers = [APPEND_ONLY]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0) & Q(contracted_fdi__gte=0),
+                name="%(app_label)s_%(class)s_amount_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} +{self.amount}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class InvestmentProgress(models.Model):
+    """Monthly investment progress (月度投资进度): figures to date, reported once a month."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="progress"
+    )
+    month = models.DateField(_("月份"), help_text=_("当月第一天"))
+    agreed_investment = models.DecimalField(_("协议投资(万元)"), **_MONEY)
+    paid_in = models.DecimalField(_("实缴/到位资金(万元)"), **_MONEY)
+    fixed_asset_investment = models.DecimalField(_("累计完成固定资产投资(万元)"), **_MONEY)
+    arrived_fdi = models.DecimalField(_("累计到账外资(万美元)"), **_MONEY)
+    note = models.TextField(_("说明"), blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填报人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("填报时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("月度投资进度")
+        verbose_name_plural = _("月度投资进度")
+        ordering = ["project", "-month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "month"], name="%(app_label)s_%(class)s_one_per_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__day=1), name="%(app_label)s_%(class)s_month_first_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(agreed_investment__gte=0)
+                & Q(paid_in__gte=0)
+                & Q(fixed_asset_investment__gte=0)
+                & Q(arrived_fdi__gte=0),
+                name="%(app_label)s_%(class)s_figures_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.month:%Y-%m}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Problem(SyncedModel):
+    """Problem (项目问题/要素保障, 马上办): what blocks a project, owned by a unit until closed."""
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="problems"
+    )
+    kind = models.CharField(_("问题类型"), max_length=30, choices=ProblemKind.choices)
+    title = models.CharField(_("问题"), max_length=200)
+    description = models.TextField(_("详细情况"), blank=True)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        on_delete=models.PROTECT,
+        related_name="problems_raised",
+    )
+    raised_on = models.DateField(_("提出日期"))
+    investor_contact = models.CharField(_("企业反映人"), max_length=100, blank=True)
+    owner_unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("承办单位"),
+        on_delete=models.PROTECT,
+        related_name="problems_owned",
+    )
+    # 首问负责制: whoever was asked first stays responsible until the problem is closed.
+    first_asked = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("首问责任人"),
+        on_delete=models.PROTECT,
+        related_name="problems_first_asked",
+    )
+    due_on = models.DateField(_("办结期限"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ProblemStatus.choices, default=ProblemStatus.OPEN
+    )
+    # 两问终结制: an investor may ask twice; the second ask escalates the problem.
+    ask_count = models.PositiveSmallIntegerField(_("催办次数"), default=1)
+    second_asked_on = models.DateField(_("二次催办日期"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
+    resolved_on = models.DateField(_("办结日期"), null=True, blank=True)
+    resolution = models.TextField(_("办理结果"), blank=True)
+
+    class Meta:
+        verbose_name = _("项目问题")
+        verbose_name_plural = _("项目问题")
+        ordering = ["status", "due_on", "id"]
+        constraints = [
+            *SyncedModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(due_on__gte=F("raised_on")),
+                name="%(app_label)s_%(class)s_due_after_raised",
+            ),
+            models.CheckConstraint(
+                condition=Q(ask_count__in=[1, 2]), name="%(app_label)s_%(class)s_at_most_two_asks"
+            ),
+            models.CheckConstraint(
+                condition=Q(ask_count=1, second_asked_on__isnull=True)
+                | Q(ask_count=2, second_asked_on__isnull=False, escalated_at__isnull=False),
+                name="%(app_label)s_%(class)s_second_ask_escalates",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ProblemStatus.RESOLVED)
+                | (Q(resolved_on__isnull=False) & ~Q(resolution="")),
+                name="%(app_label)s_%(class)s_resolution_required",
+            ),
+        ]
+        indexes = [
+            # Owner unit's open problems by due date (home page, alerts).
+            models.Index(
+                fields=["owner_unit", "status", "due_on"], name="projects_problem_owner_due"
+            ),
+            models.Index(fields=["first_asked", "status"], name="projects_problem_first_asked"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def can_transition_to(self, status: str) -> bool:
+        return problem_can_transition(self.status, status)
+
+
+class ProblemAction(models.Model):
+    """Problem event (问题办理记录): raised, taken up, asked again, resolved — who and when."""
+
+    class Action(models.TextChoices):
+        RAISED = "raised", _("登记")
+        STARTED = "started", _("开始办理")
+        ASKED_AGAIN = "asked_again", _("二次催办并升级")
+        RESOLVED = "resolved", _("办结")
+
+    problem = models.ForeignKey(
+        Problem, verbose_name=_("问题"), on_delete=models.PROTECT, related_name="actions"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("动作"), max_length=20, choices=Action.choices)
+    from_status = models.CharField(max_length=20, choices=ProblemStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=ProblemStatus.choices)
+    note = models.TextField(_("说明"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("问题办理记录")
+        verbose_name_plural = _("问题办理记录")
+        ordering = ["created_at", "id"]
+        triggers = [APPEND_ONLY]
+
+    def __str__(self) -> str:
+        return f"{self.problem}: {self.get_action_display()}"

@@ -1,0 +1,49 @@
+"""Reads of the projects app; every query here starts from the visibility scope."""
+
+from __future__ import annotations
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from officers.models import Assignment, Officer
+from officers.selectors import scope_for
+
+from .models import InvestmentProgress, Problem, Project
+
+
+def projects_visible_to(officer: Officer) -> QuerySet[Project]:
+    """Projects of the officer's units, plus projects the officer is assigned to."""
+    scope = scope_for(officer)
+    qs = Project.objects.all()
+    if scope.is_everything:
+        return qs
+    if scope.officer_id is None:
+        return qs.none()
+    if scope.own_records_only:
+        return qs.filter(created_by_id=officer.pk)
+    assigned = Exists(Assignment.objects.filter(project_id=OuterRef("pk"), officer_id=officer.pk))
+    return qs.filter(Q(unit_id__in=scope.unit_ids) | assigned)
+
+
+def problems_visible_to(officer: Officer) -> QuerySet[Problem]:
+    """Problems on visible projects, problems a visible unit owns, and problems first asked of the officer."""
+    scope = scope_for(officer)
+    qs = Problem.objects.all()
+    if scope.is_everything:
+        return qs
+    if scope.officer_id is None:
+        return qs.none()
+    if scope.own_records_only:
+        return qs.filter(Q(raised_by_id=officer.pk) | Q(first_asked_id=officer.pk))
+    return qs.filter(
+        Q(project__in=projects_visible_to(officer).values("pk"))
+        | Q(owner_unit_id__in=scope.unit_ids)
+        | Q(first_asked_id=officer.pk)
+    )
+
+
+def progress_visible_to(officer: Officer) -> QuerySet[InvestmentProgress]:
+    return InvestmentProgress.objects.filter(project__in=projects_visible_to(officer).values("pk"))
+
+
+def project_list(officer: Officer) -> QuerySet[Project]:
+    return projects_visible_to(officer).select_related("investor", "unit")

@@ -1,0 +1,562 @@
+"""Writes of the projects app: signing, stage changes, figures, progress and problems."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leads.choices import LeadStatus
+from leads.models import Investor, Lead
+from leads.selectors import leads_visible_to
+from leads.services import lead_transition
+from officers.choices import AssignmentRole, Role
+from officers.models import Assignment, Officer, Unit
+from officers.selectors import units_visible_to
+from promo.audit import audited
+from promo.errors import PermissionDenied, TransitionNotAllowed, rule
+from promo.services import lock_visible, require_amount, require_not_future, require_text, today
+
+from .choices import ParkKind, ProblemStatus, Stage, problem_can_transition
+from .models import (
+    InvestmentProgress,
+    Problem,
+    ProblemAction,
+    Project,
+    ProjectIncrement,
+    ProjectStageEvent,
+)
+from .selectors import problems_visible_to, projects_visible_to
+
+
+def _check_plan(
+    contract_date: date,
+    groundbreaking_planned: date | None,
+    completed_planned: date | None,
+    producing_planned: date | None,
+) -> None:
+    previous = ("contract_date", contract_date)
+    for field, value in (
+        ("groundbreaking_planned", groundbreaking_planned),
+        ("completed_planned", completed_planned),
+        ("producing_planned", producing_planned),
+    ):
+        if value is None:
+            continue
+        if value < previous[1]:
+            raise rule(field, _("计划节点须按签约、开工、竣工、投产的顺序排列。"))
+        previous = (field, value)
+
+
+def _ensure_can_work_projects(actor: Officer) -> None:
+    if actor.role == Role.DEPARTMENT_SUBMITTER and not actor.is_superuser:
+        raise PermissionDenied(_("部门信息员不能登记或修改项目。"))
+
+
+def _new_project(
+    *,
+    actor: Officer,
+    unit: Unit,
+    investor: Investor,
+    name: str,
+    industry: str,
+    contract_date: date,
+    total_investment: Any,
+    registered_capital: Any,
+    contracted_fdi: Any,
+    land_area: Any,
+    park_kind: str,
+    park_name: str,
+    description: str,
+    groundbreaking_planned: date | None,
+    completed_planned: date | None,
+    producing_planned: date | None,
+    lead: Lead | None,
+    source_system: str,
+    external_id: str,
+) -> Project:
+    name = require_text("name", name, _("请填写项目名称。"))
+    if contract_date is None:
+        raise rule("contract_date", _("请填写签约日期。"))
+    require_not_future("contract_date", contract_date)
+    amount = require_amount("total_investment", total_investment, allow_zero=False)
+    _check_plan(contract_date, groundbreaking_planned, completed_planned, producing_planned)
+    project = Project.objects.create(
+        name=name,
+        lead=lead,
+        investor=investor,
+        unit=unit,
+        created_by=actor,
+        industry=industry,
+        park_kind=park_kind,
+        park_name=park_name,
+        description=description,
+        contract_date=contract_date,
+        signed_investment=amount,
+        total_investment=amount,
+        registered_capital=require_amount("registered_capital", registered_capital),
+        contracted_fdi=require_amount("contracted_fdi", contracted_fdi),
+        land_area=require_amount("land_area", land_area),
+        groundbreaking_planned=groundbreaking_planned,
+        completed_planned=completed_planned,
+        producing_planned=producing_planned,
+        stage=Stage.SIGNED,
+        stage_changed_at=timezone.now(),
+        source_system=source_system,
+        external_id=external_id,
+    )
+    ProjectStageEvent.objects.create(
+        project=project,
+        actor=actor,
+        from_stage="",
+        to_stage=Stage.SIGNED,
+        actual_date=contract_date,
+    )
+    Assignment.objects.create(
+        officer=actor, project=project, role=AssignmentRole.LEAD, assigned_by=actor
+    )
+    return project
+
+
+def project_sign_lead(
+    *,
+    lead: Lead,
+    actor: Officer,
+    contract_date: date,
+    total_investment: Any,
+    name: str = "",
+    registered_capital: Any = 0,
+    contracted_fdi: Any = 0,
+    land_area: Any = 0,
+    park_kind: str = ParkKind.ECONOMIC_ZONE,
+    park_name: str = "",
+    description: str = "",
+    groundbreaking_planned: date | None = None,
+    completed_planned: date | None = None,
+    producing_planned: date | None = None,
+) -> Project:
+    """Sign a lead (签约): the lead becomes 签约 and a project is born, counted once, here."""
+    _ensure_can_work_projects(actor)
+    with transaction.atomic(), audited(actor, "project_sign_lead"):
+        locked: Lead = lock_visible(leads_visible_to(actor), lead)
+        if not locked.can_transition_to(LeadStatus.SIGNED):
+            raise TransitionNotAllowed(
+                _("只有“在谈”的项目信息可以签约，当前为“%(current)s”。")
+                % {"current": locked.get_status_display()}
+            )
+        project = _new_project(
+            actor=actor,
+            unit=locked.unit,
+            investor=locked.investor,
+            name=name or locked.name,
+            industry=locked.industry,
+            contract_date=contract_date,
+            total_investment=total_investment,
+            registered_capital=registered_capital,
+            contracted_fdi=contracted_fdi,
+            land_area=land_area,
+            park_kind=park_kind,
+            park_name=park_name,
+            description=description or locked.description,
+            groundbreaking_planned=groundbreaking_planned,
+            completed_planned=completed_planned,
+            producing_planned=producing_planned,
+            lead=locked,
+            source_system="",
+            external_id="",
+        )
+        lead_transition(
+            lead=locked, actor=actor, to_status=LeadStatus.SIGNED, on_date=contract_date
+        )
+        # The lead's assisting officers keep assisting on the project.
+        for assignment in locked.assignments.filter(role=AssignmentRole.ASSISTING):
+            Assignment.objects.get_or_create(
+                officer_id=assignment.officer_id,
+                project=project,
+                role=AssignmentRole.ASSISTING,
+                defaults={"assigned_by": actor},
+            )
+        return project
+
+
+def project_create(
+    *,
+    actor: Officer,
+    investor: Investor,
+    name: str,
+    industry: str,
+    contract_date: date,
+    total_investment: Any,
+    unit: Unit | None = None,
+    registered_capital: Any = 0,
+    contracted_fdi: Any = 0,
+    land_area: Any = 0,
+    park_kind: str = ParkKind.ECONOMIC_ZONE,
+    park_name: str = "",
+    description: str = "",
+    groundbreaking_planned: date | None = None,
+    completed_planned: date | None = None,
+    producing_planned: date | None = None,
+    source_system: str = "",
+    external_id: str = "",
+) -> Project:
+    """Enter a signed project directly (no lead in promo): one owning unit, counted at signing."""
+    _ensure_can_work_projects(actor)
+    owner = unit or actor.unit
+    if owner is None:
+        raise rule("unit", _("请选择责任单位。"))
+    if not units_visible_to(actor).filter(pk=owner.pk).exists():
+        raise PermissionDenied(_("您不能为该单位登记项目。"))
+    with transaction.atomic(), audited(actor, "project_create"):
+        return _new_project(
+            actor=actor,
+            unit=owner,
+            investor=investor,
+            name=name,
+            industry=industry,
+            contract_date=contract_date,
+            total_investment=total_investment,
+            registered_capital=registered_capital,
+            contracted_fdi=contracted_fdi,
+            land_area=land_area,
+            park_kind=park_kind,
+            park_name=park_name,
+            description=description,
+            groundbreaking_planned=groundbreaking_planned,
+            completed_planned=completed_planned,
+            producing_planned=producing_planned,
+            lead=None,
+            source_system=source_system,
+            external_id=external_id,
+        )
+
+
+def project_advance(
+    *,
+    project: Project,
+    actor: Officer,
+    to_stage: str,
+    actual_date: date,
+    note: str = "",
+) -> tuple[Project, ProjectStageEvent]:
+    """The one function that changes a project's stage (开工 / 竣工 / 投产), one step at a time."""
+    _ensure_can_work_projects(actor)
+    if to_stage not in Stage.values:
+        raise rule("to_stage", _("未知的阶段。"))
+    if actual_date is None:
+        raise rule("actual_date", _("请填写实际日期。"))
+    require_not_future("actual_date", actual_date)
+    with transaction.atomic(), audited(actor, note or f"project_advance:{to_stage}"):
+        locked: Project = lock_visible(projects_visible_to(actor), project)
+        if not locked.can_transition_to(to_stage):
+            raise TransitionNotAllowed(
+                _("项目当前处于“%(current)s”阶段，不能直接变更为“%(target)s”。")
+                % {"current": locked.get_stage_display(), "target": Stage(to_stage).label}
+            )
+        previous_date = locked.actual_date(locked.stage)
+        if previous_date and actual_date < previous_date:
+            raise rule(
+                "actual_date",
+                _("实际日期不能早于上一阶段的日期（%(date)s）。") % {"date": previous_date},
+            )
+        from_stage = locked.stage
+        setattr(locked, f"{to_stage}_actual", actual_date)
+        locked.stage = to_stage
+        locked.stage_changed_at = timezone.now()
+        locked.save(update_fields=["stage", "stage_changed_at", f"{to_stage}_actual", "updated_at"])
+        event = ProjectStageEvent.objects.create(
+            project=locked,
+            actor=actor,
+            from_stage=from_stage,
+            to_stage=to_stage,
+            actual_date=actual_date,
+            note=note,
+        )
+        return locked, event
+
+
+def project_set_plan(
+    *,
+    project: Project,
+    actor: Officer,
+    reason: str,
+    groundbreaking_planned: date | None,
+    completed_planned: date | None,
+    producing_planned: date | None,
+) -> Project:
+    """Reschedule the planned milestones (倒排节点); a reason is required because delays are judged."""
+    _ensure_can_work_projects(actor)
+    reason = require_text("reason", reason, _("调整计划节点须说明原因。"))
+    with transaction.atomic(), audited(actor, reason):
+        locked: Project = lock_visible(projects_visible_to(actor), project)
+        _check_plan(
+            locked.contract_date, groundbreaking_planned, completed_planned, producing_planned
+        )
+        locked.groundbreaking_planned = groundbreaking_planned
+        locked.completed_planned = completed_planned
+        locked.producing_planned = producing_planned
+        locked.save(
+            update_fields=[
+                "groundbreaking_planned",
+                "completed_planned",
+                "producing_planned",
+                "updated_at",
+            ]
+        )
+        return locked
+
+
+PROJECT_FIGURE_FIELDS = (
+    "signed_investment",
+    "registered_capital",
+    "contracted_fdi",
+    "land_area",
+    "annual_output_value",
+    "annual_tax",
+)
+
+
+def project_update_figures(
+    *, project: Project, actor: Officer, reason: str, jobs: int | None = None, **figures: Any
+) -> Project:
+    """Correct a project's reported figures; each change is kept with who, when and why."""
+    _ensure_can_work_projects(actor)
+    unknown = set(figures) - set(PROJECT_FIGURE_FIELDS)
+    if unknown:
+        raise rule(sorted(unknown)[0], _("该字段不能在此修改。"))
+    reason = require_text("reason", reason, _("修改项目数据须说明原因。"))
+    with transaction.atomic(), audited(actor, reason):
+        locked: Project = lock_visible(projects_visible_to(actor), project)
+        changed = []
+        for field, value in figures.items():
+            amount = require_amount(field, value, allow_zero=field != "signed_investment")
+            if getattr(locked, field) != amount:
+                setattr(locked, field, amount)
+                changed.append(field)
+        if jobs is not None:
+            if jobs < 0:
+                raise rule("jobs", _("用工人数不能为负数。"))
+            locked.jobs = jobs
+            changed.append("jobs")
+        if "signed_investment" in changed:
+            increments = locked.increments.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+            locked.total_investment = locked.signed_investment + increments
+            changed.append("total_investment")
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+        return locked
+
+
+def project_record_increment(
+    *,
+    project: Project,
+    actor: Officer,
+    increased_on: date,
+    amount: Any,
+    contracted_fdi: Any = 0,
+    note: str = "",
+) -> ProjectIncrement:
+    """Record a capital increase (增资): it raises the total, never creates a second project."""
+    _ensure_can_work_projects(actor)
+    require_not_future("increased_on", increased_on)
+    value = require_amount("amount", amount, allow_zero=False)
+    fdi = require_amount("contracted_fdi", contracted_fdi)
+    with transaction.atomic(), audited(actor, note or "project_record_increment"):
+        locked: Project = lock_visible(projects_visible_to(actor), project)
+        if increased_on < locked.contract_date:
+            raise rule("increased_on", _("增资日期不能早于签约日期。"))
+        increment = ProjectIncrement.objects.create(
+            project=locked,
+            increased_on=increased_on,
+            amount=value,
+            contracted_fdi=fdi,
+            note=note,
+            actor=actor,
+        )
+        locked.total_investment += value
+        locked.contracted_fdi += fdi
+        locked.save(update_fields=["total_investment", "contracted_fdi", "updated_at"])
+        return increment
+
+
+def progress_record(
+    *,
+    project: Project,
+    actor: Officer,
+    month: date,
+    agreed_investment: Any,
+    paid_in: Any,
+    fixed_asset_investment: Any,
+    arrived_fdi: Any = 0,
+    note: str = "",
+) -> InvestmentProgress:
+    """Report a month's investment progress (月度投资进度), figures to date; a re-entry amends it."""
+    _ensure_can_work_projects(actor)
+    if month is None:
+        raise rule("month", _("请选择月份。"))
+    month = month.replace(day=1)
+    if month > today().replace(day=1):
+        raise rule("month", _("不能填报未来月份的进度。"))
+    values = {
+        "agreed_investment": require_amount("agreed_investment", agreed_investment),
+        "paid_in": require_amount("paid_in", paid_in),
+        "fixed_asset_investment": require_amount("fixed_asset_investment", fixed_asset_investment),
+        "arrived_fdi": require_amount("arrived_fdi", arrived_fdi),
+    }
+    with transaction.atomic(), audited(actor, note or "progress_record"):
+        locked: Project = lock_visible(projects_visible_to(actor), project)
+        if month < locked.contract_date.replace(day=1):
+            raise rule("month", _("不能填报签约之前月份的进度。"))
+        progress, _created = InvestmentProgress.objects.update_or_create(
+            project=locked,
+            month=month,
+            defaults={**values, "note": note, "reported_by": actor},
+        )
+        # The project's running figures follow its latest reported month.
+        latest = locked.progress.order_by("-month").first()
+        if latest is not None:
+            locked.invested_to_date = latest.fixed_asset_investment
+            locked.arrived_fdi = latest.arrived_fdi
+            locked.save(update_fields=["invested_to_date", "arrived_fdi", "updated_at"])
+        return progress
+
+
+def _ensure_can_handle_problem(actor: Officer, problem: Problem) -> Problem:
+    return lock_visible(problems_visible_to(actor), problem)
+
+
+def problem_raise(
+    *,
+    project: Project,
+    actor: Officer,
+    kind: str,
+    title: str,
+    owner_unit: Unit,
+    due_on: date,
+    description: str = "",
+    investor_contact: str = "",
+    first_asked: Officer | None = None,
+    raised_on: date | None = None,
+) -> Problem:
+    """Raise a problem (马上办) for an investor; whoever was asked first stays responsible (首问负责)."""
+    title = require_text("title", title, _("请填写问题。"))
+    raised_on = raised_on or today()
+    require_not_future("raised_on", raised_on)
+    if due_on is None:
+        raise rule("due_on", _("请填写办结期限。"))
+    if due_on < raised_on:
+        raise rule("due_on", _("办结期限不能早于提出日期。"))
+    with transaction.atomic(), audited(actor, "problem_raise"):
+        locked = lock_visible(projects_visible_to(actor), project)
+        problem = Problem.objects.create(
+            project=locked,
+            kind=kind,
+            title=title,
+            description=description,
+            raised_by=actor,
+            raised_on=raised_on,
+            investor_contact=investor_contact,
+            owner_unit=owner_unit,
+            first_asked=first_asked or actor,
+            due_on=due_on,
+            status=ProblemStatus.OPEN,
+        )
+        ProblemAction.objects.create(
+            problem=problem,
+            actor=actor,
+            action=ProblemAction.Action.RAISED,
+            from_status="",
+            to_status=ProblemStatus.OPEN,
+            note=description,
+        )
+        return problem
+
+
+def _problem_set_status(
+    *, problem: Problem, actor: Officer, to_status: str, action: str, note: str, **fields: Any
+) -> Problem:
+    """The one function that changes a problem's status."""
+    with transaction.atomic(), audited(actor, f"problem:{action}"):
+        locked = _ensure_can_handle_problem(actor, problem)
+        if not problem_can_transition(locked.status, to_status):
+            raise TransitionNotAllowed(
+                _("问题当前为“%(current)s”，不能执行此操作。")
+                % {"current": locked.get_status_display()}
+            )
+        from_status = locked.status
+        locked.status = to_status
+        for field, value in fields.items():
+            setattr(locked, field, value)
+        locked.save(update_fields=["status", *fields, "updated_at"])
+        ProblemAction.objects.create(
+            problem=locked,
+            actor=actor,
+            action=action,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+        )
+        return locked
+
+
+def problem_start(*, problem: Problem, actor: Officer, note: str = "") -> Problem:
+    """The owner unit takes the problem up (开始办理)."""
+    return _problem_set_status(
+        problem=problem,
+        actor=actor,
+        to_status=ProblemStatus.IN_PROGRESS,
+        action=ProblemAction.Action.STARTED,
+        note=note,
+    )
+
+
+def problem_resolve(
+    *, problem: Problem, actor: Officer, resolution: str, resolved_on: date | None = None
+) -> Problem:
+    """Close the problem (办结) with what was done."""
+    resolution = require_text("resolution", resolution, _("办结须填写办理结果。"))
+    resolved_on = resolved_on or today()
+    require_not_future("resolved_on", resolved_on)
+    if resolved_on < problem.raised_on:
+        raise rule("resolved_on", _("办结日期不能早于提出日期。"))
+    return _problem_set_status(
+        problem=problem,
+        actor=actor,
+        to_status=ProblemStatus.RESOLVED,
+        action=ProblemAction.Action.RESOLVED,
+        note=resolution,
+        resolution=resolution,
+        resolved_on=resolved_on,
+    )
+
+
+def problem_ask_again(
+    *, problem: Problem, actor: Officer, note: str = "", asked_on: date | None = None
+) -> Problem:
+    """The investor asks a second time (两问终结): recorded once, and the problem escalates."""
+    asked_on = asked_on or today()
+    require_not_future("asked_on", asked_on)
+    with transaction.atomic(), audited(actor, "problem_ask_again"):
+        locked = _ensure_can_handle_problem(actor, problem)
+        if locked.status == ProblemStatus.RESOLVED:
+            raise TransitionNotAllowed(_("问题已办结，不能再次催办。"))
+        if locked.ask_count >= 2:
+            raise TransitionNotAllowed(_("问题已二次催办并升级，须立即办结。"))
+        locked.ask_count = 2
+        locked.second_asked_on = asked_on
+        locked.escalated_at = timezone.now()
+        locked.save(update_fields=["ask_count", "second_asked_on", "escalated_at", "updated_at"])
+        ProblemAction.objects.create(
+            problem=locked,
+            actor=actor,
+            action=ProblemAction.Action.ASKED_AGAIN,
+            from_status=locked.status,
+            to_status=locked.status,
+            note=note,
+        )
+        return locked
