@@ -1,0 +1,204 @@
+"""Who sees what: one scope per officer, used by every selector."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from leads.choices import LeadStatus, VisitKind
+from leads.selectors import (
+    investors_visible_to,
+    leads_visible_to,
+    visits_visible_to,
+)
+from leads.services import assignment_add, lead_create, visit_log
+from officers.choices import AssignmentRole
+from officers.selectors import officers_visible_to, scope_for, targets_visible_to, units_visible_to
+from officers.services import target_set
+from projects.choices import ProblemKind
+from projects.selectors import problems_visible_to, projects_visible_to
+from projects.services import problem_raise
+from promo.errors import PermissionDenied
+from promo.services import today
+from tests.factories import fresh, make_investor, make_lead, make_project
+
+
+@pytest.fixture
+def records(bureau):
+    sh_lead = make_lead(bureau.shanghai_officer, name="上海线索")
+    sub_lead = make_lead(bureau.sub_unit_officer, name="浦东线索")
+    sz_lead = make_lead(bureau.outsider, name="深圳线索")
+    sh_project = make_project(bureau.shanghai_officer, name="上海项目")
+    sz_project = make_project(bureau.outsider, name="深圳项目")
+    sh_visit = visit_log(
+        actor=bureau.shanghai_officer,
+        kind=VisitKind.VISIT,
+        visited_on=today(),
+        investor=sh_lead.investor,
+        lead=sh_lead,
+        summary="初次拜访",
+    )
+    sz_visit = visit_log(
+        actor=bureau.outsider,
+        kind=VisitKind.CALL,
+        visited_on=today(),
+        investor=sz_lead.investor,
+        lead=sz_lead,
+        summary="电话沟通",
+    )
+    return {
+        "sh_lead": sh_lead,
+        "sub_lead": sub_lead,
+        "sz_lead": sz_lead,
+        "sh_project": sh_project,
+        "sz_project": sz_project,
+        "sh_visit": sh_visit,
+        "sz_visit": sz_visit,
+    }
+
+
+def names(qs):
+    return set(qs.values_list("name", flat=True))
+
+
+def test_scope_of_each_persona(bureau):
+    assert scope_for(bureau.chief).is_everything
+    assert scope_for(bureau.shanghai_officer).unit_ids == {
+        bureau.shanghai.pk,
+        bureau.shanghai_team.pk,
+    }
+    assert scope_for(bureau.sub_unit_officer).unit_ids == {bureau.shanghai_team.pk}
+    assert scope_for(bureau.submitter).own_records_only
+    inactive = fresh(bureau.outsider)
+    inactive.is_active = False
+    assert scope_for(inactive).unit_ids == frozenset()
+
+
+def test_officer_sees_own_unit_and_sub_units_but_not_another_unit(bureau, records):
+    visible = names(leads_visible_to(bureau.shanghai_officer))
+    assert {"上海线索", "浦东线索"} <= visible
+    assert "深圳线索" not in visible
+    assert names(leads_visible_to(bureau.sub_unit_officer)) >= {"浦东线索"}
+    assert "上海线索" not in names(leads_visible_to(bureau.sub_unit_officer))
+    assert names(projects_visible_to(bureau.shanghai_officer)) == {"上海项目"}
+    assert set(visits_visible_to(bureau.shanghai_officer)) == {records["sh_visit"]}
+    assert records["sz_lead"].investor not in investors_visible_to(bureau.shanghai_officer)
+
+
+def test_chief_sees_the_whole_bureau(bureau, records):
+    assert names(leads_visible_to(bureau.chief)) >= {"上海线索", "浦东线索", "深圳线索"}
+    assert names(projects_visible_to(bureau.chief)) == {"上海项目", "深圳项目"}
+    assert visits_visible_to(bureau.chief).count() == 2
+    assert units_visible_to(bureau.chief).count() == 5
+
+
+def test_department_submitter_sees_only_what_they_submitted(bureau, records):
+    investor = make_investor(bureau.chief, name="部门推荐客商有限公司")
+    own = lead_create(
+        actor=bureau.submitter,
+        investor=investor,
+        name="部门提供线索",
+        industry="biomedicine",
+        source_channel="department",
+        unit=bureau.department,
+    )
+    assert list(leads_visible_to(bureau.submitter)) == [own]
+    assert not projects_visible_to(bureau.submitter).exists()
+    assert list(officers_visible_to(bureau.submitter)) == [bureau.submitter]
+
+
+def test_assisting_officer_from_another_unit_sees_that_lead_only(bureau, records):
+    assignment_add(
+        actor=bureau.shanghai_head,
+        officer=bureau.outsider,
+        role=AssignmentRole.ASSISTING,
+        lead=records["sh_lead"],
+    )
+    visible = names(leads_visible_to(fresh(bureau.outsider)))
+    assert "上海线索" in visible
+    assert "浦东线索" not in visible
+
+
+def test_outsider_cannot_assign_themselves_onto_another_units_lead(bureau, records):
+    with pytest.raises(PermissionDenied):
+        assignment_add(
+            actor=bureau.outsider,
+            officer=bureau.outsider,
+            role=AssignmentRole.ASSISTING,
+            lead=records["sh_lead"],
+        )
+    assert not records["sh_lead"].assignments.filter(officer=bureau.outsider).exists()
+
+
+def test_outsider_cannot_log_a_visit_on_another_units_lead(bureau, records):
+    lead = records["sh_lead"]
+    with pytest.raises(PermissionDenied):
+        visit_log(
+            actor=bureau.outsider,
+            kind=VisitKind.VISIT,
+            visited_on=today(),
+            investor=lead.investor,
+            lead=lead,
+            summary="越权登记",
+        )
+    assert lead.visits.count() == 1
+
+
+def test_problem_owner_unit_sees_problem_on_a_project_it_cannot_otherwise_see(bureau, records):
+    problem = problem_raise(
+        project=records["sh_project"],
+        actor=bureau.shanghai_officer,
+        kind=ProblemKind.LAND_APPROVAL,
+        title="土地证办理",
+        owner_unit=bureau.shenzhen,
+        due_on=today() + timedelta(days=5),
+    )
+    assert problem in problems_visible_to(bureau.outsider)
+    assert records["sh_project"] not in projects_visible_to(bureau.outsider)
+    assert problem in problems_visible_to(bureau.shanghai_officer)
+    assert problem not in problems_visible_to(bureau.submitter)
+
+
+def test_targets_follow_the_unit_scope(bureau):
+    sh = target_set(
+        actor=bureau.chief, year=today().year, metric="signed_count", value=6, unit=bureau.shanghai
+    )
+    sz = target_set(
+        actor=bureau.chief, year=today().year, metric="signed_count", value=4, unit=bureau.shenzhen
+    )
+    assert set(targets_visible_to(bureau.shanghai_officer)) == {sh}
+    assert set(targets_visible_to(bureau.chief)) == {sh, sz}
+
+
+def test_only_a_chief_sets_unit_targets_and_a_head_breaks_them_down(bureau):
+    year = today().year
+    with pytest.raises(PermissionDenied):
+        target_set(
+            actor=bureau.shanghai_head,
+            year=year,
+            metric="signed_count",
+            value=9,
+            unit=bureau.shanghai,
+        )
+    target_set(
+        actor=bureau.shanghai_head,
+        year=year,
+        metric="signed_count",
+        value=2,
+        officer=bureau.shanghai_officer,
+    )
+    with pytest.raises(PermissionDenied):
+        target_set(
+            actor=bureau.shanghai_head,
+            year=year,
+            metric="signed_count",
+            value=2,
+            officer=bureau.outsider,
+        )
+    assert not bureau.outsider.targets.exists()
+
+
+def test_lead_statuses_do_not_widen_visibility(bureau):
+    lead = make_lead(bureau.outsider, status=LeadStatus.SIGNED)
+    assert lead not in leads_visible_to(bureau.shanghai_officer)

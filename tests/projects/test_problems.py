@@ -1,0 +1,78 @@
+"""马上办: first-asked responsibility and closing by the second ask."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from projects.choices import ProblemKind, ProblemStatus
+from projects.models import ProblemAction
+from projects.services import problem_ask_again, problem_raise, problem_resolve, problem_start
+from promo.errors import PermissionDenied, RuleViolation, TransitionNotAllowed
+from promo.services import today
+from tests.factories import make_project
+
+
+@pytest.fixture
+def problem(bureau):
+    project = make_project(bureau.shanghai_officer)
+    return problem_raise(
+        project=project,
+        actor=bureau.shanghai_officer,
+        kind=ProblemKind.POWER,
+        title="临时用电迟迟未接入",
+        owner_unit=bureau.bureau,
+        due_on=today() + timedelta(days=7),
+        investor_contact="项目经理 黄先生",
+    )
+
+
+def test_raising_records_the_first_asked_officer(problem, bureau):
+    assert problem.first_asked == bureau.shanghai_officer
+    assert problem.status == ProblemStatus.OPEN
+    assert problem.ask_count == 1
+    assert list(problem.actions.values_list("action", flat=True)) == [ProblemAction.Action.RAISED]
+
+
+def test_second_ask_escalates_once_and_a_third_is_refused(problem, bureau):
+    problem = problem_ask_again(problem=problem, actor=bureau.shanghai_officer, note="企业再次来电")
+    assert problem.ask_count == 2
+    assert problem.escalated_at is not None
+    assert problem.first_asked == bureau.shanghai_officer
+    with pytest.raises(TransitionNotAllowed):
+        problem_ask_again(problem=problem, actor=bureau.shanghai_officer)
+    assert problem.actions.filter(action=ProblemAction.Action.ASKED_AGAIN).count() == 1
+
+
+def test_resolution_requires_a_result_and_closes_for_good(problem, bureau):
+    with pytest.raises(RuleViolation):
+        problem_resolve(problem=problem, actor=bureau.chief, resolution=" ")
+    problem = problem_start(problem=problem, actor=bureau.chief)
+    problem = problem_resolve(problem=problem, actor=bureau.chief, resolution="供电公司已接入临电")
+    assert problem.status == ProblemStatus.RESOLVED
+    assert problem.resolved_on == today()
+    with pytest.raises(TransitionNotAllowed):
+        problem_ask_again(problem=problem, actor=bureau.shanghai_officer)
+
+
+def test_outsider_cannot_touch_the_problem_and_nothing_changes(problem, bureau):
+    with pytest.raises(PermissionDenied):
+        problem_resolve(problem=problem, actor=bureau.outsider, resolution="已解决")
+    problem.refresh_from_db()
+    assert problem.status == ProblemStatus.OPEN
+    assert problem.actions.count() == 1
+
+
+def test_due_date_before_raised_date_is_refused(bureau):
+    project = make_project(bureau.shanghai_officer)
+    with pytest.raises(RuleViolation) as err:
+        problem_raise(
+            project=project,
+            actor=bureau.shanghai_officer,
+            kind=ProblemKind.LABOUR,
+            title="招工难",
+            owner_unit=bureau.bureau,
+            due_on=today() - timedelta(days=1),
+        )
+    assert "due_on" in err.value.field_errors

@@ -1,0 +1,104 @@
+"""Settings come from the environment through strict helpers; production refuses unsafe starts."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from promo import env
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_SECRET = "x7Kp2vQ9mW4nR8tY1uZ5bC3dF6gH0jL2kM9nP4qS7wE1rT5yU8iO3pA6sD9fG2hJ"
+
+
+@pytest.fixture(autouse=True)
+def _keep_read_variables():
+    """The helpers record every name they read; the made-up names here must not leak."""
+    before = set(env.READ_VARIABLES)
+    yield
+    env.READ_VARIABLES.clear()
+    env.READ_VARIABLES.update(before)
+
+
+def run_manage(*args: str, **overrides: str) -> subprocess.CompletedProcess:
+    environ = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "PROMO_TESTING"}
+    }
+    environ.update(overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("raw", ["yes please", "2", "enabled"])
+def test_env_bool_refuses_what_it_does_not_understand(monkeypatch, raw):
+    monkeypatch.setenv("PROMO_SOME_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match="PROMO_SOME_FLAG"):
+        env.env_bool("PROMO_SOME_FLAG", False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("1", True), ("off", False), ("TRUE", True), ("", False)]
+)
+def test_env_bool_accepts_the_usual_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("PROMO_SOME_FLAG", raw)
+    assert env.env_bool("PROMO_SOME_FLAG", not expected) is expected
+
+
+def test_env_secret_reads_a_file(monkeypatch, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("s3cr3t\n", encoding="utf-8")
+    monkeypatch.setenv("PROMO_X_FILE", str(secret))
+    assert env.env_secret("PROMO_X") == "s3cr3t"
+
+
+def test_env_int_names_the_variable_when_it_is_not_a_number(monkeypatch):
+    monkeypatch.setenv("PROMO_N", "ten")
+    with pytest.raises(ImproperlyConfigured, match="PROMO_N"):
+        env.env_int("PROMO_N", 1)
+
+
+def test_production_refuses_to_start_without_secret_key_and_says_which():
+    result = run_manage("check", DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_refuses_a_short_secret_key():
+    result = run_manage("check", DEBUG="0", SECRET_KEY="short")
+    assert result.returncode != 0
+    assert "SECRET_KEY is too short" in result.stderr
+
+
+def test_check_deploy_with_production_settings_reports_nothing():
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="0",
+        SECRET_KEY=PRODUCTION_SECRET,
+        ALLOWED_HOSTS="promo.example.gov.cn",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_chinese_is_the_default_language_and_english_the_second(settings):
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert [code for code, _ in settings.LANGUAGES] == ["zh-hans", "en"]
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+
+
+def test_database_is_postgresql(settings):
+    assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
