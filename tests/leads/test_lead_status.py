@@ -174,3 +174,27 @@ class TestRandomTransitionSequences(HypothesisTestCase):
         lead.refresh_from_db()
         assert lead.status == expected
         assert lead.status_events.count() == accepted + 1
+
+
+def test_nightly_activity_refresh_is_idempotent(bureau):
+    from django.db import connection
+
+    from leads.choices import VisitKind
+    from leads.services import visit_log
+    from leads.tasks import refresh_lead_activity
+
+    lead = make_lead(bureau.shanghai_officer)
+    visit_log(
+        actor=bureau.shanghai_officer,
+        kind=VisitKind.CALL,
+        visited_on=today(),
+        investor=lead.investor,
+        lead=lead,
+        summary="电话跟进",
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE leads_lead SET last_activity_on = NULL WHERE id = %s", [lead.pk])
+    assert refresh_lead_activity() == 1
+    assert refresh_lead_activity() == 0
+    lead.refresh_from_db()
+    assert lead.last_activity_on == today()
