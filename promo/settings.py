@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Logs every denied access (403, 404 to a signed-in officer) to promo.security.
+    "promo.security.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Tags every history row written during a request with the signed-in officer and URL.
@@ -109,6 +111,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "promo.context_processors.navigation",
             ],
         },
     },
@@ -167,7 +170,16 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# Sign-in lockout (promo/security.py explains the design): an account is locked, for the
+# addresses that failed, after N failures; an address is locked after a much higher count so
+# one office behind one proxy address is not locked out by one person.
+PROMO_LOGIN_FAILURES_PER_ACCOUNT = env_int("PROMO_LOGIN_FAILURES_PER_ACCOUNT", 5)
+PROMO_LOGIN_FAILURES_PER_IP = env_int("PROMO_LOGIN_FAILURES_PER_IP", 50)
+PROMO_LOGIN_LOCKOUT_MINUTES = env_int("PROMO_LOGIN_LOCKOUT_MINUTES", 15)
+PROMO_LOGIN_TRUSTED_PROXIES = env_int("PROMO_LOGIN_TRUSTED_PROXIES", 0)
 
 # Security headers: strict unless DEBUG.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,0 +1,118 @@
+"""Sign-in page, lockout per account and per address, sign-out and the security log."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.test import Client, override_settings
+
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def attempt(username: str, password: str, ip: str = "10.0.0.1"):
+    client = Client(REMOTE_ADDR=ip)
+    return client, client.post("/login/", {"username": username, "password": password})
+
+
+def test_sign_in_page_renders_in_chinese_with_labels():
+    response = Client().get("/login/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert 'for="id_username"' in html and 'for="id_password"' in html
+    assert "登录" in html
+
+
+def test_correct_password_signs_in_and_is_logged(bureau, caplog):
+    with caplog.at_level(logging.INFO, logger="promo.security"):
+        client, response = attempt("sh_officer", PASSWORD)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert client.session.get("_auth_user_id") == str(bureau.shanghai_officer.pk)
+    assert "sign-in username=sh_officer" in caplog.text
+
+
+def test_wrong_password_comes_back_with_error_and_username_kept(bureau, caplog):
+    with caplog.at_level(logging.INFO, logger="promo.security"):
+        _client, response = attempt("sh_officer", "wrong-password")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "用户名或密码不正确" in html
+    assert 'value="sh_officer"' in html
+    assert "sign-in failed username=sh_officer" in caplog.text
+
+
+@override_settings(PROMO_LOGIN_FAILURES_PER_ACCOUNT=3, PROMO_LOGIN_FAILURES_PER_IP=50)
+def test_account_locks_after_n_failures_even_for_the_right_password(bureau):
+    for _ in range(3):
+        attempt("sh_officer", "wrong-password", ip="10.0.0.1")
+    client, response = attempt("sh_officer", PASSWORD, ip="10.0.0.1")
+    assert response.status_code == 200
+    assert "登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(PROMO_LOGIN_FAILURES_PER_ACCOUNT=3, PROMO_LOGIN_FAILURES_PER_IP=50)
+def test_locked_account_still_signs_in_from_an_address_that_did_not_fail(bureau):
+    for _ in range(3):
+        attempt("sh_officer", "wrong-password", ip="10.0.0.1")
+    client, response = attempt("sh_officer", PASSWORD, ip="10.9.9.9")
+    assert response.status_code == 302
+    assert client.session.get("_auth_user_id") == str(bureau.shanghai_officer.pk)
+
+
+@override_settings(PROMO_LOGIN_FAILURES_PER_ACCOUNT=3, PROMO_LOGIN_FAILURES_PER_IP=50)
+def test_one_persons_failures_do_not_lock_colleagues_behind_the_same_proxy(bureau):
+    for _ in range(5):
+        attempt("sh_officer", "wrong-password", ip="10.0.0.1")
+    _client, response = attempt("sh_teammate", PASSWORD, ip="10.0.0.1")
+    assert response.status_code == 302
+
+
+@override_settings(PROMO_LOGIN_FAILURES_PER_ACCOUNT=100, PROMO_LOGIN_FAILURES_PER_IP=4)
+def test_password_spraying_from_one_address_locks_that_address(bureau):
+    for name in ("a", "b", "c", "d"):
+        attempt(name, "wrong-password", ip="10.0.0.7")
+    _client, response = attempt("sh_teammate", PASSWORD, ip="10.0.0.7")
+    assert response.status_code == 200
+    assert "登录失败次数过多" in response.content.decode()
+    _client, response = attempt("sh_teammate", PASSWORD, ip="10.0.0.8")
+    assert response.status_code == 302
+
+
+@override_settings(PROMO_LOGIN_FAILURES_PER_ACCOUNT=3)
+def test_success_below_the_threshold_clears_that_address(bureau):
+    attempt("sh_officer", "wrong-password")
+    attempt("sh_officer", "wrong-password")
+    attempt("sh_officer", PASSWORD)
+    # The account counter still holds 2, but this address has no failure left on record.
+    attempt("sh_officer", "wrong-password", ip="10.0.0.2")
+    _client, response = attempt("sh_officer", PASSWORD)
+    assert response.status_code == 302
+
+
+def test_sign_out_is_post_only_and_logged(bureau, client_for, caplog):
+    client = client_for(bureau.shanghai_officer)
+    assert client.get("/logout/").status_code == 405
+    with caplog.at_level(logging.INFO, logger="promo.security"):
+        response = client.post("/logout/")
+    assert response.status_code == 302 and response["Location"] == "/login/"
+    assert "sign-out username=sh_officer" in caplog.text
+    assert "_auth_user_id" not in client.session
+
+
+def test_language_switch_renders_the_page_in_english():
+    client = Client()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert response.status_code == 302
+    assert '<html lang="en">' in client.get("/login/").content.decode()
+
+
+def test_sign_in_sets_the_officers_own_language(bureau):
+    bureau.shanghai_officer.language = "en"
+    bureau.shanghai_officer.save(update_fields=["language"])
+    client, response = attempt("sh_officer", PASSWORD)
+    assert response.status_code == 302
+    assert client.cookies["django_language"].value == "en"
