@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "officers",
     "leads",
     "projects",
+    "promo.reports",
 ]
 
 MIDDLEWARE = [

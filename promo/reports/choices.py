@@ -1,0 +1,60 @@
+"""Choices of the reports app: bulletin kinds, the publication table and the figures reported."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from officers.choices import TargetMetric
+
+
+class BulletinKind(models.TextChoices):
+    MONTHLY = "monthly", _("月度通报")
+    TEN_DAY = "ten_day", _("旬汇报")
+
+
+class BulletinStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    PUBLISHED = "published", _("已发布")
+
+
+# A draft may be recomputed and published; a published bulletin is frozen (terminal): later
+# corrections to its month appear as amendments beside it, never as a rewrite.
+BULLETIN_TRANSITIONS: dict[str, frozenset[str]] = {
+    BulletinStatus.DRAFT: frozenset({BulletinStatus.PUBLISHED}),
+    BulletinStatus.PUBLISHED: frozenset(),
+}
+
+
+def bulletin_can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in BULLETIN_TRANSITIONS.get(from_status, frozenset())
+
+
+class Figure(models.TextChoices):
+    """The figures of one unit for one period, in the order the bulletin prints them."""
+
+    LEADS_IN_HAND = "leads_in_hand", _("在手信息(条)")
+    LEADS_NEGOTIATING = "leads_negotiating", _("在谈项目(个)")
+    INVESTORS_VISITING = "investors_visiting", _("来区客商(家)")
+    SIGNED_COUNT = "signed_count", _("新签约项目(个)")
+    SIGNED_AMOUNT = "signed_amount", _("新签约总投资(万元)")
+    TEN_MILLION_COUNT = "ten_million_count", _("千万元以上签约项目(个)")
+    HUNDRED_MILLION_COUNT = "hundred_million_count", _("亿元以上签约项目(个)")
+    GROUNDBREAKING_COUNT = "groundbreaking_count", _("新开工项目(个)")
+    GROUNDBREAKING_AMOUNT = "groundbreaking_amount", _("新开工项目总投资(万元)")
+    COMPLETED_COUNT = "completed_count", _("竣工项目(个)")
+    PRODUCING_COUNT = "producing_count", _("新投产项目(个)")
+    ARRIVED_FDI = "arrived_fdi", _("到账外资(万美元)")
+    VALID_LEADS = "valid_leads", _("新增有效信息(条)")
+
+
+# Figures that are money (万元 / 万美元); the others are counts.
+AMOUNT_FIGURES = frozenset({Figure.SIGNED_AMOUNT, Figure.GROUNDBREAKING_AMOUNT, Figure.ARRIVED_FDI})
+
+# Which period figure, summed from 1 January, measures each annual target (目标任务).
+TARGET_FIGURE: dict[str, str] = {
+    TargetMetric.SIGNED_COUNT: Figure.SIGNED_COUNT,
+    TargetMetric.SIGNED_AMOUNT: Figure.SIGNED_AMOUNT,
+    TargetMetric.KEY_PROJECT_COUNT: Figure.HUNDRED_MILLION_COUNT,
+    TargetMetric.GROUNDBREAKING_COUNT: Figure.GROUNDBREAKING_COUNT,
+    TargetMetric.FDI_ARRIVED: Figure.ARRIVED_FDI,
+    TargetMetric.VALID_LEAD_COUNT: Figure.VALID_LEADS,
+}

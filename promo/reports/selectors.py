@@ -1,0 +1,248 @@
+"""Reads of the reports app: the figures of a period per unit, aggregated in the database.
+
+Counting rules, decided once here:
+
+* **Units count their sub-tree.** A line for the Shanghai office counts the Shanghai office
+  and its groups (``Unit.path`` prefix). The units asked for must therefore be disjoint
+  sub-trees (no unit inside another), or a record would be counted twice; the bulletin asks
+  for the bureau's first-level units and, separately, for the whole bureau (``units=None``).
+* **Status at period end comes from the lead's status dates**, not from its current status,
+  so a bulletin re-run later still describes the month as it was: a lead is *in hand*
+  (在手信息) at ``end`` if it was qualified (有效) on or before ``end`` and neither signed nor
+  closed (dropped/rejected) by ``end``; *in negotiation* (在谈) likewise from ``negotiating_on``.
+* **Investors visiting** (来区客商) are distinct investors received (接待来访) or on a site
+  inspection (实地考察) in the period, counted for the unit that logged the visit.
+* **Signings** count projects by ``contract_date`` and sum ``signed_investment`` (the amount
+  signed, not later capital increases); the ≥ 10M / ≥ 100M classes use the same amount, so a
+  later increase never changes an old month's count.
+* **Arrived FDI** (到账外资) is the growth of the cumulative figure reported in monthly
+  progress (InvestmentProgress.arrived_fdi): for each project, the latest cumulative reported
+  for a month on or before ``end`` minus the latest reported for a month before ``start``.
+  Progress is monthly, so a month's FDI lands in the period that contains the 1st of it.
+  The project's own ``arrived_fdi`` is only the latest running total and cannot be dated.
+
+Each figure family is one grouped query (five families, five queries) whatever the number of
+units.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from leads.choices import VisitKind
+from leads.models import Lead, Visit
+from officers.models import Unit
+from projects.choices import HUNDRED_MILLION, TEN_MILLION
+from projects.models import InvestmentProgress, Project
+
+from .choices import Figure
+
+ZERO = Decimal("0.00")
+_MONEY = DecimalField(max_digits=16, decimal_places=2)
+VISITING_KINDS = (VisitKind.RECEPTION, VisitKind.INSPECTION)
+
+
+@dataclasses.dataclass
+class PeriodFigures:
+    """The figures of one unit (or the whole bureau) for one period; field names = Figure values."""
+
+    leads_in_hand: int = 0
+    leads_negotiating: int = 0
+    investors_visiting: int = 0
+    signed_count: int = 0
+    signed_amount: Decimal = ZERO
+    ten_million_count: int = 0
+    hundred_million_count: int = 0
+    groundbreaking_count: int = 0
+    groundbreaking_amount: Decimal = ZERO
+    completed_count: int = 0
+    producing_count: int = 0
+    arrived_fdi: Decimal = ZERO
+    valid_leads: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def get(self, figure: str) -> Any:
+        return getattr(self, figure)
+
+
+assert {f.name for f in dataclasses.fields(PeriodFigures)} == set(Figure.values)
+
+
+def _check_disjoint(units: Sequence[Unit]) -> None:
+    # Sorted, a path that contains another sits right before one that starts with it.
+    paths = sorted(u.path for u in units)
+    for shorter, longer in itertools.pairwise(paths):
+        if not shorter or longer.startswith(shorter):
+            raise ValueError(f"Units must be disjoint sub-trees: {shorter!r} contains {longer!r}.")
+
+
+def _bucket(unit_field: str, units: Sequence[Unit]) -> Case:
+    """The id of the asked-for unit whose sub-tree holds the row's unit, else NULL."""
+    return Case(
+        *(When(**{f"{unit_field}__path__startswith": u.path}, then=Value(u.pk)) for u in units),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+def _grouped(
+    qs: QuerySet, unit_field: str, units: Sequence[Unit] | None, aggregates: dict[str, Any]
+) -> dict[int | None, dict[str, Any]]:
+    """One grouped query: ``{unit id: {name: value}}``, or ``{None: {...}}`` for the bureau."""
+    if units is None:
+        return {None: qs.aggregate(**aggregates)}
+    rows = (
+        qs.annotate(report_unit=_bucket(unit_field, units))
+        .filter(report_unit__isnull=False)
+        .values("report_unit")
+        .order_by()
+        .annotate(**aggregates)
+    )
+    return {row.pop("report_unit"): row for row in rows}
+
+
+def period_figures(
+    *, start: date, end: date, units: Sequence[Unit] | None = None
+) -> dict[int | None, PeriodFigures]:
+    """Figures for ``[start, end]`` keyed by unit id (each counting its sub-tree).
+
+    With ``units=None`` the result is ``{None: figures}`` for the whole bureau. Every unit asked
+    for appears in the result, with zeros where nothing happened.
+    """
+    if end < start:
+        raise ValueError("end is before start")
+    if units is not None:
+        units = list(units)
+        _check_disjoint(units)
+    keys: list[int | None] = [u.pk for u in units] if units is not None else [None]
+    result: dict[int | None, PeriodFigures] = {key: PeriodFigures() for key in keys}
+
+    def merge(grouped: dict[int | None, dict[str, Any]]) -> None:
+        for key, values in grouped.items():
+            if key not in result:
+                continue
+            for name, value in values.items():
+                setattr(result[key], name, value if value is not None else 0)
+
+    in_period = {"__gte": start, "__lte": end}
+
+    def dated(field: str) -> Q:
+        return Q(**{f"{field}{op}": value for op, value in in_period.items()})
+
+    # Leads: in hand and in negotiation at period end; valid leads supplied in the period.
+    open_at_end = (Q(signed_on__isnull=True) | Q(signed_on__gt=end)) & (
+        Q(closed_on__isnull=True) | Q(closed_on__gt=end)
+    )
+    merge(
+        _grouped(
+            Lead.objects.all(),
+            "unit",
+            units,
+            {
+                "leads_in_hand": Count("pk", filter=Q(qualified_on__lte=end) & open_at_end),
+                "leads_negotiating": Count("pk", filter=Q(negotiating_on__lte=end) & open_at_end),
+                "valid_leads": Count("pk", filter=dated("qualified_on")),
+            },
+        )
+    )
+
+    # Investors visiting (来区客商): distinct investors received or inspecting in the period.
+    merge(
+        _grouped(
+            Visit.objects.filter(dated("visited_on"), kind__in=VISITING_KINDS),
+            "unit",
+            units,
+            {"investors_visiting": Count("investor", distinct=True)},
+        )
+    )
+
+    # Projects: signings, size classes, groundbreakings, completions, production.
+    signed = dated("contract_date")
+    merge(
+        _grouped(
+            Project.objects.all(),
+            "unit",
+            units,
+            {
+                "signed_count": Count("pk", filter=signed),
+                "signed_amount": Coalesce(
+                    Sum("signed_investment", filter=signed), ZERO, output_field=_MONEY
+                ),
+                "ten_million_count": Count(
+                    "pk", filter=signed & Q(signed_investment__gte=TEN_MILLION)
+                ),
+                "hundred_million_count": Count(
+                    "pk", filter=signed & Q(signed_investment__gte=HUNDRED_MILLION)
+                ),
+                "groundbreaking_count": Count("pk", filter=dated("groundbreaking_actual")),
+                "groundbreaking_amount": Coalesce(
+                    Sum("total_investment", filter=dated("groundbreaking_actual")),
+                    ZERO,
+                    output_field=_MONEY,
+                ),
+                "completed_count": Count("pk", filter=dated("completed_actual")),
+                "producing_count": Count("pk", filter=dated("producing_actual")),
+            },
+        )
+    )
+
+    # Arrived FDI: growth of each project's reported cumulative figure over the period.
+    def cumulative(month_filter: Q) -> Coalesce:
+        latest = (
+            InvestmentProgress.objects.filter(month_filter, project_id=OuterRef("pk"))
+            .order_by("-month")
+            .values("arrived_fdi")[:1]
+        )
+        return Coalesce(Subquery(latest, output_field=_MONEY), ZERO, output_field=_MONEY)
+
+    with_progress = Project.objects.filter(
+        progress__month__lte=end, progress__month__gte=start.replace(day=1)
+    ).distinct()
+    merge(
+        _grouped(
+            Project.objects.filter(pk__in=with_progress.values("pk")).annotate(
+                fdi_end=cumulative(Q(month__lte=end)),
+                fdi_before=cumulative(Q(month__lt=start)),
+            ),
+            "unit",
+            units,
+            {
+                "arrived_fdi": Coalesce(
+                    Sum(F("fdi_end") - F("fdi_before")), ZERO, output_field=_MONEY
+                )
+            },
+        )
+    )
+    return result
+
+
+def bulletin_units() -> list[Unit]:
+    """The units a bulletin ranks: the active first-level units under the bureau, in tree order."""
+    return list(
+        Unit.objects.filter(
+            parent__isnull=False, parent__parent__isnull=True, is_active=True
+        ).order_by("path")
+    )
