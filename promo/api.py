@@ -1,14 +1,32 @@
-"""API base pieces shared by every app's API: one error format and stable pagination."""
+"""API base pieces shared by every app's API.
+
+One error format, keyset cursor pagination, ``?fields=`` trimming, strict write serializers,
+object lookup inside the caller's visibility scope, and the error responses of the schema.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import models
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions, status
-from rest_framework.pagination import CursorPagination
+from django.utils.translation import gettext_lazy
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.pagination import BasePagination
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -67,10 +85,387 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-class StableCursorPagination(CursorPagination):
-    """Cursor pagination on ``(-updated_at, -id)``: no offsets that shift under concurrent writes."""
+# --- Pagination -------------------------------------------------------------------------------
+
+
+def _cursor_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class StableCursorPagination(BasePagination):
+    """Keyset cursor pagination: the cursor holds the last row's sort key, never an offset.
+
+    The page after a cursor is ``WHERE (key, id) > (last key, last id)``, so rows inserted,
+    updated or deleted while a client walks the list never shift the pages it has yet to read:
+    every row that existed for the whole walk is seen exactly once.
+
+    Ordering: ``-id`` (newest first) by default; ``updated_at, id`` when the client syncs with
+    ``?updated_after=`` (a changed row moves to the end, so the walk picks it up again); or one
+    of the view's ``ordering_fields`` via ``?ordering=`` with ``id`` as the tie-breaker.
+    """
 
     page_size = 50
     max_page_size = 500
     page_size_query_param = "page_size"
-    ordering = ("-id",)
+    cursor_query_param = "cursor"
+    ordering_query_param = "ordering"
+    default_ordering: tuple[str, ...] = ("-id",)
+    sync_ordering: tuple[str, ...] = ("updated_at", "id")
+    sync_trigger_param = "updated_after"
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        try:
+            size = int(raw)
+        except ValueError as exc:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("请输入一个整数。")]}
+            ) from exc
+        if not 1 <= size <= self.max_page_size:
+            raise exceptions.ValidationError(
+                {
+                    self.page_size_query_param: [
+                        _("每页条数须在 1 到 %(max)d 之间。") % {"max": self.max_page_size}
+                    ]
+                }
+            )
+        return size
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        requested = request.query_params.get(self.ordering_query_param)
+        if requested:
+            allowed = tuple(getattr(view, "ordering_fields", ()))
+            if requested.lstrip("-") not in allowed:
+                raise exceptions.ValidationError(
+                    {
+                        self.ordering_query_param: [
+                            _("不支持的排序字段，可选：%(fields)s。")
+                            % {"fields": ", ".join(allowed) or "-"}
+                        ]
+                    }
+                )
+            if requested.lstrip("-") == "id":
+                return (requested,)
+            tie = "-id" if requested.startswith("-") else "id"
+            return (requested, tie)
+        if self.sync_trigger_param in request.query_params and _has_field(queryset, "updated_at"):
+            return self.sync_ordering
+        return self.default_ordering
+
+    def decode_cursor(self, raw: str, ordering: tuple[str, ...]) -> list[Any]:
+        try:
+            padded = raw + "=" * (-len(raw) % 4)
+            data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+            keys, values = data["o"], data["v"]
+        except (ValueError, KeyError, TypeError, UnicodeError, binascii.Error) as exc:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: [_("无效的游标。")]}
+            ) from exc
+        if list(keys) != list(ordering) or not isinstance(values, list) or len(values) != len(keys):
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: [_("游标与当前排序不符，请从第一页重新开始。")]}
+            )
+        return values
+
+    @staticmethod
+    def encode_cursor(ordering: Sequence[str], values: Sequence[Any]) -> str:
+        data = {"o": list(ordering), "v": [_cursor_value(v) for v in values]}
+        raw = json.dumps(data, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+    @staticmethod
+    def after(ordering: Sequence[str], values: Sequence[Any]) -> Q:
+        """Rows strictly after ``values`` in ``ordering`` (a lexicographic keyset condition)."""
+        condition = Q()
+        equal = Q()
+        for term, value in zip(ordering, values, strict=True):
+            field = term.lstrip("-")
+            lookup = "lt" if term.startswith("-") else "gt"
+            condition |= equal & Q(**{f"{field}__{lookup}": value})
+            equal &= Q(**{field: value})
+        return condition
+
+    def paginate_queryset(
+        self, queryset: QuerySet, request: Request, view: Any = None
+    ) -> list[Any]:
+        self.request = request
+        self.ordering = self.get_ordering(request, queryset, view)
+        size = self.get_page_size(request)
+        queryset = queryset.order_by(*self.ordering)
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw:
+            queryset = queryset.filter(
+                self.after(self.ordering, self.decode_cursor(raw, self.ordering))
+            )
+        rows = list(queryset[: size + 1])
+        self.has_next = len(rows) > size
+        rows = rows[:size]
+        self.last = rows[-1] if rows else None
+        return rows
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next or self.last is None:
+            return None
+        values = [getattr(self.last, term.lstrip("-")) for term in self.ordering]
+        params = self.request.query_params.copy()
+        params[self.cursor_query_param] = self.encode_cursor(self.ordering, values)
+        base = self.request.build_absolute_uri(self.request.path)
+        return f"{base}?{urlencode(sorted(params.lists()), doseq=True)}"
+
+    def get_paginated_response(self, data: Any) -> Response:
+        return Response(OrderedDict([("next", self.get_next_link()), ("results", data)]))
+
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "required": ["next", "results"],
+            "properties": {
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "下一页的地址；为 null 表示已到最后一页。",
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        params = [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "上一页响应中 next 地址携带的游标（不透明字符串）。",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"每页条数，1–{self.max_page_size}，默认 {self.page_size}。",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size},
+            },
+        ]
+        fields = tuple(getattr(view, "ordering_fields", ()))
+        if fields:
+            params.append(
+                {
+                    "name": self.ordering_query_param,
+                    "required": False,
+                    "in": "query",
+                    "description": "排序字段，前加 - 为倒序；默认按 id 倒序，带 updated_after 时按更新时间正序。",
+                    "schema": {
+                        "type": "string",
+                        "enum": [v for f in fields for v in (f, f"-{f}")],
+                    },
+                }
+            )
+        return params
+
+
+def _has_field(queryset: QuerySet, name: str) -> bool:
+    return any(f.name == name for f in queryset.model._meta.get_fields())
+
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+class FieldsMixin:
+    """``?fields=id,name`` keeps only the named fields of a read serializer (top level)."""
+
+    fields_query_param = "fields"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = getattr(self, "context", {}).get("request")
+        if request is None or request.method != "GET":
+            return
+        raw = request.query_params.get(self.fields_query_param)
+        if not raw:
+            return
+        wanted = {name.strip() for name in raw.split(",") if name.strip()}
+        unknown = wanted - set(self.fields)  # type: ignore[attr-defined]
+        if unknown:
+            raise exceptions.ValidationError(
+                {
+                    self.fields_query_param: [
+                        _("未知字段：%(names)s。") % {"names": ", ".join(sorted(unknown))}
+                    ]
+                }
+            )
+        for name in set(self.fields) - wanted:  # type: ignore[attr-defined]
+            self.fields.pop(name)  # type: ignore[attr-defined]
+
+
+class StrictFieldsMixin:
+    """Refuse fields the serializer does not know, instead of silently ignoring a typo."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = set(data) - {n for n, f in self.fields.items() if not f.read_only}  # type: ignore[attr-defined]
+            if unknown:
+                raise exceptions.ValidationError(
+                    {name: [_("未知字段。")] for name in sorted(unknown)}
+                )
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+# Long free text is still bounded: a 10 MB "summary" is a mistake or an attack, not a visit.
+MAX_TEXT_LENGTH = 20_000
+
+
+class WriteSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """Validates input shape (types, lengths, choices) from the model; services apply the rules.
+
+    Never saved: the view passes ``validated_data`` to a service.
+    """
+
+    def build_standard_field(self, field_name: str, model_field: models.Field) -> Any:
+        field_class, field_kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, models.TextField):
+            field_kwargs.setdefault("max_length", MAX_TEXT_LENGTH)
+        return field_class, field_kwargs
+
+    def save(self, **kwargs: Any) -> Any:  # pragma: no cover - guard
+        raise NotImplementedError("Writes go through a service, not serializer.save().")
+
+
+class ActionSerializer(StrictFieldsMixin, serializers.Serializer):
+    """Body of a verb action (transition, advance, resolve…)."""
+
+    def save(self, **kwargs: Any) -> Any:  # pragma: no cover - guard
+        raise NotImplementedError("Writes go through a service, not serializer.save().")
+
+
+class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A foreign key accepted only if the caller may see the row (unknown or hidden: 400)."""
+
+    def __init__(self, selector: Callable[[Any], QuerySet], **kwargs: Any) -> None:
+        self.selector = selector
+        kwargs.setdefault("queryset", None)
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        request = self.context.get("request")
+        return self.selector(request.user if request else None)
+
+    def use_pk_only_optimization(self) -> bool:
+        return False
+
+
+class RefSerializer(serializers.Serializer):
+    """A related record as ``{"id", "name"}``."""
+
+    id = serializers.IntegerField(read_only=True, help_text="编号")
+    name = serializers.CharField(read_only=True, help_text="名称")
+
+
+class OfficerRefSerializer(serializers.Serializer):
+    """An officer as ``{"id", "name"}``."""
+
+    id = serializers.IntegerField(read_only=True, help_text="编号")
+    name = serializers.CharField(source="display_name", read_only=True, help_text="姓名")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The one error format of the API."""
+
+    code = serializers.CharField(help_text="稳定的机器可读错误代码，如 transition_not_allowed。")
+    message = serializers.CharField(help_text="按 Accept-Language 给出的说明。")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="字段名 → 该字段的错误信息。",
+    )
+
+
+_ERROR_DESCRIPTIONS = {
+    400: gettext_lazy("输入有误（code: invalid, malformed_request, rule_violation）"),
+    401: gettext_lazy("未登录（code: not_authenticated）"),
+    403: gettext_lazy("无权执行（code: permission_denied）"),
+    404: gettext_lazy("不存在或不在您的可见范围内（code: not_found）"),
+    409: gettext_lazy(
+        "状态不允许或疑似重复（code: transition_not_allowed, duplicate_suspected, conflict）"
+    ),
+    429: gettext_lazy("请求过于频繁（code: throttled）"),
+}
+
+
+def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
+    """Error responses for ``extend_schema(responses=...)``."""
+    return {
+        code: OpenApiResponse(ErrorSerializer, description=str(_ERROR_DESCRIPTIONS[code]))
+        for code in codes
+    }
+
+
+class PromoAutoSchema(AutoSchema):
+    """Adds the error responses every operation can give, in the one error format."""
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        codes = [401, 403, 429]
+        if "{" in self.path:
+            codes.append(404)
+        if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
+            codes.append(400)
+        for code in codes:
+            if str(code) not in responses:
+                responses[str(code)] = self._get_response_for_code(
+                    OpenApiResponse(ErrorSerializer, description=str(_ERROR_DESCRIPTIONS[code])),
+                    str(code),
+                    direction=direction,
+                )
+        return dict(sorted(responses.items()))
+
+
+# --- Views ------------------------------------------------------------------------------------
+
+
+class ScopedViewSet(viewsets.GenericViewSet):
+    """A ViewSet whose rows come from a visibility selector, read and written apart.
+
+    ``visible()`` returns the selector's queryset for the caller (with the list's
+    ``select_related``/``prefetch_related``); a row outside it is a 404, never a 403, so an
+    integrator cannot even learn it exists. Writes validate with ``write_serializer_class``
+    and call a service; the answer is always rendered by ``read_serializer_class``.
+    """
+
+    read_serializer_class: type[serializers.BaseSerializer]
+    write_serializer_class: type[serializers.BaseSerializer] | None = None
+    ordering_fields: tuple[str, ...] = ("id",)
+    pagination_class = StableCursorPagination
+
+    def visible(self) -> QuerySet:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            # Schema generation has no officer; the model is all it needs.
+            return self.read_serializer_class.Meta.model.objects.none()  # type: ignore[attr-defined]
+        return self.visible()
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        if self.action in ("create", "update", "partial_update") and self.write_serializer_class:
+            return self.write_serializer_class
+        return self.read_serializer_class
+
+    def validated(self, serializer_class: type[serializers.BaseSerializer], **kwargs: Any) -> Any:
+        serializer = serializer_class(
+            data=self.request.data, context=self.get_serializer_context(), **kwargs
+        )
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def read_response(self, instance: models.Model, status_code: int = 200) -> Response:
+        """Render a row as the read serializer sees it, freshly loaded inside the scope."""
+        fresh = self.get_queryset().get(pk=instance.pk)
+        data = self.read_serializer_class(fresh, context=self.get_serializer_context()).data
+        return Response(data, status=status_code)

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
@@ -236,10 +237,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "promo.api.PromoAutoSchema",
     "EXCEPTION_HANDLER": "promo.api.exception_handler",
-    "DEFAULT_PAGINATION_CLASS": "promo.api.StableCursorPagination",
-    "PAGE_SIZE": 50,
+    # No DEFAULT_PAGINATION_CLASS: promo.api imports DRF's generics, which read that setting
+    # at import time (a cycle). promo.api.ScopedViewSet, the base of every API view, sets
+    # StableCursorPagination itself.
 }
 
 SPECTACULAR_SETTINGS = {
@@ -247,6 +249,26 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of promo, the investment-promotion CRM (招商引资).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Request and response shapes differ (write vs read serializers): separate components.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc are served from the sidecar's static files: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Several choice sets share a field name ("kind", "status"): name each enum explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "UnitKindEnum": "officers.choices.UnitKind",
+        "RoleEnum": "officers.choices.Role",
+        "InvestorKindEnum": "leads.choices.InvestorKind",
+        "IntermediaryKindEnum": "leads.choices.IntermediaryKind",
+        "VisitKindEnum": "leads.choices.VisitKind",
+        "LeadStatusEnum": "leads.choices.LeadStatus",
+        "LeadTransitionTargetEnum": "leads.api.serializers.TRANSITION_TARGETS",
+        "ProblemKindEnum": "projects.choices.ProblemKind",
+        "ProblemStatusEnum": "projects.choices.ProblemStatus",
+        "StageEnum": "projects.choices.Stage",
+        "AdvanceTargetEnum": "projects.api.serializers.ADVANCE_TARGETS",
+    },
 }
 
 # Business thresholds (days) used by alerts and staleness filters.

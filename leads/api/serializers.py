@@ -1,0 +1,378 @@
+"""Serializers of the leads app's API: read shapes apart from write shapes.
+
+Write serializers only check the shape of the input (types, lengths, choices, ids the caller
+may see); the services in leads.services apply the rules and write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from officers.selectors import officers_visible_to, units_visible_to
+from promo.api import (
+    ActionSerializer,
+    FieldsMixin,
+    OfficerRefSerializer,
+    RefSerializer,
+    VisiblePrimaryKeyRelatedField,
+    WriteSerializer,
+)
+
+from ..choices import LEAD_TRANSITIONS, LeadStatus, RejectReason
+from ..models import Intermediary, Investor, Lead, PromotionEvent, Visit
+from ..selectors import (
+    intermediaries_visible_to,
+    investors_visible_to,
+    leads_visible_to,
+    promotion_events_visible_to,
+)
+
+_SYNC_FIELDS = ["source_system", "external_id", "created_at", "updated_at"]
+
+
+# --- Investors --------------------------------------------------------------------------------
+
+
+class InvestorSerializer(FieldsMixin, serializers.ModelSerializer):
+    """Investor (客商): the company, its flags and the unit that registered it."""
+
+    unit = RefSerializer(read_only=True, help_text="登记单位")
+
+    class Meta:
+        model = Investor
+        fields = [
+            "id",
+            "name",
+            "name_en",
+            "credit_code",
+            "kind",
+            "region",
+            "province_or_country",
+            "city",
+            "industry",
+            "is_fortune_global_500",
+            "is_china_top_500",
+            "is_central_soe",
+            "is_listed",
+            "website",
+            "notes",
+            "unit",
+            *_SYNC_FIELDS,
+        ]
+
+
+class InvestorWriteSerializer(WriteSerializer):
+    """Register an investor (登记客商); a likely duplicate is refused with code duplicate_suspected."""
+
+    unit = VisiblePrimaryKeyRelatedField(
+        units_visible_to, required=False, help_text="登记单位；缺省为本人所在单位"
+    )
+    confirm_distinct = serializers.BooleanField(
+        default=False,
+        help_text="名称相近的客商已存在时，确认这是另一家企业（信用代码相同时仍会拒绝）。",
+    )
+
+    class Meta:
+        model = Investor
+        fields = [
+            "name",
+            "name_en",
+            "credit_code",
+            "kind",
+            "region",
+            "province_or_country",
+            "city",
+            "industry",
+            "is_fortune_global_500",
+            "is_china_top_500",
+            "is_central_soe",
+            "is_listed",
+            "website",
+            "notes",
+            "unit",
+            "confirm_distinct",
+            "source_system",
+            "external_id",
+        ]
+        validators: list[Any] = []
+
+
+class InvestorUpdateSerializer(WriteSerializer):
+    """Edit an investor's details (PATCH); every change is kept in the history."""
+
+    class Meta:
+        model = Investor
+        fields = [
+            "name",
+            "name_en",
+            "credit_code",
+            "kind",
+            "region",
+            "province_or_country",
+            "city",
+            "industry",
+            "is_fortune_global_500",
+            "is_china_top_500",
+            "is_central_soe",
+            "is_listed",
+            "website",
+            "notes",
+        ]
+        validators: list[Any] = []
+
+
+# --- Intermediaries and promotion events ------------------------------------------------------
+
+
+class IntermediarySerializer(FieldsMixin, serializers.ModelSerializer):
+    """Intermediary (中介人/招商顾问)."""
+
+    unit = RefSerializer(read_only=True, help_text="登记单位")
+
+    class Meta:
+        model = Intermediary
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "organization",
+            "phone",
+            "email",
+            "notes",
+            "unit",
+            *_SYNC_FIELDS,
+        ]
+
+
+class PromotionEventSerializer(FieldsMixin, serializers.ModelSerializer):
+    """Promotion event (招商活动/推介会)."""
+
+    organizer = RefSerializer(read_only=True, help_text="主办单位")
+    investors = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="洽谈客商编号"
+    )
+
+    class Meta:
+        model = PromotionEvent
+        fields = [
+            "id",
+            "name",
+            "city",
+            "venue",
+            "starts_on",
+            "ends_on",
+            "organizer",
+            "investors",
+            "description",
+            *_SYNC_FIELDS,
+        ]
+
+
+# --- Leads ------------------------------------------------------------------------------------
+
+
+class AssignmentSerializer(serializers.Serializer):
+    """An officer on the lead or project: 主办 (lead), 协办 (assisting) or 挂钩领导 (leader)."""
+
+    officer = OfficerRefSerializer(read_only=True)
+    role = serializers.CharField(
+        read_only=True, help_text="lead 主办 / assisting 协办 / leader 挂钩领导"
+    )
+
+
+class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
+    """Lead (项目信息): a possible investment, its status and the dates of its lifecycle."""
+
+    investor = RefSerializer(read_only=True, help_text="投资方")
+    unit = RefSerializer(read_only=True, help_text="责任单位")
+    created_by = OfficerRefSerializer(read_only=True, help_text="信息提供人")
+    intermediary = RefSerializer(read_only=True, allow_null=True, help_text="中介人")
+    event = RefSerializer(read_only=True, allow_null=True, help_text="来源活动")
+    assignments = AssignmentSerializer(many=True, read_only=True, help_text="分工")
+    allowed_transitions = serializers.SerializerMethodField(
+        help_text="当前状态可流转到的状态（签约请用 /sign/）。"
+    )
+    project = serializers.SerializerMethodField(help_text="签约后生成的项目编号")
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "name",
+            "investor",
+            "unit",
+            "created_by",
+            "industry",
+            "chain_role",
+            "estimated_amount",
+            "estimated_fdi",
+            "source_channel",
+            "intermediary",
+            "event",
+            "description",
+            "status",
+            "allowed_transitions",
+            "status_changed_at",
+            "drop_reason",
+            "reject_reason",
+            "qualified_on",
+            "negotiating_on",
+            "signed_on",
+            "closed_on",
+            "first_contact_on",
+            "first_inspection_on",
+            "last_activity_on",
+            "assignments",
+            "project",
+            *_SYNC_FIELDS,
+        ]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=LeadStatus.choices))
+    )
+    def get_allowed_transitions(self, lead: Lead) -> list[str]:
+        return sorted(LEAD_TRANSITIONS.get(lead.status, frozenset()))
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_project(self, lead: Lead) -> int | None:
+        try:
+            project = lead.project
+        except ObjectDoesNotExist:
+            return None
+        return project.pk if project is not None else None
+
+
+class LeadWriteSerializer(WriteSerializer):
+    """Register a lead (登记项目信息) in status 信息; the caller becomes its 主办."""
+
+    investor = VisiblePrimaryKeyRelatedField(investors_visible_to, help_text="投资方编号")
+    unit = VisiblePrimaryKeyRelatedField(
+        units_visible_to, required=False, help_text="责任单位；缺省为本人所在单位"
+    )
+    intermediary = VisiblePrimaryKeyRelatedField(
+        intermediaries_visible_to, required=False, allow_null=True, help_text="中介人编号"
+    )
+    event = VisiblePrimaryKeyRelatedField(
+        promotion_events_visible_to, required=False, allow_null=True, help_text="来源活动编号"
+    )
+
+    class Meta:
+        model = Lead
+        fields = [
+            "investor",
+            "name",
+            "industry",
+            "source_channel",
+            "chain_role",
+            "estimated_amount",
+            "estimated_fdi",
+            "description",
+            "unit",
+            "intermediary",
+            "event",
+            "first_contact_on",
+            "source_system",
+            "external_id",
+        ]
+        validators: list[Any] = []
+
+
+# Signing creates a project, so it has its own action (/sign/); transition refuses it.
+TRANSITION_TARGETS = [(s.value, s.label) for s in LeadStatus if s != LeadStatus.SIGNED]
+
+
+class LeadTransitionSerializer(ActionSerializer):
+    """Move a lead along its lifecycle: valid, negotiating, dropped (reason) or rejected (red line)."""
+
+    to_status = serializers.ChoiceField(choices=TRANSITION_TARGETS, help_text="目标状态")
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text="放弃原因（放弃时必填）",
+    )
+    reject_reason = serializers.ChoiceField(
+        choices=RejectReason.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="否决原因（否决时必填）",
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=2000, default="", help_text="备注"
+    )
+    on_date = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="生效日期，缺省为今天"
+    )
+
+
+# --- Visits -----------------------------------------------------------------------------------
+
+
+class VisitSerializer(FieldsMixin, serializers.ModelSerializer):
+    """Visit (拜访/接待/考察/洽谈): one contact with an investor."""
+
+    investor = RefSerializer(read_only=True, help_text="客商")
+    lead = RefSerializer(read_only=True, allow_null=True, help_text="推进的项目信息")
+    event = RefSerializer(read_only=True, allow_null=True, help_text="所属活动")
+    unit = RefSerializer(read_only=True, help_text="登记单位")
+    created_by = OfficerRefSerializer(read_only=True, help_text="登记人")
+    officers = OfficerRefSerializer(many=True, read_only=True, help_text="参加人员")
+
+    class Meta:
+        model = Visit
+        fields = [
+            "id",
+            "kind",
+            "visited_on",
+            "investor",
+            "lead",
+            "event",
+            "unit",
+            "created_by",
+            "officers",
+            "city",
+            "summary",
+            "next_step",
+            "next_step_due",
+            *_SYNC_FIELDS,
+        ]
+
+
+class VisitWriteSerializer(WriteSerializer):
+    """Log a visit (登记走访); the caller is always among the officers present."""
+
+    investor = VisiblePrimaryKeyRelatedField(investors_visible_to, help_text="客商编号")
+    lead = VisiblePrimaryKeyRelatedField(
+        leads_visible_to, required=False, allow_null=True, help_text="推进的项目信息编号"
+    )
+    event = VisiblePrimaryKeyRelatedField(
+        promotion_events_visible_to, required=False, allow_null=True, help_text="所属活动编号"
+    )
+    officers = VisiblePrimaryKeyRelatedField(
+        officers_visible_to, many=True, required=False, help_text="其他参加人员编号"
+    )
+
+    class Meta:
+        model = Visit
+        fields = [
+            "kind",
+            "visited_on",
+            "investor",
+            "lead",
+            "event",
+            "officers",
+            "city",
+            "summary",
+            "next_step",
+            "next_step_due",
+            "source_system",
+            "external_id",
+        ]
+        validators: list[Any] = []

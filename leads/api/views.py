@@ -1,0 +1,189 @@
+"""API of the leads app: investors, intermediaries, promotion events, leads and visits.
+
+Rows come from the visibility selectors; writes call leads.services (and signing calls
+projects.services.project_sign_lead), so the API and the UI share every rule.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from officers.models import Assignment
+from projects.api.serializers import LeadSignSerializer, ProjectSerializer
+from projects.selectors import projects_visible_to
+from projects.services import project_sign_lead
+from promo.api import ScopedViewSet, error_responses
+
+from .. import services
+from ..filters import (
+    IntermediaryFilter,
+    InvestorFilter,
+    LeadFilter,
+    PromotionEventFilter,
+    VisitFilter,
+)
+from ..selectors import (
+    intermediaries_visible_to,
+    investors_visible_to,
+    leads_visible_to,
+    promotion_events_visible_to,
+    visits_visible_to,
+)
+from .serializers import (
+    IntermediarySerializer,
+    InvestorSerializer,
+    InvestorUpdateSerializer,
+    InvestorWriteSerializer,
+    LeadSerializer,
+    LeadTransitionSerializer,
+    LeadWriteSerializer,
+    PromotionEventSerializer,
+    VisitSerializer,
+    VisitWriteSerializer,
+)
+
+
+class InvestorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Investors (客商) the caller may see; registering checks for duplicates bureau-wide."""
+
+    read_serializer_class = InvestorSerializer
+    write_serializer_class = InvestorWriteSerializer
+    filterset_class = InvestorFilter
+    ordering_fields = ("id", "name", "updated_at")
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def visible(self):
+        return investors_visible_to(self.request.user).select_related("unit")
+
+    def get_serializer_class(self):
+        if self.action == "partial_update":
+            return InvestorUpdateSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(
+        request=InvestorWriteSerializer,
+        responses={201: InvestorSerializer, **error_responses(400, 403, 409)},
+    )
+    def create(self, request, *args, **kwargs):
+        data = self.validated(InvestorWriteSerializer)
+        investor = services.investor_create(actor=request.user, **data)
+        return self.read_response(investor, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=InvestorUpdateSerializer,
+        responses={200: InvestorSerializer, **error_responses(400, 403, 409)},
+    )
+    def partial_update(self, request, *args, **kwargs):
+        investor = self.get_object()
+        data = self.validated(InvestorUpdateSerializer, partial=True)
+        investor = services.investor_update(actor=request.user, investor=investor, **data)
+        return self.read_response(investor)
+
+
+class IntermediaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Intermediaries (中介人) registered by the caller's units."""
+
+    read_serializer_class = IntermediarySerializer
+    filterset_class = IntermediaryFilter
+    ordering_fields = ("id", "name", "updated_at")
+
+    def visible(self):
+        return intermediaries_visible_to(self.request.user).select_related("unit")
+
+
+class PromotionEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Promotion events (招商活动): public inside the bureau."""
+
+    read_serializer_class = PromotionEventSerializer
+    filterset_class = PromotionEventFilter
+    ordering_fields = ("id", "starts_on", "updated_at")
+
+    def visible(self):
+        return (
+            promotion_events_visible_to(self.request.user)
+            .select_related("organizer")
+            .prefetch_related("investors")
+        )
+
+
+class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Leads (项目信息) the caller may see; status changes are actions, never field writes."""
+
+    read_serializer_class = LeadSerializer
+    write_serializer_class = LeadWriteSerializer
+    filterset_class = LeadFilter
+    ordering_fields = ("id", "name", "estimated_amount", "created_at", "updated_at")
+
+    def visible(self):
+        return (
+            leads_visible_to(self.request.user)
+            .select_related("investor", "unit", "created_by", "intermediary", "event", "project")
+            .prefetch_related(
+                Prefetch("assignments", queryset=Assignment.objects.select_related("officer"))
+            )
+        )
+
+    @extend_schema(
+        request=LeadWriteSerializer,
+        responses={201: LeadSerializer, **error_responses(400, 403)},
+    )
+    def create(self, request, *args, **kwargs):
+        data = self.validated(LeadWriteSerializer)
+        lead = services.lead_create(actor=request.user, **data)
+        return self.read_response(lead, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=LeadTransitionSerializer,
+        responses={200: LeadSerializer, **error_responses(400, 403, 404, 409)},
+        description="状态流转：有效、在谈、放弃（须填 reason）、否决（须填 reject_reason）。"
+        "状态表不允许的流转返回 409 transition_not_allowed，且不做任何修改。",
+    )
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        lead = self.get_object()
+        data = self.validated(LeadTransitionSerializer)
+        lead = services.lead_transition(lead=lead, actor=request.user, **data)
+        return self.read_response(lead)
+
+    @extend_schema(
+        request=LeadSignSerializer,
+        responses={201: ProjectSerializer, **error_responses(400, 403, 404, 409)},
+        description="签约：在谈的项目信息变为签约，并生成项目（只在此处计数一次）。",
+    )
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        lead = self.get_object()
+        data = self.validated(LeadSignSerializer)
+        project = project_sign_lead(lead=lead, actor=request.user, **data)
+        fresh = ProjectSerializer.optimise(projects_visible_to(request.user)).get(pk=project.pk)
+        body = ProjectSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Visits (走访记录) the caller may see."""
+
+    read_serializer_class = VisitSerializer
+    write_serializer_class = VisitWriteSerializer
+    filterset_class = VisitFilter
+    ordering_fields = ("id", "visited_on", "updated_at")
+
+    def visible(self):
+        return (
+            visits_visible_to(self.request.user)
+            .select_related("investor", "lead", "event", "unit", "created_by")
+            .prefetch_related("officers")
+        )
+
+    @extend_schema(
+        request=VisitWriteSerializer,
+        responses={201: VisitSerializer, **error_responses(400, 403)},
+    )
+    def create(self, request, *args, **kwargs):
+        data = self.validated(VisitWriteSerializer)
+        visit = services.visit_log(actor=request.user, **data)
+        return self.read_response(visit, status.HTTP_201_CREATED)

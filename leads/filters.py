@@ -1,0 +1,153 @@
+"""FilterSets of the leads app: the same filters drive the UI lists and the API lists."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from officers.filters import UnitSubtreeFilter, UpdatedAfterFilter
+from officers.models import Assignment
+from promo.choices import Industry, Region
+from promo.services import today
+
+from .choices import OPEN_LEAD_STATUSES, ChainRole, LeadStatus, SourceChannel, VisitKind
+from .models import Intermediary, Investor, Lead, PromotionEvent, Visit
+
+
+class InvestorFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label=_("名称或信用代码包含"), max_length=100)
+    region = django_filters.MultipleChoiceFilter(choices=Region.choices, label=_("国别/地区"))
+    industry = django_filters.MultipleChoiceFilter(choices=Industry.choices, label=_("行业"))
+    unit = UnitSubtreeFilter(field_name="unit")
+    is_fortune_global_500 = django_filters.BooleanFilter(label=_("世界500强"))
+    is_china_top_500 = django_filters.BooleanFilter(label=_("中国500强/国内百强"))
+    is_central_soe = django_filters.BooleanFilter(label=_("央企"))
+    is_listed = django_filters.BooleanFilter(label=_("上市公司"))
+    source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
+    external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
+    updated_after = UpdatedAfterFilter()
+
+    class Meta:
+        model = Investor
+        fields = [
+            "q",
+            "region",
+            "industry",
+            "unit",
+            "is_fortune_global_500",
+            "is_china_top_500",
+            "is_central_soe",
+            "is_listed",
+            "source_system",
+            "external_id",
+            "updated_after",
+        ]
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(name__icontains=value) | Q(name_en__icontains=value) | Q(credit_code=value.upper())
+        )
+
+
+class LeadFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=LeadStatus.choices, label=_("状态"))
+    unit = UnitSubtreeFilter(field_name="unit")
+    officer = django_filters.NumberFilter(
+        method="filter_officer", label=_("分工干部（主办或协办）"), min_value=1
+    )
+    industry = django_filters.MultipleChoiceFilter(choices=Industry.choices, label=_("行业"))
+    chain_role = django_filters.MultipleChoiceFilter(
+        choices=ChainRole.choices, label=_("产业链定位")
+    )
+    source_channel = django_filters.MultipleChoiceFilter(
+        choices=SourceChannel.choices, label=_("信息来源")
+    )
+    amount_min = django_filters.NumberFilter(
+        field_name="estimated_amount", lookup_expr="gte", label=_("预计总投资不低于(万元)")
+    )
+    amount_max = django_filters.NumberFilter(
+        field_name="estimated_amount", lookup_expr="lte", label=_("预计总投资不高于(万元)")
+    )
+    investor = django_filters.NumberFilter(field_name="investor_id", label=_("投资方"))
+    investor_region = django_filters.MultipleChoiceFilter(
+        field_name="investor__region", choices=Region.choices, label=_("投资方国别/地区")
+    )
+    stale_days = django_filters.NumberFilter(
+        method="filter_stale_days",
+        label=_("在途且超过 N 天未跟进"),
+        min_value=0,
+        max_value=3650,
+    )
+    updated_after = UpdatedAfterFilter()
+
+    class Meta:
+        model = Lead
+        fields = [
+            "status",
+            "unit",
+            "officer",
+            "industry",
+            "chain_role",
+            "source_channel",
+            "amount_min",
+            "amount_max",
+            "investor",
+            "investor_region",
+            "stale_days",
+            "updated_after",
+        ]
+
+    def filter_officer(self, qs: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return qs
+        return qs.filter(
+            Exists(Assignment.objects.filter(lead_id=OuterRef("pk"), officer_id=int(value)))
+        )
+
+    def filter_stale_days(self, qs: QuerySet, name: str, value) -> QuerySet:
+        # Same rule as leads.selectors.stale_leads: no visit at all counts from creation.
+        if value is None:
+            return qs
+        cutoff = today() - timedelta(days=int(value))
+        return qs.filter(status__in=OPEN_LEAD_STATUSES).filter(
+            Q(last_activity_on__lt=cutoff)
+            | Q(last_activity_on__isnull=True, created_at__date__lt=cutoff)
+        )
+
+
+class VisitFilter(django_filters.FilterSet):
+    visited_on = django_filters.DateFromToRangeFilter(label=_("走访日期范围"))
+    kind = django_filters.MultipleChoiceFilter(choices=VisitKind.choices, label=_("类型"))
+    lead = django_filters.NumberFilter(field_name="lead_id", label=_("项目信息"))
+    investor = django_filters.NumberFilter(field_name="investor_id", label=_("客商"))
+    unit = UnitSubtreeFilter(field_name="unit")
+    updated_after = UpdatedAfterFilter()
+
+    class Meta:
+        model = Visit
+        fields = ["visited_on", "kind", "lead", "investor", "unit", "updated_after"]
+
+
+class IntermediaryFilter(django_filters.FilterSet):
+    unit = UnitSubtreeFilter(field_name="unit")
+    updated_after = UpdatedAfterFilter()
+
+    class Meta:
+        model = Intermediary
+        fields = ["kind", "unit", "updated_after"]
+
+
+class PromotionEventFilter(django_filters.FilterSet):
+    starts_on = django_filters.DateFromToRangeFilter(label=_("开始日期范围"))
+    organizer = UnitSubtreeFilter(field_name="organizer")
+    updated_after = UpdatedAfterFilter()
+
+    class Meta:
+        model = PromotionEvent
+        fields = ["starts_on", "organizer", "updated_after"]

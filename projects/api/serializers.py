@@ -1,0 +1,329 @@
+"""Serializers of the projects app's API: read shapes apart from write shapes.
+
+Write serializers only check the shape of the input; projects.services applies the rules.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from leads.api.serializers import AssignmentSerializer
+from leads.selectors import investors_visible_to
+from officers.models import Assignment, Unit
+from officers.selectors import officers_visible_to, units_visible_to
+from promo.api import (
+    ActionSerializer,
+    FieldsMixin,
+    OfficerRefSerializer,
+    RefSerializer,
+    VisiblePrimaryKeyRelatedField,
+    WriteSerializer,
+)
+
+from ..choices import STAGE_TRANSITIONS, ParkKind, Stage
+from ..models import InvestmentProgress, Problem, Project
+from ..selectors import projects_visible_to
+
+_SYNC_FIELDS = ["source_system", "external_id", "created_at", "updated_at"]
+_MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
+
+
+class StageSerializer(serializers.Serializer):
+    """One milestone: its planned date (倒排节点) and its actual date."""
+
+    stage = serializers.ChoiceField(choices=Stage.choices, read_only=True)
+    planned = serializers.DateField(read_only=True, allow_null=True, help_text="计划日期")
+    actual = serializers.DateField(read_only=True, allow_null=True, help_text="实际日期")
+
+
+class ProgressSerializer(FieldsMixin, serializers.ModelSerializer):
+    """Monthly investment progress (月度投资进度): figures to date."""
+
+    reported_by = OfficerRefSerializer(read_only=True, help_text="填报人")
+
+    class Meta:
+        model = InvestmentProgress
+        fields = [
+            "id",
+            "month",
+            "agreed_investment",
+            "paid_in",
+            "fixed_asset_investment",
+            "arrived_fdi",
+            "note",
+            "reported_by",
+            "updated_at",
+        ]
+
+
+class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
+    """Project (项目): figures, stage with its milestones, assignments and monthly progress."""
+
+    lead = serializers.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="来源项目信息编号"
+    )
+    investor = RefSerializer(read_only=True, help_text="投资方")
+    unit = RefSerializer(read_only=True, help_text="责任单位")
+    created_by = OfficerRefSerializer(read_only=True, help_text="登记人")
+    completion_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=1, read_only=True, allow_null=True, help_text="投资完成率(%)"
+    )
+    allowed_stages = serializers.SerializerMethodField(help_text="可推进到的阶段")
+    stages = serializers.SerializerMethodField(help_text="签约、开工、竣工、投产的计划与实际日期")
+    assignments = AssignmentSerializer(many=True, read_only=True, help_text="分工")
+    progress = ProgressSerializer(many=True, read_only=True, help_text="月度投资进度，新月份在前")
+
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "name",
+            "lead",
+            "investor",
+            "unit",
+            "created_by",
+            "industry",
+            "park_kind",
+            "park_name",
+            "description",
+            "contract_date",
+            "signed_investment",
+            "total_investment",
+            "registered_capital",
+            "contracted_fdi",
+            "arrived_fdi",
+            "land_area",
+            "invested_to_date",
+            "completion_rate",
+            "size_class",
+            "stage",
+            "allowed_stages",
+            "stage_changed_at",
+            "stages",
+            "groundbreaking_planned",
+            "groundbreaking_actual",
+            "completed_planned",
+            "completed_actual",
+            "producing_planned",
+            "producing_actual",
+            "annual_output_value",
+            "annual_tax",
+            "jobs",
+            "assignments",
+            "progress",
+            *_SYNC_FIELDS,
+        ]
+
+    @staticmethod
+    def optimise(queryset: QuerySet[Project]) -> QuerySet[Project]:
+        """Everything a rendered project needs, in a fixed number of queries."""
+        return queryset.select_related("investor", "unit", "created_by").prefetch_related(
+            Prefetch("assignments", queryset=Assignment.objects.select_related("officer")),
+            Prefetch(
+                "progress",
+                queryset=InvestmentProgress.objects.select_related("reported_by").order_by(
+                    "-month"
+                ),
+            ),
+        )
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(choices=Stage.choices))
+    )
+    def get_allowed_stages(self, project: Project) -> list[str]:
+        return sorted(STAGE_TRANSITIONS.get(project.stage, frozenset()))
+
+    @extend_schema_field(StageSerializer(many=True))
+    def get_stages(self, project: Project) -> list[dict[str, Any]]:
+        return [
+            {
+                "stage": stage.value,
+                "planned": project.planned_date(stage),
+                "actual": project.actual_date(stage),
+            }
+            for stage in Stage
+        ]
+
+
+class LeadSignSerializer(ActionSerializer):
+    """Sign a negotiating lead (签约): the lead becomes 签约 and its project is created."""
+
+    contract_date = serializers.DateField(help_text="签约日期（不晚于今天）")
+    total_investment = serializers.DecimalField(help_text="签约总投资(万元)，大于零", **_MONEY)
+    name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="项目名称，缺省沿用项目信息名称",
+    )
+    registered_capital = serializers.DecimalField(required=False, default=Decimal("0"), **_MONEY)
+    contracted_fdi = serializers.DecimalField(required=False, default=Decimal("0"), **_MONEY)
+    land_area = serializers.DecimalField(
+        required=False,
+        default=Decimal("0"),
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0"),
+    )
+    park_kind = serializers.ChoiceField(
+        choices=ParkKind.choices, required=False, default=ParkKind.ECONOMIC_ZONE
+    )
+    park_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+    description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20000
+    )
+    groundbreaking_planned = serializers.DateField(required=False, allow_null=True, default=None)
+    completed_planned = serializers.DateField(required=False, allow_null=True, default=None)
+    producing_planned = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ProjectWriteSerializer(WriteSerializer):
+    """Enter a signed project directly (no lead in promo); the caller becomes its 主办."""
+
+    investor = VisiblePrimaryKeyRelatedField(investors_visible_to, help_text="投资方编号")
+    unit = VisiblePrimaryKeyRelatedField(
+        units_visible_to, required=False, help_text="责任单位；缺省为本人所在单位"
+    )
+    total_investment = serializers.DecimalField(help_text="签约总投资(万元)，大于零", **_MONEY)
+
+    class Meta:
+        model = Project
+        fields = [
+            "investor",
+            "name",
+            "industry",
+            "contract_date",
+            "total_investment",
+            "unit",
+            "registered_capital",
+            "contracted_fdi",
+            "land_area",
+            "park_kind",
+            "park_name",
+            "description",
+            "groundbreaking_planned",
+            "completed_planned",
+            "producing_planned",
+            "source_system",
+            "external_id",
+        ]
+        validators: list[Any] = []
+
+
+# A project is born signed; advancing goes to one of the later stages.
+ADVANCE_TARGETS = [(s.value, s.label) for s in Stage if s != Stage.SIGNED]
+
+
+class ProjectAdvanceSerializer(ActionSerializer):
+    """Move a project one stage on (开工 / 竣工 / 投产) on its actual date."""
+
+    to_stage = serializers.ChoiceField(choices=ADVANCE_TARGETS, help_text="目标阶段")
+    actual_date = serializers.DateField(help_text="实际日期（不晚于今天，不早于上一阶段）")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ProgressWriteSerializer(ActionSerializer):
+    """Report a month's investment progress; re-reporting a month amends it."""
+
+    month = serializers.DateField(help_text="月份（任意一天，按当月第一天记）")
+    agreed_investment = serializers.DecimalField(help_text="协议投资(万元)", **_MONEY)
+    paid_in = serializers.DecimalField(help_text="实缴/到位资金(万元)", **_MONEY)
+    fixed_asset_investment = serializers.DecimalField(
+        help_text="累计完成固定资产投资(万元)", **_MONEY
+    )
+    arrived_fdi = serializers.DecimalField(
+        required=False, default=Decimal("0"), help_text="累计到账外资(万美元)", **_MONEY
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+# --- Problems ---------------------------------------------------------------------------------
+
+
+def problem_owner_units(officer: Any) -> QuerySet[Unit]:
+    """Any active unit may own a problem: 马上办 hands it to whichever department can solve it."""
+    return Unit.objects.filter(is_active=True)
+
+
+class ProblemSerializer(FieldsMixin, serializers.ModelSerializer):
+    """Problem (项目问题, 马上办): first-asked responsibility and the two-asks rule."""
+
+    project = RefSerializer(read_only=True, help_text="项目")
+    raised_by = OfficerRefSerializer(read_only=True, help_text="登记人")
+    owner_unit = RefSerializer(read_only=True, help_text="承办单位")
+    first_asked = OfficerRefSerializer(read_only=True, help_text="首问责任人")
+
+    class Meta:
+        model = Problem
+        fields = [
+            "id",
+            "project",
+            "kind",
+            "title",
+            "description",
+            "raised_by",
+            "raised_on",
+            "investor_contact",
+            "owner_unit",
+            "first_asked",
+            "due_on",
+            "status",
+            "ask_count",
+            "second_asked_on",
+            "escalated_at",
+            "resolved_on",
+            "resolution",
+            *_SYNC_FIELDS,
+        ]
+
+
+class ProblemWriteSerializer(WriteSerializer):
+    """Raise a problem for a project (登记问题); whoever was asked first stays responsible."""
+
+    project = VisiblePrimaryKeyRelatedField(projects_visible_to, help_text="项目编号")
+    owner_unit = VisiblePrimaryKeyRelatedField(problem_owner_units, help_text="承办单位编号")
+    first_asked = VisiblePrimaryKeyRelatedField(
+        officers_visible_to, required=False, allow_null=True, help_text="首问责任人，缺省为本人"
+    )
+    raised_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+    class Meta:
+        model = Problem
+        fields = [
+            "project",
+            "kind",
+            "title",
+            "description",
+            "owner_unit",
+            "first_asked",
+            "due_on",
+            "raised_on",
+            "investor_contact",
+        ]
+        validators: list[Any] = []
+
+
+class ProblemNoteSerializer(ActionSerializer):
+    """Take a problem up (开始办理) with an optional note."""
+
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ProblemAskAgainSerializer(ActionSerializer):
+    """The investor asks a second time (两问终结): the problem escalates."""
+
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    asked_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ProblemResolveSerializer(ActionSerializer):
+    """Close a problem (办结) with what was done."""
+
+    resolution = serializers.CharField(max_length=20000, help_text="办理结果")
+    resolved_on = serializers.DateField(required=False, allow_null=True, default=None)

@@ -1,0 +1,149 @@
+"""API of the projects app: projects with their stages and progress, and their problems.
+
+Rows come from the visibility selectors; every write calls projects.services.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from promo.api import ScopedViewSet, error_responses
+
+from .. import services
+from ..filters import ProblemFilter, ProjectFilter
+from ..selectors import problems_visible_to, projects_visible_to
+from .serializers import (
+    ProblemAskAgainSerializer,
+    ProblemNoteSerializer,
+    ProblemResolveSerializer,
+    ProblemSerializer,
+    ProblemWriteSerializer,
+    ProgressSerializer,
+    ProgressWriteSerializer,
+    ProjectAdvanceSerializer,
+    ProjectSerializer,
+    ProjectWriteSerializer,
+)
+
+
+class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Projects (项目) the caller may see, with milestones, assignments and monthly progress."""
+
+    read_serializer_class = ProjectSerializer
+    write_serializer_class = ProjectWriteSerializer
+    filterset_class = ProjectFilter
+    ordering_fields = ("id", "name", "contract_date", "total_investment", "updated_at")
+
+    def visible(self):
+        return ProjectSerializer.optimise(projects_visible_to(self.request.user))
+
+    @extend_schema(
+        request=ProjectWriteSerializer,
+        responses={201: ProjectSerializer, **error_responses(400, 403)},
+        description="直接登记已签约项目（项目信息不在 promo 中时）。由项目信息签约请用 /leads/{id}/sign/。",
+    )
+    def create(self, request, *args, **kwargs):
+        data = self.validated(ProjectWriteSerializer)
+        project = services.project_create(actor=request.user, **data)
+        return self.read_response(project, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ProjectAdvanceSerializer,
+        responses={200: ProjectSerializer, **error_responses(400, 403, 404, 409)},
+        description="推进阶段：签约 → 开工 → 竣工 → 投产，一次一步；跳步或倒退返回 409。",
+    )
+    @action(detail=True, methods=["post"])
+    def advance(self, request, pk=None):
+        project = self.get_object()
+        data = self.validated(ProjectAdvanceSerializer)
+        project, _event = services.project_advance(project=project, actor=request.user, **data)
+        return self.read_response(project)
+
+    @extend_schema(
+        methods=["GET"],
+        request=None,
+        responses={200: ProgressSerializer(many=True)},
+        description="该项目的月度投资进度，新月份在前。",
+    )
+    @extend_schema(
+        methods=["POST"],
+        request=ProgressWriteSerializer,
+        responses={201: ProgressSerializer, **error_responses(400, 403, 404)},
+        description="填报月度投资进度；同一月份再次填报即为更正。",
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None, filterset_class=None)
+    def progress(self, request, pk=None):
+        project = self.get_object()
+        context = self.get_serializer_context()
+        if request.method == "GET":
+            rows = project.progress.all()  # prefetched by ProjectSerializer.optimise
+            return Response(ProgressSerializer(rows, many=True, context=context).data)
+        data = self.validated(ProgressWriteSerializer)
+        row = services.progress_record(project=project, actor=request.user, **data)
+        row = type(row).objects.select_related("reported_by").get(pk=row.pk)
+        return Response(
+            ProgressSerializer(row, context=context).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Project problems (项目问题, 马上办) the caller may see."""
+
+    read_serializer_class = ProblemSerializer
+    write_serializer_class = ProblemWriteSerializer
+    filterset_class = ProblemFilter
+    ordering_fields = ("id", "due_on", "updated_at")
+
+    def visible(self):
+        return problems_visible_to(self.request.user).select_related(
+            "project", "raised_by", "owner_unit", "first_asked"
+        )
+
+    @extend_schema(
+        request=ProblemWriteSerializer,
+        responses={201: ProblemSerializer, **error_responses(400, 403)},
+    )
+    def create(self, request, *args, **kwargs):
+        data = self.validated(ProblemWriteSerializer)
+        project = data.pop("project")
+        problem = services.problem_raise(project=project, actor=request.user, **data)
+        return self.read_response(problem, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ProblemNoteSerializer,
+        responses={200: ProblemSerializer, **error_responses(400, 403, 404, 409)},
+        description="承办单位开始办理。",
+    )
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        problem = self.get_object()
+        data = self.validated(ProblemNoteSerializer)
+        problem = services.problem_start(problem=problem, actor=request.user, **data)
+        return self.read_response(problem)
+
+    @extend_schema(
+        request=ProblemAskAgainSerializer,
+        responses={200: ProblemSerializer, **error_responses(400, 403, 404, 409)},
+        description="企业二次催办（两问终结）：问题升级；已办结或已催办过返回 409。",
+    )
+    @action(detail=True, methods=["post"], url_path="ask-again")
+    def ask_again(self, request, pk=None):
+        problem = self.get_object()
+        data = self.validated(ProblemAskAgainSerializer)
+        problem = services.problem_ask_again(problem=problem, actor=request.user, **data)
+        return self.read_response(problem)
+
+    @extend_schema(
+        request=ProblemResolveSerializer,
+        responses={200: ProblemSerializer, **error_responses(400, 403, 404, 409)},
+        description="办结：须填写办理结果。",
+    )
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        problem = self.get_object()
+        data = self.validated(ProblemResolveSerializer)
+        problem = services.problem_resolve(problem=problem, actor=request.user, **data)
+        return self.read_response(problem)
