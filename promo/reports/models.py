@@ -1,0 +1,209 @@
+"""Bulletins (通报), their per-unit lines (the monthly ledger, 月度台账) and later amendments."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import BulletinKind, BulletinStatus, Figure, bulletin_can_transition
+
+# Append-only: an amendment, once recorded, is never edited or removed — not even by SQL.
+APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+
+_COUNT = {"default": 0}
+_AMOUNT = {"max_digits": 16, "decimal_places": 2, "default": Decimal("0")}
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Bulletin(models.Model):
+    """Bulletin (通报 / 旬汇报): the figures of every unit for one month or ten days, ranked."""
+
+    kind = models.CharField(_("类型"), max_length=10, choices=BulletinKind.choices)
+    period_start = models.DateField(_("起始日期"))
+    period_end = models.DateField(_("截止日期"))
+    status = models.CharField(
+        _("状态"), max_length=10, choices=BulletinStatus.choices, default=BulletinStatus.DRAFT
+    )
+    generated_at = models.DateTimeField(_("生成时间"))
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("通报")
+        verbose_name_plural = _("通报")
+        ordering = ["-period_start", "kind"]
+        constraints = [
+            # Re-running a month's job finds this row instead of making a second bulletin.
+            models.UniqueConstraint(
+                fields=["kind", "period_start"], name="%(app_label)s_%(class)s_unique_period"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="%(app_label)s_%(class)s_period_in_order",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=BulletinStatus.DRAFT, published_at__isnull=True)
+                | Q(status=BulletinStatus.PUBLISHED, published_at__isnull=False),
+                name="%(app_label)s_%(class)s_published_has_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.title)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == BulletinStatus.PUBLISHED
+
+    def can_transition_to(self, status: str) -> bool:
+        return bulletin_can_transition(self.status, status)
+
+    @property
+    def period_label(self) -> str:
+        if self.kind == BulletinKind.MONTHLY:
+            return f"{self.period_start.year}年{self.period_start.month}月"
+        return (
+            f"{self.period_start.year}年{self.period_start.month}月"
+            f"{self.period_start.day}日至{self.period_end.month}月{self.period_end.day}日"
+        )
+
+    @property
+    def title(self) -> str:
+        from officers.models import Unit
+
+        root = Unit.objects.filter(parent__isnull=True).order_by("path").first()
+        issuer = (root.city or root.name) if root else ""
+        name = "招商引资工作月度通报" if self.kind == BulletinKind.MONTHLY else "招商引资工作旬汇报"
+        return f"{issuer}{name}（{self.period_label}）"
+
+
+class BulletinLine(models.Model):
+    """Bulletin line (通报明细): one unit's figures in a bulletin; frozen once it is published."""
+
+    bulletin = models.ForeignKey(
+        Bulletin, verbose_name=_("通报"), on_delete=models.CASCADE, related_name="lines"
+    )
+    # NULL: the bureau total line (合计), counting every unit of the tree.
+    unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    position = models.PositiveSmallIntegerField(_("序号"))
+    rank = models.PositiveSmallIntegerField(_("排名"), null=True, blank=True)
+
+    leads_in_hand = models.PositiveIntegerField(Figure.LEADS_IN_HAND.label, **_COUNT)
+    leads_negotiating = models.PositiveIntegerField(Figure.LEADS_NEGOTIATING.label, **_COUNT)
+    investors_visiting = models.PositiveIntegerField(Figure.INVESTORS_VISITING.label, **_COUNT)
+    signed_count = models.PositiveIntegerField(Figure.SIGNED_COUNT.label, **_COUNT)
+    signed_amount = models.DecimalField(Figure.SIGNED_AMOUNT.label, **_AMOUNT)
+    ten_million_count = models.PositiveIntegerField(Figure.TEN_MILLION_COUNT.label, **_COUNT)
+    hundred_million_count = models.PositiveIntegerField(
+        Figure.HUNDRED_MILLION_COUNT.label, **_COUNT
+    )
+    groundbreaking_count = models.PositiveIntegerField(Figure.GROUNDBREAKING_COUNT.label, **_COUNT)
+    groundbreaking_amount = models.DecimalField(Figure.GROUNDBREAKING_AMOUNT.label, **_AMOUNT)
+    completed_count = models.PositiveIntegerField(Figure.COMPLETED_COUNT.label, **_COUNT)
+    producing_count = models.PositiveIntegerField(Figure.PRODUCING_COUNT.label, **_COUNT)
+    # Arrived FDI may shrink when a cumulative figure is corrected downwards: not "positive".
+    arrived_fdi = models.DecimalField(Figure.ARRIVED_FDI.label, **_AMOUNT)
+    valid_leads = models.PositiveIntegerField(Figure.VALID_LEADS.label, **_COUNT)
+
+    # Context beside the figures: the same period last year, the year to date and the
+    # year's targets ({metric: {"target", "actual", "percent"}}), as the bulletin printed them.
+    last_year = models.JSONField(_("去年同期"), default=dict, encoder=DjangoJSONEncoder)
+    year_to_date = models.JSONField(_("本年累计"), default=dict, encoder=DjangoJSONEncoder)
+    targets = models.JSONField(_("目标完成情况"), default=dict, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        verbose_name = _("通报明细")
+        verbose_name_plural = _("通报明细")
+        ordering = ["bulletin", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bulletin", "unit"],
+                condition=Q(unit__isnull=False),
+                name="%(app_label)s_%(class)s_one_line_per_unit",
+            ),
+            models.UniqueConstraint(
+                fields=["bulletin"],
+                condition=Q(unit__isnull=True),
+                name="%(app_label)s_%(class)s_one_total_line",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bulletin} · {self.unit or _('合计')}"
+
+    @property
+    def is_total(self) -> bool:
+        return self.unit_id is None
+
+    def figure(self, figure: str) -> Any:
+        return getattr(self, figure)
+
+    def target_percent(self, metric: str) -> Decimal | None:
+        value = (self.targets.get(metric) or {}).get("percent")
+        return Decimal(str(value)) if value is not None else None
+
+    def last_year_figure(self, figure: str) -> Decimal:
+        return Decimal(str(self.last_year.get(figure, 0)))
+
+
+class BulletinAmendment(models.Model):
+    """Amendment (更正): a published figure that the data no longer gives; shown beside it."""
+
+    line = models.ForeignKey(
+        BulletinLine,
+        verbose_name=_("通报明细"),
+        on_delete=models.PROTECT,
+        related_name="amendments",
+    )
+    figure = models.CharField(_("指标"), max_length=30, choices=Figure.choices)
+    old_value = models.DecimalField(_("原数"), max_digits=16, decimal_places=2)
+    new_value = models.DecimalField(_("更正后"), max_digits=16, decimal_places=2)
+    detected_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
+    # Who changed the underlying data and why, from the history context of the latest change
+    # to that unit's records of the figure's family; empty when the change was not attributed.
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reason = models.TextField(_("修改原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("通报更正")
+        verbose_name_plural = _("通报更正")
+        ordering = ["line", "detected_at", "id"]
+        triggers = [APPEND_ONLY]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(old_value=F("new_value")),
+                name="%(app_label)s_%(class)s_value_changed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.line}: {self.get_figure_display()} {self.old_value} → {self.new_value}"
