@@ -1,0 +1,118 @@
+"""No N+1: every list costs the same number of queries for 2 rows as for 20."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from leads.models import Intermediary, PromotionEvent
+from leads.services import visit_log
+from officers import services as officer_services
+from officers.choices import TargetMetric
+from officers.models import Target
+from projects.services import problem_raise, progress_record
+from promo.services import today
+from tests.factories import make_investor, make_lead, make_officer, make_project, make_unit
+
+pytestmark = pytest.mark.django_db
+
+# Pinned per list: a change here means a query was added to (or removed from) every page.
+# Every request costs 5 fixed queries (session, officer, and the session save in a savepoint:
+# SESSION_SAVE_EVERY_REQUEST), plus one per list query and one per prefetch.
+EXPECTED_QUERIES = {
+    "units": 6,
+    "officers": 6,
+    "targets": 6,
+    "investors": 6,
+    "intermediaries": 6,
+    "promotion-events": 7,  # + investors met
+    "leads": 7,  # + assignments with officers
+    "visits": 7,  # + officers present
+    "projects": 8,  # + assignments, + monthly progress
+    "problems": 6,
+}
+
+
+def _add(resource: str, bureau, n: int) -> None:
+    chief = bureau.chief
+    for i in range(n):
+        if resource == "units":
+            make_unit(parent=bureau.shanghai)
+        elif resource == "officers":
+            make_officer(bureau.shanghai)
+        elif resource == "targets":
+            officer_services.target_set(
+                actor=chief,
+                year=2000 + Target.objects.count(),
+                metric=TargetMetric.SIGNED_COUNT,
+                value=5,
+                unit=bureau.shanghai,
+            )
+        elif resource == "investors":
+            make_investor(bureau.shanghai_officer)
+        elif resource == "intermediaries":
+            Intermediary.objects.create(name=f"中介{i}", kind="person", unit=bureau.shanghai)
+        elif resource == "promotion-events":
+            event = PromotionEvent.objects.create(
+                name=f"推介会{i}",
+                city="香港",
+                starts_on=today(),
+                ends_on=today(),
+                organizer=bureau.shanghai,
+            )
+            event.investors.add(make_investor(bureau.shanghai_officer))
+        elif resource == "leads":
+            make_lead(bureau.shanghai_officer)
+        elif resource == "visits":
+            lead = make_lead(bureau.shanghai_officer)
+            visit_log(
+                actor=bureau.shanghai_officer,
+                kind="visit",
+                visited_on=today(),
+                investor=lead.investor,
+                lead=lead,
+                summary="拜访",
+                officers=[bureau.teammate],
+            )
+        elif resource == "projects":
+            project = make_project(bureau.shanghai_officer)
+            progress_record(
+                project=project,
+                actor=bureau.shanghai_officer,
+                month=today(),
+                agreed_investment=1,
+                paid_in=1,
+                fixed_asset_investment=1,
+            )
+        elif resource == "problems":
+            problem_raise(
+                project=make_project(bureau.shanghai_officer),
+                actor=bureau.shanghai_officer,
+                kind="power",
+                title="供电",
+                owner_unit=bureau.department,
+                due_on=today() + timedelta(days=3),
+            )
+
+
+@pytest.mark.parametrize("resource", sorted(EXPECTED_QUERIES))
+def test_list_query_count_does_not_grow_with_rows(bureau, client_for, resource):
+    client = client_for(bureau.chief)
+    url = f"/api/v1/{resource}/"
+
+    def count() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url, {"page_size": 50})
+        assert response.status_code == 200, response.json()
+        return len(ctx.captured_queries), len(response.json()["results"])
+
+    _add(resource, bureau, 2)
+    few, rows_few = count()
+    _add(resource, bureau, 18)
+    many, rows_many = count()
+    assert rows_many >= rows_few + 18
+    assert few == many, f"{resource}: {few} queries for {rows_few} rows, {many} for {rows_many}"
+    assert many == EXPECTED_QUERIES[resource]
