@@ -8,11 +8,6 @@ from django.test import Client
 
 
 @pytest.fixture(autouse=True)
-def _web_urls(settings):
-    settings.ROOT_URLCONF = "tests.web.urls"
-
-
-@pytest.fixture(autouse=True)
 def _clean_cache():
     # Lockout counters live in Redis; every test starts from none.
     cache.clear()

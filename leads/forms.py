@@ -1,0 +1,168 @@
+"""Forms of the leads pages: log a visit (with an inline new investor), search, status actions.
+
+Forms only shape input; every rule is the services' (a refusal comes back as a DomainError
+and is shown next to its field by ``promo.forms.add_domain_error``).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from leads.choices import LeadStatus, RejectReason, VisitKind
+from leads.models import Investor, Lead
+from officers.models import Officer
+from promo.choices import Industry
+from promo.services import today
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class LeadChoiceField(forms.ModelChoiceField):
+    """A lead <select> whose options carry their investor, so the page can narrow them."""
+
+    def label_from_instance(self, obj: Lead) -> str:
+        return f"{obj.name}（{obj.get_status_display()}）"
+
+
+class LeadSelect(forms.Select):
+    investor_of: dict[str, int] = {}
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        investor_id = self.investor_of.get(str(getattr(value, "value", value)))
+        if investor_id:
+            option["attrs"]["data-investor"] = str(investor_id)
+        return option
+
+
+class OfficersField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Officer) -> str:
+        return obj.display_name
+
+
+class VisitForm(forms.Form):
+    """Log a visit (登记走访): an existing investor, or a new one registered on the spot."""
+
+    kind = forms.ChoiceField(label=_("类型"), choices=VisitKind.choices)
+    visited_on = forms.DateField(label=_("日期"), widget=DateInput())
+    investor = forms.ModelChoiceField(
+        label=_("客商"),
+        queryset=Investor.objects.none(),
+        required=False,
+        empty_label=_("— 选择已有客商 —"),
+        help_text=_("输入名称搜索；没有的话在下面登记新客商。"),
+    )
+    new_investor_name = forms.CharField(label=_("新客商名称"), max_length=200, required=False)
+    new_investor_name_en = forms.CharField(label=_("英文名称"), max_length=200, required=False)
+    new_investor_credit_code = forms.CharField(
+        label=_("统一社会信用代码"), max_length=30, required=False
+    )
+    new_investor_industry = forms.ChoiceField(
+        label=_("行业"), choices=[("", "—"), *Industry.choices], required=False
+    )
+    use_candidate = forms.TypedChoiceField(
+        label=_("选用已有客商"), coerce=int, required=False, widget=forms.RadioSelect
+    )
+    confirm_distinct = forms.BooleanField(label=_("确认是不同的客商，仍然新建"), required=False)
+    officers = OfficersField(
+        label=_("同行人员"),
+        queryset=Officer.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    lead = LeadChoiceField(
+        label=_("推进的项目信息"),
+        queryset=Lead.objects.none(),
+        required=False,
+        empty_label=_("— 不关联 —"),
+    )
+    city = forms.CharField(label=_("城市"), max_length=50, required=False)
+    summary = forms.CharField(label=_("洽谈内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    next_step = forms.CharField(label=_("下一步"), max_length=300, required=False)
+    next_step_due = forms.DateField(label=_("下一步期限"), required=False, widget=DateInput())
+
+    def __init__(self, *args, investors, officers, leads, candidates=(), **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("visited_on", today())
+        super().__init__(*args, **kwargs)
+        self.fields["investor"].queryset = investors
+        self.fields["investor"].widget.attrs["data-typeahead-target"] = "1"
+        self.fields["officers"].queryset = officers
+        lead_field = self.fields["lead"]
+        lead_field.queryset = leads
+        widget = LeadSelect()
+        widget.choices = lead_field.choices
+        widget.investor_of = {str(pk): inv for pk, inv in leads.values_list("pk", "investor_id")}
+        widget.attrs["data-filter-by"] = "id_investor"
+        lead_field.widget = widget
+        self.set_candidates(candidates)
+
+    def set_candidates(self, candidates) -> None:
+        """Offer the likely duplicates the service found (客商查重) as a choice."""
+        self.candidates = list(candidates)
+        self.fields["use_candidate"].choices = [
+            (c["id"], f"{c['name']}（{c['unit']}）") for c in self.candidates
+        ]
+
+    def clean(self):
+        data = super().clean()
+        has_new = bool((data.get("new_investor_name") or "").strip())
+        if not data.get("investor") and not has_new and not data.get("use_candidate"):
+            self.add_error("investor", _("请选择客商，或登记新客商。"))
+        if has_new and not data.get("investor") and not data.get("new_investor_industry"):
+            self.add_error("new_investor_industry", _("新客商须选择行业。"))
+        return data
+
+
+class LeadSearchForm(forms.Form):
+    """Text search and sort beside the LeadFilter (which has no free-text field)."""
+
+    SORTS = {
+        "-created": ("-created_at", "-id"),
+        "stale": ("last_activity_on", "id"),
+        "-amount": ("-estimated_amount", "-id"),
+        "name": ("name", "id"),
+    }
+
+    q = forms.CharField(label=_("搜索项目或投资方名称"), max_length=100, required=False)
+    mine = forms.BooleanField(label=_("只看我的"), required=False)
+    sort = forms.ChoiceField(
+        label=_("排序"),
+        required=False,
+        choices=[
+            ("-created", _("最新登记")),
+            ("stale", _("最久未跟进")),
+            ("-amount", _("投资额从高到低")),
+            ("name", _("名称")),
+        ],
+    )
+
+
+class DropForm(forms.Form):
+    reason = forms.CharField(label=_("放弃原因"), widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(label=_("备注"), required=False, max_length=500)
+
+
+class RejectForm(forms.Form):
+    reject_reason = forms.ChoiceField(
+        label=_("否决原因"), choices=[("", "—"), *RejectReason.choices]
+    )
+    note = forms.CharField(label=_("备注"), required=False, max_length=500)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("备注"), required=False, max_length=500)
+
+
+# The status actions a lead page offers, in the order shown; "sign" opens the project form.
+LEAD_ACTIONS = (
+    ("qualify", LeadStatus.VALID, _("确认有效"), NoteForm),
+    ("negotiate", LeadStatus.NEGOTIATING, _("进入洽谈"), NoteForm),
+    ("drop", LeadStatus.DROPPED, _("放弃"), DropForm),
+    ("reject", LeadStatus.REJECTED, _("否决"), RejectForm),
+)

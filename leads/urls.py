@@ -1,0 +1,16 @@
+"""Officers' pages of the leads app (mounted at the site root by promo/web_urls.py)."""
+
+from django.urls import path
+
+from leads import views
+
+app_name = "leads"
+
+urlpatterns = [
+    path("visits/new/", views.visit_new, name="visit_new"),
+    path("investors/search/", views.investor_search, name="investor_search"),
+    path("leads/", views.lead_list, name="list"),
+    path("leads/<int:pk>/", views.lead_detail, name="detail"),
+    path("leads/<int:pk>/sign/", views.lead_sign, name="sign"),
+    path("leads/<int:pk>/<slug:action>/", views.lead_action, name="action"),
+]

@@ -1,0 +1,338 @@
+"""Officers' pages of the leads app: log a visit, the lead list and a lead's page.
+
+Views are interfaces only: they read through the selectors, write through the services, and
+turn a service's refusal into an error next to the field (nothing typed is lost).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from leads import services
+from leads.choices import OPEN_LEAD_STATUSES, LeadStatus
+from leads.filters import LeadFilter
+from leads.forms import LEAD_ACTIONS, LeadSearchForm, VisitForm
+from leads.models import Investor, Lead
+from leads.selectors import (
+    investor_find_similar,
+    investors_visible_to,
+    leads_visible_to,
+)
+from leads.selectors import (
+    lead_list as lead_list_query,
+)
+from officers.models import Assignment
+from officers.selectors import officers_visible_to, units_visible_to
+from promo.errors import DomainError, DuplicateSuspected, PermissionDenied
+from promo.forms import add_domain_error
+from promo.services import today
+
+PAGE_SIZE = 20
+TYPEAHEAD_ROWS = 20
+# Investors offered in the <select> before the officer types: the most recently touched.
+INVESTOR_CHOICES = 30
+
+_INVESTOR_FIELDS = {
+    "name": "new_investor_name",
+    "name_en": "new_investor_name_en",
+    "credit_code": "new_investor_credit_code",
+    "industry": "new_investor_industry",
+}
+
+
+def _visit_form(request: HttpRequest, data=None) -> VisitForm:
+    me = request.user
+    investors = investors_visible_to(me)
+    candidates = []
+    if data is not None and (data.get("new_investor_name") or "").strip():
+        # Recomputed on every POST, so the officer can only pick a real likely duplicate.
+        candidates = [
+            {"id": inv.pk, "name": inv.name, "unit": inv.unit.name}
+            for inv in investor_find_similar(
+                name=data.get("new_investor_name", ""),
+                name_en=data.get("new_investor_name_en", ""),
+                credit_code=data.get("new_investor_credit_code", ""),
+            )[:5]
+        ]
+    initial = {}
+    if data is None and request.GET.get("lead"):
+        lead = (
+            leads_visible_to(me).filter(pk=request.GET["lead"]).first()
+            if request.GET["lead"].isdigit()
+            else None
+        )
+        if lead is not None:
+            initial = {"lead": lead.pk, "investor": lead.investor_id}
+    form = VisitForm(
+        data,
+        initial=initial,
+        investors=investors,
+        officers=officers_visible_to(me).filter(unit_id=me.unit_id).exclude(pk=me.pk),
+        leads=leads_visible_to(me)
+        .filter(status__in=OPEN_LEAD_STATUSES)
+        .select_related("investor")
+        .order_by("name"),
+        candidates=candidates if data is not None and candidates else (),
+    )
+    # Render a short list; the typeahead (or the page's search) fetches the rest.
+    shown = list(investors.order_by("-updated_at", "-id")[:INVESTOR_CHOICES])
+    chosen = (data or {}).get("investor") or initial.get("investor")
+    if chosen and str(chosen).isdigit() and all(inv.pk != int(chosen) for inv in shown):
+        shown += list(investors.filter(pk=int(chosen)))
+    form.fields["investor"].widget.choices = [
+        ("", form.fields["investor"].empty_label),
+        *((inv.pk, inv.name) for inv in sorted(shown, key=lambda inv: inv.name)),
+    ]
+    return form
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_new(request: HttpRequest) -> HttpResponse:
+    """Log a visit (登记走访) in one form, new investor included."""
+    me = request.user
+    if request.method == "GET":
+        return render(request, "leads/visit_form.html", {"form": _visit_form(request)})
+    form = _visit_form(request, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            # One transaction: a new investor is not kept if the visit itself is refused.
+            with transaction.atomic():
+                investor = data["investor"]
+                if investor is None and data.get("use_candidate"):
+                    investor = Investor.objects.get(pk=data["use_candidate"])
+                elif investor is None:
+                    investor = services.investor_create(
+                        actor=me,
+                        name=data["new_investor_name"],
+                        name_en=data["new_investor_name_en"],
+                        credit_code=data["new_investor_credit_code"],
+                        industry=data["new_investor_industry"],
+                        confirm_distinct=data["confirm_distinct"],
+                    )
+                visit = services.visit_log(
+                    actor=me,
+                    kind=data["kind"],
+                    visited_on=data["visited_on"],
+                    investor=investor,
+                    summary=data["summary"],
+                    lead=data["lead"],
+                    officers=data["officers"],
+                    city=data["city"],
+                    next_step=data["next_step"],
+                    next_step_due=data["next_step_due"],
+                )
+        except DuplicateSuspected as exc:
+            form.set_candidates(exc.extra.get("candidates") or form.candidates)
+            form.add_error("new_investor_name", str(exc.message))
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except DomainError as exc:
+            add_domain_error(form, exc, _INVESTOR_FIELDS)
+        else:
+            messages.success(request, _("走访已登记。"))
+            if visit.lead_id:
+                return redirect("leads:detail", pk=visit.lead_id)
+            return redirect("home")
+    return render(request, "leads/visit_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def investor_search(request: HttpRequest) -> JsonResponse:
+    """Typeahead over the investors the officer may see: ``/investors/search/?q=``."""
+    q = (request.GET.get("q") or "").strip()[:100]
+    rows = []
+    if q:
+        rows = list(
+            investors_visible_to(request.user)
+            .filter(Q(name__icontains=q) | Q(name_en__icontains=q) | Q(credit_code=q.upper()))
+            .order_by("name")
+            .values("id", "name")[:TYPEAHEAD_ROWS]
+        )
+    return JsonResponse({"results": rows})
+
+
+@login_required
+@require_GET
+def lead_list(request: HttpRequest) -> HttpResponse:
+    """Leads (项目信息) the officer may see, filtered by the shared LeadFilter."""
+    me = request.user
+    filterset = LeadFilter(request.GET or None, queryset=lead_list_query(me), request=request)
+    _dress_filter_form(filterset.form, me)
+    search = LeadSearchForm(request.GET or None)
+    qs = filterset.qs if filterset.is_bound else lead_list_query(me)
+    if filterset.is_bound and not filterset.is_valid():
+        qs = qs.none()
+    sort = LeadSearchForm.SORTS["-created"]
+    if search.is_valid():
+        q = search.cleaned_data["q"].strip()
+        if q:
+            qs = qs.filter(
+                Q(name__icontains=q)
+                | Q(investor__name__icontains=q)
+                | Q(investor__name_en__icontains=q)
+            )
+        if search.cleaned_data["mine"]:
+            qs = qs.filter(
+                Exists(Assignment.objects.filter(lead_id=OuterRef("pk"), officer_id=me.pk))
+            )
+        sort = LeadSearchForm.SORTS.get(search.cleaned_data["sort"] or "-created", sort)
+    page = Paginator(qs.order_by(*sort), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "leads/lead_list.html",
+        {
+            "filter_form": filterset.form,
+            "search_form": search,
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": bool(query),
+        },
+    )
+
+
+def _dress_filter_form(form, me) -> None:
+    """UI widgets for the FilterSet's fields: checkboxes and a unit <select> instead of ids."""
+    from django import forms
+
+    for name in ("status", "chain_role"):
+        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+    form.fields["unit"].widget = forms.Select(
+        choices=[("", "—"), *units_visible_to(me).values_list("pk", "name")]
+    )
+    for name in ("officer", "investor", "updated_after"):
+        form.fields.pop(name, None)
+
+
+def _lead_page(
+    request: HttpRequest, lead: Lead, *, bound: tuple[str, object] | None = None, status=200
+):
+    visits = list(
+        lead.visits.select_related("created_by")
+        .prefetch_related("officers")
+        .order_by("-visited_on", "-id")
+    )
+    events = list(lead.status_events.select_related("actor").order_by("-created_at", "-id"))
+    timeline = [{"kind": "visit", "date": v.visited_on, "visit": v} for v in visits] + [
+        {"kind": "status", "date": e.created_at.date(), "event": e} for e in events
+    ]
+    timeline.sort(key=lambda item: item["date"], reverse=True)
+    actions = []
+    for slug, status_value, label, form_class in LEAD_ACTIONS:
+        if not lead.can_transition_to(status_value):
+            continue
+        form = bound[1] if bound and bound[0] == slug else form_class(prefix=slug)
+        actions.append(
+            {"slug": slug, "label": label, "form": form, "open": bool(bound and bound[0] == slug)}
+        )
+    project = lead.project if hasattr(lead, "project") else None
+    return render(
+        request,
+        "leads/lead_detail.html",
+        {
+            "lead": lead,
+            "timeline": timeline,
+            "assignments": lead.assignments.select_related("officer").order_by("role", "id"),
+            "actions": actions,
+            "can_sign": lead.can_transition_to(LeadStatus.SIGNED),
+            "project": project,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A lead's page: facts, timeline of visits and status changes, allowed actions."""
+    lead = get_object_or_404(lead_list_query(request.user), pk=pk)
+    return _lead_page(request, lead)
+
+
+@login_required
+@require_POST
+def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Qualify, negotiate, drop (with a reason) or reject (with a red line) a lead."""
+    me = request.user
+    lead = get_object_or_404(lead_list_query(me), pk=pk)
+    spec = {slug: (status, form_class) for slug, status, _label, form_class in LEAD_ACTIONS}
+    if action not in spec:
+        raise Http404
+    to_status, form_class = spec[action]
+    form = form_class(request.POST, prefix=action)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.lead_transition(
+                lead=lead,
+                actor=me,
+                to_status=to_status,
+                reason=data.get("reason", ""),
+                reject_reason=data.get("reject_reason", ""),
+                note=data.get("note", ""),
+            )
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc.message)) from exc
+        except DomainError as exc:
+            if exc.field_errors:
+                add_domain_error(form, exc)
+            else:
+                # A refused transition: say why at the top, whichever buttons are shown.
+                messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request, _("状态已更新为“%(status)s”。") % {"status": LeadStatus(to_status).label}
+            )
+            return redirect("leads:detail", pk=lead.pk)
+    lead.refresh_from_db()
+    return _lead_page(request, lead, bound=(action, form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign a lead (签约): a project form prefilled from the lead."""
+    from projects.forms import ProjectSignForm
+    from projects.services import project_sign_lead
+
+    me = request.user
+    lead = get_object_or_404(lead_list_query(me), pk=pk)
+    if request.method == "GET":
+        if not lead.can_transition_to(LeadStatus.SIGNED):
+            messages.error(request, _("只有“在谈”的项目信息可以签约。"))
+            return redirect("leads:detail", pk=lead.pk)
+        form = ProjectSignForm(
+            initial={
+                "name": lead.name,
+                "contract_date": today(),
+                "total_investment": lead.estimated_amount or None,
+                "contracted_fdi": lead.estimated_fdi,
+                "description": lead.description,
+            }
+        )
+        return render(request, "leads/lead_sign.html", {"lead": lead, "form": form})
+    form = ProjectSignForm(request.POST)
+    if form.is_valid():
+        try:
+            project = project_sign_lead(lead=lead, actor=me, **form.service_kwargs())
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc.message)) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已签约，项目已建立。"))
+            return redirect("projects:detail", pk=project.pk)
+    return render(request, "leads/lead_sign.html", {"lead": lead, "form": form})

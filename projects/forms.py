@@ -1,0 +1,128 @@
+"""Forms of the project pages: sign a lead, advance a stage, monthly progress, problems."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from leads.forms import DateInput
+from officers.models import Unit
+from projects.choices import ParkKind, ProblemKind, SizeClass, Stage
+from promo.services import today
+
+_MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+
+
+class ProjectSignForm(forms.Form):
+    """Sign a lead (签约): the project form, prefilled from the lead."""
+
+    name = forms.CharField(label=_("项目名称"), max_length=200)
+    contract_date = forms.DateField(label=_("签约日期"), widget=DateInput())
+    total_investment = forms.DecimalField(label=_("签约总投资(万元)"), **_MONEY)
+    registered_capital = forms.DecimalField(
+        label=_("注册资本(万元)"), required=False, initial=0, **_MONEY
+    )
+    contracted_fdi = forms.DecimalField(
+        label=_("合同外资(万美元)"), required=False, initial=0, **_MONEY
+    )
+    land_area = forms.DecimalField(
+        label=_("用地(亩)"), required=False, initial=0, max_digits=10, decimal_places=2, min_value=0
+    )
+    park_kind = forms.ChoiceField(label=_("园区类型"), choices=ParkKind.choices)
+    park_name = forms.CharField(label=_("落户园区"), max_length=100, required=False)
+    description = forms.CharField(
+        label=_("建设内容"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    groundbreaking_planned = forms.DateField(
+        label=_("计划开工"), required=False, widget=DateInput()
+    )
+    completed_planned = forms.DateField(label=_("计划竣工"), required=False, widget=DateInput())
+    producing_planned = forms.DateField(label=_("计划投产"), required=False, widget=DateInput())
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        for name in ("registered_capital", "contracted_fdi", "land_area"):
+            data[name] = data[name] or 0
+        return data
+
+
+class AdvanceForm(forms.Form):
+    """Advance a project one stage (开工 / 竣工 / 投产) on its actual date."""
+
+    actual_date = forms.DateField(label=_("实际日期"), widget=DateInput())
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("actual_date", today())
+        super().__init__(*args, **kwargs)
+
+
+class MonthInput(forms.DateInput):
+    input_type = "month"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m")
+
+
+class ProgressForm(forms.Form):
+    """Monthly investment progress (月度投资进度): figures to date."""
+
+    month = forms.DateField(
+        label=_("月份"), widget=MonthInput(), input_formats=["%Y-%m", "%Y-%m-%d"]
+    )
+    agreed_investment = forms.DecimalField(label=_("协议投资(万元)"), **_MONEY)
+    paid_in = forms.DecimalField(label=_("实缴/到位资金(万元)"), **_MONEY)
+    fixed_asset_investment = forms.DecimalField(label=_("累计完成固定资产投资(万元)"), **_MONEY)
+    arrived_fdi = forms.DecimalField(
+        label=_("累计到账外资(万美元)"), required=False, initial=0, **_MONEY
+    )
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("month", today().replace(day=1))
+        super().__init__(*args, **kwargs)
+
+
+class ProjectFilterForm(forms.Form):
+    """Stage and size filters of the project list (projects has no FilterSet yet)."""
+
+    stage = forms.MultipleChoiceField(
+        label=_("阶段"), choices=Stage.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    size = forms.MultipleChoiceField(
+        label=_("规模"),
+        choices=SizeClass.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    q = forms.CharField(label=_("搜索项目或投资方名称"), max_length=100, required=False)
+
+
+class ProblemForm(forms.Form):
+    """Raise a problem (马上办) on behalf of an investor."""
+
+    kind = forms.ChoiceField(label=_("问题类型"), choices=ProblemKind.choices)
+    title = forms.CharField(label=_("问题"), max_length=200)
+    description = forms.CharField(
+        label=_("详细情况"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    investor_contact = forms.CharField(label=_("企业反映人"), max_length=100, required=False)
+    owner_unit = forms.ModelChoiceField(label=_("承办单位"), queryset=Unit.objects.none())
+    due_on = forms.DateField(label=_("办结期限"), widget=DateInput())
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner_unit"].queryset = units
+
+
+class AskAgainForm(forms.Form):
+    note = forms.CharField(label=_("企业再次反映的情况"), required=False, max_length=500)
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(label=_("办理结果"), widget=forms.Textarea(attrs={"rows": 3}))
+    resolved_on = forms.DateField(label=_("办结日期"), widget=DateInput())
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("resolved_on", today())
+        super().__init__(*args, **kwargs)

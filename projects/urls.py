@@ -1,0 +1,17 @@
+"""Officers' pages of the projects app (mounted at the site root by promo/web_urls.py)."""
+
+from django.urls import path
+
+from projects import views
+
+app_name = "projects"
+
+urlpatterns = [
+    path("projects/", views.project_list, name="list"),
+    path("projects/<int:pk>/", views.project_detail, name="detail"),
+    path("projects/<int:pk>/advance/", views.project_advance, name="advance"),
+    path("projects/<int:pk>/progress/", views.project_progress, name="progress"),
+    path("projects/<int:pk>/problems/new/", views.problem_new, name="problem_new"),
+    path("problems/<int:pk>/", views.problem_detail, name="problem"),
+    path("problems/<int:pk>/<slug:action>/", views.problem_action, name="problem_action"),
+]

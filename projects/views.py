@@ -1,0 +1,269 @@
+"""Officers' pages of the projects app: list, project page, stage, progress and problems (马上办).
+
+Interfaces only: reads through the selectors, writes through projects.services; a refusal is
+shown next to its field and the typed values come back.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from officers.models import Unit
+from projects import services
+from projects.choices import STAGE_ORDER, ProblemStatus, Stage, next_stage
+from projects.forms import (
+    AdvanceForm,
+    AskAgainForm,
+    ProblemForm,
+    ProgressForm,
+    ProjectFilterForm,
+    ResolveForm,
+)
+from projects.selectors import problems_visible_to
+from projects.selectors import project_list as project_list_query
+from promo.errors import DomainError, PermissionDenied
+from promo.forms import add_domain_error
+from promo.services import today
+
+PAGE_SIZE = 20
+
+
+def _refused(exc: PermissionDenied) -> DjangoPermissionDenied:
+    return DjangoPermissionDenied(str(exc.message))
+
+
+@login_required
+@require_GET
+def project_list(request: HttpRequest) -> HttpResponse:
+    """Projects (项目) the officer may see, by stage and size class (千万元 / 亿元以上)."""
+    qs = project_list_query(request.user)
+    form = ProjectFilterForm(request.GET or None)
+    if form.is_valid():
+        if form.cleaned_data["stage"]:
+            qs = qs.filter(stage__in=form.cleaned_data["stage"])
+        if form.cleaned_data["size"]:
+            qs = qs.filter(size_class__in=form.cleaned_data["size"])
+        q = form.cleaned_data["q"].strip()
+        if q:
+            qs = qs.filter(Q(name__icontains=q) | Q(investor__name__icontains=q))
+    page = Paginator(qs.order_by("-contract_date", "-id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    day = today()
+    for project in page.object_list:
+        following = next_stage(project.stage)
+        project.next_label = Stage(following).label if following else ""
+        project.next_planned = project.planned_date(following) if following else None
+        project.next_overdue = bool(project.next_planned and project.next_planned < day)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/project_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+def _milestones(project) -> list[dict]:
+    day = today()
+    rows = []
+    for stage in STAGE_ORDER:
+        planned = project.planned_date(stage)
+        actual = project.actual_date(stage)
+        late = bool(planned and ((actual and actual > planned) or (not actual and planned < day)))
+        rows.append(
+            {
+                "label": Stage(stage).label,
+                "planned": planned,
+                "actual": actual,
+                "overdue": late,
+                "current": project.stage == stage,
+            }
+        )
+    return rows
+
+
+def _project_page(request: HttpRequest, project, *, advance=None, progress=None, status=200):
+    following = next_stage(project.stage)
+    return render(
+        request,
+        "projects/project_detail.html",
+        {
+            "project": project,
+            "milestones": _milestones(project),
+            "next_stage": Stage(following) if following else None,
+            "advance_form": advance or (AdvanceForm() if following else None),
+            "progress_form": progress or ProgressForm(),
+            "stage_events": project.stage_events.select_related("actor").order_by("created_at"),
+            "progress_rows": project.progress.select_related("reported_by").order_by("-month")[:12],
+            "problems": problems_visible_to(request.user)
+            .filter(project=project)
+            .select_related("owner_unit", "first_asked")
+            .order_by("status", "due_on"),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A project's page: milestones planned vs actual, stage history, progress, problems."""
+    project = get_object_or_404(project_list_query(request.user), pk=pk)
+    return _project_page(request, project)
+
+
+@login_required
+@require_POST
+def project_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    """Advance the project to its next stage on an actual date."""
+    me = request.user
+    project = get_object_or_404(project_list_query(me), pk=pk)
+    following = next_stage(project.stage)
+    form = AdvanceForm(request.POST)
+    if following is None:
+        form.is_valid()
+        form.add_error(None, _("项目已投产，没有下一个阶段。"))
+    elif form.is_valid():
+        try:
+            services.project_advance(
+                project=project,
+                actor=me,
+                to_stage=following,
+                actual_date=form.cleaned_data["actual_date"],
+                note=form.cleaned_data["note"],
+            )
+        except PermissionDenied as exc:
+            raise _refused(exc) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, _("项目已进入“%(stage)s”阶段。") % {"stage": Stage(following).label}
+            )
+            return redirect("projects:detail", pk=project.pk)
+    project.refresh_from_db()
+    return _project_page(request, project, advance=form)
+
+
+@login_required
+@require_POST
+def project_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """Report (or amend) one month's investment progress."""
+    me = request.user
+    project = get_object_or_404(project_list_query(me), pk=pk)
+    form = ProgressForm(request.POST)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        data["arrived_fdi"] = data["arrived_fdi"] or 0
+        try:
+            services.progress_record(project=project, actor=me, **data)
+        except PermissionDenied as exc:
+            raise _refused(exc) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("月度进度已保存。"))
+            return redirect("projects:detail", pk=project.pk)
+    return _project_page(request, project, progress=form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def problem_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Raise a problem (马上办) on a project; the officer asked first stays responsible."""
+    me = request.user
+    project = get_object_or_404(project_list_query(me), pk=pk)
+    # A problem may be routed to any unit of the bureau (a department owns approvals).
+    units = Unit.objects.filter(is_active=True).order_by("path")
+    if request.method == "GET":
+        form = ProblemForm(units=units, initial={"owner_unit": project.unit_id})
+        return render(request, "projects/problem_form.html", {"project": project, "form": form})
+    form = ProblemForm(request.POST, units=units)
+    if form.is_valid():
+        try:
+            problem = services.problem_raise(project=project, actor=me, **form.cleaned_data)
+        except PermissionDenied as exc:
+            raise _refused(exc) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("问题已登记，您是首问责任人。"))
+            return redirect("projects:problem", pk=problem.pk)
+    return render(request, "projects/problem_form.html", {"project": project, "form": form})
+
+
+def _problem_page(request, problem, *, ask=None, resolve=None):
+    open_ = problem.status != ProblemStatus.RESOLVED
+    return render(
+        request,
+        "projects/problem_detail.html",
+        {
+            "problem": problem,
+            "days_left": (problem.due_on - today()).days,
+            "actions": problem.actions.select_related("actor").order_by("created_at", "id"),
+            "can_start": problem.can_transition_to(ProblemStatus.IN_PROGRESS),
+            "ask_form": ask or (AskAgainForm() if open_ and problem.ask_count < 2 else None),
+            "resolve_form": resolve
+            or (ResolveForm() if problem.can_transition_to(ProblemStatus.RESOLVED) else None),
+        },
+    )
+
+
+def _visible_problem(request, pk):
+    return get_object_or_404(
+        problems_visible_to(request.user).select_related(
+            "project", "owner_unit", "first_asked", "raised_by"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_GET
+def problem_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _problem_page(request, _visible_problem(request, pk))
+
+
+@login_required
+@require_POST
+def problem_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Take up (开始办理), ask again (二次催办, escalates) or resolve (办结) a problem."""
+    me = request.user
+    problem = _visible_problem(request, pk)
+    forms = {"ask": None, "resolve": None}
+    try:
+        if action == "start":
+            services.problem_start(problem=problem, actor=me)
+        elif action == "ask":
+            form = forms["ask"] = AskAgainForm(request.POST)
+            if not form.is_valid():
+                return _problem_page(request, problem, ask=form)
+            services.problem_ask_again(problem=problem, actor=me, note=form.cleaned_data["note"])
+        elif action == "resolve":
+            form = forms["resolve"] = ResolveForm(request.POST)
+            if not form.is_valid():
+                return _problem_page(request, problem, resolve=form)
+            services.problem_resolve(problem=problem, actor=me, **form.cleaned_data)
+        else:
+            return redirect("projects:problem", pk=problem.pk)
+    except PermissionDenied as exc:
+        raise _refused(exc) from exc
+    except DomainError as exc:
+        target = forms.get(action)
+        if target is None:
+            messages.error(request, str(exc.message))
+            return redirect("projects:problem", pk=problem.pk)
+        add_domain_error(target, exc)
+        problem.refresh_from_db()
+        return _problem_page(request, problem, **{action: target})
+    messages.success(request, _("已保存。"))
+    return redirect("projects:problem", pk=problem.pk)

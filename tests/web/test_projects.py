@@ -1,0 +1,150 @@
+"""Project list and page: filters, milestones, stage advance, monthly progress; outsiders get 404."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from projects.choices import Stage
+from projects.models import InvestmentProgress, ProjectStageEvent
+from promo.services import today
+from tests.factories import make_project
+
+pytestmark = pytest.mark.django_db
+
+
+def test_list_shows_visible_projects_with_stage_and_size_filters(bureau, client_for):
+    me = bureau.shanghai_officer
+    key = make_project(me, amount=20000, name="亿元以上项目")
+    small = make_project(me, amount=800, name="小项目")
+    theirs = make_project(bureau.outsider, name="深圳项目")
+    client = client_for(me)
+    response = client.get("/projects/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert key.name in html and small.name in html and theirs.name not in html
+    rows = client.get("/projects/", {"size": "100m"}).context["page"].object_list
+    assert [p.pk for p in rows] == [key.pk]
+    rows = client.get("/projects/", {"stage": "groundbreaking"}).context["page"].object_list
+    assert list(rows) == []
+
+
+def test_list_marks_an_overdue_next_milestone(bureau, client_for):
+    make_project(
+        bureau.shanghai_officer,
+        contract_date=today() - timedelta(days=40),
+        groundbreaking_planned=today() - timedelta(days=1),
+    )
+    html = client_for(bureau.shanghai_officer).get("/projects/").content.decode()
+    assert 'class="overdue"' in html and "已逾期" in html
+
+
+def test_list_query_count_is_the_same_for_2_and_20_rows(bureau, client_for):
+    me = bureau.shanghai_officer
+    client = client_for(me)
+    for _ in range(2):
+        make_project(me)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/projects/")
+    for _ in range(18):
+        make_project(me)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/projects/")
+    assert len(response.context["page"].object_list) == 20
+    assert len(many) == len(few)
+    # Session, officer, scope (2), count, page, session save (3).
+    assert len(few) == 9
+
+
+def test_detail_shows_planned_vs_actual_with_overdue_in_red(bureau, client_for):
+    project = make_project(
+        bureau.shanghai_officer,
+        contract_date=today() - timedelta(days=40),
+        groundbreaking_planned=today() - timedelta(days=3),
+        completed_planned=today() + timedelta(days=300),
+    )
+    response = client_for(bureau.shanghai_officer).get(f"/projects/{project.pk}/")
+    assert response.status_code == 200
+    milestones = {m["label"]: m for m in response.context["milestones"]}
+    assert milestones["开工"]["overdue"] and not milestones["竣工"]["overdue"]
+    assert 'class="overdue"' in response.content.decode()
+
+
+def test_advance_to_groundbreaking(bureau, client_for):
+    project = make_project(bureau.shanghai_officer)
+    response = client_for(bureau.shanghai_officer).post(
+        f"/projects/{project.pk}/advance/",
+        {"actual_date": today().isoformat(), "note": "取得施工许可证"},
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.stage == Stage.GROUNDBREAKING and project.groundbreaking_actual == today()
+
+
+def test_advance_with_a_date_before_signing_comes_back_with_the_error(bureau, client_for):
+    project = make_project(bureau.shanghai_officer, contract_date=today() - timedelta(days=10))
+    response = client_for(bureau.shanghai_officer).post(
+        f"/projects/{project.pk}/advance/",
+        {"actual_date": (today() - timedelta(days=20)).isoformat(), "note": "补录"},
+    )
+    assert response.status_code == 200
+    assert "actual_date" in response.context["advance_form"].errors
+    assert 'value="补录"' in response.content.decode()
+    project.refresh_from_db()
+    assert project.stage == Stage.SIGNED
+
+
+def test_progress_is_recorded_and_bad_figures_come_back(bureau, client_for):
+    project = make_project(bureau.shanghai_officer, contract_date=today().replace(day=1))
+    client = client_for(bureau.shanghai_officer)
+    month = today().strftime("%Y-%m")
+    response = client.post(
+        f"/projects/{project.pk}/progress/",
+        {
+            "month": month,
+            "agreed_investment": "-5",
+            "paid_in": "100",
+            "fixed_asset_investment": "80",
+        },
+    )
+    assert response.status_code == 200
+    assert "agreed_investment" in response.context["progress_form"].errors
+    assert 'value="80"' in response.content.decode()
+    assert not InvestmentProgress.objects.exists()
+    response = client.post(
+        f"/projects/{project.pk}/progress/",
+        {
+            "month": month,
+            "agreed_investment": "500",
+            "paid_in": "100",
+            "fixed_asset_investment": "80",
+        },
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.invested_to_date == 80
+
+
+def test_outsider_gets_404_on_project_pages_and_nothing_changes(bureau, client_for):
+    project = make_project(bureau.shanghai_officer)
+    client = client_for(bureau.outsider)
+    assert client.get(f"/projects/{project.pk}/").status_code == 404
+    response = client.post(f"/projects/{project.pk}/advance/", {"actual_date": today().isoformat()})
+    assert response.status_code == 404
+    response = client.post(
+        f"/projects/{project.pk}/progress/",
+        {
+            "month": today().strftime("%Y-%m"),
+            "agreed_investment": "1",
+            "paid_in": "1",
+            "fixed_asset_investment": "1",
+        },
+    )
+    assert response.status_code == 404
+    project.refresh_from_db()
+    assert project.stage == Stage.SIGNED
+    assert ProjectStageEvent.objects.filter(project=project).count() == 1
+    assert not InvestmentProgress.objects.exists()
