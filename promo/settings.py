@@ -229,6 +229,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "leads.tasks.refresh_lead_activity",
         "schedule": crontab(hour=2, minute=15),
     },
+    # 每月一通报: the 1st of each month at 06:00, for the month before (ready for the chiefs'
+    # morning; a published month is never rewritten, only amended).
+    "reports-monthly-bulletin": {
+        "task": "promo.reports.tasks.generate_monthly_bulletin",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
+    # 旬汇报: days 1, 11, 21 at 08:00, for the ten days just ended.
+    "reports-ten-day-report": {
+        "task": "promo.reports.tasks.generate_ten_day_report",
+        "schedule": crontab(day_of_month="1,11,21", hour=8, minute=0),
+    },
+    # 月度台账更正: daily at 05:30, re-check the published bulletins of the last ~13 months so a
+    # late correction to a closed month shows as an amendment beside the published figure.
+    "reports-bulletin-amendments": {
+        "task": "promo.reports.tasks.check_bulletin_amendments",
+        "schedule": crontab(hour=5, minute=30),
+    },
 }
 
 REST_FRAMEWORK = {

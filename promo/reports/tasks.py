@@ -1,0 +1,58 @@
+"""Celery tasks of the reports app: thin wrappers that take dates and call the services.
+
+Each is safe to run twice (bulletin_generate works on the one row per period and runs in one
+transaction, so a worker killed halfway leaves nothing behind and the re-delivered message,
+thanks to ``acks_late``, completes the job).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from promo.services import today
+
+from .choices import BulletinKind
+from .services import (
+    bulletin_generate,
+    previous_month_start,
+    previous_ten_day_start,
+    recheck_published_bulletins,
+)
+
+# Transient faults worth a retry: the database or the broker went away for a moment.
+TRANSIENT = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
+_RETRY = {
+    "acks_late": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": True,
+    "retry_backoff_max": 600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
+
+def _start(period_start: str | None, default: date) -> date:
+    return date.fromisoformat(period_start) if period_start else default
+
+
+@shared_task(**_RETRY)
+def generate_monthly_bulletin(period_start: str | None = None) -> int:
+    """每月一通报: the bulletin of the month ``period_start`` (default: last month); its id."""
+    start = _start(period_start, previous_month_start(today()))
+    return bulletin_generate(kind=BulletinKind.MONTHLY, period_start=start).pk
+
+
+@shared_task(**_RETRY)
+def generate_ten_day_report(period_start: str | None = None) -> int:
+    """旬汇报: the report of the 旬 starting ``period_start`` (default: the one just ended)."""
+    start = _start(period_start, previous_ten_day_start(today()))
+    return bulletin_generate(kind=BulletinKind.TEN_DAY, period_start=start).pk
+
+
+@shared_task(**_RETRY)
+def check_bulletin_amendments(days: int = 400) -> int:
+    """Re-run the published bulletins of the last ``days`` days; returns amendments recorded."""
+    return recheck_published_bulletins(since=today() - timedelta(days=days))

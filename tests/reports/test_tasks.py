@@ -1,0 +1,87 @@
+"""The scheduled jobs: declared in the beat schedule, thin, and reporting the period just ended."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.conf import settings
+from django.db import OperationalError
+
+from projects.services import progress_record
+from promo.celery import app
+from promo.reports import tasks
+from promo.reports.choices import BulletinKind
+from promo.reports.models import Bulletin, BulletinAmendment
+from promo.reports.services import bulletin_generate, bulletin_publish
+from tests.reports.seed import START, TODAY, build_october
+
+SHANGHAI_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def test_beat_schedule_runs_each_reports_task_and_the_tasks_exist():
+    entries = {
+        name: entry
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        if name.startswith("reports-")
+    }
+    assert {entry["task"] for entry in entries.values()} == {
+        "promo.reports.tasks.generate_monthly_bulletin",
+        "promo.reports.tasks.generate_ten_day_report",
+        "promo.reports.tasks.check_bulletin_amendments",
+    }
+    for entry in entries.values():
+        assert entry["task"] in app.tasks
+    ten_day = entries["reports-ten-day-report"]["schedule"]
+    assert ten_day.day_of_month == {1, 11, 21} and ten_day.hour == {8}
+    monthly = entries["reports-monthly-bulletin"]["schedule"]
+    assert monthly.day_of_month == {1} and monthly.hour == {6}
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        tasks.generate_monthly_bulletin,
+        tasks.generate_ten_day_report,
+        tasks.check_bulletin_amendments,
+    ],
+)
+def test_tasks_ack_late_and_retry_transient_database_faults(task):
+    assert task.acks_late is True
+    assert OperationalError in task.autoretry_for
+    assert task.retry_backoff
+
+
+@pytest.mark.django_db
+def test_jobs_run_on_the_first_report_the_month_and_the_ten_days_just_ended(bureau):
+    with time_machine.travel(datetime(2026, 11, 1, 6, 0, tzinfo=SHANGHAI_TZ), tick=False):
+        monthly = Bulletin.objects.get(pk=tasks.generate_monthly_bulletin.apply().get())
+        ten_day = Bulletin.objects.get(pk=tasks.generate_ten_day_report.apply().get())
+    assert (monthly.kind, monthly.period_start) == (BulletinKind.MONTHLY, date(2026, 10, 1))
+    assert (ten_day.kind, ten_day.period_start) == (BulletinKind.TEN_DAY, date(2026, 10, 21))
+
+
+@pytest.mark.django_db
+def test_daily_check_records_a_late_correction_to_a_published_month_once(bureau):
+    with time_machine.travel(TODAY, tick=False) as clock:
+        october = build_october(bureau)
+        bulletin_publish(
+            bulletin=bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START),
+            actor=bureau.chief,
+        )
+        clock.shift(3600)
+        progress_record(
+            project=october.l4_project,
+            actor=bureau.shanghai_officer,
+            month=date(2026, 10, 1),
+            agreed_investment=12000,
+            paid_in=100,
+            fixed_asset_investment=50,
+            arrived_fdi=45,
+            note="更正到账外资",
+        )
+        assert tasks.check_bulletin_amendments.apply().get() == 2  # Shanghai line and total
+        assert tasks.check_bulletin_amendments.apply().get() == 0
+    assert BulletinAmendment.objects.count() == 2
