@@ -9,8 +9,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from leads.choices import LeadStatus, RejectReason, VisitKind
-from leads.models import Investor, Lead
+from leads.choices import ChainRole, LeadStatus, RejectReason, SourceChannel, VisitKind
+from leads.models import Intermediary, Investor, Lead
 from officers.models import Officer
 from promo.choices import Industry
 from promo.services import today
@@ -166,3 +166,42 @@ LEAD_ACTIONS = (
     ("drop", LeadStatus.DROPPED, _("放弃"), DropForm),
     ("reject", LeadStatus.REJECTED, _("否决"), RejectForm),
 )
+
+
+class LeadForm(forms.Form):
+    """Register a lead (登记项目信息) for an investor the officer may see."""
+
+    investor = forms.ModelChoiceField(label=_("投资方"), queryset=Investor.objects.none())
+    name = forms.CharField(label=_("项目名称"), max_length=200)
+    industry = forms.ChoiceField(label=_("行业"), choices=Industry.choices)
+    chain_role = forms.ChoiceField(label=_("产业链定位"), choices=ChainRole.choices)
+    source_channel = forms.ChoiceField(
+        label=_("信息来源"), choices=[("", "—"), *SourceChannel.choices]
+    )
+    intermediary = forms.ModelChoiceField(
+        label=_("中介人"), queryset=Intermediary.objects.none(), required=False
+    )
+    estimated_amount = forms.DecimalField(
+        label=_("预计总投资(万元)"), max_digits=14, decimal_places=2, min_value=0, initial=0
+    )
+    estimated_fdi = forms.DecimalField(
+        label=_("预计外资(万美元)"),
+        max_digits=14,
+        decimal_places=2,
+        min_value=0,
+        initial=0,
+        required=False,
+    )
+    first_contact_on = forms.DateField(label=_("首次接触日期"), required=False, widget=DateInput())
+    description = forms.CharField(
+        label=_("项目概况"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    acknowledge_holders = forms.BooleanField(
+        label=_("我已与上述单位核实，这是另一个项目，仍要登记"), required=False
+    )
+
+    def __init__(self, *args, investors, intermediaries, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["investor"].queryset = investors
+        self.fields["intermediary"].queryset = intermediaries
+        self.holders: list = []

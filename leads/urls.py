@@ -10,6 +10,7 @@ urlpatterns = [
     path("visits/new/", views.visit_new, name="visit_new"),
     path("investors/search/", views.investor_search, name="investor_search"),
     path("leads/", views.lead_list, name="list"),
+    path("leads/new/", views.lead_new, name="new"),
     path("leads/<int:pk>/", views.lead_detail, name="detail"),
     path("leads/<int:pk>/sign/", views.lead_sign, name="sign"),
     path("leads/<int:pk>/<slug:action>/", views.lead_action, name="action"),

@@ -20,9 +20,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leads import services
 from leads.choices import OPEN_LEAD_STATUSES, LeadStatus
 from leads.filters import LeadFilter
-from leads.forms import LEAD_ACTIONS, LeadSearchForm, VisitForm
+from leads.forms import LEAD_ACTIONS, LeadForm, LeadSearchForm, VisitForm
 from leads.models import Investor, Lead
 from leads.selectors import (
+    active_leads_for_investor,
+    intermediaries_visible_to,
     investor_find_similar,
     investors_visible_to,
     leads_visible_to,
@@ -336,3 +338,47 @@ def lead_sign(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("已签约，项目已建立。"))
             return redirect("projects:detail", pk=project.pk)
     return render(request, "leads/lead_sign.html", {"lead": lead, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_new(request: HttpRequest) -> HttpResponse:
+    """Register a lead (登记项目信息); warn when another unit already holds one (防撞单)."""
+    me = request.user
+    investors = investors_visible_to(me)
+    kwargs = {"investors": investors, "intermediaries": intermediaries_visible_to(me)}
+    if request.method == "GET":
+        initial = {"first_contact_on": today()}
+        investor_id = request.GET.get("investor", "")
+        investor = investors.filter(pk=investor_id).first() if investor_id.isdigit() else None
+        if investor is not None:
+            initial.update(investor=investor.pk, industry=investor.industry)
+        form = LeadForm(initial=initial, **kwargs)
+        return render(request, "leads/lead_form.html", {"form": form})
+    form = LeadForm(request.POST, **kwargs)
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        investor = data.pop("investor")
+        # Claim protection (防撞单): open leads on the same investor held by units outside the
+        # officer's scope. They are named with their holder and date, and a second lead is
+        # only registered once the officer confirms it is a different project.
+        visible_units = units_visible_to(me).values("pk")
+        form.holders = list(active_leads_for_investor(investor).exclude(unit_id__in=visible_units))
+        if form.holders and not data["acknowledge_holders"]:
+            form.add_error(
+                "acknowledge_holders",
+                _("其他单位已在跟进该投资方的项目信息，请先核实，避免撞单。"),
+            )
+        else:
+            data.pop("acknowledge_holders")
+            data["estimated_fdi"] = data["estimated_fdi"] or 0
+            try:
+                lead = services.lead_create(actor=me, investor=investor, **data)
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(str(exc.message)) from exc
+            except DomainError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, _("项目信息已登记。"))
+                return redirect("leads:detail", pk=lead.pk)
+    return render(request, "leads/lead_form.html", {"form": form})

@@ -225,3 +225,71 @@ def test_sign_page_redirects_when_the_lead_cannot_be_signed(bureau, client_for):
     lead = make_lead(bureau.shanghai_officer)
     response = client_for(bureau.shanghai_officer).get(f"/leads/{lead.pk}/sign/")
     assert response.status_code == 302
+
+
+def lead_form_data(investor, **overrides):
+    data = {
+        "investor": investor.pk,
+        "name": "动力电池二期",
+        "industry": "new_energy",
+        "chain_role": "fill",
+        "source_channel": "stationed",
+        "estimated_amount": "30000",
+        "estimated_fdi": "",
+        "first_contact_on": today().isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+def test_register_a_lead_makes_me_lead_officer(bureau, client_for):
+    me = bureau.shanghai_officer
+    investor = make_investor(me)
+    client = client_for(me)
+    response = client.get("/leads/new/", {"investor": investor.pk})
+    assert response.status_code == 200
+    response = client.post("/leads/new/", lead_form_data(investor))
+    lead = Lead.objects.get(name="动力电池二期")
+    assert response.status_code == 302 and response["Location"] == f"/leads/{lead.pk}/"
+    assert lead.unit == bureau.shanghai and lead.assignments.get().officer == me
+
+
+def test_register_a_lead_bad_input_comes_back_filled(bureau, client_for):
+    investor = make_investor(bureau.shanghai_officer)
+    response = client_for(bureau.shanghai_officer).post(
+        "/leads/new/", lead_form_data(investor, source_channel="intermediary")
+    )
+    assert response.status_code == 200
+    assert "intermediary" in response.context["form"].errors
+    assert 'value="动力电池二期"' in response.content.decode()
+    assert not Lead.objects.exists()
+
+
+def test_another_units_active_lead_is_named_before_a_second_one_is_registered(bureau, client_for):
+    investor = make_investor(bureau.outsider, name="比亚迪样例电池有限公司")
+    make_lead(bureau.outsider, investor=investor, status=LeadStatus.VALID)
+    # The Shanghai officer meets the same investor: it becomes visible through the visit.
+    lead_services.visit_log(
+        actor=bureau.shanghai_officer,
+        kind="visit",
+        visited_on=today(),
+        investor=investor,
+        summary="初次拜访",
+    )
+    client = client_for(bureau.shanghai_officer)
+    response = client.post("/leads/new/", lead_form_data(investor))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "深圳办事处" in html and "刘洋" in html and "避免撞单" in html
+    assert Lead.objects.filter(investor=investor).count() == 1
+    response = client.post("/leads/new/", lead_form_data(investor, acknowledge_holders="on"))
+    assert response.status_code == 302
+    assert Lead.objects.filter(investor=investor).count() == 2
+
+
+def test_cannot_register_a_lead_on_an_invisible_investor(bureau, client_for):
+    investor = make_investor(bureau.outsider)
+    response = client_for(bureau.shanghai_officer).post("/leads/new/", lead_form_data(investor))
+    assert response.status_code == 200
+    assert "investor" in response.context["form"].errors
+    assert not Lead.objects.exists()
