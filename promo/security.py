@@ -38,7 +38,8 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.utils.translation import gettext as _
 
 log = logging.getLogger("promo.security")
 
@@ -159,6 +160,9 @@ class AccessAuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = self._refuse_locked_sign_in(request)
+        if refused is not None:
+            return refused
         response = self.get_response(request)
         status = response.status_code
         user = getattr(request, "user", None)
@@ -184,3 +188,33 @@ class AccessAuditMiddleware:
                     request.path,
                 )
         return response
+
+    @staticmethod
+    def _refuse_locked_sign_in(request: HttpRequest) -> HttpResponse | None:
+        """Apply the lockout to every other sign-in form too (the admin's), not only /login/.
+
+        /login/ refuses with a message in its own form; any other form posting a username
+        and a password is refused here, before the password is checked.
+        """
+        if request.method != "POST" or request.path == str(settings.LOGIN_URL):
+            return None
+        if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return None
+        username = request.POST.get("username")
+        if not username or "password" not in request.POST:
+            return None
+        ip = client_ip(request)
+        state = lock_state(username, ip)
+        if not state.locked:
+            return None
+        log.warning(
+            "sign-in refused (%s locked) username=%s ip=%s path=%s",
+            state.reason,
+            _normal_username(username),
+            ip,
+            request.path,
+        )
+        return HttpResponseForbidden(
+            _("登录失败次数过多，请稍后再试，或联系系统管理员。"),
+            content_type="text/plain; charset=utf-8",
+        )

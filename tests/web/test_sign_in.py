@@ -116,3 +116,32 @@ def test_sign_in_sets_the_officers_own_language(bureau):
     client, response = attempt("sh_officer", PASSWORD)
     assert response.status_code == 302
     assert client.cookies["django_language"].value == "en"
+
+
+@override_settings(PROMO_LOGIN_FAILURES_PER_ACCOUNT=3)
+def test_admin_sign_in_counts_failures_and_honours_the_lock(bureau):
+    client = Client(REMOTE_ADDR="10.0.0.3")
+    for _ in range(3):
+        response = client.post("/admin/login/", {"username": "sh_head", "password": "nope"})
+        assert response.status_code == 200
+    response = client.post("/admin/login/", {"username": "sh_head", "password": PASSWORD})
+    assert response.status_code == 403
+    assert "_auth_user_id" not in client.session
+    # The lock is shared with /login/.
+    _client, response = attempt("sh_head", PASSWORD, ip="10.0.0.3")
+    assert response.status_code == 200 and "登录失败次数过多" in response.content.decode()
+
+
+def test_denied_access_is_logged(bureau, client_for, caplog):
+    from tests.factories import make_lead
+
+    lead = make_lead(bureau.shanghai_officer)
+    with caplog.at_level(logging.INFO, logger="promo.security"):
+        response = client_for(bureau.outsider).get(f"/leads/{lead.pk}/")
+        Client().get("/leads/")
+    assert response.status_code == 404
+    assert (
+        f"access denied status=404 username=sz_officer ip=127.0.0.1 method=GET path=/leads/{lead.pk}/"
+        in caplog.text
+    )
+    assert "sign-in required ip=127.0.0.1 method=GET path=/leads/" in caplog.text
