@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from leads.choices import LeadStatus
@@ -21,6 +23,7 @@ from officers.choices import AssignmentRole
 from officers.models import Assignment
 from projects.choices import STAGE_ORDER, ProblemStatus, Stage
 from projects.selectors import problems_visible_to, project_list
+from promo import security
 from promo.forms import SignInForm
 from promo.services import today
 
@@ -44,6 +47,23 @@ class SignInView(auth_views.LoginView):
                 samesite="Lax",
                 secure=settings.SESSION_COOKIE_SECURE,
             )
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change my password (修改密码); the bureau's password rules (AUTH_PASSWORD_VALIDATORS) apply."""
+
+    template_name = "promo/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        security.log.info(
+            "password changed username=%s ip=%s",
+            self.request.user.get_username(),
+            security.client_ip(self.request),
+        )
+        messages.success(self.request, _("密码已修改。"))
         return response
 
 

@@ -145,3 +145,27 @@ def test_denied_access_is_logged(bureau, client_for, caplog):
         in caplog.text
     )
     assert "sign-in required ip=127.0.0.1 method=GET path=/leads/" in caplog.text
+
+
+def test_password_change_applies_the_password_rules(bureau, client_for, caplog):
+    client = client_for(bureau.shanghai_officer)
+    assert client.get("/password/").status_code == 200
+    response = client.post(
+        "/password/",
+        {"old_password": PASSWORD, "new_password1": "12345", "new_password2": "12345"},
+    )
+    assert response.status_code == 200
+    assert "new_password2" in response.context["form"].errors
+    with caplog.at_level(logging.INFO, logger="promo.security"):
+        response = client.post(
+            "/password/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "Huangpu-River-2027",
+                "new_password2": "Huangpu-River-2027",
+            },
+        )
+    assert response.status_code == 302
+    bureau.shanghai_officer.refresh_from_db()
+    assert bureau.shanghai_officer.check_password("Huangpu-River-2027")
+    assert "password changed username=sh_officer" in caplog.text
