@@ -215,7 +215,19 @@ def _dress_filter_form(form, me) -> None:
     form.fields["unit"].widget = forms.Select(
         choices=[("", "—"), *units_visible_to(me).values_list("pk", "name")]
     )
-    for name in ("officer", "investor", "updated_after"):
+    form.fields["officer"].widget = forms.Select(
+        choices=[
+            ("", "—"),
+            *(
+                (pk, full_name or username)
+                for pk, full_name, username in officers_visible_to(me)
+                .filter(is_active=True)
+                .order_by("unit__path", "username")
+                .values_list("pk", "full_name", "username")
+            ),
+        ]
+    )
+    for name in ("investor", "updated_after"):
         form.fields.pop(name, None)
 
 

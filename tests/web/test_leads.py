@@ -38,6 +38,8 @@ def test_list_filters_by_status_text_and_mine(bureau, client_for):
     assert {lead.pk for lead in rows} == {valid.pk, teammates.pk}
     rows = client.get("/leads/", {"status": "valid", "mine": "1"}).context["page"].object_list
     assert [lead.pk for lead in rows] == [valid.pk]
+    rows = client.get("/leads/", {"officer": bureau.teammate.pk}).context["page"].object_list
+    assert [lead.pk for lead in rows] == [teammates.pk]
     rows = client.get("/leads/", {"q": "储能"}).context["page"].object_list
     assert [lead.pk for lead in rows] == [teammates.pk]
     investor_name = valid.investor.name
@@ -90,8 +92,8 @@ def test_list_query_count_is_the_same_for_2_and_20_rows(bureau, client_for):
         response = client.get("/leads/", {"status": "information"})
     assert len(response.context["page"].object_list) == 20
     assert len(many) == len(few)
-    # Session, officer, scope (2), count, page, unit choices, session save (3).
-    assert len(few) == 10
+    # Session, officer, scope (2), count, page, unit and officer choices, session save (3).
+    assert len(few) == 11
 
 
 def test_detail_shows_timeline_and_only_allowed_actions(bureau, client_for):
