@@ -8,6 +8,7 @@ app_name = "projects"
 
 urlpatterns = [
     path("projects/", views.project_list, name="list"),
+    path("projects/board/", views.project_board, name="board"),
     path("projects/<int:pk>/", views.project_detail, name="detail"),
     path("projects/<int:pk>/advance/", views.project_advance, name="advance"),
     path("projects/<int:pk>/progress/", views.project_progress, name="progress"),

@@ -10,7 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, F, Q, Window
+from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -267,3 +268,52 @@ def problem_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         return _problem_page(request, problem, **{action: target})
     messages.success(request, _("已保存。"))
     return redirect("projects:problem", pk=problem.pk)
+
+
+BOARD_ROWS_PER_STAGE = 30
+
+
+@login_required
+@require_GET
+def project_board(request: HttpRequest) -> HttpResponse:
+    """Board by stage (签约 / 开工 / 竣工 / 投产), filtered by size class."""
+    qs = project_list_query(request.user)
+    form = ProjectFilterForm(request.GET or None)
+    if form.is_valid():
+        if form.cleaned_data["size"]:
+            qs = qs.filter(size_class__in=form.cleaned_data["size"])
+        q = form.cleaned_data["q"].strip()
+        if q:
+            qs = qs.filter(Q(name__icontains=q) | Q(investor__name__icontains=q))
+    counts = dict(qs.order_by().values_list("stage").annotate(n=Count("pk")))
+    # The newest rows of every stage in one query: a row number per stage, cut in SQL.
+    rows = (
+        qs.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("stage")],
+                order_by=[F("contract_date").desc(), F("id").desc()],
+            )
+        )
+        .filter(rank__lte=BOARD_ROWS_PER_STAGE)
+        .order_by("-contract_date", "-id")
+    )
+    columns = {stage: [] for stage in STAGE_ORDER}
+    for project in rows:
+        columns[project.stage].append(project)
+    return render(
+        request,
+        "projects/project_board.html",
+        {
+            "form": form,
+            "columns": [
+                {
+                    "stage": stage,
+                    "label": Stage(stage).label,
+                    "projects": columns[stage],
+                    "count": counts.get(stage, 0),
+                }
+                for stage in STAGE_ORDER
+            ],
+        },
+    )

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from projects import services as project_services
 from projects.choices import Stage
 from projects.models import InvestmentProgress, ProjectStageEvent
 from promo.services import today
@@ -148,3 +149,26 @@ def test_outsider_gets_404_on_project_pages_and_nothing_changes(bureau, client_f
     assert project.stage == Stage.SIGNED
     assert ProjectStageEvent.objects.filter(project=project).count() == 1
     assert not InvestmentProgress.objects.exists()
+
+
+def test_board_groups_projects_by_stage_with_size_filter(bureau, client_for):
+    me = bureau.shanghai_officer
+    key = make_project(me, amount=20000, name="亿元以上项目")
+    small = make_project(me, amount=800, name="小项目")
+    advanced = make_project(me, amount=5000, name="已开工项目")
+    project_services.project_advance(
+        project=advanced, actor=me, to_stage=Stage.GROUNDBREAKING, actual_date=today()
+    )
+    make_project(bureau.outsider, name="深圳项目")
+    client = client_for(me)
+    response = client.get("/projects/board/")
+    assert response.status_code == 200
+    columns = {c["stage"]: c for c in response.context["columns"]}
+    assert {p.pk for p in columns["signed"]["projects"]} == {key.pk, small.pk}
+    assert [p.pk for p in columns["groundbreaking"]["projects"]] == [advanced.pk]
+    assert columns["signed"]["count"] == 2
+    assert "深圳项目" not in response.content.decode()
+    response = client.get("/projects/board/", {"size": "100m"})
+    columns = {c["stage"]: c for c in response.context["columns"]}
+    assert [p.pk for p in columns["signed"]["projects"]] == [key.pk]
+    assert columns["groundbreaking"]["projects"] == []
