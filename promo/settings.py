@@ -246,6 +246,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promo.reports.tasks.check_bulletin_amendments",
         "schedule": crontab(hour=5, minute=30),
     },
+    # 红黄灯督办: daily at 07:00, before the working day; lights clear the day their cause does.
+    "reports-evaluate-alerts": {
+        "task": "promo.reports.tasks.evaluate_alerts",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 REST_FRAMEWORK = {
@@ -290,6 +295,21 @@ SPECTACULAR_SETTINGS = {
 
 # Business thresholds (days) used by alerts and staleness filters.
 PROMO_STALE_LEAD_DAYS = env_int("PROMO_STALE_LEAD_DAYS", 30)
+
+# Traffic lights (红黄灯督办, promo/reports/services.py), evaluated daily; all in days.
+# A milestone this late turns red (yellow from the first day late).
+PROMO_ALERT_RED_LATE_DAYS = env_int("PROMO_ALERT_RED_LATE_DAYS", 90)
+# Signed but not broken ground after this long: red.
+PROMO_ALERT_NOT_STARTED_DAYS = env_int("PROMO_ALERT_NOT_STARTED_DAYS", 90)
+# Completed but not producing after this long: yellow.
+PROMO_ALERT_NOT_PRODUCING_DAYS = env_int("PROMO_ALERT_NOT_PRODUCING_DAYS", 180)
+# A negotiating lead quiet this long: red (any open lead: PROMO_STALE_LEAD_DAYS, yellow).
+PROMO_ALERT_QUIET_NEGOTIATION_DAYS = env_int("PROMO_ALERT_QUIET_NEGOTIATION_DAYS", 15)
+# From this day of the month, a unit with no valid lead yet this month turns yellow.
+PROMO_ALERT_VALID_LEAD_DAY = env_int("PROMO_ALERT_VALID_LEAD_DAY", 20)
+# Escalation ladder: the responsible officer at once, the unit head and the chief after these.
+PROMO_ESCALATE_TO_HEAD_DAYS = env_int("PROMO_ESCALATE_TO_HEAD_DAYS", 3)
+PROMO_ESCALATE_TO_CHIEF_DAYS = env_int("PROMO_ESCALATE_TO_CHIEF_DAYS", 7)
 
 LOGGING = {
     "version": 1,

@@ -58,3 +58,29 @@ TARGET_FIGURE: dict[str, str] = {
     TargetMetric.FDI_ARRIVED: Figure.ARRIVED_FDI,
     TargetMetric.VALID_LEAD_COUNT: Figure.VALID_LEADS,
 }
+
+
+class AlertRule(models.TextChoices):
+    """The supervision rules (红黄灯督办) evaluated every day."""
+
+    MILESTONE_OVERDUE = "milestone_overdue", _("节点逾期")
+    NOT_STARTED = "not_started", _("签约未开工")
+    NOT_PRODUCING = "not_producing", _("竣工未投产")
+    LEAD_NO_FOLLOW_UP = "lead_no_follow_up", _("信息长期未跟进")
+    NEGOTIATION_QUIET = "negotiation_quiet", _("在谈项目无进展")
+    NO_VALID_LEAD = "no_valid_lead", _("本月未报送有效信息")
+    PROBLEM_OVERDUE = "problem_overdue", _("问题逾期未办结")
+    PROBLEM_ASKED_TWICE = "problem_asked_twice", _("问题二次催办")
+
+
+class AlertLevel(models.TextChoices):
+    YELLOW = "yellow", _("黄灯")
+    RED = "red", _("红灯")
+
+
+class EscalationStep(models.IntegerChoices):
+    """The escalation ladder (督办升级): responsible officer, then unit head, then the chief."""
+
+    OFFICER = 1, _("蓝色提醒：责任人")
+    UNIT_HEAD = 2, _("黄色督办：单位负责人")
+    CHIEF = 3, _("红色督办：局领导")

@@ -1,4 +1,4 @@
-"""Bulletins (通报), their per-unit lines (the monthly ledger, 月度台账) and later amendments."""
+"""Bulletins (通报) with their lines (the monthly ledger, 月度台账) and amendments; alerts (红黄灯)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,15 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from .choices import BulletinKind, BulletinStatus, Figure, bulletin_can_transition
+from .choices import (
+    AlertLevel,
+    AlertRule,
+    BulletinKind,
+    BulletinStatus,
+    EscalationStep,
+    Figure,
+    bulletin_can_transition,
+)
 
 # Append-only: an amendment, once recorded, is never edited or removed — not even by SQL.
 APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
@@ -207,3 +215,106 @@ class BulletinAmendment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line}: {self.get_figure_display()} {self.old_value} → {self.new_value}"
+
+
+class Alert(models.Model):
+    """Alert (红黄灯预警): one rule that holds for one record, from the day seen until it clears."""
+
+    rule = models.CharField(_("规则"), max_length=30, choices=AlertRule.choices)
+    level = models.CharField(_("灯色"), max_length=10, choices=AlertLevel.choices)
+    # "project:12", "unit:4:2026-10": one condition; a new month is a new condition.
+    subject_key = models.CharField(_("对象"), max_length=60)
+    project = models.ForeignKey(
+        "projects.Project", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    problem = models.ForeignKey(
+        "projects.Problem", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "officers.Unit", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("责任人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    detail = models.CharField(_("说明"), max_length=200, blank=True)
+    opened_on = models.DateField(_("亮灯日期"))
+    last_seen_on = models.DateField(_("最近确认日期"))
+    resolved_on = models.DateField(_("消除日期"), null=True, blank=True)
+    acknowledged_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("签收人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("预警")
+        verbose_name_plural = _("预警")
+        ordering = ["-opened_on", "id"]
+        constraints = [
+            # One open alert per condition: the daily job updates it instead of adding another.
+            models.UniqueConstraint(
+                fields=["rule", "subject_key"],
+                condition=Q(resolved_on__isnull=True),
+                name="%(app_label)s_%(class)s_one_open_per_condition",
+            ),
+        ]
+        indexes = [
+            # Open alerts of a unit sub-tree (home page, chief's dashboard).
+            models.Index(fields=["unit", "resolved_on"], name="reports_alert_unit_open"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_level_display()} {self.get_rule_display()} {self.detail}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_on is None
+
+
+class AlertNotice(models.Model):
+    """Notice (督办通知): one step of the ladder for one alert, to one officer; shown in the bell."""
+
+    alert = models.ForeignKey(
+        Alert, verbose_name=_("预警"), on_delete=models.CASCADE, related_name="notices"
+    )
+    step = models.PositiveSmallIntegerField(_("督办层级"), choices=EscalationStep.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="alert_notices",
+    )
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("督办通知")
+        verbose_name_plural = _("督办通知")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # De-duplicated: one notice per condition, per step, per recipient — however often
+            # the daily job runs.
+            models.UniqueConstraint(
+                fields=["alert", "step", "recipient"],
+                name="%(app_label)s_%(class)s_once_per_step",
+            ),
+        ]
+        indexes = [
+            # The bell: a recipient's unread notices.
+            models.Index(fields=["recipient", "read_at"], name="reports_notice_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} → {self.recipient}: {self.alert}"

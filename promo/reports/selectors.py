@@ -52,11 +52,13 @@ from django.db.models.functions import Coalesce
 
 from leads.choices import VisitKind
 from leads.models import Lead, Visit
-from officers.models import Unit
+from officers.models import Officer, Unit
+from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import InvestmentProgress, Project
 
 from .choices import Figure
+from .models import Alert, AlertNotice
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -245,4 +247,30 @@ def bulletin_units() -> list[Unit]:
         Unit.objects.filter(
             parent__isnull=False, parent__parent__isnull=True, is_active=True
         ).order_by("path")
+    )
+
+
+def alerts_visible_to(officer: Officer) -> QuerySet[Alert]:
+    """Open alerts (lit lights) of the officer's units, plus those the officer answers for."""
+    scope = scope_for(officer)
+    qs = Alert.objects.filter(resolved_on__isnull=True).select_related("unit", "responsible")
+    if scope.is_everything:
+        return qs
+    if scope.officer_id is None:
+        return qs.none()
+    mine = Q(responsible_id=officer.pk) | Q(notices__recipient_id=officer.pk)
+    if scope.own_records_only:
+        return qs.filter(mine).distinct()
+    return qs.filter(Q(unit_id__in=scope.unit_ids) | mine).distinct()
+
+
+def notices_for(officer: Officer) -> QuerySet[AlertNotice]:
+    """The officer's notices, newest first (the bell's list)."""
+    return AlertNotice.objects.filter(recipient=officer).select_related("alert", "alert__unit")
+
+
+def unread_notice_count(officer: Officer) -> int:
+    """The bell's number: unread notices of alerts still lit."""
+    return (
+        notices_for(officer).filter(read_at__isnull=True, alert__resolved_on__isnull=True).count()
     )

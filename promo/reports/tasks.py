@@ -16,6 +16,7 @@ from promo.services import today
 
 from .choices import BulletinKind
 from .services import (
+    alerts_evaluate,
     bulletin_generate,
     previous_month_start,
     previous_ten_day_start,
@@ -56,3 +57,9 @@ def generate_ten_day_report(period_start: str | None = None) -> int:
 def check_bulletin_amendments(days: int = 400) -> int:
     """Re-run the published bulletins of the last ``days`` days; returns amendments recorded."""
     return recheck_published_bulletins(since=today() - timedelta(days=days))
+
+
+@shared_task(**_RETRY)
+def evaluate_alerts() -> dict[str, int]:
+    """红黄灯督办: evaluate every rule for today, clear what cleared, climb the ladder."""
+    return alerts_evaluate(on=today())

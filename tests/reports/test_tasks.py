@@ -31,6 +31,7 @@ def test_beat_schedule_runs_each_reports_task_and_the_tasks_exist():
         "promo.reports.tasks.generate_monthly_bulletin",
         "promo.reports.tasks.generate_ten_day_report",
         "promo.reports.tasks.check_bulletin_amendments",
+        "promo.reports.tasks.evaluate_alerts",
     }
     for entry in entries.values():
         assert entry["task"] in app.tasks
@@ -85,3 +86,11 @@ def test_daily_check_records_a_late_correction_to_a_published_month_once(bureau)
         assert tasks.check_bulletin_amendments.apply().get() == 2  # Shanghai line and total
         assert tasks.check_bulletin_amendments.apply().get() == 0
     assert BulletinAmendment.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_daily_alert_job_evaluates_for_today(bureau):
+    with time_machine.travel(datetime(2026, 11, 20, 7, 0, tzinfo=SHANGHAI_TZ), tick=False):
+        result = tasks.evaluate_alerts.apply().get()
+    # The 20th: every unit but the bureau itself still owes November's valid lead.
+    assert result == {"opened": 4, "cleared": 0, "notices": 4}
