@@ -8,26 +8,32 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
+import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.pagination import BasePagination
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from promo.errors import DomainError
@@ -44,6 +50,22 @@ _DRF_CODES = {
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.Throttled: "throttled",
 }
+
+
+class PreconditionFailed(DomainError):
+    """``If-Match`` names a version of the record that is no longer current."""
+
+    code = "precondition_failed"
+    status = 412
+    default_message = gettext_lazy("记录已被修改，请重新读取后再提交。")
+
+
+class IdempotencyKeyReused(DomainError):
+    """The same ``Idempotency-Key`` came with a different request."""
+
+    code = "idempotency_key_reused"
+    status = 422
+    default_message = gettext_lazy("该 Idempotency-Key 已用于另一个请求，请换一个新的键。")
 
 
 def _flatten(detail: Any) -> dict[str, list[str]]:
@@ -394,7 +416,9 @@ _ERROR_DESCRIPTIONS = {
     409: gettext_lazy(
         "状态不允许或疑似重复（code: transition_not_allowed, duplicate_suspected, conflict）"
     ),
-    429: gettext_lazy("请求过于频繁（code: throttled）"),
+    412: gettext_lazy("If-Match 与当前版本不符（code: precondition_failed）"),
+    422: gettext_lazy("Idempotency-Key 已用于另一个请求（code: idempotency_key_reused）"),
+    429: gettext_lazy("请求过于频繁，见 Retry-After（code: throttled）"),
 }
 
 
@@ -407,7 +431,39 @@ def error_responses(*codes: int) -> dict[int, OpenApiResponse]:
 
 
 class PromoAutoSchema(AutoSchema):
-    """Adds the error responses every operation can give, in the one error format."""
+    """Adds the headers and error responses every operation can give, in the one error format."""
+
+    def get_override_parameters(self) -> list[Any]:
+        params = list(super().get_override_parameters())
+        if self.method == "POST":
+            params.append(
+                OpenApiParameter(
+                    "Idempotency-Key",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="重试安全：同一键、同一请求体的重复 POST 返回首次结果且不再写入；"
+                    "同一键、不同请求体返回 422。键在 24 小时后失效。",
+                )
+            )
+        if self.method in ("POST", "PUT", "PATCH", "DELETE") and "{id}" in self.path:
+            params.append(
+                OpenApiParameter(
+                    "If-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="乐观并发：填读取时得到的 ETag；记录已被他人修改时返回 412。",
+                )
+            )
+        if self.method == "GET" and "{id}" in self.path:
+            params.append(
+                OpenApiParameter(
+                    "If-None-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="填读取时得到的 ETag；记录未变时返回 304。",
+                )
+            )
+        return params
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
@@ -416,6 +472,10 @@ class PromoAutoSchema(AutoSchema):
             codes.append(404)
         if self.method in ("POST", "PUT", "PATCH") or self._is_list_view():
             codes.append(400)
+        if self.method == "POST":
+            codes.append(422)
+        if self.method in ("POST", "PUT", "PATCH", "DELETE") and "{id}" in self.path:
+            codes.append(412)
         for code in codes:
             if str(code) not in responses:
                 responses[str(code)] = self._get_response_for_code(
@@ -427,6 +487,30 @@ class PromoAutoSchema(AutoSchema):
 
 
 # --- Views ------------------------------------------------------------------------------------
+
+
+# How long an Idempotency-Key is remembered: long enough for any retry loop, short enough to purge.
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+def etag_for(instance: models.Model) -> str | None:
+    """A strong ETag from the row's identity and ``updated_at`` (bumped by every service write)."""
+    stamp = getattr(instance, "updated_at", None)
+    if stamp is None:
+        return None
+    raw = f"{instance._meta.label}:{instance.pk}:{stamp.isoformat()}"
+    return '"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"'
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+class OfficerRateThrottle(UserRateThrottle):
+    """A request budget per caller, counted in the Redis cache; 429 with Retry-After when spent."""
+
+    scope = "officer"
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
@@ -442,6 +526,101 @@ class ScopedViewSet(viewsets.GenericViewSet):
     write_serializer_class: type[serializers.BaseSerializer] | None = None
     ordering_fields: tuple[str, ...] = ("id",)
     pagination_class = StableCursorPagination
+    throttle_classes = [OfficerRateThrottle]
+    # Throttle and pagination are set here, not as DRF defaults: see REST_FRAMEWORK in settings.
+
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        # ViewSetMixin.as_view has bound this request's handlers (self.post = self.create…);
+        # every writing handler runs in one transaction, guarded by Idempotency-Key/If-Match.
+        for method in ("post", "put", "patch", "delete"):
+            handler = getattr(self, method, None)
+            if handler is not None:
+                setattr(self, method, functools.partial(self._write, handler))
+        return super().dispatch(request, *args, **kwargs)
+
+    def _write(
+        self, handler: Callable[..., Response], request: Request, *args: Any, **kwargs: Any
+    ) -> Response:
+        key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
+        with transaction.atomic():
+            if key is None:
+                return handler(request, *args, **kwargs)
+            return self._idempotent(key, handler, request, *args, **kwargs)
+
+    def _idempotent(
+        self,
+        key: str,
+        handler: Callable[..., Response],
+        request: Request,
+        *args: Any,
+        **kwargs: Any,
+    ) -> Response:
+        """Run a POST once per key: a retry with the same body gets the first answer."""
+        from promo.models import IdempotencyRecord
+
+        key = key.strip()
+        if not key or len(key) > 255:
+            raise exceptions.ValidationError(
+                {"Idempotency-Key": [_("Idempotency-Key 须为 1 到 255 个字符。")]}
+            )
+        canonical = json.dumps(
+            [request.method, request.get_full_path(), request.data],
+            sort_keys=True,
+            default=str,
+            ensure_ascii=False,
+        )
+        fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
+        mine = IdempotencyRecord.objects.filter(officer=request.user, key=key)
+        mine.filter(created_at__lt=timezone.now() - IDEMPOTENCY_TTL).delete()
+        try:
+            # Claim the key first: a concurrent retry blocks on this row until we commit,
+            # then finds the stored answer instead of writing a second time.
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(
+                    officer=request.user,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status_code=0,
+                    response_body={},
+                )
+        except IntegrityError:
+            record = mine.get()
+            if record.fingerprint != fingerprint:
+                raise IdempotencyKeyReused() from None
+            return Response(
+                record.response_body,
+                status=record.status_code,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        # An error propagates: the transaction, claim included, rolls back and a retry runs anew.
+        response = handler(request, *args, **kwargs)
+        record.status_code = response.status_code
+        record.response_body = response.data
+        record.save(update_fields=["status_code", "response_body"])
+        return response
+
+    def get_object(self) -> Any:
+        instance = super().get_object()
+        expected = self.request.headers.get("If-Match")
+        if self.request.method in SAFE_METHODS or expected is None:
+            return instance
+        # Lock before comparing, inside the request's transaction: nobody can write between
+        # the check and the service call.
+        locked = type(instance).objects.select_for_update(of=("self",)).get(pk=instance.pk)
+        current = etag_for(locked)
+        if current is not None and not _etag_matches(expected, current):
+            raise PreconditionFailed(extra={"etag": current})
+        return instance
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        instance = self.get_object()
+        etag = etag_for(instance)
+        if etag is not None:
+            if_none_match = request.headers.get("If-None-Match")
+            if if_none_match and _etag_matches(if_none_match, etag):
+                return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        data = self.get_serializer(instance).data
+        return Response(data, headers={"ETag": etag} if etag else None)
 
     def visible(self) -> QuerySet:
         raise NotImplementedError
@@ -468,4 +647,5 @@ class ScopedViewSet(viewsets.GenericViewSet):
         """Render a row as the read serializer sees it, freshly loaded inside the scope."""
         fresh = self.get_queryset().get(pk=instance.pk)
         data = self.read_serializer_class(fresh, context=self.get_serializer_context()).data
-        return Response(data, status=status_code)
+        etag = etag_for(fresh)
+        return Response(data, status=status_code, headers={"ETag": etag} if etag else None)

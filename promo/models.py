@@ -1,7 +1,8 @@
-"""Shared abstract models."""
+"""Shared abstract models, and the API's idempotency records."""
 
 from __future__ import annotations
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -28,3 +29,34 @@ class SyncedModel(models.Model):
                 name="%(app_label)s_%(class)s_unique_external_id",
             ),
         ]
+
+
+class IdempotencyRecord(models.Model):
+    """Idempotency record (幂等记录): the first answer to a POST, replayed when its key comes again.
+
+    A system that retries a POST after a timeout sends the same ``Idempotency-Key``; the
+    retry gets the stored answer and writes nothing. Keys belong to the caller and expire
+    after ``promo.api.IDEMPOTENCY_TTL``.
+    """
+
+    officer = models.ForeignKey(
+        "officers.Officer", verbose_name=_("调用人"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("幂等键"), max_length=255)
+    # sha256 of method, path and canonical body: the same key with another body is refused.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等记录")
+        verbose_name_plural = _("幂等记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["officer", "key"], name="%(app_label)s_%(class)s_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer_id}:{self.key}"

@@ -261,9 +261,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "promo.api.PromoAutoSchema",
     "EXCEPTION_HANDLER": "promo.api.exception_handler",
-    # No DEFAULT_PAGINATION_CLASS: promo.api imports DRF's generics, which read that setting
-    # at import time (a cycle). promo.api.ScopedViewSet, the base of every API view, sets
-    # StableCursorPagination itself.
+    # No DEFAULT_PAGINATION_CLASS / DEFAULT_THROTTLE_CLASSES: promo.api imports DRF's
+    # generics, which read those settings at import time (a cycle). promo.api.ScopedViewSet,
+    # the base of every API view, sets StableCursorPagination and OfficerRateThrottle itself.
+    # Requests per caller, counted in the Redis cache (CACHES["default"]).
+    "DEFAULT_THROTTLE_RATES": {"officer": "600/min"},
 }
 
 SPECTACULAR_SETTINGS = {

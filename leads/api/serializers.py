@@ -126,6 +126,17 @@ class InvestorUpdateSerializer(WriteSerializer):
         validators: list[Any] = []
 
 
+class InvestorUpsertSerializer(InvestorWriteSerializer):
+    """Write an investor by its external key; the key comes from the URL, not the body."""
+
+    class Meta(InvestorWriteSerializer.Meta):
+        fields = [
+            f
+            for f in InvestorWriteSerializer.Meta.fields
+            if f not in ("source_system", "external_id")
+        ]
+
+
 # --- Intermediaries and promotion events ------------------------------------------------------
 
 

@@ -7,9 +7,11 @@ projects.services.project_sign_lead), so the API and the UI share every rule.
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from officers.models import Assignment
@@ -17,6 +19,7 @@ from projects.api.serializers import LeadSignSerializer, ProjectSerializer
 from projects.selectors import projects_visible_to
 from projects.services import project_sign_lead
 from promo.api import ScopedViewSet, error_responses
+from promo.errors import Conflict
 
 from .. import services
 from ..filters import (
@@ -26,6 +29,7 @@ from ..filters import (
     PromotionEventFilter,
     VisitFilter,
 )
+from ..models import Investor
 from ..selectors import (
     intermediaries_visible_to,
     investors_visible_to,
@@ -37,6 +41,7 @@ from .serializers import (
     IntermediarySerializer,
     InvestorSerializer,
     InvestorUpdateSerializer,
+    InvestorUpsertSerializer,
     InvestorWriteSerializer,
     LeadSerializer,
     LeadTransitionSerializer,
@@ -47,14 +52,14 @@ from .serializers import (
 )
 
 
-class InvestorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class InvestorViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Investors (客商) the caller may see; registering checks for duplicates bureau-wide."""
 
     read_serializer_class = InvestorSerializer
     write_serializer_class = InvestorWriteSerializer
     filterset_class = InvestorFilter
     ordering_fields = ("id", "name", "updated_at")
-    http_method_names = ["get", "post", "patch", "head", "options"]
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def visible(self):
         return investors_visible_to(self.request.user).select_related("unit")
@@ -83,8 +88,53 @@ class InvestorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         investor = services.investor_update(actor=request.user, investor=investor, **data)
         return self.read_response(investor)
 
+    @extend_schema(
+        request=InvestorUpsertSerializer,
+        responses={
+            200: InvestorSerializer,
+            201: InvestorSerializer,
+            **error_responses(400, 403, 409),
+        },
+        parameters=[
+            OpenApiParameter("source_system", str, OpenApiParameter.PATH, description="来源系统"),
+            OpenApiParameter("external_id", str, OpenApiParameter.PATH, description="外部编号"),
+        ],
+        description="按 (来源系统, 外部编号) 写入客商：不存在则登记（201），已存在则更新所给字段（200）。"
+        "同一记录发送两次只会更新，不会产生第二条。",
+    )
+    @action(
+        detail=False,
+        methods=["put"],
+        url_path=r"by-external-id/(?P<source_system>[^/]+)/(?P<external_id>[^/]+)",
+    )
+    def upsert(self, request, source_system: str, external_id: str):
+        errors = {}
+        if len(source_system) > Investor._meta.get_field("source_system").max_length:
+            errors["source_system"] = [_("来源系统过长。")]
+        if len(external_id) > Investor._meta.get_field("external_id").max_length:
+            errors["external_id"] = [_("外部编号过长。")]
+        if errors:
+            raise ValidationError(errors)
+        data = self.validated(InvestorUpsertSerializer)
+        # Looked up bureau-wide: the external key is unique across units.
+        existing = (
+            Investor.objects.select_for_update()
+            .filter(source_system=source_system, external_id=external_id)
+            .first()
+        )
+        if existing is None:
+            investor = services.investor_create(
+                actor=request.user, source_system=source_system, external_id=external_id, **data
+            )
+            return self.read_response(investor, status.HTTP_201_CREATED)
+        if not self.get_queryset().filter(pk=existing.pk).exists():
+            raise Conflict(_("该外部编号已被其他单位的客商使用。"))
+        changes = {k: v for k, v in data.items() if k in services.INVESTOR_EDITABLE_FIELDS}
+        investor = services.investor_update(actor=request.user, investor=existing, **changes)
+        return self.read_response(investor)
 
-class IntermediaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+
+class IntermediaryViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Intermediaries (中介人) registered by the caller's units."""
 
     read_serializer_class = IntermediarySerializer
@@ -95,7 +145,7 @@ class IntermediaryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         return intermediaries_visible_to(self.request.user).select_related("unit")
 
 
-class PromotionEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class PromotionEventViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Promotion events (招商活动): public inside the bureau."""
 
     read_serializer_class = PromotionEventSerializer
@@ -110,7 +160,7 @@ class PromotionEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
         )
 
 
-class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class LeadViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Leads (项目信息) the caller may see; status changes are actions, never field writes."""
 
     read_serializer_class = LeadSerializer
@@ -164,7 +214,7 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class VisitViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Visits (走访记录) the caller may see."""
 
     read_serializer_class = VisitSerializer

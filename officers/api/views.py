@@ -11,7 +11,7 @@ from ..selectors import officers_visible_to, targets_visible_to, units_visible_t
 from .serializers import OfficerSerializer, TargetSerializer, UnitSerializer
 
 
-class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class UnitViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Units (单位) the caller may see: the whole bureau for a chief, else their sub-tree."""
 
     read_serializer_class = UnitSerializer
@@ -22,7 +22,7 @@ class UnitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return units_visible_to(self.request.user)
 
 
-class OfficerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class OfficerViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Officers (干部) of the units the caller may see."""
 
     read_serializer_class = OfficerSerializer
@@ -33,7 +33,7 @@ class OfficerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         return officers_visible_to(self.request.user).select_related("unit")
 
 
-class TargetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class TargetViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Annual targets (目标任务) of visible units and their officers."""
 
     read_serializer_class = TargetSerializer

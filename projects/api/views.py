@@ -29,7 +29,7 @@ from .serializers import (
 )
 
 
-class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class ProjectViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Projects (项目) the caller may see, with milestones, assignments and monthly progress."""
 
     read_serializer_class = ProjectSerializer
@@ -89,7 +89,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         )
 
 
-class ProblemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class ProblemViewSet(mixins.ListModelMixin, ScopedViewSet):
     """Project problems (项目问题, 马上办) the caller may see."""
 
     read_serializer_class = ProblemSerializer
