@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 
 from officers.choices import TargetMetric
 from projects.services import progress_record
@@ -20,6 +22,7 @@ from promo.reports.services import (
     previous_month_start,
     previous_ten_day_start,
 )
+from tests.factories import make_unit
 from tests.reports.seed import (
     DEPARTMENT,
     SHANGHAI,
@@ -236,3 +239,32 @@ def test_period_must_start_on_a_period_boundary():
 def test_scheduled_runs_report_the_period_just_ended(run_on, month, ten_days):
     assert previous_month_start(run_on) == month
     assert previous_ten_day_start(run_on) == ten_days
+
+
+def test_a_run_killed_halfway_leaves_nothing_and_the_next_run_makes_one_correct_bulletin(
+    bureau, october, monkeypatch
+):
+    def die(*args, **kwargs):
+        raise OperationalError("worker lost its database connection mid-job")
+
+    monkeypatch.setattr(BulletinLine.objects, "bulk_create", die)
+    with pytest.raises(OperationalError):
+        bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
+    assert not Bulletin.objects.exists()  # one transaction: no half-written bulletin
+
+    monkeypatch.undo()
+    bulletin = bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
+    assert Bulletin.objects.count() == 1
+    assert figures_of(line_for(bulletin, None)) == TOTAL
+
+
+def test_generation_query_count_does_not_grow_with_the_number_of_units(bureau, october):
+    bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)  # creates the row
+    with CaptureQueriesContext(connection) as few:
+        bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
+    for n in range(5):
+        make_unit(f"新增园区{n}", parent=bureau.bureau)
+    with CaptureQueriesContext(connection) as many:
+        bulletin = bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
+    assert bulletin.lines.count() == 9
+    assert len(many) == len(few)
