@@ -17,7 +17,7 @@ DEV_ENV := DEBUG=$${DEBUG:-1}
 # Front-end packages come later; until package-lock.json exists the npm step is skipped.
 NPM_STAMP := $(if $(wildcard package-lock.json),node_modules/.installed)
 
-.PHONY: install lock run test lint format migrate seed shell stop clean
+.PHONY: install browser lock run test lint format migrate seed shell stop clean
 
 install: $(STAMP) $(NPM_STAMP)
 
@@ -27,6 +27,18 @@ $(PYTHON):
 $(STAMP): pyproject.toml constraints.txt | $(PYTHON)
 	$(PYTHON) -m pip install -c constraints.txt -e '.[dev]'
 	touch $@
+
+# Browser tests drive Debian's Chromium (no browser download: the machines reach only the
+# package registries). Installed once, as root via apt-get, or via sudo when available.
+CHROMIUM_PACKAGES := chromium chromium-driver fonts-noto-cjk
+browser:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  echo "installing $(CHROMIUM_PACKAGES) for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
+	elif command -v sudo >/dev/null 2>&1; then \
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
+	else echo "browser tests need Debian's chromium: apt-get install $(CHROMIUM_PACKAGES)" >&2; exit 1; fi
 
 node_modules/.installed: package-lock.json
 	npm ci
@@ -42,7 +54,7 @@ lock: | $(PYTHON)
 run: install
 	$(DEV_ENV) $(EMBED) $(PYTHON) -m promo.launcher
 
-test: install
+test: install browser
 	$(EMBED) $(RUFF) check .
 	$(EMBED) $(RUFF) format --check .
 	$(TEST_ENV) $(EMBED) $(PYTHON) manage.py makemigrations --check --dry-run
