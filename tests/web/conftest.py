@@ -1,18 +1,23 @@
-"""Fixtures of the web tests: a clean lockout cache and signed-in clients per persona."""
+"""Fixtures of the web tests: a private lockout cache per test and signed-in clients."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
-    # Lockout counters live in Redis; every test starts from none.
-    cache.clear()
-    yield
-    cache.clear()
+def _private_cache(settings):
+    # Lockout counters live in Redis, shared by parallel workers (and other test runs):
+    # a key prefix of its own gives every test empty counters without flushing anything.
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "KEY_PREFIX": f"promo-test-{uuid.uuid4().hex}",
+        }
+    }
 
 
 @pytest.fixture
