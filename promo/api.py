@@ -10,6 +10,7 @@ import base64
 import binascii
 import functools
 import hashlib
+import hmac
 import json
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -25,12 +26,14 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.pagination import BasePagination
-from rest_framework.permissions import SAFE_METHODS
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
@@ -486,6 +489,133 @@ class PromoAutoSchema(AutoSchema):
         return dict(sorted(responses.items()))
 
 
+# --- API clients (other government systems) ---------------------------------------------------
+
+TOKEN_PREFIX = "promo_"
+
+
+def _hash_token(token: str) -> str:
+    # Tokens are 256 random bits: a fast hash is enough, no password-style stretching needed.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def api_client_create(*, actor: Any, name: str, officer: Any, access: str) -> tuple[Any, str]:
+    """Register an API client (接口客户端) and return it with its token, shown this once."""
+    import secrets
+
+    from promo.errors import PermissionDenied, rule
+    from promo.models import ApiClient, ApiClientAccess
+
+    if not actor.sees_whole_bureau:
+        raise PermissionDenied(gettext_lazy("只有局领导或系统管理员可以管理接口客户端。"))
+    name = (name or "").strip()
+    if not name:
+        raise rule("name", gettext_lazy("请填写系统名称。"))
+    if access not in ApiClientAccess.values:
+        raise rule("access", gettext_lazy("请选择权限。"))
+    if not officer.is_active:
+        raise rule("officer", gettext_lazy("该干部账号已停用。"))
+    prefix = secrets.token_hex(6)
+    token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    try:
+        with transaction.atomic():
+            client = ApiClient.objects.create(
+                name=name,
+                officer=officer,
+                access=access,
+                token_prefix=prefix,
+                token_hash=_hash_token(token),
+                created_by=actor,
+            )
+    except IntegrityError as exc:
+        raise rule("name", gettext_lazy("已有同名的接口客户端。")) from exc
+    return client, token
+
+
+def api_client_revoke(*, actor: Any, client: Any) -> Any:
+    """Revoke an API client's token (吊销): its next call is refused."""
+    from promo.errors import PermissionDenied
+
+    if not actor.sees_whole_bureau:
+        raise PermissionDenied(gettext_lazy("只有局领导或系统管理员可以管理接口客户端。"))
+    if client.revoked_at is None:
+        client.revoked_at = timezone.now()
+        client.save(update_fields=["revoked_at"])
+    return client
+
+
+def api_clients_visible_to(officer: Any) -> QuerySet:
+    """API clients are bureau-level configuration: only chiefs and administrators see them."""
+    from promo.models import ApiClient
+
+    if not getattr(officer, "is_authenticated", False) or not officer.sees_whole_bureau:
+        return ApiClient.objects.none()
+    return ApiClient.objects.select_related("officer")
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer promo_<prefix>_<secret>``: the client acts as its officer."""
+
+    keyword = "Bearer"
+    # last_used_at is written at most once a minute: a busy sync must not write on every call.
+    touch_interval = timedelta(minutes=1)
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        from promo.models import ApiClient
+
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, token = header.partition(" ")
+        if scheme != self.keyword or not token.startswith(TOKEN_PREFIX):
+            return None
+        prefix = token.removeprefix(TOKEN_PREFIX).split("_", 1)[0]
+        client = (
+            ApiClient.objects.select_related("officer", "officer__unit")
+            .filter(token_prefix=prefix)
+            .first()
+        )
+        if client is None or not hmac.compare_digest(client.token_hash, _hash_token(token)):
+            raise exceptions.AuthenticationFailed(_("无效的接口令牌。"))
+        if client.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("接口令牌已被吊销。"))
+        if not client.officer.is_active:
+            raise exceptions.AuthenticationFailed(_("接口客户端代表的干部账号已停用。"))
+        now = timezone.now()
+        if client.last_used_at is None or now - client.last_used_at > self.touch_interval:
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        return client.officer, client
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class ApiClientAccessPermission(BasePermission):
+    """A read-only client may only read; browser sessions are not limited here."""
+
+    message = gettext_lazy("该接口客户端只有只读权限。")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        from promo.models import ApiClient, ApiClientAccess
+
+        client = request.auth
+        if isinstance(client, ApiClient) and client.access != ApiClientAccess.READ_WRITE:
+            return request.method in SAFE_METHODS
+        return True
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Describes the bearer token in the OpenAPI schema."""
+
+    target_class = "promo.api.ApiTokenAuthentication"
+    name = "apiToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "接口客户端令牌：Authorization: Bearer promo_…；由局领导创建，只显示一次。",
+        }
+
+
 # --- Views ------------------------------------------------------------------------------------
 
 
@@ -508,9 +638,19 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 class OfficerRateThrottle(UserRateThrottle):
-    """A request budget per caller, counted in the Redis cache; 429 with Retry-After when spent."""
+    """A request budget per caller, counted in the Redis cache; 429 with Retry-After when spent.
+
+    The caller is the API client when a token is used (each system has its own budget), else
+    the signed-in officer.
+    """
 
     scope = "officer"
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        client_id = getattr(request.auth, "token_prefix", None)
+        if client_id is not None:
+            return self.cache_format % {"scope": self.scope, "ident": f"client-{client_id}"}
+        return super().get_cache_key(request, view)
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
@@ -527,7 +667,11 @@ class ScopedViewSet(viewsets.GenericViewSet):
     ordering_fields: tuple[str, ...] = ("id",)
     pagination_class = StableCursorPagination
     throttle_classes = [OfficerRateThrottle]
-    # Throttle and pagination are set here, not as DRF defaults: see REST_FRAMEWORK in settings.
+    # Browser sessions and API client tokens both work; a read-only client cannot write.
+    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated, ApiClientAccessPermission]
+    # Throttle, pagination, authentication and permissions are set here, not as DRF defaults:
+    # see REST_FRAMEWORK in settings.
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         # ViewSetMixin.as_view has bound this request's handlers (self.post = self.create…);

@@ -1,12 +1,22 @@
-"""Read serializers of the officers app: units, officers and targets are read-only over the API."""
+"""Serializers of the officers app's API: units, officers, targets (read) and API clients."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
-from promo.api import FieldsMixin, OfficerRefSerializer, RefSerializer
+from promo.api import (
+    FieldsMixin,
+    OfficerRefSerializer,
+    RefSerializer,
+    VisiblePrimaryKeyRelatedField,
+    WriteSerializer,
+)
+from promo.models import ApiClient
 
 from ..models import Officer, Target, Unit
+from ..selectors import officers_visible_to
 
 
 class UnitSerializer(FieldsMixin, serializers.ModelSerializer):
@@ -44,3 +54,42 @@ class TargetSerializer(FieldsMixin, serializers.ModelSerializer):
     class Meta:
         model = Target
         fields = ["id", "year", "metric", "value", "unit", "officer", "updated_at"]
+
+
+class ApiClientSerializer(FieldsMixin, serializers.ModelSerializer):
+    """API client (接口客户端): never its token, only the prefix that identifies it."""
+
+    officer = OfficerRefSerializer(read_only=True, help_text="代表干部：客户端按其可见范围读写")
+
+    class Meta:
+        model = ApiClient
+        fields = [
+            "id",
+            "name",
+            "officer",
+            "access",
+            "token_prefix",
+            "created_at",
+            "last_used_at",
+            "revoked_at",
+        ]
+
+
+class ApiClientCreatedSerializer(ApiClientSerializer):
+    """The new client with its token: the only time the token is shown."""
+
+    token = serializers.CharField(read_only=True, help_text="接口令牌，只显示这一次，请妥善保存")
+
+    class Meta(ApiClientSerializer.Meta):
+        fields = [*ApiClientSerializer.Meta.fields, "token"]
+
+
+class ApiClientWriteSerializer(WriteSerializer):
+    """Register a system: its name, the officer it acts as, read or read-write."""
+
+    officer = VisiblePrimaryKeyRelatedField(officers_visible_to, help_text="代表干部编号")
+
+    class Meta:
+        model = ApiClient
+        fields = ["name", "officer", "access"]
+        validators: list[Any] = []

@@ -1,14 +1,34 @@
-"""Read-only API of the officers app: units, officers, targets, each inside the caller's scope."""
+"""API of the officers app: units, officers, targets (read-only, inside the caller's scope),
+and the API clients other government systems call with."""
 
 from __future__ import annotations
 
-from rest_framework import mixins
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from promo.api import ScopedViewSet
+from promo.api import (
+    ScopedViewSet,
+    api_client_create,
+    api_client_revoke,
+    api_clients_visible_to,
+    error_responses,
+)
+from promo.errors import PermissionDenied
+from promo.models import ApiClient
 
 from ..filters import OfficerFilter, TargetFilter, UnitFilter
 from ..selectors import officers_visible_to, targets_visible_to, units_visible_to
-from .serializers import OfficerSerializer, TargetSerializer, UnitSerializer
+from .serializers import (
+    ApiClientCreatedSerializer,
+    ApiClientSerializer,
+    ApiClientWriteSerializer,
+    OfficerSerializer,
+    TargetSerializer,
+    UnitSerializer,
+)
 
 
 class UnitViewSet(mixins.ListModelMixin, ScopedViewSet):
@@ -42,3 +62,44 @@ class TargetViewSet(mixins.ListModelMixin, ScopedViewSet):
 
     def visible(self):
         return targets_visible_to(self.request.user).select_related("unit", "officer")
+
+
+class ApiClientViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """API clients (接口客户端) of other government systems; chiefs and administrators only.
+
+    Managed from a browser session: a token cannot mint or revoke tokens.
+    """
+
+    read_serializer_class = ApiClientSerializer
+    write_serializer_class = ApiClientWriteSerializer
+    ordering_fields = ("id", "name")
+    filterset_class = None
+
+    def visible(self):
+        return api_clients_visible_to(self.request.user)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if isinstance(request.auth, ApiClient):
+            raise PermissionDenied(_("接口客户端不能管理接口客户端，请登录后操作。"))
+
+    @extend_schema(
+        request=ApiClientWriteSerializer,
+        responses={201: ApiClientCreatedSerializer, **error_responses(400, 403)},
+        description="登记接口客户端；响应中的 token 只显示这一次，库中只存其哈希。",
+    )
+    def create(self, request, *args, **kwargs):
+        data = self.validated(ApiClientWriteSerializer)
+        client, token = api_client_create(actor=request.user, **data)
+        body = ApiClientCreatedSerializer(client, context=self.get_serializer_context()).data
+        return Response({**body, "token": token}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=None,
+        responses={200: ApiClientSerializer, **error_responses(403, 404)},
+        description="吊销令牌：该客户端之后的调用一律返回 401。",
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        client = api_client_revoke(actor=request.user, client=self.get_object())
+        return self.read_response(client)

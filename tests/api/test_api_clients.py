@@ -1,0 +1,137 @@
+"""API clients: hashed tokens shown once, scope of the officer they act as, read-only access,
+revocation and last-used time."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from leads.models import Lead
+from promo.api import api_client_create
+from promo.models import ApiClient
+from tests.factories import make_investor, make_lead
+
+pytestmark = pytest.mark.django_db
+
+
+def token_client(token: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def test_chief_registers_a_client_and_sees_the_token_once(bureau, client_for):
+    chief = client_for(bureau.chief)
+    response = chief.post(
+        "/api/v1/api-clients/",
+        {"name": "发改项目库", "officer": bureau.chief.pk, "access": "read"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    token = response.json()["token"]
+    assert token.startswith("promo_")
+    stored = ApiClient.objects.get()
+    assert token not in (stored.token_hash, stored.token_prefix)
+    listed = chief.get("/api/v1/api-clients/").json()["results"]
+    assert "token" not in listed[0]
+    assert token not in str(listed)
+
+
+def test_only_chiefs_manage_clients(bureau, client_for):
+    officer = client_for(bureau.shanghai_officer)
+    response = officer.post(
+        "/api/v1/api-clients/",
+        {"name": "x", "officer": bureau.shanghai_officer.pk, "access": "read"},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert officer.get("/api/v1/api-clients/").json()["results"] == []
+    assert not ApiClient.objects.exists()
+
+
+def test_a_client_sees_exactly_its_officers_scope(bureau):
+    lead = make_lead(bureau.shanghai_officer)
+    _, shenzhen_token = api_client_create(
+        actor=bureau.chief, name="深圳系统", officer=bureau.outsider, access="read"
+    )
+    _, bureau_token = api_client_create(
+        actor=bureau.chief, name="市统计", officer=bureau.chief, access="read"
+    )
+    shenzhen = token_client(shenzhen_token)
+    assert shenzhen.get("/api/v1/leads/").json()["results"] == []
+    assert shenzhen.get(f"/api/v1/leads/{lead.pk}/").status_code == 404
+    rows = token_client(bureau_token).get("/api/v1/leads/").json()["results"]
+    assert [row["id"] for row in rows] == [lead.pk]
+    assert ApiClient.objects.get(name="市统计").last_used_at is not None
+
+
+def test_a_read_only_client_cannot_write_and_nothing_is_written(bureau):
+    investor = make_investor(bureau.shanghai_officer)
+    _, token = api_client_create(
+        actor=bureau.chief, name="只读", officer=bureau.shanghai_officer, access="read"
+    )
+    response = token_client(token).post(
+        "/api/v1/leads/",
+        {
+            "investor": investor.pk,
+            "name": "x",
+            "industry": "electronics",
+            "source_channel": "stationed",
+        },
+        format="json",
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+    assert not Lead.objects.exists()
+
+
+def test_a_read_write_client_writes_through_the_services_as_its_officer(bureau):
+    investor = make_investor(bureau.shanghai_officer)
+    _, token = api_client_create(
+        actor=bureau.chief, name="读写", officer=bureau.shanghai_officer, access="read_write"
+    )
+    response = token_client(token).post(
+        "/api/v1/leads/",
+        {
+            "investor": investor.pk,
+            "name": "同步来的项目",
+            "industry": "electronics",
+            "source_channel": "stationed",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    lead = Lead.objects.get()
+    assert lead.created_by == bureau.shanghai_officer
+    assert lead.status_events.get().actor == bureau.shanghai_officer
+
+
+def test_revoked_unknown_and_forged_tokens_are_401(bureau):
+    client, token = api_client_create(
+        actor=bureau.chief, name="待吊销", officer=bureau.chief, access="read"
+    )
+    assert token_client(token).get("/api/v1/leads/").status_code == 200
+    forged = token[:-4] + "AAAA"
+    response = token_client(forged).get("/api/v1/leads/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "authentication_failed"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert token_client("promo_nothing_here").get("/api/v1/leads/").status_code == 401
+
+    chief = APIClient()
+    chief.force_login(bureau.chief)
+    assert chief.post(f"/api/v1/api-clients/{client.pk}/revoke/").status_code == 200
+    assert token_client(token).get("/api/v1/leads/").status_code == 401
+
+
+def test_a_token_cannot_manage_clients(bureau):
+    _, token = api_client_create(
+        actor=bureau.chief, name="全权", officer=bureau.chief, access="read_write"
+    )
+    response = token_client(token).post(
+        "/api/v1/api-clients/",
+        {"name": "再造一个", "officer": bureau.chief.pk, "access": "read_write"},
+        format="json",
+    )
+    assert response.status_code == 403
+    assert ApiClient.objects.count() == 1
