@@ -1,4 +1,4 @@
-"""Admin of bulletins: read-only ledgers, with publish, regenerate and XLSX as actions.
+"""Admin of bulletins and alerts: read-only, with publish, regenerate, print and XLSX.
 
 Bulletins are written only by promo.reports.services; nothing here edits a figure.
 """
@@ -8,13 +8,28 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from promo.errors import DomainError
 
 from . import services
 from .choices import Figure
-from .models import Bulletin, BulletinAmendment, BulletinLine
+from .models import Alert, AlertNotice, Bulletin, BulletinAmendment, BulletinLine
+from .selectors import bulletin_table
+
+
+def _xlsx_response(bulletin: Bulletin) -> HttpResponse:
+    response = HttpResponse(
+        services.bulletin_export_xlsx(bulletin=bulletin),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    filename = f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y-%m-%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 class ReadOnlyMixin:
@@ -42,6 +57,7 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_filter = ["kind", "status"]
     date_hierarchy = "period_start"
     readonly_fields = [
+        "print_page",
         "kind",
         "period_start",
         "period_end",
@@ -52,6 +68,40 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     inlines = [BulletinLineInline]
     actions = ["publish", "regenerate", "download_xlsx"]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/print/", view(self.print_view), name="reports_bulletin_print"),
+            path("<int:pk>/xlsx/", view(self.xlsx_view), name="reports_bulletin_xlsx"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("打印 / 下载"))
+    def print_page(self, obj: Bulletin) -> str:
+        return format_html(
+            '<a href="{}" target="_blank">{}</a> · <a href="{}">XLSX</a>',
+            reverse("admin:reports_bulletin_print", args=[obj.pk]),
+            _("打印版"),
+            reverse("admin:reports_bulletin_xlsx", args=[obj.pk]),
+        )
+
+    def print_view(self, request: HttpRequest, pk: int) -> TemplateResponse:
+        """The bulletin as a page fit to print (A4 landscape), amendments beside the figures."""
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        bulletin = get_object_or_404(Bulletin, pk=pk)
+        context = {
+            "bulletin": bulletin,
+            "xlsx_url": reverse("admin:reports_bulletin_xlsx", args=[pk]),
+            **bulletin_table(bulletin),
+        }
+        return TemplateResponse(request, "reports/bulletin_print.html", context)
+
+    def xlsx_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            return HttpResponse(status=403)
+        return _xlsx_response(get_object_or_404(Bulletin, pk=pk))
 
     def has_change_permission(self, request, obj=None) -> bool:
         # Actions need the change permission; the fields stay read-only all the same.
@@ -76,15 +126,7 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description=_("下载 XLSX"))
     def download_xlsx(self, request: HttpRequest, queryset: QuerySet[Bulletin]) -> HttpResponse:
         bulletin = queryset.order_by("-period_start").first()
-        if bulletin is None:
-            return None
-        response = HttpResponse(
-            services.bulletin_export_xlsx(bulletin=bulletin),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        filename = f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y-%m-%d}.xlsx"
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return _xlsx_response(bulletin) if bulletin is not None else None
 
 
 @admin.register(BulletinAmendment)
@@ -100,3 +142,45 @@ class BulletinAmendmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     list_filter = ["figure"]
     list_select_related = ["line__bulletin", "line__unit", "changed_by"]
+
+
+class AlertNoticeInline(ReadOnlyMixin, admin.TabularInline):
+    model = AlertNotice
+    fields = ["step", "recipient", "created_at", "read_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "level",
+        "rule",
+        "detail",
+        "unit",
+        "responsible",
+        "opened_on",
+        "resolved_on",
+        "acknowledged_at",
+    ]
+    list_filter = ["level", "rule", ("resolved_on", admin.EmptyFieldListFilter)]
+    list_select_related = ["unit", "responsible"]
+    search_fields = ["detail"]
+    readonly_fields = [
+        "rule",
+        "level",
+        "detail",
+        "unit",
+        "responsible",
+        "project",
+        "lead",
+        "problem",
+        "opened_on",
+        "last_seen_on",
+        "resolved_on",
+        "acknowledged_at",
+        "acknowledged_by",
+    ]
+    fields = readonly_fields
+    inlines = [AlertNoticeInline]

@@ -49,6 +49,24 @@ class Figure(models.TextChoices):
 # Figures that are money (万元 / 万美元); the others are counts.
 AMOUNT_FIGURES = frozenset({Figure.SIGNED_AMOUNT, Figure.GROUNDBREAKING_AMOUNT, Figure.ARRIVED_FDI})
 
+# The bulletin table (XLSX and print): (figure, header group, sub-header) in print order;
+# a group spans its sub-headers.
+BULLETIN_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    (Figure.LEADS_IN_HAND, "在手信息", "条"),
+    (Figure.LEADS_NEGOTIATING, "在谈项目", "个"),
+    (Figure.INVESTORS_VISITING, "来区客商", "家"),
+    (Figure.SIGNED_COUNT, "新签约项目", "个数"),
+    (Figure.SIGNED_AMOUNT, "新签约项目", "总投资(万元)"),
+    (Figure.TEN_MILLION_COUNT, "新签约项目", "千万元以上"),
+    (Figure.HUNDRED_MILLION_COUNT, "新签约项目", "亿元以上"),
+    (Figure.GROUNDBREAKING_COUNT, "新开工项目", "个数"),
+    (Figure.GROUNDBREAKING_AMOUNT, "新开工项目", "总投资(万元)"),
+    (Figure.COMPLETED_COUNT, "竣工项目", "个"),
+    (Figure.PRODUCING_COUNT, "新投产项目", "个"),
+    (Figure.ARRIVED_FDI, "到账外资", "万美元"),
+    (Figure.VALID_LEADS, "新增有效信息", "条"),
+)
+
 # Which period figure, summed from 1 January, measures each annual target (目标任务).
 TARGET_FIGURE: dict[str, str] = {
     TargetMetric.SIGNED_COUNT: Figure.SIGNED_COUNT,

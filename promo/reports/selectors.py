@@ -49,16 +49,18 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from leads.choices import VisitKind
 from leads.models import Lead, Visit
+from officers.choices import TargetMetric
 from officers.models import Officer, Unit
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import InvestmentProgress, Project
 
-from .choices import Figure
-from .models import Alert, AlertNotice
+from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
+from .models import Alert, AlertNotice, Bulletin, BulletinAmendment
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -274,3 +276,50 @@ def unread_notice_count(officer: Officer) -> int:
     return (
         notices_for(officer).filter(read_at__isnull=True, alert__resolved_on__isnull=True).count()
     )
+
+
+def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
+    """The bulletin as the printed table: grouped headers, unit rows then 合计, amendments.
+
+    Each amended cell carries its latest corrected value beside the published one. Two
+    queries whatever the number of lines (lines with their units, amendments with people).
+    """
+    groups: list[list[Any]] = []
+    for _figure, group, _sub in BULLETIN_COLUMNS:
+        if groups and groups[-1][0] == group:
+            groups[-1][1] += 1
+        else:
+            groups.append([group, 1])
+    lines = list(bulletin.lines.select_related("unit"))
+    amendments = list(
+        BulletinAmendment.objects.filter(line__bulletin=bulletin)
+        .select_related("line__unit", "changed_by")
+        .order_by("pk")
+    )
+    latest = {(a.line_id, a.figure): a.new_value for a in amendments}
+    rows = []
+    for line in sorted(lines, key=lambda line: (line.is_total, line.position)):
+        rows.append(
+            {
+                "is_total": line.is_total,
+                "number": None if line.is_total else line.position,
+                "name": _("合计") if line.is_total else (line.unit.short_name or line.unit.name),
+                "cells": [
+                    {
+                        "value": line.figure(figure),
+                        "is_amount": figure in AMOUNT_FIGURES,
+                        "amended": latest.get((line.pk, figure)),
+                    }
+                    for figure, _group, _sub in BULLETIN_COLUMNS
+                ],
+                "percent": line.target_percent(TargetMetric.SIGNED_AMOUNT),
+                "last_year": line.last_year_figure(Figure.SIGNED_AMOUNT),
+                "rank": line.rank,
+            }
+        )
+    return {
+        "header_groups": [tuple(group) for group in groups],
+        "sub_headers": [sub for _figure, _group, sub in BULLETIN_COLUMNS],
+        "rows": rows,
+        "amendments": amendments,
+    }

@@ -34,6 +34,7 @@ from promo.services import today
 
 from .choices import (
     AMOUNT_FIGURES,
+    BULLETIN_COLUMNS,
     TARGET_FIGURE,
     AlertLevel,
     AlertRule,
@@ -293,22 +294,6 @@ def recheck_published_bulletins(*, since: date) -> int:
 
 # --- XLSX export -----------------------------------------------------------------------------
 
-# (figure, header group, sub-header) in print order; the group spans its sub-headers.
-_XLSX_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    (Figure.LEADS_IN_HAND, "在手信息", "条"),
-    (Figure.LEADS_NEGOTIATING, "在谈项目", "个"),
-    (Figure.INVESTORS_VISITING, "来区客商", "家"),
-    (Figure.SIGNED_COUNT, "新签约项目", "个数"),
-    (Figure.SIGNED_AMOUNT, "新签约项目", "总投资(万元)"),
-    (Figure.TEN_MILLION_COUNT, "新签约项目", "千万元以上"),
-    (Figure.HUNDRED_MILLION_COUNT, "新签约项目", "亿元以上"),
-    (Figure.GROUNDBREAKING_COUNT, "新开工项目", "个数"),
-    (Figure.GROUNDBREAKING_AMOUNT, "新开工项目", "总投资(万元)"),
-    (Figure.COMPLETED_COUNT, "竣工项目", "个"),
-    (Figure.PRODUCING_COUNT, "新投产项目", "个"),
-    (Figure.ARRIVED_FDI, "到账外资", "万美元"),
-    (Figure.VALID_LEADS, "新增有效信息", "条"),
-)
 _AMOUNT_FORMAT = "#,##0.00"
 _COUNT_FORMAT = "0"
 _PERCENT_FORMAT = "0.0"
@@ -331,7 +316,7 @@ def bulletin_export_xlsx(*, bulletin: Bulletin) -> bytes:
         ("排名", ""),
         ("更正", ""),
     )
-    n_cols = 2 + len(_XLSX_COLUMNS) + len(tail)
+    n_cols = 2 + len(BULLETIN_COLUMNS) + len(tail)
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -347,7 +332,7 @@ def bulletin_export_xlsx(*, bulletin: Bulletin) -> bytes:
     )
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=n_cols)
 
-    headers = [("序号", ""), ("单位", ""), *((g, s) for _f, g, s in _XLSX_COLUMNS), *tail]
+    headers = [("序号", ""), ("单位", ""), *((g, s) for _f, g, s in BULLETIN_COLUMNS), *tail]
     top, sub = 3, 4
     col = 1
     while col <= len(headers):
@@ -369,14 +354,14 @@ def bulletin_export_xlsx(*, bulletin: Bulletin) -> bytes:
     def write_line(row: int, line: BulletinLine, number: Any, name: str) -> None:
         ws.cell(row=row, column=1, value=number)
         ws.cell(row=row, column=2, value=name)
-        for index, (figure, _g, _s) in enumerate(_XLSX_COLUMNS, start=3):
+        for index, (figure, _g, _s) in enumerate(BULLETIN_COLUMNS, start=3):
             value = line.figure(figure)
             cell = ws.cell(row=row, column=index)
             if figure in AMOUNT_FIGURES:
                 cell.value, cell.number_format = float(value), _AMOUNT_FORMAT
             else:
                 cell.value, cell.number_format = int(value), _COUNT_FORMAT
-        base = 3 + len(_XLSX_COLUMNS)
+        base = 3 + len(BULLETIN_COLUMNS)
         percent = line.target_percent("signed_amount")
         cell = ws.cell(row=row, column=base, value=float(percent) if percent is not None else None)
         cell.number_format = _PERCENT_FORMAT

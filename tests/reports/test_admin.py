@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 import time_machine
 from django.contrib import admin
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import path, reverse
 
+from projects.models import Project
+from projects.services import progress_record
 from promo.reports.choices import BulletinKind, BulletinStatus
-from promo.reports.services import bulletin_generate
+from promo.reports.models import Alert, BulletinAmendment
+from promo.reports.services import alerts_evaluate, bulletin_generate, bulletin_publish
 from tests.factories import make_officer
 from tests.reports.seed import START, TODAY, build_october
 
@@ -55,3 +63,59 @@ def test_publish_action_publishes_through_the_service(admin_client, bulletin):
     )
     bulletin.refresh_from_db()
     assert bulletin.status == BulletinStatus.PUBLISHED and bulletin.published_by is not None
+
+
+def test_print_page_shows_the_table_and_an_amendment_beside_the_published_figure(
+    admin_client, bureau, bulletin
+):
+    with time_machine.travel(TODAY, tick=False) as clock:
+        bulletin_publish(bulletin=bulletin, actor=bureau.chief)
+        clock.shift(3600)
+        progress_record(
+            project=Project.objects.get(unit=bureau.shanghai_team),
+            actor=bureau.sub_unit_officer,
+            month=date(2026, 10, 1),
+            agreed_investment=3000,
+            paid_in=900,
+            fixed_asset_investment=800,
+            arrived_fdi=260,
+            note="补报",
+        )
+        bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
+
+    page = admin_client.get(reverse("admin:reports_bulletin_print", args=[bulletin.pk]))
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "市投资促进局招商引资工作月度通报（2026年10月）" in html
+    rows = page.context["rows"]
+    assert [row["name"] for row in rows] == ["上海办事处", "深圳办事处", "市发改委", "合计"]
+    fdi = [cell for cell in rows[0]["cells"] if cell["amended"] is not None]
+    assert [(c["value"], c["amended"]) for c in fdi] == [(Decimal("190.00"), Decimal("200.00"))]
+    assert "12,000.00" in html and "→200" in html and "补报" in html
+    xlsx = admin_client.get(reverse("admin:reports_bulletin_xlsx", args=[bulletin.pk]))
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_print_page_costs_the_same_queries_with_more_amendments(admin_client, bureau, bulletin):
+    url = reverse("admin:reports_bulletin_print", args=[bulletin.pk])
+    admin_client.get(url)  # warm the session and permission caches
+    with CaptureQueriesContext(connection) as before:
+        admin_client.get(url)
+    line = bulletin.lines.get(unit=bureau.shanghai)
+    for n in range(5):
+        BulletinAmendment.objects.create(
+            line=line, figure="signed_count", old_value=n, new_value=n + 1
+        )
+    with CaptureQueriesContext(connection) as after:
+        admin_client.get(url)
+    assert len(after) == len(before)
+
+
+def test_alert_pages_render(admin_client, bureau):
+    with time_machine.travel(TODAY, tick=False):
+        alerts_evaluate(on=date(2026, 11, 20))
+    alert = Alert.objects.first()
+    assert admin_client.get(reverse("admin:reports_alert_changelist")).status_code == 200
+    page = admin_client.get(reverse("admin:reports_alert_change", args=[alert.pk]))
+    assert page.status_code == 200
