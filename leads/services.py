@@ -15,8 +15,16 @@ from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from promo.audit import audited
+from promo.choices import Industry, Region
 from promo.errors import DuplicateSuspected, PermissionDenied, TransitionNotAllowed, rule
-from promo.services import lock_visible, require_amount, require_not_future, require_text, today
+from promo.services import (
+    lock_visible,
+    require_amount,
+    require_choice,
+    require_not_future,
+    require_text,
+    today,
+)
 
 from .choices import (
     ChainRole,
@@ -77,6 +85,9 @@ def investor_create(
     code = normalize_credit_code(credit_code)
     if code and not is_valid_credit_code(code):
         raise rule("credit_code", _("统一社会信用代码格式或校验位不正确。"))
+    require_choice("industry", industry, Industry)
+    require_choice("region", region, Region)
+    require_choice("kind", kind, InvestorKind)
     owner_unit = _acting_unit(actor, unit)
     similar = list(investor_find_similar(name=name, name_en=name_en, credit_code=code)[:5])
     same_code = [inv for inv in similar if code and inv.credit_code == code]
@@ -189,6 +200,8 @@ def lead_create(
     require_not_future("first_contact_on", first_contact_on)
     if source_channel not in SourceChannel.values:
         raise rule("source_channel", _("请选择信息来源。"))
+    require_choice("industry", industry, Industry)
+    require_choice("chain_role", chain_role, ChainRole)
     if source_channel == SourceChannel.INTERMEDIARY and intermediary is None:
         raise rule("intermediary", _("中介招商的项目信息须注明中介人。"))
     owner_unit = _acting_unit(actor, unit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pghistory
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +47,11 @@ class Unit(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
+        if self.pk and self.parent_id and self.path:
+            parent_path = Unit.objects.filter(pk=self.parent_id).values_list("path", flat=True)
+            if (parent_path.first() or "").startswith(self.path):
+                # A unit under its own sub-tree would make the tree a loop.
+                raise ValidationError({"parent": _("上级单位不能是本单位或其下级单位。")})
         super().save(*args, **kwargs)
         expected = f"{self.parent.path if self.parent else '/'}{self.pk}/"
         if self.path != expected:
@@ -60,6 +66,11 @@ class Unit(models.Model):
                         models.functions.Substr("path", len(old) + 1),
                     )
                 )
+
+    def clean(self):
+        super().clean()
+        if self.pk and self.parent_id and self.parent.path.startswith(self.path or "\0"):
+            raise ValidationError({"parent": _("上级单位不能是本单位或其下级单位。")})
 
     def subtree(self) -> models.QuerySet[Unit]:
         return Unit.objects.filter(path__startswith=self.path)

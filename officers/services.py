@@ -53,7 +53,7 @@ def officer_create(
     username: str,
     password: str,
     full_name: str,
-    unit: Unit,
+    unit: Unit | None,
     role: str = Role.OFFICER,
     title: str = "",
     phone: str = "",
@@ -62,7 +62,9 @@ def officer_create(
     """Open an account for an officer (干部) in a unit the actor manages."""
     if not (actor.sees_whole_bureau or actor.role == Role.UNIT_HEAD):
         raise PermissionDenied()
-    if not units_visible_to(actor).filter(pk=unit.pk).exists():
+    if unit is None and role != Role.ADMIN:
+        raise rule("unit", _("请选择所在单位。"))
+    if unit is not None and not units_visible_to(actor).filter(pk=unit.pk).exists():
         raise PermissionDenied(_("您不能为该单位开设账号。"))
     if role in (Role.CHIEF, Role.ADMIN) and not actor.sees_whole_bureau:
         raise PermissionDenied(_("只有局领导或系统管理员可以设置该角色。"))

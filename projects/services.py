@@ -19,10 +19,18 @@ from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from promo.audit import audited
+from promo.choices import Industry
 from promo.errors import PermissionDenied, TransitionNotAllowed, rule
-from promo.services import lock_visible, require_amount, require_not_future, require_text, today
+from promo.services import (
+    lock_visible,
+    require_amount,
+    require_choice,
+    require_not_future,
+    require_text,
+    today,
+)
 
-from .choices import ParkKind, ProblemStatus, Stage, problem_can_transition
+from .choices import ParkKind, ProblemKind, ProblemStatus, Stage, problem_can_transition
 from .models import (
     InvestmentProgress,
     Problem,
@@ -81,6 +89,8 @@ def _new_project(
     external_id: str,
 ) -> Project:
     name = require_text("name", name, _("请填写项目名称。"))
+    require_choice("industry", industry, Industry)
+    require_choice("park_kind", park_kind, ParkKind)
     if contract_date is None:
         raise rule("contract_date", _("请填写签约日期。"))
     require_not_future("contract_date", contract_date)
@@ -445,6 +455,7 @@ def problem_raise(
 ) -> Problem:
     """Raise a problem (马上办) for an investor; whoever was asked first stays responsible (首问负责)."""
     title = require_text("title", title, _("请填写问题。"))
+    require_choice("kind", kind, ProblemKind)
     raised_on = raised_on or today()
     require_not_future("raised_on", raised_on)
     if due_on is None:

@@ -45,6 +45,13 @@ def require_text(field: str, value: str | None, message: Any) -> str:
     return text
 
 
+def require_choice(field: str, value: Any, choices: type) -> str:
+    """``value`` must be one of a TextChoices' values; a RuleViolation on ``field`` otherwise."""
+    if value not in choices.values:
+        raise rule(field, _("请从列表中选择。"))
+    return value
+
+
 def lock_visible(visible: QuerySet, obj: Model) -> Any:
     """Lock one row for update, inside what the actor may see; refuse otherwise.
 

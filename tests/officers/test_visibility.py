@@ -202,3 +202,26 @@ def test_only_a_chief_sets_unit_targets_and_a_head_breaks_them_down(bureau):
 def test_lead_statuses_do_not_widen_visibility(bureau):
     lead = make_lead(bureau.outsider, status=LeadStatus.SIGNED)
     assert lead not in leads_visible_to(bureau.shanghai_officer)
+
+
+def test_a_unit_cannot_move_under_its_own_sub_unit(bureau):
+    from django.core.exceptions import ValidationError
+
+    from officers.models import Unit
+
+    shanghai = Unit.objects.get(pk=bureau.shanghai.pk)
+    shanghai.parent = bureau.shanghai_team
+    with pytest.raises(ValidationError):
+        shanghai.save()
+    assert Unit.objects.get(pk=bureau.shanghai.pk).parent == bureau.bureau
+
+
+def test_moving_a_unit_moves_its_sub_tree_and_the_scope_follows(bureau):
+    from officers.models import Unit
+
+    team = Unit.objects.get(pk=bureau.shanghai_team.pk)
+    team.parent = bureau.shenzhen
+    team.save()
+    assert Unit.objects.get(pk=team.pk).path == f"{bureau.shenzhen.path}{team.pk}/"
+    assert team.pk in scope_for(fresh(bureau.outsider)).unit_ids
+    assert team.pk not in scope_for(fresh(bureau.shanghai_officer)).unit_ids
