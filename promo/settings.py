@@ -295,6 +295,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# The history admin is for chiefs and administrators only (see promo/history_admin.py).
+PGHISTORY_ADMIN_CLASS = "promo.history_admin.BureauEventsAdmin"
+
 # Business thresholds (days) used by alerts and staleness filters.
 PROMO_STALE_LEAD_DAYS = env_int("PROMO_STALE_LEAD_DAYS", 30)
 
