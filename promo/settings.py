@@ -251,6 +251,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promo.reports.tasks.evaluate_alerts",
         "schedule": crontab(hour=7, minute=0),
     },
+    # 督办通知邮件: every 10 minutes, drain the e-mail outbox (notices not yet sent, e.g. while
+    # the broker was down when they were raised).
+    "reports-send-alert-emails": {
+        "task": "promo.reports.tasks.send_alert_emails",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 REST_FRAMEWORK = {

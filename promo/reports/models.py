@@ -298,6 +298,10 @@ class AlertNotice(models.Model):
     )
     created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+    # The notices not yet e-mailed are the outbox: whatever the broker's state, the next
+    # delivery run sends them (services.alert_notices_send_email).
+    emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    email_attempts = models.PositiveSmallIntegerField(_("邮件尝试次数"), default=0)
 
     class Meta:
         verbose_name = _("督办通知")
@@ -314,6 +318,12 @@ class AlertNotice(models.Model):
         indexes = [
             # The bell: a recipient's unread notices.
             models.Index(fields=["recipient", "read_at"], name="reports_notice_unread"),
+            # The e-mail outbox: notices still to send.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(emailed_at__isnull=True),
+                name="reports_notice_email_outbox",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ are the monthly ledger, 月度台账) and a re-run only records amendments besid
 from __future__ import annotations
 
 import calendar
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -16,6 +17,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Case, DateField, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, TruncDate
@@ -46,6 +48,7 @@ from .choices import (
 from .models import Alert, AlertNotice, Bulletin, BulletinAmendment, BulletinLine
 from .selectors import PeriodFigures, bulletin_units, period_figures
 
+logger = logging.getLogger(__name__)
 _PERCENT = Decimal("0.1")
 _CENT = Decimal("0.01")
 
@@ -698,7 +701,76 @@ def _escalate(on: date) -> int:
     ]
     # ignore_conflicts: the unique constraint is the last word on "once per step".
     AlertNotice.objects.bulk_create(missing, ignore_conflicts=True)
+    if missing:
+        transaction.on_commit(_enqueue_notice_emails)
     return len(missing)
+
+
+def _enqueue_notice_emails() -> None:
+    from .tasks import send_alert_emails
+
+    try:
+        send_alert_emails.delay()
+    except Exception:  # the broker is down: the notices wait in the outbox for the next run
+        logger.warning("could not enqueue alert e-mails; they stay in the outbox", exc_info=True)
+
+
+# A notice is tried this many times by e-mail, then left to the in-app bell alone.
+MAX_EMAIL_ATTEMPTS = 5
+
+
+def alert_notices_send_email(*, limit: int = 200) -> tuple[int, int]:
+    """Send the outbox of alert notices by e-mail (督办通知邮件); returns (sent, failed).
+
+    Each notice is locked while it is sent (``skip_locked``: two runs never send the same
+    one), and marked sent in the same transaction. A failure is counted on that notice and
+    never stops the others; the caller retries the run with backoff.
+    """
+    pending = (
+        AlertNotice.objects.filter(
+            emailed_at__isnull=True,
+            email_attempts__lt=MAX_EMAIL_ATTEMPTS,
+            alert__resolved_on__isnull=True,
+        )
+        .exclude(recipient__email="")
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = failed = 0
+    for notice_id in list(pending):
+        with transaction.atomic():
+            notice = (
+                AlertNotice.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("alert", "recipient")
+                .filter(pk=notice_id, emailed_at__isnull=True)
+                .first()
+            )
+            if notice is None:
+                continue
+            alert = notice.alert
+            subject = (
+                f"[promo] {alert.get_level_display()} {alert.get_rule_display()}：{alert.detail}"
+            )
+            body = (
+                f"{notice.recipient.display_name}：\n\n"
+                f"{notice.get_step_display()}\n{alert.get_rule_display()}：{alert.detail}\n"
+                f"{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}\n\n"
+                f"{_('请登录 promo 签收并处理；条件消除后灯自动熄灭。')}"
+            )
+            try:
+                send_mail(subject[:200], body, None, [notice.recipient.email])
+            except Exception:
+                logger.warning("alert e-mail %s failed", notice.pk, exc_info=True)
+                AlertNotice.objects.filter(pk=notice.pk).update(
+                    email_attempts=F("email_attempts") + 1
+                )
+                failed += 1
+                continue
+            AlertNotice.objects.filter(pk=notice.pk).update(
+                emailed_at=timezone.now(), email_attempts=F("email_attempts") + 1
+            )
+            sent += 1
+    return sent, failed
 
 
 def alert_acknowledge(*, alert: Alert, actor: Officer) -> Alert:

@@ -16,6 +16,7 @@ from promo.services import today
 
 from .choices import BulletinKind
 from .services import (
+    alert_notices_send_email,
     alerts_evaluate,
     bulletin_generate,
     previous_month_start,
@@ -63,3 +64,16 @@ def check_bulletin_amendments(days: int = 400) -> int:
 def evaluate_alerts() -> dict[str, int]:
     """红黄灯督办: evaluate every rule for today, clear what cleared, climb the ladder."""
     return alerts_evaluate(on=today())
+
+
+class DeliveryFailed(Exception):
+    """Some e-mails of the run failed; the run is retried with backoff (sent ones are not resent)."""
+
+
+@shared_task(**{**_RETRY, "autoretry_for": (*TRANSIENT, DeliveryFailed)})
+def send_alert_emails() -> int:
+    """督办通知邮件: e-mail the notices in the outbox; one failure never blocks the others."""
+    sent, failed = alert_notices_send_email()
+    if failed:
+        raise DeliveryFailed(f"{failed} alert e-mail(s) failed; {sent} sent")
+    return sent

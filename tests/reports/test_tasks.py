@@ -32,6 +32,7 @@ def test_beat_schedule_runs_each_reports_task_and_the_tasks_exist():
         "promo.reports.tasks.generate_ten_day_report",
         "promo.reports.tasks.check_bulletin_amendments",
         "promo.reports.tasks.evaluate_alerts",
+        "promo.reports.tasks.send_alert_emails",
     }
     for entry in entries.values():
         assert entry["task"] in app.tasks
