@@ -6,6 +6,7 @@ shown next to its field and the typed values come back.
 
 from __future__ import annotations
 
+import pghistory.models
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -17,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from officers.models import Unit
+from officers.models import Officer, Unit
 from projects import services
 from projects.choices import STAGE_ORDER, ProblemStatus, Stage, next_stage
 from projects.forms import (
@@ -28,6 +29,7 @@ from projects.forms import (
     ProjectFilterForm,
     ResolveForm,
 )
+from projects.models import Project
 from projects.selectors import problems_visible_to
 from projects.selectors import project_list as project_list_query
 from promo.errors import DomainError, PermissionDenied
@@ -92,6 +94,58 @@ def _milestones(project) -> list[dict]:
     return rows
 
 
+# Fields of a project whose every change is shown with who, when and why (数据变更记录).
+HISTORY_FIELDS = (
+    "stage",
+    "contract_date",
+    "signed_investment",
+    "total_investment",
+    "registered_capital",
+    "contracted_fdi",
+    "arrived_fdi",
+    "land_area",
+    "invested_to_date",
+    "groundbreaking_planned",
+    "groundbreaking_actual",
+    "completed_planned",
+    "completed_actual",
+    "producing_planned",
+    "producing_actual",
+    "annual_output_value",
+    "annual_tax",
+    "jobs",
+)
+HISTORY_ROWS = 50
+
+
+def _figure_history(project) -> list[dict]:
+    """Every change of a reported figure, newest first, from the history triggers' trail."""
+    events = list(
+        pghistory.models.Events.objects.tracks(project)
+        .exclude(pgh_diff__isnull=True)
+        .order_by("-pgh_created_at", "-pgh_id")[:HISTORY_ROWS]
+    )
+    user_ids = {(e.pgh_context or {}).get("user") for e in events} - {None}
+    names = {o.pk: o.display_name for o in Officer.objects.filter(pk__in=user_ids)}
+    rows = []
+    for event in events:
+        context = event.pgh_context or {}
+        for field, (old, new) in sorted((event.pgh_diff or {}).items()):
+            if field not in HISTORY_FIELDS:
+                continue
+            rows.append(
+                {
+                    "at": event.pgh_created_at,
+                    "field": Project._meta.get_field(field).verbose_name,
+                    "old": old,
+                    "new": new,
+                    "who": names.get(context.get("user"), "—"),
+                    "why": context.get("why", ""),
+                }
+            )
+    return rows
+
+
 def _project_page(request: HttpRequest, project, *, advance=None, progress=None, status=200):
     following = next_stage(project.stage)
     return render(
@@ -104,6 +158,7 @@ def _project_page(request: HttpRequest, project, *, advance=None, progress=None,
             "advance_form": advance or (AdvanceForm() if following else None),
             "progress_form": progress or ProgressForm(),
             "stage_events": project.stage_events.select_related("actor").order_by("created_at"),
+            "history": _figure_history(project),
             "progress_rows": project.progress.select_related("reported_by").order_by("-month")[:12],
             "problems": problems_visible_to(request.user)
             .filter(project=project)

@@ -172,3 +172,16 @@ def test_board_groups_projects_by_stage_with_size_filter(bureau, client_for):
     columns = {c["stage"]: c for c in response.context["columns"]}
     assert [p.pk for p in columns["signed"]["projects"]] == [key.pk]
     assert columns["groundbreaking"]["projects"] == []
+
+
+def test_detail_shows_who_changed_which_figure_and_why(bureau, client_for):
+    me = bureau.shanghai_officer
+    project = make_project(me, amount=12000)
+    project_services.project_update_figures(
+        project=project, actor=bureau.teammate, reason="合同补充协议", signed_investment=15000
+    )
+    response = client_for(me).get(f"/projects/{project.pk}/")
+    rows = [r for r in response.context["history"] if str(r["field"]) == "签约总投资(万元)"]
+    assert rows and rows[0]["who"] == "陈静" and rows[0]["why"] == "合同补充协议"
+    html = response.content.decode()
+    assert "合同补充协议" in html and "陈静" in html
