@@ -91,7 +91,6 @@ class VisitForm(forms.Form):
         kwargs.setdefault("initial", {}).setdefault("visited_on", today())
         super().__init__(*args, **kwargs)
         self.fields["investor"].queryset = investors
-        self.fields["investor"].widget.attrs["data-typeahead-target"] = "1"
         self.fields["officers"].queryset = officers
         lead_field = self.fields["lead"]
         lead_field.queryset = leads

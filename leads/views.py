@@ -66,12 +66,10 @@ def _visit_form(request: HttpRequest, data=None) -> VisitForm:
             )[:5]
         ]
     initial = {}
-    if data is None and request.GET.get("lead"):
-        lead = (
-            leads_visible_to(me).filter(pk=request.GET["lead"]).first()
-            if request.GET["lead"].isdigit()
-            else None
-        )
+    lead_id = request.GET.get("lead", "") if data is None else ""
+    if lead_id.isdigit():
+        # "Log a visit" from a lead's page: that lead and its investor are preselected.
+        lead = leads_visible_to(me).filter(pk=int(lead_id)).first()
         if lead is not None:
             initial = {"lead": lead.pk, "investor": lead.investor_id}
     form = VisitForm(

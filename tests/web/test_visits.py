@@ -142,7 +142,20 @@ def test_a_picked_candidate_must_be_one_of_the_matches(bureau, client_for):
         ),
     )
     assert response.status_code == 200
+    assert 'id="id_use_candidate_error"' in response.content.decode()
     assert Visit.objects.count() == 0
+
+
+def test_log_a_visit_from_a_leads_page_preselects_lead_and_investor(bureau, client_for):
+    lead = make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
+    response = client_for(bureau.shanghai_officer).get("/visits/new/", {"lead": lead.pk})
+    form = response.context["form"]
+    assert form["lead"].value() == lead.pk and form["investor"].value() == lead.investor_id
+    # Another unit's lead is not preselected (nor revealed).
+    other = make_lead(bureau.outsider)
+    response = client_for(bureau.shanghai_officer).get("/visits/new/", {"lead": other.pk})
+    assert response.context["form"]["lead"].value() is None
+    assert other.name not in response.content.decode()
 
 
 def test_service_error_is_shown_next_to_its_field_and_the_new_investor_is_not_kept(
