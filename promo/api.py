@@ -29,9 +29,10 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+from rest_framework.decorators import action
 from rest_framework.pagination import BasePagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -163,6 +164,9 @@ class StableCursorPagination(BasePagination):
         return size
 
     def get_ordering(self, request: Request, queryset: QuerySet, view: Any) -> tuple[str, ...]:
+        fixed = getattr(view, "cursor_ordering", None)
+        if fixed:
+            return tuple(fixed)
         requested = request.query_params.get(self.ordering_query_param)
         if requested:
             allowed = tuple(getattr(view, "ordering_fields", ()))
@@ -279,7 +283,7 @@ class StableCursorPagination(BasePagination):
             },
         ]
         fields = tuple(getattr(view, "ordering_fields", ()))
-        if fields:
+        if fields and not getattr(view, "cursor_ordering", None):
             params.append(
                 {
                     "name": self.ordering_query_param,
@@ -665,6 +669,9 @@ class ScopedViewSet(viewsets.GenericViewSet):
     read_serializer_class: type[serializers.BaseSerializer]
     write_serializer_class: type[serializers.BaseSerializer] | None = None
     ordering_fields: tuple[str, ...] = ("id",)
+    filterset_class: Any = None
+    # Set by a route that walks in one fixed order (the deletion feed): ?ordering= is ignored.
+    cursor_ordering: tuple[str, ...] | None = None
     pagination_class = StableCursorPagination
     throttle_classes = [OfficerRateThrottle]
     # Browser sessions and API client tokens both work; a read-only client cannot write.
@@ -793,3 +800,88 @@ class ScopedViewSet(viewsets.GenericViewSet):
         data = self.read_serializer_class(fresh, context=self.get_serializer_context()).data
         etag = etag_for(fresh)
         return Response(data, status=status_code, headers={"ETag": etag} if etag else None)
+
+
+class TombstoneSerializer(serializers.Serializer):
+    """A deleted record (墓碑): enough for a mirror to delete its copy."""
+
+    id = serializers.IntegerField(
+        source="pgh_id", read_only=True, help_text="删除事件编号（递增，供游标使用）"
+    )
+    object_id = serializers.IntegerField(source="id", read_only=True, help_text="被删除记录的编号")
+    deleted_at = serializers.DateTimeField(
+        source="pgh_created_at", read_only=True, help_text="删除时间"
+    )
+    source_system = serializers.SerializerMethodField(help_text="被删除记录的来源系统")
+    external_id = serializers.SerializerMethodField(help_text="被删除记录的外部编号")
+
+    def get_source_system(self, event: Any) -> str:
+        return getattr(event, "source_system", "") or ""
+
+    def get_external_id(self, event: Any) -> str:
+        return getattr(event, "external_id", "") or ""
+
+
+class DeletionFeedMixin:
+    """``GET <list>/deleted/?deleted_after=``: tombstones of deleted rows, from the history.
+
+    Every tracked model keeps a delete event (django-pghistory) holding the row as it was.
+    The feed shows the tombstones whose last state lay in the caller's units
+    (``tombstone_unit_field`` of the snapshot); chiefs see all. With the list's
+    ``updated_after`` it lets a client mirror creates, updates and deletions exactly.
+    """
+
+    tombstone_unit_field: str | None = "unit_id"
+
+    def deletion_events(self) -> QuerySet:
+        from django.apps import apps
+
+        from officers.selectors import scope_for
+
+        model = self.read_serializer_class.Meta.model  # type: ignore[attr-defined]
+        events = apps.get_model(model._meta.app_label, f"{model.__name__}Event")
+        qs = events.objects.filter(pgh_label="delete")
+        scope = scope_for(self.request.user)  # type: ignore[attr-defined]
+        if scope.is_everything or self.tombstone_unit_field is None:
+            return qs if scope.officer_id is not None else qs.none()
+        if scope.own_records_only:
+            if any(f.name == "created_by" for f in events._meta.get_fields()):
+                return qs.filter(created_by_id=scope.officer_id)
+            return qs.none()
+        return qs.filter(**{f"{self.tombstone_unit_field}__in": scope.unit_ids})
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "deleted_after",
+                OpenApiTypes.DATETIME,
+                OpenApiParameter.QUERY,
+                description="只返回此时间（含）之后删除的记录。",
+            )
+        ],
+        responses=TombstoneSerializer(many=True),
+        description="已删除记录的墓碑，按删除顺序排列；镜像方据此删除本地副本。",
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        filter_backends=[],
+        filterset_class=None,
+        cursor_ordering=("pgh_id",),
+    )
+    def deleted(self, request: Request) -> Response:
+        qs = self.deletion_events()
+        raw = request.query_params.get("deleted_after")
+        if raw:
+            from django.utils.dateparse import parse_datetime
+
+            try:
+                since = parse_datetime(raw)
+            except ValueError:
+                since = None
+            if since is None:
+                raise exceptions.ValidationError({"deleted_after": [_("请输入有效的时间。")]})
+            qs = qs.filter(pgh_created_at__gte=since)
+        page = self.paginate_queryset(qs)  # type: ignore[attr-defined]
+        data = TombstoneSerializer(page, many=True).data
+        return self.get_paginated_response(data)  # type: ignore[attr-defined]

@@ -281,6 +281,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # Request and response shapes differ (write vs read serializers): separate components.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Tag operations by resource (leads, projects…), not all under "v1".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Swagger UI and Redoc are served from the sidecar's static files: no CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -18,7 +18,7 @@ from officers.models import Assignment
 from projects.api.serializers import LeadSignSerializer, ProjectSerializer
 from projects.selectors import projects_visible_to
 from projects.services import project_sign_lead
-from promo.api import ScopedViewSet, error_responses
+from promo.api import DeletionFeedMixin, ScopedViewSet, error_responses
 from promo.errors import Conflict
 
 from .. import services
@@ -52,7 +52,7 @@ from .serializers import (
 )
 
 
-class InvestorViewSet(mixins.ListModelMixin, ScopedViewSet):
+class InvestorViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
     """Investors (客商) the caller may see; registering checks for duplicates bureau-wide."""
 
     read_serializer_class = InvestorSerializer
@@ -134,7 +134,7 @@ class InvestorViewSet(mixins.ListModelMixin, ScopedViewSet):
         return self.read_response(investor)
 
 
-class IntermediaryViewSet(mixins.ListModelMixin, ScopedViewSet):
+class IntermediaryViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
     """Intermediaries (中介人) registered by the caller's units."""
 
     read_serializer_class = IntermediarySerializer
@@ -145,10 +145,11 @@ class IntermediaryViewSet(mixins.ListModelMixin, ScopedViewSet):
         return intermediaries_visible_to(self.request.user).select_related("unit")
 
 
-class PromotionEventViewSet(mixins.ListModelMixin, ScopedViewSet):
+class PromotionEventViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
     """Promotion events (招商活动): public inside the bureau."""
 
     read_serializer_class = PromotionEventSerializer
+    tombstone_unit_field = None  # public inside the bureau, like the events themselves
     filterset_class = PromotionEventFilter
     ordering_fields = ("id", "starts_on", "updated_at")
 
@@ -160,7 +161,7 @@ class PromotionEventViewSet(mixins.ListModelMixin, ScopedViewSet):
         )
 
 
-class LeadViewSet(mixins.ListModelMixin, ScopedViewSet):
+class LeadViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
     """Leads (项目信息) the caller may see; status changes are actions, never field writes."""
 
     read_serializer_class = LeadSerializer
@@ -214,7 +215,7 @@ class LeadViewSet(mixins.ListModelMixin, ScopedViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class VisitViewSet(mixins.ListModelMixin, ScopedViewSet):
+class VisitViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
     """Visits (走访记录) the caller may see."""
 
     read_serializer_class = VisitSerializer

@@ -10,6 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from promo.api import (
+    DeletionFeedMixin,
     ScopedViewSet,
     api_client_create,
     api_client_revoke,
@@ -31,10 +32,11 @@ from .serializers import (
 )
 
 
-class UnitViewSet(mixins.ListModelMixin, ScopedViewSet):
+class UnitViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
     """Units (单位) the caller may see: the whole bureau for a chief, else their sub-tree."""
 
     read_serializer_class = UnitSerializer
+    tombstone_unit_field = "id"
     filterset_class = UnitFilter
     ordering_fields = ("id", "name")
 
@@ -53,7 +55,7 @@ class OfficerViewSet(mixins.ListModelMixin, ScopedViewSet):
         return officers_visible_to(self.request.user).select_related("unit")
 
 
-class TargetViewSet(mixins.ListModelMixin, ScopedViewSet):
+class TargetViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
     """Annual targets (目标任务) of visible units and their officers."""
 
     read_serializer_class = TargetSerializer

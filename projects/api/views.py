@@ -10,7 +10,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from promo.api import ScopedViewSet, error_responses
+from promo.api import DeletionFeedMixin, ScopedViewSet, error_responses
 
 from .. import services
 from ..filters import ProblemFilter, ProjectFilter
@@ -29,7 +29,7 @@ from .serializers import (
 )
 
 
-class ProjectViewSet(mixins.ListModelMixin, ScopedViewSet):
+class ProjectViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
     """Projects (项目) the caller may see, with milestones, assignments and monthly progress."""
 
     read_serializer_class = ProjectSerializer
@@ -89,10 +89,11 @@ class ProjectViewSet(mixins.ListModelMixin, ScopedViewSet):
         )
 
 
-class ProblemViewSet(mixins.ListModelMixin, ScopedViewSet):
+class ProblemViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
     """Project problems (项目问题, 马上办) the caller may see."""
 
     read_serializer_class = ProblemSerializer
+    tombstone_unit_field = "owner_unit_id"
     write_serializer_class = ProblemWriteSerializer
     filterset_class = ProblemFilter
     ordering_fields = ("id", "due_on", "updated_at")
