@@ -295,3 +295,31 @@ def test_cannot_register_a_lead_on_an_invisible_investor(bureau, client_for):
     assert response.status_code == 200
     assert "investor" in response.context["form"].errors
     assert not Lead.objects.exists()
+
+
+def test_detail_query_count_does_not_grow_with_the_timeline(bureau, client_for):
+    me = bureau.shanghai_officer
+    lead = make_lead(me, status=LeadStatus.VALID)
+    client = client_for(me)
+
+    def log(n):
+        for _ in range(n):
+            visit = lead_services.visit_log(
+                actor=me,
+                kind="call",
+                visited_on=today(),
+                investor=lead.investor,
+                lead=lead,
+                summary="电话跟进",
+            )
+            visit.officers.add(bureau.teammate)
+
+    log(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/leads/{lead.pk}/")
+    log(18)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(f"/leads/{lead.pk}/")
+    assert response.content.decode().count("电话跟进") == 20
+    assert "陈静" in response.content.decode()
+    assert len(many) == len(few)

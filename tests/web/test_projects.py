@@ -185,3 +185,34 @@ def test_detail_shows_who_changed_which_figure_and_why(bureau, client_for):
     assert rows and rows[0]["who"] == "陈静" and rows[0]["why"] == "合同补充协议"
     html = response.content.decode()
     assert "合同补充协议" in html and "陈静" in html
+
+
+def test_detail_query_count_does_not_grow_with_problems_and_progress(bureau, client_for):
+    from projects.choices import ProblemKind
+
+    me = bureau.shanghai_officer
+    project = make_project(me)
+    client = client_for(me)
+
+    def add(n):
+        for i in range(n):
+            project_services.problem_raise(
+                project=project,
+                actor=me,
+                kind=ProblemKind.OTHER,
+                title=f"问题{i}",
+                owner_unit=bureau.shanghai,
+                due_on=today() + timedelta(days=5),
+            )
+            project_services.project_update_figures(
+                project=project, actor=me, reason=f"更正{i}", land_area=10 + i
+            )
+
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/projects/{project.pk}/")
+    add(18)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(f"/projects/{project.pk}/")
+    assert len(response.context["problems"]) == 20
+    assert len(many) == len(few)
