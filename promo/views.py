@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET
 from leads.choices import LeadStatus
 from leads.models import Visit
 from leads.selectors import leads_visible_to, visits_visible_to
-from officers.choices import AssignmentRole
 from officers.models import Assignment
 from projects.choices import STAGE_ORDER, ProblemStatus, Stage
 from projects.selectors import problems_visible_to, project_list
@@ -130,13 +129,8 @@ def home(request: HttpRequest) -> HttpResponse:
         for status in (LeadStatus.INFORMATION, LeadStatus.VALID, LeadStatus.NEGOTIATING)
     ]
 
-    project_mine = Exists(
-        Assignment.objects.filter(
-            project_id=OuterRef("pk"),
-            officer_id=me.pk,
-            role__in=[AssignmentRole.LEAD, AssignmentRole.ASSISTING, AssignmentRole.LEADER],
-        )
-    )
+    # Projects I am on in any role: 主办, 协办 or 挂钩领导.
+    project_mine = Exists(Assignment.objects.filter(project_id=OuterRef("pk"), officer_id=me.pk))
     projects = list(
         project_list(me)
         .filter(project_mine)
