@@ -40,7 +40,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from promo.errors import DomainError
+from promo.errors import Conflict, DomainError
 
 _DRF_CODES = {
     exceptions.ValidationError: "invalid",
@@ -693,10 +693,18 @@ class ScopedViewSet(viewsets.GenericViewSet):
         self, handler: Callable[..., Response], request: Request, *args: Any, **kwargs: Any
     ) -> Response:
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
-        with transaction.atomic():
-            if key is None:
-                return handler(request, *args, **kwargs)
-            return self._idempotent(key, handler, request, *args, **kwargs)
+        try:
+            with transaction.atomic():
+                if key is None:
+                    return handler(request, *args, **kwargs)
+                return self._idempotent(key, handler, request, *args, **kwargs)
+        except IntegrityError as exc:
+            # Safety net, after the whole transaction rolled back: a database constraint the
+            # service did not check first (e.g. an external id already used) is the caller's
+            # conflict to resolve, never a 500.
+            raise Conflict(
+                _("该请求与已有记录冲突（如来源系统与外部编号已被使用），未做任何修改。")
+            ) from exc
 
     def _idempotent(
         self,

@@ -180,7 +180,7 @@ class LeadViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
 
     @extend_schema(
         request=LeadWriteSerializer,
-        responses={201: LeadSerializer, **error_responses(400, 403)},
+        responses={201: LeadSerializer, **error_responses(400, 403, 409)},
     )
     def create(self, request, *args, **kwargs):
         data = self.validated(LeadWriteSerializer)
@@ -232,7 +232,7 @@ class VisitViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
 
     @extend_schema(
         request=VisitWriteSerializer,
-        responses={201: VisitSerializer, **error_responses(400, 403)},
+        responses={201: VisitSerializer, **error_responses(400, 403, 409)},
     )
     def create(self, request, *args, **kwargs):
         data = self.validated(VisitWriteSerializer)

@@ -42,7 +42,7 @@ class ProjectViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
 
     @extend_schema(
         request=ProjectWriteSerializer,
-        responses={201: ProjectSerializer, **error_responses(400, 403)},
+        responses={201: ProjectSerializer, **error_responses(400, 403, 409)},
         description="直接登记已签约项目（项目信息不在 promo 中时）。由项目信息签约请用 /leads/{id}/sign/。",
     )
     def create(self, request, *args, **kwargs):

@@ -237,3 +237,23 @@ def test_outsider_sees_no_shanghai_problem(bureau, client_for):
         == 404
     )
     assert Problem.objects.get(pk=problem_id).status == ProblemStatus.OPEN
+
+
+def test_a_second_project_with_the_same_external_id_is_409_and_nothing_written(bureau, client_for):
+    investor = make_investor(bureau.shanghai_officer)
+    client = client_for(bureau.shanghai_officer)
+    body = {
+        "investor": investor.pk,
+        "name": "外部项目",
+        "industry": "equipment",
+        "contract_date": (today() - timedelta(days=10)).isoformat(),
+        "total_investment": "2000",
+        "source_system": "ndrc",
+        "external_id": "DUP-1",
+    }
+    assert client.post("/api/v1/projects/", body, format="json").status_code == 201
+    again = client.post("/api/v1/projects/", {**body, "name": "又一个"}, format="json")
+    assert again.status_code == 409
+    assert again.json()["code"] == "conflict"
+    assert Project.objects.count() == 1
+    assert ProjectStageEvent.objects.count() == 1
