@@ -78,6 +78,8 @@ class LeadFilter(django_filters.FilterSet):
     investor_region = django_filters.MultipleChoiceFilter(
         field_name="investor__region", choices=Region.choices, label=_("投资方国别/地区")
     )
+    source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
+    external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
     stale_days = django_filters.NumberFilter(
         method="filter_stale_days",
         label=_("在途且超过 N 天未跟进"),
@@ -99,6 +101,8 @@ class LeadFilter(django_filters.FilterSet):
             "amount_max",
             "investor",
             "investor_region",
+            "source_system",
+            "external_id",
             "stale_days",
             "updated_after",
         ]
@@ -127,11 +131,22 @@ class VisitFilter(django_filters.FilterSet):
     lead = django_filters.NumberFilter(field_name="lead_id", label=_("项目信息"))
     investor = django_filters.NumberFilter(field_name="investor_id", label=_("客商"))
     unit = UnitSubtreeFilter(field_name="unit")
+    source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
+    external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
     updated_after = UpdatedAfterFilter()
 
     class Meta:
         model = Visit
-        fields = ["visited_on", "kind", "lead", "investor", "unit", "updated_after"]
+        fields = [
+            "visited_on",
+            "kind",
+            "lead",
+            "investor",
+            "unit",
+            "source_system",
+            "external_id",
+            "updated_after",
+        ]
 
 
 class IntermediaryFilter(django_filters.FilterSet):

@@ -22,6 +22,7 @@ from .choices import (
     SourceChannel,
     VisitKind,
 )
+from .normalize import core_name as core_name_of
 from .normalize import normalize_credit_code, normalize_name
 
 # Append-only: a trail row, once written, is never edited or removed — not even by SQL.
@@ -36,6 +37,8 @@ class Investor(SyncedModel):
     name_en = models.CharField(_("英文名称"), max_length=200, blank=True)
     normalized_name = models.CharField(max_length=200, editable=False, db_index=True)
     normalized_name_en = models.CharField(max_length=200, editable=False, blank=True)
+    # The normalised name without a leading place name: "苏州华鑫电子" ~ "华鑫电子".
+    core_name = models.CharField(max_length=200, editable=False, default="", db_index=True)
     credit_code = models.CharField(
         _("统一社会信用代码"),
         max_length=18,
@@ -103,10 +106,11 @@ class Investor(SyncedModel):
     def save(self, *args, **kwargs):
         self.normalized_name = normalize_name(self.name)
         self.normalized_name_en = normalize_name(self.name_en)
+        self.core_name = core_name_of(self.normalized_name)
         self.credit_code = normalize_credit_code(self.credit_code)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            extra = {"normalized_name", "normalized_name_en", "credit_code"}
+            extra = {"normalized_name", "normalized_name_en", "core_name", "credit_code"}
             kwargs["update_fields"] = set(update_fields) | extra
         super().save(*args, **kwargs)
 

@@ -45,6 +45,19 @@ _ENGLISH_SUFFIXES = (
     "sa",
     "kk",
 )
+# Leading place names: "苏州华鑫电子" and "华鑫电子" are the same company to a chief.
+_PLACES = tuple(
+    sorted(
+        (
+            "中国 北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 "
+            "湖北 湖南 广东 海南 四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 "
+            "澳门 苏州 无锡 常州 南京 南通 昆山 杭州 宁波 温州 绍兴 嘉兴 湖州 台州 金华 奉化 深圳 "
+            "广州 东莞 佛山 珠海 厦门 泉州 青岛 济南 烟台 郑州 武汉 长沙 成都 西安 合肥 大连 沈阳"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
 _BRACKETED = re.compile(r"[(\[【（][^)\]】）]*[)\]】）]")
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _CREDIT_CODE = re.compile(r"^[0-9A-HJ-NP-RTUW-Y]{2}\d{6}[0-9A-HJ-NP-RTUW-Y]{10}$")
@@ -67,6 +80,16 @@ def normalize_name(name: str) -> str:
                 text = text[: -len(suffix)]
                 changed = True
                 break
+    return text
+
+
+def core_name(normalized: str) -> str:
+    """The normalised name without a leading place name (省/市 included), for close matches."""
+    text = normalized
+    for place in _PLACES:
+        for prefix in (place + "省", place + "市", place):
+            if text.startswith(prefix) and len(text) - len(prefix) >= 2:
+                return text[len(prefix) :]
     return text
 
 

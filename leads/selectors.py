@@ -11,7 +11,7 @@ from officers.selectors import scope_for
 
 from .choices import OPEN_LEAD_STATUSES
 from .models import Intermediary, Investor, Lead, PromotionEvent, Visit
-from .normalize import normalize_credit_code, normalize_name
+from .normalize import core_name, normalize_credit_code, normalize_name
 
 
 def _assigned_to(officer: Officer) -> Exists:
@@ -118,7 +118,11 @@ def investor_find_similar(
     code = normalize_credit_code(credit_code)
     condition = Q()
     if normalized:
-        condition |= Q(normalized_name=normalized) | Q(normalized_name_en=normalized)
+        condition |= (
+            Q(normalized_name=normalized)
+            | Q(normalized_name_en=normalized)
+            | Q(core_name=core_name(normalized))
+        )
     if normalized_en:
         condition |= Q(normalized_name=normalized_en) | Q(normalized_name_en=normalized_en)
     if code:

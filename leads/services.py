@@ -90,16 +90,25 @@ def investor_create(
     require_choice("kind", kind, InvestorKind)
     owner_unit = _acting_unit(actor, unit)
     similar = list(investor_find_similar(name=name, name_en=name_en, credit_code=code)[:5])
-    same_code = [inv for inv in similar if code and inv.credit_code == code]
-    if same_code or (similar and not confirm_distinct):
+    candidates = [{"id": inv.pk, "name": inv.name, "unit": inv.unit.name} for inv in similar]
+    if any(code and inv.credit_code == code for inv in similar):
         # A matching credit code is the same legal person: never a second record.
         raise DuplicateSuspected(
-            _("已存在相同或相近的客商，请选用已有客商。"),
-            extra={
-                "candidates": [
-                    {"id": inv.pk, "name": inv.name, "unit": inv.unit.name} for inv in similar
-                ]
-            },
+            _("该统一社会信用代码已登记，请选用已有客商。"),
+            field_errors={"credit_code": [_("该统一社会信用代码已登记。")]},
+            extra={"candidates": candidates},
+        )
+    normalized = normalize_name(name)
+    if any(inv.normalized_name == normalized and inv.credit_code == code for inv in similar):
+        # Same name and no code to tell them apart: confirming cannot make them different.
+        raise DuplicateSuspected(
+            _("已有同名客商。如确为不同企业，请填写统一社会信用代码以示区分。"),
+            field_errors={"credit_code": [_("同名客商须以统一社会信用代码区分。")]},
+            extra={"candidates": candidates},
+        )
+    if similar and not confirm_distinct:
+        raise DuplicateSuspected(
+            _("已存在相同或相近的客商，请选用已有客商。"), extra={"candidates": candidates}
         )
     with transaction.atomic(), audited(actor, "investor_create"):
         try:
