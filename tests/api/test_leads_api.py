@@ -282,3 +282,11 @@ def test_anonymous_caller_is_refused(db, client):
     response = client.get("/api/v1/leads/")
     assert response.status_code in (401, 403)
     assert response.json()["code"] in ("not_authenticated", "permission_denied")
+
+
+def test_field_messages_follow_accept_language(bureau, client_for):
+    client = client_for(bureau.shanghai_officer)
+    english = client.post("/api/v1/leads/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["fields"]["investor"] == ["This field is required."]
+    chinese = client.post("/api/v1/leads/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese.json()["fields"]["investor"] == ["该字段是必填项。"]
