@@ -257,6 +257,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promo.reports.tasks.send_alert_emails",
         "schedule": crontab(minute="*/10"),
     },
+    # 消息推送: every 10 minutes, forward alert steps to the bureau's 企业微信/钉钉 robots.
+    "reports-send-alert-webhooks": {
+        "task": "promo.reports.tasks.send_alert_webhooks",
+        "schedule": crontab(minute="*/10"),
+    },
 }
 
 REST_FRAMEWORK = {

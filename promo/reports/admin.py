@@ -18,7 +18,15 @@ from promo.errors import DomainError
 
 from . import services
 from .choices import Figure
-from .models import Alert, AlertNotice, Bulletin, BulletinAmendment, BulletinLine
+from .models import (
+    Alert,
+    AlertNotice,
+    Bulletin,
+    BulletinAmendment,
+    BulletinLine,
+    WebhookChannel,
+    WebhookDelivery,
+)
 from .selectors import bulletin_table
 
 
@@ -184,3 +192,26 @@ class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     fields = readonly_fields
     inlines = [AlertNoticeInline]
+
+
+@admin.register(WebhookChannel)
+class WebhookChannelAdmin(admin.ModelAdmin):
+    """Channels are configuration, not figures: administrators add and change them here."""
+
+    list_display = ["name", "style", "min_step", "is_active", "created_at"]
+    list_filter = ["is_active", "style"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "channel",
+        "alert",
+        "step",
+        "created_at",
+        "delivered_at",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["channel", ("delivered_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["channel", "alert"]

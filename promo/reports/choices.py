@@ -102,3 +102,9 @@ class EscalationStep(models.IntegerChoices):
     OFFICER = 1, _("蓝色提醒：责任人")
     UNIT_HEAD = 2, _("黄色督办：单位负责人")
     CHIEF = 3, _("红色督办：局领导")
+
+
+class WebhookStyle(models.TextChoices):
+    # 企业微信 and 钉钉 group robots both take {"msgtype": "text", "text": {"content": …}}.
+    ROBOT_TEXT = "robot_text", _("企业微信/钉钉群机器人（文本）")
+    JSON = "json", _("通用 JSON")

@@ -20,6 +20,7 @@ from .choices import (
     BulletinStatus,
     EscalationStep,
     Figure,
+    WebhookStyle,
     bulletin_can_transition,
 )
 
@@ -328,3 +329,68 @@ class AlertNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_step_display()} → {self.recipient}: {self.alert}"
+
+
+class WebhookChannel(models.Model):
+    """Webhook channel (消息推送): forwards alert notices to a messaging platform's group robot."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    # The robot's address, which often carries its key: only administrators see this admin.
+    url = models.URLField(_("推送地址"), max_length=500)
+    style = models.CharField(
+        _("消息格式"), max_length=20, choices=WebhookStyle.choices, default=WebhookStyle.ROBOT_TEXT
+    )
+    min_step = models.PositiveSmallIntegerField(
+        _("推送起始层级"),
+        choices=EscalationStep.choices,
+        default=EscalationStep.UNIT_HEAD,
+        help_text=_("只推送达到该督办层级的通知。"),
+    )
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("消息推送渠道")
+        verbose_name_plural = _("消息推送渠道")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One alert step forwarded to one channel: the webhook outbox, one row per (channel, step)."""
+
+    channel = models.ForeignKey(
+        WebhookChannel, verbose_name=_("渠道"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    alert = models.ForeignKey(
+        Alert, verbose_name=_("预警"), on_delete=models.CASCADE, related_name="deliveries"
+    )
+    step = models.PositiveSmallIntegerField(_("督办层级"), choices=EscalationStep.choices)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("消息推送记录")
+        verbose_name_plural = _("消息推送记录")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A group chat hears of each step of each alert once, however many chiefs it has.
+            models.UniqueConstraint(
+                fields=["channel", "alert", "step"], name="%(app_label)s_%(class)s_once_per_step"
+            ),
+        ]
+        indexes = [
+            # The webhook outbox: deliveries still to make.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(delivered_at__isnull=True),
+                name="reports_webhook_outbox",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} · {self.alert} · {self.get_step_display()}"

@@ -8,7 +8,9 @@ are the monthly ledger, 月度台账) and a re-run only records amendments besid
 from __future__ import annotations
 
 import calendar
+import json
 import logging
+import urllib.request
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -19,7 +21,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Case, DateField, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, DateField, F, Min, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -44,8 +46,17 @@ from .choices import (
     BulletinStatus,
     EscalationStep,
     Figure,
+    WebhookStyle,
 )
-from .models import Alert, AlertNotice, Bulletin, BulletinAmendment, BulletinLine
+from .models import (
+    Alert,
+    AlertNotice,
+    Bulletin,
+    BulletinAmendment,
+    BulletinLine,
+    WebhookChannel,
+    WebhookDelivery,
+)
 from .selectors import PeriodFigures, bulletin_units, period_figures
 
 logger = logging.getLogger(__name__)
@@ -702,17 +713,20 @@ def _escalate(on: date) -> int:
     # ignore_conflicts: the unique constraint is the last word on "once per step".
     AlertNotice.objects.bulk_create(missing, ignore_conflicts=True)
     if missing:
-        transaction.on_commit(_enqueue_notice_emails)
+        transaction.on_commit(_enqueue_notice_delivery)
     return len(missing)
 
 
-def _enqueue_notice_emails() -> None:
-    from .tasks import send_alert_emails
+def _enqueue_notice_delivery() -> None:
+    from .tasks import send_alert_emails, send_alert_webhooks
 
-    try:
-        send_alert_emails.delay()
-    except Exception:  # the broker is down: the notices wait in the outbox for the next run
-        logger.warning("could not enqueue alert e-mails; they stay in the outbox", exc_info=True)
+    for task in (send_alert_emails, send_alert_webhooks):
+        try:
+            task.delay()
+        except Exception:  # the broker is down: the notices wait in the outbox for the next run
+            logger.warning(
+                "could not enqueue %s; the outbox keeps the work", task.name, exc_info=True
+            )
 
 
 # A notice is tried this many times by e-mail, then left to the in-app bell alone.
@@ -797,3 +811,113 @@ def notice_mark_read(*, notice: AlertNotice, actor: Officer) -> AlertNotice:
     AlertNotice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
     notice.refresh_from_db()
     return notice
+
+
+# A webhook delivery is tried this many times, then left (the in-app bell still shows it).
+MAX_WEBHOOK_ATTEMPTS = 8
+WEBHOOK_TIMEOUT_SECONDS = 5
+
+
+def _webhook_body(channel: WebhookChannel, alert: Alert, step: int) -> bytes:
+    step_label = str(EscalationStep(step).label)
+    if channel.style == WebhookStyle.ROBOT_TEXT:
+        text = (
+            f"【{alert.get_level_display()}·{step_label}】{alert.get_rule_display()}\n"
+            f"{alert.detail}\n{_('责任单位')}：{alert.unit}\n{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}"
+        )
+        payload: dict[str, Any] = {"msgtype": "text", "text": {"content": text}}
+    else:
+        payload = {
+            "rule": alert.rule,
+            "level": alert.level,
+            "step": step,
+            "detail": alert.detail,
+            "unit": str(alert.unit),
+            "opened_on": alert.opened_on.isoformat(),
+        }
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
+def _post(url: str, body: bytes) -> None:
+    """POST one message; any network error, non-2xx answer or robot errcode raises."""
+    if not url.lower().startswith(("https://", "http://")):
+        # urlopen would also open file:// and ftp:// addresses; a webhook is HTTP only.
+        raise OSError("webhook address must be http(s)")
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
+    )
+    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+        answer = response.read(4096)
+    try:
+        errcode = json.loads(answer or b"{}").get("errcode", 0)
+    except (ValueError, AttributeError):
+        errcode = 0
+    if errcode not in (0, None):
+        raise OSError(f"robot answered errcode={errcode}")
+
+
+def _queue_webhook_deliveries() -> None:
+    """One delivery per active channel and alert step reached since the channel was set up."""
+    channels = list(WebhookChannel.objects.filter(is_active=True))
+    if not channels:
+        return
+    steps = (
+        AlertNotice.objects.filter(alert__resolved_on__isnull=True)
+        .values("alert_id", "step")
+        .annotate(first=Min("created_at"))
+        .order_by()
+    )
+    wanted = [
+        WebhookDelivery(channel=channel, alert_id=row["alert_id"], step=row["step"])
+        for row in steps
+        for channel in channels
+        if row["step"] >= channel.min_step and row["first"] >= channel.created_at
+    ]
+    WebhookDelivery.objects.bulk_create(wanted, ignore_conflicts=True)
+
+
+def alert_webhooks_deliver(*, limit: int = 200) -> tuple[int, int]:
+    """Forward alert steps to the webhook channels (企业微信/钉钉); returns (sent, failed).
+
+    Same outbox discipline as the e-mails: each delivery is locked while posted, marked in
+    the same transaction, and a failing channel never blocks the others.
+    """
+    _queue_webhook_deliveries()
+    pending = (
+        WebhookDelivery.objects.filter(
+            delivered_at__isnull=True,
+            attempts__lt=MAX_WEBHOOK_ATTEMPTS,
+            channel__is_active=True,
+            alert__resolved_on__isnull=True,
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = failed = 0
+    for delivery_id in list(pending):
+        with transaction.atomic():
+            delivery = (
+                WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("channel", "alert", "alert__unit")
+                .filter(pk=delivery_id, delivered_at__isnull=True)
+                .first()
+            )
+            if delivery is None:
+                continue
+            try:
+                _post(
+                    delivery.channel.url,
+                    _webhook_body(delivery.channel, delivery.alert, delivery.step),
+                )
+            except Exception as exc:
+                logger.warning("webhook delivery %s failed: %s", delivery.pk, exc)
+                WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                    attempts=F("attempts") + 1, last_error=str(exc)[:300]
+                )
+                failed += 1
+                continue
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                delivered_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+            )
+            sent += 1
+    return sent, failed

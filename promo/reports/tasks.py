@@ -17,6 +17,7 @@ from promo.services import today
 from .choices import BulletinKind
 from .services import (
     alert_notices_send_email,
+    alert_webhooks_deliver,
     alerts_evaluate,
     bulletin_generate,
     previous_month_start,
@@ -76,4 +77,13 @@ def send_alert_emails() -> int:
     sent, failed = alert_notices_send_email()
     if failed:
         raise DeliveryFailed(f"{failed} alert e-mail(s) failed; {sent} sent")
+    return sent
+
+
+@shared_task(**{**_RETRY, "autoretry_for": (*TRANSIENT, DeliveryFailed)})
+def send_alert_webhooks() -> int:
+    """消息推送: forward alert steps to the webhook channels; a failing channel is retried."""
+    sent, failed = alert_webhooks_deliver()
+    if failed:
+        raise DeliveryFailed(f"{failed} webhook delivery(ies) failed; {sent} sent")
     return sent

@@ -55,7 +55,7 @@ def test_new_notices_enqueue_the_delivery_after_commit(
         )
     with django_capture_on_commit_callbacks() as callbacks:
         alerts_evaluate(on=date(2026, 11, 1))
-    assert [cb.__name__ for cb in callbacks] == ["_enqueue_notice_emails"]
+    assert [cb.__name__ for cb in callbacks] == ["_enqueue_notice_delivery"]
     with django_capture_on_commit_callbacks() as callbacks:
         alerts_evaluate(on=date(2026, 11, 2))  # nothing new: nothing enqueued
     assert callbacks == []

@@ -33,6 +33,7 @@ def test_beat_schedule_runs_each_reports_task_and_the_tasks_exist():
         "promo.reports.tasks.check_bulletin_amendments",
         "promo.reports.tasks.evaluate_alerts",
         "promo.reports.tasks.send_alert_emails",
+        "promo.reports.tasks.send_alert_webhooks",
     }
     for entry in entries.values():
         assert entry["task"] in app.tasks
