@@ -49,6 +49,9 @@ def test_beat_schedule_runs_each_reports_task_and_the_tasks_exist():
         tasks.generate_monthly_bulletin,
         tasks.generate_ten_day_report,
         tasks.check_bulletin_amendments,
+        tasks.evaluate_alerts,
+        tasks.send_alert_emails,
+        tasks.send_alert_webhooks,
     ],
 )
 def test_tasks_ack_late_and_retry_transient_database_faults(task):
