@@ -72,6 +72,20 @@ class IdempotencyKeyReused(DomainError):
     default_message = gettext_lazy("该 Idempotency-Key 已用于另一个请求，请换一个新的键。")
 
 
+class BulkRejected(DomainError):
+    """At least one row of a bulk write failed; no row was written."""
+
+    code = "bulk_rejected"
+    status = 400
+    default_message = gettext_lazy(
+        "部分记录有误，全部未写入；请按 fields 中的行号和字段修正后重试。"
+    )
+
+
+# One bulk request stays one transaction of bounded size.
+BULK_MAX_ROWS = 1000
+
+
 def _flatten(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         return {
@@ -401,6 +415,18 @@ class OfficerRefSerializer(serializers.Serializer):
 
     id = serializers.IntegerField(read_only=True, help_text="编号")
     name = serializers.CharField(source="display_name", read_only=True, help_text="姓名")
+
+
+class BulkRowResultSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="请求中的行号（从 0 开始）")
+    id = serializers.IntegerField(help_text="promo 中的编号")
+    created = serializers.BooleanField(help_text="true 为新登记，false 为更新")
+
+
+class BulkUpsertResultSerializer(serializers.Serializer):
+    """The outcome of each row of a successful bulk write."""
+
+    results = BulkRowResultSerializer(many=True)
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -137,6 +137,22 @@ class InvestorUpsertSerializer(InvestorWriteSerializer):
         ]
 
 
+class InvestorBulkRowSerializer(InvestorWriteSerializer):
+    """One row of a bulk upsert: the external key is required."""
+
+    class Meta(InvestorWriteSerializer.Meta):
+        extra_kwargs = {
+            "source_system": {"required": True, "allow_blank": False},
+            "external_id": {"required": True, "allow_blank": False},
+        }
+
+
+class InvestorBulkUpsertSerializer(ActionSerializer):
+    """Up to 1,000 investors written by external key, all or nothing."""
+
+    rows = InvestorBulkRowSerializer(many=True, help_text="1–1000 条客商记录")
+
+
 # --- Intermediaries and promotion events ------------------------------------------------------
 
 

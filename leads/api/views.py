@@ -6,6 +6,7 @@ projects.services.project_sign_lead), so the API and the UI share every rule.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -18,8 +19,15 @@ from officers.models import Assignment
 from projects.api.serializers import LeadSignSerializer, ProjectSerializer
 from projects.selectors import projects_visible_to
 from projects.services import project_sign_lead
-from promo.api import DeletionFeedMixin, ScopedViewSet, error_responses
-from promo.errors import Conflict
+from promo.api import (
+    BULK_MAX_ROWS,
+    BulkRejected,
+    BulkUpsertResultSerializer,
+    DeletionFeedMixin,
+    ScopedViewSet,
+    error_responses,
+)
+from promo.errors import Conflict, DomainError
 
 from .. import services
 from ..filters import (
@@ -39,6 +47,8 @@ from ..selectors import (
 )
 from .serializers import (
     IntermediarySerializer,
+    InvestorBulkRowSerializer,
+    InvestorBulkUpsertSerializer,
     InvestorSerializer,
     InvestorUpdateSerializer,
     InvestorUpsertSerializer,
@@ -116,6 +126,15 @@ class InvestorViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
         if errors:
             raise ValidationError(errors)
         data = self.validated(InvestorUpsertSerializer)
+        investor, created = self._upsert_one(source_system, external_id, data)
+        return self.read_response(
+            investor, status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+    def _upsert_one(
+        self, source_system: str, external_id: str, data: dict
+    ) -> tuple[Investor, bool]:
+        """Create through investor_create, or update through investor_update, by external key."""
         # Looked up bureau-wide: the external key is unique across units.
         existing = (
             Investor.objects.select_for_update()
@@ -124,14 +143,59 @@ class InvestorViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
         )
         if existing is None:
             investor = services.investor_create(
-                actor=request.user, source_system=source_system, external_id=external_id, **data
+                actor=self.request.user,
+                source_system=source_system,
+                external_id=external_id,
+                **data,
             )
-            return self.read_response(investor, status.HTTP_201_CREATED)
+            return investor, True
         if not self.get_queryset().filter(pk=existing.pk).exists():
             raise Conflict(_("该外部编号已被其他单位的客商使用。"))
         changes = {k: v for k, v in data.items() if k in services.INVESTOR_EDITABLE_FIELDS}
-        investor = services.investor_update(actor=request.user, investor=existing, **changes)
-        return self.read_response(investor)
+        return services.investor_update(
+            actor=self.request.user, investor=existing, **changes
+        ), False
+
+    @extend_schema(
+        request=InvestorBulkUpsertSerializer,
+        responses={200: BulkUpsertResultSerializer, **error_responses(400, 403)},
+        description="批量按外部编号写入客商（最多 1000 条），全部成功或全部不写；"
+        "有错时返回 400 bulk_rejected，fields 的键形如 rows[3].industry，指明行号与字段。",
+    )
+    @action(detail=False, methods=["post"], url_path="bulk-upsert")
+    def bulk_upsert(self, request):
+        rows = request.data.get("rows") if isinstance(request.data, dict) else None
+        unknown = set(request.data) - {"rows"} if isinstance(request.data, dict) else set()
+        if unknown:
+            raise ValidationError({name: [_("未知字段。")] for name in sorted(unknown)})
+        if not isinstance(rows, list) or not 1 <= len(rows) <= BULK_MAX_ROWS:
+            raise ValidationError(
+                {"rows": [_("rows 须为 1 到 %(max)d 条记录的列表。") % {"max": BULK_MAX_ROWS}]}
+            )
+        context = self.get_serializer_context()
+        errors: dict[str, list[str]] = {}
+        results = []
+        for index, raw in enumerate(rows):
+            serializer = InvestorBulkRowSerializer(data=raw, context=context)
+            if not serializer.is_valid():
+                for field, messages in serializer.errors.items():
+                    errors[f"rows[{index}].{field}"] = [str(m) for m in messages]
+                continue
+            data = dict(serializer.validated_data)
+            key = (data.pop("source_system"), data.pop("external_id"))
+            try:
+                with transaction.atomic():
+                    investor, created = self._upsert_one(*key, data)
+            except DomainError as exc:
+                named = exc.field_errors or {"non_field_errors": [exc.message]}
+                for field, messages in named.items():
+                    errors[f"rows[{index}].{field}"] = [str(m) for m in messages]
+                continue
+            results.append({"row": index, "id": investor.pk, "created": created})
+        if errors:
+            # Raised inside the request's transaction: every row already written rolls back.
+            raise BulkRejected(field_errors=errors)
+        return Response({"results": results})
 
 
 class IntermediaryViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):

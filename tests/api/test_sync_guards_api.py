@@ -212,3 +212,60 @@ def test_a_caller_over_budget_gets_429_with_retry_after(bureau, client_for, monk
     # Another caller has its own budget.
     assert client_for(bureau.teammate).get("/api/v1/leads/").status_code == 200
     cache.delete(f"throttle_officer_{officer.pk}")
+
+
+# --- Bulk upsert ------------------------------------------------------------------------------
+
+BULK = "/api/v1/investors/bulk-upsert/"
+
+
+def _row(n: int, **fields) -> dict:
+    return {
+        "source_system": "samr",
+        "external_id": f"E-{n}",
+        "name": f"批量客商{n}号有限公司",
+        "industry": "digital",
+        **fields,
+    }
+
+
+def test_bulk_upsert_creates_then_updates_the_same_records(bureau, client_for):
+    client = client_for(bureau.shanghai_officer)
+    first = client.post(BULK, {"rows": [_row(1), _row(2), _row(3)]}, format="json")
+    assert first.status_code == 200, first.json()
+    assert [r["created"] for r in first.json()["results"]] == [True, True, True]
+    again = client.post(BULK, {"rows": [_row(1, city="上海"), _row(2), _row(3)]}, format="json")
+    assert [r["created"] for r in again.json()["results"]] == [False, False, False]
+    assert Investor.objects.count() == 3
+    assert Investor.objects.get(external_id="E-1").city == "上海"
+
+
+def test_bulk_upsert_is_all_or_nothing_and_names_row_and_field(bureau, client_for):
+    make_investor(bureau.outsider, source_system="samr", external_id="E-9")
+    rows = [
+        _row(1),
+        _row(2, industry="warp-drives"),
+        _row(3, credit_code="91310000MA1FL0000X"),
+        _row(9),
+        _row(4, unknown_field=1),
+    ]
+    response = client_for(bureau.shanghai_officer).post(BULK, {"rows": rows}, format="json")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "bulk_rejected"
+    assert set(body["fields"]) == {
+        "rows[1].industry",
+        "rows[2].credit_code",
+        "rows[3].non_field_errors",
+        "rows[4].unknown_field",
+    }
+    # Row 0 was valid, but nothing of the batch is written.
+    assert list(Investor.objects.values_list("external_id", flat=True)) == ["E-9"]
+
+
+def test_bulk_upsert_refuses_empty_and_oversized_batches(bureau, client_for):
+    client = client_for(bureau.shanghai_officer)
+    for body in ({"rows": []}, {"rows": [_row(n) for n in range(1001)]}, {"rows": "all"}, []):
+        response = client.post(BULK, body, format="json")
+        assert response.status_code == 400, body
+    assert not Investor.objects.exists()
