@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import time_machine
 from celery.contrib.testing.worker import start_worker
@@ -23,7 +25,14 @@ def _close_worker_connections(**kwargs):
 
 
 @pytest.fixture
-def worker():
+def queue():
+    # A queue of this test's own: a parallel run (or a stale message from a killed one) on
+    # the same Redis can never hand this worker a task meant for another test database.
+    return f"reports-test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def worker(queue):
     task_postrun.connect(_close_worker_connections, weak=False)
     try:
         with start_worker(
@@ -32,6 +41,7 @@ def worker():
             perform_ping_check=False,
             shutdown_timeout=30,
             loglevel="WARNING",
+            queues=[queue],
         ) as running:
             yield running
     finally:
@@ -40,14 +50,15 @@ def worker():
 
 @pytest.mark.django_db(transaction=True)
 def test_worker_runs_the_monthly_job_twice_and_there_is_exactly_one_correct_bulletin(
-    bureau, worker
+    bureau, worker, queue
 ):
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     with time_machine.travel(TODAY, tick=False):
         build_october(bureau)
 
-    first = generate_monthly_bulletin.delay(START.isoformat()).get(timeout=60)
-    second = generate_monthly_bulletin.delay(START.isoformat()).get(timeout=60)
+    run = generate_monthly_bulletin.apply_async
+    first = run([START.isoformat()], queue=queue).get(timeout=60)
+    second = run([START.isoformat()], queue=queue).get(timeout=60)
 
     assert first == second
     bulletin = Bulletin.objects.get()
@@ -59,11 +70,11 @@ def test_worker_runs_the_monthly_job_twice_and_there_is_exactly_one_correct_bull
 
 
 @pytest.mark.django_db(transaction=True)
-def test_worker_runs_the_ten_day_job_for_the_ten_days_given(bureau, worker):
+def test_worker_runs_the_ten_day_job_for_the_ten_days_given(bureau, worker, queue):
     with time_machine.travel(TODAY, tick=False):
         build_october(bureau)
 
-    bulletin_id = generate_ten_day_report.delay("2026-10-21").get(timeout=60)
+    bulletin_id = generate_ten_day_report.apply_async(["2026-10-21"], queue=queue).get(timeout=60)
 
     report = Bulletin.objects.get(pk=bulletin_id)
     assert (report.kind, str(report.period_end)) == (BulletinKind.TEN_DAY, "2026-10-31")
