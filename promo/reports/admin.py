@@ -111,11 +111,21 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
             return HttpResponse(status=403)
         return _xlsx_response(get_object_or_404(Bulletin, pk=pk))
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        # Actions need the change permission; the fields stay read-only all the same.
+    # The bulletin is published to the whole bureau (公示通报): every officer who may use the
+    # admin reads it; only chiefs publish or regenerate (the service checks publishing again).
+    def _is_officer(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
 
-    @admin.action(description=_("发布所选通报"))
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._is_officer(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._is_officer(request)
+
+    def has_publish_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.sees_whole_bureau)
+
+    @admin.action(description=_("发布所选通报"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Bulletin]) -> None:
         for bulletin in queryset:
             try:
@@ -125,13 +135,15 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
             else:
                 self.message_user(request, _("已发布：%s") % bulletin, messages.SUCCESS)
 
-    @admin.action(description=_("重新生成（草稿重算，已发布的只记录更正）"))
+    @admin.action(
+        description=_("重新生成（草稿重算，已发布的只记录更正）"), permissions=["publish"]
+    )
     def regenerate(self, request: HttpRequest, queryset: QuerySet[Bulletin]) -> None:
         for bulletin in queryset:
             services.bulletin_generate(kind=bulletin.kind, period_start=bulletin.period_start)
         self.message_user(request, _("已重新生成。"), messages.SUCCESS)
 
-    @admin.action(description=_("下载 XLSX"))
+    @admin.action(description=_("下载 XLSX"), permissions=["view"])
     def download_xlsx(self, request: HttpRequest, queryset: QuerySet[Bulletin]) -> HttpResponse:
         bulletin = queryset.order_by("-period_start").first()
         return _xlsx_response(bulletin) if bulletin is not None else None

@@ -31,9 +31,14 @@ def bulletin(bureau):
         return bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
 
 
-@pytest.fixture
-def admin_client(client, bureau, settings):
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    # These tests are about the admin, not TLS: no HTTPS redirect when DEBUG is off.
     settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def admin_client(client, bureau):
     client.force_login(make_officer(bureau.bureau, is_superuser=True))
     return client
 
@@ -119,3 +124,29 @@ def test_alert_pages_render(admin_client, bureau):
     assert admin_client.get(reverse("admin:reports_alert_changelist")).status_code == 200
     page = admin_client.get(reverse("admin:reports_alert_change", args=[alert.pk]))
     assert page.status_code == 200
+
+
+def test_every_officer_reads_the_bulletin_but_only_a_chief_publishes_it(client, bureau, bulletin):
+    url = reverse("admin:reports_bulletin_changelist")
+    form = {"action": "publish", "_selected_action": [bulletin.pk]}
+
+    client.force_login(bureau.shanghai_officer)  # staff, no model permissions
+    assert (
+        client.get(reverse("admin:reports_bulletin_print", args=[bulletin.pk])).status_code == 200
+    )
+    choices = client.get(url).context["action_form"].fields["action"].choices
+    assert [name for name, _label in choices if name] == ["download_xlsx"]
+    client.post(url, form)
+    bulletin.refresh_from_db()
+    assert bulletin.status == BulletinStatus.DRAFT
+
+    client.force_login(bureau.chief)
+    client.post(url, form)
+    bulletin.refresh_from_db()
+    assert bulletin.status == BulletinStatus.PUBLISHED and bulletin.published_by == bureau.chief
+
+
+def test_a_department_submitter_cannot_open_the_admin_bulletin(client, bureau, bulletin):
+    client.force_login(bureau.submitter)  # not staff
+    page = client.get(reverse("admin:reports_bulletin_print", args=[bulletin.pk]))
+    assert page.status_code == 302  # to the admin sign-in
