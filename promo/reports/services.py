@@ -300,9 +300,17 @@ def recheck_published_bulletins(*, since: date) -> int:
     for bulletin_id in Bulletin.objects.filter(
         status=BulletinStatus.PUBLISHED, period_end__gte=since
     ).values_list("pk", flat=True):
-        with transaction.atomic():
-            locked = Bulletin.objects.select_for_update().get(pk=bulletin_id)
-            count += len(_record_amendments(locked))
+        try:
+            with transaction.atomic():
+                locked = Bulletin.objects.select_for_update().get(pk=bulletin_id)
+                count += len(_record_amendments(locked))
+        except ValueError:
+            # The unit tree changed since publication so that two of its lines now overlap
+            # (a unit moved under another): that month cannot be compared line by line any
+            # more. Say so and go on with the other months.
+            logger.exception(
+                "bulletin %s cannot be re-checked against the current tree", bulletin_id
+            )
     return count
 
 

@@ -15,7 +15,11 @@ from promo.celery import app
 from promo.reports import tasks
 from promo.reports.choices import BulletinKind
 from promo.reports.models import Bulletin, BulletinAmendment
-from promo.reports.services import bulletin_generate, bulletin_publish
+from promo.reports.services import (
+    bulletin_generate,
+    bulletin_publish,
+    recheck_published_bulletins,
+)
 from tests.reports.seed import START, TODAY, build_october
 
 SHANGHAI_TZ = ZoneInfo("Asia/Shanghai")
@@ -99,3 +103,29 @@ def test_daily_alert_job_evaluates_for_today(bureau):
         result = tasks.evaluate_alerts.apply().get()
     # The 20th: every unit but the bureau itself still owes November's valid lead.
     assert result == {"opened": 4, "cleared": 0, "notices": 4}
+
+
+@pytest.mark.django_db
+def test_a_month_that_cannot_be_rechecked_does_not_stop_the_others(bureau, caplog):
+    with time_machine.travel(TODAY, tick=False) as clock:
+        october = build_october(bureau)
+        for start in (date(2026, 9, 1), START):
+            bulletin_publish(
+                bulletin=bulletin_generate(kind=BulletinKind.MONTHLY, period_start=start),
+                actor=bureau.chief,
+            )
+        clock.shift(3600)
+        progress_record(
+            project=october.l4_project,
+            actor=bureau.shanghai_officer,
+            month=date(2026, 10, 1),
+            agreed_investment=12000,
+            paid_in=100,
+            fixed_asset_investment=50,
+            arrived_fdi=45,
+        )
+        # September's bulletin gets a line for a unit that now sits inside another line's unit.
+        september = Bulletin.objects.get(period_start=date(2026, 9, 1))
+        september.lines.filter(unit=bureau.department).update(unit=bureau.shanghai_team)
+        assert recheck_published_bulletins(since=date(2026, 1, 1)) == 2  # October still checked
+    assert "cannot be re-checked" in caplog.text
