@@ -14,12 +14,18 @@ PYTEST_ARGS ?=
 TEST_ENV := PROMO_TESTING=1
 DEV_ENV := DEBUG=$${DEBUG:-1}
 
+# Translations: the committed locale/*/LC_MESSAGES/*.po are compiled to .mo (not committed)
+# in pure Python by polib, so no machine needs GNU gettext. The settings only have to load,
+# nothing connects: placeholders stand in for DATABASE_URL / REDIS_URL when they are unset.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+I18N_ENV := $(DEV_ENV) DATABASE_URL=$${DATABASE_URL:-postgres://localhost/unused} REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0}
+
 # Front-end packages come later; until package-lock.json exists the npm step is skipped.
 NPM_STAMP := $(if $(wildcard package-lock.json),node_modules/.installed)
 
 .PHONY: install browser lock run test lint format migrate seed shell stop clean
 
-install: $(STAMP) $(NPM_STAMP)
+install: $(STAMP) $(NPM_STAMP) $(MO_FILES)
 
 $(PYTHON):
 	$(PY) -m venv $(VENV)
@@ -39,6 +45,9 @@ browser:
 	elif command -v sudo >/dev/null 2>&1; then \
 	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
 	else echo "browser tests need Debian's chromium: apt-get install $(CHROMIUM_PACKAGES)" >&2; exit 1; fi
+
+locale/%.mo: locale/%.po | $(STAMP)
+	$(I18N_ENV) $(PYTHON) manage.py compile_translations
 
 node_modules/.installed: package-lock.json
 	npm ci

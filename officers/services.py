@@ -130,3 +130,20 @@ def target_set(
             defaults={"value": amount, "set_by": actor},
         )
         return target
+
+
+def officer_set_language(*, officer: Officer, actor: Officer, language: str) -> Officer:
+    """Save the officer's interface language (界面语言); it follows them to every device.
+
+    An officer chooses their own language; a bureau administrator may set anyone's.
+    """
+    if actor.pk != officer.pk and not actor.sees_whole_bureau:
+        raise PermissionDenied()
+    if language not in dict(Officer._meta.get_field("language").choices or []):
+        raise rule("language", _("请选择界面语言。"))
+    if officer.language == language:
+        return officer
+    officer.language = language
+    with transaction.atomic(), audited(actor, "officer_set_language"):
+        officer.save(update_fields=["language"])
+    return officer
