@@ -86,3 +86,18 @@ class RewardStatus(models.TextChoices):
     PROPOSED = "proposed", _("拟奖励")
     APPROVED = "approved", _("已批准")
     PAID = "paid", _("已兑现")
+
+
+class ClaimStatus(models.TextChoices):
+    OPEN = "open", _("待协调")
+    RESOLVED = "resolved", _("已协调")
+    WITHDRAWN = "withdrawn", _("已撤回")
+
+
+class ClaimOutcome(models.TextChoices):
+    """How two units settle who follows an investor (防撞单)."""
+
+    TRANSFER = "transfer", _("移交申请单位主办")
+    ASSIST = "assist", _("申请单位协办")
+    SEPARATE = "separate", _("确属不同项目，各自跟进")
+    REFUSE = "refuse", _("维持原单位，不予调整")

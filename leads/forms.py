@@ -195,9 +195,6 @@ class LeadForm(forms.Form):
     description = forms.CharField(
         label=_("项目概况"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    acknowledge_holders = forms.BooleanField(
-        label=_("我已与上述单位核实，这是另一个项目，仍要登记"), required=False
-    )
 
     def __init__(self, *args, investors, intermediaries, **kwargs):
         super().__init__(*args, **kwargs)

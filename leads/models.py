@@ -14,6 +14,8 @@ from promo.models import SyncedModel
 
 from .choices import (
     ChainRole,
+    ClaimOutcome,
+    ClaimStatus,
     IntermediaryKind,
     InvestorKind,
     LeadStatus,
@@ -383,6 +385,27 @@ class Lead(SyncedModel):
                 condition=Q(status__in=LeadStatus.values),
                 name="%(app_label)s_%(class)s_status_valid",
             ),
+            # Lifecycle dates in order: valid, then negotiating, then signed or closed.
+            models.CheckConstraint(
+                condition=(
+                    Q(negotiating_on__isnull=True)
+                    | Q(qualified_on__isnull=True)
+                    | Q(negotiating_on__gte=F("qualified_on"))
+                )
+                & (
+                    Q(signed_on__isnull=True)
+                    | Q(negotiating_on__isnull=True)
+                    | Q(signed_on__gte=F("negotiating_on"))
+                )
+                & (
+                    Q(closed_on__isnull=True)
+                    | (
+                        (Q(qualified_on__isnull=True) | Q(closed_on__gte=F("qualified_on")))
+                        & (Q(negotiating_on__isnull=True) | Q(closed_on__gte=F("negotiating_on")))
+                    )
+                ),
+                name="%(app_label)s_%(class)s_status_dates_in_order",
+            ),
         ]
         indexes = [
             # Lead lists scoped to a unit sub-tree and filtered by status.
@@ -507,3 +530,77 @@ class Visit(SyncedModel):
 
     def __str__(self) -> str:
         return f"{self.visited_on} {self.get_kind_display()} {self.investor}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class LeadClaim(models.Model):
+    """Claim (撞单协调): another unit says it should follow an investor a unit already holds.
+
+    Both units' heads record a decision; when they agree the outcome applies, and a chief
+    may decide alone when they do not.
+    """
+
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("被申请的项目信息"), on_delete=models.PROTECT, related_name="claims"
+    )
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="lead_claims",
+    )
+    claimant_unit = models.ForeignKey(
+        "officers.Unit", verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    holder_unit = models.ForeignKey(
+        "officers.Unit", verbose_name=_("原主办单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("申请理由"))
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ClaimStatus.choices, default=ClaimStatus.OPEN
+    )
+    holder_decision = models.CharField(
+        _("原单位意见"), max_length=20, choices=ClaimOutcome.choices, blank=True
+    )
+    claimant_decision = models.CharField(
+        _("申请单位意见"), max_length=20, choices=ClaimOutcome.choices, blank=True
+    )
+    outcome = models.CharField(
+        _("协调结果"), max_length=20, choices=ClaimOutcome.choices, blank=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("最终决定人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("协调时间"), null=True, blank=True)
+    note = models.TextField(_("协调说明"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("撞单协调")
+        verbose_name_plural = _("撞单协调")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(claimant_unit=F("holder_unit")),
+                name="%(app_label)s_%(class)s_between_two_units",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=ClaimStatus.RESOLVED, decided_at__isnull=False) & ~Q(outcome="")
+                | ~Q(status=ClaimStatus.RESOLVED) & Q(outcome=""),
+                name="%(app_label)s_%(class)s_outcome_when_resolved",
+            ),
+            # One open claim per lead and claiming unit: repeated clicks do not pile up.
+            models.UniqueConstraint(
+                fields=["lead", "claimant_unit"],
+                condition=Q(status=ClaimStatus.OPEN),
+                name="%(app_label)s_%(class)s_one_open_per_unit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claimant_unit} → {self.lead}"

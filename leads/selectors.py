@@ -10,7 +10,7 @@ from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
 from .choices import OPEN_LEAD_STATUSES
-from .models import Intermediary, Investor, Lead, PromotionEvent, Visit
+from .models import Intermediary, Investor, Lead, LeadClaim, PromotionEvent, Visit
 from .normalize import core_name, normalize_credit_code, normalize_name
 
 
@@ -141,4 +141,19 @@ def active_leads_for_investor(investor: Investor) -> QuerySet[Lead]:
         Lead.objects.filter(investor=investor, status__in=OPEN_LEAD_STATUSES)
         .select_related("unit", "created_by")
         .order_by("created_at")
+    )
+
+
+def claims_visible_to(officer: Officer) -> QuerySet[LeadClaim]:
+    """Claims where either side is in the officer's scope (heads settle their own)."""
+    scope = scope_for(officer)
+    qs = LeadClaim.objects.select_related("lead", "claimant", "claimant_unit", "holder_unit")
+    if scope.is_everything:
+        return qs
+    if scope.officer_id is None or scope.own_records_only:
+        return qs.none()
+    return qs.filter(
+        Q(claimant_unit_id__in=scope.unit_ids)
+        | Q(holder_unit_id__in=scope.unit_ids)
+        | Q(claimant_id=officer.pk)
     )

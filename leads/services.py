@@ -16,7 +16,14 @@ from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from promo.audit import audited
 from promo.choices import Industry, Region
-from promo.errors import DuplicateSuspected, PermissionDenied, TransitionNotAllowed, rule
+from promo.errors import (
+    Conflict,
+    DuplicateSuspected,
+    HeldElsewhere,
+    PermissionDenied,
+    TransitionNotAllowed,
+    rule,
+)
 from promo.services import (
     lock_visible,
     require_amount,
@@ -28,6 +35,8 @@ from promo.services import (
 
 from .choices import (
     ChainRole,
+    ClaimOutcome,
+    ClaimStatus,
     InvestorKind,
     LeadStatus,
     RejectReason,
@@ -35,9 +44,14 @@ from .choices import (
     VisitKind,
     lead_can_transition,
 )
-from .models import Investor, Lead, LeadStatusEvent, Visit
+from .models import Investor, Lead, LeadClaim, LeadStatusEvent, Visit
 from .normalize import is_valid_credit_code, normalize_credit_code, normalize_name
-from .selectors import investor_find_similar, investors_visible_to, leads_visible_to
+from .selectors import (
+    active_leads_for_investor,
+    investor_find_similar,
+    investors_visible_to,
+    leads_visible_to,
+)
 
 
 def _acting_unit(actor: Officer, unit: Unit | None) -> Unit:
@@ -215,6 +229,7 @@ def lead_create(
         raise rule("intermediary", _("中介招商的项目信息须注明中介人。"))
     owner_unit = _acting_unit(actor, unit)
     with transaction.atomic(), audited(actor, "lead_create"):
+        _refuse_if_held_elsewhere(investor, owner_unit)
         lead = Lead.objects.create(
             name=name,
             investor=investor,
@@ -285,6 +300,12 @@ def lead_transition(
                     "target": LeadStatus(to_status).label,
                 },
                 extra={"status": locked.status, "allowed": sorted(_allowed(locked.status))},
+            )
+        earlier = [d for d in (locked.qualified_on, locked.negotiating_on) if d is not None]
+        if earlier and on_date < max(earlier):
+            raise rule(
+                "on_date",
+                _("状态日期不能早于上一状态的日期（%(date)s）。") % {"date": max(earlier)},
             )
         update_fields = ["status", "status_changed_at", "updated_at"]
         if to_status == LeadStatus.DROPPED:
@@ -481,3 +502,167 @@ def refresh_all_lead_activity() -> int:
             """
         )
         return cursor.rowcount
+
+
+def _refuse_if_held_elsewhere(investor: Investor, unit: Unit) -> None:
+    """防撞单: no second lead while another unit actively follows the same investor.
+
+    The officer may join that lead as 协办 or file a claim; a claim settled as "different
+    projects" (SEPARATE) lets the claiming unit register its own lead.
+    """
+    # Lock the investor row: two units registering the same investor at once must queue.
+    Investor.objects.select_for_update().filter(pk=investor.pk).first()
+    cleared = LeadClaim.objects.filter(
+        lead__investor=investor,
+        claimant_unit=unit,
+        status=ClaimStatus.RESOLVED,
+        outcome=ClaimOutcome.SEPARATE,
+    ).values("lead_id")
+    held = [
+        lead
+        for lead in active_leads_for_investor(investor).exclude(pk__in=cleared)
+        if lead.unit_id != unit.pk
+    ]
+    if held:
+        raise HeldElsewhere(
+            _("%(unit)s 自 %(since)s 起已在跟进该客商的项目信息，可申请协办或提出撞单协调。")
+            % {"unit": held[0].unit.name, "since": held[0].created_at.date()},
+            extra={
+                "holders": [
+                    {
+                        "lead": lead.pk,
+                        "lead_name": lead.name,
+                        "unit": lead.unit.name,
+                        "since": lead.created_at.date().isoformat(),
+                        "registered_by": lead.created_by.display_name,
+                        "status": lead.status,
+                    }
+                    for lead in held
+                ]
+            },
+        )
+
+
+def _lock_open_lead(lead: Lead, actor: Officer | None = None) -> Lead:
+    """Lock a lead for a cross-unit action; the actor need not see the lead yet (that is the
+    point), but must know its investor — so no officer can join any lead in the bureau."""
+    locked = Lead.objects.select_for_update().filter(pk=lead.pk).first()
+    if locked is None:
+        raise PermissionDenied()
+    if actor is not None and not investors_visible_to(actor).filter(pk=locked.investor_id).exists():
+        raise PermissionDenied()
+    if not locked.is_open:
+        raise TransitionNotAllowed(_("该项目信息已结束跟进。"))
+    return locked
+
+
+def lead_join_assisting(*, lead: Lead, actor: Officer) -> Assignment:
+    """Join another unit's lead as 协办 instead of registering a second one (防撞单)."""
+    _ensure_can_work_leads(actor)
+    with transaction.atomic(), audited(actor, "lead_join_assisting"):
+        locked = _lock_open_lead(lead, actor)
+        existing = Assignment.objects.filter(lead=locked, officer=actor).first()
+        if existing is not None:
+            return existing
+        return Assignment.objects.create(
+            officer=actor, lead=locked, role=AssignmentRole.ASSISTING, assigned_by=actor
+        )
+
+
+def lead_claim_file(*, lead: Lead, actor: Officer, reason: str) -> LeadClaim:
+    """File a claim (撞单协调) that the two units' heads settle."""
+    _ensure_can_work_leads(actor)
+    reason = require_text("reason", reason, _("请说明申请理由。"))
+    if actor.unit is None:
+        raise rule("unit", _("您尚未分配单位。"))
+    with transaction.atomic(), audited(actor, "lead_claim_file"):
+        locked = _lock_open_lead(lead, actor)
+        if locked.unit_id == actor.unit_id:
+            raise rule("lead", _("该项目信息已由本单位跟进。"))
+        try:
+            with transaction.atomic():
+                return LeadClaim.objects.create(
+                    lead=locked,
+                    claimant=actor,
+                    claimant_unit=actor.unit,
+                    holder_unit=locked.unit,
+                    reason=reason,
+                )
+        except IntegrityError as exc:
+            raise Conflict(_("本单位对该项目信息已有待协调的申请。")) from exc
+
+
+def lead_claim_decide(
+    *, claim: LeadClaim, actor: Officer, outcome: str, note: str = ""
+) -> LeadClaim:
+    """A unit head records their side's decision; agreement (or a chief) settles the claim."""
+    require_choice("outcome", outcome, ClaimOutcome)
+    with transaction.atomic(), audited(actor, note or "lead_claim_decide"):
+        locked = LeadClaim.objects.select_for_update().filter(pk=claim.pk).first()
+        if locked is None:
+            raise PermissionDenied()
+        if locked.status != ClaimStatus.OPEN:
+            raise TransitionNotAllowed(_("该申请已协调完毕或已撤回。"))
+        is_head = actor.role == Role.UNIT_HEAD
+        changed = []
+        if actor.sees_whole_bureau:
+            final = outcome
+        elif is_head and actor.unit_id == locked.holder_unit_id:
+            locked.holder_decision = outcome
+            changed.append("holder_decision")
+        elif is_head and actor.unit_id == locked.claimant_unit_id:
+            locked.claimant_decision = outcome
+            changed.append("claimant_decision")
+        else:
+            raise PermissionDenied(_("只有双方单位负责人或局领导可以协调撞单。"))
+        if changed:
+            agreed = locked.holder_decision and locked.holder_decision == locked.claimant_decision
+            final = locked.holder_decision if agreed else ""
+        if note:
+            locked.note = note
+            changed.append("note")
+        if final:
+            _apply_claim_outcome(locked, final, actor)
+            locked.status = ClaimStatus.RESOLVED
+            locked.outcome = final
+            locked.decided_by = actor
+            locked.decided_at = timezone.now()
+            changed += ["status", "outcome", "decided_by", "decided_at"]
+        locked.save(update_fields=changed)
+        return locked
+
+
+def _apply_claim_outcome(claim: LeadClaim, outcome: str, actor: Officer) -> None:
+    if outcome in (ClaimOutcome.SEPARATE, ClaimOutcome.REFUSE):
+        return
+    lead = _lock_open_lead(claim.lead)
+    if outcome == ClaimOutcome.ASSIST:
+        Assignment.objects.get_or_create(
+            officer=claim.claimant,
+            lead=lead,
+            defaults={"role": AssignmentRole.ASSISTING, "assigned_by": actor},
+        )
+        return
+    # TRANSFER: the claiming unit owns the lead; the former 主办 stays on as 协办.
+    Assignment.objects.filter(lead=lead, role=AssignmentRole.LEAD).update(
+        role=AssignmentRole.ASSISTING
+    )
+    Assignment.objects.filter(lead=lead, officer=claim.claimant).delete()
+    Assignment.objects.create(
+        officer=claim.claimant, lead=lead, role=AssignmentRole.LEAD, assigned_by=actor
+    )
+    lead.unit = claim.claimant_unit
+    lead.save(update_fields=["unit", "updated_at"])
+
+
+def lead_claim_withdraw(*, claim: LeadClaim, actor: Officer) -> LeadClaim:
+    """The claimant takes the claim back."""
+    with transaction.atomic(), audited(actor, "lead_claim_withdraw"):
+        locked = LeadClaim.objects.select_for_update().filter(pk=claim.pk).first()
+        if locked is None or locked.claimant_id != actor.pk:
+            raise PermissionDenied()
+        if locked.status != ClaimStatus.OPEN:
+            raise TransitionNotAllowed(_("该申请已协调完毕或已撤回。"))
+        locked.status = ClaimStatus.WITHDRAWN
+        locked.save(update_fields=["status"])
+        return locked

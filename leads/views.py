@@ -23,7 +23,6 @@ from leads.filters import LeadFilter
 from leads.forms import LEAD_ACTIONS, LeadForm, LeadSearchForm, VisitForm
 from leads.models import Investor, Lead
 from leads.selectors import (
-    active_leads_for_investor,
     intermediaries_visible_to,
     investor_find_similar,
     investors_visible_to,
@@ -34,7 +33,7 @@ from leads.selectors import (
 )
 from officers.models import Assignment
 from officers.selectors import officers_visible_to, units_visible_to
-from promo.errors import DomainError, DuplicateSuspected, PermissionDenied
+from promo.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
 from promo.forms import add_domain_error
 from promo.services import today
 
@@ -369,26 +368,22 @@ def lead_new(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = dict(form.cleaned_data)
         investor = data.pop("investor")
-        # Claim protection (防撞单): open leads on the same investor held by units outside the
-        # officer's scope. They are named with their holder and date, and a second lead is
-        # only registered once the officer confirms it is a different project.
-        visible_units = units_visible_to(me).values("pk")
-        form.holders = list(active_leads_for_investor(investor).exclude(unit_id__in=visible_units))
-        if form.holders and not data["acknowledge_holders"]:
-            form.add_error(
-                "acknowledge_holders",
-                _("其他单位已在跟进该投资方的项目信息，请先核实，避免撞单。"),
+        data["estimated_fdi"] = data["estimated_fdi"] or 0
+        try:
+            lead = services.lead_create(actor=me, investor=investor, **data)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc.message)) from exc
+        except HeldElsewhere as exc:
+            # Claim protection (防撞单): the service refuses a second lead; name who holds
+            # the investor and since when, so the officer can join or file a claim instead.
+            held_ids = [holder["lead"] for holder in exc.extra.get("holders", [])]
+            form.holders = list(
+                Lead.objects.filter(pk__in=held_ids).select_related("unit", "created_by")
             )
+            form.add_error(None, str(exc.message))
+        except DomainError as exc:
+            add_domain_error(form, exc)
         else:
-            data.pop("acknowledge_holders")
-            data["estimated_fdi"] = data["estimated_fdi"] or 0
-            try:
-                lead = services.lead_create(actor=me, investor=investor, **data)
-            except PermissionDenied as exc:
-                raise DjangoPermissionDenied(str(exc.message)) from exc
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                messages.success(request, _("项目信息已登记。"))
-                return redirect("leads:detail", pk=lead.pk)
+            messages.success(request, _("项目信息已登记。"))
+            return redirect("leads:detail", pk=lead.pk)
     return render(request, "leads/lead_form.html", {"form": form})

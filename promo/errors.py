@@ -81,6 +81,13 @@ class Conflict(DomainError):
     default_message = _("记录已被他人修改或占用。")
 
 
+class HeldElsewhere(Conflict):
+    """Another unit already follows this investor (防撞单): join it or file a claim instead."""
+
+    code = "held_elsewhere"
+    default_message = _("该客商已有其他单位在跟进的项目信息。")
+
+
 def rule(field: str, message: Any) -> RuleViolation:
     """Build a RuleViolation for one field; ``raise rule("amount", _("…"))``."""
     return RuleViolation(message, field_errors={field: [message]})

@@ -87,11 +87,14 @@ def make_lead(
         estimated_amount=amount,
         **fields,
     )
+    # Earlier steps are dated three months back so a later signing date fits after them.
     path = [LeadStatus.VALID, LeadStatus.NEGOTIATING]
     for step in path:
         if lead.status == status:
             break
-        lead = lead_services.lead_transition(lead=lead, actor=actor, to_status=step)
+        lead = lead_services.lead_transition(
+            lead=lead, actor=actor, to_status=step, on_date=today() - timedelta(days=90)
+        )
     if status in (LeadStatus.DROPPED,):
         lead = lead_services.lead_drop(lead=lead, actor=actor, reason="投资方战略调整")
     elif status == LeadStatus.REJECTED:

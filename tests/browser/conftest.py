@@ -12,10 +12,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test thread; Django would then refuse
-# ORM calls made by the test itself. The live server runs in its own thread, unaffected.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 # This machine's network is closed: without these flags Chromium keeps dialling out.
@@ -39,11 +35,20 @@ def browser() -> Iterator[object]:
 
     if not Path(CHROMIUM).exists():
         pytest.fail("Chromium is missing: run `make browser` (Debian packages chromium).")
+    # Playwright's sync API runs an event loop in the test thread; Django would then refuse
+    # ORM calls made by the test itself (the live server runs in its own thread). Allowed
+    # for the browser tests only, and put back afterwards.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     # Playwright gives every launch a new, empty profile directory of its own.
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+    if previous is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -198,3 +198,27 @@ def test_nightly_activity_refresh_is_idempotent(bureau):
     assert refresh_lead_activity() == 0
     lead.refresh_from_db()
     assert lead.last_activity_on == today()
+
+
+def test_status_dates_cannot_run_backwards(bureau):
+    from datetime import timedelta
+
+    lead = make_lead(bureau.shanghai_officer)
+    lead = lead_transition(
+        lead=lead,
+        actor=bureau.shanghai_officer,
+        to_status=LeadStatus.VALID,
+        on_date=today() - timedelta(days=5),
+    )
+    with pytest.raises(RuleViolation) as err:
+        lead_transition(
+            lead=lead,
+            actor=bureau.shanghai_officer,
+            to_status=LeadStatus.NEGOTIATING,
+            on_date=today() - timedelta(days=6),
+        )
+    assert "on_date" in err.value.field_errors
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Lead.objects.filter(pk=lead.pk).update(
+            status=LeadStatus.NEGOTIATING, negotiating_on=today() - timedelta(days=9)
+        )

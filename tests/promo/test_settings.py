@@ -27,7 +27,9 @@ def _keep_read_variables():
 
 def run_manage(*args: str, **overrides: str) -> subprocess.CompletedProcess:
     environ = {
-        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "PROMO_TESTING"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "PROMO_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     }
     environ.update(overrides)
     return subprocess.run(
