@@ -1,0 +1,268 @@
+"""seed_demo: the demo bureau through the services, and the bulk benchmark bureau."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db.models import Count, Max, Min, Q
+
+from leads.choices import LeadStatus, SourceChannel, VisitKind
+from leads.models import Investor, Lead, LeadStatusEvent, Visit
+from leads.normalize import is_valid_credit_code, normalize_name
+from officers.choices import Role, TargetMetric, UnitKind
+from officers.models import Officer, Target, Unit
+from projects.choices import HUNDRED_MILLION, TEN_MILLION, ProblemStatus, Stage
+from projects.models import InvestmentProgress, Problem, Project, ProjectStageEvent, size_class_for
+from promo.demo import ADMIN_URL, DEMO_PASSWORD
+from promo.demo.bureau import BUREAU_NAME
+from promo.services import today
+
+STAGE_DATES = ("groundbreaking_actual", "completed_actual", "producing_actual")
+STAGE_REACHED = {
+    Stage.SIGNED: 0,
+    Stage.GROUNDBREAKING: 1,
+    Stage.COMPLETED: 2,
+    Stage.PRODUCING: 3,
+}
+
+
+def tree(root_name: str):
+    return Unit.objects.filter(path__startswith=Unit.objects.get(name=root_name).path)
+
+
+def counts(units) -> dict[str, int]:
+    return {
+        "units": units.count(),
+        "officers": Officer.objects.filter(unit__in=units).count(),
+        "investors": Investor.objects.filter(unit__in=units).count(),
+        "leads": Lead.objects.filter(unit__in=units).count(),
+        "status_events": LeadStatusEvent.objects.filter(lead__unit__in=units).count(),
+        "visits": Visit.objects.filter(unit__in=units).count(),
+        "projects": Project.objects.filter(unit__in=units).count(),
+        "stage_events": ProjectStageEvent.objects.filter(project__unit__in=units).count(),
+        "progress": InvestmentProgress.objects.filter(project__unit__in=units).count(),
+        "problems": Problem.objects.filter(project__unit__in=units).count(),
+        "targets": Target.objects.filter(Q(unit__in=units) | Q(officer__unit__in=units)).count(),
+        "all_officers": Officer.objects.count(),
+    }
+
+
+def assert_project_invariants(project: Project) -> None:
+    """Re-check every rule a project obeys, whoever wrote it."""
+    now = today()
+    assert project.size_class == size_class_for(project.total_investment)
+    assert project.total_investment >= project.signed_investment > 0
+    assert project.contract_date <= now
+    reached = STAGE_REACHED[project.stage]
+    actual = [getattr(project, name) for name in STAGE_DATES]
+    assert all(d is not None for d in actual[:reached]), project
+    assert all(d is None for d in actual[reached:]), project
+    previous = project.contract_date
+    for day in actual[:reached]:
+        assert previous <= day <= now, project
+        previous = day
+    planned = [
+        project.groundbreaking_planned,
+        project.completed_planned,
+        project.producing_planned,
+    ]
+    previous = project.contract_date
+    for day in planned:
+        if day is not None:
+            assert day >= previous, project
+            previous = day
+    assert project.arrived_fdi <= project.contracted_fdi or project.contracted_fdi == 0
+    if project.lead_id:
+        lead = project.lead
+        assert lead.status == LeadStatus.SIGNED and lead.signed_on == project.contract_date
+        assert lead.negotiating_on is not None and lead.negotiating_on <= project.contract_date
+
+
+def assert_lead_invariants(leads) -> None:
+    """Milestone dates in order, never in the future, and activity dates that match the visits."""
+    now = today()
+    visits = {
+        row["lead"]: row
+        for row in Visit.objects.filter(lead__in=leads)
+        .values("lead")
+        .annotate(
+            first=Min("visited_on"),
+            last=Max("visited_on"),
+            inspection=Min("visited_on", filter=Q(kind=VisitKind.INSPECTION)),
+        )
+    }
+    for lead in leads:
+        dates = [lead.first_contact_on, lead.qualified_on, lead.negotiating_on]
+        dates += [lead.signed_on or lead.closed_on]
+        known = [d for d in dates if d is not None]
+        assert known == sorted(known), lead
+        assert all(d <= now for d in known), lead
+        if lead.status == LeadStatus.DROPPED:
+            assert lead.drop_reason and lead.closed_on
+        if lead.status == LeadStatus.REJECTED:
+            assert lead.reject_reason and lead.closed_on
+        row = visits[lead.pk]
+        assert lead.first_contact_on == row["first"], lead
+        assert lead.last_activity_on == row["last"], lead
+        assert lead.first_inspection_on == row["inspection"], lead
+
+
+def assert_one_holder_per_investor(leads) -> None:
+    """防撞单: the open leads on one investor all belong to one unit."""
+    holders: dict[int, set[int]] = {}
+    for lead in leads:
+        if lead.status in (LeadStatus.INFORMATION, LeadStatus.VALID, LeadStatus.NEGOTIATING):
+            holders.setdefault(lead.investor_id, set()).add(lead.unit_id)
+    assert all(len(units) == 1 for units in holders.values())
+
+
+@pytest.mark.django_db
+def test_seed_demo_builds_a_believable_bureau_through_the_services_and_only_once():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    output = out.getvalue()
+    units = tree(BUREAU_NAME)
+    first = counts(units)
+
+    assert first["units"] == 13
+    assert 36 <= first["officers"] <= 45
+    assert 280 <= first["investors"] <= 320
+    assert 550 <= first["leads"] <= 650
+    assert 2_700 <= first["visits"] <= 3_600
+    assert 110 <= first["projects"] <= 130
+    assert 25 <= first["problems"] <= 35
+    assert first["progress"] >= 300
+    kinds = Counter(units.values_list("kind", flat=True))
+    assert kinds == {
+        UnitKind.BUREAU: 1,
+        UnitKind.BRANCH: 2,
+        UnitKind.RESIDENT_OFFICE: 4,
+        UnitKind.ZONE: 2,
+        UnitKind.DEPARTMENT: 4,
+    }
+    assert units.get(name="上海办事处").city == "上海"
+
+    leads = Lead.objects.filter(unit__in=units)
+    assert set(leads.values_list("status", flat=True)) == set(LeadStatus.values)
+    assert set(leads.values_list("source_channel", flat=True)) == set(SourceChannel.values)
+    projects = Project.objects.filter(unit__in=units).select_related("lead")
+    assert set(projects.values_list("stage", flat=True)) == set(Stage.values)
+    assert projects.filter(total_investment__gte=TEN_MILLION).exists()
+    assert projects.filter(total_investment__gte=HUNDRED_MILLION).exists()
+    # Overdue milestones: signed but not broken ground by the planned date.
+    assert projects.filter(stage=Stage.SIGNED, groundbreaking_planned__lt=today()).exists()
+    for project in projects:
+        assert_project_invariants(project)
+    assert_lead_invariants(list(leads))
+    assert_one_holder_per_investor(leads)
+
+    # Investors: valid credit codes for domestic companies, no duplicate after normalising.
+    investors = Investor.objects.filter(unit__in=units)
+    domestic = investors.filter(region="domestic")
+    assert domestic.exclude(credit_code="").count() == domestic.count()
+    assert all(
+        is_valid_credit_code(code) for code in domestic.values_list("credit_code", flat=True)
+    )
+    names = [normalize_name(name) for name in investors.values_list("name", flat=True)]
+    assert len(names) == len(set(names))
+    assert investors.filter(is_fortune_global_500=True).exists()
+    assert investors.filter(is_central_soe=True).exists()
+    assert investors.exclude(region="domestic").values("region").distinct().count() >= 5
+
+    # Built through the services: events and history exist as if officers had worked.
+    events = Counter(
+        LeadStatusEvent.objects.filter(lead__in=leads).values_list("to_status", flat=True)
+    )
+    assert events[LeadStatus.INFORMATION] == leads.count()
+    assert events[LeadStatus.SIGNED] == projects.count()
+    stage_events = ProjectStageEvent.objects.filter(project__in=projects)
+    assert stage_events.count() == sum(STAGE_REACHED[p.stage] + 1 for p in projects)
+    lead_history = apps.get_model("leads", "LeadEvent").objects.filter(pgh_obj__in=leads)
+    assert lead_history.filter(pgh_label="insert").count() == leads.count()
+    attributed = lead_history.filter(pgh_context__metadata__user__isnull=False)
+    assert attributed.count() == lead_history.count()
+    problems = Problem.objects.filter(project__in=projects)
+    assert problems.filter(status=ProblemStatus.RESOLVED).exists()
+    assert problems.filter(ask_count=2).exists()
+    assert problems.exclude(status=ProblemStatus.RESOLVED).filter(due_on__lt=today()).exists()
+
+    # Follow-ups: some due today, none of the visits in the future.
+    visits = Visit.objects.filter(unit__in=units)
+    assert visits.filter(next_step_due=today()).exists()
+    assert not visits.filter(visited_on__gt=today()).exists()
+    assert visits.aggregate(first=Min("visited_on"))["first"] <= today() - timedelta(days=365)
+
+    # Targets: every metric for every working unit and the bureau, broken down to officers.
+    year = today().year
+    for unit in units.exclude(kind=UnitKind.DEPARTMENT):
+        metrics = set(Target.objects.filter(unit=unit, year=year).values_list("metric", flat=True))
+        assert metrics == set(TargetMetric.values), unit
+    officers_with_targets = (
+        Target.objects.filter(officer__unit__in=units, year=year)
+        .values("officer")
+        .annotate(n=Count("id"))
+    )
+    assert officers_with_targets.count() >= 24
+    assert all(row["n"] == len(TargetMetric.values) for row in officers_with_targets)
+
+    # Logins: every demo account shares the password; staff flags as promised.
+    chief = Officer.objects.get(unit__name=BUREAU_NAME, role=Role.CHIEF, title="局长")
+    submitter = Officer.objects.filter(role=Role.DEPARTMENT_SUBMITTER, unit__in=units).first()
+    admin = Officer.objects.get(username="admin")
+    assert admin.is_superuser and admin.is_staff
+    assert chief.is_staff and not submitter.is_staff
+    assert chief.check_password(DEMO_PASSWORD) and submitter.check_password(DEMO_PASSWORD)
+    for text in (ADMIN_URL, DEMO_PASSWORD, chief.username, submitter.username, "admin"):
+        assert text in output
+
+    # A second run changes nothing and still prints the logins.
+    again = StringIO()
+    call_command("seed_demo", stdout=again)
+    assert "already loaded" in again.getvalue()
+    assert chief.username in again.getvalue()
+    assert counts(tree(BUREAU_NAME)) == first
+
+
+@pytest.mark.django_db
+def test_seed_demo_scale_bulk_loads_a_separate_valid_bureau_without_history_and_only_once():
+    history = apps.get_model("leads", "LeadEvent").objects
+    history_before = history.count()
+    out = StringIO()
+    call_command("seed_demo", scale="county", factor=0.001, stdout=out)
+    root = Unit.objects.get(name__startswith="县投资促进局(基准)")
+    units = tree(root.name)
+    first = counts(units)
+
+    assert first["units"] == 15
+    assert first["officers"] >= 40
+    assert first["investors"] >= 10
+    assert first["leads"] == 30
+    assert first["projects"] == 6
+    assert first["visits"] >= first["leads"]
+    assert first["status_events"] >= first["leads"]
+    assert first["stage_events"] >= first["projects"]
+    assert "leads_visit" in out.getvalue()
+
+    leads = list(Lead.objects.filter(unit__in=units))
+    assert_lead_invariants(leads)
+    assert_one_holder_per_investor(leads)
+    for project in Project.objects.filter(unit__in=units).select_related("lead"):
+        assert_project_invariants(project)
+    investors = Investor.objects.filter(unit__in=units)
+    for investor in investors:
+        assert investor.normalized_name == normalize_name(investor.name)
+        assert not investor.credit_code or is_valid_credit_code(investor.credit_code)
+    # Lead or project of the tree, officer of the tree: nothing points outside it.
+    assert not Visit.objects.filter(unit__in=units).exclude(created_by__unit__in=units).exists()
+    # The history triggers were skipped for the bulk load.
+    assert history.count() == history_before
+
+    again = StringIO()
+    call_command("seed_demo", scale="county", factor=0.001, stdout=again)
+    assert "already loaded" in again.getvalue()
+    assert counts(tree(root.name)) == first
