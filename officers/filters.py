@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 
 from .choices import Role, TargetMetric, UnitKind
 from .models import Officer, Target, Unit
@@ -42,6 +45,23 @@ class UpdatedAfterFilter(django_filters.IsoDateTimeFilter):
         kwargs.setdefault("lookup_expr", "gte")
         kwargs.setdefault("label", _("更新时间不早于"))
         super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value):
+        return super().filter(qs, as_utc(value, "updated_after"))
+
+
+def as_utc(value, name: str):
+    """An aware datetime in UTC, as PostgreSQL takes it.
+
+    ISO 8601 allows offsets PostgreSQL refuses (-18:58 is valid Python, a DataError in SQL),
+    and a time near year 1 may not convert at all: both are the caller's bad input.
+    """
+    if value is None:
+        return None
+    try:
+        return value.astimezone(UTC)
+    except (OverflowError, ValueError) as exc:
+        raise ValidationError({name: [_("时间超出范围。")]}) from exc
 
 
 class UnitFilter(django_filters.FilterSet):

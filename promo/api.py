@@ -22,10 +22,11 @@ from urllib.parse import urlencode
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -699,6 +700,9 @@ class ScopedViewSet(viewsets.GenericViewSet):
     # Set by a route that walks in one fixed order (the deletion feed): ?ordering= is ignored.
     cursor_ordering: tuple[str, ...] | None = None
     pagination_class = StableCursorPagination
+    # No OPTIONS metadata: the OpenAPI schema is the description (and DRF's metadata calls
+    # get_object() for PUT, which fails on routes without an id).
+    metadata_class = None
     throttle_classes = [OfficerRateThrottle]
     # Browser sessions and API client tokens both work; a read-only client cannot write.
     authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
@@ -915,7 +919,21 @@ class DeletionFeedMixin:
                 since = None
             if since is None:
                 raise exceptions.ValidationError({"deleted_after": [_("请输入有效的时间。")]})
-            qs = qs.filter(pgh_created_at__gte=since)
+            from officers.filters import as_utc
+
+            if timezone.is_naive(since):
+                since = timezone.make_aware(since)
+            qs = qs.filter(pgh_created_at__gte=as_utc(since, "deleted_after"))
         page = self.paginate_queryset(qs)  # type: ignore[attr-defined]
         data = TombstoneSerializer(page, many=True).data
         return self.get_paginated_response(data)  # type: ignore[attr-defined]
+
+
+@csrf_exempt  # answers 404 to every method; CSRF would turn a POST into an HTML 403
+def not_found(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """Any other URL under /api/: a 404 in the API's error format, not an HTML page."""
+
+    return JsonResponse(
+        {"code": "not_found", "message": _("没有这个接口地址；请对照 /api/schema/。")},
+        status=404,
+    )

@@ -1,7 +1,9 @@
 """REST API routes: /api/v1/ (one router per app, each in <app>/api/urls.py) and the schema."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from promo.api import not_found
 
 urlpatterns = [
     path("v1/", include("officers.api.urls")),
@@ -9,4 +11,6 @@ urlpatterns = [
     path("v1/", include("projects.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Last: an unknown API URL answers in the API's error format, not as an HTML page.
+    re_path(r"^.*$", not_found),
 ]

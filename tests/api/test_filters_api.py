@@ -184,3 +184,15 @@ def test_fields_trims_the_response(bureau, client_for):
     bad = client.get("/api/v1/leads/", {"fields": "id,password"})
     assert bad.status_code == 400
     assert "fields" in bad.json()["fields"]
+
+
+def test_times_postgres_cannot_take_are_converted_or_refused(bureau, client_for):
+    lead = make_lead(bureau.shanghai_officer)
+    client = client_for(bureau.shanghai_officer)
+    odd_offset = client.get("/api/v1/leads/", {"updated_after": "2000-01-01T05:19:01-18:58"})
+    assert ids(odd_offset) == {lead.pk}
+    too_early = client.get("/api/v1/leads/", {"updated_after": "0001-01-01T00:00:00+10:00"})
+    assert too_early.status_code == 400
+    assert "updated_after" in too_early.json()["fields"]
+    feed = client.get("/api/v1/leads/deleted/", {"deleted_after": "2000-01-01T05:19:01-18:58"})
+    assert feed.status_code == 200

@@ -290,3 +290,20 @@ def test_field_messages_follow_accept_language(bureau, client_for):
     assert english.json()["fields"]["investor"] == ["This field is required."]
     chinese = client.post("/api/v1/leads/", {}, format="json", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert chinese.json()["fields"]["investor"] == ["该字段是必填项。"]
+
+
+def test_unknown_api_urls_answer_json_404_for_every_method(bureau, client_for):
+    client = client_for(bureau.shanghai_officer)
+    for response in (
+        client.get("/api/v1/leads/0.5/"),
+        client.post("/api/v1/leads/0.5/transition/", {}, format="json"),
+        client.get("/api/v1/nothing-here/"),
+    ):
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
+
+
+def test_options_is_not_offered(bureau, client_for):
+    response = client_for(bureau.chief).options("/api/v1/investors/by-external-id/a/b/")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
