@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -29,15 +31,18 @@ from promo.services import (
     require_text,
     today,
 )
+from promo.uploads import CheckedUpload, check_upload
 
 from .choices import ParkKind, ProblemKind, ProblemStatus, Stage, problem_can_transition
 from .models import (
+    EvidenceKind,
     InvestmentProgress,
     Problem,
     ProblemAction,
     Project,
     ProjectIncrement,
     ProjectStageEvent,
+    StageEvidence,
 )
 from .selectors import problems_visible_to, projects_visible_to
 
@@ -253,9 +258,18 @@ def project_advance(
     to_stage: str,
     actual_date: date,
     note: str = "",
+    evidence: Iterable[tuple[str, UploadedFile]] = (),
 ) -> tuple[Project, ProjectStageEvent]:
-    """The one function that changes a project's stage (开工 / 竣工 / 投产), one step at a time."""
+    """The one function that changes a project's stage (开工 / 竣工 / 投产), one step at a time.
+
+    ``evidence`` is a list of (kind, file) — licence, permit, land contract — checked before
+    anything is written and attached to the stage event in the same transaction.
+    """
     _ensure_can_work_projects(actor)
+    checked = []
+    for kind, upload in evidence:
+        require_choice("evidence_kind", kind, EvidenceKind)
+        checked.append((kind, check_upload("evidence", upload)))
     if to_stage not in Stage.values:
         raise rule("to_stage", _("未知的阶段。"))
     if actual_date is None:
@@ -287,7 +301,38 @@ def project_advance(
             actual_date=actual_date,
             note=note,
         )
+        for kind, upload in checked:
+            _store_evidence(event=event, actor=actor, kind=kind, checked=upload)
         return locked, event
+
+
+def _store_evidence(
+    *, event: ProjectStageEvent, actor: Officer, kind: str, checked: CheckedUpload
+) -> StageEvidence:
+    evidence = StageEvidence(
+        stage_event=event,
+        kind=kind,
+        original_name=checked.original_name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=actor,
+    )
+    evidence.file.save(checked.stored_name(), checked.upload, save=False)
+    evidence.save()
+    return evidence
+
+
+def stage_evidence_attach(
+    *, stage_event: ProjectStageEvent, actor: Officer, kind: str, upload: UploadedFile
+) -> StageEvidence:
+    """Attach one more evidence file (佐证材料) to a stage change already recorded."""
+    _ensure_can_work_projects(actor)
+    require_choice("kind", kind, EvidenceKind)
+    checked = check_upload("file", upload)
+    with transaction.atomic(), audited(actor, "stage_evidence_attach"):
+        lock_visible(projects_visible_to(actor), stage_event.project)
+        return _store_evidence(event=stage_event, actor=actor, kind=kind, checked=checked)
 
 
 def project_set_plan(
@@ -464,6 +509,8 @@ def problem_raise(
         raise rule("due_on", _("办结期限不能早于提出日期。"))
     with transaction.atomic(), audited(actor, "problem_raise"):
         locked = lock_visible(projects_visible_to(actor), project)
+        if raised_on < locked.contract_date:
+            raise rule("raised_on", _("提出日期不能早于项目签约日期。"))
         problem = Problem.objects.create(
             project=locked,
             kind=kind,
@@ -494,6 +541,9 @@ def _problem_set_status(
     """The one function that changes a problem's status."""
     with transaction.atomic(), audited(actor, f"problem:{action}"):
         locked = _ensure_can_handle_problem(actor, problem)
+        resolved_on = fields.get("resolved_on")
+        if resolved_on is not None and resolved_on < locked.raised_on:
+            raise rule("resolved_on", _("办结日期不能早于提出日期。"))
         if not problem_can_transition(locked.status, to_status):
             raise TransitionNotAllowed(
                 _("问题当前为“%(current)s”，不能执行此操作。")
@@ -533,8 +583,6 @@ def problem_resolve(
     resolution = require_text("resolution", resolution, _("办结须填写办理结果。"))
     resolved_on = resolved_on or today()
     require_not_future("resolved_on", resolved_on)
-    if resolved_on < problem.raised_on:
-        raise rule("resolved_on", _("办结日期不能早于提出日期。"))
     return _problem_set_status(
         problem=problem,
         actor=actor,
@@ -554,6 +602,8 @@ def problem_ask_again(
     require_not_future("asked_on", asked_on)
     with transaction.atomic(), audited(actor, "problem_ask_again"):
         locked = _ensure_can_handle_problem(actor, problem)
+        if asked_on < locked.raised_on:
+            raise rule("asked_on", _("催办日期不能早于提出日期。"))
         if locked.status == ProblemStatus.RESOLVED:
             raise TransitionNotAllowed(_("问题已办结，不能再次催办。"))
         if locked.ask_count >= 2:

@@ -311,6 +311,11 @@ SPECTACULAR_SETTINGS = {
 # The history admin is for chiefs and administrators only (see promo/history_admin.py).
 PGHISTORY_ADMIN_CLASS = "promo.history_admin.BureauEventsAdmin"
 
+# Evidence uploads (licences, permits, land contracts): PDF, JPEG or PNG up to this size.
+PROMO_EVIDENCE_MAX_BYTES = env_int("PROMO_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
 # Business thresholds (days) used by alerts and staleness filters.
 PROMO_STALE_LEAD_DAYS = env_int("PROMO_STALE_LEAD_DAYS", 30)
 

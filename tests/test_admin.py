@@ -194,8 +194,11 @@ def world(bureau: Bureau) -> World:
     """One of everything, made the way officers make it."""
     officer = bureau.shanghai_officer
     lead = new_lead(officer)
-    lead = lead_services.lead_qualify(lead=lead, actor=officer)
-    lead = lead_services.lead_start_negotiation(lead=lead, actor=officer)
+    # Status dates come before the signing date below (the service keeps them in order).
+    for status in (LeadStatus.VALID, LeadStatus.NEGOTIATING):
+        lead = lead_services.lead_transition(
+            lead=lead, actor=officer, to_status=status, on_date=today() - timedelta(days=70)
+        )
     lead_services.visit_log(
         actor=officer,
         kind=VisitKind.INSPECTION,

@@ -166,3 +166,21 @@ def test_a_raw_sql_change_is_still_recorded(bureau):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE projects_project SET land_area = 99 WHERE id = %s", [project.pk])
     assert events_for(project).count() == before + 1
+
+
+def test_signing_keeps_one_reason_for_the_project_and_the_lead(bureau):
+    from leads.choices import LeadStatus
+    from tests.factories import sign_lead
+
+    lead = make_lead(bureau.shanghai_officer, status=LeadStatus.NEGOTIATING)
+    project = sign_lead(bureau.shanghai_officer, lead)
+    assert last_event(project).pgh_context["why"] == "project_sign_lead"
+    assert last_event(lead).pgh_context["why"] == "project_sign_lead"
+
+
+def test_a_second_actor_inside_one_history_context_is_refused(bureau):
+    from promo.audit import audited
+
+    with pytest.raises(RuntimeError), audited(bureau.chief, "outer"):
+        with audited(bureau.teammate, "inner"):
+            pass
