@@ -220,12 +220,25 @@ def test_seed_demo_builds_a_believable_bureau_through_the_services_and_only_once
     for text in (ADMIN_URL, DEMO_PASSWORD, chief.username, submitter.username, "admin"):
         assert text in output
 
+    # Last month's bulletin is there, published by the chief, with a line per unit.
+    from promo.reports.choices import BulletinKind, BulletinStatus
+    from promo.reports.models import Bulletin
+    from promo.reports.services import previous_month_start
+
+    bulletin = Bulletin.objects.get(
+        kind=BulletinKind.MONTHLY, period_start=previous_month_start(today())
+    )
+    assert bulletin.status == BulletinStatus.PUBLISHED and bulletin.published_by == chief
+    assert bulletin.lines.count() >= 2
+    assert Bulletin.objects.filter(kind=BulletinKind.TEN_DAY).count() == 1
+
     # A second run changes nothing and still prints the logins.
     again = StringIO()
     call_command("seed_demo", stdout=again)
     assert "already loaded" in again.getvalue()
     assert chief.username in again.getvalue()
     assert counts(tree(BUREAU_NAME)) == first
+    assert Bulletin.objects.count() == 2
 
 
 @pytest.mark.django_db

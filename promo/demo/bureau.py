@@ -1427,5 +1427,25 @@ def build_demo(*, seed: int = 2026) -> bool:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('promo.seed_demo'))")
         if demo_exists():
             return False
-        DemoBureau(seed=seed).build()
+        demo = DemoBureau(seed=seed)
+        demo.build()
+        _publish_reports(demo)
     return True
+
+
+def _publish_reports(demo: DemoBureau) -> None:
+    """Last month's bulletin, published by the chief, and the last ten-day report: what a
+    chief opens first on a bureau that has been running."""
+    from promo.reports.choices import BulletinKind
+    from promo.reports.services import (
+        bulletin_generate,
+        bulletin_publish,
+        previous_month_start,
+        previous_ten_day_start,
+    )
+
+    monthly = bulletin_generate(
+        kind=BulletinKind.MONTHLY, period_start=previous_month_start(today())
+    )
+    bulletin_publish(bulletin=monthly, actor=demo.chief)
+    bulletin_generate(kind=BulletinKind.TEN_DAY, period_start=previous_ten_day_start(today()))
