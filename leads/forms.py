@@ -9,7 +9,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from leads.choices import ChainRole, LeadStatus, RejectReason, SourceChannel, VisitKind
+from leads.choices import (
+    ChainRole,
+    ClaimOutcome,
+    LeadStatus,
+    RejectReason,
+    SourceChannel,
+    VisitKind,
+)
 from leads.models import Intermediary, Investor, Lead
 from officers.models import Officer
 from promo.choices import Industry
@@ -201,3 +208,18 @@ class LeadForm(forms.Form):
         self.fields["investor"].queryset = investors
         self.fields["intermediary"].queryset = intermediaries
         self.holders: list = []
+
+
+class ClaimFileForm(forms.Form):
+    """File a claim (提出撞单协调) on another unit's lead: why this unit should follow it."""
+
+    reason = forms.CharField(
+        label=_("申请理由"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ClaimDecideForm(forms.Form):
+    """A unit head's (or a chief's) decision on a claim (撞单协调)."""
+
+    outcome = forms.ChoiceField(label=_("协调意见"), choices=[("", "—"), *ClaimOutcome.choices])
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)

@@ -18,11 +18,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leads import services
-from leads.choices import OPEN_LEAD_STATUSES, LeadStatus
+from leads.choices import OPEN_LEAD_STATUSES, ClaimStatus, LeadStatus
 from leads.filters import LeadFilter
-from leads.forms import LEAD_ACTIONS, LeadForm, LeadSearchForm, VisitForm
-from leads.models import Investor, Lead
+from leads.forms import (
+    LEAD_ACTIONS,
+    ClaimDecideForm,
+    ClaimFileForm,
+    LeadForm,
+    LeadSearchForm,
+    VisitForm,
+)
+from leads.models import Investor, Lead, LeadClaim
 from leads.selectors import (
+    claims_visible_to,
     intermediaries_visible_to,
     investor_find_similar,
     investors_visible_to,
@@ -31,7 +39,8 @@ from leads.selectors import (
 from leads.selectors import (
     lead_list as lead_list_query,
 )
-from officers.models import Assignment
+from officers.choices import Role
+from officers.models import Assignment, Officer
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
 from promo.forms import add_domain_error
@@ -380,6 +389,8 @@ def lead_new(request: HttpRequest) -> HttpResponse:
             form.holders = list(
                 Lead.objects.filter(pk__in=held_ids).select_related("unit", "created_by")
             )
+            for held in form.holders:
+                held.claim_form = ClaimFileForm(prefix=f"claim{held.pk}")
             form.add_error(None, str(exc.message))
         except DomainError as exc:
             add_domain_error(form, exc)
@@ -387,3 +398,139 @@ def lead_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("项目信息已登记。"))
             return redirect("leads:detail", pk=lead.pk)
     return render(request, "leads/lead_form.html", {"form": form})
+
+
+def _held_lead(request: HttpRequest, pk: int) -> Lead:
+    """Another unit's lead the officer may act on (防撞单): only if they know its investor.
+
+    The lead itself is not visible yet (that is the point); an officer who cannot see the
+    investor gets a 404, as if the lead did not exist.
+    """
+    lead = Lead.objects.select_related("unit", "investor", "created_by").filter(pk=pk).first()
+    if lead is None or not investors_visible_to(request.user).filter(pk=lead.investor_id).exists():
+        raise Http404
+    return lead
+
+
+@login_required
+@require_POST
+def lead_assist(request: HttpRequest, pk: int) -> HttpResponse:
+    """Join another unit's lead as 协办 (申请协办) instead of registering a second one."""
+    lead = _held_lead(request, pk)
+    try:
+        services.lead_join_assisting(lead=lead, actor=request.user)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("leads:new")
+    messages.success(request, _("您已作为协办人员加入该项目信息。"))
+    return redirect("leads:detail", pk=lead.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    """File a claim (提出撞单协调) that the two units' heads settle."""
+    lead = _held_lead(request, pk)
+    prefix = f"claim{lead.pk}"
+    form = ClaimFileForm(request.POST or None, prefix=prefix)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lead_claim_file(
+                lead=lead, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("撞单协调申请已提交，等待双方单位负责人协调。"))
+            return redirect("leads:claims")
+    return render(request, "leads/claim_form.html", {"lead": lead, "form": form})
+
+
+def _may_decide(officer: Officer, claim: LeadClaim) -> bool:
+    """Mirror of lead_claim_decide's rule, to show the decision form only to who may use it."""
+    if claim.status != ClaimStatus.OPEN:
+        return False
+    if officer.sees_whole_bureau:
+        return True
+    return officer.role == Role.UNIT_HEAD and officer.unit_id in (
+        claim.holder_unit_id,
+        claim.claimant_unit_id,
+    )
+
+
+def claims_awaiting(officer: Officer):
+    """Open claims waiting for this officer's decision: a chief's all, a head's own side."""
+    open_claims = claims_visible_to(officer).filter(status=ClaimStatus.OPEN)
+    if officer.sees_whole_bureau:
+        return open_claims
+    if officer.role != Role.UNIT_HEAD or officer.unit_id is None:
+        return open_claims.none()
+    return open_claims.filter(
+        Q(holder_unit_id=officer.unit_id, holder_decision="")
+        | Q(claimant_unit_id=officer.unit_id, claimant_decision="")
+    )
+
+
+@login_required
+@require_GET
+def claim_list(request: HttpRequest) -> HttpResponse:
+    """Claims (撞单协调) of my units: open ones first, each side's decision."""
+    me = request.user
+    claims = list(
+        claims_visible_to(me)
+        .select_related("decided_by", "lead__investor")
+        .order_by("status", "-created_at", "-id")[:100]
+    )
+    for claim in claims:
+        claim.decide_form = (
+            ClaimDecideForm(prefix=f"c{claim.pk}") if _may_decide(me, claim) else None
+        )
+        claim.may_withdraw = claim.status == ClaimStatus.OPEN and claim.claimant_id == me.pk
+    return render(request, "leads/claim_list.html", {"claims": claims})
+
+
+@login_required
+@require_POST
+def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record my side's decision on a claim; agreement of both sides (or a chief) settles it."""
+    me = request.user
+    claim = get_object_or_404(claims_visible_to(me), pk=pk)
+    form = ClaimDecideForm(request.POST, prefix=f"c{claim.pk}")
+    if not form.is_valid():
+        messages.error(request, _("请选择协调意见。"))
+        return redirect("leads:claims")
+    try:
+        services.lead_claim_decide(
+            claim=claim,
+            actor=me,
+            outcome=form.cleaned_data["outcome"],
+            note=form.cleaned_data["note"],
+        )
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("协调意见已记录。"))
+    return redirect("leads:claims")
+
+
+@login_required
+@require_POST
+def claim_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """The claimant takes the claim back (撤回)."""
+    me = request.user
+    claim = get_object_or_404(claims_visible_to(me), pk=pk)
+    try:
+        services.lead_claim_withdraw(claim=claim, actor=me)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("申请已撤回。"))
+    return redirect("leads:claims")

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 from leads.choices import LeadStatus
 from leads.models import Visit
 from leads.selectors import leads_visible_to, visits_visible_to
+from leads.views import claims_awaiting
 from officers.models import Assignment
 from projects.choices import STAGE_ORDER, ProblemStatus, Stage
 from projects.selectors import problems_visible_to, project_list
@@ -151,6 +152,13 @@ def home(request: HttpRequest) -> HttpResponse:
         problem.days_left = (problem.due_on - day).days
         problem.days_overdue = -problem.days_left
 
+    # 防撞单: open claims waiting for my side's decision (unit heads and chiefs only).
+    claims = list(
+        claims_awaiting(me)
+        .select_related("lead__investor")
+        .order_by("created_at", "id")[:HOME_ROWS]
+    )
+
     return render(
         request,
         "promo/home.html",
@@ -161,5 +169,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "lead_counts": lead_counts,
             "projects": projects,
             "problems": problems,
+            "claims": claims,
         },
     )
