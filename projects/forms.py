@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from leads.forms import DateInput
 from officers.models import Unit
 from projects.choices import ParkKind, ProblemKind, SizeClass, Stage
+from projects.models import EvidenceKind
 from promo.services import today
 
 _MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
@@ -46,15 +48,51 @@ class ProjectSignForm(forms.Form):
         return data
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); each is checked by the service."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
 class AdvanceForm(forms.Form):
-    """Advance a project one stage (开工 / 竣工 / 投产) on its actual date."""
+    """Advance a project one stage (开工 / 竣工 / 投产) on its actual date, with evidence."""
 
     actual_date = forms.DateField(label=_("实际日期"), widget=DateInput())
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
+    evidence_kind = forms.ChoiceField(
+        label=_("佐证材料类型"), choices=[("", "—"), *EvidenceKind.choices], required=False
+    )
+    evidence = MultipleFileField(
+        label=_("佐证材料"),
+        required=False,
+        help_text=_("施工许可证、土地出让合同等；PDF、JPEG 或 PNG，可选多个文件。"),
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("actual_date", today())
         super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("evidence") and not data.get("evidence_kind"):
+            self.add_error("evidence_kind", _("请选择佐证材料类型。"))
+        return data
+
+    def evidence_pairs(self) -> list[tuple[str, object]]:
+        kind = self.cleaned_data.get("evidence_kind")
+        return [(kind, upload) for upload in self.cleaned_data.get("evidence") or []]
 
 
 class MonthInput(forms.DateInput):
@@ -77,10 +115,26 @@ class ProgressForm(forms.Form):
         label=_("累计到账外资(万美元)"), required=False, initial=0, **_MONEY
     )
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
+    # When the form was opened: a month amended by someone else since then is not silently
+    # overwritten (two officers often report the same project's month).
+    opened_at = forms.DateTimeField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("month", today().replace(day=1))
+        initial = kwargs.setdefault("initial", {})
+        initial.setdefault("month", today().replace(day=1))
+        initial.setdefault("opened_at", timezone.now().isoformat())
         super().__init__(*args, **kwargs)
+
+    def reopen(self) -> None:
+        """After a refused stale save: the officer has now seen the newer figures."""
+        self.data = self.data.copy()
+        self.data["opened_at"] = timezone.now().isoformat()
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("opened_at", None)
+        data["arrived_fdi"] = data["arrived_fdi"] or 0
+        return data
 
 
 class ProjectFilterForm(forms.Form):

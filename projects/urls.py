@@ -13,6 +13,7 @@ urlpatterns = [
     path("projects/<int:pk>/advance/", views.project_advance, name="advance"),
     path("projects/<int:pk>/progress/", views.project_progress, name="progress"),
     path("projects/<int:pk>/problems/new/", views.problem_new, name="problem_new"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
     path("problems/<int:pk>/", views.problem_detail, name="problem"),
     path("problems/<int:pk>/<slug:action>/", views.problem_action, name="problem_action"),
 ]

@@ -13,8 +13,10 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,8 +31,8 @@ from projects.forms import (
     ProjectFilterForm,
     ResolveForm,
 )
-from projects.models import Project
-from projects.selectors import problems_visible_to
+from projects.models import Project, StageEvidence
+from projects.selectors import problems_visible_to, projects_visible_to
 from projects.selectors import project_list as project_list_query
 from promo.errors import DomainError, PermissionDenied
 from promo.forms import add_domain_error
@@ -157,7 +159,9 @@ def _project_page(request: HttpRequest, project, *, advance=None, progress=None,
             "next_stage": Stage(following) if following else None,
             "advance_form": advance or (AdvanceForm() if following else None),
             "progress_form": progress or ProgressForm(),
-            "stage_events": project.stage_events.select_related("actor").order_by("created_at"),
+            "stage_events": project.stage_events.select_related("actor")
+            .prefetch_related("evidence")
+            .order_by("created_at"),
             "history": _figure_history(project),
             "progress_rows": project.progress.select_related("reported_by").order_by("-month")[:12],
             "problems": problems_visible_to(request.user)
@@ -184,7 +188,7 @@ def project_advance(request: HttpRequest, pk: int) -> HttpResponse:
     me = request.user
     project = get_object_or_404(project_list_query(me), pk=pk)
     following = next_stage(project.stage)
-    form = AdvanceForm(request.POST)
+    form = AdvanceForm(request.POST, request.FILES)
     if following is None:
         form.is_valid()
         form.add_error(None, _("项目已投产，没有下一个阶段。"))
@@ -196,6 +200,7 @@ def project_advance(request: HttpRequest, pk: int) -> HttpResponse:
                 to_stage=following,
                 actual_date=form.cleaned_data["actual_date"],
                 note=form.cleaned_data["note"],
+                evidence=form.evidence_pairs(),
             )
         except PermissionDenied as exc:
             raise _refused(exc) from exc
@@ -210,6 +215,17 @@ def project_advance(request: HttpRequest, pk: int) -> HttpResponse:
     return _project_page(request, project, advance=form)
 
 
+def _progress_changed_since(project, month, opened_at):
+    """The month's report if someone changed it after the form was opened (stale edit)."""
+    if month is None or opened_at is None:
+        return None
+    return (
+        project.progress.filter(month=month.replace(day=1), updated_at__gt=opened_at)
+        .select_related("reported_by")
+        .first()
+    )
+
+
 @login_required
 @require_POST
 def project_progress(request: HttpRequest, pk: int) -> HttpResponse:
@@ -218,8 +234,26 @@ def project_progress(request: HttpRequest, pk: int) -> HttpResponse:
     project = get_object_or_404(project_list_query(me), pk=pk)
     form = ProgressForm(request.POST)
     if form.is_valid():
-        data = dict(form.cleaned_data)
-        data["arrived_fdi"] = data["arrived_fdi"] or 0
+        data = form.service_kwargs()
+        newer = _progress_changed_since(project, data["month"], form.cleaned_data["opened_at"])
+        if newer is not None:
+            form.add_error(
+                None,
+                _(
+                    "%(month)s 的进度已由 %(who)s 于 %(at)s 修改（固定资产投资 %(fixed)s 万元），"
+                    "请核对后再次保存；您填写的内容保留在下方。"
+                )
+                % {
+                    "month": newer.month.strftime("%Y-%m"),
+                    "who": newer.reported_by.display_name,
+                    "at": date_format(
+                        timezone.localtime(newer.updated_at), "SHORT_DATETIME_FORMAT"
+                    ),
+                    "fixed": newer.fixed_asset_investment,
+                },
+            )
+            form.reopen()
+            return _project_page(request, project, progress=form, status=409)
         try:
             services.progress_record(project=project, actor=me, **data)
         except PermissionDenied as exc:
@@ -372,3 +406,29 @@ def project_board(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Download one evidence file (佐证材料) of a project the officer may see.
+
+    Files are never served from MEDIA_URL: this view checks visibility, forces a download
+    and forbids the browser from guessing another type than the one checked at upload.
+    """
+    evidence = get_object_or_404(
+        StageEvidence.objects.filter(stage_event__project__in=projects_visible_to(request.user)),
+        pk=pk,
+    )
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=evidence.original_name,
+        content_type=evidence.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

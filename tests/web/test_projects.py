@@ -216,3 +216,39 @@ def test_detail_query_count_does_not_grow_with_problems_and_progress(bureau, cli
         response = client.get(f"/projects/{project.pk}/")
     assert len(response.context["problems"]) == 20
     assert len(many) == len(few)
+
+
+def test_progress_changed_by_someone_else_since_the_form_opened_is_not_overwritten(
+    bureau, client_for
+):
+    project = make_project(bureau.shanghai_officer, contract_date=today().replace(day=1))
+    client = client_for(bureau.shanghai_officer)
+    page = client.get(f"/projects/{project.pk}/")
+    opened_at = page.context["progress_form"]["opened_at"].value()
+    # Meanwhile the teammate reports the same month.
+    project_services.progress_record(
+        project=project,
+        actor=bureau.teammate,
+        month=today().replace(day=1),
+        agreed_investment=900,
+        paid_in=300,
+        fixed_asset_investment=250,
+    )
+    data = {
+        "month": today().strftime("%Y-%m"),
+        "agreed_investment": "500",
+        "paid_in": "100",
+        "fixed_asset_investment": "80",
+        "opened_at": opened_at,
+    }
+    response = client.post(f"/projects/{project.pk}/progress/", data)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "陈静" in html and "请核对后再次保存" in html and 'value="80"' in html
+    row = InvestmentProgress.objects.get()
+    assert row.fixed_asset_investment == 250 and row.reported_by == bureau.teammate
+    # Having seen the newer figures, the officer saves again on purpose: it goes through.
+    data["opened_at"] = response.context["progress_form"]["opened_at"].value()
+    assert client.post(f"/projects/{project.pk}/progress/", data).status_code == 302
+    row.refresh_from_db()
+    assert row.fixed_asset_investment == 80
