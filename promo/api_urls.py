@@ -12,5 +12,5 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: an unknown API URL answers in the API's error format, not as an HTML page.
-    re_path(r"^.*$", not_found),
+    re_path(r"", not_found),  # matches any rest of the path, newlines included
 ]

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "leads",
     "projects",
     "promo.reports",
+    "promo.imports",
 ]
 
 MIDDLEWARE = [
@@ -313,6 +314,9 @@ PGHISTORY_ADMIN_CLASS = "promo.history_admin.BureauEventsAdmin"
 
 # Evidence uploads (licences, permits, land contracts): PDF, JPEG or PNG up to this size.
 PROMO_EVIDENCE_MAX_BYTES = env_int("PROMO_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
+# Ledger imports (台账导入): the largest file accepted and the most data rows in one batch.
+PROMO_IMPORT_MAX_BYTES = env_int("PROMO_IMPORT_MAX_BYTES", 16 * 1024 * 1024)
+PROMO_IMPORT_MAX_ROWS = env_int("PROMO_IMPORT_MAX_ROWS", 100_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

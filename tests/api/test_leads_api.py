@@ -298,6 +298,7 @@ def test_unknown_api_urls_answer_json_404_for_every_method(bureau, client_for):
         client.get("/api/v1/leads/0.5/"),
         client.post("/api/v1/leads/0.5/transition/", {}, format="json"),
         client.get("/api/v1/nothing-here/"),
+        client.get("/api/v1/projects/a%0Ab/progress/"),
     ):
         assert response.status_code == 404
         assert response.json()["code"] == "not_found"

@@ -1,0 +1,153 @@
+"""Import batches (导入批次), their row-by-row results, and the column mapping each unit keeps."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .choices import BatchStatus, ImportKind, RowAction, batch_can_transition
+
+
+class ImportMapping(models.Model):
+    """Column mapping (列对应关系): how one unit's ledger headers map to promo's fields."""
+
+    unit = models.ForeignKey(
+        "officers.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+"
+    )
+    kind = models.CharField(_("数据类型"), max_length=20, choices=ImportKind.choices)
+    # {"normalised header": "field"}; "" maps a header to nothing (ignored on purpose).
+    columns = models.JSONField(_("列对应"), default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("导入列对应")
+        verbose_name_plural = _("导入列对应")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "kind"], name="%(app_label)s_%(class)s_one_per_unit_kind"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit} · {self.get_kind_display()}"
+
+
+class ImportBatch(models.Model):
+    """Import batch (导入批次): one uploaded ledger, checked first and written only when confirmed."""
+
+    file_name = models.CharField(_("文件名"), max_length=255)
+    kind = models.CharField(_("数据类型"), max_length=20, choices=ImportKind.choices)
+    unit = models.ForeignKey(
+        "officers.Unit", verbose_name=_("单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        related_name="import_batches",
+    )
+    # Kept in the database so any worker can read it; capped by PROMO_IMPORT_MAX_BYTES.
+    content = models.BinaryField(editable=False)
+    size = models.PositiveIntegerField(_("大小(字节)"), default=0)
+    sha256 = models.CharField(max_length=64, editable=False)
+    sheet_name = models.CharField(_("工作表"), max_length=100, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=BatchStatus.choices, default=BatchStatus.QUEUED
+    )
+    # The officer's decision at confirmation: likely duplicates are different companies.
+    confirm_distinct = models.BooleanField(_("疑似重复确认为不同企业"), default=False)
+    message = models.TextField(_("说明"), blank=True)
+    headers = models.JSONField(_("表头"), default=list)
+    columns = models.JSONField(_("列对应"), default=dict)
+    total_rows = models.PositiveIntegerField(_("数据行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("无变化"), default=0)
+    duplicate_count = models.PositiveIntegerField(_("疑似重复"), default=0)
+    error_count = models.PositiveIntegerField(_("错误"), default=0)
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    checked_at = models.DateTimeField(_("检查完成时间"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    seconds_checking = models.FloatField(_("检查耗时(秒)"), null=True, blank=True)
+    seconds_committing = models.FloatField(_("导入耗时(秒)"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入批次")
+        verbose_name_plural = _("导入批次")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=BatchStatus.values),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=BatchStatus.COMMITTED) | Q(committed_at__isnull=False),
+                name="%(app_label)s_%(class)s_committed_has_time",
+            ),
+        ]
+        indexes = [
+            # "My imports" list of an officer, newest first.
+            models.Index(fields=["uploaded_by", "-created_at"], name="imports_batch_uploader"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.get_kind_display()})"
+
+    def can_transition_to(self, status: str) -> bool:
+        return batch_can_transition(self.status, status)
+
+    @property
+    def why(self) -> str:
+        """The reason written on every history row the import causes."""
+        return f"import:{self.pk}:{self.file_name}"
+
+    @property
+    def progress_percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, int(self.processed_rows * 100 / self.total_rows))
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (BatchStatus.QUEUED, BatchStatus.CHECKING, BatchStatus.COMMITTING)
+
+
+class ImportRow(models.Model):
+    """Import row (导入行): what one data row of the file will do, or did, and what is wrong."""
+
+    batch = models.ForeignKey(
+        ImportBatch, verbose_name=_("导入批次"), on_delete=models.CASCADE, related_name="rows"
+    )
+    row_number = models.PositiveIntegerField(_("行号"))
+    action = models.CharField(_("处理"), max_length=20, choices=RowAction.choices)
+    values = models.JSONField(_("解析后的值"), default=dict)
+    # [{"column": "总投资(万元)", "message": "…"}]
+    errors = models.JSONField(_("错误"), default=list)
+    changes = models.JSONField(_("变化"), default=list)
+    matched_pk = models.BigIntegerField(_("匹配到的记录"), null=True, blank=True)
+    match_note = models.CharField(_("匹配说明"), max_length=300, blank=True)
+    record_pk = models.BigIntegerField(_("写入的记录"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导入行")
+        verbose_name_plural = _("导入行")
+        ordering = ["batch", "row_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "row_number"], name="%(app_label)s_%(class)s_one_per_row"
+            )
+        ]
+        indexes = [
+            # The preview page filters a batch's rows by action (errors first).
+            models.Index(fields=["batch", "action", "row_number"], name="imports_row_action"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}#{self.row_number} {self.action}"

@@ -1,0 +1,1132 @@
+"""Writes of the imports app: upload, dry run (预检), confirm and commit of a ledger.
+
+Nothing of the ledger is written before the officer confirms the dry run; the commit then
+writes every row or none (one transaction) through the apps' own services, so each record
+gets the same checks, events and history as one typed by hand, and every history row names
+the import (``import:<batch>:<file name>``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from itertools import pairwise
+from pathlib import PurePath
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leads import services as lead_services
+from leads.choices import OPEN_LEAD_STATUSES, ChainRole, SourceChannel, VisitKind
+from leads.models import Investor, InvestorContact, Lead, Visit
+from leads.normalize import (
+    core_name,
+    is_valid_credit_code,
+    normalize_credit_code,
+    normalize_name,
+)
+from officers.models import Officer, Unit
+from officers.selectors import units_visible_to
+from projects import services as project_services
+from projects.choices import STAGE_ORDER
+from projects.models import Project
+from promo.audit import audited
+from promo.choices import Industry, Region
+from promo.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
+from promo.services import today
+
+from . import parsing
+from .choices import BatchStatus, ImportKind, RowAction
+from .models import ImportBatch, ImportMapping, ImportRow
+from .parsing import CellError, FileRefused
+
+SOURCE_SYSTEM = "import"
+_CHUNK = 2000
+_PROGRESS_EVERY = 500
+
+
+# --- upload and mapping ----------------------------------------------------------------
+
+
+def batch_upload(
+    *,
+    actor: Officer,
+    data: bytes,
+    file_name: str,
+    kind: str,
+    unit: Unit | None = None,
+    sheet_name: str = "",
+) -> ImportBatch:
+    """Receive a ledger file (上传台账): size and type are checked now, rows by the dry run."""
+    if kind not in ImportKind.values:
+        raise rule("kind", _("请选择导入的数据类型。"))
+    owner = unit or actor.unit
+    if owner is None:
+        raise rule("unit", _("请选择单位。"))
+    if not units_visible_to(actor).filter(pk=owner.pk).exists():
+        raise PermissionDenied(_("您不能为该单位导入数据。"))
+    limit = settings.PROMO_IMPORT_MAX_BYTES
+    if not data:
+        raise rule("file", _("文件是空的。"))
+    if len(data) > limit:
+        raise rule(
+            "file",
+            _("文件过大（%(size).1f MB），上限为 %(limit).0f MB，请拆分后分批导入。")
+            % {"size": len(data) / 1_048_576, "limit": limit / 1_048_576},
+        )
+    if not parsing.looks_like_xlsx(data):
+        # Decoding the text now refuses random bytes before anything is stored.
+        try:
+            parsing.decode_text(data)
+        except FileRefused as exc:
+            raise rule("file", exc.message) from exc
+    with audited(actor, "import_upload"):
+        return ImportBatch.objects.create(
+            file_name=_clean_name(file_name),
+            kind=kind,
+            unit=owner,
+            uploaded_by=actor,
+            content=data,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            sheet_name=sheet_name.strip(),
+        )
+
+
+def _clean_name(name: str) -> str:
+    base = PurePath(unicodedata.normalize("NFKC", name or "")).name
+    cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '\\/:*?"<>|')
+    return cleaned[:200] or "ledger"
+
+
+def mapping_save(
+    *, actor: Officer, unit: Unit, kind: str, columns: dict[str, str]
+) -> ImportMapping:
+    """Remember how this unit's headers map to fields (列对应), for its next ledger."""
+    if not units_visible_to(actor).filter(pk=unit.pk).exists():
+        raise PermissionDenied()
+    known = parsing.FIELD_ALIASES[kind]
+    cleaned = {
+        parsing.normalize_header(header): name
+        for header, name in columns.items()
+        if parsing.normalize_header(header) and (name == "" or name in known)
+    }
+    mapping, _created = ImportMapping.objects.update_or_create(
+        unit=unit, kind=kind, defaults={"columns": cleaned, "updated_by": actor}
+    )
+    return mapping
+
+
+def _claim(batch: ImportBatch, from_status: str, to_status: str) -> bool:
+    """Check-then-claim: exactly one worker moves the batch on; a second delivery does nothing."""
+    return ImportBatch.objects.filter(pk=batch.pk, status=from_status).update(status=to_status) == 1
+
+
+def progress_key(batch_pk: int) -> str:
+    return f"imports:progress:{batch_pk}"
+
+
+def _report_progress(batch: ImportBatch, done: int) -> None:
+    # The cache, not the row: during a commit the row is inside the import's transaction.
+    cache.set(progress_key(batch.pk), done, 3600)
+
+
+# --- dry run ---------------------------------------------------------------------------
+
+
+@dataclass
+class RowPlan:
+    action: str = RowAction.CREATE
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    matched_pk: int | None = None
+    match_note: str = ""
+
+    def error(self, column: str, message: Any) -> None:
+        self.errors.append({"column": column, "message": str(message)})
+
+
+def batch_check(*, batch: ImportBatch) -> ImportBatch:
+    """预检 (dry run): read the file, map its columns and say what every row would do."""
+    if not _claim(batch, BatchStatus.QUEUED, BatchStatus.CHECKING):
+        return ImportBatch.objects.get(pk=batch.pk)
+    started = time.monotonic()
+    batch.refresh_from_db()
+    try:
+        table = parsing.read_table(
+            bytes(batch.content),
+            kind=batch.kind,
+            sheet=batch.sheet_name,
+            max_rows=settings.PROMO_IMPORT_MAX_ROWS,
+        )
+    except FileRefused as exc:
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.FAILED, message=str(exc.message), checked_at=timezone.now()
+        )
+        batch.refresh_from_db()
+        return batch
+    saved = ImportMapping.objects.filter(unit=batch.unit, kind=batch.kind).first()
+    columns = parsing.guess_columns(table.headers, batch.kind, saved.columns if saved else None)
+    missing = [f for f in parsing.REQUIRED_FIELDS[batch.kind] if f not in columns.values()]
+    if missing:
+        names = "、".join(parsing.FIELD_ALIASES[batch.kind][f][0] for f in missing)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.FAILED,
+            headers=table.headers,
+            message=_("缺少必需的列：%(names)s。请检查表头，或在列对应中指定。") % {"names": names},
+            checked_at=timezone.now(),
+        )
+        batch.refresh_from_db()
+        return batch
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        headers=table.headers,
+        columns={str(k): v for k, v in columns.items()},
+        sheet_name=table.sheet_name,
+        total_rows=len(table.rows),
+    )
+    batch.refresh_from_db()
+    planner = PLANNERS[batch.kind](batch, table, columns)
+    ImportRow.objects.filter(batch=batch).delete()
+    counts = dict.fromkeys(RowAction.values, 0)
+    pending: list[ImportRow] = []
+    done = 0
+    for number, plan in planner.plan_all():
+        if plan.errors:
+            plan.action = RowAction.ERROR
+        counts[plan.action] += 1
+        pending.append(
+            ImportRow(
+                batch=batch,
+                row_number=number,
+                action=plan.action,
+                values=_jsonable(plan.values),
+                errors=plan.errors,
+                changes=_jsonable(plan.changes),
+                matched_pk=plan.matched_pk,
+                match_note=plan.match_note[:300],
+            )
+        )
+        done += 1
+        if len(pending) >= _CHUNK:
+            ImportRow.objects.bulk_create(pending)
+            pending = []
+        if done % _PROGRESS_EVERY == 0:
+            _report_progress(batch, done)
+    ImportRow.objects.bulk_create(pending)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.CHECKED,
+        processed_rows=done,
+        created_count=counts[RowAction.CREATE],
+        updated_count=counts[RowAction.UPDATE],
+        unchanged_count=counts[RowAction.UNCHANGED],
+        duplicate_count=counts[RowAction.DUPLICATE],
+        error_count=counts[RowAction.ERROR],
+        checked_at=timezone.now(),
+        seconds_checking=round(time.monotonic() - started, 2),
+        message="",
+    )
+    batch.refresh_from_db()
+    return batch
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _chunks(values: Iterable, size: int = 5000):
+    items = list(values)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+_VISIT_KIND_SYNONYMS = {
+    "拜访": VisitKind.VISIT,
+    "走访": VisitKind.VISIT,
+    "外出走访": VisitKind.VISIT,
+    "接待": VisitKind.RECEPTION,
+    "来访": VisitKind.RECEPTION,
+    "考察": VisitKind.INSPECTION,
+    "实地考察": VisitKind.INSPECTION,
+    "洽谈": VisitKind.NEGOTIATION,
+    "电话": VisitKind.CALL,
+    "视频": VisitKind.CALL,
+    "视频会议": VisitKind.CALL,
+    "推介会": VisitKind.EVENT,
+    "活动": VisitKind.EVENT,
+}
+_SOURCE_SYNONYMS = {
+    "以商招商": SourceChannel.INVESTOR_REFERRAL,
+    "驻点": SourceChannel.STATIONED,
+    "展会": SourceChannel.EVENT,
+    "活动": SourceChannel.EVENT,
+    "部门": SourceChannel.DEPARTMENT,
+    "科技": SourceChannel.RESEARCH,
+}
+_REGION_SYNONYMS = {
+    "国内": Region.DOMESTIC,
+    "中国": Region.DOMESTIC,
+    "内资": Region.DOMESTIC,
+    "港": Region.HONG_KONG,
+    "中国香港": Region.HONG_KONG,
+    "美国": Region.NORTH_AMERICA,
+    "加拿大": Region.NORTH_AMERICA,
+    "德国": Region.EUROPE,
+    "新加坡": Region.SINGAPORE_ASEAN,
+}
+_INDUSTRY_SYNONYMS = {"电子": Industry.ELECTRONICS, "装备制造": Industry.EQUIPMENT}
+
+
+class Planner:
+    """Reads a table's rows into values, matches them with existing records, says what to do."""
+
+    kind: str = ""
+    model: type = Investor
+
+    def __init__(self, batch: ImportBatch, table: parsing.Table, columns: dict[int, str]):
+        self.batch = batch
+        self.table = table
+        self.columns = columns
+        self.header_of = {name: table.headers[index] for index, name in columns.items()}
+        self.unit_of_column = {
+            name: parsing.header_unit(table.headers[index]) for index, name in columns.items()
+        }
+        self.actor = batch.uploaded_by
+        self.today = today()
+        visible_units = units_visible_to(self.actor)
+        self.units_by_name: dict[str, Unit] = {}
+        for unit in Unit.objects.all():
+            for label in (unit.name, unit.short_name):
+                if label:
+                    self.units_by_name[parsing.normalize_header(label)] = unit
+        self.visible_unit_ids = set(visible_units.values_list("pk", flat=True))
+
+    # Values ------------------------------------------------------------------------
+
+    def read(self, raw: dict[str, Any], number: int, plan: RowPlan) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, value in raw.items():
+            index = next(i for i, n in self.columns.items() if n == name)
+            if (number, index) in self.table.formulas_without_value:
+                plan.error(
+                    self.header_of[name],
+                    _(
+                        "该单元格是公式但没有计算结果，请在 Excel 中打开并保存，或复制后“粘贴为数值”。"
+                    ),
+                )
+                continue
+            try:
+                values[name] = self.convert(name, value)
+            except CellError as exc:
+                plan.error(self.header_of[name], exc.args[0])
+        return values
+
+    def convert(self, name: str, value: Any) -> Any:
+        if name in parsing.DATE_FIELDS:
+            parsed = parsing.parse_date(value)
+            if parsed is not None and parsed > self.today:
+                raise CellError(_("日期 %(d)s 晚于今天。") % {"d": parsed.isoformat()})
+            return parsed
+        if name in parsing.AMOUNT_FIELDS:
+            return parsing.parse_amount(value, column_unit=self.unit_of_column.get(name, ""))
+        if name == "industry":
+            return parsing.parse_choice(value, Industry, synonyms=_INDUSTRY_SYNONYMS)
+        if name == "region":
+            return parsing.parse_choice(value, Region, synonyms=_REGION_SYNONYMS)
+        if name == "kind":
+            return parsing.parse_choice(value, VisitKind, synonyms=_VISIT_KIND_SYNONYMS)
+        if name == "source_channel":
+            return parsing.parse_choice(value, SourceChannel, synonyms=_SOURCE_SYNONYMS)
+        if name == "chain_role":
+            return parsing.parse_choice(value, ChainRole)
+        if name == "credit_code":
+            code = normalize_credit_code(parsing.parse_text(value))
+            if code and not is_valid_credit_code(code):
+                raise CellError(
+                    _("统一社会信用代码“%(code)s”格式或校验位不正确。") % {"code": code}
+                )
+            return code
+        if name == "promo_id":
+            text = parsing.parse_text(value)
+            if text and not text.isdigit():
+                raise CellError(_("系统编号应为数字。"))
+            return int(text) if text else None
+        if name == "unit":
+            text = parsing.parse_text(value)
+            if not text:
+                return None
+            unit = self.units_by_name.get(parsing.normalize_header(text))
+            if unit is None:
+                raise CellError(
+                    _("单位“%(name)s”不存在，请使用系统中的单位名称。") % {"name": text}
+                )
+            if unit.pk not in self.visible_unit_ids:
+                raise CellError(_("您不能为单位“%(name)s”导入数据。") % {"name": text})
+            return unit.pk
+        return parsing.parse_text(value)
+
+    def records(self):
+        for number, raw in parsing.iter_records(self.table, self.columns):
+            plan = RowPlan()
+            plan.values = self.read(raw, number, plan)
+            yield number, plan
+
+    def plan_all(self):
+        rows = list(self.records())
+        self.prefetch([plan.values for _n, plan in rows])
+        for number, plan in rows:
+            self.row_number = number
+            self.plan(plan)
+            yield number, plan
+
+    def prefetch(self, values: list[dict[str, Any]]) -> None:
+        self.by_pk = {}
+        self.by_external = {}
+        pks = [v["promo_id"] for v in values if v.get("promo_id")]
+        for chunk in _chunks(pks):
+            for obj in self.visible().filter(pk__in=chunk):
+                self.by_pk[obj.pk] = obj
+        ext = [v["external_id"] for v in values if v.get("external_id")]
+        for chunk in _chunks(ext):
+            for obj in self.model.objects.filter(
+                source_system=SOURCE_SYSTEM, external_id__in=chunk
+            ):
+                self.by_external[obj.external_id] = obj
+
+    def visible(self):
+        raise NotImplementedError
+
+    def match_common(self, plan: RowPlan):
+        values = plan.values
+        if values.get("promo_id"):
+            obj = self.by_pk.get(values["promo_id"])
+            if obj is None:
+                plan.error(
+                    self.header_of["promo_id"],
+                    _("系统编号 %(pk)s 不存在或您无权修改。") % {"pk": values["promo_id"]},
+                )
+                return None
+            plan.match_note = _("按系统编号匹配")
+            return obj
+        if values.get("external_id") and values["external_id"] in self.by_external:
+            plan.match_note = _("按外部编号匹配")
+            return self.by_external[values["external_id"]]
+        return None
+
+    def compare(self, plan: RowPlan, obj: Any, fields: Iterable[str], *, applies: bool) -> None:
+        """Fill plan.changes with the fields the file changes; unchanged if there are none."""
+        plan.matched_pk = obj.pk
+        for name in fields:
+            if name not in plan.values:
+                continue
+            new = plan.values[name]
+            if new in (None, ""):
+                continue  # an empty cell never blanks what the system knows
+            old = getattr(obj, name)
+            if isinstance(old, Decimal) and new is not None:
+                same = old == Decimal(str(new))
+            else:
+                same = old == new
+            if not same:
+                plan.changes.append(
+                    {"field": name, "column": self.header_of[name], "old": old, "new": new}
+                )
+        if not plan.changes:
+            plan.action = RowAction.UNCHANGED
+        elif applies:
+            plan.action = RowAction.UPDATE
+        else:
+            plan.action = RowAction.UNCHANGED
+            plan.match_note = (
+                f"{plan.match_note}；"
+                + _("以下差异未导入，请在系统中办理：")
+                + "、".join(c["column"] for c in plan.changes)
+            )
+
+    def plan(self, plan: RowPlan) -> None:
+        raise NotImplementedError
+
+
+class InvestorResolver:
+    """Finds the investor a row names (credit code first, then the normalised name)."""
+
+    def __init__(self) -> None:
+        self.by_code: dict[str, Investor] = {}
+        self.by_name: dict[str, Investor] = {}
+        self.by_core: dict[str, Investor] = {}
+        self.new_in_file: dict[str, int] = {}
+
+    def prefetch(self, names: Iterable[str], codes: Iterable[str]) -> None:
+        normalized = {normalize_name(n) for n in names if n}
+        normalized.discard("")
+        cores = {core_name(n) for n in normalized}
+        codes = {c for c in codes if c}
+        for chunk in _chunks(codes):
+            for inv in Investor.objects.filter(credit_code__in=chunk).select_related("unit"):
+                self.by_code[inv.credit_code] = inv
+        for chunk in _chunks(normalized):
+            for inv in Investor.objects.filter(normalized_name__in=chunk).select_related("unit"):
+                self.by_name.setdefault(inv.normalized_name, inv)
+        for chunk in _chunks(cores):
+            for inv in Investor.objects.filter(core_name__in=chunk).select_related("unit"):
+                self.by_core.setdefault(inv.core_name, inv)
+
+    def find(self, name: str, code: str) -> tuple[Investor | None, str]:
+        if code and code in self.by_code:
+            return self.by_code[code], _("按统一社会信用代码匹配")
+        normalized = normalize_name(name)
+        existing = self.by_name.get(normalized)
+        if existing is not None and (not code or not existing.credit_code):
+            return existing, _("按规范化名称匹配")
+        return None, ""
+
+    def similar(self, name: str) -> Investor | None:
+        normalized = normalize_name(name)
+        return self.by_core.get(core_name(normalized)) if normalized else None
+
+
+class InvestorPlanner(Planner):
+    kind = ImportKind.INVESTORS
+    model = Investor
+    FIELDS = (
+        "name",
+        "name_en",
+        "credit_code",
+        "industry",
+        "region",
+        "province_or_country",
+        "city",
+        "notes",
+    )
+
+    def visible(self):
+        from leads.selectors import investors_visible_to
+
+        return investors_visible_to(self.actor)
+
+    def prefetch(self, values):
+        super().prefetch(values)
+        self.resolver = InvestorResolver()
+        self.resolver.prefetch(
+            [v.get("name", "") for v in values], [v.get("credit_code", "") for v in values]
+        )
+        self.seen: dict[str, int] = {}
+
+    def plan(self, plan: RowPlan) -> None:
+        values = plan.values
+        name = values.get("name", "")
+        if not name:
+            plan.error(self.header_of["name"], _("客商名称不能为空。"))
+            return
+        if not normalize_name(name):
+            plan.error(self.header_of["name"], _("客商名称不能只包含公司类型或标点。"))
+            return
+        key = values.get("credit_code") or normalize_name(name)
+        if key in self.seen:
+            plan.error(
+                self.header_of["name"], _("与第 %(row)s 行是同一客商。") % {"row": self.seen[key]}
+            )
+            return
+        self.seen[key] = self.row_number
+        obj = self.match_common(plan)
+        if plan.errors:
+            return
+        if obj is None:
+            obj, note = self.resolver.find(name, values.get("credit_code", ""))
+            plan.match_note = note
+        if obj is not None:
+            editable = (
+                self.visible().filter(pk=obj.pk).exists() if obj.pk not in self.by_pk else True
+            )
+            self.compare(plan, obj, self.FIELDS, applies=editable)
+            if plan.changes and not editable:
+                plan.match_note += _("（该客商由%(unit)s登记，您无权修改）") % {
+                    "unit": obj.unit.name
+                }
+            return
+        similar = self.resolver.similar(name)
+        if similar is not None:
+            plan.action = RowAction.DUPLICATE
+            plan.matched_pk = similar.pk
+            plan.match_note = _("与已有客商“%(name)s”（%(unit)s）相近") % {
+                "name": similar.name,
+                "unit": similar.unit.name,
+            }
+            return
+        plan.action = RowAction.CREATE
+
+
+def _investor_row_check(planner: Planner, plan: RowPlan) -> Investor | None:
+    """Resolve the investor of a lead/visit/project row; None with a note if it is new."""
+    values = plan.values
+    name = values.get("investor", "")
+    if not name:
+        plan.error(planner.header_of["investor"], _("投资方名称不能为空。"))
+        return None
+    investor, _note = planner.resolver.find(name, values.get("credit_code", ""))
+    if investor is None:
+        if not normalize_name(name):
+            plan.error(planner.header_of["investor"], _("投资方名称不能只包含公司类型或标点。"))
+            return None
+        similar = planner.resolver.similar(name)
+        if similar is not None:
+            plan.action = RowAction.DUPLICATE
+            plan.match_note = _("投资方与已有客商“%(name)s”（%(unit)s）相近") % {
+                "name": similar.name,
+                "unit": similar.unit.name,
+            }
+        else:
+            plan.match_note = _("将新建客商“%(name)s”") % {"name": name}
+    return investor
+
+
+class LeadPlanner(Planner):
+    kind = ImportKind.LEADS
+    model = Lead
+    FIELDS = (
+        "name",
+        "industry",
+        "estimated_amount",
+        "estimated_fdi",
+        "source_channel",
+        "chain_role",
+        "description",
+    )
+
+    def visible(self):
+        from leads.selectors import leads_visible_to
+
+        return leads_visible_to(self.actor)
+
+    def prefetch(self, values):
+        super().prefetch(values)
+        self.resolver = InvestorResolver()
+        self.resolver.prefetch(
+            [v.get("investor", "") for v in values], [v.get("credit_code", "") for v in values]
+        )
+        investor_ids = {
+            i.pk for i in (*self.resolver.by_code.values(), *self.resolver.by_name.values())
+        }
+        self.leads_by_key: dict[tuple[int, str], Lead] = {}
+        self.holders: dict[int, list[Lead]] = {}
+        for chunk in _chunks(investor_ids):
+            for lead in Lead.objects.filter(investor_id__in=chunk).select_related("unit"):
+                self.leads_by_key.setdefault((lead.investor_id, normalize_name(lead.name)), lead)
+                if lead.status in OPEN_LEAD_STATUSES:
+                    self.holders.setdefault(lead.investor_id, []).append(lead)
+        self.seen: set[tuple[str, str]] = set()
+
+    def plan(self, plan: RowPlan) -> None:
+        values = plan.values
+        if not values.get("name"):
+            plan.error(self.header_of["name"], _("项目名称不能为空。"))
+        if values.get("source_channel") == SourceChannel.INTERMEDIARY:
+            plan.error(
+                self.header_of["source_channel"],
+                _("中介招商的项目信息须注明中介人，请在系统中登记，或改为其他来源后导入。"),
+            )
+        investor = _investor_row_check(self, plan)
+        if plan.errors:
+            return
+        key = (normalize_name(values["investor"]), normalize_name(values["name"]))
+        if key in self.seen:
+            plan.error(self.header_of["name"], _("文件中已有同一投资方的同名项目。"))
+            return
+        self.seen.add(key)
+        obj = self.match_common(plan)
+        if plan.errors:
+            return
+        if obj is None and investor is not None:
+            obj = self.leads_by_key.get((investor.pk, normalize_name(values["name"])))
+            if obj is not None:
+                plan.match_note = _("按投资方+项目名称匹配")
+        if obj is not None:
+            # promo has no service that edits a lead's figures: differences are shown, not applied.
+            self.compare(plan, obj, self.FIELDS, applies=False)
+            return
+        unit_pk = values.get("unit") or self.batch.unit_id
+        if investor is not None:
+            held = [lead for lead in self.holders.get(investor.pk, []) if lead.unit_id != unit_pk]
+            if held:
+                plan.error(
+                    self.header_of["investor"],
+                    _("%(unit)s 已在跟进该客商的项目信息（防撞单），请在系统中申请协办或撞单协调。")
+                    % {"unit": held[0].unit.name},
+                )
+                return
+        if plan.action != RowAction.DUPLICATE:
+            plan.action = RowAction.CREATE
+
+
+class VisitPlanner(Planner):
+    kind = ImportKind.VISITS
+    model = Visit
+    FIELDS = ("city", "next_step", "next_step_due")
+
+    def visible(self):
+        from leads.selectors import visits_visible_to
+
+        return visits_visible_to(self.actor)
+
+    def prefetch(self, values):
+        super().prefetch(values)
+        self.resolver = InvestorResolver()
+        self.resolver.prefetch(
+            [v.get("investor", "") for v in values], [v.get("credit_code", "") for v in values]
+        )
+        investor_ids = {
+            i.pk for i in (*self.resolver.by_code.values(), *self.resolver.by_name.values())
+        }
+        self.visits_by_key: dict[tuple, Visit] = {}
+        self.leads_by_key: dict[tuple[int, str], Lead] = {}
+        for chunk in _chunks(investor_ids):
+            for visit in Visit.objects.filter(investor_id__in=chunk):
+                self.visits_by_key.setdefault(
+                    self._key(visit.investor_id, visit.visited_on, visit.kind, visit.summary), visit
+                )
+            for lead in self_leads(self.actor).filter(investor_id__in=chunk):
+                self.leads_by_key.setdefault((lead.investor_id, normalize_name(lead.name)), lead)
+        self.seen: set[tuple] = set()
+
+    @staticmethod
+    def _key(investor_id, visited_on, kind, summary) -> tuple:
+        return (investor_id, visited_on, kind, "".join(str(summary).split()))
+
+    def plan(self, plan: RowPlan) -> None:
+        values = plan.values
+        if not values.get("visited_on") and "visited_on" not in [e["column"] for e in plan.errors]:
+            plan.error(self.header_of["visited_on"], _("走访日期不能为空。"))
+        if not values.get("summary"):
+            plan.error(self.header_of["summary"], _("洽谈内容不能为空。"))
+        values.setdefault("kind", "")
+        if not values["kind"]:
+            values["kind"] = VisitKind.VISIT
+        if values.get("unit") and values["unit"] != self.actor.unit_id:
+            plan.error(
+                self.header_of["unit"], _("走访记录登记在导入人所在单位，请只导入本单位的走访。")
+            )
+        if values.get("next_step_due") and not values.get("next_step"):
+            plan.error(self.header_of["next_step_due"], _("设置了期限，请填写下一步工作。"))
+        if (
+            values.get("next_step_due")
+            and values.get("visited_on")
+            and values["next_step_due"] < values["visited_on"]
+        ):
+            plan.error(self.header_of["next_step_due"], _("下一步期限不能早于走访日期。"))
+        investor = _investor_row_check(self, plan)
+        if plan.errors:
+            return
+        key = (
+            normalize_name(values["investor"]),
+            values["visited_on"],
+            values["kind"],
+            "".join(values["summary"].split()),
+        )
+        if key in self.seen:
+            plan.error(self.header_of["summary"], _("文件中已有同一天、同一客商、同样内容的走访。"))
+            return
+        self.seen.add(key)
+        lead = None
+        if investor is not None and values.get("lead"):
+            lead = self.leads_by_key.get((investor.pk, normalize_name(values["lead"])))
+            if lead is None:
+                plan.error(
+                    self.header_of["lead"],
+                    _("未找到该投资方名下的项目信息“%(name)s”。") % {"name": values["lead"]},
+                )
+                return
+            values["lead_pk"] = lead.pk
+        elif values.get("lead"):
+            plan.error(self.header_of["lead"], _("投资方是新客商，不能关联已有的项目信息。"))
+            return
+        obj = self.match_common(plan)
+        if plan.errors:
+            return
+        if obj is None and investor is not None:
+            obj = self.visits_by_key.get(
+                self._key(investor.pk, values["visited_on"], values["kind"], values["summary"])
+            )
+            if obj is not None:
+                plan.match_note = _("按客商+日期+类型+内容匹配")
+        if obj is not None:
+            self.compare(plan, obj, self.FIELDS, applies=False)
+            return
+        if plan.action != RowAction.DUPLICATE:
+            plan.action = RowAction.CREATE
+
+
+def self_leads(actor: Officer):
+    from leads.selectors import leads_visible_to
+
+    return leads_visible_to(actor)
+
+
+class ProjectPlanner(Planner):
+    kind = ImportKind.PROJECTS
+    model = Project
+    FIGURES = ("registered_capital", "contracted_fdi", "land_area")
+    PLAN = ("groundbreaking_planned", "completed_planned", "producing_planned")
+    ACTUAL = ("groundbreaking_actual", "completed_actual", "producing_actual")
+
+    def visible(self):
+        from projects.selectors import projects_visible_to
+
+        return projects_visible_to(self.actor)
+
+    def prefetch(self, values):
+        super().prefetch(values)
+        self.resolver = InvestorResolver()
+        self.resolver.prefetch(
+            [v.get("investor", "") for v in values], [v.get("credit_code", "") for v in values]
+        )
+        investor_ids = {
+            i.pk for i in (*self.resolver.by_code.values(), *self.resolver.by_name.values())
+        }
+        self.projects_by_key: dict[tuple[int, str], Project] = {}
+        for chunk in _chunks(investor_ids):
+            for project in Project.objects.filter(investor_id__in=chunk):
+                self.projects_by_key.setdefault(
+                    (project.investor_id, normalize_name(project.name)), project
+                )
+        self.seen: set[tuple[str, str]] = set()
+
+    def plan(self, plan: RowPlan) -> None:
+        values = plan.values
+        for name, message in (
+            ("name", _("项目名称不能为空。")),
+            ("contract_date", _("签约日期不能为空。")),
+            ("total_investment", _("总投资不能为空，且须大于零。")),
+        ):
+            if not values.get(name) and self.header_of[name] not in [
+                e["column"] for e in plan.errors
+            ]:
+                plan.error(self.header_of[name], message)
+        self._check_dates(plan)
+        investor = _investor_row_check(self, plan)
+        if plan.errors:
+            return
+        key = (normalize_name(values["investor"]), normalize_name(values["name"]))
+        if key in self.seen:
+            plan.error(self.header_of["name"], _("文件中已有同一投资方的同名项目。"))
+            return
+        self.seen.add(key)
+        obj = self.match_common(plan)
+        if plan.errors:
+            return
+        if obj is None and investor is not None:
+            obj = self.projects_by_key.get((investor.pk, normalize_name(values["name"])))
+            if obj is not None:
+                plan.match_note = _("按投资方+项目名称匹配")
+        if obj is None:
+            if plan.action != RowAction.DUPLICATE:
+                plan.action = RowAction.CREATE
+            return
+        editable = obj.pk in self.by_pk or self.visible().filter(pk=obj.pk).exists()
+        self.compare(
+            plan,
+            obj,
+            ("total_investment", *self.FIGURES, *self.PLAN, *self.ACTUAL),
+            applies=editable,
+        )
+        fixed = [c for c in plan.changes if c["field"] in self.ACTUAL and c["old"] is not None]
+        if fixed and plan.action == RowAction.UPDATE:
+            plan.error(
+                fixed[0]["column"],
+                _("实际日期已登记为 %(old)s，导入不能修改已登记的阶段日期。")
+                % {"old": fixed[0]["old"]},
+            )
+        if "contract_date" in values and values["contract_date"] != obj.contract_date:
+            plan.error(
+                self.header_of["contract_date"],
+                _("签约日期与系统（%(d)s）不同，导入不能修改签约日期。") % {"d": obj.contract_date},
+            )
+
+    def _check_dates(self, plan: RowPlan) -> None:
+        values = plan.values
+        previous = ("contract_date", values.get("contract_date"))
+        for name in self.ACTUAL:
+            value = values.get(name)
+            if value is None:
+                continue
+            if previous[1] is None:
+                plan.error(
+                    self.header_of[name], _("须先有上一阶段的日期，才能填写该阶段的实际日期。")
+                )
+                return
+            if value < previous[1]:
+                plan.error(self.header_of[name], _("实际日期须按签约、开工、竣工、投产的顺序。"))
+                return
+            previous = (name, value)
+        planned = [values.get(n) for n in ("contract_date", *self.PLAN)]
+        known = [(i, d) for i, d in enumerate(planned) if d is not None]
+        for (_i, earlier), (j, later) in pairwise(known):
+            if later < earlier:
+                plan.error(
+                    self.header_of[("contract_date", *self.PLAN)[j]],
+                    _("计划节点须按签约、开工、竣工、投产的顺序排列。"),
+                )
+                return
+
+
+PLANNERS: dict[str, type[Planner]] = {
+    ImportKind.INVESTORS: InvestorPlanner,
+    ImportKind.LEADS: LeadPlanner,
+    ImportKind.VISITS: VisitPlanner,
+    ImportKind.PROJECTS: ProjectPlanner,
+}
+
+
+# --- confirm and commit ----------------------------------------------------------------
+
+
+def batch_confirm(
+    *, batch: ImportBatch, actor: Officer, confirm_distinct: bool = False
+) -> ImportBatch:
+    """The officer confirms the dry run; the commit is queued (nothing is written yet)."""
+    if batch.uploaded_by_id != actor.pk:
+        raise PermissionDenied(_("只有上传人可以确认导入。"))
+    batch.refresh_from_db()
+    if batch.status != BatchStatus.CHECKED:
+        raise TransitionNotAllowed(
+            _("该批次当前为“%(s)s”，不能确认导入。") % {"s": batch.get_status_display()}
+        )
+    if batch.error_count:
+        raise rule(
+            "file", _("还有 %(n)d 行有错误，请修改文件后重新上传。") % {"n": batch.error_count}
+        )
+    if batch.duplicate_count and not confirm_distinct:
+        raise rule(
+            "confirm_distinct",
+            _("有 %(n)d 行与已有客商相近，请核对后勾选“确认为不同企业”，或修改文件。")
+            % {"n": batch.duplicate_count},
+        )
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        confirm_distinct=confirm_distinct, confirmed_at=timezone.now()
+    )
+    batch.refresh_from_db()
+    return batch
+
+
+def batch_commit(*, batch: ImportBatch) -> ImportBatch:
+    """Write every row of a confirmed batch, or none: one transaction, the apps' own services."""
+    claimed = ImportBatch.objects.filter(
+        pk=batch.pk, status=BatchStatus.CHECKED, confirmed_at__isnull=False
+    ).update(status=BatchStatus.COMMITTING)
+    if claimed != 1:
+        return ImportBatch.objects.get(pk=batch.pk)
+    started = time.monotonic()
+    batch.refresh_from_db()
+    actor = Officer.objects.get(pk=batch.uploaded_by_id)
+    writer = Writer(batch, actor)
+    row = None
+    try:
+        with transaction.atomic(), audited(actor, batch.why):
+            rows = batch.rows.exclude(action=RowAction.UNCHANGED).order_by("row_number")
+            done = 0
+            results: list[ImportRow] = []
+            for row in rows.iterator(chunk_size=_CHUNK):
+                row.record_pk = writer.apply(row)
+                results.append(row)
+                done += 1
+                if done % _PROGRESS_EVERY == 0:
+                    _report_progress(batch, done)
+            ImportRow.objects.bulk_update(results, ["record_pk"], batch_size=_CHUNK)
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=BatchStatus.COMMITTED,
+                processed_rows=batch.total_rows,
+                committed_at=timezone.now(),
+                seconds_committing=round(time.monotonic() - started, 2),
+                message="",
+            )
+    except DomainError as exc:
+        where = _("第 %(row)d 行：") % {"row": row.row_number} if row is not None else ""
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.REFUSED,
+            message=_("导入未完成，没有写入任何数据。%(where)s%(message)s")
+            % {"where": where, "message": exc.message},
+        )
+    batch.refresh_from_db()
+    return batch
+
+
+def _typed(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    for name in parsing.DATE_FIELDS:
+        if out.get(name):
+            out[name] = date.fromisoformat(out[name])
+    for name in parsing.AMOUNT_FIELDS:
+        if out.get(name) not in (None, ""):
+            out[name] = Decimal(out[name])
+    return out
+
+
+class Writer:
+    """Applies stored rows through the services, inside the commit's transaction."""
+
+    def __init__(self, batch: ImportBatch, actor: Officer):
+        self.batch = batch
+        self.actor = actor
+        self.units = {u.pk: u for u in Unit.objects.all()}
+        self.new_investors: dict[str, Investor] = {}
+
+    def unit(self, values: dict[str, Any]) -> Unit:
+        return self.units[values.get("unit") or self.batch.unit_id]
+
+    def apply(self, row: ImportRow) -> int | None:
+        values = _typed(row.values)
+        method = getattr(self, f"apply_{self.batch.kind}")
+        return method(row, values)
+
+    def _external(self, values: dict[str, Any]) -> dict[str, str]:
+        if values.get("external_id"):
+            return {"source_system": SOURCE_SYSTEM, "external_id": values["external_id"]}
+        return {}
+
+    def investor_for(self, values: dict[str, Any]) -> Investor:
+        resolver = InvestorResolver()
+        code = values.get("credit_code", "")
+        resolver.prefetch([values["investor"]], [code])
+        found, _note = resolver.find(values["investor"], code)
+        if found is not None:
+            return found
+        key = code or normalize_name(values["investor"])
+        if key not in self.new_investors:
+            self.new_investors[key] = lead_services.investor_create(
+                actor=self.actor,
+                name=values["investor"],
+                credit_code=code,
+                industry=values.get("industry") or Industry.OTHER,
+                unit=self.unit(values),
+                confirm_distinct=self.batch.confirm_distinct,
+            )
+        return self.new_investors[key]
+
+    def apply_investors(self, row: ImportRow, values: dict[str, Any]) -> int:
+        fields = {k: values[k] for k in InvestorPlanner.FIELDS if values.get(k) not in (None, "")}
+        if row.action == RowAction.UPDATE:
+            investor = Investor.objects.get(pk=row.matched_pk)
+            changes = {c["field"]: fields[c["field"]] for c in row.changes}
+            investor = lead_services.investor_update(
+                actor=self.actor, investor=investor, reason=self.batch.why, **changes
+            )
+        else:
+            fields.setdefault("industry", Industry.OTHER)
+            investor = lead_services.investor_create(
+                actor=self.actor,
+                unit=self.unit(values),
+                confirm_distinct=self.batch.confirm_distinct,
+                **fields,
+                **self._external(values),
+            )
+        if values.get("contact_name"):
+            # Contacts have no service of their own; they are written under the import's context.
+            InvestorContact.objects.get_or_create(
+                investor=investor,
+                name=values["contact_name"][:50],
+                defaults={"phone": values.get("contact_phone", "")[:40], "is_primary": True},
+            )
+        return investor.pk
+
+    def apply_leads(self, row: ImportRow, values: dict[str, Any]) -> int:
+        lead = lead_services.lead_create(
+            actor=self.actor,
+            investor=self.investor_for(values),
+            name=values["name"],
+            industry=values.get("industry") or Industry.OTHER,
+            source_channel=values.get("source_channel") or SourceChannel.OTHER,
+            chain_role=values.get("chain_role") or ChainRole.NONE,
+            estimated_amount=values.get("estimated_amount") or 0,
+            estimated_fdi=values.get("estimated_fdi") or 0,
+            description=values.get("description", ""),
+            unit=self.unit(values),
+            first_contact_on=values.get("first_contact_on"),
+            **self._external(values),
+        )
+        return lead.pk
+
+    def apply_visits(self, row: ImportRow, values: dict[str, Any]) -> int:
+        lead = Lead.objects.get(pk=values["lead_pk"]) if values.get("lead_pk") else None
+        visit = lead_services.visit_log(
+            actor=self.actor,
+            kind=values.get("kind") or VisitKind.VISIT,
+            visited_on=values["visited_on"],
+            investor=self.investor_for(values),
+            summary=values["summary"],
+            lead=lead,
+            city=values.get("city", ""),
+            next_step=values.get("next_step", ""),
+            next_step_due=values.get("next_step_due"),
+            **self._external(values),
+        )
+        return visit.pk
+
+    def apply_projects(self, row: ImportRow, values: dict[str, Any]) -> int:
+        if row.action == RowAction.UPDATE:
+            project = Project.objects.get(pk=row.matched_pk)
+            changed = {c["field"] for c in row.changes}
+            figures = {}
+            if "total_investment" in changed:
+                increments = project.total_investment - project.signed_investment
+                figures["signed_investment"] = values["total_investment"] - increments
+            figures.update({f: values[f] for f in ProjectPlanner.FIGURES if f in changed})
+            if figures:
+                project = project_services.project_update_figures(
+                    project=project, actor=self.actor, reason=self.batch.why, **figures
+                )
+            if changed & set(ProjectPlanner.PLAN):
+                project = project_services.project_set_plan(
+                    project=project,
+                    actor=self.actor,
+                    reason=self.batch.why,
+                    **{f: values.get(f) or getattr(project, f) for f in ProjectPlanner.PLAN},
+                )
+        else:
+            project = project_services.project_create(
+                actor=self.actor,
+                investor=self.investor_for(values),
+                name=values["name"],
+                industry=values.get("industry") or Industry.OTHER,
+                contract_date=values["contract_date"],
+                total_investment=values["total_investment"],
+                unit=self.unit(values),
+                registered_capital=values.get("registered_capital") or 0,
+                contracted_fdi=values.get("contracted_fdi") or 0,
+                land_area=values.get("land_area") or 0,
+                park_name=values.get("park_name", ""),
+                description=values.get("description", ""),
+                groundbreaking_planned=values.get("groundbreaking_planned"),
+                completed_planned=values.get("completed_planned"),
+                producing_planned=values.get("producing_planned"),
+                **self._external(values),
+            )
+        self._advance(project, values)
+        return project.pk
+
+    def _advance(self, project: Project, values: dict[str, Any]) -> None:
+        """Actual dates in the ledger move the project on, one stage at a time (project_advance)."""
+        for stage in STAGE_ORDER[1:]:
+            actual = values.get(f"{stage}_actual")
+            if actual is None:
+                break
+            if STAGE_ORDER.index(project.stage) >= STAGE_ORDER.index(stage):
+                continue
+            project, _event = project_services.project_advance(
+                project=project, actor=self.actor, to_stage=stage, actual_date=actual
+            )
