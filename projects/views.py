@@ -135,12 +135,15 @@ def _figure_history(project) -> list[dict]:
         for field, (old, new) in sorted((event.pgh_diff or {}).items()):
             if field not in HISTORY_FIELDS:
                 continue
+            model_field = Project._meta.get_field(field)
+            # A stage reads as 签约 → 开工, not as its stored value.
+            labels = dict(model_field.flatchoices) if model_field.choices else {}
             rows.append(
                 {
                     "at": event.pgh_created_at,
-                    "field": Project._meta.get_field(field).verbose_name,
-                    "old": old,
-                    "new": new,
+                    "field": model_field.verbose_name,
+                    "old": labels.get(old, old),
+                    "new": labels.get(new, new),
                     "who": names.get(context.get("user"), "—"),
                     "why": context.get("why", ""),
                 }
