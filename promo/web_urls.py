@@ -12,4 +12,5 @@ urlpatterns = [
     path("language/", views_language.set_language, name="set_language"),
     path("", include("leads.urls")),
     path("", include("projects.urls")),
+    path("imports/", include("promo.imports.urls")),
 ]

@@ -74,15 +74,9 @@ def batch_upload(
         raise rule("unit", _("请选择单位。"))
     if not units_visible_to(actor).filter(pk=owner.pk).exists():
         raise PermissionDenied(_("您不能为该单位导入数据。"))
-    limit = settings.PROMO_IMPORT_MAX_BYTES
     if not data:
         raise rule("file", _("文件是空的。"))
-    if len(data) > limit:
-        raise rule(
-            "file",
-            _("文件过大（%(size).1f MB），上限为 %(limit).0f MB，请拆分后分批导入。")
-            % {"size": len(data) / 1_048_576, "limit": limit / 1_048_576},
-        )
+    require_import_size(len(data))
     if not parsing.looks_like_xlsx(data):
         # Decoding the text now refuses random bytes before anything is stored.
         try:
@@ -99,6 +93,17 @@ def batch_upload(
             size=len(data),
             sha256=hashlib.sha256(data).hexdigest(),
             sheet_name=sheet_name.strip(),
+        )
+
+
+def require_import_size(size: int) -> None:
+    """Refuse a file over PROMO_IMPORT_MAX_BYTES before it is read into memory."""
+    limit = settings.PROMO_IMPORT_MAX_BYTES
+    if size > limit:
+        raise rule(
+            "file",
+            _("文件过大（%(size).1f MB），上限为 %(limit).0f MB，请拆分后分批导入。")
+            % {"size": size / 1_048_576, "limit": limit / 1_048_576},
         )
 
 

@@ -1,0 +1,16 @@
+"""Officers' pages of the imports app (mounted at /imports/ by promo/web_urls.py)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "imports"
+
+urlpatterns = [
+    path("", views.batch_list, name="list"),
+    path("new/", views.batch_new, name="new"),
+    path("<int:pk>/", views.batch_detail, name="detail"),
+    path("<int:pk>/progress/", views.batch_progress, name="progress"),
+    path("<int:pk>/confirm/", views.batch_confirm, name="confirm"),
+    path("export/<str:what>.<str:fmt>", views.export, name="export"),
+]

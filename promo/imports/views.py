@@ -1,0 +1,182 @@
+"""Pages of the imports app: upload a ledger, watch the dry run, confirm; export a list.
+
+Views are interfaces only: the services check and write, the selectors read.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from officers.selectors import units_visible_to
+from promo import exports
+from promo.errors import DomainError
+from promo.forms import add_domain_error
+
+from . import services
+from .choices import BatchStatus, RowAction
+from .forms import ConfirmForm, UploadForm
+from .selectors import batch_rows, batches_visible_to
+
+ROWS_PER_PAGE = 100
+
+
+def _enqueue(batch_pk: int) -> None:
+    from .tasks import run_import
+
+    # After commit: the worker must find the batch (and its confirmation) in the database.
+    transaction.on_commit(lambda: run_import.delay(batch_pk))
+
+
+@login_required
+@require_GET
+def batch_list(request: HttpRequest) -> HttpResponse:
+    """Import batches (导入记录) the officer may review."""
+    page = Paginator(batches_visible_to(request.user), 20).get_page(request.GET.get("page"))
+    return render(request, "imports/batch_list.html", {"page": page})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def batch_new(request: HttpRequest) -> HttpResponse:
+    """Upload a ledger; the dry run starts in the background."""
+    me = request.user
+    units = units_visible_to(me).order_by("path")
+    form = UploadForm(request.POST or None, request.FILES or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            services.require_import_size(upload.size)
+            data = upload.read()
+            batch = services.batch_upload(
+                actor=me,
+                data=data,
+                file_name=upload.name,
+                kind=form.cleaned_data["kind"],
+                unit=form.cleaned_data["unit"],
+                sheet_name=form.cleaned_data["sheet_name"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            _enqueue(batch.pk)
+            return redirect("imports:detail", pk=batch.pk)
+    return render(request, "imports/batch_new.html", {"form": form})
+
+
+def _visible_batch(request: HttpRequest, pk: int):
+    return get_object_or_404(batches_visible_to(request.user), pk=pk)
+
+
+@login_required
+@require_GET
+def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """预检结果: counts, every row with its action and errors, and the confirmation."""
+    batch = _visible_batch(request, pk)
+    action = request.GET.get("action", "")
+    if action not in RowAction.values:
+        action = ""
+    rows = batch_rows(batch, action)
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    progress = _progress(batch)
+    return render(
+        request,
+        "imports/batch_detail.html",
+        {
+            "batch": batch,
+            "page": page,
+            "action": action,
+            "actions": RowAction.choices,
+            "confirm_form": ConfirmForm(),
+            "progress": progress,
+            "query": f"action={action}" if action else "",
+            "can_confirm": batch.status == BatchStatus.CHECKED
+            and not batch.confirmed_at
+            and not batch.error_count
+            and batch.uploaded_by_id == request.user.pk,
+        },
+    )
+
+
+@login_required
+@require_GET
+def batch_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """Polled by the batch page while the job runs."""
+    return JsonResponse(_progress(_visible_batch(request, pk)))
+
+
+def _progress(batch) -> dict:
+    # A confirmed batch waits for its worker: still running for the page.
+    running = batch.is_running or (
+        batch.status == BatchStatus.CHECKED and batch.confirmed_at is not None
+    )
+    done = batch.processed_rows
+    if running:
+        done = cache.get(services.progress_key(batch.pk)) or 0
+    total = batch.total_rows
+    return {
+        "status": batch.status,
+        "status_label": batch.get_status_display(),
+        "done": done,
+        "total": total,
+        "percent": min(100, int(done * 100 / total)) if total else 0,
+        "running": running,
+    }
+
+
+@login_required
+@require_POST
+def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The officer confirms the dry run: the commit is queued."""
+    batch = _visible_batch(request, pk)
+    form = ConfirmForm(request.POST)
+    form.is_valid()
+    try:
+        services.batch_confirm(
+            batch=batch,
+            actor=request.user,
+            confirm_distinct=form.cleaned_data.get("confirm_distinct", False),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        _enqueue(batch.pk)
+        messages.success(request, _("已确认，正在导入。您可以离开本页，稍后回来查看结果。"))
+    return redirect("imports:detail", pk=batch.pk)
+
+
+_EXPORTS = {
+    "leads": (exports.leads_for_export, exports.LEAD_COLUMNS, "项目信息"),
+    "projects": (exports.projects_for_export, exports.PROJECT_COLUMNS, "项目"),
+}
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, what: str, fmt: str) -> HttpResponse:
+    """导出: the list page's rows, with its filters and the officer's visibility."""
+    if what not in _EXPORTS or fmt not in ("xlsx", "csv"):
+        raise Http404
+    select, columns, title = _EXPORTS[what]
+    objects = select(request.user, request.GET).iterator(chunk_size=2000)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        body = exports.to_xlsx(columns, objects, title=title)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = exports.to_csv(columns, objects)
+        content_type = "text/csv; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    name = f"{title}-{stamp}.{fmt}"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
