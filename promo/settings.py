@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "projects",
     "promo.reports",
     "promo.imports",
+    "promo.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -145,6 +146,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# The cockpit's charting library, installed by npm (`make install` runs `npm ci`); never a
+# CDN. Only listed once installed, so a checkout without node_modules still passes --deploy.
+if (BASE_DIR / "node_modules" / "echarts" / "dist").is_dir():
+    STATICFILES_DIRS.append(("vendor/echarts", BASE_DIR / "node_modules" / "echarts" / "dist"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")) or "")
 STORAGES = {
@@ -183,6 +188,11 @@ PROMO_LOGIN_FAILURES_PER_ACCOUNT = env_int("PROMO_LOGIN_FAILURES_PER_ACCOUNT", 5
 PROMO_LOGIN_FAILURES_PER_IP = env_int("PROMO_LOGIN_FAILURES_PER_IP", 50)
 PROMO_LOGIN_LOCKOUT_MINUTES = env_int("PROMO_LOGIN_LOCKOUT_MINUTES", 15)
 PROMO_LOGIN_TRUSTED_PROXIES = env_int("PROMO_LOGIN_TRUSTED_PROXIES", 0)
+
+# Cockpit scoring (功效系数法): "metric:weight,…" over reports Figure names (empty: defaults in
+# promo/dashboard/scoring.py), and points deducted per project past its planned groundbreaking.
+PROMO_SCORE_WEIGHTS = env_str("PROMO_SCORE_WEIGHTS", "") or ""
+PROMO_SCORE_LATE_DEDUCTION = env_str("PROMO_SCORE_LATE_DEDUCTION", "1") or "0"
 
 # Security headers: strict unless DEBUG.
 SECURE_CONTENT_TYPE_NOSNIFF = True

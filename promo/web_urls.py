@@ -13,4 +13,5 @@ urlpatterns = [
     path("", include("leads.urls")),
     path("", include("projects.urls")),
     path("imports/", include("promo.imports.urls")),
+    path("dashboard/", include("promo.dashboard.urls")),
 ]

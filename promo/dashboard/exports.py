@@ -1,0 +1,153 @@
+"""XLSX downloads of the cockpit's tables; amounts are numbers, so the office can sum them."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from promo.reports.choices import Figure
+
+from .selectors import COCKPIT_FIGURES, CockpitFilters
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _number(value: Any) -> Any:
+    # openpyxl writes Decimal as text-free numbers only via float/int; keep counts as int.
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _figures(ctx: dict[str, Any]) -> list[list[Any]]:
+    header = [_("单位")]
+    for figure in COCKPIT_FIGURES:
+        label = str(Figure(figure).label)
+        header += [label, _("%(figure)s 去年同期") % {"figure": label}]
+    rows = [header]
+    for row in [*ctx["rows"], ctx["total"]]:
+        line = [row.name]
+        for cell in row.cells:
+            line += [_number(cell["value"]), _number(cell["last_year"])]
+        rows.append(line)
+    return rows
+
+
+def _targets(ctx: dict[str, Any]) -> list[list[Any]]:
+    rows = [[_("单位"), _("指标"), _("年度目标"), _("已完成"), _("完成率(%)")]]
+    for row in [*ctx["rows"], ctx["total"]]:
+        for t in row.targets:
+            percent = round(float(t["percent"]), 1) if t["percent"] is not None else None
+            rows.append(
+                [row.name, str(t["label"]), _number(t["target"]), _number(t["done"]), percent]
+            )
+    return rows
+
+
+def _projects(ctx: dict[str, Any]) -> list[list[Any]]:
+    rows = [
+        [
+            _("单位"),
+            _("合同外资(万美元)"),
+            _("到账外资(万美元)"),
+            _("千万元以上在建项目(个)"),
+            _("亿元以上重点项目(个)"),
+            _("重点项目总投资(万元)"),
+            _("重点项目累计完成投资(万元)"),
+            _("投资完成率(%)"),
+            _("节点逾期项目(个)"),
+        ]
+    ]
+    for row in [*ctx["rows"], ctx["total"]]:
+        p = row.projects
+        rate = round(float(p["key_rate"]), 1) if p["key_rate"] is not None else None
+        rows.append(
+            [
+                row.name,
+                _number(p["contracted_fdi"]),
+                _number(p["arrived_fdi"]),
+                p["building_10m"],
+                p["key_count"],
+                _number(p["key_total"]),
+                _number(p["key_invested"]),
+                rate,
+                p["overdue"],
+            ]
+        )
+    return rows
+
+
+def _scores(ctx: dict[str, Any]) -> list[list[Any]]:
+    rows = [[_("名次"), _("单位"), _("功效系数得分"), _("扣分"), _("总分")]]
+    for s in ctx["scores"]:
+        rows.append(
+            [
+                s["rank"],
+                s["row"].name,
+                _number(s["weighted"]),
+                _number(s["deduction"]),
+                _number(s["total"]),
+            ]
+        )
+    return rows
+
+
+def _funnel(ctx: dict[str, Any]) -> list[list[Any]]:
+    return [[_("状态"), _("条数")]] + [[str(f["label"]), f["count"]] for f in ctx["funnel"]]
+
+
+def _overdue(ctx: dict[str, Any]) -> list[list[Any]]:
+    rows = [[_("项目"), _("单位"), _("逾期节点"), _("计划日期"), _("逾期天数"), _("总投资(万元)")]]
+    for p in ctx["overdue"]:
+        rows.append(
+            [
+                p.name,
+                p.unit.name,
+                str(p.next_label),
+                p.due_on,
+                p.days_overdue,
+                _number(p.total_investment),
+            ]
+        )
+    return rows
+
+
+TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[list[Any]]]]] = {
+    "figures": ("五项指标", _figures),
+    "targets": ("目标完成", _targets),
+    "projects": ("项目与外资", _projects),
+    "scores": ("综合评分", _scores),
+    "funnel": ("信息漏斗", _funnel),
+    "overdue": ("节点逾期", _overdue),
+}
+
+
+def build_workbook(table: str, ctx: dict[str, Any], filters: CockpitFilters) -> bytes:
+    title, build = TABLES[table]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = title
+    period = f"{filters.period.start:%Y-%m-%d} ~ {filters.period.end:%Y-%m-%d}"
+    sheet.append([f"{title}  {period}"])
+    sheet["A1"].font = Font(bold=True)
+    for line in build(ctx):
+        sheet.append([str(v) if hasattr(v, "_proxy____cast") else v for v in line])
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_response(table: str, ctx: dict[str, Any], filters: CockpitFilters) -> HttpResponse:
+    response = HttpResponse(build_workbook(table, ctx, filters), content_type=XLSX)
+    name = f"dashboard-{table}-{filters.period.start:%Y%m%d}-{filters.period.end:%Y%m%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,487 @@
+"""Reads of the cockpit (领导驾驶舱): every figure family is one grouped query.
+
+The five counts and their amounts come from :func:`promo.reports.selectors.period_figures`,
+which owns their rules (status at period end, distinct visiting investors, signings by
+contract date…); this module only arranges them per unit, beside last year and the targets,
+and adds the families the bulletin has no use for: the lead funnel, the project snapshot
+(foreign capital, projects under construction, key projects, overdue milestones), the time
+to signing and the monthly trend.
+
+Each number carries the URL of the list behind it when that list's own filters can express
+the same set, so that the list's count equals the number (tests/dashboard pin this). A
+number whose set the list pages cannot express yet is shown without a link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    Aggregate,
+    Case,
+    Count,
+    DecimalField,
+    FloatField,
+    Func,
+    IntegerField,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from leads.choices import LeadStatus
+from leads.selectors import leads_visible_to
+from officers.models import Officer, Target, Unit
+from officers.selectors import scope_for
+from projects.choices import SizeClass, Stage
+from projects.models import Project
+from projects.selectors import projects_visible_to
+from promo.reports.choices import TARGET_FIGURE, Figure
+from promo.reports.selectors import PeriodFigures, bulletin_units, period_figures
+
+from .forms import Period, PeriodKind
+
+ZERO = Decimal("0.00")
+_MONEY = DecimalField(max_digits=16, decimal_places=2)
+OVERDUE_ROWS = 20
+
+# The five counts chiefs read (DOMAIN.md "What chiefs read"), with their amounts.
+COCKPIT_FIGURES: tuple[str, ...] = (
+    Figure.LEADS_IN_HAND,
+    Figure.LEADS_NEGOTIATING,
+    Figure.INVESTORS_VISITING,
+    Figure.SIGNED_COUNT,
+    Figure.SIGNED_AMOUNT,
+    Figure.GROUNDBREAKING_COUNT,
+    Figure.GROUNDBREAKING_AMOUNT,
+)
+FUNNEL_STATUSES: tuple[str, ...] = (
+    LeadStatus.INFORMATION,
+    LeadStatus.VALID,
+    LeadStatus.NEGOTIATING,
+    LeadStatus.SIGNED,
+)
+OPEN_STAGES = (Stage.SIGNED, Stage.GROUNDBREAKING, Stage.COMPLETED)
+
+
+class Median(Aggregate):
+    """PostgreSQL's PERCENTILE_CONT(0.5): the median, computed in the database."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+class DaysBetween(Func):
+    """``later - earlier`` in days (PostgreSQL: date minus date is an integer)."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
+@dataclass(frozen=True)
+class CockpitFilters:
+    """What the chief asked for; ``unit=None`` means the whole bureau."""
+
+    period: Period
+    today: date
+    unit: Unit | None = None
+    industry: str = ""
+    region: str = ""
+    source_channel: str = ""
+
+    @property
+    def narrowed(self) -> bool:
+        """True when a filter the project list page cannot express is set."""
+        return bool(self.industry or self.region or self.source_channel)
+
+
+@dataclass
+class Cell:
+    value: Any
+    url: str | None = None
+
+
+@dataclass
+class UnitRow:
+    unit: Unit | None
+    name: str
+    is_total: bool = False
+    figures: PeriodFigures = field(default_factory=PeriodFigures)
+    last_year: PeriodFigures = field(default_factory=PeriodFigures)
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    projects: dict[str, Any] = field(default_factory=dict)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    ytd: PeriodFigures | None = None
+
+
+def _url(name: str, params: dict[str, Any]) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
+    base = reverse(name)
+    return f"{base}?{query}" if query else base
+
+
+def row_units(officer: Officer, unit: Unit | None) -> list[Unit]:
+    """The units the tables show a line for: the children of the chosen unit, in tree order."""
+    if unit is None:
+        return bulletin_units()
+    return list(Unit.objects.filter(parent=unit, is_active=True).order_by("path"))
+
+
+def default_unit(officer: Officer) -> Unit | None:
+    """A chief starts on the whole bureau; anyone else on their own unit's sub-tree."""
+    return None if scope_for(officer).is_everything else officer.unit
+
+
+def _lead_filters(qs: QuerySet, f: CockpitFilters) -> QuerySet:
+    if f.unit is not None:
+        qs = qs.filter(unit__path__startswith=f.unit.path)
+    if f.industry:
+        qs = qs.filter(industry=f.industry)
+    if f.region:
+        qs = qs.filter(investor__region=f.region)
+    if f.source_channel:
+        qs = qs.filter(source_channel=f.source_channel)
+    return qs
+
+
+def _project_filters(qs: QuerySet, f: CockpitFilters) -> QuerySet:
+    if f.unit is not None:
+        qs = qs.filter(unit__path__startswith=f.unit.path)
+    if f.industry:
+        qs = qs.filter(industry=f.industry)
+    if f.region:
+        qs = qs.filter(investor__region=f.region)
+    if f.source_channel:
+        qs = qs.filter(lead__source_channel=f.source_channel)
+    return qs
+
+
+def _lead_list_params(f: CockpitFilters, unit: Unit | None) -> dict[str, Any]:
+    """LeadFilter parameters for the cockpit's filters (the funnel honours all of them)."""
+    return {
+        "unit": unit.pk if unit is not None else None,
+        "industry": f.industry,
+        "investor_region": f.region,
+        "source_channel": f.source_channel,
+    }
+
+
+def overdue_q(day: date) -> Q:
+    """The next milestone's planned date has passed (节点逾期) and it was not reached."""
+    return (
+        Q(stage=Stage.SIGNED, groundbreaking_planned__lt=day)
+        | Q(stage=Stage.GROUNDBREAKING, completed_planned__lt=day)
+        | Q(stage=Stage.COMPLETED, producing_planned__lt=day)
+    )
+
+
+def _figure_cells(row: UnitRow, f: CockpitFilters, link_unit: Unit | None) -> list[dict]:
+    # In hand / in negotiation are status-at-period-end counts; the lead list shows current
+    # statuses, which are the same set only when the period ends today or later.
+    current = f.period.end >= f.today
+    cells = []
+    for figure in COCKPIT_FIGURES:
+        url = None
+        if current and figure == Figure.LEADS_IN_HAND:
+            url = _url(
+                "leads:list",
+                {"unit": getattr(link_unit, "pk", None), "status": ["valid", "negotiating"]},
+            )
+        elif current and figure == Figure.LEADS_NEGOTIATING:
+            url = _url(
+                "leads:list", {"unit": getattr(link_unit, "pk", None), "status": "negotiating"}
+            )
+        value, before = row.figures.get(figure), row.last_year.get(figure)
+        cells.append(
+            {
+                "figure": figure,
+                "value": value,
+                "last_year": before,
+                "change": _change(value, before),
+                "url": url,
+                "is_amount": isinstance(value, Decimal),
+            }
+        )
+    return cells
+
+
+def _change(value: Any, before: Any) -> Decimal | None:
+    """Growth on the same period last year in percent, or None when last year was zero."""
+    if not before:
+        return None
+    return (Decimal(value) - Decimal(before)) * 100 / Decimal(before)
+
+
+def _project_snapshot(
+    officer: Officer, f: CockpitFilters, units: Sequence[Unit]
+) -> dict[int, dict[str, Any]]:
+    """One grouped query over the visible projects: FDI, construction, key projects, overdue.
+
+    Rows outside every listed unit (the chosen unit's own records) fall in bucket 0, so the
+    total is the sum of all buckets: every figure here is additive.
+    """
+    start, end = f.period.start, f.period.end
+    signed = Q(contract_date__gte=start, contract_date__lte=end)
+    key = Q(size_class=SizeClass.HUNDRED_MILLION, stage__in=OPEN_STAGES)
+    bucket = Case(
+        *(When(unit__path__startswith=u.path, then=Value(u.pk)) for u in units),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    rows = (
+        _project_filters(projects_visible_to(officer), f)
+        .annotate(bucket=bucket)
+        .values("bucket")
+        .order_by()
+        .annotate(
+            contracted_fdi=Coalesce(
+                Sum("contracted_fdi", filter=signed), ZERO, output_field=_MONEY
+            ),
+            building_10m=Count(
+                "pk",
+                filter=Q(
+                    stage=Stage.GROUNDBREAKING,
+                    size_class__in=[SizeClass.TEN_MILLION, SizeClass.HUNDRED_MILLION],
+                ),
+            ),
+            key_count=Count("pk", filter=key),
+            key_total=Coalesce(Sum("total_investment", filter=key), ZERO, output_field=_MONEY),
+            key_invested=Coalesce(Sum("invested_to_date", filter=key), ZERO, output_field=_MONEY),
+            overdue=Count("pk", filter=overdue_q(f.today)),
+            groundbreaking_late=Count(
+                "pk", filter=Q(stage=Stage.SIGNED, groundbreaking_planned__lt=f.today)
+            ),
+        )
+    )
+    return {row.pop("bucket"): row for row in rows}
+
+
+_EMPTY_SNAPSHOT = {
+    "contracted_fdi": ZERO,
+    "building_10m": 0,
+    "key_count": 0,
+    "key_total": ZERO,
+    "key_invested": ZERO,
+    "overdue": 0,
+    "groundbreaking_late": 0,
+}
+
+
+def _dress_snapshot(values: dict[str, Any], arrived_fdi: Decimal, links: bool) -> dict[str, Any]:
+    snap = dict(values)
+    snap["arrived_fdi"] = arrived_fdi
+    snap["key_rate"] = snap["key_invested"] * 100 / snap["key_total"] if snap["key_total"] else None
+    if links:
+        snap["building_10m_url"] = _url(
+            "projects:list", {"stage": Stage.GROUNDBREAKING, "size": ["10m", "100m"]}
+        )
+        snap["key_count_url"] = _url("projects:list", {"stage": list(OPEN_STAGES), "size": "100m"})
+    return snap
+
+
+def funnel(officer: Officer, f: CockpitFilters) -> list[dict[str, Any]]:
+    """Leads by current status (the pipeline now), honouring every cockpit filter."""
+    counts = dict(
+        _lead_filters(leads_visible_to(officer), f)
+        .values_list("status")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    base = _lead_list_params(f, f.unit)
+    return [
+        {
+            "status": status,
+            "label": LeadStatus(status).label,
+            "count": counts.get(status, 0),
+            "url": _url("leads:list", {**base, "status": status}),
+        }
+        for status in FUNNEL_STATUSES
+    ]
+
+
+def time_to_signing(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
+    """Days from first contact and from first site inspection to signing, for leads signed
+    in the period: median and fastest (the seeds celebrate a 16-day signing)."""
+    signed = _lead_filters(leads_visible_to(officer), f).filter(
+        signed_on__gte=f.period.start, signed_on__lte=f.period.end
+    )
+    contact = DaysBetween("signed_on", "first_contact_on")
+    inspection = DaysBetween("signed_on", "first_inspection_on")
+    has_contact = Q(first_contact_on__isnull=False)
+    has_inspection = Q(first_inspection_on__isnull=False)
+    return signed.aggregate(
+        contact_n=Count("pk", filter=has_contact),
+        contact_median=Median(contact, filter=has_contact),
+        contact_fastest=Min(contact, filter=has_contact),
+        inspection_n=Count("pk", filter=has_inspection),
+        inspection_median=Median(inspection, filter=has_inspection),
+        inspection_fastest=Min(inspection, filter=has_inspection),
+    )
+
+
+def overdue_milestones(officer: Officer, f: CockpitFilters) -> list[Project]:
+    """The most overdue milestones first (节点逾期), at most OVERDUE_ROWS."""
+    due = Case(
+        When(stage=Stage.SIGNED, then="groundbreaking_planned"),
+        When(stage=Stage.GROUNDBREAKING, then="completed_planned"),
+        When(stage=Stage.COMPLETED, then="producing_planned"),
+    )
+    rows = list(
+        _project_filters(projects_visible_to(officer), f)
+        .filter(overdue_q(f.today))
+        .annotate(due_on=due)
+        .select_related("unit")
+        .order_by("due_on", "pk")[:OVERDUE_ROWS]
+    )
+    for project in rows:
+        project.days_overdue = (f.today - project.due_on).days
+        project.next_label = {
+            Stage.SIGNED: Stage.GROUNDBREAKING.label,
+            Stage.GROUNDBREAKING: Stage.COMPLETED.label,
+            Stage.COMPLETED: Stage.PRODUCING.label,
+        }[project.stage]
+    return rows
+
+
+def monthly_trend(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
+    """Signings per month of the period's year against the same month last year (one query)."""
+    year = f.period.year
+    rows = (
+        _project_filters(projects_visible_to(officer), f)
+        .filter(contract_date__gte=date(year - 1, 1, 1), contract_date__lte=date(year, 12, 31))
+        .annotate(month=TruncMonth("contract_date"))
+        .values("month")
+        .order_by("month")
+        .annotate(
+            n=Count("pk"),
+            amount=Coalesce(Sum("signed_investment"), ZERO, output_field=_MONEY),
+        )
+    )
+    by_month = {(r["month"].year, r["month"].month): r for r in rows}
+
+    def series(y: int, key: str) -> list[float]:
+        return [float(by_month.get((y, m), {}).get(key, 0)) for m in range(1, 13)]
+
+    return {
+        "months": [f"{m}月" for m in range(1, 13)],
+        "year": year,
+        "count": series(year, "n"),
+        "count_last": series(year - 1, "n"),
+        "amount": series(year, "amount"),
+        "amount_last": series(year - 1, "amount"),
+    }
+
+
+def _targets(f: CockpitFilters, rows: list[UnitRow]) -> None:
+    """Annual targets of the listed units (one query), with completion from 1 January."""
+    ids = [r.unit.pk for r in rows if r.unit is not None]
+    if not ids:
+        return
+    targets: dict[int, list[Target]] = {}
+    for target in Target.objects.filter(
+        year=f.period.year, unit_id__in=ids, officer__isnull=True
+    ).order_by("metric"):
+        targets.setdefault(target.unit_id, []).append(target)
+    for row in rows:
+        if row.unit is None or row.ytd is None:
+            continue
+        for target in targets.get(row.unit.pk, []):
+            done = row.ytd.get(TARGET_FIGURE[target.metric])
+            percent = Decimal(done) * 100 / target.value if target.value else None
+            row.targets.append(
+                {
+                    "metric": target.metric,
+                    "label": target.get_metric_display(),
+                    "target": target.value,
+                    "done": done,
+                    "percent": percent,
+                    "bar": min(percent, Decimal(100)) if percent is not None else 0,
+                }
+            )
+
+
+def root_unit() -> Unit | None:
+    """The bureau itself: the one unit without a parent (None if there are several)."""
+    roots = list(Unit.objects.filter(parent__isnull=True).order_by("path")[:2])
+    return roots[0] if len(roots) == 1 else None
+
+
+def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
+    """Everything the cockpit page shows, in a fixed number of queries."""
+    units = row_units(officer, f.unit)
+    total_unit = f.unit if f.unit is not None else root_unit()
+    total_keys: list[Unit] | None = [f.unit] if f.unit is not None else None
+
+    def figures(period: Period) -> tuple[dict, dict]:
+        per_unit = period_figures(start=period.start, end=period.end, units=units)
+        total = period_figures(start=period.start, end=period.end, units=total_keys)
+        return per_unit, total
+
+    now, now_total = figures(f.period)
+    before, before_total = figures(f.period.last_year)
+    ytd_start = date(f.period.year, 1, 1)
+    if f.period.kind == PeriodKind.YTD and f.period.start == ytd_start:
+        ytd, ytd_total = now, now_total
+    else:
+        ytd, ytd_total = figures(Period(PeriodKind.YTD, ytd_start, min(f.period.end, f.today)))
+
+    rows = [
+        UnitRow(
+            unit=u,
+            name=u.short_name or u.name,
+            figures=now[u.pk],
+            last_year=before[u.pk],
+            ytd=ytd[u.pk],
+        )
+        for u in units
+    ]
+    total_key = f.unit.pk if f.unit is not None else None
+    total = UnitRow(
+        unit=total_unit,
+        name=str(_("合计")),
+        is_total=True,
+        figures=now_total[total_key],
+        last_year=before_total[total_key],
+        ytd=ytd_total[total_key],
+    )
+    for row in rows:
+        row.cells = _figure_cells(row, f, row.unit)
+    total.cells = _figure_cells(total, f, f.unit)
+
+    snapshot = _project_snapshot(officer, f, units)
+    project_links = scope_for(officer).is_everything and f.unit is None and not f.narrowed
+    for row in rows:
+        row.projects = _dress_snapshot(
+            snapshot.get(row.unit.pk, _EMPTY_SNAPSHOT), row.figures.arrived_fdi, links=False
+        )
+    summed = {
+        key: sum((values[key] for values in snapshot.values()), start=type(default)())
+        for key, default in _EMPTY_SNAPSHOT.items()
+    }
+    total.projects = _dress_snapshot(summed, total.figures.arrived_fdi, links=project_links)
+    _targets(f, [*rows, total])
+
+    return {
+        "rows": rows,
+        "total": total,
+        "figure_labels": [Figure(figure).label for figure in COCKPIT_FIGURES],
+        "funnel": funnel(officer, f),
+        "time_to_signing": time_to_signing(officer, f),
+        "overdue": overdue_milestones(officer, f),
+        "trend": monthly_trend(officer, f),
+    }

@@ -1,0 +1,12 @@
+"""The cockpit's pages (mounted at /dashboard/ by promo/web_urls.py)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "dashboard"
+
+urlpatterns = [
+    path("", views.dashboard, name="index"),
+    path("export/<slug:table>.xlsx", views.export, name="export"),
+]

@@ -1,0 +1,82 @@
+"""The cockpit's pages: the dashboard (领导驾驶舱) and its XLSX downloads. Interfaces only."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from officers.choices import Role
+from officers.selectors import units_visible_to
+from promo.services import today
+
+from . import exports, scoring
+from .forms import DashboardFilterForm, PeriodKind, period_for
+from .selectors import CockpitFilters, cockpit, default_unit
+
+COCKPIT_ROLES = frozenset({Role.CHIEF, Role.UNIT_HEAD, Role.ADMIN})
+
+
+def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, CockpitFilters]:
+    me = request.user
+    if not (me.sees_whole_bureau or me.role in COCKPIT_ROLES):
+        # Officers read their own lists; the cockpit ranks units and is for those who run them.
+        raise PermissionDenied
+    units = {u.pk: u for u in units_visible_to(me).filter(is_active=True).order_by("path")}
+    form = DashboardFilterForm(request.GET or None, units=units.values())
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    day = today()
+    unit = units.get(data.get("unit")) if data.get("unit") else default_unit(me)
+    period = period_for(
+        data.get("period") or PeriodKind.YTD,
+        data.get("on") or day,
+        data.get("start"),
+        data.get("end"),
+    )
+    filters = CockpitFilters(
+        period=period,
+        today=day,
+        unit=unit,
+        industry=data.get("industry", ""),
+        region=data.get("region", ""),
+        source_channel=data.get("source_channel", ""),
+    )
+    return form, filters
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The cockpit: the five counts per unit, funnel, targets, projects, what is late."""
+    form, filters = _filters(request)
+    context = cockpit(request.user, filters)
+    context["scores"] = scoring.rank_rows(context["rows"])
+    query = request.GET.copy()
+    return render(
+        request,
+        "dashboard/dashboard.html",
+        {
+            **context,
+            "form": form,
+            "filters": filters,
+            "query": query.urlencode(),
+            "weights": scoring.weight_labels(),
+            "funnel_chart": [
+                {"name": str(s["label"]), "value": s["count"]} for s in context["funnel"]
+            ],
+        },
+    )
+
+
+@login_required
+@require_GET
+def export(request: HttpRequest, table: str) -> HttpResponse:
+    """One dashboard table as XLSX (amounts as numbers, so the office can sum them)."""
+    if table not in exports.TABLES:
+        raise Http404
+    _form, filters = _filters(request)
+    context = cockpit(request.user, filters)
+    context["scores"] = scoring.rank_rows(context["rows"])
+    return exports.xlsx_response(table, context, filters)

@@ -1,0 +1,231 @@
+"""The cockpit (驾驶舱): who may open it, every linked number equals its list's count,
+query counts pinned, XLSX downloads."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from html import unescape
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from leads.choices import LeadStatus, SourceChannel
+from officers.choices import Role, TargetMetric
+from officers.models import Target
+from projects import services as project_services
+from projects.choices import Stage
+from projects.models import Project
+from promo.choices import Industry, Region
+from promo.services import today
+from tests.factories import make_investor, make_lead, make_officer, make_project, make_unit
+
+pytestmark = pytest.mark.django_db
+
+LINK = re.compile(r'href="(?P<url>/(?:leads|projects)/\?[^"]*)" data-count="(?P<count>\d+)"')
+
+
+def client_for(officer) -> Client:
+    client = Client()
+    client.force_login(officer)
+    return client
+
+
+def _seed(bureau) -> None:
+    """A small bureau: leads of every status across units, industries, channels, regions."""
+    sh, team, sz = bureau.shanghai_officer, bureau.sub_unit_officer, bureau.outsider
+    jp = make_investor(sh, region=Region.JAPAN)
+    combos = [
+        (sh, LeadStatus.INFORMATION, Industry.ELECTRONICS, SourceChannel.STATIONED, None),
+        (sh, LeadStatus.VALID, Industry.AUTO, SourceChannel.EVENT, jp),
+        (sh, LeadStatus.NEGOTIATING, Industry.ELECTRONICS, SourceChannel.STATIONED, None),
+        (team, LeadStatus.VALID, Industry.ELECTRONICS, SourceChannel.INVESTOR_REFERRAL, None),
+        (team, LeadStatus.NEGOTIATING, Industry.AUTO, SourceChannel.STATIONED, None),
+        (sz, LeadStatus.NEGOTIATING, Industry.ELECTRONICS, SourceChannel.EVENT, None),
+        (sz, LeadStatus.DROPPED, Industry.AUTO, SourceChannel.STATIONED, None),
+        (sz, LeadStatus.SIGNED, Industry.ELECTRONICS, SourceChannel.STATIONED, None),
+    ]
+    for actor, status, industry, channel, investor in combos:
+        fields = {"investor": investor} if investor else {}
+        make_lead(actor, status=status, industry=industry, source_channel=channel, **fields)
+    building = make_project(sh, amount=20000, contract_date=today() - timedelta(days=60))
+    project_services.project_advance(
+        project=building,
+        actor=sh,
+        to_stage=Stage.GROUNDBREAKING,
+        actual_date=today() - timedelta(days=10),
+    )
+    make_project(
+        sz,
+        amount=1500,
+        contract_date=today() - timedelta(days=40),
+        groundbreaking_planned=today() - timedelta(days=5),
+    )
+
+
+def _links(html: str) -> list[tuple[str, int]]:
+    return [(unescape(m["url"]), int(m["count"])) for m in LINK.finditer(html)]
+
+
+def _assert_links_match_lists(client: Client, html: str) -> int:
+    links = _links(html)
+    for url, count in links:
+        listed = client.get(url).context["page"].paginator.count
+        assert listed == count, url
+    return len(links)
+
+
+def test_officer_gets_403_and_chief_and_unit_head_see_the_cockpit(bureau):
+    assert client_for(bureau.shanghai_officer).get("/dashboard/").status_code == 403
+    assert client_for(bureau.submitter).get("/dashboard/").status_code == 403
+    response = client_for(bureau.chief).get("/dashboard/")
+    assert response.status_code == 200
+    assert "五项指标" in response.content.decode()
+    assert client_for(bureau.shanghai_head).get("/dashboard/").status_code == 200
+
+
+def test_unit_head_sees_only_their_sub_tree(bureau):
+    _seed(bureau)
+    response = client_for(bureau.shanghai_head).get("/dashboard/")
+    total = response.context["total"]
+    assert total.unit == bureau.shanghai
+    assert [row.unit for row in response.context["rows"]] == [bureau.shanghai_team]
+    # Shanghai and its team hold 2 valid + 2 negotiating; Shenzhen's leads are not counted.
+    assert total.figures.leads_in_hand == 4
+    assert total.figures.leads_negotiating == 2
+    funnel = {step["status"]: step["count"] for step in response.context["funnel"]}
+    # The one signed lead is the Shanghai project's; Shenzhen's signing is not counted.
+    assert funnel[LeadStatus.INFORMATION] == 1 and funnel[LeadStatus.SIGNED] == 1
+    # Asking for another unit's id falls back to the head's own sub-tree.
+    other = client_for(bureau.shanghai_head).get("/dashboard/", {"unit": bureau.shenzhen.pk})
+    assert other.context["total"].unit == bureau.shanghai
+
+
+def test_every_linked_number_equals_the_count_of_its_list(bureau):
+    _seed(bureau)
+    for officer in (bureau.chief, bureau.shanghai_head):
+        client = client_for(officer)
+        html = client.get("/dashboard/").content.decode()
+        assert _assert_links_match_lists(client, html) >= 6
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    unit=st.sampled_from([None, "shanghai", "shanghai_team", "shenzhen", "bureau"]),
+    period=st.sampled_from(["ytd", "month", "quarter"]),
+    industry=st.sampled_from(["", Industry.ELECTRONICS, Industry.AUTO]),
+    channel=st.sampled_from(["", SourceChannel.STATIONED, SourceChannel.EVENT]),
+    region=st.sampled_from(["", Region.DOMESTIC]),
+)
+def test_links_match_lists_for_any_filter_combination(
+    seeded_bureau, unit, period, industry, channel, region
+):
+    bureau = seeded_bureau
+    client = client_for(bureau.chief)
+    params = {
+        "period": period,
+        "industry": industry,
+        "source_channel": channel,
+        "region": region,
+    }
+    if unit:
+        params["unit"] = getattr(bureau, unit).pk
+    response = client.get("/dashboard/", params)
+    assert response.status_code == 200
+    _assert_links_match_lists(client, response.content.decode())
+
+
+@pytest.fixture
+def seeded_bureau(bureau):
+    _seed(bureau)
+    return bureau
+
+
+def test_figures_compare_with_the_same_period_last_year(bureau):
+    sh = bureau.shanghai_officer
+    make_project(sh, amount=5000, contract_date=today())
+    old = make_project(sh, amount=3000, contract_date=today())
+    # 1 January of last year lies in last year's "year to date" whatever today is.
+    Project.objects.filter(pk=old.pk).update(contract_date=date(today().year - 1, 1, 1))
+    response = client_for(bureau.chief).get("/dashboard/", {"period": "ytd"})
+    row = next(r for r in response.context["rows"] if r.unit == bureau.shanghai)
+    assert row.figures.signed_count == 1
+    assert row.figures.signed_amount == Decimal("5000")
+    cell = next(c for c in row.cells if c["figure"] == "signed_amount")
+    assert cell["last_year"] == Decimal("3000")
+    assert round(cell["change"], 2) == Decimal("66.67")
+
+
+def test_target_completion_per_unit(bureau):
+    Target.objects.create(
+        year=today().year, unit=bureau.shanghai, metric=TargetMetric.SIGNED_COUNT, value=4
+    )
+    make_project(bureau.shanghai_officer, contract_date=today() - timedelta(days=0))
+    response = client_for(bureau.chief).get("/dashboard/")
+    row = next(r for r in response.context["rows"] if r.unit == bureau.shanghai)
+    assert [(t["metric"], t["done"], t["percent"]) for t in row.targets] == [
+        (TargetMetric.SIGNED_COUNT, 1, Decimal(25))
+    ]
+
+
+def test_overdue_milestones_and_time_to_signing(bureau):
+    _seed(bureau)
+    response = client_for(bureau.chief).get("/dashboard/")
+    overdue = response.context["overdue"]
+    assert [p.days_overdue for p in overdue] == [5]
+    assert response.context["total"].projects["overdue"] == 1
+    assert response.context["total"].projects["building_10m"] == 1
+
+
+def _cockpit_queries(client) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/dashboard/")
+    assert response.status_code == 200
+    return len(captured)
+
+
+def test_query_count_is_the_same_for_2_and_20_units(bureau):
+    client = client_for(bureau.chief)
+    for i in range(2):
+        unit = make_unit(f"分局{i}", parent=bureau.bureau)
+        make_lead(make_officer(unit), status=LeadStatus.VALID)
+    few = _cockpit_queries(client)
+    for i in range(18):
+        unit = make_unit(f"园区{i}", parent=bureau.bureau)
+        officer = make_officer(unit, role=Role.OFFICER)
+        make_lead(officer, status=LeadStatus.NEGOTIATING)
+        make_project(officer)
+    many = _cockpit_queries(client)
+    assert many == few
+    # Session, officer, units; 4 × 5 period_figures (now and last year, per unit and total);
+    # root unit, project snapshot, targets, funnel, timing, overdue, trend.
+    assert few == 30
+
+
+@pytest.mark.parametrize("table", ["figures", "targets", "projects", "scores", "funnel", "overdue"])
+def test_every_table_downloads_as_xlsx_with_numbers(bureau, table):
+    _seed(bureau)
+    Target.objects.create(
+        year=today().year, unit=bureau.shanghai, metric=TargetMetric.SIGNED_AMOUNT, value=10000
+    )
+    response = client_for(bureau.chief).get(f"/dashboard/export/{table}.xlsx")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    values = [c.value for row in sheet.iter_rows(min_row=3) for c in row]
+    assert values and any(isinstance(v, int | float) for v in values if not isinstance(v, bool))
+
+
+def test_officer_cannot_download_an_export(bureau):
+    response = client_for(bureau.shanghai_officer).get("/dashboard/export/figures.xlsx")
+    assert response.status_code == 403
