@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -180,3 +182,89 @@ class ResolveForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("resolved_on", today())
         super().__init__(*args, **kwargs)
+
+
+class VersionedForm(forms.Form):
+    """An edit form that remembers which version of the record it was opened on.
+
+    Two officers may edit the same project from phone and laptop; the later save must not
+    silently overwrite the earlier one. The record's ``updated_at`` rides along hidden and
+    a save is refused when the record has changed since.
+    """
+
+    updated_at = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, record, **kwargs):
+        kwargs.setdefault("initial", {})["updated_at"] = record.updated_at.isoformat()
+        super().__init__(*args, **kwargs)
+
+    def is_stale(self, record) -> bool:
+        raw = (self.data.get(self.add_prefix("updated_at")) or "").strip()
+        try:
+            seen = datetime.fromisoformat(raw)
+        except ValueError:
+            return True
+        return seen != record.updated_at
+
+    def reopen(self, record) -> None:
+        """After a refused stale save: the officer now sees the current version."""
+        self.data = self.data.copy()
+        self.data[self.add_prefix("updated_at")] = record.updated_at.isoformat()
+
+
+class PlanForm(VersionedForm):
+    """Reschedule the planned milestones (调整倒排节点), with a reason."""
+
+    groundbreaking_planned = forms.DateField(
+        label=_("计划开工"), required=False, widget=DateInput()
+    )
+    completed_planned = forms.DateField(label=_("计划竣工"), required=False, widget=DateInput())
+    producing_planned = forms.DateField(label=_("计划投产"), required=False, widget=DateInput())
+    reason = forms.CharField(label=_("调整原因"), max_length=500)
+
+    def __init__(self, *args, record, **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        for name in ("groundbreaking_planned", "completed_planned", "producing_planned"):
+            initial.setdefault(name, getattr(record, name))
+        super().__init__(*args, record=record, **kwargs)
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("updated_at", None)
+        return data
+
+
+class FiguresForm(VersionedForm):
+    """Correct a project's reported figures (修正项目数据); every change keeps who and why."""
+
+    FIELDS = (
+        "signed_investment",
+        "registered_capital",
+        "contracted_fdi",
+        "land_area",
+        "annual_output_value",
+        "annual_tax",
+        "jobs",
+    )
+
+    signed_investment = forms.DecimalField(label=_("签约总投资(万元)"), **_MONEY)
+    registered_capital = forms.DecimalField(label=_("注册资本(万元)"), **_MONEY)
+    contracted_fdi = forms.DecimalField(label=_("合同外资(万美元)"), **_MONEY)
+    land_area = forms.DecimalField(
+        label=_("用地(亩)"), max_digits=10, decimal_places=2, min_value=0
+    )
+    annual_output_value = forms.DecimalField(label=_("年产值(万元)"), **_MONEY)
+    annual_tax = forms.DecimalField(label=_("年税收(万元)"), **_MONEY)
+    jobs = forms.IntegerField(label=_("用工人数"), min_value=0)
+    reason = forms.CharField(label=_("修改原因"), max_length=500)
+
+    def __init__(self, *args, record, **kwargs):
+        initial = kwargs.setdefault("initial", {})
+        for name in self.FIELDS:
+            initial.setdefault(name, getattr(record, name))
+        super().__init__(*args, record=record, **kwargs)
+
+    def service_kwargs(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("updated_at", None)
+        return data

@@ -26,6 +26,8 @@ from projects.choices import STAGE_ORDER, ProblemStatus, Stage, next_stage
 from projects.forms import (
     AdvanceForm,
     AskAgainForm,
+    FiguresForm,
+    PlanForm,
     ProblemForm,
     ProgressForm,
     ProjectFilterForm,
@@ -151,7 +153,16 @@ def _figure_history(project) -> list[dict]:
     return rows
 
 
-def _project_page(request: HttpRequest, project, *, advance=None, progress=None, status=200):
+def _project_page(
+    request: HttpRequest,
+    project,
+    *,
+    advance=None,
+    progress=None,
+    plan=None,
+    figures=None,
+    status=200,
+):
     following = next_stage(project.stage)
     return render(
         request,
@@ -162,6 +173,8 @@ def _project_page(request: HttpRequest, project, *, advance=None, progress=None,
             "next_stage": Stage(following) if following else None,
             "advance_form": advance or (AdvanceForm() if following else None),
             "progress_form": progress or ProgressForm(),
+            "plan_form": plan or PlanForm(record=project),
+            "figures_form": figures or FiguresForm(record=project),
             "stage_events": project.stage_events.select_related("actor")
             .prefetch_related("evidence")
             .order_by("created_at"),
@@ -216,6 +229,68 @@ def project_advance(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("projects:detail", pk=project.pk)
     project.refresh_from_db()
     return _project_page(request, project, advance=form)
+
+
+def _refuse_stale(request, project, form, **page) -> HttpResponse:
+    """The project changed since the form was opened: say who and when, keep the input."""
+    latest = _figure_history(project)[:1]
+    form.add_error(
+        None,
+        _(
+            "该项目在您打开表单后已被 %(who)s 于 %(at)s 修改，请核对上方最新数据后再次保存；"
+            "您填写的内容保留在下方。"
+        )
+        % {
+            "who": latest[0]["who"] if latest else "—",
+            "at": date_format(timezone.localtime(project.updated_at), "SHORT_DATETIME_FORMAT"),
+        },
+    )
+    form.reopen(project)
+    return _project_page(request, project, status=409, **page)
+
+
+@login_required
+@require_POST
+def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reschedule the planned milestones (调整计划节点); a reason is required."""
+    me = request.user
+    project = get_object_or_404(project_list_query(me), pk=pk)
+    form = PlanForm(request.POST, record=project)
+    if form.is_valid():
+        if form.is_stale(project):
+            return _refuse_stale(request, project, form, plan=form)
+        try:
+            services.project_set_plan(project=project, actor=me, **form.service_kwargs())
+        except PermissionDenied as exc:
+            raise _refused(exc) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("计划节点已调整。"))
+            return redirect("projects:detail", pk=project.pk)
+    return _project_page(request, project, plan=form)
+
+
+@login_required
+@require_POST
+def project_figures(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct reported figures (修正项目数据); the reason goes into the figure history."""
+    me = request.user
+    project = get_object_or_404(project_list_query(me), pk=pk)
+    form = FiguresForm(request.POST, record=project)
+    if form.is_valid():
+        if form.is_stale(project):
+            return _refuse_stale(request, project, form, figures=form)
+        try:
+            services.project_update_figures(project=project, actor=me, **form.service_kwargs())
+        except PermissionDenied as exc:
+            raise _refused(exc) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("项目数据已修正。"))
+            return redirect("projects:detail", pk=project.pk)
+    return _project_page(request, project, figures=form)
 
 
 def _progress_changed_since(project, month, opened_at):

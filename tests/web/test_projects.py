@@ -252,3 +252,54 @@ def test_progress_changed_by_someone_else_since_the_form_opened_is_not_overwritt
     assert client.post(f"/projects/{project.pk}/progress/", data).status_code == 302
     row.refresh_from_db()
     assert row.fixed_asset_investment == 80
+
+
+def test_plan_is_rescheduled_with_a_reason_and_a_missing_reason_comes_back(bureau, client_for):
+    project = make_project(bureau.shanghai_officer)
+    client = client_for(bureau.shanghai_officer)
+    version = client.get(f"/projects/{project.pk}/").context["plan_form"]["updated_at"].value()
+    planned = (today() + timedelta(days=60)).isoformat()
+    data = {"groundbreaking_planned": planned, "reason": "", "updated_at": version}
+    response = client.post(f"/projects/{project.pk}/plan/", data)
+    assert response.status_code == 200
+    assert "reason" in response.context["plan_form"].errors
+    assert f'value="{planned}"' in response.content.decode()
+    project.refresh_from_db()
+    assert project.groundbreaking_planned is None
+    data["reason"] = "土地摘牌推迟"
+    assert client.post(f"/projects/{project.pk}/plan/", data).status_code == 302
+    project.refresh_from_db()
+    assert project.groundbreaking_planned.isoformat() == planned
+
+
+def test_figures_changed_since_the_form_opened_are_not_silently_overwritten(bureau, client_for):
+    project = make_project(bureau.shanghai_officer)
+    client = client_for(bureau.shanghai_officer)
+    form = client.get(f"/projects/{project.pk}/").context["figures_form"]
+    data = {name: form[name].value() for name in form.fields}
+    data.update(land_area="120", reason="按土地出让合同更正")
+    # Meanwhile the teammate corrects the land area from the laptop.
+    project_services.project_update_figures(
+        project=project, actor=bureau.teammate, reason="测绘结果", land_area=95
+    )
+    response = client.post(f"/projects/{project.pk}/figures/", data)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "陈静" in html and "请核对" in html and 'value="120"' in html
+    project.refresh_from_db()
+    assert project.land_area == 95
+    # Seen the newer figures, the officer saves again on purpose.
+    data["updated_at"] = response.context["figures_form"]["updated_at"].value()
+    assert client.post(f"/projects/{project.pk}/figures/", data).status_code == 302
+    project.refresh_from_db()
+    assert project.land_area == 120
+
+
+def test_outsider_cannot_edit_plan_or_figures_and_nothing_changes(bureau, client_for):
+    project = make_project(bureau.shanghai_officer, land_area=10)
+    client = client_for(bureau.outsider)
+    data = {"land_area": "999", "reason": "x", "groundbreaking_planned": today().isoformat()}
+    assert client.post(f"/projects/{project.pk}/plan/", data).status_code == 404
+    assert client.post(f"/projects/{project.pk}/figures/", data).status_code == 404
+    project.refresh_from_db()
+    assert project.land_area == 10 and project.groundbreaking_planned is None
