@@ -193,6 +193,9 @@ PROMO_LOGIN_TRUSTED_PROXIES = env_int("PROMO_LOGIN_TRUSTED_PROXIES", 0)
 # promo/dashboard/scoring.py), and points deducted per project past its planned groundbreaking.
 PROMO_SCORE_WEIGHTS = env_str("PROMO_SCORE_WEIGHTS", "") or ""
 PROMO_SCORE_LATE_DEDUCTION = env_str("PROMO_SCORE_LATE_DEDUCTION", "1") or "0"
+# The cockpit's figures are recomputed at most this often per scope and filters (seconds; 0:
+# every request); the page shows the time they were computed.
+PROMO_DASHBOARD_CACHE_SECONDS = env_int("PROMO_DASHBOARD_CACHE_SECONDS", 60)
 
 # Security headers: strict unless DEBUG.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -14,12 +14,15 @@ number whose set the list pages cannot express yet is shown without a link.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import (
     Aggregate,
     Case,
@@ -37,6 +40,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -485,3 +489,43 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "overdue": overdue_milestones(officer, f),
         "trend": monthly_trend(officer, f),
     }
+
+
+def _cache_key(officer: Officer, f: CockpitFilters) -> str:
+    scope = scope_for(officer)
+    units = "all" if scope.unit_ids is None else ",".join(map(str, sorted(scope.unit_ids)))
+    raw = "|".join(
+        [
+            units,
+            str(scope.own_records_only),
+            f.period.kind,
+            f"{f.period.start}",
+            f"{f.period.end}",
+            f"{f.today}",
+            str(getattr(f.unit, "pk", "")),
+            f.industry,
+            f.region,
+            f.source_channel,
+        ]
+    )
+    return "dashboard:cockpit:v1:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def cockpit_cached(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
+    """:func:`cockpit`, kept for ``PROMO_DASHBOARD_CACHE_SECONDS`` (at most a minute by
+    default) per scope and filters; ``as_of`` says when the figures were computed.
+
+    At province scale the live figures take seconds (docs/performance.md): the chiefs of a
+    bureau share one computation a minute instead of each paying for it.
+    """
+    seconds = getattr(settings, "PROMO_DASHBOARD_CACHE_SECONDS", 0)
+    key = _cache_key(officer, f)
+    if seconds > 0:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    context = cockpit(officer, f)
+    context["as_of"] = timezone.now()
+    if seconds > 0:
+        cache.set(key, context, seconds)
+    return context

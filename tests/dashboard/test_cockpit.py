@@ -229,3 +229,21 @@ def test_every_table_downloads_as_xlsx_with_numbers(bureau, table):
 def test_officer_cannot_download_an_export(bureau):
     response = client_for(bureau.shanghai_officer).get("/dashboard/export/figures.xlsx")
     assert response.status_code == 403
+
+
+def test_cached_figures_are_reused_within_the_configured_time_and_show_their_time(bureau, settings):
+    from django.core.cache import cache
+
+    settings.PROMO_DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    client = client_for(bureau.chief)
+    first = client.get("/dashboard/")
+    make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
+    second = client.get("/dashboard/")
+    assert second.context["as_of"] == first.context["as_of"]
+    assert second.context["total"].figures.leads_in_hand == 0
+    assert "数据时间" in second.content.decode()
+    settings.PROMO_DASHBOARD_CACHE_SECONDS = 0
+    live = client.get("/dashboard/")
+    assert live.context["total"].figures.leads_in_hand == 1
+    cache.clear()
