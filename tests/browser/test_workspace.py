@@ -196,3 +196,40 @@ def test_raise_a_problem_ask_again_and_resolve_it(desktop, office):
     problem.refresh_from_db()
     assert problem.status == ProblemStatus.RESOLVED
     assert "供电公司已完成扩容" in desktop.content()
+
+
+def test_registering_a_held_investor_offers_a_claim_and_joining_as_assisting(desktop, office):
+    bureau, _investor, _lead = office
+    held_investor = make_investor(bureau.outsider, name="鹏城智能终端有限公司")
+    held = make_lead(bureau.outsider, investor=held_investor, name="鹏城智能终端华东基地")
+    visit_log(
+        actor=bureau.shanghai_officer,
+        kind=VisitKind.VISIT,
+        visited_on=today(),
+        investor=held_investor,
+        summary="在上海拜访其华东总部",
+    )
+
+    def register():
+        desktop.goto("/leads/new/")
+        desktop.get_by_label("投资方:", exact=True).select_option(label=held_investor.name)
+        desktop.get_by_label("项目名称:", exact=True).fill("智能终端华东总部")
+        desktop.get_by_label("信息来源").select_option(label="驻点招商")
+        desktop.get_by_role("button", name="登记", exact=True).click()
+        desktop.get_by_text("该投资方已有其他单位在跟进").wait_for()
+
+    sign_in(desktop, "sh_officer")
+    register()
+    assert "深圳办事处" in desktop.locator(".candidates").inner_text()
+    desktop.get_by_text("提出撞单协调").first.click()
+    desktop.get_by_label("申请理由").fill("投资方华东总部在上海，由上海办事处长期对接")
+    desktop.get_by_role("button", name="提交协调申请").click()
+    desktop.wait_for_url("**/claims/")
+    assert "由上海办事处长期对接" in desktop.content()
+    screenshot(desktop, "claims")
+
+    register()
+    desktop.get_by_role("button", name="申请协办").click()
+    desktop.wait_for_url(f"**/leads/{held.pk}/")
+    assert "协办" in desktop.content()
+    assert Lead.objects.filter(investor=held_investor).count() == 1

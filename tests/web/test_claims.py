@@ -164,3 +164,38 @@ def test_only_the_claimant_may_withdraw(bureau, client_for, claim):
     client_for(bureau.shanghai_officer).post(f"/claims/{claim.pk}/withdraw/")
     claim.refresh_from_db()
     assert claim.status == ClaimStatus.WITHDRAWN
+
+
+def test_claims_of_other_units_are_not_listed(bureau, client_for, claim):
+    stranger = make_officer(bureau.department, username="fgw_officer")
+    html = client_for(stranger).get("/claims/").content.decode()
+    assert claim.reason not in html and "暂无撞单协调申请" in html
+
+
+def test_claim_list_query_count_is_the_same_for_2_and_20_claims(bureau, client_for, shenzhen_head):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(shenzhen_head)
+
+    def add(n):
+        for _ in range(n):
+            investor = make_investor(bureau.outsider)
+            lead = make_lead(bureau.outsider, investor=investor, status=LeadStatus.VALID)
+            visit_log(
+                actor=bureau.shanghai_officer,
+                kind=VisitKind.VISIT,
+                visited_on=today(),
+                investor=investor,
+                summary="拜访",
+            )
+            lead_claim_file(lead=lead, actor=bureau.shanghai_officer, reason="总部在上海")
+
+    add(2)
+    with CaptureQueriesContext(connection) as few:
+        client.get("/claims/")
+    add(18)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/claims/")
+    assert len(response.context["claims"]) == 20
+    assert len(many) == len(few)
