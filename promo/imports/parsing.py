@@ -316,15 +316,17 @@ def looks_like_xlsx(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04"
 
 
-def read_table(data: bytes, *, kind: str, sheet: str = "", max_rows: int) -> Table:
+def read_table(
+    data: bytes, *, kind: str, sheet: str = "", max_rows: int, saved: dict | None = None
+) -> Table:
     """The table of a ledger file, the type decided by its content, never by its name."""
     if not data or not data.strip():
         raise FileRefused(_("文件是空的。"))
     if looks_like_xlsx(data):
-        return _read_xlsx(data, kind=kind, sheet=sheet, max_rows=max_rows)
+        return _read_xlsx(data, kind=kind, sheet=sheet, max_rows=max_rows, saved=saved)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise FileRefused(_("这是旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 后再导入。"))
-    return _read_csv(data, kind=kind, max_rows=max_rows)
+    return _read_csv(data, kind=kind, max_rows=max_rows, saved=saved)
 
 
 def decode_text(data: bytes) -> str:
@@ -352,7 +354,7 @@ def _is_text(text: str) -> bool:
     return control - allowed <= len(sample) // 1000
 
 
-def _read_csv(data: bytes, *, kind: str, max_rows: int) -> Table:
+def _read_csv(data: bytes, *, kind: str, max_rows: int, saved: dict | None) -> Table:
     text = decode_text(data)
     try:
         dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t")
@@ -364,10 +366,10 @@ def _read_csv(data: bytes, *, kind: str, max_rows: int) -> Table:
         raw = [(number, list(row)) for number, row in enumerate(reader, start=1)]
     except csv.Error as exc:
         raise FileRefused(_("CSV 文件格式有误：%(error)s") % {"error": exc}) from exc
-    return _table_from_rows(raw, kind=kind, max_rows=max_rows)
+    return _table_from_rows(raw, kind=kind, max_rows=max_rows, saved=saved)
 
 
-def _read_xlsx(data: bytes, *, kind: str, sheet: str, max_rows: int) -> Table:
+def _read_xlsx(data: bytes, *, kind: str, sheet: str, max_rows: int, saved: dict | None) -> Table:
     import openpyxl
 
     try:
@@ -394,7 +396,7 @@ def _read_xlsx(data: bytes, *, kind: str, sheet: str, max_rows: int) -> Table:
                 if number > max_rows + HEADER_SEARCH_ROWS + 1:
                     break
             try:
-                table = _table_from_rows(raw, kind=kind, max_rows=max_rows)
+                table = _table_from_rows(raw, kind=kind, max_rows=max_rows, saved=saved)
             except FileRefused as exc:
                 refusals.append((name, exc))
                 continue
@@ -449,13 +451,15 @@ def _has_formulas(data: bytes) -> bool:
     return False
 
 
-def _table_from_rows(raw: list[tuple[int, list[Any]]], *, kind: str, max_rows: int) -> Table:
+def _table_from_rows(
+    raw: list[tuple[int, list[Any]]], *, kind: str, max_rows: int, saved: dict | None = None
+) -> Table:
     rows = [(n, row) for n, row in raw if any(_filled(v) for v in row)]
     if not rows:
         raise FileRefused(_("文件中没有任何数据。"))
     header_at = None
     for position, (_number, row) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if len(guess_columns([parse_text(v) for v in row], kind)) >= 2:
+        if len(guess_columns([parse_text(v) for v in row], kind, saved)) >= 2:
             header_at = position
             break
     if header_at is None:

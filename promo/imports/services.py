@@ -125,10 +125,40 @@ def mapping_save(
         for header, name in columns.items()
         if parsing.normalize_header(header) and (name == "" or name in known)
     }
-    mapping, _created = ImportMapping.objects.update_or_create(
-        unit=unit, kind=kind, defaults={"columns": cleaned, "updated_by": actor}
-    )
-    return mapping
+    with transaction.atomic(), audited(actor, "import_mapping_save"):
+        mapping = ImportMapping.objects.select_for_update().filter(unit=unit, kind=kind).first()
+        if mapping is None:
+            return ImportMapping.objects.create(
+                unit=unit, kind=kind, columns=cleaned, updated_by=actor
+            )
+        # Headers of earlier ledgers stay remembered; this ledger's choices win.
+        mapping.columns = {**mapping.columns, **cleaned}
+        mapping.updated_by = actor
+        mapping.save(update_fields=["columns", "updated_by", "updated_at"])
+        return mapping
+
+
+def batch_recheck(*, batch: ImportBatch, actor: Officer) -> ImportBatch:
+    """Check the same file again (after the unit's mapping changed) as a new batch.
+
+    A checked or failed batch is never rewound: the new batch has its own dry run and the old
+    one stays as it was, so what was shown to the officer is never silently replaced.
+    """
+    if batch.uploaded_by_id != actor.pk:
+        raise PermissionDenied(_("只有上传人可以重新检查。"))
+    if batch.status in (BatchStatus.COMMITTED, BatchStatus.COMMITTING):
+        raise TransitionNotAllowed(_("该批次已导入，不能重新检查。"))
+    with audited(actor, "import_recheck"):
+        return ImportBatch.objects.create(
+            file_name=batch.file_name,
+            kind=batch.kind,
+            unit=batch.unit,
+            uploaded_by=actor,
+            content=bytes(batch.content),
+            size=batch.size,
+            sha256=batch.sha256,
+            sheet_name=batch.sheet_name,
+        )
 
 
 def _claim(batch: ImportBatch, from_status: str, to_status: str) -> bool:
@@ -167,12 +197,14 @@ def batch_check(*, batch: ImportBatch) -> ImportBatch:
         return ImportBatch.objects.get(pk=batch.pk)
     started = time.monotonic()
     batch.refresh_from_db()
+    saved = ImportMapping.objects.filter(unit=batch.unit, kind=batch.kind).first()
     try:
         table = parsing.read_table(
             bytes(batch.content),
             kind=batch.kind,
             sheet=batch.sheet_name,
             max_rows=settings.PROMO_IMPORT_MAX_ROWS,
+            saved=saved.columns if saved else None,
         )
     except FileRefused as exc:
         ImportBatch.objects.filter(pk=batch.pk).update(
@@ -180,7 +212,6 @@ def batch_check(*, batch: ImportBatch) -> ImportBatch:
         )
         batch.refresh_from_db()
         return batch
-    saved = ImportMapping.objects.filter(unit=batch.unit, kind=batch.kind).first()
     columns = parsing.guess_columns(table.headers, batch.kind, saved.columns if saved else None)
     missing = [f for f in parsing.REQUIRED_FIELDS[batch.kind] if f not in columns.values()]
     if missing:

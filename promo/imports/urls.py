@@ -12,5 +12,6 @@ urlpatterns = [
     path("<int:pk>/", views.batch_detail, name="detail"),
     path("<int:pk>/progress/", views.batch_progress, name="progress"),
     path("<int:pk>/confirm/", views.batch_confirm, name="confirm"),
+    path("<int:pk>/mapping/", views.batch_mapping, name="mapping"),
     path("export/<str:what>.<str:fmt>", views.export, name="export"),
 ]

@@ -99,6 +99,9 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "actions": RowAction.choices,
             "confirm_form": ConfirmForm(),
             "progress": progress,
+            "mapping_rows": _mapping_rows(batch)
+            if batch.uploaded_by_id == request.user.pk and not batch.confirmed_at
+            else [],
             "query": f"action={action}" if action else "",
             "can_confirm": batch.status == BatchStatus.CHECKED
             and not batch.confirmed_at
@@ -153,6 +156,40 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         _enqueue(batch.pk)
         messages.success(request, _("已确认，正在导入。您可以离开本页，稍后回来查看结果。"))
     return redirect("imports:detail", pk=batch.pk)
+
+
+def _mapping_rows(batch) -> list[dict]:
+    """One line per header of the file: the field it maps to now, and the choices."""
+    from . import parsing
+
+    fields = parsing.FIELD_ALIASES[batch.kind]
+    choices = [("", _("（不导入）"))] + [(name, names[0]) for name, names in fields.items()]
+    current = {int(index): name for index, name in (batch.columns or {}).items()}
+    return [
+        {"index": index, "header": header, "field": current.get(index, ""), "choices": choices}
+        for index, header in enumerate(batch.headers or [])
+        if header
+    ]
+
+
+@login_required
+@require_POST
+def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
+    """列对应: save the unit's mapping from this file's headers and check the file again."""
+    batch = _visible_batch(request, pk)
+    columns = {
+        line["header"]: request.POST.get(f"col_{line['index']}", "")
+        for line in _mapping_rows(batch)
+    }
+    try:
+        services.mapping_save(actor=request.user, unit=batch.unit, kind=batch.kind, columns=columns)
+        again = services.batch_recheck(batch=batch, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("imports:detail", pk=batch.pk)
+    _enqueue(again.pk)
+    messages.success(request, _("列对应已保存，本单位下次导入时自动使用；正在重新预检。"))
+    return redirect("imports:detail", pk=again.pk)
 
 
 _EXPORTS = {

@@ -147,3 +147,29 @@ def test_round_trip_export_then_reimport_changes_nothing(client, bureau, fmt, wh
     assert (batch.total_rows, batch.unchanged_count) == (expected, expected), list(
         batch.rows.values("errors", "changes", "match_note")
     )
+
+
+def test_a_units_own_headers_are_mapped_once_and_remembered(client, bureau):
+    me = bureau.shanghai_officer
+    login(client, me)
+    ledger = xlsx([["项目名称", "甲方单位", "总投资"], ["甲项目", "甲公司", "100"]])
+    batch = batch_check(
+        batch=batch_upload(actor=me, data=ledger, file_name="a.xlsx", kind=ImportKind.LEADS)
+    )
+    assert batch.status == BatchStatus.FAILED and "投资方" in batch.message
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "甲方单位" in page and 'name="col_1"' in page
+    with mock.patch("promo.imports.tasks.run_import.delay"):
+        response = client.post(
+            f"/imports/{batch.pk}/mapping/",
+            {"col_0": "name", "col_1": "investor", "col_2": "estimated_amount"},
+        )
+    again = ImportBatch.objects.exclude(pk=batch.pk).get()
+    assert response.url == f"/imports/{again.pk}/"
+    assert batch_check(batch=again).created_count == 1
+    # The next ledger of the unit uses the remembered mapping without being asked.
+    later = batch_upload(actor=me, data=ledger, file_name="b.xlsx", kind=ImportKind.LEADS)
+    assert batch_check(batch=later).status == BatchStatus.CHECKED
+    # …and another unit's is unaffected.
+    other = batch_upload(actor=bureau.outsider, data=ledger, file_name="c.xlsx", kind="leads")
+    assert batch_check(batch=other).status == BatchStatus.FAILED
