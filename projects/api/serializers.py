@@ -228,6 +228,43 @@ class ProjectAdvanceSerializer(ActionSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+class ProjectPlanSerializer(ActionSerializer):
+    """Reschedule the planned milestones (倒排节点); delays are judged, so a reason is required."""
+
+    reason = serializers.CharField(max_length=2000, help_text="调整原因")
+    groundbreaking_planned = serializers.DateField(allow_null=True, help_text="计划开工")
+    completed_planned = serializers.DateField(allow_null=True, help_text="计划竣工")
+    producing_planned = serializers.DateField(allow_null=True, help_text="计划投产")
+
+
+class ProjectFiguresSerializer(ActionSerializer):
+    """Correct reported figures; only the fields sent change, each kept with who and why."""
+
+    reason = serializers.CharField(max_length=2000, help_text="修改原因")
+    signed_investment = serializers.DecimalField(
+        required=False, help_text="签约总投资(万元)；总投资随之重算（加上增资）", **_MONEY
+    )
+    registered_capital = serializers.DecimalField(required=False, **_MONEY)
+    contracted_fdi = serializers.DecimalField(required=False, **_MONEY)
+    land_area = serializers.DecimalField(
+        required=False, max_digits=10, decimal_places=2, min_value=Decimal("0")
+    )
+    annual_output_value = serializers.DecimalField(required=False, **_MONEY)
+    annual_tax = serializers.DecimalField(required=False, **_MONEY)
+    jobs = serializers.IntegerField(required=False, min_value=0, max_value=10_000_000)
+
+
+class ProjectIncrementSerializer(ActionSerializer):
+    """A capital increase (增资): raises the total, never a second project."""
+
+    increased_on = serializers.DateField(help_text="增资日期")
+    amount = serializers.DecimalField(help_text="增加投资(万元)，大于零", **_MONEY)
+    contracted_fdi = serializers.DecimalField(
+        required=False, default=Decimal("0"), help_text="增加合同外资(万美元)", **_MONEY
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
 class ProgressWriteSerializer(ActionSerializer):
     """Report a month's investment progress; re-reporting a month amends it."""
 

@@ -24,6 +24,9 @@ from .serializers import (
     ProgressSerializer,
     ProgressWriteSerializer,
     ProjectAdvanceSerializer,
+    ProjectFiguresSerializer,
+    ProjectIncrementSerializer,
+    ProjectPlanSerializer,
     ProjectSerializer,
     ProjectWriteSerializer,
 )
@@ -60,6 +63,42 @@ class ProjectViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
         project = self.get_object()
         data = self.validated(ProjectAdvanceSerializer)
         project, _event = services.project_advance(project=project, actor=request.user, **data)
+        return self.read_response(project)
+
+    @extend_schema(
+        request=ProjectPlanSerializer,
+        responses={200: ProjectSerializer, **error_responses(400, 403, 404)},
+        description="调整计划节点（倒排节点），须说明原因；节点须按开工、竣工、投产顺序。",
+    )
+    @action(detail=True, methods=["post"])
+    def plan(self, request, pk=None):
+        project = self.get_object()
+        data = self.validated(ProjectPlanSerializer)
+        project = services.project_set_plan(project=project, actor=request.user, **data)
+        return self.read_response(project)
+
+    @extend_schema(
+        request=ProjectFiguresSerializer,
+        responses={200: ProjectSerializer, **error_responses(400, 403, 404)},
+        description="更正项目数据（只改所给字段），须说明原因；每次修改都留痕。",
+    )
+    @action(detail=True, methods=["post"])
+    def figures(self, request, pk=None):
+        project = self.get_object()
+        data = self.validated(ProjectFiguresSerializer)
+        project = services.project_update_figures(project=project, actor=request.user, **data)
+        return self.read_response(project)
+
+    @extend_schema(
+        request=ProjectIncrementSerializer,
+        responses={200: ProjectSerializer, **error_responses(400, 403, 404)},
+        description="登记增资：计入该项目的总投资，不产生新项目。",
+    )
+    @action(detail=True, methods=["post"])
+    def increments(self, request, pk=None):
+        project = self.get_object()
+        data = self.validated(ProjectIncrementSerializer)
+        services.project_record_increment(project=project, actor=request.user, **data)
         return self.read_response(project)
 
     @extend_schema(

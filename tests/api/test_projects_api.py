@@ -257,3 +257,60 @@ def test_a_second_project_with_the_same_external_id_is_409_and_nothing_written(b
     assert again.json()["code"] == "conflict"
     assert Project.objects.count() == 1
     assert ProjectStageEvent.objects.count() == 1
+
+
+def test_plan_is_rescheduled_with_a_reason(bureau, client_for):
+    project = make_project(bureau.shanghai_officer)
+    client = client_for(bureau.shanghai_officer)
+    later = today() + timedelta(days=90)
+    body = {"groundbreaking_planned": later.isoformat(), "completed_planned": None}
+    body["producing_planned"] = None
+    refused = client.post(f"/api/v1/projects/{project.pk}/plan/", body, format="json")
+    assert refused.status_code == 400
+    assert "reason" in refused.json()["fields"]
+    done = client.post(
+        f"/api/v1/projects/{project.pk}/plan/", {**body, "reason": "土地摘牌推迟"}, format="json"
+    )
+    assert done.status_code == 200, done.json()
+    project.refresh_from_db()
+    assert project.groundbreaking_planned == later
+
+
+def test_figures_change_only_what_is_sent_and_total_follows(bureau, client_for):
+    project = make_project(bureau.shanghai_officer, amount=12000)
+    response = client_for(bureau.shanghai_officer).post(
+        f"/api/v1/projects/{project.pk}/figures/",
+        {"signed_investment": "15000", "jobs": 300, "reason": "合同补充协议"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert (body["signed_investment"], body["total_investment"]) == ("15000.00", "15000.00")
+    assert body["jobs"] == 300
+    assert body["registered_capital"] == "0.00"
+
+
+def test_increment_raises_the_total_and_creates_no_project(bureau, client_for):
+    project = make_project(bureau.shanghai_officer, amount=9000)
+    response = client_for(bureau.shanghai_officer).post(
+        f"/api/v1/projects/{project.pk}/increments/",
+        {"increased_on": today().isoformat(), "amount": "2000"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["total_investment"] == "11000.00"
+    assert response.json()["size_class"] == "100m"
+    assert Project.objects.count() == 1
+
+
+def test_zero_increment_is_400_and_nothing_changes(bureau, client_for):
+    project = make_project(bureau.shanghai_officer, amount=9000)
+    response = client_for(bureau.shanghai_officer).post(
+        f"/api/v1/projects/{project.pk}/increments/",
+        {"increased_on": today().isoformat(), "amount": "0"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "amount" in response.json()["fields"]
+    project.refresh_from_db()
+    assert project.total_investment == 9000
