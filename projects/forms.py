@@ -268,3 +268,14 @@ class FiguresForm(VersionedForm):
         data = dict(self.cleaned_data)
         data.pop("updated_at", None)
         return data
+
+
+class EvidenceAttachForm(forms.Form):
+    """Add a file to a stage change already recorded (补充佐证材料), e.g. a permit issued later."""
+
+    kind = forms.ChoiceField(label=_("佐证材料类型"), choices=[("", "—"), *EvidenceKind.choices])
+    file = forms.FileField(
+        label=_("文件"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+        help_text=_("PDF、JPEG 或 PNG。"),
+    )

@@ -15,6 +15,11 @@ urlpatterns = [
     path("projects/<int:pk>/figures/", views.project_figures, name="figures"),
     path("projects/<int:pk>/progress/", views.project_progress, name="progress"),
     path("projects/<int:pk>/problems/new/", views.problem_new, name="problem_new"),
+    path(
+        "projects/<int:pk>/stages/<int:event_id>/evidence/",
+        views.evidence_attach,
+        name="evidence_attach",
+    ),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
     path("problems/<int:pk>/", views.problem_detail, name="problem"),
     path("problems/<int:pk>/<slug:action>/", views.problem_action, name="problem_action"),

@@ -26,6 +26,7 @@ from projects.choices import STAGE_ORDER, ProblemStatus, Stage, next_stage
 from projects.forms import (
     AdvanceForm,
     AskAgainForm,
+    EvidenceAttachForm,
     FiguresForm,
     PlanForm,
     ProblemForm,
@@ -153,6 +154,21 @@ def _figure_history(project) -> list[dict]:
     return rows
 
 
+def _stage_events(project, attach=None) -> list:
+    """Stage changes with their evidence, each with a form to add a file (bound if refused)."""
+    events = list(
+        project.stage_events.select_related("actor")
+        .prefetch_related("evidence")
+        .order_by("created_at")
+    )
+    for event in events:
+        bound_id, bound_form = attach or (None, None)
+        event.attach_form = (
+            bound_form if bound_id == event.pk else EvidenceAttachForm(prefix=f"ev{event.pk}")
+        )
+    return events
+
+
 def _project_page(
     request: HttpRequest,
     project,
@@ -161,6 +177,7 @@ def _project_page(
     progress=None,
     plan=None,
     figures=None,
+    attach=None,
     status=200,
 ):
     following = next_stage(project.stage)
@@ -175,9 +192,7 @@ def _project_page(
             "progress_form": progress or ProgressForm(),
             "plan_form": plan or PlanForm(record=project),
             "figures_form": figures or FiguresForm(record=project),
-            "stage_events": project.stage_events.select_related("actor")
-            .prefetch_related("evidence")
-            .order_by("created_at"),
+            "stage_events": _stage_events(project, attach),
             "history": _figure_history(project),
             "progress_rows": project.progress.select_related("reported_by").order_by("-month")[:12],
             "problems": problems_visible_to(request.user)
@@ -484,6 +499,32 @@ def project_board(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
+
+
+@login_required
+@require_POST
+def evidence_attach(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """Add an evidence file to a stage change already recorded (补充佐证材料)."""
+    me = request.user
+    project = get_object_or_404(project_list_query(me), pk=pk)
+    event = get_object_or_404(project.stage_events, pk=event_id)
+    form = EvidenceAttachForm(request.POST, request.FILES, prefix=f"ev{event.pk}")
+    if form.is_valid():
+        try:
+            services.stage_evidence_attach(
+                stage_event=event,
+                actor=me,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+            )
+        except PermissionDenied as exc:
+            raise _refused(exc) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("佐证材料已上传。"))
+            return redirect("projects:detail", pk=project.pk)
+    return _project_page(request, project, attach=(event.pk, form))
 
 
 @login_required

@@ -107,3 +107,25 @@ def test_outsider_cannot_download_evidence(bureau, client_for):
     evidence = StageEvidence.objects.get()
     assert client_for(bureau.outsider).get(f"/evidence/{evidence.pk}/").status_code == 404
     assert client_for(bureau.teammate).get(f"/evidence/{evidence.pk}/").status_code == 200
+
+
+def test_evidence_is_added_to_a_recorded_stage_change_and_bad_files_come_back(bureau, client_for):
+    project = make_project(bureau.shanghai_officer)
+    event = project.stage_events.get()
+    client = client_for(bureau.shanghai_officer)
+    url = f"/projects/{project.pk}/stages/{event.pk}/evidence/"
+    bad = SimpleUploadedFile("x.exe", b"MZ\x90\x00", content_type="application/pdf")
+    response = client.post(url, {f"ev{event.pk}-kind": "land_contract", f"ev{event.pk}-file": bad})
+    assert response.status_code == 200
+    assert "只能上传" in response.content.decode()
+    assert not StageEvidence.objects.exists()
+    good = SimpleUploadedFile("土地出让合同.pdf", PDF, content_type="application/pdf")
+    response = client.post(url, {f"ev{event.pk}-kind": "land_contract", f"ev{event.pk}-file": good})
+    assert response.status_code == 302
+    assert StageEvidence.objects.get().stage_event == event
+    # An outsider can neither add to nor find the stage change.
+    other = SimpleUploadedFile("a.pdf", PDF, content_type="application/pdf")
+    response = client_for(bureau.outsider).post(
+        url, {f"ev{event.pk}-kind": "other", f"ev{event.pk}-file": other}
+    )
+    assert response.status_code == 404 and StageEvidence.objects.count() == 1
