@@ -30,7 +30,12 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.decorators import action
@@ -388,6 +393,7 @@ class ActionSerializer(StrictFieldsMixin, serializers.Serializer):
         raise NotImplementedError("Writes go through a service, not serializer.save().")
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key accepted only if the caller may see the row (unknown or hidden: 400)."""
 

@@ -13,6 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from officers.choices import AssignmentRole
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.api import (
     ActionSerializer,
@@ -336,6 +337,25 @@ class LeadTransitionSerializer(ActionSerializer):
     )
     on_date = serializers.DateField(
         required=False, allow_null=True, default=None, help_text="生效日期，缺省为今天"
+    )
+
+
+def assignable_officers(officer: Any) -> Any:
+    """Any active officer may be put on a record: 协办 across units is the point of it."""
+    from officers.models import Officer
+
+    if not getattr(officer, "is_authenticated", False):
+        return Officer.objects.none()
+    return Officer.objects.filter(is_active=True)
+
+
+class AssignmentWriteSerializer(ActionSerializer):
+    """Put an officer on a lead or project as 主办 (lead), 协办 (assisting) or 挂钩领导 (leader)."""
+
+    officer = VisiblePrimaryKeyRelatedField(assignable_officers, help_text="干部编号")
+    role = serializers.ChoiceField(
+        choices=AssignmentRole.choices,
+        help_text="lead 主办 / assisting 协办 / leader 挂钩领导（仅项目）",
     )
 
 

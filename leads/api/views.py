@@ -46,6 +46,7 @@ from ..selectors import (
     visits_visible_to,
 )
 from .serializers import (
+    AssignmentWriteSerializer,
     IntermediarySerializer,
     InvestorBulkRowSerializer,
     InvestorBulkUpsertSerializer,
@@ -262,6 +263,18 @@ class LeadViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
         lead = self.get_object()
         data = self.validated(LeadTransitionSerializer)
         lead = services.lead_transition(lead=lead, actor=request.user, **data)
+        return self.read_response(lead)
+
+    @extend_schema(
+        request=AssignmentWriteSerializer,
+        responses={200: LeadSerializer, **error_responses(400, 403, 404)},
+        description="分工：把干部加为主办或协办（每条项目信息只有一名主办）。",
+    )
+    @action(detail=True, methods=["post"])
+    def assignments(self, request, pk=None):
+        lead = self.get_object()
+        data = self.validated(AssignmentWriteSerializer)
+        services.assignment_add(actor=request.user, lead=lead, **data)
         return self.read_response(lead)
 
     @extend_schema(

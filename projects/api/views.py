@@ -10,6 +10,8 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from leads.api.serializers import AssignmentWriteSerializer
+from leads.services import assignment_add
 from promo.api import DeletionFeedMixin, ScopedViewSet, error_responses
 
 from .. import services
@@ -63,6 +65,18 @@ class ProjectViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
         project = self.get_object()
         data = self.validated(ProjectAdvanceSerializer)
         project, _event = services.project_advance(project=project, actor=request.user, **data)
+        return self.read_response(project)
+
+    @extend_schema(
+        request=AssignmentWriteSerializer,
+        responses={200: ProjectSerializer, **error_responses(400, 403, 404)},
+        description="分工：主办、协办或挂钩领导（每个项目各只有一名主办和一名挂钩领导）。",
+    )
+    @action(detail=True, methods=["post"])
+    def assignments(self, request, pk=None):
+        project = self.get_object()
+        data = self.validated(AssignmentWriteSerializer)
+        assignment_add(actor=request.user, project=project, **data)
         return self.read_response(project)
 
     @extend_schema(

@@ -308,3 +308,28 @@ def test_options_is_not_offered(bureau, client_for):
     response = client_for(bureau.chief).options("/api/v1/investors/by-external-id/a/b/")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+def test_assisting_officer_from_another_unit_then_sees_the_lead(bureau, client_for):
+    lead = make_lead(bureau.shanghai_officer)
+    response = client_for(bureau.shanghai_officer).post(
+        f"/api/v1/leads/{lead.pk}/assignments/",
+        {"officer": bureau.outsider.pk, "role": "assisting"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    roles = {(a["officer"]["id"], a["role"]) for a in response.json()["assignments"]}
+    assert (bureau.outsider.pk, "assisting") in roles
+    assert client_for(bureau.outsider).get(f"/api/v1/leads/{lead.pk}/").status_code == 200
+
+
+def test_a_second_lead_officer_is_refused_and_nothing_written(bureau, client_for):
+    lead = make_lead(bureau.shanghai_officer)
+    response = client_for(bureau.shanghai_officer).post(
+        f"/api/v1/leads/{lead.pk}/assignments/",
+        {"officer": bureau.teammate.pk, "role": "lead"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "officer" in response.json()["fields"]
+    assert lead.assignments.count() == 1

@@ -314,3 +314,17 @@ def test_zero_increment_is_400_and_nothing_changes(bureau, client_for):
     assert "amount" in response.json()["fields"]
     project.refresh_from_db()
     assert project.total_investment == 9000
+
+
+def test_project_gets_its_responsible_leader(bureau, client_for):
+    project = make_project(bureau.shanghai_officer)
+    response = client_for(bureau.chief).post(
+        f"/api/v1/projects/{project.pk}/assignments/",
+        {"officer": bureau.chief.pk, "role": "leader"},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    assert {
+        "officer": {"id": bureau.chief.pk, "name": "王局长"},
+        "role": "leader",
+    } in response.json()["assignments"]
