@@ -268,6 +268,10 @@ def _lead_page(
             "assignments": lead.assignments.select_related("officer").order_by("role", "id"),
             "actions": actions,
             "can_sign": lead.can_transition_to(LeadStatus.SIGNED),
+            # 防撞单: another unit has asked to follow this lead; the heads settle it.
+            "open_claims": claims_visible_to(request.user)
+            .filter(lead=lead, status=ClaimStatus.OPEN)
+            .order_by("created_at"),
             "project": project,
         },
         status=status,

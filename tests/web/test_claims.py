@@ -199,3 +199,8 @@ def test_claim_list_query_count_is_the_same_for_2_and_20_claims(bureau, client_f
         response = client.get("/claims/")
     assert len(response.context["claims"]) == 20
     assert len(many) == len(few)
+
+
+def test_lead_page_shows_an_open_claim_to_the_holding_unit(bureau, client_for, claim):
+    html = client_for(bureau.outsider).get(f"/leads/{claim.lead_id}/").content.decode()
+    assert "待协调的撞单" in html and "上海办事处" in html
