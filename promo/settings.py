@@ -202,7 +202,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 # Read every variable unconditionally so the documented set is the same in every mode.
-_https_only = not DEBUG
+# Tests talk plain HTTP to the test client and the live server; production is HTTPS-only.
+_https_only = not (DEBUG or TESTING)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _https_only)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _https_only)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https_only)
