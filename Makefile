@@ -23,7 +23,7 @@ I18N_ENV := $(DEV_ENV) DATABASE_URL=$${DATABASE_URL:-postgres://localhost/unused
 # Front-end packages come later; until package-lock.json exists the npm step is skipped.
 NPM_STAMP := $(if $(wildcard package-lock.json),node_modules/.installed)
 
-.PHONY: install browser lock run test lint format migrate seed shell stop clean
+.PHONY: install browser screenshots lock run test lint format migrate seed shell stop clean bench
 
 install: $(STAMP) $(NPM_STAMP) $(MO_FILES)
 
@@ -69,6 +69,10 @@ test: install browser
 	$(TEST_ENV) $(EMBED) $(PYTHON) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(EMBED) $(PYTHON) -m pytest $(PYTEST_ARGS)
 
+# Refresh the pictures in docs/screenshots/ from the browser tests.
+screenshots: install browser
+	PROMO_SCREENSHOTS=1 $(TEST_ENV) $(EMBED) $(PYTHON) -m pytest tests/browser
+
 lint: install
 	$(RUFF) check .
 	$(RUFF) format --check .
@@ -91,3 +95,10 @@ stop:
 
 clean: stop
 	@if [ -d var ]; then echo "removing var/ (embedded PostgreSQL and Redis data, celerybeat schedule)"; rm -rf var; fi
+
+# Load test (docs/performance.md): gunicorn with DEBUG off on 127.0.0.1 against the database
+# seeded by `manage.py seed_demo --scale county` and `--scale province`; prints one table
+# and writes docs/bench.json.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/promo_seed
+bench: install
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(DEV_ENV) $(EMBED) $(PYTHON) -m promo.bench

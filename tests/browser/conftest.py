@@ -75,6 +75,12 @@ def desktop(browser, live_server) -> Iterator[object]:
 
 
 def screenshot(page, name: str) -> None:
-    """Keep a picture of the page under docs/screenshots/ for readers of the docs."""
+    """Keep a picture of the page under docs/screenshots/ for readers of the docs.
+
+    Only with PROMO_SCREENSHOTS=1 (`make screenshots`), so a test run leaves the committed
+    pictures alone.
+    """
+    if os.environ.get("PROMO_SCREENSHOTS") != "1":
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
