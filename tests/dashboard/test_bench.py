@@ -1,0 +1,36 @@
+"""The bench's bookkeeping: percentiles, errors and requests/s from bounded runs."""
+
+from __future__ import annotations
+
+from promo import bench
+
+
+class FakeSession:
+    def __init__(self, status: int = 200):
+        self.status = status
+        self.calls = 0
+
+    def get(self, url, timeout):
+        self.calls += 1
+        return type("Response", (), {"status_code": self.status})()
+
+
+def test_a_run_is_bounded_and_counts_only_successful_responses():
+    good, bad = FakeSession(), FakeSession(status=429)
+    result = bench._run([good, good, good, bad], "http://127.0.0.1:1/x", 40)
+    assert good.calls == 30 and bad.calls == 10
+    assert result["n"] == 30 and result["errors"] == 10
+    assert result["p50_ms"] is not None and result["p95_ms"] >= result["p50_ms"]
+    assert result["rps"] > 0
+
+
+def test_a_run_without_success_reports_no_latency():
+    result = bench._run([FakeSession(status=500)], "http://127.0.0.1:1/x", 3)
+    assert result == {"p50_ms": None, "p95_ms": None, "rps": 0.0, "n": 0, "errors": 3}
+
+
+def test_the_server_runs_in_production_mode_on_loopback():
+    env = bench._server_env(8765)
+    assert env["DEBUG"] == "0" and env["ALLOWED_HOSTS"] == "127.0.0.1"
+    assert len(env["SECRET_KEY"]) >= 50 and "PROMO_TESTING" not in env
+    assert env["SECURE_SSL_REDIRECT"] == "0" and env["SESSION_COOKIE_SECURE"] == "0"
