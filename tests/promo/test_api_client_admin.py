@@ -1,0 +1,54 @@
+"""API clients are managed in the admin: token shown once, stored hashed, revocable."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from promo.api import _hash_token
+from promo.models import ApiClient
+
+
+@pytest.fixture(autouse=True)
+def _plain_http(settings):
+    settings.SECURE_SSL_REDIRECT = False
+
+
+def test_chief_adds_a_client_sees_the_token_once_and_only_its_hash_is_kept(client, bureau):
+    client.force_login(bureau.chief)
+    response = client.post(
+        "/admin/promo/apiclient/add/",
+        {"name": "发改项目库", "officer": bureau.chief.pk, "access": "read"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    token = re.search(r"(promo_[0-9a-f]+_[A-Za-z0-9_\-]+)", page).group(1)
+    stored = ApiClient.objects.get(name="发改项目库")
+    assert stored.token_hash == _hash_token(token)
+    assert token not in (stored.token_hash, stored.token_prefix)
+    again = client.get(f"/admin/promo/apiclient/{stored.pk}/change/").content.decode()
+    assert token not in again
+
+    response = client.post(
+        "/admin/promo/apiclient/",
+        {"action": "revoke", "_selected_action": [stored.pk]},
+        follow=True,
+    )
+    stored.refresh_from_db()
+    assert stored.revoked_at is not None
+    api = client.get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api.status_code in (401, 403)
+
+
+def test_a_unit_officer_cannot_open_the_client_admin_and_nothing_is_created(client, bureau):
+    bureau.shanghai_head.is_staff = True
+    bureau.shanghai_head.save(update_fields=["is_staff"])
+    client.force_login(bureau.shanghai_head)
+    response = client.post(
+        "/admin/promo/apiclient/add/",
+        {"name": "越权客户端", "officer": bureau.shanghai_head.pk, "access": "read_write"},
+    )
+    assert response.status_code in (302, 403)
+    assert not ApiClient.objects.exists()
