@@ -5,7 +5,8 @@ benchmark bureaus built by ``seed_demo --scale``; each scale is measured as its 
 (a chief sees the whole database, so every URL names the scale's root unit with
 ``?unit=``). For every URL: a warm-up, then ``REQUESTS_1`` sequential requests (1 client)
 and ``REQUESTS_4`` requests shared by 4 threads (4 clients), each with its own signed-in
-session, over loopback only. p50/p95 are latencies of the successful responses;
+session, over loopback only; then the API leads list by 2 clients while 2 others load the
+HTML lists (mixed load). p50/p95 are latencies of the successful responses;
 requests/s is successful responses over the wall time of that run. SQL queries per request
 are counted in-process afterwards with Django's test client and CaptureQueriesContext on
 the same database (one request per URL, after a warm-up). Loops are bounded: a URL whose
@@ -40,6 +41,8 @@ REQUESTS_4 = 60
 SLOW_SECONDS = 1.0
 SLOW_REQUESTS = 6
 DEEP_PAGES = 40
+MIXED_API_REQUESTS = 40
+MIXED_HTML_MAX = 200
 SCALES = {
     "county": "县投资促进局(基准)",
     "province": "省投资促进局(基准)",
@@ -199,6 +202,30 @@ def _measure(base: str, username: str, urls: dict[str, str]) -> dict[str, Any]:
     return results
 
 
+def _mixed(base: str, username: str, api: str, html: list[str]) -> dict[str, Any]:
+    """API latency while 2 other clients load HTML pages (the issue's mixed-load target)."""
+    loaders = [_sign_in(base, username) for _ in range(2)]
+    readers = [_sign_in(base, username) for _ in range(2)]
+    stop = threading.Event()
+
+    def load(session: requests.Session) -> None:
+        # Bounded even if the API run hangs: at most MIXED_HTML_MAX pages per loader.
+        for index in range(MIXED_HTML_MAX):
+            if stop.is_set():
+                return
+            _timed(session, base + html[index % len(html)])
+
+    threads = [threading.Thread(target=load, args=(s,)) for s in loaders]
+    for thread in threads:
+        thread.start()
+    try:
+        return _run(readers, base + api, MIXED_API_REQUESTS)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+
+
 def _count_queries(username: str, urls: dict[str, str]) -> dict[str, int]:
     from django.db import connection
     from django.test import Client, override_settings
@@ -317,9 +344,18 @@ def main(argv: list[str] | None = None) -> int:
             urls[f"API visits, page {DEEP_PAGES + 1} (cursor)"] = _deep_cursor_url(
                 walker, base, f"/api/v1/visits/?unit={t['root']}"
             )
+            results = _measure(base, t["chief"], urls)
+            mixed = _mixed(
+                base,
+                t["chief"],
+                urls["API leads ?status=negotiating"],
+                [urls["HTML leads list (filter)"], urls["HTML projects list (filter)"]],
+            )
+            print(f"  API leads while 2 clients load HTML: {mixed}", flush=True)
             report[scale] = {
                 "targets": t,
-                "results": _measure(base, t["chief"], urls),
+                "results": results,
+                "api_under_html_load": mixed,
                 "queries": _count_queries(t["chief"], urls),
             }
     finally:

@@ -34,3 +34,17 @@ def test_the_server_runs_in_production_mode_on_loopback():
     assert env["DEBUG"] == "0" and env["ALLOWED_HOSTS"] == "127.0.0.1"
     assert len(env["SECRET_KEY"]) >= 50 and "PROMO_TESTING" not in env
     assert env["SECURE_SSL_REDIRECT"] == "0" and env["SESSION_COOKIE_SECURE"] == "0"
+
+
+def test_mixed_load_measures_the_api_while_html_loaders_run_and_stop(monkeypatch):
+    sessions: list[FakeSession] = []
+
+    def sign_in(base, username):
+        sessions.append(FakeSession())
+        return sessions[-1]
+
+    monkeypatch.setattr(bench, "_sign_in", sign_in)
+    result = bench._mixed("http://127.0.0.1:1", "chief", "/api/v1/leads/", ["/leads/"])
+    assert result["n"] == bench.MIXED_API_REQUESTS and result["errors"] == 0
+    loaders = sessions[:2]
+    assert all(s.calls <= bench.MIXED_HTML_MAX for s in loaders)
