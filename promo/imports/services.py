@@ -8,6 +8,7 @@ the import (``import:<batch>:<file name>``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 import unicodedata
@@ -52,6 +53,7 @@ from .parsing import CellError, FileRefused
 SOURCE_SYSTEM = "import"
 _CHUNK = 2000
 _PROGRESS_EVERY = 500
+_ROWS_PER_CONTEXT = 200
 
 
 # --- upload and mapping ----------------------------------------------------------------
@@ -973,16 +975,24 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
     writer = Writer(batch, actor)
     row = None
     try:
-        with transaction.atomic(), audited(actor, batch.why):
+        with transaction.atomic():
             rows = batch.rows.exclude(action=RowAction.UNCHANGED).order_by("row_number")
             done = 0
             results: list[ImportRow] = []
-            for row in rows.iterator(chunk_size=_CHUNK):
-                row.record_pk = writer.apply(row)
-                results.append(row)
-                done += 1
-                if done % _PROGRESS_EVERY == 0:
-                    _report_progress(batch, done)
+            with contextlib.ExitStack() as context:
+                for row in rows.iterator(chunk_size=_CHUNK):
+                    if done % _ROWS_PER_CONTEXT == 0:
+                        # A fresh history context (same actor, same why) every few hundred
+                        # rows: pghistory upserts its context row with every tracked write,
+                        # and one row updated 100,000 times in one transaction makes each
+                        # upsert slower than the last.
+                        context.close()
+                        context.enter_context(audited(actor, batch.why))
+                    row.record_pk = writer.apply(row)
+                    results.append(row)
+                    done += 1
+                    if done % _PROGRESS_EVERY == 0:
+                        _report_progress(batch, done)
             ImportRow.objects.bulk_update(results, ["record_pk"], batch_size=_CHUNK)
             ImportBatch.objects.filter(pk=batch.pk).update(
                 status=BatchStatus.COMMITTED,
