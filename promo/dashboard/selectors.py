@@ -51,8 +51,14 @@ from officers.selectors import scope_for
 from projects.choices import SizeClass, Stage
 from projects.models import Project
 from projects.selectors import projects_visible_to
-from promo.reports.choices import TARGET_FIGURE, Figure
-from promo.reports.selectors import PeriodFigures, bulletin_units, period_figures
+from promo.reports.choices import TARGET_FIGURE, AlertLevel, Figure
+from promo.reports.models import Alert
+from promo.reports.selectors import (
+    PeriodFigures,
+    alerts_visible_to,
+    bulletin_units,
+    period_figures,
+)
 
 from .forms import Period, PeriodKind
 
@@ -362,6 +368,14 @@ def overdue_milestones(officer: Officer, f: CockpitFilters) -> list[Project]:
     return rows
 
 
+def red_projects(officer: Officer, f: CockpitFilters) -> list[Alert]:
+    """Projects with a red light still lit (红灯, from the reports app's daily rules), oldest first."""
+    qs = alerts_visible_to(officer).filter(level=AlertLevel.RED, project__isnull=False)
+    if f.unit is not None:
+        qs = qs.filter(unit__path__startswith=f.unit.path)
+    return list(qs.select_related("project").order_by("opened_on", "pk")[:OVERDUE_ROWS])
+
+
 def monthly_trend(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     """Signings per month of the period's year against the same month last year (one query)."""
     year = f.period.year
@@ -487,6 +501,7 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "funnel": funnel(officer, f),
         "time_to_signing": time_to_signing(officer, f),
         "overdue": overdue_milestones(officer, f),
+        "red_projects": red_projects(officer, f),
         "trend": monthly_trend(officer, f),
     }
 

@@ -209,8 +209,8 @@ def test_query_count_is_the_same_for_2_and_20_units(bureau):
     many = _cockpit_queries(client)
     assert many == few
     # Session, officer, units; 4 × 5 period_figures (now and last year, per unit and total);
-    # root unit, project snapshot, targets, funnel, timing, overdue, trend.
-    assert few == 30
+    # root unit, project snapshot, targets, funnel, timing, overdue, red lights, trend.
+    assert few == 31
 
 
 @pytest.mark.parametrize("table", ["figures", "targets", "projects", "scores", "funnel", "overdue"])
@@ -247,3 +247,26 @@ def test_cached_figures_are_reused_within_the_configured_time_and_show_their_tim
     live = client.get("/dashboard/")
     assert live.context["total"].figures.leads_in_hand == 1
     cache.clear()
+
+
+def test_red_projects_of_the_scope_are_listed(bureau):
+    from promo.reports.choices import AlertLevel, AlertRule
+    from promo.reports.models import Alert
+
+    mine = make_project(bureau.shanghai_officer, name="上海红灯项目")
+    theirs = make_project(bureau.outsider, name="深圳红灯项目")
+    for project in (mine, theirs):
+        Alert.objects.create(
+            rule=AlertRule.values[0],
+            level=AlertLevel.RED,
+            subject_key=f"project:{project.pk}",
+            project=project,
+            unit=project.unit,
+            opened_on=today(),
+            last_seen_on=today(),
+        )
+    chief = client_for(bureau.chief).get("/dashboard/").context["red_projects"]
+    assert {a.project_id for a in chief} == {mine.pk, theirs.pk}
+    head = client_for(bureau.shanghai_head).get("/dashboard/")
+    assert [a.project_id for a in head.context["red_projects"]] == [mine.pk]
+    assert "上海红灯项目" in head.content.decode()
