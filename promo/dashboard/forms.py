@@ -68,7 +68,9 @@ class DashboardFilterForm(forms.Form):
     """The filters; every field is optional and an invalid value falls back to the default."""
 
     unit = forms.TypedChoiceField(label=_("单位"), coerce=int, required=False, empty_value=None)
-    period = forms.ChoiceField(label=_("期间"), choices=PeriodKind.CHOICES, required=False)
+    period = forms.ChoiceField(
+        label=_("期间"), choices=PeriodKind.CHOICES, required=False, initial=PeriodKind.YTD
+    )
     on = forms.DateField(
         label=_("截至日期"), required=False, widget=forms.DateInput({"type": "date"})
     )

@@ -24,6 +24,9 @@ from projects import services as project_services
 from projects.choices import Stage
 from projects.models import Project
 from promo.choices import Industry, Region
+from promo.dashboard.forms import period_for
+from promo.dashboard.selectors import CockpitFilters, cockpit
+from promo.reports.selectors import period_figures
 from promo.services import today
 from tests.factories import make_investor, make_lead, make_officer, make_project, make_unit
 
@@ -87,7 +90,10 @@ def test_officer_gets_403_and_chief_and_unit_head_see_the_cockpit(bureau):
     assert client_for(bureau.submitter).get("/dashboard/").status_code == 403
     response = client_for(bureau.chief).get("/dashboard/")
     assert response.status_code == 200
-    assert "五项指标" in response.content.decode()
+    html = response.content.decode()
+    assert "五项指标" in html
+    # Year to date is the default period, and the form says so.
+    assert '<option value="ytd" selected>' in html
     assert client_for(bureau.shanghai_head).get("/dashboard/").status_code == 200
 
 
@@ -208,9 +214,16 @@ def test_query_count_is_the_same_for_2_and_20_units(bureau):
         make_project(officer)
     many = _cockpit_queries(client)
     assert many == few
-    # Session, officer, units; 4 × 5 period_figures (now and last year, per unit and total);
-    # root unit, project snapshot, targets, funnel, timing, overdue, red lights, trend.
-    assert few == 31
+    # The cockpit's own reads (the page adds session, officer, units and base.html's):
+    # 4 calls of period_figures (now and last year, per unit and total, its own grouped
+    # queries), then units, root unit, project snapshot, targets, funnel, timing, overdue,
+    # red lights and trend: one query each.
+    period = period_for("ytd", today())
+    with CaptureQueriesContext(connection) as one_call:
+        period_figures(start=period.start, end=period.end, units=None)
+    with CaptureQueriesContext(connection) as captured:
+        cockpit(bureau.chief, CockpitFilters(period=period, today=today()))
+    assert len(captured) == 4 * len(one_call) + 9
 
 
 @pytest.mark.parametrize("table", ["figures", "targets", "projects", "scores", "funnel", "overdue"])
