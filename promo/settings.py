@@ -116,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "promo.context_processors.navigation",
+                "promo.reports.context_processors.notices",
             ],
         },
     },

@@ -25,6 +25,7 @@ from projects.choices import STAGE_ORDER, ProblemStatus, Stage
 from projects.selectors import problems_visible_to, project_list
 from promo import security
 from promo.forms import SignInForm
+from promo.reports.selectors import home_alerts
 from promo.services import today
 
 HOME_ROWS = 20
@@ -170,5 +171,6 @@ def home(request: HttpRequest) -> HttpResponse:
             "projects": projects,
             "problems": problems,
             "claims": claims,
+            **home_alerts(me),  # 红黄灯: my open alerts; a head's or chief's red items
         },
     )

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("imports/", include("promo.imports.urls")),
     path("dashboard/", include("promo.dashboard.urls")),
+    path("reports/", include("promo.reports.urls")),
 ]

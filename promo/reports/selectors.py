@@ -323,3 +323,100 @@ def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
         "rows": rows,
         "amendments": amendments,
     }
+
+
+# --- Officers' site: bulletins, lights on records, the home page ----------------------------
+
+HOME_ALERT_ROWS = 20
+
+
+def can_read_bulletins(officer: Officer) -> bool:
+    """Chiefs and unit heads read the bulletin (公示通报: public inside the bureau by design)."""
+    from officers.choices import Role
+
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return False
+    return officer.sees_whole_bureau or officer.role == Role.UNIT_HEAD
+
+
+def bulletins_visible_to(officer: Officer) -> QuerySet[Bulletin]:
+    """Bulletins an officer may open: chiefs all of them, unit heads the published ones."""
+    from .choices import BulletinStatus
+
+    if not can_read_bulletins(officer):
+        return Bulletin.objects.none()
+    if officer.sees_whole_bureau:
+        return Bulletin.objects.all()
+    return Bulletin.objects.filter(status=BulletinStatus.PUBLISHED)
+
+
+def _level_rank(level: str) -> int:
+    return 2 if level == "red" else 1
+
+
+def worst_level(levels: Sequence[str]) -> str:
+    """The light of a record: red beats yellow; no open alert is green."""
+    return max(levels, key=_level_rank) if levels else "green"
+
+
+def project_lights(project_ids: Sequence[int]) -> dict[int, str]:
+    """The light of each project (its own alerts and its problems'), in one query."""
+    rows = (
+        Alert.objects.filter(resolved_on__isnull=True)
+        .filter(Q(project_id__in=project_ids) | Q(problem__project_id__in=project_ids))
+        .values_list("project_id", "problem__project_id", "level")
+    )
+    found: dict[int, list[str]] = {}
+    for project_id, problem_project_id, level in rows:
+        found.setdefault(project_id or problem_project_id, []).append(level)
+    return {pk: worst_level(found.get(pk, [])) for pk in project_ids}
+
+
+def record_alerts(*, project_id: int | None = None, lead_id: int | None = None) -> list[Alert]:
+    """The open alerts of one project (with its problems') or one lead, with who was notified."""
+    if project_id is not None:
+        subject = Q(project_id=project_id) | Q(problem__project_id=project_id)
+    elif lead_id is not None:
+        subject = Q(lead_id=lead_id)
+    else:
+        return []
+    return list(_with_notices(Alert.objects.filter(subject, resolved_on__isnull=True)))
+
+
+def _with_notices(qs: QuerySet[Alert]) -> QuerySet[Alert]:
+    from django.db.models import Prefetch
+
+    red_first = Case(When(level="red", then=Value(0)), default=Value(1))
+    return (
+        qs.select_related("unit", "responsible", "project", "lead", "problem")
+        .prefetch_related(
+            Prefetch(
+                "notices",
+                queryset=AlertNotice.objects.select_related("recipient").order_by("step", "pk"),
+            )
+        )
+        .order_by(red_first, "opened_on", "pk")
+    )
+
+
+def home_alerts(officer: Officer) -> dict[str, list[Alert]]:
+    """首页红黄灯: my open alerts; for a unit head or chief also their units' red items.
+
+    A constant number of queries whatever the number of alerts: mine, the units' red ones
+    (heads and chiefs only), and the notices of each list (who has been notified).
+    """
+    from officers.choices import Role
+
+    scope = scope_for(officer)
+    open_alerts = Alert.objects.filter(resolved_on__isnull=True)
+    notified = AlertNotice.objects.filter(recipient_id=officer.pk).values("alert_id")
+    mine_q = Q(responsible_id=officer.pk) | Q(pk__in=notified)
+    mine = list(_with_notices(open_alerts.filter(mine_q))[:HOME_ALERT_ROWS])
+    red: list[Alert] = []
+    if officer.sees_whole_bureau or officer.role == Role.UNIT_HEAD:
+        red = list(
+            _with_notices(
+                open_alerts.filter(scope.unit_q(), level="red").exclude(pk__in=[a.pk for a in mine])
+            )[:HOME_ALERT_ROWS]
+        )
+    return {"my_alerts": mine, "unit_red_alerts": red}

@@ -929,3 +929,10 @@ def alert_webhooks_deliver(*, limit: int = 200) -> tuple[int, int]:
             )
             sent += 1
     return sent, failed
+
+
+def notices_mark_all_read(*, actor: Officer) -> int:
+    """Mark all my notices read (全部标为已读); returns how many were unread."""
+    return AlertNotice.objects.filter(recipient=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )

@@ -136,6 +136,6 @@ def test_home_query_count_does_not_grow_with_rows(bureau, client_for):
         response = client.get("/")
     assert len(response.context["follow_ups"]) == 20
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
-    # Session, officer, scope (2), follow-ups, lead counts, projects, problems, and the
-    # idle-expiry session save (savepoint, update, release).
-    assert len(few) == 11
+    # Session, officer, scope (2), follow-ups, lead counts, projects, problems, my alerts,
+    # the bell's unread count, and the idle-expiry session save (savepoint, update, release).
+    assert len(few) == 13

@@ -1,0 +1,139 @@
+"""Officers' pages of the reports app: my notices (the bell), bulletins in the browser.
+
+Interfaces only: reads come from promo.reports.selectors, writes go through
+promo.reports.services (the same functions the admin and the jobs call).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from promo.errors import DomainError, PermissionDenied
+
+from . import selectors, services
+from .choices import BulletinStatus
+from .models import Alert, AlertNotice
+
+NOTICES_PER_PAGE = 30
+BULLETINS_PER_PAGE = 24
+
+
+def _back(request: HttpRequest, default: str) -> HttpResponse:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
+    return redirect(default)
+
+
+@login_required
+@require_GET
+def notice_list(request: HttpRequest) -> HttpResponse:
+    """My notices (督办通知), newest first, each with its light, its step and its record."""
+    page = Paginator(
+        selectors.notices_for(request.user).select_related(
+            "alert__project", "alert__lead", "alert__problem"
+        ),
+        NOTICES_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    return render(request, "reports/notice_list.html", {"page": page})
+
+
+@login_required
+@require_POST
+def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of my notices read; someone else's notice is not found."""
+    notice = get_object_or_404(AlertNotice, pk=pk, recipient=request.user)
+    services.notice_mark_read(notice=notice, actor=request.user)
+    return _back(request, "reports:notices")
+
+
+@login_required
+@require_POST
+def notices_read_all(request: HttpRequest) -> HttpResponse:
+    count = services.notices_mark_all_read(actor=request.user)
+    messages.success(request, _("已将 %(n)s 条通知标为已读。") % {"n": count})
+    return _back(request, "reports:notices")
+
+
+@login_required
+@require_POST
+def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Acknowledge an alert (签收): the ladder stops climbing; the service checks who may."""
+    alert = get_object_or_404(Alert, pk=pk)
+    try:
+        services.alert_acknowledge(alert=alert, actor=request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    messages.success(request, _("已签收。"))
+    return _back(request, "reports:notices")
+
+
+def _readable_bulletins(request: HttpRequest):
+    if not selectors.can_read_bulletins(request.user):
+        raise DjangoPermissionDenied(_("通报供局领导和单位负责人查阅。"))
+    return selectors.bulletins_visible_to(request.user)
+
+
+@login_required
+@require_GET
+def bulletin_list(request: HttpRequest) -> HttpResponse:
+    """Bulletins (通报), newest period first: monthly bulletins and ten-day reports."""
+    page = Paginator(
+        _readable_bulletins(request).select_related("published_by"), BULLETINS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(request, "reports/bulletin_list.html", {"page": page})
+
+
+@login_required
+@require_GET
+def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One bulletin as a page fit to print, amendments beside the published figures."""
+    bulletin = get_object_or_404(_readable_bulletins(request), pk=pk)
+    return render(
+        request,
+        "reports/bulletin_detail.html",
+        {
+            "bulletin": bulletin,
+            "can_publish": request.user.sees_whole_bureau
+            and bulletin.can_transition_to(BulletinStatus.PUBLISHED),
+            **selectors.bulletin_table(bulletin),
+        },
+    )
+
+
+@login_required
+@require_GET
+def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bulletin as an XLSX laid out like the official table (the service builds it)."""
+    bulletin = get_object_or_404(_readable_bulletins(request), pk=pk)
+    response = HttpResponse(
+        services.bulletin_export_xlsx(bulletin=bulletin),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    filename = f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y-%m-%d}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_POST
+def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish (发布通报) through the service, which refuses anyone but a chief."""
+    bulletin = get_object_or_404(_readable_bulletins(request), pk=pk)
+    try:
+        services.bulletin_publish(bulletin=bulletin, actor=request.user)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:bulletin", pk=pk)
+    messages.success(request, _("通报已发布，数据已冻结；此后的修改将作为更正列示。"))
+    return redirect("reports:bulletin", pk=pk)
