@@ -253,3 +253,21 @@ def test_run_import_is_idempotent_and_commits_only_after_confirmation(bureau):
     assert run_import(batch.pk) == BatchStatus.COMMITTED
     assert run_import(batch.pk) == BatchStatus.COMMITTED
     assert Investor.objects.count() == 2
+
+
+def test_every_record_of_a_long_commit_names_the_import_across_history_contexts(
+    bureau, monkeypatch
+):
+    import pghistory.models
+
+    monkeypatch.setattr("promo.imports.services._ROWS_PER_CONTEXT", 2)
+    me = bureau.shanghai_officer
+    rows = [["客商名称", "行业"]] + [[f"第{i}号精密机械有限公司", "高端装备"] for i in range(5)]
+    batch = commit(checked(me, xlsx(rows), ImportKind.INVESTORS), me)
+    assert batch.status == BatchStatus.COMMITTED
+    contexts = pghistory.models.Context.objects.filter(
+        metadata__why=f"import:{batch.pk}:台账.xlsx", metadata__user=me.pk
+    )
+    assert contexts.count() == 3
+    for investor in Investor.objects.all():
+        assert investor.events.get(pgh_label="insert").pgh_context in contexts
