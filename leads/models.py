@@ -414,6 +414,15 @@ class Lead(SyncedModel):
             models.Index(fields=["status", "last_activity_on"], name="leads_lead_status_activity"),
             # Claim protection: active leads of one investor.
             models.Index(fields=["investor", "status"], name="leads_lead_investor_status"),
+            # "Lead list: ?status= ordered by -created": the page of 20 read backwards off
+            # the index (the unit sub-tree is a filter), no sort of every matching lead.
+            models.Index(
+                fields=["status", "created_at", "id"], name="leads_lead_list_status_created"
+            ),
+            # "Lead list: no status filter, ordered by -created" (the default list).
+            models.Index(fields=["created_at", "id"], name="leads_lead_list_created"),
+            # "API leads list: ?status= ordered by -id" (the cursor page and the next ones).
+            models.Index(fields=["status", "id"], name="leads_lead_api_status_id"),
         ]
 
     def __str__(self) -> str:
@@ -526,6 +535,8 @@ class Visit(SyncedModel):
             # Follow-ups due on an officer's home page.
             models.Index(fields=["created_by", "next_step_due"], name="leads_visit_due"),
             models.Index(fields=["investor", "visited_on"], name="leads_visit_investor_date"),
+            # "API visits list: ?kind= ordered by -id" (the cursor page and the next ones).
+            models.Index(fields=["kind", "id"], name="leads_visit_api_kind_id"),
         ]
 
     def __str__(self) -> str:
