@@ -12,8 +12,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.forms import Select
+from django.forms.utils import flatatt
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -171,6 +176,29 @@ def investor_search(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"results": rows})
 
 
+class BoundedCountPaginator(Paginator):
+    """A paginator that never counts more than ``bound`` rows past the requested page.
+
+    ``COUNT(*)`` of every matching lead cost ~90 ms at province scale; counting at most
+    ``offset + bound + 1`` rows (``SELECT count(*) FROM (… LIMIT n)``) stops early, and
+    the page links keep working: there are always up to ``bound`` rows of pages ahead.
+    ``capped`` tells the template to show "1,000+" instead of an exact total.
+    """
+
+    def __init__(self, object_list, per_page, *, page: str | None, bound: int = 1000):
+        super().__init__(object_list, per_page)
+        number = int(page) if page and str(page).isdigit() else 1
+        self.bound = max(number - 1, 0) * per_page + bound
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.bound + 1].count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.bound
+
+
 @login_required
 @require_GET
 def lead_list(request: HttpRequest) -> HttpResponse:
@@ -196,7 +224,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
                 Exists(Assignment.objects.filter(lead_id=OuterRef("pk"), officer_id=me.pk))
             )
         sort = LeadSearchForm.SORTS.get(search.cleaned_data["sort"] or "-created", sort)
-    page = Paginator(qs.order_by(*sort), PAGE_SIZE).get_page(request.GET.get("page"))
+    number = request.GET.get("page")
+    page = BoundedCountPaginator(qs.order_by(*sort), PAGE_SIZE, page=number).get_page(number)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -212,16 +241,39 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+class _PlainSelect(Select):
+    """A <select> whose options are joined in Python, not rendered one template each.
+
+    The lead list's officer filter offers every active officer in scope (2,240 for the
+    province chief): Django's per-option widget templates took ~200 ms of the page.
+    Same markup: name, id and attributes, ``selected`` on the chosen value.
+    """
+
+    def render(self, name, value, attrs=None, renderer=None):
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        final_attrs["name"] = name
+        chosen = {str(v) for v in self.format_value(value)} or {""}
+        options = format_html_join(
+            "\n",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, mark_safe(" selected") if str(key) in chosen else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html("<select{}>\n{}\n</select>", flatatt(final_attrs), options)
+
+
 def _dress_filter_form(form, me) -> None:
     """UI widgets for the FilterSet's fields: checkboxes and a unit <select> instead of ids."""
     from django import forms
 
     for name in ("status", "chain_role"):
         form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
-    form.fields["unit"].widget = forms.Select(
+    form.fields["unit"].widget = _PlainSelect(
         choices=[("", "—"), *units_visible_to(me).values_list("pk", "name")]
     )
-    form.fields["officer"].widget = forms.Select(
+    form.fields["officer"].widget = _PlainSelect(
         choices=[
             ("", "—"),
             *(
