@@ -341,3 +341,29 @@ def test_publishing_twice_says_so_and_changes_nothing(bureau, client_for):
     assert "已发布，不能再次发布" in response.content.decode()
     bulletin.refresh_from_db()
     assert bulletin.published_at == published_at
+
+
+def test_notices_page_has_the_same_queries_for_2_and_20_notices(bureau, client_for):
+    me = bureau.shanghai_officer
+    client = client_for(me)
+    for _ in range(2):
+        late_project(me)
+    evaluate()
+    with CaptureQueriesContext(connection) as few:
+        response = client.get("/reports/notices/")
+    assert len(response.context["page"].object_list) == 2
+    for _ in range(18):
+        late_project(me)
+    evaluate()
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/reports/notices/")
+    assert len(response.context["page"].object_list) == 20
+    assert len(many) == len(few)
+
+
+def test_admin_print_page_links_to_the_officers_bulletin_page(bureau, client_for):
+    bulletin = month_bulletin()
+    bureau.chief.is_staff = True
+    bureau.chief.save(update_fields=["is_staff"])
+    html = client_for(bureau.chief).get(f"/admin/reports/bulletin/{bulletin.pk}/print/")
+    assert f'href="/reports/bulletins/{bulletin.pk}/"' in html.content.decode()
