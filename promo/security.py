@@ -40,6 +40,7 @@ from django.core.cache import cache
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 log = logging.getLogger("promo.security")
 
@@ -85,10 +86,20 @@ class LockState:
     reason: str = ""  # "account" or "ip"
 
 
+# The counters live in Redis. If Redis is down, sign-in stays open (the lockout is skipped
+# and the outage logged): officers must keep working through a cache outage, and the
+# passwords themselves are still checked against PostgreSQL.
+_CACHE_DOWN = (RedisError, OSError)
+
+
 def lock_state(username: str, ip: str) -> LockState:
     """Whether a sign-in for ``username`` from ``ip`` must be refused now."""
     account, account_ip, ip_key = _keys(username, ip)
-    counts = cache.get_many([account, account_ip, ip_key])
+    try:
+        counts = cache.get_many([account, account_ip, ip_key])
+    except _CACHE_DOWN as exc:
+        log.error("sign-in lockout unavailable (cache down): %s", exc)
+        return LockState(False)
     if counts.get(ip_key, 0) >= settings.PROMO_LOGIN_FAILURES_PER_IP:
         return LockState(True, "ip")
     if (
@@ -114,9 +125,13 @@ def _bump(key: str) -> int:
 
 def record_failure(username: str, ip: str) -> None:
     account, account_ip, ip_key = _keys(username, ip)
-    failures = _bump(account)
-    _bump(account_ip)
-    ip_failures = _bump(ip_key)
+    try:
+        failures = _bump(account)
+        _bump(account_ip)
+        ip_failures = _bump(ip_key)
+    except _CACHE_DOWN as exc:
+        log.error("sign-in failure not counted (cache down): %s", exc)
+        return
     if failures == settings.PROMO_LOGIN_FAILURES_PER_ACCOUNT:
         log.warning("account locked username=%s ip=%s", _normal_username(username), ip)
     if ip_failures == settings.PROMO_LOGIN_FAILURES_PER_IP:
@@ -125,7 +140,10 @@ def record_failure(username: str, ip: str) -> None:
 
 def record_success(username: str, ip: str) -> None:
     _account, account_ip, _ip = _keys(username, ip)
-    cache.delete(account_ip)
+    try:
+        cache.delete(account_ip)
+    except _CACHE_DOWN as exc:
+        log.error("sign-in counter not cleared (cache down): %s", exc)
 
 
 # --- The security log --------------------------------------------------------------------
