@@ -537,6 +537,14 @@ class Visit(SyncedModel):
             models.Index(fields=["investor", "visited_on"], name="leads_visit_investor_date"),
             # "API visits list: ?kind= ordered by -id" (the cursor page and the next ones).
             models.Index(fields=["kind", "id"], name="leads_visit_api_kind_id"),
+            # "period_figures: investors visiting (来区客商)": receptions and inspections of a
+            # period, read index-only (unit and investor included) instead of ~66k heap pages.
+            models.Index(
+                fields=["visited_on"],
+                include=["unit", "investor"],
+                condition=models.Q(kind__in=["reception", "inspection"]),
+                name="leads_visit_visiting_by_date",
+            ),
         ]
 
     def __str__(self) -> str:
