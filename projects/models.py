@@ -378,6 +378,15 @@ class InvestmentProgress(models.Model):
                 name="%(app_label)s_%(class)s_figures_not_negative",
             ),
         ]
+        indexes = [
+            # "period_figures: arrived FDI (到账外资) latest cumulative per project": the two
+            # correlated look-ups per project become index-only scans.
+            models.Index(
+                fields=["project", "month"],
+                include=["arrived_fdi"],
+                name="projects_progress_fdi_by_month",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.project} {self.month:%Y-%m}"
