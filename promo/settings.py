@@ -264,6 +264,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promo.reports.tasks.check_bulletin_amendments",
         "schedule": crontab(hour=5, minute=30),
     },
+    # 导入补发: every 2 minutes, re-send import batches that could not be queued (broker down)
+    # or were confirmed while the worker was away; claiming makes a second send harmless.
+    "resume-waiting-imports": {
+        "task": "promo.imports.tasks.resume_waiting_imports",
+        "schedule": crontab(minute="*/2"),
+    },
     # 红黄灯督办: daily at 07:00, before the working day; lights clear the day their cause does.
     "reports-evaluate-alerts": {
         "task": "promo.reports.tasks.evaluate_alerts",

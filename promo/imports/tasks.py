@@ -8,7 +8,12 @@ a worker killed halfway leaves nothing written.
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
+
 from celery import shared_task
+from django.db.models import Q
+from django.utils import timezone
 
 from promo.reports.tasks import _RETRY
 
@@ -28,3 +33,32 @@ def run_import(batch_id: int) -> str:
     elif batch.status == BatchStatus.CHECKED and batch.confirmed_at:
         batch = batch_commit(batch=batch)
     return batch.status
+
+
+log = logging.getLogger(__name__)
+
+
+def send_to_worker(batch_id: int) -> bool:
+    """Queue a batch for the worker; False (and logged) when the broker cannot be reached.
+
+    The batch's status in PostgreSQL is the real queue: an unsent batch is picked up by
+    ``resume_waiting_imports`` once the broker is back, so nothing the officer uploaded or
+    confirmed is lost and the page never fails because Redis is down.
+    """
+    try:
+        run_import.delay(batch_id)
+    except Exception:
+        log.warning("import batch %s waits for the broker", batch_id, exc_info=True)
+        return False
+    return True
+
+
+@shared_task(**_RETRY)
+def resume_waiting_imports(older_than_seconds: int = 60) -> int:
+    """Re-send batches still waiting (queued, or confirmed but not started); returns how many."""
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    waiting = ImportBatch.objects.filter(
+        Q(status=BatchStatus.QUEUED, created_at__lt=cutoff)
+        | Q(status=BatchStatus.CHECKED, confirmed_at__lt=cutoff)
+    ).values_list("pk", flat=True)
+    return sum(send_to_worker(pk) for pk in waiting)

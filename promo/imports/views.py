@@ -32,10 +32,11 @@ ROWS_PER_PAGE = 100
 
 
 def _enqueue(batch_pk: int) -> None:
-    from .tasks import run_import
+    from .tasks import send_to_worker
 
     # After commit: the worker must find the batch (and its confirmation) in the database.
-    transaction.on_commit(lambda: run_import.delay(batch_pk))
+    # If the broker is down the batch simply waits in PostgreSQL for resume_waiting_imports.
+    transaction.on_commit(lambda: send_to_worker(batch_pk))
 
 
 @login_required
