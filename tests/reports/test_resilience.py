@@ -7,6 +7,7 @@ stopping the shared Redis that other tests (and developers) use.
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterator
@@ -32,14 +33,18 @@ from tests.factories import make_project
 # Port 1 on the loopback: nothing listens, so every connection is refused at once.
 CLOSED_BROKER = "redis://127.0.0.1:1/0"
 ANSWER_WITHIN_SECONDS = 2.0
+_closed_broker_uses = itertools.count(1)
 
 
 @contextmanager
 def broker_unreachable() -> Iterator[None]:
     """Point this process's Celery app at a closed port; put the real broker back after."""
     saved = (app.conf.broker_url, app._pool, app.amqp._producer_pool)
-    # Drop the cached connection pools so the next publish connects to the closed port.
-    app.conf.broker_url, app._pool, app.amqp._producer_pool = CLOSED_BROKER, None, None
+    # Drop the cached connection pools so the next publish connects to the closed port. A
+    # fresh URL each time (another db number): kombu keeps producer pools in a process-wide
+    # registry keyed by connection, and the previous use's pool was closed on the way out.
+    url = f"{CLOSED_BROKER.rsplit('/', 1)[0]}/{next(_closed_broker_uses)}"
+    app.conf.broker_url, app._pool, app.amqp._producer_pool = url, None, None
     try:
         yield
     finally:
