@@ -264,48 +264,52 @@ def _refuse_stale(request, project, form, **page) -> HttpResponse:
     return _project_page(request, project, status=409, **page)
 
 
-@login_required
-@require_POST
-def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
-    """Reschedule the planned milestones (调整计划节点); a reason is required."""
+def _correct_project(request, pk, *, form_class, service, page_key, done_message):
+    """One correction form on the project page: stale check, service call, errors in place."""
     me = request.user
     project = get_object_or_404(project_list_query(me), pk=pk)
-    form = PlanForm(request.POST, record=project)
+    form = form_class(request.POST, record=project)
     if form.is_valid():
         if form.is_stale(project):
-            return _refuse_stale(request, project, form, plan=form)
+            return _refuse_stale(request, project, form, **{page_key: form})
         try:
-            services.project_set_plan(project=project, actor=me, **form.service_kwargs())
+            service(project=project, actor=me, **form.service_kwargs())
         except PermissionDenied as exc:
             raise _refused(exc) from exc
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, _("计划节点已调整。"))
+            messages.success(request, done_message)
             return redirect("projects:detail", pk=project.pk)
-    return _project_page(request, project, plan=form)
+    return _project_page(request, project, **{page_key: form})
+
+
+@login_required
+@require_POST
+def project_plan(request: HttpRequest, pk: int) -> HttpResponse:
+    """Reschedule the planned milestones (调整计划节点); a reason is required."""
+    return _correct_project(
+        request,
+        pk,
+        form_class=PlanForm,
+        service=services.project_set_plan,
+        page_key="plan",
+        done_message=_("计划节点已调整。"),
+    )
 
 
 @login_required
 @require_POST
 def project_figures(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct reported figures (修正项目数据); the reason goes into the figure history."""
-    me = request.user
-    project = get_object_or_404(project_list_query(me), pk=pk)
-    form = FiguresForm(request.POST, record=project)
-    if form.is_valid():
-        if form.is_stale(project):
-            return _refuse_stale(request, project, form, figures=form)
-        try:
-            services.project_update_figures(project=project, actor=me, **form.service_kwargs())
-        except PermissionDenied as exc:
-            raise _refused(exc) from exc
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("项目数据已修正。"))
-            return redirect("projects:detail", pk=project.pk)
-    return _project_page(request, project, figures=form)
+    return _correct_project(
+        request,
+        pk,
+        form_class=FiguresForm,
+        service=services.project_update_figures,
+        page_key="figures",
+        done_message=_("项目数据已修正。"),
+    )
 
 
 def _progress_changed_since(project, month, opened_at):
