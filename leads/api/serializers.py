@@ -67,6 +67,26 @@ class InvestorSerializer(FieldsMixin, serializers.ModelSerializer):
         ]
 
 
+# An investor's own details, as leads.services.investor_create/investor_update take them;
+# one list for the create and the edit serializer (and the order of the schema's fields).
+INVESTOR_DETAIL_FIELDS = (
+    "name",
+    "name_en",
+    "credit_code",
+    "kind",
+    "region",
+    "province_or_country",
+    "city",
+    "industry",
+    "is_fortune_global_500",
+    "is_china_top_500",
+    "is_central_soe",
+    "is_listed",
+    "website",
+    "notes",
+)
+
+
 class InvestorWriteSerializer(WriteSerializer):
     """Register an investor (登记客商); a likely duplicate is refused with code duplicate_suspected."""
 
@@ -81,20 +101,7 @@ class InvestorWriteSerializer(WriteSerializer):
     class Meta:
         model = Investor
         fields = [
-            "name",
-            "name_en",
-            "credit_code",
-            "kind",
-            "region",
-            "province_or_country",
-            "city",
-            "industry",
-            "is_fortune_global_500",
-            "is_china_top_500",
-            "is_central_soe",
-            "is_listed",
-            "website",
-            "notes",
+            *INVESTOR_DETAIL_FIELDS,
             "unit",
             "confirm_distinct",
             "source_system",
@@ -108,22 +115,7 @@ class InvestorUpdateSerializer(WriteSerializer):
 
     class Meta:
         model = Investor
-        fields = [
-            "name",
-            "name_en",
-            "credit_code",
-            "kind",
-            "region",
-            "province_or_country",
-            "city",
-            "industry",
-            "is_fortune_global_500",
-            "is_china_top_500",
-            "is_central_soe",
-            "is_listed",
-            "website",
-            "notes",
-        ]
+        fields = list(INVESTOR_DETAIL_FIELDS)
         validators: list[Any] = []
 
 
