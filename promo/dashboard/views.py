@@ -14,7 +14,8 @@ from promo.services import today
 
 from . import exports, scoring
 from .forms import DashboardFilterForm, PeriodKind, period_for
-from .selectors import CockpitFilters, cockpit_cached, default_unit
+from .selectors import CockpitFilters, default_unit
+from .snapshots import cockpit_served
 
 COCKPIT_ROLES = frozenset({Role.CHIEF, Role.UNIT_HEAD, Role.ADMIN})
 
@@ -51,7 +52,7 @@ def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, CockpitFilters]
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The cockpit: the five counts per unit, funnel, targets, projects, what is late."""
     form, filters = _filters(request)
-    context = cockpit_cached(request.user, filters)
+    context = cockpit_served(request.user, filters)
     context["scores"] = scoring.rank_rows(context["rows"])
     query = request.GET.copy()
     return render(
@@ -77,6 +78,6 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
     if table not in exports.TABLES:
         raise Http404
     _form, filters = _filters(request)
-    context = cockpit_cached(request.user, filters)
+    context = cockpit_served(request.user, filters)
     context["scores"] = scoring.rank_rows(context["rows"])
     return exports.xlsx_response(table, context, filters)

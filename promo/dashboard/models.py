@@ -1,0 +1,49 @@
+"""The cockpit's summary table: one computed cockpit per scope and filters, with its time.
+
+At province scale the cockpit's live figures take seconds (docs/performance.md), so a chief
+is served a stored computation instead: :mod:`promo.dashboard.snapshots` decides when one is
+fresh enough (never older than ``PROMO_DASHBOARD_CACHE_SECONDS``) and the Celery task
+``refresh_cockpit_snapshots`` recomputes the ones read recently before they age out, so the
+chiefs of a bureau rarely wait for a computation. The page shows ``computed_at`` (数据时间).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CockpitSnapshot(models.Model):
+    """The cockpit as computed for one scope and one set of filters at ``computed_at``.
+
+    ``key`` hashes the scope (the unit ids an officer sees, or everything) and the filters,
+    so officers with the same scope share one row. ``officer`` is whoever asked first: the
+    refresh recomputes with that officer's scope, which is the scope the key names.
+    ``payload`` is the pickled result of :func:`promo.dashboard.selectors.cockpit`; it is
+    written only by promo itself and dropped (recomputed) when it cannot be read back.
+    """
+
+    key = models.CharField(_("键"), max_length=64, unique=True)
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("计算口径干部"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    params = models.JSONField(_("筛选条件"), default=dict)
+    payload = models.BinaryField(_("计算结果"))
+    computed_at = models.DateTimeField(_("数据时间"))
+    compute_ms = models.PositiveIntegerField(_("计算耗时(毫秒)"), default=0)
+    read_at = models.DateTimeField(_("最近查看时间"))
+
+    class Meta:
+        verbose_name = _("驾驶舱数据快照")
+        verbose_name_plural = _("驾驶舱数据快照")
+        indexes = [
+            # refresh_cockpit_snapshots: the recently read snapshots, stalest first.
+            models.Index(fields=["read_at", "computed_at"], name="dashboard_snapshot_refresh"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]} @ {self.computed_at:%Y-%m-%d %H:%M:%S}"
