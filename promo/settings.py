@@ -199,6 +199,10 @@ PROMO_SCORE_LATE_DEDUCTION = env_str("PROMO_SCORE_LATE_DEDUCTION", "1") or "0"
 # The cockpit's figures are recomputed at most this often per scope and filters (seconds; 0:
 # every request); the page shows the time they were computed.
 PROMO_DASHBOARD_CACHE_SECONDS = env_int("PROMO_DASHBOARD_CACHE_SECONDS", 60)
+# Celery recomputes the cockpits read in the last PROMO_DASHBOARD_HOT_MINUTES every
+# PROMO_DASHBOARD_REFRESH_SECONDS (once half their allowed age), so chiefs rarely wait.
+PROMO_DASHBOARD_REFRESH_SECONDS = env_int("PROMO_DASHBOARD_REFRESH_SECONDS", 20)
+PROMO_DASHBOARD_HOT_MINUTES = env_int("PROMO_DASHBOARD_HOT_MINUTES", 60)
 
 # Security headers: strict unless DEBUG.
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -263,6 +267,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "reports-bulletin-amendments": {
         "task": "promo.reports.tasks.check_bulletin_amendments",
         "schedule": crontab(hour=5, minute=30),
+    },
+    # 驾驶舱数据: keep the cockpits chiefs are reading fresh (promo/dashboard/snapshots.py);
+    # a message older than one interval is dropped, the next one does the work.
+    "dashboard-refresh-cockpits": {
+        "task": "promo.dashboard.tasks.refresh_cockpit_snapshots",
+        "schedule": float(PROMO_DASHBOARD_REFRESH_SECONDS),
+        "options": {"expires": float(PROMO_DASHBOARD_REFRESH_SECONDS)},
     },
     # 导入补发: every 2 minutes, re-send import batches that could not be queued (broker down)
     # or were confirmed while the worker was away; claiming makes a second send harmless.
@@ -334,6 +345,9 @@ SPECTACULAR_SETTINGS = {
 
 # The history admin is for chiefs and administrators only (see promo/history_admin.py).
 PGHISTORY_ADMIN_CLASS = "promo.history_admin.BureauEventsAdmin"
+# Only requests that may write get a history context: pghistory prepends a set_config() to
+# every statement inside one, which a read-only GET would pay for on each query.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # Evidence uploads (licences, permits, land contracts): PDF, JPEG or PNG up to this size.
 PROMO_EVIDENCE_MAX_BYTES = env_int("PROMO_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
