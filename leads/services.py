@@ -51,6 +51,7 @@ from .selectors import (
     investor_find_similar,
     investors_visible_to,
     leads_visible_to,
+    visits_visible_to,
 )
 
 
@@ -391,11 +392,7 @@ def visit_log(
         raise rule("visited_on", _("请填写日期。"))
     require_not_future("visited_on", visited_on)
     summary = require_text("summary", summary, _("请填写洽谈内容。"))
-    if next_step_due is not None:
-        if not (next_step or "").strip():
-            raise rule("next_step", _("设置了期限，请填写下一步工作。"))
-        if next_step_due < visited_on:
-            raise rule("next_step_due", _("下一步期限不能早于走访日期。"))
+    _require_next_step(next_step, next_step_due, visited_on)
     if actor.unit is None:
         raise rule("unit", _("您尚未分配单位，不能登记走访。"))
     if lead is not None and lead.investor_id != investor.pk:
@@ -423,6 +420,15 @@ def visit_log(
         if lead is not None:
             _refresh_lead_activity(lead)
         return visit
+
+
+def _require_next_step(next_step: str, next_step_due: date | None, visited_on: date) -> None:
+    """A due date needs a next step, and cannot come before the visit."""
+    if next_step_due is not None:
+        if not (next_step or "").strip():
+            raise rule("next_step", _("设置了期限，请填写下一步工作。"))
+        if next_step_due < visited_on:
+            raise rule("next_step_due", _("下一步期限不能早于走访日期。"))
 
 
 def _earliest(*dates: date | None) -> date | None:
@@ -665,4 +671,106 @@ def lead_claim_withdraw(*, claim: LeadClaim, actor: Officer) -> LeadClaim:
             raise TransitionNotAllowed(_("该申请已协调完毕或已撤回。"))
         locked.status = ClaimStatus.WITHDRAWN
         locked.save(update_fields=["status"])
+        return locked
+
+
+# --- edits of a lead's or a visit's own fields (used by the ledger re-import) ------------
+
+LEAD_EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "industry",
+        "chain_role",
+        "estimated_amount",
+        "estimated_fdi",
+        "source_channel",
+        "description",
+    }
+)
+
+
+def _apply_changes(locked: Any, wanted: dict[str, Any]) -> list[str]:
+    """Set the fields whose value differs; returns their names (nothing to save if empty)."""
+    changed = [field for field, value in wanted.items() if getattr(locked, field) != value]
+    for field in changed:
+        setattr(locked, field, wanted[field])
+    return changed
+
+
+def lead_update(*, actor: Officer, lead: Lead, changes: dict[str, Any], why: str = "") -> Lead:
+    """Edit a lead's own descriptive fields (修改项目信息); the history keeps old and new values.
+
+    Status moves only through ``lead_transition``; the unit and the 主办 through assignments and
+    claims — none of them can be changed here. Only the fields that really change are saved.
+    """
+    _ensure_can_work_leads(actor)
+    unknown = set(changes) - LEAD_EDITABLE_FIELDS
+    if unknown:
+        raise rule(sorted(unknown)[0], _("该字段不能修改。"))
+    wanted = dict(changes)
+    if "name" in wanted:
+        wanted["name"] = require_text("name", wanted["name"], _("请填写项目名称。"))
+    for field in ("estimated_amount", "estimated_fdi"):
+        if field in wanted:
+            wanted[field] = require_amount(field, wanted[field])
+    if "industry" in wanted:
+        require_choice("industry", wanted["industry"], Industry)
+    if "chain_role" in wanted:
+        require_choice("chain_role", wanted["chain_role"], ChainRole)
+    if "source_channel" in wanted and wanted["source_channel"] not in SourceChannel.values:
+        raise rule("source_channel", _("请选择信息来源。"))
+    if "description" in wanted:
+        wanted["description"] = wanted["description"] or ""
+    with transaction.atomic(), audited(actor, why or "lead_update"):
+        locked: Lead = lock_visible(leads_visible_to(actor), lead)
+        if (
+            wanted.get("source_channel") == SourceChannel.INTERMEDIARY
+            and locked.intermediary_id is None
+        ):
+            raise rule("intermediary", _("中介招商的项目信息须注明中介人。"))
+        changed = _apply_changes(locked, wanted)
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+        return locked
+
+
+VISIT_EDITABLE_FIELDS = frozenset(
+    {"kind", "visited_on", "city", "summary", "next_step", "next_step_due"}
+)
+
+
+def visit_update(*, actor: Officer, visit: Visit, changes: dict[str, Any], why: str = "") -> Visit:
+    """Edit a visit's own fields (修改走访记录); a new date or kind recomputes the lead's dates.
+
+    The investor, the lead and the unit of a visit stay as logged.
+    """
+    unknown = set(changes) - VISIT_EDITABLE_FIELDS
+    if unknown:
+        raise rule(sorted(unknown)[0], _("该字段不能修改。"))
+    wanted = dict(changes)
+    if "kind" in wanted and wanted["kind"] not in VisitKind.values:
+        raise rule("kind", _("请选择走访类型。"))
+    if "visited_on" in wanted:
+        if wanted["visited_on"] is None:
+            raise rule("visited_on", _("请填写日期。"))
+        require_not_future("visited_on", wanted["visited_on"])
+    if "summary" in wanted:
+        wanted["summary"] = require_text("summary", wanted["summary"], _("请填写洽谈内容。"))
+    if "next_step" in wanted:
+        wanted["next_step"] = (wanted["next_step"] or "").strip()
+    if "city" in wanted:
+        wanted["city"] = wanted["city"] or ""
+    with transaction.atomic(), audited(actor, why or "visit_update"):
+        locked: Visit = lock_visible(visits_visible_to(actor), visit)
+        merged = {f: wanted.get(f, getattr(locked, f)) for f in VISIT_EDITABLE_FIELDS}
+        _require_next_step(merged["next_step"], merged["next_step_due"], merged["visited_on"])
+        lead = None
+        if locked.lead_id is not None and {"visited_on", "kind"} & set(wanted):
+            # Lock the lead as visit_log does: its activity dates follow its visits.
+            lead = Lead.objects.select_for_update().get(pk=locked.lead_id)
+        changed = _apply_changes(locked, wanted)
+        if changed:
+            locked.save(update_fields=[*changed, "updated_at"])
+            if lead is not None and {"visited_on", "kind"} & set(changed):
+                _refresh_lead_activity(lead)
         return locked

@@ -74,6 +74,8 @@ FIELD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "chain_role": ("产业链定位", "链条定位"),
         "description": ("项目概况", "项目简介", "项目内容", "建设内容"),
         "first_contact_on": ("首次接触日期", "首次接触时间", "登记日期"),
+        # Read only to compare: a status moves through the lead's own actions, never an import.
+        "status": ("状态", "项目状态", "跟进状态"),
         "unit": _UNIT,
     },
     ImportKind.VISITS: {

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads import services as lead_services
-from leads.choices import OPEN_LEAD_STATUSES, ChainRole, SourceChannel, VisitKind
+from leads.choices import OPEN_LEAD_STATUSES, ChainRole, LeadStatus, SourceChannel, VisitKind
 from leads.models import Investor, InvestorContact, Lead, Visit
 from leads.normalize import (
     core_name,
@@ -329,6 +329,12 @@ _REGION_SYNONYMS = {
     "德国": Region.EUROPE,
     "新加坡": Region.SINGAPORE_ASEAN,
 }
+_STATUS_SYNONYMS = {
+    "已签约": LeadStatus.SIGNED,
+    "洽谈中": LeadStatus.NEGOTIATING,
+    "已放弃": LeadStatus.DROPPED,
+    "已否决": LeadStatus.REJECTED,
+}
 _INDUSTRY_SYNONYMS = {"电子": Industry.ELECTRONICS, "装备制造": Industry.EQUIPMENT}
 
 
@@ -394,6 +400,8 @@ class Planner:
             return parsing.parse_choice(value, SourceChannel, synonyms=_SOURCE_SYNONYMS)
         if name == "chain_role":
             return parsing.parse_choice(value, ChainRole)
+        if name == "status":
+            return parsing.parse_choice(value, LeadStatus, synonyms=_STATUS_SYNONYMS)
         if name == "credit_code":
             code = normalize_credit_code(parsing.parse_text(value))
             if code and not is_valid_credit_code(code):
@@ -696,9 +704,15 @@ class LeadPlanner(Planner):
             if obj is not None:
                 plan.match_note = _("按投资方+项目名称匹配")
         if obj is not None:
-            # promo has no service that edits a lead's figures: differences are shown, not applied.
-            self.compare(plan, obj, self.FIELDS, applies=False)
+            self._plan_update(plan, obj)
             return
+        if values.get("status") not in (None, "", LeadStatus.INFORMATION):
+            plan.match_note = "；".join(
+                filter(
+                    None,
+                    [plan.match_note, _("新登记的项目信息为“信息”状态，其后的状态请在系统中办理")],
+                )
+            )
         unit_pk = values.get("unit") or self.batch.unit_id
         if investor is not None:
             held = [lead for lead in self.holders.get(investor.pk, []) if lead.unit_id != unit_pk]
@@ -712,11 +726,37 @@ class LeadPlanner(Planner):
         if plan.action != RowAction.DUPLICATE:
             plan.action = RowAction.CREATE
 
+    def _plan_update(self, plan: RowPlan, obj: Lead) -> None:
+        """A known lead: its own fields update through lead_update; status and unit never do."""
+        values = plan.values
+        editable = obj.pk in self.by_pk or self.visible().filter(pk=obj.pk).exists()
+        self.compare(plan, obj, self.FIELDS, applies=True)
+        if plan.changes and not editable:
+            plan.error(
+                plan.changes[0]["column"],
+                _("该项目信息由%(unit)s跟进，您无权修改。") % {"unit": obj.unit.name},
+            )
+        if values.get("status") and values["status"] != obj.status:
+            plan.error(
+                self.header_of["status"],
+                _(
+                    "状态与系统（%(status)s）不同：导入不能变更状态，请在项目信息页通过"
+                    "“确认有效”“进入洽谈”“放弃”等操作办理。"
+                )
+                % {"status": obj.get_status_display()},
+            )
+        if values.get("unit") and values["unit"] != obj.unit_id:
+            plan.error(
+                self.header_of["unit"],
+                _("责任单位与系统（%(unit)s）不同，导入不能修改责任单位。")
+                % {"unit": obj.unit.name},
+            )
+
 
 class VisitPlanner(Planner):
     kind = ImportKind.VISITS
     model = Visit
-    FIELDS = ("city", "next_step", "next_step_due")
+    FIELDS = ("visited_on", "kind", "summary", "city", "next_step", "next_step_due")
 
     def visible(self):
         from leads.selectors import visits_visible_to
@@ -754,6 +794,7 @@ class VisitPlanner(Planner):
         if not values.get("summary"):
             plan.error(self.header_of["summary"], _("洽谈内容不能为空。"))
         values.setdefault("kind", "")
+        kind_given = bool(values["kind"])
         if not values["kind"]:
             values["kind"] = VisitKind.VISIT
         if values.get("unit") and values["unit"] != self.actor.unit_id:
@@ -804,10 +845,36 @@ class VisitPlanner(Planner):
             if obj is not None:
                 plan.match_note = _("按客商+日期+类型+内容匹配")
         if obj is not None:
-            self.compare(plan, obj, self.FIELDS, applies=False)
+            self._plan_update(plan, obj, investor, kind_given)
             return
         if plan.action != RowAction.DUPLICATE:
             plan.action = RowAction.CREATE
+
+    def _plan_update(
+        self, plan: RowPlan, obj: Visit, investor: Investor | None, kind_given: bool
+    ) -> None:
+        """A known visit: its own fields update through visit_update; investor and lead stay."""
+        values = plan.values
+        if investor is None or obj.investor_id != investor.pk:
+            plan.error(
+                self.header_of["investor"],
+                _("客商与系统中该走访记录的客商不同，导入不能修改走访的客商。"),
+            )
+            return
+        if values.get("lead_pk") and values["lead_pk"] != obj.lead_id:
+            plan.error(
+                self.header_of["lead"],
+                _("项目信息与系统中该走访记录关联的不同，导入不能修改走访关联的项目信息。"),
+            )
+            return
+        editable = obj.pk in self.by_pk or self.visible().filter(pk=obj.pk).exists()
+        fields = [f for f in self.FIELDS if f != "kind" or kind_given]
+        self.compare(plan, obj, fields, applies=True)
+        if plan.changes and not editable:
+            plan.error(
+                plan.changes[0]["column"],
+                _("该走访记录由%(unit)s登记，您无权修改。") % {"unit": obj.unit.name},
+            )
 
 
 def self_leads(actor: Officer):
@@ -1090,7 +1157,18 @@ class Writer:
             )
         return investor.pk
 
+    def _changes(self, row: ImportRow, values: dict[str, Any]) -> dict[str, Any]:
+        return {c["field"]: values[c["field"]] for c in row.changes}
+
     def apply_leads(self, row: ImportRow, values: dict[str, Any]) -> int:
+        if row.action == RowAction.UPDATE:
+            lead = lead_services.lead_update(
+                actor=self.actor,
+                lead=Lead.objects.get(pk=row.matched_pk),
+                changes=self._changes(row, values),
+                why=self.batch.why,
+            )
+            return lead.pk
         lead = lead_services.lead_create(
             actor=self.actor,
             investor=self.investor_for(values),
@@ -1108,6 +1186,14 @@ class Writer:
         return lead.pk
 
     def apply_visits(self, row: ImportRow, values: dict[str, Any]) -> int:
+        if row.action == RowAction.UPDATE:
+            visit = lead_services.visit_update(
+                actor=self.actor,
+                visit=Visit.objects.get(pk=row.matched_pk),
+                changes=self._changes(row, values),
+                why=self.batch.why,
+            )
+            return visit.pk
         lead = Lead.objects.get(pk=values["lead_pk"]) if values.get("lead_pk") else None
         visit = lead_services.visit_log(
             actor=self.actor,
