@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "promo.reports",
     "promo.imports",
     "promo.dashboard",
+    "promo.campaigns",
 ]
 
 MIDDLEWARE = [

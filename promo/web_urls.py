@@ -15,4 +15,5 @@ urlpatterns = [
     path("imports/", include("promo.imports.urls")),
     path("dashboard/", include("promo.dashboard.urls")),
     path("reports/", include("promo.reports.urls")),
+    path("campaigns/", include("promo.campaigns.urls")),
 ]

@@ -54,6 +54,7 @@ from projects import services as project_services
 from projects.choices import HUNDRED_MILLION, ParkKind, ProblemKind, Stage
 from projects.models import InvestmentProgress, Project
 from promo.audit import audited
+from promo.campaigns.demo import add_demo_campaign
 from promo.choices import Industry, Region
 from promo.services import today
 
@@ -313,6 +314,7 @@ class DemoBureau:
         self._problems()
         self._rewards()
         self._targets()
+        add_demo_campaign(self)
 
     # -- people ------------------------------------------------------------------------
 

@@ -1,0 +1,381 @@
+"""Reads of the campaigns app: who sees which campaign, and the league table (排行榜).
+
+Counting rules:
+
+* **Units** are the active first-level units under the campaign's unit, each counting its
+  sub-tree, with the figures of :func:`promo.reports.selectors.period_figures` over the
+  campaign window ``[start, min(end, today)]`` (its rules: signings by contract date, valid
+  leads by the date qualified, in hand / in negotiation at the window's end…). ``visits`` is
+  the number of visits logged by the unit's sub-tree in the window.
+* **Officers** (招商干部 and 单位负责人 of the campaign's sub-tree) are credited with what
+  they lead as 主办 (officers.Assignment): projects signed in the window (count, amount,
+  ≥ 10M / ≥ 100M by the signed amount), projects that broke ground in the window, leads
+  qualified (有效) in the window; and with the visits they logged (登记人) in the window.
+  Other figures are unit figures only; officers are ranked on the campaign's metrics that
+  can be credited to one person, with the same weights.
+* **Scores**: each metric scaled by the efficacy-coefficient method of the cockpit
+  (:func:`promo.dashboard.scoring.efficacy_scores`, worst 60, best 100), weighted and
+  averaged; equal scores share a rank. No deductions: a race counts what was done in it.
+
+A fixed number of queries whatever the number of units or officers (the tests pin it).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from leads.models import Visit
+from officers.choices import AssignmentRole, Role
+from officers.models import Assignment, Officer, Unit
+from officers.selectors import scope_for
+from projects.choices import HUNDRED_MILLION, TEN_MILLION
+from promo.dashboard.scoring import efficacy_scores
+from promo.reports.choices import AMOUNT_FIGURES, Figure
+from promo.reports.selectors import period_figures
+
+from .choices import OFFICER_FIGURES, VISITS, CampaignFigure
+from .models import Campaign
+
+ZERO = Decimal("0.00")
+_MONEY = DecimalField(max_digits=16, decimal_places=2)
+RANKED_ROLES = (Role.OFFICER, Role.UNIT_HEAD)
+PROJECT_FIGURES = (
+    Figure.SIGNED_COUNT,
+    Figure.SIGNED_AMOUNT,
+    Figure.TEN_MILLION_COUNT,
+    Figure.HUNDRED_MILLION_COUNT,
+    Figure.GROUNDBREAKING_COUNT,
+)
+
+# --- visibility -----------------------------------------------------------------------------
+
+
+def campaigns_visible_to(officer: Officer) -> QuerySet[Campaign]:
+    """Campaigns an officer may open.
+
+    Chiefs and administrators: all of them. Anyone else with a unit (unit heads and ordinary
+    officers alike): the active campaigns that cover their unit — a league table is meant to
+    be seen by those racing in it (你追我赶) — and those run inside their own sub-tree.
+    Department submitters and officers outside the campaign's sub-tree see nothing of it.
+    """
+    scope = scope_for(officer)
+    qs = Campaign.objects.select_related("unit")
+    if scope.is_everything:
+        return qs
+    if scope.officer_id is None or scope.own_records_only or not officer.unit_id:
+        return qs.none()
+    covers_me = Exists(
+        Unit.objects.filter(pk=officer.unit_id, path__startswith=OuterRef("unit__path"))
+    )
+    return qs.filter(is_active=True).filter(covers_me | Q(unit_id__in=scope.unit_ids))
+
+
+def can_manage_campaigns(officer: Officer) -> bool:
+    return bool(getattr(officer, "is_authenticated", False) and officer.sees_whole_bureau)
+
+
+# --- the window -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    start: date
+    end: date
+    today: date
+
+    @property
+    def started(self) -> bool:
+        return self.today >= self.start
+
+    @property
+    def finished(self) -> bool:
+        return self.today > self.end
+
+    @property
+    def counted_end(self) -> date:
+        """The last day counted: the end, or today while the race runs."""
+        return min(self.end, self.today)
+
+    @property
+    def days_total(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def days_elapsed(self) -> int:
+        if not self.started:
+            return 0
+        return (self.counted_end - self.start).days + 1
+
+    @property
+    def days_left(self) -> int:
+        return self.days_total - self.days_elapsed
+
+    @property
+    def status(self) -> str:
+        if not self.started:
+            return "upcoming"
+        return "finished" if self.finished else "running"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.days_elapsed / self.days_total)
+
+
+# --- the league table -----------------------------------------------------------------------
+
+
+def competing_units(campaign: Campaign) -> list[Unit]:
+    """The active first-level units under the campaign's unit (the unit itself if it has none)."""
+    units = list(Unit.objects.filter(parent_id=campaign.unit_id, is_active=True).order_by("path"))
+    return units or [campaign.unit]
+
+
+def _unit_visits(start: date, end: date, units: Sequence[Unit]) -> dict[int, int]:
+    """Visits logged in ``[start, end]`` per unit sub-tree: one grouped query."""
+    if not units:
+        return {}
+    bucket = Case(
+        *(When(unit__path__startswith=u.path, then=Value(u.pk)) for u in units),
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+    in_subtrees = Unit.objects.filter(
+        functools.reduce(operator.or_, (Q(path__startswith=u.path) for u in units))
+    ).values("pk")
+    rows = (
+        Visit.objects.filter(visited_on__gte=start, visited_on__lte=end, unit_id__in=in_subtrees)
+        .annotate(bucket=bucket)
+        .filter(bucket__isnull=False)
+        .values("bucket")
+        .order_by()
+        .annotate(n=Count("pk"))
+    )
+    return {row["bucket"]: row["n"] for row in rows}
+
+
+def unit_figures(campaign: Campaign, window: Window, units: Sequence[Unit], figures: Sequence[str]):
+    """``{unit id: {figure: value}}`` over the counted window."""
+    start, end = window.start, window.counted_end
+    per_unit = period_figures(start=start, end=end, units=units)
+    values = {u.pk: per_unit[u.pk].as_dict() for u in units}
+    if VISITS in figures:
+        visits = _unit_visits(start, end, units)
+        for u in units:
+            values[u.pk][VISITS] = visits.get(u.pk, 0)
+    return values
+
+
+def ranked_officers(campaign: Campaign) -> list[Officer]:
+    return list(
+        Officer.objects.filter(
+            is_active=True,
+            role__in=RANKED_ROLES,
+            unit__path__startswith=campaign.unit.path,
+        )
+        .select_related("unit")
+        .order_by("unit__path", "pk")
+    )
+
+
+def officer_figures(
+    window: Window, officers: Sequence[Officer], figures: Sequence[str]
+) -> dict[int, dict[str, Any]]:
+    """``{officer id: {figure: value}}``: at most three grouped queries (projects as 主办,
+    leads as 主办, visits logged), whatever the number of officers."""
+    ids = [o.pk for o in officers]
+    values: dict[int, dict[str, Any]] = {
+        pk: {f: (ZERO if f in AMOUNT_FIGURES else 0) for f in figures} for pk in ids
+    }
+    if not ids:
+        return values
+    start, end = window.start, window.counted_end
+    lead_role = Assignment.objects.filter(role=AssignmentRole.LEAD, officer_id__in=ids)
+    if any(f in PROJECT_FIGURES for f in figures):
+        signed = Q(project__contract_date__gte=start, project__contract_date__lte=end)
+        broke_ground = Q(
+            project__groundbreaking_actual__gte=start, project__groundbreaking_actual__lte=end
+        )
+        rows = (
+            lead_role.filter(project__isnull=False)
+            .filter(signed | broke_ground)
+            .values("officer_id")
+            .order_by()
+            .annotate(
+                signed_count=Count("project", filter=signed),
+                signed_amount=Coalesce(
+                    Sum("project__signed_investment", filter=signed), ZERO, output_field=_MONEY
+                ),
+                ten_million_count=Count(
+                    "project", filter=signed & Q(project__signed_investment__gte=TEN_MILLION)
+                ),
+                hundred_million_count=Count(
+                    "project", filter=signed & Q(project__signed_investment__gte=HUNDRED_MILLION)
+                ),
+                groundbreaking_count=Count("project", filter=broke_ground),
+            )
+        )
+        for row in rows:
+            for figure in PROJECT_FIGURES:
+                if figure in values[row["officer_id"]]:
+                    values[row["officer_id"]][figure] = row[figure]
+    if Figure.VALID_LEADS in figures:
+        rows = (
+            lead_role.filter(lead__qualified_on__gte=start, lead__qualified_on__lte=end)
+            .values("officer_id")
+            .order_by()
+            .annotate(n=Count("lead"))
+        )
+        for row in rows:
+            values[row["officer_id"]][Figure.VALID_LEADS] = row["n"]
+    if VISITS in figures:
+        rows = (
+            Visit.objects.filter(visited_on__gte=start, visited_on__lte=end, created_by_id__in=ids)
+            .values("created_by_id")
+            .order_by()
+            .annotate(n=Count("pk"))
+        )
+        for row in rows:
+            values[row["created_by_id"]][VISITS] = row["n"]
+    return values
+
+
+def _metric_columns(weights: dict[str, Decimal]) -> list[dict[str, Any]]:
+    return [
+        {"figure": f, "label": CampaignFigure(f).label, "weight": w} for f, w in weights.items()
+    ]
+
+
+def _ranked_rows(
+    subjects: Sequence[Any], values: dict[int, dict[str, Any]], weights: dict[str, Decimal]
+) -> list[dict[str, Any]]:
+    by_key = {s.pk: s for s in subjects}
+    ranked = efficacy_scores({pk: values[pk] for pk in by_key}, weights)
+    return [
+        {
+            "rank": score.rank,
+            "subject": by_key[score.key],
+            "total": score.total,
+            "cells": [
+                {
+                    "figure": figure,
+                    "value": values[score.key].get(figure, 0),
+                    "score": score.metric_scores[figure],
+                    "is_amount": figure in AMOUNT_FIGURES,
+                    "url": None,
+                }
+                for figure in weights
+            ],
+        }
+        for score in ranked
+    ]
+
+
+def league(campaign: Campaign, *, today: date) -> dict[str, Any]:
+    """The league table of one campaign, the same for every viewer (links come later)."""
+    window = Window(campaign.start, campaign.end, today)
+    weights = {m.figure: m.weight for m in campaign.metrics.all()}
+    officer_weights = {f: w for f, w in weights.items() if f in OFFICER_FIGURES}
+    table: dict[str, Any] = {
+        "window": window,
+        "metrics": _metric_columns(weights),
+        "officer_metrics": _metric_columns(officer_weights),
+        "units": [],
+        "officers": [],
+        "officers_ranked": bool(campaign.rank_officers and officer_weights),
+    }
+    if not window.started or not weights:
+        return table
+    units = competing_units(campaign)
+    table["units"] = _ranked_rows(units, unit_figures(campaign, window, units, weights), weights)
+    if table["officers_ranked"]:
+        officers = ranked_officers(campaign)
+        values = officer_figures(window, officers, list(officer_weights))
+        table["officers"] = _ranked_rows(officers, values, officer_weights)
+    return table
+
+
+def _cache_key(campaign: Campaign, today: date) -> str:
+    raw = f"{campaign.pk}|{campaign.updated_at.isoformat()}|{today}"
+    return "campaigns:league:v1:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def league_cached(campaign: Campaign, *, today: date) -> dict[str, Any]:
+    """:func:`league`, shared for ``PROMO_DASHBOARD_CACHE_SECONDS`` (a minute by default):
+    the screen refreshes every minute on every display, the figures are computed once."""
+    seconds = getattr(settings, "PROMO_DASHBOARD_CACHE_SECONDS", 0)
+    key = _cache_key(campaign, today)
+    if seconds > 0:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    table = league(campaign, today=today)
+    table["as_of"] = timezone.now()
+    if seconds > 0:
+        cache.set(key, table, seconds)
+    return table
+
+
+# --- links ----------------------------------------------------------------------------------
+
+
+def _url(name: str, params: dict[str, Any]) -> str:
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
+    return f"{reverse(name)}?{query}" if query else reverse(name)
+
+
+# The list pages filter leads by unit sub-tree and current status, not by date: the stock
+# figures at the window's end are the current statuses while the race runs. Window counts
+# (signings, valid leads, visits…) have no list that can express them yet: no link.
+_LEAD_LIST_STATUS = {
+    Figure.LEADS_IN_HAND: ["valid", "negotiating"],
+    Figure.LEADS_NEGOTIATING: ["negotiating"],
+}
+
+
+def with_links(table: dict[str, Any], viewer: Officer) -> dict[str, Any]:
+    """A copy of the table whose unit numbers link to the list behind them, where the lead
+    list can express the same set and the viewer sees the unit's whole sub-tree."""
+    window: Window = table["window"]
+    if window.counted_end < window.today:
+        return table
+    scope = scope_for(viewer)
+    units = []
+    for row in table["units"]:
+        unit = row["subject"]
+        sees_unit = scope.is_everything or (
+            scope.unit_ids is not None and not scope.own_records_only and unit.pk in scope.unit_ids
+        )
+        cells = []
+        for cell in row["cells"]:
+            status = _LEAD_LIST_STATUS.get(cell["figure"])
+            url = _url("leads:list", {"unit": unit.pk, "status": status}) if status else None
+            cells.append({**cell, "url": url if sees_unit else None})
+        units.append({**row, "cells": cells})
+    return {**table, "units": units}

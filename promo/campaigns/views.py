@@ -1,0 +1,97 @@
+"""The campaigns' pages: list, league table, XLSX and the meeting-room screen. Interfaces only.
+
+Access: any signed-in officer, through ``campaigns_visible_to`` — chiefs see every campaign;
+unit heads and officers the campaigns that cover their unit (a league table is there to be
+seen by those racing); anyone else gets a 404, as if the campaign did not exist. The screen
+also requires a sign-in: the meeting-room PC signs in as the chief (or a unit head), so no
+figure is ever served to an anonymous browser.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.views.decorators.http import require_GET
+
+from promo.services import today
+
+from . import exports
+from .selectors import campaigns_visible_to, league_cached, with_links
+
+SCREEN_REFRESH_SECONDS = 60
+SCREEN_ROWS = 10
+
+
+def _campaign(request: HttpRequest, pk: int):
+    return get_object_or_404(campaigns_visible_to(request.user).prefetch_related("metrics"), pk=pk)
+
+
+@login_required
+@require_GET
+def campaign_list(request: HttpRequest) -> HttpResponse:
+    day = today()
+    campaigns = list(campaigns_visible_to(request.user).order_by("-start", "-id"))
+    for campaign in campaigns:
+        campaign.status = (
+            "upcoming" if day < campaign.start else "finished" if day > campaign.end else "running"
+        )
+    return render(request, "campaigns/campaign_list.html", {"campaigns": campaigns})
+
+
+@login_required
+@require_GET
+def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    table = with_links(league_cached(campaign, today=today()), request.user)
+    return render(request, "campaigns/campaign_detail.html", {"campaign": campaign, **table})
+
+
+@login_required
+@require_GET
+def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
+    campaign = _campaign(request, pk)
+    table = league_cached(campaign, today=today())
+    response = HttpResponse(exports.build_workbook(campaign, table), content_type=exports.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{exports.xlsx_filename(campaign)}"'
+    return response
+
+
+def _screen_language(request: HttpRequest) -> str:
+    """Chinese unless asked otherwise (``?lang=en`` or the officer's language cookie): the
+    meeting-room browser's own locale is nobody's choice."""
+    languages = dict(settings.LANGUAGES)
+    for candidate in (
+        request.GET.get("lang", ""),
+        request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, ""),
+    ):
+        if candidate in languages:
+            return candidate
+    return settings.LANGUAGE_CODE
+
+
+@login_required
+@require_GET
+def campaign_screen(request: HttpRequest, pk: int) -> HttpResponse:
+    """The public screen (大屏) for the meeting room: large type, no navigation, refreshed
+    every minute by a meta refresh (no script to break on an old display PC)."""
+    campaign = _campaign(request, pk)
+    table = league_cached(campaign, today=today())
+    language = _screen_language(request)
+    with translation.override(language):
+        response = render(
+            request,
+            "campaigns/campaign_screen.html",
+            {
+                "campaign": campaign,
+                **table,
+                "top_units": table["units"][:SCREEN_ROWS],
+                "top_officers": table["officers"][:SCREEN_ROWS],
+                "refresh_seconds": SCREEN_REFRESH_SECONDS,
+                "screen_language": language,
+            },
+        )
+    response["Content-Language"] = language
+    return response
