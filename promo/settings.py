@@ -355,6 +355,8 @@ PROMO_EVIDENCE_MAX_BYTES = env_int("PROMO_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 # Ledger imports (台账导入): the largest file accepted and the most data rows in one batch.
 PROMO_IMPORT_MAX_BYTES = env_int("PROMO_IMPORT_MAX_BYTES", 16 * 1024 * 1024)
 PROMO_IMPORT_MAX_ROWS = env_int("PROMO_IMPORT_MAX_ROWS", 100_000)
+# A batch checking or committing whose worker has been silent this long is put back and re-sent.
+PROMO_IMPORT_STALL_SECONDS = env_int("PROMO_IMPORT_STALL_SECONDS", 600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

@@ -24,11 +24,15 @@ class BatchStatus(models.TextChoices):
 # queued -> checking -> checked -> committing -> committed; a file that cannot be read ends
 # in failed, a commit refused by a service rolls everything back and ends in refused (the
 # officer fixes the file and uploads it again). Terminal states have no way out.
+# A batch whose worker died goes back one step (checking -> queued, committing -> checked,
+# still confirmed) a few times, then ends in failed or refused (services.batch_resume_stalled).
 BATCH_TRANSITIONS: dict[str, frozenset[str]] = {
     BatchStatus.QUEUED: frozenset({BatchStatus.CHECKING}),
-    BatchStatus.CHECKING: frozenset({BatchStatus.CHECKED, BatchStatus.FAILED}),
+    BatchStatus.CHECKING: frozenset({BatchStatus.CHECKED, BatchStatus.FAILED, BatchStatus.QUEUED}),
     BatchStatus.CHECKED: frozenset({BatchStatus.COMMITTING}),
-    BatchStatus.COMMITTING: frozenset({BatchStatus.COMMITTED, BatchStatus.REFUSED}),
+    BatchStatus.COMMITTING: frozenset(
+        {BatchStatus.COMMITTED, BatchStatus.REFUSED, BatchStatus.CHECKED}
+    ),
     BatchStatus.FAILED: frozenset(),
     BatchStatus.COMMITTED: frozenset(),
     BatchStatus.REFUSED: frozenset(),

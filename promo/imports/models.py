@@ -75,6 +75,12 @@ class ImportBatch(models.Model):
     checked_at = models.DateTimeField(_("检查完成时间"), null=True, blank=True)
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     committed_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    # The worker holding the batch (checking or committing): a token set by its claim, and
+    # when it last reported progress. A batch silent for PROMO_IMPORT_STALL_SECONDS is put
+    # back and re-sent (stall_count times at most, then it fails with a message).
+    claim = models.CharField(max_length=32, blank=True, default="", editable=False)
+    heartbeat_at = models.DateTimeField(_("最近进展时间"), null=True, blank=True)
+    stall_count = models.PositiveSmallIntegerField(_("中断后重试次数"), default=0)
     seconds_checking = models.FloatField(_("检查耗时(秒)"), null=True, blank=True)
     seconds_committing = models.FloatField(_("导入耗时(秒)"), null=True, blank=True)
 

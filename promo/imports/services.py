@@ -12,9 +12,10 @@ import contextlib
 import hashlib
 import time
 import unicodedata
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import PurePath
@@ -23,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -163,9 +165,42 @@ def batch_recheck(*, batch: ImportBatch, actor: Officer) -> ImportBatch:
         )
 
 
-def _claim(batch: ImportBatch, from_status: str, to_status: str) -> bool:
-    """Check-then-claim: exactly one worker moves the batch on; a second delivery does nothing."""
-    return ImportBatch.objects.filter(pk=batch.pk, status=from_status).update(status=to_status) == 1
+# How many times a batch whose worker died is put back before it fails for good.
+STALL_RETRIES = 3
+
+
+class _ClaimLost(Exception):
+    """The batch was taken back from this worker (it was silent too long): stop, write nothing."""
+
+
+def _claim(batch: ImportBatch, from_status: str, to_status: str, **also: Any) -> str | None:
+    """Check-then-claim: exactly one worker moves the batch on; a second delivery does nothing.
+
+    Returns the claim's token: every later write of this worker is conditional on it, so a
+    worker that wakes up after its batch was put back and claimed again writes nothing.
+    """
+    token = uuid.uuid4().hex
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=from_status, **also).update(
+        status=to_status, claim=token, heartbeat_at=timezone.now()
+    )
+    return token if claimed == 1 else None
+
+
+def _beat(batch: ImportBatch, token: str) -> None:
+    """The worker is alive and still holds the batch; _ClaimLost if it was taken back."""
+    if not ImportBatch.objects.filter(pk=batch.pk, claim=token).update(heartbeat_at=timezone.now()):
+        raise _ClaimLost
+
+
+def _lock_claimed(batch: ImportBatch, status: str, token: str) -> None:
+    """Inside a transaction: lock the batch row if this worker still holds it.
+
+    The lock is held to the end of the transaction, so ``batch_resume_stalled`` (which skips
+    locked rows) can never take back a batch whose worker is alive and writing.
+    """
+    held = ImportBatch.objects.select_for_update().filter(pk=batch.pk, status=status, claim=token)
+    if not list(held.values_list("pk", flat=True)):
+        raise _ClaimLost
 
 
 def progress_key(batch_pk: int) -> str:
@@ -195,10 +230,20 @@ class RowPlan:
 
 def batch_check(*, batch: ImportBatch) -> ImportBatch:
     """预检 (dry run): read the file, map its columns and say what every row would do."""
-    if not _claim(batch, BatchStatus.QUEUED, BatchStatus.CHECKING):
+    token = _claim(batch, BatchStatus.QUEUED, BatchStatus.CHECKING)
+    if token is None:
         return ImportBatch.objects.get(pk=batch.pk)
+    try:
+        _check(batch, token)
+    except _ClaimLost:
+        pass
+    return ImportBatch.objects.get(pk=batch.pk)
+
+
+def _check(batch: ImportBatch, token: str) -> None:
     started = time.monotonic()
     batch.refresh_from_db()
+    mine = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.CHECKING, claim=token)
     saved = ImportMapping.objects.filter(unit=batch.unit, kind=batch.kind).first()
     try:
         table = parsing.read_table(
@@ -209,24 +254,21 @@ def batch_check(*, batch: ImportBatch) -> ImportBatch:
             saved=saved.columns if saved else None,
         )
     except FileRefused as exc:
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=BatchStatus.FAILED, message=str(exc.message), checked_at=timezone.now()
-        )
-        batch.refresh_from_db()
-        return batch
+        mine.update(status=BatchStatus.FAILED, message=str(exc.message), checked_at=timezone.now())
+        return
+    _beat(batch, token)
     columns = parsing.guess_columns(table.headers, batch.kind, saved.columns if saved else None)
     missing = [f for f in parsing.REQUIRED_FIELDS[batch.kind] if f not in columns.values()]
     if missing:
         names = "、".join(parsing.FIELD_ALIASES[batch.kind][f][0] for f in missing)
-        ImportBatch.objects.filter(pk=batch.pk).update(
+        mine.update(
             status=BatchStatus.FAILED,
             headers=table.headers,
             message=_("缺少必需的列：%(names)s。请检查表头，或在列对应中指定。") % {"names": names},
             checked_at=timezone.now(),
         )
-        batch.refresh_from_db()
-        return batch
-    ImportBatch.objects.filter(pk=batch.pk).update(
+        return
+    mine.update(
         headers=table.headers,
         columns={str(k): v for k, v in columns.items()},
         sheet_name=table.sheet_name,
@@ -234,7 +276,6 @@ def batch_check(*, batch: ImportBatch) -> ImportBatch:
     )
     batch.refresh_from_db()
     planner = PLANNERS[batch.kind](batch, table, columns)
-    ImportRow.objects.filter(batch=batch).delete()
     counts = dict.fromkeys(RowAction.values, 0)
     pending: list[ImportRow] = []
     done = 0
@@ -255,12 +296,19 @@ def batch_check(*, batch: ImportBatch) -> ImportBatch:
             )
         )
         done += 1
-        if len(pending) >= _CHUNK:
-            ImportRow.objects.bulk_create(pending)
-            pending = []
         if done % _PROGRESS_EVERY == 0:
             _report_progress(batch, done)
-    ImportRow.objects.bulk_create(pending)
+            _beat(batch, token)
+    # The rows and the status land together, written only by the worker still holding the
+    # batch: a worker killed halfway leaves no rows behind, a late one writes none.
+    with transaction.atomic():
+        _lock_claimed(batch, BatchStatus.CHECKING, token)
+        ImportRow.objects.filter(batch=batch).delete()
+        ImportRow.objects.bulk_create(pending, batch_size=_CHUNK)
+        _finish_check(batch, counts, done, started)
+
+
+def _finish_check(batch: ImportBatch, counts: dict[str, int], done: int, started: float) -> None:
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.CHECKED,
         processed_rows=done,
@@ -271,10 +319,9 @@ def batch_check(*, batch: ImportBatch) -> ImportBatch:
         error_count=counts[RowAction.ERROR],
         checked_at=timezone.now(),
         seconds_checking=round(time.monotonic() - started, 2),
+        heartbeat_at=timezone.now(),
         message="",
     )
-    batch.refresh_from_db()
-    return batch
 
 
 def _jsonable(value: Any) -> Any:
@@ -1031,11 +1078,14 @@ def batch_confirm(
 
 def batch_commit(*, batch: ImportBatch) -> ImportBatch:
     """Write every row of a confirmed batch, or none: one transaction, the apps' own services."""
-    claimed = ImportBatch.objects.filter(
-        pk=batch.pk, status=BatchStatus.CHECKED, confirmed_at__isnull=False
-    ).update(status=BatchStatus.COMMITTING)
-    if claimed != 1:
+    token = _claim(batch, BatchStatus.CHECKED, BatchStatus.COMMITTING, confirmed_at__isnull=False)
+    if token is None:
         return ImportBatch.objects.get(pk=batch.pk)
+    _commit(batch, token)
+    return ImportBatch.objects.get(pk=batch.pk)
+
+
+def _commit(batch: ImportBatch, token: str) -> None:
     started = time.monotonic()
     batch.refresh_from_db()
     actor = Officer.objects.get(pk=batch.uploaded_by_id)
@@ -1043,6 +1093,8 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
     row = None
     try:
         with transaction.atomic():
+            # Held to the end: while this worker writes, nobody can take the batch back.
+            _lock_claimed(batch, BatchStatus.COMMITTING, token)
             rows = batch.rows.exclude(action=RowAction.UNCHANGED).order_by("row_number")
             done = 0
             results: list[ImportRow] = []
@@ -1068,15 +1120,67 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
                 seconds_committing=round(time.monotonic() - started, 2),
                 message="",
             )
+    except _ClaimLost:
+        pass
     except DomainError as exc:
         where = _("第 %(row)d 行：") % {"row": row.row_number} if row is not None else ""
-        ImportBatch.objects.filter(pk=batch.pk).update(
+        ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.COMMITTING, claim=token).update(
             status=BatchStatus.REFUSED,
             message=_("导入未完成，没有写入任何数据。%(where)s%(message)s")
             % {"where": where, "message": exc.message},
         )
-    batch.refresh_from_db()
-    return batch
+
+
+def batch_resume_stalled() -> list[int]:
+    """Take back batches whose worker died mid-check or mid-commit; returns those to re-send.
+
+    A batch in checking or committing whose worker has not reported for
+    PROMO_IMPORT_STALL_SECONDS goes back one step (checking → queued, committing → checked and
+    still confirmed; a commit is one transaction, so nothing of it was written). After
+    STALL_RETRIES times it fails with a message on its page instead. A committing worker that
+    is alive holds its batch's row lock, which this skips, so a long commit is never taken back.
+    """
+    cutoff = timezone.now() - timedelta(seconds=settings.PROMO_IMPORT_STALL_SECONDS)
+    resend: list[int] = []
+    with transaction.atomic():
+        stalled = (
+            ImportBatch.objects.select_for_update(skip_locked=True)
+            .filter(status__in=(BatchStatus.CHECKING, BatchStatus.COMMITTING))
+            .filter(Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True))
+            .only("pk", "status", "claim", "stall_count")
+        )
+        for batch in stalled:
+            held = ImportBatch.objects.filter(pk=batch.pk, status=batch.status, claim=batch.claim)
+            checking = batch.status == BatchStatus.CHECKING
+            if batch.stall_count >= STALL_RETRIES:
+                held.update(
+                    status=BatchStatus.FAILED if checking else BatchStatus.REFUSED,
+                    claim="",
+                    message=(
+                        _(
+                            "后台检查中断了 %(n)d 次，已停止。文件可能过大或过于复杂，"
+                            "请拆分后重新上传；如仍失败，请联系管理员。"
+                        )
+                        if checking
+                        else _(
+                            "后台导入中断了 %(n)d 次，已停止，没有写入任何数据。"
+                            "请重新上传该文件；如仍失败，请联系管理员。"
+                        )
+                    )
+                    % {"n": batch.stall_count + 1},
+                    checked_at=timezone.now() if checking else F("checked_at"),
+                )
+                continue
+            held.update(
+                status=BatchStatus.QUEUED if checking else BatchStatus.CHECKED,
+                claim="",
+                heartbeat_at=None,
+                stall_count=F("stall_count") + 1,
+                message=_("后台任务中断，已自动重新排队（第 %(n)d 次）。")
+                % {"n": batch.stall_count + 1},
+            )
+            resend.append(batch.pk)
+    return resend
 
 
 def _typed(values: dict[str, Any]) -> dict[str, Any]:

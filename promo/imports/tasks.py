@@ -3,7 +3,8 @@
 Safe to run twice: each step claims the batch with a conditional update on its status
 (queued → checking, checked → committing) that must touch exactly one row, so a re-delivered
 message finds the batch already claimed and does nothing. A commit runs in one transaction:
-a worker killed halfway leaves nothing written.
+a worker killed halfway leaves nothing written. A batch left in checking or committing by a
+dead worker is put back and re-sent by ``resume_waiting_imports`` (services.batch_resume_stalled).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from promo.reports.tasks import _RETRY
 
 from .choices import BatchStatus
 from .models import ImportBatch
-from .services import batch_check, batch_commit
+from .services import batch_check, batch_commit, batch_resume_stalled
 
 
 @shared_task(**_RETRY)
@@ -55,10 +56,14 @@ def send_to_worker(batch_id: int) -> bool:
 
 @shared_task(**_RETRY)
 def resume_waiting_imports(older_than_seconds: int = 60) -> int:
-    """Re-send batches still waiting (queued, or confirmed but not started); returns how many."""
+    """Re-send batches still waiting (queued, or confirmed but not started), and those put back
+    after their worker died mid-check or mid-commit; returns how many were sent."""
+    stalled = set(batch_resume_stalled())
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
-    waiting = ImportBatch.objects.filter(
-        Q(status=BatchStatus.QUEUED, created_at__lt=cutoff)
-        | Q(status=BatchStatus.CHECKED, confirmed_at__lt=cutoff)
-    ).values_list("pk", flat=True)
-    return sum(send_to_worker(pk) for pk in waiting)
+    waiting = set(
+        ImportBatch.objects.filter(
+            Q(status=BatchStatus.QUEUED, created_at__lt=cutoff)
+            | Q(status=BatchStatus.CHECKED, confirmed_at__lt=cutoff)
+        ).values_list("pk", flat=True)
+    )
+    return sum(send_to_worker(pk) for pk in sorted(stalled | waiting))
