@@ -506,6 +506,15 @@ class Planner:
     def visible(self):
         raise NotImplementedError
 
+    def prefetch_editable(self, records: Iterable[Any]) -> None:
+        """Which of the records rows may match the importer may change: one query per chunk."""
+        self.editable_ids: set[int] = set(self.by_pk)
+        pks = {obj.pk for obj in records} - self.editable_ids
+        for chunk in _chunks(pks):
+            self.editable_ids.update(
+                self.visible().filter(pk__in=chunk).values_list("pk", flat=True)
+            )
+
     def match_common(self, plan: RowPlan):
         values = plan.values
         if values.get("promo_id"):
@@ -724,6 +733,7 @@ class LeadPlanner(Planner):
                 self.leads_by_key.setdefault((lead.investor_id, normalize_name(lead.name)), lead)
                 if lead.status in OPEN_LEAD_STATUSES:
                     self.holders.setdefault(lead.investor_id, []).append(lead)
+        self.prefetch_editable([*self.leads_by_key.values(), *self.by_external.values()])
         self.seen: set[tuple[str, str]] = set()
 
     def plan(self, plan: RowPlan) -> None:
@@ -776,7 +786,7 @@ class LeadPlanner(Planner):
     def _plan_update(self, plan: RowPlan, obj: Lead) -> None:
         """A known lead: its own fields update through lead_update; status and unit never do."""
         values = plan.values
-        editable = obj.pk in self.by_pk or self.visible().filter(pk=obj.pk).exists()
+        editable = obj.pk in self.editable_ids
         self.compare(plan, obj, self.FIELDS, applies=True)
         if plan.changes and not editable:
             plan.error(
@@ -828,6 +838,7 @@ class VisitPlanner(Planner):
                 )
             for lead in self_leads(self.actor).filter(investor_id__in=chunk):
                 self.leads_by_key.setdefault((lead.investor_id, normalize_name(lead.name)), lead)
+        self.prefetch_editable([*self.visits_by_key.values(), *self.by_external.values()])
         self.seen: set[tuple] = set()
 
     @staticmethod
@@ -914,7 +925,7 @@ class VisitPlanner(Planner):
                 _("项目信息与系统中该走访记录关联的不同，导入不能修改走访关联的项目信息。"),
             )
             return
-        editable = obj.pk in self.by_pk or self.visible().filter(pk=obj.pk).exists()
+        editable = obj.pk in self.editable_ids
         fields = [f for f in self.FIELDS if f != "kind" or kind_given]
         self.compare(plan, obj, fields, applies=True)
         if plan.changes and not editable:

@@ -162,3 +162,45 @@ def test_an_outsiders_visit_batch_cannot_update_another_units_visit(bureau):
     row = batch.rows.get()
     assert row.action == RowAction.ERROR and "无权修改" in row.errors[0]["message"]
     assert Visit.objects.get(external_id="V-001").next_step == ""
+
+
+def _lead_row(i: int) -> list:
+    return [
+        f"L-{i:03d}",
+        f"第{i}号产业园",
+        f"第{i}号精密机械有限公司",
+        1000 + i,
+        "高端装备",
+        "厂房",
+    ]
+
+
+def _visit_row(i: int) -> list:
+    day = f"2024-{1 + i // 28:02d}-{1 + i % 28:02d}"
+    return [f"V-{i:03d}", day, "拜访", f"第{i}号精密机械有限公司", f"第{i}次洽谈", ""]
+
+
+@pytest.mark.parametrize(
+    "kind,header,make",
+    [(ImportKind.LEADS, LEADS[0], _lead_row), (ImportKind.VISITS, VISITS[0], _visit_row)],
+)
+def test_the_check_of_a_reimport_costs_the_same_queries_for_5_or_40_rows(
+    bureau, kind, header, make
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from promo.imports.services import batch_check, batch_upload
+
+    me = bureau.shanghai_officer
+    rows = [header] + [make(i) for i in range(1, 41)]
+    _imported(me, rows, kind)
+
+    def queries(some):
+        batch = batch_upload(actor=me, data=xlsx(some), file_name="again.xlsx", kind=kind)
+        with CaptureQueriesContext(connection) as context:
+            batch = batch_check(batch=batch)
+        assert batch.unchanged_count == len(some) - 1, list(batch.rows.values("errors"))
+        return len(context)
+
+    assert queries(rows[:6]) == queries(rows)
