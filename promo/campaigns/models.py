@@ -48,7 +48,9 @@ class Campaign(models.Model):
         ordering = ["-start", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(end__gte=F("start")), name="%(app_label)s_%(class)s_end_after_start"
+                condition=Q(end__gte=F("start")),
+                name="%(app_label)s_%(class)s_end_after_start",
+                violation_error_message=_("结束日期不能早于开始日期。"),
             ),
         ]
 

@@ -87,8 +87,9 @@ def campaign_screen(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "campaign": campaign,
                 **table,
-                "top_units": table["units"][:SCREEN_ROWS],
-                "top_officers": table["officers"][:SCREEN_ROWS],
+                # The first ten places, with everyone tied on the tenth.
+                "top_units": [r for r in table["units"] if r["rank"] <= SCREEN_ROWS],
+                "top_officers": [r for r in table["officers"] if r["rank"] <= SCREEN_ROWS],
                 "refresh_seconds": SCREEN_REFRESH_SECONDS,
                 "screen_language": language,
             },
