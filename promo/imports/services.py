@@ -740,11 +740,6 @@ class LeadPlanner(Planner):
         values = plan.values
         if not values.get("name"):
             plan.error(self.header_of["name"], _("项目名称不能为空。"))
-        if values.get("source_channel") == SourceChannel.INTERMEDIARY:
-            plan.error(
-                self.header_of["source_channel"],
-                _("中介招商的项目信息须注明中介人，请在系统中登记，或改为其他来源后导入。"),
-            )
         investor = _investor_row_check(self, plan)
         if plan.errors:
             return
@@ -762,6 +757,9 @@ class LeadPlanner(Planner):
                 plan.match_note = _("按投资方+项目名称匹配")
         if obj is not None:
             self._plan_update(plan, obj)
+            return
+        if values.get("source_channel") == SourceChannel.INTERMEDIARY:
+            self._intermediary_error(plan)
             return
         if values.get("status") not in (None, "", LeadStatus.INFORMATION):
             plan.match_note = "；".join(
@@ -783,11 +781,23 @@ class LeadPlanner(Planner):
         if plan.action != RowAction.DUPLICATE:
             plan.action = RowAction.CREATE
 
+    def _intermediary_error(self, plan: RowPlan) -> None:
+        plan.error(
+            self.header_of["source_channel"],
+            _("中介招商的项目信息须注明中介人，请在系统中登记，或改为其他来源后导入。"),
+        )
+
     def _plan_update(self, plan: RowPlan, obj: Lead) -> None:
         """A known lead: its own fields update through lead_update; status and unit never do."""
         values = plan.values
         editable = obj.pk in self.editable_ids
         self.compare(plan, obj, self.FIELDS, applies=True)
+        if (
+            any(c["field"] == "source_channel" for c in plan.changes)
+            and values["source_channel"] == SourceChannel.INTERMEDIARY
+            and obj.intermediary_id is None
+        ):
+            self._intermediary_error(plan)
         if plan.changes and not editable:
             plan.error(
                 plan.changes[0]["column"],

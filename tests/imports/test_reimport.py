@@ -204,3 +204,29 @@ def test_the_check_of_a_reimport_costs_the_same_queries_for_5_or_40_rows(
         return len(context)
 
     assert queries(rows[:6]) == queries(rows)
+
+
+def test_an_intermediary_lead_updates_but_a_lead_cannot_become_one_without_its_intermediary(
+    bureau,
+):
+    from leads.choices import IntermediaryKind, SourceChannel
+    from leads.models import Intermediary
+
+    me = bureau.shanghai_officer
+    agent = Intermediary.objects.create(
+        name="李顾问", kind=IntermediaryKind.PERSON, unit=bureau.shanghai
+    )
+    referred = make_lead(
+        me, name="甲项目", source_channel=SourceChannel.INTERMEDIARY, intermediary=agent
+    )
+    plain = make_lead(me, name="乙项目")
+    rows = [
+        ["项目名称", "投资方", "总投资(万元)", "信息来源"],
+        ["甲项目", referred.investor.name, "7000", "中介招商"],
+        ["乙项目", plain.investor.name, "5000", "中介招商"],
+    ]
+    batch = checked(me, xlsx(rows), ImportKind.LEADS)
+    assert batch.rows.get(row_number=2).action == RowAction.UPDATE
+    error = batch.rows.get(row_number=3)
+    assert error.action == RowAction.ERROR and error.errors[0]["column"] == "信息来源"
+    assert "中介人" in error.errors[0]["message"]
