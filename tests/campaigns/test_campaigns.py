@@ -468,3 +468,26 @@ def test_xlsx_has_numbers_as_numbers(bureau):
     assert shanghai[-1] == 100 and isinstance(shanghai[-1], int | float)
     officer_rows = {row[1]: row for row in people.iter_rows(min_row=3, values_only=True)}
     assert officer_rows["张明"][2] == 12345 and officer_rows["张明"][-1] == "上海办事处"
+
+
+def test_the_table_is_shared_for_the_configured_minute_and_a_change_of_campaign_resets_it(
+    bureau, settings
+):
+    from django.core.cache import cache
+
+    settings.PROMO_DASHBOARD_CACHE_SECONDS = 60
+    cache.clear()
+    campaign = new_campaign(bureau.chief, bureau.bureau, {Figure.SIGNED_COUNT: 1})
+    client = client_for(bureau.chief)
+    url = f"/campaigns/{campaign.pk}/screen/"
+    first = client.get(url).context
+    make_project(bureau.shanghai_officer, contract_date=today() - timedelta(days=1))
+    second = client.get(url).context
+    assert second["as_of"] == first["as_of"]
+    signed = {row["subject"].name: row["cells"][0]["value"] for row in second["units"]}
+    assert signed["上海办事处"] == 0
+    campaign_update(actor=bureau.chief, campaign=campaign, metrics={Figure.SIGNED_COUNT: 2})
+    third = client.get(url).context
+    signed = {row["subject"].name: row["cells"][0]["value"] for row in third["units"]}
+    assert signed["上海办事处"] == 1 and third["as_of"] > first["as_of"]
+    cache.clear()
