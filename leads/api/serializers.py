@@ -213,7 +213,7 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
     created_by = OfficerRefSerializer(read_only=True, help_text="信息提供人")
     intermediary = RefSerializer(read_only=True, allow_null=True, help_text="中介人")
     event = RefSerializer(read_only=True, allow_null=True, help_text="来源活动")
-    assignments = AssignmentSerializer(many=True, read_only=True, help_text="分工")
+    assignments = serializers.SerializerMethodField(help_text="分工")
     allowed_transitions = serializers.SerializerMethodField(
         help_text="当前状态可流转到的状态（签约请用 /sign/）。"
     )
@@ -258,8 +258,17 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
     def get_allowed_transitions(self, lead: Lead) -> list[str]:
         return sorted(LEAD_TRANSITIONS.get(lead.status, frozenset()))
 
+    @extend_schema_field(AssignmentSerializer(many=True))
+    def get_assignments(self, lead: Lead) -> list[dict[str, Any]]:
+        rows = getattr(lead, "prefetched_assignments", None)
+        if rows is None:
+            rows = lead.assignments.select_related("officer")
+        return AssignmentSerializer(rows, many=True, context=self.context).data
+
     @extend_schema_field(OpenApiTypes.INT)
     def get_project(self, lead: Lead) -> int | None:
+        if hasattr(lead, "project_pk"):
+            return lead.project_pk
         try:
             project = lead.project
         except ObjectDoesNotExist:
