@@ -96,9 +96,11 @@ stop:
 clean: stop
 	@if [ -d var ]; then echo "removing var/ (embedded PostgreSQL and Redis data, celerybeat schedule)"; rm -rf var; fi
 
-# Load test (docs/performance.md): gunicorn with DEBUG off on 127.0.0.1 against the database
-# seeded by `manage.py seed_demo --scale county` and `--scale province`; prints one table
-# and writes docs/bench.json.
-BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/promo_seed
+# Load test (docs/performance.md): gunicorn with DEBUG off on 127.0.0.1 against one database
+# per scale (promo_bench_county, promo_bench_province), created and seeded by
+# `manage.py seed_demo --scale` when missing (province: ~10 minutes), reused afterwards; prints
+# one table and writes docs/bench.json. The databases live on the server of BENCH_DATABASE_URL
+# (else DATABASE_URL, else the embedded PostgreSQL).
+BENCH_DATABASE_URL ?=
 bench: install
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(DEV_ENV) $(EMBED) $(PYTHON) -m promo.bench
+	DATABASE_URL=$${BENCH_DATABASE_URL:-$${DATABASE_URL:-}} $(EMBED) $(PYTHON) -m promo.bench

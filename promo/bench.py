@@ -1,19 +1,24 @@
 """``make bench``: promo served by gunicorn (DEBUG off) on 127.0.0.1, measured at two scales.
 
-Method (docs/performance.md): the seeded database holds the county and the province
-benchmark bureaus built by ``seed_demo --scale``; each scale is measured as its own chief
-(a chief sees the whole database, so every URL names the scale's root unit with
-``?unit=``). For every URL: a warm-up, then ``REQUESTS_1`` sequential requests (1 client)
-and ``REQUESTS_4`` requests shared by 4 threads (4 clients), each with its own signed-in
-session, over loopback only; then the API leads list by 2 clients while 2 others load the
-HTML lists (mixed load). p50/p95 are latencies of the successful responses;
-requests/s is successful responses over the wall time of that run. SQL queries per request
-are counted in-process afterwards with Django's test client and CaptureQueriesContext on
-the same database (one request per URL, after a warm-up). Loops are bounded: a URL whose
-one request takes longer than ``SLOW_SECONDS`` is measured with fewer requests.
+Method (docs/performance.md): each scale has its own database, as each bureau has its own
+deployment: ``promo_bench_county`` and ``promo_bench_province`` on the server of
+DATABASE_URL, created, migrated and seeded by ``seed_demo --scale`` when missing (the
+province takes about ten minutes), then reused. For each scale, gunicorn serves that
+database and the scale's chief is measured (a chief sees the whole bureau; every URL names
+the bureau's root unit with ``?unit=``). For every URL: a first request (for the cockpit,
+with its summary table emptied, so the first request computes), a warm-up, then
+``REQUESTS_1`` sequential requests (1 client) and ``REQUESTS_4`` requests shared by 4
+threads (4 clients), each with its own signed-in session, over loopback only; then the API
+leads list by 2 clients while 2 others load the HTML lists (mixed load). p50/p95 are
+latencies of the successful responses; requests/s is successful responses over the wall
+time of that run. SQL queries per request are counted in a separate process with Django's
+test client and CaptureQueriesContext on the same database (one request per URL, after a
+warm-up; the cockpit as served). Loops are bounded: a URL whose one request takes longer
+than ``SLOW_SECONDS`` is measured with fewer requests.
 
-Usage: ``python -m promo.bench [--port 8765] [--json docs/bench.json]``; the environment
-needs DATABASE_URL (the seeded database) and REDIS_URL.
+Usage: ``python -m promo.bench [--port 8765] [--json docs/bench.json] [--seed-only]``; the
+environment needs DATABASE_URL (any database on the server that will hold the bench
+databases) and REDIS_URL.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 
@@ -65,31 +71,83 @@ def _server_env(port: int) -> dict[str, str]:
     return env
 
 
-def _django_setup() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promo.settings")
-    import django
+def _scale_url(base_url: str, scale: str) -> str:
+    """The bench database of ``scale`` on the server of ``base_url``."""
+    parts = urlsplit(base_url)
+    return urlunsplit(parts._replace(path=f"/promo_bench_{scale}"))
 
-    django.setup()
+
+def _connect(url: str):
+    import psycopg2
+
+    parts = urlsplit(url)
+    return psycopg2.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password) if parts.password else None,
+        dbname=parts.path.lstrip("/") or "postgres",
+    )
 
 
-def _targets() -> dict[str, dict[str, Any]]:
-    """Per scale: the root unit, one first-level unit and the chief's username."""
-    from officers.choices import Role
-    from officers.models import Officer, Unit
+def _manage(url: str, *args: str) -> None:
+    env = dict(os.environ, DATABASE_URL=url, DEBUG="1")
+    env.pop("PROMO_TESTING", None)
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)
 
-    found = {}
-    for scale, name in SCALES.items():
-        root = Unit.objects.filter(name=name, parent__isnull=True).first()
-        if root is None:
-            raise SystemExit(
-                f"{scale}: no unit {name!r}; run `manage.py seed_demo --scale {scale}`"
+
+def _ensure_scale(url: str, scale: str) -> None:
+    """Create, migrate and seed the scale's database unless it already holds the bureau."""
+    name = urlsplit(url).path.lstrip("/")
+    admin = _connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cur.fetchone() is None:
+            print(f"{scale}: creating database {name}", flush=True)
+            cur.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    _manage(url, "migrate", "--noinput", "-v", "0")
+    if _targets_of(url, scale) is None:
+        print(f"{scale}: seeding (seed_demo --scale {scale})", flush=True)
+        _manage(url, "seed_demo", "--scale", scale)
+        conn = _connect(url)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("VACUUM ANALYZE")
+        conn.close()
+
+
+def _targets_of(url: str, scale: str) -> dict[str, Any] | None:
+    """The scale's root unit, its first first-level unit and its chief, or None if unseeded."""
+    conn = _connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT id, path FROM officers_unit WHERE name = %s AND parent_id IS NULL",
+                [SCALES[scale]],
             )
-        unit = Unit.objects.filter(parent=root).order_by("path").first()
-        chief = Officer.objects.filter(unit=root, role=Role.CHIEF).order_by("pk").first()
-        if unit is None or chief is None:
-            raise SystemExit(f"{scale}: the benchmark bureau has no unit or no chief")
-        found[scale] = {"root": root.pk, "unit": unit.pk, "chief": chief.username}
-    return found
+            root = cur.fetchone()
+            if root is None:
+                return None
+            cur.execute(
+                "SELECT id FROM officers_unit WHERE parent_id = %s ORDER BY path LIMIT 1",
+                [root[0]],
+            )
+            unit = cur.fetchone()
+            cur.execute(
+                "SELECT username FROM officers_officer WHERE unit_id = %s AND role = 'chief' "
+                "ORDER BY id LIMIT 1",
+                [root[0]],
+            )
+            chief = cur.fetchone()
+            cur.execute("DELETE FROM dashboard_cockpitsnapshot")
+        conn.commit()
+    finally:
+        conn.close()
+    if unit is None or chief is None:
+        raise SystemExit(f"{scale}: the benchmark bureau has no unit or no chief")
+    return {"root": root[0], "unit": unit[0], "chief": chief[0]}
 
 
 def _urls(t: dict[str, Any]) -> dict[str, str]:
@@ -226,9 +284,28 @@ def _mixed(base: str, username: str, api: str, html: list[str]) -> dict[str, Any
             thread.join()
 
 
-def _count_queries(username: str, urls: dict[str, str]) -> dict[str, int]:
+def _count_queries(url: str, username: str, urls: dict[str, str]) -> dict[str, int]:
+    """SQL queries per request, counted by a child process on the scale's database."""
+    env = dict(_server_env(0), DATABASE_URL=url)
+    done = subprocess.run(
+        [sys.executable, "-m", "promo.bench", "--count-queries", username],
+        cwd=BASE_DIR,
+        env=env,
+        input=json.dumps(urls),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _count_queries_here(username: str, urls: dict[str, str]) -> dict[str, int]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promo.settings")
+    import django
+
+    django.setup()
     from django.db import connection
-    from django.test import Client, override_settings
+    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from officers.models import Officer
@@ -236,13 +313,11 @@ def _count_queries(username: str, urls: dict[str, str]) -> dict[str, int]:
     client = Client(HTTP_HOST=HOST)
     client.force_login(Officer.objects.get(username=username))
     counts = {}
-    # Live figures: the count of a request that computes the cockpit, not of a cache hit.
-    with override_settings(PROMO_DASHBOARD_CACHE_SECONDS=0):
-        for name, url in urls.items():
-            client.get(url)
-            with CaptureQueriesContext(connection) as captured:
-                client.get(url)
-            counts[name] = len(captured)
+    for name, path in urls.items():
+        client.get(path)  # warm-up; the cockpit is then served from its summary table
+        with CaptureQueriesContext(connection) as captured:
+            client.get(path)
+        counts[name] = len(captured)
     return counts
 
 
@@ -289,34 +364,18 @@ def _print_table(report: dict[str, Any]) -> None:
         print(line)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--json", default=str(BASE_DIR / "docs" / "bench.json"))
-    args = parser.parse_args(argv)
-
-    env = _server_env(args.port)
-    python = sys.executable
-    # The production static storage needs its manifest (whitenoise); build it first.
-    subprocess.run(
-        [python, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-    )
-    _django_setup()
-    targets = _targets()
-    server = subprocess.Popen(
+def _serve(url: str, port: int, workers: int) -> subprocess.Popen:
+    env = dict(_server_env(port), DATABASE_URL=url)
+    return subprocess.Popen(
         [
-            python,
+            sys.executable,
             "-m",
             "gunicorn",
             "promo.wsgi:application",
             "--bind",
-            f"{HOST}:{args.port}",
+            f"{HOST}:{port}",
             "--workers",
-            str(args.workers),
+            str(workers),
             "--threads",
             "1",
             "--timeout",
@@ -327,40 +386,75 @@ def main(argv: list[str] | None = None) -> int:
         cwd=BASE_DIR,
         env=env,
     )
-    base = f"http://{HOST}:{args.port}"
-    report: dict[str, Any] = {"machine": _machine(), "method": __doc__}
+
+
+def _bench_scale(url: str, t: dict[str, Any], port: int, workers: int) -> dict[str, Any]:
+    server = _serve(url, port, workers)
+    base = f"http://{HOST}:{port}"
     try:
-        for _ in range(100):
+        for _ in range(120):
             try:
                 requests.get(f"{base}/login/", timeout=10)
                 break
             except requests.RequestException:
                 time.sleep(0.5)
-        for scale, t in targets.items():
-            print(f"{scale}: root unit {t['root']}, chief {t['chief']}", flush=True)
-            urls = _urls(t)
-            walker = _sign_in(base, t["chief"])
-            urls["API visits, page 1 (cursor)"] = f"/api/v1/visits/?unit={t['root']}"
-            urls[f"API visits, page {DEEP_PAGES + 1} (cursor)"] = _deep_cursor_url(
-                walker, base, f"/api/v1/visits/?unit={t['root']}"
-            )
-            results = _measure(base, t["chief"], urls)
-            mixed = _mixed(
-                base,
-                t["chief"],
-                urls["API leads ?status=negotiating"],
-                [urls["HTML leads list (filter)"], urls["HTML projects list (filter)"]],
-            )
-            print(f"  API leads while 2 clients load HTML: {mixed}", flush=True)
-            report[scale] = {
-                "targets": t,
-                "results": results,
-                "api_under_html_load": mixed,
-                "queries": _count_queries(t["chief"], urls),
-            }
+        urls = _urls(t)
+        walker = _sign_in(base, t["chief"])
+        urls["API visits, page 1 (cursor)"] = f"/api/v1/visits/?unit={t['root']}"
+        urls[f"API visits, page {DEEP_PAGES + 1} (cursor)"] = _deep_cursor_url(
+            walker, base, f"/api/v1/visits/?unit={t['root']}"
+        )
+        results = _measure(base, t["chief"], urls)
+        mixed = _mixed(
+            base,
+            t["chief"],
+            urls["API leads ?status=negotiating"],
+            [urls["HTML leads list (filter)"], urls["HTML projects list (filter)"]],
+        )
+        print(f"  API leads while 2 clients load HTML: {mixed}", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
+    return {
+        "targets": t,
+        "results": results,
+        "api_under_html_load": mixed,
+        "queries": _count_queries(url, t["chief"], urls),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--json", default=str(BASE_DIR / "docs" / "bench.json"))
+    parser.add_argument("--seed-only", action="store_true", help="create the databases, stop")
+    parser.add_argument("--count-queries", metavar="USERNAME", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.count_queries:
+        print(json.dumps(_count_queries_here(args.count_queries, json.loads(sys.stdin.read()))))
+        return 0
+
+    base_url = os.environ["DATABASE_URL"]
+    databases = {scale: _scale_url(base_url, scale) for scale in SCALES}
+    for scale, url in databases.items():
+        _ensure_scale(url, scale)
+    if args.seed_only:
+        return 0
+
+    # The production static storage needs its manifest (whitenoise); build it first.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=BASE_DIR,
+        env=_server_env(args.port),
+        check=True,
+    )
+    report: dict[str, Any] = {"machine": _machine(), "method": __doc__}
+    for scale, url in databases.items():
+        t = _targets_of(url, scale)
+        print(f"{scale}: {urlsplit(url).path[1:]}, root unit {t['root']}, chief {t['chief']}")
+        report[scale] = _bench_scale(url, t, args.port, args.workers)
     _print_table(report)
     Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     print(f"written {args.json}")

@@ -48,3 +48,13 @@ def test_mixed_load_measures_the_api_while_html_loaders_run_and_stop(monkeypatch
     assert result["n"] == bench.MIXED_API_REQUESTS and result["errors"] == 0
     loaders = sessions[:2]
     assert all(s.calls <= bench.MIXED_HTML_MAX for s in loaders)
+
+
+def test_each_scale_has_its_own_database_on_the_same_server():
+    base = "postgres://bench:s3cret@db.internal:6543/promo"
+    assert (
+        bench._scale_url(base, "county")
+        == "postgres://bench:s3cret@db.internal:6543/promo_bench_county"
+    )
+    assert bench._scale_url(base, "province").endswith("/promo_bench_province")
+    assert set(bench.SCALES) == {"county", "province"}
