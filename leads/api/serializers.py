@@ -263,7 +263,12 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
         rows = getattr(lead, "prefetched_assignments", None)
         if rows is None:
             rows = lead.assignments.select_related("officer")
-        return AssignmentSerializer(rows, many=True, context=self.context).data
+        # AssignmentSerializer's shape, built directly: a nested serializer per lead would
+        # deep-copy its fields fifty times a page.
+        return [
+            {"officer": {"id": a.officer_id, "name": a.officer.display_name}, "role": a.role}
+            for a in rows
+        ]
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_project(self, lead: Lead) -> int | None:
