@@ -20,6 +20,14 @@ Counting rules, decided once here:
   for a month on or before ``end`` minus the latest reported for a month before ``start``.
   Progress is monthly, so a month's FDI lands in the period that contains the 1st of it.
   The project's own ``arrived_fdi`` is only the latest running total and cannot be dated.
+* **Narrowing filters** (the cockpit's industry, region and source channel; empty = all):
+  a lead by its own ``industry`` and ``source_channel`` and its investor's ``region``; a
+  project by its own ``industry``, its investor's ``region`` and the ``source_channel`` of
+  the lead it came from (a project without a lead has no channel, so a channel filter drops
+  it); arrived FDI by the same project filters. A visit has no industry or channel of its
+  own: with an industry or channel filter only visits pushing a lead (``Visit.lead``) of that
+  industry / channel count, so a courtesy call on no lead drops out; the region is that of
+  the visited investor (``Visit.investor``). The visiting investors stay distinct investors.
 
 Each figure family is one grouped query (five families, five queries) whatever the number of
 units.
@@ -139,13 +147,30 @@ def _grouped(
     return {row.pop("report_unit"): row for row in rows}
 
 
+def _narrowed(
+    qs: QuerySet, *, industry: str, region: str, channel: str, paths: dict[str, str]
+) -> QuerySet:
+    """``qs`` with the narrowing filters that are set; ``paths`` names each one's lookup."""
+    wanted = {"industry": industry, "region": region, "channel": channel}
+    conditions = {paths[name]: value for name, value in wanted.items() if value}
+    return qs.filter(**conditions) if conditions else qs
+
+
 def period_figures(
-    *, start: date, end: date, units: Sequence[Unit] | None = None
+    *,
+    start: date,
+    end: date,
+    units: Sequence[Unit] | None = None,
+    industry: str = "",
+    region: str = "",
+    source_channel: str = "",
 ) -> dict[int | None, PeriodFigures]:
     """Figures for ``[start, end]`` keyed by unit id (each counting its sub-tree).
 
     With ``units=None`` the result is ``{None: figures}`` for the whole bureau. Every unit asked
-    for appears in the result, with zeros where nothing happened.
+    for appears in the result, with zeros where nothing happened. ``industry``, ``region`` and
+    ``source_channel`` narrow every family (see the module's counting rules); left empty, the
+    queries are exactly the unfiltered ones.
     """
     if end < start:
         raise ValueError("end is before start")
@@ -163,6 +188,27 @@ def period_figures(
                 setattr(result[key], name, value if value is not None else 0)
 
     in_period = {"__gte": start, "__lte": end}
+    narrow = {"industry": industry, "region": region, "channel": source_channel}
+    leads = _narrowed(
+        Lead.objects.all(),
+        **narrow,
+        paths={"industry": "industry", "region": "investor__region", "channel": "source_channel"},
+    )
+    visits = _narrowed(
+        Visit.objects.all(),
+        **narrow,
+        paths={
+            "industry": "lead__industry",
+            "region": "investor__region",
+            "channel": "lead__source_channel",
+        },
+    )
+    project_paths = {
+        "industry": "industry",
+        "region": "investor__region",
+        "channel": "lead__source_channel",
+    }
+    projects = _narrowed(Project.objects.all(), **narrow, paths=project_paths)
 
     def dated(field: str) -> Q:
         return Q(**{f"{field}{op}": value for op, value in in_period.items()})
@@ -173,7 +219,7 @@ def period_figures(
     )
     merge(
         _grouped(
-            Lead.objects.all(),
+            leads,
             "unit",
             units,
             {
@@ -187,7 +233,7 @@ def period_figures(
     # Investors visiting (来区客商): distinct investors received or inspecting in the period.
     merge(
         _grouped(
-            Visit.objects.filter(dated("visited_on"), kind__in=VISITING_KINDS),
+            visits.filter(dated("visited_on"), kind__in=VISITING_KINDS),
             "unit",
             units,
             {"investors_visiting": Count("investor", distinct=True)},
@@ -198,7 +244,7 @@ def period_figures(
     signed = dated("contract_date")
     merge(
         _grouped(
-            Project.objects.all(),
+            projects,
             "unit",
             units,
             {
@@ -238,7 +284,7 @@ def period_figures(
     ).distinct()
     merge(
         _grouped(
-            Project.objects.filter(pk__in=with_progress.values("pk")).annotate(
+            projects.filter(pk__in=with_progress.values("pk")).annotate(
                 fdi_end=cumulative(Q(month__lte=end)),
                 fdi_before=cumulative(Q(month__lt=start)),
             ),
