@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import django_filters
+from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +36,16 @@ class UnitIdsSubtreeFilter(UnitSubtreeFilter):
         if not ids:
             return qs.none()
         return qs.filter(**{f"{self.field_name}_id__in": ids})
+
+
+_DATE = forms.DateInput({"type": "date"}, format="%Y-%m-%d")
+
+
+def open_on_q(day) -> Q:
+    """Neither signed nor closed (dropped/rejected) by ``day``: still open on that day."""
+    return (Q(signed_on__isnull=True) | Q(signed_on__gt=day)) & (
+        Q(closed_on__isnull=True) | Q(closed_on__gt=day)
+    )
 
 
 def _choices(**kwargs) -> django_filters.MultipleChoiceFilter:
@@ -103,6 +114,13 @@ class LeadFilter(django_filters.FilterSet):
     )
     source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
     external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
+    # Status on a past day from the status dates (the cockpit's "in hand at period end").
+    in_hand_as_of = django_filters.DateFilter(
+        method="filter_in_hand_as_of", label=_("截至该日在手信息"), widget=_DATE
+    )
+    negotiating_as_of = django_filters.DateFilter(
+        method="filter_negotiating_as_of", label=_("截至该日在谈"), widget=_DATE
+    )
     stale_days = django_filters.NumberFilter(
         method="filter_stale_days",
         label=_("在途且超过 N 天未跟进"),
@@ -126,9 +144,22 @@ class LeadFilter(django_filters.FilterSet):
             "investor_region",
             "source_system",
             "external_id",
+            "in_hand_as_of",
+            "negotiating_as_of",
             "stale_days",
             "updated_after",
         ]
+
+    def filter_in_hand_as_of(self, qs: QuerySet, name: str, value) -> QuerySet:
+        # The reports' rule (promo.reports.selectors): status on that day from the status dates.
+        if value is None:
+            return qs
+        return qs.filter(open_on_q(value), qualified_on__lte=value)
+
+    def filter_negotiating_as_of(self, qs: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return qs
+        return qs.filter(open_on_q(value), negotiating_on__lte=value)
 
     def filter_officer(self, qs: QuerySet, name: str, value) -> QuerySet:
         if value is None:

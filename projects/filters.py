@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import django_filters
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from leads.choices import SourceChannel
 from officers.filters import UnitSubtreeFilter, UpdatedAfterFilter
-from promo.choices import Industry
+from promo.choices import Industry, Region
+from promo.services import today
 
 from .choices import ProblemKind, ProblemStatus, SizeClass, Stage
 from .models import InvestmentProgress, Problem, Project
+
+
+def overdue_q(day: date) -> Q:
+    """The next milestone's planned date has passed (节点逾期) and it was not reached."""
+    return (
+        Q(stage=Stage.SIGNED, groundbreaking_planned__lt=day)
+        | Q(stage=Stage.GROUNDBREAKING, completed_planned__lt=day)
+        | Q(stage=Stage.COMPLETED, producing_planned__lt=day)
+    )
 
 
 class ProjectFilter(django_filters.FilterSet):
@@ -18,7 +32,21 @@ class ProjectFilter(django_filters.FilterSet):
     size_class = django_filters.MultipleChoiceFilter(choices=SizeClass.choices, label=_("规模"))
     industry = django_filters.MultipleChoiceFilter(choices=Industry.choices, label=_("行业"))
     contract_date = django_filters.DateFromToRangeFilter(label=_("签约日期范围"))
+    groundbreaking_actual = django_filters.DateFromToRangeFilter(label=_("实际开工日期范围"))
     investor = django_filters.NumberFilter(field_name="investor_id", label=_("投资方"))
+    investor_region = django_filters.MultipleChoiceFilter(
+        field_name="investor__region",
+        choices=Region.choices,
+        distinct=False,
+        label=_("投资方国别/地区"),
+    )
+    source_channel = django_filters.MultipleChoiceFilter(
+        field_name="lead__source_channel",
+        choices=SourceChannel.choices,
+        distinct=False,
+        label=_("信息来源"),
+    )
+    overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("节点逾期"))
     source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
     external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
     updated_after = UpdatedAfterFilter()
@@ -31,11 +59,21 @@ class ProjectFilter(django_filters.FilterSet):
             "size_class",
             "industry",
             "contract_date",
+            "groundbreaking_actual",
             "investor",
+            "investor_region",
+            "source_channel",
+            "overdue",
             "source_system",
             "external_id",
             "updated_after",
         ]
+
+    def filter_overdue(self, qs: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return qs
+        late = overdue_q(today())
+        return qs.filter(late) if value else qs.exclude(late)
 
 
 class ProblemFilter(django_filters.FilterSet):
