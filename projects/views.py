@@ -21,8 +21,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from officers.models import Officer, Unit
+from officers.selectors import units_visible_to
 from projects import services
 from projects.choices import STAGE_ORDER, ProblemStatus, Stage, next_stage
+from projects.filters import ProjectFilter
 from projects.forms import (
     AdvanceForm,
     AskAgainForm,
@@ -48,15 +50,52 @@ def _refused(exc: PermissionDenied) -> DjangoPermissionDenied:
     return DjangoPermissionDenied(str(exc.message))
 
 
+# The FilterSet fields the list page shows (stage and size come from ProjectFilterForm's
+# checkboxes); the others (investor, sync keys) still filter when a link names them.
+LIST_FILTERS = (
+    "unit",
+    "industry",
+    "investor_region",
+    "source_channel",
+    "contract_date",
+    "groundbreaking_actual",
+    "overdue",
+)
+
+
+def _dress_filter_form(form, me) -> None:
+    """UI widgets for the FilterSet's fields: a unit <select> and date pickers instead of text."""
+    from django import forms
+    from django_filters.widgets import DateRangeWidget
+
+    units = units_visible_to(me).order_by("path").values_list("pk", "name", "path")
+    form.fields["unit"].widget = forms.Select(
+        choices=[
+            ("", "—"),
+            *((pk, "\u3000" * max(path.count("/") - 2, 0) + name) for pk, name, path in units),
+        ]
+    )
+    for name in ("contract_date", "groundbreaking_actual"):
+        widget = DateRangeWidget()
+        widget.widgets = [forms.DateInput({"type": "date"}, format="%Y-%m-%d") for _i in (1, 2)]
+        form.fields[name].widget = widget
+
+
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
-    """Projects (项目) the officer may see, by stage and size class (千万元 / 亿元以上)."""
-    qs = project_list_query(request.user)
+    """Projects (项目) the officer may see, filtered by the shared ProjectFilter (unit sub-tree,
+    industry, region, channel, dates, overdue) plus stage and size class checkboxes and a search
+    box: the same rows as the export and the cockpit's links."""
+    me = request.user
+    base = project_list_query(me)
+    filterset = ProjectFilter(request.GET or None, queryset=base, request=request)
+    _dress_filter_form(filterset.form, me)
+    qs = filterset.qs if filterset.is_bound else base
+    if filterset.is_bound and not filterset.is_valid():
+        qs = qs.none()
     form = ProjectFilterForm(request.GET or None)
     if form.is_valid():
-        if form.cleaned_data["stage"]:
-            qs = qs.filter(stage__in=form.cleaned_data["stage"])
         if form.cleaned_data["size"]:
             qs = qs.filter(size_class__in=form.cleaned_data["size"])
         q = form.cleaned_data["q"].strip()
@@ -76,7 +115,14 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "projects/project_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {
+            "form": form,
+            "filter_form": filterset.form,
+            "filter_fields": [filterset.form[name] for name in LIST_FILTERS],
+            "page": page,
+            "query": query.urlencode(),
+            "filtered": any(key.startswith(LIST_FILTERS) for key in request.GET),
+        },
     )
 
 
