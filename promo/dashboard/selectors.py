@@ -7,9 +7,16 @@ and adds the families the bulletin has no use for: the lead funnel, the project 
 (foreign capital, projects under construction, key projects, overdue milestones), the time
 to signing and the monthly trend.
 
+Every figure honours every cockpit filter: unit (sub-tree), period, industry, region (the
+investor's) and source channel (the lead's; a project's through the lead it came from).
+
 Each number carries the URL of the list behind it when that list's own filters can express
-the same set, so that the list's count equals the number (tests/dashboard pin this). A
-number whose set the list pages cannot express yet is shown without a link.
+the same set, so that the list's count equals the number (tests/dashboard pin this for any
+filter combination). An amount links to the list of the records it sums, and its link carries
+that list's count. Without a link, because no list page can show their set yet: the visiting
+investors (distinct investors of the period's visits: there is no visit or investor list page
+in the officers' site), the arrived FDI (growth of monthly progress reports) and the counts of
+the time-to-signing table.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from leads.selectors import leads_visible_to
 from officers.models import Officer, Target, Unit
 from officers.selectors import scope_for
 from projects.choices import SizeClass, Stage
+from projects.filters import overdue_q
 from projects.models import Project
 from projects.selectors import projects_visible_to
 from promo.reports.choices import TARGET_FIGURE, AlertLevel, Figure
@@ -114,9 +122,13 @@ class CockpitFilters:
     source_channel: str = ""
 
     @property
-    def narrowed(self) -> bool:
-        """True when a filter the project list page cannot express is set."""
-        return bool(self.industry or self.region or self.source_channel)
+    def narrowing(self) -> dict[str, str]:
+        """The keyword filters :func:`period_figures` takes."""
+        return {
+            "industry": self.industry,
+            "region": self.region,
+            "source_channel": self.source_channel,
+        }
 
 
 @dataclass
@@ -190,36 +202,59 @@ def _lead_list_params(f: CockpitFilters, unit: Unit | None) -> dict[str, Any]:
     }
 
 
-def overdue_q(day: date) -> Q:
-    """The next milestone's planned date has passed (节点逾期) and it was not reached."""
-    return (
-        Q(stage=Stage.SIGNED, groundbreaking_planned__lt=day)
-        | Q(stage=Stage.GROUNDBREAKING, completed_planned__lt=day)
-        | Q(stage=Stage.COMPLETED, producing_planned__lt=day)
+def _project_list_params(f: CockpitFilters, unit: Unit | None) -> dict[str, Any]:
+    """ProjectFilter parameters for the cockpit's filters (same rules as _project_filters)."""
+    return {
+        "unit": unit.pk if unit is not None else None,
+        "industry": f.industry,
+        "investor_region": f.region,
+        "source_channel": f.source_channel,
+    }
+
+
+def _figure_links(f: CockpitFilters, unit: Unit | None) -> dict[str, tuple[str, str]]:
+    """``{figure: (list URL, figure whose value is that list's count)}`` for one row.
+
+    In hand / in negotiation are statuses at the period's end from the status dates; the
+    lead list's ``*_as_of`` filters apply the same rule, so past periods link too.
+    """
+    start, end = f.period.start.isoformat(), f.period.end.isoformat()
+    leads = _lead_list_params(f, unit)
+    projects = _project_list_params(f, unit)
+    signed = _url(
+        "projects:list", {**projects, "contract_date_after": start, "contract_date_before": end}
     )
+    started = _url(
+        "projects:list",
+        {**projects, "groundbreaking_actual_after": start, "groundbreaking_actual_before": end},
+    )
+    return {
+        Figure.LEADS_IN_HAND: (
+            _url("leads:list", {**leads, "in_hand_as_of": end}),
+            Figure.LEADS_IN_HAND,
+        ),
+        Figure.LEADS_NEGOTIATING: (
+            _url("leads:list", {**leads, "negotiating_as_of": end}),
+            Figure.LEADS_NEGOTIATING,
+        ),
+        Figure.SIGNED_COUNT: (signed, Figure.SIGNED_COUNT),
+        Figure.SIGNED_AMOUNT: (signed, Figure.SIGNED_COUNT),
+        Figure.GROUNDBREAKING_COUNT: (started, Figure.GROUNDBREAKING_COUNT),
+        Figure.GROUNDBREAKING_AMOUNT: (started, Figure.GROUNDBREAKING_COUNT),
+    }
 
 
 def _figure_cells(row: UnitRow, f: CockpitFilters, link_unit: Unit | None) -> list[dict]:
-    # In hand / in negotiation are status-at-period-end counts; the lead list shows current
-    # statuses, which are the same set only when the period ends today or later.
-    current = f.period.end >= f.today
+    links = _figure_links(f, link_unit)
     cells = []
     for figure in COCKPIT_FIGURES:
-        url = None
-        if current and figure == Figure.LEADS_IN_HAND:
-            url = _url(
-                "leads:list",
-                {"unit": getattr(link_unit, "pk", None), "status": ["valid", "negotiating"]},
-            )
-        elif current and figure == Figure.LEADS_NEGOTIATING:
-            url = _url(
-                "leads:list", {"unit": getattr(link_unit, "pk", None), "status": "negotiating"}
-            )
+        url, counted = links.get(figure, (None, figure))
         value, before = row.figures.get(figure), row.last_year.get(figure)
         cells.append(
             {
                 "figure": figure,
                 "value": value,
+                "count": row.figures.get(counted),
                 "last_year": before,
                 "change": _change(value, before),
                 "url": url,
@@ -291,15 +326,27 @@ _EMPTY_SNAPSHOT = {
 }
 
 
-def _dress_snapshot(values: dict[str, Any], arrived_fdi: Decimal, links: bool) -> dict[str, Any]:
+def _dress_snapshot(
+    values: dict[str, Any], row: UnitRow, f: CockpitFilters, unit: Unit | None
+) -> dict[str, Any]:
+    """The row's project figures with the URLs of their lists (``*_url``) and those lists'
+    counts (``*_count``, for the amounts and the rate: the number of projects summed)."""
     snap = dict(values)
-    snap["arrived_fdi"] = arrived_fdi
+    snap["arrived_fdi"] = row.figures.arrived_fdi
     snap["key_rate"] = snap["key_invested"] * 100 / snap["key_total"] if snap["key_total"] else None
-    if links:
-        snap["building_10m_url"] = _url(
-            "projects:list", {"stage": Stage.GROUNDBREAKING, "size": ["10m", "100m"]}
-        )
-        snap["key_count_url"] = _url("projects:list", {"stage": list(OPEN_STAGES), "size": "100m"})
+    base = _project_list_params(f, unit)
+    start, end = f.period.start.isoformat(), f.period.end.isoformat()
+    snap["contracted_fdi_url"] = _url(
+        "projects:list", {**base, "contract_date_after": start, "contract_date_before": end}
+    )
+    snap["contracted_fdi_count"] = row.figures.signed_count
+    snap["building_10m_url"] = _url(
+        "projects:list", {**base, "stage": Stage.GROUNDBREAKING, "size": ["10m", "100m"]}
+    )
+    snap["key_count_url"] = _url(
+        "projects:list", {**base, "stage": list(OPEN_STAGES), "size": SizeClass.HUNDRED_MILLION}
+    )
+    snap["overdue_url"] = _url("projects:list", {**base, "overdue": "true"})
     return snap
 
 
@@ -440,14 +487,15 @@ def root_unit() -> Unit | None:
 
 
 def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
-    """Everything the cockpit page shows, in a fixed number of queries."""
+    """Everything the cockpit page shows, in a fixed number of queries, every figure
+    narrowed by the industry / region / channel filters."""
     units = row_units(officer, f.unit)
     total_unit = f.unit if f.unit is not None else root_unit()
     total_keys: list[Unit] | None = [f.unit] if f.unit is not None else None
 
     def figures(period: Period) -> tuple[dict, dict]:
-        per_unit = period_figures(start=period.start, end=period.end, units=units)
-        total = period_figures(start=period.start, end=period.end, units=total_keys)
+        per_unit = period_figures(start=period.start, end=period.end, units=units, **f.narrowing)
+        total = period_figures(start=period.start, end=period.end, units=total_keys, **f.narrowing)
         return per_unit, total
 
     now, now_total = figures(f.period)
@@ -456,7 +504,10 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     if f.period.kind == PeriodKind.YTD and f.period.start == ytd_start:
         ytd, ytd_total = now, now_total
     else:
-        ytd, ytd_total = figures(Period(PeriodKind.YTD, ytd_start, min(f.period.end, f.today)))
+        # A period in a later year than today has done nothing yet: its "year to date" is
+        # its 1 January alone (not a range ending before it starts).
+        ytd_end = max(min(f.period.end, f.today), ytd_start)
+        ytd, ytd_total = figures(Period(PeriodKind.YTD, ytd_start, ytd_end))
 
     rows = [
         UnitRow(
@@ -482,16 +533,13 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     total.cells = _figure_cells(total, f, f.unit)
 
     snapshot = _project_snapshot(officer, f, units)
-    project_links = scope_for(officer).is_everything and f.unit is None and not f.narrowed
     for row in rows:
-        row.projects = _dress_snapshot(
-            snapshot.get(row.unit.pk, _EMPTY_SNAPSHOT), row.figures.arrived_fdi, links=False
-        )
+        row.projects = _dress_snapshot(snapshot.get(row.unit.pk, _EMPTY_SNAPSHOT), row, f, row.unit)
     summed = {
         key: sum((values[key] for values in snapshot.values()), start=type(default)())
         for key, default in _EMPTY_SNAPSHOT.items()
     }
-    total.projects = _dress_snapshot(summed, total.figures.arrived_fdi, links=project_links)
+    total.projects = _dress_snapshot(summed, total, f, f.unit)
     _targets(f, [*rows, total])
 
     return {

@@ -1,0 +1,123 @@
+"""A mixed bureau for the cockpit's link tests: the reports' hand-built October 2026, plus
+two years of leads, projects and visits spread over units, industries, investor regions and
+source channels, with status dates in the past (so periods ending before today differ from
+the current statuses).
+
+Build it with the clock frozen at ``TODAY`` (services refuse future dates).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from leads import services as lead_services
+from leads.choices import LeadStatus, SourceChannel, VisitKind
+from projects.choices import Stage
+from projects.services import project_advance, project_create
+from promo.choices import Industry, Region
+from tests.factories import Bureau, make_investor, make_lead, sign_lead
+from tests.reports.seed import TODAY, build_october
+
+INDUSTRIES = (Industry.ELECTRONICS, Industry.AUTO, Industry.BIOMEDICINE)
+REGIONS = (Region.DOMESTIC, Region.JAPAN, Region.EUROPE)
+CHANNELS = (SourceChannel.STATIONED, SourceChannel.EVENT, SourceChannel.INVESTOR_REFERRAL)
+FIRST_DAY = date(2025, 1, 1)
+LAST_DAY = TODAY.date()
+YEARS = (2025, 2026)
+
+
+def _day(rng: random.Random, after: date) -> date:
+    """A day from ``after`` to the last day of the data, skewed towards ``after``."""
+    span = (LAST_DAY - after).days
+    return after + timedelta(days=min(span, int(rng.expovariate(1 / 60))))
+
+
+def build_mixed(b: Bureau, *, leads: int = 30, seed: int = 7) -> None:
+    build_october(b)
+    rng = random.Random(seed)
+    actors = (b.shanghai_officer, b.sub_unit_officer, b.outsider, b.chief, b.teammate)
+    for i in range(leads):
+        actor = actors[i % len(actors)]
+        region = rng.choice(REGIONS)
+        investor = make_investor(actor, name=f"混合客商{i}", region=region)
+        lead = make_lead(
+            actor,
+            investor=investor,
+            industry=rng.choice(INDUSTRIES),
+            source_channel=rng.choice(CHANNELS),
+        )
+        day = FIRST_DAY + timedelta(days=rng.randrange((LAST_DAY - FIRST_DAY).days - 60))
+        fate = rng.random()
+        if fate < 0.15:
+            _visits(rng, actor, investor, None, day)
+            continue  # information only
+        lead = _step(lead, actor, LeadStatus.VALID, day)
+        if fate < 0.3:
+            _visits(rng, actor, investor, lead, day)
+            continue  # valid, still in hand
+        day = _day(rng, day)
+        lead = _step(lead, actor, LeadStatus.NEGOTIATING, day)
+        _visits(rng, actor, investor, lead, day)
+        if fate < 0.45:
+            continue  # negotiating
+        day = _day(rng, day)
+        if fate < 0.6:
+            lead_services.lead_transition(
+                lead=lead,
+                actor=actor,
+                to_status=LeadStatus.DROPPED,
+                reason="投资方战略调整",
+                on_date=day,
+            )
+            continue
+        project = sign_lead(
+            actor,
+            lead,
+            contract_date=day,
+            amount=rng.choice((800, 3000, 20000)),
+            contracted_fdi=rng.choice((0, 150)),
+            groundbreaking_planned=day + timedelta(days=rng.choice((20, 90, 400))),
+        )
+        if fate < 0.8:
+            project_advance(
+                project=project,
+                actor=actor,
+                to_stage=Stage.GROUNDBREAKING,
+                actual_date=_day(rng, day),
+            )
+    # Projects entered without a lead: no source channel.
+    for i, actor in enumerate((b.shanghai_officer, b.outsider, b.sub_unit_officer)):
+        signed = date(2025 + i % 2, 3 + i, 10)
+        project = project_create(
+            actor=actor,
+            investor=make_investor(actor, name=f"直录客商{i}", region=REGIONS[i]),
+            name=f"直录项目{i}",
+            industry=INDUSTRIES[i],
+            contract_date=signed,
+            total_investment=20000,
+            groundbreaking_planned=signed + timedelta(days=60),
+        )
+        if i == 0:
+            project_advance(
+                project=project,
+                actor=actor,
+                to_stage=Stage.GROUNDBREAKING,
+                actual_date=signed + timedelta(days=30),
+            )
+
+
+def _step(lead, actor, status, day):
+    return lead_services.lead_transition(lead=lead, actor=actor, to_status=status, on_date=day)
+
+
+def _visits(rng, actor, investor, lead, after: date) -> None:
+    for _ in range(rng.randrange(3)):
+        lead_services.visit_log(
+            actor=actor,
+            kind=rng.choice((VisitKind.RECEPTION, VisitKind.INSPECTION, VisitKind.VISIT)),
+            visited_on=_day(rng, after),
+            investor=investor,
+            lead=lead,
+            summary="洽谈",
+        )

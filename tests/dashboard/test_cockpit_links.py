@@ -1,0 +1,463 @@
+"""The cockpit honours every filter, and every number it links equals the count its list
+prints — for any filter combination (hypothesis), on a mixed bureau of two years of data.
+
+Also: the five counts under a narrowing filter equal counts filtered by hand in Python, the
+cockpit's query count does not grow with the data, and the list pages behind the links
+accept the new filters (project list: unit sub-tree, region, channel, dates, overdue; lead
+list: status on a past day) with errors next to the field and no widening of the scope.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import Decimal
+from html import unescape
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from leads.choices import LeadStatus, SourceChannel, VisitKind
+from leads.models import Lead, Visit
+from projects.models import Project
+from promo.choices import Industry, Region
+from promo.dashboard.forms import Period, PeriodKind
+from promo.dashboard.selectors import COCKPIT_FIGURES, CockpitFilters, cockpit
+from promo.reports.choices import Figure
+from tests.dashboard.seed import CHANNELS, INDUSTRIES, REGIONS, build_mixed
+from tests.factories import make_investor, make_lead, make_officer, make_unit, sign_lead
+from tests.reports.seed import TODAY
+
+pytestmark = pytest.mark.django_db
+
+LINK = re.compile(r'href="(?P<url>/(?:leads|projects)/\?[^"]*)" data-count="(?P<count>\d+)"')
+PRINTED = re.compile(r"<h1>.*?共 (?P<n>[\d,]+)(?P<capped>\+?) (?:条|个)", re.S)
+UNITS = (None, "bureau", "shanghai", "shanghai_team", "shenzhen", "department")
+DAY = TODAY.date()
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+@pytest.fixture
+def mixed(bureau, frozen):
+    build_mixed(bureau)
+    return bureau
+
+
+def client_for(officer) -> Client:
+    client = Client()
+    client.force_login(officer)
+    return client
+
+
+def printed_count(client: Client, url: str) -> int:
+    """The count the list page prints in its heading (共 N 条 / 共 N 个)."""
+    response = client.get(url)
+    assert response.status_code == 200, url
+    found = PRINTED.search(response.content.decode())
+    assert found and not found["capped"], url
+    printed = int(found["n"].replace(",", ""))
+    assert printed == response.context["page"].paginator.count, url
+    return printed
+
+
+def assert_links_match_lists(client: Client, html: str) -> int:
+    """Follow every linked number (each distinct URL once): its list prints the same count."""
+    links = [(unescape(m["url"]), int(m["count"])) for m in LINK.finditer(html)]
+    seen: dict[str, int] = {}
+    for url, count in links:
+        if url not in seen:
+            seen[url] = printed_count(client, url)
+        assert seen[url] == count, url
+    return len(links)
+
+
+def assert_every_number_is_linked(context) -> None:
+    """Each count of the five-count and project tables carries a link, except the visiting
+    investors (no list page shows distinct visited investors) and the arrived FDI."""
+    for row in [*context["rows"], context["total"]]:
+        for cell in row.cells:
+            linked = cell["figure"] != Figure.INVESTORS_VISITING
+            assert bool(cell["url"]) == linked, (row.name, cell["figure"])
+        for key in ("contracted_fdi", "building_10m", "key_count", "overdue"):
+            assert row.projects[f"{key}_url"], (row.name, key)
+    assert all(step["url"] for step in context["funnel"])
+
+
+def cockpit_params(bureau, unit, kind, on, length, industry, region, channel) -> dict:
+    params = {"period": kind, "industry": industry, "region": region, "source_channel": channel}
+    if kind == PeriodKind.CUSTOM:
+        params["start"] = on.isoformat()
+        params["end"] = (on + timedelta(days=length)).isoformat()
+    else:
+        params["on"] = on.isoformat()
+    if unit:
+        params["unit"] = getattr(bureau, unit).pk
+    return params
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    unit=st.sampled_from(UNITS),
+    kind=st.sampled_from([PeriodKind.MONTH, PeriodKind.QUARTER, PeriodKind.YTD, PeriodKind.CUSTOM]),
+    on=st.dates(date(2025, 1, 1), date(2026, 12, 31)),
+    length=st.integers(0, 500),
+    industry=st.sampled_from(["", *INDUSTRIES, Industry.FOOD]),
+    region=st.sampled_from(["", *REGIONS]),
+    channel=st.sampled_from(["", *CHANNELS]),
+)
+# October 2026 of the reports' hand-built data, narrowed; and a period reaching into a year
+# that has not begun (its "year to date" once ended before it started: a 500).
+@example(
+    unit=None,
+    kind=PeriodKind.MONTH,
+    on=date(2026, 10, 9),
+    length=0,
+    industry=Industry.ELECTRONICS,
+    region="",
+    channel="",
+)
+@example(
+    unit="shanghai",
+    kind=PeriodKind.CUSTOM,
+    on=date(2026, 12, 1),
+    length=90,
+    industry="",
+    region="",
+    channel="",
+)
+def test_every_linked_number_equals_its_list_for_any_filters(
+    mixed, unit, kind, on, length, industry, region, channel
+):
+    client = client_for(mixed.chief)
+    params = cockpit_params(mixed, unit, kind, on, length, industry, region, channel)
+    response = client.get("/dashboard/", params)
+    assert response.status_code == 200
+    assert response.context["form"].is_valid(), response.context["form"].errors
+    assert_every_number_is_linked(response.context)
+    rows = len(response.context["rows"]) + 1
+    # 6 figure cells and 4 project cells per row (the rate too if it has key projects), and
+    # the 4 funnel steps.
+    assert assert_links_match_lists(client, response.content.decode()) >= rows * 10 + 4
+
+
+def test_a_unit_heads_links_match_their_lists_in_a_past_period(mixed):
+    client = client_for(mixed.shanghai_head)
+    for params in (
+        {"period": "month", "on": "2026-10-15"},
+        {"period": "custom", "start": "2025-03-01", "end": "2025-12-31", "industry": "auto"},
+        {"period": "ytd", "source_channel": SourceChannel.EVENT, "region": Region.JAPAN},
+    ):
+        response = client.get("/dashboard/", params)
+        assert response.context["total"].unit == mixed.shanghai
+        assert_every_number_is_linked(response.context)
+        assert assert_links_match_lists(client, response.content.decode()) >= 2 * 10 + 4
+
+
+def hand_counted(unit, start: date, end: date, industry="", region="", channel="") -> dict:
+    """The five counts and their amounts, filtered in Python from every row of the tables."""
+
+    def inside(u) -> bool:
+        return unit is None or u.path.startswith(unit.path)
+
+    def narrowed(industry_of, region_of, channel_of) -> bool:
+        return (
+            (not industry or industry_of == industry)
+            and (not region or region_of == region)
+            and (not channel or channel_of == channel)
+        )
+
+    def open_at_end(lead) -> bool:
+        return (lead.signed_on is None or lead.signed_on > end) and (
+            lead.closed_on is None or lead.closed_on > end
+        )
+
+    leads = [
+        lead
+        for lead in Lead.objects.select_related("unit", "investor")
+        if inside(lead.unit) and narrowed(lead.industry, lead.investor.region, lead.source_channel)
+    ]
+    visiting = {
+        visit.investor_id
+        for visit in Visit.objects.select_related("unit", "investor", "lead")
+        if inside(visit.unit)
+        and visit.kind in (VisitKind.RECEPTION, VisitKind.INSPECTION)
+        and start <= visit.visited_on <= end
+        and narrowed(
+            visit.lead.industry if visit.lead else None,
+            visit.investor.region,
+            visit.lead.source_channel if visit.lead else None,
+        )
+    }
+    projects = [
+        p
+        for p in Project.objects.select_related("unit", "investor", "lead")
+        if inside(p.unit)
+        and narrowed(p.industry, p.investor.region, p.lead.source_channel if p.lead else None)
+    ]
+    signed = [p for p in projects if start <= p.contract_date <= end]
+    started = [
+        p for p in projects if p.groundbreaking_actual and start <= p.groundbreaking_actual <= end
+    ]
+    return {
+        Figure.LEADS_IN_HAND: sum(
+            1
+            for lead in leads
+            if lead.qualified_on and lead.qualified_on <= end and open_at_end(lead)
+        ),
+        Figure.LEADS_NEGOTIATING: sum(
+            1
+            for lead in leads
+            if lead.negotiating_on and lead.negotiating_on <= end and open_at_end(lead)
+        ),
+        Figure.INVESTORS_VISITING: len(visiting),
+        Figure.SIGNED_COUNT: len(signed),
+        Figure.SIGNED_AMOUNT: sum((p.signed_investment for p in signed), Decimal(0)),
+        Figure.GROUNDBREAKING_COUNT: len(started),
+        Figure.GROUNDBREAKING_AMOUNT: sum((p.total_investment for p in started), Decimal(0)),
+    }
+
+
+def shown(row) -> dict:
+    return {figure: row.figures.get(figure) for figure in COCKPIT_FIGURES}
+
+
+@pytest.mark.parametrize(
+    "narrowing",
+    [
+        {"industry": Industry.AUTO},
+        {"industry": Industry.BIOMEDICINE},
+        {"region": Region.JAPAN},
+        {"source_channel": SourceChannel.EVENT},
+        {"industry": Industry.ELECTRONICS, "region": Region.DOMESTIC},
+    ],
+)
+@pytest.mark.parametrize(
+    ("start", "end"), [(date(2025, 1, 1), date(2025, 12, 31)), (date(2026, 1, 1), DAY)]
+)
+def test_the_five_counts_equal_hand_filtered_counts(mixed, narrowing, start, end):
+    client = client_for(mixed.chief)
+    params = {"period": "custom", "start": start, "end": end, **narrowing}
+    context = client.get("/dashboard/", params).context
+    keys = {"industry": "", "region": "", "source_channel": "", **narrowing}
+    hand = {
+        unit: hand_counted(
+            unit, start, end, keys["industry"], keys["region"], keys["source_channel"]
+        )
+        for unit in (None, mixed.shanghai, mixed.shenzhen, mixed.department)
+    }
+    for row in context["rows"]:
+        assert shown(row) == hand[row.unit], row.name
+    assert shown(context["total"]) == hand[None]
+    # The filter matters: the unfiltered bureau differs, so ignoring it would fail here.
+    assert hand[None] != hand_counted(None, start, end)
+    assert hand[None][Figure.SIGNED_COUNT] + hand[None][Figure.LEADS_IN_HAND] > 0
+
+
+def test_a_channel_filter_counts_visits_of_leads_of_that_channel(bureau, frozen):
+    me = bureau.shanghai_officer
+    event_investor = make_investor(me, region=Region.JAPAN)
+    event_lead = make_lead(me, investor=event_investor, source_channel=SourceChannel.EVENT)
+    plain = make_investor(me, region=Region.JAPAN)
+    from leads import services as lead_services
+
+    for investor, lead in ((event_investor, event_lead), (plain, None)):
+        lead_services.visit_log(
+            actor=me,
+            kind=VisitKind.RECEPTION,
+            visited_on=DAY,
+            investor=investor,
+            lead=lead,
+            summary="洽谈",
+        )
+    period = {"period": "month", "on": DAY.isoformat()}
+    client = client_for(bureau.chief)
+
+    def visiting(**narrowing) -> int:
+        context = client.get("/dashboard/", {**period, **narrowing}).context
+        return context["total"].figures.investors_visiting
+
+    assert visiting() == 2
+    assert visiting(source_channel=SourceChannel.EVENT) == 1
+    assert visiting(source_channel=SourceChannel.STATIONED) == 0
+    assert visiting(region=Region.JAPAN) == 2  # the visited investor's region, lead or not
+    assert visiting(industry=event_lead.industry) == 1
+
+
+# --- Query counts -------------------------------------------------------------------------
+
+# period_figures: 4 grouped queries a call (leads, visits, projects, FDI) × 6 calls (now,
+# last year and year to date, per unit and total) when the period is not the year to date;
+# then units, root unit, project snapshot, targets, funnel, timing, overdue, red lights and
+# trend: one query each. Filters add joins, never queries.
+COCKPIT_QUERIES = 6 * 4 + 9
+# Year to date reuses "now" for the targets (4 calls); a chosen unit needs no root unit.
+COCKPIT_QUERIES_YTD_UNIT = 4 * 4 + 8
+
+
+def _computed_queries(officer, f: CockpitFilters) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        cockpit(officer, f)
+    return len(captured)
+
+
+def _grow(bureau, n: int) -> None:
+    for _i in range(n):
+        unit = make_unit(parent=bureau.bureau)
+        officer = make_officer(unit)
+        lead = make_lead(
+            officer,
+            status=LeadStatus.NEGOTIATING,
+            industry=Industry.AUTO,
+            source_channel=SourceChannel.EVENT,
+        )
+        sign_lead(officer, lead, contract_date=DAY - timedelta(days=5))
+
+
+def test_the_cockpit_query_count_is_pinned_and_flat_with_the_data(bureau, frozen):
+    month = Period(PeriodKind.MONTH, date(2026, 11, 1), date(2026, 11, 30))
+    ytd = Period(PeriodKind.YTD, date(2026, 1, 1), DAY)
+    cases = [
+        (CockpitFilters(period=month, today=DAY), COCKPIT_QUERIES),
+        (
+            CockpitFilters(
+                period=month,
+                today=DAY,
+                industry=Industry.AUTO,
+                region=Region.DOMESTIC,
+                source_channel=SourceChannel.EVENT,
+            ),
+            COCKPIT_QUERIES,
+        ),
+        (CockpitFilters(period=ytd, today=DAY, unit=bureau.shanghai), COCKPIT_QUERIES_YTD_UNIT),
+    ]
+    _grow(bureau, 2)
+    small = [_computed_queries(bureau.chief, f) for f, _n in cases]
+    _grow(bureau, 18)
+    large = [_computed_queries(bureau.chief, f) for f, _n in cases]
+    assert small == large == [n for _f, n in cases]
+
+
+def test_the_cockpit_page_query_count_is_pinned(bureau, frozen):
+    client = client_for(bureau.chief)
+    params = {"period": "month", "industry": Industry.AUTO, "source_channel": "event"}
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/dashboard/", params)
+        assert response.status_code == 200
+        return len(captured)
+
+    _grow(bureau, 2)
+    few = page_queries()
+    _grow(bureau, 18)
+    # The page adds session, officer, scope, the filter's units, the bell and base.html's.
+    assert page_queries() == few <= COCKPIT_QUERIES + 8
+
+
+# --- The list pages behind the links --------------------------------------------------------
+
+
+def test_project_list_page_offers_and_applies_the_unit_filter(mixed):
+    client = client_for(mixed.chief)
+    html = client.get("/projects/").content.decode()
+    assert 'name="unit"' in html and f'<option value="{mixed.shanghai_team.pk}"' in html
+    shanghai = client.get("/projects/", {"unit": mixed.shanghai.pk}).context["page"]
+    expected = Project.objects.filter(unit__path__startswith=mixed.shanghai.path).count()
+    assert shanghai.paginator.count == expected > 0
+    assert all(p.unit.path.startswith(mixed.shanghai.path) for p in shanghai.object_list)
+    team = client.get("/projects/", {"unit": mixed.shanghai_team.pk}).context["page"]
+    assert 0 < team.paginator.count < shanghai.paginator.count
+
+
+def test_project_list_filters_by_region_channel_dates_and_overdue(mixed):
+    client = client_for(mixed.chief)
+
+    def count(**params) -> int:
+        return client.get("/projects/", params).context["page"].paginator.count
+
+    japan = Project.objects.filter(investor__region=Region.JAPAN).count()
+    assert count(investor_region=Region.JAPAN) == japan > 0
+    event = Project.objects.filter(lead__source_channel=SourceChannel.EVENT).count()
+    assert count(source_channel=SourceChannel.EVENT) == event > 0
+    started = Project.objects.filter(groundbreaking_actual__year=2025).count()
+    assert (
+        count(groundbreaking_actual_after="2025-01-01", groundbreaking_actual_before="2025-12-31")
+        == started
+        > 0
+    )
+    overdue = count(overdue="true")
+    assert 0 < overdue < count()
+    assert overdue + count(overdue="false") == count()
+
+
+def test_an_outsider_naming_another_unit_sees_nothing_of_it(mixed):
+    client = client_for(mixed.outsider)
+    page = client.get("/projects/", {"unit": mixed.shanghai.pk}).context["page"]
+    assert page.paginator.count == 0
+    leads = client.get("/leads/", {"unit": mixed.shanghai.pk, "in_hand_as_of": "2026-10-31"})
+    assert leads.context["page"].paginator.count == 0
+
+
+def test_bad_filter_values_are_shown_next_to_the_field_never_a_500(mixed):
+    client = client_for(mixed.chief)
+    response = client.get("/projects/", {"contract_date_after": "昨天", "unit": "abc"})
+    assert response.status_code == 200
+    assert response.context["page"].paginator.count == 0
+    assert set(response.context["filter_form"].errors) >= {"contract_date", "unit"}
+    assert "has-error" in response.content.decode()
+    response = client.get("/leads/", {"in_hand_as_of": "2026-13-45"})
+    assert response.status_code == 200
+    assert "in_hand_as_of" in response.context["filter_form"].errors
+    api = client.get("/api/v1/projects/", {"groundbreaking_actual_after": "x"})
+    assert api.status_code == 400
+
+
+def test_lead_list_status_on_a_past_day_follows_the_status_dates(mixed):
+    client = client_for(mixed.chief)
+    day = date(2025, 9, 30)
+    in_hand = client.get("/leads/", {"in_hand_as_of": day}).context["page"].paginator.count
+    negotiating = client.get("/leads/", {"negotiating_as_of": day}).context["page"]
+    by_hand = [
+        lead
+        for lead in Lead.objects.all()
+        if (lead.signed_on is None or lead.signed_on > day)
+        and (lead.closed_on is None or lead.closed_on > day)
+    ]
+    assert in_hand == sum(1 for x in by_hand if x.qualified_on and x.qualified_on <= day) > 0
+    assert negotiating.paginator.count == sum(
+        1 for x in by_hand if x.negotiating_on and x.negotiating_on <= day
+    )
+    # Not the current statuses: some lead in hand then has since been signed or dropped.
+    now = client.get("/leads/", {"status": ["valid", "negotiating"]}).context["page"]
+    assert now.paginator.count != in_hand
+
+
+def test_api_lists_take_the_new_filters(mixed):
+    client = client_for(mixed.chief)
+    rows = client.get(
+        "/api/v1/projects/", {"investor_region": Region.JAPAN, "page_size": 500}
+    ).json()
+    results = rows["results"] if isinstance(rows, dict) else rows
+    assert len(results) == Project.objects.filter(investor__region=Region.JAPAN).count()
+    rows = client.get("/api/v1/leads/", {"in_hand_as_of": "2026-10-31", "page_size": 500}).json()
+    results = rows["results"] if isinstance(rows, dict) else rows
+    assert {r["id"] for r in results} == set(
+        Lead.objects.filter(qualified_on__lte=date(2026, 10, 31))
+        .exclude(signed_on__lte=date(2026, 10, 31))
+        .exclude(closed_on__lte=date(2026, 10, 31))
+        .values_list("pk", flat=True)
+    )
