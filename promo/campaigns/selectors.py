@@ -350,32 +350,76 @@ def _url(name: str, params: dict[str, Any]) -> str:
     return f"{reverse(name)}?{query}" if query else reverse(name)
 
 
-# The list pages filter leads by unit sub-tree and current status, not by date: the stock
-# figures at the window's end are the current statuses while the race runs. Window counts
-# (signings, valid leads, visits…) have no list that can express them yet: no link.
+# Which numbers the list pages can express exactly, for one unit's sub-tree:
+# * in hand / in negotiation: the lead list's current statuses while the race runs (the
+#   stock at the window's end is the stock today), or its ``*_as_of`` filters when it has them;
+# * signings and groundbreakings: the project list's date ranges, when the project list
+#   applies them (it names the filters it applies in ``projects.views.LIST_FILTERS``).
+# Other window counts (valid leads, visits, size classes by signed amount…) have no list that
+# can express them: shown without a link. Amounts link nowhere (a list counts rows).
 _LEAD_LIST_STATUS = {
-    Figure.LEADS_IN_HAND: ["valid", "negotiating"],
-    Figure.LEADS_NEGOTIATING: ["negotiating"],
+    Figure.LEADS_IN_HAND: ("in_hand_as_of", ["valid", "negotiating"]),
+    Figure.LEADS_NEGOTIATING: ("negotiating_as_of", ["negotiating"]),
+}
+_PROJECT_LIST_RANGE = {
+    Figure.SIGNED_COUNT: "contract_date",
+    Figure.GROUNDBREAKING_COUNT: "groundbreaking_actual",
 }
 
 
+def _list_capabilities() -> tuple[frozenset[str], frozenset[str]]:
+    from leads.filters import LeadFilter
+    from projects import views as project_views
+
+    return (
+        frozenset(LeadFilter.base_filters),
+        frozenset(getattr(project_views, "LIST_FILTERS", ())),
+    )
+
+
+def _cell_url(figure: str, unit: Unit, window: Window, lead_filters, project_filters):
+    if figure in _LEAD_LIST_STATUS:
+        as_of, statuses = _LEAD_LIST_STATUS[figure]
+        if as_of in lead_filters:
+            return _url("leads:list", {"unit": unit.pk, as_of: window.counted_end.isoformat()})
+        if window.counted_end >= window.today:
+            return _url("leads:list", {"unit": unit.pk, "status": statuses})
+        return None
+    field = _PROJECT_LIST_RANGE.get(figure)
+    if field and {"unit", field} <= project_filters:
+        return _url(
+            "projects:list",
+            {
+                "unit": unit.pk,
+                f"{field}_after": window.start.isoformat(),
+                f"{field}_before": window.counted_end.isoformat(),
+            },
+        )
+    return None
+
+
 def with_links(table: dict[str, Any], viewer: Officer) -> dict[str, Any]:
-    """A copy of the table whose unit numbers link to the list behind them, where the lead
-    list can express the same set and the viewer sees the unit's whole sub-tree."""
+    """A copy of the table whose unit numbers link to the list behind them, where a list can
+    express the same set and the viewer sees the unit's whole sub-tree."""
     window: Window = table["window"]
-    if window.counted_end < window.today:
+    if not table["units"]:
         return table
     scope = scope_for(viewer)
+    lead_filters, project_filters = _list_capabilities()
     units = []
     for row in table["units"]:
         unit = row["subject"]
         sees_unit = scope.is_everything or (
             scope.unit_ids is not None and not scope.own_records_only and unit.pk in scope.unit_ids
         )
-        cells = []
-        for cell in row["cells"]:
-            status = _LEAD_LIST_STATUS.get(cell["figure"])
-            url = _url("leads:list", {"unit": unit.pk, "status": status}) if status else None
-            cells.append({**cell, "url": url if sees_unit else None})
+        cells = [
+            {
+                **cell,
+                "url": _cell_url(cell["figure"], unit, window, lead_filters, project_filters)
+                if sees_unit
+                else None,
+            }
+            for cell in row["cells"]
+        ]
         units.append({**row, "cells": cells})
     return {**table, "units": units}

@@ -322,28 +322,81 @@ def test_database_refuses_an_end_before_the_start(bureau):
 
 # --- pages ----------------------------------------------------------------------------------
 
-LINK = re.compile(r'href="(?P<url>/leads/\?[^"]*)" data-count="(?P<count>\d+)"')
+LINK = re.compile(r'href="(?P<url>/(?:leads|projects)/\?[^"]*)" data-count="(?P<count>\d+)"')
 
 
-def test_linked_numbers_equal_the_count_of_their_list(bureau):
+def _records_for_links(bureau) -> None:
+    from projects import services as project_services
+    from projects.choices import Stage
+
     make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
     make_lead(bureau.sub_unit_officer, status=LeadStatus.NEGOTIATING)
     make_lead(bureau.outsider, status=LeadStatus.NEGOTIATING)
-    campaign = new_campaign(
+    make_project(bureau.shanghai_officer, contract_date=today() - timedelta(days=80))  # before
+    for officer in (bureau.shanghai_officer, bureau.sub_unit_officer, bureau.outsider):
+        project = make_project(officer, contract_date=today() - timedelta(days=20))
+        if officer != bureau.outsider:
+            project_services.project_advance(
+                project=project,
+                actor=officer,
+                to_stage=Stage.GROUNDBREAKING,
+                actual_date=today() - timedelta(days=5),
+            )
+
+
+def _check_links(client, campaign) -> list[str]:
+    html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
+    links = LINK.findall(html)
+    for url, count in links:
+        page = client.get(unescape(url))
+        assert page.status_code == 200
+        assert page.context["page"].paginator.count == int(count), url
+    return [url.split("?")[0] for url, _count in links]
+
+
+LINK_METRICS = {
+    Figure.LEADS_IN_HAND: 1,
+    Figure.LEADS_NEGOTIATING: 1,
+    Figure.SIGNED_COUNT: 1,
+    Figure.GROUNDBREAKING_COUNT: 1,
+    Figure.VALID_LEADS: 1,
+}
+
+
+def test_linked_numbers_equal_the_count_of_their_list(bureau):
+    from promo.campaigns.selectors import _list_capabilities
+
+    _records_for_links(bureau)
+    _lead_filters, project_filters = _list_capabilities()
+    project_links = {"unit", "contract_date", "groundbreaking_actual"} <= project_filters
+    campaign = new_campaign(bureau.chief, bureau.bureau, LINK_METRICS)
+    # The chief sees the three units whole; the Shanghai head only the Shanghai office.
+    for officer, units in ((bureau.chief, 3), (bureau.shanghai_head, 1)):
+        paths = _check_links(client_for(officer), campaign)
+        # In hand and in negotiation always (the race runs); signings and groundbreakings
+        # when the project list filters by date; valid leads never (no list expresses them).
+        assert paths.count("/leads/") == 2 * units
+        assert paths.count("/projects/") == (2 * units if project_links else 0)
+    # The Shenzhen officer races too (the campaign covers the bureau); links only for Shenzhen.
+    paths = _check_links(client_for(bureau.outsider), campaign)
+    assert paths.count("/leads/") == 2
+
+
+def test_a_finished_race_links_only_what_the_lists_can_date(bureau):
+    from promo.campaigns.selectors import _list_capabilities
+
+    _records_for_links(bureau)
+    lead_filters, _project_filters = _list_capabilities()
+    finished = new_campaign(
         bureau.chief,
         bureau.bureau,
-        {Figure.LEADS_IN_HAND: 1, Figure.LEADS_NEGOTIATING: 1, Figure.SIGNED_COUNT: 1},
+        LINK_METRICS,
+        start=today() - timedelta(days=60),
+        end=today() - timedelta(days=3),
     )
-    for officer, expected in ((bureau.chief, 6), (bureau.shanghai_head, 2)):
-        client = client_for(officer)
-        html = client.get(f"/campaigns/{campaign.pk}/").content.decode()
-        links = LINK.findall(html)
-        # In hand and in negotiation for each unit the viewer sees whole (3 units / 1 unit).
-        assert len(links) == expected
-        for url, count in links:
-            page = client.get(unescape(url))
-            assert page.status_code == 200
-            assert page.context["page"].paginator.count == int(count), url
+    paths = _check_links(client_for(bureau.chief), finished)
+    stock_links = {"in_hand_as_of", "negotiating_as_of"} <= lead_filters
+    assert paths.count("/leads/") == (6 if stock_links else 0)
 
 
 def test_the_screen_is_a_full_page_refreshed_every_minute_in_chinese_and_english(bureau):
