@@ -6,6 +6,8 @@ turn a service's refusal into an error next to the field (nothing typed is lost)
 
 from __future__ import annotations
 
+from html import escape as _escape
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -17,7 +19,7 @@ from django.forms.utils import flatatt
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -253,15 +255,14 @@ class _PlainSelect(Select):
         final_attrs = self.build_attrs(self.attrs, attrs)
         final_attrs["name"] = name
         chosen = {str(v) for v in self.format_value(value)} or {""}
-        options = format_html_join(
-            "\n",
-            '<option value="{}"{}>{}</option>',
-            (
-                (key, mark_safe(" selected") if str(key) in chosen else "", label)
-                for key, label in self.choices
-            ),
+        # The standard library's escape (the same five characters as Django's) on plain
+        # strings: format_html_join's lazy-aware escaping was 20 ms for 2,240 options.
+        options = "\n".join(
+            f'<option value="{_escape(str(key))}"{" selected" if str(key) in chosen else ""}>'
+            f"{_escape(str(label))}</option>"
+            for key, label in self.choices
         )
-        return format_html("<select{}>\n{}\n</select>", flatatt(final_attrs), options)
+        return format_html("<select{}>\n{}\n</select>", flatatt(final_attrs), mark_safe(options))
 
 
 def _dress_filter_form(form, me) -> None:
