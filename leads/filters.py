@@ -8,6 +8,7 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
+from django_filters.widgets import DateRangeWidget
 
 from officers.filters import UnitSubtreeFilter, UpdatedAfterFilter
 from officers.models import Assignment, Unit
@@ -39,6 +40,14 @@ class UnitIdsSubtreeFilter(UnitSubtreeFilter):
 
 
 _DATE = forms.DateInput({"type": "date"}, format="%Y-%m-%d")
+
+
+class DatePickerRange(DateRangeWidget):
+    """``<name>_after`` / ``<name>_before`` as two date pickers instead of free text."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.widgets = [forms.DateInput({"type": "date"}, format="%Y-%m-%d") for _i in range(2)]
 
 
 def open_on_q(day) -> Q:
@@ -115,6 +124,24 @@ class LeadFilter(django_filters.FilterSet):
     source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
     external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
     # Status on a past day from the status dates (the cockpit's "in hand at period end").
+    qualified_on = django_filters.DateFromToRangeFilter(
+        label=_("确认有效日期范围"), widget=DatePickerRange
+    )
+    signed_on = django_filters.DateFromToRangeFilter(
+        label=_("签约日期范围"), widget=DatePickerRange
+    )
+    has_first_contact = django_filters.BooleanFilter(
+        field_name="first_contact_on",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("已填首次接触日期"),
+    )
+    has_first_inspection = django_filters.BooleanFilter(
+        field_name="first_inspection_on",
+        lookup_expr="isnull",
+        exclude=True,
+        label=_("已有首次实地考察"),
+    )
     in_hand_as_of = django_filters.DateFilter(
         method="filter_in_hand_as_of", label=_("截至该日在手信息"), widget=_DATE
     )
@@ -144,6 +171,10 @@ class LeadFilter(django_filters.FilterSet):
             "investor_region",
             "source_system",
             "external_id",
+            "qualified_on",
+            "signed_on",
+            "has_first_contact",
+            "has_first_inspection",
             "in_hand_as_of",
             "negotiating_as_of",
             "stale_days",

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import SourceChannel
+from leads.filters import DatePickerRange
 from officers.filters import UnitSubtreeFilter, UpdatedAfterFilter
 from promo.choices import Industry, Region
 from promo.services import today
@@ -31,8 +32,12 @@ class ProjectFilter(django_filters.FilterSet):
     unit = UnitSubtreeFilter(field_name="unit")
     size_class = django_filters.MultipleChoiceFilter(choices=SizeClass.choices, label=_("规模"))
     industry = django_filters.MultipleChoiceFilter(choices=Industry.choices, label=_("行业"))
-    contract_date = django_filters.DateFromToRangeFilter(label=_("签约日期范围"))
-    groundbreaking_actual = django_filters.DateFromToRangeFilter(label=_("实际开工日期范围"))
+    contract_date = django_filters.DateFromToRangeFilter(
+        label=_("签约日期范围"), widget=DatePickerRange
+    )
+    groundbreaking_actual = django_filters.DateFromToRangeFilter(
+        label=_("实际开工日期范围"), widget=DatePickerRange
+    )
     investor = django_filters.NumberFilter(field_name="investor_id", label=_("投资方"))
     investor_region = django_filters.MultipleChoiceFilter(
         field_name="investor__region",

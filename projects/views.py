@@ -64,9 +64,8 @@ LIST_FILTERS = (
 
 
 def _dress_filter_form(form, me) -> None:
-    """UI widgets for the FilterSet's fields: a unit <select> and date pickers instead of text."""
+    """A unit <select> (indented by level) for the FilterSet's unit id."""
     from django import forms
-    from django_filters.widgets import DateRangeWidget
 
     units = units_visible_to(me).order_by("path").values_list("pk", "name", "path")
     form.fields["unit"].widget = forms.Select(
@@ -75,10 +74,6 @@ def _dress_filter_form(form, me) -> None:
             *((pk, "\u3000" * max(path.count("/") - 2, 0) + name) for pk, name, path in units),
         ]
     )
-    for name in ("contract_date", "groundbreaking_actual"):
-        widget = DateRangeWidget()
-        widget.widgets = [forms.DateInput({"type": "date"}, format="%Y-%m-%d") for _i in (1, 2)]
-        form.fields[name].widget = widget
 
 
 @login_required
