@@ -53,6 +53,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.choices import LeadStatus
 from leads.selectors import leads_visible_to
+from officers.choices import TargetMetric
 from officers.models import Officer, Target, Unit
 from officers.selectors import scope_for
 from projects.choices import SizeClass, Stage
@@ -373,7 +374,8 @@ def funnel(officer: Officer, f: CockpitFilters) -> list[dict[str, Any]]:
 
 def time_to_signing(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     """Days from first contact and from first site inspection to signing, for leads signed
-    in the period: median and fastest (the seeds celebrate a 16-day signing)."""
+    in the period: median and fastest (the seeds celebrate a 16-day signing). The counts
+    link to the signed leads with that date (``contact_url``, ``inspection_url``)."""
     signed = _lead_filters(leads_visible_to(officer), f).filter(
         signed_on__gte=f.period.start, signed_on__lte=f.period.end
     )
@@ -381,7 +383,7 @@ def time_to_signing(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     inspection = DaysBetween("signed_on", "first_inspection_on")
     has_contact = Q(first_contact_on__isnull=False)
     has_inspection = Q(first_inspection_on__isnull=False)
-    return signed.aggregate(
+    timing = signed.aggregate(
         contact_n=Count("pk", filter=has_contact),
         contact_median=Median(contact, filter=has_contact),
         contact_fastest=Min(contact, filter=has_contact),
@@ -389,6 +391,14 @@ def time_to_signing(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         inspection_median=Median(inspection, filter=has_inspection),
         inspection_fastest=Min(inspection, filter=has_inspection),
     )
+    base = {
+        **_lead_list_params(f, f.unit),
+        "signed_on_after": f.period.start.isoformat(),
+        "signed_on_before": f.period.end.isoformat(),
+    }
+    timing["contact_url"] = _url("leads:list", {**base, "has_first_contact": "true"})
+    timing["inspection_url"] = _url("leads:list", {**base, "has_first_inspection": "true"})
+    return timing
 
 
 def overdue_milestones(officer: Officer, f: CockpitFilters) -> list[Project]:
@@ -452,7 +462,38 @@ def monthly_trend(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     }
 
 
-def _targets(f: CockpitFilters, rows: list[UnitRow]) -> None:
+def _target_links(f: CockpitFilters, ytd: Period, unit: Unit | None) -> dict[str, str]:
+    """``{metric: URL}`` of the year-to-date list behind a target's completion, where a list
+    can express it (not the ≥ 100M signings by signed amount, nor the arrived FDI)."""
+    start, end = ytd.start.isoformat(), ytd.end.isoformat()
+    projects = _project_list_params(f, unit)
+    signed = _url(
+        "projects:list", {**projects, "contract_date_after": start, "contract_date_before": end}
+    )
+    return {
+        TargetMetric.SIGNED_COUNT: signed,
+        TargetMetric.SIGNED_AMOUNT: signed,
+        TargetMetric.GROUNDBREAKING_COUNT: _url(
+            "projects:list",
+            {**projects, "groundbreaking_actual_after": start, "groundbreaking_actual_before": end},
+        ),
+        TargetMetric.VALID_LEAD_COUNT: _url(
+            "leads:list",
+            {**_lead_list_params(f, unit), "qualified_on_after": start, "qualified_on_before": end},
+        ),
+    }
+
+
+# The figure whose value is the count of the list a target's completion links to.
+_TARGET_COUNT = {
+    TargetMetric.SIGNED_COUNT: Figure.SIGNED_COUNT,
+    TargetMetric.SIGNED_AMOUNT: Figure.SIGNED_COUNT,
+    TargetMetric.GROUNDBREAKING_COUNT: Figure.GROUNDBREAKING_COUNT,
+    TargetMetric.VALID_LEAD_COUNT: Figure.VALID_LEADS,
+}
+
+
+def _targets(f: CockpitFilters, ytd_period: Period, rows: list[UnitRow]) -> None:
     """Annual targets of the listed units (one query), with completion from 1 January."""
     ids = [r.unit.pk for r in rows if r.unit is not None]
     if not ids:
@@ -465,9 +506,11 @@ def _targets(f: CockpitFilters, rows: list[UnitRow]) -> None:
     for row in rows:
         if row.unit is None or row.ytd is None:
             continue
+        links = _target_links(f, ytd_period, f.unit if row.is_total else row.unit)
         for target in targets.get(row.unit.pk, []):
             done = row.ytd.get(TARGET_FIGURE[target.metric])
             percent = Decimal(done) * 100 / target.value if target.value else None
+            counted = _TARGET_COUNT.get(target.metric)
             row.targets.append(
                 {
                     "metric": target.metric,
@@ -476,6 +519,8 @@ def _targets(f: CockpitFilters, rows: list[UnitRow]) -> None:
                     "done": done,
                     "percent": percent,
                     "bar": min(percent, Decimal(100)) if percent is not None else 0,
+                    "url": links.get(target.metric),
+                    "count": row.ytd.get(counted) if counted else None,
                 }
             )
 
@@ -502,12 +547,13 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     before, before_total = figures(f.period.last_year)
     ytd_start = date(f.period.year, 1, 1)
     if f.period.kind == PeriodKind.YTD and f.period.start == ytd_start:
+        ytd_period = f.period
         ytd, ytd_total = now, now_total
     else:
         # A period in a later year than today has done nothing yet: its "year to date" is
         # its 1 January alone (not a range ending before it starts).
-        ytd_end = max(min(f.period.end, f.today), ytd_start)
-        ytd, ytd_total = figures(Period(PeriodKind.YTD, ytd_start, ytd_end))
+        ytd_period = Period(PeriodKind.YTD, ytd_start, max(min(f.period.end, f.today), ytd_start))
+        ytd, ytd_total = figures(ytd_period)
 
     rows = [
         UnitRow(
@@ -540,7 +586,7 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         for key, default in _EMPTY_SNAPSHOT.items()
     }
     total.projects = _dress_snapshot(summed, total, f, f.unit)
-    _targets(f, [*rows, total])
+    _targets(f, ytd_period, [*rows, total])
 
     return {
         "rows": rows,

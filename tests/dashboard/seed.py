@@ -13,6 +13,8 @@ from datetime import date, timedelta
 
 from leads import services as lead_services
 from leads.choices import LeadStatus, SourceChannel, VisitKind
+from officers.choices import TargetMetric
+from officers.services import target_set
 from projects.choices import Stage
 from projects.services import project_advance, project_create
 from promo.choices import Industry, Region
@@ -86,6 +88,15 @@ def build_mixed(b: Bureau, *, leads: int = 30, seed: int = 7) -> None:
                 to_stage=Stage.GROUNDBREAKING,
                 actual_date=_day(rng, day),
             )
+    # Targets of every metric (the cockpit links the completion of those a list can show).
+    for year in YEARS:
+        for unit in (b.bureau, b.shanghai, b.shanghai_team, b.shenzhen):
+            for metric in TargetMetric.values:
+                if (year, unit, metric) == (2026, b.shanghai, TargetMetric.SIGNED_AMOUNT):
+                    continue  # set by build_october
+                if (year, unit, metric) == (2026, b.shenzhen, TargetMetric.SIGNED_AMOUNT):
+                    continue
+                target_set(actor=b.chief, year=year, metric=metric, value=10, unit=unit)
     # Projects entered without a lead: no source channel.
     for i, actor in enumerate((b.shanghai_officer, b.outsider, b.sub_unit_officer)):
         signed = date(2025 + i % 2, 3 + i, 10)
