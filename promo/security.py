@@ -32,6 +32,7 @@ the username.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -236,3 +237,38 @@ class AccessAuditMiddleware:
             _("登录失败次数过多，请稍后再试，或联系系统管理员。"),
             content_type="text/plain; charset=utf-8",
         )
+
+
+SESSION_TOUCHED = "_promo_touched"
+
+
+class SessionIdleMiddleware:
+    """Keep a session in use alive, writing it at most once a minute.
+
+    Sessions expire after ``SESSION_COOKIE_AGE`` without use (settings). Saving the session
+    on every request (``SESSION_SAVE_EVERY_REQUEST``) would cost every page and API call a
+    write and a commit; instead the session's expiry moves on when it was last moved more
+    than ``SESSION_TOUCH_SECONDS`` ago, so an idle session ends between ``SESSION_COOKIE_AGE``
+    minus that and ``SESSION_COOKIE_AGE`` after its last use.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            last = session.get(SESSION_TOUCHED)
+            if not isinstance(last, int) or not 0 <= now - last < settings.SESSION_TOUCH_SECONDS:
+                session[SESSION_TOUCHED] = now  # modified: the middleware saves it
+        return self.get_response(request)
+
+
+@receiver(user_logged_in, dispatch_uid="promo.security.session_touched_at_login")
+def _touched_at_login(sender, request=None, **kwargs) -> None:
+    # Signing in saves the session: its expiry starts there, no need to move it again at once.
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_TOUCHED] = int(time.time())
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import pytest
@@ -169,3 +170,51 @@ def test_password_change_applies_the_password_rules(bureau, client_for, caplog):
     bureau.shanghai_officer.refresh_from_db()
     assert bureau.shanghai_officer.check_password("Huangpu-River-2027")
     assert "password changed username=sh_officer" in caplog.text
+
+
+# -- idle expiry: the session's expiry moves with use, written at most once a minute -----
+
+
+def _expiry(client) -> datetime.datetime:
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_a_session_in_use_is_kept_alive_but_written_at_most_once_a_minute(bureau, settings):
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    start = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client.force_login(bureau.shanghai_officer)
+        signed_in = _expiry(client)
+        assert signed_in == start + datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE)
+
+        traveller.shift(30)
+        with CaptureQueriesContext(connection) as read:
+            assert client.get("/leads/").status_code == 200
+        assert not any("django_session" in q["sql"] and "UPDATE" in q["sql"] for q in read)
+        assert _expiry(client) == signed_in
+
+        traveller.shift(60)
+        assert client.get("/leads/").status_code == 200
+        assert _expiry(client) == start + datetime.timedelta(
+            seconds=90 + settings.SESSION_COOKIE_AGE
+        )
+
+
+def test_an_idle_session_ends_after_the_configured_time(bureau, settings):
+    import time_machine
+
+    client = Client()
+    start = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client.force_login(bureau.shanghai_officer)
+        assert client.get("/leads/").status_code == 200
+        traveller.shift(settings.SESSION_COOKIE_AGE + 1)
+        response = client.get("/leads/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
