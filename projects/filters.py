@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import SourceChannel
-from leads.filters import DatePickerRange
+from leads.filters import DatePickerRange, UnitIdsSubtreeFilter
 from officers.filters import UnitSubtreeFilter, UpdatedAfterFilter
 from promo.choices import Industry, Region
 from promo.services import today
@@ -28,10 +28,19 @@ def overdue_q(day: date) -> Q:
 
 
 class ProjectFilter(django_filters.FilterSet):
-    stage = django_filters.MultipleChoiceFilter(choices=Stage.choices, label=_("阶段"))
-    unit = UnitSubtreeFilter(field_name="unit")
-    size_class = django_filters.MultipleChoiceFilter(choices=SizeClass.choices, label=_("规模"))
-    industry = django_filters.MultipleChoiceFilter(choices=Industry.choices, label=_("行业"))
+    # distinct=False: these filter the project's own columns and cannot duplicate rows;
+    # django-filter's default DISTINCT over every selected column made PostgreSQL sort all
+    # matching projects before taking a page (the province list: ~150 ms).
+    stage = django_filters.MultipleChoiceFilter(
+        choices=Stage.choices, distinct=False, label=_("阶段")
+    )
+    unit = UnitIdsSubtreeFilter(field_name="unit")
+    size_class = django_filters.MultipleChoiceFilter(
+        choices=SizeClass.choices, distinct=False, label=_("规模")
+    )
+    industry = django_filters.MultipleChoiceFilter(
+        choices=Industry.choices, distinct=False, label=_("行业")
+    )
     contract_date = django_filters.DateFromToRangeFilter(
         label=_("签约日期范围"), widget=DatePickerRange
     )
