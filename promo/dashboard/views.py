@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from officers.choices import Role
@@ -18,6 +22,20 @@ from .selectors import CockpitFilters, default_unit
 from .snapshots import cockpit_served
 
 COCKPIT_ROLES = frozenset({Role.CHIEF, Role.UNIT_HEAD, Role.ADMIN})
+
+
+def _in_viewers_language(context: dict) -> dict:
+    """Labels of a stored computation, in the language of whoever reads it now.
+
+    The summary table is shared between chiefs (and filled by Celery in the default
+    language), so words are put in at reading time, not kept with the figures.
+    """
+    context["total"].name = _("合计")
+    context["trend"] = {
+        **context["trend"],
+        "months": [date_format(date(2000, month, 1), "M") for month in range(1, 13)],
+    }
+    return context
 
 
 def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, CockpitFilters]:
@@ -52,7 +70,7 @@ def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, CockpitFilters]
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The cockpit: the five counts per unit, funnel, targets, projects, what is late."""
     form, filters = _filters(request)
-    context = cockpit_served(request.user, filters)
+    context = _in_viewers_language(cockpit_served(request.user, filters))
     context["scores"] = scoring.rank_rows(context["rows"])
     query = request.GET.copy()
     return render(
@@ -78,6 +96,6 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
     if table not in exports.TABLES:
         raise Http404
     _form, filters = _filters(request)
-    context = cockpit_served(request.user, filters)
+    context = _in_viewers_language(cockpit_served(request.user, filters))
     context["scores"] = scoring.rank_rows(context["rows"])
     return exports.xlsx_response(table, context, filters)

@@ -161,3 +161,16 @@ def test_the_refresh_runs_on_the_beat_schedule():
     entry = app.conf.beat_schedule["dashboard-refresh-cockpits"]
     assert entry["task"] == refresh_cockpit_snapshots.name
     assert entry["schedule"] <= 30
+
+
+def test_a_shared_snapshot_speaks_each_readers_language(bureau):
+    deputy = make_officer(bureau.bureau, role=Role.CHIEF)
+    chinese = client_for(bureau.chief).get("/dashboard/")
+    english = client_for(deputy)
+    english.cookies["django_language"] = "en"
+    read = english.get("/dashboard/", HTTP_ACCEPT_LANGUAGE="en")
+    assert CockpitSnapshot.objects.count() == 1
+    assert chinese.context["total"].name == "合计"
+    assert chinese.context["trend"]["months"][0] == "一月"
+    assert read.context["total"].name == "Total"
+    assert read.context["trend"]["months"][0] == "Jan"
