@@ -6,6 +6,7 @@ to start without a real ``SECRET_KEY``, a ``DATABASE_URL`` and a ``REDIS_URL``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -304,6 +305,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
+# API requests allowed per caller ("<number>/<s|min|hour|day>"); over it, 429 with Retry-After.
+PROMO_API_RATE = env_str("PROMO_API_RATE", "600/min") or "600/min"
+if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", PROMO_API_RATE):
+    raise ImproperlyConfigured(
+        f"PROMO_API_RATE={PROMO_API_RATE!r}: expected a rate such as 600/min."
+    )
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -316,7 +324,7 @@ REST_FRAMEWORK = {
     # generics, which read those settings at import time (a cycle). promo.api.ScopedViewSet,
     # the base of every API view, sets StableCursorPagination and OfficerRateThrottle itself.
     # Requests per caller, counted in the Redis cache (CACHES["default"]).
-    "DEFAULT_THROTTLE_RATES": {"officer": "600/min"},
+    "DEFAULT_THROTTLE_RATES": {"officer": PROMO_API_RATE},
 }
 
 SPECTACULAR_SETTINGS = {

@@ -76,6 +76,12 @@ def test_production_refuses_to_start_without_secret_key_and_says_which():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_a_malformed_api_rate_stops_the_start_and_names_the_variable():
+    result = run_manage("check", DEBUG="1", PROMO_API_RATE="lots")
+    assert result.returncode != 0
+    assert "PROMO_API_RATE='lots'" in result.stderr
+
+
 def test_production_refuses_a_short_secret_key():
     result = run_manage("check", DEBUG="0", SECRET_KEY="short")
     assert result.returncode != 0
