@@ -376,7 +376,7 @@ class VisitSerializer(FieldsMixin, serializers.ModelSerializer):
     event = RefSerializer(read_only=True, allow_null=True, help_text="所属活动")
     unit = RefSerializer(read_only=True, help_text="登记单位")
     created_by = OfficerRefSerializer(read_only=True, help_text="登记人")
-    officers = OfficerRefSerializer(many=True, read_only=True, help_text="参加人员")
+    officers = serializers.SerializerMethodField(help_text="参加人员")
 
     class Meta:
         model = Visit
@@ -396,6 +396,14 @@ class VisitSerializer(FieldsMixin, serializers.ModelSerializer):
             "next_step_due",
             *_SYNC_FIELDS,
         ]
+
+    @extend_schema_field(OfficerRefSerializer(many=True))
+    def get_officers(self, visit: Visit) -> list[dict[str, Any]]:
+        people = getattr(visit, "prefetched_officers", None)
+        if people is None:
+            people = visit.officers.all()
+        # OfficerRefSerializer's shape, built directly (no nested serializer per visit).
+        return [{"id": person.pk, "name": person.display_name} for person in people]
 
 
 class VisitWriteSerializer(WriteSerializer):

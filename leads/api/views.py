@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from officers.models import Assignment
+from officers.models import Assignment, Officer
 from projects.api.serializers import LeadSignSerializer, ProjectSerializer
 from projects.models import Project
 from projects.selectors import projects_visible_to
@@ -318,7 +318,11 @@ class VisitViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
             visits_visible_to(self.request.user)
             # The optional event by primary key: one join fewer halves the planning time.
             .select_related("investor", "lead", "unit", "created_by")
-            .prefetch_related("event", "officers")
+            .prefetch_related(
+                "event",
+                # Into a list: a related manager per visit filters a queryset clone each.
+                Prefetch("officers", queryset=Officer.objects.all(), to_attr="prefetched_officers"),
+            )
         )
 
     @extend_schema(
