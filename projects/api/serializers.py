@@ -75,8 +75,8 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     )
     allowed_stages = serializers.SerializerMethodField(help_text="可推进到的阶段")
     stages = serializers.SerializerMethodField(help_text="签约、开工、竣工、投产的计划与实际日期")
-    assignments = AssignmentSerializer(many=True, read_only=True, help_text="分工")
-    progress = ProgressSerializer(many=True, read_only=True, help_text="月度投资进度，新月份在前")
+    assignments = serializers.SerializerMethodField(help_text="分工")
+    progress = serializers.SerializerMethodField(help_text="月度投资进度，新月份在前")
 
     class Meta:
         model = Project
@@ -122,15 +122,42 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     @staticmethod
     def optimise(queryset: QuerySet[Project]) -> QuerySet[Project]:
         """Everything a rendered project needs, in a fixed number of queries."""
+        # Into lists (to_attr): a related manager per project would filter a queryset clone
+        # of its own, select_related and all, for every project of the page.
         return queryset.select_related("investor", "unit", "created_by").prefetch_related(
-            Prefetch("assignments", queryset=Assignment.objects.select_related("officer")),
+            Prefetch(
+                "assignments",
+                queryset=Assignment.objects.select_related("officer"),
+                to_attr="prefetched_assignments",
+            ),
             Prefetch(
                 "progress",
                 queryset=InvestmentProgress.objects.select_related("reported_by").order_by(
                     "-month"
                 ),
+                to_attr="prefetched_progress",
             ),
         )
+
+    @extend_schema_field(AssignmentSerializer(many=True))
+    def get_assignments(self, project: Project) -> list[dict[str, Any]]:
+        rows = getattr(project, "prefetched_assignments", None)
+        if rows is None:
+            rows = project.assignments.select_related("officer")
+        # AssignmentSerializer's shape, built directly (no nested serializer per project).
+        return [
+            {"officer": {"id": a.officer_id, "name": a.officer.display_name}, "role": a.role}
+            for a in rows
+        ]
+
+    @extend_schema_field(ProgressSerializer(many=True))
+    def get_progress(self, project: Project) -> list[dict[str, Any]]:
+        # One ProgressSerializer for the whole page: DRF deep-copies a serializer's fields
+        # each time one is made.
+        child = self.__dict__.get("_progress_child")
+        if child is None:
+            child = self.__dict__["_progress_child"] = ProgressSerializer(context=self.context)
+        return [child.to_representation(row) for row in progress_rows(project)]
 
     @extend_schema_field(
         serializers.ListField(child=serializers.ChoiceField(choices=Stage.choices))
@@ -148,6 +175,14 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
             }
             for stage in Stage
         ]
+
+
+def progress_rows(project: Project) -> list[InvestmentProgress]:
+    """The project's monthly progress, newest month first (prefetched by ``optimise``)."""
+    rows = getattr(project, "prefetched_progress", None)
+    if rows is None:
+        rows = list(project.progress.select_related("reported_by").order_by("-month"))
+    return rows
 
 
 class LeadSignSerializer(ActionSerializer):

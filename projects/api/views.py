@@ -31,6 +31,7 @@ from .serializers import (
     ProjectPlanSerializer,
     ProjectSerializer,
     ProjectWriteSerializer,
+    progress_rows,
 )
 
 
@@ -132,7 +133,7 @@ class ProjectViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
         project = self.get_object()
         context = self.get_serializer_context()
         if request.method == "GET":
-            rows = project.progress.all()  # prefetched by ProjectSerializer.optimise
+            rows = progress_rows(project)  # prefetched by ProjectSerializer.optimise
             return Response(ProgressSerializer(rows, many=True, context=context).data)
         data = self.validated(ProgressWriteSerializer)
         row = services.progress_record(project=project, actor=request.user, **data)
