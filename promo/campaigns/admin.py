@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from promo.admin import HistoryLinkMixin, ScopedAdmin, ScopedModelForm, TrailInline
+from promo.admin import (
+    BureauLevelAdminMixin,
+    HistoryLinkMixin,
+    ScopedAdmin,
+    ScopedModelForm,
+    TrailInline,
+)
 from promo.errors import RuleViolation
 
 from . import services
@@ -56,7 +61,8 @@ class CampaignMetricInline(TrailInline):
 
 
 @admin.register(Campaign)
-class CampaignAdmin(HistoryLinkMixin, ScopedAdmin):
+class CampaignAdmin(BureauLevelAdminMixin, HistoryLinkMixin, ScopedAdmin):
+    # Switched off (启用), never deleted: a published league table stays on record.
     form = CampaignForm
     list_display = ("name", "start", "end", "unit", "rank_officers", "is_active", "created_by")
     list_filter = ("is_active",)
@@ -92,26 +98,6 @@ class CampaignAdmin(HistoryLinkMixin, ScopedAdmin):
 
     def visible_to(self, officer):
         return campaigns_visible_to(officer)
-
-    def _bureau_level(self, request: HttpRequest) -> bool:
-        user = request.user
-        return bool(user.is_active and user.is_staff and getattr(user, "sees_whole_bureau", False))
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._bureau_level(request)
-
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._bureau_level(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self._bureau_level(request)
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._bureau_level(request)
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        # Switched off (启用), never deleted: a published league table stays on record.
-        return False
 
     def create_with_service(self, request, obj, form):
         data = form.cleaned_data
