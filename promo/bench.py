@@ -428,6 +428,32 @@ def _bench_scale(url: str, t: dict[str, Any], port: int, workers: int) -> dict[s
     }
 
 
+def _markdown(report: dict[str, Any]) -> str:
+    """The table of docs/performance.md, from a report (``--markdown FILE`` reprints one)."""
+    lines = [
+        "| Request | Scale | first (ms) | p50 / p95 1 client (ms) | req/s 1 client "
+        "| p50 / p95 4 clients (ms) | req/s 4 clients | SQL queries |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in report[next(iter(SCALES))]["results"]:
+        for index, scale in enumerate(SCALES):
+            r = report[scale]["results"][name]
+            c1, c4 = r["c1"], r["c4"]
+            lines.append(
+                f"| {name if index == 0 else ''} | {scale} | {r['first_ms']:.0f} "
+                f"| {c1['p50_ms']} / {c1['p95_ms']} | {c1['rps']} "
+                f"| {c4['p50_ms']} / {c4['p95_ms']} | {c4['rps']} "
+                f"| {report[scale]['queries'].get(name, '')} |"
+            )
+    for scale in SCALES:
+        mixed = report[scale]["api_under_html_load"]
+        lines.append(
+            f"\nAPI leads by 2 clients while 2 others load the HTML lists ({scale}): "
+            f"p50 / p95 {mixed['p50_ms']} / {mixed['p95_ms']} ms, {mixed['errors']} errors."
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
@@ -435,7 +461,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=str(BASE_DIR / "docs" / "bench.json"))
     parser.add_argument("--seed-only", action="store_true", help="create the databases, stop")
     parser.add_argument("--count-queries", metavar="USERNAME", help=argparse.SUPPRESS)
+    parser.add_argument("--markdown", metavar="JSON", help="print the table of a past run")
     args = parser.parse_args(argv)
+
+    if args.markdown:
+        print(_markdown(json.loads(Path(args.markdown).read_text())))
+        return 0
 
     if args.count_queries:
         print(json.dumps(_count_queries_here(args.count_queries, json.loads(sys.stdin.read()))))
@@ -461,6 +492,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{scale}: {urlsplit(url).path[1:]}, root unit {t['root']}, chief {t['chief']}")
         report[scale] = _bench_scale(url, t, args.port, args.workers)
     _print_table(report)
+    print(_markdown(report))
     Path(args.json).write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     print(f"written {args.json}")
     return 0

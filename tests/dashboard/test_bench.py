@@ -58,3 +58,18 @@ def test_each_scale_has_its_own_database_on_the_same_server():
     )
     assert bench._scale_url(base, "province").endswith("/promo_bench_province")
     assert set(bench.SCALES) == {"county", "province"}
+
+
+def test_the_markdown_table_has_a_line_per_request_and_scale():
+    run = {"first_ms": 12.0, "c1": {"p50_ms": 1.0, "p95_ms": 2.0, "rps": 3.0}}
+    run["c4"] = run["c1"]
+    scale = {
+        "results": {"API leads": run, "API visits": run},
+        "queries": {"API leads": 7, "API visits": 5},
+        "api_under_html_load": {"p50_ms": 4.0, "p95_ms": 5.0, "errors": 0},
+    }
+    table = bench._markdown({"county": scale, "province": scale})
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 2 * 2
+    assert "| API leads | county | 12 | 1.0 / 2.0 | 3.0 | 1.0 / 2.0 | 3.0 | 7 |" in rows
+    assert "| API visits | county |" not in table and "|  | province |" in table
