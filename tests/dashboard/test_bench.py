@@ -72,4 +72,4 @@ def test_the_markdown_table_has_a_line_per_request_and_scale():
     rows = [line for line in table.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + 2 * 2
     assert "| API leads | county | 12 | 1.0 / 2.0 | 3.0 | 1.0 / 2.0 | 3.0 | 7 |" in rows
-    assert "| API visits | county |" not in table and "|  | province |" in table
+    assert "| API visits | province |" not in table and "|  | province |" in table
