@@ -1093,6 +1093,9 @@ def batch_confirm(
     ImportBatch.objects.filter(pk=batch.pk).update(
         confirm_distinct=confirm_distinct, confirmed_at=timezone.now()
     )
+    # The dry run's count (every row checked) must not show as the commit's progress: the
+    # bar would start full, then fall back to 16 % when the commit reports its first rows.
+    cache.delete(progress_key(batch.pk))
     batch.refresh_from_db()
     return batch
 
@@ -1108,6 +1111,7 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
 
 def _commit(batch: ImportBatch, token: str) -> None:
     started = time.monotonic()
+    _report_progress(batch, 0)
     batch.refresh_from_db()
     actor = Officer.objects.get(pk=batch.uploaded_by_id)
     writer = Writer(batch, actor)

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,7 +25,7 @@ from promo.errors import DomainError
 from promo.forms import add_domain_error
 
 from . import services
-from .choices import BatchStatus, RowAction
+from .choices import BatchStatus, ImportKind, RowAction
 from .forms import ConfirmForm, UploadForm
 from .selectors import batch_rows, batches_visible_to
 
@@ -44,6 +45,8 @@ def _enqueue(batch_pk: int) -> None:
 def batch_list(request: HttpRequest) -> HttpResponse:
     """Import batches (导入记录) the officer may review."""
     page = Paginator(batches_visible_to(request.user), 20).get_page(request.GET.get("page"))
+    for batch in page:
+        batch.status_text = status_label(batch)
     return render(request, "imports/batch_list.html", {"page": page})
 
 
@@ -53,7 +56,9 @@ def batch_new(request: HttpRequest) -> HttpResponse:
     """Upload a ledger; the dry run starts in the background."""
     me = request.user
     units = units_visible_to(me).order_by("path")
-    form = UploadForm(request.POST or None, request.FILES or None, units=units)
+    # "修改文件后重新上传" on a batch's page comes back with its kind and unit chosen.
+    initial = {"kind": request.GET.get("kind"), "unit": request.GET.get("unit")}
+    form = UploadForm(request.POST or None, request.FILES or None, units=units, initial=initial)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
@@ -85,11 +90,16 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """预检结果: counts, every row with its action and errors, and the confirmation."""
     batch = _visible_batch(request, pk)
     action = request.GET.get("action", "")
+    if "action" not in request.GET and batch.error_count:
+        # Five errors among 3,000 rows must not hide on page 17: they are shown first.
+        action = RowAction.ERROR
     if action not in RowAction.values:
         action = ""
     rows = batch_rows(batch, action)
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    _describe(batch, page)
     progress = _progress(batch)
+    to_write = batch.created_count + batch.updated_count + batch.duplicate_count
     return render(
         request,
         "imports/batch_detail.html",
@@ -103,13 +113,51 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "mapping_rows": _mapping_rows(batch)
             if batch.uploaded_by_id == request.user.pk and not batch.confirmed_at
             else [],
-            "query": f"action={action}" if action else "",
+            "query": f"action={action or 'all'}",
             "can_confirm": batch.status == BatchStatus.CHECKED
             and not batch.confirmed_at
             and not batch.error_count
+            and to_write > 0
             and batch.uploaded_by_id == request.user.pk,
+            "nothing_to_write": batch.status == BatchStatus.CHECKED
+            and not batch.error_count
+            and not to_write,
+            "list_url": reverse(_LIST_PAGES[batch.kind]) if batch.kind in _LIST_PAGES else "",
         },
     )
+
+
+# Where the officer sees the records of each kind, and the page of one record (if any).
+_LIST_PAGES = {
+    ImportKind.LEADS: "leads:list",
+    ImportKind.PROJECTS: "projects:list",
+}
+_RECORD_PAGES = {ImportKind.LEADS: "leads:detail", ImportKind.PROJECTS: "projects:detail"}
+
+
+def _describe(batch, page) -> None:
+    """What each row of the page is (its name), where its errors are (Excel's column letter)
+    and a link to the record it wrote."""
+    from . import parsing
+
+    letters: dict[str, str] = {}
+    for index, header in enumerate(batch.headers or []):
+        if header:
+            letters.setdefault(header, parsing.column_letter(index))
+    record_page = _RECORD_PAGES.get(batch.kind)
+    for row in page:
+        values = row.values or {}
+        row.label = " · ".join(
+            str(values[name])
+            for name in ("name", "investor", "visited_on")
+            if values.get(name) and not (name == "visited_on" and values.get("name"))
+        )
+        row.error_lines = [
+            {**error, "letter": letters.get(error["column"], "")} for error in row.errors
+        ]
+        row.record_url = (
+            reverse(record_page, args=[row.record_pk]) if record_page and row.record_pk else ""
+        )
 
 
 @login_required
@@ -130,12 +178,21 @@ def _progress(batch) -> dict:
     total = batch.total_rows
     return {
         "status": batch.status,
-        "status_label": batch.get_status_display(),
+        "status_label": status_label(batch),
         "done": done,
         "total": total,
         "percent": min(100, int(done * 100 / total)) if total else 0,
         "running": running,
     }
+
+
+def status_label(batch) -> str:
+    """The batch's status in words; a confirmed batch waiting for its worker is not 待确认."""
+    if batch.status == BatchStatus.CHECKED and batch.confirmed_at is not None:
+        return _("已确认，等待导入")
+    if batch.status == BatchStatus.CHECKED and batch.error_count:
+        return _("有错误，请修改文件")
+    return batch.get_status_display()
 
 
 @login_required

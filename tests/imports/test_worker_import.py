@@ -123,5 +123,5 @@ def test_upload_check_confirm_and_commit_through_a_real_worker(client, bureau, w
     listed: set[int] = set()
     for number in range(1, ROWS // 100 + 1):
         body = client.get(f"/imports/{batch.pk}/?page={number}").content.decode()
-        listed |= {int(pk) for pk in re.findall(r"<td>(\d+)</td>\s*</tr>", body)}
+        listed |= {int(pk) for pk in re.findall(r'<a href="/leads/(\d+)/">', body)}
     assert listed == set(Lead.objects.values_list("pk", flat=True))

@@ -1,0 +1,111 @@
+"""What a new officer stumbled on in the browser walk (tests/browser/test_import_walk.py), fixed.
+
+- errors hid among thousands of rows: a batch with errors opens on its errors;
+- an error named its header but not where it is in Excel: the column letter is shown, and the
+  row says what it is (project · investor);
+- no way back to the upload after reading the errors: a link, with the kind and unit chosen;
+- an unchanged re-import offered 确认导入 for nothing: it says there is nothing to import;
+- the progress bar started full after confirming (the dry run's count), then fell back;
+  a confirmed batch said 待确认 while it waited for its worker;
+- created records were bare numbers: they link to their pages.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.cache import cache
+
+from projects.models import Project
+from promo.imports.choices import BatchStatus, ImportKind
+from promo.imports.services import batch_commit, batch_confirm, progress_key
+from tests.imports.files import xlsx
+from tests.imports.test_import import checked
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["序号", "项目名称", "投资方", "总投资（万元）", "签约时间", "责任单位"]
+
+
+def _ledger(rows: int, *, bad: dict[int, tuple[int, object]] | None = None) -> bytes:
+    data = [["2024年签约项目台账"], HEADER]
+    for i in range(1, rows + 1):
+        data.append([i, f"第{i}号产业园", f"第{i}号精密机械有限公司", 1000 + i, "2024.5.6", ""])
+    for index, (column, value) in (bad or {}).items():
+        data[index + 1][column] = value
+    return xlsx(data)
+
+
+def test_errors_come_first_with_their_excel_column_and_the_rows_name(client, bureau):
+    me = bureau.shanghai_officer
+    batch = checked(me, _ledger(250, bad={240: (3, "-5"), 7: (5, "广州办事处")}), "projects")
+    assert batch.error_count == 2
+    client.force_login(me)
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    rows = re.findall(r"<tr>\s*<td>(\d+)</td>", page)
+    # Sheet rows 9 and 242 (title, header, then data), and nothing else on the first page.
+    assert rows == ["9", "242"]
+    assert "D 列「总投资（万元）」金额不能为负数" in page
+    assert "F 列「责任单位」单位“广州办事处”不存在" in page
+    assert "第240号产业园 · 第240号精密机械有限公司" in page
+    assert "有错误，请修改文件" in page
+    # 全部 still lists every row, and its pages keep listing every row.
+    everything = client.get(f"/imports/{batch.pk}/?action=all").content.decode()
+    assert re.findall(r"<tr>\s*<td>(\d+)</td>", everything)[:2] == ["3", "4"]
+    assert "?action=all&amp;page=2" in everything
+    # The way back to the upload, with the ledger's kind and unit already chosen.
+    link = f"/imports/new/?kind=projects&amp;unit={bureau.shanghai.pk}"
+    assert link in page
+    form = client.get(link.replace("&amp;", "&")).content.decode()
+    assert re.search(r'<option value="projects" selected>', form)
+    assert re.search(rf'<option value="{bureau.shanghai.pk}" selected>', form)
+
+
+def test_an_unchanged_reimport_says_there_is_nothing_to_import(client, bureau):
+    me = bureau.shanghai_officer
+    first = checked(me, _ledger(3), ImportKind.PROJECTS)
+    batch_confirm(batch=first, actor=me)
+    assert batch_commit(batch=first).status == BatchStatus.COMMITTED
+    again = checked(me, _ledger(3), ImportKind.PROJECTS)
+    assert again.unchanged_count == 3
+    client.force_login(me)
+    page = client.get(f"/imports/{again.pk}/").content.decode()
+    assert "文件与系统中的记录一致，无需导入。" in page
+    assert "确认导入" not in page
+
+
+def test_the_bar_starts_at_zero_after_confirming_and_created_records_link(
+    client, bureau, django_assert_max_num_queries
+):
+    me = bureau.shanghai_officer
+    batch = checked(me, _ledger(3), ImportKind.PROJECTS)
+    # What the dry run left in the cache: every row checked.
+    cache.set(progress_key(batch.pk), 3, 60)
+    client.force_login(me)
+    client.post(f"/imports/{batch.pk}/confirm/")
+    progress = client.get(f"/imports/{batch.pk}/progress/").json()
+    assert (progress["running"], progress["percent"]) == (True, 0)
+    assert progress["status_label"] == "已确认，等待导入"
+    assert "已确认，等待导入" in client.get(f"/imports/{batch.pk}/").content.decode()
+
+    batch_commit(batch=batch)
+    with django_assert_max_num_queries(12):
+        page = client.get(f"/imports/{batch.pk}/").content.decode()
+    for project in Project.objects.all():
+        assert f'<a href="/projects/{project.pk}/">{project.pk}</a>' in page
+    assert "查看新增的记录" in page and 'href="/projects/"' in page
+
+
+def test_an_outsider_gets_no_upload_form_for_anothers_unit(client, bureau):
+    client.force_login(bureau.outsider)
+    form = client.get(f"/imports/new/?kind=projects&unit={bureau.shanghai.pk}").content.decode()
+    assert f'<option value="{bureau.shanghai.pk}"' not in form
+
+
+def test_the_batch_list_says_a_batch_with_errors_needs_a_fixed_file(client, bureau):
+    me = bureau.shanghai_officer
+    checked(me, _ledger(3, bad={1: (3, "-5")}), ImportKind.PROJECTS)
+    client.force_login(me)
+    page = client.get("/imports/").content.decode()
+    assert "有错误，请修改文件" in page and "待确认" not in page
