@@ -9,7 +9,12 @@ from .choices import ImportKind
 
 
 class UploadForm(forms.Form):
-    kind = forms.ChoiceField(label=_("数据类型"), choices=ImportKind.choices)
+    # No default: a 项目台账 sent as 客商名录 (the first choice) is checked as the wrong thing.
+    kind = forms.ChoiceField(
+        label=_("数据类型"),
+        choices=[("", _("请选择数据类型")), *ImportKind.choices],
+        error_messages={"required": _("请选择文件中是哪一类数据（如项目台账）。")},
+    )
     unit = forms.ModelChoiceField(label=_("单位"), queryset=None, required=False)
     sheet_name = forms.CharField(
         label=_("工作表名称"),

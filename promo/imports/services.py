@@ -258,13 +258,15 @@ def _check(batch: ImportBatch, token: str) -> None:
         return
     _beat(batch, token)
     columns = parsing.guess_columns(table.headers, batch.kind, saved.columns if saved else None)
+    hint = _kind_hint(table.headers, batch.kind, columns)
     missing = [f for f in parsing.REQUIRED_FIELDS[batch.kind] if f not in columns.values()]
     if missing:
         names = "、".join(parsing.FIELD_ALIASES[batch.kind][f][0] for f in missing)
+        message = _("缺少必需的列：%(names)s。请检查表头，或在列对应中指定。") % {"names": names}
         mine.update(
             status=BatchStatus.FAILED,
             headers=table.headers,
-            message=_("缺少必需的列：%(names)s。请检查表头，或在列对应中指定。") % {"names": names},
+            message=f"{message}{hint}",
             checked_at=timezone.now(),
         )
         return
@@ -305,10 +307,37 @@ def _check(batch: ImportBatch, token: str) -> None:
         _lock_claimed(batch, BatchStatus.CHECKING, token)
         ImportRow.objects.filter(batch=batch).delete()
         ImportRow.objects.bulk_create(pending, batch_size=_CHUNK)
-        _finish_check(batch, counts, done, started)
+        _finish_check(batch, counts, done, started, message=hint)
 
 
-def _finish_check(batch: ImportBatch, counts: dict[str, int], done: int, started: float) -> None:
+def _kind_hint(headers: list[str], kind: str, columns: dict[int, str]) -> str:
+    """A word when the headers fit another data type better (项目台账 uploaded as 客商名录):
+    the dry run of the wrong type 'works' and lists thousands of puzzling rows."""
+    best, best_count = None, len(columns)
+    for other in ImportKind.values:
+        if other == kind:
+            continue
+        found = parsing.guess_columns(headers, other)
+        if len(found) > best_count and all(
+            f in found.values() for f in parsing.REQUIRED_FIELDS[other]
+        ):
+            best, best_count = other, len(found)
+    if best is None:
+        return ""
+    return _(
+        "这个文件的表头更像“%(better)s”（可识别 %(n)d 列，按“%(kind)s”只识别 %(m)d 列）。"
+        "如果选错了数据类型，请重新上传并选择“%(better)s”。"
+    ) % {
+        "better": ImportKind(best).label,
+        "n": best_count,
+        "kind": ImportKind(kind).label,
+        "m": len(columns),
+    }
+
+
+def _finish_check(
+    batch: ImportBatch, counts: dict[str, int], done: int, started: float, message: str = ""
+) -> None:
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=BatchStatus.CHECKED,
         processed_rows=done,
@@ -320,7 +349,7 @@ def _finish_check(batch: ImportBatch, counts: dict[str, int], done: int, started
         checked_at=timezone.now(),
         seconds_checking=round(time.monotonic() - started, 2),
         heartbeat_at=timezone.now(),
-        message="",
+        message=message,
     )
 
 

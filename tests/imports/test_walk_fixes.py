@@ -109,3 +109,33 @@ def test_the_batch_list_says_a_batch_with_errors_needs_a_fixed_file(client, bure
     client.force_login(me)
     page = client.get("/imports/").content.decode()
     assert "有错误，请修改文件" in page and "待确认" not in page
+
+
+def test_a_ledger_sent_as_the_wrong_data_type_says_which_type_it_looks_like(client, bureau):
+    me = bureau.shanghai_officer
+    # 客商名录 "works" on a project ledger (投资方 is a name column there) and lists puzzling
+    # rows; the page says the headers fit 项目台账 better.
+    wrong = checked(me, _ledger(3), ImportKind.INVESTORS)
+    assert wrong.status == BatchStatus.CHECKED
+    assert "更像“项目台账”" in wrong.message and "按“客商名录”只识别 2 列" in wrong.message
+    client.force_login(me)
+    assert "请重新上传并选择“项目台账”" in client.get(f"/imports/{wrong.pk}/").content.decode()
+    # As 走访记录 it cannot even be read: the refusal says the same.
+    refused = checked(me, _ledger(3), ImportKind.VISITS)
+    assert refused.status == BatchStatus.FAILED
+    assert "缺少必需的列" in refused.message and "更像“项目台账”" in refused.message
+    # The right type: no such word.
+    assert checked(me, _ledger(3), ImportKind.PROJECTS).message == ""
+
+
+def test_the_upload_form_has_no_default_data_type(client, bureau):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from promo.imports.models import ImportBatch
+
+    client.force_login(bureau.shanghai_officer)
+    form = client.get("/imports/new/").content.decode()
+    assert '<option value="" selected>请选择数据类型</option>' in form
+    response = client.post("/imports/new/", {"file": SimpleUploadedFile("a.xlsx", _ledger(1))})
+    assert response.status_code == 200 and "请选择文件中是哪一类数据" in response.content.decode()
+    assert not ImportBatch.objects.exists()
