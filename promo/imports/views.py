@@ -93,6 +93,9 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if "action" not in request.GET and batch.error_count:
         # Five errors among 3,000 rows must not hide on page 17: they are shown first.
         action = RowAction.ERROR
+    elif "action" not in request.GET and batch.duplicate_count and not batch.confirmed_at:
+        # Then the likely duplicates, which the officer must look at before confirming.
+        action = RowAction.DUPLICATE
     if action not in RowAction.values:
         action = ""
     rows = batch_rows(batch, action)
@@ -192,6 +195,10 @@ def status_label(batch) -> str:
         return _("已确认，等待导入")
     if batch.status == BatchStatus.CHECKED and batch.error_count:
         return _("有错误，请修改文件")
+    if batch.status == BatchStatus.CHECKED and not (
+        batch.created_count + batch.updated_count + batch.duplicate_count
+    ):
+        return _("无需导入")
     return batch.get_status_display()
 
 

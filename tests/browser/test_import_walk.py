@@ -126,7 +126,8 @@ def test_a_new_officer_imports_a_messy_ledger_fixes_it_and_nothing_duplicates(
     text = counts(page)
     assert f"新增 {ROWS - 3}" in text and "更新 1" in text, text
     assert "无变化 1" in text and "疑似重复 1" in text and "错误 0" in text, text
-    page.get_by_role("link", name="疑似重复", exact=True).click()
+    # The likely duplicate is what the page shows first, with what to do about it.
+    assert page.locator("nav.filters [aria-current=page]").inner_text() == "疑似重复"
     assert "昆山德赛电子有限公司" in page.locator("#rows tbody").inner_text()
 
     # Confirm (the likely duplicate checked by hand: another city's company), watch the bar.
@@ -167,12 +168,18 @@ def test_a_new_officer_imports_a_messy_ledger_fixes_it_and_nothing_duplicates(
     assert f"无变化 {ROWS}" in text and "新增 0" in text and "疑似重复 0" in text, text
     assert page.get_by_text("文件与系统中的记录一致，无需导入。").is_visible()
     assert not page.get_by_role("button", name="确认导入").count()
+    assert "无需导入" in page.locator("h1").inner_text()
 
     # The project list, exported to Excel from its page, imported again: nothing changes.
     page.goto("/projects/")
     with page.expect_download() as download:
         page.locator("p.export").get_by_role("link", name="Excel").click()
     exported = Path(download.value.path()).read_bytes()
+    # The CSV export opens in Chinese Excel without garbling: UTF-8 with a BOM.
+    with page.expect_download() as as_csv:
+        page.locator("p.export").get_by_role("link", name="CSV").click()
+    text = Path(as_csv.value.path()).read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf") and "系统编号,外部编号,项目名称,投资方" in text.decode()
     page.goto("/imports/new/")
     upload(page, download.value.suggested_filename, exported)
     text = counts(page)

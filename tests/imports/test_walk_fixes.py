@@ -73,6 +73,7 @@ def test_an_unchanged_reimport_says_there_is_nothing_to_import(client, bureau):
     page = client.get(f"/imports/{again.pk}/").content.decode()
     assert "文件与系统中的记录一致，无需导入。" in page
     assert "确认导入" not in page
+    assert "· 无需导入</small>" in page and "待确认" not in page
 
 
 def test_the_bar_starts_at_zero_after_confirming_and_created_records_link(
@@ -139,3 +140,19 @@ def test_the_upload_form_has_no_default_data_type(client, bureau):
     response = client.post("/imports/new/", {"file": SimpleUploadedFile("a.xlsx", _ledger(1))})
     assert response.status_code == 200 and "请选择文件中是哪一类数据" in response.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+def test_likely_duplicates_come_first_until_confirmed(client, bureau):
+    from tests.factories import make_investor
+
+    me = bureau.shanghai_officer
+    make_investor(me, name="昆山第2号精密机械有限公司")
+    batch = checked(me, _ledger(150), ImportKind.PROJECTS)
+    assert (batch.duplicate_count, batch.error_count) == (1, 0)
+    client.force_login(me)
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert re.findall(r"<tr>\s*<td>(\d+)</td>", page) == ["4"]
+    assert "如是同一企业，请在文件中改用已有客商的名称后重新上传" in page
+    batch_confirm(batch=batch, actor=me, confirm_distinct=True)
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert len(re.findall(r"<tr>\s*<td>(\d+)</td>", page)) == 100
