@@ -30,13 +30,18 @@ class UnitIdsSubtreeFilter(UnitSubtreeFilter):
     def filter(self, qs: QuerySet, value):
         if value in (None, ""):
             return qs
-        root_path = Unit.objects.filter(pk=int(value)).values("path")
-        ids = list(
-            Unit.objects.filter(path__startswith=Subquery(root_path)).values_list("pk", flat=True)
-        )
+        ids = subtree_ids(int(value))
         if not ids:
             return qs.none()
         return qs.filter(**{f"{self.field_name}_id__in": ids})
+
+
+def subtree_ids(unit_id: int) -> list[int]:
+    """The ids of a unit and its sub-units (empty for an unknown id), in one small query."""
+    root_path = Unit.objects.filter(pk=unit_id).values("path")
+    return list(
+        Unit.objects.filter(path__startswith=Subquery(root_path)).values_list("pk", flat=True)
+    )
 
 
 _DATE = forms.DateInput({"type": "date"}, format="%Y-%m-%d")
@@ -64,10 +69,23 @@ def _choices(**kwargs) -> django_filters.MultipleChoiceFilter:
     return django_filters.MultipleChoiceFilter(distinct=False, **kwargs)
 
 
+def _by_visit(qs: QuerySet, name: str, value) -> QuerySet:
+    # Collected by InvestorFilter.filter_queryset into one EXISTS (the same visit must match).
+    return qs
+
+
 class InvestorFilter(django_filters.FilterSet):
+    """Investors; the ``visit*`` filters keep those with one visit matching all of them.
+
+    With ``visit_kind=reception&visit_kind=inspection`` and a date range this is the
+    cockpit's 来区客商 (promo.reports.selectors): the visit's unit sub-tree, its lead's
+    industry and source channel, the investor's own region; one ``EXISTS`` per investor,
+    so an investor visited twice is one row and no DISTINCT is needed.
+    """
+
     q = django_filters.CharFilter(method="filter_q", label=_("名称或信用代码包含"), max_length=100)
-    region = django_filters.MultipleChoiceFilter(choices=Region.choices, label=_("国别/地区"))
-    industry = django_filters.MultipleChoiceFilter(choices=Industry.choices, label=_("行业"))
+    region = _choices(choices=Region.choices, label=_("国别/地区"))
+    industry = _choices(choices=Industry.choices, label=_("行业"))
     unit = UnitSubtreeFilter(field_name="unit")
     is_fortune_global_500 = django_filters.BooleanFilter(label=_("世界500强"))
     is_china_top_500 = django_filters.BooleanFilter(label=_("中国500强/国内百强"))
@@ -76,6 +94,29 @@ class InvestorFilter(django_filters.FilterSet):
     source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
     external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
     updated_after = UpdatedAfterFilter()
+    visited_on = django_filters.DateFromToRangeFilter(
+        method=_by_visit, label=_("走访日期范围"), widget=DatePickerRange
+    )
+    visit_kind = django_filters.MultipleChoiceFilter(
+        method=_by_visit, choices=VisitKind.choices, label=_("走访类型")
+    )
+    visit_unit = django_filters.NumberFilter(
+        method=_by_visit, min_value=1, label=_("走访登记单位（含下级单位）")
+    )
+    visit_industry = django_filters.MultipleChoiceFilter(
+        method=_by_visit, choices=Industry.choices, label=_("走访所涉项目信息的行业")
+    )
+    visit_source_channel = django_filters.MultipleChoiceFilter(
+        method=_by_visit, choices=SourceChannel.choices, label=_("走访所涉项目信息的来源")
+    )
+
+    VISIT_FILTERS = (
+        "visited_on",
+        "visit_kind",
+        "visit_unit",
+        "visit_industry",
+        "visit_source_channel",
+    )
 
     class Meta:
         model = Investor
@@ -91,7 +132,55 @@ class InvestorFilter(django_filters.FilterSet):
             "source_system",
             "external_id",
             "updated_after",
+            "visited_on",
+            "visit_kind",
+            "visit_unit",
+            "visit_industry",
+            "visit_source_channel",
         ]
+
+    def __init__(self, *args, visits: QuerySet[Visit] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.visits = visits
+
+    def matching_visits(self) -> QuerySet[Visit] | None:
+        """The visits the ``visit*`` filters ask for (None when none is set); call after
+        validation. They are taken among ``visits`` when given, else among those the
+        requesting officer may see."""
+        data = self.form.cleaned_data
+        if not any(data.get(name) not in (None, "", [], ()) for name in self.VISIT_FILTERS):
+            return None
+        user = getattr(self.request, "user", None)
+        if self.visits is not None:
+            visits = self.visits
+        elif user is not None:
+            from .selectors import visits_visible_to
+
+            visits = visits_visible_to(user)
+        else:
+            visits = Visit.objects.none()
+        period = data.get("visited_on")
+        if period is not None:
+            if period.start is not None:
+                visits = visits.filter(visited_on__gte=period.start)
+            if period.stop is not None:
+                visits = visits.filter(visited_on__lte=period.stop)
+        if data.get("visit_kind"):
+            visits = visits.filter(kind__in=data["visit_kind"])
+        if data.get("visit_unit") is not None:
+            visits = visits.filter(unit_id__in=subtree_ids(int(data["visit_unit"])))
+        if data.get("visit_industry"):
+            visits = visits.filter(lead__industry__in=data["visit_industry"])
+        if data.get("visit_source_channel"):
+            visits = visits.filter(lead__source_channel__in=data["visit_source_channel"])
+        return visits
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        visits = self.matching_visits()
+        if visits is None:
+            return queryset
+        return queryset.filter(Exists(visits.filter(investor_id=OuterRef("pk"))))
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()
@@ -211,11 +300,25 @@ class LeadFilter(django_filters.FilterSet):
 
 
 class VisitFilter(django_filters.FilterSet):
-    visited_on = django_filters.DateFromToRangeFilter(label=_("走访日期范围"))
+    visited_on = django_filters.DateFromToRangeFilter(
+        label=_("走访日期范围"), widget=DatePickerRange
+    )
     kind = _choices(choices=VisitKind.choices, label=_("类型"))
     lead = django_filters.NumberFilter(field_name="lead_id", label=_("项目信息"))
     investor = django_filters.NumberFilter(field_name="investor_id", label=_("客商"))
     unit = UnitIdsSubtreeFilter(field_name="unit")
+    # The cockpit's narrowing rules for visits (promo.reports.selectors): the lead's industry
+    # and channel (a visit on no lead drops out), the visited investor's region.
+    industry = _choices(
+        field_name="lead__industry", choices=Industry.choices, label=_("项目信息行业")
+    )
+    source_channel = _choices(
+        field_name="lead__source_channel", choices=SourceChannel.choices, label=_("信息来源")
+    )
+    investor_region = _choices(
+        field_name="investor__region", choices=Region.choices, label=_("客商国别/地区")
+    )
+    officer = django_filters.NumberFilter(method="filter_officer", label=_("参加干部"), min_value=1)
     source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
     external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
     updated_after = UpdatedAfterFilter()
@@ -228,10 +331,22 @@ class VisitFilter(django_filters.FilterSet):
             "lead",
             "investor",
             "unit",
+            "industry",
+            "source_channel",
+            "investor_region",
+            "officer",
             "source_system",
             "external_id",
             "updated_after",
         ]
+
+    def filter_officer(self, qs: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return qs
+        present = Visit.officers.through.objects.filter(
+            visit_id=OuterRef("pk"), officer_id=int(value)
+        )
+        return qs.filter(Exists(present))
 
 
 class IntermediaryFilter(django_filters.FilterSet):

@@ -545,6 +545,9 @@ class Visit(SyncedModel):
                 condition=models.Q(kind__in=["reception", "inspection"]),
                 name="leads_visit_visiting_by_date",
             ),
+            # "Visit list (走访记录), newest first": the first page of the whole bureau's 2M
+            # visits by (visited_on, id) read backwards instead of a top-N sort (~600 ms).
+            models.Index(fields=["visited_on", "id"], name="leads_visit_list_date_id"),
         ]
 
     def __str__(self) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from leads import views
+from leads import views, views_visits
 
 app_name = "leads"
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("visits/new/", views.visit_new, name="visit_new"),
     path("investors/search/", views.investor_search, name="investor_search"),
     path("leads/", views.lead_list, name="list"),
+    path("leads/visits/", views_visits.visit_list, name="visit_list"),
+    path("leads/visits/export.<str:fmt>", views_visits.visit_export, name="visit_export"),
+    path(
+        "leads/investors/visiting/",
+        views_visits.visiting_investor_list,
+        name="visiting_investors",
+    ),
     path("leads/new/", views.lead_new, name="new"),
     path("leads/<int:pk>/", views.lead_detail, name="detail"),
     path("leads/<int:pk>/sign/", views.lead_sign, name="sign"),

@@ -1,0 +1,241 @@
+"""Officers' lists of visits: 走访记录 and 来区客商 (the investors received or inspecting).
+
+Interfaces only, like the lead list (leads.views.lead_list): the rows come from the
+visibility selectors, the filtering from the shared FilterSets (VisitFilter, InvestorFilter),
+and a bad filter value is shown next to its field with an empty list, never a 500.
+The 来区客商 list prints the cockpit's number: distinct investors with a reception or site
+inspection in the period, logged in the chosen unit's sub-tree, narrowed by the same rules
+as promo.reports.selectors.period_figures.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from leads.filters import InvestorFilter, VisitFilter
+from leads.models import Investor, Visit
+from leads.selectors import visits_visible_to
+from leads.views import PAGE_SIZE, BoundedCountPaginator, _PlainSelect
+from officers.models import Officer
+from officers.selectors import officers_visible_to, scope_for, units_visible_to
+from promo import exports
+from promo.exports import Column
+from promo.reports.selectors import VISITING_KINDS
+
+
+def _visit_rows(me) -> QuerySet[Visit]:
+    """Visits the officer may see with everything a row shows, in a fixed number of queries."""
+    return (
+        visits_visible_to(me)
+        .select_related("investor", "lead", "unit")
+        .prefetch_related(
+            Prefetch(
+                "officers",
+                queryset=Officer.objects.all(),
+                to_attr="present",
+            )
+        )
+    )
+
+
+def _unit_select(me, name: str, form) -> None:
+    form.fields[name].widget = _PlainSelect(
+        choices=[("", "—"), *units_visible_to(me).order_by("path").values_list("pk", "name")]
+    )
+
+
+def _filtered_visits(me, params, *, request=None) -> tuple[VisitFilter, QuerySet[Visit]]:
+    """The visit list's FilterSet and rows for these query parameters, newest first."""
+    base = _visit_rows(me)
+    filterset = VisitFilter(params or None, queryset=base, request=request)
+    qs = filterset.qs if filterset.is_bound else base
+    if filterset.is_bound and not filterset.is_valid():
+        qs = qs.none()
+    # Index leads_visit_list_date_id: the newest page without sorting every visit.
+    return filterset, qs.order_by("-visited_on", "-id")
+
+
+def _query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+@login_required
+@require_GET
+def visit_list(request: HttpRequest) -> HttpResponse:
+    """走访记录: the visits the officer may see, filtered by the shared VisitFilter."""
+    me = request.user
+    filterset, qs = _filtered_visits(me, request.GET, request=request)
+    form = filterset.form
+    for name in ("kind", "industry", "source_channel", "investor_region"):
+        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+    _unit_select(me, "unit", form)
+    form.fields["officer"].widget = _PlainSelect(
+        choices=[
+            ("", "—"),
+            *(
+                (pk, full_name or username)
+                for pk, full_name, username in officers_visible_to(me)
+                .filter(is_active=True)
+                .order_by("unit__path", "username")
+                .values_list("pk", "full_name", "username")
+            ),
+        ]
+    )
+    for name in ("lead", "source_system", "external_id", "updated_after"):
+        form.fields.pop(name, None)
+    # ``investor`` (an id) stays a plain number: links from an investor's rows fill it in.
+    number = request.GET.get("page")
+    page = BoundedCountPaginator(qs, PAGE_SIZE, page=number).get_page(number)
+    query = _query(request)
+    return render(
+        request,
+        "leads/visit_list.html",
+        {"filter_form": form, "page": page, "query": query, "filtered": bool(query)},
+    )
+
+
+VISIT_COLUMNS = (
+    Column("系统编号", lambda o: o.pk),
+    Column("走访日期", lambda o: o.visited_on),
+    Column("类型", lambda o: o.get_kind_display()),
+    Column("客商", lambda o: o.investor.name),
+    Column("项目信息", lambda o: o.lead.name if o.lead_id else ""),
+    Column("登记单位", lambda o: o.unit.name),
+    Column("参加干部", lambda o: "、".join(p.display_name for p in o.present)),
+    Column("城市", lambda o: o.city),
+    Column("洽谈内容", lambda o: o.summary),
+    Column("下一步", lambda o: o.next_step),
+    Column("下一步期限", lambda o: o.next_step_due),
+)
+
+
+@login_required
+@require_GET
+def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """导出: the visit list's rows with its filters and the officer's visibility, unpaged."""
+    if fmt not in ("xlsx", "csv"):
+        raise Http404
+    _filterset, qs = _filtered_visits(request.user, request.GET, request=request)
+    # Prefetching needs whole chunks: iterator(chunk_size) keeps the officers prefetch.
+    objects = qs.iterator(chunk_size=2000)
+    title = "走访记录"
+    if fmt == "xlsx":
+        body = exports.to_xlsx(VISIT_COLUMNS, objects, title=title)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = exports.to_csv(VISIT_COLUMNS, objects)
+        content_type = "text/csv; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    name = f"{title}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{fmt}"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response
+
+
+# The 来区客商 page shows these of InvestorFilter's fields (the kinds are fixed).
+_VISITING_FIELDS = (
+    "visited_on",
+    "visit_unit",
+    "visit_industry",
+    "region",
+    "visit_source_channel",
+    "q",
+    "is_fortune_global_500",
+    "is_china_top_500",
+    "is_central_soe",
+    "is_listed",
+)
+
+
+@login_required
+@require_GET
+def visiting_investor_list(request: HttpRequest) -> HttpResponse:
+    """来区客商: distinct investors with a reception or site inspection matching the filters.
+
+    The cockpit links here with ``visited_on_after/_before``, ``visit_unit``,
+    ``visit_industry``, ``region`` and ``visit_source_channel``; the count printed is its
+    number. Each row shows how many such visits the investor had and the last one's date.
+    """
+    me = request.user
+    data = request.GET.copy()
+    data.pop("page", None)
+    data.setlist("visit_kind", list(VISITING_KINDS))
+    # The cockpit counts the work of units: visits logged in the officer's units (its rows are
+    # units the viewer sees whole). Every investor such a visit met is one the officer may
+    # see (investors_visible_to: "met through a visit" of their units), so the investors are
+    # not filtered again: its ORs of EXISTS cost a unit head seconds at province scale.
+    scope = scope_for(me)
+    visits = Visit.objects.filter(scope.unit_q()) if not scope.own_records_only else None
+    base = Investor.objects.all() if visits is not None else Investor.objects.none()
+    filterset = InvestorFilter(data, queryset=base, request=request, visits=visits)
+    valid = filterset.is_valid()
+    qs = filterset.qs if valid else base.none()
+    form = filterset.form
+    for name in list(form.fields):
+        if name not in _VISITING_FIELDS:
+            form.fields.pop(name)
+    for name in ("visit_industry", "region", "visit_source_channel"):
+        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+    _unit_select(me, "visit_unit", form)
+    # An exact count, unlike the other lists: it is the cockpit's number, and counting the
+    # distinct investors of a hash of the period's visits (index leads_visit_visiting_by_date)
+    # beat a bounded count's nested loop (about 110 ms for the province's year to date).
+    # normalized_name + credit_code is a unique index: a stable order read in index order.
+    page = Paginator(qs.order_by("normalized_name", "credit_code"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    investors = list(page.object_list)
+    if investors and valid:
+        # The page's visit counts and last dates: one grouped query over the same visits.
+        stats = {
+            row["investor_id"]: row
+            for row in filterset.matching_visits()
+            .filter(investor_id__in=[inv.pk for inv in investors])
+            .values("investor_id")
+            .order_by()
+            .annotate(visits=Count("pk"), last_visit=Max("visited_on"))
+        }
+        for inv in investors:
+            row = stats.get(inv.pk, {})
+            inv.visit_count = row.get("visits", 0)
+            inv.last_visit = row.get("last_visit")
+    page.object_list = investors
+    query = _query(request)
+    return render(
+        request,
+        "leads/visiting_investor_list.html",
+        {
+            "filter_form": form,
+            "page": page,
+            "query": query,
+            "filtered": bool(query),
+            "visit_query": _visits_link_query(data),
+        },
+    )
+
+
+def _visits_link_query(data) -> str:
+    """The visit list's parameters for one investor's visits counted on this page."""
+    out = data.copy()
+    for name in list(out):
+        if name not in ("visited_on_after", "visited_on_before", "visit_unit", "region"):
+            out.pop(name)
+    if "visit_unit" in out:
+        out.setlist("unit", out.pop("visit_unit"))
+    if "region" in out:
+        out.setlist("investor_region", out.pop("region"))
+    for src, dst in (("visit_industry", "industry"), ("visit_source_channel", "source_channel")):
+        if data.getlist(src):
+            out.setlist(dst, data.getlist(src))
+    out.setlist("kind", list(VISITING_KINDS))
+    return out.urlencode()
