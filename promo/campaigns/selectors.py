@@ -378,6 +378,9 @@ def _list_capabilities() -> tuple[frozenset[str], frozenset[str]]:
 
 
 def _cell_url(figure: str, unit: Unit, window: Window, lead_filters, project_filters):
+    if figure == Figure.INVESTORS_VISITING:  # 来区客商: the same sub-tree and window
+        counted = {"visited_on_after": window.start, "visited_on_before": window.counted_end}
+        return _url("leads:visiting_investors", {"visit_unit": unit.pk, **counted})
     if figure in _LEAD_LIST_STATUS:
         as_of, statuses = _LEAD_LIST_STATUS[figure]
         if as_of in lead_filters:

@@ -238,6 +238,21 @@ def _figure_links(f: CockpitFilters, unit: Unit | None) -> dict[str, tuple[str, 
             _url("leads:list", {**leads, "negotiating_as_of": end}),
             Figure.LEADS_NEGOTIATING,
         ),
+        # 来区客商: distinct investors received or inspecting, logged in the row's sub-tree.
+        Figure.INVESTORS_VISITING: (
+            _url(
+                "leads:visiting_investors",
+                {
+                    "visited_on_after": start,
+                    "visited_on_before": end,
+                    "visit_unit": unit.pk if unit is not None else None,
+                    "visit_industry": f.industry,
+                    "region": f.region,
+                    "visit_source_channel": f.source_channel,
+                },
+            ),
+            Figure.INVESTORS_VISITING,
+        ),
         Figure.SIGNED_COUNT: (signed, Figure.SIGNED_COUNT),
         Figure.SIGNED_AMOUNT: (signed, Figure.SIGNED_COUNT),
         Figure.GROUNDBREAKING_COUNT: (started, Figure.GROUNDBREAKING_COUNT),

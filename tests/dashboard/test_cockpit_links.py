@@ -36,7 +36,9 @@ from tests.reports.seed import TODAY
 
 pytestmark = pytest.mark.django_db
 
-LINK = re.compile(r'href="(?P<url>/(?:leads|projects)/\?[^"]*)" data-count="(?P<count>\d+)"')
+LINK = re.compile(
+    r'href="(?P<url>/(?:leads|projects)/(?:investors/visiting/)?\?[^"]*)" data-count="(?P<count>\d+)"'
+)
 PRINTED = re.compile(r"<h1>.*?共 (?P<n>[\d,]+)(?P<capped>\+?) (?:条|个)", re.S)
 UNITS = (None, "bureau", "shanghai", "shanghai_team", "shenzhen", "department")
 DAY = TODAY.date()
@@ -87,15 +89,16 @@ UNLINKED_TARGETS = {TargetMetric.KEY_PROJECT_COUNT, TargetMetric.FDI_ARRIVED}
 
 
 def assert_every_number_is_linked(context) -> int:
-    """Each count of the five-count, project, target and timing tables carries a link,
-    except the visiting investors (no list page shows distinct visited investors), the
-    arrived FDI and the targets above. Returns how many links there must be."""
+    """Each count of the five-count, project, target and timing tables carries a link
+    (the visiting investors to the 来区客商 list), except the arrived FDI and the targets
+    above. Returns how many links there must be."""
     links = 0
     for row in [*context["rows"], context["total"]]:
         for cell in row.cells:
-            linked = cell["figure"] != Figure.INVESTORS_VISITING
-            assert bool(cell["url"]) == linked, (row.name, cell["figure"])
-            links += linked
+            assert cell["url"], (row.name, cell["figure"])
+            if cell["figure"] == Figure.INVESTORS_VISITING:
+                assert cell["url"].startswith("/leads/investors/visiting/?"), cell["url"]
+            links += 1
         for key in ("contracted_fdi", "building_10m", "key_count", "overdue"):
             assert row.projects[f"{key}_url"], (row.name, key)
             links += 1
