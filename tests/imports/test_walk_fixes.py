@@ -50,6 +50,8 @@ def test_errors_come_first_with_their_excel_column_and_the_rows_name(client, bur
     assert "F 列「责任单位」单位“广州办事处”不存在" in page
     assert "第240号产业园 · 第240号精密机械有限公司" in page
     assert "有错误，请修改文件" in page
+    # An error row will create nothing: no "将新建客商" beside its errors.
+    assert "将新建客商" not in page
     # 全部 still lists every row, and its pages keep listing every row.
     everything = client.get(f"/imports/{batch.pk}/?action=all").content.decode()
     assert re.findall(r"<tr>\s*<td>(\d+)</td>", everything)[:2] == ["3", "4"]
