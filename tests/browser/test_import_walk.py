@@ -69,7 +69,6 @@ def test_a_new_officer_imports_a_messy_ledger_fixes_it_and_nothing_duplicates(
     worker,  # noqa: F811
     routed,  # noqa: F811
 ):
-    started = time.monotonic()
     page = desktop
     bureau = make_bureau()
     me = bureau.shanghai_officer
@@ -185,4 +184,3 @@ def test_a_new_officer_imports_a_messy_ledger_fixes_it_and_nothing_duplicates(
     text = counts(page)
     assert f"无变化 {ROWS + 1}" in text and "新增 0" in text and "更新 0" in text, text
     assert (Project.objects.count(), Investor.objects.count()) == (projects, investors)
-    assert time.monotonic() - started < 120
