@@ -306,6 +306,12 @@ class VisitFilter(django_filters.FilterSet):
     kind = _choices(choices=VisitKind.choices, label=_("类型"))
     lead = django_filters.NumberFilter(field_name="lead_id", label=_("项目信息"))
     investor = django_filters.NumberFilter(field_name="investor_id", label=_("客商"))
+    investor_name = django_filters.CharFilter(
+        field_name="investor__name",
+        lookup_expr="icontains",
+        label=_("客商名称包含"),
+        max_length=100,
+    )
     unit = UnitIdsSubtreeFilter(field_name="unit")
     # The cockpit's narrowing rules for visits (promo.reports.selectors): the lead's industry
     # and channel (a visit on no lead drops out), the visited investor's region.
@@ -330,6 +336,7 @@ class VisitFilter(django_filters.FilterSet):
             "kind",
             "lead",
             "investor",
+            "investor_name",
             "unit",
             "industry",
             "source_channel",

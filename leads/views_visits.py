@@ -94,7 +94,12 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     )
     for name in ("lead", "source_system", "external_id", "updated_after"):
         form.fields.pop(name, None)
-    # ``investor`` (an id) stays a plain number: links from an investor's rows fill it in.
+    # ``investor`` is an id that links fill in (a 来区客商 row's visits): kept, unseen, when
+    # given; officers search by ``investor_name``.
+    if request.GET.get("investor"):
+        form.fields["investor"].widget = forms.HiddenInput()
+    else:
+        form.fields.pop("investor")
     number = request.GET.get("page")
     page = BoundedCountPaginator(qs, PAGE_SIZE, page=number).get_page(number)
     query = _query(request)
@@ -184,6 +189,7 @@ def visiting_investor_list(request: HttpRequest) -> HttpResponse:
     for name in list(form.fields):
         if name not in _VISITING_FIELDS:
             form.fields.pop(name)
+    form.order_fields(_VISITING_FIELDS)
     for name in ("visit_industry", "region", "visit_source_channel"):
         form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
     _unit_select(me, "visit_unit", form)

@@ -231,6 +231,8 @@ def test_visit_list_shows_rows_newest_first_and_applies_every_filter(bureau, cli
     assert ids(visited_on_before=today() - timedelta(days=1)) == {old.pk}
     assert ids(visited_on_after=today()) == {new.pk, team.pk}
     assert ids(investor=japan.pk) == {old.pk, new.pk}
+    assert ids(investor_name=japan.name) == {old.pk, new.pk}
+    assert ids(investor_name="没有这个客商") == set()
     assert ids(industry=Industry.AUTO) == {old.pk, new.pk}
     assert ids(source_channel="event") == {old.pk, new.pk}
     assert ids(source_channel="stationed") == set()
@@ -312,11 +314,23 @@ def test_bad_filter_values_are_shown_next_to_the_field(bureau, client_for):
     client = client_for(bureau.chief)
     response = client.get(
         "/leads/visits/",
-        {"visited_on_after": "昨天", "unit": "abc", "kind": "teleport", "officer": "-3"},
+        {
+            "visited_on_after": "昨天",
+            "unit": "abc",
+            "kind": "teleport",
+            "officer": "-3",
+            "investor": "x",
+        },
     )
     assert response.status_code == 200
     assert response.context["page"].paginator.count == 0
-    assert set(response.context["filter_form"].errors) >= {"visited_on", "unit", "kind", "officer"}
+    assert set(response.context["filter_form"].errors) >= {
+        "visited_on",
+        "unit",
+        "kind",
+        "officer",
+        "investor",
+    }
     assert "has-error" in response.content.decode()
     response = client.get(
         "/leads/investors/visiting/",
