@@ -381,6 +381,12 @@ def _cell_url(figure: str, unit: Unit, window: Window, lead_filters, project_fil
     if figure == Figure.INVESTORS_VISITING:  # 来区客商: the same sub-tree and window
         counted = {"visited_on_after": window.start, "visited_on_before": window.counted_end}
         return _url("leads:visiting_investors", {"visit_unit": unit.pk, **counted})
+    if figure == VISITS:  # visits logged by the sub-tree in the window
+        counted = {"visited_on_after": window.start, "visited_on_before": window.counted_end}
+        return _url("leads:visit_list", {"unit": unit.pk, **counted})
+    if figure == Figure.VALID_LEADS and "qualified_on" in lead_filters:  # qualified in window
+        counted = {"qualified_on_after": window.start, "qualified_on_before": window.counted_end}
+        return _url("leads:list", {"unit": unit.pk, **counted})
     if figure in _LEAD_LIST_STATUS:
         as_of, statuses = _LEAD_LIST_STATUS[figure]
         if as_of in lead_filters:

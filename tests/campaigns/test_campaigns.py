@@ -322,7 +322,9 @@ def test_database_refuses_an_end_before_the_start(bureau):
 
 # --- pages ----------------------------------------------------------------------------------
 
-LINK = re.compile(r'href="(?P<url>/(?:leads|projects)/\?[^"]*)" data-count="(?P<count>\d+)"')
+LINK = re.compile(
+    r'href="(?P<url>/(?:leads|projects)/(?:visits/)?\?[^"]*)" data-count="(?P<count>\d+)"'
+)
 
 
 def _records_for_links(bureau) -> None:
@@ -360,6 +362,7 @@ LINK_METRICS = {
     Figure.SIGNED_COUNT: 1,
     Figure.GROUNDBREAKING_COUNT: 1,
     Figure.VALID_LEADS: 1,
+    VISITS: 1,
 }
 
 
@@ -373,13 +376,14 @@ def test_linked_numbers_equal_the_count_of_their_list(bureau):
     # The chief sees the three units whole; the Shanghai head only the Shanghai office.
     for officer, units in ((bureau.chief, 3), (bureau.shanghai_head, 1)):
         paths = _check_links(client_for(officer), campaign)
-        # In hand and in negotiation always (the race runs); signings and groundbreakings
-        # when the project list filters by date; valid leads never (no list expresses them).
-        assert paths.count("/leads/") == 2 * units
+        # In hand, in negotiation and valid leads (qualified in the window) to the lead list,
+        # visits logged to the visit log, signings and groundbreakings to the project list.
+        assert paths.count("/leads/") == 3 * units
+        assert paths.count("/leads/visits/") == units
         assert paths.count("/projects/") == (2 * units if project_links else 0)
     # The Shenzhen officer races too (the campaign covers the bureau); links only for Shenzhen.
     paths = _check_links(client_for(bureau.outsider), campaign)
-    assert paths.count("/leads/") == 2
+    assert paths.count("/leads/") == 3
 
 
 def test_a_finished_race_links_only_what_the_lists_can_date(bureau):
@@ -396,7 +400,9 @@ def test_a_finished_race_links_only_what_the_lists_can_date(bureau):
     )
     paths = _check_links(client_for(bureau.chief), finished)
     stock_links = {"in_hand_as_of", "negotiating_as_of"} <= lead_filters
-    assert paths.count("/leads/") == (6 if stock_links else 0)
+    # Valid leads and visits are dated in the window, so they link after the race too.
+    assert paths.count("/leads/") == (6 if stock_links else 0) + 3
+    assert paths.count("/leads/visits/") == 3
 
 
 def test_the_screen_is_a_full_page_refreshed_every_minute_in_chinese_and_english(bureau):
