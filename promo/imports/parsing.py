@@ -312,6 +312,9 @@ class Table:
     sheet_name: str = ""
     # (row number, column index) of formula cells that carry no computed value.
     formulas_without_value: set[tuple[int, int]] = field(default_factory=set)
+    # Row numbers of 合计/小计 rows and of the notes under the table (注：…, 填表人：…): not data,
+    # left out and named on the batch's page (never skipped silently).
+    skipped: list[int] = field(default_factory=list)
 
 
 def looks_like_xlsx(data: bytes) -> bool:
@@ -472,7 +475,9 @@ def _table_from_rows(
         )
     header_number, header_row = rows[header_at]
     headers = [parse_text(v) for v in header_row]
-    data_rows = [(n, row) for n, row in rows[header_at + 1 :]]
+    data_rows, skipped = [], []
+    for number, row in rows[header_at + 1 :]:
+        (skipped if _not_data(row) else data_rows).append((number, row))
     if not data_rows:
         raise FileRefused(_("表头下面没有数据行。"))
     if len(data_rows) > max_rows:
@@ -481,7 +486,29 @@ def _table_from_rows(
             % {"n": len(data_rows), "max": max_rows}
         )
     _refuse_merged_header(headers, header_number, data_rows)
-    return Table(headers=headers, header_row=header_number, rows=data_rows)
+    return Table(
+        headers=headers,
+        header_row=header_number,
+        rows=data_rows,
+        skipped=[number for number, _row in skipped],
+    )
+
+
+_TOTALS = frozenset({"合计", "总计", "小计", "共计", "累计", "合计数"})
+# "注：", "注1.", "填表人：张明", "审核人: 李四" — not "注塑件生产项目".
+_NOTE = re.compile(
+    r"^(注\s*[:：\d、.．]|(备注|说明|审核|负责人|联系人)\s*[:：]|填表人|填报人|制表|审核人)"
+)
+
+
+def _not_data(row: list[Any]) -> bool:
+    """A 合计/小计 row (the word alone in one of its first cells), or a note written under
+    the table in a single cell (注：…, 填表人：…)."""
+    texts = [unicodedata.normalize("NFKC", parse_text(v)).strip() for v in row]
+    if any(_SPACES.sub("", text) in _TOTALS for text in texts[:3]):
+        return True
+    filled = [text for text in texts if text]
+    return len(filled) == 1 and bool(_NOTE.match(filled[0]))
 
 
 def _refuse_merged_header(headers: list[str], number: int, data_rows) -> None:

@@ -258,7 +258,7 @@ def _check(batch: ImportBatch, token: str) -> None:
         return
     _beat(batch, token)
     columns = parsing.guess_columns(table.headers, batch.kind, saved.columns if saved else None)
-    hint = _kind_hint(table.headers, batch.kind, columns)
+    hint = _kind_hint(table.headers, batch.kind, columns) + _skipped_note(table.skipped)
     missing = [f for f in parsing.REQUIRED_FIELDS[batch.kind] if f not in columns.values()]
     if missing:
         names = "、".join(parsing.FIELD_ALIASES[batch.kind][f][0] for f in missing)
@@ -308,6 +308,17 @@ def _check(batch: ImportBatch, token: str) -> None:
         ImportRow.objects.filter(batch=batch).delete()
         ImportRow.objects.bulk_create(pending, batch_size=_CHUNK)
         _finish_check(batch, counts, done, started, message=hint)
+
+
+def _skipped_note(numbers: list[int]) -> str:
+    """Rows left out as not data (合计 rows, notes under the table), named so none is lost."""
+    if not numbers:
+        return ""
+    shown = "、".join(str(n) for n in numbers[:20]) + ("…" if len(numbers) > 20 else "")
+    return _("第 %(rows)s 行是合计行或表格下方的说明，不是数据，未导入（共 %(n)d 行）。") % {
+        "rows": shown,
+        "n": len(numbers),
+    }
 
 
 def _kind_hint(headers: list[str], kind: str, columns: dict[int, str]) -> str:

@@ -103,7 +103,11 @@ def test_a_new_officer_imports_a_messy_ledger_fixes_it_and_nothing_duplicates(
     batch = wait_checked(page)
     assert ImportMapping.objects.get(unit=bureau.shanghai).columns["投资方"] == "investor"
 
-    # The preview: nothing written, five errors, each with its row, column and reason.
+    # The preview: nothing written, five errors, each with its row, column and reason; the
+    # 合计 row and the notes under the table are named as left out, not silently dropped.
+    skipped = "、".join(str(n) for n in ledger.footer_rows)
+    note = page.get_by_role("status").filter(has_text="合计行").inner_text()
+    assert f"第 {skipped} 行是合计行或表格下方的说明，不是数据，未导入（共 3 行）" in note
     assert f"共 {ROWS} 行" in counts(page) and "错误 5" in counts(page)
     assert not page.get_by_role("button", name="确认导入").count()
     # The errors come first, not on page 17 of 30.

@@ -6,6 +6,7 @@ variations (全角括号, 投资方（企业名称）, 所属行业), columns pr
 cell), amounts with 万元/亿元 suffixes and thousands separators, a handful of real errors, and
 projects already in the system written under a slightly different investor name.
 
+Under the table, as in every real ledger: a 合计 row and the 填表人 line (skipped, and said so).
 ``Ledger.fixed()`` gives the same ledger with the errors corrected, as an officer would after
 reading the preview. ``xlsx()`` and ``gb18030_csv()`` write it as Excel and as the CSV that
 Chinese Excel saves.
@@ -87,6 +88,25 @@ class Ledger:
     fixes: dict[int, tuple[int, Any]] = field(default_factory=dict)
 
     @property
+    def footer(self) -> list[list[Any]]:
+        """Under the table: a 合计 row (a SUM formula in Excel) and the 填表人 line."""
+        last = FIRST_ROW + len(self.rows) - 1
+        total = [None] * len(HEADERS)
+        total[0] = "合计"
+        total[COL["总投资（万元）"]] = f"=SUM(E{FIRST_ROW}:E{last})"
+        return [
+            total,
+            ["注：总投资单位为万元，开工时间为实际开工日期。"],
+            ["填表人：张明    审核人：王强"],
+        ]
+
+    @property
+    def footer_rows(self) -> list[int]:
+        """The sheet row numbers of the footer (none of them data)."""
+        first = FIRST_ROW + len(self.rows)
+        return list(range(first, first + len(self.footer)))
+
+    @property
     def data_rows(self) -> int:
         return len(self.rows)
 
@@ -112,7 +132,7 @@ class Ledger:
         sheet.append([TITLE])
         sheet.append([SUBTITLE])
         sheet.append(HEADERS)
-        for row in self.rows:
+        for row in [*self.rows, *self.footer]:
             sheet.append(row)
         last = openpyxl.utils.get_column_letter(len(HEADERS))
         sheet.merge_cells(f"A1:{last}1")
@@ -137,6 +157,10 @@ class Ledger:
         writer.writerow(HEADERS)
         for row in self.rows:
             writer.writerow([_shown(v) for v in row])
+        for row in self.footer:
+            # Excel writes what a formula shows, not the formula.
+            writer.writerow([*(_shown(v) if not str(v).startswith("=") else "1234567" for v in row),
+                             *blank[len(row) - 1 :]])  # fmt: skip
         return buffer.getvalue().encode("gb18030")
 
 

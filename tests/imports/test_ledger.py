@@ -54,6 +54,9 @@ def test_the_messy_ledger_lists_every_error_by_row_column_and_reason(bureau):
     batch = checked(me, ledger.xlsx(), ImportKind.PROJECTS, "2024年签约项目台账.xlsx")
     assert batch.status == BatchStatus.CHECKED, batch.message
     assert batch.total_rows == ROWS
+    # The 合计 row (a SUM formula) and the notes under the table are not data, and it says so.
+    skipped = "、".join(str(n) for n in ledger.footer_rows)
+    assert f"第 {skipped} 行是合计行或表格下方的说明，不是数据，未导入（共 3 行）" in batch.message
     # The title and 填报单位 rows above the header are skipped, the header found on row 3.
     assert batch.headers[1:3] == ["项目名称", "投资方（企业名称）"]
     assert set(batch.columns.values()) >= {
@@ -83,6 +86,7 @@ def test_the_fixed_ledger_as_gb18030_csv_reads_like_the_xlsx_and_reimports_as_un
     from_csv = checked(me, fixed.gb18030_csv(), ImportKind.PROJECTS, "台账.csv")
     for batch in (from_xlsx, from_csv):
         assert batch.status == BatchStatus.CHECKED, batch.message
+        assert "是合计行或表格下方的说明" in batch.message
         assert (batch.error_count, batch.duplicate_count, batch.updated_count) == (0, 1, 1)
         assert batch.created_count == ROWS - 3
     values = lambda b: list(b.rows.order_by("row_number").values_list("action", "values"))  # noqa: E731

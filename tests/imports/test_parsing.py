@@ -172,3 +172,19 @@ def test_formula_cells_without_a_value_are_found():
     data = xlsx([HEADER, ["华鑫", "华鑫电子", "=1000+200", "2023-05-06"]])
     table = read_table(data, kind=ImportKind.PROJECTS, max_rows=10)
     assert table.formulas_without_value == {(2, 2)}
+
+
+def test_totals_rows_and_notes_under_the_table_are_left_out_and_named():
+    rows = [
+        HEADER,
+        ROW,
+        ["注塑件生产项目", "", "", ""],  # a real (incomplete) row: kept, the dry run says why
+        ["小计", "", "=SUM(C2:C3)", ""],
+        [" 合 计 ", None, 99999, None],
+        ["注：总投资单位为万元。"],
+        ["填表人：张明      审核人：王强"],
+    ]
+    for data in (xlsx(rows), csv_bytes(rows, encoding="gb18030")):
+        table = read_table(data, kind=ImportKind.PROJECTS, max_rows=10)
+        assert [number for number, _row in table.rows] == [2, 3]
+        assert table.skipped == [4, 5, 6, 7]
