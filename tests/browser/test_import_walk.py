@@ -142,7 +142,7 @@ def test_a_new_officer_imports_a_messy_ledger_fixes_it_and_nothing_duplicates(
     while time.monotonic() < deadline:
         bar = page.locator("progress")
         if bar.count():
-            seen.append(int(bar.first.get_attribute("value")))
+            seen.append(int(bar.first.get_attribute("value") or 0))
         elif "已导入" in page.locator("h1").inner_text():
             break
         page.wait_for_timeout(500)

@@ -158,3 +158,22 @@ def test_likely_duplicates_come_first_until_confirmed(client, bureau):
     batch_confirm(batch=batch, actor=me, confirm_distinct=True)
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert len(re.findall(r"<tr>\s*<td>(\d+)</td>", page)) == 100
+
+
+def test_before_the_rows_are_counted_the_page_says_what_is_happening(client, bureau):
+    from promo.imports.models import ImportBatch
+    from promo.imports.services import batch_upload
+
+    me = bureau.shanghai_officer
+    batch = batch_upload(actor=me, data=_ledger(3), file_name="a.xlsx", kind="projects")
+    client.force_login(me)
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "排队中… 等待后台开始处理。" in page and "0 / 0" not in page
+    assert '<progress max="100">' in page
+    ImportBatch.objects.filter(pk=batch.pk).update(status=BatchStatus.CHECKING)
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "检查中… 正在读取文件。" in page
+    ImportBatch.objects.filter(pk=batch.pk).update(total_rows=3)
+    cache.set(progress_key(batch.pk), 2, 60)
+    page = client.get(f"/imports/{batch.pk}/").content.decode()
+    assert "检查中… 2 / 3" in page and '<progress max="100" value="66">' in page
