@@ -13,23 +13,20 @@ investor's) and source channel (the lead's; a project's through the lead it came
 Each number carries the URL of the list behind it when that list's own filters can express
 the same set, so that the list's count equals the number (tests/dashboard pin this for any
 filter combination). An amount links to the list of the records it sums, and its link carries
-that list's count. Without a link, because no list page can show their set yet: the visiting
-investors (distinct investors of the period's visits: there is no visit or investor list page
-in the officers' site), the arrived FDI (growth of monthly progress reports) and the counts of
-the time-to-signing table.
+that list's count. The visiting investors (来区客商) link to the visiting-investor list
+(distinct investors of the period's reception and inspection visits). Without a link, because
+no list page can show their set: the arrived FDI (growth of monthly progress reports), the
+target completions counted on the signed amount's size class or on FDI, and the scores.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import (
     Aggregate,
     Case,
@@ -47,7 +44,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -613,43 +609,3 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "red_projects": red_projects(officer, f),
         "trend": monthly_trend(officer, f),
     }
-
-
-def _cache_key(officer: Officer, f: CockpitFilters) -> str:
-    scope = scope_for(officer)
-    units = "all" if scope.unit_ids is None else ",".join(map(str, sorted(scope.unit_ids)))
-    raw = "|".join(
-        [
-            units,
-            str(scope.own_records_only),
-            f.period.kind,
-            f"{f.period.start}",
-            f"{f.period.end}",
-            f"{f.today}",
-            str(getattr(f.unit, "pk", "")),
-            f.industry,
-            f.region,
-            f.source_channel,
-        ]
-    )
-    return "dashboard:cockpit:v1:" + hashlib.sha256(raw.encode()).hexdigest()
-
-
-def cockpit_cached(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
-    """:func:`cockpit`, kept for ``PROMO_DASHBOARD_CACHE_SECONDS`` (at most a minute by
-    default) per scope and filters; ``as_of`` says when the figures were computed.
-
-    At province scale the live figures take seconds (docs/performance.md): the chiefs of a
-    bureau share one computation a minute instead of each paying for it.
-    """
-    seconds = getattr(settings, "PROMO_DASHBOARD_CACHE_SECONDS", 0)
-    key = _cache_key(officer, f)
-    if seconds > 0:
-        hit = cache.get(key)
-        if hit is not None:
-            return hit
-    context = cockpit(officer, f)
-    context["as_of"] = timezone.now()
-    if seconds > 0:
-        cache.set(key, context, seconds)
-    return context
