@@ -194,7 +194,7 @@ def status_label(batch) -> str:
     if batch.status == BatchStatus.CHECKED and batch.confirmed_at is not None:
         return _("已确认，等待导入")
     if batch.status == BatchStatus.CHECKED and batch.error_count:
-        return _("有错误，请修改文件")
+        return _("有错误，未导入")
     if batch.status == BatchStatus.CHECKED and not (
         batch.created_count + batch.updated_count + batch.duplicate_count
     ):

@@ -49,7 +49,7 @@ def test_errors_come_first_with_their_excel_column_and_the_rows_name(client, bur
     assert "D 列「总投资（万元）」金额不能为负数" in page
     assert "F 列「责任单位」单位“广州办事处”不存在" in page
     assert "第240号产业园 · 第240号精密机械有限公司" in page
-    assert "有错误，请修改文件" in page
+    assert "有错误，未导入" in page
     # An error row will create nothing: no "将新建客商" beside its errors.
     assert "将新建客商" not in page
     # 全部 still lists every row, and its pages keep listing every row.
@@ -111,7 +111,7 @@ def test_the_batch_list_says_a_batch_with_errors_needs_a_fixed_file(client, bure
     checked(me, _ledger(3, bad={1: (3, "-5")}), ImportKind.PROJECTS)
     client.force_login(me)
     page = client.get("/imports/").content.decode()
-    assert "有错误，请修改文件" in page and "待确认" not in page
+    assert "有错误，未导入" in page and "待确认" not in page
 
 
 def test_a_ledger_sent_as_the_wrong_data_type_says_which_type_it_looks_like(client, bureau):
