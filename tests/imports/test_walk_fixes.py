@@ -50,6 +50,8 @@ def test_errors_come_first_with_their_excel_column_and_the_rows_name(client, bur
     assert "F 列「责任单位」单位“广州办事处”不存在" in page
     assert "第240号产业园 · 第240号精密机械有限公司" in page
     assert "有错误，未导入" in page
+    # The filter shown is marked, for the eye as well as for a screen reader.
+    assert '<a href="?action=error" aria-current="page"><strong>有错误</strong></a>' in page
     # An error row will create nothing: no "将新建客商" beside its errors.
     assert "将新建客商" not in page
     # 全部 still lists every row, and its pages keep listing every row.
