@@ -271,4 +271,3 @@ def _touched_at_login(sender, request=None, **kwargs) -> None:
     session = getattr(request, "session", None)
     if session is not None:
         session[SESSION_TOUCHED] = int(time.time())
-
