@@ -98,3 +98,75 @@ def assignments_visible_to(officer: Officer) -> QuerySet[Assignment]:
         Q(lead__in=leads_visible_to(officer).values("pk"))
         | Q(project__in=projects_visible_to(officer).values("pk"))
     )
+
+
+def breakdown_units_for(officer: Officer) -> QuerySet[Unit]:
+    """Units whose targets the officer breaks down to people: a unit head their own unit, a
+    chief or administrator every unit."""
+    if officer.sees_whole_bureau:
+        return Unit.objects.all()
+    if officer.role == Role.UNIT_HEAD and officer.unit_id:
+        return Unit.objects.filter(pk=officer.unit_id)
+    return Unit.objects.none()
+
+
+def breakdown_officers(unit: Unit) -> QuerySet[Officer]:
+    """The people a unit's targets are broken down to: active officers and heads of its sub-tree."""
+    return (
+        Officer.objects.filter(
+            unit__path__startswith=unit.path,
+            is_active=True,
+            role__in=(Role.OFFICER, Role.UNIT_HEAD),
+        )
+        .select_related("unit")
+        .order_by("unit__path", "full_name", "username")
+    )
+
+
+def target_breakdown(officer: Officer, year: int) -> list[dict]:
+    """Each unit target of ``year`` the officer may break down, beside the sum of the targets
+    broken down to the people of the unit's sub-tree (目标分解核对).
+
+    ``status``: ``none`` (nothing broken down yet), ``short`` (the people's sum is below the
+    unit's target) or ``covered``. Two queries whatever the number of units.
+    """
+    unit_targets = list(
+        Target.objects.filter(year=year, unit__in=breakdown_units_for(officer))
+        .select_related("unit")
+        .order_by("unit__path", "metric")
+    )
+    if not unit_targets:
+        return []
+    people = (
+        Target.objects.filter(year=year, officer__isnull=False)
+        .filter(
+            Q(officer__unit__path__startswith=unit_targets[0].unit.path)
+            if len({t.unit_id for t in unit_targets}) == 1
+            else Q()
+        )
+        .values_list("metric", "value", "officer__unit__path")
+    )
+    rows = []
+    sums: dict[tuple[int, str], list] = {}
+    for metric, value, path in people:
+        for target in unit_targets:
+            if target.metric == metric and path.startswith(target.unit.path):
+                entry = sums.setdefault((target.unit_id, metric), [0, 0])
+                entry[0] += value
+                entry[1] += 1
+    for target in unit_targets:
+        total, count = sums.get((target.unit_id, target.metric), (0, 0))
+        rows.append(
+            {
+                "target": target,
+                "unit": target.unit,
+                "metric": target.metric,
+                "label": target.get_metric_display(),
+                "unit_value": target.value,
+                "people_sum": total,
+                "people": count,
+                "gap": target.value - total,
+                "status": "none" if not count else ("short" if total < target.value else "covered"),
+            }
+        )
+    return rows
