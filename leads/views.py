@@ -265,16 +265,14 @@ class _PlainSelect(Select):
         return format_html("<select{}>\n{}\n</select>", flatatt(final_attrs), mark_safe(options))
 
 
-def _dress_filter_form(form, me) -> None:
-    """UI widgets for the FilterSet's fields: checkboxes and a unit <select> instead of ids."""
-    from django import forms
+def unit_select(me) -> _PlainSelect:
+    """A <select> of the units the officer sees, in tree order, for a list's unit filter."""
+    return _PlainSelect(choices=[("", "—"), *units_visible_to(me).values_list("pk", "name")])
 
-    for name in ("status", "chain_role"):
-        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
-    form.fields["unit"].widget = _PlainSelect(
-        choices=[("", "—"), *units_visible_to(me).values_list("pk", "name")]
-    )
-    form.fields["officer"].widget = _PlainSelect(
+
+def officer_select(me) -> _PlainSelect:
+    """A <select> of the active officers the officer sees, by unit, for a list's filter."""
+    return _PlainSelect(
         choices=[
             ("", "—"),
             *(
@@ -286,6 +284,16 @@ def _dress_filter_form(form, me) -> None:
             ),
         ]
     )
+
+
+def _dress_filter_form(form, me) -> None:
+    """UI widgets for the FilterSet's fields: checkboxes and a unit <select> instead of ids."""
+    from django import forms
+
+    for name in ("status", "chain_role"):
+        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+    form.fields["unit"].widget = unit_select(me)
+    form.fields["officer"].widget = officer_select(me)
     for name in ("investor", "updated_after"):
         form.fields.pop(name, None)
 

@@ -10,23 +10,20 @@ as promo.reports.selectors.period_figures.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from leads.filters import InvestorFilter, VisitFilter
 from leads.models import Investor, Visit
 from leads.selectors import visits_visible_to
-from leads.views import PAGE_SIZE, BoundedCountPaginator, _PlainSelect
+from leads.views import PAGE_SIZE, BoundedCountPaginator, officer_select, unit_select
 from officers.models import Officer
-from officers.selectors import officers_visible_to, scope_for, units_visible_to
+from officers.selectors import scope_for
 from promo import exports
 from promo.exports import Column
 from promo.reports.selectors import VISITING_KINDS
@@ -44,12 +41,6 @@ def _visit_rows(me) -> QuerySet[Visit]:
                 to_attr="present",
             )
         )
-    )
-
-
-def _unit_select(me, name: str, form) -> None:
-    form.fields[name].widget = _PlainSelect(
-        choices=[("", "—"), *units_visible_to(me).order_by("path").values_list("pk", "name")]
     )
 
 
@@ -79,19 +70,8 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     form = filterset.form
     for name in ("kind", "industry", "source_channel", "investor_region"):
         form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
-    _unit_select(me, "unit", form)
-    form.fields["officer"].widget = _PlainSelect(
-        choices=[
-            ("", "—"),
-            *(
-                (pk, full_name or username)
-                for pk, full_name, username in officers_visible_to(me)
-                .filter(is_active=True)
-                .order_by("unit__path", "username")
-                .values_list("pk", "full_name", "username")
-            ),
-        ]
-    )
+    form.fields["unit"].widget = unit_select(me)
+    form.fields["officer"].widget = officer_select(me)
     for name in ("lead", "source_system", "external_id", "updated_after"):
         form.fields.pop(name, None)
     # ``investor`` is an id that links fill in (a 来区客商 row's visits): kept, unseen, when
@@ -133,18 +113,7 @@ def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404
     _filterset, qs = _filtered_visits(request.user, request.GET, request=request)
     # Prefetching needs whole chunks: iterator(chunk_size) keeps the officers prefetch.
-    objects = qs.iterator(chunk_size=2000)
-    title = "走访记录"
-    if fmt == "xlsx":
-        body = exports.to_xlsx(VISIT_COLUMNS, objects, title=title)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body = exports.to_csv(VISIT_COLUMNS, objects)
-        content_type = "text/csv; charset=utf-8"
-    response = HttpResponse(body, content_type=content_type)
-    name = f"{title}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{fmt}"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return exports.download(VISIT_COLUMNS, qs.iterator(chunk_size=2000), title="走访记录", fmt=fmt)
 
 
 # The 来区客商 page shows these of InvestorFilter's fields (the kinds are fixed).
@@ -192,7 +161,7 @@ def visiting_investor_list(request: HttpRequest) -> HttpResponse:
     form.order_fields(_VISITING_FIELDS)
     for name in ("visit_industry", "region", "visit_source_channel"):
         form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
-    _unit_select(me, "visit_unit", form)
+    form.fields["visit_unit"].widget = unit_select(me)
     # An exact count, unlike the other lists: it is the cockpit's number, and counting the
     # distinct investors of a hash of the period's visits (index leads_visit_visiting_by_date)
     # beat a bounded count's nested loop (about 110 ms for the province's year to date).

@@ -128,7 +128,7 @@ def target_breakdown(officer: Officer, year: int) -> list[dict]:
     broken down to the people of the unit's sub-tree (目标分解核对).
 
     ``status``: ``none`` (nothing broken down yet), ``short`` (the people's sum is below the
-    unit's target) or ``covered``. Two queries whatever the number of units.
+    unit's target) or ``covered``. Two queries whatever the number of units or people.
     """
     unit_targets = list(
         Target.objects.filter(year=year, unit__in=breakdown_units_for(officer))
@@ -137,23 +137,23 @@ def target_breakdown(officer: Officer, year: int) -> list[dict]:
     )
     if not unit_targets:
         return []
-    people = (
-        Target.objects.filter(year=year, officer__isnull=False)
-        .filter(
-            Q(officer__unit__path__startswith=unit_targets[0].unit.path)
-            if len({t.unit_id for t in unit_targets}) == 1
-            else Q()
-        )
-        .values_list("metric", "value", "officer__unit__path")
-    )
-    rows = []
+    by_path = {(t.unit.path, t.metric): t.unit_id for t in unit_targets}
+    people = Target.objects.filter(year=year, officer__isnull=False)
+    if not officer.sees_whole_bureau:  # a unit head: their own unit's sub-tree
+        people = people.filter(officer__unit__path__startswith=officer.unit.path)
     sums: dict[tuple[int, str], list] = {}
-    for metric, value, path in people:
-        for target in unit_targets:
-            if target.metric == metric and path.startswith(target.unit.path):
-                entry = sums.setdefault((target.unit_id, metric), [0, 0])
+    for metric, value, path in people.values_list("metric", "value", "officer__unit__path"):
+        # A person counts for every unit above them: the prefixes of "/1/4/9/" are "/1/",
+        # "/1/4/" and "/1/4/9/".
+        for end in range(1, len(path)):
+            if path[end] != "/":
+                continue
+            unit_id = by_path.get((path[: end + 1], metric))
+            if unit_id is not None:
+                entry = sums.setdefault((unit_id, metric), [0, 0])
                 entry[0] += value
                 entry[1] += 1
+    rows = []
     for target in unit_targets:
         total, count = sums.get((target.unit_id, target.metric), (0, 0))
         rows.append(

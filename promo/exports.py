@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import QueryDict
+from django.http import HttpResponse, QueryDict
+from django.utils import timezone
 
 from leads.filters import LeadFilter
 from leads.forms import LeadSearchForm
@@ -156,3 +158,19 @@ def to_csv(columns: tuple[Column, ...], objects: Iterable[Any]) -> bytes:
             ["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row]
         )
     return buffer.getvalue().encode("utf-8-sig")
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def download(
+    columns: tuple[Column, ...], objects: Iterable[Any], *, title: str, fmt: str
+) -> HttpResponse:
+    """The rows as an XLSX or CSV attachment named ``<title>-<local time>.<fmt>``."""
+    if fmt == "xlsx":
+        response = HttpResponse(to_xlsx(columns, objects, title=title), content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(to_csv(columns, objects), content_type="text/csv; charset=utf-8")
+    name = f"{title}-{timezone.localtime().strftime('%Y%m%d-%H%M')}.{fmt}"
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
+    return response

@@ -22,9 +22,7 @@ A fixed number of queries whatever the number of units or officers (the tests pi
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -34,22 +32,16 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
     Exists,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from leads.models import Visit
 from officers.choices import AssignmentRole, Role
@@ -57,8 +49,9 @@ from officers.models import Assignment, Officer, Unit
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from promo.dashboard.scoring import efficacy_scores
+from promo.dashboard.selectors import list_url
 from promo.reports.choices import AMOUNT_FIGURES, Figure
-from promo.reports.selectors import period_figures
+from promo.reports.selectors import grouped_by_subtree, period_figures
 
 from .choices import OFFICER_FIGURES, VISITS, CampaignFigure
 from .models import Campaign
@@ -159,25 +152,13 @@ def competing_units(campaign: Campaign) -> list[Unit]:
 
 def _unit_visits(start: date, end: date, units: Sequence[Unit]) -> dict[int, int]:
     """Visits logged in ``[start, end]`` per unit sub-tree: one grouped query."""
-    if not units:
-        return {}
-    bucket = Case(
-        *(When(unit__path__startswith=u.path, then=Value(u.pk)) for u in units),
-        default=Value(None),
-        output_field=IntegerField(),
+    rows = grouped_by_subtree(
+        Visit.objects.filter(visited_on__gte=start, visited_on__lte=end),
+        "unit",
+        units,
+        {"n": Count("pk")},
     )
-    in_subtrees = Unit.objects.filter(
-        functools.reduce(operator.or_, (Q(path__startswith=u.path) for u in units))
-    ).values("pk")
-    rows = (
-        Visit.objects.filter(visited_on__gte=start, visited_on__lte=end, unit_id__in=in_subtrees)
-        .annotate(bucket=bucket)
-        .filter(bucket__isnull=False)
-        .values("bucket")
-        .order_by()
-        .annotate(n=Count("pk"))
-    )
-    return {row["bucket"]: row["n"] for row in rows}
+    return {unit_id: row["n"] for unit_id, row in rows.items()}
 
 
 def unit_figures(campaign: Campaign, window: Window, units: Sequence[Unit], figures: Sequence[str]):
@@ -345,18 +326,15 @@ def league_cached(campaign: Campaign, *, today: date) -> dict[str, Any]:
 # --- links ----------------------------------------------------------------------------------
 
 
-def _url(name: str, params: dict[str, Any]) -> str:
-    query = urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
-    return f"{reverse(name)}?{query}" if query else reverse(name)
-
-
 # Which numbers the list pages can express exactly, for one unit's sub-tree:
 # * in hand / in negotiation: the lead list's current statuses while the race runs (the
 #   stock at the window's end is the stock today), or its ``*_as_of`` filters when it has them;
 # * signings and groundbreakings: the project list's date ranges, when the project list
 #   applies them (it names the filters it applies in ``projects.views.LIST_FILTERS``).
-# Other window counts (valid leads, visits, size classes by signed amount…) have no list that
-# can express them: shown without a link. Amounts link nowhere (a list counts rows).
+# * valid leads: the lead list by qualification date; visits logged: the visit log by date;
+#   来区客商: the visiting-investor list.
+# Other window counts (size classes by signed amount, arrived FDI…) have no list that can
+# express them: shown without a link. Amounts link nowhere (a list counts rows).
 _LEAD_LIST_STATUS = {
     Figure.LEADS_IN_HAND: ("in_hand_as_of", ["valid", "negotiating"]),
     Figure.LEADS_NEGOTIATING: ("negotiating_as_of", ["negotiating"]),
@@ -380,23 +358,23 @@ def _list_capabilities() -> tuple[frozenset[str], frozenset[str]]:
 def _cell_url(figure: str, unit: Unit, window: Window, lead_filters, project_filters):
     if figure == Figure.INVESTORS_VISITING:  # 来区客商: the same sub-tree and window
         counted = {"visited_on_after": window.start, "visited_on_before": window.counted_end}
-        return _url("leads:visiting_investors", {"visit_unit": unit.pk, **counted})
+        return list_url("leads:visiting_investors", {"visit_unit": unit.pk, **counted})
     if figure == VISITS:  # visits logged by the sub-tree in the window
         counted = {"visited_on_after": window.start, "visited_on_before": window.counted_end}
-        return _url("leads:visit_list", {"unit": unit.pk, **counted})
+        return list_url("leads:visit_list", {"unit": unit.pk, **counted})
     if figure == Figure.VALID_LEADS and "qualified_on" in lead_filters:  # qualified in window
         counted = {"qualified_on_after": window.start, "qualified_on_before": window.counted_end}
-        return _url("leads:list", {"unit": unit.pk, **counted})
+        return list_url("leads:list", {"unit": unit.pk, **counted})
     if figure in _LEAD_LIST_STATUS:
         as_of, statuses = _LEAD_LIST_STATUS[figure]
         if as_of in lead_filters:
-            return _url("leads:list", {"unit": unit.pk, as_of: window.counted_end.isoformat()})
+            return list_url("leads:list", {"unit": unit.pk, as_of: window.counted_end.isoformat()})
         if window.counted_end >= window.today:
-            return _url("leads:list", {"unit": unit.pk, "status": statuses})
+            return list_url("leads:list", {"unit": unit.pk, "status": statuses})
         return None
     field = _PROJECT_LIST_RANGE.get(figure)
     if field and {"unit", field} <= project_filters:
-        return _url(
+        return list_url(
             "projects:list",
             {
                 "unit": unit.pk,

@@ -147,7 +147,8 @@ class UnitRow:
     ytd: PeriodFigures | None = None
 
 
-def _url(name: str, params: dict[str, Any]) -> str:
+def list_url(name: str, params: dict[str, Any]) -> str:
+    """The list page ``name`` with these filters (empty ones left out)."""
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
     base = reverse(name)
     return f"{base}?{query}" if query else base
@@ -218,25 +219,25 @@ def _figure_links(f: CockpitFilters, unit: Unit | None) -> dict[str, tuple[str, 
     start, end = f.period.start.isoformat(), f.period.end.isoformat()
     leads = _lead_list_params(f, unit)
     projects = _project_list_params(f, unit)
-    signed = _url(
+    signed = list_url(
         "projects:list", {**projects, "contract_date_after": start, "contract_date_before": end}
     )
-    started = _url(
+    started = list_url(
         "projects:list",
         {**projects, "groundbreaking_actual_after": start, "groundbreaking_actual_before": end},
     )
     return {
         Figure.LEADS_IN_HAND: (
-            _url("leads:list", {**leads, "in_hand_as_of": end}),
+            list_url("leads:list", {**leads, "in_hand_as_of": end}),
             Figure.LEADS_IN_HAND,
         ),
         Figure.LEADS_NEGOTIATING: (
-            _url("leads:list", {**leads, "negotiating_as_of": end}),
+            list_url("leads:list", {**leads, "negotiating_as_of": end}),
             Figure.LEADS_NEGOTIATING,
         ),
         # 来区客商: distinct investors received or inspecting, logged in the row's sub-tree.
         Figure.INVESTORS_VISITING: (
-            _url(
+            list_url(
                 "leads:visiting_investors",
                 {
                     "visited_on_after": start,
@@ -348,17 +349,17 @@ def _dress_snapshot(
     snap["key_rate"] = snap["key_invested"] * 100 / snap["key_total"] if snap["key_total"] else None
     base = _project_list_params(f, unit)
     start, end = f.period.start.isoformat(), f.period.end.isoformat()
-    snap["contracted_fdi_url"] = _url(
+    snap["contracted_fdi_url"] = list_url(
         "projects:list", {**base, "contract_date_after": start, "contract_date_before": end}
     )
     snap["contracted_fdi_count"] = row.figures.signed_count
-    snap["building_10m_url"] = _url(
+    snap["building_10m_url"] = list_url(
         "projects:list", {**base, "stage": Stage.GROUNDBREAKING, "size": ["10m", "100m"]}
     )
-    snap["key_count_url"] = _url(
+    snap["key_count_url"] = list_url(
         "projects:list", {**base, "stage": list(OPEN_STAGES), "size": SizeClass.HUNDRED_MILLION}
     )
-    snap["overdue_url"] = _url("projects:list", {**base, "overdue": "true"})
+    snap["overdue_url"] = list_url("projects:list", {**base, "overdue": "true"})
     return snap
 
 
@@ -377,7 +378,7 @@ def funnel(officer: Officer, f: CockpitFilters) -> list[dict[str, Any]]:
             "status": status,
             "label": LeadStatus(status).label,
             "count": counts.get(status, 0),
-            "url": _url("leads:list", {**base, "status": status}),
+            "url": list_url("leads:list", {**base, "status": status}),
         }
         for status in FUNNEL_STATUSES
     ]
@@ -407,8 +408,8 @@ def time_to_signing(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "signed_on_after": f.period.start.isoformat(),
         "signed_on_before": f.period.end.isoformat(),
     }
-    timing["contact_url"] = _url("leads:list", {**base, "has_first_contact": "true"})
-    timing["inspection_url"] = _url("leads:list", {**base, "has_first_inspection": "true"})
+    timing["contact_url"] = list_url("leads:list", {**base, "has_first_contact": "true"})
+    timing["inspection_url"] = list_url("leads:list", {**base, "has_first_inspection": "true"})
     return timing
 
 
@@ -478,17 +479,17 @@ def _target_links(f: CockpitFilters, ytd: Period, unit: Unit | None) -> dict[str
     can express it (not the ≥ 100M signings by signed amount, nor the arrived FDI)."""
     start, end = ytd.start.isoformat(), ytd.end.isoformat()
     projects = _project_list_params(f, unit)
-    signed = _url(
+    signed = list_url(
         "projects:list", {**projects, "contract_date_after": start, "contract_date_before": end}
     )
     return {
         TargetMetric.SIGNED_COUNT: signed,
         TargetMetric.SIGNED_AMOUNT: signed,
-        TargetMetric.GROUNDBREAKING_COUNT: _url(
+        TargetMetric.GROUNDBREAKING_COUNT: list_url(
             "projects:list",
             {**projects, "groundbreaking_actual_after": start, "groundbreaking_actual_before": end},
         ),
-        TargetMetric.VALID_LEAD_COUNT: _url(
+        TargetMetric.VALID_LEAD_COUNT: list_url(
             "leads:list",
             {**_lead_list_params(f, unit), "qualified_on_after": start, "qualified_on_before": end},
         ),

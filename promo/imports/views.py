@@ -5,8 +5,6 @@ Views are interfaces only: the services check and write, the selectors read.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -15,7 +13,6 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -271,14 +268,4 @@ def export(request: HttpRequest, what: str, fmt: str) -> HttpResponse:
         raise Http404
     select, columns, title = _EXPORTS[what]
     objects = select(request.user, request.GET).iterator(chunk_size=2000)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    if fmt == "xlsx":
-        body = exports.to_xlsx(columns, objects, title=title)
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        body = exports.to_csv(columns, objects)
-        content_type = "text/csv; charset=utf-8"
-    response = HttpResponse(body, content_type=content_type)
-    name = f"{title}-{stamp}.{fmt}"
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name)}"
-    return response
+    return exports.download(columns, objects, title=title, fmt=fmt)

@@ -122,10 +122,11 @@ def _bucket(unit_field: str, units: Sequence[Unit]) -> Case:
     )
 
 
-def _grouped(
+def grouped_by_subtree(
     qs: QuerySet, unit_field: str, units: Sequence[Unit] | None, aggregates: dict[str, Any]
 ) -> dict[int | None, dict[str, Any]]:
-    """One grouped query: ``{unit id: {name: value}}``, or ``{None: {...}}`` for the bureau."""
+    """One grouped query: ``{unit id: {name: value}}``, each unit counting its sub-tree (the
+    units must be disjoint), or ``{None: {...}}`` for the bureau with ``units=None``."""
     if units is None:
         return {None: qs.aggregate(**aggregates)}
     if not units:
@@ -218,7 +219,7 @@ def period_figures(
         Q(closed_on__isnull=True) | Q(closed_on__gt=end)
     )
     merge(
-        _grouped(
+        grouped_by_subtree(
             leads,
             "unit",
             units,
@@ -232,7 +233,7 @@ def period_figures(
 
     # Investors visiting (来区客商): distinct investors received or inspecting in the period.
     merge(
-        _grouped(
+        grouped_by_subtree(
             visits.filter(dated("visited_on"), kind__in=VISITING_KINDS),
             "unit",
             units,
@@ -243,7 +244,7 @@ def period_figures(
     # Projects: signings, size classes, groundbreakings, completions, production.
     signed = dated("contract_date")
     merge(
-        _grouped(
+        grouped_by_subtree(
             projects,
             "unit",
             units,
@@ -283,7 +284,7 @@ def period_figures(
         progress__month__lte=end, progress__month__gte=start.replace(day=1)
     ).distinct()
     merge(
-        _grouped(
+        grouped_by_subtree(
             projects.filter(pk__in=with_progress.values("pk")).annotate(
                 fdi_end=cumulative(Q(month__lte=end)),
                 fdi_before=cumulative(Q(month__lt=start)),
