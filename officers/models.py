@@ -81,6 +81,11 @@ class OfficerManager(UserManager):
         return super().get_queryset().select_related("unit")
 
 
+def officer_display_name(full_name: str, first_name: str, last_name: str, username: str) -> str:
+    """An officer's name as shown everywhere: 姓名, else the first and last name, else login."""
+    return full_name or f"{first_name} {last_name}".strip() or username
+
+
 @pghistory.track(
     pghistory.InsertEvent(),
     pghistory.UpdateEvent(),
@@ -128,7 +133,7 @@ class Officer(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.get_full_name() or self.username
+        return officer_display_name(self.full_name, self.first_name, self.last_name, self.username)
 
     @property
     def sees_whole_bureau(self) -> bool:

@@ -46,6 +46,8 @@ from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from officers.models import officer_display_name
+from promo.api_rows import wanted_fields
 from promo.errors import Conflict, DomainError
 
 _DRF_CODES = {
@@ -261,7 +263,10 @@ class StableCursorPagination(BasePagination):
     def get_next_link(self) -> str | None:
         if not self.has_next or self.last is None:
             return None
-        values = [getattr(self.last, term.lstrip("-")) for term in self.ordering]
+        # A row is a model instance, or a dict of columns (promo.api_rows).
+        last = self.last
+        read = last.__getitem__ if isinstance(last, dict) else functools.partial(getattr, last)
+        values = [read(term.lstrip("-")) for term in self.ordering]
         params = self.request.query_params.copy()
         params[self.cursor_query_param] = self.encode_cursor(self.ordering, values)
         base = self.request.build_absolute_uri(self.request.path)
@@ -329,27 +334,13 @@ def _has_field(queryset: QuerySet, name: str) -> bool:
 class FieldsMixin:
     """``?fields=id,name`` keeps only the named fields of a read serializer (top level)."""
 
-    fields_query_param = "fields"
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         request = getattr(self, "context", {}).get("request")
-        if request is None or request.method != "GET":
+        wanted = wanted_fields(request, self.fields)  # type: ignore[attr-defined]
+        if wanted is None:
             return
-        raw = request.query_params.get(self.fields_query_param)
-        if not raw:
-            return
-        wanted = {name.strip() for name in raw.split(",") if name.strip()}
-        unknown = wanted - set(self.fields)  # type: ignore[attr-defined]
-        if unknown:
-            raise exceptions.ValidationError(
-                {
-                    self.fields_query_param: [
-                        _("未知字段：%(names)s。") % {"names": ", ".join(sorted(unknown))}
-                    ]
-                }
-            )
-        for name in set(self.fields) - wanted:  # type: ignore[attr-defined]
+        for name in set(self.fields) - set(wanted):  # type: ignore[attr-defined]
             self.fields.pop(name)  # type: ignore[attr-defined]
 
 
@@ -417,6 +408,10 @@ class RefSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True, help_text="名称")
 
     name_attribute = "name"
+    # How promo.api_rows reads the name without an instance: the related row's columns, and
+    # the function of them that gives ``name_attribute``.
+    name_columns: tuple[str, ...] = ("name",)
+    name_of = staticmethod(lambda name: None if name is None else str(name))
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         # The declared fields' output, read directly: nested in every row of every list (a
@@ -432,6 +427,8 @@ class OfficerRefSerializer(RefSerializer):
     name = serializers.CharField(source="display_name", read_only=True, help_text="姓名")
 
     name_attribute = "display_name"
+    name_columns = ("full_name", "first_name", "last_name", "username")
+    name_of = staticmethod(officer_display_name)
 
 
 class BulkRowResultSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from officers.choices import AssignmentRole
+from officers.models import Assignment, officer_display_name
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.api import (
     ActionSerializer,
@@ -23,6 +24,7 @@ from promo.api import (
     VisiblePrimaryKeyRelatedField,
     WriteSerializer,
 )
+from promo.api_rows import FromBatch, FromColumns
 
 from ..choices import LEAD_TRANSITIONS, LeadStatus, RejectReason
 from ..models import Intermediary, Investor, Lead, PromotionEvent, Visit
@@ -205,6 +207,43 @@ class AssignmentSerializer(serializers.Serializer):
     )
 
 
+_OFFICER_NAME = ("full_name", "first_name", "last_name", "username")
+
+
+def assignments_by(key: str, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """AssignmentSerializer's rows of each lead (key "lead_id") or project, in assignment order."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    rows = (
+        Assignment.objects.filter(**{f"{key}__in": ids})
+        .order_by("pk")
+        .values_list(key, "officer_id", "role", *(f"officer__{c}" for c in _OFFICER_NAME))
+    )
+    for owner, officer_id, role, *name in rows:
+        found.setdefault(owner, []).append(
+            {"officer": {"id": officer_id, "name": officer_display_name(*name)}, "role": role}
+        )
+    return found
+
+
+def _visit_officers(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The officers present at each visit, as OfficerRefSerializer rows, in Officer order."""
+    found: dict[int, list[dict[str, Any]]] = {}
+    rows = (
+        Visit.officers.through.objects.filter(visit_id__in=ids)
+        .order_by("officer__unit__path", "officer__username")
+        .values_list("visit_id", "officer_id", *(f"officer__{c}" for c in _OFFICER_NAME))
+    )
+    for visit_id, officer_id, *name in rows:
+        found.setdefault(visit_id, []).append(
+            {"id": officer_id, "name": officer_display_name(*name)}
+        )
+    return found
+
+
+def _allowed_transitions(status: str) -> list[str]:
+    return sorted(LEAD_TRANSITIONS.get(status, frozenset()))
+
+
 class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
     """Lead (项目信息): a possible investment, its status and the dates of its lifecycle."""
 
@@ -218,6 +257,16 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
         help_text="当前状态可流转到的状态（签约请用 /sign/）。"
     )
     project = serializers.SerializerMethodField(help_text="签约后生成的项目编号")
+
+    # How the list endpoint reads the method fields without instances (promo.api_rows); the
+    # view annotates project_pk.
+    list_rows = {
+        "allowed_transitions": FromColumns(
+            ("status",), lambda row: _allowed_transitions(row["status"])
+        ),
+        "assignments": FromBatch(lambda ids: assignments_by("lead_id", ids)),
+        "project": FromColumns(("project_pk",), lambda row: row["project_pk"]),
+    }
 
     class Meta:
         model = Lead
@@ -256,13 +305,13 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
         serializers.ListField(child=serializers.ChoiceField(choices=LeadStatus.choices))
     )
     def get_allowed_transitions(self, lead: Lead) -> list[str]:
-        return sorted(LEAD_TRANSITIONS.get(lead.status, frozenset()))
+        return _allowed_transitions(lead.status)
 
     @extend_schema_field(AssignmentSerializer(many=True))
     def get_assignments(self, lead: Lead) -> list[dict[str, Any]]:
         rows = getattr(lead, "prefetched_assignments", None)
         if rows is None:
-            rows = lead.assignments.select_related("officer")
+            rows = lead.assignments.select_related("officer").order_by("pk")
         # AssignmentSerializer's shape, built directly: a nested serializer per lead would
         # deep-copy its fields fifty times a page.
         return [
@@ -377,6 +426,8 @@ class VisitSerializer(FieldsMixin, serializers.ModelSerializer):
     unit = RefSerializer(read_only=True, help_text="登记单位")
     created_by = OfficerRefSerializer(read_only=True, help_text="登记人")
     officers = serializers.SerializerMethodField(help_text="参加人员")
+
+    list_rows = {"officers": FromBatch(_visit_officers)}
 
     class Meta:
         model = Visit

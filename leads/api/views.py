@@ -28,6 +28,7 @@ from promo.api import (
     ScopedViewSet,
     error_responses,
 )
+from promo.api_rows import RowsListMixin
 from promo.errors import Conflict, DomainError
 
 from .. import services
@@ -227,9 +228,10 @@ class PromotionEventViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedView
         )
 
 
-class LeadViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
+class LeadViewSet(RowsListMixin, DeletionFeedMixin, ScopedViewSet):
     """Leads (项目信息) the caller may see; status changes are actions, never field writes."""
 
+    rows_by_id = ("intermediary", "event")
     read_serializer_class = LeadSerializer
     write_serializer_class = LeadWriteSerializer
     filterset_class = LeadFilter
@@ -249,7 +251,7 @@ class LeadViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
                 # queryset, select_related included, fifty times a page.
                 Prefetch(
                     "assignments",
-                    queryset=Assignment.objects.select_related("officer"),
+                    queryset=Assignment.objects.select_related("officer").order_by("pk"),
                     to_attr="prefetched_assignments",
                 ),
             )
@@ -305,9 +307,10 @@ class LeadViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class VisitViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
+class VisitViewSet(RowsListMixin, DeletionFeedMixin, ScopedViewSet):
     """Visits (走访记录) the caller may see."""
 
+    rows_by_id = ("event",)
     read_serializer_class = VisitSerializer
     write_serializer_class = VisitWriteSerializer
     filterset_class = VisitFilter
