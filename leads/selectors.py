@@ -18,6 +18,30 @@ def _assigned_to(officer: Officer) -> Exists:
     return Exists(Assignment.objects.filter(lead_id=OuterRef("pk"), officer_id=officer.pk))
 
 
+def lead_visible_q(officer: Officer, key: str = "lead") -> Q:
+    """``key`` (a lead's id column on another table) names a lead ``leads_visible_to`` shows.
+
+    The same set as ``Q(key__in=leads_visible_to(officer).values("pk"))``, written as two
+    conditions each answered from an index (the leads of the units, the officer's
+    assignments): the OR inside one sub-query made PostgreSQL read all 300,000 leads to
+    build it, 67 ms of a unit head's 76 ms visit page at province scale.
+    """
+    scope = scope_for(officer)
+    if scope.is_everything:
+        return Q(**{f"{key}__isnull": False})
+    if scope.officer_id is None:
+        return Q(pk__in=[])
+    if scope.own_records_only:
+        return Q(**{f"{key}__in": Lead.objects.filter(created_by_id=officer.pk).values("pk")})
+    return Q(**{f"{key}__in": Lead.objects.filter(unit_id__in=scope.unit_ids).values("pk")}) | Q(
+        **{
+            f"{key}__in": Assignment.objects.filter(
+                officer_id=officer.pk, lead_id__isnull=False
+            ).values("lead_id")
+        }
+    )
+
+
 def leads_visible_to(officer: Officer) -> QuerySet[Lead]:
     """Leads of the officer's units, plus leads the officer assists on (协办) elsewhere."""
     scope = scope_for(officer)
@@ -44,11 +68,7 @@ def visits_visible_to(officer: Officer) -> QuerySet[Visit]:
     )
     if scope.own_records_only:
         return qs.filter(Q(created_by_id=officer.pk) | attended)
-    return qs.filter(
-        Q(unit_id__in=scope.unit_ids)
-        | attended
-        | Q(lead__in=leads_visible_to(officer).values("pk"))
-    )
+    return qs.filter(Q(unit_id__in=scope.unit_ids) | attended | lead_visible_q(officer))
 
 
 def investors_visible_to(officer: Officer) -> QuerySet[Investor]:

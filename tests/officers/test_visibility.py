@@ -9,6 +9,7 @@ import pytest
 from leads.choices import LeadStatus, VisitKind
 from leads.selectors import (
     investors_visible_to,
+    lead_visible_q,
     leads_visible_to,
     visits_visible_to,
 )
@@ -225,3 +226,29 @@ def test_moving_a_unit_moves_its_sub_tree_and_the_scope_follows(bureau):
     assert Unit.objects.get(pk=team.pk).path == f"{bureau.shenzhen.path}{team.pk}/"
     assert team.pk in scope_for(fresh(bureau.outsider)).unit_ids
     assert team.pk not in scope_for(fresh(bureau.shanghai_officer)).unit_ids
+
+
+def test_lead_visible_condition_names_exactly_the_visible_leads(bureau, records):
+    """lead_visible_q (the visit scope's index-friendly form) selects leads_visible_to's set."""
+    from leads.models import Lead
+
+    assignment_add(
+        actor=bureau.shanghai_head,
+        officer=bureau.outsider,
+        role=AssignmentRole.ASSISTING,
+        lead=records["sh_lead"],
+    )
+    personas = [
+        bureau.chief,
+        bureau.shanghai_head,
+        bureau.shanghai_officer,
+        bureau.sub_unit_officer,
+        bureau.outsider,
+        bureau.submitter,
+    ]
+    for officer in map(fresh, personas):
+        by_condition = set(Lead.objects.filter(lead_visible_q(officer, "pk")))
+        assert by_condition == set(leads_visible_to(officer)), officer.username
+    # And the condition is not trivially everything: the outsider sees one Shanghai lead.
+    outsider = set(Lead.objects.filter(lead_visible_q(fresh(bureau.outsider), "pk")))
+    assert records["sh_lead"] in outsider and records["sub_lead"] not in outsider
