@@ -6,21 +6,15 @@ turn a service's refusal into an error next to the field (nothing typed is lost)
 
 from __future__ import annotations
 
-from html import escape as _escape
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.forms import Select
-from django.forms.utils import flatatt
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -50,7 +44,7 @@ from officers.choices import Role
 from officers.models import Assignment, Officer
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
-from promo.forms import add_domain_error
+from promo.forms import PlainCheckboxes, PlainSelect, add_domain_error
 from promo.services import today
 
 PAGE_SIZE = 20
@@ -245,36 +239,14 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _PlainSelect(Select):
-    """A <select> whose options are joined in Python, not rendered one template each.
-
-    The lead list's officer filter offers every active officer in scope (2,240 for the
-    province chief): Django's per-option widget templates took ~200 ms of the page.
-    Same markup: name, id and attributes, ``selected`` on the chosen value.
-    """
-
-    def render(self, name, value, attrs=None, renderer=None):
-        final_attrs = self.build_attrs(self.attrs, attrs)
-        final_attrs["name"] = name
-        chosen = {str(v) for v in self.format_value(value)} or {""}
-        # The standard library's escape (the same five characters as Django's) on plain
-        # strings: format_html_join's lazy-aware escaping was 20 ms for 2,240 options.
-        options = "\n".join(
-            f'<option value="{_escape(str(key))}"{" selected" if str(key) in chosen else ""}>'
-            f"{_escape(str(label))}</option>"
-            for key, label in self.choices
-        )
-        return format_html("<select{}>\n{}\n</select>", flatatt(final_attrs), mark_safe(options))
-
-
-def unit_select(me) -> _PlainSelect:
+def unit_select(me) -> PlainSelect:
     """A <select> of the units the officer sees, in tree order, for a list's unit filter."""
-    return _PlainSelect(choices=[("", "—"), *units_visible_to(me).values_list("pk", "name")])
+    return PlainSelect(choices=[("", "—"), *units_visible_to(me).values_list("pk", "name")])
 
 
-def officer_select(me) -> _PlainSelect:
+def officer_select(me) -> PlainSelect:
     """A <select> of the active officers the officer sees, by unit, for a list's filter."""
-    return _PlainSelect(
+    return PlainSelect(
         choices=[
             ("", "—"),
             *(
@@ -290,10 +262,9 @@ def officer_select(me) -> _PlainSelect:
 
 def _dress_filter_form(form, me) -> None:
     """UI widgets for the FilterSet's fields: checkboxes and a unit <select> instead of ids."""
-    from django import forms
 
     for name in ("status", "chain_role"):
-        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+        form.fields[name].widget = PlainCheckboxes(choices=form.fields[name].choices)
     form.fields["unit"].widget = unit_select(me)
     form.fields["officer"].widget = officer_select(me)
     for name in ("investor", "updated_after"):

@@ -26,6 +26,7 @@ from officers.models import Officer
 from officers.selectors import scope_for
 from promo import exports
 from promo.exports import Column
+from promo.forms import PlainCheckboxes
 from promo.reports.selectors import VISITING_KINDS
 
 
@@ -69,7 +70,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     filterset, qs = _filtered_visits(me, request.GET, request=request)
     form = filterset.form
     for name in ("kind", "industry", "source_channel", "investor_region"):
-        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+        form.fields[name].widget = PlainCheckboxes(choices=form.fields[name].choices)
     form.fields["unit"].widget = unit_select(me)
     form.fields["officer"].widget = officer_select(me)
     for name in ("lead", "source_system", "external_id", "updated_after"):
@@ -160,7 +161,7 @@ def visiting_investor_list(request: HttpRequest) -> HttpResponse:
             form.fields.pop(name)
     form.order_fields(_VISITING_FIELDS)
     for name in ("visit_industry", "region", "visit_source_channel"):
-        form.fields[name].widget = forms.CheckboxSelectMultiple(choices=form.fields[name].choices)
+        form.fields[name].widget = PlainCheckboxes(choices=form.fields[name].choices)
     form.fields["visit_unit"].widget = unit_select(me)
     # An exact count, unlike the other lists: it is the cockpit's number, and counting the
     # distinct investors of a hash of the period's visits (index leads_visit_visiting_by_date)

@@ -12,6 +12,7 @@ from leads.forms import DateInput
 from officers.models import Unit
 from projects.choices import ParkKind, ProblemKind, SizeClass, Stage
 from projects.models import EvidenceKind
+from promo.forms import PlainCheckboxes
 from promo.services import today
 
 _MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
@@ -143,13 +144,13 @@ class ProjectFilterForm(forms.Form):
     """Stage and size filters of the project list (projects has no FilterSet yet)."""
 
     stage = forms.MultipleChoiceField(
-        label=_("阶段"), choices=Stage.choices, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("阶段"), choices=Stage.choices, required=False, widget=PlainCheckboxes
     )
     size = forms.MultipleChoiceField(
         label=_("规模"),
         choices=SizeClass.choices,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=PlainCheckboxes,
     )
     q = forms.CharField(label=_("搜索项目或投资方名称"), max_length=100, required=False)
 

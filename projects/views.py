@@ -40,7 +40,7 @@ from projects.models import Project, StageEvidence
 from projects.selectors import problems_visible_to, projects_visible_to
 from projects.selectors import project_list as project_list_query
 from promo.errors import DomainError, PermissionDenied
-from promo.forms import add_domain_error
+from promo.forms import PlainSelect, add_domain_error
 from promo.services import today
 
 PAGE_SIZE = 20
@@ -65,10 +65,8 @@ LIST_FILTERS = (
 
 def _dress_filter_form(form, me) -> None:
     """A unit <select> (indented by level) for the FilterSet's unit id."""
-    from django import forms
-
     units = units_visible_to(me).order_by("path").values_list("pk", "name", "path")
-    form.fields["unit"].widget = forms.Select(
+    form.fields["unit"].widget = PlainSelect(
         choices=[
             ("", "—"),
             *((pk, "\u3000" * max(path.count("/") - 2, 0) + name) for pk, name, path in units),
