@@ -5,8 +5,10 @@ deployment: ``promo_bench_county`` and ``promo_bench_province`` on the server of
 DATABASE_URL, created, migrated and seeded by ``seed_demo --scale`` when missing (the
 province takes about ten minutes), then reused. For each scale, gunicorn serves that
 database and the scale's chief is measured (a chief sees the whole bureau; every URL names
-the bureau's root unit with ``?unit=``). For every URL: a first request (for the cockpit,
-with its summary table emptied, so the first request computes), a warm-up, then
+the bureau's root unit with ``?unit=``), and so is a unit head in the first first-level
+unit's sub-tree (their lead and visit lists, whose scope is a condition of its own). For
+every URL: a first request (for the cockpit, with its summary table emptied, so the first
+request computes), a warm-up, then
 ``REQUESTS_1`` sequential requests (1 client) and ``REQUESTS_4`` requests shared by 4
 threads (4 clients), each with its own signed-in session, over loopback only; then the API
 leads list by 2 clients while 2 others load the HTML lists (mixed load). p50/p95 are
@@ -144,13 +146,23 @@ def _targets_of(url: str, scale: str) -> dict[str, Any] | None:
                 [root[0]],
             )
             chief = cur.fetchone()
+            # A unit head of that unit's sub-tree, the shallowest: the scoped lists' reader.
+            cur.execute(
+                "SELECT o.username FROM officers_officer o "
+                "JOIN officers_unit u ON u.id = o.unit_id "
+                "WHERE o.role = 'unit_head' AND u.path LIKE "
+                "(SELECT path FROM officers_unit WHERE id = %s) || '%%' "
+                "ORDER BY length(u.path), o.id LIMIT 1",
+                [unit[0]] if unit else [0],
+            )
+            head = cur.fetchone()
             cur.execute("DELETE FROM dashboard_cockpitsnapshot")
         conn.commit()
     finally:
         conn.close()
-    if unit is None or chief is None:
-        raise SystemExit(f"{scale}: the benchmark bureau has no unit or no chief")
-    return {"root": root[0], "unit": unit[0], "chief": chief[0]}
+    if unit is None or chief is None or head is None:
+        raise SystemExit(f"{scale}: the benchmark bureau has no unit, chief or unit head")
+    return {"root": root[0], "unit": unit[0], "chief": chief[0], "head": head[0]}
 
 
 def _urls(t: dict[str, Any]) -> dict[str, str]:
@@ -163,6 +175,15 @@ def _urls(t: dict[str, Any]) -> dict[str, str]:
         "API leads ?status=negotiating": f"/api/v1/leads/?unit={root}&status=negotiating",
         "API visits ?kind=inspection": f"/api/v1/visits/?unit={root}&kind=inspection",
     }
+
+
+# Read by a unit head: what their scope (their sub-tree, the leads they assist on, the visits
+# they attended) costs, which a chief's whole-bureau reads never pay.
+HEAD_URLS = {
+    "HTML leads list (unit head)": "/leads/",
+    "HTML visits list (unit head)": "/leads/visits/",
+    "API visits (unit head)": "/api/v1/visits/",
+}
 
 
 def _sign_in(base: str, username: str) -> requests.Session:
@@ -410,6 +431,7 @@ def _bench_scale(url: str, t: dict[str, Any], port: int, workers: int) -> dict[s
             walker, base, f"/api/v1/visits/?unit={t['root']}"
         )
         results = _measure(base, t["chief"], urls)
+        results.update(_measure(base, t["head"], HEAD_URLS))
         mixed = _mixed(
             base,
             t["chief"],
@@ -424,7 +446,10 @@ def _bench_scale(url: str, t: dict[str, Any], port: int, workers: int) -> dict[s
         "targets": t,
         "results": results,
         "api_under_html_load": mixed,
-        "queries": _count_queries(url, t["chief"], urls),
+        "queries": {
+            **_count_queries(url, t["chief"], urls),
+            **_count_queries(url, t["head"], HEAD_URLS),
+        },
     }
 
 
