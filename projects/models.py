@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pghistory
 import pgtrigger
@@ -38,6 +41,39 @@ def size_class_for(total_investment: Decimal) -> str:
 
 
 _MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0")}
+
+
+# A project's figures and milestones computed from its column values, for an instance
+# (``Project`` below) and for a ``values()`` row alike (projects.api: the list's rows).
+
+
+def completion_rate_of(invested_to_date: Decimal, total_investment: Decimal) -> Decimal | None:
+    """投资完成率 (%): investment completed to date over total investment; None without a total."""
+    if not total_investment:
+        return None
+    return (invested_to_date / total_investment * 100).quantize(Decimal("0.1"))
+
+
+# The columns the milestone dates are read from: the signing's date is the contract date.
+STAGE_DATE_COLUMNS = (
+    "contract_date",
+    *(
+        f"{stage}_{kind}"
+        for stage in Stage
+        if stage != Stage.SIGNED
+        for kind in ("planned", "actual")
+    ),
+)
+
+
+def planned_date_in(column: Callable[[str], Any], stage: str) -> date | None:
+    """A stage's planned date (倒排节点), ``column(name)`` giving a column's value; none for 签约."""
+    return None if stage == Stage.SIGNED else column(f"{stage}_planned")
+
+
+def actual_date_in(column: Callable[[str], Any], stage: str) -> date | None:
+    """A stage's actual date, ``column(name)`` giving a column's value; 签约's is the contract date."""
+    return column("contract_date" if stage == Stage.SIGNED else f"{stage}_actual")
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -220,17 +256,13 @@ class Project(SyncedModel):
     @property
     def completion_rate(self) -> Decimal | None:
         """投资完成率: investment completed to date over total investment."""
-        if not self.total_investment:
-            return None
-        return (self.invested_to_date / self.total_investment * 100).quantize(Decimal("0.1"))
+        return completion_rate_of(self.invested_to_date, self.total_investment)
 
     def planned_date(self, stage: str):
-        return getattr(self, f"{stage}_planned", None) if stage != Stage.SIGNED else None
+        return planned_date_in(lambda name: getattr(self, name, None), stage)
 
     def actual_date(self, stage: str):
-        if stage == Stage.SIGNED:
-            return self.contract_date
-        return getattr(self, f"{stage}_actual")
+        return actual_date_in(lambda name: getattr(self, name), stage)
 
 
 class ProjectStageEvent(models.Model):

@@ -5,6 +5,7 @@ Write serializers only check the shape of the input; projects.services applies t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from leads.api.serializers import AssignmentSerializer
+from leads.api.serializers import AssignmentSerializer, assignments_by
 from leads.selectors import investors_visible_to
 from officers.models import Assignment, Unit
 from officers.selectors import officers_visible_to, units_visible_to
@@ -24,9 +25,18 @@ from promo.api import (
     VisiblePrimaryKeyRelatedField,
     WriteSerializer,
 )
+from promo.api_rows import FromBatch, FromColumns, RowPlan
 
 from ..choices import STAGE_TRANSITIONS, ParkKind, Stage
-from ..models import InvestmentProgress, Problem, Project
+from ..models import (
+    STAGE_DATE_COLUMNS,
+    InvestmentProgress,
+    Problem,
+    Project,
+    actual_date_in,
+    completion_rate_of,
+    planned_date_in,
+)
 from ..selectors import projects_visible_to
 
 _SYNC_FIELDS = ["source_system", "external_id", "created_at", "updated_at"]
@@ -61,6 +71,44 @@ class ProgressSerializer(FieldsMixin, serializers.ModelSerializer):
         ]
 
 
+def _allowed_stages(stage: str) -> list[str]:
+    return sorted(STAGE_TRANSITIONS.get(stage, frozenset()))
+
+
+def _stages(column: Callable[[str], Any]) -> list[dict[str, Any]]:
+    """StageSerializer's rows, ``column(name)`` giving a project's column (projects.models)."""
+    return [
+        {
+            "stage": stage.value,
+            "planned": planned_date_in(column, stage),
+            "actual": actual_date_in(column, stage),
+        }
+        for stage in Stage
+    ]
+
+
+def _completion_rate(row: dict[str, Any]) -> Any:
+    """The declared field's rendering of the model's completion rate, from the row's columns."""
+    rate = completion_rate_of(row["invested_to_date"], row["total_investment"])
+    if rate is None:
+        return None
+    return ProjectSerializer._declared_fields["completion_rate"].to_representation(rate)
+
+
+def _progress_by_project(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """ProgressSerializer's rows of each project, newest month first (as ``progress_rows``)."""
+    plan = RowPlan.of(ProgressSerializer, ())
+    rows = list(
+        InvestmentProgress.objects.filter(project_id__in=ids)
+        .order_by("-month")
+        .values(*plan.columns(plan.names, ["project_id"]))
+    )
+    found: dict[int, list[dict[str, Any]]] = {}
+    for row, rendered in zip(rows, plan.render(rows, plan.names), strict=True):
+        found.setdefault(row["project_id"], []).append(rendered)
+    return found
+
+
 class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     """Project (项目): figures, stage with its milestones, assignments and monthly progress."""
 
@@ -77,6 +125,18 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     stages = serializers.SerializerMethodField(help_text="签约、开工、竣工、投产的计划与实际日期")
     assignments = serializers.SerializerMethodField(help_text="分工")
     progress = serializers.SerializerMethodField(help_text="月度投资进度，新月份在前")
+
+    # How the list endpoint reads these fields without instances (promo.api_rows). The lead
+    # is its key column, said here: the plan's own PrimaryKeyRelatedField case reads
+    # ``field.many``, which a single related field does not have.
+    list_rows = {
+        "lead": FromColumns(("lead_id",), lambda row: row["lead_id"]),
+        "completion_rate": FromColumns(("invested_to_date", "total_investment"), _completion_rate),
+        "allowed_stages": FromColumns(("stage",), lambda row: _allowed_stages(row["stage"])),
+        "stages": FromColumns(STAGE_DATE_COLUMNS, lambda row: _stages(row.__getitem__)),
+        "assignments": FromBatch(lambda ids: assignments_by("project_id", ids)),
+        "progress": FromBatch(_progress_by_project),
+    }
 
     class Meta:
         model = Project
@@ -127,7 +187,7 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
         return queryset.select_related("investor", "unit", "created_by").prefetch_related(
             Prefetch(
                 "assignments",
-                queryset=Assignment.objects.select_related("officer"),
+                queryset=Assignment.objects.select_related("officer").order_by("pk"),
                 to_attr="prefetched_assignments",
             ),
             Prefetch(
@@ -143,7 +203,7 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     def get_assignments(self, project: Project) -> list[dict[str, Any]]:
         rows = getattr(project, "prefetched_assignments", None)
         if rows is None:
-            rows = project.assignments.select_related("officer")
+            rows = project.assignments.select_related("officer").order_by("pk")
         # AssignmentSerializer's shape, built directly (no nested serializer per project).
         return [
             {"officer": {"id": a.officer_id, "name": a.officer.display_name}, "role": a.role}
@@ -153,28 +213,23 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     @extend_schema_field(ProgressSerializer(many=True))
     def get_progress(self, project: Project) -> list[dict[str, Any]]:
         # One ProgressSerializer for the whole page: DRF deep-copies a serializer's fields
-        # each time one is made.
+        # each time one is made. Without the request: ``?fields=`` names the project's fields,
+        # and FieldsMixin would refuse "progress" as unknown to the nested serializer.
         child = self.__dict__.get("_progress_child")
         if child is None:
-            child = self.__dict__["_progress_child"] = ProgressSerializer(context=self.context)
+            context = {key: value for key, value in self.context.items() if key != "request"}
+            child = self.__dict__["_progress_child"] = ProgressSerializer(context=context)
         return [child.to_representation(row) for row in progress_rows(project)]
 
     @extend_schema_field(
         serializers.ListField(child=serializers.ChoiceField(choices=Stage.choices))
     )
     def get_allowed_stages(self, project: Project) -> list[str]:
-        return sorted(STAGE_TRANSITIONS.get(project.stage, frozenset()))
+        return _allowed_stages(project.stage)
 
     @extend_schema_field(StageSerializer(many=True))
     def get_stages(self, project: Project) -> list[dict[str, Any]]:
-        return [
-            {
-                "stage": stage.value,
-                "planned": project.planned_date(stage),
-                "actual": project.actual_date(stage),
-            }
-            for stage in Stage
-        ]
+        return _stages(lambda name: getattr(project, name))
 
 
 def progress_rows(project: Project) -> list[InvestmentProgress]:

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from leads.api.serializers import AssignmentWriteSerializer
 from leads.services import assignment_add
 from promo.api import DeletionFeedMixin, ScopedViewSet, error_responses
+from promo.api_rows import RowsListMixin
 
 from .. import services
 from ..filters import ProblemFilter, ProjectFilter
@@ -35,7 +36,7 @@ from .serializers import (
 )
 
 
-class ProjectViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
+class ProjectViewSet(RowsListMixin, DeletionFeedMixin, ScopedViewSet):
     """Projects (项目) the caller may see, with milestones, assignments and monthly progress."""
 
     read_serializer_class = ProjectSerializer

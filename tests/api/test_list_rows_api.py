@@ -1,15 +1,17 @@
 """List endpoints read with values() (promo.api_rows) give exactly what the serializer gives.
 
-The leads and visits lists build their rows from columns, not model instances. On seeded data
-(the bulk benchmark bureau at a small factor, plus records with every optional part set or
-empty), every row of the list must equal the read serializer's rendering of the same record:
-same keys in the same order, same values, for the whole list, a ?fields= subset, another sort
-order and a cursor walk.
+The leads, visits and projects lists build their rows from columns, not model instances. On
+seeded data (the bulk benchmark bureau at a small factor, plus records with every optional part
+set or empty), every row of the list must equal the read serializer's rendering of the same
+record: same keys in the same order, same values, for the whole list, a ?fields= subset, another
+sort order and a cursor walk.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -24,15 +26,22 @@ from leads.models import Intermediary, Lead, PromotionEvent, Visit
 from leads.services import assignment_add, visit_log
 from officers.choices import AssignmentRole, Role
 from officers.models import Officer, Unit
+from projects.api.serializers import ProjectSerializer
+from projects.api.views import ProjectViewSet
+from projects.choices import SizeClass, Stage
+from projects.models import Project
+from projects.services import progress_record, project_advance, project_create
 from promo.api_rows import RowPlan
+from promo.choices import Industry
 from promo.services import today
-from tests.factories import make_bureau, make_lead, make_officer, sign_lead
+from tests.factories import make_bureau, make_lead, make_officer, make_project, sign_lead
 
 pytestmark = pytest.mark.django_db
 
 ENDPOINTS = {
     "leads": (LeadViewSet, LeadSerializer, Lead),
     "visits": (VisitViewSet, VisitSerializer, Visit),
+    "projects": (ProjectViewSet, ProjectSerializer, Project),
 }
 
 
@@ -74,6 +83,56 @@ def seeded():
     visit_log(
         actor=officer, kind="reception", visited_on=today(), investor=plain.investor, summary="接待"
     )
+    # Projects: milestones planned and reached, or not; monthly progress reported by officers
+    # named every way, some months apart; one entered without a lead, one without a total (no
+    # completion rate).
+    start = today() - timedelta(days=100)
+    built = project_create(
+        actor=officer,
+        investor=plain.investor,
+        name="直接登记项目",
+        industry=Industry.ELECTRONICS,
+        contract_date=start,
+        total_investment=Decimal("15000.50"),
+        groundbreaking_planned=start + timedelta(days=20),
+        completed_planned=today() + timedelta(days=30),
+        producing_planned=today() + timedelta(days=90),
+    )
+    project_advance(
+        project=built,
+        actor=officer,
+        to_stage=Stage.GROUNDBREAKING,
+        actual_date=start + timedelta(days=25),
+    )
+    assignment_add(actor=officer, project=built, officer=bare, role=AssignmentRole.ASSISTING)
+    assignment_add(actor=officer, project=built, officer=named, role=AssignmentRole.ASSISTING)
+    for reporter, month, paid in [
+        (officer, start, "100"),
+        (bare, today(), "2500.75"),
+        (named, start + timedelta(days=40), "1200"),
+    ]:
+        progress_record(
+            project=built,
+            actor=reporter,
+            month=month,
+            agreed_investment=Decimal("15000.50"),
+            paid_in=Decimal(paid),
+            fixed_asset_investment=Decimal(paid) / 2,
+            arrived_fdi=Decimal("12.30"),
+            note=f"{reporter.username} 填报",
+        )
+    empty = make_project(officer)
+    progress_record(
+        project=empty,
+        actor=bare,
+        month=today(),
+        agreed_investment=0,
+        paid_in=0,
+        fixed_asset_investment=0,
+    )
+    Project.objects.filter(pk=empty.pk).update(
+        total_investment=0, signed_investment=0, size_class=SizeClass.SMALL
+    )
     return bureau
 
 
@@ -110,7 +169,8 @@ def _officers(bureau) -> list[Officer]:
 @pytest.mark.parametrize("resource", ENDPOINTS)
 def test_every_row_equals_the_serializer(seeded, resource):
     _viewset, _serializer, model = ENDPOINTS[resource]
-    assert model.objects.count() >= 40  # the bulk seed ran: the walk below has pages to cross
+    # The bulk seed ran: the walk below has pages to cross (15 projects, 40 and more leads).
+    assert model.objects.count() > 2 * 7
     for officer in _officers(seeded):
         client = APIClient()
         client.force_login(officer)
@@ -135,6 +195,10 @@ def test_every_row_equals_the_serializer(seeded, resource):
         ("visits", "fields=officers,event,visited_on,id"),
         ("visits", "ordering=visited_on&page_size=13"),
         ("visits", "kind=visit&ordering=-updated_at"),
+        ("projects", "fields=id,stages,progress,assignments,completion_rate"),
+        ("projects", "fields=lead,allowed_stages,id&ordering=contract_date&page_size=8"),
+        ("projects", "ordering=-total_investment&page_size=9"),
+        ("projects", "stage=groundbreaking&ordering=name"),
     ],
 )
 def test_subsets_and_orders_equal_the_serializer(seeded, resource, query):
@@ -168,6 +232,28 @@ def test_the_rich_records_carry_every_part(seeded):
     assert any(row["project"] is not None for row in leads)
     visits = _walk(client, "/api/v1/visits/?fields=id,officers,event")
     assert any(len(row["officers"]) == 4 and row["event"] for row in visits)
+    projects = _walk(client, "/api/v1/projects/?fields=id,lead,completion_rate,stages,progress")
+    built = next(row for row in projects if len(row["progress"]) == 3)
+    assert [row["month"] for row in built["progress"]] == sorted(
+        (row["month"] for row in built["progress"]), reverse=True
+    )
+    assert {row["reported_by"]["name"] for row in built["progress"]} >= {"liu", "Wei Zhang"}
+    assert built["stages"][1]["actual"] is not None
+    assert built["stages"][2]["actual"] is None
+    assert any(row["lead"] is None for row in projects)
+    assert any(row["lead"] is not None for row in projects)
+    assert any(row["completion_rate"] is None for row in projects)
+
+
+def test_a_project_reads_the_same_in_the_list_and_alone(seeded):
+    """The detail view (the serializer itself) takes the same ?fields=, progress included."""
+    client = APIClient()
+    client.force_login(seeded.chief)
+    query = "fields=id,lead,stages,progress,assignments,completion_rate"
+    for row in _walk(client, f"/api/v1/projects/?{query}"):
+        response = client.get(f"/api/v1/projects/{row['id']}/?{query}")
+        assert response.status_code == 200, response.content
+        assert response.json() == row
 
 
 def test_unknown_field_is_a_400(seeded):
