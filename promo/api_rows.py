@@ -187,9 +187,17 @@ class RowPlan:
                 if not isinstance(model_field, ForeignKey):
                     raise ImproperlyConfigured(f"{serializer_class.__name__}.{name}: not a key")
                 self.how[name] = ("ref", _Ref(name, field, model_field, source in by_id))
-            elif isinstance(field, serializers.PrimaryKeyRelatedField) and not field.many:
+            elif isinstance(field, serializers.PrimaryKeyRelatedField):
                 self.how[name] = ("column", model._meta.get_field(source).attname, _identity)
-            elif isinstance(field, serializers.SerializerMethodField | serializers.BaseSerializer):
+            elif isinstance(
+                field,
+                serializers.SerializerMethodField
+                | serializers.BaseSerializer
+                | serializers.ManyRelatedField
+                | serializers.RelatedField,
+            ):
+                # A to-many, a nested serializer, a method or another kind of relation: no
+                # single column holds it.
                 raise ImproperlyConfigured(
                     f"{serializer_class.__name__}.{name}: say in list_rows how to read it"
                 )

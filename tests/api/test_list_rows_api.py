@@ -281,3 +281,33 @@ def test_a_field_without_a_plan_is_refused_at_once():
 
     with pytest.raises(ImproperlyConfigured):
         RowPlan.of(Bare, ())
+
+
+def test_a_to_many_key_field_is_refused_and_a_single_key_is_read():
+    from django.core.exceptions import ImproperlyConfigured
+    from rest_framework import serializers
+
+    from leads.models import PromotionEvent
+
+    class Many(serializers.ModelSerializer):
+        investors = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+        class Meta:
+            model = PromotionEvent
+            fields = ["id", "investors"]
+
+    with pytest.raises(ImproperlyConfigured):
+        RowPlan.of(Many, ())
+
+    class Single(serializers.ModelSerializer):
+        organizer = serializers.PrimaryKeyRelatedField(read_only=True)
+
+        class Meta:
+            model = PromotionEvent
+            fields = ["id", "organizer"]
+
+    plan = RowPlan.of(Single, ())
+    assert plan.columns(["id", "organizer"]) == ["id", "organizer_id"]
+    assert plan.render([{"id": 1, "organizer_id": 7}], ["id", "organizer"]) == [
+        {"id": 1, "organizer": 7}
+    ]
