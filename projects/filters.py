@@ -16,6 +16,7 @@ from promo.services import today
 
 from .choices import ProblemKind, ProblemStatus, SizeClass, Stage
 from .models import InvestmentProgress, Problem, Project
+from .selectors import progress_reported_between
 
 
 def overdue_q(day: date) -> Q:
@@ -60,6 +61,12 @@ class ProjectFilter(django_filters.FilterSet):
         distinct=False,
         label=_("信息来源"),
     )
+    signed_investment_min = django_filters.NumberFilter(
+        field_name="signed_investment", lookup_expr="gte", label=_("签约总投资不少于(万元)")
+    )
+    progress_month = django_filters.DateFromToRangeFilter(
+        method="filter_progress_month", label=_("填报投资进度的月份"), widget=DatePickerRange
+    )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("节点逾期"))
     source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
     external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
@@ -77,11 +84,19 @@ class ProjectFilter(django_filters.FilterSet):
             "investor",
             "investor_region",
             "source_channel",
+            "signed_investment_min",
+            "progress_month",
             "overdue",
             "source_system",
             "external_id",
             "updated_after",
         ]
+
+    def filter_progress_month(self, qs: QuerySet, name: str, value) -> QuerySet:
+        """Projects with monthly progress for a month in the range (the arrived-FDI set)."""
+        if not value or (value.start is None and value.stop is None):
+            return qs
+        return qs.filter(progress_reported_between(value.start, value.stop))
 
     def filter_overdue(self, qs: QuerySet, name: str, value) -> QuerySet:
         if value is None:

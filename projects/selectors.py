@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
 from .models import InvestmentProgress, Problem, Project
+
+
+def progress_reported_between(start: date | None, end: date | None) -> Exists:
+    """The project reported monthly progress (月度投资进度) for a month in ``[start, end]``.
+
+    Progress is monthly, so a period takes in the month that holds its first day: the set of
+    projects whose arrived FDI a period sums (promo.reports.selectors.period_figures), and
+    the project list's 填报进度月份 filter behind the cockpit's arrived-FDI links.
+    """
+    months = InvestmentProgress.objects.filter(project_id=OuterRef("pk"))
+    if start is not None:
+        months = months.filter(month__gte=start.replace(day=1))
+    if end is not None:
+        months = months.filter(month__lte=end)
+    return Exists(months)
 
 
 def projects_visible_to(officer: Officer) -> QuerySet[Project]:

@@ -59,6 +59,8 @@ LIST_FILTERS = (
     "source_channel",
     "contract_date",
     "groundbreaking_actual",
+    "signed_investment_min",
+    "progress_month",
     "overdue",
 )
 

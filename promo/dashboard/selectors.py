@@ -14,9 +14,10 @@ Each number carries the URL of the list behind it when that list's own filters c
 the same set, so that the list's count equals the number (tests/dashboard pin this for any
 filter combination). An amount links to the list of the records it sums, and its link carries
 that list's count. The visiting investors (来区客商) link to the visiting-investor list
-(distinct investors of the period's reception and inspection visits). Without a link, because
-no list page can show their set: the arrived FDI (growth of monthly progress reports), the
-target completions counted on the signed amount's size class or on FDI, and the scores.
+(distinct investors of the period's reception and inspection visits). The arrived FDI links to
+the projects that reported monthly progress in the period (the projects it sums, project list
+filter 填报投资进度的月份), the ≥ 100M signings target to the signings with 签约总投资 of at
+least 1亿. Only the scores have no list behind them.
 """
 
 from __future__ import annotations
@@ -52,10 +53,10 @@ from leads.selectors import leads_visible_to
 from officers.choices import TargetMetric
 from officers.models import Officer, Target, Unit
 from officers.selectors import scope_for
-from projects.choices import SizeClass, Stage
+from projects.choices import HUNDRED_MILLION, SizeClass, Stage
 from projects.filters import overdue_q
 from projects.models import Project
-from projects.selectors import projects_visible_to
+from projects.selectors import progress_reported_between, projects_visible_to
 from promo.reports.choices import TARGET_FIGURE, AlertLevel, Figure
 from promo.reports.models import Alert
 from promo.reports.selectors import (
@@ -285,7 +286,7 @@ def _change(value: Any, before: Any) -> Decimal | None:
 
 
 def _project_snapshot(
-    officer: Officer, f: CockpitFilters, units: Sequence[Unit]
+    officer: Officer, f: CockpitFilters, units: Sequence[Unit], ytd: Period
 ) -> dict[int, dict[str, Any]]:
     """One grouped query over the visible projects: FDI, construction, key projects, overdue.
 
@@ -323,6 +324,10 @@ def _project_snapshot(
             groundbreaking_late=Count(
                 "pk", filter=Q(stage=Stage.SIGNED, groundbreaking_planned__lt=f.today)
             ),
+            # The projects whose arrived FDI the period (and the year to date) sums: the
+            # count of the list the arrived-FDI figures link to.
+            fdi_reporting=Count("pk", filter=progress_reported_between(start, end)),
+            fdi_reporting_ytd=Count("pk", filter=progress_reported_between(ytd.start, ytd.end)),
         )
     )
     return {row.pop("bucket"): row for row in rows}
@@ -336,6 +341,8 @@ _EMPTY_SNAPSHOT = {
     "key_invested": ZERO,
     "overdue": 0,
     "groundbreaking_late": 0,
+    "fdi_reporting": 0,
+    "fdi_reporting_ytd": 0,
 }
 
 
@@ -360,6 +367,10 @@ def _dress_snapshot(
         "projects:list", {**base, "stage": list(OPEN_STAGES), "size": SizeClass.HUNDRED_MILLION}
     )
     snap["overdue_url"] = list_url("projects:list", {**base, "overdue": "true"})
+    snap["arrived_fdi_url"] = list_url(
+        "projects:list", {**base, "progress_month_after": start, "progress_month_before": end}
+    )
+    snap["arrived_fdi_count"] = snap["fdi_reporting"]
     return snap
 
 
@@ -485,6 +496,19 @@ def _target_links(f: CockpitFilters, ytd: Period, unit: Unit | None) -> dict[str
     return {
         TargetMetric.SIGNED_COUNT: signed,
         TargetMetric.SIGNED_AMOUNT: signed,
+        TargetMetric.KEY_PROJECT_COUNT: list_url(
+            "projects:list",
+            {
+                **projects,
+                "contract_date_after": start,
+                "contract_date_before": end,
+                "signed_investment_min": HUNDRED_MILLION,
+            },
+        ),
+        TargetMetric.FDI_ARRIVED: list_url(
+            "projects:list",
+            {**projects, "progress_month_after": start, "progress_month_before": end},
+        ),
         TargetMetric.GROUNDBREAKING_COUNT: list_url(
             "projects:list",
             {**projects, "groundbreaking_actual_after": start, "groundbreaking_actual_before": end},
@@ -500,6 +524,7 @@ def _target_links(f: CockpitFilters, ytd: Period, unit: Unit | None) -> dict[str
 _TARGET_COUNT = {
     TargetMetric.SIGNED_COUNT: Figure.SIGNED_COUNT,
     TargetMetric.SIGNED_AMOUNT: Figure.SIGNED_COUNT,
+    TargetMetric.KEY_PROJECT_COUNT: Figure.HUNDRED_MILLION_COUNT,
     TargetMetric.GROUNDBREAKING_COUNT: Figure.GROUNDBREAKING_COUNT,
     TargetMetric.VALID_LEAD_COUNT: Figure.VALID_LEADS,
 }
@@ -522,7 +547,12 @@ def _targets(f: CockpitFilters, ytd_period: Period, rows: list[UnitRow]) -> None
         for target in targets.get(row.unit.pk, []):
             done = row.ytd.get(TARGET_FIGURE[target.metric])
             percent = Decimal(done) * 100 / target.value if target.value else None
-            counted = _TARGET_COUNT.get(target.metric)
+            if target.metric == TargetMetric.FDI_ARRIVED:
+                # The list of the projects it sums (those reporting progress this year).
+                count = row.projects.get("fdi_reporting_ytd")
+            else:
+                counted = _TARGET_COUNT.get(target.metric)
+                count = row.ytd.get(counted) if counted else None
             row.targets.append(
                 {
                     "metric": target.metric,
@@ -532,7 +562,7 @@ def _targets(f: CockpitFilters, ytd_period: Period, rows: list[UnitRow]) -> None
                     "percent": percent,
                     "bar": min(percent, Decimal(100)) if percent is not None else 0,
                     "url": links.get(target.metric),
-                    "count": row.ytd.get(counted) if counted else None,
+                    "count": count,
                 }
             )
 
@@ -590,7 +620,7 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         row.cells = _figure_cells(row, f, row.unit)
     total.cells = _figure_cells(total, f, f.unit)
 
-    snapshot = _project_snapshot(officer, f, units)
+    snapshot = _project_snapshot(officer, f, units, ytd_period)
     for row in rows:
         row.projects = _dress_snapshot(snapshot.get(row.unit.pk, _EMPTY_SNAPSHOT), row, f, row.unit)
     summed = {

@@ -68,6 +68,7 @@ from officers.models import Officer, Unit
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import InvestmentProgress, Project
+from projects.selectors import progress_reported_between
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
 from .models import Alert, AlertNotice, Bulletin, BulletinAmendment
@@ -280,12 +281,9 @@ def period_figures(
         )
         return Coalesce(Subquery(latest, output_field=_MONEY), ZERO, output_field=_MONEY)
 
-    with_progress = Project.objects.filter(
-        progress__month__lte=end, progress__month__gte=start.replace(day=1)
-    ).distinct()
     merge(
         grouped_by_subtree(
-            projects.filter(pk__in=with_progress.values("pk")).annotate(
+            projects.filter(progress_reported_between(start, end)).annotate(
                 fdi_end=cumulative(Q(month__lte=end)),
                 fdi_before=cumulative(Q(month__lt=start)),
             ),

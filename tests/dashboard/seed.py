@@ -16,7 +16,7 @@ from leads.choices import LeadStatus, SourceChannel, VisitKind
 from officers.choices import TargetMetric
 from officers.services import target_set
 from projects.choices import Stage
-from projects.services import project_advance, project_create
+from projects.services import progress_record, project_advance, project_create
 from promo.choices import Industry, Region
 from tests.factories import Bureau, make_investor, make_lead, sign_lead
 from tests.reports.seed import TODAY, build_october
@@ -81,6 +81,18 @@ def build_mixed(b: Bureau, *, leads: int = 30, seed: int = 7) -> None:
             contracted_fdi=rng.choice((0, 150)),
             groundbreaking_planned=day + timedelta(days=rng.choice((20, 90, 400))),
         )
+        # Monthly progress (the arrived FDI is its growth): one or two reports, some in
+        # the month of signing, some months later; later months stay on or before TODAY.
+        if rng.random() < 0.6:
+            month = day.replace(day=1)
+            for arrived in (rng.choice((0, 40)), rng.choice((60, 120))):
+                if month > TODAY.date().replace(day=1):
+                    break
+                progress_record(
+                    project=project, actor=actor, month=month, agreed_investment=800,
+                    paid_in=100, fixed_asset_investment=50, arrived_fdi=arrived,
+                )  # fmt: skip
+                month = (month + timedelta(days=rng.choice((35, 70, 100)))).replace(day=1)
         if fate < 0.8:
             project_advance(
                 project=project,

@@ -84,14 +84,10 @@ def assert_links_match_lists(client: Client, html: str) -> int:
     return len(links)
 
 
-# Target completions no list can show: ≥ 100M signings by signed amount, arrived FDI.
-UNLINKED_TARGETS = {TargetMetric.KEY_PROJECT_COUNT, TargetMetric.FDI_ARRIVED}
-
-
 def assert_every_number_is_linked(context) -> int:
     """Each count of the five-count, project, target and timing tables carries a link
-    (the visiting investors to the 来区客商 list), except the arrived FDI and the targets
-    above. Returns how many links there must be."""
+    (the visiting investors to the 来区客商 list, the arrived FDI to the projects reporting
+    progress in the period). Returns how many links there must be."""
     links = 0
     for row in [*context["rows"], context["total"]]:
         for cell in row.cells:
@@ -99,13 +95,12 @@ def assert_every_number_is_linked(context) -> int:
             if cell["figure"] == Figure.INVESTORS_VISITING:
                 assert cell["url"].startswith("/leads/investors/visiting/?"), cell["url"]
             links += 1
-        for key in ("contracted_fdi", "building_10m", "key_count", "overdue"):
+        for key in ("contracted_fdi", "arrived_fdi", "building_10m", "key_count", "overdue"):
             assert row.projects[f"{key}_url"], (row.name, key)
             links += 1
         for target in row.targets:
-            linked = target["metric"] not in UNLINKED_TARGETS
-            assert bool(target["url"]) == linked, (row.name, target["metric"])
-            links += linked
+            assert target["url"], (row.name, target["metric"])
+            links += 1
     assert all(step["url"] for step in context["funnel"])
     timing = context["time_to_signing"]
     assert timing["contact_url"] and timing["inspection_url"]
@@ -479,3 +474,35 @@ def test_api_lists_take_the_new_filters(mixed):
         .exclude(closed_on__lte=date(2026, 10, 31))
         .values_list("pk", flat=True)
     )
+
+
+def test_arrived_fdi_and_key_signings_link_to_the_projects_they_count(mixed):
+    """The two figures that once had no list: not zero on the mixed bureau, and linked."""
+    client = client_for(mixed.chief)
+    response = client.get("/dashboard/", {"period": "ytd"})
+    total = response.context["total"]
+    assert total.projects["arrived_fdi"] > 0
+    assert total.projects["arrived_fdi_count"] > 0
+    assert (
+        printed_count(client, total.projects["arrived_fdi_url"])
+        == (total.projects["arrived_fdi_count"])
+    )
+    by_metric = {t["metric"]: t for t in total.targets}
+    for metric in (TargetMetric.KEY_PROJECT_COUNT, TargetMetric.FDI_ARRIVED):
+        target = by_metric[metric]
+        assert target["count"] > 0, metric
+        assert printed_count(client, target["url"]) == target["count"], metric
+    # The key signings' list holds only signings of at least 1亿 this year.
+    listed = client.get(by_metric[TargetMetric.KEY_PROJECT_COUNT]["url"]).context["page"]
+    assert all(p.signed_investment >= 10000 for p in listed.object_list)
+    assert all(p.contract_date.year == DAY.year for p in listed.object_list)
+
+
+def test_project_list_rejects_a_bad_progress_month_next_to_the_field(mixed):
+    client = client_for(mixed.chief)
+    response = client.get("/projects/", {"progress_month_after": "2026-13-01"})
+    assert response.status_code == 200
+    assert "progress_month" in response.context["filter_form"].errors
+    response = client.get("/projects/", {"signed_investment_min": "很多"})
+    assert response.status_code == 200
+    assert "signed_investment_min" in response.context["filter_form"].errors
