@@ -44,8 +44,8 @@ import requests
 BASE_DIR = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 WARMUP = 3
-REQUESTS_1 = 30
-REQUESTS_4 = 60
+REQUESTS_1 = 40
+REQUESTS_4 = 120
 SLOW_SECONDS = 1.0
 SLOW_REQUESTS = 6
 DEEP_PAGES = 40
