@@ -150,3 +150,22 @@ def test_embedded_database_url_names_the_socket_directory():
     assert parsed["HOST"] == socket_dir
     assert parsed["NAME"] == "promo"
     assert parsed["USER"] == "postgres"
+
+
+def test_the_wsgi_worker_freezes_what_start_up_loaded():
+    """gunicorn's worker moves Django, the views and the catalogues out of full collections."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import gc, promo.wsgi; print(gc.get_freeze_count())"],
+        cwd=ROOT,
+        env={**os.environ, "PROMO_TESTING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    # Tens of thousands of objects at least: Django alone is more than that.
+    assert int(done.stdout.strip().splitlines()[-1]) > 50_000
