@@ -35,6 +35,7 @@ from leads.selectors import (
     intermediaries_visible_to,
     investor_find_similar,
     investors_visible_to,
+    lead_scope_parts,
     leads_visible_to,
 )
 from leads.selectors import (
@@ -179,22 +180,54 @@ class BoundedCountPaginator(Paginator):
     ``offset + bound + 1`` rows (``SELECT count(*) FROM (… LIMIT n)``) stops early, and
     the page links keep working: there are always up to ``bound`` rows of pages ahead.
     ``capped`` tells the template to show "1,000+" instead of an exact total.
+
+    ``parts`` (``leads.selectors.lead_scope_parts``) are disjoint conditions whose union is
+    the officer's scope: each is counted on its own (up to the bound) and the counts added,
+    in one query. The OR of them in one count made PostgreSQL read leads until it had found
+    enough: 20–45 ms for a unit head at province scale, 3 ms in parts.
     """
 
-    def __init__(self, object_list, per_page, *, page: str | None, bound: int = 1000):
+    def __init__(self, object_list, per_page, *, page: str | None, bound: int = 1000, parts=None):
         super().__init__(object_list, per_page)
         number = int(page) if page and str(page).isdigit() else 1
         self.bound = max(number - 1, 0) * per_page + bound
+        self.parts = parts
 
     @cached_property
     def count(self) -> int:
         # Unordered: how many of at most n rows match does not depend on their order, and an
         # order forced PostgreSQL to walk the sort index (a unit head's visits: 167 -> 52 ms).
-        return self.object_list.order_by()[: self.bound + 1].count()
+        rows = self.object_list.order_by()
+        if not self.parts:
+            return rows[: self.bound + 1].count()
+        return bounded_count_of_parts(rows, self.parts, self.bound + 1)
 
     @property
     def capped(self) -> bool:
         return self.count > self.bound
+
+
+def bounded_count_of_parts(rows, parts, limit: int) -> int:
+    """``min(count, limit)``-or-more of ``rows``: the sum of each disjoint part's count, each
+    taken up to ``limit``, in one query (a part below the limit is exact, so a sum below it
+    is too)."""
+    from django.core.exceptions import EmptyResultSet
+    from django.db import connections
+
+    pieces = []
+    params: list = []
+    for part in parts:
+        try:
+            sql, part_params = rows.filter(part).values("pk")[:limit].query.sql_with_params()
+        except EmptyResultSet:  # a part (or the list: a filter was wrong) that holds nothing
+            continue
+        pieces.append(f"(SELECT COUNT(*) FROM ({sql}) AS part)")
+        params.extend(part_params)
+    if not pieces:
+        return 0
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute("SELECT " + " + ".join(pieces), params)
+        return int(cursor.fetchone()[0])
 
 
 @login_required
@@ -223,7 +256,9 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             )
         sort = LeadSearchForm.SORTS.get(search.cleaned_data["sort"] or "-created", sort)
     number = request.GET.get("page")
-    page = BoundedCountPaginator(qs.order_by(*sort), PAGE_SIZE, page=number).get_page(number)
+    page = BoundedCountPaginator(
+        qs.order_by(*sort), PAGE_SIZE, page=number, parts=lead_scope_parts(me)
+    ).get_page(number)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

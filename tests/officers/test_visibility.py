@@ -252,3 +252,56 @@ def test_lead_visible_condition_names_exactly_the_visible_leads(bureau, records)
     # And the condition is not trivially everything: the outsider sees one Shanghai lead.
     outsider = set(Lead.objects.filter(lead_visible_q(fresh(bureau.outsider), "pk")))
     assert records["sh_lead"] in outsider and records["sub_lead"] not in outsider
+
+
+def test_lead_scope_parts_are_disjoint_and_make_up_the_visible_leads(bureau, records):
+    """The lead list counts the scope in parts; they must neither overlap nor miss a lead."""
+    from leads.models import Lead
+    from leads.selectors import lead_scope_parts
+
+    assignment_add(
+        actor=bureau.shanghai_head,
+        officer=bureau.outsider,
+        role=AssignmentRole.ASSISTING,
+        lead=records["sh_lead"],
+    )
+    checked = 0
+    for officer in map(fresh, [bureau.chief, bureau.shanghai_head, bureau.outsider]):
+        parts = lead_scope_parts(officer)
+        if parts is None:  # the whole bureau: one condition, nothing to split
+            assert officer.sees_whole_bureau
+            continue
+        sets = [set(Lead.objects.filter(part).values_list("pk", flat=True)) for part in parts]
+        for i, one in enumerate(sets):
+            for other in sets[i + 1 :]:
+                assert not one & other, officer.username
+        assert set().union(*sets) == set(leads_visible_to(officer).values_list("pk", flat=True))
+        checked += 1
+    assert checked == 2
+    # The outsider's assisted Shanghai lead is in the second part, not lost.
+    outsider_parts = lead_scope_parts(fresh(bureau.outsider))
+    assert Lead.objects.filter(outsider_parts[1], pk=records["sh_lead"].pk).exists()
+
+
+def test_the_lead_list_counts_its_parts_exactly_and_caps_them(bureau, records):
+    from leads.models import Lead
+    from leads.selectors import lead_scope_parts
+    from leads.views import BoundedCountPaginator
+
+    assignment_add(
+        actor=bureau.shanghai_head,
+        officer=bureau.outsider,
+        role=AssignmentRole.ASSISTING,
+        lead=records["sh_lead"],
+    )
+    outsider = fresh(bureau.outsider)
+    for _ in range(3):
+        make_lead(outsider)
+    rows = leads_visible_to(outsider).order_by("-id")
+    exact = rows.count()
+    assert exact >= 5  # the Shenzhen leads, three new ones and the assisted Shanghai lead
+    parts = lead_scope_parts(outsider)
+    assert BoundedCountPaginator(rows, 20, page=None, parts=parts).count == exact
+    capped = BoundedCountPaginator(rows, 2, page=None, bound=3, parts=parts)
+    assert capped.count > 3 and capped.capped
+    assert Lead.objects.count() > exact  # the others' leads exist and are not counted

@@ -20,8 +20,8 @@ def test_count_is_bounded_and_pages_keep_working(bureau, client_for, monkeypatch
     monkeypatch.setattr(lead_views, "PAGE_SIZE", 2)
     original = lead_views.BoundedCountPaginator.__init__
 
-    def small_bound(self, object_list, per_page, *, page, bound=1000):
-        original(self, object_list, per_page, page=page, bound=3)
+    def small_bound(self, object_list, per_page, *, page, bound=1000, parts=None):
+        original(self, object_list, per_page, page=page, bound=3, parts=parts)
 
     monkeypatch.setattr(lead_views.BoundedCountPaginator, "__init__", small_bound)
     client = client_for(me)
