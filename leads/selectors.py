@@ -103,24 +103,22 @@ def lead_scope_parts(officer: Officer) -> list[Q] | None:
     return _disjoint(_lead_conditions(officer))
 
 
+def _visible(model, officer: Officer, conditions: list[Q] | None) -> QuerySet:
+    if conditions is None:
+        return model.objects.all()
+    if scope_for(officer).officer_id is None:
+        return model.objects.none()
+    return model.objects.filter(functools.reduce(operator.or_, conditions))
+
+
 def leads_visible_to(officer: Officer) -> QuerySet[Lead]:
     """Leads of the officer's units, plus leads the officer assists on (协办) elsewhere."""
-    conditions = _lead_conditions(officer)
-    if conditions is None:
-        return Lead.objects.all()
-    if scope_for(officer).officer_id is None:
-        return Lead.objects.none()
-    return Lead.objects.filter(functools.reduce(operator.or_, conditions))
+    return _visible(Lead, officer, _lead_conditions(officer))
 
 
 def visits_visible_to(officer: Officer) -> QuerySet[Visit]:
     """Visits logged in the officer's units, on visible leads, or attended by the officer."""
-    conditions = _visit_conditions(officer)
-    if conditions is None:
-        return Visit.objects.all()
-    if scope_for(officer).officer_id is None:
-        return Visit.objects.none()
-    return Visit.objects.filter(functools.reduce(operator.or_, conditions))
+    return _visible(Visit, officer, _visit_conditions(officer))
 
 
 def investors_visible_to(officer: Officer) -> QuerySet[Investor]:

@@ -109,13 +109,18 @@ def test_department_submitter_sees_only_what_they_submitted(bureau, records):
     assert list(officers_visible_to(bureau.submitter)) == [bureau.submitter]
 
 
-def test_assisting_officer_from_another_unit_sees_that_lead_only(bureau, records):
+@pytest.fixture
+def assisting(bureau, records):
+    """The Shenzhen outsider assists (协办) on the Shanghai lead."""
     assignment_add(
         actor=bureau.shanghai_head,
         officer=bureau.outsider,
         role=AssignmentRole.ASSISTING,
         lead=records["sh_lead"],
     )
+
+
+def test_assisting_officer_from_another_unit_sees_that_lead_only(bureau, records, assisting):
     visible = names(leads_visible_to(fresh(bureau.outsider)))
     assert "上海线索" in visible
     assert "浦东线索" not in visible
@@ -228,16 +233,10 @@ def test_moving_a_unit_moves_its_sub_tree_and_the_scope_follows(bureau):
     assert team.pk not in scope_for(fresh(bureau.shanghai_officer)).unit_ids
 
 
-def test_lead_visible_condition_names_exactly_the_visible_leads(bureau, records):
+def test_lead_visible_condition_names_exactly_the_visible_leads(bureau, records, assisting):
     """lead_visible_q (the visit scope's index-friendly form) selects leads_visible_to's set."""
     from leads.models import Lead
 
-    assignment_add(
-        actor=bureau.shanghai_head,
-        officer=bureau.outsider,
-        role=AssignmentRole.ASSISTING,
-        lead=records["sh_lead"],
-    )
     personas = [
         bureau.chief,
         bureau.shanghai_head,
@@ -254,17 +253,11 @@ def test_lead_visible_condition_names_exactly_the_visible_leads(bureau, records)
     assert records["sh_lead"] in outsider and records["sub_lead"] not in outsider
 
 
-def test_lead_scope_parts_are_disjoint_and_make_up_the_visible_leads(bureau, records):
+def test_lead_scope_parts_are_disjoint_and_make_up_the_visible_leads(bureau, records, assisting):
     """The lead list counts the scope in parts; they must neither overlap nor miss a lead."""
     from leads.models import Lead
     from leads.selectors import lead_scope_parts
 
-    assignment_add(
-        actor=bureau.shanghai_head,
-        officer=bureau.outsider,
-        role=AssignmentRole.ASSISTING,
-        lead=records["sh_lead"],
-    )
     checked = 0
     for officer in map(fresh, [bureau.chief, bureau.shanghai_head, bureau.outsider]):
         parts = lead_scope_parts(officer)
@@ -283,17 +276,11 @@ def test_lead_scope_parts_are_disjoint_and_make_up_the_visible_leads(bureau, rec
     assert Lead.objects.filter(outsider_parts[1], pk=records["sh_lead"].pk).exists()
 
 
-def test_the_lead_list_counts_its_parts_exactly_and_caps_them(bureau, records):
+def test_the_lead_list_counts_its_parts_exactly_and_caps_them(bureau, records, assisting):
     from leads.models import Lead
     from leads.selectors import lead_scope_parts
     from leads.views import BoundedCountPaginator
 
-    assignment_add(
-        actor=bureau.shanghai_head,
-        officer=bureau.outsider,
-        role=AssignmentRole.ASSISTING,
-        lead=records["sh_lead"],
-    )
     outsider = fresh(bureau.outsider)
     for _ in range(3):
         make_lead(outsider)
