@@ -333,15 +333,23 @@ def league_cached(campaign: Campaign, *, today: date) -> dict[str, Any]:
 #   applies them (it names the filters it applies in ``projects.views.LIST_FILTERS``).
 # * valid leads: the lead list by qualification date; visits logged: the visit log by date;
 #   来区客商: the visiting-investor list.
-# Other window counts (size classes by signed amount, arrived FDI…) have no list that can
-# express them: shown without a link. Amounts link nowhere (a list counts rows).
+# * ≥ 10M / ≥ 100M signings: the project list's contract dates with 签约总投资不少于.
+# Other window counts (completions, production) have no list that can date them: shown
+# without a link. Amounts link nowhere (a list counts rows).
 _LEAD_LIST_STATUS = {
     Figure.LEADS_IN_HAND: ("in_hand_as_of", ["valid", "negotiating"]),
     Figure.LEADS_NEGOTIATING: ("negotiating_as_of", ["negotiating"]),
 }
 _PROJECT_LIST_RANGE = {
     Figure.SIGNED_COUNT: "contract_date",
+    Figure.TEN_MILLION_COUNT: "contract_date",
+    Figure.HUNDRED_MILLION_COUNT: "contract_date",
     Figure.GROUNDBREAKING_COUNT: "groundbreaking_actual",
+}
+# The size classes count signings by the amount signed (promo.reports.selectors).
+_PROJECT_LIST_MINIMUM = {
+    Figure.TEN_MILLION_COUNT: TEN_MILLION,
+    Figure.HUNDRED_MILLION_COUNT: HUNDRED_MILLION,
 }
 
 
@@ -373,13 +381,16 @@ def _cell_url(figure: str, unit: Unit, window: Window, lead_filters, project_fil
             return list_url("leads:list", {"unit": unit.pk, "status": statuses})
         return None
     field = _PROJECT_LIST_RANGE.get(figure)
-    if field and {"unit", field} <= project_filters:
+    minimum = _PROJECT_LIST_MINIMUM.get(figure)
+    needed = {"unit", field} | ({"signed_investment_min"} if minimum is not None else set())
+    if field and needed <= project_filters:
         return list_url(
             "projects:list",
             {
                 "unit": unit.pk,
                 f"{field}_after": window.start.isoformat(),
                 f"{field}_before": window.counted_end.isoformat(),
+                "signed_investment_min": minimum,
             },
         )
     return None

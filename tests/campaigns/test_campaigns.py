@@ -335,6 +335,8 @@ def _records_for_links(bureau) -> None:
     make_lead(bureau.sub_unit_officer, status=LeadStatus.NEGOTIATING)
     make_lead(bureau.outsider, status=LeadStatus.NEGOTIATING)
     make_project(bureau.shanghai_officer, contract_date=today() - timedelta(days=80))  # before
+    # ≥ 10M but under 100M signed: counted by one size class and not the other.
+    make_project(bureau.sub_unit_officer, amount=3000, contract_date=today() - timedelta(days=9))
     for officer in (bureau.shanghai_officer, bureau.sub_unit_officer, bureau.outsider):
         project = make_project(officer, contract_date=today() - timedelta(days=20))
         if officer != bureau.outsider:
@@ -360,6 +362,8 @@ LINK_METRICS = {
     Figure.LEADS_IN_HAND: 1,
     Figure.LEADS_NEGOTIATING: 1,
     Figure.SIGNED_COUNT: 1,
+    Figure.TEN_MILLION_COUNT: 1,
+    Figure.HUNDRED_MILLION_COUNT: 1,
     Figure.GROUNDBREAKING_COUNT: 1,
     Figure.VALID_LEADS: 1,
     VISITS: 1,
@@ -371,16 +375,22 @@ def test_linked_numbers_equal_the_count_of_their_list(bureau):
 
     _records_for_links(bureau)
     _lead_filters, project_filters = _list_capabilities()
-    project_links = {"unit", "contract_date", "groundbreaking_actual"} <= project_filters
+    project_links = {
+        "unit",
+        "contract_date",
+        "groundbreaking_actual",
+        "signed_investment_min",
+    } <= project_filters
     campaign = new_campaign(bureau.chief, bureau.bureau, LINK_METRICS)
     # The chief sees the three units whole; the Shanghai head only the Shanghai office.
     for officer, units in ((bureau.chief, 3), (bureau.shanghai_head, 1)):
         paths = _check_links(client_for(officer), campaign)
         # In hand, in negotiation and valid leads (qualified in the window) to the lead list,
-        # visits logged to the visit log, signings and groundbreakings to the project list.
+        # visits logged to the visit log; signings, the ≥ 10M and ≥ 100M signings and
+        # groundbreakings to the project list.
         assert paths.count("/leads/") == 3 * units
         assert paths.count("/leads/visits/") == units
-        assert paths.count("/projects/") == (2 * units if project_links else 0)
+        assert paths.count("/projects/") == (4 * units if project_links else 0)
     # The Shenzhen officer races too (the campaign covers the bureau); links only for Shenzhen.
     paths = _check_links(client_for(bureau.outsider), campaign)
     assert paths.count("/leads/") == 3
