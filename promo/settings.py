@@ -284,6 +284,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": float(PROMO_DASHBOARD_REFRESH_SECONDS),
         "options": {"expires": float(PROMO_DASHBOARD_REFRESH_SECONDS)},
     },
+    # 专项活动排名: the same for the campaigns' league tables (promo/campaigns/selectors.py).
+    "campaigns-refresh-leagues": {
+        "task": "promo.campaigns.tasks.refresh_campaign_leagues",
+        "schedule": float(PROMO_DASHBOARD_REFRESH_SECONDS),
+        "options": {"expires": float(PROMO_DASHBOARD_REFRESH_SECONDS)},
+    },
     # 导入补发: every 2 minutes, re-send import batches that could not be queued (broker down)
     # or were confirmed while the worker was away; claiming makes a second send harmless.
     "resume-waiting-imports": {

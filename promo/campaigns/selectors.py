@@ -23,9 +23,10 @@ A fixed number of queries whatever the number of units or officers (the tests pi
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -55,6 +56,8 @@ from promo.reports.selectors import grouped_by_subtree, period_figures
 
 from .choices import OFFICER_FIGURES, VISITS, CampaignFigure
 from .models import Campaign
+
+log = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
@@ -304,23 +307,65 @@ def league(campaign: Campaign, *, today: date) -> dict[str, Any]:
 
 def _cache_key(campaign: Campaign, today: date) -> str:
     raw = f"{campaign.pk}|{campaign.updated_at.isoformat()}|{today}"
-    return "campaigns:league:v1:" + hashlib.sha256(raw.encode()).hexdigest()
+    return "campaigns:league:v2:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _read_key(campaign_pk: int) -> str:
+    return f"campaigns:league:read:{campaign_pk}"
+
+
+def _compute_and_share(campaign: Campaign, today: date, seconds: int) -> dict[str, Any]:
+    table = league(campaign, today=today)
+    table["as_of"] = timezone.now()
+    # Kept twice the serving age: a refresh replaces it before a reader finds it too old.
+    cache.set(_cache_key(campaign, today), table, seconds * 2)
+    return table
 
 
 def league_cached(campaign: Campaign, *, today: date) -> dict[str, Any]:
-    """:func:`league`, shared for ``PROMO_DASHBOARD_CACHE_SECONDS`` (a minute by default):
-    the screen refreshes every minute on every display, the figures are computed once."""
+    """:func:`league`, at most ``PROMO_DASHBOARD_CACHE_SECONDS`` old (a minute by default),
+    the same rule as the cockpit's summary table (promo/dashboard/snapshots.py).
+
+    The screen refreshes every minute on every display; the figures are computed once, and
+    a campaign read in the last ``PROMO_DASHBOARD_HOT_MINUTES`` is recomputed by Celery
+    (``refresh_campaign_leagues``) at half that age, so no reader waits for it (about 3.4 s
+    at province scale). Without Redis every request computes.
+    """
     seconds = getattr(settings, "PROMO_DASHBOARD_CACHE_SECONDS", 0)
-    key = _cache_key(campaign, today)
-    if seconds > 0:
-        hit = cache.get(key)
-        if hit is not None:
-            return hit
-    table = league(campaign, today=today)
-    table["as_of"] = timezone.now()
-    if seconds > 0:
-        cache.set(key, table, seconds)
-    return table
+    if seconds <= 0:
+        table = league(campaign, today=today)
+        table["as_of"] = timezone.now()
+        return table
+    try:
+        cache.set(_read_key(campaign.pk), 1, settings.PROMO_DASHBOARD_HOT_MINUTES * 60)
+        hit = cache.get(_cache_key(campaign, today))
+    except Exception:  # Redis away: compute rather than fail the page or the screen.
+        log.warning("campaign league cache unavailable; computing", exc_info=True)
+        table = league(campaign, today=today)
+        table["as_of"] = timezone.now()
+        return table
+    if hit is not None and hit["as_of"] >= timezone.now() - timedelta(seconds=seconds):
+        return hit
+    return _compute_and_share(campaign, today, seconds)
+
+
+def refresh_due_leagues(today: date) -> int:
+    """Recompute the league tables read recently once they are half their allowed age (or
+    gone); returns how many were computed."""
+    seconds = getattr(settings, "PROMO_DASHBOARD_CACHE_SECONDS", 0)
+    if seconds <= 0:
+        return 0
+    done = 0
+    half = timezone.now() - timedelta(seconds=seconds / 2)
+    for campaign in Campaign.objects.all():
+        if cache.get(_read_key(campaign.pk)) is None:
+            continue  # nobody is looking at it
+        hit = cache.get(_cache_key(campaign, today))
+        if hit is not None and hit["as_of"] > half:
+            continue
+        _compute_and_share(campaign, today, seconds)
+        done += 1
+    return done
 
 
 # --- links ----------------------------------------------------------------------------------

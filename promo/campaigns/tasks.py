@@ -1,0 +1,16 @@
+"""Celery task of the campaigns: keep the league tables being read fresh."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from promo.reports.tasks import _RETRY
+from promo.services import today
+
+from .selectors import refresh_due_leagues
+
+
+@shared_task(**{**_RETRY, "max_retries": 2})
+def refresh_campaign_leagues() -> int:
+    """Recompute the league tables read recently before they age out; returns how many."""
+    return refresh_due_leagues(today())
