@@ -26,14 +26,20 @@ def minute(settings):
     cache.clear()
 
 
+@pytest.fixture
+def race(bureau, minute):
+    """A campaign on signings, and the chief's client reading it."""
+    campaign = new_campaign(bureau.chief, bureau.bureau, {Figure.SIGNED_COUNT: 1})
+    return campaign, client_for(bureau.chief)
+
+
 def signed(context, unit_name: str) -> int:
     rows = {row["subject"].name: row["cells"][0]["value"] for row in context["units"]}
     return rows[unit_name]
 
 
-def test_a_league_being_read_is_recomputed_by_the_task_at_half_its_age(bureau, minute):
-    campaign = new_campaign(bureau.chief, bureau.bureau, {Figure.SIGNED_COUNT: 1})
-    client = client_for(bureau.chief)
+def test_a_league_being_read_is_recomputed_by_the_task_at_half_its_age(bureau, race):
+    campaign, client = race
     url = f"/campaigns/{campaign.pk}/screen/"
     first = client.get(url).context
     make_project(bureau.shanghai_officer, contract_date=today() - timedelta(days=1))
@@ -52,9 +58,8 @@ def test_a_league_nobody_reads_is_left_alone(bureau, minute):
     assert refresh_campaign_leagues.apply().get() == 0
 
 
-def test_a_reader_never_gets_a_table_older_than_the_configured_minute(bureau, minute):
-    campaign = new_campaign(bureau.chief, bureau.bureau, {Figure.SIGNED_COUNT: 1})
-    client = client_for(bureau.chief)
+def test_a_reader_never_gets_a_table_older_than_the_configured_minute(bureau, race):
+    campaign, client = race
     url = f"/campaigns/{campaign.pk}/"
     first = client.get(url).context
     make_project(bureau.shanghai_officer, contract_date=today() - timedelta(days=1))
