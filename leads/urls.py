@@ -11,7 +11,6 @@ urlpatterns = [
     path("investors/search/", views.investor_search, name="investor_search"),
     path("leads/", views.lead_list, name="list"),
     path("leads/visits/", views_visits.visit_list, name="visit_list"),
-    path("leads/visits/export.<str:fmt>", views_visits.visit_export, name="visit_export"),
     path(
         "leads/investors/visiting/",
         views_visits.visiting_investor_list,

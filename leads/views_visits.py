@@ -14,7 +14,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -24,8 +24,6 @@ from leads.selectors import visits_visible_to
 from leads.views import PAGE_SIZE, BoundedCountPaginator, officer_select, unit_select
 from officers.models import Officer
 from officers.selectors import scope_for
-from promo import exports
-from promo.exports import Column
 from promo.forms import PlainCheckboxes
 from promo.reports.selectors import VISITING_KINDS
 
@@ -45,7 +43,7 @@ def _visit_rows(me) -> QuerySet[Visit]:
     )
 
 
-def _filtered_visits(me, params, *, request=None) -> tuple[VisitFilter, QuerySet[Visit]]:
+def filtered_visits(me, params, *, request=None) -> tuple[VisitFilter, QuerySet[Visit]]:
     """The visit list's FilterSet and rows for these query parameters, newest first."""
     base = _visit_rows(me)
     filterset = VisitFilter(params or None, queryset=base, request=request)
@@ -67,7 +65,7 @@ def _query(request: HttpRequest) -> str:
 def visit_list(request: HttpRequest) -> HttpResponse:
     """走访记录: the visits the officer may see, filtered by the shared VisitFilter."""
     me = request.user
-    filterset, qs = _filtered_visits(me, request.GET, request=request)
+    filterset, qs = filtered_visits(me, request.GET, request=request)
     form = filterset.form
     for name in ("kind", "industry", "source_channel", "investor_region"):
         form.fields[name].widget = PlainCheckboxes(choices=form.fields[name].choices)
@@ -89,32 +87,6 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         "leads/visit_list.html",
         {"filter_form": form, "page": page, "query": query, "filtered": bool(query)},
     )
-
-
-VISIT_COLUMNS = (
-    Column("系统编号", lambda o: o.pk),
-    Column("走访日期", lambda o: o.visited_on),
-    Column("类型", lambda o: o.get_kind_display()),
-    Column("客商", lambda o: o.investor.name),
-    Column("项目信息", lambda o: o.lead.name if o.lead_id else ""),
-    Column("登记单位", lambda o: o.unit.name),
-    Column("参加干部", lambda o: "、".join(p.display_name for p in o.present)),
-    Column("城市", lambda o: o.city),
-    Column("洽谈内容", lambda o: o.summary),
-    Column("下一步", lambda o: o.next_step),
-    Column("下一步期限", lambda o: o.next_step_due),
-)
-
-
-@login_required
-@require_GET
-def visit_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    """导出: the visit list's rows with its filters and the officer's visibility, unpaged."""
-    if fmt not in ("xlsx", "csv"):
-        raise Http404
-    _filterset, qs = _filtered_visits(request.user, request.GET, request=request)
-    # Prefetching needs whole chunks: iterator(chunk_size) keeps the officers prefetch.
-    return exports.download(VISIT_COLUMNS, qs.iterator(chunk_size=2000), title="走访记录", fmt=fmt)
 
 
 # The 来区客商 page shows these of InvestorFilter's fields (the kinds are fixed).

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from leads.filters import LeadFilter
 from leads.forms import LeadSearchForm
-from leads.models import Lead
+from leads.models import Lead, Visit
 from leads.selectors import lead_list
 from officers.models import Assignment, Officer
 from projects.filters import ProjectFilter
@@ -80,6 +80,28 @@ PROJECT_COLUMNS = (
     Column("落户园区", lambda o: o.park_name),
     Column("责任单位", lambda o: o.unit.name),
 )
+
+
+VISIT_COLUMNS = (
+    Column("系统编号", lambda o: o.pk),
+    Column("走访日期", lambda o: o.visited_on),
+    Column("类型", lambda o: o.get_kind_display()),
+    Column("客商", lambda o: o.investor.name),
+    Column("项目信息", lambda o: o.lead.name if o.lead_id else ""),
+    Column("登记单位", lambda o: o.unit.name),
+    Column("参加干部", lambda o: "、".join(p.display_name for p in o.present)),
+    Column("城市", lambda o: o.city),
+    Column("洽谈内容", lambda o: o.summary),
+    Column("下一步", lambda o: o.next_step),
+    Column("下一步期限", lambda o: o.next_step_due),
+)
+
+
+def visits_for_export(officer: Officer, params: QueryDict) -> QuerySet[Visit]:
+    """The visit list page's rows for these query parameters (VisitFilter), unpaged."""
+    from leads.views_visits import filtered_visits
+
+    return filtered_visits(officer, params)[1]
 
 
 def leads_for_export(officer: Officer, params: QueryDict) -> QuerySet[Lead]:

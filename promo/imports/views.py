@@ -257,6 +257,7 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 _EXPORTS = {
     "leads": (exports.leads_for_export, exports.LEAD_COLUMNS, "项目信息"),
     "projects": (exports.projects_for_export, exports.PROJECT_COLUMNS, "项目"),
+    "visits": (exports.visits_for_export, exports.VISIT_COLUMNS, "走访记录"),
 }
 
 
