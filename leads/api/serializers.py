@@ -225,6 +225,19 @@ def assignments_by(key: str, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
+def assignment_rows(owner: Any) -> list[dict[str, Any]]:
+    """AssignmentSerializer's rows of one lead or project, in assignment order: from the
+    list ``optimise``/``visible`` prefetched, else one query. Built directly: a nested
+    serializer per row of a page would deep-copy its fields fifty times."""
+    rows = getattr(owner, "prefetched_assignments", None)
+    if rows is None:
+        rows = owner.assignments.select_related("officer").order_by("pk")
+    return [
+        {"officer": {"id": a.officer_id, "name": a.officer.display_name}, "role": a.role}
+        for a in rows
+    ]
+
+
 def _visit_officers(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """The officers present at each visit, as OfficerRefSerializer rows, in Officer order."""
     found: dict[int, list[dict[str, Any]]] = {}
@@ -309,15 +322,7 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
 
     @extend_schema_field(AssignmentSerializer(many=True))
     def get_assignments(self, lead: Lead) -> list[dict[str, Any]]:
-        rows = getattr(lead, "prefetched_assignments", None)
-        if rows is None:
-            rows = lead.assignments.select_related("officer").order_by("pk")
-        # AssignmentSerializer's shape, built directly: a nested serializer per lead would
-        # deep-copy its fields fifty times a page.
-        return [
-            {"officer": {"id": a.officer_id, "name": a.officer.display_name}, "role": a.role}
-            for a in rows
-        ]
+        return assignment_rows(lead)
 
     @extend_schema_field(OpenApiTypes.INT)
     def get_project(self, lead: Lead) -> int | None:

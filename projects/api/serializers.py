@@ -13,7 +13,7 @@ from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from leads.api.serializers import AssignmentSerializer, assignments_by
+from leads.api.serializers import AssignmentSerializer, assignment_rows, assignments_by
 from leads.selectors import investors_visible_to
 from officers.models import Assignment, Unit
 from officers.selectors import officers_visible_to, units_visible_to
@@ -201,14 +201,7 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
 
     @extend_schema_field(AssignmentSerializer(many=True))
     def get_assignments(self, project: Project) -> list[dict[str, Any]]:
-        rows = getattr(project, "prefetched_assignments", None)
-        if rows is None:
-            rows = project.assignments.select_related("officer").order_by("pk")
-        # AssignmentSerializer's shape, built directly (no nested serializer per project).
-        return [
-            {"officer": {"id": a.officer_id, "name": a.officer.display_name}, "role": a.role}
-            for a in rows
-        ]
+        return assignment_rows(project)
 
     @extend_schema_field(ProgressSerializer(many=True))
     def get_progress(self, project: Project) -> list[dict[str, Any]]:
