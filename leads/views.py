@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -211,9 +212,6 @@ def bounded_count_of_parts(rows, parts, limit: int) -> int:
     """``min(count, limit)``-or-more of ``rows``: the sum of each disjoint part's count, each
     taken up to ``limit``, in one query (a part below the limit is exact, so a sum below it
     is too)."""
-    from django.core.exceptions import EmptyResultSet
-    from django.db import connections
-
     pieces = []
     params: list = []
     for part in parts:
