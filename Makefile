@@ -8,7 +8,7 @@ PYTHON := $(VENV)/bin/python
 RUFF := $(VENV)/bin/ruff
 STAMP := $(VENV)/.installed
 # Starts (or reuses) the embedded servers when the variables are unset, then runs the rest.
-EMBED := $(PYTHON) -m promo.embedded exec --
+EMBED := $(PYTHON) -m promo.devtools.embedded exec --
 PYTEST_ARGS ?=
 # Settings refuse to load without a production SECRET_KEY unless DEBUG or PROMO_TESTING.
 TEST_ENV := PROMO_TESTING=1
@@ -61,7 +61,7 @@ lock: | $(PYTHON)
 	@if [ -f $(STAMP) ] && [ $(STAMP) -nt pyproject.toml ]; then touch $(STAMP); fi
 
 run: install
-	$(DEV_ENV) $(EMBED) $(PYTHON) -m promo.launcher
+	$(DEV_ENV) $(EMBED) $(PYTHON) -m promo.devtools.launcher
 
 test: install browser
 	$(EMBED) $(RUFF) check .
@@ -91,7 +91,7 @@ shell: install
 	$(DEV_ENV) $(EMBED) $(PYTHON) manage.py shell
 
 stop:
-	@if [ -x $(PYTHON) ]; then $(PYTHON) -m promo.embedded stop; fi
+	@if [ -x $(PYTHON) ]; then $(PYTHON) -m promo.devtools.embedded stop; fi
 
 clean: stop
 	@if [ -d var ]; then echo "removing var/ (embedded PostgreSQL and Redis data, celerybeat schedule)"; rm -rf var; fi
@@ -103,4 +103,4 @@ clean: stop
 # (else DATABASE_URL, else the embedded PostgreSQL).
 BENCH_DATABASE_URL ?=
 bench: install
-	DATABASE_URL=$${BENCH_DATABASE_URL:-$${DATABASE_URL:-}} $(EMBED) $(PYTHON) -m promo.bench
+	DATABASE_URL=$${BENCH_DATABASE_URL:-$${DATABASE_URL:-}} $(EMBED) $(PYTHON) -m promo.devtools.bench

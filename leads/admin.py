@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from projects.selectors import projects_visible_to
-from promo.admin import (
+from promo.core.admin import (
     HistoryLinkMixin,
     ScopedAdmin,
     ScopedModelForm,
@@ -18,7 +18,7 @@ from promo.admin import (
     form_values,
     https_url_formfield,
 )
-from promo.errors import DomainError, DuplicateSuspected
+from promo.core.errors import DomainError, DuplicateSuspected
 
 from . import services
 from .models import (

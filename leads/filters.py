@@ -12,8 +12,8 @@ from django_filters.widgets import DateRangeWidget
 
 from officers.filters import UnitSubtreeFilter, UpdatedAfterFilter
 from officers.models import Assignment, Unit
-from promo.choices import Industry, Region
-from promo.services import today
+from promo.core.choices import Industry, Region
+from promo.core.services import today
 
 from .choices import OPEN_LEAD_STATUSES, ChainRole, LeadStatus, SourceChannel, VisitKind
 from .models import Intermediary, Investor, Lead, PromotionEvent, Visit

@@ -1,7 +1,7 @@
 """Forms of the leads pages: log a visit (with an inline new investor), search, status actions.
 
 Forms only shape input; every rule is the services' (a refusal comes back as a DomainError
-and is shown next to its field by ``promo.forms.add_domain_error``).
+and is shown next to its field by ``promo.core.forms.add_domain_error``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from leads.choices import (
 )
 from leads.models import Intermediary, Investor, Lead
 from officers.models import Officer
-from promo.choices import Industry
-from promo.services import today
+from promo.core.choices import Industry
+from promo.core.services import today
 
 
 class DateInput(forms.DateInput):

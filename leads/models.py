@@ -9,8 +9,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from promo.choices import Industry, Region
-from promo.models import SyncedModel
+from promo.core.choices import Industry, Region
+from promo.core.models import SyncedModel
 
 from .choices import (
     ChainRole,

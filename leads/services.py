@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
-from promo.audit import audited
-from promo.choices import Industry, Region
-from promo.errors import (
+from promo.core.audit import audited
+from promo.core.choices import Industry, Region
+from promo.core.errors import (
     Conflict,
     DuplicateSuspected,
     HeldElsewhere,
@@ -24,7 +24,7 @@ from promo.errors import (
     TransitionNotAllowed,
     rule,
 )
-from promo.services import (
+from promo.core.services import (
     lock_visible,
     require_amount,
     require_choice,

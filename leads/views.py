@@ -45,9 +45,9 @@ from leads.selectors import (
 from officers.choices import Role
 from officers.models import Assignment, Officer
 from officers.selectors import officers_visible_to, units_visible_to
-from promo.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
-from promo.forms import PlainCheckboxes, PlainSelect, add_domain_error
-from promo.services import today
+from promo.core.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
+from promo.core.forms import PlainCheckboxes, PlainSelect, add_domain_error
+from promo.core.services import today
 
 PAGE_SIZE = 20
 TYPEAHEAD_ROWS = 20

@@ -24,7 +24,7 @@ from leads.selectors import visits_visible_to
 from leads.views import PAGE_SIZE, BoundedCountPaginator, officer_select, unit_select
 from officers.models import Officer
 from officers.selectors import scope_for
-from promo.forms import PlainCheckboxes
+from promo.core.forms import PlainCheckboxes
 from promo.reports.selectors import VISITING_KINDS
 
 

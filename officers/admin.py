@@ -9,7 +9,7 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm, Username
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from promo.admin import HistoryLinkMixin, ScopedAdmin, form_values, keep_current_choices
+from promo.core.admin import HistoryLinkMixin, ScopedAdmin, form_values, keep_current_choices
 
 from . import services
 from .choices import Role

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC
-
 import django_filters
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
+
+from promo.api.filters import as_utc
 
 from .choices import Role, TargetMetric, UnitKind
 from .models import Officer, Target, Unit
@@ -48,20 +47,6 @@ class UpdatedAfterFilter(django_filters.IsoDateTimeFilter):
 
     def filter(self, qs: QuerySet, value):
         return super().filter(qs, as_utc(value, "updated_after"))
-
-
-def as_utc(value, name: str):
-    """An aware datetime in UTC, as PostgreSQL takes it.
-
-    ISO 8601 allows offsets PostgreSQL refuses (-18:58 is valid Python, a DataError in SQL),
-    and a time near year 1 may not convert at all: both are the caller's bad input.
-    """
-    if value is None:
-        return None
-    try:
-        return value.astimezone(UTC)
-    except (OverflowError, ValueError) as exc:
-        raise ValidationError({name: [_("时间超出范围。")]}) from exc
 
 
 class UnitFilter(django_filters.FilterSet):

@@ -170,3 +170,20 @@ def target_breakdown(officer: Officer, year: int) -> list[dict]:
             }
         )
     return rows
+
+
+def tombstones_visible_to(officer, events: QuerySet, *, unit_field: str | None) -> QuerySet:
+    """Delete events (墓碑) of a tracked model that ``officer`` may see.
+
+    A tombstone is visible when the deleted row's last state lay in the officer's units
+    (``unit_field`` of the snapshot); ``unit_field=None`` marks records public inside the
+    bureau. An officer who sees only their own records sees the tombstones they created.
+    """
+    scope = scope_for(officer)
+    if scope.is_everything or unit_field is None:
+        return events if scope.officer_id is not None else events.none()
+    if scope.own_records_only:
+        if any(f.name == "created_by" for f in events.model._meta.get_fields()):
+            return events.filter(created_by_id=scope.officer_id)
+        return events.none()
+    return events.filter(**{f"{unit_field}__in": scope.unit_ids})

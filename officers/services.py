@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from promo.audit import audited
-from promo.errors import PermissionDenied, RuleViolation, rule
-from promo.services import require_amount, require_text
+from promo.core.audit import audited
+from promo.core.errors import PermissionDenied, RuleViolation, rule
+from promo.core.services import require_amount, require_text
 
 from .choices import Role, TargetMetric, UnitKind
 from .models import Officer, Target, Unit

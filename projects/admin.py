@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from promo.admin import (
+from promo.core.admin import (
     HistoryLinkMixin,
     ScopedAdmin,
     ScopedModelForm,

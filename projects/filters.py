@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from leads.choices import SourceChannel
 from leads.filters import DatePickerRange, UnitIdsSubtreeFilter
 from officers.filters import UnitSubtreeFilter, UpdatedAfterFilter
-from promo.choices import Industry, Region
-from promo.services import today
+from promo.core.choices import Industry, Region
+from promo.core.services import today
 
 from .choices import ProblemKind, ProblemStatus, SizeClass, Stage
 from .models import InvestmentProgress, Problem, Project

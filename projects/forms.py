@@ -12,8 +12,8 @@ from leads.forms import DateInput
 from officers.models import Unit
 from projects.choices import ParkKind, ProblemKind, SizeClass, Stage
 from projects.models import EvidenceKind
-from promo.forms import PlainCheckboxes
-from promo.services import today
+from promo.core.forms import PlainCheckboxes
+from promo.core.services import today
 
 _MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 

@@ -20,10 +20,10 @@ from leads.services import lead_transition
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
-from promo.audit import audited
-from promo.choices import Industry
-from promo.errors import PermissionDenied, TransitionNotAllowed, rule
-from promo.services import (
+from promo.core.audit import audited
+from promo.core.choices import Industry
+from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
+from promo.core.services import (
     lock_visible,
     require_amount,
     require_choice,
@@ -31,7 +31,7 @@ from promo.services import (
     require_text,
     today,
 )
-from promo.uploads import CheckedUpload, check_upload
+from promo.core.uploads import CheckedUpload, check_upload
 
 from .choices import ParkKind, ProblemKind, ProblemStatus, Stage, problem_can_transition
 from .models import (

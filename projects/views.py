@@ -39,9 +39,9 @@ from projects.forms import (
 from projects.models import Project, StageEvidence
 from projects.selectors import problems_visible_to, projects_visible_to
 from projects.selectors import project_list as project_list_query
-from promo.errors import DomainError, PermissionDenied
-from promo.forms import PlainSelect, add_domain_error
-from promo.services import today
+from promo.core.errors import DomainError, PermissionDenied
+from promo.core.forms import PlainSelect, add_domain_error
+from promo.core.services import today
 
 PAGE_SIZE = 20
 

@@ -14,7 +14,7 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from promo.env import env_bool, env_int, env_list, env_secret, env_str
+from promo.core.env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -79,27 +79,33 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
-    "promo",
+    # The kernel and the API layer first, then the apps in the direction of their imports
+    # (docs/architecture.md): officers ← leads ← projects ← the reporting apps.
+    "promo.core",
+    "promo.api",
     "officers",
+    "promo.accounts",
     "leads",
     "projects",
     "promo.reports",
     "promo.imports",
     "promo.dashboard",
     "promo.campaigns",
+    "promo.workspace",
+    "promo.devtools",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "promo.security.SessionIdleMiddleware",
+    "promo.accounts.security.SessionIdleMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Logs every denied access (403, 404 to a signed-in officer) to promo.security.
-    "promo.security.AccessAuditMiddleware",
+    # Logs every denied access (403, 404 to a signed-in officer) to promo.accounts.security.
+    "promo.accounts.security.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Tags every history row written during a request with the signed-in officer and URL.
@@ -121,7 +127,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "promo.context_processors.navigation",
+                "promo.core.context_processors.navigation",
                 "promo.reports.context_processors.notices",
             ],
         },
@@ -184,7 +190,7 @@ CACHES = {
 
 # Sessions: idle sessions expire (government systems must not stay signed in forever).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
-# The expiry moves on with use, written at most once a minute (promo.security.
+# The expiry moves on with use, written at most once a minute (promo.accounts.security.
 # SessionIdleMiddleware), not on every request: reads do not pay a write and a commit.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_SECONDS = 60
@@ -327,10 +333,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "promo.api.PromoAutoSchema",
-    "EXCEPTION_HANDLER": "promo.api.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "promo.api.schema.PromoAutoSchema",
+    "EXCEPTION_HANDLER": "promo.api.errors.exception_handler",
     # No DEFAULT_PAGINATION_CLASS / DEFAULT_THROTTLE_CLASSES: promo.api imports DRF's
-    # generics, which read those settings at import time (a cycle). promo.api.ScopedViewSet,
+    # generics, which read those settings at import time (a cycle). promo.api.viewsets.ScopedViewSet,
     # the base of every API view, sets StableCursorPagination and OfficerRateThrottle itself.
     # Requests per caller, counted in the Redis cache (CACHES["default"]).
     "DEFAULT_THROTTLE_RATES": {"officer": PROMO_API_RATE},
@@ -366,7 +372,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # The history admin is for chiefs and administrators only (see promo/history_admin.py).
-PGHISTORY_ADMIN_CLASS = "promo.history_admin.BureauEventsAdmin"
+PGHISTORY_ADMIN_CLASS = "promo.core.history_admin.BureauEventsAdmin"
 # Only requests that may write get a history context: pghistory prepends a set_config() to
 # every statement inside one, which a read-only GET would pay for on each query.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")

@@ -1,4 +1,7 @@
-"""URL configuration of promo: the officers' web pages, the REST API and the admin."""
+"""URL configuration of promo: the officers' web pages, the REST API and the admin.
+
+Each app has its own urls.py; this file only assembles them.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -11,8 +14,15 @@ admin.site.index_title = _("管理后台")
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    # REST API (one router per app, assembled in promo/api_urls.py).
-    path("api/", include("promo.api_urls")),
-    # Officers' web pages (promo/web_urls.py includes each app's urls.py).
-    path("", include("promo.web_urls")),
+    # REST API (one router per app, assembled in promo/api/urls.py).
+    path("api/", include("promo.api.urls")),
+    # Officers' web pages.
+    path("", include("promo.workspace.urls")),
+    path("", include("promo.accounts.urls")),
+    path("", include("leads.urls")),
+    path("", include("projects.urls")),
+    path("imports/", include("promo.imports.urls")),
+    path("dashboard/", include("promo.dashboard.urls")),
+    path("reports/", include("promo.reports.urls")),
+    path("campaigns/", include("promo.campaigns.urls")),
 ]

@@ -18,8 +18,8 @@ from officers.choices import Role, UnitKind
 from officers.models import Officer, Unit
 from projects import services as project_services
 from projects.models import Project
-from promo.choices import Industry
-from promo.services import today
+from promo.core.choices import Industry
+from promo.core.services import today
 
 PASSWORD = "promo-test-Pass-2026"
 _seq = itertools.count(1)

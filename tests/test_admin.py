@@ -50,8 +50,8 @@ from projects.models import (
     ProjectStageEvent,
     StageEvidence,
 )
-from promo.choices import Industry
-from promo.services import today
+from promo.core.choices import Industry
+from promo.core.services import today
 
 # Only the admin is mounted: this module is its own URLconf (see pytestmark).
 urlpatterns = [path("admin/", admin.site.urls)]

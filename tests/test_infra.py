@@ -11,7 +11,7 @@ import dj_database_url
 import pytest
 import yaml
 
-from promo import embedded
+from promo.devtools import embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_SERVICES = ("web", "worker", "beat")
@@ -58,7 +58,7 @@ def read_variables() -> set[str]:
     from django.conf import settings
 
     settings.INSTALLED_APPS  # noqa: B018 - loading the settings fills READ_VARIABLES
-    from promo.env import READ_VARIABLES
+    from promo.core.env import READ_VARIABLES
 
     return set(READ_VARIABLES)
 

@@ -18,9 +18,9 @@ from officers.choices import Role, TargetMetric, UnitKind
 from officers.models import Officer, Target, Unit
 from projects.choices import HUNDRED_MILLION, TEN_MILLION, ProblemStatus, Stage
 from projects.models import InvestmentProgress, Problem, Project, ProjectStageEvent, size_class_for
-from promo.demo import ADMIN_URL, DEMO_PASSWORD
-from promo.demo.bureau import BUREAU_NAME
-from promo.services import today
+from promo.core.services import today
+from promo.devtools.demo import ADMIN_URL, DEMO_PASSWORD
+from promo.devtools.demo.bureau import BUREAU_NAME
 
 STAGE_DATES = ("groundbreaking_actual", "completed_actual", "producing_actual")
 STAGE_REACHED = {

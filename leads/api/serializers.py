@@ -13,18 +13,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from officers.api.serializers import OfficerRefSerializer
 from officers.choices import AssignmentRole
 from officers.models import Assignment, officer_display_name
 from officers.selectors import officers_visible_to, units_visible_to
-from promo.api import (
+from promo.api.rows import FromBatch, FromColumns
+from promo.api.serializers import (
     ActionSerializer,
     FieldsMixin,
-    OfficerRefSerializer,
     RefSerializer,
     VisiblePrimaryKeyRelatedField,
     WriteSerializer,
 )
-from promo.api_rows import FromBatch, FromColumns
 
 from ..choices import LEAD_TRANSITIONS, LeadStatus, RejectReason
 from ..models import Intermediary, Investor, Lead, PromotionEvent, Visit
@@ -271,7 +271,7 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
     )
     project = serializers.SerializerMethodField(help_text="签约后生成的项目编号")
 
-    # How the list endpoint reads the method fields without instances (promo.api_rows); the
+    # How the list endpoint reads the method fields without instances (promo.api.rows); the
     # view annotates project_pk.
     list_rows = {
         "allowed_transitions": FromColumns(

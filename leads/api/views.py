@@ -15,21 +15,18 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from officers.api.feeds import ScopedDeletionFeedMixin
 from officers.models import Assignment, Officer
 from projects.api.serializers import LeadSignSerializer, ProjectSerializer
 from projects.models import Project
 from projects.selectors import projects_visible_to
 from projects.services import project_sign_lead
-from promo.api import (
-    BULK_MAX_ROWS,
-    BulkRejected,
-    BulkUpsertResultSerializer,
-    DeletionFeedMixin,
-    ScopedViewSet,
-    error_responses,
-)
-from promo.api_rows import RowsListMixin
-from promo.errors import Conflict, DomainError
+from promo.api.errors import BULK_MAX_ROWS, BulkRejected
+from promo.api.rows import RowsListMixin
+from promo.api.schema import error_responses
+from promo.api.serializers import BulkUpsertResultSerializer
+from promo.api.viewsets import ScopedViewSet
+from promo.core.errors import Conflict, DomainError
 
 from .. import services
 from ..filters import (
@@ -65,7 +62,7 @@ from .serializers import (
 )
 
 
-class InvestorViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
+class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Investors (客商) the caller may see; registering checks for duplicates bureau-wide."""
 
     read_serializer_class = InvestorSerializer
@@ -201,7 +198,7 @@ class InvestorViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
         return Response({"results": results})
 
 
-class IntermediaryViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
+class IntermediaryViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Intermediaries (中介人) registered by the caller's units."""
 
     read_serializer_class = IntermediarySerializer
@@ -212,7 +209,7 @@ class IntermediaryViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSe
         return intermediaries_visible_to(self.request.user).select_related("unit")
 
 
-class PromotionEventViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
+class PromotionEventViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Promotion events (招商活动): public inside the bureau."""
 
     read_serializer_class = PromotionEventSerializer
@@ -228,7 +225,7 @@ class PromotionEventViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedView
         )
 
 
-class LeadViewSet(RowsListMixin, DeletionFeedMixin, ScopedViewSet):
+class LeadViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Leads (项目信息) the caller may see; status changes are actions, never field writes."""
 
     rows_by_id = ("intermediary", "event")
@@ -307,7 +304,7 @@ class LeadViewSet(RowsListMixin, DeletionFeedMixin, ScopedViewSet):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class VisitViewSet(RowsListMixin, DeletionFeedMixin, ScopedViewSet):
+class VisitViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Visits (走访记录) the caller may see."""
 
     rows_by_id = ("event",)

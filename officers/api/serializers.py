@@ -6,17 +6,26 @@ from typing import Any
 
 from rest_framework import serializers
 
-from promo.api import (
+from promo.api.models import ApiClient
+from promo.api.serializers import (
     FieldsMixin,
-    OfficerRefSerializer,
     RefSerializer,
     VisiblePrimaryKeyRelatedField,
     WriteSerializer,
 )
-from promo.models import ApiClient
 
-from ..models import Officer, Target, Unit
+from ..models import Officer, Target, Unit, officer_display_name
 from ..selectors import officers_visible_to
+
+
+class OfficerRefSerializer(RefSerializer):
+    """An officer as ``{"id", "name"}``."""
+
+    name = serializers.CharField(source="display_name", read_only=True, help_text="姓名")
+
+    name_attribute = "display_name"
+    name_columns = ("full_name", "first_name", "last_name", "username")
+    name_of = staticmethod(officer_display_name)
 
 
 class UnitSerializer(FieldsMixin, serializers.ModelSerializer):

@@ -9,16 +9,12 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from promo.api import (
-    DeletionFeedMixin,
-    ScopedViewSet,
-    api_client_create,
-    api_client_revoke,
-    api_clients_visible_to,
-    error_responses,
-)
-from promo.errors import PermissionDenied
-from promo.models import ApiClient
+from officers.api.feeds import ScopedDeletionFeedMixin
+from promo.api.clients import api_client_create, api_client_revoke, api_clients_visible_to
+from promo.api.models import ApiClient
+from promo.api.schema import error_responses
+from promo.api.viewsets import ScopedViewSet
+from promo.core.errors import PermissionDenied
 
 from ..filters import OfficerFilter, TargetFilter, UnitFilter
 from ..selectors import officers_visible_to, targets_visible_to, units_visible_to
@@ -32,7 +28,7 @@ from .serializers import (
 )
 
 
-class UnitViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
+class UnitViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Units (单位) the caller may see: the whole bureau for a chief, else their sub-tree."""
 
     read_serializer_class = UnitSerializer
@@ -55,7 +51,7 @@ class OfficerViewSet(mixins.ListModelMixin, ScopedViewSet):
         return officers_visible_to(self.request.user).select_related("unit")
 
 
-class TargetViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
+class TargetViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Annual targets (目标任务) of visible units and their officers."""
 
     read_serializer_class = TargetSerializer

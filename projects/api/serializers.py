@@ -15,17 +15,17 @@ from rest_framework import serializers
 
 from leads.api.serializers import AssignmentSerializer, assignment_rows, assignments_by
 from leads.selectors import investors_visible_to
+from officers.api.serializers import OfficerRefSerializer
 from officers.models import Assignment, Unit
 from officers.selectors import officers_visible_to, units_visible_to
-from promo.api import (
+from promo.api.rows import FromBatch, FromColumns, RowPlan
+from promo.api.serializers import (
     ActionSerializer,
     FieldsMixin,
-    OfficerRefSerializer,
     RefSerializer,
     VisiblePrimaryKeyRelatedField,
     WriteSerializer,
 )
-from promo.api_rows import FromBatch, FromColumns, RowPlan
 
 from ..choices import STAGE_TRANSITIONS, ParkKind, Stage
 from ..models import (
@@ -126,7 +126,7 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     assignments = serializers.SerializerMethodField(help_text="分工")
     progress = serializers.SerializerMethodField(help_text="月度投资进度，新月份在前")
 
-    # How the list endpoint reads these fields without instances (promo.api_rows). The lead
+    # How the list endpoint reads these fields without instances (promo.api.rows). The lead
     # is its key column, said here: the plan's own PrimaryKeyRelatedField case reads
     # ``field.many``, which a single related field does not have.
     list_rows = {

@@ -12,8 +12,10 @@ from rest_framework.response import Response
 
 from leads.api.serializers import AssignmentWriteSerializer
 from leads.services import assignment_add
-from promo.api import DeletionFeedMixin, ScopedViewSet, error_responses
-from promo.api_rows import RowsListMixin
+from officers.api.feeds import ScopedDeletionFeedMixin
+from promo.api.rows import RowsListMixin
+from promo.api.schema import error_responses
+from promo.api.viewsets import ScopedViewSet
 
 from .. import services
 from ..filters import ProblemFilter, ProjectFilter
@@ -36,7 +38,7 @@ from .serializers import (
 )
 
 
-class ProjectViewSet(RowsListMixin, DeletionFeedMixin, ScopedViewSet):
+class ProjectViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Projects (项目) the caller may see, with milestones, assignments and monthly progress."""
 
     read_serializer_class = ProjectSerializer
@@ -144,7 +146,7 @@ class ProjectViewSet(RowsListMixin, DeletionFeedMixin, ScopedViewSet):
         )
 
 
-class ProblemViewSet(mixins.ListModelMixin, DeletionFeedMixin, ScopedViewSet):
+class ProblemViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Project problems (项目问题, 马上办) the caller may see."""
 
     read_serializer_class = ProblemSerializer

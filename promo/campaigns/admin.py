@@ -11,14 +11,14 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from promo.admin import (
+from promo.core.admin import (
     BureauLevelAdminMixin,
     HistoryLinkMixin,
     ScopedAdmin,
     ScopedModelForm,
     TrailInline,
 )
-from promo.errors import RuleViolation
+from promo.core.errors import RuleViolation
 
 from . import services
 from .choices import CampaignFigure

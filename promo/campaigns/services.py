@@ -11,9 +11,9 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from officers.models import Officer, Unit
-from promo.audit import audited
-from promo.errors import PermissionDenied, rule
-from promo.services import lock_visible
+from promo.core.audit import audited
+from promo.core.errors import PermissionDenied, rule
+from promo.core.services import lock_visible
 
 from .choices import CampaignFigure
 from .models import Campaign, CampaignMetric

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from promo.core.services import today
 from promo.reports.tasks import _RETRY
-from promo.services import today
 
 from .selectors import refresh_due_leagues
 

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
-from promo.services import today
+from promo.core.services import today
 
 from . import exports
 from .selectors import campaigns_visible_to, league_cached, with_links

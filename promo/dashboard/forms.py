@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import SourceChannel
-from promo.choices import Industry, Region
+from promo.core.choices import Industry, Region
 
 
 class PeriodKind:

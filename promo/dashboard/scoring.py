@@ -7,7 +7,7 @@ score stays on the 60–100 scale), then points are deducted per project past it
 groundbreaking date (签约未按期开工), and the units are ranked; equal scores share a rank.
 
 Weights and the deduction come from the settings (``PROMO_SCORE_WEIGHTS``,
-``PROMO_SCORE_LATE_DEDUCTION``), read once through promo.env.
+``PROMO_SCORE_LATE_DEDUCTION``), read once through promo.core.env.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from officers.models import Officer, Unit
 from officers.selectors import scope_for
-from promo.services import today
+from promo.core.services import today
 
 from .forms import Period
 from .models import CockpitSnapshot

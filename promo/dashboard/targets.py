@@ -26,9 +26,9 @@ from officers import services as officer_services
 from officers.choices import TargetMetric
 from officers.models import Target
 from officers.selectors import breakdown_officers, breakdown_units_for, target_breakdown
-from promo.errors import DomainError
-from promo.forms import add_domain_error
-from promo.services import today
+from promo.core.errors import DomainError
+from promo.core.forms import add_domain_error
+from promo.core.services import today
 
 
 def _year(request: HttpRequest) -> int:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 
 from officers.choices import Role
 from officers.selectors import units_visible_to
-from promo.services import today
+from promo.core.services import today
 
 from . import exports, scoring
 from .forms import DashboardFilterForm, PeriodKind, period_for

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from promo.errors import RuleViolation
+from promo.core.errors import RuleViolation
 
 from .choices import ImportKind
 

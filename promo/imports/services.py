@@ -42,10 +42,10 @@ from officers.selectors import units_visible_to
 from projects import services as project_services
 from projects.choices import STAGE_ORDER
 from projects.models import Project
-from promo.audit import audited
-from promo.choices import Industry, Region
-from promo.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
-from promo.services import today
+from promo.core.audit import audited
+from promo.core.choices import Industry, Region
+from promo.core.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
+from promo.core.services import today
 
 from . import parsing
 from .choices import BatchStatus, ImportKind, RowAction

@@ -16,10 +16,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from leads import exports as lead_exports
 from officers.selectors import units_visible_to
-from promo import exports
-from promo.errors import DomainError
-from promo.forms import add_domain_error
+from projects import exports as project_exports
+from promo.core import exports
+from promo.core.errors import DomainError
+from promo.core.forms import add_domain_error
 
 from . import services
 from .choices import BatchStatus, ImportKind, RowAction
@@ -255,9 +257,9 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 _EXPORTS = {
-    "leads": (exports.leads_for_export, exports.LEAD_COLUMNS, "项目信息"),
-    "projects": (exports.projects_for_export, exports.PROJECT_COLUMNS, "项目"),
-    "visits": (exports.visits_for_export, exports.VISIT_COLUMNS, "走访记录"),
+    "leads": (lead_exports.leads_for_export, lead_exports.LEAD_COLUMNS, "项目信息"),
+    "projects": (project_exports.projects_for_export, project_exports.PROJECT_COLUMNS, "项目"),
+    "visits": (lead_exports.visits_for_export, lead_exports.VISIT_COLUMNS, "走访记录"),
 }
 
 

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from promo.errors import DomainError
+from promo.core.errors import DomainError
 
 from . import services
 from .choices import Figure

@@ -32,9 +32,9 @@ from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Target, Unit
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
-from promo.audit import audited
-from promo.errors import PermissionDenied, TransitionNotAllowed, rule
-from promo.services import today
+from promo.core.audit import audited
+from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
+from promo.core.services import today
 
 from .choices import (
     AMOUNT_FIGURES,
@@ -201,7 +201,7 @@ _PROJECT_EVENTS = ("projects.ProjectEvent", "unit")
 def _attribution(line: BulletinLine, figure: str, since: datetime) -> tuple[int | None, str]:
     """Who changed that unit's records of the figure's family last since ``since``, and why.
 
-    Read from the pghistory context (promo.audit.audited / the request middleware). It names
+    Read from the pghistory context (promo.core.audit.audited / the request middleware). It names
     the latest attributed change, which is the correction in the usual case of one edit.
     """
     label, unit_field = _FAMILY_EVENTS.get(figure, _PROJECT_EVENTS)

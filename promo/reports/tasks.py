@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from promo.services import today
+from promo.core.services import today
 
 from .choices import BulletinKind
 from .services import (

@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from promo.errors import DomainError, PermissionDenied
+from promo.core.errors import DomainError, PermissionDenied
 
 from . import selectors, services
 from .choices import BulletinStatus

@@ -7,8 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from leads.models import Lead
-from promo.api import api_client_create
-from promo.models import ApiClient
+from promo.api.clients import api_client_create
+from promo.api.models import ApiClient
 from tests.factories import make_investor, make_lead
 
 pytestmark = pytest.mark.django_db

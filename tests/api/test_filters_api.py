@@ -10,7 +10,7 @@ import time_machine
 
 from leads.choices import LeadStatus
 from leads.services import assignment_add
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_investor, make_lead, make_project
 
 pytestmark = pytest.mark.django_db

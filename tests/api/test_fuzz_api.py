@@ -18,7 +18,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 from schemathesis.specs.openapi import checks as openapi_checks
 
-from promo.api import OfficerRateThrottle, api_client_create
+from promo.api.clients import api_client_create
+from promo.api.throttling import OfficerRateThrottle
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 

@@ -8,7 +8,7 @@ import pytest
 
 from leads.models import Investor, Visit
 from officers import services as officer_services
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_investor, make_lead
 
 pytestmark = pytest.mark.django_db

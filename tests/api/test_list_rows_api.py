@@ -1,4 +1,4 @@
-"""List endpoints read with values() (promo.api_rows) give exactly what the serializer gives.
+"""List endpoints read with values() (promo.api.rows) give exactly what the serializer gives.
 
 The leads, visits and projects lists build their rows from columns, not model instances. On
 seeded data (the bulk benchmark bureau at a small factor, plus records with every optional part
@@ -31,9 +31,9 @@ from projects.api.views import ProjectViewSet
 from projects.choices import SizeClass, Stage
 from projects.models import Project
 from projects.services import progress_record, project_advance, project_create
-from promo.api_rows import RowPlan
-from promo.choices import Industry
-from promo.services import today
+from promo.api.rows import RowPlan
+from promo.core.choices import Industry
+from promo.core.services import today
 from tests.factories import make_bureau, make_lead, make_officer, make_project, sign_lead
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from leads.models import Investor, Visit
 from leads.services import investor_update, visit_log
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_investor
 
 # Real commits: history rows take their time from their own transaction, as in production.

@@ -8,7 +8,7 @@ import pytest
 
 from projects.choices import ProblemStatus, Stage
 from projects.models import InvestmentProgress, Problem, ProblemAction, Project, ProjectStageEvent
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_investor, make_project
 
 pytestmark = pytest.mark.django_db

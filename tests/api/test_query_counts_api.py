@@ -14,14 +14,14 @@ from officers import services as officer_services
 from officers.choices import TargetMetric
 from officers.models import Target
 from projects.services import problem_raise, progress_record
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_investor, make_lead, make_officer, make_project, make_unit
 
 pytestmark = pytest.mark.django_db
 
 # Pinned per list: a change here means a query was added to (or removed from) every page.
 # Every request costs 2 fixed queries (session, officer; the session itself is written at
-# most once a minute, promo.security.SessionIdleMiddleware), plus one per list query and one
+# most once a minute, promo.accounts.security.SessionIdleMiddleware), plus one per list query and one
 # per prefetch.
 EXPECTED_QUERIES = {
     "units": 3,

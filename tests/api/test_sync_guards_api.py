@@ -8,8 +8,8 @@ from django.core.cache import cache
 
 from leads.choices import LeadStatus
 from leads.models import Investor, Lead, LeadStatusEvent
-from promo.api import OfficerRateThrottle
-from promo.models import IdempotencyRecord
+from promo.api.models import IdempotencyRecord
+from promo.api.throttling import OfficerRateThrottle
 from tests.factories import make_investor, make_lead
 
 pytestmark = pytest.mark.django_db

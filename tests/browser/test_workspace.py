@@ -18,7 +18,7 @@ from leads.models import Lead, Visit
 from leads.services import visit_log
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project, StageEvidence
-from promo.services import today
+from promo.core.services import today
 from tests.browser.conftest import screenshot
 from tests.factories import PASSWORD, make_bureau, make_investor, make_lead, make_project
 

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from promo.campaigns.models import Campaign
-from promo.services import today
+from promo.core.services import today
 
 pytestmark = pytest.mark.django_db
 

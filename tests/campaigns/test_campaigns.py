@@ -30,10 +30,10 @@ from promo.campaigns.selectors import (
     ranked_officers,
 )
 from promo.campaigns.services import campaign_create, campaign_update
-from promo.errors import PermissionDenied, RuleViolation
+from promo.core.errors import PermissionDenied, RuleViolation
+from promo.core.services import today
 from promo.reports.choices import Figure
 from promo.reports.selectors import period_figures
-from promo.services import today
 from tests.factories import make_investor, make_lead, make_officer, make_project, make_unit
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from promo.campaigns.demo import add_demo_campaign
+from promo.devtools.demo.campaigns import add_demo_campaign
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from promo.campaigns.tasks import refresh_campaign_leagues
+from promo.core.services import today
 from promo.reports.choices import Figure
-from promo.services import today
 from tests.campaigns.test_campaigns import client_for, new_campaign
 from tests.factories import make_project
 

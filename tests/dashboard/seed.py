@@ -17,7 +17,7 @@ from officers.choices import TargetMetric
 from officers.services import target_set
 from projects.choices import Stage
 from projects.services import progress_record, project_advance, project_create
-from promo.choices import Industry, Region
+from promo.core.choices import Industry, Region
 from tests.factories import Bureau, make_investor, make_lead, sign_lead
 from tests.reports.seed import TODAY, build_october
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from promo import bench
+from promo.devtools import bench
 
 
 class FakeSession:

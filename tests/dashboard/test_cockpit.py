@@ -23,11 +23,11 @@ from officers.models import Target
 from projects import services as project_services
 from projects.choices import Stage
 from projects.models import Project
-from promo.choices import Industry, Region
+from promo.core.choices import Industry, Region
+from promo.core.services import today
 from promo.dashboard.forms import period_for
 from promo.dashboard.selectors import CockpitFilters, cockpit
 from promo.reports.selectors import period_figures
-from promo.services import today
 from tests.factories import make_investor, make_lead, make_officer, make_project, make_unit
 
 pytestmark = pytest.mark.django_db

@@ -26,7 +26,7 @@ from leads.choices import LeadStatus, SourceChannel, VisitKind
 from leads.models import Lead, Visit
 from officers.choices import TargetMetric
 from projects.models import Project
-from promo.choices import Industry, Region
+from promo.core.choices import Industry, Region
 from promo.dashboard.forms import Period, PeriodKind
 from promo.dashboard.selectors import COCKPIT_FIGURES, CockpitFilters, cockpit
 from promo.reports.choices import Figure

@@ -13,7 +13,7 @@ from officers.choices import Role, TargetMetric
 from officers.models import Target
 from officers.selectors import target_breakdown
 from officers.services import target_set
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_officer
 
 pytestmark = pytest.mark.django_db

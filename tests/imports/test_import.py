@@ -10,7 +10,7 @@ from django.test import override_settings
 from leads.models import Investor, Lead, Visit
 from projects.choices import Stage
 from projects.models import Project
-from promo.errors import RuleViolation
+from promo.core.errors import RuleViolation
 from promo.imports.choices import BatchStatus, ImportKind, RowAction
 from promo.imports.models import ImportRow
 from promo.imports.services import batch_check, batch_commit, batch_confirm, batch_upload

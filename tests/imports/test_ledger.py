@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 
 from projects.models import Project
+from promo.core.services import today
 from promo.imports.choices import BatchStatus, ImportKind, RowAction
-from promo.services import today
 from tests.factories import make_investor, make_lead, sign_lead
 from tests.imports.ledgers import Known, project_ledger
 from tests.imports.test_import import checked, commit

@@ -16,8 +16,8 @@ from leads.services import (
     visit_log,
 )
 from officers.choices import AssignmentRole, Role
-from promo.errors import HeldElsewhere, PermissionDenied, TransitionNotAllowed
-from promo.services import today
+from promo.core.errors import HeldElsewhere, PermissionDenied, TransitionNotAllowed
+from promo.core.services import today
 from tests.factories import fresh, make_investor, make_lead, make_officer
 
 
@@ -150,7 +150,7 @@ def test_an_officer_who_is_not_a_head_cannot_decide_and_nothing_changes(bureau, 
 
 
 def test_one_open_claim_per_unit_and_the_claimant_may_withdraw(bureau, held):
-    from promo.errors import Conflict
+    from promo.core.errors import Conflict
 
     claim = lead_claim_file(lead=held, actor=bureau.shanghai_officer, reason="客商总部在上海")
     with pytest.raises(Conflict):

@@ -7,7 +7,7 @@ import pytest
 from leads.models import Investor
 from leads.normalize import is_valid_credit_code, normalize_name
 from leads.services import investor_create
-from promo.errors import DuplicateSuspected, RuleViolation
+from promo.core.errors import DuplicateSuspected, RuleViolation
 
 
 def with_check_digit(first17: str) -> str:

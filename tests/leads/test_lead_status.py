@@ -11,8 +11,8 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from leads.choices import LEAD_TRANSITIONS, OPEN_LEAD_STATUSES, LeadStatus, lead_can_transition
 from leads.models import Lead, LeadStatusEvent
 from leads.services import lead_drop, lead_qualify, lead_reject, lead_transition
-from promo.errors import PermissionDenied, RuleViolation, TransitionNotAllowed
-from promo.services import today
+from promo.core.errors import PermissionDenied, RuleViolation, TransitionNotAllowed
+from promo.core.services import today
 from tests.factories import make_bureau, make_lead
 
 TERMINAL = {LeadStatus.SIGNED, LeadStatus.DROPPED, LeadStatus.REJECTED}

@@ -10,8 +10,8 @@ import pytest
 from leads import services
 from leads.choices import LeadStatus, SourceChannel, VisitKind
 from leads.models import Lead, Visit
-from promo.errors import PermissionDenied, RuleViolation
-from promo.services import today
+from promo.core.errors import PermissionDenied, RuleViolation
+from promo.core.services import today
 from tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db

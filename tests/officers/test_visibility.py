@@ -20,8 +20,8 @@ from officers.services import target_set
 from projects.choices import ProblemKind
 from projects.selectors import problems_visible_to, projects_visible_to
 from projects.services import problem_raise
-from promo.errors import PermissionDenied
-from promo.services import today
+from promo.core.errors import PermissionDenied
+from promo.core.services import today
 from tests.factories import fresh, make_investor, make_lead, make_project
 
 

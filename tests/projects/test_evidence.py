@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from projects.choices import Stage
 from projects.models import EvidenceKind, ProjectStageEvent, StageEvidence
 from projects.services import project_advance, stage_evidence_attach
-from promo.errors import PermissionDenied, RuleViolation
+from promo.core.errors import PermissionDenied, RuleViolation
 from tests.factories import make_project
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

@@ -9,8 +9,8 @@ import pytest
 from projects.choices import ProblemKind, ProblemStatus
 from projects.models import ProblemAction
 from projects.services import problem_ask_again, problem_raise, problem_resolve, problem_start
-from promo.errors import PermissionDenied, RuleViolation, TransitionNotAllowed
-from promo.services import today
+from promo.core.errors import PermissionDenied, RuleViolation, TransitionNotAllowed
+from promo.core.services import today
 from tests.factories import make_project
 
 

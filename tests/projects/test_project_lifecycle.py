@@ -18,8 +18,8 @@ from projects.services import (
     project_set_plan,
     project_update_figures,
 )
-from promo.errors import PermissionDenied, RuleViolation, TransitionNotAllowed
-from promo.services import today
+from promo.core.errors import PermissionDenied, RuleViolation, TransitionNotAllowed
+from promo.core.services import today
 from tests.factories import make_lead, make_project, sign_lead
 
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from promo.api import _hash_token
-from promo.models import ApiClient
+from promo.api.clients import _hash_token
+from promo.api.models import ApiClient
 
 
 @pytest.fixture(autouse=True)

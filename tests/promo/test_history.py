@@ -27,7 +27,7 @@ from projects.services import (
     project_advance,
     project_update_figures,
 )
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_lead, make_project
 
 # Every model that carries a figure people are judged by must be history-tracked.
@@ -179,7 +179,7 @@ def test_signing_keeps_one_reason_for_the_project_and_the_lead(bureau):
 
 
 def test_a_second_actor_inside_one_history_context_is_refused(bureau):
-    from promo.audit import audited
+    from promo.core.audit import audited
 
     with pytest.raises(RuntimeError), audited(bureau.chief, "outer"):
         with audited(bureau.teammate, "inner"):

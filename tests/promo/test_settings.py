@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from promo import env
+from promo.core import env
 
 ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_SECRET = "x7Kp2vQ9mW4nR8tY1uZ5bC3dF6gH0jL2kM9nP4qS7wE1rT5yU8iO3pA6sD9fG2hJ"

@@ -21,7 +21,7 @@ from officers.services import target_set
 from projects.choices import Stage
 from projects.models import Project
 from projects.services import progress_record, project_advance, project_create
-from promo.choices import Industry
+from promo.core.choices import Industry
 from tests.factories import Bureau, make_investor, make_lead, sign_lead
 
 TODAY = datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))

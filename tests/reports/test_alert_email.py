@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from projects.services import project_create
-from promo.choices import Industry
+from promo.core.choices import Industry
 from promo.reports import services, tasks
 from promo.reports.models import AlertNotice
 from promo.reports.services import alert_notices_send_email, alerts_evaluate

@@ -13,7 +13,7 @@ import time_machine
 
 from officers.choices import Role
 from projects.services import project_create
-from promo.choices import Industry
+from promo.core.choices import Industry
 from promo.reports import tasks
 from promo.reports.choices import EscalationStep, WebhookStyle
 from promo.reports.models import WebhookChannel, WebhookDelivery

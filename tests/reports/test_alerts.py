@@ -18,8 +18,8 @@ from projects.services import (
     project_advance,
     project_create,
 )
-from promo.choices import Industry
-from promo.errors import PermissionDenied
+from promo.core.choices import Industry
+from promo.core.errors import PermissionDenied
 from promo.reports.choices import AlertLevel, AlertRule, EscalationStep
 from promo.reports.models import Alert, AlertNotice
 from promo.reports.selectors import alerts_visible_to, unread_notice_count

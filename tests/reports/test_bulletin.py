@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from officers.choices import TargetMetric
 from projects.services import progress_record
-from promo.errors import PermissionDenied, TransitionNotAllowed
+from promo.core.errors import PermissionDenied, TransitionNotAllowed
 from promo.reports.choices import BulletinKind, BulletinStatus, Figure
 from promo.reports.models import Bulletin, BulletinAmendment, BulletinLine
 from promo.reports.services import (

@@ -24,10 +24,10 @@ from kombu.exceptions import OperationalError as BrokerUnreachable
 from projects.choices import ProblemStatus
 from projects.models import Problem
 from promo.celery import app
+from promo.core.services import today
 from promo.reports import tasks
 from promo.reports.choices import AlertRule
 from promo.reports.models import Alert, AlertNotice
-from promo.services import today
 from tests.factories import make_project
 
 # Port 1 on the loopback: nothing listens, so every connection is refused at once.

@@ -12,11 +12,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from projects.services import project_create
-from promo.choices import Industry
+from promo.core.choices import Industry
+from promo.core.services import today
 from promo.reports.choices import AlertLevel, AlertRule, BulletinKind, BulletinStatus
 from promo.reports.models import Alert, AlertNotice, Bulletin
 from promo.reports.services import alerts_evaluate, bulletin_generate, notices_mark_all_read
-from promo.services import today
 from tests.factories import make_investor, make_lead
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from leads.models import LeadClaim
 from leads.services import lead_claim_file, visit_log
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_investor, make_lead, make_officer
 
 pytestmark = pytest.mark.django_db

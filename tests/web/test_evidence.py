@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from projects.choices import Stage
 from projects.models import ProjectStageEvent, StageEvidence
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_project
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from leads import services as lead_services
 from leads.choices import LeadStatus
 from projects import services as project_services
 from projects.choices import ProblemKind
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_investor, make_lead, make_project
 
 pytestmark = pytest.mark.django_db

@@ -21,8 +21,8 @@ from django.urls import reverse
 
 from leads import services as lead_services
 from officers.services import officer_set_language
-from promo.errors import PermissionDenied, RuleViolation
-from promo.services import today
+from promo.core.errors import PermissionDenied, RuleViolation
+from promo.core.services import today
 from tests.factories import PASSWORD, make_investor, make_project
 
 LOCALE_DIR = Path(django_settings.BASE_DIR) / "locale"

@@ -12,7 +12,7 @@ from leads import services as lead_services
 from leads.choices import LeadStatus
 from leads.models import Lead, LeadStatusEvent
 from projects.models import Project
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_investor, make_lead
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import pytest
 from django import forms
 from django.utils.safestring import mark_safe
 
-from promo.choices import Industry
-from promo.forms import PlainCheckboxes
+from promo.core.choices import Industry
+from promo.core.forms import PlainCheckboxes
 
 CHOICES = [
     ("visit", "拜访"),

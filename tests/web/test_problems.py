@@ -9,7 +9,7 @@ import pytest
 from projects import services as project_services
 from projects.choices import ProblemKind, ProblemStatus
 from projects.models import Problem
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_project
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from projects import services as project_services
 from projects.choices import Stage
 from projects.models import InvestmentProgress, ProjectStageEvent
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_project
 
 pytestmark = pytest.mark.django_db

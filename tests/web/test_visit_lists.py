@@ -25,9 +25,9 @@ from leads.choices import SourceChannel, VisitKind
 from leads.models import Visit
 from leads.selectors import investors_visible_to
 from promo.campaigns.services import campaign_create
-from promo.choices import Industry, Region
+from promo.core.choices import Industry, Region
+from promo.core.services import today
 from promo.reports.choices import Figure
-from promo.services import today
 from tests.dashboard.seed import CHANNELS, INDUSTRIES, REGIONS, build_mixed
 from tests.factories import make_investor, make_lead
 from tests.reports.seed import TODAY

@@ -8,7 +8,7 @@ import pytest
 
 from leads.choices import LeadStatus
 from leads.models import Investor, Visit
-from promo.services import today
+from promo.core.services import today
 from tests.factories import make_investor, make_lead
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,273 @@
+"""Sign-in lockout and the security log (logger ``promo.accounts.security``).
+
+Lockout design (why it is shaped this way)
+------------------------------------------
+A government office usually reaches promo through one proxy or NAT address, so a lockout
+keyed on the IP alone would let one person's typos (or one attacker) lock out the whole
+Shanghai office, and a lockout keyed on the username alone would let anyone lock out any
+officer from everywhere by typing their username wrong five times.
+
+So three counters live in the cache (Redis), each expiring ``PROMO_LOGIN_LOCKOUT_MINUTES``
+after the last failure that touched it:
+
+* ``account``  — failures for one username, from any address;
+* ``account+ip`` — failures for one username from one address;
+* ``ip`` — failures for any username from one address.
+
+An attempt for username U from address A is refused when
+
+* ``account[U] >= PROMO_LOGIN_FAILURES_PER_ACCOUNT`` **and** ``account+ip[U, A] >= 1``:
+  the account is locked, but only for the addresses that took part in the failures. An
+  attacker spreading guesses over many addresses locks every one of them; the officer on a
+  clean address (their phone, another office) still signs in; or
+* ``ip[A] >= PROMO_LOGIN_FAILURES_PER_IP``: a much higher threshold, so a whole office
+  behind one address can mistype many times a day, while password spraying (many usernames
+  from one address) is still stopped.
+
+While locked, the password is not even checked: a correct password is refused too, so a
+lockout cannot be used as an oracle. A successful sign-in clears that address's counter for
+the username.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.cache import cache
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
+
+log = logging.getLogger("promo.security")
+
+_PREFIX = "login-fail"
+
+
+def client_ip(request: HttpRequest | None) -> str:
+    """The client's address; trusts X-Forwarded-For only for the configured number of proxies."""
+    if request is None:
+        return "-"
+    remote = request.META.get("REMOTE_ADDR", "") or "-"
+    proxies = settings.PROMO_LOGIN_TRUSTED_PROXIES
+    if proxies <= 0:
+        return remote
+    # Each trusted proxy appends the address it saw; the client is `proxies` entries from the end.
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return remote
+
+
+def _normal_username(username: str) -> str:
+    return (username or "").strip().lower()[:150]
+
+
+def _keys(username: str, ip: str) -> tuple[str, str, str]:
+    user = _normal_username(username)
+    return (
+        f"{_PREFIX}:account:{user}",
+        f"{_PREFIX}:account-ip:{user}:{ip}",
+        f"{_PREFIX}:ip:{ip}",
+    )
+
+
+def _window_seconds() -> int:
+    return max(1, settings.PROMO_LOGIN_LOCKOUT_MINUTES) * 60
+
+
+@dataclass(frozen=True)
+class LockState:
+    locked: bool
+    reason: str = ""  # "account" or "ip"
+
+
+# The counters live in Redis. If Redis is down, sign-in stays open (the lockout is skipped
+# and the outage logged): officers must keep working through a cache outage, and the
+# passwords themselves are still checked against PostgreSQL.
+_CACHE_DOWN = (RedisError, OSError)
+
+
+def lock_state(username: str, ip: str) -> LockState:
+    """Whether a sign-in for ``username`` from ``ip`` must be refused now."""
+    account, account_ip, ip_key = _keys(username, ip)
+    try:
+        counts = cache.get_many([account, account_ip, ip_key])
+    except _CACHE_DOWN as exc:
+        log.error("sign-in lockout unavailable (cache down): %s", exc)
+        return LockState(False)
+    if counts.get(ip_key, 0) >= settings.PROMO_LOGIN_FAILURES_PER_IP:
+        return LockState(True, "ip")
+    if (
+        counts.get(account, 0) >= settings.PROMO_LOGIN_FAILURES_PER_ACCOUNT
+        and counts.get(account_ip, 0) >= 1
+    ):
+        return LockState(True, "account")
+    return LockState(False)
+
+
+def _bump(key: str) -> int:
+    timeout = _window_seconds()
+    cache.add(key, 0, timeout)
+    try:
+        value = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout)
+        value = 1
+    # Sliding window: the lock lasts M minutes after the *last* failure.
+    cache.touch(key, timeout)
+    return value
+
+
+def record_failure(username: str, ip: str) -> None:
+    account, account_ip, ip_key = _keys(username, ip)
+    try:
+        failures = _bump(account)
+        _bump(account_ip)
+        ip_failures = _bump(ip_key)
+    except _CACHE_DOWN as exc:
+        log.error("sign-in failure not counted (cache down): %s", exc)
+        return
+    if failures == settings.PROMO_LOGIN_FAILURES_PER_ACCOUNT:
+        log.warning("account locked username=%s ip=%s", _normal_username(username), ip)
+    if ip_failures == settings.PROMO_LOGIN_FAILURES_PER_IP:
+        log.warning("address locked ip=%s", ip)
+
+
+def record_success(username: str, ip: str) -> None:
+    _account, account_ip, _ip = _keys(username, ip)
+    try:
+        cache.delete(account_ip)
+    except _CACHE_DOWN as exc:
+        log.error("sign-in counter not cleared (cache down): %s", exc)
+
+
+# --- The security log --------------------------------------------------------------------
+
+
+@receiver(user_logged_in, dispatch_uid="promo.accounts.security.logged_in")
+def _logged_in(sender, request, user, **kwargs) -> None:
+    log.info("sign-in username=%s ip=%s", user.get_username(), client_ip(request))
+
+
+@receiver(user_logged_out, dispatch_uid="promo.accounts.security.logged_out")
+def _logged_out(sender, request, user, **kwargs) -> None:
+    name = user.get_username() if user is not None else "-"
+    log.info("sign-out username=%s ip=%s", name, client_ip(request))
+
+
+@receiver(user_login_failed, dispatch_uid="promo.accounts.security.login_failed")
+def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    # Every failed password check counts, whichever form asked (sign-in page, admin, API).
+    username = credentials.get("username", "") if credentials else ""
+    ip = client_ip(request)
+    log.warning("sign-in failed username=%s ip=%s", _normal_username(username), ip)
+    record_failure(username, ip)
+
+
+class AccessAuditMiddleware:
+    """Log every denied access: 401/403 responses, 404s served to a signed-in officer
+    (another unit's record is answered with 404 so its existence is not revealed), and
+    anonymous requests sent to the sign-in page."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refused = self._refuse_locked_sign_in(request)
+        if refused is not None:
+            return refused
+        response = self.get_response(request)
+        status = response.status_code
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        who = user.get_username() if signed_in else "-"
+        if status in (401, 403) or (status == 404 and signed_in):
+            log.warning(
+                "access denied status=%s username=%s ip=%s method=%s path=%s",
+                status,
+                who,
+                client_ip(request),
+                request.method,
+                request.path,
+            )
+        elif status == 302 and not signed_in:
+            location = response.get("Location", "")
+            login = str(settings.LOGIN_URL)
+            if location.startswith(login) and request.path != login:
+                log.info(
+                    "sign-in required ip=%s method=%s path=%s",
+                    client_ip(request),
+                    request.method,
+                    request.path,
+                )
+        return response
+
+    @staticmethod
+    def _refuse_locked_sign_in(request: HttpRequest) -> HttpResponse | None:
+        """Apply the lockout to every other sign-in form too (the admin's), not only /login/.
+
+        /login/ refuses with a message in its own form; any other form posting a username
+        and a password is refused here, before the password is checked.
+        """
+        if request.method != "POST" or request.path == str(settings.LOGIN_URL):
+            return None
+        if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            return None
+        username = request.POST.get("username")
+        if not username or "password" not in request.POST:
+            return None
+        ip = client_ip(request)
+        state = lock_state(username, ip)
+        if not state.locked:
+            return None
+        log.warning(
+            "sign-in refused (%s locked) username=%s ip=%s path=%s",
+            state.reason,
+            _normal_username(username),
+            ip,
+            request.path,
+        )
+        return HttpResponseForbidden(
+            _("登录失败次数过多，请稍后再试，或联系系统管理员。"),
+            content_type="text/plain; charset=utf-8",
+        )
+
+
+SESSION_TOUCHED = "_promo_touched"
+
+
+class SessionIdleMiddleware:
+    """Keep a session in use alive, writing it at most once a minute.
+
+    Sessions expire after ``SESSION_COOKIE_AGE`` without use (settings). Saving the session
+    on every request (``SESSION_SAVE_EVERY_REQUEST``) would cost every page and API call a
+    write and a commit; instead the session's expiry moves on when it was last moved more
+    than ``SESSION_TOUCH_SECONDS`` ago, so an idle session ends between ``SESSION_COOKIE_AGE``
+    minus that and ``SESSION_COOKIE_AGE`` after its last use.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is not None and session.session_key:
+            now = int(time.time())
+            last = session.get(SESSION_TOUCHED)
+            if not isinstance(last, int) or not 0 <= now - last < settings.SESSION_TOUCH_SECONDS:
+                session[SESSION_TOUCHED] = now  # modified: the middleware saves it
+        return self.get_response(request)
+
+
+@receiver(user_logged_in, dispatch_uid="promo.accounts.security.session_touched_at_login")
+def _touched_at_login(sender, request=None, **kwargs) -> None:
+    # Signing in saves the session: its expiry starts there, no need to move it again at once.
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SESSION_TOUCHED] = int(time.time())

@@ -1,0 +1,66 @@
+"""Token authentication and the read-only client check."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import timedelta
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from promo.api.clients import TOKEN_PREFIX, _hash_token
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """``Authorization: Bearer promo_<prefix>_<secret>``: the client acts as its officer."""
+
+    keyword = "Bearer"
+    # last_used_at is written at most once a minute: a busy sync must not write on every call.
+    touch_interval = timedelta(minutes=1)
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        from promo.api.models import ApiClient
+
+        header = request.headers.get("Authorization", "")
+        scheme, _sep, token = header.partition(" ")
+        if scheme != self.keyword or not token.startswith(TOKEN_PREFIX):
+            return None
+        prefix = token.removeprefix(TOKEN_PREFIX).split("_", 1)[0]
+        client = (
+            ApiClient.objects.select_related("officer", "officer__unit")
+            .filter(token_prefix=prefix)
+            .first()
+        )
+        if client is None or not hmac.compare_digest(client.token_hash, _hash_token(token)):
+            raise exceptions.AuthenticationFailed(_("无效的接口令牌。"))
+        if client.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("接口令牌已被吊销。"))
+        if not client.officer.is_active:
+            raise exceptions.AuthenticationFailed(_("接口客户端代表的干部账号已停用。"))
+        now = timezone.now()
+        if client.last_used_at is None or now - client.last_used_at > self.touch_interval:
+            ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
+        return client.officer, client
+
+    def authenticate_header(self, request: Request) -> str:
+        return self.keyword
+
+
+class ApiClientAccessPermission(BasePermission):
+    """A read-only client may only read; browser sessions are not limited here."""
+
+    message = gettext_lazy("该接口客户端只有只读权限。")
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        from promo.api.models import ApiClient, ApiClientAccess
+
+        client = request.auth
+        if isinstance(client, ApiClient) and client.access != ApiClientAccess.READ_WRITE:
+            return request.method in SAFE_METHODS
+        return True

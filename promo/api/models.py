@@ -1,0 +1,89 @@
+"""The API's records: clients (other government systems) and idempotency records."""
+
+from __future__ import annotations
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IdempotencyRecord(models.Model):
+    """Idempotency record (幂等记录): the first answer to a POST, replayed when its key comes again.
+
+    A system that retries a POST after a timeout sends the same ``Idempotency-Key``; the
+    retry gets the stored answer and writes nothing. Keys belong to the caller and expire
+    after ``promo.api.idempotency.IDEMPOTENCY_TTL``.
+    """
+
+    officer = models.ForeignKey(
+        "officers.Officer", verbose_name=_("调用人"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("幂等键"), max_length=255)
+    # sha256 of method, path and canonical body: the same key with another body is refused.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等记录")
+        verbose_name_plural = _("幂等记录")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["officer", "key"], name="%(app_label)s_%(class)s_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer_id}:{self.key}"
+
+
+class ApiClientAccess(models.TextChoices):
+    READ = "read", _("只读")
+    READ_WRITE = "read_write", _("读写")
+
+
+class ApiClient(models.Model):
+    """API client (接口客户端): another government system calling the API with a token.
+
+    A client acts as one officer, so it sees exactly what that officer's visibility scope
+    allows (a chief: the whole bureau; an officer: their unit's sub-tree) and its writes are
+    attributed to that officer. Only a hash of the token is stored; the token is shown once.
+    """
+
+    name = models.CharField(_("系统名称"), max_length=100, unique=True)
+    officer = models.ForeignKey(
+        "officers.Officer",
+        verbose_name=_("代表干部"),
+        on_delete=models.PROTECT,
+        related_name="api_clients",
+        help_text=_("客户端以该干部的身份和可见范围调用接口。"),
+    )
+    access = models.CharField(
+        _("权限"), max_length=20, choices=ApiClientAccess.choices, default=ApiClientAccess.READ
+    )
+    # The token is "promo_<prefix>_<secret>"; the prefix finds the row, the hash proves it.
+    token_prefix = models.CharField(max_length=12, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, editable=False)
+    created_by = models.ForeignKey(
+        "officers.Officer",
+        verbose_name=_("创建人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("接口客户端")
+        verbose_name_plural = _("接口客户端")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,64 @@
+"""Small helpers shared by the services of every app."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from promo.core.errors import PermissionDenied, rule
+
+
+def today() -> date:
+    """Today in the bureau's time zone (Asia/Shanghai), not the server's."""
+    return timezone.localdate()
+
+
+def require_not_future(field: str, value: date | None) -> None:
+    if value is not None and value > today():
+        raise rule(field, _("日期不能晚于今天。"))
+
+
+def require_amount(field: str, value: Any, *, allow_zero: bool = True) -> Decimal:
+    """A non-negative amount as Decimal, or a RuleViolation on that field."""
+    try:
+        amount = Decimal(str(value if value is not None else "0"))
+    except (InvalidOperation, ValueError) as exc:
+        raise rule(field, _("请输入有效的数字。")) from exc
+    if not amount.is_finite():
+        raise rule(field, _("请输入有效的数字。"))
+    if amount < 0 or (not allow_zero and amount == 0):
+        raise rule(field, _("金额必须大于零。") if not allow_zero else _("金额不能为负数。"))
+    if amount >= Decimal("1e12"):
+        raise rule(field, _("金额超出范围。"))
+    return amount.quantize(Decimal("0.01"))
+
+
+def require_text(field: str, value: str | None, message: Any) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise rule(field, message)
+    return text
+
+
+def require_choice(field: str, value: Any, choices: type) -> str:
+    """``value`` must be one of a TextChoices' values; a RuleViolation on ``field`` otherwise."""
+    if value not in choices.values:
+        raise rule(field, _("请从列表中选择。"))
+    return value
+
+
+def lock_visible(visible: QuerySet, obj: Model) -> Any:
+    """Lock one row for update, inside what the actor may see; refuse otherwise.
+
+    Lock first: an officer may advance the same record from phone and laptop at once, and
+    the second request must see the first one's result, not a stale copy.
+    """
+    locked = visible.model.objects.select_for_update().filter(pk=obj.pk).first()
+    if locked is None or not visible.filter(pk=obj.pk).exists():
+        raise PermissionDenied()
+    return locked
