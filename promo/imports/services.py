@@ -45,6 +45,7 @@ from projects.models import Project
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
+from promo.core.prune import update_in_batches
 from promo.core.services import today
 
 from . import parsing
@@ -152,6 +153,8 @@ def batch_recheck(*, batch: ImportBatch, actor: Officer) -> ImportBatch:
         raise PermissionDenied(_("只有上传人可以重新检查。"))
     if batch.status in (BatchStatus.COMMITTED, BatchStatus.COMMITTING):
         raise TransitionNotAllowed(_("该批次已导入，不能重新检查。"))
+    if batch.file_pruned_at is not None:
+        raise rule("file", _("该批次的文件已超过保存期限被删除，请重新上传。"))
     with audited(actor, "import_recheck"):
         return ImportBatch.objects.create(
             file_name=batch.file_name,
@@ -1307,6 +1310,19 @@ def batch_resume_stalled() -> list[int]:
             )
             resend.append(batch.pk)
     return resend
+
+
+def batch_files_prune() -> int:
+    """Delete uploaded files older than PROMO_IMPORT_FILE_RETENTION_DAYS (台账文件清理).
+
+    The batch and its row results stay (what was imported, by whom, row by row); only the
+    stored file is cleared. A batch still to be checked keeps its file whatever its age.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PROMO_IMPORT_FILE_RETENTION_DAYS)
+    old = ImportBatch.objects.filter(created_at__lt=cutoff, file_pruned_at__isnull=True).exclude(
+        status__in=(BatchStatus.QUEUED, BatchStatus.CHECKING)
+    )
+    return update_in_batches(old, {"content": b"", "file_pruned_at": timezone.now()})
 
 
 def _typed(values: dict[str, Any]) -> dict[str, Any]:

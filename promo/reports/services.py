@@ -34,6 +34,7 @@ from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
 from promo.core.audit import audited
 from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
+from promo.core.prune import delete_in_batches
 from promo.core.services import today
 
 from .choices import (
@@ -947,3 +948,32 @@ def notices_mark_all_read(*, actor: Officer) -> int:
     return AlertNotice.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def alert_deliveries_prune() -> int:
+    """Delete deliveries older than PROMO_DELIVERY_RETENTION_DAYS (推送记录清理).
+
+    Only those of alerts already cleared: an open alert's delivery or notice, once deleted,
+    would be raised and sent again by the next run. A cleared alert has nothing left to
+    deliver (each e-mail or post was made, failed, or dropped when the light went out), and
+    its notices, which carry the e-mail, no longer count in the bell. Returns how many rows
+    were deleted.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PROMO_DELIVERY_RETENTION_DAYS)
+    finished = {"created_at__lt": cutoff, "alert__resolved_on__isnull": False}
+    webhooks = WebhookDelivery.objects.filter(**finished)
+    emails = AlertNotice.objects.filter(**finished)
+    return delete_in_batches(webhooks) + delete_in_batches(emails)
+
+
+def read_notices_prune() -> int:
+    """Delete notices read more than PROMO_READ_NOTICE_RETENTION_DAYS ago (已读通知清理).
+
+    Only notices of alerts off the ladder (acknowledged or cleared): the ladder re-creates a
+    missing notice of an open, unacknowledged alert, and would e-mail it again.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PROMO_READ_NOTICE_RETENTION_DAYS)
+    read = AlertNotice.objects.filter(read_at__lt=cutoff).filter(
+        Q(alert__resolved_on__isnull=False) | Q(alert__acknowledged_at__isnull=False)
+    )
+    return delete_in_batches(read)
