@@ -34,6 +34,7 @@ from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
 from promo.core.audit import audited
 from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
+from promo.core.prune import delete_in_batches
 from promo.core.services import today
 
 from .choices import (
@@ -739,17 +740,26 @@ def _enqueue_notice_delivery() -> None:
 
 # A notice is tried this many times by e-mail, then left to the in-app bell alone.
 MAX_EMAIL_ATTEMPTS = 5
+# How long a sender holds a notice or a delivery it claimed: far longer than one SMTP or
+# HTTP exchange, so only a sender that died lets its claim lapse to the next run.
+SEND_CLAIM = timedelta(minutes=10)
+
+
+def _unclaimed(field: str, now: datetime) -> Q:
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
 
 
 def alert_notices_send_email(*, limit: int = 200) -> tuple[int, int]:
     """Send the outbox of alert notices by e-mail (督办通知邮件); returns (sent, failed).
 
-    Each notice is locked while it is sent (``skip_locked``: two runs never send the same
-    one), and marked sent in the same transaction. A failure is counted on that notice and
-    never stops the others; the caller retries the run with backoff.
+    Outside any transaction: each notice is claimed by a conditional UPDATE (its own short
+    transaction, counting the attempt), then sent with no row lock or transaction held, then
+    its result recorded by another UPDATE. Two runs never send the same notice; a failure is
+    counted on that notice and never stops the others; the caller retries with backoff.
     """
     pending = (
         AlertNotice.objects.filter(
+            _unclaimed("email_claimed_until", timezone.now()),
             emailed_at__isnull=True,
             email_attempts__lt=MAX_EMAIL_ATTEMPTS,
             alert__resolved_on__isnull=True,
@@ -760,38 +770,35 @@ def alert_notices_send_email(*, limit: int = 200) -> tuple[int, int]:
     )
     sent = failed = 0
     for notice_id in list(pending):
-        with transaction.atomic():
-            notice = (
-                AlertNotice.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("alert", "recipient")
-                .filter(pk=notice_id, emailed_at__isnull=True)
-                .first()
-            )
-            if notice is None:
-                continue
-            alert = notice.alert
-            subject = (
-                f"[promo] {alert.get_level_display()} {alert.get_rule_display()}：{alert.detail}"
-            )
-            body = (
-                f"{notice.recipient.display_name}：\n\n"
-                f"{notice.get_step_display()}\n{alert.get_rule_display()}：{alert.detail}\n"
-                f"{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}\n\n"
-                f"{_('请登录 promo 签收并处理；条件消除后灯自动熄灭。')}"
-            )
-            try:
-                send_mail(subject[:200], body, None, [notice.recipient.email])
-            except Exception:
-                logger.warning("alert e-mail %s failed", notice.pk, exc_info=True)
-                AlertNotice.objects.filter(pk=notice.pk).update(
-                    email_attempts=F("email_attempts") + 1
-                )
-                failed += 1
-                continue
-            AlertNotice.objects.filter(pk=notice.pk).update(
-                emailed_at=timezone.now(), email_attempts=F("email_attempts") + 1
-            )
-            sent += 1
+        now = timezone.now()
+        claimed = AlertNotice.objects.filter(
+            _unclaimed("email_claimed_until", now),
+            pk=notice_id,
+            emailed_at__isnull=True,
+            email_attempts__lt=MAX_EMAIL_ATTEMPTS,
+        ).update(email_claimed_until=now + SEND_CLAIM, email_attempts=F("email_attempts") + 1)
+        if not claimed:
+            continue
+        notice = AlertNotice.objects.select_related("alert", "recipient").get(pk=notice_id)
+        alert = notice.alert
+        subject = f"[promo] {alert.get_level_display()} {alert.get_rule_display()}：{alert.detail}"
+        body = (
+            f"{notice.recipient.display_name}：\n\n"
+            f"{notice.get_step_display()}\n{alert.get_rule_display()}：{alert.detail}\n"
+            f"{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}\n\n"
+            f"{_('请登录 promo 签收并处理；条件消除后灯自动熄灭。')}"
+        )
+        try:
+            send_mail(subject[:200], body, None, [notice.recipient.email])
+        except Exception:
+            logger.warning("alert e-mail %s failed", notice.pk, exc_info=True)
+            AlertNotice.objects.filter(pk=notice.pk).update(email_claimed_until=None)
+            failed += 1
+            continue
+        AlertNotice.objects.filter(pk=notice.pk).update(
+            emailed_at=timezone.now(), email_claimed_until=None
+        )
+        sent += 1
     return sent, failed
 
 
@@ -887,12 +894,14 @@ def _queue_webhook_deliveries() -> None:
 def alert_webhooks_deliver(*, limit: int = 200) -> tuple[int, int]:
     """Forward alert steps to the webhook channels (企业微信/钉钉); returns (sent, failed).
 
-    Same outbox discipline as the e-mails: each delivery is locked while posted, marked in
-    the same transaction, and a failing channel never blocks the others.
+    Same outbox discipline as the e-mails: each delivery is claimed by a conditional UPDATE,
+    posted with no transaction or row lock held (a slow robot holds nothing up), and its
+    result recorded afterwards; a failing channel never blocks the others.
     """
     _queue_webhook_deliveries()
     pending = (
         WebhookDelivery.objects.filter(
+            _unclaimed("claimed_until", timezone.now()),
             delivered_at__isnull=True,
             attempts__lt=MAX_WEBHOOK_ATTEMPTS,
             channel__is_active=True,
@@ -903,31 +912,34 @@ def alert_webhooks_deliver(*, limit: int = 200) -> tuple[int, int]:
     )
     sent = failed = 0
     for delivery_id in list(pending):
-        with transaction.atomic():
-            delivery = (
-                WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("channel", "alert", "alert__unit")
-                .filter(pk=delivery_id, delivered_at__isnull=True)
-                .first()
+        now = timezone.now()
+        claimed = WebhookDelivery.objects.filter(
+            _unclaimed("claimed_until", now),
+            pk=delivery_id,
+            delivered_at__isnull=True,
+            attempts__lt=MAX_WEBHOOK_ATTEMPTS,
+        ).update(claimed_until=now + SEND_CLAIM, attempts=F("attempts") + 1)
+        if not claimed:
+            continue
+        delivery = WebhookDelivery.objects.select_related("channel", "alert", "alert__unit").get(
+            pk=delivery_id
+        )
+        try:
+            _post(
+                delivery.channel.url,
+                _webhook_body(delivery.channel, delivery.alert, delivery.step),
             )
-            if delivery is None:
-                continue
-            try:
-                _post(
-                    delivery.channel.url,
-                    _webhook_body(delivery.channel, delivery.alert, delivery.step),
-                )
-            except Exception as exc:
-                logger.warning("webhook delivery %s failed: %s", delivery.pk, exc)
-                WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                    attempts=F("attempts") + 1, last_error=str(exc)[:300]
-                )
-                failed += 1
-                continue
+        except Exception as exc:
+            logger.warning("webhook delivery %s failed: %s", delivery.pk, exc)
             WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                delivered_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+                claimed_until=None, last_error=str(exc)[:300]
             )
-            sent += 1
+            failed += 1
+            continue
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            delivered_at=timezone.now(), claimed_until=None, last_error=""
+        )
+        sent += 1
     return sent, failed
 
 
@@ -936,3 +948,32 @@ def notices_mark_all_read(*, actor: Officer) -> int:
     return AlertNotice.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def alert_deliveries_prune() -> int:
+    """Delete deliveries older than PROMO_DELIVERY_RETENTION_DAYS (推送记录清理).
+
+    Only those of alerts already cleared: an open alert's delivery or notice, once deleted,
+    would be raised and sent again by the next run. A cleared alert has nothing left to
+    deliver (each e-mail or post was made, failed, or dropped when the light went out), and
+    its notices, which carry the e-mail, no longer count in the bell. Returns how many rows
+    were deleted.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PROMO_DELIVERY_RETENTION_DAYS)
+    finished = {"created_at__lt": cutoff, "alert__resolved_on__isnull": False}
+    webhooks = WebhookDelivery.objects.filter(**finished)
+    emails = AlertNotice.objects.filter(**finished)
+    return delete_in_batches(webhooks) + delete_in_batches(emails)
+
+
+def read_notices_prune() -> int:
+    """Delete notices read more than PROMO_READ_NOTICE_RETENTION_DAYS ago (已读通知清理).
+
+    Only notices of alerts off the ladder (acknowledged or cleared): the ladder re-creates a
+    missing notice of an open, unacknowledged alert, and would e-mail it again.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PROMO_READ_NOTICE_RETENTION_DAYS)
+    read = AlertNotice.objects.filter(read_at__lt=cutoff).filter(
+        Q(alert__resolved_on__isnull=False) | Q(alert__acknowledged_at__isnull=False)
+    )
+    return delete_in_batches(read)
