@@ -951,19 +951,18 @@ def notices_mark_all_read(*, actor: Officer) -> int:
 
 
 def alert_deliveries_prune() -> int:
-    """Delete deliveries older than PROMO_DELIVERY_RETENTION_DAYS (推送记录清理).
+    """Delete webhook deliveries older than PROMO_DELIVERY_RETENTION_DAYS (推送记录清理).
 
-    Only those of alerts already cleared: an open alert's delivery or notice, once deleted,
-    would be raised and sent again by the next run. A cleared alert has nothing left to
-    deliver (each e-mail or post was made, failed, or dropped when the light went out), and
-    its notices, which carry the e-mail, no longer count in the bell. Returns how many rows
-    were deleted.
+    Only those of alerts already cleared: an open alert's delivery, once deleted, would be
+    sent again by the next run. Notices (the bell entry that also carries the e-mail) are
+    not deleted here: who was told of an alert, and when, is part of the escalation's
+    record; a notice goes only once read and its alert off the ladder (read_notices_prune).
+    Returns how many rows were deleted.
     """
     cutoff = timezone.now() - timedelta(days=settings.PROMO_DELIVERY_RETENTION_DAYS)
-    finished = {"created_at__lt": cutoff, "alert__resolved_on__isnull": False}
-    webhooks = WebhookDelivery.objects.filter(**finished)
-    emails = AlertNotice.objects.filter(**finished)
-    return delete_in_batches(webhooks) + delete_in_batches(emails)
+    return delete_in_batches(
+        WebhookDelivery.objects.filter(created_at__lt=cutoff, alert__resolved_on__isnull=False)
+    )
 
 
 def read_notices_prune() -> int:

@@ -94,7 +94,7 @@ def send_alert_webhooks() -> int:
 
 @shared_task(**PRUNE_TASK)
 def prune_alert_deliveries() -> int:
-    """推送记录清理: delete finished e-mail and webhook deliveries of long-cleared alerts."""
+    """推送记录清理: delete webhook deliveries of long-cleared alerts (notices stay until read)."""
     return alert_deliveries_prune()
 
 
