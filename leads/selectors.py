@@ -8,10 +8,11 @@ from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from officers.choices import Role
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
-from .choices import OPEN_LEAD_STATUSES
+from .choices import OPEN_LEAD_STATUSES, ClaimStatus
 from .filters import LeadFilter, VisitFilter
 from .forms import LeadSearchForm
 from .models import Intermediary, Investor, Lead, LeadClaim, PromotionEvent, Visit
@@ -283,4 +284,17 @@ def claims_visible_to(officer: Officer) -> QuerySet[LeadClaim]:
         Q(claimant_unit_id__in=scope.unit_ids)
         | Q(holder_unit_id__in=scope.unit_ids)
         | Q(claimant_id=officer.pk)
+    )
+
+
+def claims_awaiting(officer: Officer) -> QuerySet[LeadClaim]:
+    """Open claims waiting for this officer's decision: a chief's all, a head's own side."""
+    open_claims = claims_visible_to(officer).filter(status=ClaimStatus.OPEN)
+    if officer.sees_whole_bureau:
+        return open_claims
+    if officer.role != Role.UNIT_HEAD or officer.unit_id is None:
+        return open_claims.none()
+    return open_claims.filter(
+        Q(holder_unit_id=officer.unit_id, holder_decision="")
+        | Q(claimant_unit_id=officer.unit_id, claimant_decision="")
     )

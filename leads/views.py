@@ -515,19 +515,6 @@ def _may_decide(officer: Officer, claim: LeadClaim) -> bool:
     )
 
 
-def claims_awaiting(officer: Officer):
-    """Open claims waiting for this officer's decision: a chief's all, a head's own side."""
-    open_claims = claims_visible_to(officer).filter(status=ClaimStatus.OPEN)
-    if officer.sees_whole_bureau:
-        return open_claims
-    if officer.role != Role.UNIT_HEAD or officer.unit_id is None:
-        return open_claims.none()
-    return open_claims.filter(
-        Q(holder_unit_id=officer.unit_id, holder_decision="")
-        | Q(claimant_unit_id=officer.unit_id, claimant_decision="")
-    )
-
-
 @login_required
 @require_GET
 def claim_list(request: HttpRequest) -> HttpResponse:
