@@ -243,6 +243,11 @@ class LeadFilter(django_filters.FilterSet):
         min_value=0,
         max_value=3650,
     )
+    # The list page's search box; the export and the API take it too, so a search finds the
+    # same leads everywhere.
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("搜索项目或投资方名称"), max_length=100
+    )
     updated_after = UpdatedAfterFilter()
 
     class Meta:
@@ -267,6 +272,7 @@ class LeadFilter(django_filters.FilterSet):
             "in_hand_as_of",
             "negotiating_as_of",
             "stale_days",
+            "q",
             "updated_after",
         ]
 
@@ -296,6 +302,16 @@ class LeadFilter(django_filters.FilterSet):
         return qs.filter(status__in=OPEN_LEAD_STATUSES).filter(
             Q(last_activity_on__lt=cutoff)
             | Q(last_activity_on__isnull=True, created_at__date__lt=cutoff)
+        )
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(name__icontains=value)
+            | Q(investor__name__icontains=value)
+            | Q(investor__name_en__icontains=value)
         )
 
 

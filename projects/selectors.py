@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -10,6 +11,10 @@ from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
 from .models import InvestmentProgress, Problem, Project
+
+if TYPE_CHECKING:
+    from .filters import ProjectFilter
+    from .forms import ProjectFilterForm
 
 
 def progress_reported_between(start: date | None, end: date | None) -> Exists:
@@ -64,3 +69,31 @@ def progress_visible_to(officer: Officer) -> QuerySet[InvestmentProgress]:
 
 def project_list(officer: Officer) -> QuerySet[Project]:
     return projects_visible_to(officer).select_related("investor", "unit")
+
+
+def project_list_for(
+    officer: Officer, params, *, request=None
+) -> tuple[ProjectFilter, ProjectFilterForm, QuerySet[Project]]:
+    """The project list (项目) for these query parameters, latest signing first, unpaged: the
+    page and its export.
+
+    The officer's projects filtered by the shared ProjectFilter (the API filters with it too),
+    then ProjectFilterForm's size checkboxes (``size``, the page's name for ``size_class``).
+    Returns the bound FilterSet and form for the page.
+    """
+    # Here, not at the top: projects.filters reads progress_reported_between from this module.
+    from .filters import ProjectFilter
+    from .forms import ProjectFilterForm
+
+    base = project_list(officer)
+    filterset = ProjectFilter(params or None, queryset=base, request=request)
+    form = ProjectFilterForm(params or None)
+    if not filterset.is_bound:
+        qs = base
+    elif not filterset.is_valid():
+        qs = base.none()
+    else:
+        qs = filterset.qs
+    if form.is_valid() and form.cleaned_data["size"]:
+        qs = qs.filter(size_class__in=form.cleaned_data["size"])
+    return filterset, form, qs.order_by("-contract_date", "-id")

@@ -14,7 +14,6 @@ import urllib.request
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from io import BytesIO
 from typing import Any
 
 from django.apps import apps
@@ -38,8 +37,6 @@ from promo.core.prune import delete_in_batches
 from promo.core.services import today
 
 from .choices import (
-    AMOUNT_FIGURES,
-    BULLETIN_COLUMNS,
     TARGET_FIGURE,
     AlertLevel,
     AlertRule,
@@ -313,117 +310,6 @@ def recheck_published_bulletins(*, since: date) -> int:
                 "bulletin %s cannot be re-checked against the current tree", bulletin_id
             )
     return count
-
-
-# --- XLSX export -----------------------------------------------------------------------------
-
-_AMOUNT_FORMAT = "#,##0.00"
-_COUNT_FORMAT = "0"
-_PERCENT_FORMAT = "0.0"
-
-
-def bulletin_export_xlsx(*, bulletin: Bulletin) -> bytes:
-    """The bulletin as an XLSX laid out like the official table (title, two header rows, total)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
-
-    lines = list(bulletin.lines.select_related("unit").prefetch_related("amendments"))
-    wb = Workbook()
-    ws = wb.active
-    ws.title = f"{bulletin.period_start:%Y-%m}"[:31]
-    # Fixed columns: 序号, 单位; figures; then target completion, last year, rank, amendments.
-    tail = (
-        ("签约额目标完成率", "%"),
-        ("去年同期", "新签约总投资(万元)"),
-        ("排名", ""),
-        ("更正", ""),
-    )
-    n_cols = 2 + len(BULLETIN_COLUMNS) + len(tail)
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-
-    ws.cell(row=1, column=1, value=bulletin.title).font = Font(bold=True, size=16)
-    ws.cell(row=1, column=1).alignment = center
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n_cols)
-    status = "（已发布）" if bulletin.is_published else "（草稿）"
-    ws.cell(
-        row=2,
-        column=1,
-        value=f"统计期间：{bulletin.period_start:%Y-%m-%d} 至 {bulletin.period_end:%Y-%m-%d}{status}",
-    )
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=n_cols)
-
-    headers = [("序号", ""), ("单位", ""), *((g, s) for _f, g, s in BULLETIN_COLUMNS), *tail]
-    top, sub = 3, 4
-    col = 1
-    while col <= len(headers):
-        group = headers[col - 1][0]
-        span = 1
-        while col + span <= len(headers) and headers[col + span - 1][0] == group:
-            span += 1
-        ws.cell(row=top, column=col, value=group)
-        if span > 1:
-            ws.merge_cells(start_row=top, start_column=col, end_row=top, end_column=col + span - 1)
-            for offset in range(span):
-                ws.cell(row=sub, column=col + offset, value=headers[col + offset - 1][1])
-        elif headers[col - 1][1]:
-            ws.cell(row=sub, column=col, value=headers[col - 1][1])
-        else:
-            ws.merge_cells(start_row=top, start_column=col, end_row=sub, end_column=col)
-        col += span
-
-    def write_line(row: int, line: BulletinLine, number: Any, name: str) -> None:
-        ws.cell(row=row, column=1, value=number)
-        ws.cell(row=row, column=2, value=name)
-        for index, (figure, _g, _s) in enumerate(BULLETIN_COLUMNS, start=3):
-            value = line.figure(figure)
-            cell = ws.cell(row=row, column=index)
-            if figure in AMOUNT_FIGURES:
-                cell.value, cell.number_format = float(value), _AMOUNT_FORMAT
-            else:
-                cell.value, cell.number_format = int(value), _COUNT_FORMAT
-        base = 3 + len(BULLETIN_COLUMNS)
-        percent = line.target_percent("signed_amount")
-        cell = ws.cell(row=row, column=base, value=float(percent) if percent is not None else None)
-        cell.number_format = _PERCENT_FORMAT
-        cell = ws.cell(
-            row=row, column=base + 1, value=float(line.last_year_figure(Figure.SIGNED_AMOUNT))
-        )
-        cell.number_format = _AMOUNT_FORMAT
-        ws.cell(row=row, column=base + 2, value=line.rank)
-        notes = [
-            f"{a.get_figure_display()}：{a.old_value.normalize():f}→{a.new_value.normalize():f}"
-            for a in sorted(line.amendments.all(), key=lambda a: a.pk)
-        ]
-        ws.cell(row=row, column=base + 3, value="；".join(notes) or None)
-
-    row = sub + 1
-    units = [line for line in lines if not line.is_total]
-    for number, line in enumerate(units, start=1):
-        write_line(row, line, number, line.unit.short_name or line.unit.name)
-        row += 1
-    total = next((line for line in lines if line.is_total), None)
-    if total is not None:
-        write_line(row, total, None, "合计")
-        for c in range(1, n_cols + 1):
-            ws.cell(row=row, column=c).font = Font(bold=True)
-        row += 1
-
-    for r in range(top, row):
-        for c in range(1, n_cols + 1):
-            ws.cell(row=r, column=c).border = border
-            if r <= sub:
-                ws.cell(row=r, column=c).alignment = center
-                ws.cell(row=r, column=c).font = Font(bold=True)
-    ws.column_dimensions["B"].width = 22
-    for c in range(3, n_cols + 1):
-        ws.column_dimensions[get_column_letter(c)].width = 12
-    ws.freeze_panes = ws.cell(row=sub + 1, column=3)
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 # --- Traffic lights (红黄灯督办) and the escalation ladder ---------------------------------------
