@@ -240,8 +240,10 @@ _AMOUNT_UNITS = (("亿元", Decimal("10000")), ("万元", Decimal("1")), ("亿",
 
 def parse_amount(value: Any, *, column_unit: str = "") -> Decimal | None:
     """ "1,200", "1200万元", "1.2亿元", 1200 → Decimal in 万元; negatives refused."""
-    if value is None or isinstance(value, bool):
-        return None if value is None else _bad_amount(value)
+    if value is None:
+        return None
+    if isinstance(value, bool):  # a TRUE/FALSE cell
+        raise _bad_amount(value)
     scale = Decimal("10000") if column_unit.startswith("亿") else Decimal("1")
     if isinstance(value, (int, float, Decimal)):
         amount = Decimal(str(value))

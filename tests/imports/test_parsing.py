@@ -106,7 +106,7 @@ def test_an_amount_column_in_yi_is_converted_to_wan():
     assert parse_amount(1.5, column_unit="亿元") == Decimal("15000")
 
 
-@pytest.mark.parametrize("value", ["-100", -5, "一千万", "1200元"])
+@pytest.mark.parametrize("value", ["-100", -5, "一千万", "1200元", True])
 def test_negative_or_unreadable_amounts_are_refused(value):
     with pytest.raises(CellError):
         parse_amount(value)
