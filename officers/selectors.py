@@ -137,9 +137,11 @@ def target_breakdown(officer: Officer, year: int) -> list[dict]:
     )
     if not unit_targets:
         return []
-    by_path = {(t.unit.path, t.metric): t.unit_id for t in unit_targets}
+    by_path = {(t.unit.path, t.metric): t.unit_id for t in unit_targets if t.unit is not None}
     people = Target.objects.filter(year=year, officer__isnull=False)
     if not officer.sees_whole_bureau:  # a unit head: their own unit's sub-tree
+        if officer.unit is None:
+            return []
         people = people.filter(officer__unit__path__startswith=officer.unit.path)
     sums: dict[tuple[int, str], list] = {}
     for metric, value, path in people.values_list("metric", "value", "officer__unit__path"):

@@ -359,7 +359,7 @@ def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
             {
                 "is_total": line.is_total,
                 "number": None if line.is_total else line.position,
-                "name": _("合计") if line.is_total else (line.unit.short_name or line.unit.name),
+                "name": (line.unit.short_name or line.unit.name) if line.unit else _("合计"),
                 "cells": [
                     {
                         "value": line.figure(figure),
