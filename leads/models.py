@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pghistory
 import pgtrigger
 from django.conf import settings
@@ -105,7 +107,7 @@ class Investor(SyncedModel):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.normalized_name = normalize_name(self.name)
         self.normalized_name_en = normalize_name(self.name_en)
         self.core_name = core_name_of(self.normalized_name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
@@ -54,6 +54,7 @@ from .models import (
     Lead,
     LeadClaim,
     LeadStatusEvent,
+    PromotionEvent,
     Visit,
 )
 from .normalize import is_valid_credit_code, normalize_credit_code, normalize_name
@@ -65,6 +66,9 @@ from .selectors import (
     leads_visible_to,
     visits_visible_to,
 )
+
+if TYPE_CHECKING:  # for annotations only: at run time projects imports leads, not back
+    from projects.models import Project
 
 
 def _acting_unit(actor: Officer, unit: Unit | None) -> Unit:
@@ -223,8 +227,8 @@ def lead_create(
     estimated_fdi: Any = 0,
     description: str = "",
     unit: Unit | None = None,
-    intermediary=None,
-    event=None,
+    intermediary: Intermediary | None = None,
+    event: PromotionEvent | None = None,
     first_contact_on: date | None = None,
     source_system: str = "",
     external_id: str = "",
@@ -273,7 +277,7 @@ def lead_create(
         return lead
 
 
-_STATUS_DATE_FIELD = {
+_STATUS_DATE_FIELD: dict[str, str] = {
     LeadStatus.VALID: "qualified_on",
     LeadStatus.NEGOTIATING: "negotiating_on",
     LeadStatus.SIGNED: "signed_on",
@@ -341,7 +345,7 @@ def lead_transition(
             actor=actor,
             from_status=from_status,
             to_status=to_status,
-            reason=reason or (RejectReason(reject_reason).label if reject_reason else ""),
+            reason=reason or (str(RejectReason(reject_reason).label) if reject_reason else ""),
             note=note,
         )
         return locked
@@ -393,7 +397,7 @@ def visit_log(
     city: str = "",
     next_step: str = "",
     next_step_due: date | None = None,
-    event=None,
+    event: PromotionEvent | None = None,
     source_system: str = "",
     external_id: str = "",
 ) -> Visit:
@@ -478,7 +482,7 @@ def assignment_add(
     officer: Officer,
     role: str,
     lead: Lead | None = None,
-    project=None,
+    project: Project | None = None,
 ) -> Assignment:
     """Put an officer on a lead or project as 主办, 协办 or 挂钩领导."""
     from projects.selectors import projects_visible_to
@@ -492,7 +496,7 @@ def assignment_add(
     with transaction.atomic(), audited(actor, "assignment_add"):
         if lead is not None:
             lock_visible(leads_visible_to(actor), lead)
-        else:
+        elif project is not None:
             lock_visible(projects_visible_to(actor), project)
         try:
             with transaction.atomic():
@@ -519,7 +523,7 @@ def refresh_all_lead_activity() -> int:
                AND (l.last_activity_on IS NULL OR l.last_activity_on < v.last_on)
             """
         )
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 def _refuse_if_held_elsewhere(investor: Investor, unit: Unit) -> None:

@@ -114,7 +114,7 @@ def target_set(
     amount = require_amount("value", value)
     if unit is not None:
         _ensure_bureau_admin(actor)
-    else:
+    elif officer is not None:
         allowed = actor.sees_whole_bureau or (
             actor.role == Role.UNIT_HEAD
             and officers_visible_to(actor).filter(pk=officer.pk).exists()

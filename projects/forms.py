@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -15,7 +16,7 @@ from projects.models import EvidenceKind
 from promo.core.forms import PlainCheckboxes
 from promo.core.services import today
 
-_MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
+_MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
 
 class ProjectSignForm(forms.Form):

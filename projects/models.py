@@ -40,7 +40,7 @@ def size_class_for(total_investment: Decimal) -> str:
     return SizeClass.SMALL
 
 
-_MONEY = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0")}
+_MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "default": Decimal("0")}
 
 
 # A project's figures and milestones computed from its column values, for an instance
@@ -243,7 +243,7 @@ class Project(SyncedModel):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.size_class = size_class_for(self.total_investment or Decimal("0"))
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "total_investment" in update_fields:

@@ -301,8 +301,8 @@ def project_advance(
             actual_date=actual_date,
             note=note,
         )
-        for kind, upload in checked:
-            _store_evidence(event=event, actor=actor, kind=kind, checked=upload)
+        for kind, item in checked:
+            _store_evidence(event=event, actor=actor, kind=kind, checked=item)
         return locked, event
 
 

@@ -40,7 +40,7 @@ from ..models import (
 from ..selectors import projects_visible_to
 
 _SYNC_FIELDS = ["source_system", "external_id", "created_at", "updated_at"]
-_MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
+_MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
 
 
 class StageSerializer(serializers.Serializer):

@@ -29,15 +29,17 @@ def _ensure_bureau_level(actor: Officer) -> None:
         raise PermissionDenied(_("只有局领导或系统管理员可以设置专项活动。"))
 
 
-def parse_metrics(metrics: Mapping[str, Any] | Iterable[Any] | str) -> dict[str, Decimal]:
+def parse_metrics(
+    metrics: Mapping[str, Any] | Iterable[Mapping[str, Any] | tuple[Any, Any]] | str,
+) -> dict[str, Decimal]:
     """``{figure: weight}``, ``[{"figure": …, "weight": …}]``, ``[(figure, weight)]`` or
     ``"signed_amount:30,signed_count:20"`` → ``{figure: weight}``; refuses bad input."""
     if isinstance(metrics, str):
         pairs: list[tuple[Any, Any]] = []
         for part in metrics.split(","):
             if part.strip():
-                name, _sep, value = part.strip().partition(":")
-                pairs.append((name.strip(), value.strip()))
+                name, _sep, text = part.strip().partition(":")
+                pairs.append((name.strip(), text.strip()))
     elif isinstance(metrics, Mapping):
         pairs = list(metrics.items())
     else:

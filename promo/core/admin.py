@@ -8,14 +8,14 @@ shows a service's refusal (a DomainError) on the form instead of a 500.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import flatten_fieldsets, quote
+from django.contrib.admin.utils import flatten, flatten_fieldsets, quote
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -23,6 +23,19 @@ from django.utils.translation import gettext_lazy as _
 
 from promo.core.audit import audited
 from promo.core.errors import DomainError, RuleViolation
+
+if TYPE_CHECKING:  # generic in django-stubs only, not at run time
+    _ModelForm = forms.ModelForm[Any]
+    _ModelAdmin = admin.ModelAdmin[Any]
+    _InlineModelAdmin = admin.options.InlineModelAdmin[Any, Any]
+    _TabularInline = admin.TabularInline[Any, Any]
+    _StackedInline = admin.StackedInline[Any, Any]
+else:
+    _ModelForm = forms.ModelForm
+    _ModelAdmin = admin.ModelAdmin
+    _InlineModelAdmin = admin.options.InlineModelAdmin
+    _TabularInline = admin.TabularInline
+    _StackedInline = admin.StackedInline
 
 # Set on the request when a service refused a save, so the form is shown again with the reason.
 _REFUSAL_ATTR = "_promo_admin_refusal"
@@ -50,14 +63,14 @@ def add_refusal_to_form(form: forms.BaseForm, refusal: DomainError) -> None:
         form.add_error(None, refusal.message)
 
 
-def https_url_formfield(field: models.Field, **kwargs: Any):
+def https_url_formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.Field | None:
     """Form fields of a ModelForm, with URLs assumed https (Django 6's default)."""
     if isinstance(field, models.URLField):
         kwargs.setdefault("assume_scheme", "https")
     return field.formfield(**kwargs)
 
 
-class ScopedModelForm(forms.ModelForm):
+class ScopedModelForm(_ModelForm):
     """Keep the current value of each relation selectable even when it is outside the scope.
 
     Relation choices are narrowed to what the officer sees; without this, a lead whose
@@ -95,7 +108,7 @@ def keep_current_choices(form: forms.BaseForm) -> None:
             ).order_by(*scoped.query.order_by)
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(_ModelAdmin):
     """Base admin of promo.
 
     * ``visible_to(officer)`` names the selector; every queryset of the admin (changelist,
@@ -119,17 +132,19 @@ class ScopedAdmin(admin.ModelAdmin):
 
     # --- visibility ---------------------------------------------------------------------
 
-    def visible_to(self, officer) -> models.QuerySet:
+    def visible_to(self, officer: Any) -> models.QuerySet[Any]:
         raise NotImplementedError(f"{type(self).__name__} must name its visibility selector")
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet[Any]:
         qs = self.visible_to(request.user)
         ordering = self.get_ordering(request)
         if ordering:
             qs = qs.order_by(*ordering)
         return qs
 
-    def get_field_queryset(self, db, db_field, request):
+    def get_field_queryset(
+        self, db: str | None, db_field: Any, request: HttpRequest
+    ) -> models.QuerySet[Any] | None:
         # Relation choices come from the related admin's scoped queryset, never the whole table.
         related = self.admin_site._registry.get(db_field.remote_field.model)
         if isinstance(related, ScopedAdmin):
@@ -138,12 +153,12 @@ class ScopedAdmin(admin.ModelAdmin):
 
     # --- forms: add vs change -------------------------------------------------------------
 
-    def get_fieldsets(self, request: HttpRequest, obj=None):
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None and self.add_fieldsets is not None:
             return self.add_fieldsets
         return super().get_fieldsets(request, obj)
 
-    def get_readonly_fields(self, request: HttpRequest, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
             return tuple(self.add_readonly)
         # Not get_fieldsets(): without declared fieldsets Django builds them from the form,
@@ -151,7 +166,7 @@ class ScopedAdmin(admin.ModelAdmin):
         if self.fieldsets:
             shown = flatten_fieldsets(self.fieldsets)
         elif self.fields:
-            shown = list(self.fields)
+            shown = flatten(self.fields)
         else:
             shown = [
                 f.name
@@ -160,22 +175,31 @@ class ScopedAdmin(admin.ModelAdmin):
             ] + list(self.readonly_fields)
         return tuple(name for name in shown if name not in self.change_editable)
 
-    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm[Any]]:
         form_class = super().get_form(request, obj, change=change, **kwargs)
         refusal = getattr(request, _REFUSAL_ATTR, None)
         if refusal is None:
             return form_class
+        refused: DomainError = refusal
 
         class RefusedForm(form_class):  # type: ignore[misc, valid-type]
-            def clean(self):
-                cleaned = super().clean()
-                add_refusal_to_form(self, refusal)
+            def clean(self) -> dict[str, Any]:
+                cleaned: dict[str, Any] = super().clean()
+                add_refusal_to_form(self, refused)
                 return cleaned
 
         RefusedForm.__name__ = form_class.__name__
         return RefusedForm
 
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as refusal:
@@ -188,11 +212,13 @@ class ScopedAdmin(admin.ModelAdmin):
 
     # --- saving ---------------------------------------------------------------------------
 
-    def create_with_service(self, request: HttpRequest, obj, form) -> models.Model | None:
+    def create_with_service(self, request: HttpRequest, obj: Any, form: Any) -> models.Model | None:
         """Create the record through its service and return it; None saves the form directly."""
         return None
 
-    def update_with_service(self, request: HttpRequest, obj, form, fields: list[str]) -> None:
+    def update_with_service(
+        self, request: HttpRequest, obj: Any, form: Any, fields: list[str]
+    ) -> None:
         """Save the changed, editable fields only, so a figure written meanwhile by a
         service is never overwritten with the value the form was opened with."""
         update_fields = list(fields)
@@ -200,7 +226,7 @@ class ScopedAdmin(admin.ModelAdmin):
             update_fields.append("updated_at")
         self.save_directly(request, obj, update_fields=update_fields)
 
-    def save_directly(self, request: HttpRequest, obj, **save_kwargs: Any) -> None:
+    def save_directly(self, request: HttpRequest, obj: Any, **save_kwargs: Any) -> None:
         model = obj._meta.model_name
         why = f"{self.audit_label}:{model}_{'change' if obj.pk else 'add'}"
         try:
@@ -209,7 +235,7 @@ class ScopedAdmin(admin.ModelAdmin):
         except IntegrityError as exc:
             raise refusal_from_integrity_error(exc) from exc
 
-    def save_model(self, request: HttpRequest, obj, form, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         if not change:
             created = self.create_with_service(request, obj, form)
             if created is None:
@@ -222,7 +248,7 @@ class ScopedAdmin(admin.ModelAdmin):
         if fields:
             self.update_with_service(request, obj, form, fields)
 
-    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         if getattr(form.instance, "_promo_created_by_service", False):
             # The service set the relations it owns (e.g. a visit's attendees); only the
             # inlines remain to be saved.
@@ -232,44 +258,46 @@ class ScopedAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
 
 
-class ScopedInline(admin.options.InlineModelAdmin):
+class ScopedInline(_InlineModelAdmin):
     """Inline whose relation choices come from the related admins' scoped querysets."""
 
     form = ScopedModelForm
     extra = 0
 
-    def get_field_queryset(self, db, db_field, request):
+    def get_field_queryset(
+        self, db: str | None, db_field: Any, request: HttpRequest
+    ) -> models.QuerySet[Any] | None:
         related = self.admin_site._registry.get(db_field.remote_field.model)
         if isinstance(related, ScopedAdmin):
             return related.get_queryset(request)
         return super().get_field_queryset(db, db_field, request)
 
 
-class ScopedTabularInline(ScopedInline, admin.TabularInline):
+class ScopedTabularInline(ScopedInline, _TabularInline):
     pass
 
 
-class ScopedStackedInline(ScopedInline, admin.StackedInline):
+class ScopedStackedInline(ScopedInline, _StackedInline):
     pass
 
 
-class TrailInline(admin.TabularInline):
+class TrailInline(_TabularInline):
     """The trail of a record shown on its page: read-only, never added to by hand."""
 
     extra = 0
     can_delete = False
     show_change_link = True
 
-    def get_readonly_fields(self, request, obj=None):
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return self.fields or ()
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -281,12 +309,12 @@ def adopt(obj: models.Model, created: models.Model) -> None:
     obj.refresh_from_db()
 
 
-def changed_model_fields(obj: models.Model, form) -> list[str]:
+def changed_model_fields(obj: models.Model, form: forms.BaseForm) -> list[str]:
     concrete = {f.name for f in obj._meta.concrete_fields}
     return [name for name in form.changed_data if name in concrete]
 
 
-def form_values(form, names: Iterable[str]) -> dict[str, Any]:
+def form_values(form: forms.BaseForm, names: Iterable[str]) -> dict[str, Any]:
     return {name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
 
 
@@ -297,13 +325,13 @@ class TrailAdmin(ScopedAdmin):
     (pgtrigger), and the admin does not offer them either.
     """
 
-    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
 
@@ -316,7 +344,7 @@ class HistoryLinkMixin:
 
     admin_site: admin.AdminSite
 
-    def events_url(self, obj) -> str:
+    def events_url(self, obj: Any) -> str:
         query = urlencode(
             {
                 "method": "tracks",
@@ -329,7 +357,9 @@ class HistoryLinkMixin:
         )
         return f"{reverse('admin:pghistory_events_changelist')}?{query}"
 
-    def history_view(self, request, object_id, extra_context=None):
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         obj = self.get_object(request, object_id)  # type: ignore[attr-defined]
         if obj is None:
             raise Http404
@@ -340,7 +370,7 @@ class HistoryLinkMixin:
         return HttpResponseRedirect(self.events_url(obj))
 
     @admin.display(description=_("变更历史"))
-    def history_link(self, obj) -> str:
+    def history_link(self, obj: Any) -> str:
         if obj is None or obj.pk is None:
             return "-"
         return format_html('<a href="{}">{}</a>', self.events_url(obj), _("查看全部变更记录"))
@@ -361,14 +391,14 @@ class BureauLevelAdminMixin:
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._bureau_level(request)
 
-    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._bureau_level(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self._bureau_level(request)
 
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._bureau_level(request)
 
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -38,7 +38,7 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _rows(columns: Iterable[Column], objects: Iterable[Any]):
+def _rows(columns: Iterable[Column], objects: Iterable[Any]) -> Iterator[list[Any]]:
     for obj in objects:
         yield [_cell(column.value(obj)) for column in columns]
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from html import escape
+from typing import Any
 
 from django import forms
+from django.forms.renderers import BaseRenderer
 from django.forms.utils import flatatt
 from django.utils.html import conditional_escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from promo.core.errors import DomainError
 
@@ -41,7 +43,13 @@ class PlainCheckboxes(forms.CheckboxSelectMultiple):
     (tests/web/test_plain_widgets.py compares the two).
     """
 
-    def render(self, name, value, attrs=None, renderer=None):
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
         widget = self.get_context(name, value, attrs)["widget"]
         own_id = widget["attrs"].get("id")
         css = widget["attrs"].get("class")
@@ -64,7 +72,7 @@ class PlainCheckboxes(forms.CheckboxSelectMultiple):
         return mark_safe("".join(parts))
 
 
-def _option_html(option: Mapping) -> str:
+def _option_html(option: Mapping[str, Any]) -> str:
     """Django's checkbox_option.html (input_option, input and attrs.html) for one option."""
     attrs = option["attrs"]
     written = "".join(
@@ -95,7 +103,13 @@ class PlainSelect(forms.Select):
     Same markup: name, id and attributes, ``selected`` on the chosen value.
     """
 
-    def render(self, name, value, attrs=None, renderer=None):
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: BaseRenderer | None = None,
+    ) -> SafeString:
         final_attrs = self.build_attrs(self.attrs, attrs)
         final_attrs["name"] = name
         chosen = {str(v) for v in self.format_value(value)} or {""}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import Choices, Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -45,20 +45,23 @@ def require_text(field: str, value: str | None, message: Any) -> str:
     return text
 
 
-def require_choice(field: str, value: Any, choices: type) -> str:
+def require_choice(field: str, value: Any, choices: type[Choices]) -> str:
     """``value`` must be one of a TextChoices' values; a RuleViolation on ``field`` otherwise."""
     if value not in choices.values:
         raise rule(field, _("请从列表中选择。"))
-    return value
+    return str(value)
 
 
-def lock_visible(visible: QuerySet, obj: Model) -> Any:
+_M = TypeVar("_M", bound=Model)
+
+
+def lock_visible(visible: QuerySet[_M], obj: _M) -> _M:
     """Lock one row for update, inside what the actor may see; refuse otherwise.
 
     Lock first: an officer may advance the same record from phone and laptop at once, and
     the second request must see the first one's result, not a stale copy.
     """
-    locked = visible.model.objects.select_for_update().filter(pk=obj.pk).first()
+    locked = visible.model._default_manager.select_for_update().filter(pk=obj.pk).first()
     if locked is None or not visible.filter(pk=obj.pk).exists():
         raise PermissionDenied()
     return locked

@@ -40,7 +40,7 @@ class CheckedUpload:
         return f"{uuid.uuid4().hex}.{self.extension}"
 
 
-def _clean_name(name: str) -> str:
+def _clean_name(name: str | None) -> str:
     base = PurePath(unicodedata.normalize("NFKC", name or "")).name
     cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '\\/:*?"<>|')
     return cleaned[:200] or "file"

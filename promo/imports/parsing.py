@@ -11,7 +11,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -287,7 +287,7 @@ def parse_text(value: Any) -> str:
     return str(value).strip()
 
 
-def parse_choice(value: Any, choices: type, *, synonyms: dict[str, str] | None = None) -> str:
+def parse_choice(value: Any, choices: type, *, synonyms: Mapping[str, str] | None = None) -> str:
     """A TextChoices value from its Chinese label, its code, or a synonym."""
     text = normalize_header(value)
     if not text:

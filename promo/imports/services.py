@@ -13,7 +13,7 @@ import hashlib
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,7 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -428,7 +428,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _chunks(values: Iterable, size: int = 5000):
+def _chunks(values: Iterable[Any], size: int = 5000) -> Iterator[list[Any]]:
     items = list(values)
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -481,7 +481,8 @@ class Planner:
     """Reads a table's rows into values, matches them with existing records, says what to do."""
 
     kind: str = ""
-    model: type = Investor
+    model: type[Investor] | type[Lead] | type[Visit] | type[Project] = Investor
+    resolver: InvestorResolver  # set by the planners of rows that name an investor
 
     def __init__(self, batch: ImportBatch, table: parsing.Table, columns: dict[int, str]):
         self.batch = batch
@@ -567,13 +568,13 @@ class Planner:
             return unit.pk
         return parsing.parse_text(value)
 
-    def records(self):
+    def records(self) -> Iterator[tuple[int, RowPlan]]:
         for number, raw in parsing.iter_records(self.table, self.columns):
             plan = RowPlan()
             plan.values = self.read(raw, number, plan)
             yield number, plan
 
-    def plan_all(self):
+    def plan_all(self) -> Iterator[tuple[int, RowPlan]]:
         rows = list(self.records())
         self.prefetch([plan.values for _n, plan in rows])
         for number, plan in rows:
@@ -595,7 +596,7 @@ class Planner:
             ):
                 self.by_external[obj.external_id] = obj
 
-    def visible(self):
+    def visible(self) -> QuerySet[Any]:
         raise NotImplementedError
 
     def prefetch_editable(self, records: Iterable[Any]) -> None:
@@ -607,7 +608,7 @@ class Planner:
                 self.visible().filter(pk__in=chunk).values_list("pk", flat=True)
             )
 
-    def match_common(self, plan: RowPlan):
+    def match_common(self, plan: RowPlan) -> Any:
         values = plan.values
         if values.get("promo_id"):
             obj = self.by_pk.get(values["promo_id"])
@@ -710,12 +711,12 @@ class InvestorPlanner(Planner):
         "notes",
     )
 
-    def visible(self):
+    def visible(self) -> QuerySet[Any]:
         from leads.selectors import investors_visible_to
 
         return investors_visible_to(self.actor)
 
-    def prefetch(self, values):
+    def prefetch(self, values: list[dict[str, Any]]) -> None:
         super().prefetch(values)
         self.resolver = InvestorResolver()
         self.resolver.prefetch(
@@ -804,12 +805,12 @@ class LeadPlanner(Planner):
         "description",
     )
 
-    def visible(self):
+    def visible(self) -> QuerySet[Any]:
         from leads.selectors import leads_visible_to
 
         return leads_visible_to(self.actor)
 
-    def prefetch(self, values):
+    def prefetch(self, values: list[dict[str, Any]]) -> None:
         super().prefetch(values)
         self.resolver = InvestorResolver()
         self.resolver.prefetch(
@@ -917,12 +918,12 @@ class VisitPlanner(Planner):
     model = Visit
     FIELDS = ("visited_on", "kind", "summary", "city", "next_step", "next_step_due")
 
-    def visible(self):
+    def visible(self) -> QuerySet[Any]:
         from leads.selectors import visits_visible_to
 
         return visits_visible_to(self.actor)
 
-    def prefetch(self, values):
+    def prefetch(self, values: list[dict[str, Any]]) -> None:
         super().prefetch(values)
         self.resolver = InvestorResolver()
         self.resolver.prefetch(
@@ -931,7 +932,7 @@ class VisitPlanner(Planner):
         investor_ids = {
             i.pk for i in (*self.resolver.by_code.values(), *self.resolver.by_name.values())
         }
-        self.visits_by_key: dict[tuple, Visit] = {}
+        self.visits_by_key: dict[tuple[Any, ...], Visit] = {}
         self.leads_by_key: dict[tuple[int, str], Lead] = {}
         for chunk in _chunks(investor_ids):
             for visit in Visit.objects.filter(investor_id__in=chunk):
@@ -941,10 +942,10 @@ class VisitPlanner(Planner):
             for lead in self_leads(self.actor).filter(investor_id__in=chunk):
                 self.leads_by_key.setdefault((lead.investor_id, normalize_name(lead.name)), lead)
         self.prefetch_editable([*self.visits_by_key.values(), *self.by_external.values()])
-        self.seen: set[tuple] = set()
+        self.seen: set[tuple[Any, ...]] = set()
 
     @staticmethod
-    def _key(investor_id, visited_on, kind, summary) -> tuple:
+    def _key(investor_id: int, visited_on: Any, kind: str, summary: Any) -> tuple[Any, ...]:
         return (investor_id, visited_on, kind, "".join(str(summary).split()))
 
     def plan(self, plan: RowPlan) -> None:
@@ -1037,7 +1038,7 @@ class VisitPlanner(Planner):
             )
 
 
-def self_leads(actor: Officer):
+def self_leads(actor: Officer) -> QuerySet[Lead]:
     from leads.selectors import leads_visible_to
 
     return leads_visible_to(actor)
@@ -1050,12 +1051,12 @@ class ProjectPlanner(Planner):
     PLAN = ("groundbreaking_planned", "completed_planned", "producing_planned")
     ACTUAL = ("groundbreaking_actual", "completed_actual", "producing_actual")
 
-    def visible(self):
+    def visible(self) -> QuerySet[Any]:
         from projects.selectors import projects_visible_to
 
         return projects_visible_to(self.actor)
 
-    def prefetch(self, values):
+    def prefetch(self, values: list[dict[str, Any]]) -> None:
         super().prefetch(values)
         self.resolver = InvestorResolver()
         self.resolver.prefetch(
@@ -1350,10 +1351,12 @@ class Writer:
 
     def apply(self, row: ImportRow) -> int | None:
         values = _typed(row.values)
-        method = getattr(self, f"apply_{self.batch.kind}")
+        method: Callable[[ImportRow, dict[str, Any]], int] = getattr(
+            self, f"apply_{self.batch.kind}"
+        )
         return method(row, values)
 
-    def _external(self, values: dict[str, Any]) -> dict[str, str]:
+    def _external(self, values: dict[str, Any]) -> dict[str, Any]:
         if values.get("external_id"):
             return {"source_system": SOURCE_SYSTEM, "external_id": values["external_id"]}
         return {}
@@ -1380,7 +1383,7 @@ class Writer:
     def apply_investors(self, row: ImportRow, values: dict[str, Any]) -> int:
         fields = {k: values[k] for k in InvestorPlanner.FIELDS if values.get(k) not in (None, "")}
         if row.action == RowAction.UPDATE:
-            investor = Investor.objects.get(pk=row.matched_pk)
+            investor = Investor.objects.get(pk=self._matched(row))
             changes = {c["field"]: fields[c["field"]] for c in row.changes}
             investor = lead_services.investor_update(
                 actor=self.actor, investor=investor, reason=self.batch.why, **changes
@@ -1403,6 +1406,11 @@ class Writer:
             )
         return investor.pk
 
+    def _matched(self, row: ImportRow) -> int:
+        """The record an update row was matched with when the file was checked."""
+        assert row.matched_pk is not None  # the check sets it on every update row
+        return row.matched_pk
+
     def _changes(self, row: ImportRow, values: dict[str, Any]) -> dict[str, Any]:
         return {c["field"]: values[c["field"]] for c in row.changes}
 
@@ -1410,7 +1418,7 @@ class Writer:
         if row.action == RowAction.UPDATE:
             lead = lead_services.lead_update(
                 actor=self.actor,
-                lead=Lead.objects.get(pk=row.matched_pk),
+                lead=Lead.objects.get(pk=self._matched(row)),
                 changes=self._changes(row, values),
                 why=self.batch.why,
             )
@@ -1435,7 +1443,7 @@ class Writer:
         if row.action == RowAction.UPDATE:
             visit = lead_services.visit_update(
                 actor=self.actor,
-                visit=Visit.objects.get(pk=row.matched_pk),
+                visit=Visit.objects.get(pk=self._matched(row)),
                 changes=self._changes(row, values),
                 why=self.batch.why,
             )
@@ -1457,7 +1465,7 @@ class Writer:
 
     def apply_projects(self, row: ImportRow, values: dict[str, Any]) -> int:
         if row.action == RowAction.UPDATE:
-            project = Project.objects.get(pk=row.matched_pk)
+            project = Project.objects.get(pk=self._matched(row))
             changed = {c["field"] for c in row.changes}
             figures = {}
             if "total_investment" in changed:

@@ -27,8 +27,8 @@ from .choices import (
 # Append-only: an amendment, once recorded, is never edited or removed — not even by SQL.
 APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
-_COUNT = {"default": 0}
-_AMOUNT = {"max_digits": 16, "decimal_places": 2, "default": Decimal("0")}
+_COUNT: dict[str, Any] = {"default": 0}
+_AMOUNT: dict[str, Any] = {"max_digits": 16, "decimal_places": 2, "default": Decimal("0")}
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

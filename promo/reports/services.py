@@ -115,7 +115,7 @@ def _targets(
     The total line measures the targets set on the bureau itself (the root unit).
     """
     root = Unit.objects.filter(parent__isnull=True).order_by("path").values("pk").first()
-    key_of = {uid: uid for uid in unit_ids if uid is not None}
+    key_of: dict[int | None, int | None] = {uid: uid for uid in unit_ids if uid is not None}
     if root is not None and None in unit_ids:
         key_of[root["pk"]] = None
     result: dict[int | None, dict[str, Any]] = {uid: {} for uid in unit_ids}
@@ -206,7 +206,7 @@ def _attribution(line: BulletinLine, figure: str, since: datetime) -> tuple[int 
     events = apps.get_model(label).objects.filter(
         pgh_created_at__gt=since, pgh_context__isnull=False
     )
-    if line.unit_id is not None:
+    if line.unit is not None:
         events = events.filter(**{f"{unit_field}__path__startswith": line.unit.path})
     event = events.select_related("pgh_context").order_by("-pgh_created_at", "-pgh_id").first()
     if event is None:
@@ -228,6 +228,8 @@ def _record_amendments(bulletin: Bulletin) -> list[BulletinAmendment]:
     units = [line.unit for line in lines if line.unit is not None]
     now = {**period_figures(start=bulletin.period_start, end=bulletin.period_end, units=units)}
     now.update(period_figures(start=bulletin.period_start, end=bulletin.period_end))
+    if bulletin.published_at is None:  # a draft: nothing published to amend
+        return []
     recorded = []
     for line in lines:
         amendments = {a.figure: a for a in sorted(line.amendments.all(), key=lambda a: a.pk)}
@@ -323,7 +325,15 @@ def _lead_officer(field: str) -> Subquery:
     )
 
 
-def _alert(rule: str, level: str, subject: str, unit_id: int, responsible_id, detail: str, **fk):
+def _alert(
+    rule: str,
+    level: str,
+    subject: str,
+    unit_id: int,
+    responsible_id: int | None,
+    detail: str,
+    **fk: int,
+) -> dict[str, Any]:
     return {
         "rule": rule,
         "level": level,
@@ -386,6 +396,7 @@ def _project_conditions(on: date) -> list[dict[str, Any]]:
         .annotate(responsible=_lead_officer("project"))
         .values_list("pk", "name", "unit_id", "responsible", "completed_actual")
     ):
+        assert completed is not None  # completed_actual__lte leaves out NULL
         days = (on - completed).days
         found.append(
             _alert(

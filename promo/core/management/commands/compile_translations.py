@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import polib
 from django.conf import settings
@@ -52,7 +53,7 @@ class Command(BaseCommand):
     # Only files are written: no database, so no system checks that might want one.
     requires_system_checks: list[str] = []
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         locale_dirs = [Path(path) for path in settings.LOCALE_PATHS]
         found = catalogues(locale_dirs)
         if not found:
