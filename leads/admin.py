@@ -46,7 +46,7 @@ from .selectors import (
 SYSTEM_FIELDS = ("created_at", "updated_at", "source_system", "external_id", "history_link")
 
 
-def _optional_on_add(form: forms.BaseForm, *names: str) -> None:
+def _optional_on_add(form: forms.ModelForm, *names: str) -> None:
     """Fields the service fills in when left blank (the actor's unit, today, the actor)."""
     if form.instance.pk is None:
         for name in names:

@@ -122,8 +122,9 @@ class Investor(SyncedModel):
     def flags(self) -> list[str]:
         labels = []
         for field in ("is_fortune_global_500", "is_china_top_500", "is_central_soe", "is_listed"):
-            if getattr(self, field):
-                labels.append(str(self._meta.get_field(field).verbose_name))
+            model_field = self._meta.get_field(field)
+            if getattr(self, field) and isinstance(model_field, models.Field):
+                labels.append(str(model_field.verbose_name))
         return labels
 
 

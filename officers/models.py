@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pghistory
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -69,7 +71,7 @@ class Unit(models.Model):
 
     def clean(self):
         super().clean()
-        if self.pk and self.parent_id and self.parent.path.startswith(self.path or "\0"):
+        if self.pk and self.parent is not None and self.parent.path.startswith(self.path or "\0"):
             raise ValidationError({"parent": _("上级单位不能是本单位或其下级单位。")})
 
     def subtree(self) -> models.QuerySet[Unit]:
@@ -114,7 +116,7 @@ class Officer(AbstractUser):
         default="zh-hans",
     )
 
-    objects = OfficerManager()
+    objects: ClassVar[OfficerManager] = OfficerManager()
 
     class Meta:
         verbose_name = _("干部")

@@ -57,7 +57,7 @@ def scope_for(officer: Officer | None) -> Scope:
         unit_path = Unit.objects.filter(pk=officer.unit_id).values_list("path", flat=True).first()
         ids = Unit.objects.filter(path__startswith=unit_path or "\0").values_list("pk", flat=True)
         scope = Scope(officer_id=officer.pk, unit_ids=frozenset(ids))
-    officer._promo_scope = scope
+    officer._promo_scope = scope  # type: ignore[attr-defined]  # a cache on the instance
     return scope
 
 
@@ -143,7 +143,7 @@ def target_breakdown(officer: Officer, year: int) -> list[dict]:
         if officer.unit is None:
             return []
         people = people.filter(officer__unit__path__startswith=officer.unit.path)
-    sums: dict[tuple[int, str], list] = {}
+    sums: dict[tuple[int | None, str], list] = {}
     for metric, value, path in people.values_list("metric", "value", "officer__unit__path"):
         # A person counts for every unit above them: the prefixes of "/1/4/9/" are "/1/",
         # "/1/4/" and "/1/4/9/".

@@ -158,7 +158,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [BASE_DIR / "static"]
 # The cockpit's charting library, installed by npm (`make install` runs `npm ci`); never a
 # CDN. Only listed once installed, so a checkout without node_modules still passes --deploy.
 if (BASE_DIR / "node_modules" / "echarts" / "dist").is_dir():

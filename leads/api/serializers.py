@@ -175,7 +175,7 @@ class PromotionEventSerializer(FieldsMixin, serializers.ModelSerializer):
     """Promotion event (招商活动/推介会)."""
 
     organizer = RefSerializer(read_only=True, help_text="主办单位")
-    investors = serializers.PrimaryKeyRelatedField(
+    investors: serializers.PrimaryKeyRelatedField[Investor] = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True, help_text="洽谈客商编号"
     )
 

@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from leads.api.serializers import AssignmentSerializer, assignment_rows, assignments_by
+from leads.models import Lead
 from leads.selectors import investors_visible_to
 from officers.api.serializers import OfficerRefSerializer
 from officers.models import Assignment, Unit
@@ -112,7 +113,7 @@ def _progress_by_project(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
 class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     """Project (项目): figures, stage with its milestones, assignments and monthly progress."""
 
-    lead = serializers.PrimaryKeyRelatedField(
+    lead: serializers.PrimaryKeyRelatedField[Lead] = serializers.PrimaryKeyRelatedField(
         read_only=True, allow_null=True, help_text="来源项目信息编号"
     )
     investor = RefSerializer(read_only=True, help_text="投资方")

@@ -34,6 +34,6 @@ class SignInForm(AuthenticationForm):
                     params={"minutes": settings.PROMO_LOGIN_LOCKOUT_MINUTES},
                 )
         cleaned = super().clean()
-        if self.user_cache is not None:
+        if self.user_cache is not None and username:
             security.record_success(username, security.client_ip(self.request))
         return cleaned

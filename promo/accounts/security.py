@@ -186,7 +186,7 @@ class AccessAuditMiddleware:
         status = response.status_code
         user = getattr(request, "user", None)
         signed_in = bool(user is not None and user.is_authenticated)
-        who = user.get_username() if signed_in else "-"
+        who = user.get_username() if user is not None and signed_in else "-"
         if status in (401, 403) or (status == 404 and signed_in):
             log.warning(
                 "access denied status=%s username=%s ip=%s method=%s path=%s",

@@ -93,7 +93,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response.status_code == status.HTTP_429_TOO_MANY_REQUESTS and isinstance(
         exc, exceptions.Throttled
     ):
-        body["retry_after"] = exc.wait
+        body["retry_after"] = exc.wait  # type: ignore[attr-defined]  # DRF sets it; the stubs omit it
     response.data = body
     return response
 

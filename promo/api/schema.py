@@ -20,7 +20,8 @@ class ErrorSerializer(serializers.Serializer):
 
     code = serializers.CharField(help_text="稳定的机器可读错误代码，如 transition_not_allowed。")
     message = serializers.CharField(help_text="按 Accept-Language 给出的说明。")
-    fields = serializers.DictField(
+    # DRF pops declared fields from the class, so this does not shadow Serializer.fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="字段名 → 该字段的错误信息。",

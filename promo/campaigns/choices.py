@@ -11,7 +11,8 @@ VISITS = "visits"
 
 # Figure's choices, plus the number of visits logged (走访次数): the race is as much about
 # getting out of the office (每个条线都要外出招商) as about what was signed.
-CampaignFigure = models.TextChoices(
+# django-stubs types the functional API's members as (name, label) only, not (name, (value, label)).
+CampaignFigure = models.TextChoices(  # type: ignore[call-overload]
     "CampaignFigure",
     [(value.upper(), (value, label)) for value, label in Figure.choices]
     + [(VISITS.upper(), (VISITS, _("走访次数(次)")))],

@@ -60,7 +60,7 @@ from .models import Campaign
 log = logging.getLogger(__name__)
 
 ZERO = Decimal("0.00")
-_MONEY = DecimalField(max_digits=16, decimal_places=2)
+_MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
 RANKED_ROLES = (Role.OFFICER, Role.UNIT_HEAD)
 PROJECT_FIGURES = (
     Figure.SIGNED_COUNT,

@@ -69,7 +69,7 @@ from promo.reports.selectors import (
 from .forms import Period, PeriodKind
 
 ZERO = Decimal("0.00")
-_MONEY = DecimalField(max_digits=16, decimal_places=2)
+_MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
 OVERDUE_ROWS = 20
 
 # The five counts chiefs read (DOMAIN.md "What chiefs read"), with their amounts.

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Choices
 from django.utils.translation import gettext_lazy as _
 
 from promo.core.errors import RuleViolation
@@ -287,7 +288,9 @@ def parse_text(value: Any) -> str:
     return str(value).strip()
 
 
-def parse_choice(value: Any, choices: type, *, synonyms: Mapping[str, str] | None = None) -> str:
+def parse_choice(
+    value: Any, choices: type[Choices], *, synonyms: Mapping[str, str] | None = None
+) -> str:
     """A TextChoices value from its Chinese label, its code, or a synonym."""
     text = normalize_header(value)
     if not text:
@@ -338,6 +341,7 @@ def read_table(
 
 def decode_text(data: bytes) -> str:
     """UTF-8 with BOM, UTF-8, then GB18030 (what Chinese Excel writes as "CSV")."""
+    encodings: tuple[str, ...]
     if data.startswith(b"\xef\xbb\xbf"):
         encodings = ("utf-8-sig",)
     else:
@@ -477,7 +481,8 @@ def _table_from_rows(
         )
     header_number, header_row = rows[header_at]
     headers = [parse_text(v) for v in header_row]
-    data_rows, skipped = [], []
+    data_rows: list[tuple[int, Any]] = []
+    skipped: list[tuple[int, Any]] = []
     for number, row in rows[header_at + 1 :]:
         (skipped if _not_data(row) else data_rows).append((number, row))
     if not data_rows:

@@ -74,7 +74,7 @@ from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
 from .models import Alert, AlertNotice, Bulletin, BulletinAmendment
 
 ZERO = Decimal("0.00")
-_MONEY = DecimalField(max_digits=16, decimal_places=2)
+_MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
 VISITING_KINDS = (VisitKind.RECEPTION, VisitKind.INSPECTION)
 
 
