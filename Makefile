@@ -6,6 +6,7 @@ PY ?= python3.11
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 RUFF := $(VENV)/bin/ruff
+MYPY := $(VENV)/bin/mypy
 STAMP := $(VENV)/.installed
 # Starts (or reuses) the embedded servers when the variables are unset, then runs the rest.
 EMBED := $(PYTHON) -m promo.devtools.embedded exec --
@@ -19,6 +20,8 @@ DEV_ENV := DEBUG=$${DEBUG:-1}
 # nothing connects: placeholders stand in for DATABASE_URL / REDIS_URL when they are unset.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
 I18N_ENV := $(DEV_ENV) DATABASE_URL=$${DATABASE_URL:-postgres://localhost/unused} REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0}
+# mypy's Django plugin loads the settings (nothing connects): the same placeholders.
+TYPES_ENV := $(TEST_ENV) DATABASE_URL=$${DATABASE_URL:-postgres://localhost/unused} REDIS_URL=$${REDIS_URL:-redis://localhost:6379/0}
 
 # Front-end packages come later; until package-lock.json exists the npm step is skipped.
 NPM_STAMP := $(if $(wildcard package-lock.json),node_modules/.installed)
@@ -66,6 +69,7 @@ run: install
 test: install browser
 	$(EMBED) $(RUFF) check .
 	$(EMBED) $(RUFF) format --check .
+	$(TYPES_ENV) $(MYPY)
 	$(TEST_ENV) $(EMBED) $(PYTHON) manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(EMBED) $(PYTHON) -m pytest $(PYTEST_ARGS)
 
@@ -76,6 +80,7 @@ screenshots: install browser
 lint: install
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(TYPES_ENV) $(MYPY)
 
 format: install
 	$(RUFF) format .
