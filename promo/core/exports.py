@@ -73,7 +73,7 @@ class Sheet:
     freeze: str | None = None
 
 
-def _styled(sheet, cell: Cell):
+def _styled(sheet: Any, cell: Cell) -> Any:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, Side
 
@@ -90,7 +90,7 @@ def _styled(sheet, cell: Cell):
     return out
 
 
-def _written(sheet, value: Any, *, bold: bool) -> Any:
+def _written(sheet: Any, value: Any, *, bold: bool) -> Any:
     if isinstance(value, Cell):
         return _styled(sheet, value)
     if bold:

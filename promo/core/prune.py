@@ -7,6 +7,8 @@ and the next run goes on where it stopped. The audit and history tables are neve
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.db.models import QuerySet
@@ -22,7 +24,7 @@ PRUNE_TASK = {
 
 
 def delete_in_batches(
-    queryset: QuerySet, *, batch_size: int | None = None, max_batches: int | None = None
+    queryset: QuerySet[Any], *, batch_size: int | None = None, max_batches: int | None = None
 ) -> int:
     """Delete the rows of ``queryset`` a batch of primary keys at a time; returns how many.
 
@@ -44,8 +46,8 @@ def delete_in_batches(
 
 
 def update_in_batches(
-    queryset: QuerySet,
-    values: dict,
+    queryset: QuerySet[Any],
+    values: dict[str, Any],
     *,
     batch_size: int | None = None,
     max_batches: int | None = None,

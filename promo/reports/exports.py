@@ -92,9 +92,9 @@ def bulletin_sheet(bulletin: Bulletin) -> Sheet:
             for row in (top, sub)
         ),
     ]
-    units = [line for line in lines if not line.is_total]
-    for number, line in enumerate(units, start=1):
-        rows.append(_line(line, number, line.unit.short_name or line.unit.name))
+    units = [(line, line.unit) for line in lines if line.unit is not None]
+    for number, (line, unit) in enumerate(units, start=1):
+        rows.append(_line(line, number, unit.short_name or unit.name))
     total = next((line for line in lines if line.is_total), None)
     if total is not None:
         rows.append(_line(total, None, "合计", bold=True))
