@@ -42,7 +42,7 @@ from leads.selectors import (
     lead_list as lead_list_query,
 )
 from officers.choices import Role
-from officers.models import Officer
+from officers.models import Officer, tree_order
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.core.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
 from promo.core.forms import PlainCheckboxes, PlainSelect, add_domain_error
@@ -267,7 +267,7 @@ def officer_select(me) -> PlainSelect:
                 (pk, full_name or username)
                 for pk, full_name, username in officers_visible_to(me)
                 .filter(is_active=True)
-                .order_by("unit__path", "username")
+                .order_by(tree_order("unit__path"), "username")
                 .values_list("pk", "full_name", "username")
             ),
         ]

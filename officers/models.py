@@ -6,12 +6,26 @@ from typing import ClassVar
 
 import pghistory
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, OrderBy, Q, Value
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AssignmentRole, Role, TargetMetric, UnitKind
+
+
+def tree_order(path: str = "path") -> OrderBy:
+    """Units in tree (depth-first) order, read numerically from the materialised path.
+
+    The path's text sorts "/1/100/" before "/1/99/": once unit ids pass a power of ten the
+    order of a bulletin's or cockpit's rows would change by itself. This orders by the path's
+    ids as an integer array (PostgreSQL compares arrays element by element), so a parent
+    still comes right before its sub-tree and siblings come in the order they were created.
+    """
+    ids = Func(Func(F(path), Value("/"), function="btrim"), Value("/"), function="string_to_array")
+    return Cast(ids, ArrayField(models.BigIntegerField())).asc()
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -37,7 +51,7 @@ class Unit(models.Model):
     class Meta:
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
-        ordering = ["path"]
+        ordering = [tree_order()]
         indexes = [
             # Sub-tree lookups: WHERE path LIKE '/1/4/%' (visibility scope of every list).
             models.Index(
@@ -121,7 +135,7 @@ class Officer(AbstractUser):
     class Meta:
         verbose_name = _("干部")
         verbose_name_plural = _("干部")
-        ordering = ["unit__path", "username"]
+        ordering = [tree_order("unit__path"), "username"]
         constraints = [
             # Everyone but a system administrator works in a unit: scope follows the unit.
             models.CheckConstraint(
@@ -253,7 +267,7 @@ class Target(models.Model):
     class Meta:
         verbose_name = _("目标任务")
         verbose_name_plural = _("目标任务")
-        ordering = ["-year", "unit__path", "metric"]
+        ordering = ["-year", tree_order("unit__path"), "metric"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(unit__isnull=False, officer__isnull=True)

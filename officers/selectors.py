@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from .choices import Role
-from .models import Assignment, Officer, Target, Unit
+from .models import Assignment, Officer, Target, Unit, tree_order
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def breakdown_officers(unit: Unit) -> QuerySet[Officer]:
             role__in=(Role.OFFICER, Role.UNIT_HEAD),
         )
         .select_related("unit")
-        .order_by("unit__path", "full_name", "username")
+        .order_by(tree_order("unit__path"), "full_name", "username")
     )
 
 
@@ -133,7 +133,7 @@ def target_breakdown(officer: Officer, year: int) -> list[dict]:
     unit_targets = list(
         Target.objects.filter(year=year, unit__in=breakdown_units_for(officer))
         .select_related("unit")
-        .order_by("unit__path", "metric")
+        .order_by(tree_order("unit__path"), "metric")
     )
     if not unit_targets:
         return []

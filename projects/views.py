@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from officers.models import Officer, Unit
+from officers.models import Officer, Unit, tree_order
 from officers.selectors import units_visible_to
 from projects import services
 from projects.choices import STAGE_ORDER, ProblemStatus, Stage, next_stage
@@ -66,7 +66,7 @@ LIST_FILTERS = (
 
 def _dress_filter_form(form, me) -> None:
     """A unit <select> (indented by level) for the FilterSet's unit id."""
-    units = units_visible_to(me).order_by("path").values_list("pk", "name", "path")
+    units = units_visible_to(me).order_by(tree_order()).values_list("pk", "name", "path")
     form.fields["unit"].widget = PlainSelect(
         choices=[
             ("", "—"),
@@ -397,7 +397,7 @@ def problem_new(request: HttpRequest, pk: int) -> HttpResponse:
     me = request.user
     project = get_object_or_404(project_list_query(me), pk=pk)
     # A problem may be routed to any unit of the bureau (a department owns approvals).
-    units = Unit.objects.filter(is_active=True).order_by("path")
+    units = Unit.objects.filter(is_active=True).order_by(tree_order())
     if request.method == "GET":
         form = ProblemForm(units=units, initial={"owner_unit": project.unit_id})
         return render(request, "projects/problem_form.html", {"project": project, "form": form})

@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from leads.models import Visit
 from officers.choices import AssignmentRole, Role
-from officers.models import Assignment, Officer, Unit
+from officers.models import Assignment, Officer, Unit, tree_order
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from promo.dashboard.scoring import efficacy_scores
@@ -149,7 +149,9 @@ class Window:
 
 def competing_units(campaign: Campaign) -> list[Unit]:
     """The active first-level units under the campaign's unit (the unit itself if it has none)."""
-    units = list(Unit.objects.filter(parent_id=campaign.unit_id, is_active=True).order_by("path"))
+    units = list(
+        Unit.objects.filter(parent_id=campaign.unit_id, is_active=True).order_by(tree_order())
+    )
     return units or [campaign.unit]
 
 
@@ -184,7 +186,7 @@ def ranked_officers(campaign: Campaign) -> list[Officer]:
             unit__path__startswith=campaign.unit.path,
         )
         .select_related("unit")
-        .order_by("unit__path", "pk")
+        .order_by(tree_order("unit__path"), "pk")
     )
 
 

@@ -51,7 +51,7 @@ from django.utils.translation import gettext_lazy as _
 from leads.choices import LeadStatus
 from leads.selectors import leads_visible_to
 from officers.choices import TargetMetric
-from officers.models import Officer, Target, Unit
+from officers.models import Officer, Target, Unit, tree_order
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, SizeClass, Stage
 from projects.filters import overdue_q
@@ -159,7 +159,7 @@ def row_units(officer: Officer, unit: Unit | None) -> list[Unit]:
     """The units the tables show a line for: the children of the chosen unit, in tree order."""
     if unit is None:
         return bulletin_units()
-    return list(Unit.objects.filter(parent=unit, is_active=True).order_by("path"))
+    return list(Unit.objects.filter(parent=unit, is_active=True).order_by(tree_order()))
 
 
 def default_unit(officer: Officer) -> Unit | None:
@@ -569,7 +569,7 @@ def _targets(f: CockpitFilters, ytd_period: Period, rows: list[UnitRow]) -> None
 
 def root_unit() -> Unit | None:
     """The bureau itself: the one unit without a parent (None if there are several)."""
-    roots = list(Unit.objects.filter(parent__isnull=True).order_by("path")[:2])
+    roots = list(Unit.objects.filter(parent__isnull=True).order_by(tree_order())[:2])
     return roots[0] if len(roots) == 1 else None
 
 

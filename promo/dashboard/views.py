@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from officers.choices import Role
+from officers.models import tree_order
 from officers.selectors import units_visible_to
 from promo.core.exports import xlsx_download
 from promo.core.services import today
@@ -44,7 +45,7 @@ def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, CockpitFilters]
     if not (me.sees_whole_bureau or me.role in COCKPIT_ROLES):
         # Officers read their own lists; the cockpit ranks units and is for those who run them.
         raise PermissionDenied
-    units = {u.pk: u for u in units_visible_to(me).filter(is_active=True).order_by("path")}
+    units = {u.pk: u for u in units_visible_to(me).filter(is_active=True).order_by(tree_order())}
     form = DashboardFilterForm(request.GET or None, units=units.values())
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     day = today()

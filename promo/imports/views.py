@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leads import exports as lead_exports
+from officers.models import tree_order
 from officers.selectors import units_visible_to
 from projects import exports as project_exports
 from promo.core import exports
@@ -54,7 +55,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 def batch_new(request: HttpRequest) -> HttpResponse:
     """Upload a ledger; the dry run starts in the background."""
     me = request.user
-    units = units_visible_to(me).order_by("path")
+    units = units_visible_to(me).order_by(tree_order())
     # "修改文件后重新上传" on a batch's page comes back with its kind and unit chosen.
     initial = {"kind": request.GET.get("kind"), "unit": request.GET.get("unit")}
     form = UploadForm(request.POST or None, request.FILES or None, units=units, initial=initial)

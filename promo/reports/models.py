@@ -13,6 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from officers.models import tree_order
+
 from .choices import (
     AlertLevel,
     AlertRule,
@@ -95,7 +97,7 @@ class Bulletin(models.Model):
     def title(self) -> str:
         from officers.models import Unit
 
-        root = Unit.objects.filter(parent__isnull=True).order_by("path").first()
+        root = Unit.objects.filter(parent__isnull=True).order_by(tree_order()).first()
         issuer = (root.city or root.name) if root else ""
         name = "招商引资工作月度通报" if self.kind == BulletinKind.MONTHLY else "招商引资工作旬汇报"
         return f"{issuer}{name}（{self.period_label}）"

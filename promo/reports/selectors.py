@@ -64,7 +64,7 @@ from django.utils.translation import gettext_lazy as _
 from leads.choices import VisitKind
 from leads.models import Lead, Visit
 from officers.choices import TargetMetric
-from officers.models import Officer, Unit
+from officers.models import Officer, Unit, tree_order
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import InvestmentProgress, Project
@@ -304,7 +304,7 @@ def bulletin_units() -> list[Unit]:
     return list(
         Unit.objects.filter(
             parent__isnull=False, parent__parent__isnull=True, is_active=True
-        ).order_by("path")
+        ).order_by(tree_order())
     )
 
 

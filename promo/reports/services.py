@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from leads.choices import OPEN_LEAD_STATUSES, LeadStatus
 from leads.models import Lead
 from officers.choices import AssignmentRole, Role
-from officers.models import Assignment, Officer, Target, Unit
+from officers.models import Assignment, Officer, Target, Unit, tree_order
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
 from promo.core.audit import audited
@@ -114,7 +114,7 @@ def _targets(
 
     The total line measures the targets set on the bureau itself (the root unit).
     """
-    root = Unit.objects.filter(parent__isnull=True).order_by("path").values("pk").first()
+    root = Unit.objects.filter(parent__isnull=True).order_by(tree_order()).values("pk").first()
     key_of: dict[int | None, int | None] = {uid: uid for uid in unit_ids if uid is not None}
     if root is not None and None in unit_ids:
         key_of[root["pk"]] = None
@@ -467,7 +467,7 @@ def _unit_conditions(on: date) -> list[dict[str, Any]]:
         .values_list("unit__path", flat=True)
         .distinct()
     )
-    units = list(Unit.objects.filter(is_active=True, parent__isnull=False).order_by("path"))
+    units = list(Unit.objects.filter(is_active=True, parent__isnull=False).order_by(tree_order()))
     officers: dict[int, int] = {}
     # The unit head answers for the unit; a unit without one: its first active officer.
     for officer_id, unit_id in (
