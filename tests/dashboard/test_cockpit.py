@@ -283,3 +283,37 @@ def test_red_projects_of_the_scope_are_listed(bureau):
     head = client_for(bureau.shanghai_head).get("/dashboard/")
     assert [a.project_id for a in head.context["red_projects"]] == [mine.pk]
     assert "上海红灯项目" in head.content.decode()
+
+
+def test_a_visit_logged_after_signing_never_gives_a_negative_time_to_signing(bureau):
+    import time_machine
+
+    from leads.choices import VisitKind
+    from leads.services import visit_log
+    from promo.dashboard.selectors import time_to_signing
+    from tests.factories import sign_lead
+
+    with time_machine.travel(date(2026, 11, 20), tick=False):
+        officer = bureau.shanghai_officer
+        # Signed on 10 November without any visit or first contact on record; the contact
+        # and the site inspection are logged afterwards, dated the day after the signing.
+        lead = make_lead(officer, status=LeadStatus.NEGOTIATING)
+        sign_lead(officer, lead, contract_date=date(2026, 11, 10))
+        for kind in (VisitKind.INSPECTION, VisitKind.RECEPTION):
+            visit_log(
+                actor=officer,
+                kind=kind,
+                visited_on=date(2026, 11, 11),
+                investor=lead.investor,
+                lead=lead,
+                summary="签约后回访",
+            )
+        period = period_for("month", date(2026, 11, 20))
+        timing = time_to_signing(bureau.chief, CockpitFilters(period=period, today=today()))
+        # Neither the contact nor the inspection came before the signing: no duration.
+        assert (timing["contact_n"], timing["inspection_n"]) == (0, 0)
+        assert timing["contact_fastest"] is None and timing["inspection_fastest"] is None
+        chief = client_for(bureau.chief)
+        for key in ("contact_url", "inspection_url"):
+            listed = chief.get(unescape(timing[key]))
+            assert listed.context["page"].paginator.count == 0, key
