@@ -68,6 +68,20 @@ def require_choice(field: str, value: Any, choices: type) -> str:
     return value
 
 
+def touch(*querysets: QuerySet) -> None:
+    """Move ``updated_at`` (and with it the ETag) of the rows whose representation shows
+    something that just changed elsewhere: a nested name, the list of assignments. Call it
+    in the writing service's transaction, so a mirror never sees one without the other."""
+    now = timezone.now()
+    for queryset in querysets:
+        queryset.update(updated_at=now)
+
+
+def touch_row(row: Model) -> None:
+    """``touch`` for one row already loaded (and locked) by the service."""
+    touch(type(row)._default_manager.filter(pk=row.pk))
+
+
 def lock_visible(visible: QuerySet, obj: Model) -> Any:
     """Lock one row for update, inside what the actor may see; refuse otherwise.
 
