@@ -317,3 +317,28 @@ def test_a_visit_logged_after_signing_never_gives_a_negative_time_to_signing(bur
         for key in ("contact_url", "inspection_url"):
             listed = chief.get(unescape(timing[key]))
             assert listed.context["page"].paginator.count == 0, key
+
+
+def test_signed_amount_adds_up_on_its_linked_list_even_after_a_capital_increase(bureau):
+    import time_machine
+
+    from promo.reports.choices import Figure
+
+    with time_machine.travel(date(2026, 11, 20), tick=False):
+        officer = bureau.shanghai_officer
+        first = make_project(officer, amount=3000, contract_date=date(2026, 11, 3))
+        make_project(officer, amount=2000, contract_date=date(2026, 11, 5))
+        project_services.project_record_increment(
+            project=first, actor=officer, increased_on=date(2026, 11, 18), amount=1500
+        )
+        period = period_for("month", date(2026, 11, 20))
+        context = cockpit(bureau.chief, CockpitFilters(period=period, today=today()))
+        cell = next(c for c in context["total"].cells if c["figure"] == Figure.SIGNED_AMOUNT)
+        assert cell["value"] == Decimal("5000.00")
+        listed = client_for(bureau.chief).get(unescape(cell["url"]))
+        assert listed.status_code == 200
+        # The list shows each project's signed amount and their total: the cockpit's figure.
+        assert listed.context["totals"]["signed_investment"] == cell["value"]
+        html = listed.content.decode()
+        shown = re.search(r'data-total="signed_investment">([^<]*)<', html).group(1)
+        assert shown.replace(",", "") == "5000", shown
