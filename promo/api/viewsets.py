@@ -22,6 +22,7 @@ from promo.api.etags import _etag_matches, etag_for
 from promo.api.idempotency import run_once
 from promo.api.pagination import StableCursorPagination
 from promo.api.parsers import BoundedJSONParser
+from promo.api.serializers import FieldsMixin
 from promo.api.throttling import OfficerRateThrottle
 from promo.core.errors import Conflict
 
@@ -92,16 +93,16 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     def known_query_params(self) -> set[str]:
         """The query parameters this list understands: its FilterSet's (a range filter as
-        its ``_after``/``_before`` or ``_min``/``_max`` pair), the cursor pagination's, the
-        ``?fields=`` of a row list, and the action's own."""
+        its ``_after``/``_before`` or ``_min``/``_max`` pair), the cursor pagination's,
+        ``?fields=`` where the read serializer trims, and the action's own."""
         known = set(self.extra_query_params)
         paginator = self.paginator
         if paginator is not None:
             known |= {paginator.cursor_query_param, paginator.page_size_query_param}
             if self.ordering_fields and not self.cursor_ordering:
                 known.add(paginator.ordering_query_param)
-        if hasattr(self, "rows_by_id"):  # promo.api.rows.RowsListMixin: ?fields=
-            known.add("fields")
+        if self.action == "list" and issubclass(self.read_serializer_class, FieldsMixin):
+            known.add("fields")  # ?fields=id,name trims the rows (also promo.api.rows)
         filterset_class = self.filterset_class if self.filter_backends else None
         if filterset_class is not None:
             known |= filter_query_params(filterset_class)

@@ -186,3 +186,10 @@ def test_every_list_takes_its_documented_parameters_and_refuses_others(
     response = chief_api.get(path, {**{name: "" for name in names}, "stauts": "signed"})
     body = assert_json_error(response, 400, "unknown_parameter")
     assert set(body["fields"]) == {"stauts"}
+
+
+@pytest.mark.parametrize("resource", ["units", "officers", "investors", "leads", "problems"])
+def test_fields_is_a_known_parameter_of_every_list(bureau, chief_api, resource):
+    response = chief_api.get(f"/api/v1/{resource}/", {"fields": "id"})
+    assert response.status_code == 200, response.json()
+    assert all(set(row) == {"id"} for row in response.json()["results"])
