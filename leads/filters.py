@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext_lazy as _
 from django_filters.widgets import DateRangeWidget
 
@@ -231,6 +231,18 @@ class LeadFilter(django_filters.FilterSet):
         exclude=True,
         label=_("已有首次实地考察"),
     )
+    # The cockpit's 首次接触/首次实地考察至签约: a duration exists only when the date came on
+    # or before the signing (a visit logged after it is no step towards it).
+    first_contact_by_signing = django_filters.BooleanFilter(
+        field_name="first_contact_on",
+        method="filter_by_signing",
+        label=_("签约前已有首次接触"),
+    )
+    first_inspection_by_signing = django_filters.BooleanFilter(
+        field_name="first_inspection_on",
+        method="filter_by_signing",
+        label=_("签约前已有实地考察"),
+    )
     in_hand_as_of = django_filters.DateFilter(
         method="filter_in_hand_as_of", label=_("截至该日在手信息"), widget=_DATE
     )
@@ -269,12 +281,20 @@ class LeadFilter(django_filters.FilterSet):
             "signed_on",
             "has_first_contact",
             "has_first_inspection",
+            "first_contact_by_signing",
+            "first_inspection_by_signing",
             "in_hand_as_of",
             "negotiating_as_of",
             "stale_days",
             "q",
             "updated_after",
         ]
+
+    def filter_by_signing(self, qs: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return qs
+        before = Q(**{f"{name}__isnull": False, f"{name}__lte": F("signed_on")})
+        return qs.filter(before) if value else qs.exclude(before)
 
     def filter_in_hand_as_of(self, qs: QuerySet, name: str, value) -> QuerySet:
         # The reports' rule (promo.reports.selectors): status on that day from the status dates.

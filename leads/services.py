@@ -31,6 +31,8 @@ from promo.core.services import (
     require_not_future,
     require_text,
     today,
+    touch,
+    touch_row,
 )
 
 from .choices import (
@@ -198,6 +200,7 @@ def investor_update(
         raise rule(sorted(unknown)[0], _("该字段不能修改。"))
     with transaction.atomic(), audited(actor, reason or "investor_update"):
         locked = lock_visible(investors_visible_to(actor), investor)
+        old_name = locked.name
         if "name" in changes:
             changes["name"] = require_text("name", changes["name"], _("请填写客商名称。"))
         if "credit_code" in changes:
@@ -207,11 +210,15 @@ def investor_update(
             changes["credit_code"] = code
         for field, value in changes.items():
             setattr(locked, field, value)
+        renamed = "name" in changes and changes["name"] != old_name
         try:
             with transaction.atomic():
                 locked.save(update_fields=[*changes, "updated_at"])
         except IntegrityError as exc:
             raise DuplicateSuspected(_("修改后与已有客商重复。")) from exc
+        if renamed:
+            # Leads, visits and projects show the investor's name: their versions move too.
+            touch(locked.leads.all(), locked.visits.all(), locked.projects.all())
         return locked
 
 
@@ -494,17 +501,36 @@ def assignment_add(
     if lead is not None and role == AssignmentRole.LEADER:
         raise rule("role", _("挂钩领导只能分派到项目。"))
     with transaction.atomic(), audited(actor, "assignment_add"):
+        owner: Lead | Project
         if lead is not None:
-            lock_visible(leads_visible_to(actor), lead)
-        elif project is not None:
-            lock_visible(projects_visible_to(actor), project)
+            owner = lock_visible(leads_visible_to(actor), lead)
+        else:
+            assert project is not None  # exactly one of the two, checked above
+            owner = lock_visible(projects_visible_to(actor), project)
         try:
             with transaction.atomic():
-                return Assignment.objects.create(
+                assignment = Assignment.objects.create(
                     officer=officer, lead=lead, project=project, role=role, assigned_by=actor
                 )
         except IntegrityError as exc:
             raise rule("officer", _("该干部已有此分工，或该记录已有主办人/挂钩领导。")) from exc
+        touch_row(owner)  # the lead or project shows its assignments
+        return assignment
+
+
+def assignment_remove(*, actor: Officer, assignment: Assignment) -> None:
+    """Take an officer off a lead or project (撤销分工); the history keeps the removed row."""
+    from projects.selectors import projects_visible_to
+
+    with transaction.atomic(), audited(actor, "assignment_remove"):
+        owner: Lead | Project
+        if assignment.lead is not None:
+            owner = lock_visible(leads_visible_to(actor), assignment.lead)
+        else:
+            assert assignment.project is not None  # an assignment is on a lead or a project
+            owner = lock_visible(projects_visible_to(actor), assignment.project)
+        Assignment.objects.filter(pk=assignment.pk).delete()
+        touch_row(owner)
 
 
 def refresh_all_lead_activity() -> int:
@@ -586,6 +612,7 @@ def lead_join_assisting(*, lead: Lead, actor: Officer) -> Assignment:
         existing = Assignment.objects.filter(lead=locked, officer=actor).first()
         if existing is not None:
             return existing
+        touch_row(locked)
         return Assignment.objects.create(
             officer=actor, lead=locked, role=AssignmentRole.ASSISTING, assigned_by=actor
         )
@@ -659,11 +686,13 @@ def _apply_claim_outcome(claim: LeadClaim, outcome: str, actor: Officer) -> None
         return
     lead = _lock_open_lead(claim.lead)
     if outcome == ClaimOutcome.ASSIST:
-        Assignment.objects.get_or_create(
+        _, created = Assignment.objects.get_or_create(
             officer=claim.claimant,
             lead=lead,
             defaults={"role": AssignmentRole.ASSISTING, "assigned_by": actor},
         )
+        if created:
+            touch_row(lead)
         return
     # TRANSFER: the claiming unit owns the lead; the former 主办 stays on as 协办.
     Assignment.objects.filter(lead=lead, role=AssignmentRole.LEAD).update(
@@ -747,6 +776,8 @@ def lead_update(*, actor: Officer, lead: Lead, changes: dict[str, Any], why: str
         changed = _apply_changes(locked, wanted)
         if changed:
             locked.save(update_fields=[*changed, "updated_at"])
+        if "name" in changed:
+            touch(locked.visits.all())  # a visit shows the name of the lead it pushes
         return locked
 
 

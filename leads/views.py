@@ -162,6 +162,10 @@ def visit_new(request: HttpRequest) -> HttpResponse:
 def investor_search(request: HttpRequest) -> JsonResponse:
     """Typeahead over the investors the officer may see: ``/investors/search/?q=``."""
     q = (request.GET.get("q") or "").strip()[:100]
+    if "\x00" in q:  # PostgreSQL refuses a NUL byte in text: the query would fail
+        return JsonResponse(
+            {"code": "invalid", "message": _("不能包含空字符（NUL）。")}, status=400
+        )
     rows = []
     if q:
         rows = list(
@@ -171,6 +175,10 @@ def investor_search(request: HttpRequest) -> JsonResponse:
             .values("id", "name")[:TYPEAHEAD_ROWS]
         )
     return JsonResponse({"results": rows})
+
+
+# Beyond any list's length (a million pages of 20).
+MAX_PAGE_NUMBER = 1_000_000
 
 
 class BoundedCountPaginator(Paginator):
@@ -190,6 +198,9 @@ class BoundedCountPaginator(Paginator):
     def __init__(self, object_list, per_page, *, page: str | None, bound: int = 1000, parts=None):
         super().__init__(object_list, per_page)
         number = int(page) if page and str(page).isdigit() else 1
+        # Capped: ?page=99999999999999999999 would make a LIMIT past PostgreSQL's bigint (a
+        # 500); get_page() shows the last page for a number past the end anyway.
+        number = min(number, MAX_PAGE_NUMBER)
         self.bound = max(number - 1, 0) * per_page + bound
         self.parts = parts
 

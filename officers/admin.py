@@ -241,6 +241,18 @@ class AssignmentAdmin(HistoryLinkMixin, ScopedAdmin):
         # Who leads a lead is credit: change it by removing and adding (both in history).
         return False
 
+    def delete_model(self, request, obj):
+        from leads.services import assignment_remove
+
+        assignment_remove(actor=request.user, assignment=obj)
+
+    def delete_queryset(self, request, queryset):
+        from leads.services import assignment_remove
+
+        # One by one through the service: each lead or project shown changes its version.
+        for assignment in queryset.select_related("lead", "project"):
+            assignment_remove(actor=request.user, assignment=assignment)
+
     def create_with_service(self, request, obj, form):
         from leads.services import assignment_add
 

@@ -110,14 +110,17 @@ def breakdown_units_for(officer: Officer) -> QuerySet[Unit]:
     return Unit.objects.none()
 
 
+def _breakdown_people(prefix: str = "") -> Q:
+    """Who a unit's targets are broken down to: active officers and unit heads. The one rule
+    of both target pages (summary and breakdown): one who left (deactivated) keeps the target
+    row in the history but no longer covers the unit's figure."""
+    return Q(**{f"{prefix}is_active": True, f"{prefix}role__in": (Role.OFFICER, Role.UNIT_HEAD)})
+
+
 def breakdown_officers(unit: Unit) -> QuerySet[Officer]:
     """The people a unit's targets are broken down to: active officers and heads of its sub-tree."""
     return (
-        Officer.objects.filter(
-            unit__path__startswith=unit.path,
-            is_active=True,
-            role__in=(Role.OFFICER, Role.UNIT_HEAD),
-        )
+        Officer.objects.filter(_breakdown_people(), unit__path__startswith=unit.path)
         .select_related("unit")
         .order_by(tree_order("unit__path"), "full_name", "username")
     )
@@ -125,7 +128,8 @@ def breakdown_officers(unit: Unit) -> QuerySet[Officer]:
 
 def target_breakdown(officer: Officer, year: int) -> list[dict]:
     """Each unit target of ``year`` the officer may break down, beside the sum of the targets
-    broken down to the people of the unit's sub-tree (目标分解核对).
+    broken down to the people of the unit's sub-tree (目标分解核对): the people
+    ``breakdown_officers`` lists, as on the breakdown page.
 
     ``status``: ``none`` (nothing broken down yet), ``short`` (the people's sum is below the
     unit's target) or ``covered``. Two queries whatever the number of units or people.
@@ -138,7 +142,7 @@ def target_breakdown(officer: Officer, year: int) -> list[dict]:
     if not unit_targets:
         return []
     by_path = {(t.unit.path, t.metric): t.unit_id for t in unit_targets if t.unit is not None}
-    people = Target.objects.filter(year=year, officer__isnull=False)
+    people = Target.objects.filter(_breakdown_people("officer__"), year=year)
     if not officer.sees_whole_bureau:  # a unit head: their own unit's sub-tree
         if officer.unit is None:
             return []

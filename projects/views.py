@@ -6,13 +6,15 @@ shown next to its field and the typed values come back.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pghistory.models
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, DecimalField, F, Q, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -75,6 +77,9 @@ def _dress_filter_form(form, me) -> None:
     )
 
 
+_SUM = DecimalField(max_digits=18, decimal_places=2)
+
+
 @login_required
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
@@ -84,7 +89,16 @@ def project_list(request: HttpRequest) -> HttpResponse:
     me = request.user
     filterset, form, qs = project_list_for(me, request.GET, request=request)
     _dress_filter_form(filterset.form, me)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The count and the two sums of the whole list in one query: the cockpit's 新签约总投资
+    # links here and sums the amount signed, so that is the column and total to check it by.
+    totals = qs.order_by().aggregate(
+        count=Count("pk"),
+        signed_investment=Coalesce(Sum("signed_investment"), Decimal("0"), output_field=_SUM),
+        total_investment=Coalesce(Sum("total_investment"), Decimal("0"), output_field=_SUM),
+    )
+    paginator = Paginator(qs, PAGE_SIZE)
+    paginator.count = totals["count"]  # known already: no second COUNT query
+    page = paginator.get_page(request.GET.get("page"))
     day = today()
     for project in page.object_list:
         following = next_stage(project.stage)
@@ -101,6 +115,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "filter_form": filterset.form,
             "filter_fields": [filterset.form[name] for name in LIST_FILTERS],
             "page": page,
+            "totals": totals,
             "query": query.urlencode(),
             "filtered": any(key.startswith(LIST_FILTERS) for key in request.GET),
         },

@@ -123,6 +123,10 @@ class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedView
             errors["source_system"] = [_("来源系统过长。")]
         if len(external_id) > Investor._meta.get_field("external_id").max_length:
             errors["external_id"] = [_("外部编号过长。")]
+        # PostgreSQL refuses a NUL byte in text: %00 in the path would fail in the query.
+        for name, value in (("source_system", source_system), ("external_id", external_id)):
+            if "\x00" in value:
+                errors.setdefault(name, []).append(_("不能包含空字符（NUL）。"))
         if errors:
             raise ValidationError(errors)
         data = self.validated(InvestorUpsertSerializer)

@@ -55,6 +55,18 @@ class BulkRejected(DomainError):
     )
 
 
+class UnknownQueryParameter(DomainError):
+    """A list was asked with a query parameter it does not know (a misspelt filter)."""
+
+    code = "unknown_parameter"
+    status = 400
+    default_message = gettext_lazy("未知的查询参数；可用的参数见 /api/schema/。")
+
+    def __init__(self, names: list[str]) -> None:
+        message = gettext_lazy("未知的查询参数，请对照接口文档修正。")
+        super().__init__(field_errors={name: [message] for name in names})
+
+
 # One bulk request stays one transaction of bounded size.
 BULK_MAX_ROWS = 1000
 

@@ -78,6 +78,7 @@ class DeletionFeedMixin:
         filter_backends=[],
         filterset_class=None,
         cursor_ordering=("pgh_id",),
+        extra_query_params=("deleted_after",),
     )
     def deleted(self, request: Request) -> Response:
         qs = self.deletion_events()

@@ -13,12 +13,17 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection, models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from promo.api.filters import as_utc
 
 
 def _cursor_value(value: Any) -> Any:
@@ -94,7 +99,9 @@ class StableCursorPagination(BasePagination):
             return self.sync_ordering
         return self.default_ordering
 
-    def decode_cursor(self, raw: str, ordering: tuple[str, ...]) -> list[Any]:
+    def decode_cursor(
+        self, raw: str, ordering: tuple[str, ...], model: type[models.Model] | None = None
+    ) -> list[Any]:
         try:
             padded = raw + "=" * (-len(raw) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
@@ -107,7 +114,19 @@ class StableCursorPagination(BasePagination):
             raise exceptions.ValidationError(
                 {self.cursor_query_param: [_("游标与当前排序不符，请从第一页重新开始。")]}
             )
-        return values
+        if model is None:
+            return values
+        try:
+            return [
+                _cursor_field_value(model, term.lstrip("-"), value)
+                for term, value in zip(ordering, values, strict=True)
+            ]
+        except (DjangoValidationError, ValueError, TypeError, ArithmeticError) as exc:
+            # The cursor is opaque but travels through the client's hands: a value that is not
+            # one the column can hold would fail in the query (a 500); it is a bad cursor.
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: [_("无效的游标。")]}
+            ) from exc
 
     @staticmethod
     def encode_cursor(ordering: Sequence[str], values: Sequence[Any]) -> str:
@@ -137,7 +156,7 @@ class StableCursorPagination(BasePagination):
         raw = request.query_params.get(self.cursor_query_param)
         if raw:
             queryset = queryset.filter(
-                self.after(self.ordering, self.decode_cursor(raw, self.ordering))
+                self.after(self.ordering, self.decode_cursor(raw, self.ordering, queryset.model))
             )
         rows = list(queryset[: size + 1])
         self.has_next = len(rows) > size
@@ -207,6 +226,48 @@ class StableCursorPagination(BasePagination):
                 }
             )
         return params
+
+
+def _cursor_field_value(model: type[models.Model], name: str, value: Any) -> Any:
+    """``value`` as the column ``name`` holds it, or ValueError: a cursor's values are only the
+    JSON scalars ``encode_cursor`` writes, within the column's range, without NUL bytes."""
+    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ValueError(f"not a cursor value: {value!r}")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("NUL byte in a cursor value")
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return value  # an annotation: PostgreSQL compares it as given
+    if isinstance(field, models.ForeignKey):
+        field = field.target_field
+    if isinstance(field, models.DateTimeField):
+        parsed = field.to_python(value) if isinstance(value, str) else None
+        if parsed is None or parsed.tzinfo is None:
+            raise ValueError(f"not an aware time: {value!r}")
+        return as_utc(parsed, "cursor")
+    if isinstance(field, models.DateField):
+        if not isinstance(value, str):
+            raise ValueError(f"not a date: {value!r}")
+        return field.to_python(value)
+    if isinstance(field, models.DecimalField):
+        amount = field.to_python(value)
+        if not amount.is_finite() or abs(amount) >= Decimal(10) ** (
+            field.max_digits - field.decimal_places
+        ):
+            raise ValueError(f"out of range: {value!r}")
+        return amount
+    if isinstance(field, models.IntegerField):
+        if isinstance(value, float):
+            raise ValueError(f"not an integer: {value!r}")
+        number = field.to_python(value)
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        if (low is not None and number < low) or (high is not None and number > high):
+            raise ValueError(f"out of range: {value!r}")
+        return number
+    if not isinstance(value, str):
+        raise ValueError(f"not text: {value!r}")
+    return value
 
 
 def _has_field(queryset: QuerySet, name: str) -> bool:

@@ -29,7 +29,9 @@ class ErrorSerializer(serializers.Serializer):
 
 
 _ERROR_DESCRIPTIONS = {
-    400: gettext_lazy("输入有误（code: invalid, malformed_request, rule_violation）"),
+    400: gettext_lazy(
+        "输入有误（code: invalid, malformed_request, rule_violation, unknown_parameter）"
+    ),
     401: gettext_lazy("未登录（code: not_authenticated）"),
     403: gettext_lazy("无权执行（code: permission_denied）"),
     404: gettext_lazy("不存在或不在您的可见范围内（code: not_found）"),

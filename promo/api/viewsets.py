@@ -11,17 +11,36 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from promo.api.authentication import ApiClientAccessPermission, ApiTokenAuthentication
-from promo.api.errors import PreconditionFailed
+from promo.api.errors import PreconditionFailed, UnknownQueryParameter
 from promo.api.etags import _etag_matches, etag_for
 from promo.api.idempotency import run_once
 from promo.api.pagination import StableCursorPagination
+from promo.api.parsers import BoundedJSONParser
+from promo.api.serializers import FieldsMixin
 from promo.api.throttling import OfficerRateThrottle
 from promo.core.errors import Conflict
+
+
+@functools.cache
+def filter_query_params(filterset_class: Any) -> frozenset[str]:
+    """The query parameters a FilterSet reads: a filter's name, or for a range filter its
+    pair (``visited_on_after``/``visited_on_before``, ``amount_min``/``amount_max``)."""
+    names: set[str] = set()
+    for name, filter_ in filterset_class.base_filters.items():
+        # The widget names the parameters; read from the class, no form is built.
+        widget = filter_.extra.get("widget") or filter_.field_class.widget
+        suffixes = getattr(widget, "suffixes", None)
+        if suffixes:
+            names |= {f"{name}_{suffix}" if suffix else name for suffix in suffixes}
+        else:
+            names.add(name)
+    return frozenset(names)
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
@@ -39,6 +58,9 @@ class ScopedViewSet(viewsets.GenericViewSet):
     filterset_class: Any = None
     # Set by a route that walks in one fixed order (the deletion feed): ?ordering= is ignored.
     cursor_ordering: tuple[str, ...] | None = None
+    # Query parameters a list takes besides its FilterSet's and the pagination's (an action's
+    # own, such as the deletion feed's deleted_after); any other one is refused.
+    extra_query_params: tuple[str, ...] = ()
     pagination_class = StableCursorPagination
     # No OPTIONS metadata: the OpenAPI schema is the description (and DRF's metadata calls
     # get_object() for PUT, which fails on routes without an id).
@@ -47,6 +69,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
     # Browser sessions and API client tokens both work; a read-only client cannot write.
     authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, ApiClientAccessPermission]
+    parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
     # Throttle, pagination, authentication and permissions are set here, not as DRF defaults:
     # see REST_FRAMEWORK in settings.
 
@@ -58,6 +81,32 @@ class ScopedViewSet(viewsets.GenericViewSet):
             if handler is not None:
                 setattr(self, method, functools.partial(self._write, handler))
         return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and not self.detail:
+            unknown = sorted(set(request.query_params) - self.known_query_params())
+            if unknown:
+                # A misspelt filter (?stauts=signed) silently ignored would answer every row:
+                # a mirror or a report built on it would be wrong without anyone noticing.
+                raise UnknownQueryParameter(unknown)
+
+    def known_query_params(self) -> set[str]:
+        """The query parameters this list understands: its FilterSet's (a range filter as
+        its ``_after``/``_before`` or ``_min``/``_max`` pair), the cursor pagination's,
+        ``?fields=`` where the read serializer trims, and the action's own."""
+        known = set(self.extra_query_params)
+        paginator = self.paginator
+        if isinstance(paginator, StableCursorPagination):
+            known |= {paginator.cursor_query_param, paginator.page_size_query_param}
+            if self.ordering_fields and not self.cursor_ordering:
+                known.add(paginator.ordering_query_param)
+        if self.action == "list" and issubclass(self.read_serializer_class, FieldsMixin):
+            known.add("fields")  # ?fields=id,name trims the rows (also promo.api.rows)
+        filterset_class = self.filterset_class if self.filter_backends else None
+        if filterset_class is not None:
+            known |= filter_query_params(filterset_class)
+        return known
 
     def _write(
         self, handler: Callable[..., Response], request: Request, *args: Any, **kwargs: Any

@@ -18,9 +18,25 @@ def today() -> date:
     return timezone.localdate()
 
 
+# The earliest date a record of the bureau's work can carry. Investment promotion as this
+# CRM records it (contacts, visits, contracts with outside investors) began with the reform
+# and opening: the first special economic zones date from 1980. An earlier date is a typing
+# or import slip ("0001-01-01", "1900-01-01" from an empty spreadsheet cell), and it would
+# distort every duration and period figure computed from it.
+EARLIEST_PLAUSIBLE_DATE = date(1980, 1, 1)
+
+
 def require_not_future(field: str, value: date | None) -> None:
-    if value is not None and value > today():
+    """A date of the bureau's work: neither after today nor before 1980 (implausible)."""
+    if value is None:
+        return
+    if value > today():
         raise rule(field, _("日期不能晚于今天。"))
+    if value < EARLIEST_PLAUSIBLE_DATE:
+        raise rule(
+            field,
+            _("日期不能早于 %(date)s。") % {"date": EARLIEST_PLAUSIBLE_DATE.isoformat()},
+        )
 
 
 def require_amount(field: str, value: Any, *, allow_zero: bool = True) -> Decimal:
@@ -50,6 +66,20 @@ def require_choice(field: str, value: Any, choices: type[Choices]) -> str:
     if value not in choices.values:
         raise rule(field, _("请从列表中选择。"))
     return str(value)
+
+
+def touch(*querysets: QuerySet[Any]) -> None:
+    """Move ``updated_at`` (and with it the ETag) of the rows whose representation shows
+    something that just changed elsewhere: a nested name, the list of assignments. Call it
+    in the writing service's transaction, so a mirror never sees one without the other."""
+    now = timezone.now()
+    for queryset in querysets:
+        queryset.update(updated_at=now)
+
+
+def touch_row(row: Model) -> None:
+    """``touch`` for one row already loaded (and locked) by the service."""
+    touch(type(row)._default_manager.filter(pk=row.pk))
 
 
 _M = TypeVar("_M", bound=Model)

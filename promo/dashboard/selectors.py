@@ -33,6 +33,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    F,
     FloatField,
     Func,
     IntegerField,
@@ -404,8 +405,10 @@ def time_to_signing(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     )
     contact = DaysBetween("signed_on", "first_contact_on")
     inspection = DaysBetween("signed_on", "first_inspection_on")
-    has_contact = Q(first_contact_on__isnull=False)
-    has_inspection = Q(first_inspection_on__isnull=False)
+    # A duration only where the date came on or before the signing: a contact or inspection
+    # logged after it (a follow-up visit) is no step towards it and would count negative days.
+    has_contact = Q(first_contact_on__isnull=False, first_contact_on__lte=F("signed_on"))
+    has_inspection = Q(first_inspection_on__isnull=False, first_inspection_on__lte=F("signed_on"))
     timing = signed.aggregate(
         contact_n=Count("pk", filter=has_contact),
         contact_median=Median(contact, filter=has_contact),
@@ -419,8 +422,10 @@ def time_to_signing(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "signed_on_after": f.period.start.isoformat(),
         "signed_on_before": f.period.end.isoformat(),
     }
-    timing["contact_url"] = list_url("leads:list", {**base, "has_first_contact": "true"})
-    timing["inspection_url"] = list_url("leads:list", {**base, "has_first_inspection": "true"})
+    timing["contact_url"] = list_url("leads:list", {**base, "first_contact_by_signing": "true"})
+    timing["inspection_url"] = list_url(
+        "leads:list", {**base, "first_inspection_by_signing": "true"}
+    )
     return timing
 
 

@@ -15,6 +15,10 @@ Counting rules, decided once here:
 * **Signings** count projects by ``contract_date`` and sum ``signed_investment`` (the amount
   signed, not later capital increases); the ≥ 10M / ≥ 100M classes use the same amount, so a
   later increase never changes an old month's count.
+* **Groundbreakings** (新开工) count projects by ``groundbreaking_actual`` and sum their total
+  investment *as it stood at the period's end*: the amount signed plus the capital increases
+  (增资, ProjectIncrement) dated on or before ``end``. An increase counts from its own date:
+  it never changes a closed period.
 * **Arrived FDI** (到账外资) is the growth of the cumulative figure reported in monthly
   progress (InvestmentProgress.arrived_fdi): for each project, the latest cumulative reported
   for a month on or before ``end`` minus the latest reported for a month before ``start``.
@@ -67,7 +71,7 @@ from officers.choices import TargetMetric
 from officers.models import Officer, Unit, tree_order
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
-from projects.models import InvestmentProgress, Project
+from projects.models import InvestmentProgress, Project, ProjectIncrement
 from projects.selectors import progress_reported_between
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
@@ -244,9 +248,21 @@ def period_figures(
 
     # Projects: signings, size classes, groundbreakings, completions, production.
     signed = dated("contract_date")
+    # 新开工项目总投资: the total as it stood at the period's end, i.e. the amount signed plus
+    # the capital increases (增资) dated on or before ``end``. The stored total_investment
+    # carries every increase, so a December increase would rewrite a closed November.
+    increased_by_end = (
+        ProjectIncrement.objects.filter(project_id=OuterRef("pk"), increased_on__lte=end)
+        .values("project_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
     merge(
         grouped_by_subtree(
-            projects,
+            projects.annotate(
+                total_at_end=F("signed_investment")
+                + Coalesce(Subquery(increased_by_end, output_field=_MONEY), ZERO)
+            ),
             "unit",
             units,
             {
@@ -262,7 +278,7 @@ def period_figures(
                 ),
                 "groundbreaking_count": Count("pk", filter=dated("groundbreaking_actual")),
                 "groundbreaking_amount": Coalesce(
-                    Sum("total_investment", filter=dated("groundbreaking_actual")),
+                    Sum("total_at_end", filter=dated("groundbreaking_actual")),
                     ZERO,
                     output_field=_MONEY,
                 ),

@@ -283,3 +283,62 @@ def test_red_projects_of_the_scope_are_listed(bureau):
     head = client_for(bureau.shanghai_head).get("/dashboard/")
     assert [a.project_id for a in head.context["red_projects"]] == [mine.pk]
     assert "上海红灯项目" in head.content.decode()
+
+
+def test_a_visit_logged_after_signing_never_gives_a_negative_time_to_signing(bureau):
+    import time_machine
+
+    from leads.choices import VisitKind
+    from leads.services import visit_log
+    from promo.dashboard.selectors import time_to_signing
+    from tests.factories import sign_lead
+
+    with time_machine.travel(date(2026, 11, 20), tick=False):
+        officer = bureau.shanghai_officer
+        # Signed on 10 November without any visit or first contact on record; the contact
+        # and the site inspection are logged afterwards, dated the day after the signing.
+        lead = make_lead(officer, status=LeadStatus.NEGOTIATING)
+        sign_lead(officer, lead, contract_date=date(2026, 11, 10))
+        for kind in (VisitKind.INSPECTION, VisitKind.RECEPTION):
+            visit_log(
+                actor=officer,
+                kind=kind,
+                visited_on=date(2026, 11, 11),
+                investor=lead.investor,
+                lead=lead,
+                summary="签约后回访",
+            )
+        period = period_for("month", date(2026, 11, 20))
+        timing = time_to_signing(bureau.chief, CockpitFilters(period=period, today=today()))
+        # Neither the contact nor the inspection came before the signing: no duration.
+        assert (timing["contact_n"], timing["inspection_n"]) == (0, 0)
+        assert timing["contact_fastest"] is None and timing["inspection_fastest"] is None
+        chief = client_for(bureau.chief)
+        for key in ("contact_url", "inspection_url"):
+            listed = chief.get(unescape(timing[key]))
+            assert listed.context["page"].paginator.count == 0, key
+
+
+def test_signed_amount_adds_up_on_its_linked_list_even_after_a_capital_increase(bureau):
+    import time_machine
+
+    from promo.reports.choices import Figure
+
+    with time_machine.travel(date(2026, 11, 20), tick=False):
+        officer = bureau.shanghai_officer
+        first = make_project(officer, amount=3000, contract_date=date(2026, 11, 3))
+        make_project(officer, amount=2000, contract_date=date(2026, 11, 5))
+        project_services.project_record_increment(
+            project=first, actor=officer, increased_on=date(2026, 11, 18), amount=1500
+        )
+        period = period_for("month", date(2026, 11, 20))
+        context = cockpit(bureau.chief, CockpitFilters(period=period, today=today()))
+        cell = next(c for c in context["total"].cells if c["figure"] == Figure.SIGNED_AMOUNT)
+        assert cell["value"] == Decimal("5000.00")
+        listed = client_for(bureau.chief).get(unescape(cell["url"]))
+        assert listed.status_code == 200
+        # The list shows each project's signed amount and their total: the cockpit's figure.
+        assert listed.context["totals"]["signed_investment"] == cell["value"]
+        html = listed.content.decode()
+        shown = re.search(r'data-total="signed_investment">([^<]*)<', html).group(1)
+        assert shown.replace(",", "") == "5000", shown

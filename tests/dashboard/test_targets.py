@@ -138,3 +138,22 @@ def test_the_summary_reads_the_same_queries_for_2_and_12_people(bureau):
         response = client.get("/dashboard/targets/")
     assert response.context["rows"][0]["people"] == 11
     assert len(few) == len(many) <= 8
+
+
+def test_summary_and_breakdown_page_agree_after_an_officer_leaves(bureau):
+    unit_target(bureau, 104000, metric=AMOUNT)
+    person_target(bureau, bureau.shanghai_officer, 34666, metric=AMOUNT)
+    person_target(bureau, bureau.teammate, 34667, metric=AMOUNT)
+    person_target(bureau, bureau.sub_unit_officer, 34667, metric=AMOUNT)
+    # 张明 leaves the bureau: the account is deactivated, the target row stays in the history.
+    bureau.shanghai_officer.is_active = False
+    bureau.shanghai_officer.save(update_fields=["is_active"])
+
+    rows = {r["metric"]: r for r in target_breakdown(bureau.chief, today().year)}
+    summary = rows[AMOUNT] if rows[AMOUNT]["unit"] == bureau.shanghai else None
+    assert summary is not None
+    page = client_for(bureau.chief).get(url(bureau, metric=AMOUNT))
+    assert page.status_code == 200
+    assert (summary["people_sum"], summary["gap"]) == (Decimal(69334), Decimal(34666))
+    assert (page.context["people_sum"], page.context["gap"]) == (Decimal(69334), Decimal(34666))
+    assert summary["people"] == 2 and summary["status"] == "short"

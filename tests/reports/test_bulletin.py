@@ -268,3 +268,32 @@ def test_generation_query_count_does_not_grow_with_the_number_of_units(bureau, o
         bulletin = bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
     assert bulletin.lines.count() == 9
     assert len(many) == len(few)
+
+
+def test_a_capital_increase_counts_from_its_own_date_and_leaves_a_published_month_alone(
+    bureau, october, clock
+):
+    from projects.services import project_record_increment
+    from promo.reports.selectors import period_figures
+
+    bulletin = bulletin_publish(
+        bulletin=bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START),
+        actor=bureau.chief,
+    )
+    clock.shift(3600)
+    # P2 broke ground on 3 October (3,000); a 增资 of 1,000 is signed on 2 November.
+    project_record_increment(
+        project=october.p2,
+        actor=bureau.sub_unit_officer,
+        increased_on=date(2026, 11, 2),
+        amount=1000,
+        note="二期增资",
+    )
+    october_figures = period_figures(start=START, end=date(2026, 10, 31))[None]
+    assert october_figures.groundbreaking_amount == Decimal("3000.00")
+    through_november = period_figures(start=START, end=date(2026, 11, 30))[None]
+    assert through_november.groundbreaking_amount == Decimal("4000.00")
+
+    bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
+    assert not BulletinAmendment.objects.filter(line__bulletin=bulletin).exists()
+    assert line_for(bulletin, bureau.shanghai).groundbreaking_amount == Decimal("3000.00")
