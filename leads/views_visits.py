@@ -18,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from leads.choices import VISITING_KINDS
 from leads.filters import InvestorFilter, VisitFilter
 from leads.models import Investor, Visit
 from leads.selectors import visits_visible_to
@@ -25,7 +26,6 @@ from leads.views import PAGE_SIZE, BoundedCountPaginator, officer_select, unit_s
 from officers.models import Officer
 from officers.selectors import scope_for
 from promo.core.forms import PlainCheckboxes
-from promo.reports.selectors import VISITING_KINDS
 
 
 def _visit_rows(me) -> QuerySet[Visit]:

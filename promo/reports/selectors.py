@@ -61,7 +61,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from leads.choices import VisitKind
+from leads.choices import VISITING_KINDS
 from leads.models import Lead, Visit
 from officers.choices import TargetMetric
 from officers.models import Officer, Unit
@@ -75,7 +75,6 @@ from .models import Alert, AlertNotice, Bulletin, BulletinAmendment
 
 ZERO = Decimal("0.00")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
-VISITING_KINDS = (VisitKind.RECEPTION, VisitKind.INSPECTION)
 
 
 @dataclasses.dataclass
