@@ -7,7 +7,6 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from projects.selectors import projects_visible_to
 from promo.core.admin import (
     HistoryLinkMixin,
     ScopedAdmin,
@@ -23,7 +22,6 @@ from promo.core.errors import DomainError, DuplicateSuspected
 from . import services
 from .models import (
     Intermediary,
-    IntermediaryReward,
     Introduction,
     Investor,
     InvestorContact,
@@ -189,24 +187,6 @@ class IntermediaryAdmin(HistoryLinkMixin, ScopedAdmin):
 
     def visible_to(self, officer):
         return intermediaries_visible_to(officer)
-
-
-@admin.register(IntermediaryReward)
-class IntermediaryRewardAdmin(HistoryLinkMixin, ScopedAdmin):
-    list_display = ("intermediary", "project", "amount", "status", "decided_by", "decided_on")
-    list_filter = ("status",)
-    search_fields = ("intermediary__name", "project__name")
-    list_select_related = ("intermediary", "project", "decided_by")
-    autocomplete_fields = ("intermediary", "project", "decided_by")
-    fields = ("intermediary", "project", "amount", "status", "decided_by", "decided_on", "note")
-    change_editable = fields
-
-    def visible_to(self, officer):
-        # No selector of its own: a reward is seen with its intermediary or its project.
-        return IntermediaryReward.objects.filter(
-            Q(intermediary__in=intermediaries_visible_to(officer).values("pk"))
-            | Q(project__in=projects_visible_to(officer).values("pk"))
-        )
 
 
 # --- Promotion event ----------------------------------------------------------------------

@@ -460,32 +460,19 @@ def _refresh_lead_activity(lead: Lead) -> None:
         lead.save(update_fields=[*changed, "updated_at"])
 
 
-def assignment_add(
-    *,
-    actor: Officer,
-    officer: Officer,
-    role: str,
-    lead: Lead | None = None,
-    project=None,
-) -> Assignment:
-    """Put an officer on a lead or project as 主办, 协办 or 挂钩领导."""
-    from projects.selectors import projects_visible_to
-
-    if (lead is None) == (project is None):
-        raise rule("lead", _("请选择一个项目信息或项目。"))
+def assignment_add(*, actor: Officer, officer: Officer, role: str, lead: Lead) -> Assignment:
+    """Put an officer on a lead as 主办 or 协办 (分工); a project's team is
+    projects.services.project_assignment_add's."""
     if role not in AssignmentRole.values:
         raise rule("role", _("请选择分工。"))
-    if lead is not None and role == AssignmentRole.LEADER:
+    if role == AssignmentRole.LEADER:
         raise rule("role", _("挂钩领导只能分派到项目。"))
     with transaction.atomic(), audited(actor, "assignment_add"):
-        if lead is not None:
-            lock_visible(leads_visible_to(actor), lead)
-        else:
-            lock_visible(projects_visible_to(actor), project)
+        lock_visible(leads_visible_to(actor), lead)
         try:
             with transaction.atomic():
                 return Assignment.objects.create(
-                    officer=officer, lead=lead, project=project, role=role, assigned_by=actor
+                    officer=officer, lead=lead, role=role, assigned_by=actor
                 )
         except IntegrityError as exc:
             raise rule("officer", _("该干部已有此分工，或该记录已有主办人/挂钩领导。")) from exc

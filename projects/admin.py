@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leads import services as lead_services
+from leads.models import IntermediaryReward
+from leads.selectors import intermediaries_visible_to
+from officers.models import Assignment
 from promo.core.admin import (
     HistoryLinkMixin,
     ScopedAdmin,
@@ -25,7 +30,12 @@ from .models import (
     ProjectStageEvent,
     StageEvidence,
 )
-from .selectors import problems_visible_to, progress_visible_to, projects_visible_to
+from .selectors import (
+    assignments_visible_to,
+    problems_visible_to,
+    progress_visible_to,
+    projects_visible_to,
+)
 
 SYSTEM_FIELDS = ("created_at", "updated_at", "source_system", "external_id", "history_link")
 PLAN_FIELDS = ("groundbreaking_planned", "completed_planned", "producing_planned")
@@ -403,3 +413,58 @@ class ProblemActionAdmin(TrailAdmin):
 
     def visible_to(self, officer):
         return ProblemAction.objects.filter(problem__in=problems_visible_to(officer).values("pk"))
+
+
+# --- Assignments and intermediary rewards -------------------------------------------------
+# Records of officers and leads that point at leads or projects: their admin is here, where
+# both apps' visibility can be seen.
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(HistoryLinkMixin, ScopedAdmin):
+    list_display = ("officer", "role", "lead", "project", "assigned_by", "created_at")
+    list_filter = ("role",)
+    search_fields = ("officer__full_name", "officer__username", "lead__name", "project__name")
+    list_select_related = ("officer", "lead", "project", "assigned_by")
+    autocomplete_fields = ("officer", "lead", "project")
+    date_hierarchy = "created_at"
+    fieldsets = (
+        (None, {"fields": ("officer", "role", "lead", "project")}),
+        (_("系统"), {"fields": ("assigned_by", "created_at", "history_link")}),
+    )
+    add_fieldsets = ((None, {"fields": ("officer", "role", "lead", "project")}),)
+
+    def visible_to(self, officer):
+        return assignments_visible_to(officer)
+
+    def has_change_permission(self, request, obj=None):
+        # Who leads a lead is credit: change it by removing and adding (both in history).
+        return False
+
+    def create_with_service(self, request, obj, form):
+        # The form has checked the model's constraints: exactly one of lead and project
+        # (officers_assignment_one_target), a 挂钩领导 only on a project.
+        values = form_values(form, ("officer", "role"))
+        if form.cleaned_data.get("project") is not None:
+            project = form.cleaned_data["project"]
+            return services.project_assignment_add(actor=request.user, project=project, **values)
+        lead = form.cleaned_data["lead"]
+        return lead_services.assignment_add(actor=request.user, lead=lead, **values)
+
+
+@admin.register(IntermediaryReward)
+class IntermediaryRewardAdmin(HistoryLinkMixin, ScopedAdmin):
+    list_display = ("intermediary", "project", "amount", "status", "decided_by", "decided_on")
+    list_filter = ("status",)
+    search_fields = ("intermediary__name", "project__name")
+    list_select_related = ("intermediary", "project", "decided_by")
+    autocomplete_fields = ("intermediary", "project", "decided_by")
+    fields = ("intermediary", "project", "amount", "status", "decided_by", "decided_on", "note")
+    change_editable = fields
+
+    def visible_to(self, officer):
+        # No selector of its own: a reward is seen with its intermediary or its project.
+        return IntermediaryReward.objects.filter(
+            Q(intermediary__in=intermediaries_visible_to(officer).values("pk"))
+            | Q(project__in=projects_visible_to(officer).values("pk"))
+        )

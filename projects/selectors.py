@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from leads.selectors import leads_visible_to
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
@@ -64,3 +65,12 @@ def progress_visible_to(officer: Officer) -> QuerySet[InvestmentProgress]:
 
 def project_list(officer: Officer) -> QuerySet[Project]:
     return projects_visible_to(officer).select_related("investor", "unit")
+
+
+def assignments_visible_to(officer: Officer) -> QuerySet[Assignment]:
+    """Assignments (分工) on the leads and projects the officer sees: here, not in officers,
+    because it needs both apps' visibility."""
+    return Assignment.objects.select_related("officer", "lead", "project").filter(
+        Q(lead__in=leads_visible_to(officer).values("pk"))
+        | Q(project__in=projects_visible_to(officer).values("pk"))
+    )

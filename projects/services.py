@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -621,3 +621,22 @@ def problem_ask_again(
             note=note,
         )
         return locked
+
+
+def project_assignment_add(
+    *, actor: Officer, officer: Officer, role: str, project: Project
+) -> Assignment:
+    """Put an officer on a project as 主办, 协办 or 挂钩领导 (分工); a lead's team is
+    leads.services.assignment_add's."""
+    if role not in AssignmentRole.values:
+        raise rule("role", _("请选择分工。"))
+    # The same audit reason as a lead's: one kind of change in the history, whatever the record.
+    with transaction.atomic(), audited(actor, "assignment_add"):
+        lock_visible(projects_visible_to(actor), project)
+        try:
+            with transaction.atomic():
+                return Assignment.objects.create(
+                    officer=officer, project=project, role=role, assigned_by=actor
+                )
+        except IntegrityError as exc:
+            raise rule("officer", _("该干部已有此分工，或该记录已有主办人/挂钩领导。")) from exc

@@ -11,7 +11,6 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from leads.api.serializers import AssignmentWriteSerializer
-from leads.services import assignment_add
 from officers.api.feeds import ScopedDeletionFeedMixin
 from promo.api.rows import RowsListMixin
 from promo.api.schema import error_responses
@@ -80,7 +79,7 @@ class ProjectViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     def assignments(self, request, pk=None):
         project = self.get_object()
         data = self.validated(AssignmentWriteSerializer)
-        assignment_add(actor=request.user, project=project, **data)
+        services.project_assignment_add(actor=request.user, project=project, **data)
         return self.read_response(project)
 
     @extend_schema(
