@@ -1,6 +1,6 @@
 # promo: developer commands. On a fresh machine only Python 3.11 is needed: `make run`
 # creates .venv, installs the pinned packages and starts embedded PostgreSQL + Redis
-# (promo/embedded.py) unless DATABASE_URL / REDIS_URL are already set.
+# (promo/devtools/embedded.py) unless DATABASE_URL / REDIS_URL are already set.
 
 PY ?= python3.11
 VENV := .venv

@@ -93,6 +93,20 @@ class RewardStatus(models.TextChoices):
     PAID = "paid", _("已兑现")
 
 
+# The reward lifecycle: proposed -> approved -> paid, no skipping; paid is terminal. Approving
+# and paying are decided by a chief or the head of the project's unit, never by the officer
+# who proposed the reward (leads.services.intermediary_reward_transition).
+REWARD_TRANSITIONS: dict[str, frozenset[str]] = {
+    RewardStatus.PROPOSED: frozenset({RewardStatus.APPROVED}),
+    RewardStatus.APPROVED: frozenset({RewardStatus.PAID}),
+    RewardStatus.PAID: frozenset(),
+}
+
+
+def reward_can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in REWARD_TRANSITIONS.get(from_status, frozenset())
+
+
 class ClaimStatus(models.TextChoices):
     OPEN = "open", _("待协调")
     RESOLVED = "resolved", _("已协调")

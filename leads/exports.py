@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 
-from leads.filters import LeadFilter
-from leads.forms import LeadSearchForm
 from leads.models import Lead, Visit
-from leads.selectors import lead_list
-from officers.models import Assignment, Officer
+from leads.selectors import lead_list_for, visit_list_for
+from officers.models import Officer
 from promo.core.exports import Column
 
 LEAD_COLUMNS = (
@@ -46,32 +44,10 @@ VISIT_COLUMNS = (
 
 
 def visits_for_export(officer: Officer, params: QueryDict) -> QuerySet[Visit]:
-    """The visit list page's rows for these query parameters (VisitFilter), unpaged."""
-    from leads.views_visits import filtered_visits
-
-    return filtered_visits(officer, params)[1]
+    """The visit list page's rows for these query parameters, unpaged."""
+    return visit_list_for(officer, params)[1]
 
 
 def leads_for_export(officer: Officer, params: QueryDict) -> QuerySet[Lead]:
-    """The lead list page's rows for these query parameters (LeadFilter + search), unpaged."""
-    base = lead_list(officer)
-    filterset = LeadFilter(params or None, queryset=base)
-    qs = filterset.qs if filterset.is_bound else base
-    if filterset.is_bound and not filterset.is_valid():
-        return qs.none()
-    search = LeadSearchForm(params or None)
-    sort = LeadSearchForm.SORTS["-created"]
-    if search.is_valid():
-        q = search.cleaned_data["q"].strip()
-        if q:
-            qs = qs.filter(
-                Q(name__icontains=q)
-                | Q(investor__name__icontains=q)
-                | Q(investor__name_en__icontains=q)
-            )
-        if search.cleaned_data["mine"]:
-            qs = qs.filter(
-                Exists(Assignment.objects.filter(lead_id=OuterRef("pk"), officer_id=officer.pk))
-            )
-        sort = LeadSearchForm.SORTS.get(search.cleaned_data["sort"] or "-created", sort)
-    return qs.order_by(*sort)
+    """The lead list page's rows for these query parameters, unpaged."""
+    return lead_list_for(officer, params)[2]

@@ -145,20 +145,14 @@ class InvestorFilter(django_filters.FilterSet):
 
     def matching_visits(self) -> QuerySet[Visit] | None:
         """The visits the ``visit*`` filters ask for (None when none is set); call after
-        validation. They are taken among ``visits`` when given, else among those the
-        requesting officer may see."""
+        validation. They are taken among ``visits``: the visits the requesting officer may
+        see (the visiting-investor page and the API pass visits_visible_to)."""
         data = self.form.cleaned_data
         if not any(data.get(name) not in (None, "", [], ()) for name in self.VISIT_FILTERS):
             return None
-        user = getattr(self.request, "user", None)
-        if self.visits is not None:
-            visits = self.visits
-        elif user is not None:
-            from .selectors import visits_visible_to
-
-            visits = visits_visible_to(user)
-        else:
-            visits = Visit.objects.none()
+        # The caller passes the visits the officer may see (leads.selectors builds on these
+        # filters, so they cannot ask it); none without them.
+        visits = self.visits if self.visits is not None else Visit.objects.none()
         period = data.get("visited_on")
         if period is not None:
             if period.start is not None:
@@ -243,6 +237,11 @@ class LeadFilter(django_filters.FilterSet):
         min_value=0,
         max_value=3650,
     )
+    # The list page's search box; the export and the API take it too, so a search finds the
+    # same leads everywhere.
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("搜索项目或投资方名称"), max_length=100
+    )
     updated_after = UpdatedAfterFilter()
 
     class Meta:
@@ -267,6 +266,7 @@ class LeadFilter(django_filters.FilterSet):
             "in_hand_as_of",
             "negotiating_as_of",
             "stale_days",
+            "q",
             "updated_after",
         ]
 
@@ -296,6 +296,16 @@ class LeadFilter(django_filters.FilterSet):
         return qs.filter(status__in=OPEN_LEAD_STATUSES).filter(
             Q(last_activity_on__lt=cutoff)
             | Q(last_activity_on__isnull=True, created_at__date__lt=cutoff)
+        )
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(name__icontains=value)
+            | Q(investor__name__icontains=value)
+            | Q(investor__name_en__icontains=value)
         )
 
 

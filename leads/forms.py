@@ -126,7 +126,7 @@ class VisitForm(forms.Form):
 
 
 class LeadSearchForm(forms.Form):
-    """Text search and sort beside the LeadFilter (which has no free-text field)."""
+    """The search box, "only mine" and the sort beside the LeadFilter (which filters ``q``)."""
 
     SORTS = {
         "-created": ("-created_at", "-id"),

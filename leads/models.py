@@ -240,6 +240,15 @@ class IntermediaryReward(models.Model):
     )
     decided_on = models.DateField(_("审批日期"), null=True, blank=True)
     note = models.TextField(_("说明"), blank=True)
+    # Who proposed it may not approve or pay it; empty on rewards entered before it was kept.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提议人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("中介奖励")
@@ -256,6 +265,43 @@ class IntermediaryReward(models.Model):
 
     def __str__(self) -> str:
         return f"{self.intermediary} · {self.project} · {self.amount}"
+
+    def can_transition_to(self, status: str) -> bool:
+        from .choices import reward_can_transition
+
+        return reward_can_transition(self.status, status)
+
+
+class IntermediaryRewardStatusEvent(models.Model):
+    """Reward status event (中介奖励状态记录): who proposed, approved or paid a reward, and why."""
+
+    reward = models.ForeignKey(
+        IntermediaryReward,
+        verbose_name=_("中介奖励"),
+        on_delete=models.PROTECT,
+        related_name="status_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    from_status = models.CharField(
+        _("原状态"), max_length=20, choices=RewardStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("新状态"), max_length=20, choices=RewardStatus.choices)
+    reason = models.TextField(_("原因"), blank=True)
+    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("中介奖励状态记录")
+        verbose_name_plural = _("中介奖励状态记录")
+        ordering = ["created_at", "id"]
+        triggers = [APPEND_ONLY]
+
+    def __str__(self) -> str:
+        return f"{self.reward}: {self.from_status or '∅'} → {self.to_status}"
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

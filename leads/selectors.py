@@ -6,12 +6,15 @@ import functools
 import operator
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from officers.choices import Role
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
-from .choices import OPEN_LEAD_STATUSES
+from .choices import OPEN_LEAD_STATUSES, ClaimStatus
+from .filters import LeadFilter, VisitFilter
+from .forms import LeadSearchForm
 from .models import Intermediary, Investor, Lead, LeadClaim, PromotionEvent, Visit
 from .normalize import core_name, normalize_credit_code, normalize_name
 
@@ -162,6 +165,61 @@ def lead_list(officer: Officer) -> QuerySet[Lead]:
     return leads_visible_to(officer).select_related("investor", "unit", "created_by")
 
 
+def _filtered(filterset, base: QuerySet) -> QuerySet:
+    """The FilterSet's rows; none for a bad filter value (the form shows why), never a 500."""
+    if not filterset.is_bound:
+        return base
+    if not filterset.is_valid():
+        return base.none()
+    return filterset.qs
+
+
+def lead_list_for(
+    officer: Officer, params, *, request=None
+) -> tuple[LeadFilter, LeadSearchForm, QuerySet[Lead]]:
+    """The lead list (项目信息) for these query parameters, unpaged: the page, its export.
+
+    The officer's leads filtered by the shared LeadFilter (the API filters with it too), then
+    LeadSearchForm's "only mine" and sort. Returns the bound FilterSet and form for the page.
+    """
+    base = lead_list(officer)
+    filterset = LeadFilter(params or None, queryset=base, request=request)
+    search = LeadSearchForm(params or None)
+    qs = _filtered(filterset, base)
+    sort = LeadSearchForm.SORTS["-created"]
+    if search.is_valid():
+        if search.cleaned_data["mine"]:
+            qs = qs.filter(_assigned_to(officer))
+        sort = LeadSearchForm.SORTS.get(search.cleaned_data["sort"] or "-created", sort)
+    return filterset, search, qs.order_by(*sort)
+
+
+def visit_list(officer: Officer) -> QuerySet[Visit]:
+    """Visits the officer may see with everything a row shows, in a fixed number of queries."""
+    return (
+        visits_visible_to(officer)
+        .select_related("investor", "lead", "unit")
+        .prefetch_related(
+            Prefetch(
+                "officers",
+                queryset=Officer.objects.all(),
+                to_attr="present",
+            )
+        )
+    )
+
+
+def visit_list_for(
+    officer: Officer, params, *, request=None
+) -> tuple[VisitFilter, QuerySet[Visit]]:
+    """The visit list (走访记录) for these query parameters, newest first, unpaged: the page
+    and its export; the API filters the same visits with the same VisitFilter."""
+    base = visit_list(officer)
+    filterset = VisitFilter(params or None, queryset=base, request=request)
+    # Index leads_visit_list_date_id: the newest page without sorting every visit.
+    return filterset, _filtered(filterset, base).order_by("-visited_on", "-id")
+
+
 def stale_leads(officer: Officer, *, days: int, today: date) -> QuerySet[Lead]:
     """Open leads with no follow-up for ``days`` days (no visit at all counts from creation)."""
     cutoff = today - timedelta(days=days)
@@ -226,4 +284,17 @@ def claims_visible_to(officer: Officer) -> QuerySet[LeadClaim]:
         Q(claimant_unit_id__in=scope.unit_ids)
         | Q(holder_unit_id__in=scope.unit_ids)
         | Q(claimant_id=officer.pk)
+    )
+
+
+def claims_awaiting(officer: Officer) -> QuerySet[LeadClaim]:
+    """Open claims waiting for this officer's decision: a chief's all, a head's own side."""
+    open_claims = claims_visible_to(officer).filter(status=ClaimStatus.OPEN)
+    if officer.sees_whole_bureau:
+        return open_claims
+    if officer.role != Role.UNIT_HEAD or officer.unit_id is None:
+        return open_claims.none()
+    return open_claims.filter(
+        Q(holder_unit_id=officer.unit_id, holder_decision="")
+        | Q(claimant_unit_id=officer.unit_id, claimant_decision="")
     )

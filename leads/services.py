@@ -40,14 +40,26 @@ from .choices import (
     InvestorKind,
     LeadStatus,
     RejectReason,
+    RewardStatus,
     SourceChannel,
     VisitKind,
     lead_can_transition,
+    reward_can_transition,
 )
-from .models import Investor, Lead, LeadClaim, LeadStatusEvent, Visit
+from .models import (
+    Intermediary,
+    IntermediaryReward,
+    IntermediaryRewardStatusEvent,
+    Investor,
+    Lead,
+    LeadClaim,
+    LeadStatusEvent,
+    Visit,
+)
 from .normalize import is_valid_credit_code, normalize_credit_code, normalize_name
 from .selectors import (
     active_leads_for_investor,
+    intermediaries_visible_to,
     investor_find_similar,
     investors_visible_to,
     leads_visible_to,
@@ -761,3 +773,117 @@ def visit_update(*, actor: Officer, visit: Visit, changes: dict[str, Any], why: 
             if lead is not None and {"visited_on", "kind"} & set(changed):
                 _refresh_lead_activity(lead)
         return locked
+
+
+# --- intermediary rewards (重奖中介人) -------------------------------------------------------
+
+
+def intermediary_reward_propose(
+    *,
+    actor: Officer,
+    intermediary: Intermediary,
+    project: Any,
+    amount: Any,
+    note: str = "",
+) -> IntermediaryReward:
+    """Propose a reward (拟奖励) for an intermediary whose investor signed ``project``."""
+    amount = require_amount("amount", amount)
+    if not (
+        intermediaries_visible_to(actor).filter(pk=intermediary.pk).exists()
+        or units_visible_to(actor).filter(pk=project.unit_id).exists()
+    ):
+        raise PermissionDenied(_("您不能为该中介人或项目提议奖励。"))
+    with transaction.atomic(), audited(actor, "intermediary_reward_propose"):
+        try:
+            with transaction.atomic():
+                reward = IntermediaryReward.objects.create(
+                    intermediary=intermediary,
+                    project=project,
+                    amount=amount,
+                    note=note.strip(),
+                    proposed_by=actor,
+                )
+        except IntegrityError as exc:
+            raise Conflict(_("该中介人在该项目上已有奖励记录。")) from exc
+        IntermediaryRewardStatusEvent.objects.create(
+            reward=reward, actor=actor, from_status="", to_status=RewardStatus.PROPOSED
+        )
+        return reward
+
+
+def _may_decide_reward(actor: Officer, reward: IntermediaryReward) -> bool:
+    """A chief, or the head of the project's unit (or of a unit above it)."""
+    if actor.is_superuser or actor.role == Role.CHIEF:
+        return True
+    return (
+        actor.role == Role.UNIT_HEAD
+        and units_visible_to(actor).filter(pk=reward.project.unit_id).exists()
+    )
+
+
+def intermediary_reward_transition(
+    *, reward: IntermediaryReward, actor: Officer, to_status: str, reason: str = ""
+) -> IntermediaryReward:
+    """The one function that changes a reward's status (中介奖励审批/兑现).
+
+    Locks the row, checks REWARD_TRANSITIONS and who may decide (a chief or the head of the
+    project's unit, never the officer who proposed it: nobody approves their own proposal),
+    saves the status and appends an IntermediaryRewardStatusEvent in the same transaction.
+    """
+    require_choice("to_status", to_status, RewardStatus)
+    with transaction.atomic(), audited(actor, reason or f"intermediary_reward:{to_status}"):
+        locked = (
+            IntermediaryReward.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .filter(pk=reward.pk)
+            .first()
+        )
+        if locked is None:
+            raise PermissionDenied()
+        if not _may_decide_reward(actor, locked):
+            raise PermissionDenied(_("只有局领导或项目所在单位负责人可以审批或兑现中介奖励。"))
+        if locked.proposed_by_id == actor.pk:
+            raise PermissionDenied(_("提议人不能审批或兑现自己提议的奖励。"))
+        if not reward_can_transition(locked.status, to_status):
+            raise TransitionNotAllowed(
+                _("中介奖励当前为“%(current)s”，不能变更为“%(target)s”。")
+                % {
+                    "current": locked.get_status_display(),
+                    "target": RewardStatus(to_status).label,
+                },
+                extra={"status": locked.status},
+            )
+        from_status = locked.status
+        locked.status = to_status
+        update_fields = ["status"]
+        if to_status == RewardStatus.APPROVED:
+            locked.decided_by = actor
+            locked.decided_on = today()
+            update_fields += ["decided_by", "decided_on"]
+        locked.save(update_fields=update_fields)
+        IntermediaryRewardStatusEvent.objects.create(
+            reward=locked,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason.strip(),
+        )
+        return locked
+
+
+def intermediary_reward_approve(
+    *, reward: IntermediaryReward, actor: Officer, reason: str = ""
+) -> IntermediaryReward:
+    """拟奖励 → 已批准."""
+    return intermediary_reward_transition(
+        reward=reward, actor=actor, to_status=RewardStatus.APPROVED, reason=reason
+    )
+
+
+def intermediary_reward_pay(
+    *, reward: IntermediaryReward, actor: Officer, reason: str = ""
+) -> IntermediaryReward:
+    """已批准 → 已兑现."""
+    return intermediary_reward_transition(
+        reward=reward, actor=actor, to_status=RewardStatus.PAID, reason=reason
+    )

@@ -12,7 +12,7 @@ from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
@@ -21,13 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leads import services
 from leads.choices import OPEN_LEAD_STATUSES, ClaimStatus, LeadStatus
-from leads.filters import LeadFilter
 from leads.forms import (
     LEAD_ACTIONS,
     ClaimDecideForm,
     ClaimFileForm,
     LeadForm,
-    LeadSearchForm,
     VisitForm,
 )
 from leads.models import Investor, Lead, LeadClaim
@@ -36,6 +34,7 @@ from leads.selectors import (
     intermediaries_visible_to,
     investor_find_similar,
     investors_visible_to,
+    lead_list_for,
     lead_scope_parts,
     leads_visible_to,
 )
@@ -43,7 +42,7 @@ from leads.selectors import (
     lead_list as lead_list_query,
 )
 from officers.choices import Role
-from officers.models import Assignment, Officer
+from officers.models import Officer
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.core.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
 from promo.core.forms import PlainCheckboxes, PlainSelect, add_domain_error
@@ -233,30 +232,12 @@ def bounded_count_of_parts(rows, parts, limit: int) -> int:
 def lead_list(request: HttpRequest) -> HttpResponse:
     """Leads (项目信息) the officer may see, filtered by the shared LeadFilter."""
     me = request.user
-    filterset = LeadFilter(request.GET or None, queryset=lead_list_query(me), request=request)
+    filterset, search, qs = lead_list_for(me, request.GET, request=request)
     _dress_filter_form(filterset.form, me)
-    search = LeadSearchForm(request.GET or None)
-    qs = filterset.qs if filterset.is_bound else lead_list_query(me)
-    if filterset.is_bound and not filterset.is_valid():
-        qs = qs.none()
-    sort = LeadSearchForm.SORTS["-created"]
-    if search.is_valid():
-        q = search.cleaned_data["q"].strip()
-        if q:
-            qs = qs.filter(
-                Q(name__icontains=q)
-                | Q(investor__name__icontains=q)
-                | Q(investor__name_en__icontains=q)
-            )
-        if search.cleaned_data["mine"]:
-            qs = qs.filter(
-                Exists(Assignment.objects.filter(lead_id=OuterRef("pk"), officer_id=me.pk))
-            )
-        sort = LeadSearchForm.SORTS.get(search.cleaned_data["sort"] or "-created", sort)
     number = request.GET.get("page")
-    page = BoundedCountPaginator(
-        qs.order_by(*sort), PAGE_SIZE, page=number, parts=lead_scope_parts(me)
-    ).get_page(number)
+    page = BoundedCountPaginator(qs, PAGE_SIZE, page=number, parts=lead_scope_parts(me)).get_page(
+        number
+    )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -300,7 +281,8 @@ def _dress_filter_form(form, me) -> None:
         form.fields[name].widget = PlainCheckboxes(choices=form.fields[name].choices)
     form.fields["unit"].widget = unit_select(me)
     form.fields["officer"].widget = officer_select(me)
-    for name in ("investor", "updated_after"):
+    # ``q`` is filtered by the FilterSet but typed in the search form beside it.
+    for name in ("investor", "updated_after", "q"):
         form.fields.pop(name, None)
 
 
@@ -493,19 +475,6 @@ def _may_decide(officer: Officer, claim: LeadClaim) -> bool:
     return officer.role == Role.UNIT_HEAD and officer.unit_id in (
         claim.holder_unit_id,
         claim.claimant_unit_id,
-    )
-
-
-def claims_awaiting(officer: Officer):
-    """Open claims waiting for this officer's decision: a chief's all, a head's own side."""
-    open_claims = claims_visible_to(officer).filter(status=ClaimStatus.OPEN)
-    if officer.sees_whole_bureau:
-        return open_claims
-    if officer.role != Role.UNIT_HEAD or officer.unit_id is None:
-        return open_claims.none()
-    return open_claims.filter(
-        Q(holder_unit_id=officer.unit_id, holder_decision="")
-        | Q(claimant_unit_id=officer.unit_id, claimant_decision="")
     )
 
 

@@ -13,45 +13,18 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch, QuerySet
+from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from leads.choices import VISITING_KINDS
-from leads.filters import InvestorFilter, VisitFilter
+from leads.filters import InvestorFilter
 from leads.models import Investor, Visit
-from leads.selectors import visits_visible_to
+from leads.selectors import visit_list_for
 from leads.views import PAGE_SIZE, BoundedCountPaginator, officer_select, unit_select
-from officers.models import Officer
 from officers.selectors import scope_for
 from promo.core.forms import PlainCheckboxes
-
-
-def _visit_rows(me) -> QuerySet[Visit]:
-    """Visits the officer may see with everything a row shows, in a fixed number of queries."""
-    return (
-        visits_visible_to(me)
-        .select_related("investor", "lead", "unit")
-        .prefetch_related(
-            Prefetch(
-                "officers",
-                queryset=Officer.objects.all(),
-                to_attr="present",
-            )
-        )
-    )
-
-
-def filtered_visits(me, params, *, request=None) -> tuple[VisitFilter, QuerySet[Visit]]:
-    """The visit list's FilterSet and rows for these query parameters, newest first."""
-    base = _visit_rows(me)
-    filterset = VisitFilter(params or None, queryset=base, request=request)
-    qs = filterset.qs if filterset.is_bound else base
-    if filterset.is_bound and not filterset.is_valid():
-        qs = qs.none()
-    # Index leads_visit_list_date_id: the newest page without sorting every visit.
-    return filterset, qs.order_by("-visited_on", "-id")
 
 
 def _query(request: HttpRequest) -> str:
@@ -65,7 +38,7 @@ def _query(request: HttpRequest) -> str:
 def visit_list(request: HttpRequest) -> HttpResponse:
     """走访记录: the visits the officer may see, filtered by the shared VisitFilter."""
     me = request.user
-    filterset, qs = filtered_visits(me, request.GET, request=request)
+    filterset, qs = visit_list_for(me, request.GET, request=request)
     form = filterset.form
     for name in ("kind", "industry", "source_channel", "investor_region"):
         form.fields[name].widget = PlainCheckboxes(choices=form.fields[name].choices)

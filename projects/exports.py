@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import QueryDict
 
 from officers.models import Officer
-from projects.filters import ProjectFilter
-from projects.forms import ProjectFilterForm
 from projects.models import Project
-from projects.selectors import project_list
+from projects.selectors import project_list_for
 from promo.core.exports import Column
 
 PROJECT_COLUMNS = (
@@ -41,16 +39,4 @@ PROJECT_COLUMNS = (
 
 def projects_for_export(officer: Officer, params: QueryDict) -> QuerySet[Project]:
     """The project list page's rows for these query parameters, unpaged."""
-    base = project_list(officer)
-    filterset = ProjectFilter(params or None, queryset=base)
-    qs = filterset.qs if filterset.is_bound else base
-    if filterset.is_bound and not filterset.is_valid():
-        return qs.none()
-    form = ProjectFilterForm(params or None)
-    if form.is_valid():
-        if form.cleaned_data["size"]:
-            qs = qs.filter(size_class__in=form.cleaned_data["size"])
-        q = form.cleaned_data["q"].strip()
-        if q:
-            qs = qs.filter(Q(name__icontains=q) | Q(investor__name__icontains=q))
-    return qs.order_by("-contract_date", "-id")
+    return project_list_for(officer, params)[2]

@@ -15,8 +15,7 @@ from promo.core.choices import Industry, Region
 from promo.core.services import today
 
 from .choices import ProblemKind, ProblemStatus, SizeClass, Stage
-from .models import InvestmentProgress, Problem, Project
-from .selectors import progress_reported_between
+from .models import InvestmentProgress, Problem, Project, progress_reported_between
 
 
 def overdue_q(day: date) -> Q:
@@ -68,6 +67,10 @@ class ProjectFilter(django_filters.FilterSet):
         method="filter_progress_month", label=_("填报投资进度的月份"), widget=DatePickerRange
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("节点逾期"))
+    # The list page's search box; the export and the API take it too.
+    q = django_filters.CharFilter(
+        method="filter_q", label=_("搜索项目或投资方名称"), max_length=100
+    )
     source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
     external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
     updated_after = UpdatedAfterFilter()
@@ -87,6 +90,7 @@ class ProjectFilter(django_filters.FilterSet):
             "signed_investment_min",
             "progress_month",
             "overdue",
+            "q",
             "source_system",
             "external_id",
             "updated_after",
@@ -103,6 +107,12 @@ class ProjectFilter(django_filters.FilterSet):
             return qs
         late = overdue_q(today())
         return qs.filter(late) if value else qs.exclude(late)
+
+    def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(Q(name__icontains=value) | Q(investor__name__icontains=value))
 
 
 class ProblemFilter(django_filters.FilterSet):

@@ -141,7 +141,8 @@ class ProgressForm(forms.Form):
 
 
 class ProjectFilterForm(forms.Form):
-    """Stage and size filters of the project list (projects has no FilterSet yet)."""
+    """The project list's stage and size checkboxes and search box (ProjectFilter filters
+    ``stage`` and ``q``; ``size`` is read by projects.selectors.project_list_for)."""
 
     stage = forms.MultipleChoiceField(
         label=_("阶段"), choices=Stage.choices, required=False, widget=PlainCheckboxes

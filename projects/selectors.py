@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from leads.selectors import leads_visible_to
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
+from .filters import ProjectFilter
+from .forms import ProjectFilterForm
 from .models import InvestmentProgress, Problem, Project
-
-
-def progress_reported_between(start: date | None, end: date | None) -> Exists:
-    """The project reported monthly progress (月度投资进度) for a month in ``[start, end]``.
-
-    Progress is monthly, so a period takes in the month that holds its first day: the set of
-    projects whose arrived FDI a period sums (promo.reports.selectors.period_figures), and
-    the project list's 填报进度月份 filter behind the cockpit's arrived-FDI links.
-    """
-    months = InvestmentProgress.objects.filter(project_id=OuterRef("pk"))
-    if start is not None:
-        months = months.filter(month__gte=start.replace(day=1))
-    if end is not None:
-        months = months.filter(month__lte=end)
-    return Exists(months)
 
 
 def projects_visible_to(officer: Officer) -> QuerySet[Project]:
@@ -65,6 +50,30 @@ def progress_visible_to(officer: Officer) -> QuerySet[InvestmentProgress]:
 
 def project_list(officer: Officer) -> QuerySet[Project]:
     return projects_visible_to(officer).select_related("investor", "unit")
+
+
+def project_list_for(
+    officer: Officer, params, *, request=None
+) -> tuple[ProjectFilter, ProjectFilterForm, QuerySet[Project]]:
+    """The project list (项目) for these query parameters, latest signing first, unpaged: the
+    page and its export.
+
+    The officer's projects filtered by the shared ProjectFilter (the API filters with it too),
+    then ProjectFilterForm's size checkboxes (``size``, the page's name for ``size_class``).
+    Returns the bound FilterSet and form for the page.
+    """
+    base = project_list(officer)
+    filterset = ProjectFilter(params or None, queryset=base, request=request)
+    form = ProjectFilterForm(params or None)
+    if not filterset.is_bound:
+        qs = base
+    elif not filterset.is_valid():
+        qs = base.none()
+    else:
+        qs = filterset.qs
+    if form.is_valid() and form.cleaned_data["size"]:
+        qs = qs.filter(size_class__in=form.cleaned_data["size"])
+    return filterset, form, qs.order_by("-contract_date", "-id")
 
 
 def assignments_visible_to(officer: Officer) -> QuerySet[Assignment]:

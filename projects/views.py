@@ -26,7 +26,6 @@ from officers.models import Officer, Unit
 from officers.selectors import units_visible_to
 from projects import services
 from projects.choices import STAGE_ORDER, ProblemStatus, Stage, next_stage
-from projects.filters import ProjectFilter
 from projects.forms import (
     AdvanceForm,
     AskAgainForm,
@@ -40,7 +39,7 @@ from projects.forms import (
     ResolveForm,
 )
 from projects.models import Project, StageEvidence
-from projects.selectors import problems_visible_to, projects_visible_to
+from projects.selectors import problems_visible_to, project_list_for, projects_visible_to
 from projects.selectors import project_list as project_list_query
 from promo.core.errors import DomainError, PermissionDenied
 from promo.core.forms import PlainSelect, add_domain_error
@@ -86,22 +85,9 @@ def project_list(request: HttpRequest) -> HttpResponse:
     industry, region, channel, dates, overdue) plus stage and size class checkboxes and a search
     box: the same rows as the export and the cockpit's links."""
     me = request.user
-    base = project_list_query(me)
-    filterset = ProjectFilter(request.GET or None, queryset=base, request=request)
+    filterset, form, qs = project_list_for(me, request.GET, request=request)
     _dress_filter_form(filterset.form, me)
-    qs = filterset.qs if filterset.is_bound else base
-    if filterset.is_bound and not filterset.is_valid():
-        qs = qs.none()
-    form = ProjectFilterForm(request.GET or None)
-    if form.is_valid():
-        if form.cleaned_data["size"]:
-            qs = qs.filter(size_class__in=form.cleaned_data["size"])
-        q = form.cleaned_data["q"].strip()
-        if q:
-            qs = qs.filter(Q(name__icontains=q) | Q(investor__name__icontains=q))
-    page = Paginator(qs.order_by("-contract_date", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     day = today()
     for project in page.object_list:
         following = next_stage(project.stage)

@@ -318,6 +318,29 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promo.reports.tasks.send_alert_webhooks",
         "schedule": crontab(minute="*/10"),
     },
+    # 数据清理: nightly between 03:00 and 03:40, when nobody works, each job deleting in
+    # bounded batches what has outlived its retention (PROMO_*_RETENTION_*); audit trails and
+    # history are never pruned.
+    "prune-idempotency-records": {
+        "task": "promo.api.tasks.prune_idempotency_records",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "prune-expired-sessions": {
+        "task": "promo.accounts.tasks.prune_expired_sessions",
+        "schedule": crontab(hour=3, minute=10),
+    },
+    "prune-import-files": {
+        "task": "promo.imports.tasks.prune_import_files",
+        "schedule": crontab(hour=3, minute=20),
+    },
+    "prune-alert-deliveries": {
+        "task": "promo.reports.tasks.prune_alert_deliveries",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "prune-read-notices": {
+        "task": "promo.reports.tasks.prune_read_notices",
+        "schedule": crontab(hour=3, minute=40),
+    },
 }
 
 # API requests allowed per caller ("<number>/<s|min|hour|day>"); over it, 429 with Retry-After.
@@ -390,6 +413,31 @@ PROMO_IMPORT_MAX_BYTES = env_int("PROMO_IMPORT_MAX_BYTES", 16 * 1024 * 1024)
 PROMO_IMPORT_MAX_ROWS = env_int("PROMO_IMPORT_MAX_ROWS", 100_000)
 # A batch checking or committing whose worker has been silent this long is put back and re-sent.
 PROMO_IMPORT_STALL_SECONDS = env_int("PROMO_IMPORT_STALL_SECONDS", 600)
+# Retention (保存期限) of what promo keeps only for a while, pruned nightly by the beat
+# (promo/core/prune.py) in batches of PROMO_PRUNE_BATCH_SIZE rows, at most
+# PROMO_PRUNE_MAX_BATCHES batches a run. Audit trails and history are never pruned.
+PROMO_PRUNE_BATCH_SIZE = env_int("PROMO_PRUNE_BATCH_SIZE", 1000)
+PROMO_PRUNE_MAX_BATCHES = env_int("PROMO_PRUNE_MAX_BATCHES", 100)
+# How long an API Idempotency-Key is remembered (hours).
+PROMO_IDEMPOTENCY_TTL_HOURS = env_int("PROMO_IDEMPOTENCY_TTL_HOURS", 24)
+# Uploaded ledger files are deleted this many days after upload; the batch and its row
+# results stay.
+PROMO_IMPORT_FILE_RETENTION_DAYS = env_int("PROMO_IMPORT_FILE_RETENTION_DAYS", 90)
+# Finished alert e-mails and webhook deliveries of cleared alerts are deleted after this.
+PROMO_DELIVERY_RETENTION_DAYS = env_int("PROMO_DELIVERY_RETENTION_DAYS", 90)
+# Read notices of alerts off the ladder (acknowledged or cleared) are deleted after this.
+PROMO_READ_NOTICE_RETENTION_DAYS = env_int("PROMO_READ_NOTICE_RETENTION_DAYS", 180)
+for _name in (
+    "PROMO_PRUNE_BATCH_SIZE",
+    "PROMO_PRUNE_MAX_BATCHES",
+    "PROMO_IDEMPOTENCY_TTL_HOURS",
+    "PROMO_IMPORT_FILE_RETENTION_DAYS",
+    "PROMO_DELIVERY_RETENTION_DAYS",
+    "PROMO_READ_NOTICE_RETENTION_DAYS",
+):
+    # 0 would delete everything the moment it is written.
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

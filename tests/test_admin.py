@@ -27,6 +27,7 @@ from leads.choices import LeadStatus, SourceChannel, VisitKind
 from leads.models import (
     Intermediary,
     IntermediaryReward,
+    IntermediaryRewardStatusEvent,
     Introduction,
     Investor,
     InvestorContact,
@@ -68,6 +69,7 @@ PROMO_MODELS = [
     Investor,
     Intermediary,
     IntermediaryReward,
+    IntermediaryRewardStatusEvent,
     PromotionEvent,
     Lead,
     LeadStatusEvent,
@@ -80,7 +82,14 @@ PROMO_MODELS = [
     Problem,
     ProblemAction,
 ]
-TRAIL_MODELS = [LeadStatusEvent, ProjectStageEvent, ProblemAction, ProjectIncrement, StageEvidence]
+TRAIL_MODELS = [
+    LeadStatusEvent,
+    IntermediaryRewardStatusEvent,
+    ProjectStageEvent,
+    ProblemAction,
+    ProjectIncrement,
+    StageEvidence,
+]
 
 
 # --- fixtures -----------------------------------------------------------------------------
@@ -258,8 +267,8 @@ def world(bureau: Bureau) -> World:
     Introduction.objects.create(
         intermediary=intermediary, investor=lead.investor, lead=lead, introduced_on=today()
     )
-    IntermediaryReward.objects.create(
-        intermediary=intermediary, project=project, amount=Decimal("20")
+    lead_services.intermediary_reward_propose(
+        actor=officer, intermediary=intermediary, project=project, amount=Decimal("20")
     )
     InvestorContact.objects.create(investor=lead.investor, name="李经理", is_primary=True)
     event = PromotionEvent.objects.create(

@@ -169,3 +169,14 @@ def test_the_wsgi_worker_freezes_what_start_up_loaded():
     )
     # Tens of thousands of objects at least: Django alone is more than that.
     assert int(done.stdout.strip().splitlines()[-1]) > 50_000
+
+
+def test_devtools_find_the_repository_root_from_their_folder():
+    # promo/devtools/ is two folders below the repository: data goes to ./var/, the
+    # launcher runs ./manage.py, the bench writes ./docs/bench.json.
+    from promo.devtools import bench, launcher
+
+    assert embedded.ROOT == ROOT
+    assert launcher.ROOT == ROOT
+    assert bench.BASE_DIR == ROOT
+    assert (embedded.ROOT / "manage.py").is_file()

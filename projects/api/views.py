@@ -19,7 +19,7 @@ from promo.api.viewsets import ScopedViewSet
 
 from .. import services
 from ..filters import ProblemFilter, ProjectFilter
-from ..selectors import problems_visible_to, projects_visible_to
+from ..selectors import problems_visible_to, project_list, projects_visible_to
 from .serializers import (
     LeadSignSerializer,
     ProblemAskAgainSerializer,
@@ -48,7 +48,9 @@ class ProjectViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     ordering_fields = ("id", "name", "contract_date", "total_investment", "updated_at")
 
     def visible(self):
-        return ProjectSerializer.optimise(projects_visible_to(self.request.user))
+        # The project list page's base (projects.selectors.project_list), filtered by the same
+        # ProjectFilter; the order is the cursor's (?ordering=), not the page's.
+        return ProjectSerializer.optimise(project_list(self.request.user))
 
     @extend_schema(
         request=ProjectWriteSerializer,

@@ -1,4 +1,4 @@
-"""Sign-in lockout and the security log (logger ``promo.accounts.security``).
+"""Sign-in lockout and the security log (logger ``promo.security``).
 
 Lockout design (why it is shaped this way)
 ------------------------------------------

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,9 +18,19 @@ from rest_framework.response import Response
 
 from promo.api.errors import IdempotencyKeyReused
 from promo.api.models import IdempotencyRecord
+from promo.core.prune import delete_in_batches
 
-# How long an Idempotency-Key is remembered: long enough for any retry loop, short enough to purge.
-IDEMPOTENCY_TTL = timedelta(hours=24)
+
+def idempotency_ttl() -> timedelta:
+    """How long an Idempotency-Key is remembered: long enough for any retry loop, short
+    enough to purge (PROMO_IDEMPOTENCY_TTL_HOURS)."""
+    return timedelta(hours=settings.PROMO_IDEMPOTENCY_TTL_HOURS)
+
+
+def idempotency_records_prune() -> int:
+    """Delete the records older than their TTL (幂等记录清理), in bounded batches; returns how many."""
+    expired = IdempotencyRecord.objects.filter(created_at__lt=timezone.now() - idempotency_ttl())
+    return delete_in_batches(expired)
 
 
 def run_once(
@@ -43,7 +54,7 @@ def run_once(
     )
     fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
     mine = IdempotencyRecord.objects.filter(officer=request.user, key=key)
-    mine.filter(created_at__lt=timezone.now() - IDEMPOTENCY_TTL).delete()
+    mine.filter(created_at__lt=timezone.now() - idempotency_ttl()).delete()
     try:
         # Claim the key first: a concurrent retry blocks on this row until we commit,
         # then finds the stored answer instead of writing a second time.

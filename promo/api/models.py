@@ -12,7 +12,7 @@ class IdempotencyRecord(models.Model):
 
     A system that retries a POST after a timeout sends the same ``Idempotency-Key``; the
     retry gets the stored answer and writes nothing. Keys belong to the caller and expire
-    after ``promo.api.idempotency.IDEMPOTENCY_TTL``.
+    after PROMO_IDEMPOTENCY_TTL_HOURS and are pruned nightly.
     """
 
     officer = models.ForeignKey(

@@ -1,15 +1,14 @@
-"""The league table as XLSX: amounts and scores are numbers, so the office can sum them."""
+"""The league table as XLSX sheets (built by promo.core.exports): amounts and scores are
+numbers, so the office can sum them."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from promo.dashboard.exports import XLSX, _number
+from promo.core.exports import Sheet
+from promo.dashboard.exports import _number
 
 from .models import Campaign
 
@@ -32,23 +31,26 @@ def _lines(rows: list[dict[str, Any]], name) -> list[list[Any]]:
     return lines
 
 
-def build_workbook(campaign: Campaign, table: dict[str, Any]) -> bytes:
-    book = Workbook()
+def sheets(campaign: Campaign, table: dict[str, Any]) -> list[Sheet]:
+    """The units' league, and the officers' when they are ranked: the campaign and its window
+    on top, then the header, bold."""
     window = table["window"]
     title = f"{campaign.name}  {window.start:%Y-%m-%d} ~ {window.end:%Y-%m-%d}  " + _(
         "统计至 %(day)s"
     ) % {"day": f"{window.counted_end:%Y-%m-%d}"}
-    units = book.active
-    units.title = _("单位排名")[:31]
-    units.append([title])
-    units.append(_header(table["metrics"], _("单位")))
-    for line in _lines(table["units"], lambda u: u.short_name or u.name):
-        units.append(line)
-    sheets = [units]
+    out = [
+        Sheet(
+            title=_("单位排名")[:31],
+            heading=title,
+            rows=[
+                _header(table["metrics"], _("单位")),
+                *_lines(table["units"], lambda u: u.short_name or u.name),
+            ],
+            bold_rows=1,
+        )
+    ]
     if table["officers_ranked"]:
-        people = book.create_sheet(_("干部排名")[:31])
-        people.append([title])
-        people.append([*_header(table["officer_metrics"], _("干部")), _("单位")])
+        people = [[*_header(table["officer_metrics"], _("干部")), _("单位")]]
         for row, line in zip(
             table["officers"],
             _lines(table["officers"], lambda o: o.display_name),
@@ -56,18 +58,9 @@ def build_workbook(campaign: Campaign, table: dict[str, Any]) -> bytes:
         ):
             unit = row["subject"].unit
             people.append([*line, unit.short_name or unit.name])
-        sheets.append(people)
-    for sheet in sheets:
-        sheet["A1"].font = Font(bold=True)
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+        out.append(Sheet(title=_("干部排名")[:31], heading=title, rows=people, bold_rows=1))
+    return out
 
 
 def xlsx_filename(campaign: Campaign) -> str:
     return f"campaign-{campaign.pk}-{campaign.start:%Y%m%d}-{campaign.end:%Y%m%d}.xlsx"
-
-
-__all__ = ["XLSX", "build_workbook", "xlsx_filename"]

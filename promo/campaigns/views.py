@@ -16,6 +16,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import translation
 from django.views.decorators.http import require_GET
 
+from promo.core.exports import xlsx_download
 from promo.core.services import today
 
 from . import exports
@@ -54,9 +55,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_export(request: HttpRequest, pk: int) -> HttpResponse:
     campaign = _campaign(request, pk)
     table = league_cached(campaign, today=today())
-    response = HttpResponse(exports.build_workbook(campaign, table), content_type=exports.XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{exports.xlsx_filename(campaign)}"'
-    return response
+    return xlsx_download(exports.sheets(campaign, table), filename=exports.xlsx_filename(campaign))
 
 
 def _screen_language(request: HttpRequest) -> str:

@@ -1,22 +1,18 @@
-"""XLSX downloads of the cockpit's tables; amounts are numbers, so the office can sum them."""
+"""The cockpit's tables as XLSX sheets (built by promo.core.exports); amounts are numbers, so
+the office can sum them."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
+from promo.core.exports import Sheet
 from promo.reports.choices import Figure
 
 from .selectors import COCKPIT_FIGURES, CockpitFilters
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _number(value: Any) -> Any:
@@ -129,25 +125,12 @@ TABLES: dict[str, tuple[str, Callable[[dict[str, Any]], list[list[Any]]]]] = {
 }
 
 
-def build_workbook(table: str, ctx: dict[str, Any], filters: CockpitFilters) -> bytes:
+def sheets(table: str, ctx: dict[str, Any], filters: CockpitFilters) -> list[Sheet]:
+    """One cockpit table as a sheet: its name and period on top, then its header, bold."""
     title, build = TABLES[table]
-    book = Workbook()
-    sheet = book.active
-    sheet.title = title
     period = f"{filters.period.start:%Y-%m-%d} ~ {filters.period.end:%Y-%m-%d}"
-    sheet.append([f"{title}  {period}"])
-    sheet["A1"].font = Font(bold=True)
-    for line in build(ctx):
-        sheet.append([str(v) if hasattr(v, "_proxy____cast") else v for v in line])
-    for cell in sheet[2]:
-        cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return [Sheet(title=title, heading=f"{title}  {period}", rows=build(ctx), bold_rows=1)]
 
 
-def xlsx_response(table: str, ctx: dict[str, Any], filters: CockpitFilters) -> HttpResponse:
-    response = HttpResponse(build_workbook(table, ctx, filters), content_type=XLSX)
-    name = f"dashboard-{table}-{filters.period.start:%Y%m%d}-{filters.period.end:%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+def filename(table: str, filters: CockpitFilters) -> str:
+    return f"dashboard-{table}-{filters.period.start:%Y%m%d}-{filters.period.end:%Y%m%d}.xlsx"

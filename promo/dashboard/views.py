@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from officers.choices import Role
 from officers.selectors import units_visible_to
+from promo.core.exports import xlsx_download
 from promo.core.services import today
 
 from . import exports, scoring
@@ -98,4 +99,6 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
     _form, filters = _filters(request)
     context = _in_viewers_language(cockpit_served(request.user, filters))
     context["scores"] = scoring.rank_rows(context["rows"])
-    return exports.xlsx_response(table, context, filters)
+    return xlsx_download(
+        exports.sheets(table, context, filters), filename=exports.filename(table, filters)
+    )

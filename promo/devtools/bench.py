@@ -41,7 +41,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import requests
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+# The repository: promo/devtools/ is two folders below it.
+BASE_DIR = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 WARMUP = 3
 REQUESTS_1 = 40

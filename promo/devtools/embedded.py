@@ -30,7 +30,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parent.parent
+# The repository: promo/devtools/ is two folders below it.
+ROOT = Path(__file__).resolve().parents[2]
 VAR = ROOT / "var"
 PG_DIR = VAR / "pg"
 REDIS_DIR = VAR / "redis"

@@ -17,7 +17,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+# The repository: promo/devtools/ is two folders below it.
+ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 STOP_TIMEOUT = 15  # seconds a child gets to shut down cleanly before SIGKILL
 

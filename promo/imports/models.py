@@ -53,6 +53,9 @@ class ImportBatch(models.Model):
     )
     # Kept in the database so any worker can read it; capped by PROMO_IMPORT_MAX_BYTES.
     content = models.BinaryField(editable=False)
+    # When the file (content) was deleted, PROMO_IMPORT_FILE_RETENTION_DAYS after upload; size
+    # and sha256 still say what it was, the rows what it did.
+    file_pruned_at = models.DateTimeField(_("文件删除时间"), null=True, blank=True)
     size = models.PositiveIntegerField(_("大小(字节)"), default=0)
     sha256 = models.CharField(max_length=64, editable=False)
     sheet_name = models.CharField(_("工作表"), max_length=100, blank=True)

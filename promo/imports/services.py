@@ -45,10 +45,11 @@ from projects.models import Project
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
+from promo.core.prune import update_in_batches
 from promo.core.services import today
 
 from . import parsing
-from .choices import BatchStatus, ImportKind, RowAction
+from .choices import BATCH_TRANSITIONS, BatchStatus, ImportKind, RowAction, batch_can_transition
 from .models import ImportBatch, ImportMapping, ImportRow
 from .parsing import CellError, FileRefused
 
@@ -152,6 +153,8 @@ def batch_recheck(*, batch: ImportBatch, actor: Officer) -> ImportBatch:
         raise PermissionDenied(_("只有上传人可以重新检查。"))
     if batch.status in (BatchStatus.COMMITTED, BatchStatus.COMMITTING):
         raise TransitionNotAllowed(_("该批次已导入，不能重新检查。"))
+    if batch.file_pruned_at is not None:
+        raise rule("file", _("该批次的文件已超过保存期限被删除，请重新上传。"))
     with audited(actor, "import_recheck"):
         return ImportBatch.objects.create(
             file_name=batch.file_name,
@@ -173,6 +176,35 @@ class _ClaimLost(Exception):
     """The batch was taken back from this worker (it was silent too long): stop, write nothing."""
 
 
+def batch_transition(
+    *,
+    batch: ImportBatch,
+    from_status: str,
+    to_status: str,
+    where: dict[str, Any] | None = None,
+    **fields: Any,
+) -> bool:
+    """The one function that changes an import batch's status (导入批次状态流转).
+
+    Refuses a step BATCH_TRANSITIONS does not list, then moves the batch with a conditional
+    UPDATE that also requires ``from_status`` (and ``where``, e.g. the worker's claim token):
+    of two workers racing for the same step exactly one wins. Returns whether it moved.
+    """
+    if not batch_can_transition(from_status, to_status):
+        raise TransitionNotAllowed(
+            _("导入批次不能从“%(current)s”变为“%(target)s”。")
+            % {
+                "current": BatchStatus(from_status).label,
+                "target": BatchStatus(to_status).label,
+            },
+            extra={"status": from_status, "allowed": sorted(BATCH_TRANSITIONS[from_status])},
+        )
+    moved = ImportBatch.objects.filter(pk=batch.pk, status=from_status, **(where or {})).update(
+        status=to_status, **fields
+    )
+    return moved == 1
+
+
 def _claim(batch: ImportBatch, from_status: str, to_status: str, **also: Any) -> str | None:
     """Check-then-claim: exactly one worker moves the batch on; a second delivery does nothing.
 
@@ -180,10 +212,15 @@ def _claim(batch: ImportBatch, from_status: str, to_status: str, **also: Any) ->
     worker that wakes up after its batch was put back and claimed again writes nothing.
     """
     token = uuid.uuid4().hex
-    claimed = ImportBatch.objects.filter(pk=batch.pk, status=from_status, **also).update(
-        status=to_status, claim=token, heartbeat_at=timezone.now()
+    claimed = batch_transition(
+        batch=batch,
+        from_status=from_status,
+        to_status=to_status,
+        where=also,
+        claim=token,
+        heartbeat_at=timezone.now(),
     )
-    return token if claimed == 1 else None
+    return token if claimed else None
 
 
 def _beat(batch: ImportBatch, token: str) -> None:
@@ -254,7 +291,7 @@ def _check(batch: ImportBatch, token: str) -> None:
             saved=saved.columns if saved else None,
         )
     except FileRefused as exc:
-        mine.update(status=BatchStatus.FAILED, message=str(exc.message), checked_at=timezone.now())
+        _check_failed(batch, token, message=str(exc.message))
         return
     _beat(batch, token)
     columns = parsing.guess_columns(table.headers, batch.kind, saved.columns if saved else None)
@@ -263,12 +300,7 @@ def _check(batch: ImportBatch, token: str) -> None:
     if missing:
         names = "、".join(parsing.FIELD_ALIASES[batch.kind][f][0] for f in missing)
         message = _("缺少必需的列：%(names)s。请检查表头，或在列对应中指定。") % {"names": names}
-        mine.update(
-            status=BatchStatus.FAILED,
-            headers=table.headers,
-            message=f"{message}{hint}",
-            checked_at=timezone.now(),
-        )
+        _check_failed(batch, token, message=f"{message}{hint}", headers=table.headers)
         return
     mine.update(
         headers=table.headers,
@@ -307,7 +339,19 @@ def _check(batch: ImportBatch, token: str) -> None:
         _lock_claimed(batch, BatchStatus.CHECKING, token)
         ImportRow.objects.filter(batch=batch).delete()
         ImportRow.objects.bulk_create(pending, batch_size=_CHUNK)
-        _finish_check(batch, counts, done, started, message=hint)
+        _finish_check(batch, token, counts, done, started, message=hint)
+
+
+def _check_failed(batch: ImportBatch, token: str, **fields: Any) -> None:
+    """The file cannot be read (or lacks a required column): checking → failed, for good."""
+    batch_transition(
+        batch=batch,
+        from_status=BatchStatus.CHECKING,
+        to_status=BatchStatus.FAILED,
+        where={"claim": token},
+        checked_at=timezone.now(),
+        **fields,
+    )
 
 
 def _skipped_note(numbers: list[int]) -> str:
@@ -347,10 +391,18 @@ def _kind_hint(headers: list[str], kind: str, columns: dict[int, str]) -> str:
 
 
 def _finish_check(
-    batch: ImportBatch, counts: dict[str, int], done: int, started: float, message: str = ""
+    batch: ImportBatch,
+    token: str,
+    counts: dict[str, int],
+    done: int,
+    started: float,
+    message: str = "",
 ) -> None:
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        status=BatchStatus.CHECKED,
+    batch_transition(
+        batch=batch,
+        from_status=BatchStatus.CHECKING,
+        to_status=BatchStatus.CHECKED,
+        where={"claim": token},
         processed_rows=done,
         created_count=counts[RowAction.CREATE],
         updated_count=counts[RowAction.UPDATE],
@@ -1178,8 +1230,11 @@ def _commit(batch: ImportBatch, token: str) -> None:
                     if done % _PROGRESS_EVERY == 0:
                         _report_progress(batch, done)
             ImportRow.objects.bulk_update(results, ["record_pk"], batch_size=_CHUNK)
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                status=BatchStatus.COMMITTED,
+            batch_transition(
+                batch=batch,
+                from_status=BatchStatus.COMMITTING,
+                to_status=BatchStatus.COMMITTED,
+                where={"claim": token},
                 processed_rows=batch.total_rows,
                 committed_at=timezone.now(),
                 seconds_committing=round(time.monotonic() - started, 2),
@@ -1189,8 +1244,11 @@ def _commit(batch: ImportBatch, token: str) -> None:
         pass
     except DomainError as exc:
         where = _("第 %(row)d 行：") % {"row": row.row_number} if row is not None else ""
-        ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.COMMITTING, claim=token).update(
-            status=BatchStatus.REFUSED,
+        batch_transition(
+            batch=batch,
+            from_status=BatchStatus.COMMITTING,
+            to_status=BatchStatus.REFUSED,
+            where={"claim": token},
             message=_("导入未完成，没有写入任何数据。%(where)s%(message)s")
             % {"where": where, "message": exc.message},
         )
@@ -1215,11 +1273,14 @@ def batch_resume_stalled() -> list[int]:
             .only("pk", "status", "claim", "stall_count")
         )
         for batch in stalled:
-            held = ImportBatch.objects.filter(pk=batch.pk, status=batch.status, claim=batch.claim)
             checking = batch.status == BatchStatus.CHECKING
+            held = {"claim": batch.claim}
             if batch.stall_count >= STALL_RETRIES:
-                held.update(
-                    status=BatchStatus.FAILED if checking else BatchStatus.REFUSED,
+                batch_transition(
+                    batch=batch,
+                    from_status=batch.status,
+                    to_status=BatchStatus.FAILED if checking else BatchStatus.REFUSED,
+                    where=held,
                     claim="",
                     message=(
                         _(
@@ -1236,8 +1297,11 @@ def batch_resume_stalled() -> list[int]:
                     checked_at=timezone.now() if checking else F("checked_at"),
                 )
                 continue
-            held.update(
-                status=BatchStatus.QUEUED if checking else BatchStatus.CHECKED,
+            batch_transition(
+                batch=batch,
+                from_status=batch.status,
+                to_status=BatchStatus.QUEUED if checking else BatchStatus.CHECKED,
+                where=held,
                 claim="",
                 heartbeat_at=None,
                 stall_count=F("stall_count") + 1,
@@ -1246,6 +1310,19 @@ def batch_resume_stalled() -> list[int]:
             )
             resend.append(batch.pk)
     return resend
+
+
+def batch_files_prune() -> int:
+    """Delete uploaded files older than PROMO_IMPORT_FILE_RETENTION_DAYS (台账文件清理).
+
+    The batch and its row results stay (what was imported, by whom, row by row); only the
+    stored file is cleared. A batch still to be checked keeps its file whatever its age.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PROMO_IMPORT_FILE_RETENTION_DAYS)
+    old = ImportBatch.objects.filter(created_at__lt=cutoff, file_pruned_at__isnull=True).exclude(
+        status__in=(BatchStatus.QUEUED, BatchStatus.CHECKING)
+    )
+    return update_in_batches(old, {"content": b"", "file_pruned_at": timezone.now()})
 
 
 def _typed(values: dict[str, Any]) -> dict[str, Any]:

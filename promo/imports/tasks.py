@@ -16,11 +16,12 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from promo.core.prune import PRUNE_TASK
 from promo.reports.tasks import _RETRY
 
 from .choices import BatchStatus
 from .models import ImportBatch
-from .services import batch_check, batch_commit, batch_resume_stalled
+from .services import batch_check, batch_commit, batch_files_prune, batch_resume_stalled
 
 
 @shared_task(**_RETRY)
@@ -67,3 +68,9 @@ def resume_waiting_imports(older_than_seconds: int = 60) -> int:
         ).values_list("pk", flat=True)
     )
     return sum(send_to_worker(pk) for pk in sorted(stalled | waiting))
+
+
+@shared_task(**PRUNE_TASK)
+def prune_import_files() -> int:
+    """台账文件清理: delete uploaded files past their retention; batches and rows stay."""
+    return batch_files_prune()

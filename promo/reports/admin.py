@@ -18,6 +18,7 @@ from promo.core.errors import DomainError
 
 from . import services
 from .choices import Figure
+from .exports import bulletin_download
 from .models import (
     Alert,
     AlertNotice,
@@ -28,16 +29,6 @@ from .models import (
     WebhookDelivery,
 )
 from .selectors import bulletin_table
-
-
-def _xlsx_response(bulletin: Bulletin) -> HttpResponse:
-    response = HttpResponse(
-        services.bulletin_export_xlsx(bulletin=bulletin),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    filename = f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y-%m-%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 class ReadOnlyMixin:
@@ -109,7 +100,7 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def xlsx_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
-        return _xlsx_response(get_object_or_404(Bulletin, pk=pk))
+        return bulletin_download(get_object_or_404(Bulletin, pk=pk))
 
     # The bulletin is published to the whole bureau (公示通报): every officer who may use the
     # admin reads it; only chiefs publish or regenerate (the service checks publishing again).
@@ -146,7 +137,7 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.action(description=_("下载 XLSX"), permissions=["view"])
     def download_xlsx(self, request: HttpRequest, queryset: QuerySet[Bulletin]) -> HttpResponse:
         bulletin = queryset.order_by("-period_start").first()
-        return _xlsx_response(bulletin) if bulletin is not None else None
+        return bulletin_download(bulletin) if bulletin is not None else None
 
 
 @admin.register(BulletinAmendment)

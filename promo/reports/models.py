@@ -303,6 +303,9 @@ class AlertNotice(models.Model):
     # delivery run sends them (services.alert_notices_send_email).
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(_("邮件尝试次数"), default=0)
+    # Claimed by a sender until then: the e-mail is sent outside any transaction, so the claim
+    # (not a row lock) keeps two runs from sending it twice; a sender that died lets it lapse.
+    email_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("督办通知")
@@ -372,6 +375,8 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    # Claimed by a sender until then (see AlertNotice.email_claimed_until).
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("消息推送记录")

@@ -67,8 +67,7 @@ from officers.choices import TargetMetric
 from officers.models import Officer, Unit
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
-from projects.models import InvestmentProgress, Project
-from projects.selectors import progress_reported_between
+from projects.models import InvestmentProgress, Project, progress_reported_between
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
 from .models import Alert, AlertNotice, Bulletin, BulletinAmendment

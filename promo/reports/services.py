@@ -14,7 +14,6 @@ import urllib.request
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from io import BytesIO
 from typing import Any
 
 from celery import current_app
@@ -35,11 +34,10 @@ from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
 from promo.core.audit import audited
 from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
+from promo.core.prune import delete_in_batches
 from promo.core.services import today
 
 from .choices import (
-    AMOUNT_FIGURES,
-    BULLETIN_COLUMNS,
     TARGET_FIGURE,
     AlertLevel,
     AlertRule,
@@ -313,117 +311,6 @@ def recheck_published_bulletins(*, since: date) -> int:
                 "bulletin %s cannot be re-checked against the current tree", bulletin_id
             )
     return count
-
-
-# --- XLSX export -----------------------------------------------------------------------------
-
-_AMOUNT_FORMAT = "#,##0.00"
-_COUNT_FORMAT = "0"
-_PERCENT_FORMAT = "0.0"
-
-
-def bulletin_export_xlsx(*, bulletin: Bulletin) -> bytes:
-    """The bulletin as an XLSX laid out like the official table (title, two header rows, total)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
-    from openpyxl.utils import get_column_letter
-
-    lines = list(bulletin.lines.select_related("unit").prefetch_related("amendments"))
-    wb = Workbook()
-    ws = wb.active
-    ws.title = f"{bulletin.period_start:%Y-%m}"[:31]
-    # Fixed columns: 序号, 单位; figures; then target completion, last year, rank, amendments.
-    tail = (
-        ("签约额目标完成率", "%"),
-        ("去年同期", "新签约总投资(万元)"),
-        ("排名", ""),
-        ("更正", ""),
-    )
-    n_cols = 2 + len(BULLETIN_COLUMNS) + len(tail)
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-
-    ws.cell(row=1, column=1, value=bulletin.title).font = Font(bold=True, size=16)
-    ws.cell(row=1, column=1).alignment = center
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n_cols)
-    status = "（已发布）" if bulletin.is_published else "（草稿）"
-    ws.cell(
-        row=2,
-        column=1,
-        value=f"统计期间：{bulletin.period_start:%Y-%m-%d} 至 {bulletin.period_end:%Y-%m-%d}{status}",
-    )
-    ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=n_cols)
-
-    headers = [("序号", ""), ("单位", ""), *((g, s) for _f, g, s in BULLETIN_COLUMNS), *tail]
-    top, sub = 3, 4
-    col = 1
-    while col <= len(headers):
-        group = headers[col - 1][0]
-        span = 1
-        while col + span <= len(headers) and headers[col + span - 1][0] == group:
-            span += 1
-        ws.cell(row=top, column=col, value=group)
-        if span > 1:
-            ws.merge_cells(start_row=top, start_column=col, end_row=top, end_column=col + span - 1)
-            for offset in range(span):
-                ws.cell(row=sub, column=col + offset, value=headers[col + offset - 1][1])
-        elif headers[col - 1][1]:
-            ws.cell(row=sub, column=col, value=headers[col - 1][1])
-        else:
-            ws.merge_cells(start_row=top, start_column=col, end_row=sub, end_column=col)
-        col += span
-
-    def write_line(row: int, line: BulletinLine, number: Any, name: str) -> None:
-        ws.cell(row=row, column=1, value=number)
-        ws.cell(row=row, column=2, value=name)
-        for index, (figure, _g, _s) in enumerate(BULLETIN_COLUMNS, start=3):
-            value = line.figure(figure)
-            cell = ws.cell(row=row, column=index)
-            if figure in AMOUNT_FIGURES:
-                cell.value, cell.number_format = float(value), _AMOUNT_FORMAT
-            else:
-                cell.value, cell.number_format = int(value), _COUNT_FORMAT
-        base = 3 + len(BULLETIN_COLUMNS)
-        percent = line.target_percent("signed_amount")
-        cell = ws.cell(row=row, column=base, value=float(percent) if percent is not None else None)
-        cell.number_format = _PERCENT_FORMAT
-        cell = ws.cell(
-            row=row, column=base + 1, value=float(line.last_year_figure(Figure.SIGNED_AMOUNT))
-        )
-        cell.number_format = _AMOUNT_FORMAT
-        ws.cell(row=row, column=base + 2, value=line.rank)
-        notes = [
-            f"{a.get_figure_display()}：{a.old_value.normalize():f}→{a.new_value.normalize():f}"
-            for a in sorted(line.amendments.all(), key=lambda a: a.pk)
-        ]
-        ws.cell(row=row, column=base + 3, value="；".join(notes) or None)
-
-    row = sub + 1
-    units = [line for line in lines if not line.is_total]
-    for number, line in enumerate(units, start=1):
-        write_line(row, line, number, line.unit.short_name or line.unit.name)
-        row += 1
-    total = next((line for line in lines if line.is_total), None)
-    if total is not None:
-        write_line(row, total, None, "合计")
-        for c in range(1, n_cols + 1):
-            ws.cell(row=row, column=c).font = Font(bold=True)
-        row += 1
-
-    for r in range(top, row):
-        for c in range(1, n_cols + 1):
-            ws.cell(row=r, column=c).border = border
-            if r <= sub:
-                ws.cell(row=r, column=c).alignment = center
-                ws.cell(row=r, column=c).font = Font(bold=True)
-    ws.column_dimensions["B"].width = 22
-    for c in range(3, n_cols + 1):
-        ws.column_dimensions[get_column_letter(c)].width = 12
-    ws.freeze_panes = ws.cell(row=sub + 1, column=3)
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
 
 
 # --- Traffic lights (红黄灯督办) and the escalation ladder ---------------------------------------
@@ -744,17 +631,26 @@ def _enqueue_notice_delivery() -> None:
 
 # A notice is tried this many times by e-mail, then left to the in-app bell alone.
 MAX_EMAIL_ATTEMPTS = 5
+# How long a sender holds a notice or a delivery it claimed: far longer than one SMTP or
+# HTTP exchange, so only a sender that died lets its claim lapse to the next run.
+SEND_CLAIM = timedelta(minutes=10)
+
+
+def _unclaimed(field: str, now: datetime) -> Q:
+    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
 
 
 def alert_notices_send_email(*, limit: int = 200) -> tuple[int, int]:
     """Send the outbox of alert notices by e-mail (督办通知邮件); returns (sent, failed).
 
-    Each notice is locked while it is sent (``skip_locked``: two runs never send the same
-    one), and marked sent in the same transaction. A failure is counted on that notice and
-    never stops the others; the caller retries the run with backoff.
+    Outside any transaction: each notice is claimed by a conditional UPDATE (its own short
+    transaction, counting the attempt), then sent with no row lock or transaction held, then
+    its result recorded by another UPDATE. Two runs never send the same notice; a failure is
+    counted on that notice and never stops the others; the caller retries with backoff.
     """
     pending = (
         AlertNotice.objects.filter(
+            _unclaimed("email_claimed_until", timezone.now()),
             emailed_at__isnull=True,
             email_attempts__lt=MAX_EMAIL_ATTEMPTS,
             alert__resolved_on__isnull=True,
@@ -765,38 +661,35 @@ def alert_notices_send_email(*, limit: int = 200) -> tuple[int, int]:
     )
     sent = failed = 0
     for notice_id in list(pending):
-        with transaction.atomic():
-            notice = (
-                AlertNotice.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("alert", "recipient")
-                .filter(pk=notice_id, emailed_at__isnull=True)
-                .first()
-            )
-            if notice is None:
-                continue
-            alert = notice.alert
-            subject = (
-                f"[promo] {alert.get_level_display()} {alert.get_rule_display()}：{alert.detail}"
-            )
-            body = (
-                f"{notice.recipient.display_name}：\n\n"
-                f"{notice.get_step_display()}\n{alert.get_rule_display()}：{alert.detail}\n"
-                f"{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}\n\n"
-                f"{_('请登录 promo 签收并处理；条件消除后灯自动熄灭。')}"
-            )
-            try:
-                send_mail(subject[:200], body, None, [notice.recipient.email])
-            except Exception:
-                logger.warning("alert e-mail %s failed", notice.pk, exc_info=True)
-                AlertNotice.objects.filter(pk=notice.pk).update(
-                    email_attempts=F("email_attempts") + 1
-                )
-                failed += 1
-                continue
-            AlertNotice.objects.filter(pk=notice.pk).update(
-                emailed_at=timezone.now(), email_attempts=F("email_attempts") + 1
-            )
-            sent += 1
+        now = timezone.now()
+        claimed = AlertNotice.objects.filter(
+            _unclaimed("email_claimed_until", now),
+            pk=notice_id,
+            emailed_at__isnull=True,
+            email_attempts__lt=MAX_EMAIL_ATTEMPTS,
+        ).update(email_claimed_until=now + SEND_CLAIM, email_attempts=F("email_attempts") + 1)
+        if not claimed:
+            continue
+        notice = AlertNotice.objects.select_related("alert", "recipient").get(pk=notice_id)
+        alert = notice.alert
+        subject = f"[promo] {alert.get_level_display()} {alert.get_rule_display()}：{alert.detail}"
+        body = (
+            f"{notice.recipient.display_name}：\n\n"
+            f"{notice.get_step_display()}\n{alert.get_rule_display()}：{alert.detail}\n"
+            f"{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}\n\n"
+            f"{_('请登录 promo 签收并处理；条件消除后灯自动熄灭。')}"
+        )
+        try:
+            send_mail(subject[:200], body, None, [notice.recipient.email])
+        except Exception:
+            logger.warning("alert e-mail %s failed", notice.pk, exc_info=True)
+            AlertNotice.objects.filter(pk=notice.pk).update(email_claimed_until=None)
+            failed += 1
+            continue
+        AlertNotice.objects.filter(pk=notice.pk).update(
+            emailed_at=timezone.now(), email_claimed_until=None
+        )
+        sent += 1
     return sent, failed
 
 
@@ -892,12 +785,14 @@ def _queue_webhook_deliveries() -> None:
 def alert_webhooks_deliver(*, limit: int = 200) -> tuple[int, int]:
     """Forward alert steps to the webhook channels (企业微信/钉钉); returns (sent, failed).
 
-    Same outbox discipline as the e-mails: each delivery is locked while posted, marked in
-    the same transaction, and a failing channel never blocks the others.
+    Same outbox discipline as the e-mails: each delivery is claimed by a conditional UPDATE,
+    posted with no transaction or row lock held (a slow robot holds nothing up), and its
+    result recorded afterwards; a failing channel never blocks the others.
     """
     _queue_webhook_deliveries()
     pending = (
         WebhookDelivery.objects.filter(
+            _unclaimed("claimed_until", timezone.now()),
             delivered_at__isnull=True,
             attempts__lt=MAX_WEBHOOK_ATTEMPTS,
             channel__is_active=True,
@@ -908,31 +803,34 @@ def alert_webhooks_deliver(*, limit: int = 200) -> tuple[int, int]:
     )
     sent = failed = 0
     for delivery_id in list(pending):
-        with transaction.atomic():
-            delivery = (
-                WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("channel", "alert", "alert__unit")
-                .filter(pk=delivery_id, delivered_at__isnull=True)
-                .first()
+        now = timezone.now()
+        claimed = WebhookDelivery.objects.filter(
+            _unclaimed("claimed_until", now),
+            pk=delivery_id,
+            delivered_at__isnull=True,
+            attempts__lt=MAX_WEBHOOK_ATTEMPTS,
+        ).update(claimed_until=now + SEND_CLAIM, attempts=F("attempts") + 1)
+        if not claimed:
+            continue
+        delivery = WebhookDelivery.objects.select_related("channel", "alert", "alert__unit").get(
+            pk=delivery_id
+        )
+        try:
+            _post(
+                delivery.channel.url,
+                _webhook_body(delivery.channel, delivery.alert, delivery.step),
             )
-            if delivery is None:
-                continue
-            try:
-                _post(
-                    delivery.channel.url,
-                    _webhook_body(delivery.channel, delivery.alert, delivery.step),
-                )
-            except Exception as exc:
-                logger.warning("webhook delivery %s failed: %s", delivery.pk, exc)
-                WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                    attempts=F("attempts") + 1, last_error=str(exc)[:300]
-                )
-                failed += 1
-                continue
+        except Exception as exc:
+            logger.warning("webhook delivery %s failed: %s", delivery.pk, exc)
             WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                delivered_at=timezone.now(), attempts=F("attempts") + 1, last_error=""
+                claimed_until=None, last_error=str(exc)[:300]
             )
-            sent += 1
+            failed += 1
+            continue
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            delivered_at=timezone.now(), claimed_until=None, last_error=""
+        )
+        sent += 1
     return sent, failed
 
 
@@ -941,3 +839,31 @@ def notices_mark_all_read(*, actor: Officer) -> int:
     return AlertNotice.objects.filter(recipient=actor, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+def alert_deliveries_prune() -> int:
+    """Delete webhook deliveries older than PROMO_DELIVERY_RETENTION_DAYS (推送记录清理).
+
+    Only those of alerts already cleared: an open alert's delivery, once deleted, would be
+    sent again by the next run. Notices (the bell entry that also carries the e-mail) are
+    not deleted here: who was told of an alert, and when, is part of the escalation's
+    record; a notice goes only once read and its alert off the ladder (read_notices_prune).
+    Returns how many rows were deleted.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PROMO_DELIVERY_RETENTION_DAYS)
+    return delete_in_batches(
+        WebhookDelivery.objects.filter(created_at__lt=cutoff, alert__resolved_on__isnull=False)
+    )
+
+
+def read_notices_prune() -> int:
+    """Delete notices read more than PROMO_READ_NOTICE_RETENTION_DAYS ago (已读通知清理).
+
+    Only notices of alerts off the ladder (acknowledged or cleared): the ladder re-creates a
+    missing notice of an open, unacknowledged alert, and would e-mail it again.
+    """
+    cutoff = timezone.now() - timedelta(days=settings.PROMO_READ_NOTICE_RETENTION_DAYS)
+    read = AlertNotice.objects.filter(read_at__lt=cutoff).filter(
+        Q(alert__resolved_on__isnull=False) | Q(alert__acknowledged_at__isnull=False)
+    )
+    return delete_in_batches(read)

@@ -12,16 +12,19 @@ from datetime import date, timedelta
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from promo.core.prune import PRUNE_TASK
 from promo.core.services import today
 
 from .choices import BulletinKind
 from .services import (
+    alert_deliveries_prune,
     alert_notices_send_email,
     alert_webhooks_deliver,
     alerts_evaluate,
     bulletin_generate,
     previous_month_start,
     previous_ten_day_start,
+    read_notices_prune,
     recheck_published_bulletins,
 )
 
@@ -87,3 +90,15 @@ def send_alert_webhooks() -> int:
     if failed:
         raise DeliveryFailed(f"{failed} webhook delivery(ies) failed; {sent} sent")
     return sent
+
+
+@shared_task(**PRUNE_TASK)
+def prune_alert_deliveries() -> int:
+    """推送记录清理: delete webhook deliveries of long-cleared alerts (notices stay until read)."""
+    return alert_deliveries_prune()
+
+
+@shared_task(**PRUNE_TASK)
+def prune_read_notices() -> int:
+    """已读通知清理: delete notices read long ago whose alert is off the ladder."""
+    return read_notices_prune()

@@ -1,4 +1,4 @@
-"""Officers' pages of the reports app, mounted at /reports/ by promo/web_urls.py."""
+"""Officers' pages of the reports app, mounted at /reports/ by promo/urls.py."""
 
 from django.urls import path
 

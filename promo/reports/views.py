@@ -20,6 +20,7 @@ from promo.core.errors import DomainError, PermissionDenied
 
 from . import selectors, services
 from .choices import BulletinStatus
+from .exports import bulletin_download
 from .models import Alert, AlertNotice
 
 NOTICES_PER_PAGE = 30
@@ -112,15 +113,9 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    """The bulletin as an XLSX laid out like the official table (the service builds it)."""
+    """The bulletin as an XLSX laid out like the official table (promo.reports.exports)."""
     bulletin = get_object_or_404(_readable_bulletins(request), pk=pk)
-    response = HttpResponse(
-        services.bulletin_export_xlsx(bulletin=bulletin),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    filename = f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y-%m-%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return bulletin_download(bulletin)
 
 
 @login_required

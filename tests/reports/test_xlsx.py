@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 from projects.models import Project
 from projects.services import progress_record
 from promo.reports.choices import BulletinKind
-from promo.reports.services import bulletin_export_xlsx, bulletin_generate, bulletin_publish
+from promo.reports.exports import bulletin_export_xlsx
+from promo.reports.services import bulletin_generate, bulletin_publish
 from tests.reports.seed import START, TODAY, build_october
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,120 @@
+"""The bulletin (通报) as XLSX, laid out like the official table, built by promo.core.exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from openpyxl.utils import get_column_letter
+
+from promo.core.exports import Cell, Sheet, workbook, xlsx_download
+
+from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
+from .models import Bulletin, BulletinLine
+
+_AMOUNT_FORMAT = "#,##0.00"
+_COUNT_FORMAT = "0"
+_PERCENT_FORMAT = "0.0"
+
+# After the figures: target completion, last year, rank, amendments (group, sub-header).
+_TAIL = (
+    ("签约额目标完成率", "%"),
+    ("去年同期", "新签约总投资(万元)"),
+    ("排名", ""),
+    ("更正", ""),
+)
+_TOP, _SUB = 3, 4  # the two header rows
+
+
+def _headers(n_cols: int) -> tuple[list[Any], list[Any], list[str]]:
+    """The two header rows and their merges: a group over its sub-headers, or one name over
+    both rows."""
+    headers = [("序号", ""), ("单位", ""), *((g, s) for _f, g, s in BULLETIN_COLUMNS), *_TAIL]
+    top: list[Any] = [None] * n_cols
+    sub: list[Any] = [None] * n_cols
+    merges = []
+    col = 1
+    while col <= len(headers):
+        group = headers[col - 1][0]
+        span = 1
+        while col + span <= len(headers) and headers[col + span - 1][0] == group:
+            span += 1
+        top[col - 1] = group
+        first, last = get_column_letter(col), get_column_letter(col + span - 1)
+        if span > 1:
+            merges.append(f"{first}{_TOP}:{last}{_TOP}")
+            for offset in range(span):
+                sub[col + offset - 1] = headers[col + offset - 1][1]
+        elif headers[col - 1][1]:
+            sub[col - 1] = headers[col - 1][1]
+        else:
+            merges.append(f"{first}{_TOP}:{first}{_SUB}")
+        col += span
+    return top, sub, merges
+
+
+def _line(line: BulletinLine, number: Any, name: str, *, bold: bool = False) -> list[Cell]:
+    def cell(value: Any, number_format: str | None = None) -> Cell:
+        return Cell(value, bold=bold, number_format=number_format, border=True)
+
+    cells = [cell(number), cell(name)]
+    for figure, _g, _s in BULLETIN_COLUMNS:
+        value = line.figure(figure)
+        if figure in AMOUNT_FIGURES:
+            cells.append(cell(float(value), _AMOUNT_FORMAT))
+        else:
+            cells.append(cell(int(value), _COUNT_FORMAT))
+    percent = line.target_percent("signed_amount")
+    cells.append(cell(float(percent) if percent is not None else None, _PERCENT_FORMAT))
+    cells.append(cell(float(line.last_year_figure(Figure.SIGNED_AMOUNT)), _AMOUNT_FORMAT))
+    cells.append(cell(line.rank))
+    notes = [
+        f"{a.get_figure_display()}：{a.old_value.normalize():f}→{a.new_value.normalize():f}"
+        for a in sorted(line.amendments.all(), key=lambda a: a.pk)
+    ]
+    cells.append(cell("；".join(notes) or None))
+    return cells
+
+
+def bulletin_sheet(bulletin: Bulletin) -> Sheet:
+    """Title, period, two header rows, one row per unit, then the total; all but the title
+    and the period in a bordered grid."""
+    lines = list(bulletin.lines.select_related("unit").prefetch_related("amendments"))
+    n_cols = 2 + len(BULLETIN_COLUMNS) + len(_TAIL)
+    last = get_column_letter(n_cols)
+    status = "（已发布）" if bulletin.is_published else "（草稿）"
+    top, sub, merges = _headers(n_cols)
+    rows: list[list[Any]] = [
+        [Cell(bulletin.title, bold=True, size=16, center=True)],
+        [f"统计期间：{bulletin.period_start:%Y-%m-%d} 至 {bulletin.period_end:%Y-%m-%d}{status}"],
+        *(
+            [Cell(value, bold=True, center=True, border=True) for value in row]
+            for row in (top, sub)
+        ),
+    ]
+    units = [line for line in lines if not line.is_total]
+    for number, line in enumerate(units, start=1):
+        rows.append(_line(line, number, line.unit.short_name or line.unit.name))
+    total = next((line for line in lines if line.is_total), None)
+    if total is not None:
+        rows.append(_line(total, None, "合计", bold=True))
+    return Sheet(
+        title=f"{bulletin.period_start:%Y-%m}"[:31],
+        rows=rows,
+        widths={"B": 22, **{get_column_letter(c): 12 for c in range(3, n_cols + 1)}},
+        merges=[f"A1:{last}1", f"A2:{last}2", *merges],
+        freeze=f"C{_SUB + 1}",
+    )
+
+
+def bulletin_export_xlsx(*, bulletin: Bulletin) -> bytes:
+    """The bulletin as an XLSX laid out like the official table."""
+    return workbook([bulletin_sheet(bulletin)])
+
+
+def bulletin_download(bulletin: Bulletin) -> HttpResponse:
+    """The bulletin's XLSX as an attachment ``bulletin-<kind>-<first day>.xlsx``."""
+    return xlsx_download(
+        [bulletin_sheet(bulletin)],
+        filename=f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y-%m-%d}.xlsx",
+    )

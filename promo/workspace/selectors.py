@@ -1,0 +1,111 @@
+"""Reads of the home page "my work" (我的工作): each starts from the visibility selectors."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from leads.choices import LeadStatus
+from leads.models import LeadClaim, Visit
+from leads.selectors import claims_awaiting, leads_visible_to, visits_visible_to
+from officers.models import Assignment, Officer
+from projects.choices import STAGE_ORDER, ProblemStatus, Stage
+from projects.models import Problem, Project
+from projects.selectors import problems_visible_to, project_list
+
+HOME_ROWS = 20
+
+# The lead statuses the home page counts (the leads still being worked on).
+HOME_LEAD_STATUSES = (LeadStatus.INFORMATION, LeadStatus.VALID, LeadStatus.NEGOTIATING)
+
+
+def follow_ups_due(officer: Officer, *, day: date) -> list[Visit]:
+    """Next steps of visits the officer logged or attended, due on ``day`` or earlier.
+
+    A later visit to the same investor counts as the follow-up having happened. Each visit
+    carries ``days_overdue``.
+    """
+    attended = Exists(
+        Visit.officers.through.objects.filter(visit_id=OuterRef("pk"), officer_id=officer.pk)
+    )
+    followed_up = Exists(
+        Visit.objects.filter(
+            investor_id=OuterRef("investor_id"), visited_on__gt=OuterRef("visited_on")
+        )
+    )
+    visits = list(
+        visits_visible_to(officer)
+        .filter(Q(created_by_id=officer.pk) | attended, next_step_due__lte=day)
+        .exclude(next_step="")
+        .filter(~followed_up)
+        .select_related("investor", "lead")
+        .order_by("next_step_due", "id")[:HOME_ROWS]
+    )
+    for visit in visits:
+        visit.days_overdue = (day - visit.next_step_due).days
+    return visits
+
+
+def my_lead_counts(officer: Officer) -> dict[LeadStatus, int]:
+    """How many of the leads the officer works on (主办 or 协办) are in each open status, in
+    one grouped query."""
+    mine = Exists(Assignment.objects.filter(lead_id=OuterRef("pk"), officer_id=officer.pk))
+    counts = dict(
+        leads_visible_to(officer)
+        .filter(mine)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status.value, 0) for status in HOME_LEAD_STATUSES}
+
+
+def _next_milestone(project: Project) -> tuple[str | None, date | None]:
+    """The next stage a project has to reach and its planned date (倒排节点)."""
+    index = STAGE_ORDER.index(project.stage)
+    if index + 1 >= len(STAGE_ORDER):
+        return None, None
+    stage = STAGE_ORDER[index + 1]
+    return Stage(stage).label, project.planned_date(stage)
+
+
+def my_projects(officer: Officer, *, day: date) -> list[Project]:
+    """Projects not yet producing that the officer is on in any role (主办, 协办, 挂钩领导),
+    each with its next milestone (``next_label``, ``next_planned``, ``next_overdue``)."""
+    mine = Exists(Assignment.objects.filter(project_id=OuterRef("pk"), officer_id=officer.pk))
+    projects = list(
+        project_list(officer)
+        .filter(mine)
+        .exclude(stage=Stage.PRODUCING)
+        .order_by("contract_date", "id")[:HOME_ROWS]
+    )
+    for project in projects:
+        project.next_label, project.next_planned = _next_milestone(project)
+        project.next_overdue = bool(project.next_planned and project.next_planned < day)
+    return projects
+
+
+def my_open_problems(officer: Officer, *, day: date) -> list[Problem]:
+    """Open problems first asked of the officer (首问负责), and second asks to their unit
+    (两问终结), soonest due first; each with ``days_left`` and ``days_overdue``."""
+    problems = list(
+        problems_visible_to(officer)
+        .exclude(status=ProblemStatus.RESOLVED)
+        .filter(Q(first_asked_id=officer.pk) | Q(owner_unit_id=officer.unit_id, ask_count=2))
+        .select_related("project", "owner_unit")
+        .order_by("due_on", "id")[:HOME_ROWS]
+    )
+    for problem in problems:
+        problem.days_left = (problem.due_on - day).days
+        problem.days_overdue = -problem.days_left
+    return problems
+
+
+def claims_to_decide(officer: Officer) -> list[LeadClaim]:
+    """防撞单: open claims waiting for the officer's side's decision, oldest first."""
+    return list(
+        claims_awaiting(officer)
+        .select_related("lead__investor")
+        .order_by("created_at", "id")[:HOME_ROWS]
+    )
