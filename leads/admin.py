@@ -7,7 +7,6 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from projects.selectors import projects_visible_to
 from promo.core.admin import (
     HistoryLinkMixin,
     ScopedAdmin,
@@ -21,11 +20,8 @@ from promo.core.admin import (
 from promo.core.errors import DomainError, DuplicateSuspected
 
 from . import services
-from .choices import RewardStatus
 from .models import (
     Intermediary,
-    IntermediaryReward,
-    IntermediaryRewardStatusEvent,
     Introduction,
     Investor,
     InvestorContact,
@@ -191,96 +187,6 @@ class IntermediaryAdmin(HistoryLinkMixin, ScopedAdmin):
 
     def visible_to(self, officer):
         return intermediaries_visible_to(officer)
-
-
-class IntermediaryRewardStatusEventInline(TrailInline):
-    model = IntermediaryRewardStatusEvent
-    fields = ("created_at", "from_status", "to_status", "actor", "reason")
-    ordering = ("created_at", "id")
-
-
-REWARD_ADD_FIELDS = ("intermediary", "project", "amount", "note")
-
-
-def _rewards_visible_to(officer):
-    # No selector of its own: a reward is seen with its intermediary or its project.
-    return IntermediaryReward.objects.filter(
-        Q(intermediary__in=intermediaries_visible_to(officer).values("pk"))
-        | Q(project__in=projects_visible_to(officer).values("pk"))
-    )
-
-
-@admin.register(IntermediaryReward)
-class IntermediaryRewardAdmin(HistoryLinkMixin, ScopedAdmin):
-    """The status is read-only: it moves only by the approve/pay actions, through the service."""
-
-    list_display = ("intermediary", "project", "amount", "status", "decided_by", "decided_on")
-    list_filter = ("status",)
-    search_fields = ("intermediary__name", "project__name")
-    list_select_related = ("intermediary", "project", "decided_by")
-    autocomplete_fields = ("intermediary", "project")
-    fields = (
-        "intermediary",
-        "project",
-        "amount",
-        "status",
-        "proposed_by",
-        "decided_by",
-        "decided_on",
-        "note",
-    )
-    add_fieldsets = ((None, {"fields": REWARD_ADD_FIELDS}),)
-    # The amount may be corrected while the reward is only proposed; once approved, nothing.
-    change_editable = ("amount", "note")
-    inlines = (IntermediaryRewardStatusEventInline,)
-    actions = ("approve_rewards", "pay_rewards")
-
-    def visible_to(self, officer):
-        return _rewards_visible_to(officer)
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = super().get_readonly_fields(request, obj)
-        if obj is not None and obj.status != RewardStatus.PROPOSED:
-            return tuple(self.fields)
-        return readonly
-
-    def create_with_service(self, request, obj, form):
-        return services.intermediary_reward_propose(
-            actor=request.user, **form_values(form, REWARD_ADD_FIELDS)
-        )
-
-    def _transition_each(self, request, queryset, service, done_message) -> None:
-        for reward in queryset:
-            try:
-                service(reward=reward, actor=request.user, reason=str(_("管理后台操作")))
-            except DomainError as refusal:
-                self.message_user(request, f"{reward}：{refusal.message}", messages.ERROR)
-            else:
-                self.message_user(request, f"{reward}：{done_message}", messages.SUCCESS)
-
-    @admin.action(description=_("批准奖励"), permissions=["change"])
-    def approve_rewards(self, request, queryset):
-        self._transition_each(
-            request, queryset, services.intermediary_reward_approve, _("已批准。")
-        )
-
-    @admin.action(description=_("兑现奖励"), permissions=["change"])
-    def pay_rewards(self, request, queryset):
-        self._transition_each(request, queryset, services.intermediary_reward_pay, _("已兑现。"))
-
-
-@admin.register(IntermediaryRewardStatusEvent)
-class IntermediaryRewardStatusEventAdmin(TrailAdmin):
-    list_display = ("reward", "from_status", "to_status", "actor", "reason", "created_at")
-    list_filter = ("to_status", "from_status")
-    search_fields = ("reward__intermediary__name", "reward__project__name", "reason")
-    list_select_related = ("reward__intermediary", "reward__project", "actor")
-    date_hierarchy = "created_at"
-
-    def visible_to(self, officer):
-        return IntermediaryRewardStatusEvent.objects.filter(
-            reward__in=_rewards_visible_to(officer).values("pk")
-        )
 
 
 # --- Promotion event ----------------------------------------------------------------------

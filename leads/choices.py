@@ -75,6 +75,11 @@ class VisitKind(models.TextChoices):
     EVENT = "event", _("推介活动")
 
 
+# 来区客商: investors who came to the district, received or inspecting (the reports' figure and
+# the visiting-investor list count the same kinds).
+VISITING_KINDS = (VisitKind.RECEPTION, VisitKind.INSPECTION)
+
+
 class IntermediaryKind(models.TextChoices):
     PERSON = "person", _("个人")
     AGENCY = "agency", _("中介机构")

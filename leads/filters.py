@@ -145,20 +145,14 @@ class InvestorFilter(django_filters.FilterSet):
 
     def matching_visits(self) -> QuerySet[Visit] | None:
         """The visits the ``visit*`` filters ask for (None when none is set); call after
-        validation. They are taken among ``visits`` when given, else among those the
-        requesting officer may see."""
+        validation. They are taken among ``visits``: the visits the requesting officer may
+        see (the visiting-investor page and the API pass visits_visible_to)."""
         data = self.form.cleaned_data
         if not any(data.get(name) not in (None, "", [], ()) for name in self.VISIT_FILTERS):
             return None
-        user = getattr(self.request, "user", None)
-        if self.visits is not None:
-            visits = self.visits
-        elif user is not None:
-            from .selectors import visits_visible_to
-
-            visits = visits_visible_to(user)
-        else:
-            visits = Visit.objects.none()
+        # The caller passes the visits the officer may see (leads.selectors builds on these
+        # filters, so they cannot ask it); none without them.
+        visits = self.visits if self.visits is not None else Visit.objects.none()
         period = data.get("visited_on")
         if period is not None:
             if period.start is not None:

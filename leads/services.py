@@ -70,7 +70,7 @@ from .selectors import (
 )
 
 if TYPE_CHECKING:  # for annotations only: at run time projects imports leads, not back
-    from projects.models import Project
+    pass
 
 
 def _acting_unit(actor: Officer, unit: Unit | None) -> Unit:
@@ -483,52 +483,33 @@ def _refresh_lead_activity(lead: Lead) -> None:
         lead.save(update_fields=[*changed, "updated_at"])
 
 
-def assignment_add(
-    *,
-    actor: Officer,
-    officer: Officer,
-    role: str,
-    lead: Lead | None = None,
-    project: Project | None = None,
-) -> Assignment:
-    """Put an officer on a lead or project as 主办, 协办 or 挂钩领导."""
-    from projects.selectors import projects_visible_to
-
-    if (lead is None) == (project is None):
-        raise rule("lead", _("请选择一个项目信息或项目。"))
+def assignment_add(*, actor: Officer, officer: Officer, role: str, lead: Lead) -> Assignment:
+    """Put an officer on a lead as 主办 or 协办 (分工); a project's team is
+    projects.services.project_assignment_add's."""
     if role not in AssignmentRole.values:
         raise rule("role", _("请选择分工。"))
-    if lead is not None and role == AssignmentRole.LEADER:
+    if role == AssignmentRole.LEADER:
         raise rule("role", _("挂钩领导只能分派到项目。"))
     with transaction.atomic(), audited(actor, "assignment_add"):
-        owner: Lead | Project
-        if lead is not None:
-            owner = lock_visible(leads_visible_to(actor), lead)
-        else:
-            assert project is not None  # exactly one of the two, checked above
-            owner = lock_visible(projects_visible_to(actor), project)
+        owner = lock_visible(leads_visible_to(actor), lead)
         try:
             with transaction.atomic():
                 assignment = Assignment.objects.create(
-                    officer=officer, lead=lead, project=project, role=role, assigned_by=actor
+                    officer=officer, lead=lead, role=role, assigned_by=actor
                 )
         except IntegrityError as exc:
             raise rule("officer", _("该干部已有此分工，或该记录已有主办人/挂钩领导。")) from exc
-        touch_row(owner)  # the lead or project shows its assignments
+        touch_row(owner)  # the lead shows its assignments
         return assignment
 
 
 def assignment_remove(*, actor: Officer, assignment: Assignment) -> None:
-    """Take an officer off a lead or project (撤销分工); the history keeps the removed row."""
-    from projects.selectors import projects_visible_to
-
+    """Take an officer off a lead (撤销分工); the history keeps the removed row. A project's
+    team: projects.services.project_assignment_remove."""
+    if assignment.lead is None:
+        raise rule("assignment", _("该分工不在项目信息上。"))
     with transaction.atomic(), audited(actor, "assignment_remove"):
-        owner: Lead | Project
-        if assignment.lead is not None:
-            owner = lock_visible(leads_visible_to(actor), assignment.lead)
-        else:
-            assert assignment.project is not None  # an assignment is on a lead or a project
-            owner = lock_visible(projects_visible_to(actor), assignment.project)
+        owner = lock_visible(leads_visible_to(actor), assignment.lead)
         Assignment.objects.filter(pk=assignment.pk).delete()
         touch_row(owner)
 

@@ -18,7 +18,6 @@ urlpatterns = [
     ),
     path("leads/new/", views.lead_new, name="new"),
     path("leads/<int:pk>/", views.lead_detail, name="detail"),
-    path("leads/<int:pk>/sign/", views.lead_sign, name="sign"),
     path("leads/<int:pk>/assist/", views.lead_assist, name="assist"),
     path("leads/<int:pk>/claim/", views.lead_claim, name="claim"),
     path("claims/", views.claim_list, name="claims"),

@@ -387,43 +387,6 @@ def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def lead_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    """Sign a lead (签约): a project form prefilled from the lead."""
-    from projects.forms import ProjectSignForm
-    from projects.services import project_sign_lead
-
-    me = request.user
-    lead = get_object_or_404(lead_list_query(me), pk=pk)
-    if request.method == "GET":
-        if not lead.can_transition_to(LeadStatus.SIGNED):
-            messages.error(request, _("只有“在谈”的项目信息可以签约。"))
-            return redirect("leads:detail", pk=lead.pk)
-        form = ProjectSignForm(
-            initial={
-                "name": lead.name,
-                "contract_date": today(),
-                "total_investment": lead.estimated_amount or None,
-                "contracted_fdi": lead.estimated_fdi,
-                "description": lead.description,
-            }
-        )
-        return render(request, "leads/lead_sign.html", {"lead": lead, "form": form})
-    form = ProjectSignForm(request.POST)
-    if form.is_valid():
-        try:
-            project = project_sign_lead(lead=lead, actor=me, **form.service_kwargs())
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc.message)) from exc
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("已签约，项目已建立。"))
-            return redirect("projects:detail", pk=project.pk)
-    return render(request, "leads/lead_sign.html", {"lead": lead, "form": form})
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
 def lead_new(request: HttpRequest) -> HttpResponse:
     """Register a lead (登记项目信息); warn when another unit already holds one (防撞单)."""
     me = request.user

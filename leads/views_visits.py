@@ -18,13 +18,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from leads.choices import VISITING_KINDS
 from leads.filters import InvestorFilter
 from leads.models import Investor, Visit
 from leads.selectors import visit_list_for
 from leads.views import PAGE_SIZE, BoundedCountPaginator, officer_select, unit_select
 from officers.selectors import scope_for
 from promo.core.forms import PlainCheckboxes
-from promo.reports.selectors import VISITING_KINDS
 
 
 def _query(request: HttpRequest) -> str:

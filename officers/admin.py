@@ -13,9 +13,8 @@ from promo.core.admin import HistoryLinkMixin, ScopedAdmin, form_values, keep_cu
 
 from . import services
 from .choices import Role
-from .models import Assignment, Officer, Target, Unit
+from .models import Officer, Target, Unit
 from .selectors import (
-    assignments_visible_to,
     officers_visible_to,
     targets_visible_to,
     units_visible_to,
@@ -214,50 +213,6 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
             **form_values(
                 form, ("username", "full_name", "unit", "role", "title", "phone", "email")
             ),
-        )
-
-
-# --- Assignment ---------------------------------------------------------------------------
-
-
-@admin.register(Assignment)
-class AssignmentAdmin(HistoryLinkMixin, ScopedAdmin):
-    list_display = ("officer", "role", "lead", "project", "assigned_by", "created_at")
-    list_filter = ("role",)
-    search_fields = ("officer__full_name", "officer__username", "lead__name", "project__name")
-    list_select_related = ("officer", "lead", "project", "assigned_by")
-    autocomplete_fields = ("officer", "lead", "project")
-    date_hierarchy = "created_at"
-    fieldsets = (
-        (None, {"fields": ("officer", "role", "lead", "project")}),
-        (_("系统"), {"fields": ("assigned_by", "created_at", "history_link")}),
-    )
-    add_fieldsets = ((None, {"fields": ("officer", "role", "lead", "project")}),)
-
-    def visible_to(self, officer):
-        return assignments_visible_to(officer)
-
-    def has_change_permission(self, request, obj=None):
-        # Who leads a lead is credit: change it by removing and adding (both in history).
-        return False
-
-    def delete_model(self, request, obj):
-        from leads.services import assignment_remove
-
-        assignment_remove(actor=request.user, assignment=obj)
-
-    def delete_queryset(self, request, queryset):
-        from leads.services import assignment_remove
-
-        # One by one through the service: each lead or project shown changes its version.
-        for assignment in queryset.select_related("lead", "project"):
-            assignment_remove(actor=request.user, assignment=assignment)
-
-    def create_with_service(self, request, obj, form):
-        from leads.services import assignment_add
-
-        return assignment_add(
-            actor=request.user, **form_values(form, ("officer", "role", "lead", "project"))
         )
 
 

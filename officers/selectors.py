@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from .choices import Role
-from .models import Assignment, Officer, Target, Unit, tree_order
+from .models import Officer, Target, Unit, tree_order
 
 
 @dataclass(frozen=True)
@@ -88,16 +88,6 @@ def targets_visible_to(officer: Officer) -> QuerySet[Target]:
     if scope.own_records_only:
         return qs.filter(officer=officer)
     return qs.filter(Q(unit_id__in=scope.unit_ids) | Q(officer__unit_id__in=scope.unit_ids))
-
-
-def assignments_visible_to(officer: Officer) -> QuerySet[Assignment]:
-    from leads.selectors import leads_visible_to
-    from projects.selectors import projects_visible_to
-
-    return Assignment.objects.select_related("officer", "lead", "project").filter(
-        Q(lead__in=leads_visible_to(officer).values("pk"))
-        | Q(project__in=projects_visible_to(officer).values("pk"))
-    )
 
 
 def breakdown_units_for(officer: Officer) -> QuerySet[Unit]:

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leads import services as lead_services
+from leads.choices import RewardStatus
+from leads.models import IntermediaryReward, IntermediaryRewardStatusEvent
+from leads.selectors import intermediaries_visible_to
+from officers.models import Assignment
 from promo.core.admin import (
     HistoryLinkMixin,
     ScopedAdmin,
@@ -14,6 +20,7 @@ from promo.core.admin import (
     TrailInline,
     form_values,
 )
+from promo.core.errors import DomainError
 
 from . import services
 from .models import (
@@ -25,7 +32,12 @@ from .models import (
     ProjectStageEvent,
     StageEvidence,
 )
-from .selectors import problems_visible_to, progress_visible_to, projects_visible_to
+from .selectors import (
+    assignments_visible_to,
+    problems_visible_to,
+    progress_visible_to,
+    projects_visible_to,
+)
 
 SYSTEM_FIELDS = ("created_at", "updated_at", "source_system", "external_id", "history_link")
 PLAN_FIELDS = ("groundbreaking_planned", "completed_planned", "producing_planned")
@@ -403,3 +415,146 @@ class ProblemActionAdmin(TrailAdmin):
 
     def visible_to(self, officer):
         return ProblemAction.objects.filter(problem__in=problems_visible_to(officer).values("pk"))
+
+
+# --- Assignments and intermediary rewards -------------------------------------------------
+# Records of officers and leads that point at leads or projects: their admin is here, where
+# both apps' visibility can be seen.
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(HistoryLinkMixin, ScopedAdmin):
+    list_display = ("officer", "role", "lead", "project", "assigned_by", "created_at")
+    list_filter = ("role",)
+    search_fields = ("officer__full_name", "officer__username", "lead__name", "project__name")
+    list_select_related = ("officer", "lead", "project", "assigned_by")
+    autocomplete_fields = ("officer", "lead", "project")
+    date_hierarchy = "created_at"
+    fieldsets = (
+        (None, {"fields": ("officer", "role", "lead", "project")}),
+        (_("系统"), {"fields": ("assigned_by", "created_at", "history_link")}),
+    )
+    add_fieldsets = ((None, {"fields": ("officer", "role", "lead", "project")}),)
+
+    def visible_to(self, officer):
+        return assignments_visible_to(officer)
+
+    def has_change_permission(self, request, obj=None):
+        # Who leads a lead is credit: change it by removing and adding (both in history).
+        return False
+
+    def _remove(self, request, assignment) -> None:
+        # Through the service: the lead or project shown moves its version (updated_at, ETag).
+        if assignment.project_id is not None:
+            services.project_assignment_remove(actor=request.user, assignment=assignment)
+        else:
+            lead_services.assignment_remove(actor=request.user, assignment=assignment)
+
+    def delete_model(self, request, obj):
+        self._remove(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for assignment in queryset.select_related("lead", "project"):
+            self._remove(request, assignment)
+
+    def create_with_service(self, request, obj, form):
+        # The form has checked the model's constraints: exactly one of lead and project
+        # (officers_assignment_one_target), a 挂钩领导 only on a project.
+        values = form_values(form, ("officer", "role"))
+        if form.cleaned_data.get("project") is not None:
+            project = form.cleaned_data["project"]
+            return services.project_assignment_add(actor=request.user, project=project, **values)
+        lead = form.cleaned_data["lead"]
+        return lead_services.assignment_add(actor=request.user, lead=lead, **values)
+
+
+class IntermediaryRewardStatusEventInline(TrailInline):
+    model = IntermediaryRewardStatusEvent
+    fields = ("created_at", "from_status", "to_status", "actor", "reason")
+    ordering = ("created_at", "id")
+
+
+REWARD_ADD_FIELDS = ("intermediary", "project", "amount", "note")
+
+
+def _rewards_visible_to(officer):
+    # No selector of its own: a reward is seen with its intermediary or its project.
+    return IntermediaryReward.objects.filter(
+        Q(intermediary__in=intermediaries_visible_to(officer).values("pk"))
+        | Q(project__in=projects_visible_to(officer).values("pk"))
+    )
+
+
+@admin.register(IntermediaryReward)
+class IntermediaryRewardAdmin(HistoryLinkMixin, ScopedAdmin):
+    """The status is read-only: it moves only by the approve/pay actions, through the service."""
+
+    list_display = ("intermediary", "project", "amount", "status", "decided_by", "decided_on")
+    list_filter = ("status",)
+    search_fields = ("intermediary__name", "project__name")
+    list_select_related = ("intermediary", "project", "decided_by")
+    autocomplete_fields = ("intermediary", "project")
+    fields = (
+        "intermediary",
+        "project",
+        "amount",
+        "status",
+        "proposed_by",
+        "decided_by",
+        "decided_on",
+        "note",
+    )
+    add_fieldsets = ((None, {"fields": REWARD_ADD_FIELDS}),)
+    # The amount may be corrected while the reward is only proposed; once approved, nothing.
+    change_editable = ("amount", "note")
+    inlines = (IntermediaryRewardStatusEventInline,)
+    actions = ("approve_rewards", "pay_rewards")
+
+    def visible_to(self, officer):
+        return _rewards_visible_to(officer)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.status != RewardStatus.PROPOSED:
+            return tuple(self.fields)
+        return readonly
+
+    def create_with_service(self, request, obj, form):
+        return lead_services.intermediary_reward_propose(
+            actor=request.user, **form_values(form, REWARD_ADD_FIELDS)
+        )
+
+    def _transition_each(self, request, queryset, service, done_message) -> None:
+        for reward in queryset:
+            try:
+                service(reward=reward, actor=request.user, reason=str(_("管理后台操作")))
+            except DomainError as refusal:
+                self.message_user(request, f"{reward}：{refusal.message}", messages.ERROR)
+            else:
+                self.message_user(request, f"{reward}：{done_message}", messages.SUCCESS)
+
+    @admin.action(description=_("批准奖励"), permissions=["change"])
+    def approve_rewards(self, request, queryset):
+        self._transition_each(
+            request, queryset, lead_services.intermediary_reward_approve, _("已批准。")
+        )
+
+    @admin.action(description=_("兑现奖励"), permissions=["change"])
+    def pay_rewards(self, request, queryset):
+        self._transition_each(
+            request, queryset, lead_services.intermediary_reward_pay, _("已兑现。")
+        )
+
+
+@admin.register(IntermediaryRewardStatusEvent)
+class IntermediaryRewardStatusEventAdmin(TrailAdmin):
+    list_display = ("reward", "from_status", "to_status", "actor", "reason", "created_at")
+    list_filter = ("to_status", "from_status")
+    search_fields = ("reward__intermediary__name", "reward__project__name", "reason")
+    list_select_related = ("reward__intermediary", "reward__project", "actor")
+    date_hierarchy = "created_at"
+
+    def visible_to(self, officer):
+        return IntermediaryRewardStatusEvent.objects.filter(
+            reward__in=_rewards_visible_to(officer).values("pk")
+        )

@@ -15,8 +15,7 @@ from promo.core.choices import Industry, Region
 from promo.core.services import today
 
 from .choices import ProblemKind, ProblemStatus, SizeClass, Stage
-from .models import InvestmentProgress, Problem, Project
-from .selectors import progress_reported_between
+from .models import InvestmentProgress, Problem, Project, progress_reported_between
 
 
 def overdue_q(day: date) -> Q:

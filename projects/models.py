@@ -11,7 +11,7 @@ import pghistory
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from promo.core.choices import Industry
@@ -537,3 +537,18 @@ class ProblemAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.problem}: {self.get_action_display()}"
+
+
+def progress_reported_between(start: date | None, end: date | None) -> Exists:
+    """The project reported monthly progress (月度投资进度) for a month in ``[start, end]``.
+
+    Progress is monthly, so a period takes in the month that holds its first day: the set of
+    projects whose arrived FDI a period sums (promo.reports.selectors.period_figures), and
+    the project list's 填报进度月份 filter behind the cockpit's arrived-FDI links.
+    """
+    months = InvestmentProgress.objects.filter(project_id=OuterRef("pk"))
+    if start is not None:
+        months = months.filter(month__gte=start.replace(day=1))
+    if end is not None:
+        months = months.filter(month__lte=end)
+    return Exists(months)

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import TYPE_CHECKING
-
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from leads.selectors import leads_visible_to
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
+from .filters import ProjectFilter
+from .forms import ProjectFilterForm
 from .models import InvestmentProgress, Problem, Project
-
-if TYPE_CHECKING:
-    from .filters import ProjectFilter
-    from .forms import ProjectFilterForm
-
-
-def progress_reported_between(start: date | None, end: date | None) -> Exists:
-    """The project reported monthly progress (月度投资进度) for a month in ``[start, end]``.
-
-    Progress is monthly, so a period takes in the month that holds its first day: the set of
-    projects whose arrived FDI a period sums (promo.reports.selectors.period_figures), and
-    the project list's 填报进度月份 filter behind the cockpit's arrived-FDI links.
-    """
-    months = InvestmentProgress.objects.filter(project_id=OuterRef("pk"))
-    if start is not None:
-        months = months.filter(month__gte=start.replace(day=1))
-    if end is not None:
-        months = months.filter(month__lte=end)
-    return Exists(months)
 
 
 def projects_visible_to(officer: Officer) -> QuerySet[Project]:
@@ -81,10 +62,6 @@ def project_list_for(
     then ProjectFilterForm's size checkboxes (``size``, the page's name for ``size_class``).
     Returns the bound FilterSet and form for the page.
     """
-    # Here, not at the top: projects.filters reads progress_reported_between from this module.
-    from .filters import ProjectFilter
-    from .forms import ProjectFilterForm
-
     base = project_list(officer)
     filterset = ProjectFilter(params or None, queryset=base, request=request)
     form = ProjectFilterForm(params or None)
@@ -97,3 +74,12 @@ def project_list_for(
     if form.is_valid() and form.cleaned_data["size"]:
         qs = qs.filter(size_class__in=form.cleaned_data["size"])
     return filterset, form, qs.order_by("-contract_date", "-id")
+
+
+def assignments_visible_to(officer: Officer) -> QuerySet[Assignment]:
+    """Assignments (分工) on the leads and projects the officer sees: here, not in officers,
+    because it needs both apps' visibility."""
+    return Assignment.objects.select_related("officer", "lead", "project").filter(
+        Q(lead__in=leads_visible_to(officer).values("pk"))
+        | Q(project__in=projects_visible_to(officer).values("pk"))
+    )

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +30,7 @@ from promo.core.services import (
     require_not_future,
     require_text,
     today,
+    touch_row,
 )
 from promo.core.uploads import CheckedUpload, check_upload
 
@@ -621,3 +622,34 @@ def problem_ask_again(
             note=note,
         )
         return locked
+
+
+def project_assignment_add(
+    *, actor: Officer, officer: Officer, role: str, project: Project
+) -> Assignment:
+    """Put an officer on a project as 主办, 协办 or 挂钩领导 (分工); a lead's team is
+    leads.services.assignment_add's."""
+    if role not in AssignmentRole.values:
+        raise rule("role", _("请选择分工。"))
+    # The same audit reason as a lead's: one kind of change in the history, whatever the record.
+    with transaction.atomic(), audited(actor, "assignment_add"):
+        owner = lock_visible(projects_visible_to(actor), project)
+        try:
+            with transaction.atomic():
+                assignment = Assignment.objects.create(
+                    officer=officer, project=project, role=role, assigned_by=actor
+                )
+        except IntegrityError as exc:
+            raise rule("officer", _("该干部已有此分工，或该记录已有主办人/挂钩领导。")) from exc
+        touch_row(owner)  # the project shows its assignments
+        return assignment
+
+
+def project_assignment_remove(*, actor: Officer, assignment: Assignment) -> None:
+    """Take an officer off a project (撤销分工); the history keeps the removed row."""
+    if assignment.project is None:
+        raise rule("assignment", _("该分工不在项目上。"))
+    with transaction.atomic(), audited(actor, "assignment_remove"):
+        owner = lock_visible(projects_visible_to(actor), assignment.project)
+        Assignment.objects.filter(pk=assignment.pk).delete()
+        touch_row(owner)

@@ -7,6 +7,8 @@ from projects import views
 app_name = "projects"
 
 urlpatterns = [
+    # Before leads.urls (promo/urls.py): signing a lead makes a project, so it is served here.
+    path("leads/<int:pk>/sign/", views.lead_sign, name="lead_sign"),
     path("projects/", views.project_list, name="list"),
     path("projects/board/", views.project_board, name="board"),
     path("projects/<int:pk>/", views.project_detail, name="detail"),

@@ -22,6 +22,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from leads.choices import LeadStatus
+from leads.selectors import lead_list
 from officers.models import Officer, Unit, tree_order
 from officers.selectors import units_visible_to
 from projects import services
@@ -35,6 +37,7 @@ from projects.forms import (
     ProblemForm,
     ProgressForm,
     ProjectFilterForm,
+    ProjectSignForm,
     ResolveForm,
 )
 from projects.models import Project, StageEvidence
@@ -597,3 +600,43 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# --- Signing a lead ----------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    """Sign a lead (签约): a project form prefilled from the lead.
+
+    Served under /leads/ but here: signing makes a project, which the leads app cannot see.
+    """
+    me = request.user
+    lead = get_object_or_404(lead_list(me), pk=pk)
+    if request.method == "GET":
+        if not lead.can_transition_to(LeadStatus.SIGNED):
+            messages.error(request, _("只有“在谈”的项目信息可以签约。"))
+            return redirect("leads:detail", pk=lead.pk)
+        form = ProjectSignForm(
+            initial={
+                "name": lead.name,
+                "contract_date": today(),
+                "total_investment": lead.estimated_amount or None,
+                "contracted_fdi": lead.estimated_fdi,
+                "description": lead.description,
+            }
+        )
+        return render(request, "projects/lead_sign.html", {"lead": lead, "form": form})
+    form = ProjectSignForm(request.POST)
+    if form.is_valid():
+        try:
+            project = services.project_sign_lead(lead=lead, actor=me, **form.service_kwargs())
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc.message)) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已签约，项目已建立。"))
+            return redirect("projects:detail", pk=project.pk)
+    return render(request, "projects/lead_sign.html", {"lead": lead, "form": form})

@@ -351,17 +351,23 @@ if not re.fullmatch(r"[1-9][0-9]*/(s|sec|m|min|h|hour|d|day)", PROMO_API_RATE):
     )
 
 REST_FRAMEWORK = {
+    # API client tokens and browser sessions both work; a read-only client cannot write.
+    # (DRF imports these classes when its views module loads: the modules named here import
+    # none of DRF's views or generics, so there is no cycle; tests/api check every default.)
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "promo.api.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "promo.api.authentication.ApiClientAccessPermission",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "promo.api.pagination.StableCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "promo.api.schema.PromoAutoSchema",
     "EXCEPTION_HANDLER": "promo.api.errors.exception_handler",
-    # No DEFAULT_PAGINATION_CLASS / DEFAULT_THROTTLE_CLASSES: promo.api imports DRF's
-    # generics, which read those settings at import time (a cycle). promo.api.viewsets.ScopedViewSet,
-    # the base of every API view, sets StableCursorPagination and OfficerRateThrottle itself.
     # Requests per caller, counted in the Redis cache (CACHES["default"]).
+    "DEFAULT_THROTTLE_CLASSES": ["promo.api.throttling.OfficerRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"officer": PROMO_API_RATE},
 }
 

@@ -19,8 +19,9 @@ urlpatterns = [
     # Officers' web pages.
     path("", include("promo.workspace.urls")),
     path("", include("promo.accounts.urls")),
-    path("", include("leads.urls")),
+    # projects first: it serves /leads/<id>/sign/, which leads' /leads/<id>/<action>/ would take.
     path("", include("projects.urls")),
+    path("", include("leads.urls")),
     path("imports/", include("promo.imports.urls")),
     path("dashboard/", include("promo.dashboard.urls")),
     path("reports/", include("promo.reports.urls")),

@@ -676,6 +676,53 @@ def test_adding_a_lead_goes_through_lead_create(client, bureau):
     assert lead.assignments.get().role == AssignmentRole.LEAD
 
 
+def test_adding_an_assignment_goes_through_the_lead_or_project_service(client, bureau, world):
+    client.force_login(bureau.root)
+
+    for record in ("lead", "project"):
+        response = client.post(
+            admin_url(Assignment, "add"),
+            {
+                "officer": bureau.beijing_officer.pk,
+                "role": AssignmentRole.ASSISTING,
+                record: getattr(world, record).pk,
+            },
+        )
+        assert response.status_code == 302, response.context and response.context["errors"]
+
+    assert set(
+        Assignment.objects.filter(officer=bureau.beijing_officer).values_list(
+            "lead", "project", "role", "assigned_by"
+        )
+    ) == {
+        (world.lead.pk, None, AssignmentRole.ASSISTING, bureau.root.pk),
+        (None, world.project.pk, AssignmentRole.ASSISTING, bureau.root.pk),
+    }
+
+
+@pytest.mark.parametrize(
+    ("fields", "constraint"),
+    [
+        ({"lead", "project"}, "officers_assignment_one_target"),
+        (set(), "officers_assignment_one_target"),
+        ({"lead", "leader"}, "officers_assignment_leader_only_on_project"),
+    ],
+)
+def test_an_assignment_refused_on_add_is_a_form_error_and_nothing_is_written(
+    client, bureau, world, fields, constraint
+):
+    client.force_login(bureau.root)
+    role = AssignmentRole.LEADER if "leader" in fields else AssignmentRole.ASSISTING
+    data = {"officer": bureau.beijing_officer.pk, "role": role}
+    data.update({name: getattr(world, name).pk for name in ("lead", "project") if name in fields})
+
+    response = client.post(admin_url(Assignment, "add"), data)
+
+    assert response.status_code == 200
+    assert constraint in str(response.context["adminform"].form.errors)
+    assert not Assignment.objects.filter(officer=bureau.beijing_officer).exists()
+
+
 def test_a_service_refusal_on_add_is_a_form_error_and_nothing_is_written(client, bureau):
     investor = new_investor(bureau.shanghai_officer)
     client.force_login(bureau.root)

@@ -1,7 +1,8 @@
 """API of the leads app: investors, intermediaries, promotion events, leads and visits.
 
-Rows come from the visibility selectors; writes call leads.services (and signing calls
-projects.services.project_sign_lead), so the API and the UI share every rule.
+Rows come from the visibility selectors; writes call leads.services, so the API and the UI
+share every rule. Signing (POST /leads/{id}/sign/) makes a project: projects/api/views.py
+serves it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ from rest_framework.response import Response
 
 from officers.api.feeds import ScopedDeletionFeedMixin
 from officers.models import Assignment, Officer
-from projects.api.serializers import LeadSignSerializer, ProjectSerializer
-from projects.models import Project
-from projects.selectors import projects_visible_to
-from projects.services import project_sign_lead
 from promo.api.errors import BULK_MAX_ROWS, BulkRejected
 from promo.api.rows import RowsListMixin
 from promo.api.schema import error_responses
@@ -36,7 +33,7 @@ from ..filters import (
     PromotionEventFilter,
     VisitFilter,
 )
-from ..models import Investor
+from ..models import Investor, Lead
 from ..selectors import (
     intermediaries_visible_to,
     investors_visible_to,
@@ -62,12 +59,21 @@ from .serializers import (
 )
 
 
+class VisibleVisitsInvestorFilter(InvestorFilter):
+    """InvestorFilter whose visit* filters look among the visits the caller may see."""
+
+    def __init__(self, *args, request=None, **kwargs):
+        user = getattr(request, "user", None)
+        visits = visits_visible_to(user) if user is not None else None
+        super().__init__(*args, request=request, visits=visits, **kwargs)
+
+
 class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Investors (客商) the caller may see; registering checks for duplicates bureau-wide."""
 
     read_serializer_class = InvestorSerializer
     write_serializer_class = InvestorWriteSerializer
-    filterset_class = InvestorFilter
+    filterset_class = VisibleVisitsInvestorFilter
     ordering_fields = ("id", "name", "updated_at")
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
@@ -239,6 +245,9 @@ class LeadViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     ordering_fields = ("id", "name", "estimated_amount", "created_at", "updated_at")
 
     def visible(self):
+        # The project a signed lead became, named through the reverse relation: projects
+        # builds on leads, so leads never imports it.
+        signed_as = Lead._meta.get_field("project").related_model.objects
         # The lead list page's base (leads.selectors.lead_list), filtered by the same LeadFilter;
         # the order is the cursor's (?ordering=), not the page's sort.
         return (
@@ -257,7 +266,7 @@ class LeadViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
                     to_attr="prefetched_assignments",
                 ),
             )
-            .annotate(project_pk=Subquery(Project.objects.filter(lead=OuterRef("pk")).values("pk")))
+            .annotate(project_pk=Subquery(signed_as.filter(lead=OuterRef("pk")).values("pk")))
         )
 
     @extend_schema(
@@ -293,20 +302,6 @@ class LeadViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
         data = self.validated(AssignmentWriteSerializer)
         services.assignment_add(actor=request.user, lead=lead, **data)
         return self.read_response(lead)
-
-    @extend_schema(
-        request=LeadSignSerializer,
-        responses={201: ProjectSerializer, **error_responses(400, 403, 404, 409)},
-        description="签约：在谈的项目信息变为签约，并生成项目（只在此处计数一次）。",
-    )
-    @action(detail=True, methods=["post"])
-    def sign(self, request, pk=None):
-        lead = self.get_object()
-        data = self.validated(LeadSignSerializer)
-        project = project_sign_lead(lead=lead, actor=request.user, **data)
-        fresh = ProjectSerializer.optimise(projects_visible_to(request.user)).get(pk=project.pk)
-        body = ProjectSerializer(fresh, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class VisitViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):

@@ -2,10 +2,12 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .views import ProblemViewSet, ProjectViewSet
+from .views import LeadSignViewSet, ProblemViewSet, ProjectViewSet
 
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="project")
 router.register("problems", ProblemViewSet, basename="problem")
+# POST /api/v1/leads/{id}/sign/ (URL name lead-sign): signing a lead makes a project.
+router.register("leads", LeadSignViewSet, basename="lead")
 
 urlpatterns = router.urls

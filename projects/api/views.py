@@ -10,8 +10,8 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from leads.api.serializers import AssignmentWriteSerializer
-from leads.services import assignment_add
+from leads.api.serializers import AssignmentWriteSerializer, LeadSerializer
+from leads.selectors import leads_visible_to
 from officers.api.feeds import ScopedDeletionFeedMixin
 from promo.api.rows import RowsListMixin
 from promo.api.schema import error_responses
@@ -19,8 +19,9 @@ from promo.api.viewsets import ScopedViewSet
 
 from .. import services
 from ..filters import ProblemFilter, ProjectFilter
-from ..selectors import problems_visible_to, project_list
+from ..selectors import problems_visible_to, project_list, projects_visible_to
 from .serializers import (
+    LeadSignSerializer,
     ProblemAskAgainSerializer,
     ProblemNoteSerializer,
     ProblemResolveSerializer,
@@ -82,7 +83,7 @@ class ProjectViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     def assignments(self, request, pk=None):
         project = self.get_object()
         data = self.validated(AssignmentWriteSerializer)
-        assignment_add(actor=request.user, project=project, **data)
+        services.project_assignment_add(actor=request.user, project=project, **data)
         return self.read_response(project)
 
     @extend_schema(
@@ -207,3 +208,28 @@ class ProblemViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewS
         data = self.validated(ProblemResolveSerializer)
         problem = services.problem_resolve(problem=problem, actor=request.user, **data)
         return self.read_response(problem)
+
+
+class LeadSignViewSet(ScopedViewSet):
+    """Signing a lead (签约), served under /api/v1/leads/ by the projects app: it makes a
+    project, which the leads app cannot see. Only the action: the lead itself is leads'."""
+
+    read_serializer_class = LeadSerializer
+    retrieve = None  # type: ignore[assignment]  # GET /leads/{id}/ is leads.api's
+
+    def visible(self):
+        return leads_visible_to(self.request.user)
+
+    @extend_schema(
+        request=LeadSignSerializer,
+        responses={201: ProjectSerializer, **error_responses(400, 403, 404, 409)},
+        description="签约：在谈的项目信息变为签约，并生成项目（只在此处计数一次）。",
+    )
+    @action(detail=True, methods=["post"])
+    def sign(self, request, pk=None):
+        lead = self.get_object()
+        data = self.validated(LeadSignSerializer)
+        project = services.project_sign_lead(lead=lead, actor=request.user, **data)
+        fresh = ProjectSerializer.optimise(projects_visible_to(request.user)).get(pk=project.pk)
+        body = ProjectSerializer(fresh, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)

@@ -29,10 +29,11 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import ForeignKey, QuerySet
-from django.utils.translation import gettext as _
-from rest_framework import ISO_8601, exceptions, serializers
+from rest_framework import ISO_8601, serializers
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
+
+from promo.api.serializers import RefSerializer, wanted_fields
 
 
 @dataclass(frozen=True)
@@ -54,26 +55,6 @@ class FromBatch:
     load: Callable[[list[Any]], dict[Any, Any]]
     key: str = "id"
     missing: Callable[[], Any] = list
-
-
-def wanted_fields(request: Request | None, names: Iterable[str]) -> list[str] | None:
-    """The names ``?fields=a,b`` keeps, in the serializer's order; None when it is absent.
-
-    An unknown name is the caller's mistake: a 400 with the names, never a silent drop.
-    """
-    if request is None or request.method != "GET":
-        return None
-    raw = request.query_params.get("fields")
-    if not raw:
-        return None
-    names = list(names)
-    wanted = {name.strip() for name in raw.split(",") if name.strip()}
-    unknown = wanted - set(names)
-    if unknown:
-        raise exceptions.ValidationError(
-            {"fields": [_("未知字段：%(names)s。") % {"names": ", ".join(sorted(unknown))}]}
-        )
-    return [name for name in names if name in wanted]
 
 
 def _identity(value: Any) -> Any:
@@ -164,8 +145,6 @@ class RowPlan:
         return plan
 
     def __init__(self, serializer_class: type[serializers.Serializer], by_id: Sequence[str]):
-        from promo.api.serializers import RefSerializer
-
         model = serializer_class.Meta.model  # type: ignore[attr-defined]
         specials: dict[str, FromColumns | FromBatch] = getattr(serializer_class, "list_rows", {})
         self.names: list[str] = []

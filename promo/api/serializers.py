@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import models
@@ -13,8 +13,27 @@ from drf_spectacular.utils import (
     extend_schema_field,
 )
 from rest_framework import exceptions, serializers
+from rest_framework.request import Request
 
-from promo.api.rows import wanted_fields
+
+def wanted_fields(request: Request | None, names: Iterable[str]) -> list[str] | None:
+    """The names ``?fields=a,b`` keeps, in the serializer's order; None when it is absent.
+
+    An unknown name is the caller's mistake: a 400 with the names, never a silent drop.
+    """
+    if request is None or request.method != "GET":
+        return None
+    raw = request.query_params.get("fields")
+    if not raw:
+        return None
+    names = list(names)
+    wanted = {name.strip() for name in raw.split(",") if name.strip()}
+    unknown = wanted - set(names)
+    if unknown:
+        raise exceptions.ValidationError(
+            {"fields": [_("未知字段：%(names)s。") % {"names": ", ".join(sorted(unknown))}]}
+        )
+    return [name for name in names if name in wanted]
 
 
 class FieldsMixin:

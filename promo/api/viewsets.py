@@ -10,20 +10,17 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from rest_framework import serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import SAFE_METHODS, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from promo.api.authentication import ApiClientAccessPermission, ApiTokenAuthentication
 from promo.api.errors import PreconditionFailed, UnknownQueryParameter
 from promo.api.etags import _etag_matches, etag_for
 from promo.api.idempotency import run_once
 from promo.api.pagination import StableCursorPagination
 from promo.api.parsers import BoundedJSONParser
 from promo.api.serializers import FieldsMixin
-from promo.api.throttling import OfficerRateThrottle
 from promo.core.errors import Conflict
 
 
@@ -61,17 +58,12 @@ class ScopedViewSet(viewsets.GenericViewSet):
     # Query parameters a list takes besides its FilterSet's and the pagination's (an action's
     # own, such as the deletion feed's deleted_after); any other one is refused.
     extra_query_params: tuple[str, ...] = ()
-    pagination_class = StableCursorPagination
+    # Pagination (StableCursorPagination), throttling, authentication and permissions are
+    # DRF's defaults, set in REST_FRAMEWORK (settings).
     # No OPTIONS metadata: the OpenAPI schema is the description (and DRF's metadata calls
     # get_object() for PUT, which fails on routes without an id).
     metadata_class = None
-    throttle_classes = [OfficerRateThrottle]
-    # Browser sessions and API client tokens both work; a read-only client cannot write.
-    authentication_classes = [ApiTokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated, ApiClientAccessPermission]
     parser_classes = [BoundedJSONParser, FormParser, MultiPartParser]
-    # Throttle, pagination, authentication and permissions are set here, not as DRF defaults:
-    # see REST_FRAMEWORK in settings.
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         # ViewSetMixin.as_view has bound this request's handlers (self.post = self.create…);

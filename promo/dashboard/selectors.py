@@ -56,8 +56,8 @@ from officers.models import Officer, Target, Unit, tree_order
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, SizeClass, Stage
 from projects.filters import overdue_q
-from projects.models import Project
-from projects.selectors import progress_reported_between, projects_visible_to
+from projects.models import Project, progress_reported_between
+from projects.selectors import projects_visible_to
 from promo.reports.choices import TARGET_FIGURE, AlertLevel, Figure
 from promo.reports.models import Alert
 from promo.reports.selectors import (

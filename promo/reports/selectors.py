@@ -65,21 +65,24 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from leads.choices import VisitKind
+from leads.choices import VISITING_KINDS
 from leads.models import Lead, Visit
 from officers.choices import TargetMetric
 from officers.models import Officer, Unit, tree_order
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
-from projects.models import InvestmentProgress, Project, ProjectIncrement
-from projects.selectors import progress_reported_between
+from projects.models import (
+    InvestmentProgress,
+    Project,
+    ProjectIncrement,
+    progress_reported_between,
+)
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
 from .models import Alert, AlertNotice, Bulletin, BulletinAmendment
 
 ZERO = Decimal("0.00")
 _MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
-VISITING_KINDS = (VisitKind.RECEPTION, VisitKind.INSPECTION)
 
 
 @dataclasses.dataclass

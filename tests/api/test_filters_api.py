@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 import time_machine
 
-from leads.choices import LeadStatus
-from leads.services import assignment_add
+from leads.choices import LeadStatus, VisitKind
+from leads.services import assignment_add, visit_log
 from promo.core.services import today
 from tests.factories import make_investor, make_lead, make_project
 
@@ -159,6 +159,25 @@ def test_visit_filters_by_date_kind_lead_and_investor(bureau, client_for):
     assert ids(client.get("/api/v1/visits/", {"kind": "call"})) == {elsewhere}
     after = (today() - timedelta(days=10)).isoformat()
     assert ids(client.get("/api/v1/visits/", {"visited_on_after": after})) == {on_lead}
+
+
+def test_investor_visit_filters_look_among_the_callers_visible_visits(bureau, client_for):
+    inspected = make_lead(bureau.shanghai_officer)
+    called = make_lead(bureau.shanghai_officer)
+    for lead, kind in ((inspected, VisitKind.INSPECTION), (called, VisitKind.CALL)):
+        visit_log(
+            actor=bureau.shanghai_officer,
+            kind=kind,
+            visited_on=today(),
+            investor=lead.investor,
+            lead=lead,
+            summary="交流",
+        )
+    params = {"visit_kind": VisitKind.INSPECTION}
+    head = client_for(bureau.shanghai_head)
+    assert ids(head.get("/api/v1/investors/", params)) == {inspected.investor_id}
+    assert ids(head.get("/api/v1/investors/")) >= {inspected.investor_id, called.investor_id}
+    assert ids(client_for(bureau.outsider).get("/api/v1/investors/", params)) == set()
 
 
 def test_ordering_is_whitelisted(bureau, client_for):

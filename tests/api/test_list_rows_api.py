@@ -30,7 +30,12 @@ from projects.api.serializers import ProjectSerializer
 from projects.api.views import ProjectViewSet
 from projects.choices import SizeClass, Stage
 from projects.models import Project
-from projects.services import progress_record, project_advance, project_create
+from projects.services import (
+    progress_record,
+    project_advance,
+    project_assignment_add,
+    project_create,
+)
 from promo.api.rows import RowPlan
 from promo.core.choices import Industry
 from promo.core.services import today
@@ -104,8 +109,12 @@ def seeded():
         to_stage=Stage.GROUNDBREAKING,
         actual_date=start + timedelta(days=25),
     )
-    assignment_add(actor=officer, project=built, officer=bare, role=AssignmentRole.ASSISTING)
-    assignment_add(actor=officer, project=built, officer=named, role=AssignmentRole.ASSISTING)
+    project_assignment_add(
+        actor=officer, project=built, officer=bare, role=AssignmentRole.ASSISTING
+    )
+    project_assignment_add(
+        actor=officer, project=built, officer=named, role=AssignmentRole.ASSISTING
+    )
     for reporter, month, paid in [
         (officer, start, "100"),
         (bare, today(), "2500.75"),

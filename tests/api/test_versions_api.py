@@ -16,6 +16,7 @@ from leads.services import assignment_add, investor_update, lead_update, visit_l
 from officers.choices import AssignmentRole
 from officers.models import Assignment
 from projects.models import Project
+from projects.services import project_assignment_add
 from promo.core.services import today
 from tests.factories import make_lead, make_project
 
@@ -68,7 +69,7 @@ def test_adding_an_assisting_officer_moves_the_projects_version(bureau, client_f
     path = f"/api/v1/projects/{project.pk}/"
     etag = _etag(chief, path)
     clock.shift(60)
-    assignment_add(
+    project_assignment_add(
         actor=bureau.shanghai_head,
         officer=bureau.teammate,
         role=AssignmentRole.ASSISTING,

@@ -18,9 +18,9 @@ from officers.choices import AssignmentRole
 from officers.selectors import officers_visible_to, scope_for, targets_visible_to, units_visible_to
 from officers.services import target_set
 from projects.choices import ProblemKind
-from projects.selectors import problems_visible_to, projects_visible_to
-from projects.services import problem_raise
-from promo.core.errors import PermissionDenied
+from projects.selectors import assignments_visible_to, problems_visible_to, projects_visible_to
+from projects.services import problem_raise, project_assignment_add
+from promo.core.errors import PermissionDenied, RuleViolation
 from promo.core.services import today
 from tests.factories import fresh, make_investor, make_lead, make_project
 
@@ -135,6 +135,58 @@ def test_outsider_cannot_assign_themselves_onto_another_units_lead(bureau, recor
             lead=records["sh_lead"],
         )
     assert not records["sh_lead"].assignments.filter(officer=bureau.outsider).exists()
+
+
+def test_outsider_cannot_assign_themselves_onto_another_units_project(bureau, records):
+    with pytest.raises(PermissionDenied):
+        project_assignment_add(
+            actor=bureau.outsider,
+            officer=bureau.outsider,
+            role=AssignmentRole.ASSISTING,
+            project=records["sh_project"],
+        )
+    assert not records["sh_project"].assignments.filter(officer=bureau.outsider).exists()
+
+
+def test_a_leader_is_assigned_to_a_project_and_refused_on_a_lead(bureau, records):
+    with pytest.raises(RuleViolation):
+        assignment_add(
+            actor=bureau.shanghai_head,
+            officer=bureau.chief,
+            role=AssignmentRole.LEADER,
+            lead=records["sh_lead"],
+        )
+    assert not records["sh_lead"].assignments.filter(officer=bureau.chief).exists()
+    project_assignment_add(
+        actor=bureau.shanghai_head,
+        officer=bureau.chief,
+        role=AssignmentRole.LEADER,
+        project=records["sh_project"],
+    )
+    assert records["sh_project"].assignments.get(officer=bureau.chief).role == (
+        AssignmentRole.LEADER
+    )
+
+
+def test_assignments_are_visible_with_their_lead_or_project(bureau, records, assisting):
+    project_assignment_add(
+        actor=bureau.outsider,
+        officer=bureau.outsider,
+        role=AssignmentRole.ASSISTING,
+        project=records["sz_project"],
+    )
+    seen = {
+        (a.lead and a.lead.name, a.project and a.project.name)
+        for a in assignments_visible_to(fresh(bureau.shanghai_head))
+    }
+    assert (None, "深圳项目") not in seen
+    assert ("上海线索", None) in seen
+    outsider_sees = {
+        (a.lead and a.lead.name, a.project and a.project.name, a.officer_id)
+        for a in assignments_visible_to(fresh(bureau.outsider))
+    }
+    assert ("上海线索", None, bureau.outsider.pk) in outsider_sees
+    assert (None, "深圳项目", bureau.outsider.pk) in outsider_sees
 
 
 def test_outsider_cannot_log_a_visit_on_another_units_lead(bureau, records):

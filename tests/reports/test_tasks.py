@@ -16,6 +16,7 @@ from promo.reports import tasks
 from promo.reports.choices import BulletinKind
 from promo.reports.models import Bulletin, BulletinAmendment
 from promo.reports.services import (
+    NOTICE_DELIVERY_TASKS,
     bulletin_generate,
     bulletin_publish,
     recheck_published_bulletins,
@@ -45,6 +46,13 @@ def test_beat_schedule_runs_each_reports_task_and_the_tasks_exist():
     assert ten_day.day_of_month == {1, 11, 21} and ten_day.hour == {8}
     monthly = entries["reports-monthly-bulletin"]["schedule"]
     assert monthly.day_of_month == {1} and monthly.hour == {6}
+
+
+def test_new_notices_are_delivered_by_tasks_that_exist_under_the_names_sent():
+    # The services send the delivery tasks by name (tasks.py imports the services, not back).
+    assert NOTICE_DELIVERY_TASKS == (tasks.send_alert_emails.name, tasks.send_alert_webhooks.name)
+    for name in NOTICE_DELIVERY_TASKS:
+        assert name in app.tasks
 
 
 @pytest.mark.parametrize(

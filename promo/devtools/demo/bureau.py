@@ -1174,7 +1174,7 @@ class DemoBureau:
             pp.project = project
             if project.total_investment >= HUNDRED_MILLION:
                 # 四个一: every key project has a named leader (挂钩领导).
-                lead_services.assignment_add(
+                project_services.project_assignment_add(
                     actor=self.chief,
                     officer=rng.choice(self.leaders),
                     role=AssignmentRole.LEADER,
