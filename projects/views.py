@@ -20,6 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from officers import permissions
 from officers.models import Officer, Unit
 from officers.selectors import units_visible_to
 from projects import services
@@ -222,6 +223,8 @@ def _project_page(
     status=200,
 ):
     following = next_stage(project.stage)
+    # The same predicate project_advance enforces: a 协办 is not offered the stage change.
+    may_advance = permissions.may_advance_project(request.user, project)
     return render(
         request,
         "projects/project_detail.html",
@@ -229,7 +232,7 @@ def _project_page(
             "project": project,
             "milestones": _milestones(project),
             "next_stage": Stage(following) if following else None,
-            "advance_form": advance or (AdvanceForm() if following else None),
+            "advance_form": advance or (AdvanceForm() if following and may_advance else None),
             "progress_form": progress or ProgressForm(),
             "plan_form": plan or PlanForm(record=project),
             "figures_form": figures or FiguresForm(record=project),
