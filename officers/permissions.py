@@ -121,3 +121,12 @@ def may_decide_claim(officer: Any, claim: Any) -> bool:
         claim.holder_unit_id,
         claim.claimant_unit_id,
     )
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def may_read_draft_bulletin(officer: Any) -> bool:
+    """A bulletin before publication (草稿) is the chiefs' to check: a 局领导 (or administrator).
+    Everyone else who reads bulletins reads the published ones — on the pages and the admin."""
+    return bool(getattr(officer, "is_active", False) and is_bureau_wide(officer))
