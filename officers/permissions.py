@@ -130,3 +130,23 @@ def may_read_draft_bulletin(officer: Any) -> bool:
     """A bulletin before publication (草稿) is the chiefs' to check: a 局领导 (or administrator).
     Everyone else who reads bulletins reads the published ones — on the pages and the admin."""
     return bool(getattr(officer, "is_active", False) and is_bureau_wide(officer))
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def is_security_admin(officer: Any) -> bool:
+    """A security administrator (安全管理员): a superuser, or an officer a superuser flagged."""
+    return bool(
+        getattr(officer, "is_active", False)
+        and (officer.is_superuser or getattr(officer, "is_security_admin", False))
+    )
+
+
+def may_reset_password(officer: Any, target: Any) -> bool:
+    """Set another officer's password: a security administrator only, and only a superuser
+    resets a superuser's. A unit head or a chief with officer-edit rights cannot: a reset
+    lets whoever does it sign in as the other. One's own password changes at /password/."""
+    if not is_security_admin(officer) or target.pk == officer.pk:
+        return False
+    return officer.is_superuser or not target.is_superuser
