@@ -113,6 +113,12 @@ class ClaimStatus(models.TextChoices):
     WITHDRAWN = "withdrawn", _("已撤回")
 
 
+class AssistRequestStatus(models.TextChoices):
+    OPEN = "open", _("待审批")
+    APPROVED = "approved", _("已同意")
+    REFUSED = "refused", _("未同意")
+
+
 class ClaimOutcome(models.TextChoices):
     """How two units settle who follows an investor (防撞单)."""
 

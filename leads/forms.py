@@ -111,9 +111,12 @@ class VisitForm(forms.Form):
     def set_candidates(self, candidates) -> None:
         """Offer the likely duplicates the service found (客商查重) as a choice."""
         self.candidates = list(candidates)
+        # Only an investor the officer may see can be picked; another unit's match is shown
+        # (name, holding unit, since when) in ``held_candidates`` and cannot be used.
         self.fields["use_candidate"].choices = [
-            (c["id"], f"{c['name']}（{c['unit']}）") for c in self.candidates
+            (c["id"], f"{c['name']}（{c['unit']}）") for c in self.candidates if c.get("selectable")
         ]
+        self.held_candidates = [c for c in self.candidates if not c.get("selectable")]
 
     def clean(self):
         data = super().clean()

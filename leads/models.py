@@ -15,6 +15,7 @@ from promo.core.choices import Industry, Region
 from promo.core.models import SyncedModel
 
 from .choices import (
+    AssistRequestStatus,
     ChainRole,
     ClaimOutcome,
     ClaimStatus,
@@ -675,3 +676,69 @@ class LeadClaim(models.Model):
 
     def __str__(self) -> str:
         return f"{self.claimant_unit} → {self.lead}"
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent())
+class LeadAssistRequest(models.Model):
+    """Request to join as 协办 (申请协办): an officer of another unit asks to work on a lead.
+
+    The holding unit's head (or a 局领导) approves or refuses it; until then the requester
+    gets nothing — not the lead, not its visits. The lead's 主办 at the time is named as
+    ``notified`` and sees the request (the notice) until they have read it.
+    """
+
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("项目信息"), on_delete=models.PROTECT, related_name="assist_requests"
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.PROTECT,
+        related_name="assist_requests",
+    )
+    notified = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("通知主办人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    notice_read_at = models.DateTimeField(_("主办人已读时间"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=20,
+        choices=AssistRequestStatus.choices,
+        default=AssistRequestStatus.OPEN,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审批人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("协办申请")
+        verbose_name_plural = _("协办申请")
+        ordering = ["-created_at"]
+        constraints = [
+            # Repeated clicks do not pile up: one open request per lead and officer.
+            models.UniqueConstraint(
+                fields=["lead", "requester"],
+                condition=Q(status="open"),
+                name="%(app_label)s_%(class)s_one_open_per_officer",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", decided_at__isnull=True)
+                | (~Q(status="open") & Q(decided_at__isnull=False)),
+                name="%(app_label)s_%(class)s_decided_when_closed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requester} → {self.lead}"

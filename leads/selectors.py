@@ -15,7 +15,15 @@ from officers.selectors import scope_for
 from .choices import OPEN_LEAD_STATUSES, ClaimStatus
 from .filters import LeadFilter, VisitFilter
 from .forms import LeadSearchForm
-from .models import Intermediary, Investor, Lead, LeadClaim, PromotionEvent, Visit
+from .models import (
+    Intermediary,
+    Investor,
+    Lead,
+    LeadAssistRequest,
+    LeadClaim,
+    PromotionEvent,
+    Visit,
+)
 from .normalize import core_name, normalize_credit_code, normalize_name
 
 
@@ -263,6 +271,31 @@ def investor_find_similar(
     return qs
 
 
+def duplicate_candidates(officer: Officer, similar) -> list[dict]:
+    """Likely duplicates as the officer may be shown them (客商查重, 防撞单).
+
+    Every match says that it exists and who holds it: name, holding unit and since when.
+    Only those the officer may see carry an ``id`` and are ``selectable`` — another unit's
+    investor can be seen to exist, never picked to log a visit, lead or project on it.
+    """
+    similar = list(similar)
+    visible = set(
+        investors_visible_to(officer)
+        .filter(pk__in=[inv.pk for inv in similar])
+        .values_list("pk", flat=True)
+    )
+    return [
+        {
+            "id": inv.pk if inv.pk in visible else None,
+            "name": inv.name,
+            "unit": inv.unit.name,
+            "since": inv.created_at.date().isoformat(),
+            "selectable": inv.pk in visible,
+        }
+        for inv in similar
+    ]
+
+
 def active_leads_for_investor(investor: Investor) -> QuerySet[Lead]:
     """Open leads on one investor, bureau-wide (防撞单: who already holds it)."""
     return (
@@ -298,3 +331,16 @@ def claims_awaiting(officer: Officer) -> QuerySet[LeadClaim]:
         Q(holder_unit_id=officer.unit_id, holder_decision="")
         | Q(claimant_unit_id=officer.unit_id, claimant_decision="")
     )
+
+
+def assist_requests_visible_to(officer: Officer) -> QuerySet[LeadAssistRequest]:
+    """Requests to join as 协办 on the officer's units' leads, and the officer's own."""
+    scope = scope_for(officer)
+    qs = LeadAssistRequest.objects.select_related(
+        "lead", "lead__unit", "lead__investor", "requester", "requester__unit", "decided_by"
+    )
+    if scope.is_everything:
+        return qs
+    if scope.officer_id is None or scope.own_records_only:
+        return qs.none()
+    return qs.filter(Q(lead__unit_id__in=scope.unit_ids) | Q(requester_id=officer.pk))

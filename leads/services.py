@@ -11,6 +11,7 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from officers import permissions
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
@@ -36,6 +37,7 @@ from promo.core.services import (
 )
 
 from .choices import (
+    AssistRequestStatus,
     ChainRole,
     ClaimOutcome,
     ClaimStatus,
@@ -54,6 +56,7 @@ from .models import (
     IntermediaryRewardStatusEvent,
     Investor,
     Lead,
+    LeadAssistRequest,
     LeadClaim,
     LeadStatusEvent,
     PromotionEvent,
@@ -62,6 +65,7 @@ from .models import (
 from .normalize import is_valid_credit_code, normalize_credit_code, normalize_name
 from .selectors import (
     active_leads_for_investor,
+    duplicate_candidates,
     intermediaries_visible_to,
     investor_find_similar,
     investors_visible_to,
@@ -82,6 +86,15 @@ def _acting_unit(actor: Officer, unit: Unit | None) -> Unit:
     if not units_visible_to(actor).filter(pk=unit.pk).exists():
         raise PermissionDenied(_("您不能为该单位登记记录。"))
     return unit
+
+
+def require_investor_in_scope(actor: Officer, investor: Investor) -> Investor:
+    """An investor the actor may work on: one they see. Another unit's investor, found by a
+    duplicate check, may be seen to exist but never used to log a visit, lead or project —
+    the way in is a claim or a request to join as 协办. Refused as if it did not exist."""
+    if investor is None or not investors_visible_to(actor).filter(pk=investor.pk).exists():
+        raise PermissionDenied(_("找不到该客商，或您无权使用该客商。"))
+    return investor
 
 
 def _ensure_can_work_leads(actor: Officer) -> None:
@@ -123,7 +136,7 @@ def investor_create(
     require_choice("kind", kind, InvestorKind)
     owner_unit = _acting_unit(actor, unit)
     similar = list(investor_find_similar(name=name, name_en=name_en, credit_code=code)[:5])
-    candidates = [{"id": inv.pk, "name": inv.name, "unit": inv.unit.name} for inv in similar]
+    candidates = duplicate_candidates(actor, similar)
     if any(code and inv.credit_code == code for inv in similar):
         # A matching credit code is the same legal person: never a second record.
         raise DuplicateSuspected(
@@ -252,6 +265,7 @@ def lead_create(
     if source_channel == SourceChannel.INTERMEDIARY and intermediary is None:
         raise rule("intermediary", _("中介招商的项目信息须注明中介人。"))
     owner_unit = _acting_unit(actor, unit)
+    require_investor_in_scope(actor, investor)
     with transaction.atomic(), audited(actor, "lead_create"):
         _refuse_if_held_elsewhere(investor, owner_unit)
         lead = Lead.objects.create(
@@ -316,6 +330,8 @@ def lead_transition(
     require_not_future("on_date", on_date)
     with transaction.atomic(), audited(actor, reason or f"lead_transition:{to_status}"):
         locked: Lead = lock_visible(leads_visible_to(actor), lead)
+        if not permissions.may_change_lead_status(actor, locked):
+            raise PermissionDenied(_("只有该项目信息所在单位的干部或局领导可以变更其状态。"))
         if not lead_can_transition(locked.status, to_status):
             raise TransitionNotAllowed(
                 _("项目信息当前为“%(current)s”，不能变更为“%(target)s”。")
@@ -420,6 +436,7 @@ def visit_log(
         raise rule("unit", _("您尚未分配单位，不能登记走访。"))
     if lead is not None and lead.investor_id != investor.pk:
         raise rule("lead", _("所选项目信息不属于该客商。"))
+    require_investor_in_scope(actor, investor)
     with transaction.atomic(), audited(actor, "visit_log"):
         if lead is not None:
             # Lock the lead: its activity dates are updated from this visit.
@@ -492,6 +509,8 @@ def assignment_add(*, actor: Officer, officer: Officer, role: str, lead: Lead) -
         raise rule("role", _("挂钩领导只能分派到项目。"))
     with transaction.atomic(), audited(actor, "assignment_add"):
         owner = lock_visible(leads_visible_to(actor), lead)
+        if not permissions.may_assign(actor, owner, role=role, assignee=officer):
+            raise PermissionDenied(assignment_refusal(role))
         try:
             with transaction.atomic():
                 assignment = Assignment.objects.create(
@@ -510,8 +529,21 @@ def assignment_remove(*, actor: Officer, assignment: Assignment) -> None:
         raise rule("assignment", _("该分工不在项目信息上。"))
     with transaction.atomic(), audited(actor, "assignment_remove"):
         owner = lock_visible(leads_visible_to(actor), assignment.lead)
+        # Whoever may give a role may take it back; nobody else (credit follows the 主办).
+        if not permissions.may_assign(
+            actor, owner, role=assignment.role, assignee=assignment.officer
+        ):
+            raise PermissionDenied(assignment_refusal(assignment.role))
         Assignment.objects.filter(pk=assignment.pk).delete()
         touch_row(owner)
+
+
+def assignment_refusal(role: str) -> Any:
+    if role == AssignmentRole.LEADER:
+        return _("只有局领导或本单位负责人可以设置挂钩领导。")
+    if role == AssignmentRole.LEAD:
+        return _("主办人须由本单位负责人或局领导指定，且不能指定本人。")
+    return _("只有主办人、本单位负责人或局领导可以安排协办。")
 
 
 def refresh_all_lead_activity() -> int:
@@ -585,18 +617,60 @@ def _lock_open_lead(lead: Lead, actor: Officer | None = None) -> Lead:
     return locked
 
 
-def lead_join_assisting(*, lead: Lead, actor: Officer) -> Assignment:
-    """Join another unit's lead as 协办 instead of registering a second one (防撞单)."""
+def lead_assist_request(*, lead: Lead, actor: Officer) -> LeadAssistRequest:
+    """Ask to join another unit's lead as 协办 (申请协办) instead of registering a second one.
+
+    Nothing is granted yet: the holding unit's head (or a 局领导) decides, and the lead's
+    主办 is named on the request so they see who asked. Asking twice returns the open request.
+    """
     _ensure_can_work_leads(actor)
-    with transaction.atomic(), audited(actor, "lead_join_assisting"):
+    with transaction.atomic(), audited(actor, "lead_assist_request"):
         locked = _lock_open_lead(lead, actor)
-        existing = Assignment.objects.filter(lead=locked, officer=actor).first()
+        if Assignment.objects.filter(lead=locked, officer=actor).exists():
+            raise Conflict(_("您已在该项目信息的分工中。"))
+        existing = LeadAssistRequest.objects.filter(
+            lead=locked, requester=actor, status=AssistRequestStatus.OPEN
+        ).first()
         if existing is not None:
             return existing
-        touch_row(locked)
-        return Assignment.objects.create(
-            officer=actor, lead=locked, role=AssignmentRole.ASSISTING, assigned_by=actor
+        return LeadAssistRequest.objects.create(
+            lead=locked, requester=actor, notified_id=permissions.lead_officer_id(locked)
         )
+
+
+def lead_assist_decide(
+    *, request: LeadAssistRequest, actor: Officer, approve: bool
+) -> LeadAssistRequest:
+    """The holding unit's head or a 局领导 approves (the requester joins as 协办) or refuses."""
+    with transaction.atomic(), audited(actor, "lead_assist_decide"):
+        locked = (
+            LeadAssistRequest.objects.select_for_update()
+            .select_related("lead")
+            .filter(pk=request.pk)
+            .first()
+        )
+        if locked is None or not permissions.may_decide_assist_request(actor, locked):
+            raise PermissionDenied(_("只有该项目信息所在单位的负责人或局领导可以审批协办申请。"))
+        if approve:
+            lead = _lock_open_lead(locked.lead)
+            Assignment.objects.get_or_create(
+                officer=locked.requester,
+                lead=lead,
+                defaults={"role": AssignmentRole.ASSISTING, "assigned_by": actor},
+            )
+            touch_row(lead)  # the lead shows its assignments
+        locked.status = AssistRequestStatus.APPROVED if approve else AssistRequestStatus.REFUSED
+        locked.decided_by = actor
+        locked.decided_at = timezone.now()
+        locked.save(update_fields=["status", "decided_by", "decided_at"])
+        return locked
+
+
+def assist_request_mark_read(*, request: LeadAssistRequest, actor: Officer) -> None:
+    """The 主办 has read the notice of a request on their lead."""
+    LeadAssistRequest.objects.filter(
+        pk=request.pk, notified=actor, notice_read_at__isnull=True
+    ).update(notice_read_at=timezone.now())
 
 
 def lead_claim_file(*, lead: Lead, actor: Officer, reason: str) -> LeadClaim:
@@ -633,18 +707,17 @@ def lead_claim_decide(
             raise PermissionDenied()
         if locked.status != ClaimStatus.OPEN:
             raise TransitionNotAllowed(_("该申请已协调完毕或已撤回。"))
-        is_head = actor.role == Role.UNIT_HEAD
+        if not permissions.may_decide_claim(actor, locked):
+            raise PermissionDenied(_("只有双方单位负责人或局领导可以协调撞单。"))
         changed = []
-        if actor.sees_whole_bureau:
+        if permissions.is_bureau_wide(actor):
             final = outcome
-        elif is_head and actor.unit_id == locked.holder_unit_id:
+        elif actor.unit_id == locked.holder_unit_id:
             locked.holder_decision = outcome
             changed.append("holder_decision")
-        elif is_head and actor.unit_id == locked.claimant_unit_id:
+        else:
             locked.claimant_decision = outcome
             changed.append("claimant_decision")
-        else:
-            raise PermissionDenied(_("只有双方单位负责人或局领导可以协调撞单。"))
         if changed:
             agreed = locked.holder_decision and locked.holder_decision == locked.claimant_decision
             final = locked.holder_decision if agreed else ""

@@ -23,5 +23,6 @@ urlpatterns = [
     path("claims/", views.claim_list, name="claims"),
     path("claims/<int:pk>/decide/", views.claim_decide, name="claim_decide"),
     path("claims/<int:pk>/withdraw/", views.claim_withdraw, name="claim_withdraw"),
+    path("assist-requests/<int:pk>/decide/", views.assist_decide, name="assist_decide"),
     path("leads/<int:pk>/<slug:action>/", views.lead_action, name="action"),
 ]

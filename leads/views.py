@@ -28,9 +28,11 @@ from leads.forms import (
     LeadForm,
     VisitForm,
 )
-from leads.models import Investor, Lead, LeadClaim
+from leads.models import Lead
 from leads.selectors import (
+    assist_requests_visible_to,
     claims_visible_to,
+    duplicate_candidates,
     intermediaries_visible_to,
     investor_find_similar,
     investors_visible_to,
@@ -41,8 +43,8 @@ from leads.selectors import (
 from leads.selectors import (
     lead_list as lead_list_query,
 )
-from officers.choices import Role
-from officers.models import Officer, tree_order
+from officers import permissions
+from officers.models import tree_order
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.core.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
 from promo.core.forms import PlainCheckboxes, PlainSelect, add_domain_error
@@ -67,14 +69,14 @@ def _visit_form(request: HttpRequest, data=None) -> VisitForm:
     candidates = []
     if data is not None and (data.get("new_investor_name") or "").strip():
         # Recomputed on every POST, so the officer can only pick a real likely duplicate.
-        candidates = [
-            {"id": inv.pk, "name": inv.name, "unit": inv.unit.name}
-            for inv in investor_find_similar(
+        candidates = duplicate_candidates(
+            me,
+            investor_find_similar(
                 name=data.get("new_investor_name", ""),
                 name_en=data.get("new_investor_name_en", ""),
                 credit_code=data.get("new_investor_credit_code", ""),
-            )[:5]
-        ]
+            )[:5],
+        )
     initial = {}
     lead_id = request.GET.get("lead", "") if data is None else ""
     if lead_id.isdigit():
@@ -113,6 +115,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "leads/visit_form.html", {"form": _visit_form(request)})
     form = _visit_form(request, request.POST)
+    investors = investors_visible_to(me)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -120,7 +123,9 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 investor = data["investor"]
                 if investor is None and data.get("use_candidate"):
-                    investor = Investor.objects.get(pk=data["use_candidate"])
+                    # Only the candidates the officer may see are offered; the service
+                    # checks again (visit_log refuses another unit's investor).
+                    investor = investors.filter(pk=data["use_candidate"]).first()
                 elif investor is None:
                     investor = services.investor_create(
                         actor=me,
@@ -311,8 +316,10 @@ def _lead_page(
     ]
     timeline.sort(key=lambda item: item["date"], reverse=True)
     actions = []
+    # The same predicate lead_transition and project_sign_lead enforce.
+    may_steer = permissions.may_change_lead_status(request.user, lead)
     for slug, status_value, label, form_class in LEAD_ACTIONS:
-        if not lead.can_transition_to(status_value):
+        if not may_steer or not lead.can_transition_to(status_value):
             continue
         form = bound[1] if bound and bound[0] == slug else form_class(prefix=slug)
         actions.append(
@@ -327,7 +334,9 @@ def _lead_page(
             "timeline": timeline,
             "assignments": lead.assignments.select_related("officer").order_by("role", "id"),
             "actions": actions,
-            "can_sign": lead.can_transition_to(LeadStatus.SIGNED),
+            "can_sign": lead.can_transition_to(LeadStatus.SIGNED)
+            and permissions.may_sign_lead(request.user, lead),
+            "may_steer": may_steer,
             # 防撞单: another unit has asked to follow this lead; the heads settle it.
             "open_claims": claims_visible_to(request.user)
             .filter(lead=lead, status=ClaimStatus.OPEN)
@@ -442,17 +451,36 @@ def _held_lead(request: HttpRequest, pk: int) -> Lead:
 @login_required
 @require_POST
 def lead_assist(request: HttpRequest, pk: int) -> HttpResponse:
-    """Join another unit's lead as 协办 (申请协办) instead of registering a second one."""
+    """Ask to join another unit's lead as 协办 (申请协办); its unit head decides."""
     lead = _held_lead(request, pk)
     try:
-        services.lead_join_assisting(lead=lead, actor=request.user)
+        services.lead_assist_request(lead=lead, actor=request.user)
     except PermissionDenied as exc:
         raise Http404 from exc
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect("leads:new")
-    messages.success(request, _("您已作为协办人员加入该项目信息。"))
-    return redirect("leads:detail", pk=lead.pk)
+    messages.success(request, _("协办申请已提交，等待该项目信息所在单位负责人审批。"))
+    return redirect("leads:claims")
+
+
+@login_required
+@require_POST
+def assist_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    """The holding unit's head (or a chief) approves or refuses a request to join as 协办."""
+    me = request.user
+    assist = get_object_or_404(assist_requests_visible_to(me), pk=pk)
+    try:
+        services.lead_assist_decide(
+            request=assist, actor=me, approve=request.POST.get("approve") == "1"
+        )
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("审批意见已记录。"))
+    return redirect("leads:claims")
 
 
 @login_required
@@ -477,18 +505,6 @@ def lead_claim(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "leads/claim_form.html", {"lead": lead, "form": form})
 
 
-def _may_decide(officer: Officer, claim: LeadClaim) -> bool:
-    """Mirror of lead_claim_decide's rule, to show the decision form only to who may use it."""
-    if claim.status != ClaimStatus.OPEN:
-        return False
-    if officer.sees_whole_bureau:
-        return True
-    return officer.role == Role.UNIT_HEAD and officer.unit_id in (
-        claim.holder_unit_id,
-        claim.claimant_unit_id,
-    )
-
-
 @login_required
 @require_GET
 def claim_list(request: HttpRequest) -> HttpResponse:
@@ -501,10 +517,19 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     )
     for claim in claims:
         claim.decide_form = (
-            ClaimDecideForm(prefix=f"c{claim.pk}") if _may_decide(me, claim) else None
+            ClaimDecideForm(prefix=f"c{claim.pk}")
+            if permissions.may_decide_claim(me, claim)
+            else None
         )
         claim.may_withdraw = claim.status == ClaimStatus.OPEN and claim.claimant_id == me.pk
-    return render(request, "leads/claim_list.html", {"claims": claims})
+    assists = list(assist_requests_visible_to(me).order_by("status", "-created_at", "-id")[:100])
+    for assist in assists:
+        assist.may_decide = permissions.may_decide_assist_request(me, assist)
+        if assist.notified_id == me.pk and assist.notice_read_at is None:
+            # The 主办's notice: shown (marked new) once, then read.
+            assist.is_new = True
+            services.assist_request_mark_read(request=assist, actor=me)
+    return render(request, "leads/claim_list.html", {"claims": claims, "assists": assists})
 
 
 @login_required

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm, UsernameField
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from promo.core.admin import HistoryLinkMixin, ScopedAdmin, form_values, keep_current_choices
+from promo.core.audit import audited
 
-from . import services
+from . import permissions, services
 from .choices import Role
 from .models import Officer, Target, Unit
 from .selectors import (
@@ -19,6 +23,8 @@ from .selectors import (
     targets_visible_to,
     units_visible_to,
 )
+
+security_log = logging.getLogger("promo.security")
 
 # --- Unit ---------------------------------------------------------------------------------
 
@@ -136,6 +142,8 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
                     "is_active",
                     "is_staff",
                     "is_superuser",
+                    "is_security_admin",
+                    "must_change_password",
                     "groups",
                     "user_permissions",
                 )
@@ -176,11 +184,14 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
         "is_active",
         "is_staff",
         "is_superuser",
+        "is_security_admin",
+        "must_change_password",
         "groups",
         "user_permissions",
     )
-    # Only a superuser hands out superuser status or raw permissions.
-    superuser_only = ("is_superuser", "groups", "user_permissions")
+    # Only a superuser hands out superuser status, the security administrator's flag or raw
+    # permissions.
+    superuser_only = ("is_superuser", "is_security_admin", "groups", "user_permissions")
 
     def visible_to(self, officer):
         return officers_visible_to(officer)
@@ -199,6 +210,25 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
                 if value not in (Role.CHIEF, Role.ADMIN)
             ]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+    def user_change_password(self, request, id, form_url=""):
+        """Reset another officer's password: a security administrator only (a reset lets
+        whoever does it sign in as the other), logged, and the officer must choose a new
+        password at the next sign-in."""
+        target = self.get_queryset(request).filter(pk=id).first()
+        if target is None or not permissions.may_reset_password(request.user, target):
+            security_log.warning(
+                "password reset refused by=%s target_id=%s", request.user.get_username(), id
+            )
+            raise PermissionDenied
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            with audited(request.user, "password_reset"):
+                Officer.objects.filter(pk=target.pk).update(must_change_password=True)
+            security_log.warning(
+                "password reset by=%s username=%s", request.user.get_username(), target.username
+            )
+        return response
 
     def has_delete_permission(self, request, obj=None):
         # Officers are never deleted: their leads, visits and history point at them.

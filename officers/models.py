@@ -123,6 +123,13 @@ class Officer(AbstractUser):
     title = models.CharField(_("职务"), max_length=50, blank=True)
     phone = models.CharField(_("手机"), max_length=30, blank=True)
     is_full_time = models.BooleanField(_("专职招商"), default=True)
+    # Password resets of others (finding 4 of issue #13): the narrowest role that works is a
+    # flag a superuser grants; superusers are security administrators anyway.
+    is_security_admin = models.BooleanField(
+        _("安全管理员"), default=False, help_text=_("可以重置其他干部的密码。仅超级用户可以授予。")
+    )
+    # Set when someone else reset the password: every page leads to /password/ until changed.
+    must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
     language = models.CharField(
         _("界面语言"),
         max_length=10,

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from leads.choices import LeadStatus
 from leads.models import Investor, Lead
 from leads.selectors import leads_visible_to
-from leads.services import lead_transition
+from leads.services import assignment_refusal, lead_transition, require_investor_in_scope
+from officers import permissions
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
@@ -93,6 +94,7 @@ def _new_project(
     lead: Lead | None,
     source_system: str,
     external_id: str,
+    lead_officer_id: int | None,
 ) -> Project:
     name = require_text("name", name, _("请填写项目名称。"))
     require_choice("industry", industry, Industry)
@@ -133,9 +135,10 @@ def _new_project(
         to_stage=Stage.SIGNED,
         actual_date=contract_date,
     )
-    Assignment.objects.create(
-        officer=actor, project=project, role=AssignmentRole.LEAD, assigned_by=actor
-    )
+    if lead_officer_id is not None:
+        Assignment.objects.create(
+            officer_id=lead_officer_id, project=project, role=AssignmentRole.LEAD, assigned_by=actor
+        )
     return project
 
 
@@ -160,6 +163,8 @@ def project_sign_lead(
     _ensure_can_work_projects(actor)
     with transaction.atomic(), audited(actor, "project_sign_lead"):
         locked: Lead = lock_visible(leads_visible_to(actor), lead)
+        if not permissions.may_sign_lead(actor, locked):
+            raise PermissionDenied(_("只有主办人、本单位负责人或局领导可以签约。"))
         if not locked.can_transition_to(LeadStatus.SIGNED):
             raise TransitionNotAllowed(
                 _("只有“在谈”的项目信息可以签约，当前为“%(current)s”。")
@@ -185,6 +190,10 @@ def project_sign_lead(
             lead=locked,
             source_system="",
             external_id="",
+            # Credit follows the lead: its 主办 leads the project, whoever records the signing.
+            # A signer who is not the 主办 cannot make himself 主办 here (a second person, the
+            # unit head, assigns one through assignment_add when the lead had none).
+            lead_officer_id=permissions.lead_officer_id(locked),
         )
         lead_transition(
             lead=locked, actor=actor, to_status=LeadStatus.SIGNED, on_date=contract_date
@@ -228,6 +237,7 @@ def project_create(
         raise rule("unit", _("请选择责任单位。"))
     if not units_visible_to(actor).filter(pk=owner.pk).exists():
         raise PermissionDenied(_("您不能为该单位登记项目。"))
+    require_investor_in_scope(actor, investor)
     with transaction.atomic(), audited(actor, "project_create"):
         return _new_project(
             actor=actor,
@@ -249,6 +259,8 @@ def project_create(
             lead=None,
             source_system=source_system,
             external_id=external_id,
+            # A project entered directly is the entering officer's own work in their unit.
+            lead_officer_id=actor.pk if actor.unit_id == owner.pk else None,
         )
 
 
@@ -278,6 +290,8 @@ def project_advance(
     require_not_future("actual_date", actual_date)
     with transaction.atomic(), audited(actor, note or f"project_advance:{to_stage}"):
         locked: Project = lock_visible(projects_visible_to(actor), project)
+        if not permissions.may_advance_project(actor, locked):
+            raise PermissionDenied(_("只有主办人、本单位负责人或局领导可以变更项目阶段。"))
         if not locked.can_transition_to(to_stage):
             raise TransitionNotAllowed(
                 _("项目当前处于“%(current)s”阶段，不能直接变更为“%(target)s”。")
@@ -634,6 +648,8 @@ def project_assignment_add(
     # The same audit reason as a lead's: one kind of change in the history, whatever the record.
     with transaction.atomic(), audited(actor, "assignment_add"):
         owner = lock_visible(projects_visible_to(actor), project)
+        if not permissions.may_assign(actor, owner, role=role, assignee=officer):
+            raise PermissionDenied(assignment_refusal(role))
         try:
             with transaction.atomic():
                 assignment = Assignment.objects.create(
@@ -651,5 +667,9 @@ def project_assignment_remove(*, actor: Officer, assignment: Assignment) -> None
         raise rule("assignment", _("该分工不在项目上。"))
     with transaction.atomic(), audited(actor, "assignment_remove"):
         owner = lock_visible(projects_visible_to(actor), assignment.project)
+        if not permissions.may_assign(
+            actor, owner, role=assignment.role, assignee=assignment.officer
+        ):
+            raise PermissionDenied(assignment_refusal(assignment.role))
         Assignment.objects.filter(pk=assignment.pk).delete()
         touch_row(owner)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from leads.choices import LeadStatus
 from leads.selectors import lead_list
+from officers import permissions
 from officers.models import Officer, Unit, tree_order
 from officers.selectors import units_visible_to
 from projects import services
@@ -226,6 +227,8 @@ def _project_page(
     status=200,
 ):
     following = next_stage(project.stage)
+    # The same predicate project_advance enforces: a 协办 is not offered the stage change.
+    may_advance = permissions.may_advance_project(request.user, project)
     return render(
         request,
         "projects/project_detail.html",
@@ -233,7 +236,7 @@ def _project_page(
             "project": project,
             "milestones": _milestones(project),
             "next_stage": Stage(following) if following else None,
-            "advance_form": advance or (AdvanceForm() if following else None),
+            "advance_form": advance or (AdvanceForm() if following and may_advance else None),
             "progress_form": progress or ProgressForm(),
             "plan_form": plan or PlanForm(record=project),
             "figures_form": figures or FiguresForm(record=project),
@@ -614,6 +617,8 @@ def lead_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """
     me = request.user
     lead = get_object_or_404(lead_list(me), pk=pk)
+    if not permissions.may_sign_lead(me, lead):
+        raise DjangoPermissionDenied(_("只有主办人、本单位负责人或局领导可以签约。"))
     if request.method == "GET":
         if not lead.can_transition_to(LeadStatus.SIGNED):
             messages.error(request, _("只有“在谈”的项目信息可以签约。"))

@@ -106,6 +106,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Logs every denied access (403, 404 to a signed-in officer) to promo.accounts.security.
     "promo.accounts.security.AccessAuditMiddleware",
+    # After a reset by someone else, every page leads to /password/ until it is changed.
+    "promo.accounts.security.PasswordChangeRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Tags every history row written during a request with the signed-in officer and URL.

@@ -175,6 +175,31 @@ def make_bureau() -> Bureau:
     )
 
 
+def met_elsewhere(
+    officer: Officer,
+    investor: Investor,
+    *,
+    kind: str = "visit",
+    on: date | None = None,
+    summary: str = "在上海拜访",
+):
+    """A visit ``officer``'s unit logged on another unit's investor before such visits were
+    refused (existing data, written as it was then): the investor is visible to them, as in
+    the 防撞单 cases. ``visit_log`` now refuses it (issue #13)."""
+    from leads.models import Visit
+
+    visit = Visit.objects.create(
+        kind=kind,
+        visited_on=on or today(),
+        investor=investor,
+        unit=officer.unit,
+        created_by=officer,
+        summary=summary,
+    )
+    visit.officers.set([officer])
+    return visit
+
+
 def fresh(officer: Officer) -> Officer:
     """The same officer without the cached scope (after a move between units)."""
     return Officer.objects.get(pk=officer.pk)

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from officers.api.feeds import ScopedDeletionFeedMixin
 from officers.models import Assignment, Officer
-from promo.api.errors import BULK_MAX_ROWS, BulkRejected
+from promo.api.errors import BULK_MAX_ROWS, CONFLICT_MESSAGE, BulkRejected
 from promo.api.rows import RowsListMixin
 from promo.api.schema import error_responses
 from promo.api.serializers import BulkUpsertResultSerializer
@@ -160,7 +160,9 @@ class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedView
             )
             return investor, True
         if not self.get_queryset().filter(pk=existing.pk).exists():
-            raise Conflict(_("该外部编号已被其他单位的客商使用。"))
+            # Outside the caller's scope: the generic conflict, as if a database rule had
+            # refused it — never "another unit uses this key" (an existence oracle).
+            raise Conflict(CONFLICT_MESSAGE)
         changes = {k: v for k, v in data.items() if k in services.INVESTOR_EDITABLE_FIELDS}
         return services.investor_update(
             actor=self.request.user, investor=existing, **changes

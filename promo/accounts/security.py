@@ -39,7 +39,14 @@ from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.core.cache import cache
 from django.dispatch import receiver
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
@@ -237,6 +244,36 @@ class AccessAuditMiddleware:
             _("登录失败次数过多，请稍后再试，或联系系统管理员。"),
             content_type="text/plain; charset=utf-8",
         )
+
+
+class PasswordChangeRequiredMiddleware:
+    """After someone else reset an officer's password (``Officer.must_change_password``),
+    every page sends them to /password/ until they have chosen their own; API calls made
+    with the session are refused with a stable code."""
+
+    allowed = ("/password/", "/logout/", "/language/", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and getattr(user, "must_change_password", False)
+            and not request.path.startswith(self.allowed)
+        ):
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {
+                        "code": "password_change_required",
+                        "message": str(_("请先修改密码。")),
+                    },
+                    status=403,
+                )
+            return HttpResponseRedirect(reverse("password_change"))
+        return self.get_response(request)
 
 
 SESSION_TOUCHED = "_promo_touched"

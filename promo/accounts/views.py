@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from officers.models import Officer
 from officers.services import officer_set_language
 from promo.accounts import security
 from promo.accounts.forms import SignInForm
@@ -49,6 +50,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        if form.user.must_change_password:
+            # The officer has chosen their own password after a reset by someone else.
+            Officer.objects.filter(pk=form.user.pk).update(must_change_password=False)
         security.log.info(
             "password changed username=%s ip=%s",
             self.request.user.get_username(),

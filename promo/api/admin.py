@@ -26,8 +26,17 @@ class ApiClientAdmin(BureauLevelAdminMixin, ScopedAdmin):
     search_fields = ("name", "officer__full_name", "officer__username")
     list_select_related = ("officer",)
     autocomplete_fields = ("officer",)
-    fields = ("name", "officer", "access", "created_by", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("created_by", "created_at", "last_used_at", "revoked_at")
+    fields = (
+        "name",
+        "officer",
+        "access",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+        "revoked_by",
+    )
+    readonly_fields = ("created_by", "created_at", "last_used_at", "revoked_at", "revoked_by")
     add_fieldsets = ((None, {"fields": ("name", "officer", "access")}),)
     actions = ("revoke",)
     audit_label = "admin"

@@ -59,7 +59,8 @@ def api_client_revoke(*, actor: Any, client: Any) -> Any:
         raise PermissionDenied(gettext_lazy("只有局领导或系统管理员可以管理接口客户端。"))
     if client.revoked_at is None:
         client.revoked_at = timezone.now()
-        client.save(update_fields=["revoked_at"])
+        client.revoked_by = actor
+        client.save(update_fields=["revoked_at", "revoked_by"])
     return client
 
 

@@ -29,6 +29,14 @@ _DRF_CODES = {
 }
 
 
+# The one answer to any write that collides with an existing record, whether a database rule
+# caught it or the record lies outside the caller's scope: the words never say which, so a
+# caller cannot learn that another unit's record (an external key, a name) exists.
+CONFLICT_MESSAGE = gettext_lazy(
+    "该请求与已有记录冲突（如来源系统与外部编号已被使用），未做任何修改。"
+)
+
+
 class PreconditionFailed(DomainError):
     """``If-Match`` names a version of the record that is no longer current."""
 

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from promo.api.errors import IdempotencyKeyReused
-from promo.api.models import IdempotencyRecord
+from promo.api.models import ApiClient, IdempotencyRecord
 from promo.core.prune import delete_in_batches
 
 
@@ -53,7 +53,10 @@ def run_once(
         ensure_ascii=False,
     )
     fingerprint = hashlib.sha256(canonical.encode()).hexdigest()
-    mine = IdempotencyRecord.objects.filter(officer=request.user, key=key)
+    # Keys belong to the calling system (docs/api.md): a token's client, or for a browser
+    # session the officer. Two systems acting for one officer never see each other's keys.
+    client = request.auth if isinstance(request.auth, ApiClient) else None
+    mine = IdempotencyRecord.objects.filter(officer=request.user, client=client, key=key)
     mine.filter(created_at__lt=timezone.now() - idempotency_ttl()).delete()
     try:
         # Claim the key first: a concurrent retry blocks on this row until we commit,
@@ -61,6 +64,7 @@ def run_once(
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
                 officer=request.user,
+                client=client,
                 key=key,
                 fingerprint=fingerprint,
                 status_code=0,

@@ -11,12 +11,22 @@ class IdempotencyRecord(models.Model):
     """Idempotency record (幂等记录): the first answer to a POST, replayed when its key comes again.
 
     A system that retries a POST after a timeout sends the same ``Idempotency-Key``; the
-    retry gets the stored answer and writes nothing. Keys belong to the caller and expire
-    after PROMO_IDEMPOTENCY_TTL_HOURS and are pruned nightly.
+    retry gets the stored answer and writes nothing. Keys belong to the caller — the API
+    client for a token (two systems acting for one officer each have their own keys), the
+    officer for a browser session — and expire after PROMO_IDEMPOTENCY_TTL_HOURS and are
+    pruned nightly.
     """
 
     officer = models.ForeignKey(
         "officers.Officer", verbose_name=_("调用人"), on_delete=models.CASCADE, related_name="+"
+    )
+    client = models.ForeignKey(
+        "promo.ApiClient",
+        verbose_name=_("接口客户端"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
     )
     key = models.CharField(_("幂等键"), max_length=255)
     # sha256 of method, path and canonical body: the same key with another body is refused.
@@ -29,13 +39,21 @@ class IdempotencyRecord(models.Model):
         verbose_name = _("幂等记录")
         verbose_name_plural = _("幂等记录")
         constraints = [
+            # A session's keys are the officer's; a token's keys are its client's.
             models.UniqueConstraint(
-                fields=["officer", "key"], name="%(app_label)s_%(class)s_unique_key"
+                fields=["officer", "key"],
+                condition=models.Q(client__isnull=True),
+                name="%(app_label)s_%(class)s_unique_key",
+            ),
+            models.UniqueConstraint(
+                fields=["client", "key"],
+                condition=models.Q(client__isnull=False),
+                name="%(app_label)s_%(class)s_unique_client_key",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.officer_id}:{self.key}"
+        return f"{self.client_id or self.officer_id}:{self.key}"
 
 
 class ApiClientAccess(models.TextChoices):
@@ -75,6 +93,14 @@ class ApiClient(models.Model):
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        "officers.Officer",
+        verbose_name=_("吊销人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("接口客户端")

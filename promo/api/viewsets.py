@@ -8,14 +8,13 @@ from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
-from django.utils.translation import gettext as _
 from rest_framework import serializers, status, viewsets
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from promo.api.errors import PreconditionFailed, UnknownQueryParameter
+from promo.api.errors import CONFLICT_MESSAGE, PreconditionFailed, UnknownQueryParameter
 from promo.api.etags import _etag_matches, etag_for
 from promo.api.idempotency import run_once
 from promo.api.pagination import StableCursorPagination
@@ -113,9 +112,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
             # Safety net, after the whole transaction rolled back: a database constraint the
             # service did not check first (e.g. an external id already used) is the caller's
             # conflict to resolve, never a 500.
-            raise Conflict(
-                _("该请求与已有记录冲突（如来源系统与外部编号已被使用），未做任何修改。")
-            ) from exc
+            raise Conflict(CONFLICT_MESSAGE) from exc
 
     def get_object(self) -> Any:
         instance = super().get_object()

@@ -14,10 +14,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from officers.permissions import may_read_draft_bulletin
 from promo.core.errors import DomainError
 
 from . import services
-from .choices import Figure
+from .choices import BulletinStatus, Figure
 from .exports import bulletin_download
 from .models import (
     Alert,
@@ -89,7 +90,7 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
         """The bulletin as a page fit to print (A4 landscape), amendments beside the figures."""
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
-        bulletin = get_object_or_404(Bulletin, pk=pk)
+        bulletin = get_object_or_404(self.get_queryset(request), pk=pk)
         context = {
             "bulletin": bulletin,
             "xlsx_url": reverse("admin:reports_bulletin_xlsx", args=[pk]),
@@ -100,10 +101,17 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def xlsx_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         if not self.has_view_permission(request):
             return HttpResponse(status=403)
-        return bulletin_download(get_object_or_404(Bulletin, pk=pk))
+        return bulletin_download(get_object_or_404(self.get_queryset(request), pk=pk))
 
     # The bulletin is published to the whole bureau (公示通报): every officer who may use the
-    # admin reads it; only chiefs publish or regenerate (the service checks publishing again).
+    # admin reads it once published; drafts stay with the chiefs, as on the web pages; only
+    # chiefs publish or regenerate (the service checks publishing again).
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Bulletin]:
+        qs = super().get_queryset(request)
+        if may_read_draft_bulletin(request.user):
+            return qs
+        return qs.filter(status=BulletinStatus.PUBLISHED)
+
     def _is_officer(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and request.user.is_staff)
 

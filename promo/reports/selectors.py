@@ -416,11 +416,13 @@ def can_read_bulletins(officer: Officer) -> bool:
 
 def bulletins_visible_to(officer: Officer) -> QuerySet[Bulletin]:
     """Bulletins an officer may open: chiefs all of them, unit heads the published ones."""
+    from officers.permissions import may_read_draft_bulletin
+
     from .choices import BulletinStatus
 
     if not can_read_bulletins(officer):
         return Bulletin.objects.none()
-    if officer.sees_whole_bureau:
+    if may_read_draft_bulletin(officer):
         return Bulletin.objects.all()
     return Bulletin.objects.filter(status=BulletinStatus.PUBLISHED)
 

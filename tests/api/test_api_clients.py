@@ -135,3 +135,56 @@ def test_a_token_cannot_manage_clients(bureau):
     )
     assert response.status_code == 403
     assert ApiClient.objects.count() == 1
+
+
+# --- issue #13, finding 8: idempotency keys per client; who revoked a token (issue #12) ---
+
+
+def _shanghai_body(investor, name):
+    return {
+        "investor": investor.pk,
+        "name": name,
+        "industry": "electronics",
+        "source_channel": "stationed",
+    }
+
+
+def test_two_systems_acting_for_the_same_officer_do_not_share_idempotency_keys(bureau):
+    investor = make_investor(bureau.shanghai_officer)
+    tokens = [
+        api_client_create(
+            actor=bureau.chief, name=name, officer=bureau.shanghai_officer, access="read_write"
+        )[1]
+        for name in ("市统计", "省商务厅")
+    ]
+    answers = [
+        token_client(token).post(
+            "/api/v1/leads/",
+            _shanghai_body(investor, name),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY="order-1",
+        )
+        for token, name in zip(tokens, ("统计报送项目", "商务厅报送项目"), strict=True)
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert Lead.objects.filter(name__in=["统计报送项目", "商务厅报送项目"]).count() == 2
+    # Each system still gets its own first answer back on a retry.
+    replay = token_client(tokens[0]).post(
+        "/api/v1/leads/",
+        _shanghai_body(investor, "统计报送项目"),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="order-1",
+    )
+    assert replay.status_code == 201 and replay.json()["id"] == answers[0].json()["id"]
+    assert Lead.objects.count() == 2
+
+
+def test_revoking_a_token_records_who_and_when(bureau, client_for):
+    client, _token = api_client_create(
+        actor=bureau.chief, name="市统计", officer=bureau.shanghai_officer, access="read"
+    )
+    assert (client.created_by, client.created_at is not None) == (bureau.chief, True)
+    response = client_for(bureau.chief).post(f"/api/v1/api-clients/{client.pk}/revoke/")
+    assert response.status_code == 200
+    client.refresh_from_db()
+    assert client.revoked_at is not None and client.revoked_by == bureau.chief

@@ -206,7 +206,7 @@ def test_outsider_transition_is_404_and_nothing_changes(bureau, client_for):
 
 
 def test_submitter_may_read_own_lead_but_not_move_it(bureau, client_for):
-    investor = make_investor(bureau.chief)
+    investor = make_investor(bureau.submitter)
     lead = make_lead(bureau.submitter, investor=investor, unit=bureau.department)
     client = client_for(bureau.submitter)
     assert ids(client.get("/api/v1/leads/")) == {lead.pk}
@@ -325,7 +325,7 @@ def test_assisting_officer_from_another_unit_then_sees_the_lead(bureau, client_f
 
 def test_a_second_lead_officer_is_refused_and_nothing_written(bureau, client_for):
     lead = make_lead(bureau.shanghai_officer)
-    response = client_for(bureau.shanghai_officer).post(
+    response = client_for(bureau.shanghai_head).post(
         f"/api/v1/leads/{lead.pk}/assignments/",
         {"officer": bureau.teammate.pk, "role": "lead"},
         format="json",

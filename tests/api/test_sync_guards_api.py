@@ -269,3 +269,46 @@ def test_bulk_upsert_refuses_empty_and_oversized_batches(bureau, client_for):
         response = client.post(BULK, body, format="json")
         assert response.status_code == 400, body
     assert not Investor.objects.exists()
+
+
+# --- issue #13, finding 6: no existence oracle -------------------------------------------------
+
+
+def test_an_out_of_scope_external_key_gets_the_generic_conflict_naming_nothing(bureau, client_for):
+    import json
+
+    make_investor(
+        bureau.outsider, name="深圳隐秘科技有限公司", source_system="samr", external_id="SZ-1"
+    )
+    client = client_for(bureau.shanghai_officer)
+    before = list(Investor.objects.values_list("pk", "name", "city", "unit"))
+    answer = client.put(
+        "/api/v1/investors/by-external-id/samr/SZ-1/",
+        {"name": "上海新登记有限公司", "industry": "digital", "city": "上海"},
+        format="json",
+    )
+    assert answer.status_code == 409
+    text = json.dumps(answer.json(), ensure_ascii=False)
+    for leak in ("其他单位", "深圳", "隐秘", "SZ-1"):
+        assert leak not in text, leak
+    # The same words as any conflict a database rule catches: nothing tells them apart.
+    assert answer.json() == {
+        "code": "conflict",
+        "message": "该请求与已有记录冲突（如来源系统与外部编号已被使用），未做任何修改。",
+    }
+    bulk = client.post(
+        "/api/v1/investors/bulk-upsert/",
+        {
+            "rows": [
+                {
+                    "source_system": "samr",
+                    "external_id": "SZ-1",
+                    "name": "上海新登记有限公司",
+                    "industry": "digital",
+                }
+            ]
+        },
+        format="json",
+    )
+    assert "其他单位" not in json.dumps(bulk.json(), ensure_ascii=False)
+    assert list(Investor.objects.values_list("pk", "name", "city", "unit")) == before

@@ -20,7 +20,14 @@ from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project, StageEvidence
 from promo.core.services import today
 from tests.browser.conftest import screenshot
-from tests.factories import PASSWORD, make_bureau, make_investor, make_lead, make_project
+from tests.factories import (
+    PASSWORD,
+    make_bureau,
+    make_investor,
+    make_lead,
+    make_project,
+    met_elsewhere,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -203,13 +210,7 @@ def test_registering_a_held_investor_offers_a_claim_and_joining_as_assisting(des
     bureau, _investor, _lead = office
     held_investor = make_investor(bureau.outsider, name="鹏城智能终端有限公司")
     held = make_lead(bureau.outsider, investor=held_investor, name="鹏城智能终端华东基地")
-    visit_log(
-        actor=bureau.shanghai_officer,
-        kind=VisitKind.VISIT,
-        visited_on=today(),
-        investor=held_investor,
-        summary="在上海拜访其华东总部",
-    )
+    met_elsewhere(bureau.shanghai_officer, held_investor, summary="在上海拜访其华东总部")
 
     def register():
         desktop.goto("/leads/new/")
@@ -231,6 +232,8 @@ def test_registering_a_held_investor_offers_a_claim_and_joining_as_assisting(des
 
     register()
     desktop.get_by_role("button", name="申请协办").click()
-    desktop.wait_for_url(f"**/leads/{held.pk}/")
-    assert "协办" in desktop.content()
+    # A request the holding unit's head decides: nothing is granted yet.
+    desktop.wait_for_url("**/claims/")
+    assert "协办申请" in desktop.content() and "待审批" in desktop.content()
     assert Lead.objects.filter(investor=held_investor).count() == 1
+    assert not held.assignments.filter(officer=bureau.shanghai_officer).exists()

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from leads.choices import ClaimOutcome, ClaimStatus, LeadStatus, VisitKind
-from leads.models import Lead, LeadClaim
+from leads.choices import AssistRequestStatus, ClaimOutcome, ClaimStatus, LeadStatus
+from leads.models import Lead, LeadAssistRequest, LeadClaim
 from leads.selectors import claims_visible_to, leads_visible_to
 from leads.services import (
+    lead_assist_decide,
+    lead_assist_request,
     lead_claim_decide,
     lead_claim_file,
     lead_claim_withdraw,
     lead_create,
-    lead_join_assisting,
-    visit_log,
 )
 from officers.choices import AssignmentRole, Role
 from promo.core.errors import HeldElsewhere, PermissionDenied, TransitionNotAllowed
-from promo.core.services import today
-from tests.factories import fresh, make_investor, make_lead, make_officer
+from tests.factories import fresh, make_investor, make_lead, make_officer, met_elsewhere
 
 
 @pytest.fixture
@@ -26,13 +25,7 @@ def held(bureau):
     """Shenzhen holds an active lead; Shanghai has met the same investor."""
     investor = make_investor(bureau.outsider, name="宁德样例新能源有限公司")
     lead = make_lead(bureau.outsider, investor=investor, status=LeadStatus.VALID)
-    visit_log(
-        actor=bureau.shanghai_officer,
-        kind=VisitKind.VISIT,
-        visited_on=today(),
-        investor=investor,
-        summary="在上海拜访",
-    )
+    met_elsewhere(bureau.shanghai_officer, investor)
     return lead
 
 
@@ -75,21 +68,45 @@ def test_a_closed_lead_does_not_block_a_new_one(bureau, held):
     assert lead.unit == bureau.shanghai
 
 
-def test_joining_as_assisting_makes_the_lead_visible(bureau, held):
-    assert held not in leads_visible_to(bureau.shanghai_officer)
-    assignment = lead_join_assisting(lead=held, actor=bureau.shanghai_officer)
-    assert assignment.role == AssignmentRole.ASSISTING
+def test_asking_to_assist_grants_nothing_until_the_holding_head_approves(
+    bureau, held, shenzhen_head
+):
+    request = lead_assist_request(lead=held, actor=bureau.shanghai_officer)
+    assert request.status == AssistRequestStatus.OPEN
+    # The 主办 is named on the request: the notice of who asked to join their lead.
+    assert request.notified == bureau.outsider
+    assert held not in leads_visible_to(fresh(bureau.shanghai_officer))
+    assert held.assignments.count() == 1
+    # Asking again does not pile up requests.
+    assert lead_assist_request(lead=held, actor=bureau.shanghai_officer) == request
+    request = lead_assist_decide(request=request, actor=shenzhen_head, approve=True)
+    assert (request.status, request.decided_by) == (AssistRequestStatus.APPROVED, shenzhen_head)
+    assert held.assignments.get(officer=bureau.shanghai_officer).role == AssignmentRole.ASSISTING
     assert held in leads_visible_to(fresh(bureau.shanghai_officer))
-    assert lead_join_assisting(lead=held, actor=bureau.shanghai_officer) == assignment
+
+
+def test_only_the_holding_head_or_a_chief_decides_an_assist_request_and_nothing_changes(
+    bureau, held
+):
+    request = lead_assist_request(lead=held, actor=bureau.shanghai_officer)
+    for actor in (bureau.shanghai_officer, bureau.shanghai_head, bureau.outsider):
+        with pytest.raises(PermissionDenied):
+            lead_assist_decide(request=request, actor=actor, approve=True)
+    request.refresh_from_db()
+    assert request.status == AssistRequestStatus.OPEN and request.decided_by is None
+    assert held.assignments.count() == 1
+    request = lead_assist_decide(request=request, actor=bureau.chief, approve=False)
+    assert request.status == AssistRequestStatus.REFUSED
+    assert held.assignments.count() == 1
 
 
 def test_an_officer_who_never_met_the_investor_cannot_join_and_nothing_changes(bureau, held):
     with pytest.raises(PermissionDenied):
-        lead_join_assisting(lead=held, actor=bureau.sub_unit_officer)
+        lead_assist_request(lead=held, actor=bureau.sub_unit_officer)
     with pytest.raises(PermissionDenied):
         lead_claim_file(lead=held, actor=bureau.sub_unit_officer, reason="想要")
     assert held.assignments.count() == 1
-    assert not LeadClaim.objects.exists()
+    assert not LeadClaim.objects.exists() and not LeadAssistRequest.objects.exists()
 
 
 def test_both_heads_agreeing_on_transfer_moves_the_lead(bureau, held, shenzhen_head):

@@ -51,8 +51,15 @@ def test_a_close_name_is_refused_with_its_candidates_until_confirmed(bureau):
         investor_create(
             actor=bureau.shanghai_officer, name="苏州华鑫电子股份有限公司", industry="electronics"
         )
+    # Another unit's investor: named with its holder and date, without an id to act on.
     assert err.value.extra["candidates"] == [
-        {"id": first.pk, "name": "苏州华鑫电子有限公司", "unit": "深圳办事处"}
+        {
+            "id": None,
+            "name": "苏州华鑫电子有限公司",
+            "unit": "深圳办事处",
+            "since": first.created_at.date().isoformat(),
+            "selectable": False,
+        }
     ]
 
 

@@ -95,7 +95,7 @@ def test_chief_sees_the_whole_bureau(bureau, records):
 
 
 def test_department_submitter_sees_only_what_they_submitted(bureau, records):
-    investor = make_investor(bureau.chief, name="部门推荐客商有限公司")
+    investor = make_investor(bureau.submitter, name="部门推荐客商有限公司")
     own = lead_create(
         actor=bureau.submitter,
         investor=investor,

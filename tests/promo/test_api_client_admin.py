@@ -37,7 +37,7 @@ def test_chief_adds_a_client_sees_the_token_once_and_only_its_hash_is_kept(clien
         follow=True,
     )
     stored.refresh_from_db()
-    assert stored.revoked_at is not None
+    assert stored.revoked_at is not None and stored.revoked_by == bureau.chief
     api = client.get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api.status_code in (401, 403)
 

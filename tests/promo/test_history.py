@@ -103,11 +103,11 @@ def test_each_writing_service_leaves_an_attributed_event(bureau):
 
     project_advance(
         project=project,
-        actor=bureau.teammate,
+        actor=bureau.shanghai_head,
         to_stage=Stage.GROUNDBREAKING,
         actual_date=project.contract_date + timedelta(days=1),
     )
-    assert_attributed(project, bureau.teammate, "stage", Stage.GROUNDBREAKING)
+    assert_attributed(project, bureau.shanghai_head, "stage", Stage.GROUNDBREAKING)
 
     progress = progress_record(
         project=project,

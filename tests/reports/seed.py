@@ -22,7 +22,7 @@ from projects.choices import Stage
 from projects.models import Project
 from projects.services import progress_record, project_advance, project_create
 from promo.core.choices import Industry
-from tests.factories import Bureau, make_investor, make_lead, sign_lead
+from tests.factories import Bureau, make_investor, make_lead, met_elsewhere, sign_lead
 
 TODAY = datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 START = date(2026, 10, 1)
@@ -168,7 +168,9 @@ def build_october(b: Bureau) -> October:
     ):
         project_advance(project=p4, actor=sz, to_stage=stage, actual_date=on)
     _visit(sz, make_investor(sz, name="戊客商汽车有限公司"), VisitKind.RECEPTION, date(2026, 10, 9))
-    _visit(sz, investor_a, VisitKind.INSPECTION, date(2026, 10, 22))
+    # Shanghai's investor, inspected by Shenzhen: older data, from before visit_log refused
+    # another unit's investor (issue #13); the figures still count it.
+    met_elsewhere(sz, investor_a, kind=VisitKind.INSPECTION, on=date(2026, 10, 22), summary="洽谈")
     # The bureau itself (counts in the total only).
     _lead(b.chief, steps=[(V, date(2026, 10, 6))])  # L8
     # October 2025, for "same month last year".

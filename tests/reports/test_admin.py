@@ -131,9 +131,6 @@ def test_every_officer_reads_the_bulletin_but_only_a_chief_publishes_it(client, 
     form = {"action": "publish", "_selected_action": [bulletin.pk]}
 
     client.force_login(bureau.shanghai_officer)  # staff, no model permissions
-    assert (
-        client.get(reverse("admin:reports_bulletin_print", args=[bulletin.pk])).status_code == 200
-    )
     choices = client.get(url).context["action_form"].fields["action"].choices
     assert [name for name, _label in choices if name] == ["download_xlsx"]
     client.post(url, form)
@@ -144,6 +141,33 @@ def test_every_officer_reads_the_bulletin_but_only_a_chief_publishes_it(client, 
     client.post(url, form)
     bulletin.refresh_from_db()
     assert bulletin.status == BulletinStatus.PUBLISHED and bulletin.published_by == bureau.chief
+
+    client.force_login(bureau.shanghai_officer)
+    assert (
+        client.get(reverse("admin:reports_bulletin_print", args=[bulletin.pk])).status_code == 200
+    )
+
+
+def test_a_draft_bulletin_stays_with_the_chiefs_in_the_admin_as_on_the_web_pages(
+    client, bureau, bulletin
+):
+    assert bulletin.status == BulletinStatus.DRAFT
+    for staff in (bureau.shanghai_officer, bureau.shanghai_head):
+        client.force_login(staff)
+        listing = client.get(reverse("admin:reports_bulletin_changelist"))
+        assert listing.context["cl"].result_count == 0
+        for name in ("print", "xlsx", "change"):
+            page = client.get(reverse(f"admin:reports_bulletin_{name}", args=[bulletin.pk]))
+            assert page.status_code in (302, 404), name
+            assert not page.get("Content-Disposition")
+        # Nor through the download action with the draft's id.
+        answer = client.post(
+            reverse("admin:reports_bulletin_changelist"),
+            {"action": "download_xlsx", "_selected_action": [bulletin.pk]},
+        )
+        assert not answer.get("Content-Disposition")
+    client.force_login(bureau.chief)
+    assert client.get(reverse("admin:reports_bulletin_changelist")).context["cl"].result_count == 1
 
 
 def test_a_department_submitter_cannot_open_the_admin_bulletin(client, bureau, bulletin):

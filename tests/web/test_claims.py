@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from leads.choices import ClaimOutcome, ClaimStatus, LeadStatus, VisitKind
-from leads.models import LeadClaim
-from leads.services import lead_claim_file, visit_log
+from leads.choices import AssistRequestStatus, ClaimOutcome, ClaimStatus, LeadStatus
+from leads.models import LeadAssistRequest, LeadClaim
+from leads.services import lead_claim_file
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment
 from promo.core.services import today
-from tests.factories import make_investor, make_lead, make_officer
+from tests.factories import make_investor, make_lead, make_officer, met_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -20,13 +20,7 @@ def held(bureau):
     """Shenzhen holds an active lead; the Shanghai officer has met the same investor."""
     investor = make_investor(bureau.outsider, name="宁德样例新能源有限公司")
     lead = make_lead(bureau.outsider, investor=investor, status=LeadStatus.VALID)
-    visit_log(
-        actor=bureau.shanghai_officer,
-        kind=VisitKind.VISIT,
-        visited_on=today(),
-        investor=investor,
-        summary="在上海拜访",
-    )
+    met_elsewhere(bureau.shanghai_officer, investor)
     return lead
 
 
@@ -64,14 +58,44 @@ def test_held_elsewhere_offers_assist_and_claim_on_each_holder(bureau, client_fo
     assert f'action="/leads/{held.pk}/claim/"' in html and "申请协办" in html
 
 
-def test_join_as_assisting_redirects_to_the_lead_now_visible(bureau, client_for, held):
+def test_asking_to_assist_files_a_request_the_holding_head_approves_on_the_claims_page(
+    bureau, client_for, held, shenzhen_head
+):
     client = client_for(bureau.shanghai_officer)
     response = client.post(f"/leads/{held.pk}/assist/")
-    assert response.status_code == 302 and response.url == f"/leads/{held.pk}/"
+    assert response.status_code == 302 and response.url == "/claims/"
+    request = LeadAssistRequest.objects.get(lead=held, requester=bureau.shanghai_officer)
+    assert request.status == AssistRequestStatus.OPEN
+    assert not Assignment.objects.filter(lead=held, officer=bureau.shanghai_officer).exists()
+    assert client.get(f"/leads/{held.pk}/").status_code == 404
+    # The 主办 sees the notice; only the holding head is offered the decision.
+    lead_officer_page = client_for(bureau.outsider).get("/claims/").content.decode()
+    decide = f'action="/assist-requests/{request.pk}/decide/"'
+    assert "协办申请" in lead_officer_page and decide not in lead_officer_page
+    request.refresh_from_db()
+    assert request.notice_read_at is not None
+    head = client_for(shenzhen_head)
+    assert decide in head.get("/claims/").content.decode()
+    assert head.post(f"/assist-requests/{request.pk}/decide/", {"approve": "1"}).status_code == 302
     assert Assignment.objects.filter(
         lead=held, officer=bureau.shanghai_officer, role=AssignmentRole.ASSISTING
     ).exists()
-    assert client.get(response.url).status_code == 200
+    assert client.get(f"/leads/{held.pk}/").status_code == 200
+
+
+def test_an_assisting_officer_is_not_offered_status_changes_or_signing(
+    bureau, client_for, held, shenzhen_head
+):
+    from leads.services import lead_assist_decide, lead_assist_request
+
+    request = lead_assist_request(lead=held, actor=bureau.shanghai_officer)
+    lead_assist_decide(request=request, actor=shenzhen_head, approve=True)
+    html = client_for(bureau.shanghai_officer).get(f"/leads/{held.pk}/").content.decode()
+    assert f"/leads/{held.pk}/drop/" not in html and f"/leads/{held.pk}/sign/" not in html
+    assert (
+        f"/leads/{held.pk}/drop/"
+        in client_for(bureau.outsider).get(f"/leads/{held.pk}/").content.decode()
+    )
 
 
 def test_officer_who_does_not_know_the_investor_cannot_join_and_nothing_changes(bureau, client_for):
@@ -182,13 +206,7 @@ def test_claim_list_query_count_is_the_same_for_2_and_20_claims(bureau, client_f
         for _ in range(n):
             investor = make_investor(bureau.outsider)
             lead = make_lead(bureau.outsider, investor=investor, status=LeadStatus.VALID)
-            visit_log(
-                actor=bureau.shanghai_officer,
-                kind=VisitKind.VISIT,
-                visited_on=today(),
-                investor=investor,
-                summary="拜访",
-            )
+            met_elsewhere(bureau.shanghai_officer, investor)
             lead_claim_file(lead=lead, actor=bureau.shanghai_officer, reason="总部在上海")
 
     add(2)

@@ -13,7 +13,7 @@ from leads.choices import LeadStatus
 from leads.models import Lead, LeadStatusEvent
 from projects.models import Project
 from promo.core.services import today
-from tests.factories import make_investor, make_lead
+from tests.factories import make_investor, make_lead, met_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -271,14 +271,8 @@ def test_register_a_lead_bad_input_comes_back_filled(bureau, client_for):
 def test_another_units_active_lead_is_named_before_a_second_one_is_registered(bureau, client_for):
     investor = make_investor(bureau.outsider, name="比亚迪样例电池有限公司")
     make_lead(bureau.outsider, investor=investor, status=LeadStatus.VALID)
-    # The Shanghai officer meets the same investor: it becomes visible through the visit.
-    lead_services.visit_log(
-        actor=bureau.shanghai_officer,
-        kind="visit",
-        visited_on=today(),
-        investor=investor,
-        summary="初次拜访",
-    )
+    # The Shanghai office met the same investor (a visit of older data): it is visible.
+    met_elsewhere(bureau.shanghai_officer, investor, summary="初次拜访")
     client = client_for(bureau.shanghai_officer)
     response = client.post("/leads/new/", lead_form_data(investor))
     assert response.status_code == 200

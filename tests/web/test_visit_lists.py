@@ -29,7 +29,7 @@ from promo.core.choices import Industry, Region
 from promo.core.services import today
 from promo.reports.choices import Figure
 from tests.dashboard.seed import CHANNELS, INDUSTRIES, REGIONS, build_mixed
-from tests.factories import make_investor, make_lead
+from tests.factories import make_investor, make_lead, met_elsewhere
 from tests.reports.seed import TODAY
 from tests.web.test_i18n import chinese_left, compiled, english_client  # noqa: F401
 
@@ -300,7 +300,7 @@ def test_an_outsider_sees_only_their_scope(bureau, client_for):
 def test_a_visible_investor_visited_elsewhere_is_not_counted_for_that_unit(bureau, client_for):
     """An investor the outsider also follows: Shanghai's reception of it stays Shanghai's."""
     shared = make_investor(bureau.outsider, name="共同客商")
-    log(bureau.shanghai_officer, shared)
+    met_elsewhere(bureau.shanghai_officer, shared, kind=VisitKind.RECEPTION)
     client = client_for(bureau.outsider)
     assert printed(client, "/leads/investors/visiting/") == 0
     assert printed(client, "/leads/investors/visiting/", {"visit_unit": bureau.shanghai.pk}) == 0

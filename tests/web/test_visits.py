@@ -72,7 +72,7 @@ def test_log_visit_with_a_new_investor_creates_it(bureau, client_for):
 
 def test_a_close_match_is_offered_instead_of_a_silent_duplicate(bureau, client_for):
     me = bureau.shanghai_officer
-    existing = make_investor(bureau.outsider, name="苏州ABC电子有限公司")
+    existing = make_investor(bureau.teammate, name="苏州ABC电子有限公司")
     client = client_for(me)
     response = client.post(
         "/visits/new/",
@@ -82,7 +82,7 @@ def test_a_close_match_is_offered_instead_of_a_silent_duplicate(bureau, client_f
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "已有相近的客商" in html and "苏州ABC电子有限公司" in html and "深圳办事处" in html
+    assert "已有相近的客商" in html and "苏州ABC电子有限公司" in html and "上海办事处" in html
     assert "介绍园区配套，客商有意扩产" in html  # nothing typed is lost
     assert Investor.objects.count() == 1 and Visit.objects.count() == 0
 

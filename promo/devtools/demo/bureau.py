@@ -47,6 +47,7 @@ from leads.models import (
     Visit,
 )
 from leads.normalize import core_name, normalize_name
+from leads.selectors import investors_visible_to
 from officers import services as officer_services
 from officers.choices import AssignmentRole, Role, TargetMetric, UnitKind
 from officers.models import Officer, Unit
@@ -783,8 +784,15 @@ class DemoBureau:
     def _run_leads(self) -> None:
         rng = self.rng
         for plan in self.plans:
+            actor, unit = plan.actor, None
+            if not investors_visible_to(actor).filter(pk=plan.investor.pk).exists():
+                # An officer registers a lead only on an investor they see (issue #13): a
+                # department's or another unit's lead on an investor registered elsewhere is
+                # registered for that unit by the chief, who names its 主办 below.
+                actor, unit = self.chief, plan.unit
             plan.lead = lead_services.lead_create(
-                actor=plan.actor,
+                actor=actor,
+                unit=unit,
                 investor=plan.investor,
                 name=self._lead_name(plan),
                 industry=plan.industry,
@@ -797,7 +805,7 @@ class DemoBureau:
                 event=plan.event,
                 first_contact_on=plan.first_contact,
             )
-            if plan.worker.pk != plan.actor.pk:
+            if plan.worker.pk != actor.pk:
                 # The chief hands a department's lead to a bureau officer as 主办.
                 lead_services.assignment_add(
                     actor=self.chief, officer=plan.worker, role=AssignmentRole.LEAD, lead=plan.lead

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('officers', '0002_initial'),
+        ('officers', '0003_officer_security_admin_and_forced_password_change'),
     ]
 
     operations = [

@@ -1,0 +1,152 @@
+"""Who may *change* what: the named predicates every write asks ("may officer X verb record Y").
+
+Who may *see* a record is decided by ``officers.selectors.scope_for`` and the
+``*_visible_to`` selectors; these predicates decide, among what an officer sees, what they
+may do to it. Services call them and refuse with ``PermissionDenied``; views, templates,
+the admin and the API read the same functions to offer only the allowed actions, so no
+interface mirrors a rule by hand.
+
+Why here and not in ``promo/core/permissions.py``: the rules are about roles (局领导,
+单位负责人, 主办) and the unit tree, which this app defines (``Role``, ``AssignmentRole``,
+``scope_for``). ``promo.core`` imports no app, so it would have to repeat the role names as
+bare strings and could not reach the scope; every app that writes (leads, projects, the
+reporting apps, the API, the admin) already sits downstream of ``officers``. The records are
+taken duck-typed (``unit_id``, ``assignments``, ``holder_unit_id``…), so this module imports
+no model of leads or projects and the imports still point one way.
+
+"Bureau-wide" means the officers who see the whole bureau (局领导, system administrators and
+superusers), as everywhere else in promo.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .choices import AssignmentRole, Role
+from .selectors import scope_for
+
+
+def is_bureau_wide(officer: Any) -> bool:
+    """A 局领导 (or an administrator): may decide for any unit."""
+    return bool(getattr(officer, "is_authenticated", False) and officer.sees_whole_bureau)
+
+
+def is_head_of(officer: Any, unit_id: int | None) -> bool:
+    """A 单位负责人 whose unit is ``unit_id`` or one of its parents (its sub-tree is theirs)."""
+    if unit_id is None or getattr(officer, "role", None) != Role.UNIT_HEAD:
+        return False
+    unit_ids = scope_for(officer).unit_ids
+    return unit_ids is not None and unit_id in unit_ids
+
+
+def lead_officer_id(record: Any) -> int | None:
+    """The 主办's officer id of a lead or project, or None."""
+    if record is None or record.pk is None:
+        return None
+    return (
+        record.assignments.filter(role=AssignmentRole.LEAD)
+        .values_list("officer_id", flat=True)
+        .first()
+    )
+
+
+def is_lead_officer(officer: Any, record: Any) -> bool:
+    """The officer is the record's 主办."""
+    return officer.pk is not None and lead_officer_id(record) == officer.pk
+
+
+def manages(officer: Any, record: Any) -> bool:
+    """The holding unit's head or a 局领导: may decide for a lead or project of that unit."""
+    return is_bureau_wide(officer) or is_head_of(officer, record.unit_id)
+
+
+# --- leads and projects ----------------------------------------------------------------------
+
+
+def may_advance_project(officer: Any, project: Any) -> bool:
+    """Record a project's stage change (开工, 竣工, 投产): the 主办, the holding unit's head or a
+    局领导 — a 协办 works on the project but does not report its milestones."""
+    return manages(officer, project) or is_lead_officer(officer, project)
+
+
+def may_sign_lead(officer: Any, lead: Any) -> bool:
+    """Sign a lead as a project (签约), where the signing credit is counted: the 主办, the
+    holding unit's head or a 局领导."""
+    return manages(officer, lead) or is_lead_officer(officer, lead)
+
+
+def may_change_lead_status(officer: Any, lead: Any) -> bool:
+    """Qualify, negotiate, drop or reject a lead: the holding unit's own people (the 主办, the
+    colleagues of its unit and the heads above it) or a 局领导 — never a 协办 from another unit,
+    who was let in to help, not to close the lead."""
+    if manages(officer, lead) or is_lead_officer(officer, lead):
+        return True
+    unit_ids = scope_for(officer).unit_ids
+    return (
+        getattr(officer, "role", None) in (Role.OFFICER, Role.UNIT_HEAD)
+        and unit_ids is not None
+        and lead.unit_id in unit_ids
+    )
+
+
+def may_assign(officer: Any, record: Any, *, role: str, assignee: Any) -> bool:
+    """Put ``assignee`` on a lead or project as ``role``.
+
+    - 挂钩领导: a 局领导 or the holding unit's head;
+    - 主办 (credit): the unit's head or a 局领导, and never on oneself — the one who benefits
+      cannot name himself (a second person does it);
+    - 协办: those, or the record's 主办 bringing a colleague in.
+    """
+    if role == AssignmentRole.LEADER:
+        return manages(officer, record)
+    if role == AssignmentRole.LEAD:
+        return manages(officer, record) and getattr(assignee, "pk", None) != officer.pk
+    return manages(officer, record) or is_lead_officer(officer, record)
+
+
+def may_decide_assist_request(officer: Any, request: Any) -> bool:
+    """Approve or refuse a request to join a lead as 协办: the holding unit's head or a 局领导."""
+    return request.status == "open" and (
+        is_bureau_wide(officer) or is_head_of(officer, request.lead.unit_id)
+    )
+
+
+def may_decide_claim(officer: Any, claim: Any) -> bool:
+    """Record a decision on a claim (撞单协调): either unit's head, or a 局领导."""
+    if claim.status != "open":
+        return False
+    if is_bureau_wide(officer):
+        return True
+    return getattr(officer, "role", None) == Role.UNIT_HEAD and officer.unit_id in (
+        claim.holder_unit_id,
+        claim.claimant_unit_id,
+    )
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def may_read_draft_bulletin(officer: Any) -> bool:
+    """A bulletin before publication (草稿) is the chiefs' to check: a 局领导 (or administrator).
+    Everyone else who reads bulletins reads the published ones — on the pages and the admin."""
+    return bool(getattr(officer, "is_active", False) and is_bureau_wide(officer))
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def is_security_admin(officer: Any) -> bool:
+    """A security administrator (安全管理员): a superuser, or an officer a superuser flagged."""
+    return bool(
+        getattr(officer, "is_active", False)
+        and (officer.is_superuser or getattr(officer, "is_security_admin", False))
+    )
+
+
+def may_reset_password(officer: Any, target: Any) -> bool:
+    """Set another officer's password: a security administrator only, and only a superuser
+    resets a superuser's. A unit head or a chief with officer-edit rights cannot: a reset
+    lets whoever does it sign in as the other. One's own password changes at /password/."""
+    if not is_security_admin(officer) or target.pk == officer.pk:
+        return False
+    return officer.is_superuser or not target.is_superuser
