@@ -1,0 +1,139 @@
+"""The cockpit on a bureau each test builds for itself: a channel filter counts the visits of
+that channel's leads, and the cockpit's query count is pinned and does not grow with the data.
+
+(The link tests on the shared mixed bureau are in test_cockpit_links.py.)
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from leads import services as lead_services
+from leads.choices import LeadStatus, SourceChannel, VisitKind
+from promo.core.choices import Industry, Region
+from promo.dashboard.forms import Period, PeriodKind
+from promo.dashboard.selectors import CockpitFilters, cockpit
+from tests.factories import make_investor, make_lead, make_officer, make_unit, sign_lead
+from tests.reports.seed import TODAY
+
+pytestmark = pytest.mark.django_db
+
+DAY = TODAY.date()
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def client_for(officer) -> Client:
+    client = Client()
+    client.force_login(officer)
+    return client
+
+
+def test_a_channel_filter_counts_visits_of_leads_of_that_channel(bureau, frozen):
+    me = bureau.shanghai_officer
+    event_investor = make_investor(me, region=Region.JAPAN)
+    event_lead = make_lead(me, investor=event_investor, source_channel=SourceChannel.EVENT)
+    plain = make_investor(me, region=Region.JAPAN)
+
+    for investor, lead in ((event_investor, event_lead), (plain, None)):
+        lead_services.visit_log(
+            actor=me,
+            kind=VisitKind.RECEPTION,
+            visited_on=DAY,
+            investor=investor,
+            lead=lead,
+            summary="洽谈",
+        )
+    period = {"period": "month", "on": DAY.isoformat()}
+    client = client_for(bureau.chief)
+
+    def visiting(**narrowing) -> int:
+        context = client.get("/dashboard/", {**period, **narrowing}).context
+        return context["total"].figures.investors_visiting
+
+    assert visiting() == 2
+    assert visiting(source_channel=SourceChannel.EVENT) == 1
+    assert visiting(source_channel=SourceChannel.STATIONED) == 0
+    assert visiting(region=Region.JAPAN) == 2  # the visited investor's region, lead or not
+    assert visiting(industry=event_lead.industry) == 1
+
+
+# --- Query counts -------------------------------------------------------------------------
+
+# period_figures: 4 grouped queries a call (leads, visits, projects, FDI) × 6 calls (now,
+# last year and year to date, per unit and total) when the period is not the year to date;
+# then units, root unit, project snapshot, targets, funnel, timing, overdue, red lights and
+# trend: one query each. Filters add joins, never queries.
+COCKPIT_QUERIES = 6 * 4 + 9
+# Year to date reuses "now" for the targets (4 calls); a chosen unit needs no root unit.
+COCKPIT_QUERIES_YTD_UNIT = 4 * 4 + 8
+
+
+def _computed_queries(officer, f: CockpitFilters) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        cockpit(officer, f)
+    return len(captured)
+
+
+def _grow(bureau, n: int) -> None:
+    for _i in range(n):
+        unit = make_unit(parent=bureau.bureau)
+        officer = make_officer(unit)
+        lead = make_lead(
+            officer,
+            status=LeadStatus.NEGOTIATING,
+            industry=Industry.AUTO,
+            source_channel=SourceChannel.EVENT,
+        )
+        sign_lead(officer, lead, contract_date=DAY - timedelta(days=5))
+
+
+def test_the_cockpit_query_count_is_pinned_and_flat_with_the_data(bureau, frozen):
+    month = Period(PeriodKind.MONTH, date(2026, 11, 1), date(2026, 11, 30))
+    ytd = Period(PeriodKind.YTD, date(2026, 1, 1), DAY)
+    cases = [
+        (CockpitFilters(period=month, today=DAY), COCKPIT_QUERIES),
+        (
+            CockpitFilters(
+                period=month,
+                today=DAY,
+                industry=Industry.AUTO,
+                region=Region.DOMESTIC,
+                source_channel=SourceChannel.EVENT,
+            ),
+            COCKPIT_QUERIES,
+        ),
+        (CockpitFilters(period=ytd, today=DAY, unit=bureau.shanghai), COCKPIT_QUERIES_YTD_UNIT),
+    ]
+    _grow(bureau, 2)
+    small = [_computed_queries(bureau.chief, f) for f, _n in cases]
+    _grow(bureau, 18)
+    large = [_computed_queries(bureau.chief, f) for f, _n in cases]
+    assert small == large == [n for _f, n in cases]
+
+
+def test_the_cockpit_page_query_count_is_pinned(bureau, frozen):
+    client = client_for(bureau.chief)
+    params = {"period": "month", "industry": Industry.AUTO, "source_channel": "event"}
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/dashboard/", params)
+        assert response.status_code == 200
+        return len(captured)
+
+    _grow(bureau, 2)
+    few = page_queries()
+    _grow(bureau, 18)
+    # The page adds session, officer, scope, the filter's units, the bell and base.html's.
+    assert page_queries() == few <= COCKPIT_QUERIES + 8
