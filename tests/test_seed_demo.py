@@ -11,8 +11,8 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db.models import Count, Max, Min, Q
 
-from leads.choices import LeadStatus, SourceChannel, VisitKind
-from leads.models import Investor, Lead, LeadStatusEvent, Visit
+from leads.choices import LeadStatus, RewardStatus, SourceChannel, VisitKind
+from leads.models import IntermediaryReward, Investor, Lead, LeadStatusEvent, Visit
 from leads.normalize import is_valid_credit_code, normalize_name
 from officers.choices import Role, TargetMetric, UnitKind
 from officers.models import Officer, Target, Unit
@@ -23,6 +23,11 @@ from promo.devtools.demo import ADMIN_URL, DEMO_PASSWORD
 from promo.devtools.demo.bureau import BUREAU_NAME
 
 STAGE_DATES = ("groundbreaking_actual", "completed_actual", "producing_actual")
+REWARD_STEPS = {
+    RewardStatus.PROPOSED: [RewardStatus.PROPOSED],
+    RewardStatus.APPROVED: [RewardStatus.PROPOSED, RewardStatus.APPROVED],
+    RewardStatus.PAID: [RewardStatus.PROPOSED, RewardStatus.APPROVED, RewardStatus.PAID],
+}
 STAGE_REACHED = {
     Stage.SIGNED: 0,
     Stage.GROUNDBREAKING: 1,
@@ -190,6 +195,19 @@ def test_seed_demo_builds_a_believable_bureau_through_the_services_and_only_once
     assert problems.filter(status=ProblemStatus.RESOLVED).exists()
     assert problems.filter(ask_count=2).exists()
     assert problems.exclude(status=ProblemStatus.RESOLVED).filter(due_on__lt=today()).exists()
+
+    # Intermediary rewards went through the services: proposed by one officer, decided by
+    # another (a chief or the project's unit head), each step a status event.
+    rewards = IntermediaryReward.objects.filter(project__in=projects)
+    assert set(rewards.values_list("status", flat=True)) == set(RewardStatus.values)
+    assert not rewards.filter(proposed_by__isnull=True).exists()
+    for reward in rewards.select_related("decided_by"):
+        steps = list(reward.status_events.values_list("to_status", "actor_id"))
+        assert steps[0] == (RewardStatus.PROPOSED, reward.proposed_by_id)
+        assert [s for s, _ in steps] == REWARD_STEPS[reward.status]
+        assert all(actor != reward.proposed_by_id for _, actor in steps[1:])
+        if reward.status != RewardStatus.PROPOSED:
+            assert reward.decided_by.role in (Role.CHIEF, Role.UNIT_HEAD)
 
     # Follow-ups: some due today, none of the visits in the future.
     visits = Visit.objects.filter(unit__in=units)

@@ -2,9 +2,10 @@
 
 Leads, visits, projects, stage changes, progress, problems and targets are written by the same
 services officers use, so every status event, stage event and history row exists exactly as if
-officers had done the work. Only records without a service (intermediaries, introductions,
-rewards, promotion events, investor contacts) are written with the ORM, each inside
-``audited()`` naming the officer who would have entered them.
+officers had done the work; intermediary rewards too (proposed, approved, paid, with their
+status events). Only records without a service (intermediaries, introductions, promotion
+events, investor contacts) are written with the ORM, each inside ``audited()`` naming the
+officer who would have entered them.
 
 Services refuse future dates, so every past change passes its date explicitly (``on_date``,
 ``actual_date``, ``raised_on`` …); the plan is computed first, backwards from today.
@@ -38,7 +39,6 @@ from leads.choices import (
 )
 from leads.models import (
     Intermediary,
-    IntermediaryReward,
     Introduction,
     Investor,
     InvestorContact,
@@ -51,6 +51,7 @@ from leads.selectors import investors_visible_to
 from officers import services as officer_services
 from officers.choices import AssignmentRole, Role, TargetMetric, UnitKind
 from officers.models import Officer, Unit
+from officers.selectors import units_visible_to
 from projects import services as project_services
 from projects.choices import HUNDRED_MILLION, ParkKind, ProblemKind, Stage
 from projects.models import InvestmentProgress, Project
@@ -1343,24 +1344,49 @@ class DemoBureau:
                 )
 
     def _rewards(self) -> None:
-        """Rewards (重奖中介人) for the projects an intermediary brought."""
+        """Rewards (重奖中介人) for the projects an intermediary brought, through the services.
+
+        The lead's officer proposes (拟奖励); the head of the project's unit approves and pays,
+        or the chief where the head proposed it or the unit has none: nobody decides their own
+        proposal. Every reward gets its status events, as in production.
+        """
         statuses = [RewardStatus.PAID, RewardStatus.APPROVED, RewardStatus.PROPOSED]
         brought = [p for p in self.plans if p.project is not None and p.intermediary is not None]
-        with audited(self.chief, "seed_demo: 中介奖励"):
-            for i, plan in enumerate(brought):
-                project = plan.signed_project
-                status = statuses[i % 3]
-                decided = status != RewardStatus.PROPOSED
-                amount = min(Decimal("200"), project.total_investment * Decimal("0.002"))
-                IntermediaryReward.objects.create(
-                    intermediary=plan.intermediary,
-                    project=project,
-                    amount=max(amount, Decimal("1")).quantize(Decimal("0.01")),
-                    status=status,
-                    decided_by=self.chief if decided else None,
-                    decided_on=self.between(project.contract_date, self.today) if decided else None,
-                    note="按到位资金比例计奖。",
+        for i, plan in enumerate(brought):
+            assert plan.intermediary is not None
+            project = plan.signed_project
+            status = statuses[i % 3]
+            amount = min(Decimal("200"), project.total_investment * Decimal("0.002"))
+            proposer = plan.worker
+            if not units_visible_to(proposer).filter(pk=project.unit_id).exists():
+                proposer = self._unit_head(project.unit) or self.chief
+            reward = lead_services.intermediary_reward_propose(
+                actor=proposer,
+                intermediary=plan.intermediary,
+                project=project,
+                amount=max(amount, Decimal("1")).quantize(Decimal("0.01")),
+                note="按到位资金比例计奖。",
+            )
+            if status == RewardStatus.PROPOSED:
+                continue
+            head = self._unit_head(project.unit)
+            decider = head if head is not None and head.pk != proposer.pk else self.chief
+            if decider.pk == proposer.pk:
+                decider = self.deputies[0]
+            reward = lead_services.intermediary_reward_approve(
+                reward=reward, actor=decider, reason="项目已签约，同意按比例奖励。"
+            )
+            if status == RewardStatus.PAID:
+                lead_services.intermediary_reward_pay(
+                    reward=reward, actor=decider, reason="奖励资金已拨付。"
                 )
+
+    def _unit_head(self, unit: Unit) -> Officer | None:
+        return (
+            Officer.objects.filter(unit=unit, role=Role.UNIT_HEAD, is_active=True)
+            .order_by("pk")
+            .first()
+        )
 
     # -- targets -----------------------------------------------------------------------
 
