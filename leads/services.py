@@ -913,16 +913,6 @@ def intermediary_reward_propose(
         return reward
 
 
-def _may_decide_reward(actor: Officer, reward: IntermediaryReward) -> bool:
-    """A chief, or the head of the project's unit (or of a unit above it)."""
-    if actor.is_superuser or actor.role == Role.CHIEF:
-        return True
-    return (
-        actor.role == Role.UNIT_HEAD
-        and units_visible_to(actor).filter(pk=reward.project.unit_id).exists()
-    )
-
-
 def intermediary_reward_transition(
     *, reward: IntermediaryReward, actor: Officer, to_status: str, reason: str = ""
 ) -> IntermediaryReward:
@@ -942,10 +932,10 @@ def intermediary_reward_transition(
         )
         if locked is None:
             raise PermissionDenied()
-        if not _may_decide_reward(actor, locked):
-            raise PermissionDenied(_("只有局领导或项目所在单位负责人可以审批或兑现中介奖励。"))
         if locked.proposed_by_id == actor.pk:
             raise PermissionDenied(_("提议人不能审批或兑现自己提议的奖励。"))
+        if not permissions.may_decide_reward(actor, locked):
+            raise PermissionDenied(_("只有局领导或项目所在单位负责人可以审批或兑现中介奖励。"))
         if not reward_can_transition(locked.status, to_status):
             raise TransitionNotAllowed(
                 _("中介奖励当前为“%(current)s”，不能变更为“%(target)s”。")

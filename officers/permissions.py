@@ -111,6 +111,16 @@ def may_decide_assist_request(officer: Any, request: Any) -> bool:
     )
 
 
+def may_decide_reward(officer: Any, reward: Any) -> bool:
+    """Approve or pay an intermediary reward (中介奖励): a 局领导 or the head of the project's
+    unit (or of a unit above it) — never whoever proposed it: nobody approves their own."""
+    if reward.proposed_by_id is not None and reward.proposed_by_id == getattr(officer, "pk", None):
+        return False
+    if getattr(officer, "is_superuser", False) or getattr(officer, "role", None) == Role.CHIEF:
+        return True
+    return is_head_of(officer, reward.project.unit_id)
+
+
 def may_decide_claim(officer: Any, claim: Any) -> bool:
     """Record a decision on a claim (撞单协调): either unit's head, or a 局领导."""
     if claim.status != "open":
