@@ -231,6 +231,8 @@ _https_only = not (DEBUG or TESTING)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _https_only)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", _https_only)
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", _https_only)
+# Compose and load balancers probe over plain HTTP inside the network (promo/core/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365 if _https_only else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = _https_only
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)

@@ -7,11 +7,16 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from promo.core import health
+
 admin.site.site_header = _("promo 招商引资管理平台")
 admin.site.site_title = "promo"
 admin.site.index_title = _("管理后台")
 
 urlpatterns = [
+    # Probes for compose and load balancers: no sign-in, no session, not in the API schema.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     # REST API (one router per app, assembled in promo/api/urls.py).
@@ -27,3 +32,6 @@ urlpatterns = [
     path("reports/", include("promo.reports.urls")),
     path("campaigns/", include("promo.campaigns.urls")),
 ]
+
+# A lost database connection is answered with a friendly 503 (Retry-After), not a bare 500.
+handler500 = "promo.core.health.server_error"

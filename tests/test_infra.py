@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -104,6 +107,22 @@ def test_db_and_redis_are_healthchecked_and_persistent(compose):
         assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
         assert service.get("volumes"), f"{name} keeps no data"
     assert "--appendonly yes" in command(compose["services"]["redis"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_web_healthcheck_probes_readyz_and_passes_against_a_running_server(compose, live_server):
+    probe = compose["services"]["web"]["healthcheck"]["test"]
+    assert probe[:3] == ["CMD", "python", "-c"]
+    code = probe[3]
+    assert "http://127.0.0.1:8000/readyz" in code
+    run = subprocess.run(
+        [sys.executable, "-c", code.replace("http://127.0.0.1:8000", live_server.url)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "ALLOWED_HOSTS": "localhost,127.0.0.1"},
+    )
+    assert run.returncode == 0, run.stderr
 
 
 def test_worker_and_beat_commands(compose):

@@ -50,6 +50,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
+from promo.core.health import HEALTH_PATHS
+
 log = logging.getLogger("promo.security")
 
 _PREFIX = "login-fail"
@@ -186,6 +188,8 @@ class AccessAuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path in HEALTH_PATHS:  # probes are not officers' accesses; no session read
+            return self.get_response(request)
         refused = self._refuse_locked_sign_in(request)
         if refused is not None:
             return refused
@@ -257,6 +261,8 @@ class PasswordChangeRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path in HEALTH_PATHS:  # a probe must not load a session (a database read)
+            return self.get_response(request)
         user = getattr(request, "user", None)
         if (
             user is not None
@@ -294,7 +300,7 @@ class SessionIdleMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         session = getattr(request, "session", None)
-        if session is not None and session.session_key:
+        if session is not None and session.session_key and request.path not in HEALTH_PATHS:
             now = int(time.time())
             last = session.get(SESSION_TOUCHED)
             if not isinstance(last, int) or not 0 <= now - last < settings.SESSION_TOUCH_SECONDS:
