@@ -51,7 +51,8 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def _database_ok() -> bool:
     with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
         cursor.execute("SELECT 1")
-        return cursor.fetchone() == (1,)
+        row = cursor.fetchone()
+    return bool(row == (1,))
 
 
 def _cache_ok() -> bool:
