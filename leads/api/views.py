@@ -24,6 +24,7 @@ from promo.api.schema import error_responses
 from promo.api.serializers import BulkUpsertResultSerializer
 from promo.api.viewsets import ScopedViewSet
 from promo.core.errors import Conflict, DomainError
+from promo.core.services import lock_key
 
 from .. import services
 from ..filters import (
@@ -145,6 +146,9 @@ class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedView
         self, source_system: str, external_id: str, data: dict
     ) -> tuple[Investor, bool]:
         """Create through investor_create, or update through investor_update, by external key."""
+        # Concurrent callers of one new key queue here, so the first creates the record and
+        # the others find it and update it, instead of colliding on the duplicate checks.
+        lock_key("investor-external-key", source_system, external_id)
         # Looked up bureau-wide: the external key is unique across units.
         existing = (
             Investor.objects.select_for_update()

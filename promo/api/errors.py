@@ -75,6 +75,17 @@ class UnknownQueryParameter(DomainError):
         super().__init__(field_errors={name: [message] for name in names})
 
 
+class OrderingNotWalkable(DomainError):
+    """A cursor came with an ordering by a field that can change while a client walks."""
+
+    code = "ordering_not_walkable"
+    status = 400
+    default_message = gettext_lazy(
+        "按可变字段排序的列表只提供第一页：记录在翻页期间被修改就会被跳过或重复。"
+        "请按 id 或 created_at 排序，或带 updated_after 按更新时间翻页，再自行排序。"
+    )
+
+
 # One bulk request stays one transaction of bounded size.
 BULK_MAX_ROWS = 1000
 

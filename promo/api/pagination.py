@@ -23,7 +23,15 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from promo.api.errors import OrderingNotWalkable
 from promo.api.filters import as_utc
+
+# Orderings a cursor may walk: keys that never change after a record is created (``id``,
+# ``created_at``), and ``updated_at`` ascending, where a change only moves a record past the
+# cursor (it comes again, with its newest state) and never back before it. Any other key (a
+# name, a date, an amount, ``-updated_at``) moves when the record is edited: a record edited
+# while a client walks jumps over the cursor into the pages already read and is skipped.
+WALKABLE_ORDERINGS = frozenset({"id", "-id", "created_at", "-created_at", "updated_at"})
 
 
 def _cursor_value(value: Any) -> Any:
@@ -44,6 +52,11 @@ class StableCursorPagination(BasePagination):
     Ordering: ``-id`` (newest first) by default; ``updated_at, id`` when the client syncs with
     ``?updated_after=`` (a changed row moves to the end, so the walk picks it up again); or one
     of the view's ``ordering_fields`` via ``?ordering=`` with ``id`` as the tie-breaker.
+
+    Only ``WALKABLE_ORDERINGS`` take a cursor. Another ordering answers its first page (the
+    top ``page_size`` rows, e.g. the largest amounts) with a ``next`` link that is refused
+    with ``ordering_not_walkable``: a walk in that order cannot keep its promise, and a loud
+    refusal is better than a copy that silently lacks a record renamed during the walk.
     """
 
     page_size = 50
@@ -155,6 +168,14 @@ class StableCursorPagination(BasePagination):
         queryset = queryset.order_by(*self.ordering)
         raw = request.query_params.get(self.cursor_query_param)
         if raw:
+            if self.ordering[0] not in WALKABLE_ORDERINGS:
+                raise OrderingNotWalkable(
+                    field_errors={
+                        self.cursor_query_param: [
+                            _("该排序不能翻页，可用：id、created_at（含倒序）或 updated_at。")
+                        ]
+                    }
+                )
             queryset = queryset.filter(
                 self.after(self.ordering, self.decode_cursor(raw, self.ordering, queryset.model))
             )
@@ -218,7 +239,12 @@ class StableCursorPagination(BasePagination):
                     "name": self.ordering_query_param,
                     "required": False,
                     "in": "query",
-                    "description": "排序字段，前加 - 为倒序；默认按 id 倒序，带 updated_after 时按更新时间正序。",
+                    "description": (
+                        "排序字段，前加 - 为倒序；默认按 id 倒序，带 updated_after 时按更新时间正序。"
+                        "只有 id、created_at（含倒序）和 updated_at 正序可以翻页；按其他字段排序"
+                        "只提供第一页，其 next 地址答 400 ordering_not_walkable（记录在翻页期间"
+                        "被修改会被跳过）。"
+                    ),
                     "schema": {
                         "type": "string",
                         "enum": [v for f in fields for v in (f, f"-{f}")],

@@ -30,7 +30,8 @@ class ErrorSerializer(serializers.Serializer):
 
 _ERROR_DESCRIPTIONS = {
     400: gettext_lazy(
-        "输入有误（code: invalid, malformed_request, rule_violation, unknown_parameter）"
+        "输入有误（code: invalid, malformed_request, rule_violation, unknown_parameter, "
+        "ordering_not_walkable）"
     ),
     401: gettext_lazy("未登录（code: not_authenticated）"),
     403: gettext_lazy("无权执行（code: permission_denied）"),

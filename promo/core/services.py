@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from django.db import connection, transaction
 from django.db.models import Choices, Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -95,3 +96,17 @@ def lock_visible(visible: QuerySet[_M], obj: _M) -> _M:
     if locked is None or not visible.filter(pk=obj.pk).exists():
         raise PermissionDenied()
     return locked
+
+
+def lock_key(*parts: str) -> None:
+    """Hold a lock on a key that may have no row yet, until the transaction ends.
+
+    ``select_for_update`` locks rows; a key nobody has created yet has none, so two callers
+    creating it at once would both find nothing. The second now waits here and then finds
+    the first one's row. Keys are hashed to a PostgreSQL advisory lock: a rare collision of
+    two keys only makes one wait for the other.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("lock_key needs a transaction: the lock ends with it.")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", ["\x1f".join(parts)])

@@ -48,8 +48,8 @@ def assert_json_error(response, status: int, code: str) -> dict:
         _cursor({"o": ["-id"], "v": [10**30]}),
         _cursor({"o": ["updated_at", "id"], "v": ["not a time", 1]}),
         _cursor({"o": ["updated_at", "id"], "v": ["0001-01-01T00:00:00+05:00", 1]}),
-        _cursor({"o": ["estimated_amount", "id"], "v": ["NaN", 1]}),
-        _cursor({"o": ["estimated_amount", "id"], "v": ["1e999999", 1]}),
+        _cursor({"o": ["created_at", "id"], "v": ["NaN", 1]}),
+        _cursor({"o": ["created_at", "id"], "v": ["1e999999", 1]}),
         _cursor(["-id"]),
         _cursor("x"),
     ],
@@ -60,8 +60,8 @@ def test_tampered_cursor_is_a_400_invalid_on_the_cursor(bureau, chief_api, curso
     params = {"cursor": cursor}
     if isinstance(ordering, dict) and ordering["o"][0] == "updated_at":
         params["updated_after"] = "2020-01-01T00:00:00Z"
-    if isinstance(ordering, dict) and ordering["o"][0] == "estimated_amount":
-        params["ordering"] = "estimated_amount"
+    if isinstance(ordering, dict) and ordering["o"][0] == "created_at":
+        params["ordering"] = "created_at"
     body = assert_json_error(chief_api.get("/api/v1/leads/", params), 400, "invalid")
     assert "cursor" in body["fields"]
 

@@ -7,7 +7,7 @@ from collections import Counter
 import pytest
 
 from leads.models import Investor, Lead
-from leads.services import investor_update
+from leads.services import investor_update, lead_update
 from tests.factories import make_investor, make_lead
 
 pytestmark = pytest.mark.django_db
@@ -46,14 +46,16 @@ def test_walk_sees_every_existing_lead_once_while_new_ones_arrive(bureau, client
 
 
 def test_walk_in_a_custom_order_survives_inserts_with_equal_sort_keys(bureau, client_for):
-    # Every lead has the same amount: only the id tie-breaker keeps the walk stable.
-    existing = {make_lead(bureau.shanghai_officer, amount=100).pk for _ in range(10)}
+    # Every lead has the same creation time: only the id tie-breaker keeps the walk stable.
+    existing = {make_lead(bureau.shanghai_officer).pk for _ in range(10)}
+    Lead.objects.update(created_at=Lead.objects.earliest("id").created_at)
     client = client_for(bureau.shanghai_officer)
 
     def insert(_page):
-        make_lead(bureau.shanghai_officer, amount=100)
+        lead = make_lead(bureau.shanghai_officer)
+        Lead.objects.filter(pk=lead.pk).update(created_at=Lead.objects.earliest("id").created_at)
 
-    seen = walk(client, "/api/v1/leads/", {"page_size": 3, "ordering": "estimated_amount"}, insert)
+    seen = walk(client, "/api/v1/leads/", {"page_size": 3, "ordering": "-created_at"}, insert)
     counts = Counter(seen)
     assert all(counts[pk] == 1 for pk in existing)
     assert len(seen) == len(set(seen))
@@ -124,3 +126,63 @@ def test_a_cursor_from_another_ordering_is_refused(bureau, client_for):
     response = client.get("/api/v1/leads/", {"cursor": cursor, "ordering": "name"})
     assert response.status_code == 400
     assert "cursor" in response.json()["fields"]
+
+
+def _leads_by_name(officer, count):
+    return [make_lead(officer, name=f"项目{chr(ord('乙') + i)}") for i in range(count)]
+
+
+def _rename(officer, lead):
+    lead_update(actor=officer, lead=lead, changes={"name": "甲项目"})
+
+
+@pytest.mark.parametrize("ordering", ["id", "-id", "created_at", "-created_at"])
+def test_walk_in_a_key_order_sees_a_lead_renamed_during_it_exactly_once(
+    bureau, client_for, ordering
+):
+    leads = _leads_by_name(bureau.shanghai_officer, 9)
+    client = client_for(bureau.shanghai_officer)
+    # A lead the walk reaches last: renamed "甲…", by name it would jump into the pages read.
+    unread = leads[0] if ordering.startswith("-") else leads[-1]
+
+    def rename_unread(page):
+        if page == 1:
+            _rename(bureau.shanghai_officer, unread)
+
+    seen = walk(client, "/api/v1/leads/", {"page_size": 3, "ordering": ordering}, rename_unread)
+    assert sorted(seen) == sorted(lead.pk for lead in leads)
+    assert Counter(seen)[unread.pk] == 1
+
+
+@pytest.mark.parametrize("ordering", ["name", "-updated_at", "-estimated_amount"])
+def test_walk_by_a_field_that_can_change_is_refused_after_the_first_page(
+    bureau, client_for, ordering
+):
+    leads = _leads_by_name(bureau.shanghai_officer, 7)
+    client = client_for(bureau.shanghai_officer)
+    first = client.get("/api/v1/leads/", {"page_size": 3, "ordering": ordering})
+    assert first.status_code == 200
+    assert len(first.json()["results"]) == 3
+    # Renaming moves a lead not read yet into the page already read (by name, by newest).
+    unread = leads[-1] if ordering == "name" else leads[0]
+    _rename(bureau.shanghai_officer, unread)
+    unread.refresh_from_db()
+    response = client.get(first.json()["next"])
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "ordering_not_walkable"
+    assert "cursor" in body["fields"]
+    assert Lead.objects.get(pk=unread.pk).updated_at == unread.updated_at  # nothing changed
+
+
+def test_walk_by_updated_at_never_loses_a_lead_changed_before_it_is_read(bureau, client_for):
+    leads = _leads_by_name(bureau.shanghai_officer, 8)
+    client = client_for(bureau.shanghai_officer)
+
+    def rename_unread(page):
+        if page == 1:
+            _rename(bureau.shanghai_officer, leads[-1])
+
+    seen = walk(client, "/api/v1/leads/", {"page_size": 3, "ordering": "updated_at"}, rename_unread)
+    assert sorted(seen) == sorted(lead.pk for lead in leads)
+    assert Counter(seen)[leads[-1].pk] == 1
