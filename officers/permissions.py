@@ -133,6 +133,16 @@ def may_decide_claim(officer: Any, claim: Any) -> bool:
     )
 
 
+# --- problems (马上办) ---------------------------------------------------------------------
+
+
+def may_resolve_problem(officer: Any, problem: Any) -> bool:
+    """Close a problem (办结): whoever handles it (the owner unit's people, the project's,
+    a 局领导) except the officer who raised it — the one who reported the investor's problem
+    does not certify it solved."""
+    return getattr(officer, "pk", None) is not None and problem.raised_by_id != officer.pk
+
+
 # --- reports ---------------------------------------------------------------------------------
 
 

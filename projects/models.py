@@ -463,6 +463,14 @@ class Problem(SyncedModel):
     ask_count = models.PositiveSmallIntegerField(_("催办次数"), default=1)
     second_asked_on = models.DateField(_("二次催办日期"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
+    # Whom the second ask escalated to (the owner unit's heads, or the chiefs): named on the
+    # problem and its record, and the problem is theirs to see from then on.
+    escalated_to = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("升级通知人"),
+        blank=True,
+        related_name="problems_escalated_to",
+    )
     resolved_on = models.DateField(_("办结日期"), null=True, blank=True)
     resolution = models.TextField(_("办理结果"), blank=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from leads.selectors import leads_visible_to
+from officers.choices import Role
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
@@ -35,13 +36,32 @@ def problems_visible_to(officer: Officer) -> QuerySet[Problem]:
         return qs
     if scope.officer_id is None:
         return qs.none()
+    mine = (
+        Q(raised_by_id=officer.pk)
+        | Q(first_asked_id=officer.pk)
+        | Q(
+            pk__in=Problem.escalated_to.through.objects.filter(officer_id=officer.pk).values(
+                "problem_id"
+            )
+        )
+    )
     if scope.own_records_only:
-        return qs.filter(Q(raised_by_id=officer.pk) | Q(first_asked_id=officer.pk))
+        # A department user (信息员 of 市发改委…) handles what is routed to their unit.
+        routed = Q(owner_unit_id=officer.unit_id) if officer.unit_id else Q(pk__in=[])
+        return qs.filter(mine | routed)
     return qs.filter(
         Q(project__in=projects_visible_to(officer).values("pk"))
         | Q(owner_unit_id__in=scope.unit_ids)
-        | Q(first_asked_id=officer.pk)
+        | mine
     )
+
+
+def problem_escalation_recipients(problem: Problem) -> list[Officer]:
+    """Whom a second ask (两问终结) escalates to: the owner unit's heads, or — a unit without
+    one (a department, the bureau itself) — the 局领导."""
+    active = Officer.objects.filter(is_active=True).order_by("pk")
+    heads = list(active.filter(unit_id=problem.owner_unit_id, role=Role.UNIT_HEAD))
+    return heads or list(active.filter(role=Role.CHIEF))
 
 
 def progress_visible_to(officer: Officer) -> QuerySet[InvestmentProgress]:

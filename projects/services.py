@@ -46,7 +46,7 @@ from .models import (
     ProjectStageEvent,
     StageEvidence,
 )
-from .selectors import problems_visible_to, projects_visible_to
+from .selectors import problem_escalation_recipients, problems_visible_to, projects_visible_to
 
 
 def _check_plan(
@@ -551,11 +551,21 @@ def problem_raise(
 
 
 def _problem_set_status(
-    *, problem: Problem, actor: Officer, to_status: str, action: str, note: str, **fields: Any
+    *,
+    problem: Problem,
+    actor: Officer,
+    to_status: str,
+    action: str,
+    note: str,
+    **fields: Any,
 ) -> Problem:
     """The one function that changes a problem's status."""
     with transaction.atomic(), audited(actor, f"problem:{action}"):
         locked = _ensure_can_handle_problem(actor, problem)
+        if to_status == ProblemStatus.RESOLVED and not permissions.may_resolve_problem(
+            actor, locked
+        ):
+            raise PermissionDenied(_("登记问题的人不能自己办结，请由承办单位办结。"))
         resolved_on = fields.get("resolved_on")
         if resolved_on is not None and resolved_on < locked.raised_on:
             raise rule("resolved_on", _("办结日期不能早于提出日期。"))
@@ -627,15 +637,26 @@ def problem_ask_again(
         locked.second_asked_on = asked_on
         locked.escalated_at = timezone.now()
         locked.save(update_fields=["ask_count", "second_asked_on", "escalated_at", "updated_at"])
+        recipients = problem_escalation_recipients(locked)
+        locked.escalated_to.set(recipients)
+        escalated = escalation_note(recipients)
         ProblemAction.objects.create(
             problem=locked,
             actor=actor,
             action=ProblemAction.Action.ASKED_AGAIN,
             from_status=locked.status,
             to_status=locked.status,
-            note=note,
+            note=f"{note}\n{escalated}" if note else escalated,
         )
         return locked
+
+
+def escalation_note(recipients: Iterable[Officer]) -> str:
+    """ "已升级至：李主任、王局长" — who a second ask went to, for the record and the message."""
+    names = "、".join(o.display_name for o in recipients)
+    if not names:
+        return str(_("已升级，但没有可通知的单位负责人或局领导。"))
+    return str(_("已升级至：%(names)s。") % {"names": names})
 
 
 def project_assignment_add(

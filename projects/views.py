@@ -448,7 +448,13 @@ def _problem_page(request, problem, *, ask=None, resolve=None):
             "can_start": problem.can_transition_to(ProblemStatus.IN_PROGRESS),
             "ask_form": ask or (AskAgainForm() if open_ and problem.ask_count < 2 else None),
             "resolve_form": resolve
-            or (ResolveForm() if problem.can_transition_to(ProblemStatus.RESOLVED) else None),
+            or (
+                ResolveForm()
+                if problem.can_transition_to(ProblemStatus.RESOLVED)
+                and permissions.may_resolve_problem(request.user, problem)
+                else None
+            ),
+            "escalated_to": problem.escalated_to.all(),
         },
     )
 
@@ -482,7 +488,11 @@ def problem_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             form = forms["ask"] = AskAgainForm(request.POST)
             if not form.is_valid():
                 return _problem_page(request, problem, ask=form)
-            services.problem_ask_again(problem=problem, actor=me, note=form.cleaned_data["note"])
+            problem = services.problem_ask_again(
+                problem=problem, actor=me, note=form.cleaned_data["note"]
+            )
+            messages.success(request, services.escalation_note(problem.escalated_to.order_by("pk")))
+            return redirect("projects:problem", pk=problem.pk)
         elif action == "resolve":
             form = forms["resolve"] = ResolveForm(request.POST)
             if not form.is_valid():

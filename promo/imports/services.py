@@ -608,6 +608,30 @@ class Planner:
                 self.visible().filter(pk__in=chunk).values_list("pk", flat=True)
             )
 
+    def may_see(self, obj: Any) -> bool:
+        """The importer may see ``obj`` (one query per record not already known visible)."""
+        known = getattr(self, "editable_ids", None)
+        if obj.pk in self.by_pk or (known is not None and obj.pk in known):
+            return True
+        return self.visible().filter(pk=obj.pk).exists()
+
+    def held_elsewhere(self, plan: RowPlan, obj: Any, column: str, *, refuse: bool) -> None:
+        """A row matches a record the importer may not see: name only its unit, never its
+        fields (the API answers 404 for it), and decide nothing from its values either —
+        "unchanged" against "different" would tell them."""
+        plan.changes = []
+        plan.matched_pk = None
+        message = _("已被其他单位登记：%(unit)s。") % {"unit": obj.unit.name}
+        if refuse:
+            plan.match_note = ""
+            plan.error(
+                column,
+                message + _("导入不能查看或修改该记录，请在系统中申请协办或撞单协调。"),
+            )
+        else:
+            plan.action = RowAction.UNCHANGED
+            plan.match_note = message + _("本行不导入。")
+
     def match_common(self, plan: RowPlan) -> Any:
         values = plan.values
         if values.get("promo_id"):
@@ -747,14 +771,10 @@ class InvestorPlanner(Planner):
             obj, note = self.resolver.find(name, values.get("credit_code", ""))
             plan.match_note = note
         if obj is not None:
-            editable = (
-                self.visible().filter(pk=obj.pk).exists() if obj.pk not in self.by_pk else True
-            )
-            self.compare(plan, obj, self.FIELDS, applies=editable)
-            if plan.changes and not editable:
-                plan.match_note += _("（该客商由%(unit)s登记，您无权修改）") % {
-                    "unit": obj.unit.name
-                }
+            if not self.may_see(obj):
+                self.held_elsewhere(plan, obj, self.header_of["name"], refuse=False)
+                return
+            self.compare(plan, obj, self.FIELDS, applies=True)
             return
         similar = self.resolver.similar(name)
         if similar is not None:
@@ -849,6 +869,9 @@ class LeadPlanner(Planner):
             if obj is not None:
                 plan.match_note = _("按投资方+项目名称匹配")
         if obj is not None:
+            if obj.pk not in self.editable_ids and not self.may_see(obj):
+                self.held_elsewhere(plan, obj, self.header_of["name"], refuse=True)
+                return
             self._plan_update(plan, obj)
             return
         if values.get("source_channel") == SourceChannel.INTERMEDIARY:
@@ -1006,6 +1029,9 @@ class VisitPlanner(Planner):
             if obj is not None:
                 plan.match_note = _("按客商+日期+类型+内容匹配")
         if obj is not None:
+            if obj.pk not in self.editable_ids and not self.may_see(obj):
+                self.held_elsewhere(plan, obj, self.header_of["summary"], refuse=True)
+                return
             self._plan_update(plan, obj, investor, kind_given)
             return
         if plan.action != RowAction.DUPLICATE:
@@ -1104,12 +1130,14 @@ class ProjectPlanner(Planner):
             if plan.action != RowAction.DUPLICATE:
                 plan.action = RowAction.CREATE
             return
-        editable = obj.pk in self.by_pk or self.visible().filter(pk=obj.pk).exists()
+        if not self.may_see(obj):
+            self.held_elsewhere(plan, obj, self.header_of["name"], refuse=True)
+            return
         self.compare(
             plan,
             obj,
             ("total_investment", *self.FIGURES, *self.PLAN, *self.ACTUAL),
-            applies=editable,
+            applies=True,
         )
         fixed = [c for c in plan.changes if c["field"] in self.ACTUAL and c["old"] is not None]
         if fixed and plan.action == RowAction.UPDATE:

@@ -206,7 +206,14 @@ def test_problem_raise_ask_again_and_resolve(bureau, client_for):
     assert empty.status_code == 400
     assert "resolution" in empty.json()["fields"]
 
-    done = client.post(
+    own = client.post(
+        f"/api/v1/problems/{problem_id}/resolve/", {"resolution": "我自己办结"}, format="json"
+    )
+    assert own.status_code == 403  # the raiser does not close his own problem (issue #13)
+    assert Problem.objects.get(pk=problem_id).status != ProblemStatus.RESOLVED
+
+    # The department it was routed to (its 信息员) closes it.
+    done = client_for(bureau.submitter).post(
         f"/api/v1/problems/{problem_id}/resolve/", {"resolution": "已协调供电局"}, format="json"
     )
     assert done.status_code == 200, done.json()

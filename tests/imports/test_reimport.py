@@ -111,7 +111,9 @@ def test_an_outsiders_batch_cannot_update_another_units_lead(bureau):
     batch = checked(bureau.outsider, xlsx(edited), ImportKind.LEADS)
     row = batch.rows.get()
     assert row.action == RowAction.ERROR
-    assert row.errors[0]["column"] == "总投资(万元)" and "无权修改" in row.errors[0]["message"]
+    # the row names the holding unit, never the lead's figures (issue #13)
+    assert row.errors[0]["column"] == "项目名称" and row.changes == []
+    assert "已被其他单位登记：上海办事处" in row.errors[0]["message"]
     assert batch.updated_count == 0
     assert Lead.objects.get(external_id="L-001").estimated_amount == Decimal("1001.00")
     assert _history(Lead) == before
@@ -160,7 +162,8 @@ def test_an_outsiders_visit_batch_cannot_update_another_units_visit(bureau):
     edited[1][5] = "改写"
     batch = checked(bureau.outsider, xlsx(edited), ImportKind.VISITS)
     row = batch.rows.get()
-    assert row.action == RowAction.ERROR and "无权修改" in row.errors[0]["message"]
+    assert row.action == RowAction.ERROR and row.changes == []
+    assert "已被其他单位登记：上海办事处" in row.errors[0]["message"]
     assert Visit.objects.get(external_id="V-001").next_step == ""
 
 

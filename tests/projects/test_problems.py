@@ -76,3 +76,59 @@ def test_due_date_before_raised_date_is_refused(bureau):
             due_on=today() - timedelta(days=1),
         )
     assert "due_on" in err.value.field_errors
+
+
+def _routed_to_department(bureau):
+    return problem_raise(
+        project=make_project(bureau.shanghai_officer),
+        actor=bureau.shanghai_officer,
+        kind=ProblemKind.LAND_APPROVAL,
+        title="用地预审迟迟未批",
+        owner_unit=bureau.department,
+        due_on=today() + timedelta(days=7),
+    )
+
+
+def test_the_department_the_problem_is_routed_to_sees_and_handles_it(bureau):
+    from projects.selectors import problems_visible_to
+
+    problem = _routed_to_department(bureau)
+    assert problems_visible_to(bureau.submitter).filter(pk=problem.pk).exists()
+    problem = problem_start(problem=problem, actor=bureau.submitter, note="已受理")
+    problem = problem_resolve(problem=problem, actor=bureau.submitter, resolution="预审已批复")
+    assert problem.status == ProblemStatus.RESOLVED
+
+
+def test_the_raiser_cannot_resolve_his_own_problem_and_nothing_changes(problem, bureau):
+    with pytest.raises(PermissionDenied):
+        problem_resolve(problem=problem, actor=bureau.shanghai_officer, resolution="我说办完了")
+    problem.refresh_from_db()
+    assert (problem.status, problem.resolution, problem.actions.count()) == (
+        ProblemStatus.OPEN,
+        "",
+        1,
+    )
+    problem = problem_resolve(problem=problem, actor=bureau.chief, resolution="已接入临电")
+    assert problem.status == ProblemStatus.RESOLVED
+
+
+def test_escalation_names_the_owner_units_head_and_notifies_them(bureau):
+    problem = problem_raise(
+        project=make_project(bureau.shanghai_officer),
+        actor=bureau.shanghai_officer,
+        kind=ProblemKind.POWER,
+        title="临电未接入",
+        owner_unit=bureau.shanghai,
+        due_on=today() + timedelta(days=7),
+    )
+    problem = problem_ask_again(problem=problem, actor=bureau.shanghai_officer, note="再次来电")
+    asked = problem.actions.get(action=ProblemAction.Action.ASKED_AGAIN)
+    assert bureau.shanghai_head.display_name in asked.note
+    assert list(problem.escalated_to.all()) == [bureau.shanghai_head]
+
+
+def test_escalation_of_a_unit_without_a_head_goes_to_the_chiefs(bureau):
+    problem = _routed_to_department(bureau)
+    problem = problem_ask_again(problem=problem, actor=bureau.shanghai_officer)
+    assert list(problem.escalated_to.all()) == [bureau.chief]
+    assert bureau.chief.display_name in problem.actions.last().note

@@ -201,7 +201,7 @@ def test_problem_overdue_is_yellow_asked_twice_is_red_and_both_clear_when_resolv
     problem_ask_again(problem=problem, actor=bureau.shanghai_officer)
     alerts_evaluate(on=D)
     assert open_alert(AlertRule.PROBLEM_ASKED_TWICE, problem=problem).level == AlertLevel.RED
-    problem_resolve(problem=problem, actor=bureau.shanghai_officer, resolution="已接通")
+    problem_resolve(problem=problem, actor=bureau.shanghai_head, resolution="已接通")
     alerts_evaluate(on=D)
     assert open_alert(AlertRule.PROBLEM_OVERDUE) is None
     assert open_alert(AlertRule.PROBLEM_ASKED_TWICE) is None

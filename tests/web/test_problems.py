@@ -72,7 +72,10 @@ def test_start_ask_again_and_resolve(bureau, client_for):
     problem.refresh_from_db()
     assert problem.status == ProblemStatus.IN_PROGRESS and problem.ask_count == 2
     # The escalated problem shows on the owner unit's home pages.
-    assert "土地证办理缓慢" in client_for(bureau.shanghai_head).get("/").content.decode()
+    head = client_for(bureau.shanghai_head)
+    assert "土地证办理缓慢" in head.get("/").content.decode()
+    # The unit's head closes it: the officer who raised it does not (issue #13).
+    client = head
     response = client.post(
         f"/problems/{problem.pk}/resolve/", {"resolution": "", "resolved_on": today().isoformat()}
     )
@@ -111,3 +114,40 @@ def test_outsider_gets_404_on_problem_pages_and_nothing_changes(bureau, client_f
     problem.refresh_from_db()
     assert problem.status == ProblemStatus.OPEN and problem.ask_count == 1
     assert problem.actions.count() == 1
+
+
+def test_the_department_user_of_the_owner_unit_opens_and_takes_up_the_problem(bureau, client_for):
+    problem = project_services.problem_raise(
+        project=make_project(bureau.shanghai_officer),
+        actor=bureau.shanghai_officer,
+        kind=ProblemKind.LAND_APPROVAL,
+        title="用地预审迟迟未批",
+        owner_unit=bureau.department,
+        due_on=today() + timedelta(days=10),
+    )
+    client = client_for(bureau.submitter)
+    assert client.get(f"/problems/{problem.pk}/").status_code == 200
+    assert client.post(f"/problems/{problem.pk}/start/").status_code == 302
+    problem.refresh_from_db()
+    assert problem.status == ProblemStatus.IN_PROGRESS
+
+
+def test_the_raiser_is_not_offered_and_cannot_post_the_resolution(bureau, client_for):
+    problem = raise_problem(bureau, make_project(bureau.shanghai_officer))
+    client = client_for(bureau.shanghai_officer)
+    assert client.get(f"/problems/{problem.pk}/").context["resolve_form"] is None
+    response = client.post(
+        f"/problems/{problem.pk}/resolve/",
+        {"resolution": "我自己办结", "resolved_on": today().isoformat()},
+    )
+    assert response.status_code == 403
+    problem.refresh_from_db()
+    assert problem.status == ProblemStatus.OPEN and problem.actions.count() == 1
+
+
+def test_escalation_says_who_it_went_to(bureau, client_for):
+    problem = raise_problem(bureau, make_project(bureau.shanghai_officer))
+    client = client_for(bureau.shanghai_officer)
+    response = client.post(f"/problems/{problem.pk}/ask/", {"note": "企业再次来电"}, follow=True)
+    text = response.content.decode()
+    assert "已升级" in text and bureau.shanghai_head.display_name in text

@@ -1336,9 +1336,14 @@ class DemoBureau:
                 )
             if outcome in (0, 1) or (outcome == 3 and index % 2 == 0):
                 asked = problem.second_asked_on or raised_on
+                # The owner unit closes it — the officer who raised it may not (issue #13).
                 project_services.problem_resolve(
                     problem=problem,
-                    actor=worker,
+                    actor=(
+                        self.departments[owner_name][1]
+                        if owner_name in self.departments
+                        else self.chief
+                    ),
                     resolution=rng.choice(N.RESOLUTIONS),
                     resolved_on=self.between(asked, min(self.today, due_on + timedelta(days=10))),
                 )
