@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pghistory
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from promo.core.choices import Industry, Region
-from promo.core.models import SyncedModel
+from promo.core.models import SyncedModel, TrailEvent
 
 from .choices import (
     AssistRequestStatus,
@@ -29,9 +28,6 @@ from .choices import (
 )
 from .normalize import core_name as core_name_of
 from .normalize import normalize_credit_code, normalize_name
-
-# Append-only: a trail row, once written, is never edited or removed — not even by SQL.
-APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -276,7 +272,7 @@ class IntermediaryReward(models.Model):
         return reward_can_transition(self.status, status)
 
 
-class IntermediaryRewardStatusEvent(models.Model):
+class IntermediaryRewardStatusEvent(TrailEvent):
     """Reward status event (中介奖励状态记录): who proposed, approved or paid a reward, and why."""
 
     reward = models.ForeignKey(
@@ -285,24 +281,15 @@ class IntermediaryRewardStatusEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="status_events",
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     from_status = models.CharField(
         _("原状态"), max_length=20, choices=RewardStatus.choices, blank=True
     )
     to_status = models.CharField(_("新状态"), max_length=20, choices=RewardStatus.choices)
     reason = models.TextField(_("原因"), blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
+    class Meta(TrailEvent.Meta):
         verbose_name = _("中介奖励状态记录")
         verbose_name_plural = _("中介奖励状态记录")
-        ordering = ["created_at", "id"]
-        triggers = [APPEND_ONLY]
 
     def __str__(self) -> str:
         return f"{self.reward}: {self.from_status or '∅'} → {self.to_status}"
@@ -490,17 +477,11 @@ class Lead(SyncedModel):
         return self.status in OPEN_LEAD_STATUSES
 
 
-class LeadStatusEvent(models.Model):
+class LeadStatusEvent(TrailEvent):
     """Lead status event (状态变更记录): who moved a lead from which status to which, and why."""
 
     lead = models.ForeignKey(
         Lead, verbose_name=_("项目信息"), on_delete=models.PROTECT, related_name="status_events"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        related_name="+",
     )
     from_status = models.CharField(
         _("原状态"), max_length=20, choices=LeadStatus.choices, blank=True
@@ -508,13 +489,10 @@ class LeadStatusEvent(models.Model):
     to_status = models.CharField(_("新状态"), max_length=20, choices=LeadStatus.choices)
     reason = models.TextField(_("原因"), blank=True)
     note = models.TextField(_("备注"), blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
+    class Meta(TrailEvent.Meta):
         verbose_name = _("状态变更记录")
         verbose_name_plural = _("状态变更记录")
-        ordering = ["created_at", "id"]
-        triggers = [APPEND_ONLY]
 
     def __str__(self) -> str:
         return f"{self.lead}: {self.from_status or '∅'} → {self.to_status}"

@@ -8,14 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 import pghistory
-import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from promo.core.choices import Industry
-from promo.core.models import SyncedModel
+from promo.core.models import APPEND_ONLY, SyncedModel, TrailEvent
 
 from .choices import (
     HUNDRED_MILLION,
@@ -28,8 +27,6 @@ from .choices import (
     problem_can_transition,
     stage_can_transition,
 )
-
-APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
 
 def size_class_for(total_investment: Decimal) -> str:
@@ -265,29 +262,20 @@ class Project(SyncedModel):
         return actual_date_in(lambda name: getattr(self, name), stage)
 
 
-class ProjectStageEvent(models.Model):
+class ProjectStageEvent(TrailEvent):
     """Stage event (阶段变更记录): a project moved to its next stage on an actual date."""
 
     project = models.ForeignKey(
         Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="stage_events"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     from_stage = models.CharField(_("原阶段"), max_length=20, choices=Stage.choices, blank=True)
     to_stage = models.CharField(_("新阶段"), max_length=20, choices=Stage.choices)
     actual_date = models.DateField(_("实际日期"))
     note = models.TextField(_("说明"), blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
+    class Meta(TrailEvent.Meta):
         verbose_name = _("阶段变更记录")
         verbose_name_plural = _("阶段变更记录")
-        ordering = ["created_at", "id"]
-        triggers = [APPEND_ONLY]
 
     def __str__(self) -> str:
         return f"{self.project}: {self.from_stage or '∅'} → {self.to_stage}"
@@ -513,7 +501,7 @@ class Problem(SyncedModel):
         return problem_can_transition(self.status, status)
 
 
-class ProblemAction(models.Model):
+class ProblemAction(TrailEvent):
     """Problem event (问题办理记录): raised, taken up, asked again, resolved — who and when."""
 
     class Action(models.TextChoices):
@@ -525,23 +513,14 @@ class ProblemAction(models.Model):
     problem = models.ForeignKey(
         Problem, verbose_name=_("问题"), on_delete=models.PROTECT, related_name="actions"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("操作人"),
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     action = models.CharField(_("动作"), max_length=20, choices=Action.choices)
     from_status = models.CharField(max_length=20, choices=ProblemStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=ProblemStatus.choices)
     note = models.TextField(_("说明"), blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
 
-    class Meta:
+    class Meta(TrailEvent.Meta):
         verbose_name = _("问题办理记录")
         verbose_name_plural = _("问题办理记录")
-        ordering = ["created_at", "id"]
-        triggers = [APPEND_ONLY]
 
     def __str__(self) -> str:
         return f"{self.problem}: {self.get_action_display()}"

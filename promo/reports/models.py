@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 import pghistory
-import pgtrigger
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -14,6 +13,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from officers.models import tree_order
+from promo.core.models import APPEND_ONLY
 
 from .choices import (
     AlertLevel,
@@ -27,7 +27,6 @@ from .choices import (
 )
 
 # Append-only: an amendment, once recorded, is never edited or removed — not even by SQL.
-APPEND_ONLY = pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
 
 _COUNT: dict[str, Any] = {"default": 0}
 _AMOUNT: dict[str, Any] = {"max_digits": 16, "decimal_places": 2, "default": Decimal("0")}
