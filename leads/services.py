@@ -98,7 +98,7 @@ def require_investor_in_scope(actor: Officer, investor: Investor) -> Investor:
 
 
 def _ensure_can_work_leads(actor: Officer) -> None:
-    if actor.role == Role.DEPARTMENT_SUBMITTER and not actor.is_superuser:
+    if not permissions.may_work_records(actor):
         raise PermissionDenied(_("部门信息员只能提交项目信息。"))
 
 

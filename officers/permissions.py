@@ -133,6 +133,37 @@ def may_decide_claim(officer: Any, claim: Any) -> bool:
     )
 
 
+# --- records, bureau-level work and reading ------------------------------------------------
+
+
+def may_work_records(officer: Any) -> bool:
+    """Log visits, register investors and projects, change a lead's work: everyone but a
+    department submitter (部门信息员), who only submits leads (superusers excepted)."""
+    return not (
+        getattr(officer, "role", None) == Role.DEPARTMENT_SUBMITTER
+        and not getattr(officer, "is_superuser", False)
+    )
+
+
+def may_publish_bulletin(officer: Any) -> bool:
+    """Publish (freeze) a monthly bulletin or ten-day report: a 局领导."""
+    return is_bureau_wide(officer)
+
+
+def may_manage_campaigns(officer: Any) -> bool:
+    """Create or change a campaign (专项活动): a 局领导 or an administrator."""
+    return bool(getattr(officer, "is_active", False)) and is_bureau_wide(officer)
+
+
+COCKPIT_ROLES = frozenset({Role.CHIEF, Role.UNIT_HEAD, Role.ADMIN})
+
+
+def may_read_cockpit(officer: Any) -> bool:
+    """The cockpit ranks units: for those who run them (局领导, unit heads, administrators);
+    officers read their own lists."""
+    return is_bureau_wide(officer) or getattr(officer, "role", None) in COCKPIT_ROLES
+
+
 # --- problems (马上办) ---------------------------------------------------------------------
 
 

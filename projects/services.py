@@ -18,7 +18,7 @@ from leads.models import Investor, Lead
 from leads.selectors import leads_visible_to
 from leads.services import assignment_refusal, lead_transition, require_investor_in_scope
 from officers import permissions
-from officers.choices import AssignmentRole, Role
+from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from promo.core.audit import audited
@@ -69,7 +69,7 @@ def _check_plan(
 
 
 def _ensure_can_work_projects(actor: Officer) -> None:
-    if actor.role == Role.DEPARTMENT_SUBMITTER and not actor.is_superuser:
+    if not permissions.may_work_records(actor):
         raise PermissionDenied(_("部门信息员不能登记或修改项目。"))
 
 

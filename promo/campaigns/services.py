@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from officers import permissions
 from officers.models import Officer, Unit
 from promo.core.audit import audited
 from promo.core.errors import PermissionDenied, rule
@@ -25,7 +26,7 @@ MAX_WEIGHT = Decimal("1000")
 def _ensure_bureau_level(actor: Officer) -> None:
     if not (getattr(actor, "is_authenticated", False) and actor.is_active):
         raise PermissionDenied()
-    if not actor.sees_whole_bureau:
+    if not permissions.may_manage_campaigns(actor):
         raise PermissionDenied(_("只有局领导或系统管理员可以设置专项活动。"))
 
 

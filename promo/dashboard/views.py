@@ -12,7 +12,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from officers.choices import Role
+from officers import permissions
 from officers.models import tree_order
 from officers.selectors import units_visible_to
 from promo.core.exports import xlsx_download
@@ -22,8 +22,6 @@ from . import exports, scoring
 from .forms import DashboardFilterForm, PeriodKind, period_for
 from .selectors import CockpitFilters, default_unit
 from .snapshots import cockpit_served
-
-COCKPIT_ROLES = frozenset({Role.CHIEF, Role.UNIT_HEAD, Role.ADMIN})
 
 
 def _in_viewers_language(context: dict) -> dict:
@@ -42,7 +40,7 @@ def _in_viewers_language(context: dict) -> dict:
 
 def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, CockpitFilters]:
     me = request.user
-    if not (me.sees_whole_bureau or me.role in COCKPIT_ROLES):
+    if not permissions.may_read_cockpit(me):
         # Officers read their own lists; the cockpit ranks units and is for those who run them.
         raise PermissionDenied
     units = {u.pk: u for u in units_visible_to(me).filter(is_active=True).order_by(tree_order())}

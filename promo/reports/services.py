@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.choices import OPEN_LEAD_STATUSES, LeadStatus
 from leads.models import Lead
+from officers import permissions
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Target, Unit, tree_order
 from projects.choices import ProblemStatus, Stage
@@ -280,7 +281,7 @@ def bulletin_generate(*, kind: str, period_start: date) -> Bulletin:
 
 def bulletin_publish(*, bulletin: Bulletin, actor: Officer) -> Bulletin:
     """Publish a bulletin (发布通报): its figures are recomputed once more and then frozen."""
-    if not actor.sees_whole_bureau:
+    if not permissions.may_publish_bulletin(actor):
         raise PermissionDenied(_("只有局领导可以发布通报。"))
     with transaction.atomic(), audited(actor, "bulletin_publish"):
         locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from officers import permissions
 from promo.core.errors import DomainError, PermissionDenied
 
 from . import selectors, services
@@ -103,7 +104,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reports/bulletin_detail.html",
         {
             "bulletin": bulletin,
-            "can_publish": request.user.sees_whole_bureau
+            "can_publish": permissions.may_publish_bulletin(request.user)
             and bulletin.can_transition_to(BulletinStatus.PUBLISHED),
             **selectors.bulletin_table(bulletin),
         },
