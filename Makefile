@@ -26,7 +26,7 @@ TYPES_ENV := $(TEST_ENV) DATABASE_URL=$${DATABASE_URL:-postgres://localhost/unus
 # Front-end packages come later; until package-lock.json exists the npm step is skipped.
 NPM_STAMP := $(if $(wildcard package-lock.json),node_modules/.installed)
 
-.PHONY: install browser screenshots lock run test lint format migrate seed shell stop clean bench
+.PHONY: install browser screenshots lock run test lint format migrate seed shell stop clean bench backup restore
 
 install: $(STAMP) $(NPM_STAMP) $(MO_FILES)
 
@@ -94,6 +94,15 @@ seed: install
 
 shell: install
 	$(DEV_ENV) $(EMBED) $(PYTHON) manage.py shell
+
+# Backups (docs/operations.md): the database as pg_dump custom format, the media files and a
+# manifest, in var/backups/promo-<stamp>/. Restore replaces promo's own database: stop `make run`.
+backup: install
+	$(DEV_ENV) $(EMBED) $(PYTHON) manage.py backup
+
+restore: install
+	@if [ -z "$(BACKUP)" ]; then echo "usage: make restore BACKUP=var/backups/promo-<stamp>" >&2; exit 2; fi
+	$(DEV_ENV) $(EMBED) $(PYTHON) manage.py restore "$(BACKUP)" --replace
 
 stop:
 	@if [ -x $(PYTHON) ]; then $(PYTHON) -m promo.devtools.embedded stop; fi
