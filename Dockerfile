@@ -44,4 +44,4 @@ RUN useradd --system --uid 10001 --create-home promo \
 USER promo
 
 EXPOSE 8000
-CMD ["gunicorn", "promo.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "python:promo.gunicorn_conf", "promo.wsgi:application"]

@@ -38,16 +38,17 @@ $(STAMP): pyproject.toml constraints.txt | $(PYTHON)
 	touch $@
 
 # Browser tests drive Debian's Chromium (no browser download: the machines reach only the
-# package registries). Installed once, as root via apt-get, or via sudo when available.
-CHROMIUM_PACKAGES := chromium chromium-driver fonts-noto-cjk
+# package registries); the bench and its test drive Debian's wrk, a compiled load generator.
+# Installed once, as root via apt-get, or via sudo when available.
+SYSTEM_PACKAGES := chromium chromium-driver fonts-noto-cjk wrk
 browser:
-	@if command -v chromium >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  echo "installing $(CHROMIUM_PACKAGES) for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
+	  echo "installing $(SYSTEM_PACKAGES) for the browser tests and the bench"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
 	elif command -v sudo >/dev/null 2>&1; then \
-	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CHROMIUM_PACKAGES); \
-	else echo "browser tests need Debian's chromium: apt-get install $(CHROMIUM_PACKAGES)" >&2; exit 1; fi
+	  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
+	else echo "the browser tests and the bench need Debian packages: apt-get install $(SYSTEM_PACKAGES)" >&2; exit 1; fi
 
 locale/%.mo: locale/%.po | $(STAMP)
 	$(I18N_ENV) $(PYTHON) manage.py compile_translations
@@ -116,5 +117,5 @@ clean: stop
 # one table and writes docs/bench.json. The databases live on the server of BENCH_DATABASE_URL
 # (else DATABASE_URL, else the embedded PostgreSQL).
 BENCH_DATABASE_URL ?=
-bench: install
+bench: install browser
 	DATABASE_URL=$${BENCH_DATABASE_URL:-$${DATABASE_URL:-}} $(EMBED) $(PYTHON) -m promo.devtools.bench

@@ -31,7 +31,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("promo", "leads", "projects", "officers")
 SKIPPED_DIRS = {"migrations", "tests", "__pycache__"}
 
-CONFIG_MODULES = {"promo", "promo.settings", "promo.urls", "promo.wsgi", "promo.celery"}
+CONFIG_MODULES = {
+    "promo",
+    "promo.settings",
+    "promo.urls",
+    "promo.wsgi",
+    "promo.celery",
+    "promo.gunicorn_conf",
+}
 # The one import into the configuration: promo/__init__ loads the Celery app so that
 # `@shared_task` binds to it wherever Django starts.
 ALLOWED_CONFIG_IMPORTS = {("promo", "promo.celery")}

@@ -1,32 +1,78 @@
-"""The bench's bookkeeping: percentiles, errors and requests/s from bounded runs."""
+"""The bench's bookkeeping: wrk's figures read right, ratios to the calibration row and to the
+county, the targets judged from a report, and the server configured as in production."""
 
 from __future__ import annotations
+
+import copy
+import http.server
+import importlib
+import threading
+
+import pytest
 
 from promo.devtools import bench
 
 
-class FakeSession:
-    def __init__(self, status: int = 200):
-        self.status = status
-        self.calls = 0
+class _Handler(http.server.BaseHTTPRequestHandler):
+    status = 200
 
-    def get(self, url, timeout):
-        self.calls += 1
-        return type("Response", (), {"status_code": self.status})()
+    def do_GET(self):
+        body = b"ok\n"
+        self.send_response(self.server.status)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        self.server.bodies.add(self.rfile.read(length))  # type: ignore[attr-defined]
+        self.do_GET()
+
+    def log_message(self, *args):
+        pass
 
 
-def test_a_run_is_bounded_and_counts_only_successful_responses():
-    good, bad = FakeSession(), FakeSession(status=429)
-    result = bench._run([good, good, good, bad], "http://127.0.0.1:1/x", 40)
-    assert good.calls == 30 and bad.calls == 10
-    assert result["n"] == 30 and result["errors"] == 10
-    assert result["p50_ms"] is not None and result["p95_ms"] >= result["p50_ms"]
-    assert result["rps"] > 0
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.status = 200  # type: ignore[attr-defined]
+    httpd.bodies = set()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
 
 
-def test_a_run_without_success_reports_no_latency():
-    result = bench._run([FakeSession(status=500)], "http://127.0.0.1:1/x", 3)
-    assert result == {"p50_ms": None, "p95_ms": None, "rps": 0.0, "n": 0, "errors": 3}
+def test_wrk_measures_a_real_server(server):
+    url = f"http://127.0.0.1:{server.server_address[1]}/healthz"
+    result = bench.wrk(url, connections=2, seconds=1)
+    assert result["n"] > 10 and result["errors"] == 0
+    assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"]
+    assert result["rps"] > 10
+
+
+def test_wrk_counts_error_statuses_and_posts(server):
+    server.status = 500
+    url = f"http://127.0.0.1:{server.server_address[1]}/api/v1/visits/"
+    body = '{"summary": "上海 \\u4e0a"}'
+    result = bench.wrk(url, connections=2, seconds=1, method="POST", body=body)
+    assert result["n"] > 0 and result["errors"] == result["n"] and result["rps"] == 0
+    assert server.bodies == {body.encode()}
+
+
+def test_a_report_without_requests_has_no_latency():
+    line = (
+        'WRK {"requests": 0, "duration_us": 1000000, "status_errors": 0, "socket_errors": 3, '
+        '"p50_us": 0, "p95_us": 0, "p99_us": 0, "max_us": 0}'
+    )
+    assert bench.parse_wrk("Running 1s test\n" + line, 1) == {
+        "p50_ms": None,
+        "p95_ms": None,
+        "rps": 0.0,
+        "n": 0,
+        "errors": 3,
+    }
 
 
 def test_the_server_runs_in_production_mode_on_loopback():
@@ -36,18 +82,15 @@ def test_the_server_runs_in_production_mode_on_loopback():
     assert env["SECURE_SSL_REDIRECT"] == "0" and env["SESSION_COOKIE_SECURE"] == "0"
 
 
-def test_mixed_load_measures_the_api_while_html_loaders_run_and_stop(monkeypatch):
-    sessions: list[FakeSession] = []
-
-    def sign_in(base, username):
-        sessions.append(FakeSession())
-        return sessions[-1]
-
-    monkeypatch.setattr(bench, "_sign_in", sign_in)
-    result = bench._mixed("http://127.0.0.1:1", "chief", "/api/v1/leads/", ["/leads/"])
-    assert result["n"] == bench.MIXED_API_REQUESTS and result["errors"] == 0
-    loaders = sessions[:2]
-    assert all(s.calls <= bench.MIXED_HTML_MAX for s in loaders)
+def test_gunicorn_runs_threaded_workers_sized_from_the_environment(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "5")
+    monkeypatch.setenv("WEB_THREADS", "8")
+    conf = importlib.reload(importlib.import_module("promo.gunicorn_conf"))
+    assert conf.worker_class == "gthread" and conf.workers == 5 and conf.threads == 8
+    monkeypatch.delenv("WEB_CONCURRENCY")
+    monkeypatch.delenv("WEB_THREADS")
+    conf = importlib.reload(conf)
+    assert conf.workers >= 2 and conf.threads == 4 and conf.timeout == 30
 
 
 def test_each_scale_has_its_own_database_on_the_same_server():
@@ -60,16 +103,66 @@ def test_each_scale_has_its_own_database_on_the_same_server():
     assert set(bench.SCALES) == {"county", "province"}
 
 
-def test_the_markdown_table_has_a_line_per_request_and_scale():
-    run = {"first_ms": 12.0, "c1": {"p50_ms": 1.0, "p95_ms": 2.0, "rps": 3.0}}
-    run["c4"] = run["c1"]
-    scale = {
-        "results": {"API leads": run, "API visits": run},
-        "queries": {"API leads": 7, "API visits": 5},
-        "api_under_html_load": {"p50_ms": 4.0, "p95_ms": 5.0, "errors": 0},
+def _run(p50: float, p95: float | None = None, rps: float = 100.0) -> dict:
+    figures = {"p50_ms": p50, "p95_ms": p95 or p50 * 1.2, "rps": rps, "n": 100, "errors": 0}
+    return {"first_ms": p50 * 2, "c1": figures, "c4": dict(figures)}
+
+
+def _scale(factor: float) -> dict:
+    results = {bench.CALIBRATION: _run(2.0)}
+    results["API leads ?status=negotiating"] = _run(10.0 * factor)
+    results["HTML leads list"] = _run(30.0 * factor)
+    results[f"HTML leads list, page {bench.DEEP_HTML_PAGE}"] = _run(40.0 * factor)
+    results["home (officer)"] = _run(20.0 * factor)
+    return {
+        "results": results,
+        "calibration_again": _run(2.2),
+        "queries": {"API leads ?status=negotiating": 7, "HTML leads list": 8},
+        "exports": {"lead export, CSV": {"ms": 900.0, "status": 200, "bytes": 10}},
+        "writers": {"p50_ms": 80.0, "p95_ms": 200.0, "rps": 90.0, "errors": 0, "rows_written": 900},
+        "api_under_html_load": {"p50_ms": 12.0, "p95_ms": 14.0, "errors": 0},
+        "jobs": {
+            "alerts, run 1": {"seconds": 12.0, "peak_mib": 150.0},
+            "alerts, run 2 (repeated)": {"seconds": 8.0, "peak_mib": 140.0},
+        },
+        "load_average": {"start": (0.5, 0.4, 0.3), "end": (1.5, 0.9, 0.5)},
     }
-    table = bench._markdown({"county": scale, "province": scale})
-    rows = [line for line in table.splitlines() if line.startswith("| ")]
-    assert len(rows) == 1 + 2 * 2
-    assert "| API leads | county | 12 | 1.0 / 2.0 | 3.0 | 1.0 / 2.0 | 3.0 | 7 |" in rows
-    assert "| API visits | province |" not in table and "|  | province |" in table
+
+
+def test_the_markdown_table_gives_ratios_to_the_calibration_and_the_county():
+    report = {"county": _scale(1.0), "province": _scale(2.0)}
+    table = bench._markdown(report)
+    # Province API p50 20 ms: 10× the 2 ms calibration, 2× the county's 10 ms.
+    assert (
+        "|  | province | 40 | 20.0 / 24.0 | 10.0× | 100.0 | 20.0 / 24.0 | 100.0 | 0 | 7 | 2.0× |"
+        in (table)
+    )
+    assert "| API leads ?status=negotiating | county | 20 | 10.0 / 12.0 | 5.0× |" in table
+    assert "| county | 2.0 / 2.2 | 0.50, 0.40, 0.30 → 1.50, 0.90, 0.50 |" in table
+    assert "| province | alerts, run 2 (repeated) | 8.0 | 140.0 |" in table
+
+
+def test_targets_are_judged_from_the_report():
+    report = {"county": _scale(1.0), "province": _scale(2.0)}
+    verdicts = dict((text, ok) for ok, text in bench.check_targets(report))
+    deep = f"HTML leads list, page {bench.DEEP_HTML_PAGE}: 1.33× its first page (≤ 1.5×)"
+    assert verdicts[deep] is True
+    worst = [
+        ok for text, ok in verdicts.items() if text.startswith("worst province/county p50: 2.0×")
+    ]
+    assert worst == [True]
+    assert any(ok for text, ok in verdicts.items() if text.startswith("20 API writers"))
+
+    # A deep page twice its first page, an export answering 500, a slow repeated alert run and
+    # writers past 300 ms are each reported as not met.
+    worse = copy.deepcopy(report)
+    worse["province"]["results"][f"HTML leads list, page {bench.DEEP_HTML_PAGE}"] = _run(140.0)
+    worse["province"]["exports"]["lead export, CSV"] = {"ms": 30100.0, "status": 500, "bytes": 0}
+    worse["province"]["jobs"]["alerts, run 2 (repeated)"] = {"seconds": 600.0, "peak_mib": 2300.0}
+    worse["province"]["writers"]["p95_ms"] = 2930.0
+    failed = [text for ok, text in bench.check_targets(worse) if not ok]
+    assert any(t.startswith(f"HTML leads list, page {bench.DEEP_HTML_PAGE}: 2.33×") for t in failed)
+    assert any(t.startswith("lead export, CSV: 30.1 s, HTTP 500") for t in failed)
+    assert any(t.startswith("traffic-light evaluation, alerts, run 2") for t in failed)
+    assert any(t.startswith("20 API writers: visit POST p95 2930.0 ms") for t in failed)
+    assert any(t.endswith("province/county p50 3.5× (≤ 3×)") for t in failed)

@@ -1,0 +1,41 @@
+"""gunicorn's configuration, one for every way promo is served: the Dockerfile, compose and
+``make bench`` all start ``gunicorn -c python:promo.gunicorn_conf promo.wsgi:application``.
+
+Threaded workers (gthread): a request mostly waits on PostgreSQL, and a sync worker holds a
+whole process for that wait, so 3 sync workers on 2 cores queued 20 concurrent API writers
+into a 2.9 s p95 (issue 18). Each thread keeps its own database connection
+(``DB_CONN_MAX_AGE``): the web tier opens at most ``workers × threads`` connections, 12 on
+2 cores with the defaults — well under PostgreSQL's 100. Settings (environment):
+
+    WEB_CONCURRENCY   worker processes       default: cores + 1
+    WEB_THREADS       threads per worker     default: 4
+    WEB_TIMEOUT       seconds before a stuck worker is replaced       default: 30
+    GUNICORN_BIND     address                default: 0.0.0.0:8000
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "gthread"
+workers = _int("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1)
+threads = _int("WEB_THREADS", 4)
+timeout = _int("WEB_TIMEOUT", 30)
+graceful_timeout = 30
+keepalive = 5
+# A worker is replaced after this many requests (with jitter, so not all at once): a slow leak
+# in a library can never grow a worker without bound.
+max_requests = 5000
+max_requests_jitter = 500
+# Heartbeat files in memory, not on a container's overlay disk (a slow disk must not make the
+# arbiter think a busy worker hung).
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
