@@ -201,3 +201,14 @@ def may_reset_password(officer: Any, target: Any) -> bool:
     if not is_security_admin(officer) or target.pk == officer.pk:
         return False
     return officer.is_superuser or not target.is_superuser
+
+
+# --- operations (运行状况) -------------------------------------------------------------------
+
+
+def may_read_operations(officer: Any) -> bool:
+    """The operations page (heartbeats, queue, outbox): system administrators and superusers."""
+    return bool(getattr(officer, "is_active", False)) and (
+        bool(getattr(officer, "is_superuser", False))
+        or getattr(officer, "role", None) == Role.ADMIN
+    )

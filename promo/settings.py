@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "promo.dashboard",
     "promo.campaigns",
     "promo.workspace",
+    "promo.operations",
     "promo.devtools",
 ]
 
@@ -263,7 +264,16 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# 运行心跳: beat sends the heartbeat task this often; a worker running it records both as alive
+# (promo/operations/). The operations page and compose's health check of beat read it.
+PROMO_HEARTBEAT_SECONDS = env_int("PROMO_HEARTBEAT_SECONDS", 30)
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # 运行心跳: dropped when older than two intervals, so a heartbeat is never stale news.
+    "operations-heartbeat": {
+        "task": "promo.operations.tasks.heartbeat",
+        "schedule": float(PROMO_HEARTBEAT_SECONDS),
+        "options": {"expires": 2.0 * PROMO_HEARTBEAT_SECONDS},
+    },
     # Daily housekeeping: recompute each lead's last activity so staleness filters stay right
     # even if a visit was imported in bulk outside the services.
     "refresh-lead-activity": {

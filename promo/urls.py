@@ -30,6 +30,7 @@ urlpatterns = [
     path("imports/", include("promo.imports.urls")),
     path("dashboard/", include("promo.dashboard.urls")),
     path("reports/", include("promo.reports.urls")),
+    path("operations/", include("promo.operations.urls")),
     path("campaigns/", include("promo.campaigns.urls")),
 ]
 

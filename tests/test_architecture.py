@@ -9,7 +9,7 @@ from the design. The test fails on
 - an import that points up the layers (lowest first):
   promo.core → promo.api → officers → promo.accounts → leads → projects →
   the reporting apps (promo.reports, promo.imports, promo.dashboard, promo.campaigns,
-  promo.workspace) → promo.devtools.
+  promo.workspace, promo.operations) → promo.devtools.
   promo.core imports no other first-party module, promo.api only promo.core. The reporting
   apps may import each other, but never in a circle. The configuration modules
   (promo.settings, promo.urls, promo.wsgi, promo.celery, promo/__init__) may import
@@ -52,7 +52,14 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("promo.accounts",),
     ("leads",),
     ("projects",),
-    ("promo.reports", "promo.imports", "promo.dashboard", "promo.campaigns", "promo.workspace"),
+    (
+        "promo.reports",
+        "promo.imports",
+        "promo.dashboard",
+        "promo.campaigns",
+        "promo.workspace",
+        "promo.operations",
+    ),
     ("promo.devtools",),
 )
 # Layers that may import only themselves and the layers named here (not everything below).

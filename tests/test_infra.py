@@ -131,8 +131,17 @@ def test_worker_and_beat_commands(compose):
     assert "celery" in worker and "worker" in worker
     assert "celery" in beat and "beat" in beat
     web = command(compose["services"]["web"])
-    assert "migrate" in web and "gunicorn promo.wsgi:application" in web
+    assert (
+        "migrate" in web and "gunicorn -c python:promo.gunicorn_conf promo.wsgi:application" in web
+    )
     assert web.index("migrate") < web.index("gunicorn")
+
+
+def test_worker_and_beat_are_healthchecked(compose):
+    worker = compose["services"]["worker"]["healthcheck"]["test"]
+    beat = compose["services"]["beat"]["healthcheck"]["test"]
+    assert "inspect ping" in " ".join(worker)
+    assert beat[1:] == ["python", "manage.py", "heartbeat", "--check", "beat"]
 
 
 def test_compose_only_sets_variables_the_settings_read(compose, read_variables):
