@@ -56,6 +56,19 @@ _database["CONN_HEALTH_CHECKS"] = True
 # passes jit_above_cost costs more than it saves (a unit head's visit list: 325 -> 90 ms).
 _database.setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DATABASES = {"default": _database}
+# A read replica (streaming standby) for the cockpit, the reports and the exports; writes and
+# every other read stay on the primary, and a user who just wrote reads the primary for
+# PROMO_REPLICA_PIN_SECONDS (promo/core/db.py, docs/operations.md).
+_replica_url = env_str("DATABASE_REPLICA_URL")
+if _replica_url:
+    _replica = dj_database_url.parse(_replica_url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    _replica["CONN_HEALTH_CHECKS"] = True
+    _replica.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    # In tests the alias is the primary itself (no second test database).
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["promo.core.db.ReplicaRouter"]
+PROMO_REPLICA_PIN_SECONDS = env_int("PROMO_REPLICA_PIN_SECONDS", 15)
 
 REDIS_URL = env_str("REDIS_URL")
 if not REDIS_URL:
@@ -105,6 +118,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After a write, this browser reads the primary for a while, never a lagging replica.
+    "promo.core.db.ReplicaPinMiddleware",
     # Logs every denied access (403, 404 to a signed-in officer) to promo.accounts.security.
     "promo.accounts.security.AccessAuditMiddleware",
     # After a reset by someone else, every page leads to /password/ until it is changed.

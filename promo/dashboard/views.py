@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from officers import permissions
 from officers.models import tree_order
 from officers.selectors import units_visible_to
+from promo.core.db import reads_from_replica
 from promo.core.exports import xlsx_download
 from promo.core.services import today
 
@@ -67,6 +68,7 @@ def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, CockpitFilters]
 
 @login_required
 @require_GET
+@reads_from_replica
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The cockpit: the five counts per unit, funnel, targets, projects, what is late."""
     form, filters = _filters(request)
@@ -91,6 +93,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def export(request: HttpRequest, table: str) -> HttpResponse:
     """One dashboard table as XLSX (amounts as numbers, so the office can sum them)."""
     if table not in exports.TABLES:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from officers import permissions
+from promo.core.db import reads_from_replica
 from promo.core.errors import DomainError, PermissionDenied
 
 from . import selectors, services
@@ -86,6 +87,7 @@ def _readable_bulletins(request: HttpRequest):
 
 @login_required
 @require_GET
+@reads_from_replica
 def bulletin_list(request: HttpRequest) -> HttpResponse:
     """Bulletins (通报), newest period first: monthly bulletins and ten-day reports."""
     page = Paginator(
@@ -96,6 +98,7 @@ def bulletin_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One bulletin as a page fit to print, amendments beside the published figures."""
     bulletin = get_object_or_404(_readable_bulletins(request), pk=pk)
@@ -113,6 +116,7 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
+@reads_from_replica
 def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     """The bulletin as an XLSX laid out like the official table (promo.reports.exports)."""
     bulletin = get_object_or_404(_readable_bulletins(request), pk=pk)
