@@ -425,6 +425,7 @@ def visit_log(
     external_id: str = "",
 ) -> Visit:
     """Log a visit (登记走访): who met which investor, when, about what, and what comes next."""
+    _ensure_can_work_leads(actor)
     if kind not in VisitKind.values:
         raise rule("kind", _("请选择走访类型。"))
     if visited_on is None:
@@ -845,6 +846,7 @@ def visit_update(*, actor: Officer, visit: Visit, changes: dict[str, Any], why: 
 
     The investor, the lead and the unit of a visit stay as logged.
     """
+    _ensure_can_work_leads(actor)
     unknown = set(changes) - VISIT_EDITABLE_FIELDS
     if unknown:
         raise rule(sorted(unknown)[0], _("该字段不能修改。"))

@@ -168,6 +168,18 @@ def batch_recheck(*, batch: ImportBatch, actor: Officer) -> ImportBatch:
         )
 
 
+def batch_remap(*, batch: ImportBatch, actor: Officer, columns: dict[str, str]) -> ImportBatch:
+    """列对应 on a batch's page: remember the unit's mapping and check the file again.
+
+    One step of the batch's uploader, all or nothing: a refusal of the new check (someone
+    else's batch, a batch already imported) saves no mapping either — the permission matrix
+    (issue #13) found the mapping saved under the name of whoever was then refused.
+    """
+    with transaction.atomic():
+        mapping_save(actor=actor, unit=batch.unit, kind=batch.kind, columns=columns)
+        return batch_recheck(batch=batch, actor=actor)
+
+
 # How many times a batch whose worker died is put back before it fails for good.
 STALL_RETRIES = 3
 

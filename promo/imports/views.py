@@ -248,8 +248,7 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         for line in _mapping_rows(batch)
     }
     try:
-        services.mapping_save(actor=request.user, unit=batch.unit, kind=batch.kind, columns=columns)
-        again = services.batch_recheck(batch=batch, actor=request.user)
+        again = services.batch_remap(batch=batch, actor=request.user, columns=columns)
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect("imports:detail", pk=batch.pk)

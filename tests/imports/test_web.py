@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
@@ -15,7 +16,7 @@ from leads.choices import LeadStatus
 from leads.models import Lead
 from projects.models import Project
 from promo.imports.choices import BatchStatus, ImportKind
-from promo.imports.models import ImportBatch
+from promo.imports.models import ImportBatch, ImportMapping
 from promo.imports.services import batch_check, batch_upload
 from tests.factories import make_lead, make_project
 from tests.imports.files import xlsx
@@ -170,3 +171,23 @@ def test_a_units_own_headers_are_mapped_once_and_remembered(client, bureau):
     # …and another unit's is unaffected.
     other = batch_upload(actor=bureau.outsider, data=ledger, file_name="c.xlsx", kind="leads")
     assert batch_check(batch=other).status == BatchStatus.FAILED
+
+
+def test_only_the_uploader_remaps_a_batch_and_a_refusal_saves_no_mapping(client, bureau):
+    """Found by the permission matrix (issue #13): the unit's head, a colleague or a chief who
+    opened someone else's batch was refused the new check — after the unit's column mapping
+    had been saved under their name."""
+    ledger = xlsx([["项目名称", "甲方单位", "总投资"], ["甲项目", "甲公司", "100"]])
+    batch = batch_check(
+        batch=batch_upload(
+            actor=bureau.shanghai_officer, data=ledger, file_name="a.xlsx", kind=ImportKind.LEADS
+        )
+    )
+    columns = {"col_0": "name", "col_1": "investor", "col_2": "estimated_amount"}
+    for other in (bureau.shanghai_head, bureau.teammate, bureau.chief):
+        login(client, other)
+        response = client.post(f"/imports/{batch.pk}/mapping/", columns)
+        assert response.status_code == 302
+        assert "只有上传人可以重新检查。" in [str(m) for m in get_messages(response.wsgi_request)]
+        assert not ImportMapping.objects.exists()
+        assert list(ImportBatch.objects.all()) == [batch]

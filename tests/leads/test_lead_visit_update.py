@@ -12,7 +12,7 @@ from leads.choices import LeadStatus, SourceChannel, VisitKind
 from leads.models import Lead, Visit
 from promo.core.errors import PermissionDenied, RuleViolation
 from promo.core.services import today
-from tests.factories import make_lead
+from tests.factories import make_investor, make_lead
 
 pytestmark = pytest.mark.django_db
 
@@ -166,3 +166,36 @@ def test_visit_update_checks_the_due_date_against_the_date_it_keeps(bureau):
     )
     fresh = Visit.objects.get(pk=visit.pk)
     assert (fresh.next_step, fresh.city, fresh.next_step_due) == ("寄送方案", "苏州", today())
+
+
+# Found by the permission matrix (issue #13): may_work_records says a department submitter
+# (部门信息员) only submits leads, but visit_log and visit_update did not ask it.
+
+
+def test_a_department_submitter_cannot_log_a_visit_even_on_their_own_investor(bureau):
+    investor = make_investor(bureau.submitter)
+    with pytest.raises(PermissionDenied):
+        services.visit_log(
+            actor=bureau.submitter,
+            kind=VisitKind.VISIT,
+            visited_on=today(),
+            investor=investor,
+            summary="上门走访",
+        )
+    assert not Visit.objects.exists()
+
+
+def test_a_department_submitter_cannot_edit_a_visit_they_attended(bureau):
+    visit = services.visit_log(
+        actor=bureau.shanghai_officer,
+        kind=VisitKind.VISIT,
+        visited_on=today(),
+        investor=make_investor(bureau.shanghai_officer),
+        summary="洽谈",
+        officers=[bureau.submitter],
+    )
+    with pytest.raises(PermissionDenied):
+        services.visit_update(
+            actor=bureau.submitter, visit=visit, changes={"summary": "改"}, why="x"
+        )
+    assert Visit.objects.get(pk=visit.pk).summary == "洽谈"
