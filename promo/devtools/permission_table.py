@@ -311,6 +311,13 @@ ROWS = (
         ("may_read_cockpit",),
     ),
     Row(
+        "Read the operations page (heartbeats, queue, outbox)",
+        "`may_read_operations`",
+        lambda o, w: P.may_read_operations(o),
+        None,
+        ("may_read_operations",),
+    ),
+    Row(
         "Reset the password of an officer of the holding unit",
         "`may_reset_password`",
         lambda o, w: P.may_reset_password(o, w.some_officer),

@@ -584,6 +584,7 @@ WEB: dict[str, list[Case]] = {
     ],
     # The cockpit and the target breakdown.
     "dashboard/": [Case("GET", allow_if(may_officer(P.may_read_cockpit)))],
+    "operations/": [Case("GET", allow_if(may_officer(P.may_read_operations)))],
     "dashboard/export/<slug:table>.xlsx": [
         Case("GET", allow_if(may_officer(P.may_read_cockpit)), kwargs={"table": "figures"})
     ],
