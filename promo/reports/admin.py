@@ -6,7 +6,7 @@ Bulletins are written only by promo.reports.services; nothing here edits a figur
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -25,6 +25,7 @@ from .models import (
     AlertNotice,
     Bulletin,
     BulletinAmendment,
+    BulletinAmendmentCause,
     BulletinLine,
     WebhookChannel,
     WebhookDelivery,
@@ -148,19 +149,65 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
         return bulletin_download(bulletin) if bulletin is not None else None
 
 
+class BulletinAmendmentCauseInline(ReadOnlyMixin, admin.TabularInline):
+    model = BulletinAmendmentCause
+    fields = [
+        "record_type",
+        "record_id",
+        "label",
+        "old_part",
+        "new_part",
+        "changed_by",
+        "changed_at",
+        "reason_shown",
+    ]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description=_("修改原因"))
+    def reason_shown(self, obj: BulletinAmendmentCause) -> str:
+        return obj.reason_text
+
+
 @admin.register(BulletinAmendment)
 class BulletinAmendmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Amendments with their causes; those recorded before causes were kept show the old
+    unit-wide guess (changed_by, reason) for what it was."""
+
     list_display = [
         "line",
         "figure",
         "old_value",
         "new_value",
         "detected_at",
-        "changed_by",
-        "reason",
+        "causes_shown",
     ]
     list_filter = ["figure"]
     list_select_related = ["line__bulletin", "line__unit", "changed_by"]
+    fields = [
+        "line",
+        "figure",
+        "old_value",
+        "new_value",
+        "detected_at",
+        "unlisted_causes",
+        "changed_by",
+        "reason",
+    ]
+    readonly_fields = fields
+    inlines = [BulletinAmendmentCauseInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BulletinAmendment]:
+        causes = BulletinAmendmentCause.objects.select_related("changed_by")
+        return super().get_queryset(request).prefetch_related(Prefetch("causes", causes))
+
+    @admin.display(description=_("更正原因"))
+    def causes_shown(self, obj: BulletinAmendment) -> str:
+        if obj.is_legacy:
+            who = obj.changed_by.display_name if obj.changed_by_id else ""
+            return "；".join(part for part in (str(who), obj.legacy_reason) if part)
+        return "；".join(cause.summary for cause in obj.causes.all())
 
 
 class AlertNoticeInline(ReadOnlyMixin, admin.TabularInline):

@@ -1,9 +1,13 @@
 """Choices of the reports app: bulletin kinds, the publication table and the figures reported."""
 
+import re
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leads.choices import LeadStatus, RejectReason
 from officers.choices import TargetMetric
+from projects.choices import Stage
 
 
 class BulletinKind(models.TextChoices):
@@ -44,6 +48,14 @@ class Figure(models.TextChoices):
     PRODUCING_COUNT = "producing_count", _("新投产项目(个)")
     ARRIVED_FDI = "arrived_fdi", _("到账外资(万美元)")
     VALID_LEADS = "valid_leads", _("新增有效信息(条)")
+
+
+class CauseRecord(models.TextChoices):
+    """The kind of record an amendment names as the cause of a changed figure."""
+
+    LEAD = "lead", _("项目信息")
+    VISIT = "visit", _("走访记录")
+    PROJECT = "project", _("项目")
 
 
 # Figures that are money (万元 / 万美元); the others are counts.
@@ -108,3 +120,47 @@ class WebhookStyle(models.TextChoices):
     # 企业微信 and 钉钉 group robots both take {"msgtype": "text", "text": {"content": …}}.
     ROBOT_TEXT = "robot_text", _("企业微信/钉钉群机器人（文本）")
     JSON = "json", _("通用 JSON")
+
+
+# The history records *why* a write was made (promo.core.audit.audited): either the words of
+# the officer (a drop reason, a correction note) or the service's code. An amendment shows a
+# code as words, never as the code itself.
+_WHY_LABELS = {
+    "lead_create": _("登记项目信息"),
+    "lead_update": _("修改项目信息"),
+    "lead_claim_decide": _("撞单裁定"),
+    "visit_log": _("登记走访记录"),
+    "visit_update": _("修改走访记录"),
+    "assignment_add": _("调整主办/协办"),
+    "assignment_remove": _("调整主办/协办"),
+    "project_create": _("登记项目"),
+    "project_sign_lead": _("项目信息签约转为项目"),
+    "project_record_increment": _("登记增资"),
+    "progress_record": _("填报月度投资进度"),
+    "stage_evidence_attach": _("上传节点佐证材料"),
+}
+# A service's code: a lower-case name with "_" or ":" in it (an officer's words are not).
+_CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*(:\S*)?")
+
+
+def why_label(why: str) -> str:
+    """The history's *why* as words: an officer's own words as written, a service's code
+    (``lead_transition:valid``, ``import:12:台账.xlsx``, ``admin:project_change``) as a label."""
+    why = (why or "").strip()
+    code, _sep, rest = why.partition(":")
+    if code == "import" and rest:
+        file_name = rest.partition(":")[2]
+        return str(_("批量导入（%(file)s）") % {"file": file_name} if file_name else _("批量导入"))
+    if not _CODE.fullmatch(why) or ("_" not in why and ":" not in why):
+        return why
+    if code in _WHY_LABELS:
+        return str(_WHY_LABELS[code])
+    if code == "lead_transition" and rest in LeadStatus.values:
+        return str(_("状态变更为“%(status)s”") % {"status": LeadStatus(rest).label})
+    if code == "lead_reject" and rest in RejectReason.values:
+        return str(_("否决：%(reason)s") % {"reason": RejectReason(rest).label})
+    if code == "project_advance" and rest in Stage.values:
+        return str(_("推进至“%(stage)s”") % {"stage": Stage(rest).label})
+    if code == "admin":
+        return str(_("后台新增") if rest.endswith("_add") else _("后台修改"))
+    return str(_("系统操作"))

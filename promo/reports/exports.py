@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch
 from django.http import HttpResponse
+from django.utils.translation import ngettext
 from openpyxl.utils import get_column_letter
 
 from promo.core.exports import Cell, Sheet, workbook, xlsx_download
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
-from .models import Bulletin, BulletinLine
+from .models import Bulletin, BulletinAmendment, BulletinAmendmentCause, BulletinLine
 
 _AMOUNT_FORMAT = "#,##0.00"
 _COUNT_FORMAT = "0"
@@ -68,18 +70,37 @@ def _line(line: BulletinLine, number: Any, name: str, *, bold: bool = False) -> 
     cells.append(cell(float(percent) if percent is not None else None, _PERCENT_FORMAT))
     cells.append(cell(float(line.last_year_figure(Figure.SIGNED_AMOUNT)), _AMOUNT_FORMAT))
     cells.append(cell(line.rank))
-    notes = [
-        f"{a.get_figure_display()}：{a.old_value.normalize():f}→{a.new_value.normalize():f}"
-        for a in sorted(line.amendments.all(), key=lambda a: a.pk)
-    ]
+    notes = [_amendment_note(a) for a in sorted(line.amendments.all(), key=lambda a: a.pk)]
     cells.append(cell("；".join(notes) or None))
     return cells
+
+
+def _amendment_note(amendment: BulletinAmendment) -> str:
+    """``figure：old→new``, then the records that moved it with who, when and why."""
+    note = (
+        f"{amendment.get_figure_display()}："
+        f"{amendment.old_value.normalize():f}→{amendment.new_value.normalize():f}"
+    )
+    causes = [cause.summary for cause in amendment.causes.all()]
+    if amendment.unlisted_causes:
+        n = amendment.unlisted_causes
+        causes.append(
+            ngettext("另有 %(n)s 条记录未列出。", "另有 %(n)s 条记录未列出。", n) % {"n": n}
+        )
+    return f"{note}：{'，'.join(causes)}" if causes else note
 
 
 def bulletin_sheet(bulletin: Bulletin) -> Sheet:
     """Title, period, two header rows, one row per unit, then the total; all but the title
     and the period in a bordered grid."""
-    lines = list(bulletin.lines.select_related("unit").prefetch_related("amendments"))
+    lines = list(
+        bulletin.lines.select_related("unit").prefetch_related(
+            "amendments",
+            Prefetch(
+                "amendments__causes", BulletinAmendmentCause.objects.select_related("changed_by")
+            ),
+        )
+    )
     n_cols = 2 + len(BULLETIN_COLUMNS) + len(_TAIL)
     last = get_column_letter(n_cols)
     status = "（已发布）" if bulletin.is_published else "（草稿）"

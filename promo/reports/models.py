@@ -10,20 +10,24 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from officers.models import tree_order
 from promo.core.models import APPEND_ONLY
 
 from .choices import (
+    AMOUNT_FIGURES,
     AlertLevel,
     AlertRule,
     BulletinKind,
     BulletinStatus,
+    CauseRecord,
     EscalationStep,
     Figure,
     WebhookStyle,
     bulletin_can_transition,
+    why_label,
 )
 
 # Append-only: an amendment, once recorded, is never edited or removed — not even by SQL.
@@ -142,6 +146,11 @@ class BulletinLine(models.Model):
     last_year = models.JSONField(_("去年同期"), default=dict, encoder=DjangoJSONEncoder)
     year_to_date = models.JSONField(_("本年累计"), default=dict, encoder=DjangoJSONEncoder)
     targets = models.JSONField(_("目标完成情况"), default=dict, encoder=DjangoJSONEncoder)
+    # The records each figure counted when the bulletin was published, so that a later
+    # amendment can name the records that moved it: {"figures": {figure: records}, "marks":
+    # {history table: last row id}} (promo.reports.attribution). Empty on drafts and on lines
+    # published before it was kept.
+    records = models.JSONField(_("统计明细"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("通报明细")
@@ -191,8 +200,14 @@ class BulletinAmendment(models.Model):
     old_value = models.DecimalField(_("原数"), max_digits=16, decimal_places=2)
     new_value = models.DecimalField(_("更正后"), max_digits=16, decimal_places=2)
     detected_at = models.DateTimeField(_("发现时间"), auto_now_add=True)
-    # Who changed the underlying data and why, from the history context of the latest change
-    # to that unit's records of the figure's family; empty when the change was not attributed.
+    # The records the figure counts from now on ({"records": …, "marks": …}, as on the line):
+    # the next amendment of the figure is compared with them. Its causes name the records.
+    records = models.JSONField(_("统计明细"), default=dict, blank=True)
+    # Causes beyond the first MAX_CAUSES (a unit moved with all its records) are only counted.
+    unlisted_causes = models.PositiveIntegerField(_("未列出的记录数"), default=0)
+    # Legacy: amendments recorded before causes were kept named the latest change to any of
+    # the unit's records of the figure's family, often the wrong one; newer ones leave these
+    # two empty and name their causes (BulletinAmendmentCause).
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("修改人"),
@@ -217,6 +232,125 @@ class BulletinAmendment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.line}: {self.get_figure_display()} {self.old_value} → {self.new_value}"
+
+    @property
+    def is_legacy(self) -> bool:
+        """Recorded before amendments kept the records they compare (no causes to name)."""
+        return not self.records
+
+    @property
+    def was_compared(self) -> bool:
+        """Its records were compared with those kept before (not so on a line published
+        before records were kept: the causes are then unknown)."""
+        return bool(self.records.get("compared", True))
+
+    @property
+    def legacy_reason(self) -> str:
+        return why_label(self.reason)
+
+
+class BulletinAmendmentCause(models.Model):
+    """Cause of an amendment (更正原因): one record whose change moved the figure, with who
+    changed it, when and why, read from that record's own history."""
+
+    amendment = models.ForeignKey(
+        BulletinAmendment,
+        verbose_name=_("通报更正"),
+        on_delete=models.PROTECT,
+        related_name="causes",
+    )
+    record_type = models.CharField(_("记录类型"), max_length=10, choices=CauseRecord.choices)
+    record_id = models.BigIntegerField(_("记录编号"))
+    # The record's name when the amendment was recorded (a visit: its investor's name).
+    label = models.CharField(_("名称"), max_length=300)
+    # The record's part in the figure before and after: 1 for a count, the amount for a sum;
+    # empty when it was not counted (it entered the figure) or is no longer (it left).
+    old_part = models.DecimalField(
+        _("原计入"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    new_part = models.DecimalField(
+        _("现计入"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    # From the record's history event that explains the change; empty when the record has
+    # none since the last known figure (e.g. only its unit moved in the tree).
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("修改人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    changed_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
+    # As the history gives it: the officer's words, that lead's drop reason, or a service's
+    # code, read as words when shown (reason_text).
+    reason = models.TextField(_("修改原因"), blank=True)
+
+    class Meta:
+        verbose_name = _("更正原因")
+        verbose_name_plural = _("更正原因")
+        ordering = ["amendment", "id"]
+        triggers = [APPEND_ONLY]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(old_part__isnull=False) | Q(new_part__isnull=False),
+                name="%(app_label)s_%(class)s_part_given",
+            ),
+            models.CheckConstraint(
+                condition=Q(old_part__isnull=True)
+                | Q(new_part__isnull=True)
+                | ~Q(old_part=F("new_part")),
+                name="%(app_label)s_%(class)s_part_changed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_label}: {self.part_change}"
+
+    @property
+    def display_label(self) -> str:
+        if self.record_type == CauseRecord.LEAD:
+            return str(_("项目信息「%(name)s」") % {"name": self.label})
+        if self.record_type == CauseRecord.VISIT:
+            return str(_("来区客商「%(name)s」") % {"name": self.label})
+        return str(_("项目「%(name)s」") % {"name": self.label})
+
+    @property
+    def reason_text(self) -> str:
+        return why_label(self.reason)
+
+    @property
+    def part_change(self) -> str:
+        """How the record's part moved: 计入 / 移出 for a count; amounts for a sum."""
+        is_amount = self.amendment.figure in AMOUNT_FIGURES
+        old = f"{self.old_part.normalize():f}" if self.old_part is not None else ""
+        new = f"{self.new_part.normalize():f}" if self.new_part is not None else ""
+        if self.old_part is None:
+            return str(_("计入 %(new)s") % {"new": new} if is_amount else _("计入"))
+        if self.new_part is None:
+            return str(_("移出 %(old)s") % {"old": old} if is_amount else _("移出"))
+        return f"{old} → {new}"
+
+    @property
+    def attribution(self) -> str:
+        """Who, when and why, as one phrase; says so when the record has no change of its own."""
+        who = " ".join(
+            part
+            for part in (
+                str(self.changed_by.display_name) if self.changed_by is not None else "",
+                f"{timezone.localtime(self.changed_at):%Y-%m-%d %H:%M}" if self.changed_at else "",
+            )
+            if part
+        )
+        reason = self.reason_text
+        if who and reason:
+            return f"{who}：{reason}"
+        return who or reason or str(_("该记录本身无修改留痕"))
+
+    @property
+    def summary(self) -> str:
+        """One line (the XLSX): the record, its part, who, when and why."""
+        return f"{self.display_label} {self.part_change}（{self.attribution}）"
 
 
 class Alert(models.Model):

@@ -34,7 +34,9 @@ Counting rules, decided once here:
   the visited investor (``Visit.investor``). The visiting investors stay distinct investors.
 
 Each figure family is one grouped query (five families, five queries) whatever the number of
-units.
+units. The rules are written once (``_families``): ``period_figures`` aggregates them and
+``figure_records`` lists the very records they count, which a published bulletin keeps so
+that an amendment can name the records that moved a figure (promo.reports.attribution).
 """
 
 from __future__ import annotations
@@ -43,18 +45,21 @@ import dataclasses
 import functools
 import itertools
 import operator
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
     Case,
     Count,
     DecimalField,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -79,7 +84,7 @@ from projects.models import (
 )
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
-from .models import Alert, AlertNotice, Bulletin, BulletinAmendment
+from .models import Alert, AlertNotice, Bulletin, BulletinAmendment, BulletinAmendmentCause
 
 ZERO = Decimal("0.00")
 _MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
@@ -196,6 +201,45 @@ def period_figures(
             for name, value in values.items():
                 setattr(result[key], name, value if value is not None else 0)
 
+    for family in _families(start, end, industry, region, source_channel):
+        aggregates = {figure: rule.aggregate() for figure, rule in family.rules.items()}
+        merge(grouped_by_subtree(family.rows, family.unit_field, units, aggregates))
+    return result
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rule:
+    """How one figure is counted from its family's rows (the module's counting rules)."""
+
+    where: Q | None = None  # the rows it counts (None: every row of the family)
+    amount: str | None = None  # the column it sums; None: it counts rows
+    distinct: str | None = None  # it counts each value of this column once (来区客商)
+
+    def aggregate(self) -> Any:
+        if self.amount is not None:
+            return Coalesce(Sum(self.amount, filter=self.where), ZERO, output_field=_MONEY)
+        if self.distinct is not None:
+            return Count(self.distinct, distinct=True, filter=self.where)
+        return Count("pk", filter=self.where)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Family:
+    """One figure family: the rows it reads (one grouped query) and each figure's rule."""
+
+    name: str
+    rows: QuerySet
+    unit_field: str
+    rules: dict[str, _Rule]
+
+
+def _families(
+    start: date, end: date, industry: str = "", region: str = "", source_channel: str = ""
+) -> list[_Family]:
+    """The figure families of ``[start, end]``: the one definition of what each figure counts.
+
+    period_figures aggregates them; figure_records lists the very rows they count.
+    """
     in_period = {"__gte": start, "__lte": end}
     narrow = {"industry": industry, "region": region, "channel": source_channel}
     leads = _narrowed(
@@ -226,27 +270,23 @@ def period_figures(
     open_at_end = (Q(signed_on__isnull=True) | Q(signed_on__gt=end)) & (
         Q(closed_on__isnull=True) | Q(closed_on__gt=end)
     )
-    merge(
-        grouped_by_subtree(
-            leads,
-            "unit",
-            units,
-            {
-                "leads_in_hand": Count("pk", filter=Q(qualified_on__lte=end) & open_at_end),
-                "leads_negotiating": Count("pk", filter=Q(negotiating_on__lte=end) & open_at_end),
-                "valid_leads": Count("pk", filter=dated("qualified_on")),
-            },
-        )
+    lead_family = _Family(
+        "leads",
+        leads,
+        "unit",
+        {
+            Figure.LEADS_IN_HAND: _Rule(Q(qualified_on__lte=end) & open_at_end),
+            Figure.LEADS_NEGOTIATING: _Rule(Q(negotiating_on__lte=end) & open_at_end),
+            Figure.VALID_LEADS: _Rule(dated("qualified_on")),
+        },
     )
 
     # Investors visiting (来区客商): distinct investors received or inspecting in the period.
-    merge(
-        grouped_by_subtree(
-            visits.filter(dated("visited_on"), kind__in=VISITING_KINDS),
-            "unit",
-            units,
-            {"investors_visiting": Count("investor", distinct=True)},
-        )
+    visit_family = _Family(
+        "visits",
+        visits.filter(dated("visited_on"), kind__in=VISITING_KINDS),
+        "unit",
+        {Figure.INVESTORS_VISITING: _Rule(distinct="investor")},
     )
 
     # Projects: signings, size classes, groundbreakings, completions, production.
@@ -260,35 +300,25 @@ def period_figures(
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    merge(
-        grouped_by_subtree(
-            projects.annotate(
-                total_at_end=F("signed_investment")
-                + Coalesce(Subquery(increased_by_end, output_field=_MONEY), ZERO)
+    project_family = _Family(
+        "projects",
+        projects.annotate(
+            total_at_end=F("signed_investment")
+            + Coalesce(Subquery(increased_by_end, output_field=_MONEY), ZERO)
+        ),
+        "unit",
+        {
+            Figure.SIGNED_COUNT: _Rule(signed),
+            Figure.SIGNED_AMOUNT: _Rule(signed, amount="signed_investment"),
+            Figure.TEN_MILLION_COUNT: _Rule(signed & Q(signed_investment__gte=TEN_MILLION)),
+            Figure.HUNDRED_MILLION_COUNT: _Rule(signed & Q(signed_investment__gte=HUNDRED_MILLION)),
+            Figure.GROUNDBREAKING_COUNT: _Rule(dated("groundbreaking_actual")),
+            Figure.GROUNDBREAKING_AMOUNT: _Rule(
+                dated("groundbreaking_actual"), amount="total_at_end"
             ),
-            "unit",
-            units,
-            {
-                "signed_count": Count("pk", filter=signed),
-                "signed_amount": Coalesce(
-                    Sum("signed_investment", filter=signed), ZERO, output_field=_MONEY
-                ),
-                "ten_million_count": Count(
-                    "pk", filter=signed & Q(signed_investment__gte=TEN_MILLION)
-                ),
-                "hundred_million_count": Count(
-                    "pk", filter=signed & Q(signed_investment__gte=HUNDRED_MILLION)
-                ),
-                "groundbreaking_count": Count("pk", filter=dated("groundbreaking_actual")),
-                "groundbreaking_amount": Coalesce(
-                    Sum("total_at_end", filter=dated("groundbreaking_actual")),
-                    ZERO,
-                    output_field=_MONEY,
-                ),
-                "completed_count": Count("pk", filter=dated("completed_actual")),
-                "producing_count": Count("pk", filter=dated("producing_actual")),
-            },
-        )
+            Figure.COMPLETED_COUNT: _Rule(dated("completed_actual")),
+            Figure.PRODUCING_COUNT: _Rule(dated("producing_actual")),
+        },
     )
 
     # Arrived FDI: growth of each project's reported cumulative figure over the period.
@@ -300,21 +330,129 @@ def period_figures(
         )
         return Coalesce(Subquery(latest, output_field=_MONEY), ZERO, output_field=_MONEY)
 
-    merge(
-        grouped_by_subtree(
-            projects.filter(progress_reported_between(start, end)).annotate(
-                fdi_end=cumulative(Q(month__lte=end)),
-                fdi_before=cumulative(Q(month__lt=start)),
-            ),
-            "unit",
-            units,
-            {
-                "arrived_fdi": Coalesce(
-                    Sum(F("fdi_end") - F("fdi_before")), ZERO, output_field=_MONEY
-                )
-            },
-        )
+    fdi_family = _Family(
+        "fdi",
+        projects.filter(progress_reported_between(start, end)).annotate(
+            fdi_growth=ExpressionWrapper(
+                cumulative(Q(month__lte=end)) - cumulative(Q(month__lt=start)),
+                output_field=_MONEY,
+            )
+        ),
+        "unit",
+        {Figure.ARRIVED_FDI: _Rule(amount="fdi_growth")},
     )
+    return [lead_family, visit_family, project_family, fdi_family]
+
+
+@functools.cache
+def figure_family() -> dict[str, str]:
+    """``{figure: name of its family}`` ("leads", "visits", "projects" or "fdi")."""
+    some_day = date(2000, 1, 1)
+    return {
+        figure: family.name for family in _families(some_day, some_day) for figure in family.rules
+    }
+
+
+@dataclasses.dataclass
+class Composition:
+    """The records one figure of one line counts: ``{record id: its part}``, the part being 1
+    for a count and the amount for a sum. A figure that counts each investor once (来区客商)
+    also keeps, in ``via``, the visits that count each investor.
+
+    Kept as JSON at publication and with each amendment (``to_json``/``from_json``): a count
+    as a list of ids, a sum as ``{id: amount}``, 来区客商 as ``{investor id: [visit ids]}``.
+    """
+
+    parts: dict[int, Decimal] = dataclasses.field(default_factory=dict)
+    via: dict[int, list[int]] = dataclasses.field(default_factory=dict)
+
+    def value(self) -> Decimal:
+        return sum(self.parts.values(), ZERO)
+
+    def to_json(self, figure: str) -> Any:
+        if figure in AMOUNT_FIGURES:
+            return {str(pk): str(part) for pk, part in sorted(self.parts.items())}
+        if self.via:
+            return {str(pk): sorted(self.via[pk]) for pk in sorted(self.parts)}
+        return sorted(self.parts)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Composition:
+        if isinstance(data, list):
+            return cls(parts={int(pk): _ONE for pk in data})
+        parts: dict[int, Decimal] = {}
+        via: dict[int, list[int]] = {}
+        for key, value in data.items():
+            if isinstance(value, list):
+                parts[int(key)], via[int(key)] = _ONE, [int(v) for v in value]
+            else:
+                parts[int(key)] = Decimal(value)
+        return cls(parts=parts, via=via)
+
+
+_ONE = Decimal(1)
+
+
+def figure_records(
+    *, start: date, end: date, units: Sequence[Unit], figures: Collection[str] | None = None
+) -> dict[int | None, dict[str, Composition]]:
+    """The records each of ``figures`` (all by default) counts for ``[start, end]``.
+
+    Keyed like the bulletin's lines: each of ``units`` (disjoint sub-trees) and ``None`` for
+    the whole bureau. Read from the same families as :func:`period_figures`, so each line's
+    records give exactly its figures. One query per family asked for, whatever the number of
+    units (each row tagged with the unit whose sub-tree holds it).
+    """
+    if end < start:
+        raise ValueError("end is before start")
+    units = list(units)
+    _check_disjoint(units)
+    wanted = set(Figure.values if figures is None else figures)
+    keys: list[int | None] = [*(u.pk for u in units), None]
+    result: dict[int | None, dict[str, Composition]] = {
+        key: {figure: Composition() for figure in Figure.values if figure in wanted} for key in keys
+    }
+    for family in _families(start, end):
+        rules = {figure: rule for figure, rule in family.rules.items() if figure in wanted}
+        if not rules:
+            continue
+        rows = family.rows
+        conditions = [rule.where for rule in rules.values()]
+        if all(where is not None for where in conditions):
+            rows = rows.filter(functools.reduce(operator.or_, conditions))
+        # One row per unit (and one for the records outside every unit), the ids of each
+        # figure's records in an array: a province's in-hand leads are a hundred thousand.
+        aggregates = {}
+        for index, rule in enumerate(rules.values()):
+            aggregates[f"_ids{index}"] = ArrayAgg("pk", filter=rule.where, order_by="pk")
+            column = rule.amount or rule.distinct
+            if column is not None:
+                aggregates[f"_col{index}"] = ArrayAgg(column, filter=rule.where, order_by="pk")
+        bucket = _bucket(family.unit_field, units) if units else Value(None, IntegerField())
+        grouped = (
+            rows.annotate(_report_unit=bucket)
+            .values("_report_unit")
+            .order_by()
+            .annotate(**aggregates)
+        )
+        for row in grouped:
+            unit = row["_report_unit"]
+            targets = (result[None],) if unit is None else (result[unit], result[None])
+            for index, (figure, rule) in enumerate(rules.items()):
+                ids = row[f"_ids{index}"] or []
+                values = row.get(f"_col{index}") or []
+                for by_figure in targets:
+                    composition = by_figure[figure]
+                    if rule.distinct is not None:
+                        for pk, counted_id in zip(ids, values, strict=True):
+                            composition.parts[counted_id] = _ONE
+                            composition.via.setdefault(counted_id, []).append(pk)
+                    elif rule.amount is not None:
+                        # A record that adds nothing to a sum is left out.
+                        parts = zip(ids, values, strict=True)
+                        composition.parts.update((pk, part) for pk, part in parts if part)
+                    else:
+                        composition.parts.update(dict.fromkeys(ids, _ONE))
     return result
 
 
@@ -356,8 +494,9 @@ def unread_notice_count(officer: Officer) -> int:
 def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
     """The bulletin as the printed table: grouped headers, unit rows then 合计, amendments.
 
-    Each amended cell carries its latest corrected value beside the published one. Two
-    queries whatever the number of lines (lines with their units, amendments with people).
+    Each amended cell carries its latest corrected value beside the published one. Three
+    queries whatever the number of lines (lines with their units, amendments with people,
+    their causes with people).
     """
     groups: list[list[Any]] = []
     for _figure, group, _sub in BULLETIN_COLUMNS:
@@ -369,6 +508,9 @@ def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
     amendments = list(
         BulletinAmendment.objects.filter(line__bulletin=bulletin)
         .select_related("line__unit", "changed_by")
+        .prefetch_related(
+            Prefetch("causes", BulletinAmendmentCause.objects.select_related("changed_by"))
+        )
         .order_by("pk")
     )
     latest = {(a.line_id, a.figure): a.new_value for a in amendments}
@@ -461,8 +603,6 @@ def record_alerts(*, project_id: int | None = None, lead_id: int | None = None) 
 
 
 def _with_notices(qs: QuerySet[Alert]) -> QuerySet[Alert]:
-    from django.db.models import Prefetch
-
     red_first = Case(When(level="red", then=Value(0)), default=Value(1))
     return (
         qs.select_related("unit", "responsible", "project", "lead", "problem")

@@ -8,6 +8,7 @@ are the monthly ledger, 月度台账) and a re-run only records amendments besid
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import json
 import logging
 import urllib.request
@@ -17,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from celery import current_app
-from django.apps import apps
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
@@ -38,6 +38,8 @@ from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
 from promo.core.prune import delete_in_batches
 from promo.core.services import today
 
+from . import attribution
+from .attribution import Question, compare, explain, history_marks
 from .choices import (
     TARGET_FIGURE,
     AlertLevel,
@@ -53,11 +55,18 @@ from .models import (
     AlertNotice,
     Bulletin,
     BulletinAmendment,
+    BulletinAmendmentCause,
     BulletinLine,
     WebhookChannel,
     WebhookDelivery,
 )
-from .selectors import PeriodFigures, bulletin_units, period_figures
+from .selectors import (
+    Composition,
+    PeriodFigures,
+    bulletin_units,
+    figure_records,
+    period_figures,
+)
 
 logger = logging.getLogger(__name__)
 _PERCENT = Decimal("0.1")
@@ -187,36 +196,26 @@ def _recompute_draft(bulletin: Bulletin) -> None:
     bulletin.save(update_fields=["generated_at"])
 
 
-# The history table and the unit path of each figure family, to attribute a correction.
-_FAMILY_EVENTS: dict[str, tuple[str, str]] = {
-    Figure.LEADS_IN_HAND: ("leads.LeadEvent", "unit"),
-    Figure.LEADS_NEGOTIATING: ("leads.LeadEvent", "unit"),
-    Figure.VALID_LEADS: ("leads.LeadEvent", "unit"),
-    Figure.INVESTORS_VISITING: ("leads.VisitEvent", "unit"),
-    Figure.ARRIVED_FDI: ("projects.InvestmentProgressEvent", "project__unit"),
-}
-_PROJECT_EVENTS = ("projects.ProjectEvent", "unit")
-
-
-def _attribution(line: BulletinLine, figure: str, since: datetime) -> tuple[int | None, str]:
-    """Who changed that unit's records of the figure's family last since ``since``, and why.
-
-    Read from the pghistory context (promo.core.audit.audited / the request middleware). It names
-    the latest attributed change, which is the correction in the usual case of one edit.
-    """
-    label, unit_field = _FAMILY_EVENTS.get(figure, _PROJECT_EVENTS)
-    events = apps.get_model(label).objects.filter(
-        pgh_created_at__gt=since, pgh_context__isnull=False
+def _records_of(records: dict[str, Any], figure: str) -> Composition | None:
+    """A figure's kept records (as figure_records gives them), or None if none were kept."""
+    kept = (
+        records.get("records") if "records" in records else records.get("figures", {}).get(figure)
     )
-    if line.unit is not None:
-        events = events.filter(**{f"{unit_field}__path__startswith": line.unit.path})
-    event = events.select_related("pgh_context").order_by("-pgh_created_at", "-pgh_id").first()
-    if event is None:
-        return None, ""
-    metadata = event.pgh_context.metadata or {}
-    user = metadata.get("user")
-    exists = user is not None and Officer.objects.filter(pk=user).exists()
-    return (user if exists else None), str(metadata.get("why", ""))
+    return None if kept is None else Composition.from_json(kept)
+
+
+def _keep_records(bulletin: Bulletin, lines: Sequence[BulletinLine]) -> None:
+    """Keep on each line the records every figure counts now (at publication)."""
+    units = [line.unit for line in lines if line.unit is not None]
+    marks = history_marks()
+    records = figure_records(start=bulletin.period_start, end=bulletin.period_end, units=units)
+    for line in lines:
+        by_figure = records[line.unit_id]
+        line.records = {
+            "marks": marks,
+            "figures": {figure: by_figure[figure].to_json(figure) for figure in Figure.values},
+        }
+    BulletinLine.objects.bulk_update(lines, ["records"])
 
 
 def _record_amendments(bulletin: Bulletin) -> list[BulletinAmendment]:
@@ -224,7 +223,9 @@ def _record_amendments(bulletin: Bulletin) -> list[BulletinAmendment]:
 
     Each figure is compared with its latest known value (the last amendment, or the published
     figure), so re-running after one correction records it once, and a second correction is
-    recorded as a second amendment.
+    recorded as a second amendment. Each amendment names its causes: the records that moved
+    the figure since that value, with who changed each, when and why (promo.reports.attribution).
+    A constant number of queries whatever the number of lines, amendments or causes.
     """
     lines = list(bulletin.lines.select_related("unit").prefetch_related("amendments"))
     units = [line.unit for line in lines if line.unit is not None]
@@ -232,27 +233,59 @@ def _record_amendments(bulletin: Bulletin) -> list[BulletinAmendment]:
     now.update(period_figures(start=bulletin.period_start, end=bulletin.period_end))
     if bulletin.published_at is None:  # a draft: nothing published to amend
         return []
-    recorded = []
+    moved = []
     for line in lines:
         amendments = {a.figure: a for a in sorted(line.amendments.all(), key=lambda a: a.pk)}
         for figure in Figure.values:
             last = amendments.get(figure)
             known = Decimal(last.new_value if last else line.figure(figure)).quantize(_CENT)
             value = Decimal(now[line.unit_id].get(figure)).quantize(_CENT)
-            if value == known:
-                continue
-            since = last.detected_at if last else bulletin.published_at
-            changed_by, reason = _attribution(line, figure, since)
-            recorded.append(
-                BulletinAmendment.objects.create(
-                    line=line,
-                    figure=figure,
-                    old_value=known,
-                    new_value=value,
-                    changed_by_id=changed_by,
-                    reason=reason,
-                )
+            if value != known:
+                moved.append((line, figure, known, last.records if last else line.records))
+    if not moved:
+        return []
+    marks = history_marks()  # before the records: a write in between is named again, not lost
+    records = figure_records(
+        start=bulletin.period_start,
+        end=bulletin.period_end,
+        units=units,
+        figures={figure for _line, figure, *_rest in moved},
+    )
+    new: list[BulletinAmendment] = []
+    questions: list[Question] = []
+    for line, figure, known, kept in moved:
+        composition = records[line.unit_id][figure]
+        # The new value is the one the kept records give, so the next comparison starts
+        # from exactly what this amendment says (a write since the figures were read is in).
+        value = composition.value().quantize(_CENT)
+        if value == known:
+            continue
+        before = _records_of(kept, figure)
+        changes = compare(before, composition) if before is not None else []
+        new.append(
+            BulletinAmendment(
+                line=line,
+                figure=figure,
+                old_value=known,
+                new_value=value,
+                # compared=False: the line was published before records were kept.
+                records={
+                    "marks": marks,
+                    "records": composition.to_json(figure),
+                    "compared": before is not None,
+                },
+                unlisted_causes=max(0, len(changes) - attribution.MAX_CAUSES),
             )
+        )
+        if before is not None:
+            questions.append(Question(len(new) - 1, figure, changes, kept["marks"]))
+    causes = explain(questions, period_end=bulletin.period_end)
+    recorded = BulletinAmendment.objects.bulk_create(new)
+    BulletinAmendmentCause.objects.bulk_create(
+        BulletinAmendmentCause(amendment=amendment, **dataclasses.asdict(cause))
+        for index, amendment in enumerate(recorded)
+        for cause in causes.get(index, ())
+    )
     return recorded
 
 
@@ -287,8 +320,10 @@ def bulletin_publish(*, bulletin: Bulletin, actor: Officer) -> Bulletin:
         locked = Bulletin.objects.select_for_update().get(pk=bulletin.pk)
         if not locked.can_transition_to(BulletinStatus.PUBLISHED):
             raise TransitionNotAllowed(_("通报已发布，不能再次发布。"))
-        # The frozen figures are those of the moment of publication, not of the last run.
+        # The frozen figures are those of the moment of publication, not of the last run,
+        # kept with the records they count (to name the records a later amendment moves).
         _recompute_draft(locked)
+        _keep_records(locked, list(locked.lines.select_related("unit")))
         locked.status = BulletinStatus.PUBLISHED
         locked.published_at = timezone.now()
         locked.published_by = actor

@@ -14,8 +14,8 @@ from django.urls import path, reverse
 
 from projects.models import Project
 from projects.services import progress_record
-from promo.reports.choices import BulletinKind, BulletinStatus
-from promo.reports.models import Alert, BulletinAmendment
+from promo.reports.choices import BulletinKind, BulletinStatus, CauseRecord
+from promo.reports.models import Alert, BulletinAmendment, BulletinAmendmentCause
 from promo.reports.services import alerts_evaluate, bulletin_generate, bulletin_publish
 from tests.factories import make_officer
 from tests.reports.seed import START, TODAY, build_october
@@ -98,23 +98,66 @@ def test_print_page_shows_the_table_and_an_amendment_beside_the_published_figure
     fdi = [cell for cell in rows[0]["cells"] if cell["amended"] is not None]
     assert [(c["value"], c["amended"]) for c in fdi] == [(Decimal("190.00"), Decimal("200.00"))]
     assert "12,000.00" in html and "→200" in html and "补报" in html
+    # The amendment names P2, corrected by 赵磊, not just the unit's latest edit.
+    assert "赵磊" in html and "上海办事处浦东组" not in html
     xlsx = admin_client.get(reverse("admin:reports_bulletin_xlsx", args=[bulletin.pk]))
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
 
 
 def test_print_page_costs_the_same_queries_with_more_amendments(admin_client, bureau, bulletin):
     url = reverse("admin:reports_bulletin_print", args=[bulletin.pk])
+    line = bulletin.lines.get(unit=bureau.shanghai)
+
+    def amend(n: int) -> None:
+        amendment = BulletinAmendment.objects.create(
+            line=line, figure="signed_count", old_value=n, new_value=n + 1, records={"marks": {}}
+        )
+        BulletinAmendmentCause.objects.create(
+            amendment=amendment,
+            record_type=CauseRecord.PROJECT,
+            record_id=n,
+            label=f"项目{n}",
+            new_part=1,
+            changed_by=bureau.shanghai_officer,
+            reason="project_create",
+        )
+
+    amend(0)  # one amendment with its cause: the causes' query is in the count
     admin_client.get(url)  # warm the session and permission caches
     with CaptureQueriesContext(connection) as before:
         admin_client.get(url)
-    line = bulletin.lines.get(unit=bureau.shanghai)
-    for n in range(5):
-        BulletinAmendment.objects.create(
-            line=line, figure="signed_count", old_value=n, new_value=n + 1
-        )
+    for n in range(1, 6):
+        amend(n)
     with CaptureQueriesContext(connection) as after:
         admin_client.get(url)
     assert len(after) == len(before)
+
+
+def test_amendment_pages_show_the_records_that_moved_the_figure(admin_client, bureau, bulletin):
+    with time_machine.travel(TODAY, tick=False) as clock:
+        bulletin_publish(bulletin=bulletin, actor=bureau.chief)
+        clock.shift(3600)
+        p2 = Project.objects.get(unit=bureau.shanghai_team)
+        progress_record(
+            project=p2,
+            actor=bureau.sub_unit_officer,
+            month=date(2026, 10, 1),
+            agreed_investment=3000,
+            paid_in=900,
+            fixed_asset_investment=800,
+            arrived_fdi=260,
+            note="补报10月到账外资",
+        )
+        bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
+    amendment = BulletinAmendment.objects.get(line__unit=bureau.shanghai)
+
+    listing = admin_client.get(reverse("admin:reports_bulletinamendment_changelist"))
+    assert listing.status_code == 200
+    assert f"项目「{p2.name}」 150 → 160" in listing.content.decode()
+    page = admin_client.get(reverse("admin:reports_bulletinamendment_change", args=[amendment.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert p2.name in html and "赵磊" in html and "补报10月到账外资" in html
 
 
 def test_alert_pages_render(admin_client, bureau):

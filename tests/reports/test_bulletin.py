@@ -145,8 +145,13 @@ def test_published_bulletin_keeps_its_figures_and_a_correction_shows_as_one_amen
         Decimal("190.00"),
         Decimal("200.00"),
     )
-    assert amendment.changed_by == bureau.sub_unit_officer
-    assert amendment.reason == "补报10月到账外资"
+    cause = amendment.causes.get()  # P2's cumulative FDI, corrected by 赵磊
+    assert (cause.record_id, cause.old_part, cause.new_part) == (
+        october.p2.pk,
+        Decimal("150.00"),
+        Decimal("160.00"),
+    )
+    assert (cause.changed_by, cause.reason_text) == (bureau.sub_unit_officer, "补报10月到账外资")
     total = line_for(bulletin, None)
     assert list(total.amendments.values_list("figure", "new_value")) == [
         (Figure.ARRIVED_FDI, Decimal("200.00"))

@@ -7,12 +7,14 @@ from io import BytesIO
 
 import pytest
 import time_machine
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from projects.models import Project
 from projects.services import progress_record
 from promo.reports.choices import BulletinKind
 from promo.reports.exports import bulletin_export_xlsx
+from promo.reports.models import BulletinAmendmentCause
 from promo.reports.services import bulletin_generate, bulletin_publish
 from tests.reports.seed import START, TODAY, build_october
 
@@ -81,8 +83,9 @@ def test_xlsx_of_a_published_bulletin_shows_amendments_beside_the_frozen_figures
     with time_machine.travel(TODAY, tick=False) as clock:
         bulletin = bulletin_publish(bulletin=bulletin, actor=bureau.chief)
         clock.shift(3600)
+        p2 = Project.objects.get(unit=bureau.shanghai_team)
         progress_record(
-            project=Project.objects.get(unit=bureau.shanghai_team),  # P2
+            project=p2,
             actor=bureau.sub_unit_officer,
             month=date(2026, 10, 1),
             agreed_investment=3000,
@@ -94,6 +97,10 @@ def test_xlsx_of_a_published_bulletin_shows_amendments_beside_the_frozen_figures
     ws = sheet_of(bulletin)
     assert ws["A2"].value.endswith("（已发布）")
     assert ws.cell(row=5, column=14).value == 190  # the published figure
-    assert ws.cell(row=5, column=19).value == "到账外资(万美元)：190→200"
+    # The figure, then the record that moved it, who, when and why.
+    cause = BulletinAmendmentCause.objects.filter(amendment__line__unit=bureau.shanghai).get()
+    at = f"{timezone.localtime(cause.changed_at):%Y-%m-%d %H:%M}"
+    note = f"到账外资(万美元)：190→200：项目「{p2.name}」 150 → 160（赵磊 {at}：填报月度投资进度）"
+    assert ws.cell(row=5, column=19).value == note
     assert ws.cell(row=6, column=19).value is None
-    assert ws.cell(row=8, column=19).value == "到账外资(万美元)：190→200"
+    assert ws.cell(row=8, column=19).value == note
