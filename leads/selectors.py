@@ -8,11 +8,12 @@ from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
+from officers import permissions
 from officers.choices import Role
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
-from .choices import OPEN_LEAD_STATUSES, ClaimStatus
+from .choices import OPEN_LEAD_STATUSES, AssistRequestStatus, ClaimStatus
 from .filters import LeadFilter, VisitFilter
 from .forms import LeadSearchForm
 from .models import (
@@ -277,13 +278,25 @@ def duplicate_candidates(officer: Officer, similar) -> list[dict]:
     Every match says that it exists and who holds it: name, holding unit and since when.
     Only those the officer may see carry an ``id`` and are ``selectable`` — another unit's
     investor can be seen to exist, never picked to log a visit, lead or project on it.
+    ``open_leads`` names the open leads on it the officer does not see (id, holding unit,
+    since when): the way in is a request to join one as 协办 (``lead_assist_request``), which
+    the holding unit's head decides.
     """
     similar = list(similar)
-    visible = set(
-        investors_visible_to(officer)
-        .filter(pk__in=[inv.pk for inv in similar])
-        .values_list("pk", flat=True)
-    )
+    ids = [inv.pk for inv in similar]
+    visible = set(investors_visible_to(officer).filter(pk__in=ids).values_list("pk", flat=True))
+    open_leads: dict[int, list[dict]] = {}
+    if ids:
+        unseen = (
+            Lead.objects.filter(investor_id__in=ids, status__in=OPEN_LEAD_STATUSES)
+            .exclude(lead_visible_q(officer, "pk"))
+            .order_by("created_at", "pk")
+            .values_list("investor_id", "pk", "unit__name", "created_at")
+        )
+        for investor_id, pk, unit_name, created_at in unseen:
+            open_leads.setdefault(investor_id, []).append(
+                {"id": pk, "unit": unit_name, "since": created_at.date().isoformat()}
+            )
     return [
         {
             "id": inv.pk if inv.pk in visible else None,
@@ -291,6 +304,7 @@ def duplicate_candidates(officer: Officer, similar) -> list[dict]:
             "unit": inv.unit.name,
             "since": inv.created_at.date().isoformat(),
             "selectable": inv.pk in visible,
+            "open_leads": open_leads.get(inv.pk, []),
         }
         for inv in similar
     ]
@@ -344,3 +358,15 @@ def assist_requests_visible_to(officer: Officer) -> QuerySet[LeadAssistRequest]:
     if scope.officer_id is None or scope.own_records_only:
         return qs.none()
     return qs.filter(Q(lead__unit_id__in=scope.unit_ids) | Q(requester_id=officer.pk))
+
+
+def assist_requests_awaiting(officer: Officer) -> QuerySet[LeadAssistRequest]:
+    """Open requests to join as 协办 waiting for this officer's decision: a chief's all, a unit
+    head's on the leads of their units (``permissions.may_decide_assist_request``)."""
+    if not permissions.may_decide_assist_requests(officer):
+        return LeadAssistRequest.objects.none()
+    open_requests = assist_requests_visible_to(officer).filter(status=AssistRequestStatus.OPEN)
+    scope = scope_for(officer)
+    if scope.unit_ids is None:
+        return open_requests
+    return open_requests.filter(lead__unit_id__in=scope.unit_ids)

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -451,15 +452,29 @@ def _held_lead(request: HttpRequest, pk: int) -> Lead:
 @login_required
 @require_POST
 def lead_assist(request: HttpRequest, pk: int) -> HttpResponse:
-    """Ask to join another unit's lead as 协办 (申请协办); its unit head decides."""
-    lead = _held_lead(request, pk)
+    """Ask to join another unit's lead as 协办 (申请协办); its unit head decides.
+
+    From the lead form's 防撞单 notice (the investor is the officer's), or from the visit
+    form's duplicate check, whose button posts the names the officer typed: the service
+    accepts a lead whose investor those names find. Anything else is a 404, as if the lead
+    did not exist.
+    """
+    lead = Lead.objects.filter(pk=pk).first()
+    if lead is None:
+        raise Http404
     try:
-        services.lead_assist_request(lead=lead, actor=request.user)
+        services.lead_assist_request(
+            lead=lead,
+            actor=request.user,
+            known_name=request.POST.get("new_investor_name", ""),
+            known_name_en=request.POST.get("new_investor_name_en", ""),
+            known_credit_code=request.POST.get("new_investor_credit_code", ""),
+        )
     except PermissionDenied as exc:
         raise Http404 from exc
     except DomainError as exc:
         messages.error(request, str(exc.message))
-        return redirect("leads:new")
+        return redirect("leads:claims")
     messages.success(request, _("协办申请已提交，等待该项目信息所在单位负责人审批。"))
     return redirect("leads:claims")
 
@@ -480,6 +495,10 @@ def assist_decide(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("审批意见已记录。"))
+    # Back where the decision was taken: the claims page, or the home page's list.
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
     return redirect("leads:claims")
 
 

@@ -121,6 +121,12 @@ def may_decide_reward(officer: Any, reward: Any) -> bool:
     return is_head_of(officer, reward.project.unit_id)
 
 
+def may_decide_assist_requests(officer: Any) -> bool:
+    """Decide requests to join as 协办 at all (the home page asks before it looks for any):
+    a 局领导 or a unit head — each request is then ``may_decide_assist_request``'s."""
+    return is_bureau_wide(officer) or getattr(officer, "role", None) == Role.UNIT_HEAD
+
+
 def may_decide_claim(officer: Any, claim: Any) -> bool:
     """Record a decision on a claim (撞单协调): either unit's head, or a 局领导."""
     if claim.status != "open":

@@ -26,7 +26,7 @@ from promo.api.serializers import (
     WriteSerializer,
 )
 
-from ..choices import LEAD_TRANSITIONS, LeadStatus, RejectReason
+from ..choices import LEAD_TRANSITIONS, AssistRequestStatus, LeadStatus, RejectReason
 from ..models import Intermediary, Investor, Lead, PromotionEvent, Visit
 from ..selectors import (
     intermediaries_visible_to,
@@ -417,6 +417,37 @@ class AssignmentWriteSerializer(ActionSerializer):
         choices=AssignmentRole.choices,
         help_text="lead 主办 / assisting 协办 / leader 挂钩领导（仅项目）",
     )
+
+
+class AssistRequestWriteSerializer(ActionSerializer):
+    """Ask to join a lead as 协办 (申请协办): the investor's name as the duplicate check found it.
+
+    A lead the caller cannot see is accepted only if these names find its investor, the way
+    ``409 duplicate_suspected`` named it (with the lead under ``open_leads``).
+    """
+
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default="", help_text="客商名称"
+    )
+    name_en = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default="", help_text="英文名称"
+    )
+    credit_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=30, default="", help_text="统一社会信用代码"
+    )
+
+
+class AssistRequestSerializer(serializers.Serializer):
+    """A request to join a lead as 协办, for the holding unit's head (or a 局领导) to decide."""
+
+    id = serializers.IntegerField(read_only=True)
+    lead = serializers.IntegerField(source="lead_id", read_only=True, help_text="项目信息编号")
+    status = serializers.ChoiceField(
+        choices=AssistRequestStatus.choices,
+        read_only=True,
+        help_text="open 待审批 / approved 已同意 / refused 未同意",
+    )
+    created_at = serializers.DateTimeField(read_only=True, help_text="申请时间")
 
 
 # --- Visits -----------------------------------------------------------------------------------
