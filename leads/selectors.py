@@ -6,14 +6,14 @@ import functools
 import operator
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from officers import permissions
-from officers.choices import Role
+from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
-from .choices import OPEN_LEAD_STATUSES, AssistRequestStatus, ClaimStatus
+from .choices import LEAD_TRANSITIONS, OPEN_LEAD_STATUSES, AssistRequestStatus, ClaimStatus
 from .filters import LeadFilter, VisitFilter
 from .forms import LeadSearchForm
 from .models import (
@@ -370,3 +370,28 @@ def assist_requests_awaiting(officer: Officer) -> QuerySet[LeadAssistRequest]:
     if scope.unit_ids is None:
         return open_requests
     return open_requests.filter(lead__unit_id__in=scope.unit_ids)
+
+
+def allowed_transitions(officer: Officer, lead) -> list[str]:
+    """The statuses this officer may move this lead to, sorted: the transition table's targets
+    from its status, each one the officer may take (``permissions.may_move_lead_to``, which
+    the services enforce). The lead page's buttons and the API's ``allowed_transitions``.
+
+    ``lead`` is duck-typed (``pk``, ``status``, ``unit_id``, and ``lead_officer_pk`` when a list
+    read it), so a list row answers without a model instance or a query of its own.
+    """
+    return sorted(
+        status
+        for status in LEAD_TRANSITIONS.get(lead.status, frozenset())
+        if permissions.may_move_lead_to(officer, lead, status)
+    )
+
+
+def lead_officer_pk() -> Subquery:
+    """The 主办's officer id of each lead, as an annotation (``lead_officer_pk``) the permission
+    predicates read instead of asking once per row."""
+    return Subquery(
+        Assignment.objects.filter(lead_id=OuterRef("pk"), role=AssignmentRole.LEAD).values(
+            "officer_id"
+        )[:1]
+    )

@@ -31,6 +31,7 @@ from leads.forms import (
 )
 from leads.models import Lead
 from leads.selectors import (
+    allowed_transitions,
     assist_requests_visible_to,
     claims_visible_to,
     duplicate_candidates,
@@ -317,10 +318,13 @@ def _lead_page(
     ]
     timeline.sort(key=lambda item: item["date"], reverse=True)
     actions = []
-    # The same predicate lead_transition and project_sign_lead enforce.
+    # The statuses the officer may move the lead to: the transition table asked of the same
+    # predicates lead_transition and project_sign_lead enforce (and the API's
+    # allowed_transitions reads).
+    allowed = allowed_transitions(request.user, lead)
     may_steer = permissions.may_change_lead_status(request.user, lead)
     for slug, status_value, label, form_class in LEAD_ACTIONS:
-        if not may_steer or not lead.can_transition_to(status_value):
+        if status_value not in allowed:
             continue
         form = bound[1] if bound and bound[0] == slug else form_class(prefix=slug)
         actions.append(
@@ -335,8 +339,7 @@ def _lead_page(
             "timeline": timeline,
             "assignments": lead.assignments.select_related("officer").order_by("role", "id"),
             "actions": actions,
-            "can_sign": lead.can_transition_to(LeadStatus.SIGNED)
-            and permissions.may_sign_lead(request.user, lead),
+            "can_sign": LeadStatus.SIGNED in allowed,
             "may_steer": may_steer,
             # 防撞单: another unit has asked to follow this lead; the heads settle it.
             "open_claims": claims_visible_to(request.user)

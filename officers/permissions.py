@@ -40,9 +40,16 @@ def is_head_of(officer: Any, unit_id: int | None) -> bool:
 
 
 def lead_officer_id(record: Any) -> int | None:
-    """The 主办's officer id of a lead or project, or None."""
+    """The 主办's officer id of a lead or project, or None.
+
+    A record read for a list may carry it already as ``lead_officer_pk`` (the API's lists
+    annotate it, so a page asks once, not once a row); otherwise one query.
+    """
     if record is None or record.pk is None:
         return None
+    if hasattr(record, "lead_officer_pk"):
+        known: int | None = record.lead_officer_pk
+        return known
     return (
         record.assignments.filter(role=AssignmentRole.LEAD)
         .values_list("officer_id", flat=True)
@@ -73,6 +80,22 @@ def may_sign_lead(officer: Any, lead: Any) -> bool:
     """Sign a lead as a project (签约), where the signing credit is counted: the 主办, the
     holding unit's head or a 局领导."""
     return manages(officer, lead) or is_lead_officer(officer, lead)
+
+
+# The one status whose change is signing (签约): ``leads.choices.LeadStatus.SIGNED``, named here
+# as its value because officers sits below leads (the records are duck-typed, see above).
+SIGNED = "signed"
+
+
+def may_move_lead_to(officer: Any, lead: Any, to_status: str) -> bool:
+    """Change a lead to ``to_status``: signing is ``may_sign_lead``'s to decide, any other
+    change ``may_change_lead_status``'s. The lead page's buttons and the API's
+    ``allowed_transitions`` ask this for each status the transition table allows."""
+    if not may_work_records(officer):
+        return False
+    if to_status == SIGNED:
+        return may_sign_lead(officer, lead)
+    return may_change_lead_status(officer, lead)
 
 
 def may_change_lead_status(officer: Any, lead: Any) -> bool:

@@ -39,6 +39,7 @@ from ..selectors import (
     intermediaries_visible_to,
     investors_visible_to,
     lead_list,
+    lead_officer_pk,
     promotion_events_visible_to,
     visits_visible_to,
 )
@@ -274,7 +275,11 @@ class LeadViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
                     to_attr="prefetched_assignments",
                 ),
             )
-            .annotate(project_pk=Subquery(signed_as.filter(lead=OuterRef("pk")).values("pk")))
+            .annotate(
+                project_pk=Subquery(signed_as.filter(lead=OuterRef("pk")).values("pk")),
+                # The 主办, for allowed_transitions: asked with the page, not once per lead.
+                lead_officer_pk=lead_officer_pk(),
+            )
         )
 
     @extend_schema(
