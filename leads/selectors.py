@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from officers import permissions
-from officers.choices import AssignmentRole, Role
+from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
@@ -337,9 +337,9 @@ def claims_visible_to(officer: Officer) -> QuerySet[LeadClaim]:
 def claims_awaiting(officer: Officer) -> QuerySet[LeadClaim]:
     """Open claims waiting for this officer's decision: a chief's all, a head's own side."""
     open_claims = claims_visible_to(officer).filter(status=ClaimStatus.OPEN)
-    if officer.sees_whole_bureau:
+    if permissions.is_bureau_wide(officer):
         return open_claims
-    if officer.role != Role.UNIT_HEAD or officer.unit_id is None:
+    if not permissions.may_decide_claims(officer) or officer.unit_id is None:
         return open_claims.none()
     return open_claims.filter(
         Q(holder_unit_id=officer.unit_id, holder_decision="")

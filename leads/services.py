@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from officers import permissions
-from officers.choices import AssignmentRole, Role
+from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from promo.core.audit import audited
@@ -291,7 +291,9 @@ def lead_create(
         LeadStatusEvent.objects.create(
             lead=lead, actor=actor, from_status="", to_status=LeadStatus.INFORMATION
         )
-        if actor.unit_id == owner_unit.pk and actor.role != Role.DEPARTMENT_SUBMITTER:
+        # The officer who registers a lead of their own unit follows it (主办) — unless they
+        # only submit leads (a department submitter): the unit's head names its 主办.
+        if actor.unit_id == owner_unit.pk and permissions.may_work_records(actor):
             Assignment.objects.create(
                 officer=actor, lead=lead, role=AssignmentRole.LEAD, assigned_by=actor
             )
