@@ -6,13 +6,14 @@ import functools
 import operator
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from officers.choices import Role
+from officers import permissions
+from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
-from .choices import OPEN_LEAD_STATUSES, ClaimStatus
+from .choices import LEAD_TRANSITIONS, OPEN_LEAD_STATUSES, AssistRequestStatus, ClaimStatus
 from .filters import LeadFilter, VisitFilter
 from .forms import LeadSearchForm
 from .models import (
@@ -277,13 +278,25 @@ def duplicate_candidates(officer: Officer, similar) -> list[dict]:
     Every match says that it exists and who holds it: name, holding unit and since when.
     Only those the officer may see carry an ``id`` and are ``selectable`` — another unit's
     investor can be seen to exist, never picked to log a visit, lead or project on it.
+    ``open_leads`` names the open leads on it the officer does not see (id, holding unit,
+    since when): the way in is a request to join one as 协办 (``lead_assist_request``), which
+    the holding unit's head decides.
     """
     similar = list(similar)
-    visible = set(
-        investors_visible_to(officer)
-        .filter(pk__in=[inv.pk for inv in similar])
-        .values_list("pk", flat=True)
-    )
+    ids = [inv.pk for inv in similar]
+    visible = set(investors_visible_to(officer).filter(pk__in=ids).values_list("pk", flat=True))
+    open_leads: dict[int, list[dict]] = {}
+    if ids:
+        unseen = (
+            Lead.objects.filter(investor_id__in=ids, status__in=OPEN_LEAD_STATUSES)
+            .exclude(lead_visible_q(officer, "pk"))
+            .order_by("created_at", "pk")
+            .values_list("investor_id", "pk", "unit__name", "created_at")
+        )
+        for investor_id, pk, unit_name, created_at in unseen:
+            open_leads.setdefault(investor_id, []).append(
+                {"id": pk, "unit": unit_name, "since": created_at.date().isoformat()}
+            )
     return [
         {
             "id": inv.pk if inv.pk in visible else None,
@@ -291,6 +304,7 @@ def duplicate_candidates(officer: Officer, similar) -> list[dict]:
             "unit": inv.unit.name,
             "since": inv.created_at.date().isoformat(),
             "selectable": inv.pk in visible,
+            "open_leads": open_leads.get(inv.pk, []),
         }
         for inv in similar
     ]
@@ -323,9 +337,9 @@ def claims_visible_to(officer: Officer) -> QuerySet[LeadClaim]:
 def claims_awaiting(officer: Officer) -> QuerySet[LeadClaim]:
     """Open claims waiting for this officer's decision: a chief's all, a head's own side."""
     open_claims = claims_visible_to(officer).filter(status=ClaimStatus.OPEN)
-    if officer.sees_whole_bureau:
+    if permissions.is_bureau_wide(officer):
         return open_claims
-    if officer.role != Role.UNIT_HEAD or officer.unit_id is None:
+    if not permissions.may_decide_claims(officer) or officer.unit_id is None:
         return open_claims.none()
     return open_claims.filter(
         Q(holder_unit_id=officer.unit_id, holder_decision="")
@@ -344,3 +358,40 @@ def assist_requests_visible_to(officer: Officer) -> QuerySet[LeadAssistRequest]:
     if scope.officer_id is None or scope.own_records_only:
         return qs.none()
     return qs.filter(Q(lead__unit_id__in=scope.unit_ids) | Q(requester_id=officer.pk))
+
+
+def assist_requests_awaiting(officer: Officer) -> QuerySet[LeadAssistRequest]:
+    """Open requests to join as 协办 waiting for this officer's decision: a chief's all, a unit
+    head's on the leads of their units (``permissions.may_decide_assist_request``)."""
+    if not permissions.may_decide_assist_requests(officer):
+        return LeadAssistRequest.objects.none()
+    open_requests = assist_requests_visible_to(officer).filter(status=AssistRequestStatus.OPEN)
+    scope = scope_for(officer)
+    if scope.unit_ids is None:
+        return open_requests
+    return open_requests.filter(lead__unit_id__in=scope.unit_ids)
+
+
+def allowed_transitions(officer: Officer, lead) -> list[str]:
+    """The statuses this officer may move this lead to, sorted: the transition table's targets
+    from its status, each one the officer may take (``permissions.may_move_lead_to``, which
+    the services enforce). The lead page's buttons and the API's ``allowed_transitions``.
+
+    ``lead`` is duck-typed (``pk``, ``status``, ``unit_id``, and ``lead_officer_pk`` when a list
+    read it), so a list row answers without a model instance or a query of its own.
+    """
+    return sorted(
+        status
+        for status in LEAD_TRANSITIONS.get(lead.status, frozenset())
+        if permissions.may_move_lead_to(officer, lead, status)
+    )
+
+
+def lead_officer_pk() -> Subquery:
+    """The 主办's officer id of each lead, as an annotation (``lead_officer_pk``) the permission
+    predicates read instead of asking once per row."""
+    return Subquery(
+        Assignment.objects.filter(lead_id=OuterRef("pk"), role=AssignmentRole.LEAD).values(
+            "officer_id"
+        )[:1]
+    )

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from officers import permissions
-from officers.choices import AssignmentRole, Role
+from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from promo.core.audit import audited
@@ -291,7 +291,9 @@ def lead_create(
         LeadStatusEvent.objects.create(
             lead=lead, actor=actor, from_status="", to_status=LeadStatus.INFORMATION
         )
-        if actor.unit_id == owner_unit.pk and actor.role != Role.DEPARTMENT_SUBMITTER:
+        # The officer who registers a lead of their own unit follows it (主办) — unless they
+        # only submit leads (a department submitter): the unit's head names its 主办.
+        if actor.unit_id == owner_unit.pk and permissions.may_work_records(actor):
             Assignment.objects.create(
                 officer=actor, lead=lead, role=AssignmentRole.LEAD, assigned_by=actor
             )
@@ -605,28 +607,59 @@ def _refuse_if_held_elsewhere(investor: Investor, unit: Unit) -> None:
         )
 
 
-def _lock_open_lead(lead: Lead, actor: Officer | None = None) -> Lead:
+def _lock_open_lead(lead: Lead, actor: Officer | None = None, *, named: bool = False) -> Lead:
     """Lock a lead for a cross-unit action; the actor need not see the lead yet (that is the
-    point), but must know its investor — so no officer can join any lead in the bureau."""
+    point), but must know its investor — so no officer can join any lead in the bureau.
+
+    ``named``: the actor does not see the investor but named it, and the duplicate check
+    found it by that name (the caller checked): they know it as well as the check told them.
+    """
     locked = Lead.objects.select_for_update().filter(pk=lead.pk).first()
     if locked is None:
         raise PermissionDenied()
-    if actor is not None and not investors_visible_to(actor).filter(pk=locked.investor_id).exists():
+    if (
+        actor is not None
+        and not named
+        and not investors_visible_to(actor).filter(pk=locked.investor_id).exists()
+    ):
         raise PermissionDenied()
     if not locked.is_open:
         raise TransitionNotAllowed(_("该项目信息已结束跟进。"))
     return locked
 
 
-def lead_assist_request(*, lead: Lead, actor: Officer) -> LeadAssistRequest:
+def _names_investor(investor_id: int, *, name: str, name_en: str, credit_code: str) -> bool:
+    """The duplicate check (客商查重) finds this investor by the names the officer typed."""
+    return (
+        investor_find_similar(name=name, name_en=name_en, credit_code=credit_code)
+        .filter(pk=investor_id)
+        .exists()
+    )
+
+
+def lead_assist_request(
+    *,
+    lead: Lead,
+    actor: Officer,
+    known_name: str = "",
+    known_name_en: str = "",
+    known_credit_code: str = "",
+) -> LeadAssistRequest:
     """Ask to join another unit's lead as 协办 (申请协办) instead of registering a second one.
 
     Nothing is granted yet: the holding unit's head (or a 局领导) decides, and the lead's
     主办 is named on the request so they see who asked. Asking twice returns the open request.
+
+    The actor must know the lead's investor: see it, or name it — the name (English name,
+    credit code) they typed, by which the duplicate check showed them another unit's
+    investor and its open leads. A lead id alone is refused as if it did not exist.
     """
     _ensure_can_work_leads(actor)
+    named = _names_investor(
+        lead.investor_id, name=known_name, name_en=known_name_en, credit_code=known_credit_code
+    )
     with transaction.atomic(), audited(actor, "lead_assist_request"):
-        locked = _lock_open_lead(lead, actor)
+        locked = _lock_open_lead(lead, actor, named=named)
         if Assignment.objects.filter(lead=locked, officer=actor).exists():
             raise Conflict(_("您已在该项目信息的分工中。"))
         existing = LeadAssistRequest.objects.filter(

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,6 +31,7 @@ from leads.forms import (
 )
 from leads.models import Lead
 from leads.selectors import (
+    allowed_transitions,
     assist_requests_visible_to,
     claims_visible_to,
     duplicate_candidates,
@@ -316,10 +318,13 @@ def _lead_page(
     ]
     timeline.sort(key=lambda item: item["date"], reverse=True)
     actions = []
-    # The same predicate lead_transition and project_sign_lead enforce.
+    # The statuses the officer may move the lead to: the transition table asked of the same
+    # predicates lead_transition and project_sign_lead enforce (and the API's
+    # allowed_transitions reads).
+    allowed = allowed_transitions(request.user, lead)
     may_steer = permissions.may_change_lead_status(request.user, lead)
     for slug, status_value, label, form_class in LEAD_ACTIONS:
-        if not may_steer or not lead.can_transition_to(status_value):
+        if status_value not in allowed:
             continue
         form = bound[1] if bound and bound[0] == slug else form_class(prefix=slug)
         actions.append(
@@ -334,8 +339,7 @@ def _lead_page(
             "timeline": timeline,
             "assignments": lead.assignments.select_related("officer").order_by("role", "id"),
             "actions": actions,
-            "can_sign": lead.can_transition_to(LeadStatus.SIGNED)
-            and permissions.may_sign_lead(request.user, lead),
+            "can_sign": LeadStatus.SIGNED in allowed,
             "may_steer": may_steer,
             # 防撞单: another unit has asked to follow this lead; the heads settle it.
             "open_claims": claims_visible_to(request.user)
@@ -451,15 +455,29 @@ def _held_lead(request: HttpRequest, pk: int) -> Lead:
 @login_required
 @require_POST
 def lead_assist(request: HttpRequest, pk: int) -> HttpResponse:
-    """Ask to join another unit's lead as 协办 (申请协办); its unit head decides."""
-    lead = _held_lead(request, pk)
+    """Ask to join another unit's lead as 协办 (申请协办); its unit head decides.
+
+    From the lead form's 防撞单 notice (the investor is the officer's), or from the visit
+    form's duplicate check, whose button posts the names the officer typed: the service
+    accepts a lead whose investor those names find. Anything else is a 404, as if the lead
+    did not exist.
+    """
+    lead = Lead.objects.filter(pk=pk).first()
+    if lead is None:
+        raise Http404
     try:
-        services.lead_assist_request(lead=lead, actor=request.user)
+        services.lead_assist_request(
+            lead=lead,
+            actor=request.user,
+            known_name=request.POST.get("new_investor_name", ""),
+            known_name_en=request.POST.get("new_investor_name_en", ""),
+            known_credit_code=request.POST.get("new_investor_credit_code", ""),
+        )
     except PermissionDenied as exc:
         raise Http404 from exc
     except DomainError as exc:
         messages.error(request, str(exc.message))
-        return redirect("leads:new")
+        return redirect("leads:claims")
     messages.success(request, _("协办申请已提交，等待该项目信息所在单位负责人审批。"))
     return redirect("leads:claims")
 
@@ -480,6 +498,10 @@ def assist_decide(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc.message))
     else:
         messages.success(request, _("审批意见已记录。"))
+    # Back where the decision was taken: the claims page, or the home page's list.
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return redirect(target)
     return redirect("leads:claims")
 
 

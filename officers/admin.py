@@ -198,18 +198,24 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
-        if obj is not None and not request.user.is_superuser:
+        if obj is not None and not permissions.may_grant_privileges(request.user):
             readonly += self.superuser_only
         return readonly
 
-    def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "role" and not request.user.sees_whole_bureau:
-            kwargs["choices"] = [
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        role = form.base_fields.get("role")
+        if role is not None:
+            # Only the roles the actor may give (officer_create asks the same predicate), and
+            # the one the officer has: no one edits their way to a role they cannot grant —
+            # an officer allowed to edit colleagues does not make anyone (himself) a head.
+            current = obj.role if obj is not None else None
+            role.choices = [
                 (value, label)
                 for value, label in Role.choices
-                if value not in (Role.CHIEF, Role.ADMIN)
+                if value == current or permissions.may_grant_role(request.user, value)
             ]
-        return super().formfield_for_choice_field(db_field, request, **kwargs)
+        return form
 
     def user_change_password(self, request, id, form_url=""):
         """Reset another officer's password: a security administrator only (a reset lets
@@ -288,6 +294,12 @@ class TargetAdmin(HistoryLinkMixin, ScopedAdmin):
 
     def visible_to(self, officer):
         return targets_visible_to(officer)
+
+    def has_change_permission(self, request, obj=None):
+        # A target the officer sees but may not set (a head and their unit's own figure) is
+        # shown read-only, not offered and then refused by target_set.
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or permissions.may_set_target(request.user, obj))
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -40,9 +40,16 @@ def is_head_of(officer: Any, unit_id: int | None) -> bool:
 
 
 def lead_officer_id(record: Any) -> int | None:
-    """The 主办's officer id of a lead or project, or None."""
+    """The 主办's officer id of a lead or project, or None.
+
+    A record read for a list may carry it already as ``lead_officer_pk`` (the API's lists
+    annotate it, so a page asks once, not once a row); otherwise one query.
+    """
     if record is None or record.pk is None:
         return None
+    if hasattr(record, "lead_officer_pk"):
+        known: int | None = record.lead_officer_pk
+        return known
     return (
         record.assignments.filter(role=AssignmentRole.LEAD)
         .values_list("officer_id", flat=True)
@@ -73,6 +80,22 @@ def may_sign_lead(officer: Any, lead: Any) -> bool:
     """Sign a lead as a project (签约), where the signing credit is counted: the 主办, the
     holding unit's head or a 局领导."""
     return manages(officer, lead) or is_lead_officer(officer, lead)
+
+
+# The one status whose change is signing (签约): ``leads.choices.LeadStatus.SIGNED``, named here
+# as its value because officers sits below leads (the records are duck-typed, see above).
+SIGNED = "signed"
+
+
+def may_move_lead_to(officer: Any, lead: Any, to_status: str) -> bool:
+    """Change a lead to ``to_status``: signing is ``may_sign_lead``'s to decide, any other
+    change ``may_change_lead_status``'s. The lead page's buttons and the API's
+    ``allowed_transitions`` ask this for each status the transition table allows."""
+    if not may_work_records(officer):
+        return False
+    if to_status == SIGNED:
+        return may_sign_lead(officer, lead)
+    return may_change_lead_status(officer, lead)
 
 
 def may_change_lead_status(officer: Any, lead: Any) -> bool:
@@ -121,6 +144,18 @@ def may_decide_reward(officer: Any, reward: Any) -> bool:
     return is_head_of(officer, reward.project.unit_id)
 
 
+def may_decide_assist_requests(officer: Any) -> bool:
+    """Decide requests to join as 协办 at all (the home page asks before it looks for any):
+    a 局领导 or a unit head — each request is then ``may_decide_assist_request``'s."""
+    return is_bureau_wide(officer) or getattr(officer, "role", None) == Role.UNIT_HEAD
+
+
+def may_decide_claims(officer: Any) -> bool:
+    """Settle claims at all (the home page asks before it looks for any): a 局领导 or a unit
+    head — each claim is then ``may_decide_claim``'s."""
+    return is_bureau_wide(officer) or getattr(officer, "role", None) == Role.UNIT_HEAD
+
+
 def may_decide_claim(officer: Any, claim: Any) -> bool:
     """Record a decision on a claim (撞单协调): either unit's head, or a 局领导."""
     if claim.status != "open":
@@ -155,6 +190,17 @@ def may_manage_campaigns(officer: Any) -> bool:
     return bool(getattr(officer, "is_active", False)) and is_bureau_wide(officer)
 
 
+def may_read_campaigns(officer: Any) -> bool:
+    """Open campaigns (专项活动) and their league tables: a 局领导 or administrator, and every
+    officer of a unit who works records (a table is for those racing in it); not a department
+    submitter. Which campaigns: ``promo.campaigns.selectors.campaigns_visible_to``."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return False
+    if is_bureau_wide(officer):
+        return True
+    return getattr(officer, "unit_id", None) is not None and may_work_records(officer)
+
+
 COCKPIT_ROLES = frozenset({Role.CHIEF, Role.UNIT_HEAD, Role.ADMIN})
 
 
@@ -175,6 +221,34 @@ def may_resolve_problem(officer: Any, problem: Any) -> bool:
 
 
 # --- reports ---------------------------------------------------------------------------------
+
+
+def may_read_bulletins(officer: Any) -> bool:
+    """Read the bulletins (公示通报: public inside the bureau by design): a 局领导 or a unit
+    head. Which ones: ``may_read_draft_bulletin`` adds the drafts."""
+    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
+        return False
+    return is_bureau_wide(officer) or getattr(officer, "role", None) == Role.UNIT_HEAD
+
+
+def may_watch_unit_alerts(officer: Any) -> bool:
+    """Be shown the red lights (红灯) of their units' records, not only their own, on the home
+    page: a 局领导 (all units) or a unit head (their sub-tree) — those who chase them."""
+    return is_bureau_wide(officer) or getattr(officer, "role", None) == Role.UNIT_HEAD
+
+
+def may_acknowledge_alert(officer: Any, alert: Any) -> bool:
+    """Acknowledge an alert (签收), which stops its ladder climbing: an officer it notified,
+    or a 局领导."""
+    if not getattr(officer, "is_authenticated", False):
+        return False
+    return is_bureau_wide(officer) or alert.notices.filter(recipient_id=officer.pk).exists()
+
+
+def may_use_admin(officer: Any) -> bool:
+    """Use the admin site (后台) at all: an active staff account, Django's own gate. What each
+    admin page then shows is its model's permissions and the officer's scope."""
+    return bool(getattr(officer, "is_active", False) and getattr(officer, "is_staff", False))
 
 
 def may_read_draft_bulletin(officer: Any) -> bool:
@@ -201,6 +275,87 @@ def may_reset_password(officer: Any, target: Any) -> bool:
     if not is_security_admin(officer) or target.pk == officer.pk:
         return False
     return officer.is_superuser or not target.is_superuser
+
+
+# --- the org tree: units, accounts, targets ----------------------------------------------------
+
+# Roles only those who see the whole bureau hand out.
+BUREAU_ROLES = frozenset({Role.CHIEF, Role.ADMIN})
+
+
+def may_manage_units(officer: Any) -> bool:
+    """Add a unit (单位) to the org tree: a 局领导 or an administrator."""
+    return is_bureau_wide(officer)
+
+
+def needs_unit(role: str) -> bool:
+    """An account of ``role`` must belong to a unit: all but an administrator (系统管理员), who
+    works for the whole bureau (the model's constraint says the same)."""
+    return role != Role.ADMIN
+
+
+def may_open_accounts(officer: Any) -> bool:
+    """Open accounts at all: a 局领导 or administrator, or a unit head for their sub-tree."""
+    return is_bureau_wide(officer) or getattr(officer, "role", None) == Role.UNIT_HEAD
+
+
+def may_open_account_in(officer: Any, unit: Any) -> bool:
+    """Open an account in ``unit`` (None: an administrator without one): a 局领导 or
+    administrator anywhere, a unit head in their unit or a unit below it."""
+    if is_bureau_wide(officer):
+        return True
+    return unit is not None and is_head_of(officer, unit.pk)
+
+
+def may_grant_role(officer: Any, role: str) -> bool:
+    """Give an account ``role``: a 局领导 or administrator any role; a unit head any but 局领导
+    and 系统管理员 (a head cannot make someone see the whole bureau)."""
+    if is_bureau_wide(officer):
+        return True
+    return getattr(officer, "role", None) == Role.UNIT_HEAD and role not in BUREAU_ROLES
+
+
+def may_grant_privileges(officer: Any) -> bool:
+    """Hand out superuser status, the security administrator's flag, groups or raw Django
+    permissions (the admin's 权限 fields): a superuser only."""
+    return bool(getattr(officer, "is_active", False) and getattr(officer, "is_superuser", False))
+
+
+def may_set_unit_target(officer: Any) -> bool:
+    """Set a unit's annual target (下达目标任务): a 局领导 or an administrator."""
+    return is_bureau_wide(officer)
+
+
+def may_set_officer_target(officer: Any, target_officer: Any) -> bool:
+    """Break a target down to an officer (目标分解到人): a 局领导 or administrator, or the head
+    of the officer's unit (or of a unit above it)."""
+    return is_bureau_wide(officer) or is_head_of(officer, getattr(target_officer, "unit_id", None))
+
+
+def may_set_target(officer: Any, target: Any) -> bool:
+    """Change an existing target: its unit's (``may_set_unit_target``) or its officer's
+    (``may_set_officer_target``)."""
+    if target.unit_id is not None:
+        return may_set_unit_target(officer)
+    return may_set_officer_target(officer, target.officer)
+
+
+def may_set_language(officer: Any, target_officer: Any) -> bool:
+    """Set an officer's interface language (界面语言): the officer themself, or a 局领导 or
+    administrator (for an officer who cannot find the switch)."""
+    return getattr(officer, "pk", None) == getattr(target_officer, "pk", None) or is_bureau_wide(
+        officer
+    )
+
+
+def may_manage_api_clients(officer: Any) -> bool:
+    """Register or revoke an API client (接口客户端) and its token: a 局领导 or an administrator.
+
+    ``promo.api.clients`` sits below this app and asks the officer's ``sees_whole_bureau``
+    itself, the attribute ``is_bureau_wide`` reads (docs/decisions/0011); callers above it
+    (the API's view) ask this predicate first.
+    """
+    return bool(getattr(officer, "is_active", False)) and is_bureau_wide(officer)
 
 
 # --- operations (运行状况) -------------------------------------------------------------------

@@ -13,14 +13,14 @@ from promo.core.audit import audited
 from promo.core.errors import PermissionDenied, RuleViolation, rule
 from promo.core.services import require_amount, require_text
 
+from . import permissions
 from .choices import Role, TargetMetric, UnitKind
 from .models import Officer, Target, Unit
-from .selectors import officers_visible_to, units_visible_to
 
 
-def _ensure_bureau_admin(actor: Officer) -> None:
-    if not actor.sees_whole_bureau:
-        raise PermissionDenied(_("只有局领导或系统管理员可以执行此操作。"))
+def _refuse_unless(allowed: bool, message: Any = None) -> None:
+    if not allowed:
+        raise PermissionDenied(message or _("只有局领导或系统管理员可以执行此操作。"))
 
 
 def unit_create(
@@ -33,7 +33,7 @@ def unit_create(
     short_name: str = "",
 ) -> Unit:
     """Add a unit (单位) to the org tree."""
-    _ensure_bureau_admin(actor)
+    _refuse_unless(permissions.may_manage_units(actor))
     name = require_text("name", name, _("请填写单位名称。"))
     if kind not in UnitKind.values:
         raise rule("kind", _("请选择单位类型。"))
@@ -60,14 +60,15 @@ def officer_create(
     email: str = "",
 ) -> Officer:
     """Open an account for an officer (干部) in a unit the actor manages."""
-    if not (actor.sees_whole_bureau or actor.role == Role.UNIT_HEAD):
-        raise PermissionDenied()
-    if unit is None and role != Role.ADMIN:
+    _refuse_unless(
+        permissions.may_open_accounts(actor), _("只有局领导、系统管理员或单位负责人可以开设账号。")
+    )
+    if unit is None and permissions.needs_unit(role):
         raise rule("unit", _("请选择所在单位。"))
-    if unit is not None and not units_visible_to(actor).filter(pk=unit.pk).exists():
-        raise PermissionDenied(_("您不能为该单位开设账号。"))
-    if role in (Role.CHIEF, Role.ADMIN) and not actor.sees_whole_bureau:
-        raise PermissionDenied(_("只有局领导或系统管理员可以设置该角色。"))
+    _refuse_unless(permissions.may_open_account_in(actor, unit), _("您不能为该单位开设账号。"))
+    _refuse_unless(
+        permissions.may_grant_role(actor, role), _("只有局领导或系统管理员可以设置该角色。")
+    )
     officer = Officer(
         username=username.strip(),
         full_name=full_name.strip(),
@@ -113,14 +114,12 @@ def target_set(
         raise rule("year", _("年度不正确。"))
     amount = require_amount("value", value)
     if unit is not None:
-        _ensure_bureau_admin(actor)
+        _refuse_unless(permissions.may_set_unit_target(actor))
     elif officer is not None:
-        allowed = actor.sees_whole_bureau or (
-            actor.role == Role.UNIT_HEAD
-            and officers_visible_to(actor).filter(pk=officer.pk).exists()
+        _refuse_unless(
+            permissions.may_set_officer_target(actor, officer),
+            _("只有单位负责人可以把目标分解到本单位干部。"),
         )
-        if not allowed:
-            raise PermissionDenied(_("只有单位负责人可以把目标分解到本单位干部。"))
     with transaction.atomic(), audited(actor, reason or "target_set"):
         target, _created = Target.objects.select_for_update().update_or_create(
             year=year,
@@ -137,8 +136,7 @@ def officer_set_language(*, officer: Officer, actor: Officer, language: str) -> 
 
     An officer chooses their own language; a bureau administrator may set anyone's.
     """
-    if actor.pk != officer.pk and not actor.sees_whole_bureau:
-        raise PermissionDenied()
+    _refuse_unless(permissions.may_set_language(actor, officer), _("只能设置自己的界面语言。"))
     if language not in dict(Officer._meta.get_field("language").choices or []):
         raise rule("language", _("请选择界面语言。"))
     if officer.language == language:

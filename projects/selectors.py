@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from leads.selectors import leads_visible_to
-from officers.choices import Role
+from officers import permissions
+from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
+from .choices import STAGE_TRANSITIONS
 from .filters import ProjectFilter
 from .forms import ProjectFilterForm
 from .models import InvestmentProgress, Problem, Project
@@ -102,4 +104,30 @@ def assignments_visible_to(officer: Officer) -> QuerySet[Assignment]:
     return Assignment.objects.select_related("officer", "lead", "project").filter(
         Q(lead__in=leads_visible_to(officer).values("pk"))
         | Q(project__in=projects_visible_to(officer).values("pk"))
+    )
+
+
+def allowed_stages(officer: Officer, project) -> list[str]:
+    """The stages this officer may advance this project to, sorted: the stage table's next
+    stage, if the officer may report the project's milestones (``may_work_records`` and
+    ``may_advance_project``, as ``project_advance`` enforces). The project page's advance form
+    and the API's ``allowed_stages``.
+
+    ``project`` is duck-typed (``pk``, ``stage``, ``unit_id``, and ``lead_officer_pk`` when a
+    list read it).
+    """
+    if not (
+        permissions.may_work_records(officer) and permissions.may_advance_project(officer, project)
+    ):
+        return []
+    return sorted(STAGE_TRANSITIONS.get(project.stage, frozenset()))
+
+
+def lead_officer_pk() -> Subquery:
+    """The 主办's officer id of each project, as an annotation (``lead_officer_pk``) the
+    permission predicates read instead of asking once per row."""
+    return Subquery(
+        Assignment.objects.filter(project_id=OuterRef("pk"), role=AssignmentRole.LEAD).values(
+            "officer_id"
+        )[:1]
     )

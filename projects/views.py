@@ -42,7 +42,12 @@ from projects.forms import (
     ResolveForm,
 )
 from projects.models import Project, StageEvidence
-from projects.selectors import problems_visible_to, project_list_for, projects_visible_to
+from projects.selectors import (
+    allowed_stages,
+    problems_visible_to,
+    project_list_for,
+    projects_visible_to,
+)
 from projects.selectors import project_list as project_list_query
 from promo.core.errors import DomainError, PermissionDenied
 from promo.core.forms import PlainSelect, add_domain_error
@@ -227,8 +232,9 @@ def _project_page(
     status=200,
 ):
     following = next_stage(project.stage)
-    # The same predicate project_advance enforces: a 协办 is not offered the stage change.
-    may_advance = permissions.may_advance_project(request.user, project)
+    # The same predicates project_advance enforces (and the API's allowed_stages reads): a 协办
+    # is not offered the stage change.
+    may_advance = following in allowed_stages(request.user, project)
     return render(
         request,
         "projects/project_detail.html",

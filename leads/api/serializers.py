@@ -6,6 +6,7 @@ may see); the services in leads.services apply the rules and write.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -26,9 +27,10 @@ from promo.api.serializers import (
     WriteSerializer,
 )
 
-from ..choices import LEAD_TRANSITIONS, LeadStatus, RejectReason
+from ..choices import AssistRequestStatus, LeadStatus, RejectReason
 from ..models import Intermediary, Investor, Lead, PromotionEvent, Visit
 from ..selectors import (
+    allowed_transitions,
     intermediaries_visible_to,
     investors_visible_to,
     leads_visible_to,
@@ -253,8 +255,24 @@ def _visit_officers(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
-def _allowed_transitions(status: str) -> list[str]:
-    return sorted(LEAD_TRANSITIONS.get(status, frozenset()))
+def viewer_of(serializer: serializers.Field) -> Any:
+    """The officer a rendering is for: the request's user; None without a request (nobody,
+    who may do nothing)."""
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+def _transitions_of_row(row: dict[str, Any], viewer: Any) -> list[str]:
+    """``allowed_transitions`` of a list row: its columns stand in for the lead."""
+    if viewer is None:
+        return []
+    lead = SimpleNamespace(
+        pk=row["id"],
+        status=row["status"],
+        unit_id=row["unit_id"],
+        lead_officer_pk=row["lead_officer_pk"],
+    )
+    return allowed_transitions(viewer, lead)
 
 
 class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
@@ -267,7 +285,9 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
     event = RefSerializer(read_only=True, allow_null=True, help_text="来源活动")
     assignments = serializers.SerializerMethodField(help_text="分工")
     allowed_transitions = serializers.SerializerMethodField(
-        help_text="当前状态可流转到的状态（签约请用 /sign/）。"
+        help_text="调用者现在可以把它流转到的状态：状态表允许、且调用者有权办理的"
+        "（签约须为主办人、本单位负责人或局领导，其他变更须为本单位干部或局领导）。"
+        "签约请用 /sign/。"
     )
     project = serializers.SerializerMethodField(help_text="签约后生成的项目编号")
 
@@ -275,7 +295,7 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
     # view annotates project_pk.
     list_rows = {
         "allowed_transitions": FromColumns(
-            ("status",), lambda row: _allowed_transitions(row["status"])
+            ("status", "unit_id", "lead_officer_pk"), _transitions_of_row, for_viewer=True
         ),
         "assignments": FromBatch(lambda ids: assignments_by("lead_id", ids)),
         "project": FromColumns(("project_pk",), lambda row: row["project_pk"]),
@@ -318,7 +338,8 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
         serializers.ListField(child=serializers.ChoiceField(choices=LeadStatus.choices))
     )
     def get_allowed_transitions(self, lead: Lead) -> list[str]:
-        return _allowed_transitions(lead.status)
+        viewer = viewer_of(self)
+        return [] if viewer is None else allowed_transitions(viewer, lead)
 
     @extend_schema_field(AssignmentSerializer(many=True))
     def get_assignments(self, lead: Lead) -> list[dict[str, Any]]:
@@ -417,6 +438,37 @@ class AssignmentWriteSerializer(ActionSerializer):
         choices=AssignmentRole.choices,
         help_text="lead 主办 / assisting 协办 / leader 挂钩领导（仅项目）",
     )
+
+
+class AssistRequestWriteSerializer(ActionSerializer):
+    """Ask to join a lead as 协办 (申请协办): the investor's name as the duplicate check found it.
+
+    A lead the caller cannot see is accepted only if these names find its investor, the way
+    ``409 duplicate_suspected`` named it (with the lead under ``open_leads``).
+    """
+
+    name = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default="", help_text="客商名称"
+    )
+    name_en = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, default="", help_text="英文名称"
+    )
+    credit_code = serializers.CharField(
+        required=False, allow_blank=True, max_length=30, default="", help_text="统一社会信用代码"
+    )
+
+
+class AssistRequestSerializer(serializers.Serializer):
+    """A request to join a lead as 协办, for the holding unit's head (or a 局领导) to decide."""
+
+    id = serializers.IntegerField(read_only=True)
+    lead = serializers.IntegerField(source="lead_id", read_only=True, help_text="项目信息编号")
+    status = serializers.ChoiceField(
+        choices=AssistRequestStatus.choices,
+        read_only=True,
+        help_text="open 待审批 / approved 已同意 / refused 未同意",
+    )
+    created_at = serializers.DateTimeField(read_only=True, help_text="申请时间")
 
 
 # --- Visits -----------------------------------------------------------------------------------

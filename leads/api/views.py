@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from officers.api.feeds import ScopedDeletionFeedMixin
@@ -23,7 +23,7 @@ from promo.api.rows import RowsListMixin
 from promo.api.schema import error_responses
 from promo.api.serializers import BulkUpsertResultSerializer
 from promo.api.viewsets import ScopedViewSet
-from promo.core.errors import Conflict, DomainError
+from promo.core.errors import Conflict, DomainError, PermissionDenied
 from promo.core.services import lock_key
 
 from .. import services
@@ -39,11 +39,14 @@ from ..selectors import (
     intermediaries_visible_to,
     investors_visible_to,
     lead_list,
+    lead_officer_pk,
     promotion_events_visible_to,
     visits_visible_to,
 )
 from .serializers import (
     AssignmentWriteSerializer,
+    AssistRequestSerializer,
+    AssistRequestWriteSerializer,
     IntermediarySerializer,
     InvestorBulkRowSerializer,
     InvestorBulkUpsertSerializer,
@@ -272,7 +275,11 @@ class LeadViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
                     to_attr="prefetched_assignments",
                 ),
             )
-            .annotate(project_pk=Subquery(signed_as.filter(lead=OuterRef("pk")).values("pk")))
+            .annotate(
+                project_pk=Subquery(signed_as.filter(lead=OuterRef("pk")).values("pk")),
+                # The 主办, for allowed_transitions: asked with the page, not once per lead.
+                lead_officer_pk=lead_officer_pk(),
+            )
         )
 
     @extend_schema(
@@ -308,6 +315,34 @@ class LeadViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
         data = self.validated(AssignmentWriteSerializer)
         services.assignment_add(actor=request.user, lead=lead, **data)
         return self.read_response(lead)
+
+    @extend_schema(
+        request=AssistRequestWriteSerializer,
+        responses={201: AssistRequestSerializer, **error_responses(400, 403, 404, 409)},
+        description="申请协办：只提交申请，由该项目信息所在单位负责人或局领导审批，并通知其主办人；"
+        "批准前不授予任何权限。看不到的项目信息，须提交查重时找到其客商的名称"
+        "（name、name_en 或 credit_code，见 409 duplicate_suspected 的 open_leads），否则 404。"
+        "重复申请返回同一条待审批的申请。",
+    )
+    @action(detail=True, methods=["post"], url_path="assist-request")
+    def assist_request(self, request, pk=None):
+        # Not get_object(): the lead is another unit's, outside the caller's rows. The service
+        # decides whether the caller knows its investor; if not, a 404 as for any unseen row.
+        lead = Lead.objects.filter(pk=int(pk)).first() if str(pk).isdigit() else None
+        if lead is None:
+            raise NotFound()
+        data = self.validated(AssistRequestWriteSerializer)
+        try:
+            assist = services.lead_assist_request(
+                lead=lead,
+                actor=request.user,
+                known_name=data["name"],
+                known_name_en=data["name_en"],
+                known_credit_code=data["credit_code"],
+            )
+        except PermissionDenied as exc:
+            raise NotFound() from exc
+        return Response(AssistRequestSerializer(assist).data, status=status.HTTP_201_CREATED)
 
 
 class VisitViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):

@@ -16,6 +16,7 @@ from promo.api.schema import error_responses
 from promo.api.viewsets import ScopedViewSet
 from promo.core.errors import PermissionDenied
 
+from .. import permissions
 from ..filters import OfficerFilter, TargetFilter, UnitFilter
 from ..selectors import officers_visible_to, targets_visible_to, units_visible_to
 from .serializers import (
@@ -81,12 +82,19 @@ class ApiClientViewSet(mixins.ListModelMixin, ScopedViewSet):
         if isinstance(request.auth, ApiClient):
             raise PermissionDenied(_("接口客户端不能管理接口客户端，请登录后操作。"))
 
+    def _refuse_unless_manager(self):
+        # promo.api.clients sits below officers and checks the officer's own attribute; this
+        # view is above and asks the predicate first (docs/decisions/0011).
+        if not permissions.may_manage_api_clients(self.request.user):
+            raise PermissionDenied(_("只有局领导或系统管理员可以管理接口客户端。"))
+
     @extend_schema(
         request=ApiClientWriteSerializer,
         responses={201: ApiClientCreatedSerializer, **error_responses(400, 403)},
         description="登记接口客户端；响应中的 token 只显示这一次，库中只存其哈希。",
     )
     def create(self, request, *args, **kwargs):
+        self._refuse_unless_manager()
         data = self.validated(ApiClientWriteSerializer)
         client, token = api_client_create(actor=request.user, **data)
         body = ApiClientCreatedSerializer(client, context=self.get_serializer_context()).data
@@ -99,5 +107,7 @@ class ApiClientViewSet(mixins.ListModelMixin, ScopedViewSet):
     )
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        client = api_client_revoke(actor=request.user, client=self.get_object())
+        client = self.get_object()
+        self._refuse_unless_manager()
+        client = api_client_revoke(actor=request.user, client=client)
         return self.read_response(client)

@@ -7,13 +7,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from leads.api.serializers import AssignmentSerializer, assignment_rows, assignments_by
+from leads.api.serializers import (
+    AssignmentSerializer,
+    assignment_rows,
+    assignments_by,
+    viewer_of,
+)
 from leads.models import Lead
 from leads.selectors import investors_visible_to
 from officers.api.serializers import OfficerRefSerializer
@@ -28,7 +34,7 @@ from promo.api.serializers import (
     WriteSerializer,
 )
 
-from ..choices import STAGE_TRANSITIONS, ParkKind, Stage
+from ..choices import ParkKind, Stage
 from ..models import (
     STAGE_DATE_COLUMNS,
     InvestmentProgress,
@@ -38,7 +44,7 @@ from ..models import (
     completion_rate_of,
     planned_date_in,
 )
-from ..selectors import projects_visible_to
+from ..selectors import allowed_stages, lead_officer_pk, projects_visible_to
 
 _SYNC_FIELDS = ["source_system", "external_id", "created_at", "updated_at"]
 _MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
@@ -72,8 +78,17 @@ class ProgressSerializer(FieldsMixin, serializers.ModelSerializer):
         ]
 
 
-def _allowed_stages(stage: str) -> list[str]:
-    return sorted(STAGE_TRANSITIONS.get(stage, frozenset()))
+def _stages_of_row(row: dict[str, Any], viewer: Any) -> list[str]:
+    """``allowed_stages`` of a list row: its columns stand in for the project."""
+    if viewer is None:
+        return []
+    project = SimpleNamespace(
+        pk=row["id"],
+        stage=row["stage"],
+        unit_id=row["unit_id"],
+        lead_officer_pk=row["lead_officer_pk"],
+    )
+    return allowed_stages(viewer, project)
 
 
 def _stages(column: Callable[[str], Any]) -> list[dict[str, Any]]:
@@ -122,7 +137,9 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     completion_rate = serializers.DecimalField(
         max_digits=7, decimal_places=1, read_only=True, allow_null=True, help_text="投资完成率(%)"
     )
-    allowed_stages = serializers.SerializerMethodField(help_text="可推进到的阶段")
+    allowed_stages = serializers.SerializerMethodField(
+        help_text="调用者现在可以推进到的阶段：阶段表的下一阶段，且调用者为主办人、本单位负责人或局领导"
+    )
     stages = serializers.SerializerMethodField(help_text="签约、开工、竣工、投产的计划与实际日期")
     assignments = serializers.SerializerMethodField(help_text="分工")
     progress = serializers.SerializerMethodField(help_text="月度投资进度，新月份在前")
@@ -133,7 +150,9 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
     list_rows = {
         "lead": FromColumns(("lead_id",), lambda row: row["lead_id"]),
         "completion_rate": FromColumns(("invested_to_date", "total_investment"), _completion_rate),
-        "allowed_stages": FromColumns(("stage",), lambda row: _allowed_stages(row["stage"])),
+        "allowed_stages": FromColumns(
+            ("stage", "unit_id", "lead_officer_pk"), _stages_of_row, for_viewer=True
+        ),
         "stages": FromColumns(STAGE_DATE_COLUMNS, lambda row: _stages(row.__getitem__)),
         "assignments": FromBatch(lambda ids: assignments_by("project_id", ids)),
         "progress": FromBatch(_progress_by_project),
@@ -185,19 +204,24 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
         """Everything a rendered project needs, in a fixed number of queries."""
         # Into lists (to_attr): a related manager per project would filter a queryset clone
         # of its own, select_related and all, for every project of the page.
-        return queryset.select_related("investor", "unit", "created_by").prefetch_related(
-            Prefetch(
-                "assignments",
-                queryset=Assignment.objects.select_related("officer").order_by("pk"),
-                to_attr="prefetched_assignments",
-            ),
-            Prefetch(
-                "progress",
-                queryset=InvestmentProgress.objects.select_related("reported_by").order_by(
-                    "-month"
+        return (
+            queryset.select_related("investor", "unit", "created_by")
+            # The 主办, for allowed_stages: asked once with the page, not once per project.
+            .annotate(lead_officer_pk=lead_officer_pk())
+            .prefetch_related(
+                Prefetch(
+                    "assignments",
+                    queryset=Assignment.objects.select_related("officer").order_by("pk"),
+                    to_attr="prefetched_assignments",
                 ),
-                to_attr="prefetched_progress",
-            ),
+                Prefetch(
+                    "progress",
+                    queryset=InvestmentProgress.objects.select_related("reported_by").order_by(
+                        "-month"
+                    ),
+                    to_attr="prefetched_progress",
+                ),
+            )
         )
 
     @extend_schema_field(AssignmentSerializer(many=True))
@@ -219,7 +243,8 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
         serializers.ListField(child=serializers.ChoiceField(choices=Stage.choices))
     )
     def get_allowed_stages(self, project: Project) -> list[str]:
-        return _allowed_stages(project.stage)
+        viewer = viewer_of(self)
+        return [] if viewer is None else allowed_stages(viewer, project)
 
     @extend_schema_field(StageSerializer(many=True))
     def get_stages(self, project: Project) -> list[dict[str, Any]]:

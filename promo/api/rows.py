@@ -12,7 +12,8 @@ made once per serializer class:
   columns, joined, or loaded by id for the references the view lists in ``rows_by_id``;
 - a ``PrimaryKeyRelatedField``: the foreign key's column;
 - a method field: what the serializer's ``list_rows`` says, ``FromColumns`` (computed from the
-  row) or ``FromBatch`` (one query for the whole page).
+  row) or ``FromBatch`` (one query for the whole page); with ``for_viewer`` the caller (the
+  officer the page is for) is passed too, for a field that says what *they* may do.
 
 A field the plan cannot read raises ImproperlyConfigured when the plan is first made, never a
 wrong value. Detail views, writes and the OpenAPI schema still use the serializer itself;
@@ -38,10 +39,12 @@ from promo.api.serializers import RefSerializer, wanted_fields
 
 @dataclass(frozen=True)
 class FromColumns:
-    """A method field computed from columns of the row itself."""
+    """A method field computed from columns of the row itself: ``build(row)``, or with
+    ``for_viewer`` ``build(row, viewer)``."""
 
     columns: tuple[str, ...]
-    build: Callable[[dict[str, Any]], Any]
+    build: Callable[..., Any]
+    for_viewer: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,13 @@ class FromBatch:
     """A method field read for the whole page at once: ``load(keys)`` returns ``{key: value}``.
 
     ``key`` is the row's column the batch is keyed on (the row's id by default); a row whose key
-    is missing from the answer gets ``missing()``.
+    is missing from the answer gets ``missing()``. With ``for_viewer``: ``load(keys, viewer)``.
     """
 
-    load: Callable[[list[Any]], dict[Any, Any]]
+    load: Callable[..., dict[Any, Any]]
     key: str = "id"
     missing: Callable[[], Any] = list
+    for_viewer: bool = False
 
 
 def _identity(value: Any) -> Any:
@@ -198,16 +202,19 @@ class RowPlan:
                 wanted[how[1].key] = None
         return list(wanted)
 
-    def render(self, rows: Sequence[dict[str, Any]], names: Sequence[str]) -> list[dict]:
-        """The serializer's representation of each row, for the named fields in order."""
+    def render(
+        self, rows: Sequence[dict[str, Any]], names: Sequence[str], viewer: Any = None
+    ) -> list[dict]:
+        """The serializer's representation of each row, for the named fields in order, as
+        ``viewer`` (the caller) is shown it."""
         getters: list[tuple[str, Callable[[dict[str, Any]], Any]]] = []
         for name in names:
             how = self.how[name]
-            getters.append((name, self._getter(how, rows)))
+            getters.append((name, self._getter(how, rows, viewer)))
         return [{name: get(row) for name, get in getters} for row in rows]
 
     @staticmethod
-    def _getter(how: tuple[Any, ...], rows: Sequence[dict[str, Any]]) -> Callable:
+    def _getter(how: tuple[Any, ...], rows: Sequence[dict[str, Any]], viewer: Any) -> Callable:
         kind = how[0]
         if kind == "column":
             column, convert = how[1], how[2]
@@ -232,10 +239,17 @@ class RowPlan:
                 else {"id": row[key], "name": name_of(*(row[c] for c in columns))}
             )
         if kind == "columns":
-            return how[1].build
+            spec: FromColumns = how[1]
+            if spec.for_viewer:
+                build = spec.build
+                return lambda row: build(row, viewer)
+            return spec.build
         batch: FromBatch = how[1]
         keys = list(dict.fromkeys(row[batch.key] for row in rows if row[batch.key] is not None))
-        found = batch.load(keys) if keys else {}
+        if not keys:
+            found = {}
+        else:
+            found = batch.load(keys, viewer) if batch.for_viewer else batch.load(keys)
         missing = batch.missing
         return lambda row: found[row[batch.key]] if row[batch.key] in found else missing()
 
@@ -260,4 +274,4 @@ class RowsListMixin:
         rows = self.paginate_queryset(  # type: ignore[attr-defined]
             queryset.values(*plan.columns(names, sort_keys))
         )
-        return self.get_paginated_response(plan.render(rows, names))  # type: ignore[attr-defined]
+        return self.get_paginated_response(plan.render(rows, names, request.user))  # type: ignore[attr-defined]

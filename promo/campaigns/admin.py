@@ -11,6 +11,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from officers import permissions
 from promo.core.admin import (
     BureauLevelAdminMixin,
     HistoryLinkMixin,
@@ -98,6 +99,10 @@ class CampaignAdmin(BureauLevelAdminMixin, HistoryLinkMixin, ScopedAdmin):
 
     def visible_to(self, officer):
         return campaigns_visible_to(officer)
+
+    def may_manage(self, user):
+        # The predicate campaign_create and campaign_update enforce.
+        return permissions.may_manage_campaigns(user)
 
     def create_with_service(self, request, obj, form):
         data = form.cleaned_data

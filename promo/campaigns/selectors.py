@@ -45,6 +45,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from leads.models import Visit
+from officers import permissions
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Unit, tree_order
 from officers.selectors import scope_for
@@ -85,16 +86,12 @@ def campaigns_visible_to(officer: Officer) -> QuerySet[Campaign]:
     qs = Campaign.objects.select_related("unit")
     if scope.is_everything:
         return qs
-    if scope.officer_id is None or scope.own_records_only or not officer.unit_id:
+    if not permissions.may_read_campaigns(officer) or scope.unit_ids is None:
         return qs.none()
     covers_me = Exists(
         Unit.objects.filter(pk=officer.unit_id, path__startswith=OuterRef("unit__path"))
     )
     return qs.filter(is_active=True).filter(covers_me | Q(unit_id__in=scope.unit_ids))
-
-
-def can_manage_campaigns(officer: Officer) -> bool:
-    return bool(getattr(officer, "is_authenticated", False) and officer.sees_whole_bureau)
 
 
 # --- the window -----------------------------------------------------------------------------

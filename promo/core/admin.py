@@ -382,11 +382,20 @@ class HistoryLinkMixin:
 class BureauLevelAdminMixin:
     """Bureau-level configuration: chiefs and administrators manage it, by role rather than by
     Django model permissions (which nobody would remember to grant). Never deleted: switched
-    off or revoked, so the record stays."""
+    off or revoked, so the record stays.
+
+    The kernel knows no role (it imports no app): ``may_manage`` reads the officer's own
+    ``sees_whole_bureau``, the attribute ``officers.permissions.is_bureau_wide`` reads too. An
+    admin above officers names its predicate instead (CampaignAdmin:
+    ``may_manage_campaigns``); docs/decisions/0011-role-checks-below-officers.md.
+    """
+
+    def may_manage(self, user: Any) -> bool:
+        return bool(getattr(user, "sees_whole_bureau", False))
 
     def _bureau_level(self, request: HttpRequest) -> bool:
         user = request.user
-        return bool(user.is_active and user.is_staff and getattr(user, "sees_whole_bureau", False))
+        return bool(user.is_active and user.is_staff and self.may_manage(user))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
         return self._bureau_level(request)

@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from officers.permissions import may_read_draft_bulletin
+from officers import permissions
 from promo.core.errors import DomainError
 
 from . import services
@@ -109,21 +109,18 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
     # chiefs publish or regenerate (the service checks publishing again).
     def get_queryset(self, request: HttpRequest) -> QuerySet[Bulletin]:
         qs = super().get_queryset(request)
-        if may_read_draft_bulletin(request.user):
+        if permissions.may_read_draft_bulletin(request.user):
             return qs
         return qs.filter(status=BulletinStatus.PUBLISHED)
 
-    def _is_officer(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.is_staff)
-
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return self._is_officer(request)
+        return permissions.may_use_admin(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
-        return self._is_officer(request)
+        return permissions.may_use_admin(request.user)
 
     def has_publish_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.is_active and request.user.sees_whole_bureau)
+        return permissions.may_publish_bulletin(request.user)
 
     @admin.action(description=_("发布所选通报"), permissions=["publish"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Bulletin]) -> None:

@@ -1,4 +1,5 @@
-"""Template context of every officers' page from the reports app: the bell (督办通知)."""
+"""Template context of every officers' page from the reports app: the bell (督办通知), and
+which of the bulletins, the cockpit and the campaigns the top bar links to."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .selectors import can_read_bulletins, unread_notice_count
+from officers import permissions
+
+from .selectors import unread_notice_count
 
 
 def notices(request: HttpRequest) -> dict[str, Any]:
@@ -24,4 +27,10 @@ def notices(request: HttpRequest) -> dict[str, Any]:
             request._promo_unread_notices = unread_notice_count(user)  # type: ignore[attr-defined]
         return request._promo_unread_notices  # type: ignore[attr-defined]
 
-    return {"notices_unread": unread, "may_read_bulletins": can_read_bulletins(user)}
+    # What the top bar offers: the same predicates the pages behind the links ask.
+    return {
+        "notices_unread": unread,
+        "may_read_bulletins": permissions.may_read_bulletins(user),
+        "may_read_cockpit": permissions.may_read_cockpit(user),
+        "may_read_campaigns": permissions.may_read_campaigns(user),
+    }

@@ -72,6 +72,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.choices import VISITING_KINDS
 from leads.models import Lead, Visit
+from officers import permissions
 from officers.choices import TargetMetric
 from officers.models import Officer, Unit, tree_order
 from officers.selectors import scope_for
@@ -547,24 +548,13 @@ def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
 HOME_ALERT_ROWS = 20
 
 
-def can_read_bulletins(officer: Officer) -> bool:
-    """Chiefs and unit heads read the bulletin (公示通报: public inside the bureau by design)."""
-    from officers.choices import Role
-
-    if not getattr(officer, "is_authenticated", False) or not officer.is_active:
-        return False
-    return officer.sees_whole_bureau or officer.role == Role.UNIT_HEAD
-
-
 def bulletins_visible_to(officer: Officer) -> QuerySet[Bulletin]:
     """Bulletins an officer may open: chiefs all of them, unit heads the published ones."""
-    from officers.permissions import may_read_draft_bulletin
-
     from .choices import BulletinStatus
 
-    if not can_read_bulletins(officer):
+    if not permissions.may_read_bulletins(officer):
         return Bulletin.objects.none()
-    if may_read_draft_bulletin(officer):
+    if permissions.may_read_draft_bulletin(officer):
         return Bulletin.objects.all()
     return Bulletin.objects.filter(status=BulletinStatus.PUBLISHED)
 
@@ -616,24 +606,27 @@ def _with_notices(qs: QuerySet[Alert]) -> QuerySet[Alert]:
     )
 
 
-def home_alerts(officer: Officer) -> dict[str, list[Alert]]:
+def home_alerts(officer: Officer) -> dict[str, Any]:
     """首页红黄灯: my open alerts; for a unit head or chief also their units' red items.
 
     A constant number of queries whatever the number of alerts: mine, the units' red ones
     (heads and chiefs only), and the notices of each list (who has been notified).
+    ``red_alerts_are_bureau_wide`` names the red list's reach for its heading.
     """
-    from officers.choices import Role
-
     scope = scope_for(officer)
     open_alerts = Alert.objects.filter(resolved_on__isnull=True)
     notified = AlertNotice.objects.filter(recipient_id=officer.pk).values("alert_id")
     mine_q = Q(responsible_id=officer.pk) | Q(pk__in=notified)
     mine = list(_with_notices(open_alerts.filter(mine_q))[:HOME_ALERT_ROWS])
     red: list[Alert] = []
-    if officer.sees_whole_bureau or officer.role == Role.UNIT_HEAD:
+    if permissions.may_watch_unit_alerts(officer):
         red = list(
             _with_notices(
                 open_alerts.filter(scope.unit_q(), level="red").exclude(pk__in=[a.pk for a in mine])
             )[:HOME_ALERT_ROWS]
         )
-    return {"my_alerts": mine, "unit_red_alerts": red}
+    return {
+        "my_alerts": mine,
+        "unit_red_alerts": red,
+        "red_alerts_are_bureau_wide": permissions.is_bureau_wide(officer),
+    }

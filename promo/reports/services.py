@@ -742,8 +742,7 @@ def alert_notices_send_email(*, limit: int = 200) -> tuple[int, int]:
 
 def alert_acknowledge(*, alert: Alert, actor: Officer) -> Alert:
     """Acknowledge an alert (签收): the ladder stops climbing; the light stays until it clears."""
-    allowed = actor.sees_whole_bureau or alert.notices.filter(recipient=actor).exists()
-    if not allowed:
+    if not permissions.may_acknowledge_alert(actor, alert):
         raise PermissionDenied(_("只有收到督办通知的干部可以签收。"))
     with transaction.atomic(), audited(actor, "alert_acknowledge"):
         # Conditional update: of two officers signing at once, the first one is recorded.

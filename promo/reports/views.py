@@ -80,7 +80,7 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _readable_bulletins(request: HttpRequest):
-    if not selectors.can_read_bulletins(request.user):
+    if not permissions.may_read_bulletins(request.user):
         raise DjangoPermissionDenied(_("通报供局领导和单位负责人查阅。"))
     return selectors.bulletins_visible_to(request.user)
 

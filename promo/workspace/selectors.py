@@ -7,8 +7,14 @@ from datetime import date
 from django.db.models import Count, Exists, OuterRef, Q
 
 from leads.choices import LeadStatus
-from leads.models import LeadClaim, Visit
-from leads.selectors import claims_awaiting, leads_visible_to, visits_visible_to
+from leads.models import LeadAssistRequest, LeadClaim, Visit
+from leads.selectors import (
+    assist_requests_awaiting,
+    claims_awaiting,
+    leads_visible_to,
+    visits_visible_to,
+)
+from officers import permissions
 from officers.models import Assignment, Officer
 from projects.choices import STAGE_ORDER, ProblemStatus, Stage
 from projects.models import Problem, Project
@@ -109,3 +115,11 @@ def claims_to_decide(officer: Officer) -> list[LeadClaim]:
         .select_related("lead__investor")
         .order_by("created_at", "id")[:HOME_ROWS]
     )
+
+
+def assist_requests_to_decide(officer: Officer) -> list[LeadAssistRequest]:
+    """Requests to join as 协办 waiting for the officer's decision, oldest first: a unit head's
+    on their units' leads, a chief's all (no query for anyone else). Each is one the
+    officer may decide (``may_decide_assist_request``), the predicate the service enforces."""
+    rows = assist_requests_awaiting(officer).order_by("created_at", "id")[:HOME_ROWS]
+    return [row for row in rows if permissions.may_decide_assist_request(officer, row)]

@@ -44,6 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "projects": selectors.my_projects(me, day=day),
             "problems": selectors.my_open_problems(me, day=day),
             "claims": selectors.claims_to_decide(me),
+            "assists": selectors.assist_requests_to_decide(me),
             **home_alerts(me),  # 红黄灯: my open alerts; a head's or chief's red items
         },
     )

@@ -17,7 +17,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from rest_framework.renderers import JSONRenderer
-from rest_framework.test import APIClient
+from rest_framework.request import Request
+from rest_framework.test import APIClient, APIRequestFactory
 
 from leads.api.serializers import LeadSerializer, VisitSerializer
 from leads.api.views import LeadViewSet, VisitViewSet
@@ -145,18 +146,21 @@ def seeded():
     return bureau
 
 
-def _rendered(serializer_class, instance) -> dict:
-    """The serializer's output for one record, as the JSON the API would send."""
-    return json.loads(JSONRenderer().render(serializer_class(instance, context={}).data))
+def _rendered(serializer_class, instance, request) -> dict:
+    """The serializer's output for one record, as the JSON the API would send the caller
+    (``allowed_transitions`` and ``allowed_stages`` say what *they* may do)."""
+    context = {"request": request}
+    return json.loads(JSONRenderer().render(serializer_class(instance, context=context).data))
 
 
 def _expected(resource: str, officer: Officer, ids: list[int]) -> list[dict]:
     """Each id rendered by the serializer from the view's own instance queryset."""
     viewset, serializer_class, _model = ENDPOINTS[resource]
     view = viewset()
-    view.request = type("R", (), {"user": officer})()
+    view.request = Request(APIRequestFactory().get("/"))
+    view.request.user = officer
     by_id = {obj.pk: obj for obj in view.visible().filter(pk__in=ids)}
-    return [_rendered(serializer_class, by_id[pk]) for pk in ids]
+    return [_rendered(serializer_class, by_id[pk], view.request) for pk in ids]
 
 
 def _walk(client: APIClient, url: str) -> list[dict]:
@@ -172,7 +176,7 @@ def _walk(client: APIClient, url: str) -> list[dict]:
 
 def _officers(bureau) -> list[Officer]:
     chief = Officer.objects.filter(role=Role.CHIEF, unit__parent__isnull=True).first()
-    return [bureau.chief, bureau.shanghai_head, bureau.shanghai_officer, chief]
+    return [bureau.chief, bureau.shanghai_head, bureau.shanghai_officer, bureau.teammate, chief]
 
 
 @pytest.mark.parametrize("resource", ENDPOINTS)

@@ -59,6 +59,7 @@ def test_a_close_name_is_refused_with_its_candidates_until_confirmed(bureau):
             "unit": "深圳办事处",
             "since": first.created_at.date().isoformat(),
             "selectable": False,
+            "open_leads": [],
         }
     ]
 

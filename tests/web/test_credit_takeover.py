@@ -238,3 +238,61 @@ def test_an_assisting_officer_is_not_offered_a_project_stage_change_and_is_refus
     assert (
         "/advance/" in client_for(bureau.outsider).get(f"/projects/{project.pk}/").content.decode()
     )
+
+
+# --- the way in that remains: a request to join as 协办, from the duplicate check ------------
+
+
+def _takeover_rows():
+    """What a takeover writes, counted: leads, visits, assignments and projects."""
+    return (
+        Lead.objects.count(),
+        Visit.objects.count(),
+        Assignment.objects.count(),
+        Project.objects.count(),
+    )
+
+
+def test_the_visit_forms_duplicate_check_offers_only_a_request_to_join_the_held_lead(
+    bureau, client_for, held
+):
+    client = client_for(bureau.shanghai_officer)
+    html = client.post("/visits/new/", _visit_form()).content.decode()
+    # The button submits the form (and the names typed in it) to the request, nothing else.
+    assert f'formaction="/leads/{held.pk}/assist/"' in html
+    assert f'/leads/{held.pk}/"' not in html and "/sign/" not in html
+
+
+def test_asking_to_join_by_the_name_found_files_a_request_and_grants_nothing(
+    bureau, client_for, held
+):
+    before = _takeover_rows()
+    client = client_for(bureau.shanghai_officer)
+    response = client.post(f"/leads/{held.pk}/assist/", _visit_form())
+    assert response.status_code == 302 and response["Location"] == "/claims/"
+    request = LeadAssistRequest.objects.get(lead=held)
+    # For the holding unit's head to decide; the lead's 主办 is told.
+    assert (request.requester, request.status, request.notified) == (
+        bureau.shanghai_officer,
+        "open",
+        bureau.outsider,
+    )
+    assert _takeover_rows() == before
+    assert client.get(f"/leads/{held.pk}/").status_code == 404
+    assert client.post(f"/leads/{held.pk}/drop/", {"drop-reason": "不跟了"}).status_code == 404
+    # Asking again is the same request.
+    client.post(f"/leads/{held.pk}/assist/", _visit_form())
+    assert LeadAssistRequest.objects.filter(lead=held).count() == 1
+    assert _takeover_rows() == before
+
+
+def test_a_lead_id_with_another_name_or_none_is_refused_as_if_it_did_not_exist(
+    bureau, client_for, held
+):
+    client = client_for(bureau.shanghai_officer)
+    other = make_investor(bureau.outsider, name="完全无关的贸易有限公司")
+    for names in ({}, {"new_investor_name": "完全无关的贸易有限公司"}, {"new_investor_name": "  "}):
+        assert client.post(f"/leads/{held.pk}/assist/", names).status_code == 404
+    assert client.post("/leads/999999/assist/", _visit_form()).status_code == 404
+    assert not LeadAssistRequest.objects.exists()
+    assert other.pk  # the other investor exists: its name finds it, not the held lead's

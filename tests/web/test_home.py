@@ -139,3 +139,97 @@ def test_home_query_count_does_not_grow_with_rows(bureau, client_for):
     # Session, officer, scope (2), follow-ups, lead counts, projects, problems, my alerts,
     # and the bell's unread count (the session is written at most once a minute).
     assert len(few) == 10
+
+
+# --- requests to join as 协办 waiting for a head's decision ---------------------------------
+
+
+def _ask_to_assist(requester, n, *, holder):
+    """``n`` leads of ``holder``'s unit, each with an open request from ``requester``."""
+    requests = []
+    for _ in range(n):
+        lead = make_lead(holder)
+        requests.append(
+            lead_services.lead_assist_request(
+                lead=lead, actor=requester, known_name=lead.investor.name
+            )
+        )
+    return requests
+
+
+def test_open_assist_requests_show_on_the_home_page_of_those_who_may_decide_them(
+    bureau, client_for
+):
+    from officers import permissions
+    from officers.choices import Role
+    from tests.factories import make_officer
+
+    sz_head = make_officer(bureau.shenzhen, role=Role.UNIT_HEAD, full_name="孙主任")
+    (request,) = _ask_to_assist(bureau.shanghai_officer, 1, holder=bureau.outsider)
+    decided = _ask_to_assist(bureau.teammate, 1, holder=bureau.outsider)[0]
+    lead_services.lead_assist_decide(request=decided, actor=sz_head, approve=False)
+    people = [
+        bureau.chief,
+        sz_head,
+        bureau.shanghai_head,
+        bureau.outsider,  # the lead's 主办: told on /claims/, does not decide
+        bureau.shanghai_officer,  # the requester
+        bureau.submitter,
+    ]
+    for person in people:
+        shown = client_for(person).get("/").context["assists"]
+        allowed = [
+            r
+            for r in (request, decided)
+            if permissions.may_decide_assist_request(person, type(r).objects.get(pk=r.pk))
+        ]
+        assert shown == allowed, person.username
+    html = client_for(sz_head).get("/").content.decode()
+    assert 'aria-labelledby="h-assists"' in html
+    assert request.lead.investor.name in html and "张明" in html
+    assert f'action="/assist-requests/{request.pk}/decide/"' in html
+    assert 'name="approve" value="1"' in html and 'name="approve" value="0"' in html
+    assert (
+        'aria-labelledby="h-assists"' not in client_for(bureau.outsider).get("/").content.decode()
+    )
+
+
+def test_a_head_approves_from_the_home_page_and_comes_back_to_it(bureau, client_for):
+    from officers.choices import AssignmentRole, Role
+    from officers.models import Assignment
+    from tests.factories import make_officer
+
+    sz_head = make_officer(bureau.shenzhen, role=Role.UNIT_HEAD)
+    (request,) = _ask_to_assist(bureau.shanghai_officer, 1, holder=bureau.outsider)
+    client = client_for(sz_head)
+    response = client.post(f"/assist-requests/{request.pk}/decide/", {"approve": "1", "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert Assignment.objects.get(lead=request.lead, officer=bureau.shanghai_officer).role == (
+        AssignmentRole.ASSISTING
+    )
+    assert client.get("/").context["assists"] == []
+    # A foreign "next" is not followed.
+    (other,) = _ask_to_assist(bureau.teammate, 1, holder=bureau.outsider)
+    response = client.post(
+        f"/assist-requests/{other.pk}/decide/", {"approve": "0", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/claims/"
+
+
+def test_a_heads_home_query_count_does_not_grow_with_assist_requests(bureau, client_for):
+    from officers.choices import Role
+    from tests.factories import make_officer
+
+    sz_head = make_officer(bureau.shenzhen, role=Role.UNIT_HEAD)
+    client = client_for(sz_head)
+    _ask_to_assist(bureau.shanghai_officer, 2, holder=bureau.outsider)
+    with CaptureQueriesContext(connection) as few:
+        assert len(client.get("/").context["assists"]) == 2
+    _ask_to_assist(bureau.shanghai_officer, 20, holder=bureau.outsider)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/")
+    assert len(response.context["assists"]) == 20
+    assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
+    # The officer's ten, plus a head's: claims to settle, the unit's red lights and the open
+    # requests to join as 协办 (one query, requester and lead joined).
+    assert len(few) == 13
