@@ -67,6 +67,13 @@ LEGEND = (
 )
 
 
+# An alert whose notices went to nobody asked here (only a chief may acknowledge it), and a
+# unit's target: records the rows read through their fields only.
+_ALERT_FOR_SOMEONE_ELSE = SimpleNamespace(
+    notices=SimpleNamespace(filter=lambda **kwargs: SimpleNamespace(exists=lambda: False))
+)
+_UNIT_TARGET = SimpleNamespace(unit_id=1, officer=None)
+
 # The throwaway bureau: officers by role and one unit's records, as attributes.
 World = Any
 
@@ -309,6 +316,111 @@ ROWS = (
         lambda o, w: P.may_read_cockpit(o),
         None,
         ("may_read_cockpit",),
+    ),
+    Row(
+        "Drop a lead (any status change but signing)",
+        "`may_move_lead_to`",
+        lambda o, w: P.may_move_lead_to(o, w.lead, "dropped"),
+        _sees(leads_visible_to, "lead"),
+        ("may_move_lead_to",),
+    ),
+    Row(
+        "Be asked on the home page to decide requests to join / claims",
+        "`may_decide_assist_requests`, `may_decide_claims`",
+        lambda o, w: P.may_decide_assist_requests(o) and P.may_decide_claims(o),
+        None,
+        ("may_decide_assist_requests", "may_decide_claims"),
+    ),
+    Row(
+        "Acknowledge (签收) an alert that notified someone else",
+        "`may_acknowledge_alert`",
+        lambda o, w: P.may_acknowledge_alert(o, _ALERT_FOR_SOMEONE_ELSE),
+        None,
+        ("may_acknowledge_alert",),
+    ),
+    Row(
+        "See the red lights of their units' records on the home page",
+        "`may_watch_unit_alerts`",
+        lambda o, w: P.may_watch_unit_alerts(o),
+        None,
+        ("may_watch_unit_alerts",),
+    ),
+    Row(
+        "Read the bulletins",
+        "`may_read_bulletins`",
+        lambda o, w: P.may_read_bulletins(o),
+        None,
+        ("may_read_bulletins",),
+    ),
+    Row(
+        "Open campaigns and their league tables",
+        "`may_read_campaigns`",
+        lambda o, w: P.may_read_campaigns(o),
+        None,
+        ("may_read_campaigns",),
+    ),
+    Row(
+        "Add a unit to the org tree",
+        "`may_manage_units`",
+        lambda o, w: P.may_manage_units(o),
+        None,
+        ("may_manage_units",),
+    ),
+    Row(
+        "Open an account in the holding unit",
+        "`may_open_accounts`, `may_open_account_in`",
+        lambda o, w: P.may_open_accounts(o) and P.may_open_account_in(o, w.lead.unit),
+        None,
+        ("may_open_accounts", "may_open_account_in"),
+    ),
+    Row(
+        "Give an account the role 招商干部 / 局领导",
+        "`may_grant_role`",
+        lambda o, w: P.may_grant_role(o, Role.OFFICER) and P.may_grant_role(o, Role.CHIEF),
+        None,
+        ("may_grant_role",),
+    ),
+    Row(
+        "Hand out superuser, security administrator, groups or raw permissions",
+        "`may_grant_privileges`",
+        lambda o, w: P.may_grant_privileges(o),
+        None,
+        ("may_grant_privileges",),
+    ),
+    Row(
+        "Register or revoke an API client",
+        "`may_manage_api_clients`",
+        lambda o, w: P.may_manage_api_clients(o),
+        None,
+        ("may_manage_api_clients",),
+    ),
+    Row(
+        "Set or change a unit's annual target",
+        "`may_set_unit_target`, `may_set_target`",
+        lambda o, w: P.may_set_unit_target(o) and P.may_set_target(o, _UNIT_TARGET),
+        None,
+        ("may_set_unit_target", "may_set_target"),
+    ),
+    Row(
+        "Break a target down to an officer of the holding unit",
+        "`may_set_officer_target`",
+        lambda o, w: P.may_set_officer_target(o, w.some_officer),
+        None,
+        ("may_set_officer_target",),
+    ),
+    Row(
+        "Set another officer's interface language",
+        "`may_set_language`",
+        lambda o, w: P.may_set_language(o, w.some_officer),
+        None,
+        ("may_set_language",),
+    ),
+    Row(
+        "Use the admin site at all (each page then asks its own rule)",
+        "`may_use_admin`",
+        lambda o, w: P.may_use_admin(o),
+        None,
+        ("may_use_admin",),
     ),
     Row(
         "Read the operations page (heartbeats, queue, outbox)",
