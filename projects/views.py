@@ -59,6 +59,7 @@ def _refused(exc: PermissionDenied) -> DjangoPermissionDenied:
 # checkboxes); the others (investor, sync keys) still filter when a link names them.
 LIST_FILTERS = (
     "unit",
+    "without_subunits",
     "industry",
     "investor_region",
     "source_channel",

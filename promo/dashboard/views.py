@@ -17,6 +17,7 @@ from officers.models import tree_order
 from officers.selectors import units_visible_to
 from promo.core.exports import xlsx_download
 from promo.core.services import today
+from promo.reports.models import own_line_name
 
 from . import exports, scoring
 from .forms import DashboardFilterForm, PeriodKind, period_for
@@ -31,6 +32,8 @@ def _in_viewers_language(context: dict) -> dict:
     language), so words are put in at reading time, not kept with the figures.
     """
     context["total"].name = _("合计")
+    for row in context["own_rows"]:
+        row.name = own_line_name(row.unit)
     context["trend"] = {
         **context["trend"],
         "months": [date_format(date(2000, month, 1), "M") for month in range(1, 13)],

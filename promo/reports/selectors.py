@@ -6,6 +6,11 @@ Counting rules, decided once here:
   and its groups (``Unit.path`` prefix). The units asked for must therefore be disjoint
   sub-trees (no unit inside another), or a record would be counted twice; the bulletin asks
   for the bureau's first-level units and, separately, for the whole bureau (``units=None``).
+* **A unit's own records (本级)** are asked for with ``own_units``: the records of exactly
+  that unit, none of its sub-units'. A table of sub-tree rows under a unit adds the parent's
+  own row (the bureau's is 局本级), so that the rows add up to the parent's total: the root
+  unit's own records, or an office's beside its groups, count in no sub-tree row. An own
+  unit must lie outside every sub-tree asked for in the same call (its id is its key).
 * **Status at period end comes from the lead's status dates**, not from its current status,
   so a bulletin re-run later still describes the month as it was: a lead is *in hand*
   (在手信息) at ``end`` if it was qualified (有效) on or before ``end`` and neither signed nor
@@ -63,7 +68,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext_lazy as _
 
 from leads.choices import VISITING_KINDS
 from leads.models import Lead, Visit
@@ -113,17 +117,24 @@ class PeriodFigures:
 assert {f.name for f in dataclasses.fields(PeriodFigures)} == set(Figure.values)
 
 
-def _check_disjoint(units: Sequence[Unit]) -> None:
+def _check_disjoint(units: Sequence[Unit], own_units: Sequence[Unit] = ()) -> None:
     # Sorted, a path that contains another sits right before one that starts with it.
     paths = sorted(u.path for u in units)
     for shorter, longer in itertools.pairwise(paths):
         if not shorter or longer.startswith(shorter):
             raise ValueError(f"Units must be disjoint sub-trees: {shorter!r} contains {longer!r}.")
+    for own in own_units:
+        if any(own.path.startswith(u.path) for u in units):
+            raise ValueError(f"Own unit {own.path!r} lies inside a sub-tree asked for.")
+    if len({u.pk for u in own_units}) != len(own_units):
+        raise ValueError("An own unit is asked for twice.")
 
 
-def _bucket(unit_field: str, units: Sequence[Unit]) -> Case:
-    """The id of the asked-for unit whose sub-tree holds the row's unit, else NULL."""
+def _bucket(unit_field: str, units: Sequence[Unit], own_units: Sequence[Unit] = ()) -> Case:
+    """The id of the asked-for unit that holds the row: an own unit if the row is exactly
+    its, else the unit whose sub-tree holds the row's unit; NULL if none."""
     return Case(
+        *(When(**{f"{unit_field}_id": u.pk}, then=Value(u.pk)) for u in own_units),
         *(When(**{f"{unit_field}__path__startswith": u.path}, then=Value(u.pk)) for u in units),
         default=Value(None),
         output_field=IntegerField(),
@@ -131,23 +142,30 @@ def _bucket(unit_field: str, units: Sequence[Unit]) -> Case:
 
 
 def grouped_by_subtree(
-    qs: QuerySet, unit_field: str, units: Sequence[Unit] | None, aggregates: dict[str, Any]
+    qs: QuerySet,
+    unit_field: str,
+    units: Sequence[Unit] | None,
+    aggregates: dict[str, Any],
+    own_units: Sequence[Unit] = (),
 ) -> dict[int | None, dict[str, Any]]:
     """One grouped query: ``{unit id: {name: value}}``, each unit counting its sub-tree (the
-    units must be disjoint), or ``{None: {...}}`` for the bureau with ``units=None``."""
+    units must be disjoint) and each of ``own_units`` its own records alone, or
+    ``{None: {...}}`` for the bureau with ``units=None``."""
     if units is None:
         return {None: qs.aggregate(**aggregates)}
-    if not units:
+    if not units and not own_units:
         return {}
-    # Keep only rows of the asked-for sub-trees before bucketing: a semi-join on the unit
-    # ids (a subquery, no extra round trip) lets the (unit, date) indexes work, instead of
+    # Keep only rows of the asked-for units before bucketing: a semi-join on the unit ids
+    # (a subquery, no extra round trip) lets the (unit, date) indexes work, instead of
     # bucketing every row of the database by path and dropping the NULL bucket afterwards.
-    in_subtrees = Unit.objects.filter(
-        functools.reduce(operator.or_, (Q(path__startswith=u.path) for u in units))
-    ).values("pk")
+    wanted = functools.reduce(
+        operator.or_,
+        [*(Q(path__startswith=u.path) for u in units), *(Q(pk=u.pk) for u in own_units)],
+    )
+    in_subtrees = Unit.objects.filter(wanted).values("pk")
     rows = (
         qs.filter(**{f"{unit_field}_id__in": in_subtrees})
-        .annotate(report_unit=_bucket(unit_field, units))
+        .annotate(report_unit=_bucket(unit_field, units, own_units))
         .filter(report_unit__isnull=False)
         .values("report_unit")
         .order_by()
@@ -170,23 +188,28 @@ def period_figures(
     start: date,
     end: date,
     units: Sequence[Unit] | None = None,
+    own_units: Sequence[Unit] = (),
     industry: str = "",
     region: str = "",
     source_channel: str = "",
 ) -> dict[int | None, PeriodFigures]:
     """Figures for ``[start, end]`` keyed by unit id (each counting its sub-tree).
 
-    With ``units=None`` the result is ``{None: figures}`` for the whole bureau. Every unit asked
-    for appears in the result, with zeros where nothing happened. ``industry``, ``region`` and
-    ``source_channel`` narrow every family (see the module's counting rules); left empty, the
-    queries are exactly the unfiltered ones.
+    With ``units=None`` the result is ``{None: figures}`` for the whole bureau. Each of
+    ``own_units`` (with ``units`` given) is keyed by its id and counts its own records alone
+    (本级), none of its sub-units'. Every unit asked for appears in the result, with zeros where
+    nothing happened. ``industry``, ``region`` and ``source_channel`` narrow every family (see
+    the module's counting rules); left empty, the queries are exactly the unfiltered ones.
     """
     if end < start:
         raise ValueError("end is before start")
+    own_units = list(own_units)
     if units is not None:
         units = list(units)
-        _check_disjoint(units)
-    keys: list[int | None] = [u.pk for u in units] if units is not None else [None]
+        _check_disjoint(units, own_units)
+    elif own_units:
+        raise ValueError("own_units go with units, not with the whole bureau (units=None)")
+    keys: list[int | None] = [u.pk for u in (*units, *own_units)] if units is not None else [None]
     result: dict[int | None, PeriodFigures] = {key: PeriodFigures() for key in keys}
 
     def merge(grouped: dict[int | None, dict[str, Any]]) -> None:
@@ -231,7 +254,8 @@ def period_figures(
             leads,
             "unit",
             units,
-            {
+            own_units=own_units,
+            aggregates={
                 "leads_in_hand": Count("pk", filter=Q(qualified_on__lte=end) & open_at_end),
                 "leads_negotiating": Count("pk", filter=Q(negotiating_on__lte=end) & open_at_end),
                 "valid_leads": Count("pk", filter=dated("qualified_on")),
@@ -245,7 +269,8 @@ def period_figures(
             visits.filter(dated("visited_on"), kind__in=VISITING_KINDS),
             "unit",
             units,
-            {"investors_visiting": Count("investor", distinct=True)},
+            own_units=own_units,
+            aggregates={"investors_visiting": Count("investor", distinct=True)},
         )
     )
 
@@ -268,7 +293,8 @@ def period_figures(
             ),
             "unit",
             units,
-            {
+            own_units=own_units,
+            aggregates={
                 "signed_count": Count("pk", filter=signed),
                 "signed_amount": Coalesce(
                     Sum("signed_investment", filter=signed), ZERO, output_field=_MONEY
@@ -308,7 +334,8 @@ def period_figures(
             ),
             "unit",
             units,
-            {
+            own_units=own_units,
+            aggregates={
                 "arrived_fdi": Coalesce(
                     Sum(F("fdi_end") - F("fdi_before")), ZERO, output_field=_MONEY
                 )
@@ -325,6 +352,12 @@ def bulletin_units() -> list[Unit]:
             parent__isnull=False, parent__parent__isnull=True, is_active=True
         ).order_by(tree_order())
     )
+
+
+def bureau_own_units() -> list[Unit]:
+    """The units whose own records make the 局本级 line: the bureau's root unit (every root,
+    in tree order, should the tree have several: their own records are in no ranked line)."""
+    return list(Unit.objects.filter(parent__isnull=True).order_by(tree_order()))
 
 
 def alerts_visible_to(officer: Officer) -> QuerySet[Alert]:
@@ -373,12 +406,16 @@ def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
     )
     latest = {(a.line_id, a.figure): a.new_value for a in amendments}
     rows = []
-    for line in sorted(lines, key=lambda line: (line.is_total, line.position)):
+    # Unit lines, then the own-records lines (局本级), then 合计; each in its position.
+    for line in sorted(
+        lines, key=lambda line: (line.is_total, line.own_records_only, line.position)
+    ):
         rows.append(
             {
                 "is_total": line.is_total,
-                "number": None if line.is_total else line.position,
-                "name": (line.unit.short_name or line.unit.name) if line.unit else _("合计"),
+                "is_own": line.own_records_only,
+                "number": line.number,
+                "name": line.label,
                 "cells": [
                     {
                         "value": line.figure(figure),

@@ -57,7 +57,7 @@ from .models import (
     WebhookChannel,
     WebhookDelivery,
 )
-from .selectors import PeriodFigures, bulletin_units, period_figures
+from .selectors import PeriodFigures, bulletin_units, bureau_own_units, period_figures
 
 logger = logging.getLogger(__name__)
 _PERCENT = Decimal("0.1")
@@ -138,7 +138,7 @@ def _ranks(lines: list[BulletinLine]) -> None:
     The bulletin ranks units publicly on what they signed in the period (新签约总投资), the
     headline of 每月一通报; target completion is printed beside it.
     """
-    units = [line for line in lines if not line.is_total]
+    units = [line for line in lines if not line.is_total and not line.own_records_only]
     ordered = sorted(units, key=lambda line: (-line.signed_amount, -line.signed_count))
     previous: tuple[Decimal, int] | None = None
     for index, line in enumerate(ordered, start=1):
@@ -147,14 +147,24 @@ def _ranks(lines: list[BulletinLine]) -> None:
         previous = key
 
 
-def _compute_lines(bulletin: Bulletin, units: Sequence[Unit]) -> list[BulletinLine]:
-    """Unsaved lines for ``units`` plus the bureau total, with last year, YTD and targets."""
+def _compute_lines(
+    bulletin: Bulletin, units: Sequence[Unit], own_units: Sequence[Unit] = ()
+) -> list[BulletinLine]:
+    """Unsaved lines for ``units`` (each its sub-tree), ``own_units`` (each its own records
+    alone: 局本级) and the bureau total, with last year, YTD and targets.
+
+    The unit lines and the own lines together hold every record of the tree, so they add up
+    to the total (but for the distinct visiting investors; docs/domain.md).
+    """
     start, end = bulletin.period_start, bulletin.period_end
     ly_start, ly_end = _same_period_last_year(start, end)
     ytd_start = end.replace(month=1, day=1)
 
     def figures(a: date, b: date) -> dict[int | None, PeriodFigures]:
-        return {**period_figures(start=a, end=b, units=units), **period_figures(start=a, end=b)}
+        return {
+            **period_figures(start=a, end=b, units=units, own_units=own_units),
+            **period_figures(start=a, end=b),
+        }
 
     current, last_year, ytd = (
         figures(start, end),
@@ -173,14 +183,39 @@ def _compute_lines(bulletin: Bulletin, units: Sequence[Unit]) -> list[BulletinLi
             targets=targets[key],
             **current[key].as_dict(),
         )
-        for position, key in enumerate(keys, start=1)
+        for position, key in enumerate(keys[:-1], start=1)
     ]
+    # The own lines: no targets of their own (those set on the bureau are the total's).
+    lines += [
+        BulletinLine(
+            bulletin=bulletin,
+            unit_id=unit.pk,
+            own_records_only=True,
+            position=len(lines) + number,
+            last_year=last_year[unit.pk].as_dict(),
+            year_to_date=ytd[unit.pk].as_dict(),
+            targets={},
+            **current[unit.pk].as_dict(),
+        )
+        for number, unit in enumerate(own_units, start=1)
+    ]
+    lines.append(
+        BulletinLine(
+            bulletin=bulletin,
+            unit_id=None,
+            position=len(lines) + 1,
+            last_year=last_year[None].as_dict(),
+            year_to_date=ytd[None].as_dict(),
+            targets=targets[None],
+            **current[None].as_dict(),
+        )
+    )
     _ranks(lines)
     return lines
 
 
 def _recompute_draft(bulletin: Bulletin) -> None:
-    lines = _compute_lines(bulletin, bulletin_units())
+    lines = _compute_lines(bulletin, bulletin_units(), bureau_own_units())
     bulletin.lines.all().delete()
     BulletinLine.objects.bulk_create(lines)
     bulletin.generated_at = timezone.now()
@@ -208,7 +243,9 @@ def _attribution(line: BulletinLine, figure: str, since: datetime) -> tuple[int 
     events = apps.get_model(label).objects.filter(
         pgh_created_at__gt=since, pgh_context__isnull=False
     )
-    if line.unit is not None:
+    if line.own_records_only:
+        events = events.filter(**{unit_field: line.unit_id})
+    elif line.unit is not None:
         events = events.filter(**{f"{unit_field}__path__startswith": line.unit.path})
     event = events.select_related("pgh_context").order_by("-pgh_created_at", "-pgh_id").first()
     if event is None:
@@ -227,9 +264,11 @@ def _record_amendments(bulletin: Bulletin) -> list[BulletinAmendment]:
     recorded as a second amendment.
     """
     lines = list(bulletin.lines.select_related("unit").prefetch_related("amendments"))
-    units = [line.unit for line in lines if line.unit is not None]
-    now = {**period_figures(start=bulletin.period_start, end=bulletin.period_end, units=units)}
-    now.update(period_figures(start=bulletin.period_start, end=bulletin.period_end))
+    units = [line.unit for line in lines if line.unit is not None and not line.own_records_only]
+    own_units = [line.unit for line in lines if line.unit is not None and line.own_records_only]
+    start, end = bulletin.period_start, bulletin.period_end
+    now = {**period_figures(start=start, end=end, units=units, own_units=own_units)}
+    now.update(period_figures(start=start, end=end))
     if bulletin.published_at is None:  # a draft: nothing published to amend
         return []
     recorded = []
