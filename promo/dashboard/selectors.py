@@ -21,7 +21,8 @@ unit's records (``without_subunits``).
 Each number carries the URL of the list behind it when that list's own filters can express
 the same set, so that the list's count equals the number (tests/dashboard pin this for any
 filter combination). An amount links to the list of the records it sums, and its link carries
-that list's count. The visiting investors (来区客商) link to the visiting-investor list
+that list's count; the list's amount column totals the figure (新开工项目总投资 through the list's
+总投资截至, the period's end). The visiting investors (来区客商) link to the visiting-investor list
 (distinct investors of the period's reception and inspection visits). The arrived FDI links to
 the projects that reported monthly progress in the period (the projects it sums, project list
 filter 填报投资进度的月份), the ≥ 100M signings target to the signings with 签约总投资 of at
@@ -252,9 +253,15 @@ def _figure_links(
     signed = list_url(
         "projects:list", {**projects, "contract_date_after": start, "contract_date_before": end}
     )
+    # 新开工项目总投资 is the total as it stood at the period's end: the list totals the same.
     started = list_url(
         "projects:list",
-        {**projects, "groundbreaking_actual_after": start, "groundbreaking_actual_before": end},
+        {
+            **projects,
+            "groundbreaking_actual_after": start,
+            "groundbreaking_actual_before": end,
+            "investment_as_of": end,
+        },
     )
     return {
         Figure.LEADS_IN_HAND: (

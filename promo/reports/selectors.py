@@ -22,8 +22,9 @@ Counting rules, decided once here:
   later increase never changes an old month's count.
 * **Groundbreakings** (新开工) count projects by ``groundbreaking_actual`` and sum their total
   investment *as it stood at the period's end*: the amount signed plus the capital increases
-  (增资, ProjectIncrement) dated on or before ``end``. An increase counts from its own date:
-  it never changes a closed period.
+  (增资, ProjectIncrement) dated on or before ``end`` (projects.models.total_investment_as_of,
+  which the project list's 总投资截至 reads too). An increase counts from its own date: it
+  never changes a closed period.
 * **Arrived FDI** (到账外资) is the growth of the cumulative figure reported in monthly
   progress (InvestmentProgress.arrived_fdi): for each project, the latest cumulative reported
   for a month on or before ``end`` minus the latest reported for a month before ``start``.
@@ -78,8 +79,8 @@ from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import (
     InvestmentProgress,
     Project,
-    ProjectIncrement,
     progress_reported_between,
+    total_investment_as_of,
 )
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
@@ -279,18 +280,9 @@ def period_figures(
     # 新开工项目总投资: the total as it stood at the period's end, i.e. the amount signed plus
     # the capital increases (增资) dated on or before ``end``. The stored total_investment
     # carries every increase, so a December increase would rewrite a closed November.
-    increased_by_end = (
-        ProjectIncrement.objects.filter(project_id=OuterRef("pk"), increased_on__lte=end)
-        .values("project_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
     merge(
         grouped_by_subtree(
-            projects.annotate(
-                total_at_end=F("signed_investment")
-                + Coalesce(Subquery(increased_by_end, output_field=_MONEY), ZERO)
-            ),
+            projects.annotate(total_at_end=total_investment_as_of(end)),
             "unit",
             units,
             own_units=own_units,
