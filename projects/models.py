@@ -557,7 +557,7 @@ def total_investment_as_of(day: date) -> Any:
         .annotate(total=Sum("amount"))
         .values("total")
     )
-    money = models.DecimalField(max_digits=16, decimal_places=2)
+    money: models.DecimalField = models.DecimalField(max_digits=16, decimal_places=2)
     return F("signed_investment") + Coalesce(
         Subquery(increased, output_field=money), Decimal("0.00"), output_field=money
     )
