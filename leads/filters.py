@@ -25,15 +25,45 @@ class UnitIdsSubtreeFilter(UnitSubtreeFilter):
     Same rows as the path prefix join of UnitSubtreeFilter, but the literal id list lets
     the planner use the (status, created_at) / (status, id) indexes of the lists instead
     of hashing every matching row against officers_unit.
+
+    With ``own_only_flag`` naming a :class:`WithoutSubunitsFilter` of the same FilterSet that
+    is set (``?unit=<id>&without_subunits=true``), only that unit's own records (本级): the
+    cockpit's 局本级 row and a unit's own row link here.
     """
+
+    def __init__(self, *args, own_only_flag: str | None = None, **kwargs):
+        self.own_only_flag = own_only_flag
+        super().__init__(*args, **kwargs)
 
     def filter(self, qs: QuerySet, value):
         if value in (None, ""):
             return qs
+        if self._own_only():
+            return qs.filter(**{f"{self.field_name}_id": int(value)})
         ids = subtree_ids(int(value))
         if not ids:
             return qs.none()
         return qs.filter(**{f"{self.field_name}_id__in": ids})
+
+    def _own_only(self) -> bool:
+        if self.own_only_flag is None:
+            return False
+        form = getattr(getattr(self, "parent", None), "form", None)
+        return bool(getattr(form, "cleaned_data", {}).get(self.own_only_flag))
+
+
+class WithoutSubunitsFilter(django_filters.BooleanFilter):
+    """``?without_subunits=true`` beside ``?unit=<id>``: the unit's own records, none of its
+    sub-units'. Applied by the unit filter (UnitIdsSubtreeFilter's ``own_only_flag``); on its
+    own it changes nothing. A checkbox on the list pages."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label", _("不含下级单位"))
+        kwargs.setdefault("widget", forms.CheckboxInput)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs: QuerySet, value):
+        return qs
 
 
 def subtree_ids(unit_id: int) -> list[int]:
@@ -103,6 +133,10 @@ class InvestorFilter(django_filters.FilterSet):
     visit_unit = django_filters.NumberFilter(
         method=_by_visit, min_value=1, label=_("走访登记单位（含下级单位）")
     )
+    # The cockpit's 本级 row: visits logged by that unit itself, not by its sub-units.
+    visit_without_subunits = django_filters.BooleanFilter(
+        method=_by_visit, label=_("不含下级单位"), widget=forms.CheckboxInput
+    )
     visit_industry = django_filters.MultipleChoiceFilter(
         method=_by_visit, choices=Industry.choices, label=_("走访所涉项目信息的行业")
     )
@@ -135,6 +169,7 @@ class InvestorFilter(django_filters.FilterSet):
             "visited_on",
             "visit_kind",
             "visit_unit",
+            "visit_without_subunits",
             "visit_industry",
             "visit_source_channel",
         ]
@@ -162,7 +197,10 @@ class InvestorFilter(django_filters.FilterSet):
         if data.get("visit_kind"):
             visits = visits.filter(kind__in=data["visit_kind"])
         if data.get("visit_unit") is not None:
-            visits = visits.filter(unit_id__in=subtree_ids(int(data["visit_unit"])))
+            if data.get("visit_without_subunits"):
+                visits = visits.filter(unit_id=int(data["visit_unit"]))
+            else:
+                visits = visits.filter(unit_id__in=subtree_ids(int(data["visit_unit"])))
         if data.get("visit_industry"):
             visits = visits.filter(lead__industry__in=data["visit_industry"])
         if data.get("visit_source_channel"):
@@ -187,7 +225,8 @@ class InvestorFilter(django_filters.FilterSet):
 
 class LeadFilter(django_filters.FilterSet):
     status = _choices(choices=LeadStatus.choices, label=_("状态"))
-    unit = UnitIdsSubtreeFilter(field_name="unit")
+    unit = UnitIdsSubtreeFilter(field_name="unit", own_only_flag="without_subunits")
+    without_subunits = WithoutSubunitsFilter()
     officer = django_filters.NumberFilter(
         method="filter_officer", label=_("分工干部（主办或协办）"), min_value=1
     )
@@ -261,6 +300,7 @@ class LeadFilter(django_filters.FilterSet):
         fields = [
             "status",
             "unit",
+            "without_subunits",
             "officer",
             "industry",
             "chain_role",
@@ -342,7 +382,8 @@ class VisitFilter(django_filters.FilterSet):
         label=_("客商名称包含"),
         max_length=100,
     )
-    unit = UnitIdsSubtreeFilter(field_name="unit")
+    unit = UnitIdsSubtreeFilter(field_name="unit", own_only_flag="without_subunits")
+    without_subunits = WithoutSubunitsFilter()
     # The cockpit's narrowing rules for visits (promo.reports.selectors): the lead's industry
     # and channel (a visit on no lead drops out), the visited investor's region.
     industry = _choices(
@@ -368,6 +409,7 @@ class VisitFilter(django_filters.FilterSet):
             "investor",
             "investor_name",
             "unit",
+            "without_subunits",
             "industry",
             "source_channel",
             "investor_region",

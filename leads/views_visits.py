@@ -66,6 +66,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
 _VISITING_FIELDS = (
     "visited_on",
     "visit_unit",
+    "visit_without_subunits",
     "visit_industry",
     "region",
     "visit_source_channel",
@@ -149,10 +150,18 @@ def _visits_link_query(data) -> str:
     """The visit list's parameters for one investor's visits counted on this page."""
     out = data.copy()
     for name in list(out):
-        if name not in ("visited_on_after", "visited_on_before", "visit_unit", "region"):
+        if name not in (
+            "visited_on_after",
+            "visited_on_before",
+            "visit_unit",
+            "visit_without_subunits",
+            "region",
+        ):
             out.pop(name)
     if "visit_unit" in out:
         out.setlist("unit", out.pop("visit_unit"))
+    if "visit_without_subunits" in out:
+        out.setlist("without_subunits", out.pop("visit_without_subunits"))
     if "region" in out:
         out.setlist("investor_region", out.pop("region"))
     for src, dst in (("visit_industry", "industry"), ("visit_source_channel", "source_channel")):

@@ -18,7 +18,8 @@ PROJECT_COLUMNS = (
     Column("统一社会信用代码", lambda o: o.investor.credit_code),
     Column("行业", lambda o: o.get_industry_display()),
     Column("签约日期", lambda o: o.contract_date),
-    Column("总投资(万元)", lambda o: o.total_investment),
+    # The page's 总投资 column: today's, or as of the list's investment_as_of.
+    Column("总投资(万元)", lambda o: getattr(o, "shown_total", o.total_investment)),
     Column("注册资本(万元)", lambda o: o.registered_capital),
     Column("合同外资(万美元)", lambda o: o.contracted_fdi),
     Column("到账外资(万美元)", lambda o: o.arrived_fdi),

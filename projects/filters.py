@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import SourceChannel
-from leads.filters import DatePickerRange, UnitIdsSubtreeFilter
+from leads.filters import DatePickerRange, UnitIdsSubtreeFilter, WithoutSubunitsFilter
 from officers.filters import UnitSubtreeFilter, UpdatedAfterFilter
 from promo.core.choices import Industry, Region
 from promo.core.services import today
@@ -34,7 +34,8 @@ class ProjectFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(
         choices=Stage.choices, distinct=False, label=_("阶段")
     )
-    unit = UnitIdsSubtreeFilter(field_name="unit")
+    unit = UnitIdsSubtreeFilter(field_name="unit", own_only_flag="without_subunits")
+    without_subunits = WithoutSubunitsFilter()
     size_class = django_filters.MultipleChoiceFilter(
         choices=SizeClass.choices, distinct=False, label=_("规模")
     )
@@ -80,6 +81,7 @@ class ProjectFilter(django_filters.FilterSet):
         fields = [
             "stage",
             "unit",
+            "without_subunits",
             "size_class",
             "industry",
             "contract_date",

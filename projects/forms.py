@@ -142,8 +142,9 @@ class ProgressForm(forms.Form):
 
 
 class ProjectFilterForm(forms.Form):
-    """The project list's stage and size checkboxes and search box (ProjectFilter filters
-    ``stage`` and ``q``; ``size`` is read by projects.selectors.project_list_for)."""
+    """The project list's stage and size checkboxes, search box and 总投资截至 date
+    (ProjectFilter filters ``stage`` and ``q``; ``size`` and ``investment_as_of`` are read by
+    projects.selectors.project_list_for)."""
 
     stage = forms.MultipleChoiceField(
         label=_("阶段"), choices=Stage.choices, required=False, widget=PlainCheckboxes
@@ -155,6 +156,14 @@ class ProjectFilterForm(forms.Form):
         widget=PlainCheckboxes,
     )
     q = forms.CharField(label=_("搜索项目或投资方名称"), max_length=100, required=False)
+    # The cockpit's 新开工项目总投资 links here with its period's end: the 总投资 column and
+    # total then leave out capital increases (增资) dated after it, as the figure does.
+    investment_as_of = forms.DateField(
+        label=_("总投资截至"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("按该日及以前的增资计算总投资；不填为当前总投资。"),
+    )
 
 
 class ProblemForm(forms.Form):

@@ -10,7 +10,8 @@ from typing import Any
 import pghistory
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from promo.core.choices import Industry
@@ -539,3 +540,24 @@ def progress_reported_between(start: date | None, end: date | None) -> Exists:
     if end is not None:
         months = months.filter(month__lte=end)
     return Exists(months)
+
+
+def total_investment_as_of(day: date) -> Any:
+    """总投资 as it stood on ``day``: the amount signed plus the capital increases (增资)
+    dated on or before it.
+
+    ``Project.total_investment`` carries every increase, so a December increase would rewrite
+    a closed November: the reports' 新开工项目总投资 (promo.reports.selectors.period_figures)
+    and the project list's 总投资截至 (``investment_as_of``, behind the cockpit's links) both
+    read this one expression, so the list totals what the figure sums.
+    """
+    increased = (
+        ProjectIncrement.objects.filter(project_id=OuterRef("pk"), increased_on__lte=day)
+        .values("project_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money: models.DecimalField = models.DecimalField(max_digits=16, decimal_places=2)
+    return F("signed_investment") + Coalesce(
+        Subquery(increased, output_field=money), Decimal("0.00"), output_field=money
+    )

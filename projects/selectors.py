@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 
 from leads.selectors import leads_visible_to
 from officers import permissions
@@ -13,7 +13,7 @@ from officers.selectors import scope_for
 from .choices import STAGE_TRANSITIONS
 from .filters import ProjectFilter
 from .forms import ProjectFilterForm
-from .models import InvestmentProgress, Problem, Project
+from .models import InvestmentProgress, Problem, Project, total_investment_as_of
 
 
 def projects_visible_to(officer: Officer) -> QuerySet[Project]:
@@ -82,7 +82,9 @@ def project_list_for(
 
     The officer's projects filtered by the shared ProjectFilter (the API filters with it too),
     then ProjectFilterForm's size checkboxes (``size``, the page's name for ``size_class``).
-    Returns the bound FilterSet and form for the page.
+    Each project carries ``shown_total``: its 总投资, or with ``investment_as_of`` the total as
+    it stood that day (projects.models.total_investment_as_of). Returns the bound FilterSet
+    and form for the page.
     """
     base = project_list(officer)
     filterset = ProjectFilter(params or None, queryset=base, request=request)
@@ -93,9 +95,13 @@ def project_list_for(
         qs = base.none()
     else:
         qs = filterset.qs
-    if form.is_valid() and form.cleaned_data["size"]:
-        qs = qs.filter(size_class__in=form.cleaned_data["size"])
-    return filterset, form, qs.order_by("-contract_date", "-id")
+    as_of = None
+    if form.is_valid():
+        if form.cleaned_data["size"]:
+            qs = qs.filter(size_class__in=form.cleaned_data["size"])
+        as_of = form.cleaned_data["investment_as_of"]
+    shown = total_investment_as_of(as_of) if as_of is not None else F("total_investment")
+    return filterset, form, qs.annotate(shown_total=shown).order_by("-contract_date", "-id")
 
 
 def assignments_visible_to(officer: Officer) -> QuerySet[Assignment]:

@@ -64,6 +64,7 @@ def _refused(exc: PermissionDenied) -> DjangoPermissionDenied:
 # checkboxes); the others (investor, sync keys) still filter when a link names them.
 LIST_FILTERS = (
     "unit",
+    "without_subunits",
     "industry",
     "investor_region",
     "source_channel",
@@ -99,11 +100,12 @@ def project_list(request: HttpRequest) -> HttpResponse:
     filterset, form, qs = project_list_for(me, request.GET, request=request)
     _dress_filter_form(filterset.form, me)
     # The count and the two sums of the whole list in one query: the cockpit's 新签约总投资
-    # links here and sums the amount signed, so that is the column and total to check it by.
+    # links here and sums the amount signed, so that is the column and total to check it by;
+    # its 新开工项目总投资 links with investment_as_of, and the 总投资 column follows it.
     totals = qs.order_by().aggregate(
         count=Count("pk"),
         signed_investment=Coalesce(Sum("signed_investment"), Decimal("0"), output_field=_SUM),
-        total_investment=Coalesce(Sum("total_investment"), Decimal("0"), output_field=_SUM),
+        total_investment=Coalesce(Sum("shown_total"), Decimal("0"), output_field=_SUM),
     )
     paginator = Paginator(qs, PAGE_SIZE)
     paginator.count = totals["count"]  # known already: no second COUNT query
@@ -125,6 +127,9 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "filter_fields": [filterset.form[name] for name in LIST_FILTERS],
             "page": page,
             "totals": totals,
+            "investment_as_of": form.cleaned_data.get("investment_as_of")
+            if form.is_valid()
+            else None,
             "query": query.urlencode(),
             "filtered": any(key.startswith(LIST_FILTERS) for key in request.GET),
         },

@@ -28,7 +28,7 @@ def _figures(ctx: dict[str, Any]) -> list[list[Any]]:
         label = str(Figure(figure).label)
         header += [label, _("%(figure)s 去年同期") % {"figure": label}]
     rows = [header]
-    for row in [*ctx["rows"], ctx["total"]]:
+    for row in [*ctx["rows"], *ctx["own_rows"], ctx["total"]]:
         line = [row.name]
         for cell in row.cells:
             line += [_number(cell["value"]), _number(cell["last_year"])]
@@ -61,7 +61,7 @@ def _projects(ctx: dict[str, Any]) -> list[list[Any]]:
             _("节点逾期项目(个)"),
         ]
     ]
-    for row in [*ctx["rows"], ctx["total"]]:
+    for row in [*ctx["rows"], *ctx["own_rows"], ctx["total"]]:
         p = row.projects
         rate = round(float(p["key_rate"]), 1) if p["key_rate"] is not None else None
         rows.append(

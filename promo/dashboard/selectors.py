@@ -10,10 +10,19 @@ to signing and the monthly trend.
 Every figure honours every cockpit filter: unit (sub-tree), period, industry, region (the
 investor's) and source channel (the lead's; a project's through the lead it came from).
 
+The tables have a row per sub-unit of the chosen unit (each counting its sub-tree), then the
+chosen unit's own records (本级: 局本级 for the bureau; ``own_rows``), then 合计: the bureau's
+chief writing through the API, or an office's officers beside its groups, put records on the
+unit itself, which no sub-unit row counts. The rows and the own row add up to 合计 (but for
+the distinct visiting investors); the own row is not scored or ranked and has no targets (the
+chosen unit's targets are the total's), and its numbers link to the lists of exactly that
+unit's records (``without_subunits``).
+
 Each number carries the URL of the list behind it when that list's own filters can express
 the same set, so that the list's count equals the number (tests/dashboard pin this for any
 filter combination). An amount links to the list of the records it sums, and its link carries
-that list's count. The visiting investors (来区客商) link to the visiting-investor list
+that list's count; the list's amount column totals the figure (新开工项目总投资 through the list's
+总投资截至, the period's end). The visiting investors (来区客商) link to the visiting-investor list
 (distinct investors of the period's reception and inspection visits). The arrived FDI links to
 the projects that reported monthly progress in the period (the projects it sums, project list
 filter 填报投资进度的月份), the ≥ 100M signings target to the signings with 签约总投资 of at
@@ -59,11 +68,12 @@ from projects.filters import overdue_q
 from projects.models import Project, progress_reported_between
 from projects.selectors import projects_visible_to
 from promo.reports.choices import TARGET_FIGURE, AlertLevel, Figure
-from promo.reports.models import Alert
+from promo.reports.models import Alert, own_line_name
 from promo.reports.selectors import (
     PeriodFigures,
     alerts_visible_to,
     bulletin_units,
+    bureau_own_units,
     period_figures,
 )
 
@@ -141,6 +151,8 @@ class UnitRow:
     unit: Unit | None
     name: str
     is_total: bool = False
+    # The unit's own records only (本级), not its sub-units'.
+    is_own: bool = False
     figures: PeriodFigures = field(default_factory=PeriodFigures)
     last_year: PeriodFigures = field(default_factory=PeriodFigures)
     cells: list[dict[str, Any]] = field(default_factory=list)
@@ -161,6 +173,12 @@ def row_units(officer: Officer, unit: Unit | None) -> list[Unit]:
     if unit is None:
         return bulletin_units()
     return list(Unit.objects.filter(parent=unit, is_active=True).order_by(tree_order()))
+
+
+def own_units(unit: Unit | None) -> list[Unit]:
+    """The units whose own records make the tables' 本级 row: the chosen unit, or for the
+    whole bureau its root (every root, should the tree have several)."""
+    return [unit] if unit is not None else bureau_own_units()
 
 
 def default_unit(officer: Officer) -> Unit | None:
@@ -192,41 +210,58 @@ def _project_filters(qs: QuerySet, f: CockpitFilters) -> QuerySet:
     return qs
 
 
-def _lead_list_params(f: CockpitFilters, unit: Unit | None) -> dict[str, Any]:
+def _unit_params(unit: Unit | None, own: bool, prefix: str = "") -> dict[str, Any]:
+    """The list filter of a row's unit: its sub-tree, or with ``own`` its own records alone."""
+    return {
+        f"{prefix}unit": unit.pk if unit is not None else None,
+        f"{prefix}without_subunits": "true" if own and unit is not None else None,
+    }
+
+
+def _lead_list_params(f: CockpitFilters, unit: Unit | None, own: bool = False) -> dict[str, Any]:
     """LeadFilter parameters for the cockpit's filters (the funnel honours all of them)."""
     return {
-        "unit": unit.pk if unit is not None else None,
+        **_unit_params(unit, own),
         "industry": f.industry,
         "investor_region": f.region,
         "source_channel": f.source_channel,
     }
 
 
-def _project_list_params(f: CockpitFilters, unit: Unit | None) -> dict[str, Any]:
+def _project_list_params(f: CockpitFilters, unit: Unit | None, own: bool = False) -> dict[str, Any]:
     """ProjectFilter parameters for the cockpit's filters (same rules as _project_filters)."""
     return {
-        "unit": unit.pk if unit is not None else None,
+        **_unit_params(unit, own),
         "industry": f.industry,
         "investor_region": f.region,
         "source_channel": f.source_channel,
     }
 
 
-def _figure_links(f: CockpitFilters, unit: Unit | None) -> dict[str, tuple[str, str]]:
-    """``{figure: (list URL, figure whose value is that list's count)}`` for one row.
+def _figure_links(
+    f: CockpitFilters, unit: Unit | None, own: bool = False
+) -> dict[str, tuple[str, str]]:
+    """``{figure: (list URL, figure whose value is that list's count)}`` for one row (with
+    ``own``, the 本级 row: the unit's own records).
 
     In hand / in negotiation are statuses at the period's end from the status dates; the
     lead list's ``*_as_of`` filters apply the same rule, so past periods link too.
     """
     start, end = f.period.start.isoformat(), f.period.end.isoformat()
-    leads = _lead_list_params(f, unit)
-    projects = _project_list_params(f, unit)
+    leads = _lead_list_params(f, unit, own)
+    projects = _project_list_params(f, unit, own)
     signed = list_url(
         "projects:list", {**projects, "contract_date_after": start, "contract_date_before": end}
     )
+    # 新开工项目总投资 is the total as it stood at the period's end: the list totals the same.
     started = list_url(
         "projects:list",
-        {**projects, "groundbreaking_actual_after": start, "groundbreaking_actual_before": end},
+        {
+            **projects,
+            "groundbreaking_actual_after": start,
+            "groundbreaking_actual_before": end,
+            "investment_as_of": end,
+        },
     )
     return {
         Figure.LEADS_IN_HAND: (
@@ -244,7 +279,7 @@ def _figure_links(f: CockpitFilters, unit: Unit | None) -> dict[str, tuple[str, 
                 {
                     "visited_on_after": start,
                     "visited_on_before": end,
-                    "visit_unit": unit.pk if unit is not None else None,
+                    **_unit_params(unit, own, prefix="visit_"),
                     "visit_industry": f.industry,
                     "region": f.region,
                     "visit_source_channel": f.source_channel,
@@ -260,7 +295,7 @@ def _figure_links(f: CockpitFilters, unit: Unit | None) -> dict[str, tuple[str, 
 
 
 def _figure_cells(row: UnitRow, f: CockpitFilters, link_unit: Unit | None) -> list[dict]:
-    links = _figure_links(f, link_unit)
+    links = _figure_links(f, link_unit, row.is_own)
     cells = []
     for figure in COCKPIT_FIGURES:
         url, counted = links.get(figure, (None, figure))
@@ -287,17 +322,23 @@ def _change(value: Any, before: Any) -> Decimal | None:
 
 
 def _project_snapshot(
-    officer: Officer, f: CockpitFilters, units: Sequence[Unit], ytd: Period
+    officer: Officer,
+    f: CockpitFilters,
+    units: Sequence[Unit],
+    ytd: Period,
+    own: Sequence[Unit] = (),
 ) -> dict[int, dict[str, Any]]:
     """One grouped query over the visible projects: FDI, construction, key projects, overdue.
 
-    Rows outside every listed unit (the chosen unit's own records) fall in bucket 0, so the
-    total is the sum of all buckets: every figure here is additive.
+    Each project falls in the bucket of the own unit (本级) it belongs to exactly, else of the
+    listed unit whose sub-tree holds it, else in bucket 0 (a unit no row shows, such as a
+    deactivated one), so the total is the sum of all buckets: every figure here is additive.
     """
     start, end = f.period.start, f.period.end
     signed = Q(contract_date__gte=start, contract_date__lte=end)
     key = Q(size_class=SizeClass.HUNDRED_MILLION, stage__in=OPEN_STAGES)
     bucket = Case(
+        *(When(unit_id=u.pk, then=Value(u.pk)) for u in own),
         *(When(unit__path__startswith=u.path, then=Value(u.pk)) for u in units),
         default=Value(0),
         output_field=IntegerField(),
@@ -355,7 +396,7 @@ def _dress_snapshot(
     snap = dict(values)
     snap["arrived_fdi"] = row.figures.arrived_fdi
     snap["key_rate"] = snap["key_invested"] * 100 / snap["key_total"] if snap["key_total"] else None
-    base = _project_list_params(f, unit)
+    base = _project_list_params(f, unit, row.is_own)
     start, end = f.period.start.isoformat(), f.period.end.isoformat()
     snap["contracted_fdi_url"] = list_url(
         "projects:list", {**base, "contract_date_after": start, "contract_date_before": end}
@@ -546,7 +587,7 @@ def _targets(f: CockpitFilters, ytd_period: Period, rows: list[UnitRow]) -> None
     ).order_by("metric"):
         targets.setdefault(target.unit_id, []).append(target)
     for row in rows:
-        if row.unit is None or row.ytd is None:
+        if row.unit is None or row.ytd is None or row.is_own:
             continue
         links = _target_links(f, ytd_period, f.unit if row.is_total else row.unit)
         for target in targets.get(row.unit.pk, []):
@@ -572,21 +613,19 @@ def _targets(f: CockpitFilters, ytd_period: Period, rows: list[UnitRow]) -> None
             )
 
 
-def root_unit() -> Unit | None:
-    """The bureau itself: the one unit without a parent (None if there are several)."""
-    roots = list(Unit.objects.filter(parent__isnull=True).order_by(tree_order())[:2])
-    return roots[0] if len(roots) == 1 else None
-
-
 def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     """Everything the cockpit page shows, in a fixed number of queries, every figure
     narrowed by the industry / region / channel filters."""
     units = row_units(officer, f.unit)
-    total_unit = f.unit if f.unit is not None else root_unit()
+    own = own_units(f.unit)
+    # The total's unit: the chosen one, or the bureau (its one root; None if there are several).
+    total_unit = f.unit if f.unit is not None else (own[0] if len(own) == 1 else None)
     total_keys: list[Unit] | None = [f.unit] if f.unit is not None else None
 
     def figures(period: Period) -> tuple[dict, dict]:
-        per_unit = period_figures(start=period.start, end=period.end, units=units, **f.narrowing)
+        per_unit = period_figures(
+            start=period.start, end=period.end, units=units, own_units=own, **f.narrowing
+        )
         total = period_figures(start=period.start, end=period.end, units=total_keys, **f.narrowing)
         return per_unit, total
 
@@ -612,6 +651,17 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         )
         for u in units
     ]
+    own_rows = [
+        UnitRow(
+            unit=u,
+            name=own_line_name(u),
+            is_own=True,
+            figures=now[u.pk],
+            last_year=before[u.pk],
+            ytd=ytd[u.pk],
+        )
+        for u in own
+    ]
     total_key = f.unit.pk if f.unit is not None else None
     total = UnitRow(
         unit=total_unit,
@@ -621,12 +671,12 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         last_year=before_total[total_key],
         ytd=ytd_total[total_key],
     )
-    for row in rows:
+    for row in [*rows, *own_rows]:
         row.cells = _figure_cells(row, f, row.unit)
     total.cells = _figure_cells(total, f, f.unit)
 
-    snapshot = _project_snapshot(officer, f, units, ytd_period)
-    for row in rows:
+    snapshot = _project_snapshot(officer, f, units, ytd_period, own)
+    for row in [*rows, *own_rows]:
         row.projects = _dress_snapshot(snapshot.get(row.unit.pk, _EMPTY_SNAPSHOT), row, f, row.unit)
     summed = {
         key: sum((values[key] for values in snapshot.values()), start=type(default)())
@@ -637,6 +687,7 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
 
     return {
         "rows": rows,
+        "own_rows": own_rows,
         "total": total,
         "figure_labels": [Figure(figure).label for figure in COCKPIT_FIGURES],
         "funnel": funnel(officer, f),

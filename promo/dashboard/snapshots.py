@@ -44,7 +44,8 @@ from .selectors import CockpitFilters, cockpit
 
 log = logging.getLogger(__name__)
 
-KEY_VERSION = "v2"
+# v3: the tables gained the own-records rows (本级, "own_rows").
+KEY_VERSION = "v3"
 LOCK_SECONDS = 120
 WAIT_SECONDS = 15.0
 POLL_SECONDS = 0.2

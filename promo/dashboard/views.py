@@ -18,6 +18,7 @@ from officers.selectors import units_visible_to
 from promo.core.db import reads_from_replica
 from promo.core.exports import xlsx_download
 from promo.core.services import today
+from promo.reports.models import own_line_name
 
 from . import exports, scoring
 from .forms import DashboardFilterForm, PeriodKind, period_for
@@ -32,6 +33,8 @@ def _in_viewers_language(context: dict) -> dict:
     language), so words are put in at reading time, not kept with the figures.
     """
     context["total"].name = _("合计")
+    for row in context["own_rows"]:
+        row.name = own_line_name(row.unit)
     context["trend"] = {
         **context["trend"],
         "months": [date_format(date(2000, month, 1), "M") for month in range(1, 13)],

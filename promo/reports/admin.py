@@ -46,7 +46,7 @@ class ReadOnlyMixin:
 
 class BulletinLineInline(ReadOnlyMixin, admin.TabularInline):
     model = BulletinLine
-    fields = ["position", "unit", "rank", *Figure.values]
+    fields = ["position", "unit", "own_records_only", "rank", *Figure.values]
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -91,8 +91,8 @@ def _amendment_note(amendment: BulletinAmendment) -> str:
 
 
 def bulletin_sheet(bulletin: Bulletin) -> Sheet:
-    """Title, period, two header rows, one row per unit, then the total; all but the title
-    and the period in a bordered grid."""
+    """Title, period, two header rows, one row per unit, the bureau's own records (局本级),
+    then the total; all but the title and the period in a bordered grid."""
     lines = list(
         bulletin.lines.select_related("unit").prefetch_related(
             "amendments",
@@ -113,9 +113,12 @@ def bulletin_sheet(bulletin: Bulletin) -> Sheet:
             for row in (top, sub)
         ),
     ]
-    units = [(line, line.unit) for line in lines if line.unit is not None]
-    for number, (line, unit) in enumerate(units, start=1):
-        rows.append(_line(line, number, unit.short_name or unit.name))
+    # Unit lines (numbered), the own-records lines (局本级), then 合计, each in its position.
+    units = [line for line in lines if not line.is_total and not line.own_records_only]
+    for number, line in enumerate(sorted(units, key=lambda line: line.position), start=1):
+        rows.append(_line(line, number, line.label))
+    for line in sorted((line for line in lines if line.own_records_only), key=lambda x: x.position):
+        rows.append(_line(line, None, line.label))
     total = next((line for line in lines if line.is_total), None)
     if total is not None:
         rows.append(_line(total, None, "合计", bold=True))

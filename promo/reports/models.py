@@ -36,6 +36,14 @@ _COUNT: dict[str, Any] = {"default": 0}
 _AMOUNT: dict[str, Any] = {"max_digits": 16, "decimal_places": 2, "default": Decimal("0")}
 
 
+def own_line_name(unit: Any) -> str:
+    """The name of a unit's own-records line (本级): 局本级 for the bureau (a root unit), else
+    "<unit>本级" (an office's own records beside its groups' rows)."""
+    if unit.parent_id is None:
+        return str(_("局本级"))
+    return str(_("%(unit)s本级") % {"unit": unit.short_name or unit.name})
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Bulletin(models.Model):
     """Bulletin (通报 / 旬汇报): the figures of every unit for one month or ten days, ranked."""
@@ -121,6 +129,9 @@ class BulletinLine(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # The unit's own records only, not its sub-units' (局本级: the bureau's own records, which
+    # no first-level unit's line counts); such a line is printed before 合计 and not ranked.
+    own_records_only = models.BooleanField(_("仅本级记录"), default=False)
     position = models.PositiveSmallIntegerField(_("序号"))
     rank = models.PositiveSmallIntegerField(_("排名"), null=True, blank=True)
 
@@ -158,7 +169,7 @@ class BulletinLine(models.Model):
         ordering = ["bulletin", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["bulletin", "unit"],
+                fields=["bulletin", "unit", "own_records_only"],
                 condition=Q(unit__isnull=False),
                 name="%(app_label)s_%(class)s_one_line_per_unit",
             ),
@@ -167,14 +178,38 @@ class BulletinLine(models.Model):
                 condition=Q(unit__isnull=True),
                 name="%(app_label)s_%(class)s_one_total_line",
             ),
+            # An own-records line is a unit's: the total line has no "own" records.
+            models.CheckConstraint(
+                condition=Q(own_records_only=False) | Q(unit__isnull=False),
+                name="%(app_label)s_%(class)s_own_line_has_unit",
+            ),
+            # Only the units' sub-tree lines are ranked.
+            models.CheckConstraint(
+                condition=Q(rank__isnull=True) | Q(own_records_only=False, unit__isnull=False),
+                name="%(app_label)s_%(class)s_rank_only_unit_lines",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.bulletin} · {self.unit or _('合计')}"
+        return f"{self.bulletin} · {self.label}"
 
     @property
     def is_total(self) -> bool:
         return self.unit_id is None
+
+    @property
+    def label(self) -> str:
+        """The line's name as printed: the unit's short name, "局本级" (or "<unit>本级"), 合计."""
+        if self.unit is None:
+            return str(_("合计"))
+        if self.own_records_only:
+            return own_line_name(self.unit)
+        return self.unit.short_name or self.unit.name
+
+    @property
+    def number(self) -> int | None:
+        """序号: the unit lines are numbered; 局本级 and 合计 are not."""
+        return None if self.is_total or self.own_records_only else self.position
 
     def figure(self, figure: str) -> Any:
         return getattr(self, figure)

@@ -6,6 +6,11 @@ Counting rules, decided once here:
   and its groups (``Unit.path`` prefix). The units asked for must therefore be disjoint
   sub-trees (no unit inside another), or a record would be counted twice; the bulletin asks
   for the bureau's first-level units and, separately, for the whole bureau (``units=None``).
+* **A unit's own records (本级)** are asked for with ``own_units``: the records of exactly
+  that unit, none of its sub-units'. A table of sub-tree rows under a unit adds the parent's
+  own row (the bureau's is 局本级), so that the rows add up to the parent's total: the root
+  unit's own records, or an office's beside its groups, count in no sub-tree row. An own
+  unit must lie outside every sub-tree asked for in the same call (its id is its key).
 * **Status at period end comes from the lead's status dates**, not from its current status,
   so a bulletin re-run later still describes the month as it was: a lead is *in hand*
   (在手信息) at ``end`` if it was qualified (有效) on or before ``end`` and neither signed nor
@@ -17,8 +22,9 @@ Counting rules, decided once here:
   later increase never changes an old month's count.
 * **Groundbreakings** (新开工) count projects by ``groundbreaking_actual`` and sum their total
   investment *as it stood at the period's end*: the amount signed plus the capital increases
-  (增资, ProjectIncrement) dated on or before ``end``. An increase counts from its own date:
-  it never changes a closed period.
+  (增资, ProjectIncrement) dated on or before ``end`` (projects.models.total_investment_as_of,
+  which the project list's 总投资截至 reads too). An increase counts from its own date: it
+  never changes a closed period.
 * **Arrived FDI** (到账外资) is the growth of the cumulative figure reported in monthly
   progress (InvestmentProgress.arrived_fdi): for each project, the latest cumulative reported
   for a month on or before ``end`` minus the latest reported for a month before ``start``.
@@ -56,7 +62,6 @@ from django.db.models import (
     Count,
     DecimalField,
     ExpressionWrapper,
-    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -68,7 +73,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.utils.translation import gettext_lazy as _
 
 from leads.choices import VISITING_KINDS
 from leads.models import Lead, Visit
@@ -80,8 +84,8 @@ from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import (
     InvestmentProgress,
     Project,
-    ProjectIncrement,
     progress_reported_between,
+    total_investment_as_of,
 )
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
@@ -119,17 +123,24 @@ class PeriodFigures:
 assert {f.name for f in dataclasses.fields(PeriodFigures)} == set(Figure.values)
 
 
-def _check_disjoint(units: Sequence[Unit]) -> None:
+def _check_disjoint(units: Sequence[Unit], own_units: Sequence[Unit] = ()) -> None:
     # Sorted, a path that contains another sits right before one that starts with it.
     paths = sorted(u.path for u in units)
     for shorter, longer in itertools.pairwise(paths):
         if not shorter or longer.startswith(shorter):
             raise ValueError(f"Units must be disjoint sub-trees: {shorter!r} contains {longer!r}.")
+    for own in own_units:
+        if any(own.path.startswith(u.path) for u in units):
+            raise ValueError(f"Own unit {own.path!r} lies inside a sub-tree asked for.")
+    if len({u.pk for u in own_units}) != len(own_units):
+        raise ValueError("An own unit is asked for twice.")
 
 
-def _bucket(unit_field: str, units: Sequence[Unit]) -> Case:
-    """The id of the asked-for unit whose sub-tree holds the row's unit, else NULL."""
+def _bucket(unit_field: str, units: Sequence[Unit], own_units: Sequence[Unit] = ()) -> Case:
+    """The id of the asked-for unit that holds the row: an own unit if the row is exactly
+    its, else the unit whose sub-tree holds the row's unit; NULL if none."""
     return Case(
+        *(When(**{f"{unit_field}_id": u.pk}, then=Value(u.pk)) for u in own_units),
         *(When(**{f"{unit_field}__path__startswith": u.path}, then=Value(u.pk)) for u in units),
         default=Value(None),
         output_field=IntegerField(),
@@ -137,23 +148,30 @@ def _bucket(unit_field: str, units: Sequence[Unit]) -> Case:
 
 
 def grouped_by_subtree(
-    qs: QuerySet, unit_field: str, units: Sequence[Unit] | None, aggregates: dict[str, Any]
+    qs: QuerySet,
+    unit_field: str,
+    units: Sequence[Unit] | None,
+    aggregates: dict[str, Any],
+    own_units: Sequence[Unit] = (),
 ) -> dict[int | None, dict[str, Any]]:
     """One grouped query: ``{unit id: {name: value}}``, each unit counting its sub-tree (the
-    units must be disjoint), or ``{None: {...}}`` for the bureau with ``units=None``."""
+    units must be disjoint) and each of ``own_units`` its own records alone, or
+    ``{None: {...}}`` for the bureau with ``units=None``."""
     if units is None:
         return {None: qs.aggregate(**aggregates)}
-    if not units:
+    if not units and not own_units:
         return {}
-    # Keep only rows of the asked-for sub-trees before bucketing: a semi-join on the unit
-    # ids (a subquery, no extra round trip) lets the (unit, date) indexes work, instead of
+    # Keep only rows of the asked-for units before bucketing: a semi-join on the unit ids
+    # (a subquery, no extra round trip) lets the (unit, date) indexes work, instead of
     # bucketing every row of the database by path and dropping the NULL bucket afterwards.
-    in_subtrees = Unit.objects.filter(
-        functools.reduce(operator.or_, (Q(path__startswith=u.path) for u in units))
-    ).values("pk")
+    wanted = functools.reduce(
+        operator.or_,
+        [*(Q(path__startswith=u.path) for u in units), *(Q(pk=u.pk) for u in own_units)],
+    )
+    in_subtrees = Unit.objects.filter(wanted).values("pk")
     rows = (
         qs.filter(**{f"{unit_field}_id__in": in_subtrees})
-        .annotate(report_unit=_bucket(unit_field, units))
+        .annotate(report_unit=_bucket(unit_field, units, own_units))
         .filter(report_unit__isnull=False)
         .values("report_unit")
         .order_by()
@@ -176,23 +194,28 @@ def period_figures(
     start: date,
     end: date,
     units: Sequence[Unit] | None = None,
+    own_units: Sequence[Unit] = (),
     industry: str = "",
     region: str = "",
     source_channel: str = "",
 ) -> dict[int | None, PeriodFigures]:
     """Figures for ``[start, end]`` keyed by unit id (each counting its sub-tree).
 
-    With ``units=None`` the result is ``{None: figures}`` for the whole bureau. Every unit asked
-    for appears in the result, with zeros where nothing happened. ``industry``, ``region`` and
-    ``source_channel`` narrow every family (see the module's counting rules); left empty, the
-    queries are exactly the unfiltered ones.
+    With ``units=None`` the result is ``{None: figures}`` for the whole bureau. Each of
+    ``own_units`` (with ``units`` given) is keyed by its id and counts its own records alone
+    (本级), none of its sub-units'. Every unit asked for appears in the result, with zeros where
+    nothing happened. ``industry``, ``region`` and ``source_channel`` narrow every family (see
+    the module's counting rules); left empty, the queries are exactly the unfiltered ones.
     """
     if end < start:
         raise ValueError("end is before start")
+    own_units = list(own_units)
     if units is not None:
         units = list(units)
-        _check_disjoint(units)
-    keys: list[int | None] = [u.pk for u in units] if units is not None else [None]
+        _check_disjoint(units, own_units)
+    elif own_units:
+        raise ValueError("own_units go with units, not with the whole bureau (units=None)")
+    keys: list[int | None] = [u.pk for u in (*units, *own_units)] if units is not None else [None]
     result: dict[int | None, PeriodFigures] = {key: PeriodFigures() for key in keys}
 
     def merge(grouped: dict[int | None, dict[str, Any]]) -> None:
@@ -204,7 +227,11 @@ def period_figures(
 
     for family in _families(start, end, industry, region, source_channel):
         aggregates = {figure: rule.aggregate() for figure, rule in family.rules.items()}
-        merge(grouped_by_subtree(family.rows, family.unit_field, units, aggregates))
+        merge(
+            grouped_by_subtree(
+                family.rows, family.unit_field, units, aggregates, own_units=own_units
+            )
+        )
     return result
 
 
@@ -295,18 +322,9 @@ def _families(
     # 新开工项目总投资: the total as it stood at the period's end, i.e. the amount signed plus
     # the capital increases (增资) dated on or before ``end``. The stored total_investment
     # carries every increase, so a December increase would rewrite a closed November.
-    increased_by_end = (
-        ProjectIncrement.objects.filter(project_id=OuterRef("pk"), increased_on__lte=end)
-        .values("project_id")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
     project_family = _Family(
         "projects",
-        projects.annotate(
-            total_at_end=F("signed_investment")
-            + Coalesce(Subquery(increased_by_end, output_field=_MONEY), ZERO)
-        ),
+        projects.annotate(total_at_end=total_investment_as_of(end)),
         "unit",
         {
             Figure.SIGNED_COUNT: _Rule(signed),
@@ -395,7 +413,12 @@ _ONE = Decimal(1)
 
 
 def figure_records(
-    *, start: date, end: date, units: Sequence[Unit], figures: Collection[str] | None = None
+    *,
+    start: date,
+    end: date,
+    units: Sequence[Unit],
+    figures: Collection[str] | None = None,
+    own_units: Sequence[Unit] = (),
 ) -> dict[int | None, dict[str, Composition]]:
     """The records each of ``figures`` (all by default) counts for ``[start, end]``.
 
@@ -406,10 +429,10 @@ def figure_records(
     """
     if end < start:
         raise ValueError("end is before start")
-    units = list(units)
-    _check_disjoint(units)
+    units, own_units = list(units), list(own_units)
+    _check_disjoint(units, own_units)
     wanted = set(Figure.values if figures is None else figures)
-    keys: list[int | None] = [*(u.pk for u in units), None]
+    keys: list[int | None] = [*(u.pk for u in units), *(u.pk for u in own_units), None]
     result: dict[int | None, dict[str, Composition]] = {
         key: {figure: Composition() for figure in Figure.values if figure in wanted} for key in keys
     }
@@ -429,7 +452,11 @@ def figure_records(
             column = rule.amount or rule.distinct
             if column is not None:
                 aggregates[f"_col{index}"] = ArrayAgg(column, filter=rule.where, order_by="pk")
-        bucket = _bucket(family.unit_field, units) if units else Value(None, IntegerField())
+        bucket = (
+            _bucket(family.unit_field, units, own_units)
+            if units or own_units
+            else Value(None, IntegerField())
+        )
         grouped = (
             rows.annotate(_report_unit=bucket)
             .values("_report_unit")
@@ -464,6 +491,12 @@ def bulletin_units() -> list[Unit]:
             parent__isnull=False, parent__parent__isnull=True, is_active=True
         ).order_by(tree_order())
     )
+
+
+def bureau_own_units() -> list[Unit]:
+    """The units whose own records make the 局本级 line: the bureau's root unit (every root,
+    in tree order, should the tree have several: their own records are in no ranked line)."""
+    return list(Unit.objects.filter(parent__isnull=True).order_by(tree_order()))
 
 
 def alerts_visible_to(officer: Officer) -> QuerySet[Alert]:
@@ -516,12 +549,16 @@ def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
     )
     latest = {(a.line_id, a.figure): a.new_value for a in amendments}
     rows = []
-    for line in sorted(lines, key=lambda line: (line.is_total, line.position)):
+    # Unit lines, then the own-records lines (局本级), then 合计; each in its position.
+    for line in sorted(
+        lines, key=lambda line: (line.is_total, line.own_records_only, line.position)
+    ):
         rows.append(
             {
                 "is_total": line.is_total,
-                "number": None if line.is_total else line.position,
-                "name": (line.unit.short_name or line.unit.name) if line.unit else _("合计"),
+                "is_own": line.own_records_only,
+                "number": line.number,
+                "name": line.label,
                 "cells": [
                     {
                         "value": line.figure(figure),

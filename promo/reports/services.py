@@ -64,6 +64,7 @@ from .selectors import (
     Composition,
     PeriodFigures,
     bulletin_units,
+    bureau_own_units,
     figure_records,
     period_figures,
 )
@@ -147,7 +148,7 @@ def _ranks(lines: list[BulletinLine]) -> None:
     The bulletin ranks units publicly on what they signed in the period (新签约总投资), the
     headline of 每月一通报; target completion is printed beside it.
     """
-    units = [line for line in lines if not line.is_total]
+    units = [line for line in lines if not line.is_total and not line.own_records_only]
     ordered = sorted(units, key=lambda line: (-line.signed_amount, -line.signed_count))
     previous: tuple[Decimal, int] | None = None
     for index, line in enumerate(ordered, start=1):
@@ -156,14 +157,24 @@ def _ranks(lines: list[BulletinLine]) -> None:
         previous = key
 
 
-def _compute_lines(bulletin: Bulletin, units: Sequence[Unit]) -> list[BulletinLine]:
-    """Unsaved lines for ``units`` plus the bureau total, with last year, YTD and targets."""
+def _compute_lines(
+    bulletin: Bulletin, units: Sequence[Unit], own_units: Sequence[Unit] = ()
+) -> list[BulletinLine]:
+    """Unsaved lines for ``units`` (each its sub-tree), ``own_units`` (each its own records
+    alone: 局本级) and the bureau total, with last year, YTD and targets.
+
+    The unit lines and the own lines together hold every record of the tree, so they add up
+    to the total (but for the distinct visiting investors; docs/domain.md).
+    """
     start, end = bulletin.period_start, bulletin.period_end
     ly_start, ly_end = _same_period_last_year(start, end)
     ytd_start = end.replace(month=1, day=1)
 
     def figures(a: date, b: date) -> dict[int | None, PeriodFigures]:
-        return {**period_figures(start=a, end=b, units=units), **period_figures(start=a, end=b)}
+        return {
+            **period_figures(start=a, end=b, units=units, own_units=own_units),
+            **period_figures(start=a, end=b),
+        }
 
     current, last_year, ytd = (
         figures(start, end),
@@ -182,14 +193,39 @@ def _compute_lines(bulletin: Bulletin, units: Sequence[Unit]) -> list[BulletinLi
             targets=targets[key],
             **current[key].as_dict(),
         )
-        for position, key in enumerate(keys, start=1)
+        for position, key in enumerate(keys[:-1], start=1)
     ]
+    # The own lines: no targets of their own (those set on the bureau are the total's).
+    lines += [
+        BulletinLine(
+            bulletin=bulletin,
+            unit_id=unit.pk,
+            own_records_only=True,
+            position=len(lines) + number,
+            last_year=last_year[unit.pk].as_dict(),
+            year_to_date=ytd[unit.pk].as_dict(),
+            targets={},
+            **current[unit.pk].as_dict(),
+        )
+        for number, unit in enumerate(own_units, start=1)
+    ]
+    lines.append(
+        BulletinLine(
+            bulletin=bulletin,
+            unit_id=None,
+            position=len(lines) + 1,
+            last_year=last_year[None].as_dict(),
+            year_to_date=ytd[None].as_dict(),
+            targets=targets[None],
+            **current[None].as_dict(),
+        )
+    )
     _ranks(lines)
     return lines
 
 
 def _recompute_draft(bulletin: Bulletin) -> None:
-    lines = _compute_lines(bulletin, bulletin_units())
+    lines = _compute_lines(bulletin, bulletin_units(), bureau_own_units())
     bulletin.lines.all().delete()
     BulletinLine.objects.bulk_create(lines)
     bulletin.generated_at = timezone.now()
@@ -206,9 +242,12 @@ def _records_of(records: dict[str, Any], figure: str) -> Composition | None:
 
 def _keep_records(bulletin: Bulletin, lines: Sequence[BulletinLine]) -> None:
     """Keep on each line the records every figure counts now (at publication)."""
-    units = [line.unit for line in lines if line.unit is not None]
+    units = [line.unit for line in lines if line.unit is not None and not line.own_records_only]
+    own_units = [line.unit for line in lines if line.unit is not None and line.own_records_only]
     marks = history_marks()
-    records = figure_records(start=bulletin.period_start, end=bulletin.period_end, units=units)
+    records = figure_records(
+        start=bulletin.period_start, end=bulletin.period_end, units=units, own_units=own_units
+    )
     for line in lines:
         by_figure = records[line.unit_id]
         line.records = {
@@ -228,9 +267,11 @@ def _record_amendments(bulletin: Bulletin) -> list[BulletinAmendment]:
     A constant number of queries whatever the number of lines, amendments or causes.
     """
     lines = list(bulletin.lines.select_related("unit").prefetch_related("amendments"))
-    units = [line.unit for line in lines if line.unit is not None]
-    now = {**period_figures(start=bulletin.period_start, end=bulletin.period_end, units=units)}
-    now.update(period_figures(start=bulletin.period_start, end=bulletin.period_end))
+    units = [line.unit for line in lines if line.unit is not None and not line.own_records_only]
+    own_units = [line.unit for line in lines if line.unit is not None and line.own_records_only]
+    start, end = bulletin.period_start, bulletin.period_end
+    now = {**period_figures(start=start, end=end, units=units, own_units=own_units)}
+    now.update(period_figures(start=start, end=end))
     if bulletin.published_at is None:  # a draft: nothing published to amend
         return []
     moved = []
@@ -249,6 +290,7 @@ def _record_amendments(bulletin: Bulletin) -> list[BulletinAmendment]:
         start=bulletin.period_start,
         end=bulletin.period_end,
         units=units,
+        own_units=own_units,
         figures={figure for _line, figure, *_rest in moved},
     )
     new: list[BulletinAmendment] = []

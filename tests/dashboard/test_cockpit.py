@@ -356,3 +356,44 @@ def test_signed_amount_adds_up_on_its_linked_list_even_after_a_capital_increase(
         html = listed.content.decode()
         shown = re.search(r'data-total="signed_investment">([^<]*)<', html).group(1)
         assert shown.replace(",", "") == "5000", shown
+
+
+def test_groundbreaking_amount_adds_up_on_its_linked_list_after_a_later_capital_increase(bureau):
+    """新开工项目总投资 counts a capital increase from its own date, so October's figure leaves
+    out a November 增资; the list it links to totals the same (found by the ledger's property
+    test, tests/reports/test_ledger_properties.py)."""
+    import time_machine
+
+    from promo.reports.choices import Figure
+
+    with time_machine.travel(date(2026, 11, 20), tick=False):
+        officer = bureau.shanghai_officer
+        project = make_project(officer, amount=3000, contract_date=date(2026, 9, 3))
+        project_services.project_advance(
+            project=project,
+            actor=officer,
+            to_stage=Stage.GROUNDBREAKING,
+            actual_date=date(2026, 10, 8),
+        )
+        project_services.project_record_increment(
+            project=project, actor=officer, increased_on=date(2026, 11, 18), amount=1500
+        )
+        period = period_for("month", date(2026, 10, 15))
+        context = cockpit(bureau.chief, CockpitFilters(period=period, today=today()))
+        cells = {c["figure"]: c for c in context["total"].cells}
+        cell = cells[Figure.GROUNDBREAKING_AMOUNT]
+        assert cell["value"] == Decimal("3000.00")  # as it stood on 31 October
+        assert cells[Figure.GROUNDBREAKING_COUNT]["url"] == cell["url"]
+        listed = client_for(bureau.chief).get(unescape(cell["url"]))
+        assert listed.status_code == 200
+        assert listed.context["page"].paginator.count == cell["count"] == 1
+        assert listed.context["totals"]["total_investment"] == cell["value"]
+        html = listed.content.decode()
+        shown = re.search(r'data-total="total_investment">([^<]*)<', html).group(1)
+        assert shown.replace(",", "") == "3000", shown
+        assert "2026-10-31" in html  # the column says as of when
+        # Without the date the list totals today's investment, increase included.
+        today_list = client_for(bureau.chief).get(
+            "/projects/", {"unit": bureau.shanghai.pk, "stage": Stage.GROUNDBREAKING}
+        )
+        assert today_list.context["totals"]["total_investment"] == Decimal("4500")

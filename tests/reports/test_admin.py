@@ -94,7 +94,13 @@ def test_print_page_shows_the_table_and_an_amendment_beside_the_published_figure
     html = page.content.decode()
     assert "市投资促进局招商引资工作月度通报（2026年10月）" in html
     rows = page.context["rows"]
-    assert [row["name"] for row in rows] == ["上海办事处", "深圳办事处", "市发改委", "合计"]
+    assert [row["name"] for row in rows] == [
+        "上海办事处",
+        "深圳办事处",
+        "市发改委",
+        "局本级",
+        "合计",
+    ]
     fdi = [cell for cell in rows[0]["cells"] if cell["amended"] is not None]
     assert [(c["value"], c["amended"]) for c in fdi] == [(Decimal("190.00"), Decimal("200.00"))]
     assert "12,000.00" in html and "→200" in html and "补报" in html

@@ -69,14 +69,15 @@ def test_monthly_bulletin_has_one_line_per_unit_and_a_total_with_hand_computed_f
         bureau.shanghai.pk,
         bureau.shenzhen.pk,
         bureau.department.pk,
+        bureau.bureau.pk,  # 局本级: the bureau's own records (test_own_line.py)
         None,
     ]
     assert figures_of(lines[0]) == SHANGHAI
     assert figures_of(lines[1]) == SHENZHEN
     assert figures_of(lines[2]) == DEPARTMENT
-    assert figures_of(lines[3]) == TOTAL
+    assert figures_of(lines[4]) == TOTAL
     # Ranked on signed amount: Shanghai 12000, Shenzhen 800, the department nothing.
-    assert [line.rank for line in lines] == [1, 2, 3, None]
+    assert [line.rank for line in lines] == [1, 2, 3, None, None]
 
 
 def test_bulletin_line_carries_last_year_and_target_completion(bureau, october):
@@ -110,7 +111,7 @@ def test_generating_twice_makes_one_bulletin_and_recomputes_the_draft(bureau, oc
 
     assert second.pk == first.pk
     assert Bulletin.objects.count() == 1
-    assert BulletinLine.objects.count() == 4
+    assert BulletinLine.objects.count() == 5  # three units, 局本级, 合计
     assert line_for(second, bureau.shanghai).arrived_fdi == Decimal("200.00")
     assert not BulletinAmendment.objects.exists()
 
@@ -271,7 +272,7 @@ def test_generation_query_count_does_not_grow_with_the_number_of_units(bureau, o
         make_unit(f"新增园区{n}", parent=bureau.bureau)
     with CaptureQueriesContext(connection) as many:
         bulletin = bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
-    assert bulletin.lines.count() == 9
+    assert bulletin.lines.count() == 10  # eight units, 局本级, 合计
     assert len(many) == len(few)
 
 

@@ -63,7 +63,7 @@ def test_worker_runs_the_monthly_job_twice_and_there_is_exactly_one_correct_bull
     assert first == second
     bulletin = Bulletin.objects.get()
     assert (bulletin.kind, bulletin.period_start) == (BulletinKind.MONTHLY, START)
-    assert BulletinLine.objects.count() == 4
+    assert BulletinLine.objects.count() == 5  # three units, 局本级, 合计
     for unit, expected in ((bureau.shanghai, SHANGHAI), (bureau.shenzhen, SHENZHEN), (None, TOTAL)):
         line = bulletin.lines.get(unit=unit)
         assert {figure: line.figure(figure) for figure in Figure.values} == expected

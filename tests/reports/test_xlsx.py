@@ -1,4 +1,5 @@
-"""XLSX export of a bulletin, read back with openpyxl: title, headers, one row per unit, total."""
+"""XLSX export of a bulletin, read back with openpyxl: title, headers, one row per unit, the
+bureau's own records (局本级), total."""
 
 from __future__ import annotations
 
@@ -63,7 +64,7 @@ def test_xlsx_has_the_official_title_and_two_header_rows(bulletin, sheet_of):
 
 def test_xlsx_has_one_row_per_unit_then_the_total_with_numbers_formatted(bulletin, sheet_of):
     ws = sheet_of(bulletin)
-    shanghai, shenzhen, department, total = (row_values(ws, r) for r in range(5, 9))
+    shanghai, shenzhen, department, own, total = (row_values(ws, r) for r in range(5, 10))
     # 序号, 单位, 在手, 在谈, 来区客商, 签约个数, 签约额, 千万, 亿元, 开工个数, 开工额, 竣工, 投产,
     # 到账外资, 有效信息, 目标完成率, 去年同期签约额, 排名, 更正
     assert shanghai[:15] == [1, "上海办事处", 2, 1, 2, 1, 12000, 1, 1, 1, 3000, 0, 0, 190, 2]
@@ -71,10 +72,11 @@ def test_xlsx_has_one_row_per_unit_then_the_total_with_numbers_formatted(bulleti
     assert shenzhen[:15] == [2, "深圳办事处", 1, 1, 2, 1, 800, 0, 0, 0, 0, 1, 1, 0, 1]
     assert shenzhen[15:] == [58.0, 0.0, 2, None]
     assert department[:2] == [3, "市发改委"] and department[17] == 3
+    assert own[:3] == [None, "局本级", 1] and own[17] is None  # not numbered, not ranked
     assert total[:15] == [None, "合计", 4, 2, 3, 2, 12800, 1, 1, 1, 3000, 1, 1, 190, 4]
     assert ws.cell(row=5, column=7).number_format == "#,##0.00"
     assert ws.cell(row=5, column=3).number_format == "0"
-    assert ws.cell(row=9, column=1).value is None  # nothing after the total row
+    assert ws.cell(row=10, column=1).value is None  # nothing after the total row
 
 
 def test_xlsx_of_a_published_bulletin_shows_amendments_beside_the_frozen_figures(
@@ -103,4 +105,5 @@ def test_xlsx_of_a_published_bulletin_shows_amendments_beside_the_frozen_figures
     note = f"到账外资(万美元)：190→200：项目「{p2.name}」 150 → 160（赵磊 {at}：填报月度投资进度）"
     assert ws.cell(row=5, column=19).value == note
     assert ws.cell(row=6, column=19).value is None
-    assert ws.cell(row=8, column=19).value == note
+    assert ws.cell(row=8, column=19).value is None  # 局本级: no FDI of its own
+    assert ws.cell(row=9, column=19).value == note
