@@ -143,8 +143,15 @@ def test_a_late_record_of_the_bureau_itself_is_an_amendment_of_its_own_line(bure
         Figure.VALID_LEADS: (Decimal(1), Decimal(2)),
     }
     # Attributed from the bureau's own records, not the latest change anywhere in the tree.
-    assert {(a.changed_by, a.reason) for a in own.amendments.all()} == {
-        (bureau.chief, "补录局本级信息")
+    # Each amendment names the late lead, who entered it and why (its causes).
+    causes = {
+        (a.figure, c.record_id, c.changed_by, c.reason)
+        for a in own.amendments.all()
+        for c in a.causes.all()
+    }
+    assert causes == {
+        (Figure.LEADS_IN_HAND, late.pk, bureau.chief, "补录局本级信息"),
+        (Figure.VALID_LEADS, late.pk, bureau.chief, "补录局本级信息"),
     }
     total = bulletin.lines.get(unit=None)
     assert total.amendments.count() == 2
