@@ -28,6 +28,8 @@ import heapq
 import importlib
 import itertools
 import json
+import logging
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from celery import current_app
 from celery.schedules import crontab
@@ -257,3 +260,274 @@ class Robot:
         self._server.shutdown()
         self._server.server_close()
 
+
+# --- The drill ------------------------------------------------------------------------------
+
+DRILL_DATABASE = "promo_drill"
+
+
+def _drill_database(base_url: str) -> str:
+    """Create ``promo_drill`` on the server of ``base_url`` if missing; its URL."""
+    import psycopg2
+
+    parts = urlsplit(base_url)
+    admin = psycopg2.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password) if parts.password else None,
+        dbname="postgres",
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DRILL_DATABASE])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{DRILL_DATABASE}"')
+    admin.close()
+    return urlunsplit(parts._replace(path=f"/{DRILL_DATABASE}"))
+
+
+def _minutes(delta: timedelta | None) -> str:
+    if delta is None:
+        return "—"
+    seconds = int(delta.total_seconds())
+    return f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def _old_retry_budget(samples: int = 10_000) -> tuple[float, float]:
+    """How long the attempt budget of the tasks before #18 lasted: Celery's own backoff for
+    max_retries=8, retry_backoff=True, retry_backoff_max=600, retry_jitter=True (seconds:
+    mean and maximum of the eight waits added up)."""
+    totals = [
+        sum(get_exponential_backoff_interval(1, retries, 600, True) for retries in range(8))
+        for _ in range(samples)
+    ]
+    return sum(totals) / samples, float(max(totals))
+
+
+def _bureau() -> Any:
+    from officers.choices import Role, UnitKind
+    from officers.models import Officer, Unit
+
+    root = Unit.objects.create(name="演练投资促进局", kind=UnitKind.BUREAU, city="演练市")
+    office = Unit.objects.create(name="演练办事处", kind=UnitKind.RESIDENT_OFFICE, parent=root)
+    chief = Officer.objects.create(username="drill_chief", unit=root, role=Role.CHIEF)
+    officer = Officer.objects.create(username="drill_officer", unit=office)
+    return root, office, chief, officer
+
+
+def drill_missed_run(*, outage: timedelta) -> list[tuple[str, str]]:
+    """Finding 1: the 06:00 run on the 1st lost to a broker hiccup, then failed by a database
+    outage; the beat schedule walked on a frozen clock. Returns (figure, value) rows."""
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    from promo.reports.choices import BulletinKind
+    from promo.reports.models import Bulletin
+    from promo.reports.schedule import MONTHLY_AT
+
+    first = timezone.localdate().replace(day=1)
+    six = timezone.make_aware(datetime.combine(first, MONTHLY_AT))
+    month = (first - timedelta(days=1)).replace(day=1)
+    rows: list[tuple[str, str]] = []
+    never: Callable[[datetime], bool] = lambda at: False  # noqa: E731
+    scenarios: list[tuple[str, Callable[[datetime], bool], Callable[[datetime], bool]]] = [
+        (
+            "broker unreachable 06:00:00–06:00:20",
+            lambda at: six <= at < six + timedelta(seconds=20),
+            never,
+        ),
+        (
+            f"PostgreSQL unreachable from 06:00 for {_minutes(outage)}",
+            never,
+            lambda at: six <= at < six + outage,
+        ),
+    ]
+    for name, broker_down, database_down in scenarios:
+        Bulletin.objects.filter(period_start__gte=month - timedelta(days=62)).delete()
+        end = six + outage + timedelta(minutes=30)
+        with time_machine.travel(six - timedelta(minutes=5), tick=False) as traveller:
+            beat = BeatWalk(
+                traveller,
+                schedule=settings.CELERY_BEAT_SCHEDULE,
+                broker_down=broker_down,
+                database_down=database_down,
+            )
+            beat.walk(six - timedelta(minutes=5), end)
+        bulletin = Bulletin.objects.filter(kind=BulletinKind.MONTHLY, period_start=month).first()
+        lost = sum(1 for run in beat.runs if run.outcome == "lost")
+        failed = sum(1 for run in beat.runs if run.outcome == "failed" and "sweep" in run.task)
+        rows.append((f"[1] {name}", ""))
+        rows.append(("    beat sends lost / sweeps failed", f"{lost} / {failed}"))
+        made = bulletin.generated_at - six if bulletin else None
+        rows.append((f"    bulletin of {month:%Y-%m} made", f"{_minutes(made)} after 06:00"))
+        rows.append(
+            (
+                "    marked as made up on the reports pages",
+                "yes" if bulletin and bulletin.made_up_at else "no",
+            )
+        )
+    mean, worst = _old_retry_budget()
+    rows.append(
+        (
+            "[1] before #18: 8 task retries spent in",
+            f"{mean:.0f} s on average, {worst:.0f} s at most; then no bulletin",
+        )
+    )
+    return rows
+
+
+def drill_robot_outage(*, outage: float, horizon: float) -> list[tuple[str, str]]:
+    """Finding 2: a group robot down (500, slow) for ``outage`` seconds, another for good;
+    two workers sweeping the outbox at once. Timings scaled down (printed)."""
+    from django.conf import settings
+    from django.db import connections
+    from django.utils import timezone
+
+    from promo.reports.choices import AlertLevel, AlertRule, EscalationStep
+    from promo.reports.models import (
+        Alert,
+        AlertNotice,
+        SystemNotice,
+        WebhookChannel,
+        WebhookDelivery,
+    )
+    from promo.reports.services import alert_webhooks_deliver
+
+    settings.PROMO_WEBHOOK_TIMEOUT_SECONDS = 1
+    settings.PROMO_RETRY_FIRST_SECONDS = 2
+    settings.PROMO_RETRY_MAX_SECONDS = 8
+    settings.PROMO_RETRY_HORIZON_HOURS = horizon / 3600
+    settings.PROMO_DELIVERY_LEASE_SECONDS = 10
+    _root, office, chief, officer = _bureau()
+    back, dead = Robot(), Robot()
+    try:
+        channels = {
+            robot: WebhookChannel.objects.create(
+                name=name, url=robot.url, min_step=EscalationStep.OFFICER, owner=chief
+            )
+            for robot, name in ((back, "招商群"), (dead, "停用群"))
+        }
+        alert = Alert.objects.create(
+            rule=AlertRule.NOT_STARTED,
+            level=AlertLevel.RED,
+            subject_key="drill:1",
+            unit=office,
+            detail="演练项目：签约 95 天未开工",
+            opened_on=timezone.localdate(),
+            last_seen_on=timezone.localdate(),
+        )
+        AlertNotice.objects.create(alert=alert, step=EscalationStep.OFFICER, recipient=officer)
+        for robot in (back, dead):
+            robot.down, robot.delay = True, 1.5  # slower than the sender waits
+        started = time.monotonic()
+        stop = threading.Event()
+        recovered_at: list[float] = []
+
+        def worker() -> None:
+            try:
+                while not stop.is_set():
+                    alert_webhooks_deliver()
+                    stop.wait(0.5)
+            finally:
+                connections.close_all()
+
+        workers = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in workers:
+            thread.start()
+        while time.monotonic() - started < horizon + 15:
+            if not recovered_at and time.monotonic() - started >= outage:
+                back.down, back.delay = False, 0.0
+                recovered_at.append(time.monotonic())
+            if recovered_at and WebhookDelivery.objects.filter(status="pending").count() == 0:
+                break
+            time.sleep(0.2)
+        stop.set()
+        for thread in workers:
+            thread.join()
+        time.sleep(2)  # a slow robot records the request it still held
+        rows = [
+            (
+                "[2] timings scaled down",
+                f"timeout 1 s, first wait 2 s, ceiling 8 s, horizon {horizon:.0f} s "
+                "(production: 5 s, 60 s, 1 h, 24 h)",
+            ),
+            ("    robot down (500, answering after 1.5 s)", f"{outage:.0f} s"),
+        ]
+        for robot, label in ((back, "robot back after the outage"), (dead, "robot down for good")):
+            delivery = WebhookDelivery.objects.get(channel=channels[robot])
+            during = [at for at, status, _ in robot.requests if status != 200]
+            rows.append((f"    {label}: requests received", str(len(robot.requests))))
+            rows.append(("      of which while down", str(len(during))))
+            rows.append(("      most requests open at once", str(robot.max_in_flight)))
+            rows.append(("      copies accepted", str(robot.delivered)))
+            rows.append(
+                ("      delivery ends", f"{delivery.status} after {delivery.attempts} attempts")
+            )
+            if robot is back and recovered_at:
+                ok = [at for at, status, _ in robot.requests if status == 200]
+                wait = f"{ok[0] - recovered_at[0]:.1f} s" if ok else "never"
+                rows.append(("      sent after the robot came back", wait))
+        told = SystemNotice.objects.filter(recipient=chief).first()
+        rows.append(
+            (
+                "    owner told in the bell (system notice)",
+                f"{told.count} given up" if told else "no",
+            )
+        )
+        rows.append(
+            (
+                "[2] before #18",
+                "8 attempts in ~4 min by task retries; after that nothing was sent",
+            )
+        )
+        return rows
+    finally:
+        back.close()
+        dead.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--long",
+        action="store_true",
+        help="robot down 6 min and PostgreSQL 2 h (default: 20 s and 12 min)",
+    )
+    args = parser.parse_args(argv)
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        print("drill: DATABASE_URL is not set (make drill sets it)", file=sys.stderr)
+        return 2
+    os.environ["DATABASE_URL"] = _drill_database(base)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promo.settings")
+    os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("flush", "--noinput", verbosity=0)
+    for name in ("promo.operations", "promo.reports.services"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # the table below says it all
+    started = time.monotonic()
+    outage, robot_outage, horizon = (
+        (timedelta(hours=2), 360.0, 600.0) if args.long else (timedelta(minutes=12), 20.0, 60.0)
+    )
+    rows = drill_missed_run(outage=outage)
+    rows += drill_robot_outage(outage=robot_outage, horizon=horizon)
+    width = max(len(label) for label, _ in rows)
+    print(f"promo operations drill (issue #18), database {DRILL_DATABASE}")
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    print(f"drill took {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
