@@ -63,8 +63,9 @@ _ON_DEMAND: dict[str, Any] = {"bind": True, "acks_late": True, "max_retries": No
 
 def _retry_until_horizon(
     task: Task, exc: Exception, first_tried_at: str | None, **pinned: Any
-) -> Exception:
-    """Retry ``task`` after a transient fault (raises Retry) until the horizon; then ``exc``.
+) -> None:
+    """Retry ``task`` after a transient fault (raises Retry) until the horizon; past it,
+    return, and the caller re-raises the fault.
 
     The budget is in time, not in attempts: a database down for an hour is waited out, one
     down for longer than PROMO_RETRY_HORIZON_HOURS fails the task (the sweep still makes a
@@ -76,7 +77,7 @@ def _retry_until_horizon(
     attempt = task.request.retries + 1
     when = retry.next_attempt(first, attempt, now)
     if when is None or task.request.called_directly or task.request.is_eager:
-        return exc
+        return
     logger.warning("%s: %s; retry %s at %s", task.name, exc, attempt, when.isoformat())
     # Every argument goes by name (``pinned``): a retry after midnight on the 1st still
     # makes the same month, and no positional argument is given twice.
@@ -131,7 +132,8 @@ def generate_monthly_bulletin(
         return bulletin_generate(kind=BulletinKind.MONTHLY, period_start=start).pk
     except TRANSIENT as exc:
         pinned = {"period_start": start.isoformat()}
-        raise _retry_until_horizon(self, exc, first_tried_at, **pinned) from exc
+        _retry_until_horizon(self, exc, first_tried_at, **pinned)
+        raise
 
 
 @shared_task(**_ON_DEMAND)
@@ -144,7 +146,8 @@ def generate_ten_day_report(
         return bulletin_generate(kind=BulletinKind.TEN_DAY, period_start=start).pk
     except TRANSIENT as exc:
         pinned = {"period_start": start.isoformat()}
-        raise _retry_until_horizon(self, exc, first_tried_at, **pinned) from exc
+        _retry_until_horizon(self, exc, first_tried_at, **pinned)
+        raise
 
 
 @shared_task(**_ON_DEMAND)
@@ -155,7 +158,8 @@ def check_bulletin_amendments(
     try:
         return recheck_published_bulletins(since=today() - timedelta(days=days))
     except TRANSIENT as exc:
-        raise _retry_until_horizon(self, exc, first_tried_at, days=days) from exc
+        _retry_until_horizon(self, exc, first_tried_at, days=days)
+        raise
 
 
 @shared_task(**_ON_DEMAND)
@@ -164,7 +168,8 @@ def evaluate_alerts(self: Task, first_tried_at: str | None = None) -> dict[str, 
     try:
         return alerts_evaluate(on=today())
     except TRANSIENT as exc:
-        raise _retry_until_horizon(self, exc, first_tried_at) from exc
+        _retry_until_horizon(self, exc, first_tried_at)
+        raise
 
 
 @shared_task(**PRUNE_TASK)
