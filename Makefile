@@ -113,8 +113,9 @@ bench: install
 # Operations drill (docs/operations.md, issue #18): a missed 06:00 bulletin run (broker
 # hiccup, then a PostgreSQL outage) on a frozen clock, and a webhook robot down for a while,
 # on a real local HTTP server; prints the figures. Database promo_drill on the server of
-# DATABASE_URL (else the embedded PostgreSQL), reused between runs. About 1.5 minutes;
-# DRILL_ARGS=--long: the robot down 6 minutes, PostgreSQL 2 hours (about 11 minutes).
+# DATABASE_URL (else the embedded PostgreSQL), reused between runs. About a minute (plus
+# the migrations on the first run); DRILL_ARGS=--long: the robot down 6 minutes,
+# PostgreSQL 2 hours (about 10 minutes).
 DRILL_ARGS ?=
 drill: install
 	$(DEV_ENV) $(EMBED) $(PYTHON) -m promo.devtools.drill $(DRILL_ARGS)

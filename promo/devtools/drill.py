@@ -205,8 +205,8 @@ def database_unreachable() -> Iterator[None]:
 class Robot:
     """A 企业微信/钉钉 group robot: a real HTTP server in a thread.
 
-    Answers ``{"errcode": 0}`` while up and 500 while ``down``, after ``delay`` seconds
-    either way (a slow robot). Records every request: when, what it answered and how many
+    Answers ``{"errcode": 0}`` to a request that arrives while it is up and 500 to one that
+    arrives while it is ``down``, after ``delay`` seconds either way (a slow robot). Records every request: when, what it answered and how many
     requests were open at once.
     """
 
@@ -226,9 +226,9 @@ class Robot:
                     robot.in_flight += 1
                     robot.max_in_flight = max(robot.max_in_flight, robot.in_flight)
                 try:
+                    status = 500 if robot.down else 200  # down when the request arrives
                     if robot.delay:
                         time.sleep(robot.delay)
-                    status = 500 if robot.down else 200
                     with robot._lock:
                         robot.requests.append((time.monotonic(), status, body))
                     self.send_response(status)
