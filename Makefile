@@ -26,7 +26,7 @@ TYPES_ENV := $(TEST_ENV) DATABASE_URL=$${DATABASE_URL:-postgres://localhost/unus
 # Front-end packages come later; until package-lock.json exists the npm step is skipped.
 NPM_STAMP := $(if $(wildcard package-lock.json),node_modules/.installed)
 
-.PHONY: install browser screenshots lock run test lint format migrate seed shell stop clean bench backup restore
+.PHONY: install browser screenshots lock run test lint format migrate seed shell stop clean bench backup restore drill
 
 install: $(STAMP) $(NPM_STAMP) $(MO_FILES)
 
@@ -119,3 +119,13 @@ clean: stop
 BENCH_DATABASE_URL ?=
 bench: install browser
 	DATABASE_URL=$${BENCH_DATABASE_URL:-$${DATABASE_URL:-}} $(EMBED) $(PYTHON) -m promo.devtools.bench
+
+# Operations drill (docs/operations.md, issue #18): a missed 06:00 bulletin run (broker
+# hiccup, then a PostgreSQL outage) on a frozen clock, and a webhook robot down for a while,
+# on a real local HTTP server; prints the figures. Database promo_drill on the server of
+# DATABASE_URL (else the embedded PostgreSQL), reused between runs. About a minute (plus
+# the migrations on the first run); DRILL_ARGS=--long: the robot down 6 minutes,
+# PostgreSQL 2 hours (about 10 minutes).
+DRILL_ARGS ?=
+drill: install
+	$(DEV_ENV) $(EMBED) $(PYTHON) -m promo.devtools.drill $(DRILL_ARGS)

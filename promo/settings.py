@@ -271,6 +271,51 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.console.EmailBackend"
 )
 
+# E-mail: an SMTP exchange that hangs is given up after this many seconds.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+
+# Periodic work reconciles (docs/operations.md). The reports sweep (巡检) runs every
+# PROMO_SWEEP_MINUTES (a divisor of 60) and when a worker starts; it makes up the bulletins
+# whose due time fell in the last PROMO_SWEEP_LOOKBACK_DAYS (older ones: manage.py bulletin).
+PROMO_SWEEP_MINUTES = env_int("PROMO_SWEEP_MINUTES", 5)
+PROMO_SWEEP_LOOKBACK_DAYS = env_int("PROMO_SWEEP_LOOKBACK_DAYS", 31)
+if PROMO_SWEEP_MINUTES < 1 or 60 % PROMO_SWEEP_MINUTES:
+    raise ImproperlyConfigured(
+        f"PROMO_SWEEP_MINUTES={PROMO_SWEEP_MINUTES}: expected a divisor of 60 (1, 2, 5, 10…)."
+    )
+if PROMO_SWEEP_LOOKBACK_DAYS < 31:
+    raise ImproperlyConfigured(
+        "PROMO_SWEEP_LOOKBACK_DAYS must be at least 31, so last month's bulletin is always in it."
+    )
+# Deliveries (alert e-mails, webhook posts) and the on-demand bulletin tasks retry with a
+# budget in time: the n-th failure waits about PROMO_RETRY_FIRST_SECONDS * 2^(n-1) (half to
+# all of it, at random; at most PROMO_RETRY_MAX_SECONDS), until PROMO_RETRY_HORIZON_HOURS
+# after the first attempt; then the delivery is failed and its owner told.
+PROMO_RETRY_FIRST_SECONDS = env_int("PROMO_RETRY_FIRST_SECONDS", 60)
+PROMO_RETRY_MAX_SECONDS = env_int("PROMO_RETRY_MAX_SECONDS", 3600)
+PROMO_RETRY_HORIZON_HOURS = env_int("PROMO_RETRY_HORIZON_HOURS", 24)
+# A webhook post is given up after this many seconds without an answer.
+PROMO_WEBHOOK_TIMEOUT_SECONDS = env_int("PROMO_WEBHOOK_TIMEOUT_SECONDS", 5)
+# A sender holds the delivery it is making this long (its lease): nobody else sends it
+# meanwhile. Longer than any exchange, so only a sender that died lets it lapse.
+PROMO_DELIVERY_LEASE_SECONDS = env_int("PROMO_DELIVERY_LEASE_SECONDS", 600)
+if PROMO_RETRY_FIRST_SECONDS < 1 or PROMO_RETRY_MAX_SECONDS < PROMO_RETRY_FIRST_SECONDS:
+    raise ImproperlyConfigured(
+        "PROMO_RETRY_FIRST_SECONDS must be at least 1 and at most PROMO_RETRY_MAX_SECONDS."
+    )
+if PROMO_RETRY_FIRST_SECONDS < 2 * PROMO_WEBHOOK_TIMEOUT_SECONDS:
+    # The shortest wait is half the first one: it must outlast a post that timed out.
+    raise ImproperlyConfigured(
+        "PROMO_RETRY_FIRST_SECONDS must be at least twice PROMO_WEBHOOK_TIMEOUT_SECONDS."
+    )
+if PROMO_RETRY_HORIZON_HOURS < 1:
+    raise ImproperlyConfigured("PROMO_RETRY_HORIZON_HOURS must be at least 1.")
+if PROMO_DELIVERY_LEASE_SECONDS <= 2 * max(PROMO_WEBHOOK_TIMEOUT_SECONDS, EMAIL_TIMEOUT):
+    raise ImproperlyConfigured(
+        "PROMO_DELIVERY_LEASE_SECONDS must be more than twice PROMO_WEBHOOK_TIMEOUT_SECONDS "
+        "and EMAIL_TIMEOUT: a lease must outlast the exchange it covers."
+    )
+
 # Celery: Redis as broker and result store; tasks are enqueued only after commit.
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
@@ -295,22 +340,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "leads.tasks.refresh_lead_activity",
         "schedule": crontab(hour=2, minute=15),
     },
-    # 每月一通报: the 1st of each month at 06:00, for the month before (ready for the chiefs'
-    # morning; a published month is never rewritten, only amended).
-    "reports-monthly-bulletin": {
-        "task": "promo.reports.tasks.generate_monthly_bulletin",
-        "schedule": crontab(day_of_month=1, hour=6, minute=0),
-    },
-    # 旬汇报: days 1, 11, 21 at 08:00, for the ten days just ended.
-    "reports-ten-day-report": {
-        "task": "promo.reports.tasks.generate_ten_day_report",
-        "schedule": crontab(day_of_month="1,11,21", hour=8, minute=0),
-    },
-    # 月度台账更正: daily at 05:30, re-check the published bulletins of the last ~13 months so a
-    # late correction to a closed month shows as an amendment beside the published figure.
-    "reports-bulletin-amendments": {
-        "task": "promo.reports.tasks.check_bulletin_amendments",
-        "schedule": crontab(hour=5, minute=30),
+    # 巡检 (the reports sweep, docs/operations.md): every PROMO_SWEEP_MINUTES, make whatever
+    # should exist by now and does not — 每月一通报 from the 1st at 06:00 (the month before),
+    # 旬汇报 from days 1, 11 and 21 at 08:00 (the 旬 just ended), 红黄灯督办 from 07:00 daily,
+    # 月度台账更正 from 05:30 daily (promo/reports/schedule.py holds these times). A run the
+    # broker lost or the database failed is made up by the next one; a starting worker runs
+    # it at once. A message older than one interval is dropped: the next run does the work.
+    "reports-sweep": {
+        "task": "promo.reports.tasks.sweep",
+        "schedule": crontab(minute=f"*/{PROMO_SWEEP_MINUTES}"),
+        "options": {"expires": float(PROMO_SWEEP_MINUTES * 60)},
     },
     # 驾驶舱数据: keep the cockpits chiefs are reading fresh (promo/dashboard/snapshots.py);
     # a message older than one interval is dropped, the next one does the work.
@@ -331,21 +370,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promo.imports.tasks.resume_waiting_imports",
         "schedule": crontab(minute="*/2"),
     },
-    # 红黄灯督办: daily at 07:00, before the working day; lights clear the day their cause does.
-    "reports-evaluate-alerts": {
-        "task": "promo.reports.tasks.evaluate_alerts",
-        "schedule": crontab(hour=7, minute=0),
-    },
-    # 督办通知邮件: every 10 minutes, drain the e-mail outbox (notices not yet sent, e.g. while
-    # the broker was down when they were raised).
+    # 督办通知邮件 and 消息推送: every minute, send the outbox rows that are due. A failed one
+    # waits its backoff (next_attempt_at) and is sent by a later run, up to
+    # PROMO_RETRY_HORIZON_HOURS after its first attempt; no task retries.
     "reports-send-alert-emails": {
         "task": "promo.reports.tasks.send_alert_emails",
-        "schedule": crontab(minute="*/10"),
+        "schedule": crontab(),
+        "options": {"expires": 60.0},
     },
-    # 消息推送: every 10 minutes, forward alert steps to the bureau's 企业微信/钉钉 robots.
     "reports-send-alert-webhooks": {
         "task": "promo.reports.tasks.send_alert_webhooks",
-        "schedule": crontab(minute="*/10"),
+        "schedule": crontab(),
+        "options": {"expires": 60.0},
     },
     # 数据清理: nightly between 03:00 and 03:40, when nobody works, each job deleting in
     # bounded batches what has outlived its retention (PROMO_*_RETENTION_*); audit trails and
@@ -496,5 +532,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "promo.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # The operations log: what the sweep made up, deliveries retried and given up.
+        "promo.operations": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }

@@ -15,7 +15,7 @@ from promo.imports.choices import BatchStatus
 from promo.imports.models import ImportBatch
 from promo.operations.models import Heartbeat
 from promo.operations.services import BEAT, WORKER
-from promo.reports.choices import BulletinKind
+from promo.reports.choices import BulletinKind, DeliveryStatus
 from promo.reports.models import AlertNotice, Bulletin, WebhookDelivery
 from promo.reports.services import previous_month_start, previous_ten_day_start
 
@@ -90,14 +90,16 @@ def bulletin_rhythm(day: Any = None) -> list[dict[str, Any]]:
 
 
 def outbox() -> dict[str, Any]:
-    """Notices not yet sent: webhook deliveries and e-mails, with the oldest waiting."""
-    webhooks = WebhookDelivery.objects.filter(delivered_at__isnull=True).aggregate(
-        count=Count("id"), oldest=Min("created_at")
+    """Notices not yet sent (pending, with the oldest waiting) and those given up (failed)."""
+    webhooks = WebhookDelivery.objects.aggregate(
+        count=Count("id", filter=Q(status=DeliveryStatus.PENDING)),
+        oldest=Min("created_at", filter=Q(status=DeliveryStatus.PENDING)),
+        failed=Count("id", filter=Q(status=DeliveryStatus.FAILED)),
     )
-    emails = (
-        AlertNotice.objects.filter(emailed_at__isnull=True)
-        .exclude(recipient__email="")
-        .aggregate(count=Count("id"), oldest=Min("created_at"))
+    emails = AlertNotice.objects.aggregate(
+        count=Count("id", filter=Q(email_status=DeliveryStatus.PENDING)),
+        oldest=Min("created_at", filter=Q(email_status=DeliveryStatus.PENDING)),
+        failed=Count("id", filter=Q(email_status=DeliveryStatus.FAILED)),
     )
     return {"webhooks": webhooks, "emails": emails}
 

@@ -64,6 +64,7 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "period_end",
         "status",
         "generated_at",
+        "made_up_at",
         "published_at",
         "published_by",
     ]
@@ -209,7 +210,16 @@ class BulletinAmendmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 class AlertNoticeInline(ReadOnlyMixin, admin.TabularInline):
     model = AlertNotice
-    fields = ["step", "recipient", "created_at", "read_at"]
+    fields = [
+        "step",
+        "recipient",
+        "created_at",
+        "read_at",
+        "email_status",
+        "email_attempts",
+        "email_next_attempt_at",
+        "email_last_error",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -253,8 +263,10 @@ class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
 class WebhookChannelAdmin(admin.ModelAdmin):
     """Channels are configuration, not figures: administrators add and change them here."""
 
-    list_display = ["name", "style", "min_step", "is_active", "created_at"]
+    list_display = ["name", "style", "min_step", "is_active", "owner", "created_at"]
     list_filter = ["is_active", "style"]
+    list_select_related = ["owner"]
+    autocomplete_fields = ["owner"]
 
 
 @admin.register(WebhookDelivery)
@@ -263,10 +275,13 @@ class WebhookDeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "channel",
         "alert",
         "step",
+        "status",
         "created_at",
         "delivered_at",
         "attempts",
+        "next_attempt_at",
+        "failed_at",
         "last_error",
     ]
-    list_filter = ["channel", ("delivered_at", admin.EmptyFieldListFilter)]
+    list_filter = ["status", "channel"]
     list_select_related = ["channel", "alert"]

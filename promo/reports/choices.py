@@ -164,3 +164,37 @@ def why_label(why: str) -> str:
     if code == "admin":
         return str(_("后台新增") if rest.endswith("_add") else _("后台修改"))
     return str(_("系统操作"))
+
+
+class DailyJob(models.TextChoices):
+    """The daily jobs the sweep runs once a day from their due time (promo/reports/schedule.py)."""
+
+    AMENDMENTS = "amendments", _("月度台账更正")
+    ALERTS = "alerts", _("红黄灯督办")
+
+
+class DeliveryStatus(models.TextChoices):
+    """An outbox row (an alert e-mail, a webhook post): waiting, sent, or given up."""
+
+    PENDING = "pending", _("待发送")
+    SENT = "sent", _("已送达")
+    FAILED = "failed", _("已放弃")
+
+
+# A pending delivery is sent or, past the retry horizon, given up; both are terminal.
+DELIVERY_TRANSITIONS: dict[str, frozenset[str]] = {
+    DeliveryStatus.PENDING: frozenset({DeliveryStatus.SENT, DeliveryStatus.FAILED}),
+    DeliveryStatus.SENT: frozenset(),
+    DeliveryStatus.FAILED: frozenset(),
+}
+
+
+def delivery_can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in DELIVERY_TRANSITIONS.get(from_status, frozenset())
+
+
+class SystemNoticeKind(models.TextChoices):
+    """What the system could not do for an officer, told in the bell (系统通知)."""
+
+    WEBHOOK_FAILED = "webhook_failed", _("消息推送未送达")
+    EMAIL_FAILED = "email_failed", _("通知邮件未送达")

@@ -23,12 +23,17 @@ from .choices import (
     BulletinKind,
     BulletinStatus,
     CauseRecord,
+    DailyJob,
+    DeliveryStatus,
     EscalationStep,
     Figure,
+    SystemNoticeKind,
     WebhookStyle,
     bulletin_can_transition,
+    delivery_can_transition,
     why_label,
 )
+from .schedule import bulletin_due_at
 
 # Append-only: an amendment, once recorded, is never edited or removed — not even by SQL.
 
@@ -42,6 +47,33 @@ def own_line_name(unit: Any) -> str:
     if unit.parent_id is None:
         return str(_("局本级"))
     return str(_("%(unit)s本级") % {"unit": unit.short_name or unit.name})
+
+
+def _status_dates(status: str, sent_at: str, failed_at: str) -> Q:
+    """An outbox row's status agrees with its dates: sent ⇔ sent_at, failed ⇔ failed_at."""
+    return (
+        Q(
+            **{
+                status: DeliveryStatus.PENDING,
+                f"{sent_at}__isnull": True,
+                f"{failed_at}__isnull": True,
+            }
+        )
+        | Q(
+            **{
+                status: DeliveryStatus.SENT,
+                f"{sent_at}__isnull": False,
+                f"{failed_at}__isnull": True,
+            }
+        )
+        | Q(
+            **{
+                status: DeliveryStatus.FAILED,
+                f"{sent_at}__isnull": True,
+                f"{failed_at}__isnull": False,
+            }
+        )
+    )
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -64,6 +96,9 @@ class Bulletin(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Set when the sweep (巡检) made the bulletin after its scheduled run was missed: the
+    # reports pages say so, with the time it was due (``due_at``).
+    made_up_at = models.DateTimeField(_("补生成时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("通报")
@@ -94,6 +129,11 @@ class Bulletin(models.Model):
 
     def can_transition_to(self, status: str) -> bool:
         return bulletin_can_transition(self.status, status)
+
+    @property
+    def due_at(self):
+        """When the scheduled run was due to make this bulletin (promo/reports/schedule.py)."""
+        return bulletin_due_at(self.kind, self.period_start, self.period_end)
 
     @property
     def period_label(self) -> str:
@@ -469,13 +509,24 @@ class AlertNotice(models.Model):
     )
     created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
     read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
-    # The notices not yet e-mailed are the outbox: whatever the broker's state, the next
-    # delivery run sends them (services.alert_notices_send_email).
+    # The notices still to e-mail are the outbox: whatever the broker's state, a delivery run
+    # sends them once due (services.alert_notices_send_email). A failure waits its backoff
+    # (email_next_attempt_at) until the retry horizon, then the e-mail is given up (failed).
+    email_status = models.CharField(
+        _("邮件状态"),
+        max_length=10,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+    )
     emailed_at = models.DateTimeField(_("邮件发送时间"), null=True, blank=True)
+    email_failed_at = models.DateTimeField(_("邮件放弃时间"), null=True, blank=True)
     email_attempts = models.PositiveSmallIntegerField(_("邮件尝试次数"), default=0)
-    # Claimed by a sender until then: the e-mail is sent outside any transaction, so the claim
-    # (not a row lock) keeps two runs from sending it twice; a sender that died lets it lapse.
-    email_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    email_first_attempt_at = models.DateTimeField(_("邮件首次尝试时间"), null=True, blank=True)
+    email_next_attempt_at = models.DateTimeField(_("邮件下次尝试时间"), null=True, blank=True)
+    email_last_error = models.CharField(_("邮件最近错误"), max_length=300, blank=True)
+    # Leased by a sender until then: the e-mail is sent outside any transaction, so the lease
+    # (not a row lock) keeps two runs from sending it at once; a sender that died lets it lapse.
+    email_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("督办通知")
@@ -488,14 +539,19 @@ class AlertNotice(models.Model):
                 fields=["alert", "step", "recipient"],
                 name="%(app_label)s_%(class)s_once_per_step",
             ),
+            # A sent e-mail has its time, a given-up one its time, a pending one neither.
+            models.CheckConstraint(
+                condition=_status_dates("email_status", "emailed_at", "email_failed_at"),
+                name="%(app_label)s_%(class)s_email_status_has_date",
+            ),
         ]
         indexes = [
             # The bell: a recipient's unread notices.
             models.Index(fields=["recipient", "read_at"], name="reports_notice_unread"),
-            # The e-mail outbox: notices still to send.
+            # The e-mail outbox: notices still to send, the due ones first.
             models.Index(
-                fields=["created_at"],
-                condition=Q(emailed_at__isnull=True),
+                fields=["email_next_attempt_at"],
+                condition=Q(email_status=DeliveryStatus.PENDING),
                 name="reports_notice_email_outbox",
             ),
         ]
@@ -520,6 +576,16 @@ class WebhookChannel(models.Model):
         help_text=_("只推送达到该督办层级的通知。"),
     )
     is_active = models.BooleanField(_("启用"), default=True)
+    # Told in the bell (系统通知) when a post to this channel is given up.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("推送最终失败时在系统通知中告知此人；未指定时告知系统管理员。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
     class Meta:
@@ -542,11 +608,18 @@ class WebhookDelivery(models.Model):
     )
     step = models.PositiveSmallIntegerField(_("督办层级"), choices=EscalationStep.choices)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # The outbox discipline of AlertNotice's e-mail columns, without the prefix.
+    status = models.CharField(
+        _("状态"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
     delivered_at = models.DateTimeField(_("送达时间"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("放弃时间"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    first_attempt_at = models.DateTimeField(_("首次尝试时间"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("下次尝试时间"), null=True, blank=True)
     last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
-    # Claimed by a sender until then (see AlertNotice.email_claimed_until).
-    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Leased by a sender until then (see AlertNotice.email_lease_until).
+    lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("消息推送记录")
@@ -557,15 +630,89 @@ class WebhookDelivery(models.Model):
             models.UniqueConstraint(
                 fields=["channel", "alert", "step"], name="%(app_label)s_%(class)s_once_per_step"
             ),
+            models.CheckConstraint(
+                condition=_status_dates("status", "delivered_at", "failed_at"),
+                name="%(app_label)s_%(class)s_status_has_date",
+            ),
         ]
         indexes = [
-            # The webhook outbox: deliveries still to make.
+            # The webhook outbox: deliveries still to make, the due ones first.
             models.Index(
-                fields=["created_at"],
-                condition=Q(delivered_at__isnull=True),
+                fields=["next_attempt_at"],
+                condition=Q(status=DeliveryStatus.PENDING),
                 name="reports_webhook_outbox",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.channel} · {self.alert} · {self.get_step_display()}"
+
+    def can_transition_to(self, status: str) -> bool:
+        return delivery_can_transition(self.status, status)
+
+
+class DailyRun(models.Model):
+    """A daily job done for one day (红黄灯督办, 月度台账更正): the sweep runs it once a day."""
+
+    job = models.CharField(_("任务"), max_length=20, choices=DailyJob.choices)
+    on = models.DateField(_("日期"))
+    finished_at = models.DateTimeField(_("完成时间"))
+
+    class Meta:
+        verbose_name = _("每日任务记录")
+        verbose_name_plural = _("每日任务记录")
+        ordering = ["-on", "job"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "on"], name="%(app_label)s_%(class)s_once_a_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_job_display()} {self.on}"
+
+
+class SystemNotice(models.Model):
+    """System notice (系统通知): a delivery the system gave up, told to whoever can fix it.
+
+    One unread notice per recipient and cause (a channel, or the recipient's own e-mail
+    address): a second failure while it is unread adds to its count instead of another row.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="system_notices",
+    )
+    kind = models.CharField(_("类型"), max_length=20, choices=SystemNoticeKind.choices)
+    channel = models.ForeignKey(
+        WebhookChannel,
+        verbose_name=_("渠道"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    address = models.CharField(_("邮箱"), max_length=254, blank=True)
+    count = models.PositiveIntegerField(_("条数"), default=1)
+    last_error = models.CharField(_("最近错误"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("发送时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    read_at = models.DateTimeField(_("阅读时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("系统通知")
+        verbose_name_plural = _("系统通知")
+        ordering = ["-updated_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "channel"],
+                condition=Q(read_at__isnull=True),
+                nulls_distinct=False,
+                name="%(app_label)s_%(class)s_one_unread_per_cause",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.recipient}"

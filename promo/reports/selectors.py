@@ -89,7 +89,14 @@ from projects.models import (
 )
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
-from .models import Alert, AlertNotice, Bulletin, BulletinAmendment, BulletinAmendmentCause
+from .models import (
+    Alert,
+    AlertNotice,
+    Bulletin,
+    BulletinAmendment,
+    BulletinAmendmentCause,
+    SystemNotice,
+)
 
 ZERO = Decimal("0.00")
 _MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
@@ -518,11 +525,21 @@ def notices_for(officer: Officer) -> QuerySet[AlertNotice]:
     return AlertNotice.objects.filter(recipient=officer).select_related("alert", "alert__unit")
 
 
+def system_notices_for(officer: Officer) -> QuerySet[SystemNotice]:
+    """The officer's system notices (系统通知): unread ones, then the last read ones."""
+    return SystemNotice.objects.filter(recipient=officer).select_related("channel")
+
+
 def unread_notice_count(officer: Officer) -> int:
-    """The bell's number: unread notices of alerts still lit."""
-    return (
-        notices_for(officer).filter(read_at__isnull=True, alert__resolved_on__isnull=True).count()
-    )
+    """The bell's number: unread notices of alerts still lit and unread system notices.
+
+    One query (a UNION ALL counted), as before system notices existed: every page pays it.
+    """
+    alerts = AlertNotice.objects.filter(
+        recipient=officer, read_at__isnull=True, alert__resolved_on__isnull=True
+    ).values("pk")
+    system = SystemNotice.objects.filter(recipient=officer, read_at__isnull=True).values("pk")
+    return alerts.union(system, all=True).count()
 
 
 def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:

@@ -11,16 +11,20 @@ import calendar
 import dataclasses
 import json
 import logging
+import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Case, DateField, F, Min, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest, TruncDate
 from django.utils import timezone
@@ -33,6 +37,7 @@ from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Target, Unit, tree_order
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
+from promo.core import retry
 from promo.core.audit import audited
 from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
 from promo.core.prune import delete_in_batches
@@ -46,8 +51,11 @@ from .choices import (
     AlertRule,
     BulletinKind,
     BulletinStatus,
+    DailyJob,
+    DeliveryStatus,
     EscalationStep,
     Figure,
+    SystemNoticeKind,
     WebhookStyle,
 )
 from .models import (
@@ -57,9 +65,12 @@ from .models import (
     BulletinAmendment,
     BulletinAmendmentCause,
     BulletinLine,
+    DailyRun,
+    SystemNotice,
     WebhookChannel,
     WebhookDelivery,
 )
+from .schedule import bulletins_due, daily_due_at
 from .selectors import (
     Composition,
     PeriodFigures,
@@ -70,6 +81,8 @@ from .selectors import (
 )
 
 logger = logging.getLogger(__name__)
+# The operations log: what the sweep made up, deliveries retried and given up.
+ops_log = logging.getLogger("promo.operations")
 _PERCENT = Decimal("0.1")
 _CENT = Decimal("0.01")
 
@@ -390,7 +403,150 @@ def recheck_published_bulletins(*, since: date) -> int:
             logger.exception(
                 "bulletin %s cannot be re-checked against the current tree", bulletin_id
             )
+    _daily_done(DailyJob.AMENDMENTS, today())
     return count
+
+
+def _daily_done(job: str, on: date) -> None:
+    """Record that the daily ``job`` ran for ``on``: the sweep will not run it again that day."""
+    DailyRun.objects.update_or_create(job=job, on=on, defaults={"finished_at": timezone.now()})
+
+
+# --- The sweep (巡检): what should exist by now (docs/operations.md) -------------------------
+
+# How far back 月度台账更正 re-checks published bulletins: about thirteen months.
+AMENDMENT_RECHECK_DAYS = 400
+
+
+@contextmanager
+def _sweep_lock() -> Iterator[bool]:
+    """One sweep at a time: a session advisory lock; a second sweep finds it taken and leaves.
+
+    Held by the database session, so a worker that dies mid-sweep releases it with its
+    connection.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext('promo.reports.sweep'))")
+        taken = bool(cursor.fetchone()[0])
+    try:
+        yield taken
+    finally:
+        if taken:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(hashtext('promo.reports.sweep'))")
+            except DatabaseError:  # the connection is gone, and its lock with it
+                pass
+
+
+def _lateness(due_at: datetime, now: datetime) -> timedelta | None:
+    """How late ``now`` is for something due at ``due_at``: None within one sweep interval."""
+    late = now - due_at
+    return late if late >= timedelta(minutes=settings.PROMO_SWEEP_MINUTES) else None
+
+
+def _when(moment: datetime) -> str:
+    return timezone.localtime(moment).isoformat(timespec="minutes")
+
+
+def bulletin_make_up(
+    *, kind: str, period_start: date, due_at: datetime, now: datetime
+) -> Bulletin | None:
+    """Generate the bulletin of a closed period if it does not exist yet; else None.
+
+    Made later than one sweep interval after it was due, it records when (``made_up_at``):
+    the scheduled run was missed, and the reports pages and the operations log say so.
+    """
+    if Bulletin.objects.filter(kind=kind, period_start=period_start).exists():
+        return None
+    late = _lateness(due_at, now)
+    with transaction.atomic():
+        bulletin = bulletin_generate(kind=kind, period_start=period_start)
+        if late is not None and bulletin.made_up_at is None:
+            Bulletin.objects.filter(pk=bulletin.pk).update(made_up_at=now)
+            bulletin.made_up_at = now
+    label = f"{kind} bulletin {period_start:%Y-%m-%d}"
+    if late is None:
+        ops_log.info("%s made by the sweep (due %s)", label, _when(due_at))
+    else:
+        ops_log.warning(
+            "%s was missing: made up by the sweep at %s, %s min after it was due (%s)",
+            label,
+            _when(now),
+            int(late.total_seconds() // 60),
+            _when(due_at),
+        )
+    return bulletin
+
+
+def _daily_make_up(job: str, on: date, due_at: datetime, now: datetime) -> bool:
+    """Run the daily ``job`` for ``on`` unless it ran that day; True if it ran now."""
+    if DailyRun.objects.filter(job=job, on=on).exists():
+        return False
+    if job == DailyJob.ALERTS:
+        alerts_evaluate(on=on)
+    else:
+        recheck_published_bulletins(since=on - timedelta(days=AMENDMENT_RECHECK_DAYS))
+        _daily_done(job, on)
+    late = _lateness(due_at, now)
+    if late is None:
+        ops_log.info("daily %s of %s run by the sweep (due %s)", job, on, _when(due_at))
+    else:
+        ops_log.warning(
+            "daily %s of %s was not run: made up by the sweep at %s, %s min after it was due",
+            job,
+            on,
+            _when(now),
+            int(late.total_seconds() // 60),
+        )
+    return True
+
+
+def schedule_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """巡检: make whatever should exist by now and does not; returns what it made.
+
+    The bulletins whose due time (promo/reports/schedule.py) fell in the last
+    PROMO_SWEEP_LOOKBACK_DAYS and that do not exist, and today's daily jobs due by now and
+    not yet run today, oldest due first. Safe to run any number of times: what exists is
+    left alone. One item that fails is logged and the others go on; with the database
+    down, the whole sweep fails and the next one (PROMO_SWEEP_MINUTES later) tries again.
+    """
+    now = now or timezone.now()
+    made = {"bulletins": 0, "daily": 0, "failed": 0}
+    with _sweep_lock() as taken:
+        if not taken:
+            ops_log.info("sweep skipped: another sweep is running")
+            return made
+        since = now - timedelta(days=settings.PROMO_SWEEP_LOOKBACK_DAYS)
+        work: list[tuple[datetime, str, Callable[[], object]]] = [
+            (
+                due.due_at,
+                "bulletins",
+                partial(
+                    bulletin_make_up,
+                    kind=due.kind,
+                    period_start=due.period_start,
+                    due_at=due.due_at,
+                    now=now,
+                ),
+            )
+            for due in bulletins_due(now=now, since=since)
+        ]
+        on = timezone.localtime(now).date()
+        for job in DailyJob.values:
+            due_at = daily_due_at(job, on)
+            if due_at <= now:
+                work.append((due_at, "daily", partial(_daily_make_up, job, on, due_at, now)))
+        for due_at, counter, make in sorted(work, key=lambda item: item[0]):
+            try:
+                if make():
+                    made[counter] += 1
+            except Exception:
+                made["failed"] += 1
+                ops_log.exception(
+                    "sweep: %s due %s failed; the next sweep tries again", counter, _when(due_at)
+                )
+    return made
 
 
 # --- Traffic lights (红黄灯督办) and the escalation ladder ---------------------------------------
@@ -652,6 +808,7 @@ def alerts_evaluate(*, on: date | None = None) -> dict[str, int]:
         )
         Alert.objects.bulk_update(cleared, ["resolved_on"])
         notices = _escalate(on)
+        _daily_done(DailyJob.ALERTS, on)
     return {"opened": len(new), "cleared": len(cleared), "notices": notices}
 
 
@@ -718,68 +875,218 @@ def _enqueue_notice_delivery() -> None:
             logger.warning("could not enqueue %s; the outbox keeps the work", name, exc_info=True)
 
 
-# A notice is tried this many times by e-mail, then left to the in-app bell alone.
-MAX_EMAIL_ATTEMPTS = 5
-# How long a sender holds a notice or a delivery it claimed: far longer than one SMTP or
-# HTTP exchange, so only a sender that died lets its claim lapse to the next run.
-SEND_CLAIM = timedelta(minutes=10)
+# --- Outboxes: deliveries with a retry budget in time (docs/operations.md) -----------------
+
+# A delivery run stops taking rows after this long; the next run, a minute later, goes on.
+DELIVERY_RUN_SECONDS = 50
 
 
-def _unclaimed(field: str, now: datetime) -> Q:
-    return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__lt": now})
+@dataclass(frozen=True)
+class _Outbox:
+    """One outbox: its model, the prefix of its delivery columns, what may be sent now, how
+    to send one row and whom to tell when a row is given up."""
+
+    name: str
+    model: Any
+    prefix: str
+    sent_field: str
+    sendable: Callable[[], Q]
+    send: Callable[[int], None]
+    give_up: Callable[[int, str], None]
+
+    def f(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+
+def _claim(outbox: _Outbox, now: datetime) -> tuple[int, int, datetime] | None:
+    """Lease the next due row: (its id, this attempt's number, its first attempt's time).
+
+    ``SELECT … FOR UPDATE SKIP LOCKED``: two senders at once never take the same row and
+    neither waits for the other. The lease, committed at once, keeps the row from every
+    other sender while it is sent with no transaction open; only a sender that died lets it
+    lapse (PROMO_DELIVERY_LEASE_SECONDS, far longer than any exchange).
+    """
+    f = outbox.f
+    with transaction.atomic():
+        row = (
+            outbox.model.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(outbox.sendable(), **{f("status"): DeliveryStatus.PENDING})
+            .filter(
+                Q(**{f"{f('next_attempt_at')}__isnull": True})
+                | Q(**{f"{f('next_attempt_at')}__lte": now})
+            )
+            .filter(
+                Q(**{f"{f('lease_until')}__isnull": True}) | Q(**{f"{f('lease_until')}__lt": now})
+            )
+            .order_by(F(f("next_attempt_at")).asc(nulls_first=True), "pk")
+            .values_list("pk", f("attempts"), f("first_attempt_at"))
+            .first()
+        )
+        if row is None:
+            return None
+        pk, attempts, first = row
+        attempt, first = attempts + 1, first or now
+        lease = timedelta(seconds=settings.PROMO_DELIVERY_LEASE_SECONDS)
+        outbox.model.objects.filter(pk=pk).update(
+            **{f("lease_until"): now + lease, f("attempts"): attempt, f("first_attempt_at"): first}
+        )
+    return pk, attempt, first
+
+
+def _record(outbox: _Outbox, pk: int, attempt: int, first: datetime, error: str | None) -> str:
+    """Record one attempt's outcome; returns the row's status after it.
+
+    Sent: recorded whoever sent it. Failed: the row waits its backoff, or, when the next
+    attempt would fall past the horizon, it is given up and its owner told. A failure is
+    recorded only by the attempt that holds the row (a sender whose lease lapsed and was
+    taken over does not overwrite the newer attempt).
+    """
+    f = outbox.f
+    now = timezone.now()
+    pending = outbox.model.objects.filter(pk=pk, **{f("status"): DeliveryStatus.PENDING})
+    if error is None:
+        pending.update(
+            **{
+                f("status"): DeliveryStatus.SENT,
+                outbox.sent_field: now,
+                f("lease_until"): None,
+                f("next_attempt_at"): None,
+                f("last_error"): "",
+            }
+        )
+        if attempt > 1:
+            ops_log.info("%s %s sent at attempt %s", outbox.name, pk, attempt)
+        return DeliveryStatus.SENT
+    mine = pending.filter(**{f("attempts"): attempt})
+    error = error[:300]
+    when = retry.next_attempt(first, attempt, now)
+    if when is not None:
+        mine.update(**{f("next_attempt_at"): when, f("lease_until"): None, f("last_error"): error})
+        ops_log.warning(
+            "%s %s: attempt %s failed (%s); next attempt at %s",
+            outbox.name,
+            pk,
+            attempt,
+            error,
+            timezone.localtime(when).isoformat(timespec="seconds"),
+        )
+        return DeliveryStatus.PENDING
+    given_up = mine.update(
+        **{
+            f("status"): DeliveryStatus.FAILED,
+            f("failed_at"): now,
+            f("lease_until"): None,
+            f("next_attempt_at"): None,
+            f("last_error"): error,
+        }
+    )
+    if given_up:
+        ops_log.error(
+            "%s %s given up: %s attempts since %s, the last: %s",
+            outbox.name,
+            pk,
+            attempt,
+            timezone.localtime(first).isoformat(timespec="seconds"),
+            error,
+        )
+        outbox.give_up(pk, error)
+    return DeliveryStatus.FAILED
+
+
+def _deliver(outbox: _Outbox, *, limit: int) -> tuple[int, int]:
+    """Send the due rows of ``outbox``, one lease at a time; returns (sent, failed).
+
+    Each row is leased (a short transaction), sent with no transaction or row lock held (a
+    slow robot or SMTP server holds nothing up), then its outcome recorded. A failing row
+    waits its backoff and never blocks the others.
+    """
+    sent = failed = 0
+    started = time.monotonic()
+    for _row in range(limit):
+        if time.monotonic() - started > DELIVERY_RUN_SECONDS:
+            break
+        claim = _claim(outbox, timezone.now())
+        if claim is None:
+            break
+        pk, attempt, first = claim
+        try:
+            outbox.send(pk)
+        except Exception as exc:  # recorded, and logged in the operations log
+            _record(outbox, pk, attempt, first, str(exc) or exc.__class__.__name__)
+            failed += 1
+        else:
+            _record(outbox, pk, attempt, first, None)
+            sent += 1
+    return sent, failed
+
+
+def _tell(recipient_ids: Sequence[int], *, kind: str, error: str, **cause: Any) -> None:
+    """Raise a system notice (系统通知) in each recipient's bell, or add to the unread one."""
+    for recipient_id in recipient_ids:
+        for _attempt in range(2):
+            same = SystemNotice.objects.filter(
+                recipient_id=recipient_id,
+                kind=kind,
+                channel_id=cause.get("channel_id"),
+                read_at__isnull=True,
+            )
+            if same.update(
+                count=F("count") + 1,
+                last_error=error[:300],
+                address=cause.get("address", ""),
+                updated_at=timezone.now(),
+            ):
+                break
+            try:
+                with transaction.atomic():
+                    SystemNotice.objects.create(
+                        recipient_id=recipient_id, kind=kind, last_error=error[:300], **cause
+                    )
+                break
+            except IntegrityError:  # raised meanwhile by another sender: add to that one
+                continue
+
+
+def _email_notice(notice_id: int) -> None:
+    notice = AlertNotice.objects.select_related("alert", "recipient").get(pk=notice_id)
+    alert = notice.alert
+    subject = f"[promo] {alert.get_level_display()} {alert.get_rule_display()}：{alert.detail}"
+    body = (
+        f"{notice.recipient.display_name}：\n\n"
+        f"{notice.get_step_display()}\n{alert.get_rule_display()}：{alert.detail}\n"
+        f"{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}\n\n"
+        f"{_('请登录 promo 签收并处理；条件消除后灯自动熄灭。')}"
+    )
+    send_mail(subject[:200], body, None, [notice.recipient.email])
+
+
+def _email_given_up(notice_id: int, error: str) -> None:
+    """Tell the recipient in the bell: their address may be wrong, or the server is down."""
+    recipient_id, address = AlertNotice.objects.filter(pk=notice_id).values_list(
+        "recipient_id", "recipient__email"
+    )[0]
+    _tell([recipient_id], kind=SystemNoticeKind.EMAIL_FAILED, error=error, address=address)
+
+
+EMAIL_OUTBOX = _Outbox(
+    name="alert e-mail",
+    model=AlertNotice,
+    prefix="email_",
+    sent_field="emailed_at",
+    sendable=lambda: Q(alert__resolved_on__isnull=True) & ~Q(recipient__email=""),
+    send=_email_notice,
+    give_up=_email_given_up,
+)
 
 
 def alert_notices_send_email(*, limit: int = 200) -> tuple[int, int]:
-    """Send the outbox of alert notices by e-mail (督办通知邮件); returns (sent, failed).
+    """Send the due alert notices by e-mail (督办通知邮件); returns (sent, failed).
 
-    Outside any transaction: each notice is claimed by a conditional UPDATE (its own short
-    transaction, counting the attempt), then sent with no row lock or transaction held, then
-    its result recorded by another UPDATE. Two runs never send the same notice; a failure is
-    counted on that notice and never stops the others; the caller retries with backoff.
+    The outbox discipline of ``_deliver``: a failed e-mail waits its backoff and is tried
+    again by a later run until PROMO_RETRY_HORIZON_HOURS after its first attempt, then it
+    is given up and its recipient told in the bell.
     """
-    pending = (
-        AlertNotice.objects.filter(
-            _unclaimed("email_claimed_until", timezone.now()),
-            emailed_at__isnull=True,
-            email_attempts__lt=MAX_EMAIL_ATTEMPTS,
-            alert__resolved_on__isnull=True,
-        )
-        .exclude(recipient__email="")
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    sent = failed = 0
-    for notice_id in list(pending):
-        now = timezone.now()
-        claimed = AlertNotice.objects.filter(
-            _unclaimed("email_claimed_until", now),
-            pk=notice_id,
-            emailed_at__isnull=True,
-            email_attempts__lt=MAX_EMAIL_ATTEMPTS,
-        ).update(email_claimed_until=now + SEND_CLAIM, email_attempts=F("email_attempts") + 1)
-        if not claimed:
-            continue
-        notice = AlertNotice.objects.select_related("alert", "recipient").get(pk=notice_id)
-        alert = notice.alert
-        subject = f"[promo] {alert.get_level_display()} {alert.get_rule_display()}：{alert.detail}"
-        body = (
-            f"{notice.recipient.display_name}：\n\n"
-            f"{notice.get_step_display()}\n{alert.get_rule_display()}：{alert.detail}\n"
-            f"{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}\n\n"
-            f"{_('请登录 promo 签收并处理；条件消除后灯自动熄灭。')}"
-        )
-        try:
-            send_mail(subject[:200], body, None, [notice.recipient.email])
-        except Exception:
-            logger.warning("alert e-mail %s failed", notice.pk, exc_info=True)
-            AlertNotice.objects.filter(pk=notice.pk).update(email_claimed_until=None)
-            failed += 1
-            continue
-        AlertNotice.objects.filter(pk=notice.pk).update(
-            emailed_at=timezone.now(), email_claimed_until=None
-        )
-        sent += 1
-    return sent, failed
+    return _deliver(EMAIL_OUTBOX, limit=limit)
 
 
 def alert_acknowledge(*, alert: Alert, actor: Officer) -> Alert:
@@ -805,11 +1112,6 @@ def notice_mark_read(*, notice: AlertNotice, actor: Officer) -> AlertNotice:
     AlertNotice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
     notice.refresh_from_db()
     return notice
-
-
-# A webhook delivery is tried this many times, then left (the in-app bell still shows it).
-MAX_WEBHOOK_ATTEMPTS = 8
-WEBHOOK_TIMEOUT_SECONDS = 5
 
 
 def _webhook_body(channel: WebhookChannel, alert: Alert, step: int) -> bytes:
@@ -840,7 +1142,8 @@ def _post(url: str, body: bytes) -> None:
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"}
     )
-    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:
+    timeout = settings.PROMO_WEBHOOK_TIMEOUT_SECONDS
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         answer = response.read(4096)
     try:
         errcode = json.loads(answer or b"{}").get("errcode", 0)
@@ -870,63 +1173,64 @@ def _queue_webhook_deliveries() -> None:
     WebhookDelivery.objects.bulk_create(wanted, ignore_conflicts=True)
 
 
+def _post_delivery(delivery_id: int) -> None:
+    delivery = WebhookDelivery.objects.select_related("channel", "alert", "alert__unit").get(
+        pk=delivery_id
+    )
+    _post(delivery.channel.url, _webhook_body(delivery.channel, delivery.alert, delivery.step))
+
+
+def _webhook_given_up(delivery_id: int, error: str) -> None:
+    """Tell the channel's owner in the bell; without one, the system administrators."""
+    channel = WebhookChannel.objects.get(deliveries__pk=delivery_id)
+    owners = Officer.objects.filter(is_active=True)
+    if channel.owner_id is not None and owners.filter(pk=channel.owner_id).exists():
+        recipients = [channel.owner_id]
+    else:
+        recipients = list(
+            owners.filter(Q(role=Role.ADMIN) | Q(is_superuser=True)).values_list("pk", flat=True)
+        )
+    _tell(recipients, kind=SystemNoticeKind.WEBHOOK_FAILED, error=error, channel_id=channel.pk)
+
+
+WEBHOOK_OUTBOX = _Outbox(
+    name="webhook delivery",
+    model=WebhookDelivery,
+    prefix="",
+    sent_field="delivered_at",
+    sendable=lambda: Q(channel__is_active=True, alert__resolved_on__isnull=True),
+    send=_post_delivery,
+    give_up=_webhook_given_up,
+)
+
+
 def alert_webhooks_deliver(*, limit: int = 200) -> tuple[int, int]:
     """Forward alert steps to the webhook channels (企业微信/钉钉); returns (sent, failed).
 
-    Same outbox discipline as the e-mails: each delivery is claimed by a conditional UPDATE,
-    posted with no transaction or row lock held (a slow robot holds nothing up), and its
-    result recorded afterwards; a failing channel never blocks the others.
+    The outbox discipline of ``_deliver`` (as the e-mails): a failed post waits its backoff,
+    and is never posted again while an earlier post may still be open (the lease, then the
+    backoff, which is never shorter than twice the post's timeout); past the horizon it is
+    given up and the channel's owner told in the bell.
     """
     _queue_webhook_deliveries()
-    pending = (
-        WebhookDelivery.objects.filter(
-            _unclaimed("claimed_until", timezone.now()),
-            delivered_at__isnull=True,
-            attempts__lt=MAX_WEBHOOK_ATTEMPTS,
-            channel__is_active=True,
-            alert__resolved_on__isnull=True,
-        )
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:limit]
-    )
-    sent = failed = 0
-    for delivery_id in list(pending):
-        now = timezone.now()
-        claimed = WebhookDelivery.objects.filter(
-            _unclaimed("claimed_until", now),
-            pk=delivery_id,
-            delivered_at__isnull=True,
-            attempts__lt=MAX_WEBHOOK_ATTEMPTS,
-        ).update(claimed_until=now + SEND_CLAIM, attempts=F("attempts") + 1)
-        if not claimed:
-            continue
-        delivery = WebhookDelivery.objects.select_related("channel", "alert", "alert__unit").get(
-            pk=delivery_id
-        )
-        try:
-            _post(
-                delivery.channel.url,
-                _webhook_body(delivery.channel, delivery.alert, delivery.step),
-            )
-        except Exception as exc:
-            logger.warning("webhook delivery %s failed: %s", delivery.pk, exc)
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(
-                claimed_until=None, last_error=str(exc)[:300]
-            )
-            failed += 1
-            continue
-        WebhookDelivery.objects.filter(pk=delivery.pk).update(
-            delivered_at=timezone.now(), claimed_until=None, last_error=""
-        )
-        sent += 1
-    return sent, failed
+    return _deliver(WEBHOOK_OUTBOX, limit=limit)
 
 
 def notices_mark_all_read(*, actor: Officer) -> int:
-    """Mark all my notices read (全部标为已读); returns how many were unread."""
-    return AlertNotice.objects.filter(recipient=actor, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
+    """Mark all my notices read (全部标为已读), system notices too; returns how many were unread."""
+    now = timezone.now()
+    alerts = AlertNotice.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=now)
+    system = SystemNotice.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=now)
+    return alerts + system
+
+
+def system_notice_mark_read(*, notice: SystemNotice, actor: Officer) -> SystemNotice:
+    """Mark one system notice read; only its recipient may. A later failure raises a new one."""
+    if notice.recipient_id != actor.pk:
+        raise PermissionDenied()
+    SystemNotice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
+    notice.refresh_from_db()
+    return notice
 
 
 def alert_deliveries_prune() -> int:

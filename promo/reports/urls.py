@@ -10,6 +10,7 @@ urlpatterns = [
     path("notices/", views.notice_list, name="notices"),
     path("notices/read-all/", views.notices_read_all, name="notices_read_all"),
     path("notices/<int:pk>/read/", views.notice_read, name="notice_read"),
+    path("system-notices/<int:pk>/read/", views.system_notice_read, name="system_notice_read"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
     path("bulletins/", views.bulletin_list, name="bulletins"),
     path("bulletins/<int:pk>/", views.bulletin_detail, name="bulletin"),

@@ -23,9 +23,10 @@ from promo.core.errors import DomainError, PermissionDenied
 from . import selectors, services
 from .choices import BulletinStatus
 from .exports import bulletin_download
-from .models import Alert, AlertNotice
+from .models import Alert, AlertNotice, SystemNotice
 
 NOTICES_PER_PAGE = 30
+SYSTEM_NOTICES_SHOWN = 5
 BULLETINS_PER_PAGE = 24
 
 
@@ -46,7 +47,9 @@ def notice_list(request: HttpRequest) -> HttpResponse:
         ),
         NOTICES_PER_PAGE,
     ).get_page(request.GET.get("page"))
-    return render(request, "reports/notice_list.html", {"page": page})
+    # System notices (系统通知) above the list: the unread ones and the last few read.
+    system = list(selectors.system_notices_for(request.user)[:SYSTEM_NOTICES_SHOWN])
+    return render(request, "reports/notice_list.html", {"page": page, "system_notices": system})
 
 
 @login_required
@@ -55,6 +58,15 @@ def notice_read(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark one of my notices read; someone else's notice is not found."""
     notice = get_object_or_404(AlertNotice, pk=pk, recipient=request.user)
     services.notice_mark_read(notice=notice, actor=request.user)
+    return _back(request, "reports:notices")
+
+
+@login_required
+@require_POST
+def system_notice_read(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark one of my system notices read; someone else's is not found."""
+    notice = get_object_or_404(SystemNotice, pk=pk, recipient=request.user)
+    services.system_notice_mark_read(notice=notice, actor=request.user)
     return _back(request, "reports:notices")
 
 

@@ -82,6 +82,28 @@ def test_a_malformed_api_rate_stops_the_start_and_names_the_variable():
     assert "PROMO_API_RATE='lots'" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"PROMO_SWEEP_MINUTES": "7"}, "PROMO_SWEEP_MINUTES=7: expected a divisor of 60"),
+        ({"PROMO_SWEEP_LOOKBACK_DAYS": "7"}, "PROMO_SWEEP_LOOKBACK_DAYS must be at least 31"),
+        ({"PROMO_RETRY_HORIZON_HOURS": "0"}, "PROMO_RETRY_HORIZON_HOURS must be at least 1"),
+        (
+            {"PROMO_WEBHOOK_TIMEOUT_SECONDS": "60"},
+            "PROMO_RETRY_FIRST_SECONDS must be at least twice PROMO_WEBHOOK_TIMEOUT_SECONDS",
+        ),
+        (
+            {"PROMO_DELIVERY_LEASE_SECONDS": "30"},
+            "PROMO_DELIVERY_LEASE_SECONDS must be more than twice",
+        ),
+    ],
+)
+def test_a_sweep_or_retry_setting_that_cannot_work_stops_the_start(variables, message):
+    result = run_manage("check", DEBUG="1", **variables)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_production_refuses_a_short_secret_key():
     result = run_manage("check", DEBUG="0", SECRET_KEY="short")
     assert result.returncode != 0

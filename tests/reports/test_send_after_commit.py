@@ -1,5 +1,5 @@
 """Alert e-mails and webhook posts are sent with no transaction open and no row locked: a
-slow SMTP server or robot holds nothing up, and a claim keeps two runs from sending twice."""
+slow SMTP server or robot holds nothing up, and a lease keeps two runs from sending twice."""
 
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def test_an_alert_e_mail_is_sent_outside_any_transaction_and_row_lock(lit, monke
     assert seen == [(False, True)]
     notice.refresh_from_db()
     assert notice.emailed_at is not None
-    assert (notice.email_attempts, notice.email_claimed_until) == (1, None)
+    assert (notice.email_attempts, notice.email_lease_until) == (1, None)
 
 
 def test_a_webhook_is_posted_outside_any_transaction_and_row_lock(bureau, settings, monkeypatch):
@@ -106,22 +106,22 @@ def test_a_webhook_is_posted_outside_any_transaction_and_row_lock(bureau, settin
     assert seen == [(False, True)]
     delivery = WebhookDelivery.objects.get()
     assert delivery.delivered_at is not None
-    assert (delivery.attempts, delivery.claimed_until) == (1, None)
+    assert (delivery.attempts, delivery.lease_until) == (1, None)
 
 
-def test_a_notice_claimed_by_another_sender_is_not_sent_twice_until_the_claim_lapses(
+def test_a_notice_leased_by_another_sender_is_not_sent_twice_until_the_lease_lapses(
     lit, mailoutbox
 ):
     notice = AlertNotice.objects.get(recipient=lit.shanghai_officer)
-    # Another run claimed it and is sending right now.
+    # Another run leased it and is sending right now.
     AlertNotice.objects.filter(pk=notice.pk).update(
-        email_claimed_until=services.timezone.now() + timedelta(minutes=5), email_attempts=1
+        email_lease_until=services.timezone.now() + timedelta(minutes=5), email_attempts=1
     )
     assert alert_notices_send_email() == (0, 0)
     assert mailoutbox == []
-    # That run died mid-send: once its claim lapses, the next run sends the notice.
+    # That run died mid-send: once its lease lapses, the next run sends the notice.
     AlertNotice.objects.filter(pk=notice.pk).update(
-        email_claimed_until=services.timezone.now() - timedelta(seconds=1)
+        email_lease_until=services.timezone.now() - timedelta(seconds=1)
     )
     assert alert_notices_send_email() == (1, 0)
     assert len(mailoutbox) == 1

@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
-from django.db import OperationalError
 
 from projects.services import progress_record
 from promo.celery import app
@@ -32,20 +31,23 @@ def test_beat_schedule_runs_each_reports_task_and_the_tasks_exist():
         for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
         if name.startswith("reports-")
     }
+    # The periodic work reconciles (docs/operations.md): one sweep makes what should exist
+    # by now (bulletins, ten-day reports, the day's lights and amendment check), and the
+    # outboxes are swept every minute. Nothing fires once and is lost.
     assert {entry["task"] for entry in entries.values()} == {
-        "promo.reports.tasks.generate_monthly_bulletin",
-        "promo.reports.tasks.generate_ten_day_report",
-        "promo.reports.tasks.check_bulletin_amendments",
-        "promo.reports.tasks.evaluate_alerts",
+        "promo.reports.tasks.sweep",
         "promo.reports.tasks.send_alert_emails",
         "promo.reports.tasks.send_alert_webhooks",
     }
     for entry in entries.values():
         assert entry["task"] in app.tasks
-    ten_day = entries["reports-ten-day-report"]["schedule"]
-    assert ten_day.day_of_month == {1, 11, 21} and ten_day.hour == {8}
-    monthly = entries["reports-monthly-bulletin"]["schedule"]
-    assert monthly.day_of_month == {1} and monthly.hour == {6}
+        # A message older than its interval is dropped: the next run does the work.
+        assert 0 < entry["options"]["expires"] <= 60 * settings.PROMO_SWEEP_MINUTES
+    sweep = entries["reports-sweep"]["schedule"]
+    assert sweep.minute == set(range(0, 60, settings.PROMO_SWEEP_MINUTES))
+    assert sweep.hour == set(range(24)) and sweep.day_of_month == set(range(1, 32))
+    for name in ("reports-send-alert-emails", "reports-send-alert-webhooks"):
+        assert entries[name]["schedule"].minute == set(range(60))
 
 
 def test_new_notices_are_delivered_by_tasks_that_exist_under_the_names_sent():
@@ -55,6 +57,12 @@ def test_new_notices_are_delivered_by_tasks_that_exist_under_the_names_sent():
         assert name in app.tasks
 
 
+@pytest.mark.parametrize("task", [tasks.sweep, tasks.send_alert_emails, tasks.send_alert_webhooks])
+def test_swept_tasks_ack_late_and_leave_retrying_to_their_next_run(task):
+    assert task.acks_late is True
+    assert not getattr(task, "autoretry_for", ())
+
+
 @pytest.mark.parametrize(
     "task",
     [
@@ -62,14 +70,12 @@ def test_new_notices_are_delivered_by_tasks_that_exist_under_the_names_sent():
         tasks.generate_ten_day_report,
         tasks.check_bulletin_amendments,
         tasks.evaluate_alerts,
-        tasks.send_alert_emails,
-        tasks.send_alert_webhooks,
     ],
 )
-def test_tasks_ack_late_and_retry_transient_database_faults(task):
+def test_on_demand_tasks_ack_late_and_retry_without_a_cap_on_attempts(task):
+    # Retried by time (PROMO_RETRY_HORIZON_HOURS), not by count (tests/reports/test_sweep.py).
     assert task.acks_late is True
-    assert OperationalError in task.autoretry_for
-    assert task.retry_backoff
+    assert task.max_retries is None
 
 
 @pytest.mark.django_db

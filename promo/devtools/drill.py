@@ -1,0 +1,533 @@
+"""``make drill``: the operations drill of issue #18 — a missed 06:00 run and a robot outage.
+
+Two faults, reproduced against the real database, the real beat schedule and a real HTTP
+server standing in for a 企业微信/钉钉 group robot, with figures printed at the end:
+
+1. **The monthly bulletin's 06:00 run is missed** (finding 1). The beat schedule of
+   ``settings.CELERY_BEAT_SCHEDULE`` is walked minute by minute on a frozen clock
+   (:class:`BeatWalk`) across 06:00 on the 1st, twice: once with the broker unreachable for
+   20 s at 06:00 (beat loses the send), once with PostgreSQL unreachable for the first
+   minutes after 06:00 (the run fails and is retried as Celery would retry it).
+2. **A group robot answers 500 for a while, slowly** (finding 2). A webhook delivery is
+   swept on the real clock by two workers at once while the robot is down, then after it
+   is back: how many attempts, how many copies, how many requests at once, how long after
+   the recovery the message arrived.
+
+Usage: ``python -m promo.devtools.drill [--long]`` (``make drill``). The drill uses its own
+database ``promo_drill`` on the server of DATABASE_URL, created afresh each run and dropped
+afterwards. The robot is down for 20 s by default; ``--long`` keeps it down for 6 minutes,
+longer than the 4 min 19 s an attempt budget of 8 fast task retries used to last.
+
+:class:`BeatWalk`, :class:`Robot` and :func:`database_unreachable` are also what the tests
+use (tests/reports/test_sweep.py, tests/reports/test_delivery_backoff.py).
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib
+import itertools
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from celery import current_app
+from celery.schedules import crontab
+from celery.utils.time import get_exponential_backoff_interval
+
+# Port 1 on the loopback: nothing listens, so every connection is refused at once.
+CLOSED_PORT = 1
+
+
+# --- The beat schedule and Celery's retries, walked on a frozen clock --------------------------
+
+
+@dataclass(frozen=True)
+class Run:
+    """One send of a task in a walk, and what became of it."""
+
+    at: datetime
+    task: str
+    outcome: str  # "done", "failed", "lost" (the broker was down), "retrying", "gave up"
+    detail: str = ""
+
+
+def fires_at(schedule: crontab, at: datetime) -> bool:
+    """Does this crontab entry fire in the minute ``at`` (in the schedule's time zone)?"""
+    return (
+        at.minute in schedule.minute
+        and at.hour in schedule.hour
+        and at.day in schedule.day_of_month
+        and at.month in schedule.month_of_year
+        and at.isoweekday() % 7 in schedule.day_of_week
+    )
+
+
+@dataclass(order=True)
+class _Send:
+    at: datetime
+    seq: int
+    task: str = field(compare=False)
+    args: tuple = field(compare=False, default=())
+    kwargs: dict = field(compare=False, default_factory=dict)
+    retries: int = field(compare=False, default=0)
+
+
+class BeatWalk:
+    """Walk the beat schedule and Celery's automatic retries on a travelling clock.
+
+    Every minute from ``start`` to ``end``, each crontab entry of ``schedule`` whose task
+    starts with one of ``prefixes`` and which fires that minute is sent, unless
+    ``broker_down(at)``: then the send is lost, as celery beat loses it (it logs the error
+    and waits for the entry's next time; it never sends it again). A sent task runs at once
+    in this process, with the clock at the moment it runs, against the real database (which
+    is unreachable while ``database_down(at)``). If it raises one of its ``autoretry_for``
+    exceptions it is sent again after the countdown Celery computes from the task's own
+    options (``retry_backoff``, ``retry_backoff_max``, ``retry_jitter``, ``max_retries``),
+    if the broker is up at that moment. ``runs`` records every send.
+    """
+
+    def __init__(
+        self,
+        traveller: Any,
+        *,
+        schedule: dict[str, dict[str, Any]],
+        prefixes: tuple[str, ...] = ("promo.reports.",),
+        broker_down: Callable[[datetime], bool] = lambda at: False,
+        database_down: Callable[[datetime], bool] = lambda at: False,
+    ) -> None:
+        self.traveller = traveller
+        self.entries = [
+            entry
+            for entry in schedule.values()
+            if entry["task"].startswith(prefixes) and isinstance(entry["schedule"], crontab)
+        ]
+        for entry in self.entries:  # register the tasks, as a worker's autodiscovery does
+            importlib.import_module(entry["task"].rpartition(".")[0])
+        self.broker_down = broker_down
+        self.database_down = database_down
+        self.runs: list[Run] = []
+        self._queue: list[_Send] = []
+        self._seq = itertools.count()
+
+    def walk(self, start: datetime, end: datetime) -> list[Run]:
+        minute = start.replace(second=0, microsecond=0)
+        while minute <= end:
+            for entry in self.entries:
+                if fires_at(entry["schedule"], minute):
+                    self._send(
+                        _Send(
+                            minute,
+                            next(self._seq),
+                            entry["task"],
+                            tuple(entry.get("args", ())),
+                            dict(entry.get("kwargs", {})),
+                        )
+                    )
+            upto = minute + timedelta(minutes=1)
+            while self._queue and self._queue[0].at < upto and self._queue[0].at <= end:
+                self._run(heapq.heappop(self._queue))
+            minute = upto
+        return self.runs
+
+    def _send(self, send: _Send) -> None:
+        if self.broker_down(send.at):
+            self.runs.append(Run(send.at, send.task, "lost", "broker unreachable"))
+            return
+        heapq.heappush(self._queue, send)
+
+    def _run(self, send: _Send) -> None:
+        task = current_app.tasks[send.task]
+        self.traveller.move_to(send.at)
+        try:
+            if self.database_down(send.at):
+                with database_unreachable():
+                    task(*send.args, **send.kwargs)
+            else:
+                task(*send.args, **send.kwargs)
+        except tuple(getattr(task, "autoretry_for", ()) or ()) as exc:
+            max_retries = task.max_retries
+            if not getattr(task, "retry_backoff", False) or (
+                max_retries is not None and send.retries >= max_retries
+            ):
+                self.runs.append(Run(send.at, send.task, "gave up", repr(exc)[:120]))
+                return
+            countdown = get_exponential_backoff_interval(
+                factor=int(max(1.0, float(task.retry_backoff))),
+                retries=send.retries,
+                maximum=int(getattr(task, "retry_backoff_max", 600)),
+                full_jitter=bool(getattr(task, "retry_jitter", True)),
+            )
+            self.runs.append(Run(send.at, send.task, "retrying", f"in {countdown} s"))
+            again = send.at + timedelta(seconds=countdown)
+            self._send(
+                _Send(again, next(self._seq), send.task, send.args, send.kwargs, send.retries + 1)
+            )
+        except Exception as exc:  # a failure Celery does not retry: the next send may do it
+            self.runs.append(Run(send.at, send.task, "failed", repr(exc)[:120]))
+        else:
+            self.runs.append(Run(send.at, send.task, "done"))
+
+
+@contextmanager
+def database_unreachable() -> Iterator[None]:
+    """PostgreSQL is unreachable for this process: its connections go to a closed port.
+
+    Every thread's connection is built from the same settings dictionary, so a worker
+    thread loses the database too. The connection is closed on the way in and out, so the
+    next query after the block connects again to the real server.
+    """
+    from django.db import connections
+
+    connection = connections["default"]
+    saved = connection.settings_dict.get("PORT")
+    connection.close()
+    connection.settings_dict["PORT"] = CLOSED_PORT
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["PORT"] = saved
+
+
+# --- A group robot on 127.0.0.1 -----------------------------------------------------------------
+
+
+class Robot:
+    """A 企业微信/钉钉 group robot: a real HTTP server in a thread.
+
+    Answers ``{"errcode": 0}`` to a request that arrives while it is up and 500 to one that
+    arrives while it is ``down``, after ``delay`` seconds either way (a slow robot). Records every request: when, what it answered and how many
+    requests were open at once.
+    """
+
+    def __init__(self) -> None:
+        self.down = False
+        self.delay = 0.0
+        self.requests: list[tuple[float, int, dict]] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self._lock = threading.Lock()
+        robot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                with robot._lock:
+                    robot.in_flight += 1
+                    robot.max_in_flight = max(robot.max_in_flight, robot.in_flight)
+                try:
+                    status = 500 if robot.down else 200  # down when the request arrives
+                    if robot.delay:
+                        time.sleep(robot.delay)
+                    with robot._lock:
+                        robot.requests.append((time.monotonic(), status, body))
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    if status == 200:
+                        self.wfile.write(b'{"errcode": 0, "errmsg": "ok"}')
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the sender gave up waiting (its timeout): the message was received
+                finally:
+                    with robot._lock:
+                        robot.in_flight -= 1
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/send?key=drill"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def delivered(self) -> int:
+        """How many messages the robot accepted (answered 200)."""
+        return sum(1 for _at, status, _body in self.requests if status == 200)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+# --- The drill ------------------------------------------------------------------------------
+
+DRILL_DATABASE = "promo_drill"
+
+
+def _drill_database(base_url: str) -> str:
+    """Create ``promo_drill`` on the server of ``base_url`` if missing; its URL."""
+    import psycopg2
+
+    parts = urlsplit(base_url)
+    admin = psycopg2.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=unquote(parts.username or "postgres"),
+        password=unquote(parts.password) if parts.password else None,
+        dbname="postgres",
+    )
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DRILL_DATABASE])
+        if cursor.fetchone() is None:
+            cursor.execute(f'CREATE DATABASE "{DRILL_DATABASE}"')
+    admin.close()
+    return urlunsplit(parts._replace(path=f"/{DRILL_DATABASE}"))
+
+
+def _minutes(delta: timedelta | None) -> str:
+    if delta is None:
+        return "—"
+    seconds = int(delta.total_seconds())
+    return f"{seconds // 60} min {seconds % 60:02d} s"
+
+
+def _old_retry_budget(samples: int = 10_000) -> tuple[float, float]:
+    """How long the attempt budget of the tasks before #18 lasted: Celery's own backoff for
+    max_retries=8, retry_backoff=True, retry_backoff_max=600, retry_jitter=True (seconds:
+    mean and maximum of the eight waits added up)."""
+    totals = [
+        sum(get_exponential_backoff_interval(1, retries, 600, True) for retries in range(8))
+        for _ in range(samples)
+    ]
+    return sum(totals) / samples, float(max(totals))
+
+
+def _bureau() -> Any:
+    from officers.choices import Role, UnitKind
+    from officers.models import Officer, Unit
+
+    root = Unit.objects.create(name="演练投资促进局", kind=UnitKind.BUREAU, city="演练市")
+    office = Unit.objects.create(name="演练办事处", kind=UnitKind.RESIDENT_OFFICE, parent=root)
+    chief = Officer.objects.create(username="drill_chief", unit=root, role=Role.CHIEF)
+    officer = Officer.objects.create(username="drill_officer", unit=office)
+    return root, office, chief, officer
+
+
+def drill_missed_run(*, outage: timedelta) -> list[tuple[str, str]]:
+    """Finding 1: the 06:00 run on the 1st lost to a broker hiccup, then failed by a database
+    outage; the beat schedule walked on a frozen clock. Returns (figure, value) rows."""
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    from promo.reports.choices import BulletinKind
+    from promo.reports.models import Bulletin
+    from promo.reports.schedule import MONTHLY_AT
+
+    first = timezone.localdate().replace(day=1)
+    six = timezone.make_aware(datetime.combine(first, MONTHLY_AT))
+    month = (first - timedelta(days=1)).replace(day=1)
+    rows: list[tuple[str, str]] = []
+    never: Callable[[datetime], bool] = lambda at: False  # noqa: E731
+    scenarios: list[tuple[str, Callable[[datetime], bool], Callable[[datetime], bool]]] = [
+        (
+            "broker unreachable 06:00:00–06:00:20",
+            lambda at: six <= at < six + timedelta(seconds=20),
+            never,
+        ),
+        (
+            f"PostgreSQL unreachable from 06:00 for {_minutes(outage)}",
+            never,
+            lambda at: six <= at < six + outage,
+        ),
+    ]
+    for name, broker_down, database_down in scenarios:
+        Bulletin.objects.filter(period_start__gte=month - timedelta(days=62)).delete()
+        end = six + outage + timedelta(minutes=30)
+        with time_machine.travel(six - timedelta(minutes=5), tick=False) as traveller:
+            beat = BeatWalk(
+                traveller,
+                schedule=settings.CELERY_BEAT_SCHEDULE,
+                broker_down=broker_down,
+                database_down=database_down,
+            )
+            beat.walk(six - timedelta(minutes=5), end)
+        bulletin = Bulletin.objects.filter(kind=BulletinKind.MONTHLY, period_start=month).first()
+        lost = sum(1 for run in beat.runs if run.outcome == "lost")
+        failed = sum(1 for run in beat.runs if run.outcome == "failed" and "sweep" in run.task)
+        rows.append((f"[1] {name}", ""))
+        rows.append(("    beat sends lost / sweeps failed", f"{lost} / {failed}"))
+        made = bulletin.generated_at - six if bulletin else None
+        rows.append((f"    bulletin of {month:%Y-%m} made", f"{_minutes(made)} after 06:00"))
+        rows.append(
+            (
+                "    marked as made up on the reports pages",
+                "yes" if bulletin and bulletin.made_up_at else "no",
+            )
+        )
+    mean, worst = _old_retry_budget()
+    rows.append(
+        (
+            "[1] before #18: 8 task retries spent in",
+            f"{mean:.0f} s on average, {worst:.0f} s at most; then no bulletin",
+        )
+    )
+    return rows
+
+
+def drill_robot_outage(*, outage: float, horizon: float) -> list[tuple[str, str]]:
+    """Finding 2: a group robot down (500, slow) for ``outage`` seconds, another for good;
+    two workers sweeping the outbox at once. Timings scaled down (printed)."""
+    from django.conf import settings
+    from django.db import connections
+    from django.utils import timezone
+
+    from promo.reports.choices import AlertLevel, AlertRule, EscalationStep
+    from promo.reports.models import (
+        Alert,
+        AlertNotice,
+        SystemNotice,
+        WebhookChannel,
+        WebhookDelivery,
+    )
+    from promo.reports.services import alert_webhooks_deliver
+
+    settings.PROMO_WEBHOOK_TIMEOUT_SECONDS = 1
+    settings.PROMO_RETRY_FIRST_SECONDS = 2
+    settings.PROMO_RETRY_MAX_SECONDS = 8
+    settings.PROMO_RETRY_HORIZON_HOURS = horizon / 3600
+    settings.PROMO_DELIVERY_LEASE_SECONDS = 10
+    _root, office, chief, officer = _bureau()
+    back, dead = Robot(), Robot()
+    try:
+        channels = {
+            robot: WebhookChannel.objects.create(
+                name=name, url=robot.url, min_step=EscalationStep.OFFICER, owner=chief
+            )
+            for robot, name in ((back, "招商群"), (dead, "停用群"))
+        }
+        alert = Alert.objects.create(
+            rule=AlertRule.NOT_STARTED,
+            level=AlertLevel.RED,
+            subject_key="drill:1",
+            unit=office,
+            detail="演练项目：签约 95 天未开工",
+            opened_on=timezone.localdate(),
+            last_seen_on=timezone.localdate(),
+        )
+        AlertNotice.objects.create(alert=alert, step=EscalationStep.OFFICER, recipient=officer)
+        for robot in (back, dead):
+            robot.down, robot.delay = True, 1.5  # slower than the sender waits
+        started = time.monotonic()
+        stop = threading.Event()
+        recovered_at: list[float] = []
+
+        def worker() -> None:
+            try:
+                while not stop.is_set():
+                    alert_webhooks_deliver()
+                    stop.wait(0.5)
+            finally:
+                connections.close_all()
+
+        workers = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in workers:
+            thread.start()
+        while time.monotonic() - started < horizon + 15:
+            if not recovered_at and time.monotonic() - started >= outage:
+                back.down, back.delay = False, 0.0
+                recovered_at.append(time.monotonic())
+            if recovered_at and WebhookDelivery.objects.filter(status="pending").count() == 0:
+                break
+            time.sleep(0.2)
+        stop.set()
+        for thread in workers:
+            thread.join()
+        time.sleep(2)  # a slow robot records the request it still held
+        rows = [
+            (
+                "[2] timings scaled down",
+                f"timeout 1 s, first wait 2 s, ceiling 8 s, horizon {horizon:.0f} s "
+                "(production: 5 s, 60 s, 1 h, 24 h)",
+            ),
+            ("    robot down (500, answering after 1.5 s)", f"{outage:.0f} s"),
+        ]
+        for robot, label in ((back, "robot back after the outage"), (dead, "robot down for good")):
+            delivery = WebhookDelivery.objects.get(channel=channels[robot])
+            during = [at for at, status, _ in robot.requests if status != 200]
+            rows.append((f"    {label}: requests received", str(len(robot.requests))))
+            rows.append(("      of which while down", str(len(during))))
+            rows.append(("      most requests open at once", str(robot.max_in_flight)))
+            rows.append(("      copies accepted", str(robot.delivered)))
+            rows.append(
+                ("      delivery ends", f"{delivery.status} after {delivery.attempts} attempts")
+            )
+            if robot is back and recovered_at:
+                ok = [at for at, status, _ in robot.requests if status == 200]
+                wait = f"{ok[0] - recovered_at[0]:.1f} s" if ok else "never"
+                rows.append(("      sent after the robot came back", wait))
+        told = SystemNotice.objects.filter(recipient=chief).first()
+        rows.append(
+            (
+                "    owner told in the bell (system notice)",
+                f"{told.count} given up" if told else "no",
+            )
+        )
+        rows.append(
+            (
+                "[2] before #18",
+                "8 attempts in ~4 min by task retries; after that nothing was sent",
+            )
+        )
+        return rows
+    finally:
+        back.close()
+        dead.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import os
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--long",
+        action="store_true",
+        help="robot down 6 min and PostgreSQL 2 h (default: 20 s and 12 min)",
+    )
+    args = parser.parse_args(argv)
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        print("drill: DATABASE_URL is not set (make drill sets it)", file=sys.stderr)
+        return 2
+    os.environ["DATABASE_URL"] = _drill_database(base)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promo.settings")
+    os.environ.setdefault("DEBUG", "1")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+    call_command("flush", "--noinput", verbosity=0)
+    for name in ("promo.operations", "promo.reports.services"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)  # the table below says it all
+    started = time.monotonic()
+    outage, robot_outage, horizon = (
+        (timedelta(hours=2), 360.0, 600.0) if args.long else (timedelta(minutes=12), 20.0, 60.0)
+    )
+    rows = drill_missed_run(outage=outage)
+    rows += drill_robot_outage(outage=robot_outage, horizon=horizon)
+    width = max(len(label) for label, _ in rows)
+    print(f"promo operations drill (issue #18), database {DRILL_DATABASE}")
+    for label, value in rows:
+        print(f"{label:<{width}}  {value}")
+    print(f"drill took {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
