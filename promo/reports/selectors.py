@@ -652,15 +652,19 @@ def home_alerts(officer: Officer) -> dict[str, Any]:
     """
     scope = scope_for(officer)
     open_alerts = Alert.objects.filter(resolved_on__isnull=True)
-    notified = AlertNotice.objects.filter(recipient_id=officer.pk).values("alert_id")
-    mine_q = Q(responsible_id=officer.pk) | Q(pk__in=notified)
+    # Responsible for, or notified of: a UNION of two indexed reads, not an OR (issue #19).
+    responsible = Alert.objects.filter(responsible_id=officer.pk).order_by().values("pk")
+    notified = AlertNotice.objects.filter(recipient_id=officer.pk).order_by().values("alert_id")
+    mine_q = Q(pk__in=responsible.union(notified))
     mine = list(_with_notices(open_alerts.filter(mine_q))[:HOME_ALERT_ROWS])
     red: list[Alert] = []
     if permissions.may_watch_unit_alerts(officer):
+        # All red: oldest first, in the order of the open-red index (a chief's are the
+        # bureau's, tens of thousands at province scale; issue #19).
         red = list(
             _with_notices(
                 open_alerts.filter(scope.unit_q(), level="red").exclude(pk__in=[a.pk for a in mine])
-            )[:HOME_ALERT_ROWS]
+            ).order_by("opened_on", "pk")[:HOME_ALERT_ROWS]
         )
     return {
         "my_alerts": mine,
