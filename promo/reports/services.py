@@ -21,6 +21,7 @@ from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.db.models import (
     Case,
     CharField,
@@ -468,7 +469,7 @@ def _key(prefix: str) -> Concat:
     return Concat(Value(f"{prefix}:"), Cast("pk", CharField()), output_field=CharField())
 
 
-def _stage(cursor, queryset: QuerySet, **columns: Any) -> None:
+def _stage(cursor: CursorWrapper, queryset: QuerySet[Any], **columns: Any) -> None:
     """INSERT INTO the candidates the rows of ``queryset``, ``columns`` giving each column."""
     query = queryset.annotate(**{f"c_{name}": value for name, value in columns.items()})
     sql, params = query.values(*[f"c_{name}" for name in columns]).query.sql_with_params()
@@ -480,7 +481,7 @@ def _stage(cursor, queryset: QuerySet, **columns: Any) -> None:
     )
 
 
-def _project_conditions(cursor, on: date) -> None:
+def _project_conditions(cursor: CursorWrapper, on: date) -> None:
     red_by = on - timedelta(days=settings.PROMO_ALERT_RED_LATE_DAYS)
     next_due = Case(
         When(stage=Stage.SIGNED, then=F("groundbreaking_planned")),
@@ -527,7 +528,7 @@ def _project_conditions(cursor, on: date) -> None:
     )
 
 
-def _lead_conditions(cursor, on: date) -> None:
+def _lead_conditions(cursor: CursorWrapper, on: date) -> None:
     stale_by = on - timedelta(days=settings.PROMO_STALE_LEAD_DAYS)
     quiet_by = on - timedelta(days=settings.PROMO_ALERT_QUIET_NEGOTIATION_DAYS)
     leads = Lead.objects.filter(status__in=OPEN_LEAD_STATUSES)
@@ -559,7 +560,7 @@ def _lead_conditions(cursor, on: date) -> None:
     )
 
 
-def _unit_conditions(cursor, on: date) -> None:
+def _unit_conditions(cursor: CursorWrapper, on: date) -> None:
     """Every unit owes a valid lead a month (每月每个单位都要提供一条有效信息), its sub-tree counting.
 
     Per unit, not per record: a few hundred rows at most, worked out here and staged as values.
@@ -602,7 +603,7 @@ def _unit_conditions(cursor, on: date) -> None:
         )
 
 
-def _problem_conditions(cursor, on: date) -> None:
+def _problem_conditions(cursor: CursorWrapper, on: date) -> None:
     problems = Problem.objects.exclude(status=ProblemStatus.RESOLVED)
     common = {
         "subject_key": _key("problem"),
@@ -686,7 +687,7 @@ def alerts_evaluate(*, on: date | None = None) -> dict[str, int]:
             f" AND NOT EXISTS (SELECT 1 FROM {_CANDIDATES} AS c WHERE {same})",
             [on],
         )
-        cleared = cursor.rowcount
+        cleared = int(cursor.rowcount)
         # New: a condition without an open alert opens one.
         cursor.execute(
             f"INSERT INTO {alerts} (rule, level, subject_key, unit_id, responsible_id, detail,"
@@ -698,13 +699,17 @@ def alerts_evaluate(*, on: date | None = None) -> dict[str, int]:
             " ORDER BY c.seq",
             [on, on],
         )
-        opened = cursor.rowcount
+        opened = int(cursor.rowcount)
         cursor.execute(f"DROP TABLE {_CANDIDATES}")
         notices = _escalate(cursor, on)
+        # A first run opens tens of thousands of alerts at once: the pages that read them
+        # (home, board) are planned on fresh statistics from the next request on, without
+        # waiting for autovacuum's analyse (a fraction of a second at province scale).
+        cursor.execute(f"ANALYZE {alerts}, {AlertNotice._meta.db_table}")
     return {"opened": opened, "cleared": cleared, "notices": notices}
 
 
-def _escalate(cursor, on: date) -> int:
+def _escalate(cursor: CursorWrapper, on: date) -> int:
     """Climb the ladder for open, unacknowledged alerts; each step notifies each officer once.
 
     Step 1 the responsible officer at once; step 2 the heads of the nearest unit up the tree
@@ -761,7 +766,7 @@ def _escalate(cursor, on: date) -> int:
             on - timedelta(days=settings.PROMO_ESCALATE_TO_CHIEF_DAYS),
         ],
     )
-    created = cursor.rowcount
+    created = int(cursor.rowcount)
     if created:
         transaction.on_commit(_enqueue_notice_delivery)
     return created

@@ -8,6 +8,7 @@ rolled back afterwards, and every day's result and every alert and notice must a
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from io import StringIO
@@ -259,9 +260,11 @@ def test_set_based_run_leaves_exactly_the_alerts_and_notices_of_the_row_by_row_r
 
 
 def _second_run_sql(on: date) -> tuple[int, int]:
+    """How many statements the run sent and their size, numbers (ids, dates, savepoint
+    names) counted as one character."""
     with CaptureQueriesContext(connection) as queries:
         alerts_evaluate(on=on)
-    return len(queries), sum(len(q["sql"]) for q in queries.captured_queries)
+    return len(queries), sum(len(re.sub(r"\d+", "0", q["sql"])) for q in queries.captured_queries)
 
 
 def test_the_daily_run_sends_the_same_statements_whatever_the_number_of_alerts(settings):
@@ -284,5 +287,4 @@ def test_the_daily_run_sends_the_same_statements_whatever_the_number_of_alerts(s
         # And the next day, when every alert is seen again and updated.
         next_day = _second_run_sql(START + timedelta(days=1))
     assert many == few
-    assert next_day[0] == few[0]
-    assert next_day[1] < few[1] + 100
+    assert next_day == few
