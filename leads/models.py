@@ -28,6 +28,12 @@ from .choices import (
 )
 from .normalize import core_name as core_name_of
 from .normalize import normalize_credit_code, normalize_name
+from .scope_triggers import (
+    ATTENDANCE_TRIGGERS,
+    INVESTOR_TRIGGERS,
+    LEAD_TRIGGERS,
+    VISIT_TRIGGERS,
+)
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
@@ -79,6 +85,8 @@ class Investor(SyncedModel):
     class Meta:
         verbose_name = _("客商")
         verbose_name_plural = _("客商")
+        # docs/decisions/0012-scope-change-journal.md
+        triggers = INVESTOR_TRIGGERS
         ordering = ["name"]
         constraints = [
             *SyncedModel.Meta.constraints,
@@ -399,6 +407,8 @@ class Lead(SyncedModel):
     class Meta:
         verbose_name = _("项目信息")
         verbose_name_plural = _("项目信息")
+        # docs/decisions/0012-scope-change-journal.md
+        triggers = LEAD_TRIGGERS
         ordering = ["-created_at", "-id"]
         constraints = [
             *SyncedModel.Meta.constraints,
@@ -543,6 +553,8 @@ class Visit(SyncedModel):
     class Meta:
         verbose_name = _("走访记录")
         verbose_name_plural = _("走访记录")
+        # docs/decisions/0012-scope-change-journal.md
+        triggers = VISIT_TRIGGERS
         ordering = ["-visited_on", "-id"]
         constraints = [
             *SyncedModel.Meta.constraints,
@@ -580,6 +592,16 @@ class Visit(SyncedModel):
 
     def __str__(self) -> str:
         return f"{self.visited_on} {self.get_kind_display()} {self.investor}"
+
+
+class VisitAttendance(Visit.officers.through):  # type: ignore[name-defined]
+    """The officers present at a visit (参加人员), who see it: a proxy of the many-to-many
+    table, so that its scope triggers can be installed (pgtrigger needs a model's Meta)."""
+
+    class Meta:
+        proxy = True
+        # docs/decisions/0012-scope-change-journal.md
+        triggers = ATTENDANCE_TRIGGERS
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

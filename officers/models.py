@@ -14,6 +14,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AssignmentRole, Role, TargetMetric, UnitKind
+from .scope_triggers import ASSIGNMENT_TRIGGERS, OFFICER_TRIGGERS, UNIT_TRIGGERS
 
 
 def tree_order(path: str = "path") -> OrderBy:
@@ -51,6 +52,8 @@ class Unit(models.Model):
     class Meta:
         verbose_name = _("单位")
         verbose_name_plural = _("单位")
+        # docs/decisions/0012-scope-change-journal.md
+        triggers = UNIT_TRIGGERS
         ordering = [tree_order()]
         indexes = [
             # Sub-tree lookups: WHERE path LIKE '/1/4/%' (visibility scope of every list).
@@ -142,6 +145,8 @@ class Officer(AbstractUser):
     class Meta:
         verbose_name = _("干部")
         verbose_name_plural = _("干部")
+        # docs/decisions/0012-scope-change-journal.md
+        triggers = OFFICER_TRIGGERS
         ordering = [tree_order("unit__path"), "username"]
         constraints = [
             # Everyone but a system administrator works in a unit: scope follows the unit.
@@ -200,6 +205,8 @@ class Assignment(models.Model):
     class Meta:
         verbose_name = _("分工")
         verbose_name_plural = _("分工")
+        # docs/decisions/0012-scope-change-journal.md
+        triggers = ASSIGNMENT_TRIGGERS
         constraints = [
             models.CheckConstraint(
                 condition=(Q(lead__isnull=False) & Q(project__isnull=True))

@@ -11,8 +11,9 @@ selector built on :func:`scope_for`:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from .choices import Role
 from .models import Officer, Target, Unit, tree_order
@@ -183,3 +184,51 @@ def tombstones_visible_to(officer, events: QuerySet, *, unit_field: str | None) 
             return events.filter(created_by_id=scope.officer_id)
         return events.none()
     return events.filter(**{f"{unit_field}__in": scope.unit_ids})
+
+
+def unit_subtree_ids(unit_id: int) -> list[int]:
+    """The ids of a unit and its sub-units (none for an unknown id): a ``?unit=`` filter."""
+    path = Unit.objects.filter(pk=unit_id).values_list("path", flat=True).first()
+    if not path:
+        return []
+    return list(Unit.objects.filter(path__startswith=path).values_list("pk", flat=True))
+
+
+def scope_changes_visible_to(
+    officer, changes: QuerySet, *, unit_ids: list[int] | None = None
+) -> QuerySet:
+    """Journaled scope changes (``promo.ScopeChange``) that may concern ``officer``.
+
+    A change names the units whose callers may have seen the record before (its unit, its
+    lead's unit — before and after) and the officers who may have seen it through an
+    assignment or attendance. An officer gets those naming one of their units or them; with a
+    ``?unit=`` filter (``unit_ids``, a sub-tree) also those naming one of its units. A chief
+    without a filter sees the whole bureau: only deletions leave it, and tombstones tell those.
+    The feed then keeps the changes of records the caller does not see now; a change of a
+    record the caller never had may remain (a mirror ignores an id it does not hold).
+    """
+    scope = scope_for(officer)
+    if scope.officer_id is None:
+        return changes.none()
+    if scope.is_everything:
+        if unit_ids is None:
+            return changes.none()
+        concerns = Q(pk__in=[])
+    else:
+        concerns = Q(officers__contains=[scope.officer_id])
+        if scope.unit_ids:
+            concerns |= Q(units__overlap=sorted(scope.unit_ids))
+    if unit_ids is not None:
+        concerns |= Q(units__overlap=unit_ids)
+    return changes.filter(concerns)
+
+
+def scope_reset_at(officer, resets: QuerySet, *, filtered: bool) -> datetime | None:
+    """The time of the latest of ``resets`` (journaled changes of a whole scope, without a
+    record) that changed ``officer``'s: their own unit, role or superuser flag, or a unit moved
+    in the tree — which changes every scope but a chief's without a ``?unit=`` filter."""
+    scope = scope_for(officer)
+    concerns = Q(officers__contains=[officer.pk])
+    if filtered or not scope.is_everything:
+        concerns |= Q(officers__isnull=True)
+    return resets.filter(concerns).aggregate(at=Max("at"))["at"]

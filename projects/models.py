@@ -28,6 +28,7 @@ from .choices import (
     problem_can_transition,
     stage_can_transition,
 )
+from .scope_triggers import PROJECT_TRIGGERS
 
 
 def size_class_for(total_investment: Decimal) -> str:
@@ -141,6 +142,8 @@ class Project(SyncedModel):
     class Meta:
         verbose_name = _("项目")
         verbose_name_plural = _("项目")
+        # docs/decisions/0012-scope-change-journal.md
+        triggers = PROJECT_TRIGGERS
         ordering = ["-contract_date", "-id"]
         constraints = [
             *SyncedModel.Meta.constraints,

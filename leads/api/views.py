@@ -75,6 +75,7 @@ class VisibleVisitsInvestorFilter(InvestorFilter):
 class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Investors (客商) the caller may see; registering checks for duplicates bureau-wide."""
 
+    scope_model = "leads.investor"  # its feed lists records that left the caller's scope
     read_serializer_class = InvestorSerializer
     write_serializer_class = InvestorWriteSerializer
     filterset_class = VisibleVisitsInvestorFilter
@@ -248,6 +249,7 @@ class LeadViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Leads (项目信息) the caller may see; status changes are actions, never field writes."""
 
     rows_by_id = ("intermediary", "event")
+    scope_model = "leads.lead"  # its feed lists records that left the caller's scope
     read_serializer_class = LeadSerializer
     write_serializer_class = LeadWriteSerializer
     filterset_class = LeadFilter
@@ -349,6 +351,7 @@ class VisitViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Visits (走访记录) the caller may see."""
 
     rows_by_id = ("event",)
+    scope_model = "leads.visit"  # its feed lists records that left the caller's scope
     read_serializer_class = VisitSerializer
     write_serializer_class = VisitWriteSerializer
     filterset_class = VisitFilter

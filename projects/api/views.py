@@ -42,6 +42,7 @@ from .serializers import (
 class ProjectViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     """Projects (项目) the caller may see, with milestones, assignments and monthly progress."""
 
+    scope_model = "projects.project"  # its feed lists records that left the caller's scope
     read_serializer_class = ProjectSerializer
     write_serializer_class = ProjectWriteSerializer
     filterset_class = ProjectFilter

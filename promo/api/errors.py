@@ -86,6 +86,18 @@ class OrderingNotWalkable(DomainError):
     )
 
 
+class ResyncRequired(DomainError):
+    """A deletion feed was asked since a time after which the caller's scope changed as a
+    whole (another unit or role, a unit moved in the tree): removals cannot mend the copy."""
+
+    code = "resync_required"
+    status = 410
+    default_message = gettext_lazy(
+        "您的可见范围已整体变化（所在单位、角色或组织架构调整），增量同步无法补齐；"
+        "请从头完整同步一次，之后的 deleted_after 不早于 scope_changed_at。"
+    )
+
+
 # One bulk request stays one transaction of bounded size.
 BULK_MAX_ROWS = 1000
 

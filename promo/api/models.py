@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -113,3 +114,38 @@ class ApiClient(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ScopeChange(models.Model):
+    """Scope change (可见范围变动): a record may have left what some callers see.
+
+    Written by triggers in PostgreSQL (docs/decisions/0012-scope-change-journal.md), never by
+    Python: a lead moved to another unit by a claim, an officer taken off a lead or project
+    (with the lead's visits and investor), a visit deleted (its investor), a unit column
+    changed by a data fix. ``units`` and ``officers`` say whose scope it may have been: the
+    unit columns before (and after) the change, the officers whose assignment went. The
+    deletion feeds list the record to a caller those name, if the caller no longer sees it.
+
+    A row without ``object_id`` is a reset: the scope of ``officers`` (an officer moved to
+    another unit or role; ``NULL``: everyone, a unit moved in the tree) changed as a whole,
+    and their mirrors must sync again from scratch (``410 resync_required``).
+    """
+
+    # "<app_label>.<model_name>" of the record ("leads.lead"); "" for a reset.
+    model = models.CharField(max_length=40, blank=True)
+    object_id = models.BigIntegerField(null=True)
+    units = ArrayField(models.BigIntegerField(), default=list)
+    # NULL on a reset of everyone's scope.
+    officers = ArrayField(models.BigIntegerField(), null=True, default=list)
+    # clock_timestamp() of the change, not its transaction's start: close to its commit.
+    at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("可见范围变动")
+        verbose_name_plural = _("可见范围变动")
+        indexes = [
+            models.Index(fields=["model", "at"], name="promo_scopechange_model_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model or 'reset'}:{self.object_id} @ {self.at:%Y-%m-%d %H:%M:%S}"

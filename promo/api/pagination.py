@@ -185,6 +185,46 @@ class StableCursorPagination(BasePagination):
         self.last = rows[-1] if rows else None
         return rows
 
+    def paginate_parts(
+        self, parts: Sequence[tuple[QuerySet, str]], request: Request
+    ) -> list[tuple[int, Any]]:
+        """Walk several querysets one after the other, each by its own increasing integer key
+        (``(queryset, key)``): the page's rows as ``(part index, row)``.
+
+        The cursor is ``(part, key)`` of the last row, so each part keeps the keyset promise of
+        a one-queryset walk (the deletion feed: tombstones, then scope changes).
+        """
+        self.request = request
+        self.ordering = ("part", "id")
+        size = self.get_page_size(request)
+        start_part, start_key = 0, None
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw:
+            values = self.decode_cursor(raw, self.ordering)
+            # Opaque, but it travelled through the client's hands: two integers, a known part.
+            if not all(type(v) is int and abs(v) < 2**63 for v in values):
+                raise exceptions.ValidationError({self.cursor_query_param: [_("无效的游标。")]})
+            start_part, start_key = values
+            if not 0 <= start_part < len(parts):
+                raise exceptions.ValidationError({self.cursor_query_param: [_("无效的游标。")]})
+        rows: list[tuple[int, Any]] = []
+        for index in range(start_part, len(parts)):
+            queryset, key = parts[index]
+            if index == start_part and start_key is not None:
+                queryset = queryset.filter(**{f"{key}__gt": start_key})
+            wanted = size + 1 - len(rows)
+            rows += [(index, row) for row in queryset.order_by(key)[:wanted]]
+            if len(rows) > size:
+                break
+        self.has_next = len(rows) > size
+        rows = rows[:size]
+        if rows:
+            index, row = rows[-1]
+            self.last = {"part": index, "id": getattr(row, parts[index][1])}
+        else:
+            self.last = None
+        return rows
+
     def get_next_link(self) -> str | None:
         if not self.has_next or self.last is None:
             return None

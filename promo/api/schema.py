@@ -39,6 +39,9 @@ _ERROR_DESCRIPTIONS = {
     409: gettext_lazy(
         "状态不允许或疑似重复（code: transition_not_allowed, duplicate_suspected, conflict）"
     ),
+    410: gettext_lazy(
+        "您的可见范围已整体变化，请从头完整同步（code: resync_required，附 scope_changed_at）"
+    ),
     412: gettext_lazy("If-Match 与当前版本不符（code: precondition_failed）"),
     422: gettext_lazy("Idempotency-Key 已用于另一个请求（code: idempotency_key_reused）"),
     429: gettext_lazy("请求过于频繁，见 Retry-After（code: throttled）"),
@@ -77,6 +80,16 @@ class PromoAutoSchema(AutoSchema):
                     description="乐观并发：填读取时得到的 ETag；记录已被他人修改时返回 412。",
                 )
             )
+        if self._is_deletion_feed() and getattr(self.view, "scope_model", None):
+            params.append(
+                OpenApiParameter(
+                    "unit",
+                    OpenApiTypes.INT,
+                    OpenApiParameter.QUERY,
+                    description="单位（含下级单位），与列表的 unit 相同：另列出移出该单位的记录"
+                    "（reason=out_of_scope）。",
+                )
+            )
         if self.method == "GET" and "{id}" in self.path:
             params.append(
                 OpenApiParameter(
@@ -97,6 +110,8 @@ class PromoAutoSchema(AutoSchema):
             codes.append(400)
         if self.method == "POST":
             codes.append(422)
+        if self._is_deletion_feed() and getattr(self.view, "answers_resync", False):
+            codes.append(410)
         if self.method in ("POST", "PUT", "PATCH", "DELETE") and "{id}" in self.path:
             codes.append(412)
         for code in codes:
@@ -107,6 +122,9 @@ class PromoAutoSchema(AutoSchema):
                     direction=direction,
                 )
         return dict(sorted(responses.items()))
+
+    def _is_deletion_feed(self) -> bool:
+        return self.method == "GET" and getattr(self.view, "action", None) == "deleted"
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):

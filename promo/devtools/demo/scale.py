@@ -137,6 +137,16 @@ TRACKED = (
     "projects.Problem",
 )
 
+# The scope triggers of a new lead, visit, attendee or assignment move the versions of the records it
+# brings to someone (leads/scope_triggers.py): a bulk-loaded bureau is new to everyone, and
+# those updates would write history rows.
+SCOPE_INSERT_TRIGGERS = (
+    "leads.Lead:scope_born",
+    "leads.Visit:scope_born",
+    "leads.VisitAttendance:scope_joined",
+    "officers.Assignment:scope_joined",
+)
+
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 
@@ -310,7 +320,7 @@ class ScaleBureau:
         from officers.models import Unit
 
         started = time.monotonic()
-        uris = [f"{label}:insert_insert" for label in TRACKED]
+        uris = [*(f"{label}:insert_insert" for label in TRACKED), *SCOPE_INSERT_TRIGGERS]
         with transaction.atomic(), pgtrigger.ignore(*uris), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('promo.seed_demo'))")
             if Unit.objects.filter(name=self.root_name).exists():
