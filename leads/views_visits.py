@@ -11,25 +11,29 @@ as promo.reports.selectors.period_figures.
 from __future__ import annotations
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from leads.choices import VISITING_KINDS
 from leads.filters import InvestorFilter
 from leads.models import Investor, Visit
 from leads.selectors import visit_list_for
-from leads.views import PAGE_SIZE, BoundedCountPaginator, officer_select, unit_select
+from leads.views import PAGE_SIZE, KeysetPage, officer_select, unit_select
 from officers.selectors import scope_for
 from promo.core.forms import PlainCheckboxes
 
 
 def _query(request: HttpRequest) -> str:
+    """The list's filters, without its place in the list (page, cursors)."""
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in ("page", "after", "before"):
+        query.pop(name, None)
     return query.urlencode()
 
 
@@ -52,8 +56,10 @@ def visit_list(request: HttpRequest) -> HttpResponse:
         form.fields["investor"].widget = forms.HiddenInput()
     else:
         form.fields.pop("investor")
-    number = request.GET.get("page")
-    page = BoundedCountPaginator(qs, PAGE_SIZE, page=number).get_page(number)
+    # Newest first through index leads_visit_list_date_id; deep pages by cursor (issue #19).
+    page = KeysetPage(qs, "visited_on", request.GET, per_page=PAGE_SIZE)
+    if page.invalid:
+        messages.error(request, _("翻页链接无效，已显示第一页。"))
     query = _query(request)
     return render(
         request,

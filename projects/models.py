@@ -236,6 +236,8 @@ class Project(SyncedModel):
             models.Index(fields=["groundbreaking_actual"], name="projects_project_gb_actual"),
             # >= 10M / >= 100M classes under construction.
             models.Index(fields=["size_class", "stage"], name="projects_project_size_stage"),
+            # The board: the newest projects of each stage, read in order (issue #19).
+            models.Index(fields=["stage", "-contract_date", "-id"], name="projects_project_board"),
         ]
 
     def __str__(self) -> str:

@@ -51,8 +51,10 @@ def problems_visible_to(officer: Officer) -> QuerySet[Problem]:
         # A department user (信息员 of 市发改委…) handles what is routed to their unit.
         routed = Q(owner_unit_id=officer.unit_id) if officer.unit_id else Q(pk__in=[])
         return qs.filter(mine | routed)
+    # EXISTS per problem rather than IN over every visible project: a page that reads a few
+    # problems (the home page's) checks those few instead of hashing the bureau's projects.
     return qs.filter(
-        Q(project__in=projects_visible_to(officer).values("pk"))
+        Exists(projects_visible_to(officer).filter(pk=OuterRef("project_id")))
         | Q(owner_unit_id__in=scope.unit_ids)
         | mine
     )

@@ -13,8 +13,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, F, Q, Sum, Window
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -541,21 +541,13 @@ def project_board(request: HttpRequest) -> HttpResponse:
         if q:
             qs = qs.filter(Q(name__icontains=q) | Q(investor__name__icontains=q))
     counts = dict(qs.order_by().values_list("stage").annotate(n=Count("pk")))
-    # The newest rows of every stage in one query: a row number per stage, cut in SQL.
-    rows = (
-        qs.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("stage")],
-                order_by=[F("contract_date").desc(), F("id").desc()],
-            )
-        )
-        .filter(rank__lte=BOARD_ROWS_PER_STAGE)
-        .order_by("-contract_date", "-id")
-    )
-    columns = {stage: [] for stage in STAGE_ORDER}
-    for project in rows:
-        columns[project.stage].append(project)
+    # The newest rows of each stage: one small query per stage, read in the order of the
+    # (stage, contract_date, id) index and cut at the column's rows (issue #19: a row number
+    # over every project sorted them all to show 120).
+    columns = {
+        stage: list(qs.filter(stage=stage).order_by("-contract_date", "-id")[:BOARD_ROWS_PER_STAGE])
+        for stage in STAGE_ORDER
+    }
     return render(
         request,
         "projects/project_board.html",

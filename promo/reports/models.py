@@ -484,6 +484,12 @@ class Alert(models.Model):
         indexes = [
             # Open alerts of a unit sub-tree (home page, chief's dashboard).
             models.Index(fields=["unit", "resolved_on"], name="reports_alert_unit_open"),
+            # Open red alerts, oldest first (a unit head's or chief's home page).
+            models.Index(
+                fields=["opened_on", "id"],
+                condition=Q(resolved_on__isnull=True, level="red"),
+                name="reports_alert_open_red",
+            ),
         ]
 
     def __str__(self) -> str:

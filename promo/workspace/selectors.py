@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef
 
 from leads.choices import LeadStatus
 from leads.models import LeadAssistRequest, LeadClaim, Visit
@@ -32,9 +32,12 @@ def follow_ups_due(officer: Officer, *, day: date) -> list[Visit]:
     A later visit to the same investor counts as the follow-up having happened. Each visit
     carries ``days_overdue``.
     """
-    attended = Exists(
-        Visit.officers.through.objects.filter(visit_id=OuterRef("pk"), officer_id=officer.pk)
-    )
+    # Logged or attended: a UNION of two indexed reads (the (created_by, next_step_due) index and
+    # the attendance rows), not an OR, which kept PostgreSQL off the index (issue #19).
+    logged = Visit.objects.filter(created_by_id=officer.pk, next_step_due__lte=day).order_by()
+    attended = Visit.officers.through.objects.filter(
+        officer_id=officer.pk, visit__next_step_due__lte=day
+    ).order_by()
     followed_up = Exists(
         Visit.objects.filter(
             investor_id=OuterRef("investor_id"), visited_on__gt=OuterRef("visited_on")
@@ -42,7 +45,7 @@ def follow_ups_due(officer: Officer, *, day: date) -> list[Visit]:
     )
     visits = list(
         visits_visible_to(officer)
-        .filter(Q(created_by_id=officer.pk) | attended, next_step_due__lte=day)
+        .filter(pk__in=logged.values("pk").union(attended.values("visit_id")))
         .exclude(next_step="")
         .filter(~followed_up)
         .select_related("investor", "lead")
@@ -95,10 +98,13 @@ def my_projects(officer: Officer, *, day: date) -> list[Project]:
 def my_open_problems(officer: Officer, *, day: date) -> list[Problem]:
     """Open problems first asked of the officer (首问负责), and second asks to their unit
     (两问终结), soonest due first; each with ``days_left`` and ``days_overdue``."""
+    # First asked, or asked twice of my unit: a UNION of two indexed reads, not an OR.
+    asked = Problem.objects.filter(first_asked_id=officer.pk).order_by().values("pk")
+    second = Problem.objects.filter(owner_unit_id=officer.unit_id, ask_count=2).order_by()
     problems = list(
         problems_visible_to(officer)
         .exclude(status=ProblemStatus.RESOLVED)
-        .filter(Q(first_asked_id=officer.pk) | Q(owner_unit_id=officer.unit_id, ask_count=2))
+        .filter(pk__in=asked.union(second.values("pk")))
         .select_related("project", "owner_unit")
         .order_by("due_on", "id")[:HOME_ROWS]
     )

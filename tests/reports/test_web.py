@@ -18,6 +18,7 @@ from promo.reports.choices import AlertLevel, AlertRule, BulletinKind, BulletinS
 from promo.reports.models import Alert, AlertNotice, Bulletin
 from promo.reports.services import alerts_evaluate, bulletin_generate, notices_mark_all_read
 from tests.factories import make_investor, make_lead
+from tests.plans import captured_sql, rows_read
 
 pytestmark = pytest.mark.django_db
 
@@ -367,3 +368,21 @@ def test_admin_print_page_links_to_the_officers_bulletin_page(bureau, client_for
     bureau.chief.save(update_fields=["is_staff"])
     html = client_for(bureau.chief).get(f"/admin/reports/bulletin/{bulletin.pk}/print/")
     assert f'href="/reports/bulletins/{bulletin.pk}/"' in html.content.decode()
+
+
+def test_board_lights_read_the_alerts_of_the_projects_shown_only(bureau, client_for, monkeypatch):
+    """Issue #19: the lights ORed "the project's or its problems'" over every open alert."""
+    from projects import views as project_views
+
+    monkeypatch.setattr(project_views, "BOARD_ROWS_PER_STAGE", 1)
+    me = bureau.shanghai_officer
+    for days in range(8):
+        late_project(me, days_late=10 + days)
+    evaluate()
+    assert Alert.objects.filter(resolved_on__isnull=True).count() >= 8
+    client = client_for(me)
+    pages = []
+    sql = captured_sql(lambda: pages.append(client.get("/projects/board/")))
+    assert pages[0].content.decode().count("light light-") == 1
+    [lights] = [q for q in sql if '"reports_alert"."level"' in q and "COUNT(" not in q]
+    assert rows_read(lights, "reports_alert") <= 2

@@ -13,7 +13,11 @@ from leads.choices import LeadStatus
 from projects import services as project_services
 from projects.choices import ProblemKind
 from promo.core.services import today
+from promo.reports.choices import AlertLevel, AlertRule
+from promo.reports.models import Alert
+from promo.reports.selectors import HOME_ALERT_ROWS
 from tests.factories import make_investor, make_lead, make_project
+from tests.plans import captured_sql, rows_read
 
 pytestmark = pytest.mark.django_db
 
@@ -233,3 +237,76 @@ def test_a_heads_home_query_count_does_not_grow_with_assist_requests(bureau, cli
     # The officer's ten, plus a head's: claims to settle, the unit's red lights and the open
     # requests to join as 协办 (one query, requester and lead joined).
     assert len(few) == 13
+
+
+# --- What the home page reads (issue #19): the officer's own rows, through indexes -------------
+# Each test puts many rows of colleagues beside a few of the officer's: the page's queries
+# must read the officer's, not the unit's or the bureau's (tests/plans.py counts the rows
+# PostgreSQL's plan reads). The conditions were ORs that kept the planner off the indexes.
+
+
+def _home_sql(client) -> list[str]:
+    return captured_sql(lambda: client.get("/"))
+
+
+def test_follow_ups_read_my_visits_not_my_colleagues(bureau, client_for):
+    me, colleague = bureau.shanghai_officer, bureau.teammate
+    mine = [log_follow_up(me, due=today() - timedelta(days=1)) for _ in range(2)]
+    theirs = [log_follow_up(colleague, due=today() - timedelta(days=1)) for _ in range(30)]
+    client = client_for(me)
+    assert [v.pk for v in client.get("/").context["follow_ups"]] == [v.pk for v in mine]
+    [follow_ups] = [q for q in _home_sql(client) if "next_step_due" in q]
+    assert rows_read(follow_ups, "leads_visit") < len(theirs)
+
+
+def test_my_problems_check_the_visibility_of_their_projects_only(bureau, client_for):
+    me = bureau.shanghai_officer
+    theirs = [make_project(bureau.teammate) for _ in range(6)]  # my unit's, no problem of mine
+    mine = project_services.problem_raise(
+        project=make_project(me),
+        actor=me,
+        kind=ProblemKind.POWER,
+        title="临时用电增容",
+        owner_unit=bureau.department,
+        due_on=today() + timedelta(days=4),
+    )
+    client = client_for(me)
+    assert [p.pk for p in client.get("/").context["problems"]] == [mine.pk]
+    [problems] = [q for q in _home_sql(client) if 'FROM "projects_problem"' in q]
+    assert rows_read(problems, "projects_project") < len(theirs)
+
+
+def _alert(bureau, n: int, *, responsible, level=AlertLevel.YELLOW):
+    return [
+        Alert.objects.create(
+            rule=AlertRule.LEAD_NO_FOLLOW_UP,
+            level=level,
+            subject_key=f"lead:{responsible.pk}:{i}",
+            unit=responsible.unit,
+            responsible=responsible,
+            detail=f"未跟进{i}",
+            opened_on=today() - timedelta(days=i),
+            last_seen_on=today(),
+        )
+        for i in range(n)
+    ]
+
+
+def test_my_alerts_read_mine_not_the_bureaus(bureau, client_for):
+    me = bureau.shanghai_officer
+    mine = _alert(bureau, 2, responsible=me)
+    theirs = _alert(bureau, 30, responsible=bureau.teammate)
+    client = client_for(me)
+    assert {a.pk for a in client.get("/").context["my_alerts"]} == {a.pk for a in mine}
+    [my_alerts] = [q for q in _home_sql(client) if q.startswith('SELECT "reports_alert"."id"')]
+    assert rows_read(my_alerts, "reports_alert") < len(theirs)
+
+
+def test_the_chiefs_red_alerts_read_only_the_rows_shown(bureau, client_for):
+    _alert(bureau, HOME_ALERT_ROWS + 10, responsible=bureau.teammate, level=AlertLevel.RED)
+    client = client_for(bureau.chief)
+    red = client.get("/").context["unit_red_alerts"]
+    oldest = Alert.objects.filter(level=AlertLevel.RED).order_by("opened_on", "pk")
+    assert [a.pk for a in red] == [a.pk for a in oldest[:HOME_ALERT_ROWS]]
+    red_sql = [q for q in _home_sql(client) if '"reports_alert"."level" = \'red\'' in q]
+    assert red_sql and all(rows_read(q, "reports_alert") <= HOME_ALERT_ROWS for q in red_sql)

@@ -9,10 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from projects import services as project_services
+from projects import views as project_views
 from projects.choices import Stage
 from projects.models import InvestmentProgress, ProjectStageEvent
 from promo.core.services import today
 from tests.factories import make_project
+from tests.plans import captured_sql, rows_read
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +306,18 @@ def test_outsider_cannot_edit_plan_or_figures_and_nothing_changes(bureau, client
     assert client.post(f"/projects/{project.pk}/figures/", data).status_code == 404
     project.refresh_from_db()
     assert project.land_area == 10 and project.groundbreaking_planned is None
+
+
+def test_board_reads_only_the_rows_it_shows(bureau, client_for, monkeypatch):
+    """Issue #19: the board numbered every project of the bureau to show 30 per stage."""
+    monkeypatch.setattr(project_views, "BOARD_ROWS_PER_STAGE", 3)
+    me = bureau.shanghai_officer
+    signed = [make_project(me, contract_date=today() - timedelta(days=30 + i)) for i in range(8)]
+    client = client_for(bureau.chief)
+    pages = []
+    sql = captured_sql(lambda: pages.append(client.get("/projects/board/")))
+    columns = {c["stage"]: c for c in pages[0].context["columns"]}
+    assert [p.pk for p in columns["signed"]["projects"]] == [p.pk for p in signed[:3]]
+    assert columns["signed"]["count"] == 8
+    rows = [q for q in sql if '"projects_project"' in q and "COUNT(" not in q]
+    assert rows and all(rows_read(q, "projects_project") <= 3 for q in rows)

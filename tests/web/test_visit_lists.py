@@ -20,6 +20,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from leads import services as lead_services
+from leads import views_visits as visit_views
 from leads.choices import SourceChannel, VisitKind
 from leads.models import Visit
 from leads.selectors import investors_visible_to
@@ -28,6 +29,7 @@ from promo.core.choices import Industry, Region
 from promo.core.services import today
 from promo.reports.choices import Figure
 from tests.factories import make_investor, make_lead, met_elsewhere
+from tests.plans import captured_sql, rows_read
 from tests.reports.seed import TODAY
 from tests.web.test_i18n import chinese_left, compiled, english_client  # noqa: F401
 
@@ -386,3 +388,88 @@ def test_both_lists_read_in_english(compiled, bureau):  # noqa: F811
         assert '<html lang="en">' in html and heading in html, url
         left = chinese_left(html, *data)
         assert all(re.fullmatch(r"[＋（）：，]+", text) for text in left), (url, left)
+
+
+# --- Deep pages (issue #19): the pager's links carry a cursor, not an offset ---------------------
+
+NEXT = re.compile(r'<a class="button" href="(\?[^"]+)">下一页')
+PREVIOUS = re.compile(r'<a class="button" href="(\?[^"]+)">上一页')
+
+
+def _pages_of_seven(bureau, monkeypatch):
+    """Seven visits of the Shanghai office over four days (ties on a day), pages of two;
+    beside them the Shenzhen office's, which a Shanghai head never sees."""
+    monkeypatch.setattr(visit_views, "PAGE_SIZE", 2)
+    me = bureau.shanghai_officer
+    investor = make_investor(me)
+    for days in (0, 0, 1, 3, 3, 3, 9):
+        log(me, investor, on=today() - timedelta(days=days))
+    for days in range(12):
+        log(bureau.outsider, make_investor(bureau.outsider), on=today() - timedelta(days=days))
+    order = Visit.objects.filter(unit=bureau.shanghai).order_by("-visited_on", "-id")
+    return [v.pk for v in order]
+
+
+def _get(client, url: str):
+    """The response to ``url`` and the SQL it sent."""
+    responses = []
+    sql = captured_sql(lambda: responses.append(client.get(url)))
+    return responses[0], sql
+
+
+def _follow(client, pattern, response):
+    link = pattern.search(response.content.decode())
+    assert link, "no such pager link"
+    return _get(client, "/leads/visits/" + unescape(link.group(1)))
+
+
+def test_pager_links_walk_every_row_once_forward_and_back(bureau, client_for, monkeypatch):
+    expected = _pages_of_seven(bureau, monkeypatch)
+    client = client_for(bureau.shanghai_head)
+    response = client.get("/leads/visits/")
+    seen = [[v.pk for v in response.context["page"].object_list]]
+    numbers = [response.context["page"].number]
+    while NEXT.search(response.content.decode()):
+        response, _sql = _follow(client, NEXT, response)
+        seen.append([v.pk for v in response.context["page"].object_list])
+        numbers.append(response.context["page"].number)
+    assert seen == [expected[i : i + 2] for i in range(0, 7, 2)]
+    assert numbers == [1, 2, 3, 4]
+    assert response.context["page"].paginator.count == 7
+    assert "第 4 / 4 页" in response.content.decode()
+    back = []
+    while PREVIOUS.search(response.content.decode()):
+        response, _sql = _follow(client, PREVIOUS, response)
+        back.append(
+            ([v.pk for v in response.context["page"].object_list], response.context["page"].number)
+        )
+    assert back == [(seen[2], 3), (seen[1], 2), (seen[0], 1)]
+
+
+def test_a_deep_page_reads_no_more_rows_than_the_first(bureau, client_for, monkeypatch):
+    # One visit of the Shanghai office and one of Shenzhen's (unseen) a day: every page of
+    # two reads the same stretch of the date index, however many pages come before it.
+    monkeypatch.setattr(visit_views, "PAGE_SIZE", 2)
+    for days in range(12):
+        for officer in (bureau.shanghai_officer, bureau.outsider):
+            log(officer, make_investor(officer), on=today() - timedelta(days=days))
+    client = client_for(bureau.shanghai_head)
+    response, first_sql = _get(client, "/leads/visits/")
+    for _ in range(3):
+        response, deep_sql = _follow(client, NEXT, response)
+    assert response.context["page"].number == 4
+
+    def rows_query(sql: list[str]) -> str:
+        [query] = [q for q in sql if q.startswith('SELECT "leads_visit"."id"') and "LIMIT" in q]
+        return query
+
+    first = rows_read(rows_query(first_sql), "leads_visit")
+    # An OFFSET read the 12 rows of the three pages before (6 of them Shenzhen's) first.
+    assert rows_read(rows_query(deep_sql), "leads_visit") <= first + 2
+
+
+def test_a_broken_page_link_shows_the_first_page_and_says_so(bureau, client_for, monkeypatch):
+    expected = _pages_of_seven(bureau, monkeypatch)
+    response = client_for(bureau.shanghai_head).get("/leads/visits/", {"after": "昨天.12"})
+    assert [v.pk for v in response.context["page"].object_list] == expected[:2]
+    assert "翻页链接无效，已显示第一页。" in response.content.decode()
