@@ -55,7 +55,7 @@ from promo.campaigns.selectors import campaigns_visible_to
 from promo.core.services import today
 from promo.imports.selectors import batches_visible_to
 from promo.reports.models import AlertNotice
-from promo.reports.selectors import bulletins_visible_to, can_read_bulletins, notices_for
+from promo.reports.selectors import bulletins_visible_to, notices_for
 from tests.factories import PASSWORD
 
 
@@ -619,7 +619,7 @@ WEB: dict[str, list[Case]] = {
     "reports/alerts/<int:pk>/acknowledge/": [
         Case("POST", allow_if(signed_in, notified_of), records=("alert_a", "alert_b"))
     ],
-    "reports/bulletins/": [Case("GET", allow_if(may_officer(can_read_bulletins)))],
+    "reports/bulletins/": [Case("GET", allow_if(may_officer(P.may_read_bulletins)))],
     "reports/bulletins/<int:pk>/": [
         Case("GET", allow_if(sees(bulletins_visible_to)), records=BULLETINS)
     ],
@@ -699,7 +699,7 @@ API: dict[tuple[str, str], list[Case]] = {
     ("post", "/api/v1/api-clients/"): [
         Case(
             "POST",
-            allow_if(signed_in, not_token, lambda c: c.actor.sees_whole_bureau),
+            allow_if(signed_in, not_token, lambda c: P.may_manage_api_clients(c.actor)),
             data=lambda w, r: {"name": "矩阵新系统", "officer": w.officer_a.pk, "access": "read"},
             refused_with=FIELD_ERROR,  # an officer the caller does not see is no valid choice
         )
@@ -799,6 +799,23 @@ API: dict[tuple[str, str], list[Case]] = {
             records=LEADS,
             data=assignment_body(AssignmentRole.LEAD),
             label="主办",
+        ),
+    ],
+    # Asking to join as 协办 files a request only: by the name the duplicate check found
+    # (a lead the caller does not see), or without one on a lead whose investor they see.
+    ("post", "/api/v1/leads/{id}/assist-request/"): [
+        Case(
+            "POST",
+            allow_if(works, rule=assigned),
+            records=LEADS,
+            data=lambda w, r: {"name": r.investor.name},
+            label="by name",
+        ),
+        Case(
+            "POST",
+            allow_if(works, sees(investors_visible_to, investor_of), rule=assigned),
+            records=LEADS,
+            label="without a name",
         ),
     ],
     ("post", "/api/v1/leads/{id}/sign/"): [
