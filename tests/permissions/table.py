@@ -609,6 +609,8 @@ WEB: dict[str, list[Case]] = {
             lambda c: DENY if c.actor is None else (ALLOW if has_unread_notices(c) else NOOP),
         )
     ],
+    # A system notice (系统通知) of nobody in this world: marking it read is refused to everyone.
+    "reports/system-notices/<int:pk>/read/": [Case("POST", always(DENY), kwargs={"pk": 987654321})],
     "reports/notices/<int:pk>/read/": [
         Case(
             "POST",
