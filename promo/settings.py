@@ -198,13 +198,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Django's RedisCache behind a breaker: after a failure this process does not ask Redis
+        # again for PROMO_CACHE_RETRY_SECONDS, so a hung Redis costs one timeout, not one per
+        # request (promo/core/cache.py).
+        "BACKEND": "promo.core.cache.GuardedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "promo"),
         # A hung or stopped Redis must not hold a page: give up fast, fall back where coded.
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
 }
+
+PROMO_CACHE_RETRY_SECONDS = env_int("PROMO_CACHE_RETRY_SECONDS", 5)
 
 # Sessions: idle sessions expire (government systems must not stay signed in forever).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)

@@ -261,6 +261,149 @@ class Robot:
         self._server.server_close()
 
 
+# --- A Redis that is stopped, or hung ----------------------------------------------------------
+
+
+class HungListener:
+    """A TCP port that accepts connections and never answers: a hung Redis (or broker).
+
+    The kernel completes the handshake for the listen backlog, so a client connects at once
+    and then waits for a reply that never comes — the failure a socket timeout must bound.
+    """
+
+    def __init__(self) -> None:
+        import socket
+
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(1024)
+        self.port = self._socket.getsockname()[1]
+
+    def close(self) -> None:
+        self._socket.close()
+
+
+def _timed(request: Any) -> tuple[int, float]:
+    """Send ``request`` (urllib); its HTTP status (0 when no answer came) and seconds taken."""
+    import urllib.error
+    import urllib.request
+
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=35) as response:
+            response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        status = error.code
+    except OSError:
+        status = 0
+    return status, time.monotonic() - started
+
+
+def drill_api_without_redis(*, requests_each: int = 20) -> list[tuple[str, str]]:
+    """Finding 3: the REST API while Redis is stopped, then hung.
+
+    gunicorn serves the drill database as compose runs it (promo/gunicorn_conf.py), with
+    REDIS_URL — the cache holding the throttle counters, and the Celery broker — on a closed
+    port, then on a port that accepts and never answers. An API client lists leads and posts
+    visits (a post enqueues work for the worker); each answer's status and time is recorded.
+    Returns (figure, value) rows.
+    """
+    import os
+    import subprocess
+    import urllib.request
+    from datetime import date
+
+    from django.conf import settings
+
+    from leads.models import Visit
+    from leads.services import investor_create
+    from officers.models import Officer
+    from promo.api.clients import api_client_create
+    from promo.core.choices import Industry
+    from promo.devtools.bench import HOST, _server_env
+
+    chief = Officer.objects.get(username="drill_chief")
+    officer = Officer.objects.get(username="drill_officer")
+    investor = investor_create(
+        actor=officer, name="演练客商（无缓存）有限公司", industry=Industry.ELECTRONICS,
+        confirm_distinct=True,
+    )  # fmt: skip
+    _client, token = api_client_create(
+        actor=chief, name="演练接口客户端", officer=officer, access="read_write"
+    )
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    hung = HungListener()
+    rows: list[tuple[str, str]] = []
+    try:
+        for label, redis_port in (("stopped", CLOSED_PORT), ("hung", hung.port)):
+            port = 18800 + (1 if label == "hung" else 0)
+            env = dict(
+                _server_env(port),
+                DATABASE_URL=os.environ["DATABASE_URL"],
+                REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+                GUNICORN_BIND=f"{HOST}:{port}",
+                GUNICORN_ACCESS_LOG="",
+            )
+            server = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "-c", "python:promo.gunicorn_conf",
+                 "--log-level", "critical", "promo.wsgi:application"],
+                cwd=settings.BASE_DIR, env=env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            base = f"http://{HOST}:{port}"
+            try:
+                for _ in range(120):
+                    if _timed(urllib.request.Request(f"{base}/healthz"))[0] == 200:
+                        break
+                    time.sleep(0.5)
+                before = Visit.objects.filter(investor=investor).count()
+                reads = [
+                    _timed(urllib.request.Request(f"{base}/api/v1/leads/", headers=headers))
+                    for _ in range(requests_each)
+                ]
+                writes = []
+                for n in range(requests_each):
+                    body = json.dumps(
+                        {
+                            "kind": "visit",
+                            "visited_on": date.today().isoformat(),
+                            "investor": investor.pk,
+                            "city": "上海",
+                            "summary": f"演练：Redis {label}，第 {n + 1} 次拜访",
+                        }
+                    ).encode()
+                    request = urllib.request.Request(
+                        f"{base}/api/v1/visits/", data=body, headers=headers, method="POST"
+                    )
+                    writes.append(_timed(request))
+                written = Visit.objects.filter(investor=investor).count() - before
+                ready = _timed(urllib.request.Request(f"{base}/readyz"))[0]
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+            for what, answers in (("GET /api/v1/leads/", reads), ("POST /api/v1/visits/", writes)):
+                statuses: dict[int, int] = {}
+                for status, _seconds in answers:
+                    statuses[status] = statuses.get(status, 0) + 1
+                times = sorted(seconds for _status, seconds in answers)
+                counted = ", ".join(
+                    f"{code or 'no answer'}×{n}" for code, n in sorted(statuses.items())
+                )
+                rows.append(
+                    (
+                        f"3. Redis {label}: {what}",
+                        f"{counted}; median {times[len(times) // 2] * 1000:.0f} ms, "
+                        f"slowest {times[-1] * 1000:.0f} ms",
+                    )
+                )
+            rows.append((f"3. Redis {label}: visits written", f"{written} of {requests_each}"))
+            rows.append((f"3. Redis {label}: /readyz", str(ready)))
+    finally:
+        hung.close()
+    return rows
+
+
 # --- The drill ------------------------------------------------------------------------------
 
 DRILL_DATABASE = "promo_drill"
@@ -488,6 +631,10 @@ def drill_robot_outage(*, outage: float, horizon: float) -> list[tuple[str, str]
         dead.close()
 
 
+# The drills ``--only`` can name, in the order they run.
+DRILLS = ("missed-run", "robot", "redis")
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import os
@@ -497,6 +644,12 @@ def main(argv: list[str] | None = None) -> int:
         "--long",
         action="store_true",
         help="robot down 6 min and PostgreSQL 2 h (default: 20 s and 12 min)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=sorted(DRILLS),
+        action="append",
+        help="run only these drills (repeatable; default: all)",
     )
     args = parser.parse_args(argv)
     base = os.environ.get("DATABASE_URL")
@@ -511,6 +664,8 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.core.management import call_command
 
+    from officers.models import Officer
+
     call_command("migrate", "--noinput", verbosity=0)
     call_command("flush", "--noinput", verbosity=0)
     for name in ("promo.operations", "promo.reports.services"):
@@ -519,8 +674,16 @@ def main(argv: list[str] | None = None) -> int:
     outage, robot_outage, horizon = (
         (timedelta(hours=2), 360.0, 600.0) if args.long else (timedelta(minutes=12), 20.0, 60.0)
     )
-    rows = drill_missed_run(outage=outage)
-    rows += drill_robot_outage(outage=robot_outage, horizon=horizon)
+    chosen = args.only or list(DRILLS)
+    rows: list[tuple[str, str]] = []
+    if "missed-run" in chosen:
+        rows += drill_missed_run(outage=outage)
+    if "robot" in chosen:
+        rows += drill_robot_outage(outage=robot_outage, horizon=horizon)
+    if "redis" in chosen:
+        if not Officer.objects.filter(username="drill_chief").exists():
+            _bureau()
+        rows += drill_api_without_redis()
     width = max(len(label) for label, _ in rows)
     print(f"promo operations drill (issue #18), database {DRILL_DATABASE}")
     for label, value in rows:
