@@ -631,8 +631,82 @@ def drill_robot_outage(*, outage: float, horizon: float) -> list[tuple[str, str]
         dead.close()
 
 
+def drill_robot_outage_walk(*, outage: timedelta) -> list[tuple[str, str]]:
+    """Finding 2 at production timings: a robot down (500) for ``outage`` on a frozen clock.
+
+    Beat sends the webhook sweep every minute; the drill walks the clock minute by minute and
+    runs the sweep twice each minute (two workers that both received it), with the retry
+    settings as configured (``PROMO_RETRY_*``, not scaled down). The robot answers 500 until
+    ``outage`` has passed, then accepts. Returns (figure, value) rows.
+    """
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    from officers.models import Officer
+    from promo.reports.choices import AlertLevel, AlertRule, EscalationStep
+    from promo.reports.models import Alert, AlertNotice, WebhookChannel, WebhookDelivery
+    from promo.reports.services import alert_webhooks_deliver
+
+    chief = Officer.objects.get(username="drill_chief")
+    officer = Officer.objects.get(username="drill_officer")
+    robot = Robot()
+    try:
+        channel = WebhookChannel.objects.create(
+            name="招商群（长时中断）", url=robot.url, min_step=EscalationStep.OFFICER, owner=chief
+        )
+        start = timezone.now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+        with time_machine.travel(start, tick=False) as clock:
+            alert = Alert.objects.create(
+                rule=AlertRule.NOT_STARTED,
+                level=AlertLevel.RED,
+                subject_key="drill:walk",
+                unit=officer.unit,
+                detail="演练项目：签约 95 天未开工（长时中断）",
+                opened_on=timezone.localdate(),
+                last_seen_on=timezone.localdate(),
+            )
+            AlertNotice.objects.create(alert=alert, step=EscalationStep.OFFICER, recipient=officer)
+            robot.down = True
+            minutes = 0
+            delivered_after: int | None = None
+            limit = int(outage.total_seconds() // 60) + 24 * 60
+            while minutes <= limit:
+                robot.down = timedelta(minutes=minutes) < outage
+                alert_webhooks_deliver()
+                alert_webhooks_deliver()  # a second worker running the same sweep
+                if robot.delivered and delivered_after is None:
+                    delivered_after = minutes - int(outage.total_seconds() // 60)
+                if not WebhookDelivery.objects.filter(channel=channel, status="pending").exists():
+                    break
+                minutes += 1
+                clock.move_to(start + timedelta(minutes=minutes))
+        delivery = WebhookDelivery.objects.get(channel=channel)
+        during = sum(1 for _at, status, _body in robot.requests if status != 200)
+        return [
+            (
+                "[2] robot down on a frozen clock, production timings",
+                f"{outage.total_seconds() / 60:.0f} min (first wait "
+                f"{settings.PROMO_RETRY_FIRST_SECONDS} s, ceiling "
+                f"{settings.PROMO_RETRY_MAX_SECONDS} s, horizon "
+                f"{settings.PROMO_RETRY_HORIZON_HOURS} h; sweep every minute, twice)",
+            ),
+            ("    attempts while down", str(during)),
+            ("    copies accepted", str(robot.delivered)),
+            (
+                "    delivered",
+                "never"
+                if delivered_after is None
+                else f"{delivered_after} min after the robot came back",
+            ),
+            ("    delivery ends", f"{delivery.status} after {delivery.attempts} attempts"),
+        ]
+    finally:
+        robot.close()
+
+
 # The drills ``--only`` can name, in the order they run.
-DRILLS = ("missed-run", "robot", "redis")
+DRILLS = ("missed-run", "robot", "robot-walk", "redis")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -680,9 +754,13 @@ def main(argv: list[str] | None = None) -> int:
         rows += drill_missed_run(outage=outage)
     if "robot" in chosen:
         rows += drill_robot_outage(outage=robot_outage, horizon=horizon)
+    if not Officer.objects.filter(username="drill_chief").exists() and (
+        "robot-walk" in chosen or "redis" in chosen
+    ):
+        _bureau()
+    if "robot-walk" in chosen:
+        rows += drill_robot_outage_walk(outage=timedelta(minutes=30))
     if "redis" in chosen:
-        if not Officer.objects.filter(username="drill_chief").exists():
-            _bureau()
         rows += drill_api_without_redis()
     width = max(len(label) for label, _ in rows)
     print(f"promo operations drill (issue #18), database {DRILL_DATABASE}")
