@@ -7,6 +7,7 @@ import operator
 from datetime import date, timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from officers import permissions
 from officers.choices import AssignmentRole
@@ -295,14 +296,14 @@ def duplicate_candidates(officer: Officer, similar) -> list[dict]:
         )
         for investor_id, pk, unit_name, created_at in unseen:
             open_leads.setdefault(investor_id, []).append(
-                {"id": pk, "unit": unit_name, "since": created_at.date().isoformat()}
+                {"id": pk, "unit": unit_name, "since": timezone.localdate(created_at).isoformat()}
             )
     return [
         {
             "id": inv.pk if inv.pk in visible else None,
             "name": inv.name,
             "unit": inv.unit.name,
-            "since": inv.created_at.date().isoformat(),
+            "since": timezone.localdate(inv.created_at).isoformat(),
             "selectable": inv.pk in visible,
             "open_leads": open_leads.get(inv.pk, []),
         }

@@ -590,14 +590,14 @@ def _refuse_if_held_elsewhere(investor: Investor, unit: Unit) -> None:
     if held:
         raise HeldElsewhere(
             _("%(unit)s 自 %(since)s 起已在跟进该客商的项目信息，可申请协办或提出撞单协调。")
-            % {"unit": held[0].unit.name, "since": held[0].created_at.date()},
+            % {"unit": held[0].unit.name, "since": timezone.localdate(held[0].created_at)},
             extra={
                 "holders": [
                     {
                         "lead": lead.pk,
                         "lead_name": lead.name,
                         "unit": lead.unit.name,
-                        "since": lead.created_at.date().isoformat(),
+                        "since": timezone.localdate(lead.created_at).isoformat(),
                         "registered_by": lead.created_by.display_name,
                         "status": lead.status,
                     }

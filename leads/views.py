@@ -17,6 +17,7 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -405,7 +406,7 @@ def _lead_page(
     )
     events = list(lead.status_events.select_related("actor").order_by("-created_at", "-id"))
     timeline = [{"kind": "visit", "date": v.visited_on, "visit": v} for v in visits] + [
-        {"kind": "status", "date": e.created_at.date(), "event": e} for e in events
+        {"kind": "status", "date": timezone.localdate(e.created_at), "event": e} for e in events
     ]
     timeline.sort(key=lambda item: item["date"], reverse=True)
     actions = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from leads.choices import AssistRequestStatus, ClaimOutcome, ClaimStatus, LeadStatus
 from leads.models import Lead, LeadAssistRequest, LeadClaim
@@ -55,7 +56,7 @@ def test_a_second_lead_on_an_investor_another_unit_holds_is_refused_with_who_and
         "深圳办事处",
         bureau.outsider.display_name,
     )
-    assert holder["since"] == held.created_at.date().isoformat()
+    assert holder["since"] == timezone.localdate(held.created_at).isoformat()
     assert err.value.status == 409
     assert Lead.objects.filter(investor=held.investor).count() == 1
 
