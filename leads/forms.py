@@ -21,6 +21,7 @@ from leads.models import Intermediary, Investor, Lead
 from officers.models import Officer
 from promo.core.choices import Industry
 from promo.core.services import today
+from promo.core.submissions import OnceForm
 
 
 class DateInput(forms.DateInput):
@@ -53,7 +54,7 @@ class OfficersField(forms.ModelMultipleChoiceField):
         return obj.display_name
 
 
-class VisitForm(forms.Form):
+class VisitForm(OnceForm):
     """Log a visit (登记走访): an existing investor, or a new one registered on the spot."""
 
     kind = forms.ChoiceField(label=_("类型"), choices=VisitKind.choices)
@@ -65,7 +66,12 @@ class VisitForm(forms.Form):
         empty_label=_("— 选择已有客商 —"),
         help_text=_("输入名称搜索；没有的话在下面登记新客商。"),
     )
-    new_investor_name = forms.CharField(label=_("新客商名称"), max_length=200, required=False)
+    new_investor_name = forms.CharField(
+        label=_("新客商名称"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"data-clears": "id_investor"}),
+    )
     new_investor_name_en = forms.CharField(label=_("英文名称"), max_length=200, required=False)
     new_investor_credit_code = forms.CharField(
         label=_("统一社会信用代码"), max_length=30, required=False
@@ -123,6 +129,17 @@ class VisitForm(forms.Form):
         has_new = bool((data.get("new_investor_name") or "").strip())
         if not data.get("investor") and not has_new and not data.get("use_candidate"):
             self.add_error("investor", _("请选择客商，或登记新客商。"))
+        if has_new and data.get("investor"):
+            # The search picked an investor, then the officer typed a new one's name: which
+            # one is meant is not ours to guess (issue #15: it went to the picked one, silently).
+            self.add_error(
+                "new_investor_name",
+                _(
+                    "已选择客商“%(name)s”，又填写了新客商名称。请清空其中一项："
+                    "记到已选客商，还是登记新客商？"
+                )
+                % {"name": data["investor"].name},
+            )
         if has_new and not data.get("investor") and not data.get("new_investor_industry"):
             self.add_error("new_investor_industry", _("新客商须选择行业。"))
         return data

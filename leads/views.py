@@ -17,6 +17,7 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -51,6 +52,7 @@ from leads.selectors import (
 from officers import permissions
 from officers.models import tree_order
 from officers.selectors import officers_visible_to, units_visible_to
+from promo.core import submissions
 from promo.core.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
 from promo.core.forms import PlainCheckboxes, PlainSelect, add_domain_error
 from promo.core.services import today
@@ -120,6 +122,11 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "leads/visit_form.html", {"form": _visit_form(request)})
     form = _visit_form(request, request.POST)
+    earlier = submissions.earlier_result(me, form.submission_key())
+    if earlier is not None:
+        # A double tap, or the browser resending after a dropped connection: saved once.
+        messages.info(request, submissions.ALREADY_SAVED)
+        return redirect(earlier)
     investors = investors_visible_to(me)
     if form.is_valid():
         data = form.cleaned_data
@@ -152,6 +159,15 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                     next_step=data["next_step"],
                     next_step_due=data["next_step_due"],
                 )
+                target = (
+                    reverse("leads:detail", args=[visit.lead_id])
+                    if visit.lead_id
+                    else reverse("home")
+                )
+                submissions.record(me, form.submission_key(), target)
+        except submissions.AlreadySubmitted as exc:
+            messages.info(request, submissions.ALREADY_SAVED)
+            return redirect(exc.url)
         except DuplicateSuspected as exc:
             form.set_candidates(exc.extra.get("candidates") or form.candidates)
             form.add_error("new_investor_name", str(exc.message))
@@ -161,9 +177,7 @@ def visit_new(request: HttpRequest) -> HttpResponse:
             add_domain_error(form, exc, _INVESTOR_FIELDS)
         else:
             messages.success(request, _("走访已登记。"))
-            if visit.lead_id:
-                return redirect("leads:detail", pk=visit.lead_id)
-            return redirect("home")
+            return redirect(target)
     return render(request, "leads/visit_form.html", {"form": form})
 
 

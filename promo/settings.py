@@ -211,6 +211,10 @@ CACHES = {
 
 PROMO_CACHE_RETRY_SECONDS = env_int("PROMO_CACHE_RETRY_SECONDS", 5)
 
+# 一次提交 (promo/core/submissions.py): how long a form's submission key is remembered, so a
+# form resent within that time is recognised and not saved twice.
+PROMO_FORM_SUBMISSION_DAYS = env_int("PROMO_FORM_SUBMISSION_DAYS", 7)
+
 # Sessions: idle sessions expire (government systems must not stay signed in forever).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 # The expiry moves on with use, written at most once a minute (promo.accounts.security.
@@ -394,6 +398,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "prune-idempotency-records": {
         "task": "promo.api.tasks.prune_idempotency_records",
         "schedule": crontab(hour=3, minute=0),
+    },
+    "prune-form-submissions": {
+        "task": "promo.core.tasks.prune_form_submission_keys",
+        "schedule": crontab(hour=3, minute=5),
     },
     "prune-expired-sessions": {
         "task": "promo.accounts.tasks.prune_expired_sessions",

@@ -54,3 +54,29 @@ class TrailEvent(models.Model):
         abstract = True
         ordering = ["created_at", "id"]
         triggers = [APPEND_ONLY]
+
+
+class FormSubmission(models.Model):
+    """一次提交: a web form's submission key, so a double tap or a resend saves once.
+
+    Each form that creates a record carries a fresh key (a hidden UUID field); the view saves
+    the record and this row in one transaction. A second POST with the same key — a double
+    tap, the browser resending after a dropped connection — finds the row and is sent to what
+    the first one made; two at once collide on the unique key and the second rolls back.
+    Kept ``PROMO_FORM_SUBMISSION_DAYS``, then pruned nightly.
+    """
+
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.UUIDField()
+    url = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["officer", "key"], name="core_formsubmission_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer_id}:{self.key}"

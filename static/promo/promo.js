@@ -37,6 +37,30 @@
     });
   });
 
+  // Typing a new investor's name means the visit is not on the investor the search picked:
+  // clear the pick (the server refuses a form that still carries both).
+  document.querySelectorAll("[data-clears]").forEach(function (input) {
+    var other = document.getElementById(input.getAttribute("data-clears"));
+    if (!other) { return; }
+    input.addEventListener("input", function () {
+      if (input.value.trim() && other.value) {
+        other.value = "";
+        other.dispatchEvent(new Event("change"));
+      }
+    });
+  });
+
+  // A form is sent once: a second tap while the first is on its way does nothing (the
+  // server also recognises a resent form by its submission key).
+  document.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.getAttribute("data-sending")) { event.preventDefault(); return; }
+      form.setAttribute("data-sending", "1");
+      // Sent again after a while (the connection dropped): allowed, the key keeps it once.
+      setTimeout(function () { form.removeAttribute("data-sending"); }, 8000);
+    });
+  });
+
   // The lead <select> only offers leads of the chosen investor.
   document.querySelectorAll("select[data-filter-by]").forEach(function (select) {
     var source = document.getElementById(select.getAttribute("data-filter-by"));

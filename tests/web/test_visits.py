@@ -214,3 +214,23 @@ def test_investor_search_returns_only_visible_investors(bureau, client_for):
     assert response.status_code == 200
     assert response.json() == {"results": [{"id": mine.pk, "name": mine.name}]}
     assert client_for(bureau.shanghai_officer).get("/investors/search/").json() == {"results": []}
+
+
+def test_a_picked_investor_and_a_typed_new_name_are_refused_not_guessed(bureau, client_for):
+    """Issue #15, finding 1: the search picked its single match, the officer then typed a new
+    investor's name, and the visit was saved on the picked investor without a word."""
+    me = bureau.shanghai_officer
+    picked = make_investor(me, name="上海样例精密机械有限公司")
+    response = client_for(me).post(
+        "/visits/new/",
+        visit_data(
+            investor=picked.pk,
+            new_investor_name="苏州全新样例材料有限公司",
+            new_investor_industry="new_materials",
+        ),
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors["new_investor_name"]
+    assert "上海样例精密机械有限公司" in errors[0]
+    assert not Visit.objects.filter(investor=picked).exists()
+    assert not Investor.objects.filter(name="苏州全新样例材料有限公司").exists()

@@ -1,0 +1,120 @@
+"""A visit form sent twice saves one visit (issue #15, finding 2: a double tap saved two).
+
+The form carries a submission key (promo/core/submissions.py). The same POST sent again —
+a double tap, or the browser resending after a dropped connection — and the same POST sent
+twice at once both end with one visit and the officer on what the first one made.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from leads.choices import LeadStatus
+from leads.models import Visit
+from promo.core.models import FormSubmission
+from promo.core.services import today
+from tests.factories import make_lead
+
+
+def _form_post(client: Client, lead) -> dict:
+    page = client.get(f"/visits/new/?lead={lead.pk}").content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', page)
+    assert key, "the form carries a submission key"
+    return {
+        "submission": key.group(1),
+        "kind": "visit",
+        "visited_on": today().isoformat(),
+        "investor": lead.investor_id,
+        "lead": lead.pk,
+        "summary": "双击提交的走访",
+        "city": "上海",
+    }
+
+
+@pytest.mark.django_db
+def test_the_same_form_sent_twice_saves_one_visit(bureau):
+    lead = make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
+    client = Client()
+    client.force_login(bureau.shanghai_officer)
+    data = _form_post(client, lead)
+    first = client.post("/visits/new/", data)
+    second = client.post("/visits/new/", data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == f"/leads/{lead.pk}/"
+    assert Visit.objects.filter(lead=lead).count() == 1
+    page = client.get(second["Location"]).content.decode()
+    assert "这次提交已经保存过，没有重复登记。" in page
+
+
+@pytest.mark.django_db
+def test_a_new_form_saves_a_new_visit(bureau):
+    lead = make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
+    client = Client()
+    client.force_login(bureau.shanghai_officer)
+    client.post("/visits/new/", _form_post(client, lead))
+    client.post("/visits/new/", _form_post(client, lead))
+    assert Visit.objects.filter(lead=lead).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_form_shown_again_with_errors_keeps_its_key(bureau):
+    lead = make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
+    client = Client()
+    client.force_login(bureau.shanghai_officer)
+    data = _form_post(client, lead)
+    refused = client.post("/visits/new/", {**data, "summary": ""})
+    assert refused.status_code == 200
+    assert f'value="{data["submission"]}"' in refused.content.decode()
+    assert client.post("/visits/new/", data).status_code == 302
+    assert client.post("/visits/new/", data).status_code == 302
+    assert Visit.objects.filter(lead=lead).count() == 1
+
+
+@pytest.mark.django_db
+def test_another_officer_cannot_use_a_key_to_see_where_it_led(bureau):
+    lead = make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
+    mine = Client()
+    mine.force_login(bureau.shanghai_officer)
+    data = _form_post(mine, lead)
+    mine.post("/visits/new/", data)
+    other = Client()
+    other.force_login(bureau.outsider)
+    answer = other.post("/visits/new/", data)
+    # Not recognised as a resend (the key is the officer's own): an ordinary refusal.
+    assert answer.status_code in (200, 404)
+    assert Visit.objects.filter(lead=lead).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_sent_twice_at_once_saves_one_visit(bureau):
+    lead = make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
+    clients = []
+    for _ in range(2):
+        client = Client()
+        client.force_login(bureau.shanghai_officer)
+        clients.append(client)
+    data = _form_post(clients[0], lead)
+    start = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def tap(client: Client) -> None:
+        try:
+            start.wait()
+            response = client.post("/visits/new/", data)
+            answers.append((response.status_code, response.get("Location", "")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [(302, f"/leads/{lead.pk}/")] * 2
+    assert Visit.objects.filter(lead=lead).count() == 1
+    assert FormSubmission.objects.filter(key=data["submission"]).count() == 1
