@@ -3,6 +3,7 @@ keeps what is young (and what a running lifecycle still needs); the trails are n
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,9 @@ from promo.accounts.tasks import prune_expired_sessions
 from promo.api.models import IdempotencyRecord
 from promo.api.tasks import prune_idempotency_records
 from promo.core.errors import RuleViolation
+from promo.core.models import FormSubmission
 from promo.core.prune import delete_in_batches
+from promo.core.tasks import prune_form_submission_keys
 from promo.imports.choices import BatchStatus, ImportKind
 from promo.imports.models import ImportBatch, ImportRow
 from promo.imports.services import batch_recheck, batch_upload
@@ -54,6 +57,21 @@ def test_idempotency_records_older_than_their_ttl_are_pruned_young_ones_kept(bur
     )
     assert prune_idempotency_records.run() == 1
     assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["young"]
+
+
+# --- form submission keys ------------------------------------------------------------------
+
+
+def test_form_submission_keys_older_than_their_retention_are_pruned(bureau, settings):
+    settings.PROMO_FORM_SUBMISSION_DAYS = 7
+    old, young = (
+        FormSubmission.objects.create(officer=bureau.chief, key=uuid.uuid4(), url="/")
+        for _ in range(2)
+    )
+    _age(FormSubmission, old.pk, "created_at", 7.5)
+    _age(FormSubmission, young.pk, "created_at", 6.5)
+    assert prune_form_submission_keys.run() == 1
+    assert list(FormSubmission.objects.values_list("pk", flat=True)) == [young.pk]
 
 
 # --- sessions ----------------------------------------------------------------------------
@@ -206,6 +224,7 @@ def test_a_prune_deletes_in_bounded_batches_and_stops_after_max_batches(bureau):
 def test_every_prune_task_is_on_the_beat_schedule():
     scheduled = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
     for task in (
+        prune_form_submission_keys,
         prune_idempotency_records,
         prune_expired_sessions,
         prune_import_files,
