@@ -23,11 +23,18 @@ nightly jobs run in a child process on the scale's database (traffic-light evalu
 the second run is the repeated daily run; the monthly bulletin; the ten-day report) with
 their peak memory. SQL queries per request are counted in a child process with Django's test
 client and CaptureQueriesContext on the same database. The load average is recorded at the
-start and end of each scale. The targets of issue 19 are checked at the end, as ratios where
-the issue gives them.
+start and end of each scale. Deep HTML pages are reached through the pager's "next" links
+(``walk_pages``: keyset links followed page by page, an offset page asked for at once).
+
+Past one machine (issue 18, unless ``--no-scale-out``): the API writers and a list's readers
+against one gunicorn, then spread over two side by side (one wrk each, summed); then the same
+ten-day reports drained by one Celery worker and by two side by side.
+
+The targets of issues 18 and 19 are checked at the end, as ratios where the issues give them,
+on the province's figures (the county's in a run without the province).
 
 Usage: ``python -m promo.devtools.bench [--port 8765] [--json docs/bench.json] [--seed-only]
-[--seconds 5] [--scales county,province]``; the environment needs DATABASE_URL (any database on
+[--seconds 5] [--scales county,province] [--no-scale-out]``; the environment needs DATABASE_URL (any database on
 the server that will hold the bench databases) and REDIS_URL; ``wrk`` must be on PATH
 (``make bench`` installs it from Debian).
 """
@@ -713,7 +720,18 @@ def scale_out_web(
     api = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     cookie = _cookie_header(session)
     out: dict[str, Any] = {"instances": len(bases), "read": read_path}
+    # Readers run at least SECONDS: at the latencies of a loaded machine, a 1-second wrk run
+    # counts a handful of responses.
+    read_seconds = max(seconds, SECONDS)
     try:
+        # A fresh instance's processes load their templates, URLs and DRF on their first
+        # requests: every instance is warmed (unmeasured) before either run.
+        wrk_parallel(
+            [{"url": b + path, "connections": 4, "headers": headers}
+             for b in bases
+             for path, headers in ((read_path, cookie), ("/api/v1/visits/", api))],
+            seconds=WARMUP,
+        )  # fmt: skip
         for label, servers in (("one", bases[:1]), ("all", bases)):
             marker = f"{WRITER_MARK} scale-out {label} {time.time_ns()}"
             writers = load_spread(
@@ -722,7 +740,7 @@ def scale_out_web(
             )  # fmt: skip
             time.sleep(3)  # requests queued when wrk stopped are served
             writers["rows_written"] = _rows_marked(url, marker)
-            reads = load_spread(servers, read_path, SCALE_OUT_READERS, seconds, headers=cookie)
+            reads = load_spread(servers, read_path, SCALE_OUT_READERS, read_seconds, headers=cookie)
             out[label] = {"servers": len(servers), "writers": writers, "reads": reads}
             print(
                 f"  {len(servers)} web instance(s): {WRITERS} API writers {_one_line(writers)}, "

@@ -1,5 +1,6 @@
 """The bench's bookkeeping: wrk's figures read right, ratios to the calibration row and to the
-county, the targets judged from a report, and the server configured as in production."""
+county, the targets judged from a report, and the server configured as in production; deep
+pages reached through the pager; two web instances and two Celery workers side by side."""
 
 from __future__ import annotations
 
@@ -332,3 +333,53 @@ def test_ten_day_periods_count_back_from_the_one_before_today():
         date(2026, 10, 21),
     ]
     assert bench._ten_day_starts(date(2026, 1, 25), 2) == [date(2026, 1, 11), date(2026, 1, 1)]
+
+
+def _scale_out(errors: int = 0, rows: int = 950, per_worker=(4, 4)) -> dict:
+    def run(rps: float, p95: float, n: int, errors: int = 0) -> dict:
+        return {"p50_ms": p95 / 2, "p95_ms": p95, "rps": rps, "n": n, "errors": errors}
+
+    def web(servers: int, errors: int, rows: int) -> dict:
+        writers = {**run(95.0 if servers == 1 else 105.0, 250.0, 950, errors), "rows_written": rows}
+        return {"servers": servers, "writers": writers, "reads": run(60.0, 90.0, 300)}
+
+    def drained(workers: int, seconds: float, per_worker: list[int], failed: int = 0) -> dict:
+        return {"workers": workers, "tasks": 8, "seconds": seconds, "failed": failed,
+                "per_worker": per_worker, "log_errors": []}  # fmt: skip
+
+    return {
+        "web": {"instances": 2, "read": "/leads/?unit=1", "one": web(1, 0, 950),
+                "all": web(2, errors, rows)},
+        "workers": {"task": "ten-day report", "concurrency": 2, "one": drained(1, 8.0, [8]),
+                    "all": drained(2, 6.4, list(per_worker))},
+    }  # fmt: skip
+
+
+def test_the_scale_out_rows_are_printed_and_judged():
+    report = {"machine": {"cpus": 2}, "county": {**_scale(1.0), "scale_out": _scale_out()}}
+    table = bench._markdown(report)
+    assert "### Past one machine (issue 18)" in table and "On 2 cores" in table
+    assert "| county | 20 API writers (POST visits) | 95.0, 125.0 / 250.0, 0 " in table
+    assert "| county | 8 × ten-day report | 8.0 | 6.4 | 1.2× | 0 + 0 | [8] / [4, 4] |" in table
+    # No province in the run: the county's figures are judged, and the heading says so.
+    assert "checked on this run (county scale)" in table
+    verdicts = bench.check_targets(report)
+    web = [(ok, t) for ok, t in verdicts if t.startswith("2 web instances side by side")]
+    assert web and web[0][0] is True and "0 errors, 0 lost writes" in web[0][1]
+    assert any(ok and t.startswith("2 Celery workers side by side") for ok, t in verdicts)
+
+    # Errors on two instances, a write answered but not in the database, a worker idle.
+    worse = copy.deepcopy(report)
+    worse["county"]["scale_out"] = _scale_out(errors=3, rows=10, per_worker=(8, 0))
+    failed = [t for ok, t in bench.check_targets(worse) if not ok]
+    assert any(t.startswith("2 web instances") and "3 errors, 937 lost writes" in t for t in failed)
+    assert any(t.startswith("2 Celery workers side by side") for t in failed)
+
+
+def test_a_deep_page_the_pager_did_not_reach_is_not_met():
+    report = {"county": _scale(1.0), "province": _scale(2.0)}
+    report["province"]["results"][f"HTML leads list, page {bench.DEEP_HTML_PAGE}"]["depth"] = 120
+    failed = [t for ok, t in bench.check_targets(report) if not ok]
+    assert (
+        f"HTML leads list, page {bench.DEEP_HTML_PAGE}: the pager reached page 120 only" in failed
+    )
