@@ -1,16 +1,28 @@
 """The bench's bookkeeping: wrk's figures read right, ratios to the calibration row and to the
-county, the targets judged from a report, and the server configured as in production."""
+county, the targets judged from a report, and the server configured as in production; deep
+pages reached through the pager; two web instances and two Celery workers side by side."""
 
 from __future__ import annotations
 
 import copy
 import http.server
 import importlib
+import socket
 import threading
+from datetime import date, timedelta
 
 import pytest
+import requests
+from django.db import connection
+from django.test import Client
 
+from leads import views_visits as visit_views
+from leads.choices import VisitKind
+from leads.models import Visit
+from leads.services import visit_log
+from promo.core.services import today
 from promo.devtools import bench
+from tests.factories import make_investor
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -166,3 +178,208 @@ def test_targets_are_judged_from_the_report():
     assert any(t.startswith("traffic-light evaluation, alerts, run 2") for t in failed)
     assert any(t.startswith("20 API writers: visit POST p95 2930.0 ms") for t in failed)
     assert any(t.endswith("province/county p50 3.5× (≤ 3×)") for t in failed)
+
+
+# --- Deep pages reached through the pager, as a reader does -------------------------------------
+
+
+def _html_of(client):
+    def get(url: str) -> str:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        return response.content.decode()
+
+    return get
+
+
+def test_the_page_walker_reaches_a_deep_keyset_page_of_the_visit_list(
+    bureau, monkeypatch, django_assert_max_num_queries
+):
+    # 15 visits of the Shanghai office, pages of two: page 7 is past the bare ?page=N the
+    # list still serves by OFFSET (up to page 5), so only the pager's cursor links reach it.
+    monkeypatch.setattr(visit_views, "PAGE_SIZE", 2)
+    me = bureau.shanghai_officer
+    investor = make_investor(me)
+    for days in range(15):
+        for _ in range(1 if days % 3 else 2):  # ties on a day: the id breaks them
+            visit_log(actor=me, kind=VisitKind.RECEPTION, visited_on=today() - timedelta(days),
+                      investor=investor, lead=None, summary="洽谈")  # fmt: skip
+    order = [
+        v.pk for v in Visit.objects.filter(unit=bureau.shanghai).order_by("-visited_on", "-id")
+    ]
+    assert len(order) == 20
+    client = Client()
+    client.force_login(bureau.shanghai_head)
+
+    url, depth = bench.walk_pages(_html_of(client), "/leads/visits/", 7)
+    assert depth == 7 and "after=" in url and "page=7" in url
+    page = client.get(url).context["page"]
+    assert page.number == 7 and [v.pk for v in page.object_list] == order[12:14]
+    # The URL is stable for the same data: walked again, the same page.
+    assert bench.walk_pages(_html_of(client), "/leads/visits/", 7) == (url, 7)
+
+    # Asked deeper than the list goes: its last page, and the depth it has.
+    url, depth = bench.walk_pages(_html_of(client), "/leads/visits/", 200)
+    assert depth == 10
+    assert [v.pk for v in client.get(url).context["page"].object_list] == order[18:20]
+
+
+def test_the_page_walker_jumps_straight_to_an_offset_page():
+    # An offset pager (includes/pager.html): its next link differs only in ?page=, so the
+    # page asked for is that URL, read once (not 199 pages), and a short list's last page
+    # is where the list puts it.
+    pages = 37
+    asked = []
+
+    def get(url: str) -> str:
+        asked.append(url)
+        number = min(bench._page_of(url) or 1, pages)
+        previous = f'<a class="button" href="?unit=3&amp;page={number - 1}">上一页</a>'
+        following = f'<a class="button" href="?unit=3&amp;page={number + 1}">下一页</a>'
+        return (
+            f'<nav class="pager" aria-label="分页">{previous if number > 1 else ""}'
+            f"<span>第 {number} / {pages} 页</span>{following if number < pages else ''}</nav>"
+        )
+
+    assert bench.walk_pages(get, "/leads/?unit=3", 20) == ("/leads/?unit=3&page=20", 20)
+    assert asked == ["/leads/?unit=3", "/leads/?unit=3&page=20"]
+    assert bench.walk_pages(get, "/leads/?unit=3", 200) == ("/leads/?unit=3&page=200", 37)
+    # A list of one page has no pager: page 1 is as deep as it goes.
+    assert bench.walk_pages(lambda url: "<ul></ul>", "/projects/", 200) == ("/projects/", 1)
+
+
+# --- Past one machine (issue 18): instances and workers side by side ----------------------------
+
+
+def _free_ports(count: int) -> int:
+    """A first port with ``count`` free ports from it."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        if first + count > 65535:
+            continue
+        taken = False
+        for port in range(first, first + count):
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    taken = True
+        if not taken:
+            return first
+    raise AssertionError("no free ports")
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def test_load_is_spread_over_every_server_and_summed(server):
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    other.status = 200  # type: ignore[attr-defined]
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        bases = [f"http://127.0.0.1:{s.server_address[1]}" for s in (server, other)]
+        both = bench.load_spread(bases, "/healthz", 4, 1)
+        assert [run["n"] > 10 for run in both["each"]] == [True, True]
+        assert both["n"] == sum(run["n"] for run in both["each"])
+        assert both["rps"] == round(sum(run["rps"] for run in both["each"]), 1)
+        assert both["p95_ms"] == max(run["p95_ms"] for run in both["each"])
+        assert both["errors"] == 0
+        other.status = 503  # type: ignore[attr-defined]
+        failing = bench.load_spread(bases, "/healthz", 4, 1)
+        assert failing["errors"] == failing["each"][1]["n"] > 0
+    finally:
+        other.shutdown()
+        other.server_close()
+
+
+@pytest.mark.django_db
+def test_two_web_instances_start_serve_the_same_database_and_stop(monkeypatch):
+    monkeypatch.setenv("WEB_CONCURRENCY", "1")
+    monkeypatch.setenv("WEB_THREADS", "2")
+    port = _free_ports(2)
+    with bench.web_instances(_database_url(), port, 2) as bases:
+        assert bases == [f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}"]
+        for base in bases:
+            ready = requests.get(f"{base}/readyz", timeout=30)
+            assert ready.status_code == 200, ready.text
+        report = bench.load_spread(bases, "/healthz", 2, 1)
+        assert [run["n"] > 0 and run["errors"] == 0 for run in report["each"]] == [True, True]
+    for base in bases:
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{base}/healthz", timeout=5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_and_two_celery_workers_drain_the_same_tasks():
+    tasks = [("promo.dashboard.tasks.refresh_cockpit_snapshots", {})] * 6
+    url = _database_url()
+    one = bench.drain(url, 1, tasks)
+    two = bench.drain(url, 2, tasks)
+    assert one["failed"] == two["failed"] == 0 and one["log_errors"] == two["log_errors"] == []
+    assert one["per_worker"] == [6]
+    assert len(two["per_worker"]) == 2 and sum(two["per_worker"]) == 6
+    assert one["seconds"] > 0 and two["tasks"] == 6
+
+
+def test_ten_day_periods_count_back_from_the_one_before_today():
+    assert bench._ten_day_starts(date(2026, 12, 3), 4) == [
+        date(2026, 11, 21),
+        date(2026, 11, 11),
+        date(2026, 11, 1),
+        date(2026, 10, 21),
+    ]
+    assert bench._ten_day_starts(date(2026, 1, 25), 2) == [date(2026, 1, 11), date(2026, 1, 1)]
+
+
+def _scale_out(errors: int = 0, rows: int = 950, per_worker=(4, 4)) -> dict:
+    def run(rps: float, p95: float, n: int, errors: int = 0) -> dict:
+        return {"p50_ms": p95 / 2, "p95_ms": p95, "rps": rps, "n": n, "errors": errors}
+
+    def web(servers: int, errors: int, rows: int) -> dict:
+        writers = {**run(95.0 if servers == 1 else 105.0, 250.0, 950, errors), "rows_written": rows}
+        return {"servers": servers, "writers": writers, "reads": run(60.0, 90.0, 300)}
+
+    def drained(workers: int, seconds: float, per_worker: list[int], failed: int = 0) -> dict:
+        return {"workers": workers, "tasks": 8, "seconds": seconds, "failed": failed,
+                "per_worker": per_worker, "log_errors": []}  # fmt: skip
+
+    return {
+        "web": {"instances": 2, "read": "/leads/?unit=1", "one": web(1, 0, 950),
+                "all": web(2, errors, rows)},
+        "workers": {"task": "ten-day report", "concurrency": 2, "one": drained(1, 8.0, [8]),
+                    "all": drained(2, 6.4, list(per_worker))},
+    }  # fmt: skip
+
+
+def test_the_scale_out_rows_are_printed_and_judged():
+    report = {"machine": {"cpus": 2}, "county": {**_scale(1.0), "scale_out": _scale_out()}}
+    table = bench._markdown(report)
+    assert "### Past one machine (issue 18)" in table and "On 2 cores" in table
+    assert "| county | 20 API writers (POST visits) | 95.0, 125.0 / 250.0, 0 " in table
+    assert "| county | 8 × ten-day report | 8.0 | 6.4 | 1.2× | 0 + 0 | [8] / [4, 4] |" in table
+    # No province in the run: the county's figures are judged, and the heading says so.
+    assert "checked on this run (county scale)" in table
+    verdicts = bench.check_targets(report)
+    web = [(ok, t) for ok, t in verdicts if t.startswith("2 web instances side by side")]
+    assert web and web[0][0] is True and "0 errors, 0 lost writes" in web[0][1]
+    assert any(ok and t.startswith("2 Celery workers side by side") for ok, t in verdicts)
+
+    # Errors on two instances, a write answered but not in the database, a worker idle.
+    worse = copy.deepcopy(report)
+    worse["county"]["scale_out"] = _scale_out(errors=3, rows=10, per_worker=(8, 0))
+    failed = [t for ok, t in bench.check_targets(worse) if not ok]
+    assert any(t.startswith("2 web instances") and "3 errors, 937 lost writes" in t for t in failed)
+    assert any(t.startswith("2 Celery workers side by side") for t in failed)
+
+
+def test_a_deep_page_the_pager_did_not_reach_is_not_met():
+    report = {"county": _scale(1.0), "province": _scale(2.0)}
+    report["province"]["results"][f"HTML leads list, page {bench.DEEP_HTML_PAGE}"]["depth"] = 120
+    failed = [t for ok, t in bench.check_targets(report) if not ok]
+    assert (
+        f"HTML leads list, page {bench.DEEP_HTML_PAGE}: the pager reached page 120 only" in failed
+    )
