@@ -283,3 +283,28 @@ def test_on_a_phone_the_follow_ups_come_before_the_alerts(phone, office):
     assert phone.locator("#h-my-alerts").is_visible()
     assert phone.locator("#home-alerts li").count() == 14
     assert_fits(phone, 375)
+
+
+TAP_TARGETS = """() => Array.from(document.querySelectorAll('input[type=checkbox], input[type=radio]'))
+  .filter((box) => box.type !== 'hidden' && box.offsetParent !== null)
+  .map((box) => {
+    const labels = Array.from(box.labels || []);
+    const heights = [box, ...labels].map((el) => el.getBoundingClientRect().height);
+    const widths = [box, ...labels].map((el) => el.getBoundingClientRect().width);
+    return {name: box.name, height: Math.max(...heights), width: Math.max(...widths)};
+  })"""
+
+
+def test_on_a_phone_every_checkbox_is_a_44_pixel_tap_target(phone, office):
+    """Issue #15, finding 11: checkboxes were 20 × 20 px; a finger needs 44."""
+    sign_in(phone, "sh_officer")
+    seen = 0
+    for url in ("/leads/", "/projects/", "/leads/visits/", "/visits/new/"):
+        phone.goto(url)
+        phone.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        boxes = phone.evaluate(TAP_TARGETS)
+        small = [box for box in boxes if box["height"] < 44 or box["width"] < 44]
+        assert not small, f"{url}: {small[:5]}"
+        seen += len(boxes)
+        assert_fits(phone, 375)
+    assert seen > 20, "the filter panels and the visit form have checkboxes"
