@@ -261,6 +261,78 @@ class Robot:
         self._server.server_close()
 
 
+# --- A hung Redis, a stopped Redis --------------------------------------------------------------
+
+
+class HungRedis:
+    """A "Redis" that accepts connections and never answers (a hung server, a full network
+    buffer, a paused container): a real TCP listener in a thread, on a free port.
+
+    ``hold`` seconds after accepting, a connection is closed, so that a client with no
+    timeout at all fails then rather than forever (a test of old code ends).
+    """
+
+    def __init__(self, hold: float = 15.0) -> None:
+        import socket
+
+        self.hold = hold
+        self.accepted = 0
+        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(64)
+        self._server.settimeout(0.2)
+        self.url = f"redis://127.0.0.1:{self._server.getsockname()[1]}/0"
+        self._open: list[tuple[float, Any]] = []
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+
+        while not self._closed.is_set():
+            try:
+                conn, _address = self._server.accept()
+            except TimeoutError:
+                pass
+            except OSError:
+                break
+            else:
+                self.accepted += 1
+                self._open.append((time.monotonic(), conn))
+            while self._open and time.monotonic() - self._open[0][0] > self.hold:
+                self._open.pop(0)[1].close()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=5)
+        for _at, conn in self._open:
+            conn.close()
+        self._server.close()
+
+
+STOPPED_REDIS = f"redis://127.0.0.1:{CLOSED_PORT}/0"
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Point this process's Celery app (broker and results) at ``url``; put it back after.
+
+    The connection pools are dropped so the next publish connects to ``url``; kombu keeps
+    producer pools in a process-wide registry keyed by connection, hence a fresh pool.
+    """
+    app = current_app
+    saved = (app.conf.broker_url, app.conf.result_backend, app._pool, app.amqp._producer_pool)
+    app.conf.broker_url, app.conf.result_backend = url, url
+    app._pool, app.amqp._producer_pool = None, None
+    try:
+        yield
+    finally:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        (app.conf.broker_url, app.conf.result_backend, app._pool, app.amqp._producer_pool) = saved
+
+
 # --- The drill ------------------------------------------------------------------------------
 
 DRILL_DATABASE = "promo_drill"
