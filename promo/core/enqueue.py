@@ -26,7 +26,9 @@ from django.db import transaction
 log = logging.getLogger("promo.operations")
 
 
-def send_now(task: Any, args: tuple = (), kwargs: dict | None = None, **options: Any) -> bool:
+def send_now(
+    task: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, **options: Any
+) -> bool:
     """Publish ``task`` (a task or its name) at once; True if the broker took it.
 
     Never raises and never waits more than about two PROMO_ENQUEUE_TIMEOUT_SECONDS (connect,
@@ -62,7 +64,7 @@ def send_now(task: Any, args: tuple = (), kwargs: dict | None = None, **options:
 
 
 def send_on_commit(
-    task: Any, args: tuple = (), kwargs: dict | None = None, **options: Any
+    task: Any, args: tuple[Any, ...] = (), kwargs: dict[str, Any] | None = None, **options: Any
 ) -> bool | None:
     """``send_now`` once the current transaction commits.
 

@@ -363,7 +363,7 @@ class Heartbeat:
                     BatchStatus.COMMITTING,
                 ],
             )
-            return cursor.rowcount == 1
+            return bool(cursor.rowcount == 1)
 
 
 def batch_progress_done(batch: ImportBatch) -> int:
