@@ -333,8 +333,8 @@ if PROMO_IMPORT_STALL_SECONDS < 3 * PROMO_IMPORT_HEARTBEAT_SECONDS:
         "PROMO_IMPORT_STALL_SECONDS must be at least three PROMO_IMPORT_HEARTBEAT_SECONDS: "
         "a live worker missing one beat must not lose its batch."
     )
-# The same file uploaded again by the same officer this soon, while its first batch is not
-# finished, opens that batch instead of making a second (a retried or double-clicked upload).
+# The same file uploaded again by the same officer this soon, while its first batch waits for
+# or is in its dry run, opens that batch instead of making a second (a retried upload).
 PROMO_IMPORT_DEDUPE_SECONDS = env_int("PROMO_IMPORT_DEDUPE_SECONDS", 600)
 
 # Celery: Redis as broker and result store; tasks are enqueued only after commit.

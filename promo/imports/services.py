@@ -110,22 +110,19 @@ def batch_upload(
         )
 
 
-# A batch of these is not finished: uploading its file again opens it (batch_upload).
-_UNFINISHED = (
-    BatchStatus.QUEUED,
-    BatchStatus.CHECKING,
-    BatchStatus.CHECKED,
-    BatchStatus.COMMITTING,
-)
+# A batch whose dry run has not finished: uploading its file again opens it (batch_upload).
+# Once checked, the same file uploaded again is a new dry run against today's records.
+_NOT_CHECKED_YET = (BatchStatus.QUEUED, BatchStatus.CHECKING)
 
 
 def batch_recent_same_upload(
     *, actor: Officer, sha256: str, kind: str, unit: Unit
 ) -> ImportBatch | None:
-    """The officer's unfinished batch of the same file (same bytes, kind and unit) uploaded
-    less than PROMO_IMPORT_DEDUPE_SECONDS ago, if any: a second upload is a retry, not a
-    second import. A file changed by one byte is a new upload, and so is the same file once
-    its batch is imported, refused or failed, or after the window (to check it again)."""
+    """The officer's batch of the same file (same bytes, kind and unit) uploaded less than
+    PROMO_IMPORT_DEDUPE_SECONDS ago and still waiting for or in its dry run, if any: a second
+    upload then is a retry (the first answer was slow or lost), not a second import. A file
+    changed by one byte is a new upload, and so is the same file once its dry run is done
+    (checking it again against today's records) or after the window."""
     since = timezone.now() - timedelta(seconds=settings.PROMO_IMPORT_DEDUPE_SECONDS)
     return (
         ImportBatch.objects.filter(
@@ -134,7 +131,7 @@ def batch_recent_same_upload(
             kind=kind,
             unit=unit,
             created_at__gte=since,
-            status__in=_UNFINISHED,
+            status__in=_NOT_CHECKED_YET,
         )
         .order_by("-created_at", "-id")
         .first()

@@ -114,9 +114,7 @@ def test_a_retried_upload_opens_the_first_batch_instead_of_making_a_second(clien
 
 
 @pytest.mark.django_db
-def test_the_same_file_again_after_its_batch_ended_or_the_window_passed_is_a_new_batch(
-    bureau, settings
-):
+def test_the_same_file_again_after_its_dry_run_or_the_window_is_a_new_batch(bureau, settings):
     me = bureau.shanghai_officer
     first = batch_upload(actor=me, data=LEDGER, file_name="台账.xlsx", kind=ImportKind.LEADS)
     assert (
@@ -127,7 +125,12 @@ def test_the_same_file_again_after_its_batch_ended_or_the_window_passed_is_a_new
         actor=bureau.shanghai_head, data=LEDGER, file_name="台账.xlsx", kind=ImportKind.LEADS
     )
     assert other != first and not other.repeated_upload
-    ImportBatch.objects.filter(pk=first.pk).update(status=BatchStatus.FAILED)
+    ImportBatch.objects.filter(pk=first.pk).update(status=BatchStatus.CHECKING)
+    assert (
+        batch_upload(actor=me, data=LEDGER, file_name="台账.xlsx", kind=ImportKind.LEADS) == first
+    )
+    # Once checked, the same file again is a new dry run (against today's records).
+    ImportBatch.objects.filter(pk=first.pk).update(status=BatchStatus.CHECKED)
     second = batch_upload(actor=me, data=LEDGER, file_name="台账.xlsx", kind=ImportKind.LEADS)
     assert second != first and not second.repeated_upload
     settings.PROMO_IMPORT_DEDUPE_SECONDS = 0
