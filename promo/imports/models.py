@@ -106,6 +106,10 @@ class ImportBatch(models.Model):
             models.Index(fields=["uploaded_by", "-created_at"], name="imports_batch_uploader"),
         ]
 
+    # Not stored: set by batch_upload on the batch it returns instead of making a second one
+    # when the same file is uploaded again (a retried or double-clicked upload).
+    repeated_upload: bool = False
+
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_kind_display()})"
 
@@ -160,3 +164,23 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}#{self.row_number} {self.action}"
+
+
+class ImportProgress(models.Model):
+    """How far the worker running a batch has got (导入进度), for the batch's page.
+
+    Written by the worker's heartbeat thread on a connection of its own, while the commit's
+    transaction holds the batch's row: so no foreign key (its check would wait for that
+    transaction), only the batch's id. The row goes when the run ends.
+    """
+
+    batch_id = models.BigIntegerField(primary_key=True)
+    done = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("导入进度")
+        verbose_name_plural = _("导入进度")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}: {self.done}"

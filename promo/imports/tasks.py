@@ -16,6 +16,7 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from promo.core.enqueue import send_now
 from promo.core.prune import PRUNE_TASK
 from promo.reports.tasks import _RETRY
 
@@ -47,12 +48,10 @@ def send_to_worker(batch_id: int) -> bool:
     ``resume_waiting_imports`` once the broker is back, so nothing the officer uploaded or
     confirmed is lost and the page never fails because Redis is down.
     """
-    try:
-        run_import.delay(batch_id)
-    except Exception:
-        log.warning("import batch %s waits for the broker", batch_id, exc_info=True)
-        return False
-    return True
+    if send_now(run_import, (batch_id,)):
+        return True
+    log.warning("import batch %s waits for the broker", batch_id)
+    return False
 
 
 @shared_task(**_RETRY)

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +20,7 @@ from officers.selectors import units_visible_to
 from projects import exports as project_exports
 from promo.core import exports
 from promo.core.db import read_alias, reads_from_replica
+from promo.core.enqueue import send_on_commit
 from promo.core.errors import DomainError
 from promo.core.forms import add_domain_error
 
@@ -33,12 +32,20 @@ from .selectors import batch_rows, batches_visible_to
 ROWS_PER_PAGE = 100
 
 
-def _enqueue(batch_pk: int) -> None:
-    from .tasks import send_to_worker
+def _enqueue(request: HttpRequest, batch_pk: int) -> bool:
+    """Tell the worker after commit (it must find the batch and its confirmation); never
+    blocks nor fails the request. If the broker is down or hung the batch waits in PostgreSQL
+    (its status) and ``resume_waiting_imports`` sends it when the broker is back; the officer
+    is told so. Returns whether the worker was told now."""
+    from .tasks import run_import
 
-    # After commit: the worker must find the batch (and its confirmation) in the database.
-    # If the broker is down the batch simply waits in PostgreSQL for resume_waiting_imports.
-    transaction.on_commit(lambda: send_to_worker(batch_pk))
+    sent = send_on_commit(run_import, (batch_pk,))
+    if sent is False:
+        messages.warning(
+            request,
+            _("后台任务队列暂时不可用：文件已保存，队列恢复后会自动开始处理，无需重新上传。"),
+        )
+    return sent is not False
 
 
 @login_required
@@ -76,7 +83,11 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            _enqueue(batch.pk)
+            if batch.repeated_upload:
+                # A retried or double-clicked upload: the first batch, not a second one.
+                messages.info(request, _("该文件刚刚已上传，这是它的导入批次，无需重复上传。"))
+            else:
+                _enqueue(request, batch.pk)
             return redirect("imports:detail", pk=batch.pk)
     return render(request, "imports/batch_new.html", {"form": form})
 
@@ -178,7 +189,7 @@ def _progress(batch) -> dict:
     )
     done = batch.processed_rows
     if running:
-        done = cache.get(services.progress_key(batch.pk)) or 0
+        done = services.batch_progress_done(batch)
     total = batch.total_rows
     return {
         "status": batch.status,
@@ -219,8 +230,8 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
-        _enqueue(batch.pk)
-        messages.success(request, _("已确认，正在导入。您可以离开本页，稍后回来查看结果。"))
+        if _enqueue(request, batch.pk):
+            messages.success(request, _("已确认，正在导入。您可以离开本页，稍后回来查看结果。"))
     return redirect("imports:detail", pk=batch.pk)
 
 
@@ -252,7 +263,7 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect("imports:detail", pk=batch.pk)
-    _enqueue(again.pk)
+    _enqueue(request, again.pk)
     messages.success(request, _("列对应已保存，本单位下次导入时自动使用；正在重新预检。"))
     return redirect("imports:detail", pk=again.pk)
 
