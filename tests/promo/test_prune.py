@@ -20,7 +20,7 @@ from promo.core.prune import delete_in_batches
 from promo.imports.choices import BatchStatus, ImportKind
 from promo.imports.models import ImportBatch, ImportRow
 from promo.imports.services import batch_recheck, batch_upload
-from promo.imports.tasks import prune_import_files
+from promo.imports.tasks import prune_export_files, prune_import_files
 from promo.reports.choices import AlertLevel, AlertRule, EscalationStep
 from promo.reports.models import Alert, AlertNotice, WebhookChannel, WebhookDelivery
 from promo.reports.tasks import prune_alert_deliveries, prune_read_notices
@@ -209,6 +209,7 @@ def test_every_prune_task_is_on_the_beat_schedule():
         prune_idempotency_records,
         prune_expired_sessions,
         prune_import_files,
+        prune_export_files,
         prune_alert_deliveries,
         prune_read_notices,
     ):
