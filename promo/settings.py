@@ -500,6 +500,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promo.reports.tasks.prune_read_notices",
         "schedule": crontab(hour=3, minute=40),
     },
+    "prune-export-files": {
+        "task": "promo.imports.tasks.prune_export_files",
+        "schedule": crontab(hour=3, minute=50),
+    },
+    # 导出补发: every minute, re-send export jobs still queued after a minute (the broker was
+    # down when they were asked for); claiming makes a second send harmless.
+    "resume-waiting-exports": {
+        "task": "promo.imports.tasks.resume_waiting_exports",
+        "schedule": crontab(),
+        "options": {"expires": 60.0},
+    },
 }
 
 # API requests allowed per caller ("<number>/<s|min|hour|day>"); over it, 429 with Retry-After.
@@ -570,6 +581,11 @@ PROMO_EVIDENCE_MAX_BYTES = env_int("PROMO_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 # Ledger imports (台账导入): the largest file accepted and the most data rows in one batch.
 PROMO_IMPORT_MAX_BYTES = env_int("PROMO_IMPORT_MAX_BYTES", 16 * 1024 * 1024)
 PROMO_IMPORT_MAX_ROWS = env_int("PROMO_IMPORT_MAX_ROWS", 100_000)
+# Exports (导出): a list of at most this many rows downloads at once; a larger one is an export
+# job written by the worker (promo/imports/export_services.py). A running job silent this long
+# failed (its worker died); the officer exports again.
+PROMO_EXPORT_SYNC_MAX_ROWS = env_int("PROMO_EXPORT_SYNC_MAX_ROWS", 5000)
+PROMO_EXPORT_STALL_SECONDS = env_int("PROMO_EXPORT_STALL_SECONDS", 600)
 # Retention (保存期限) of what promo keeps only for a while, pruned nightly by the beat
 # (promo/core/prune.py) in batches of PROMO_PRUNE_BATCH_SIZE rows, at most
 # PROMO_PRUNE_MAX_BATCHES batches a run. Audit trails and history are never pruned.
@@ -580,6 +596,8 @@ PROMO_IDEMPOTENCY_TTL_HOURS = env_int("PROMO_IDEMPOTENCY_TTL_HOURS", 24)
 # Uploaded ledger files are deleted this many days after upload; the batch and its row
 # results stay.
 PROMO_IMPORT_FILE_RETENTION_DAYS = env_int("PROMO_IMPORT_FILE_RETENTION_DAYS", 90)
+# Export files (the job's row stays) are deleted this many days after they were written.
+PROMO_EXPORT_RETENTION_DAYS = env_int("PROMO_EXPORT_RETENTION_DAYS", 7)
 # Finished alert e-mails and webhook deliveries of cleared alerts are deleted after this.
 PROMO_DELIVERY_RETENTION_DAYS = env_int("PROMO_DELIVERY_RETENTION_DAYS", 90)
 # Read notices of alerts off the ladder (acknowledged or cleared) are deleted after this.
@@ -589,6 +607,7 @@ for _name in (
     "PROMO_PRUNE_MAX_BATCHES",
     "PROMO_IDEMPOTENCY_TTL_HOURS",
     "PROMO_IMPORT_FILE_RETENTION_DAYS",
+    "PROMO_EXPORT_RETENTION_DAYS",
     "PROMO_DELIVERY_RETENTION_DAYS",
     "PROMO_READ_NOTICE_RETENTION_DAYS",
 ):

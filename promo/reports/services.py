@@ -1118,6 +1118,13 @@ def _tell(recipient_ids: Sequence[int], *, kind: str, error: str, **cause: Any) 
                 continue
 
 
+def export_ready_tell(recipient_id: int) -> None:
+    """Tell the officer in the bell that an export they asked for is ready (导出文件已生成);
+    a second one while the notice is unread adds to its count. The notice links to the
+    officer's exports (promo.imports), where each file is downloaded."""
+    _tell([recipient_id], kind=SystemNoticeKind.EXPORT_READY, error="")
+
+
 def _email_notice(notice_id: int) -> None:
     notice = AlertNotice.objects.select_related("alert", "recipient").get(pk=notice_id)
     alert = notice.alert
