@@ -24,17 +24,15 @@ from leads.choices import VISITING_KINDS
 from leads.filters import InvestorFilter
 from leads.models import Investor, Visit
 from leads.selectors import visit_list_for
-from leads.views import PAGE_SIZE, KeysetPage, officer_select, unit_select
+from leads.views import PAGE_SIZE, officer_select, unit_select
 from officers.selectors import scope_for
 from promo.core.forms import PlainCheckboxes
+from promo.core.paging import KeysetPage, deep_page_redirect, list_query
 
 
 def _query(request: HttpRequest) -> str:
     """The list's filters, without its place in the list (page, cursors)."""
-    query = request.GET.copy()
-    for name in ("page", "after", "before"):
-        query.pop(name, None)
-    return query.urlencode()
+    return list_query(request.GET)
 
 
 @login_required
@@ -57,7 +55,9 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     else:
         form.fields.pop("investor")
     # Newest first through index leads_visit_list_date_id; deep pages by cursor (issue #19).
-    page = KeysetPage(qs, "visited_on", request.GET, per_page=PAGE_SIZE)
+    page = KeysetPage(qs, request.GET, per_page=PAGE_SIZE)
+    if page.too_deep:
+        return deep_page_redirect(request, page)
     if page.invalid:
         messages.error(request, _("翻页链接无效，已显示第一页。"))
     query = _query(request)
