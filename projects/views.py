@@ -12,7 +12,7 @@ import pghistory.models
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models import Count, DecimalField, Sum
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -46,6 +46,9 @@ from projects.selectors import (
     problems_visible_to,
     project_list_for,
     projects_visible_to,
+)
+from projects.selectors import (
+    project_board as project_board_query,
 )
 from projects.selectors import project_list as project_list_query
 from promo.core.errors import DomainError, PermissionDenied
@@ -535,22 +538,13 @@ BOARD_ROWS_PER_STAGE = 30
 @require_GET
 def project_board(request: HttpRequest) -> HttpResponse:
     """Board by stage (签约 / 开工 / 竣工 / 投产), filtered by size class."""
-    qs = project_list_query(request.user)
     form = ProjectFilterForm(request.GET or None)
+    sizes, q = (), ""
     if form.is_valid():
-        if form.cleaned_data["size"]:
-            qs = qs.filter(size_class__in=form.cleaned_data["size"])
-        q = form.cleaned_data["q"].strip()
-        if q:
-            qs = qs.filter(Q(name__icontains=q) | Q(investor__name__icontains=q))
-    counts = dict(qs.order_by().values_list("stage").annotate(n=Count("pk")))
-    # The newest rows of each stage: one small query per stage, read in the order of the
-    # (stage, contract_date, id) index and cut at the column's rows (issue #19: a row number
-    # over every project sorted them all to show 120).
-    columns = {
-        stage: list(qs.filter(stage=stage).order_by("-contract_date", "-id")[:BOARD_ROWS_PER_STAGE])
-        for stage in STAGE_ORDER
-    }
+        sizes, q = form.cleaned_data["size"], form.cleaned_data["q"].strip()
+    counts, columns = project_board_query(
+        request.user, sizes=sizes, q=q, rows_per_stage=BOARD_ROWS_PER_STAGE
+    )
     return render(
         request,
         "projects/project_board.html",
