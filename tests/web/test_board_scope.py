@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
 
 from officers.choices import AssignmentRole
 from officers.models import Assignment
@@ -92,7 +94,26 @@ def test_scoped_board_reads_its_parts_not_their_or(bureau, client_for):
     sql = captured_sql(lambda: pages.append(client_for(me).get("/projects/board/")))
     assert pages[0].status_code == 200
     board = [q for q in sql if 'FROM "projects_project"' in q]
-    # The count, the columns' ids, the rows shown.
-    assert len(board) == 3
+    # The count and the columns (the officer's assigned projects are read first, by id).
+    assert len(board) == 2
     assert not any(" OR EXISTS" in q for q in board)
-    assert "UNION ALL" in board[0] and "COUNT(" in board[0]
+    assert all("UNION ALL" in q for q in board) and "COUNT(" in board[0]
+
+
+def test_scoped_board_query_count_is_pinned(bureau, client_for):
+    me, _mine, theirs = _overlapping(bureau)
+    client = client_for(me)
+    client.get("/projects/board/")  # the first request writes the session
+    with CaptureQueriesContext(connection) as few:
+        client.get("/projects/board/")
+    for project in theirs[3:10]:
+        Assignment.objects.create(officer=me, project=project, role=AssignmentRole.ASSISTING)
+    for _ in range(6):
+        make_project(me)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/projects/board/")
+    assert sum(len(c["projects"]) for c in response.context["columns"]) == 21
+    assert len(many) == len(few)
+    # Session, officer, scope (2), the assigned projects' ids, the count, the columns, the
+    # cards' lights, the bell's unread count.
+    assert len(few) == 9
