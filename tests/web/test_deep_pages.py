@@ -177,7 +177,14 @@ def test_a_bare_deep_page_is_sent_to_the_deepest_offset_page_with_a_notice(
     for _ in range(3):
         make_project(me)
     client = client_for(me)
-    for path in ("/leads/", "/projects/", "/leads/visits/"):
+    for path in (
+        "/leads/",
+        "/projects/",
+        "/leads/visits/",
+        "/leads/investors/visiting/",
+        "/reports/notices/",
+        "/imports/",
+    ):
         with CaptureQueriesContext(connection) as captured:
             response = client.get(path, {"page": 200, "q": "测试"})
         assert response.status_code == 302, path
