@@ -109,6 +109,8 @@ class KeysetPage:
         self.number = min(int(number), MAX_PAGE_NUMBER) if str(number).isdigit() else 1
         self.number = max(self.number, 1)
         after, before = self._key(params.get("after")), self._key(params.get("before"))
+        if self.invalid:
+            self.number = 1  # the first page, as the notice says
         ordered = rows.order_by(*order)
         if after is None and before is None and self.number > OFFSET_PAGES:
             # A bare deep page: an OFFSET would read every row before it.

@@ -200,9 +200,11 @@ def test_a_bare_deep_page_is_sent_to_the_deepest_offset_page_with_a_notice(
     "cursor",
     ["昨天.12", "2026-13-45.3", ".", "1.2.x", "99999999999999999999999", "a\x00b.1", "5"],
 )
-def test_a_broken_cursor_shows_the_first_page_and_says_so(bureau, client_for, cursor):
-    make_lead(bureau.shanghai_officer)
-    make_project(bureau.shanghai_officer)
+def test_a_broken_cursor_shows_the_first_page_and_says_so(bureau, client_for, monkeypatch, cursor):
+    monkeypatch.setattr(lead_views, "PAGE_SIZE", 1)
+    monkeypatch.setattr(project_views, "PAGE_SIZE", 1)
+    for _ in range(3):  # three leads (signed) and their three projects: page 3 exists
+        make_project(bureau.shanghai_officer)
     client = client_for(bureau.shanghai_officer)
     for path, params in (
         ("/leads/", {}),
