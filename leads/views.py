@@ -9,12 +9,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -50,9 +48,7 @@ from officers.selectors import officers_visible_to, units_visible_to
 from promo.core.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
 from promo.core.forms import PlainCheckboxes, PlainSelect, add_domain_error
 from promo.core.paging import (
-    MAX_PAGE_NUMBER,
     KeysetPage,
-    bounded_count_of_parts,
     deep_page_redirect,
     list_query,
 )
@@ -190,43 +186,6 @@ def investor_search(request: HttpRequest) -> JsonResponse:
             .values("id", "name")[:TYPEAHEAD_ROWS]
         )
     return JsonResponse({"results": rows})
-
-
-class BoundedCountPaginator(Paginator):
-    """A paginator that never counts more than ``bound`` rows past the requested page.
-
-    ``COUNT(*)`` of every matching lead cost ~90 ms at province scale; counting at most
-    ``offset + bound + 1`` rows (``SELECT count(*) FROM (… LIMIT n)``) stops early, and
-    the page links keep working: there are always up to ``bound`` rows of pages ahead.
-    ``capped`` tells the template to show "1,000+" instead of an exact total.
-
-    ``parts`` (``leads.selectors.lead_scope_parts``) are disjoint conditions whose union is
-    the officer's scope: each is counted on its own (up to the bound) and the counts added,
-    in one query. The OR of them in one count made PostgreSQL read leads until it had found
-    enough: 20–45 ms for a unit head at province scale, 3 ms in parts.
-    """
-
-    def __init__(self, object_list, per_page, *, page: str | None, bound: int = 1000, parts=None):
-        super().__init__(object_list, per_page)
-        number = int(page) if page and str(page).isdigit() else 1
-        # Capped: ?page=99999999999999999999 would make a LIMIT past PostgreSQL's bigint (a
-        # 500); get_page() shows the last page for a number past the end anyway.
-        number = min(number, MAX_PAGE_NUMBER)
-        self.bound = max(number - 1, 0) * per_page + bound
-        self.parts = parts
-
-    @cached_property
-    def count(self) -> int:
-        # Unordered: how many of at most n rows match does not depend on their order, and an
-        # order forced PostgreSQL to walk the sort index (a unit head's visits: 167 -> 52 ms).
-        rows = self.object_list.order_by()
-        if not self.parts:
-            return rows[: self.bound + 1].count()
-        return bounded_count_of_parts(rows, self.parts, self.bound + 1)
-
-    @property
-    def capped(self) -> bool:
-        return self.count > self.bound
 
 
 @login_required
