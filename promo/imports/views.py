@@ -23,6 +23,7 @@ from promo.core.db import pinned_to_primary, reads_from_replica
 from promo.core.enqueue import send_on_commit
 from promo.core.errors import DomainError
 from promo.core.forms import add_domain_error
+from promo.core.paging import KeysetPage, deep_page_redirect
 
 from . import export_services, services
 from .choices import BatchStatus, ExportFormat, ExportStatus, ImportKind, RowAction
@@ -53,7 +54,12 @@ def _enqueue(request: HttpRequest, batch_pk: int) -> bool:
 @require_GET
 def batch_list(request: HttpRequest) -> HttpResponse:
     """Import batches (导入记录) the officer may review."""
-    page = Paginator(batches_visible_to(request.user), 20).get_page(request.GET.get("page"))
+    # Newest first, deep pages by cursor (issue #19).
+    page = KeysetPage(
+        batches_visible_to(request.user), request.GET, per_page=20, order=("-created_at", "-id")
+    )
+    if page.too_deep:
+        return deep_page_redirect(request, page)
     for batch in page:
         batch.status_text = status_label(batch)
     return render(request, "imports/batch_list.html", {"page": page})
