@@ -48,7 +48,13 @@ from officers import permissions
 from officers.models import tree_order
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.core import submissions
-from promo.core.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
+from promo.core.errors import (
+    DomainError,
+    DuplicateInUnit,
+    DuplicateSuspected,
+    HeldElsewhere,
+    PermissionDenied,
+)
 from promo.core.forms import PlainCheckboxes, PlainSelect, add_domain_error
 from promo.core.paging import (
     KeysetPage,
@@ -378,9 +384,15 @@ def lead_new(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = dict(form.cleaned_data)
         investor = data.pop("investor")
+        data.pop("confirm_duplicate", None)
         data["estimated_fdi"] = data["estimated_fdi"] or 0
         try:
-            lead = services.lead_create(actor=me, investor=investor, **data)
+            lead = services.lead_create(
+                actor=me,
+                investor=investor,
+                confirm_duplicate=form.confirmed_duplicate(),
+                **data,
+            )
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc.message)) from exc
         except HeldElsewhere as exc:
@@ -393,6 +405,13 @@ def lead_new(request: HttpRequest) -> HttpResponse:
             for held in form.holders:
                 held.claim_form = ClaimFileForm(prefix=f"claim{held.pk}")
             form.add_error(None, str(exc.message))
+        except DuplicateInUnit as exc:
+            # Same-unit duplicate (decision 0013): name the unit's lead and offer a checkbox
+            # that confirms registering beside that very lead.
+            form.offer_duplicate_confirmation(
+                Lead.objects.select_related("unit", "created_by").get(pk=exc.extra["lead"])
+            )
+            form.add_error("confirm_duplicate", str(exc.message))
         except DomainError as exc:
             add_domain_error(form, exc)
         else:

@@ -972,6 +972,8 @@ class LeadPlanner(Planner):
                     self.holders.setdefault(lead.investor_id, []).append(lead)
         self.prefetch_editable([*self.leads_by_key.values(), *self.by_external.values()])
         self.seen: set[tuple[str, str]] = set()
+        # New leads of this file by (investor, unit): a second one is a same-unit duplicate.
+        self.new_leads: dict[tuple[Any, Any], int] = {}
 
     def plan(self, plan: RowPlan) -> None:
         values = plan.values
@@ -1018,6 +1020,34 @@ class LeadPlanner(Planner):
                     % {"unit": held[0].unit.name},
                 )
                 return
+        # Same-unit duplicates (decision 0013): an import never confirms a second open lead
+        # of one unit on one investor; the officer registers it in promo, where the form
+        # names the first and asks.
+        if investor is not None:
+            same = [lead for lead in self.holders.get(investor.pk, []) if lead.unit_id == unit_pk]
+            if same:
+                newest = max(same, key=lambda lead: (lead.created_at, lead.pk))
+                plan.error(
+                    self.header_of["investor"],
+                    _(
+                        "本单位已有该客商在跟进的项目信息“%(name)s”（编号 %(pk)s）。如是同一项目"
+                        "请勿重复导入；确属另一个项目的，请在系统中登记并确认。"
+                    )
+                    % {"name": newest.name, "pk": newest.pk},
+                )
+                return
+        investor_key = investor.pk if investor is not None else normalize_name(values["investor"])
+        first_row = self.new_leads.setdefault((investor_key, unit_pk), self.row_number)
+        if first_row != self.row_number:
+            plan.error(
+                self.header_of["investor"],
+                _(
+                    "文件第 %(row)d 行已为本单位登记该客商的项目信息，同一单位在同一客商只能导入"
+                    "一条；确属另一个项目的，请在系统中登记并确认。"
+                )
+                % {"row": first_row},
+            )
+            return
         if plan.action != RowAction.DUPLICATE:
             plan.action = RowAction.CREATE
 
