@@ -74,7 +74,7 @@ def _present_names() -> Subquery:
         Visit.officers.through.objects.filter(visit_id=OuterRef("pk"))
         .values("visit_id")
         .annotate(names=StringAgg(name, "、", order_by="officer_id"))
-        .values("names")
+        .values("names")  # type: ignore[misc]  # an annotation, unknown to the plugin
     )
     return Subquery(present)
 

@@ -7,7 +7,7 @@ export.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.http import QueryDict
 
 from officers.models import Officer
@@ -17,7 +17,9 @@ from promo.core.exports import column
 
 
 def _choices(name: str):
-    return Project._meta.get_field(name).flatchoices
+    field = Project._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field.flatchoices
 
 
 def _external_id(external_id: str, source_system: str) -> str:

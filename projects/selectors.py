@@ -160,13 +160,13 @@ def project_board(
     parts = project_scope_parts(officer)
     if parts is None:
         qs = narrowed(projects_visible_to(officer))
-        counts = dict(qs.order_by().values_list("stage").annotate(n=Count("pk")))
+        whole: dict[str, int] = dict(qs.order_by().values_list("stage").annotate(n=Count("pk")))
         shown = qs.select_related("investor").only(*BOARD_CARD_FIELDS)
-        columns = {
+        by_stage = {
             stage: list(shown.filter(stage=stage).order_by(*order)[:rows_per_stage])
             for stage in STAGE_ORDER
         }
-        return counts, columns
+        return whole, by_stage
 
     def union(querysets):
         first, *others = querysets

@@ -481,7 +481,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(hour=3, minute=0),
     },
     "prune-form-submissions": {
-        "task": "promo.core.tasks.prune_form_submission_keys",
+        "task": "promo.operations.tasks.prune_form_submission_keys",
         "schedule": crontab(hour=3, minute=5),
     },
     "prune-expired-sessions": {

@@ -463,6 +463,7 @@ def download(
     """
     name = file_name(title, fmt)
     rows = table_rows(columns, queryset)
+    response: StreamingHttpResponse | FileResponse
     if fmt == "xlsx":
         handle = tempfile.NamedTemporaryFile(suffix=".xlsx")  # deleted when closed
         write_table(columns, rows, handle.name, fmt="xlsx", title=title)

@@ -11,9 +11,10 @@ officer to that page with a notice (``too_deep``), never a slow query.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -34,20 +35,20 @@ OFFSET_PAGES = 5
 PLACE_PARAMS = ("page", "after", "before")
 
 
-def list_query(params) -> str:
+def list_query(params: Any) -> str:
     """The list's filters and sort, without its place in the list (page, cursors)."""
     query = params.copy()
     for name in PLACE_PARAMS:
         query.pop(name, None)
-    return query.urlencode()
+    return str(query.urlencode())
 
 
-def bounded_count_of_parts(rows, parts, limit: int) -> int:
+def bounded_count_of_parts(rows: QuerySet[Any], parts: Sequence[Q], limit: int) -> int:
     """``min(count, limit)``-or-more of ``rows``: the sum of each disjoint part's count, each
     taken up to ``limit``, in one query (a part below the limit is exact, so a sum below it
     is too)."""
     pieces = []
-    params: list = []
+    params: list[Any] = []
     for part in parts:
         try:
             sql, part_params = rows.filter(part).values("pk")[:limit].query.sql_with_params()
@@ -83,16 +84,18 @@ class KeysetPage:
 
     def __init__(
         self,
-        rows: QuerySet,
-        params,
+        rows: QuerySet[Any],
+        params: Any,
         *,
         per_page: int,
         order: Sequence[str] | None = None,
         bound: int = 1000,
-        parts=None,
+        parts: Sequence[Q] | None = None,
         count: int | None = None,
     ) -> None:
-        order = tuple(order or rows.query.order_by or rows.model._meta.ordering)
+        order = tuple(
+            str(term) for term in (order or rows.query.order_by or rows.model._meta.ordering)
+        )
         *columns, tie = order
         if tie.lstrip("-") not in ("id", "pk") or len(columns) > 1:
             raise ValueError(f"KeysetPage needs one column and the id as its order: {order}")
@@ -159,12 +162,12 @@ class KeysetPage:
         self.has_previous = self.number > 1
         self.has_other_pages = self.has_next or self.has_previous
         self.next_query = (
-            urlencode({"after": self._text(page[-1]), "page": self.number + 1}) if page else ""
+            urlencode({"after": self._text(page[-1]), "page": str(self.number + 1)}) if page else ""
         )
-        previous = {"before": self._text(page[0]), "page": self.number - 1} if page else {}
-        self.previous_query = urlencode(previous if self.number > 2 else {"page": 1})
+        previous = {"before": self._text(page[0]), "page": str(self.number - 1)} if page else {}
+        self.previous_query = urlencode(previous if self.number > 2 else {"page": "1"})
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         return iter(self.object_list)
 
     def __len__(self) -> int:
@@ -172,7 +175,7 @@ class KeysetPage:
 
     # --- The cursor: "<column value>.<id>", or "<id>" for a list ordered by id alone --------
 
-    def _key(self, text: str | None):
+    def _key(self, text: str | None) -> tuple[Any, int] | None:
         if not text:
             return None
         text = str(text)
@@ -196,11 +199,11 @@ class KeysetPage:
             self.invalid = True
             return None
 
-    def _key_of(self, row):
+    def _key_of(self, row: Any) -> tuple[Any, int]:
         value = getattr(row, self.column[2].attname) if self.column else None
         return value, row.pk
 
-    def _text(self, row) -> str:
+    def _text(self, row: Any) -> str:
         value, pk = self._key_of(row)
         if self.column is None:
             return str(pk)
@@ -214,7 +217,7 @@ class KeysetPage:
             shown = str(value)
         return f"{shown}.{pk}"
 
-    def _after(self, key, *, reverse: bool) -> Q:
+    def _after(self, key: tuple[Any, int], *, reverse: bool) -> Q:
         """Rows after ``key`` in the list's order (``reverse``: before it)."""
         value, pk = key
         id_desc = self.id_desc != reverse

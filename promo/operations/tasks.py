@@ -1,4 +1,5 @@
-"""The heartbeat task: beat sends it, a worker runs it, and both are then known to be alive."""
+"""Operations tasks: the heartbeat (beat sends it, a worker runs it, and both are then known to
+be alive) and the nightly prune of used form submission keys."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import socket
 from celery import shared_task
 from django.utils import timezone
 
+from promo.core.prune import PRUNE_TASK
+from promo.core.submissions import prune_form_submissions
 from promo.operations.services import BEAT, WORKER, heartbeat_record
 
 
@@ -20,3 +23,10 @@ def heartbeat() -> None:
     now = timezone.now()
     heartbeat_record(WORKER, at=now, detail=socket.gethostname())
     heartbeat_record(BEAT, at=now)
+
+
+@shared_task(**PRUNE_TASK)
+def prune_form_submission_keys() -> int:
+    """提交记录清理: delete form submission keys older than PROMO_FORM_SUBMISSION_DAYS
+    (promo/core/submissions.py)."""
+    return prune_form_submissions()

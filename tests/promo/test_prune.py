@@ -19,11 +19,11 @@ from promo.api.tasks import prune_idempotency_records
 from promo.core.errors import RuleViolation
 from promo.core.models import FormSubmission
 from promo.core.prune import delete_in_batches
-from promo.core.tasks import prune_form_submission_keys
 from promo.imports.choices import BatchStatus, ImportKind
 from promo.imports.models import ImportBatch, ImportRow
 from promo.imports.services import batch_recheck, batch_upload
 from promo.imports.tasks import prune_export_files, prune_import_files
+from promo.operations.tasks import prune_form_submission_keys
 from promo.reports.choices import AlertLevel, AlertRule, EscalationStep
 from promo.reports.models import Alert, AlertNotice, WebhookChannel, WebhookDelivery
 from promo.reports.tasks import prune_alert_deliveries, prune_read_notices
