@@ -232,6 +232,9 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
         "unit": unit,
         "investor": investor,
         "free_investor": make_investor(officer, name=f"矩阵{tag}新客商科技有限公司"),
+        "contact": lead_services.contact_add(
+            actor=officer, investor=investor, name=f"矩阵{tag}联系人", phone="13800000000"
+        ),
         "lead": lead,
         "project": project,
         "stage_event": stage_event,
