@@ -324,3 +324,25 @@ def test_the_page_and_its_errors_in_english(compiled, bureau, client_for):
         )
     finally:
         translation.activate(settings.LANGUAGE_CODE)
+
+
+def test_log_a_visit_from_the_page_preselects_the_investor(bureau, client_for):
+    investor, _project = _world(bureau)
+    client = client_for(bureau.shanghai_officer)
+    html = client.get(f"/investors/{investor.pk}/").content.decode()
+    assert f'href="/visits/new/?investor={investor.pk}"' in html
+    form = client.get(f"/visits/new/?investor={investor.pk}").content.decode()
+    assert re.search(rf'<option value="{investor.pk}" selected>', form)
+    # Nothing is preselected from an investor the officer may not see.
+    other = make_investor(bureau.outsider, "深圳远方科技有限公司")
+    form = client.get(f"/visits/new/?investor={other.pk}").content.decode()
+    assert "深圳远方科技有限公司" not in form
+
+
+def test_a_null_byte_in_a_contact_is_a_field_error_not_a_500(bureau, client_for):
+    investor, _project = _world(bureau)
+    response = client_for(bureau.shanghai_officer).post(
+        f"/investors/{investor.pk}/contacts/new/", {"new-name": "王\x00五"}
+    )
+    assert response.status_code == 200
+    assert investor.contacts.count() == 1
