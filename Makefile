@@ -121,11 +121,12 @@ bench: install browser
 	DATABASE_URL=$${BENCH_DATABASE_URL:-$${DATABASE_URL:-}} $(EMBED) $(PYTHON) -m promo.devtools.bench
 
 # Operations drill (docs/operations.md, issue #18): a missed 06:00 bulletin run (broker
-# hiccup, then a PostgreSQL outage) on a frozen clock, and a webhook robot down for a while,
-# on a real local HTTP server; prints the figures. Database promo_drill on the server of
-# DATABASE_URL (else the embedded PostgreSQL), reused between runs. About a minute (plus
+# hiccup, then a PostgreSQL outage) on a frozen clock, a webhook robot down for a while on a
+# real local HTTP server, a real worker process killed whole mid-import, and uploads with
+# Redis hung then stopped; prints the figures. Database promo_drill on the server of
+# DATABASE_URL (else the embedded PostgreSQL), reused between runs. About 2.5 minutes (plus
 # the migrations on the first run); DRILL_ARGS=--long: the robot down 6 minutes,
-# PostgreSQL 2 hours (about 10 minutes).
+# PostgreSQL 2 hours, a publish with Celery's defaults to a hung Redis (about 11 minutes).
 DRILL_ARGS ?=
 drill: install
 	$(DEV_ENV) $(EMBED) $(PYTHON) -m promo.devtools.drill $(DRILL_ARGS)

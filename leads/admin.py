@@ -333,6 +333,7 @@ class LeadAdmin(HistoryLinkMixin, ScopedAdmin):
                     "intermediary",
                     "event",
                     "description",
+                    "duplicate_of",
                 )
             },
         ),

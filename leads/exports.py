@@ -1,51 +1,88 @@
-"""The lead and visit lists' export columns and rows (导出), read like their pages."""
+"""The lead and visit lists' export columns and rows (导出), read like their pages.
+
+Every lead column names its database fields, so a large lead export reads tuples
+(``promo.core.exports.table_rows``); a choice column shows its label, translated once per
+export. A visit's officers (a many-to-many) are one annotation, their names joined in SQL.
+"""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.contrib.postgres.aggregates import StringAgg
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.http import QueryDict
 
 from leads.models import Lead, Visit
 from leads.selectors import lead_list_for, visit_list_for
 from officers.models import Officer
-from promo.core.exports import Column
+from promo.core.exports import column
+
+
+def _choices(model, name: str):
+    return model._meta.get_field(name).flatchoices
+
+
+def _external_id(external_id: str, source_system: str) -> str:
+    return external_id if source_system == "import" else ""
+
+
+def _or_blank(value: str | None) -> str:
+    return value or ""
+
 
 LEAD_COLUMNS = (
-    Column("系统编号", lambda o: o.pk),
-    Column("外部编号", lambda o: o.external_id if o.source_system == "import" else ""),
-    Column("项目名称", lambda o: o.name),
-    Column("投资方", lambda o: o.investor.name),
-    Column("统一社会信用代码", lambda o: o.investor.credit_code),
-    Column("行业", lambda o: o.get_industry_display()),
-    Column("预计总投资(万元)", lambda o: o.estimated_amount),
-    Column("预计外资(万美元)", lambda o: o.estimated_fdi),
-    Column("信息来源", lambda o: o.get_source_channel_display()),
-    Column("产业链定位", lambda o: o.get_chain_role_display()),
-    Column("状态", lambda o: o.get_status_display()),
-    Column("责任单位", lambda o: o.unit.name),
-    Column("首次接触日期", lambda o: o.first_contact_on),
-    Column("最近跟进日期", lambda o: o.last_activity_on),
-    Column("项目概况", lambda o: o.description),
+    column("系统编号", "pk"),
+    column("外部编号", "external_id", also=("source_system",), combine=_external_id),
+    column("项目名称", "name"),
+    column("投资方", "investor__name"),
+    column("统一社会信用代码", "investor__credit_code"),
+    column("行业", "industry", labels=_choices(Lead, "industry")),
+    column("预计总投资(万元)", "estimated_amount"),
+    column("预计外资(万美元)", "estimated_fdi"),
+    column("信息来源", "source_channel", labels=_choices(Lead, "source_channel")),
+    column("产业链定位", "chain_role", labels=_choices(Lead, "chain_role")),
+    column("状态", "status", labels=_choices(Lead, "status")),
+    column("责任单位", "unit__name"),
+    column("首次接触日期", "first_contact_on"),
+    column("最近跟进日期", "last_activity_on"),
+    column("项目概况", "description"),
 )
 
 VISIT_COLUMNS = (
-    Column("系统编号", lambda o: o.pk),
-    Column("走访日期", lambda o: o.visited_on),
-    Column("类型", lambda o: o.get_kind_display()),
-    Column("客商", lambda o: o.investor.name),
-    Column("项目信息", lambda o: o.lead.name if o.lead_id else ""),
-    Column("登记单位", lambda o: o.unit.name),
-    Column("参加干部", lambda o: "、".join(p.display_name for p in o.present)),
-    Column("城市", lambda o: o.city),
-    Column("洽谈内容", lambda o: o.summary),
-    Column("下一步", lambda o: o.next_step),
-    Column("下一步期限", lambda o: o.next_step_due),
+    column("系统编号", "pk"),
+    column("走访日期", "visited_on"),
+    column("类型", "kind", labels=_choices(Visit, "kind")),
+    column("客商", "investor__name"),
+    column("项目信息", "lead__name", combine=_or_blank),
+    column("登记单位", "unit__name"),
+    column("参加干部", "present_names", combine=_or_blank),
+    column("城市", "city"),
+    column("洽谈内容", "summary"),
+    column("下一步", "next_step"),
+    column("下一步期限", "next_step_due"),
 )
 
 
+def _present_names() -> Subquery:
+    """The visit's officers' names (Officer.display_name in SQL), joined by 、 in id order."""
+    name = Coalesce(
+        NullIf("officer__full_name", Value("")),
+        NullIf(Trim(Concat("officer__first_name", Value(" "), "officer__last_name")), Value("")),
+        "officer__username",
+    )
+    present = (
+        Visit.officers.through.objects.filter(visit_id=OuterRef("pk"))
+        .values("visit_id")
+        .annotate(names=StringAgg(name, "、", order_by="officer_id"))
+        .values("names")
+    )
+    return Subquery(present)
+
+
 def visits_for_export(officer: Officer, params: QueryDict) -> QuerySet[Visit]:
-    """The visit list page's rows for these query parameters, unpaged."""
-    return visit_list_for(officer, params)[1]
+    """The visit list page's rows for these query parameters, unpaged, each with its
+    officers' names (``present_names``)."""
+    return visit_list_for(officer, params)[1].annotate(present_names=_present_names())
 
 
 def leads_for_export(officer: Officer, params: QueryDict) -> QuerySet[Lead]:

@@ -223,11 +223,52 @@ class LeadForm(forms.Form):
         label=_("项目概况"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    # Same-unit duplicates (decision 0013): a checkbox that carries the id of the unit's lead
+    # the refusal named; shown only once the service has named one (or it was posted back).
+    confirm_duplicate = forms.TypedMultipleChoiceField(
+        label=_("确认登记"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
     def __init__(self, *args, investors, intermediaries, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["investor"].queryset = investors
         self.fields["intermediary"].queryset = intermediaries
         self.holders: list = []
+        self.same_unit_lead = None
+        posted = self.data.getlist("confirm_duplicate") if hasattr(self.data, "getlist") else []
+        named = [value for value in posted if str(value).isdigit()][:1]
+        if named:
+            # Valid as posted: whether it names the right lead is the service's question.
+            self.fields["confirm_duplicate"].choices = [(named[0], _("确属另一个项目，仍要登记"))]
+        else:
+            del self.fields["confirm_duplicate"]
+
+    def confirmed_duplicate(self) -> int | None:
+        """The lead id the officer confirmed registering beside, if any."""
+        values = self.cleaned_data.get("confirm_duplicate") or []
+        return values[0] if values else None
+
+    def offer_duplicate_confirmation(self, lead) -> None:
+        """After a refusal naming ``lead``: show it and a checkbox that confirms beside it."""
+        self.same_unit_lead = lead
+        field = forms.TypedMultipleChoiceField(
+            label=_("确认登记"),
+            coerce=int,
+            required=False,
+            widget=forms.CheckboxSelectMultiple,
+            choices=[
+                (
+                    lead.pk,
+                    _("本单位已有“%(name)s”（编号 %(pk)s），确属另一个项目，仍要登记")
+                    % {"name": lead.name, "pk": lead.pk},
+                )
+            ],
+        )
+        self.fields["confirm_duplicate"] = field
+        self._bound_fields_cache.pop("confirm_duplicate", None)
 
 
 class ClaimFileForm(forms.Form):

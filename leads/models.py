@@ -418,6 +418,16 @@ class Lead(SyncedModel):
     first_contact_on = models.DateField(_("首次接触日期"), null=True, blank=True)
     first_inspection_on = models.DateField(_("首次实地考察日期"), null=True, blank=True)
     last_activity_on = models.DateField(_("最近跟进日期"), null=True, blank=True)
+    # A second open lead of the same unit on the same investor, registered knowingly beside
+    # the one named here (docs/decisions/0013-same-unit-duplicate-leads.md).
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("确认登记时本单位已有的项目信息"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="confirmed_beside",
+    )
 
     class Meta:
         verbose_name = _("项目信息")

@@ -22,6 +22,7 @@ from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import (
     Conflict,
+    DuplicateInUnit,
     DuplicateSuspected,
     HeldElsewhere,
     PermissionDenied,
@@ -383,8 +384,14 @@ def lead_create(
     first_contact_on: date | None = None,
     source_system: str = "",
     external_id: str = "",
+    confirm_duplicate: int | None = None,
 ) -> Lead:
-    """Register a lead (登记项目信息) in status 信息, with the actor as 主办."""
+    """Register a lead (登记项目信息) in status 信息, with the actor as 主办.
+
+    防撞单 refuses it while another unit follows the investor; a second open lead of the
+    same unit on the investor needs ``confirm_duplicate``, the id of that unit's newest open
+    lead on it, which the new lead records as ``duplicate_of`` (decision 0013).
+    """
     name = require_text("name", name, _("请填写项目名称。"))
     amount = require_amount("estimated_amount", estimated_amount)
     fdi = require_amount("estimated_fdi", estimated_fdi)
@@ -398,8 +405,13 @@ def lead_create(
     owner_unit = _acting_unit(actor, unit)
     require_investor_in_scope(actor, investor)
     with transaction.atomic(), audited(actor, "lead_create"):
+        # Lock the investor row: every lead registered on one investor queues here, so the
+        # checks below see the lead a concurrent registration has just committed.
+        Investor.objects.select_for_update().filter(pk=investor.pk).first()
         _refuse_if_held_elsewhere(investor, owner_unit)
+        duplicate_of = _require_duplicate_confirmed(investor, owner_unit, confirm_duplicate)
         lead = Lead.objects.create(
+            duplicate_of=duplicate_of,
             name=name,
             investor=investor,
             unit=owner_unit,
@@ -705,8 +717,7 @@ def _refuse_if_held_elsewhere(investor: Investor, unit: Unit) -> None:
     The officer may join that lead as 协办 or file a claim; a claim settled as "different
     projects" (SEPARATE) lets the claiming unit register its own lead.
     """
-    # Lock the investor row: two units registering the same investor at once must queue.
-    Investor.objects.select_for_update().filter(pk=investor.pk).first()
+    # The caller holds the investor's row lock: two units registering it at once queue.
     cleared = LeadClaim.objects.filter(
         lead__investor=investor,
         claimant_unit=unit,
@@ -736,6 +747,71 @@ def _refuse_if_held_elsewhere(investor: Investor, unit: Unit) -> None:
                 ]
             },
         )
+
+
+def _require_duplicate_confirmed(
+    investor: Investor, unit: Unit, confirm_duplicate: int | None
+) -> Lead | None:
+    """Same-unit duplicates: a second open lead of one unit on one investor must name the
+    unit's newest open lead on it (``confirm_duplicate``); returns that lead, or None when
+    the unit has none. A confirmation naming any other lead — one closed or overtaken since
+    the officer was asked — is refused again with the lead to confirm now.
+
+    The caller holds the investor's row lock, so five officers of one unit racing on one
+    investor queue here and all but the first are asked to confirm.
+    """
+    newest = (
+        active_leads_for_investor(investor)
+        .filter(unit=unit)
+        .select_related("unit", "created_by")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if newest is None:
+        return None
+    if confirm_duplicate is not None and str(confirm_duplicate) == str(newest.pk):
+        return newest
+    holder = (
+        Assignment.objects.filter(lead=newest, role=AssignmentRole.LEAD)
+        .select_related("officer")
+        .first()
+    )
+    holder_name = holder.officer.display_name if holder else newest.created_by.display_name
+    values = {
+        "pk": newest.pk,
+        "name": newest.name,
+        "holder": holder_name,
+        "status": newest.get_status_display(),
+    }
+    if confirm_duplicate is None:
+        message = (
+            _(
+                "本单位已有该投资方的项目信息“%(name)s”（编号 %(pk)s，%(holder)s 跟进，"
+                "%(status)s）。如是同一项目，请在该项目信息上跟进；确属另一个项目的，"
+                "请确认后再登记。"
+            )
+            % values
+        )
+    else:
+        message = (
+            _(
+                "您确认的项目信息已不是本单位在该投资方最新的在跟进项目信息；现有"
+                "“%(name)s”（编号 %(pk)s，%(holder)s 跟进，%(status)s），请重新确认。"
+            )
+            % values
+        )
+    raise DuplicateInUnit(
+        message,
+        field_errors={"confirm_duplicate": [message]},
+        extra={
+            "lead": newest.pk,
+            "lead_name": newest.name,
+            "unit": newest.unit.name,
+            "holder": holder_name,
+            "status": newest.status,
+            "since": newest.created_at.date().isoformat(),
+        },
+    )
 
 
 def _lock_open_lead(lead: Lead, actor: Officer | None = None, *, named: bool = False) -> Lead:

@@ -6,21 +6,16 @@ turn a service's refusal into an error next to the field (nothing typed is lost)
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import EmptyResultSet
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -53,11 +48,24 @@ from officers import permissions
 from officers.models import tree_order
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.core import submissions
-from promo.core.errors import DomainError, DuplicateSuspected, HeldElsewhere, PermissionDenied
+from promo.core.errors import (
+    DomainError,
+    DuplicateInUnit,
+    DuplicateSuspected,
+    HeldElsewhere,
+    PermissionDenied,
+)
 from promo.core.forms import PlainCheckboxes, PlainSelect, add_domain_error
+from promo.core.paging import (
+    KeysetPage,
+    deep_page_redirect,
+    list_query,
+)
 from promo.core.services import today
 
 PAGE_SIZE = 20
+# The lead list counts exactly up to this many rows past the page shown, "n+" beyond.
+COUNT_BOUND = 1000
 TYPEAHEAD_ROWS = 20
 # Investors offered in the <select> before the officer types: the most recently touched.
 INVESTOR_CHOICES = 30
@@ -206,156 +214,6 @@ def investor_search(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"results": rows})
 
 
-# Beyond any list's length (a million pages of 20).
-MAX_PAGE_NUMBER = 1_000_000
-
-
-class BoundedCountPaginator(Paginator):
-    """A paginator that never counts more than ``bound`` rows past the requested page.
-
-    ``COUNT(*)`` of every matching lead cost ~90 ms at province scale; counting at most
-    ``offset + bound + 1`` rows (``SELECT count(*) FROM (… LIMIT n)``) stops early, and
-    the page links keep working: there are always up to ``bound`` rows of pages ahead.
-    ``capped`` tells the template to show "1,000+" instead of an exact total.
-
-    ``parts`` (``leads.selectors.lead_scope_parts``) are disjoint conditions whose union is
-    the officer's scope: each is counted on its own (up to the bound) and the counts added,
-    in one query. The OR of them in one count made PostgreSQL read leads until it had found
-    enough: 20–45 ms for a unit head at province scale, 3 ms in parts.
-    """
-
-    def __init__(self, object_list, per_page, *, page: str | None, bound: int = 1000, parts=None):
-        super().__init__(object_list, per_page)
-        number = int(page) if page and str(page).isdigit() else 1
-        # Capped: ?page=99999999999999999999 would make a LIMIT past PostgreSQL's bigint (a
-        # 500); get_page() shows the last page for a number past the end anyway.
-        number = min(number, MAX_PAGE_NUMBER)
-        self.bound = max(number - 1, 0) * per_page + bound
-        self.parts = parts
-
-    @cached_property
-    def count(self) -> int:
-        # Unordered: how many of at most n rows match does not depend on their order, and an
-        # order forced PostgreSQL to walk the sort index (a unit head's visits: 167 -> 52 ms).
-        rows = self.object_list.order_by()
-        if not self.parts:
-            return rows[: self.bound + 1].count()
-        return bounded_count_of_parts(rows, self.parts, self.bound + 1)
-
-    @property
-    def capped(self) -> bool:
-        return self.count > self.bound
-
-
-# A bare ``?page=N`` (an old link) is read with OFFSET up to this page; the pager's own links
-# carry a cursor and reach any depth at the cost of the first page.
-OFFSET_PAGES = 5
-
-
-class KeysetPage:
-    """One page of a list ordered newest first by (``field``, id), reached by a cursor.
-
-    The pager links to the next page with the key of this page's last row (``after``) and
-    to the previous one with its first row's (``before``), plus the page number to show.
-    Every page is read through the list's (field, id) index from its key, as the first page
-    is, where an OFFSET read and discarded every row before it (a unit head's visits at page
-    200: 280,337 rows to show 20, issue #19). A bare ``?page=N`` is still served by OFFSET,
-    up to ``OFFSET_PAGES``. The total is counted as the lead list's: exact up to ``bound``
-    rows past this page, "n+" beyond. Quacks as both the page and its paginator for the
-    list templates (``includes/keyset_pager.html``).
-    """
-
-    def __init__(self, rows, field: str, params, *, per_page: int, bound: int = 1000) -> None:
-        self.field, self.per_page = field, per_page
-        self.paginator = self
-        self.invalid = False
-        number = params.get("page")
-        self.number = min(int(number), MAX_PAGE_NUMBER) if str(number).isdigit() else 1
-        self.number = max(self.number, 1)
-        after, before = self._key(params.get("after")), self._key(params.get("before"))
-        newest_first = rows.order_by(f"-{field}", "-id")
-        if after is not None:
-            page = list(newest_first.filter(self._beyond(after))[:per_page])
-            self.number = max(self.number, 2)
-        elif before is not None:
-            older_first = rows.order_by(field, "id").filter(self._short_of(before))
-            page = list(older_first[:per_page])[::-1]
-            if len(page) < per_page or self.number <= 1:
-                page, self.number = list(newest_first[:per_page]), 1
-        else:
-            self.number = min(self.number, OFFSET_PAGES)
-            offset = (self.number - 1) * per_page
-            page = list(newest_first[offset : offset + per_page])
-            if not page and self.number > 1:
-                page, self.number = list(newest_first[:per_page]), 1
-        self.object_list = page
-        ahead = 0
-        if page:
-            beyond = rows.order_by().filter(self._beyond(self._key_of(page[-1])))
-            ahead = beyond[: bound + 1].count()
-        self.capped = ahead > bound
-        self.count = (self.number - 1) * per_page + len(page) + min(ahead, bound)
-        self.bound = self.count  # what "n+" shows when capped
-        self.num_pages = max(-(-self.count // per_page), 1)
-        self.has_next = ahead > 0
-        self.has_previous = self.number > 1
-        self.has_other_pages = self.has_next or self.has_previous
-        self.next_query = (
-            urlencode({"after": self._text(page[-1]), "page": self.number + 1}) if page else ""
-        )
-        previous = {"before": self._text(page[0]), "page": self.number - 1} if page else {}
-        self.previous_query = urlencode(previous if self.number > 2 else {"page": 1})
-
-    def _key(self, text: str | None) -> tuple[date, int] | None:
-        if not text:
-            return None
-        day, _sep, pk = str(text).partition(".")
-        try:
-            return date.fromisoformat(day), int(pk)
-        except ValueError:
-            self.invalid = True
-            return None
-
-    def _key_of(self, row) -> tuple[date, int]:
-        return getattr(row, self.field), row.pk
-
-    def _text(self, row) -> str:
-        day, pk = self._key_of(row)
-        return f"{day.isoformat()}.{pk}"
-
-    def _beyond(self, key: tuple[date, int]) -> Q:
-        """Rows after ``key`` in the list's order (older, or the same day with a lower id)."""
-        day, pk = key
-        f = self.field
-        return Q(**{f"{f}__lte": day}) & (Q(**{f"{f}__lt": day}) | Q(pk__lt=pk))
-
-    def _short_of(self, key: tuple[date, int]) -> Q:
-        """Rows before ``key`` in the list's order (newer, or the same day with a higher id)."""
-        day, pk = key
-        f = self.field
-        return Q(**{f"{f}__gte": day}) & (Q(**{f"{f}__gt": day}) | Q(pk__gt=pk))
-
-
-def bounded_count_of_parts(rows, parts, limit: int) -> int:
-    """``min(count, limit)``-or-more of ``rows``: the sum of each disjoint part's count, each
-    taken up to ``limit``, in one query (a part below the limit is exact, so a sum below it
-    is too)."""
-    pieces = []
-    params: list = []
-    for part in parts:
-        try:
-            sql, part_params = rows.filter(part).values("pk")[:limit].query.sql_with_params()
-        except EmptyResultSet:  # a part (or the list: a filter was wrong) that holds nothing
-            continue
-        pieces.append(f"(SELECT COUNT(*) FROM ({sql}) AS part)")
-        params.extend(part_params)
-    if not pieces:
-        return 0
-    with connections[rows.db].cursor() as cursor:
-        cursor.execute("SELECT " + " + ".join(pieces), params)
-        return int(cursor.fetchone()[0])
-
-
 @login_required
 @require_GET
 def lead_list(request: HttpRequest) -> HttpResponse:
@@ -363,12 +221,15 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     me = request.user
     filterset, search, qs = lead_list_for(me, request.GET, request=request)
     _dress_filter_form(filterset.form, me)
-    number = request.GET.get("page")
-    page = BoundedCountPaginator(qs, PAGE_SIZE, page=number, parts=lead_scope_parts(me)).get_page(
-        number
+    # In the selected sort, id as the tie-breaker; deep pages by cursor (issue #19).
+    page = KeysetPage(
+        qs, request.GET, per_page=PAGE_SIZE, bound=COUNT_BOUND, parts=lead_scope_parts(me)
     )
-    query = request.GET.copy()
-    query.pop("page", None)
+    if page.too_deep:
+        return deep_page_redirect(request, page)
+    if page.invalid:
+        messages.error(request, _("翻页链接无效，已显示第一页。"))
+    query = list_query(request.GET)
     return render(
         request,
         "leads/lead_list.html",
@@ -376,7 +237,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "filter_form": filterset.form,
             "search_form": search,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "filtered": bool(query),
         },
     )
@@ -528,9 +389,15 @@ def lead_new(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         data = dict(form.cleaned_data)
         investor = data.pop("investor")
+        data.pop("confirm_duplicate", None)
         data["estimated_fdi"] = data["estimated_fdi"] or 0
         try:
-            lead = services.lead_create(actor=me, investor=investor, **data)
+            lead = services.lead_create(
+                actor=me,
+                investor=investor,
+                confirm_duplicate=form.confirmed_duplicate(),
+                **data,
+            )
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc.message)) from exc
         except HeldElsewhere as exc:
@@ -543,6 +410,13 @@ def lead_new(request: HttpRequest) -> HttpResponse:
             for held in form.holders:
                 held.claim_form = ClaimFileForm(prefix=f"claim{held.pk}")
             form.add_error(None, str(exc.message))
+        except DuplicateInUnit as exc:
+            # Same-unit duplicate (decision 0013): name the unit's lead and offer a checkbox
+            # that confirms registering beside that very lead.
+            form.offer_duplicate_confirmation(
+                Lead.objects.select_related("unit", "created_by").get(pk=exc.extra["lead"])
+            )
+            form.add_error("confirm_duplicate", str(exc.message))
         except DomainError as exc:
             add_domain_error(form, exc)
         else:

@@ -13,7 +13,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -24,17 +23,15 @@ from leads.choices import VISITING_KINDS
 from leads.filters import InvestorFilter
 from leads.models import Investor, Visit
 from leads.selectors import visit_list_for
-from leads.views import PAGE_SIZE, KeysetPage, officer_select, unit_select
+from leads.views import PAGE_SIZE, officer_select, unit_select
 from officers.selectors import scope_for
 from promo.core.forms import PlainCheckboxes
+from promo.core.paging import KeysetPage, deep_page_redirect, list_query
 
 
 def _query(request: HttpRequest) -> str:
     """The list's filters, without its place in the list (page, cursors)."""
-    query = request.GET.copy()
-    for name in ("page", "after", "before"):
-        query.pop(name, None)
-    return query.urlencode()
+    return list_query(request.GET)
 
 
 @login_required
@@ -57,7 +54,9 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     else:
         form.fields.pop("investor")
     # Newest first through index leads_visit_list_date_id; deep pages by cursor (issue #19).
-    page = KeysetPage(qs, "visited_on", request.GET, per_page=PAGE_SIZE)
+    page = KeysetPage(qs, request.GET, per_page=PAGE_SIZE)
+    if page.too_deep:
+        return deep_page_redirect(request, page)
     if page.invalid:
         messages.error(request, _("翻页链接无效，已显示第一页。"))
     query = _query(request)
@@ -95,7 +94,8 @@ def visiting_investor_list(request: HttpRequest) -> HttpResponse:
     """
     me = request.user
     data = request.GET.copy()
-    data.pop("page", None)
+    for name in ("page", "after", "before"):
+        data.pop(name, None)
     data.setlist("visit_kind", list(VISITING_KINDS))
     # The cockpit counts the work of units: visits logged in the officer's units (its rows are
     # units the viewer sees whole). Every investor such a visit met is one the officer may
@@ -119,9 +119,14 @@ def visiting_investor_list(request: HttpRequest) -> HttpResponse:
     # distinct investors of a hash of the period's visits (index leads_visit_visiting_by_date)
     # beat a bounded count's nested loop (about 110 ms for the province's year to date).
     # normalized_name + credit_code is a unique index: a stable order read in index order.
-    page = Paginator(qs.order_by("normalized_name", "credit_code"), PAGE_SIZE).get_page(
-        request.GET.get("page")
+    # By name, id as the tie-breaker (index on normalized_name); deep pages by cursor.
+    page = KeysetPage(
+        qs, request.GET, per_page=PAGE_SIZE, order=("normalized_name", "id"), count=qs.count()
     )
+    if page.too_deep:
+        return deep_page_redirect(request, page)
+    if page.invalid:
+        messages.error(request, _("翻页链接无效，已显示第一页。"))
     investors = list(page.object_list)
     if investors and valid:
         # The page's visit counts and last dates: one grouped query over the same visits.

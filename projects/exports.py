@@ -1,4 +1,9 @@
-"""The project list's export columns and rows (导出), read like its page."""
+"""The project list's export columns and rows (导出), read like its page.
+
+Every column names its database fields, so a large export reads tuples
+(``promo.core.exports.table_rows``); a choice column shows its label, translated once per
+export.
+"""
 
 from __future__ import annotations
 
@@ -8,33 +13,43 @@ from django.http import QueryDict
 from officers.models import Officer
 from projects.models import Project
 from projects.selectors import project_list_for
-from promo.core.exports import Column
+from promo.core.exports import column
+
+
+def _choices(name: str):
+    return Project._meta.get_field(name).flatchoices
+
+
+def _external_id(external_id: str, source_system: str) -> str:
+    return external_id if source_system == "import" else ""
+
 
 PROJECT_COLUMNS = (
-    Column("系统编号", lambda o: o.pk),
-    Column("外部编号", lambda o: o.external_id if o.source_system == "import" else ""),
-    Column("项目名称", lambda o: o.name),
-    Column("投资方", lambda o: o.investor.name),
-    Column("统一社会信用代码", lambda o: o.investor.credit_code),
-    Column("行业", lambda o: o.get_industry_display()),
-    Column("签约日期", lambda o: o.contract_date),
-    # The page's 总投资 column: today's, or as of the list's investment_as_of.
-    Column("总投资(万元)", lambda o: getattr(o, "shown_total", o.total_investment)),
-    Column("注册资本(万元)", lambda o: o.registered_capital),
-    Column("合同外资(万美元)", lambda o: o.contracted_fdi),
-    Column("到账外资(万美元)", lambda o: o.arrived_fdi),
-    Column("用地(亩)", lambda o: o.land_area),
-    Column("累计完成投资(万元)", lambda o: o.invested_to_date),
-    Column("规模", lambda o: o.get_size_class_display()),
-    Column("阶段", lambda o: o.get_stage_display()),
-    Column("计划开工", lambda o: o.groundbreaking_planned),
-    Column("实际开工", lambda o: o.groundbreaking_actual),
-    Column("计划竣工", lambda o: o.completed_planned),
-    Column("实际竣工", lambda o: o.completed_actual),
-    Column("计划投产", lambda o: o.producing_planned),
-    Column("实际投产", lambda o: o.producing_actual),
-    Column("落户园区", lambda o: o.park_name),
-    Column("责任单位", lambda o: o.unit.name),
+    column("系统编号", "pk"),
+    column("外部编号", "external_id", also=("source_system",), combine=_external_id),
+    column("项目名称", "name"),
+    column("投资方", "investor__name"),
+    column("统一社会信用代码", "investor__credit_code"),
+    column("行业", "industry", labels=_choices("industry")),
+    column("签约日期", "contract_date"),
+    # The page's 总投资 column: today's, or as of the list's investment_as_of (an annotation
+    # of project_list_for).
+    column("总投资(万元)", "shown_total"),
+    column("注册资本(万元)", "registered_capital"),
+    column("合同外资(万美元)", "contracted_fdi"),
+    column("到账外资(万美元)", "arrived_fdi"),
+    column("用地(亩)", "land_area"),
+    column("累计完成投资(万元)", "invested_to_date"),
+    column("规模", "size_class", labels=_choices("size_class")),
+    column("阶段", "stage", labels=_choices("stage")),
+    column("计划开工", "groundbreaking_planned"),
+    column("实际开工", "groundbreaking_actual"),
+    column("计划竣工", "completed_planned"),
+    column("实际竣工", "completed_actual"),
+    column("计划投产", "producing_planned"),
+    column("实际投产", "producing_actual"),
+    column("落户园区", "park_name"),
+    column("责任单位", "unit__name"),
 )
 
 

@@ -12,8 +12,7 @@ import pghistory.models
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Count, DecimalField, Q, Sum
+from django.db.models import Count, DecimalField, Sum
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,9 +47,13 @@ from projects.selectors import (
     project_list_for,
     projects_visible_to,
 )
+from projects.selectors import (
+    project_board as project_board_query,
+)
 from projects.selectors import project_list as project_list_query
 from promo.core.errors import DomainError, PermissionDenied
 from promo.core.forms import PlainSelect, add_domain_error
+from promo.core.paging import KeysetPage, deep_page_redirect, list_query
 from promo.core.services import today
 
 PAGE_SIZE = 20
@@ -107,17 +110,20 @@ def project_list(request: HttpRequest) -> HttpResponse:
         signed_investment=Coalesce(Sum("signed_investment"), Decimal("0"), output_field=_SUM),
         total_investment=Coalesce(Sum("shown_total"), Decimal("0"), output_field=_SUM),
     )
-    paginator = Paginator(qs, PAGE_SIZE)
-    paginator.count = totals["count"]  # known already: no second COUNT query
-    page = paginator.get_page(request.GET.get("page"))
+    # Latest signing first, id as the tie-breaker; deep pages by cursor (issue #19). The total
+    # is known already: no second COUNT query.
+    page = KeysetPage(qs, request.GET, per_page=PAGE_SIZE, count=totals["count"])
+    if page.too_deep:
+        return deep_page_redirect(request, page)
+    if page.invalid:
+        messages.error(request, _("翻页链接无效，已显示第一页。"))
     day = today()
     for project in page.object_list:
         following = next_stage(project.stage)
         project.next_label = Stage(following).label if following else ""
         project.next_planned = project.planned_date(following) if following else None
         project.next_overdue = bool(project.next_planned and project.next_planned < day)
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = list_query(request.GET)
     return render(
         request,
         "projects/project_list.html",
@@ -130,7 +136,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
             "investment_as_of": form.cleaned_data.get("investment_as_of")
             if form.is_valid()
             else None,
-            "query": query.urlencode(),
+            "query": query,
             "filtered": any(key.startswith(LIST_FILTERS) for key in request.GET),
         },
     )
@@ -532,22 +538,13 @@ BOARD_ROWS_PER_STAGE = 30
 @require_GET
 def project_board(request: HttpRequest) -> HttpResponse:
     """Board by stage (签约 / 开工 / 竣工 / 投产), filtered by size class."""
-    qs = project_list_query(request.user)
     form = ProjectFilterForm(request.GET or None)
+    sizes, q = (), ""
     if form.is_valid():
-        if form.cleaned_data["size"]:
-            qs = qs.filter(size_class__in=form.cleaned_data["size"])
-        q = form.cleaned_data["q"].strip()
-        if q:
-            qs = qs.filter(Q(name__icontains=q) | Q(investor__name__icontains=q))
-    counts = dict(qs.order_by().values_list("stage").annotate(n=Count("pk")))
-    # The newest rows of each stage: one small query per stage, read in the order of the
-    # (stage, contract_date, id) index and cut at the column's rows (issue #19: a row number
-    # over every project sorted them all to show 120).
-    columns = {
-        stage: list(qs.filter(stage=stage).order_by("-contract_date", "-id")[:BOARD_ROWS_PER_STAGE])
-        for stage in STAGE_ORDER
-    }
+        sizes, q = form.cleaned_data["size"], form.cleaned_data["q"].strip()
+    counts, columns = project_board_query(
+        request.user, sizes=sizes, q=q, rows_per_stage=BOARD_ROWS_PER_STAGE
+    )
     return render(
         request,
         "projects/project_board.html",

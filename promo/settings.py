@@ -325,6 +325,27 @@ if PROMO_DELIVERY_LEASE_SECONDS <= 2 * max(PROMO_WEBHOOK_TIMEOUT_SECONDS, EMAIL_
         "and EMAIL_TIMEOUT: a lease must outlast the exchange it covers."
     )
 
+# Import worker heartbeat (导入心跳): a running import writes its progress and heartbeat this
+# often (from a thread, whatever the rows are doing); a batch checking or committing whose
+# heartbeat is older than PROMO_IMPORT_STALL_SECONDS is put back and re-sent by the sweep,
+# which runs every PROMO_IMPORT_SWEEP_SECONDS: a dead worker's batch runs again within
+# STALL + SWEEP seconds (90 s by default).
+PROMO_IMPORT_HEARTBEAT_SECONDS = env_int("PROMO_IMPORT_HEARTBEAT_SECONDS", 10)
+PROMO_IMPORT_STALL_SECONDS = env_int("PROMO_IMPORT_STALL_SECONDS", 60)
+PROMO_IMPORT_SWEEP_SECONDS = env_int("PROMO_IMPORT_SWEEP_SECONDS", 30)
+if PROMO_IMPORT_HEARTBEAT_SECONDS < 1 or PROMO_IMPORT_SWEEP_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "PROMO_IMPORT_HEARTBEAT_SECONDS and PROMO_IMPORT_SWEEP_SECONDS must be at least 1."
+    )
+if PROMO_IMPORT_STALL_SECONDS < 3 * PROMO_IMPORT_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "PROMO_IMPORT_STALL_SECONDS must be at least three PROMO_IMPORT_HEARTBEAT_SECONDS: "
+        "a live worker missing one beat must not lose its batch."
+    )
+# The same file uploaded again by the same officer this soon, while its first batch waits for
+# or is in its dry run, opens that batch instead of making a second (a retried upload).
+PROMO_IMPORT_DEDUPE_SECONDS = env_int("PROMO_IMPORT_DEDUPE_SECONDS", 600)
+
 # Celery: Redis as broker and result store; tasks are enqueued only after commit.
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
@@ -333,6 +354,64 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Crash recovery (docs/operations.md, "Crash recovery"). A task is acknowledged when it ends
+# (acks_late): a worker killed whole (OOM killer, reboot, a container stopped past its grace
+# period) leaves its message unacknowledged, and Redis hands it out again once it has been
+# out for the visibility timeout. That must be longer than any task may run, or a long task
+# still running would be handed to a second worker: every task has a hard time limit
+# (CELERY_TASK_TIME_LIMIT, longer ones in CELERY_TASK_ANNOTATIONS) below it. The jobs that
+# matter sooner do not wait for it: imports are taken back on heartbeat silence
+# (PROMO_IMPORT_STALL_SECONDS), the sweeps and outboxes run again on the beat.
+PROMO_TASK_VISIBILITY_SECONDS = env_int("PROMO_TASK_VISIBILITY_SECONDS", 1800)
+CELERY_TASK_TIME_LIMIT = env_int("PROMO_TASK_TIME_LIMIT_SECONDS", 600)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+# An import of PROMO_IMPORT_MAX_ROWS rows is the longest job.
+PROMO_IMPORT_TIME_LIMIT_SECONDS = env_int("PROMO_IMPORT_TIME_LIMIT_SECONDS", 1500)
+CELERY_TASK_ANNOTATIONS = {
+    "promo.imports.tasks.run_import": {
+        "time_limit": PROMO_IMPORT_TIME_LIMIT_SECONDS,
+        "soft_time_limit": PROMO_IMPORT_TIME_LIMIT_SECONDS - 30,
+    },
+}
+# A hung or stopped Redis must not hold a request or a worker: every broker and result
+# connection gives up after this long (a request's own enqueue is shorter still, see
+# promo/core/enqueue.py). Waits for work (BRPOP) are not socket reads and are not cut short.
+PROMO_BROKER_TIMEOUT_SECONDS = env_int("PROMO_BROKER_TIMEOUT_SECONDS", 2)
+CELERY_BROKER_CONNECTION_TIMEOUT = PROMO_BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": PROMO_TASK_VISIBILITY_SECONDS,
+    "socket_timeout": PROMO_BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": PROMO_BROKER_TIMEOUT_SECONDS,
+}
+CELERY_REDIS_SOCKET_TIMEOUT = PROMO_BROKER_TIMEOUT_SECONDS
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = PROMO_BROKER_TIMEOUT_SECONDS
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": PROMO_TASK_VISIBILITY_SECONDS}
+# What a request waits at most to hand a job to the broker (seconds); then the job waits in
+# PostgreSQL for its sweep.
+try:
+    PROMO_ENQUEUE_TIMEOUT_SECONDS = float(env_str("PROMO_ENQUEUE_TIMEOUT_SECONDS", "0.5") or 0.5)
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        "PROMO_ENQUEUE_TIMEOUT_SECONDS must be a number of seconds."
+    ) from exc
+_longest_task = max(
+    [CELERY_TASK_TIME_LIMIT]
+    + [limits.get("time_limit", 0) for limits in CELERY_TASK_ANNOTATIONS.values()]
+)
+if CELERY_TASK_SOFT_TIME_LIMIT < 1 or PROMO_IMPORT_TIME_LIMIT_SECONDS <= 30:
+    raise ImproperlyConfigured(
+        "PROMO_TASK_TIME_LIMIT_SECONDS and PROMO_IMPORT_TIME_LIMIT_SECONDS must exceed 30."
+    )
+if PROMO_TASK_VISIBILITY_SECONDS <= _longest_task:
+    raise ImproperlyConfigured(
+        f"PROMO_TASK_VISIBILITY_SECONDS={PROMO_TASK_VISIBILITY_SECONDS} must be longer than the "
+        f"longest task's time limit ({_longest_task} s): a task still running would be handed "
+        "to a second worker."
+    )
+if not 0 < PROMO_ENQUEUE_TIMEOUT_SECONDS <= PROMO_BROKER_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured(
+        "PROMO_ENQUEUE_TIMEOUT_SECONDS must be more than 0 and at most PROMO_BROKER_TIMEOUT_SECONDS."
+    )
 # 运行心跳: beat sends the heartbeat task this often; a worker running it records both as alive
 # (promo/operations/). The operations page and compose's health check of beat read it.
 PROMO_HEARTBEAT_SECONDS = env_int("PROMO_HEARTBEAT_SECONDS", 30)
@@ -373,11 +452,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": float(PROMO_DASHBOARD_REFRESH_SECONDS),
         "options": {"expires": float(PROMO_DASHBOARD_REFRESH_SECONDS)},
     },
-    # 导入补发: every 2 minutes, re-send import batches that could not be queued (broker down)
-    # or were confirmed while the worker was away; claiming makes a second send harmless.
+    # 导入补发: every PROMO_IMPORT_SWEEP_SECONDS, re-send import batches that could not be
+    # queued (broker down) or were confirmed while the worker was away, and take back those
+    # whose worker fell silent; claiming makes a second send harmless.
     "resume-waiting-imports": {
         "task": "promo.imports.tasks.resume_waiting_imports",
-        "schedule": crontab(minute="*/2"),
+        "schedule": float(PROMO_IMPORT_SWEEP_SECONDS),
+        "options": {"expires": float(PROMO_IMPORT_SWEEP_SECONDS)},
     },
     # 督办通知邮件 and 消息推送: every minute, send the outbox rows that are due. A failed one
     # waits its backoff (next_attempt_at) and is sent by a later run, up to
@@ -418,6 +499,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "prune-read-notices": {
         "task": "promo.reports.tasks.prune_read_notices",
         "schedule": crontab(hour=3, minute=40),
+    },
+    "prune-export-files": {
+        "task": "promo.imports.tasks.prune_export_files",
+        "schedule": crontab(hour=3, minute=50),
+    },
+    # 导出补发: every minute, re-send export jobs still queued after a minute (the broker was
+    # down when they were asked for); claiming makes a second send harmless.
+    "resume-waiting-exports": {
+        "task": "promo.imports.tasks.resume_waiting_exports",
+        "schedule": crontab(),
+        "options": {"expires": 60.0},
     },
 }
 
@@ -489,8 +581,11 @@ PROMO_EVIDENCE_MAX_BYTES = env_int("PROMO_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 # Ledger imports (台账导入): the largest file accepted and the most data rows in one batch.
 PROMO_IMPORT_MAX_BYTES = env_int("PROMO_IMPORT_MAX_BYTES", 16 * 1024 * 1024)
 PROMO_IMPORT_MAX_ROWS = env_int("PROMO_IMPORT_MAX_ROWS", 100_000)
-# A batch checking or committing whose worker has been silent this long is put back and re-sent.
-PROMO_IMPORT_STALL_SECONDS = env_int("PROMO_IMPORT_STALL_SECONDS", 600)
+# Exports (导出): a list of at most this many rows downloads at once; a larger one is an export
+# job written by the worker (promo/imports/export_services.py). A running job silent this long
+# failed (its worker died); the officer exports again.
+PROMO_EXPORT_SYNC_MAX_ROWS = env_int("PROMO_EXPORT_SYNC_MAX_ROWS", 5000)
+PROMO_EXPORT_STALL_SECONDS = env_int("PROMO_EXPORT_STALL_SECONDS", 600)
 # Retention (保存期限) of what promo keeps only for a while, pruned nightly by the beat
 # (promo/core/prune.py) in batches of PROMO_PRUNE_BATCH_SIZE rows, at most
 # PROMO_PRUNE_MAX_BATCHES batches a run. Audit trails and history are never pruned.
@@ -501,6 +596,8 @@ PROMO_IDEMPOTENCY_TTL_HOURS = env_int("PROMO_IDEMPOTENCY_TTL_HOURS", 24)
 # Uploaded ledger files are deleted this many days after upload; the batch and its row
 # results stay.
 PROMO_IMPORT_FILE_RETENTION_DAYS = env_int("PROMO_IMPORT_FILE_RETENTION_DAYS", 90)
+# Export files (the job's row stays) are deleted this many days after they were written.
+PROMO_EXPORT_RETENTION_DAYS = env_int("PROMO_EXPORT_RETENTION_DAYS", 7)
 # Finished alert e-mails and webhook deliveries of cleared alerts are deleted after this.
 PROMO_DELIVERY_RETENTION_DAYS = env_int("PROMO_DELIVERY_RETENTION_DAYS", 90)
 # Read notices of alerts off the ladder (acknowledged or cleared) are deleted after this.
@@ -510,6 +607,7 @@ for _name in (
     "PROMO_PRUNE_MAX_BATCHES",
     "PROMO_IDEMPOTENCY_TTL_HOURS",
     "PROMO_IMPORT_FILE_RETENTION_DAYS",
+    "PROMO_EXPORT_RETENTION_DAYS",
     "PROMO_DELIVERY_RETENTION_DAYS",
     "PROMO_READ_NOTICE_RETENTION_DAYS",
 ):

@@ -400,8 +400,10 @@ def _rows_project(b: Bureau, n: int) -> None:
 
 
 def _rows_visit(b: Bureau, n: int) -> None:
-    investor = new_investor(b.shanghai_officer)
     for i in range(n):
+        # An investor per visit, as each visit has its own lead: a unit's second open lead on
+        # one investor would need a confirmation (decision 0013).
+        investor = new_investor(b.shanghai_officer)
         lead_services.visit_log(
             actor=b.shanghai_officer,
             kind=VisitKind.VISIT,

@@ -400,6 +400,14 @@ class LeadWriteSerializer(WriteSerializer):
     event = VisiblePrimaryKeyRelatedField(
         promotion_events_visible_to, required=False, allow_null=True, help_text="来源活动编号"
     )
+    confirm_duplicate = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        help_text="本单位已有该投资方在跟进的项目信息时必填：填 409 duplicate_in_unit 返回的 lead"
+        "（本单位在该投资方最新的在跟进项目信息编号），确认确属另一个项目。"
+        "所填已不是最新的在跟进项目信息时再次返回 409。",
+    )
 
     class Meta:
         model = Lead
@@ -418,6 +426,7 @@ class LeadWriteSerializer(WriteSerializer):
             "first_contact_on",
             "source_system",
             "external_id",
+            "confirm_duplicate",
         ]
         validators: list[Any] = []
 

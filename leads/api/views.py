@@ -296,6 +296,10 @@ class LeadViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
     @extend_schema(
         request=LeadWriteSerializer,
         responses={201: LeadSerializer, **error_responses(400, 403, 409)},
+        description="登记项目信息。另一单位在跟进该投资方时返回 409 held_elsewhere（防撞单）；"
+        "本单位已有该投资方在跟进的项目信息时返回 409 duplicate_in_unit，附 lead（本单位最新的"
+        "在跟进项目信息编号）、lead_name、holder、status、since：如确属另一个项目，"
+        "带 confirm_duplicate=lead 重新提交。",
     )
     def create(self, request, *args, **kwargs):
         data = self.validated(LeadWriteSerializer)

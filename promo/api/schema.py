@@ -37,7 +37,8 @@ _ERROR_DESCRIPTIONS = {
     403: gettext_lazy("无权执行（code: permission_denied）"),
     404: gettext_lazy("不存在或不在您的可见范围内（code: not_found）"),
     409: gettext_lazy(
-        "状态不允许或疑似重复（code: transition_not_allowed, duplicate_suspected, conflict）"
+        "状态不允许或疑似重复（code: transition_not_allowed, duplicate_suspected, "
+        "duplicate_in_unit, conflict）"
     ),
     410: gettext_lazy(
         "您的可见范围已整体变化，请从头完整同步（code: resync_required，附 scope_changed_at）"

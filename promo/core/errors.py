@@ -88,6 +88,13 @@ class HeldElsewhere(Conflict):
     default_message = _("该客商已有其他单位在跟进的项目信息。")
 
 
+class DuplicateInUnit(Conflict):
+    """The same unit already follows this investor: a second open lead must name that one."""
+
+    code = "duplicate_in_unit"
+    default_message = _("本单位已有该投资方正在跟进的项目信息。")
+
+
 def rule(field: str, message: Any) -> RuleViolation:
     """Build a RuleViolation for one field; ``raise rule("amount", _("…"))``."""
     return RuleViolation(message, field_errors={field: [message]})

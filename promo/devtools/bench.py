@@ -528,24 +528,53 @@ def _measure(
     return results
 
 
-def _single(session: requests.Session, base: str, urls: dict[str, str]) -> dict[str, Any]:
-    """Requests too heavy to repeat (exports): one each, timed, with status and size."""
+def _single(
+    session: requests.Session, base: str, urls: dict[str, str], database_url: str
+) -> dict[str, Any]:
+    """Requests too heavy to repeat (exports): one each, timed, with status and size.
+
+    A list above PROMO_EXPORT_SYNC_MAX_ROWS is not written in the request: it answers a
+    redirect to its export job (issue 19). The job is then run as a worker runs it, in a
+    child process, and its file downloaded: the figure is the request, the job and the
+    download together, each also given apart.
+    """
     results: dict[str, Any] = {}
     for name, path in urls.items():
         start = time.perf_counter()
+        job_ms = None
         try:
             response = session.get(base + path, timeout=EXPORT_TIMEOUT, allow_redirects=False)
+            request_ms = (time.perf_counter() - start) * 1000
+            job = re.search(r"/imports/exports/(\d+)/", response.headers.get("Location", ""))
+            if response.status_code == 302 and job:
+                ran = time.perf_counter()
+                out = _manage_output(
+                    database_url, "shell", "-c",
+                    "from promo.imports.tasks import run_export\n"
+                    f"print('EXPORT', run_export({int(job.group(1))}))\n",
+                )  # fmt: skip
+                job_ms = (time.perf_counter() - ran) * 1000
+                if "EXPORT done" not in out:
+                    raise requests.RequestException(f"export job ended: {out[-200:]}")
+                response = session.get(
+                    f"{base}/imports/exports/{job.group(1)}/download/", timeout=EXPORT_TIMEOUT
+                )
             status, size = response.status_code, len(response.content)
-        except requests.RequestException:
-            status, size = 0, 0
+        except requests.RequestException as exc:
+            print(f"  {name}: {exc}", flush=True)
+            status, size, request_ms = 0, 0, 0.0
         elapsed = time.perf_counter() - start
         results[name] = {
             "url": path,
             "ms": round(elapsed * 1000, 1),
             "status": status,
             "bytes": size,
+            "as_job": job_ms is not None,
+            "request_ms": round(request_ms, 1),
+            "job_ms": None if job_ms is None else round(job_ms, 1),
         }
-        print(f"  {name:40} {elapsed * 1000:9.1f} ms  HTTP {status}  {size} bytes", flush=True)
+        how = f" (request {request_ms:.0f} ms, job {job_ms:.0f} ms)" if job_ms else ""
+        print(f"  {name:40} {elapsed * 1000:9.1f} ms  HTTP {status}  {size} bytes{how}", flush=True)
     return results
 
 
@@ -1069,7 +1098,7 @@ def _bench_scale(
         results.update(_measure(base, _sign_in(base, t["officer"]), OFFICER_URLS, seconds))
         for name, depth in depths.items():
             results[name]["depth"] = depth
-        exports = _single(chief, base, EXPORT_URLS)
+        exports = _single(chief, base, EXPORT_URLS, url)
         writers = _writers(base, url, t, WRITER_SECONDS)
         mixed = _mixed(
             base, chief, urls["API leads ?status=negotiating"], urls["HTML leads list (filter)"],
@@ -1147,10 +1176,21 @@ def _markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {scale} | {_cal(s)} / {s['calibration_again']['c1']['p50_ms']} | {start} → {end} |"
         )
-    lines += ["", "| Scale | export | ms | HTTP | bytes |", "|---|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "| Scale | export | ms | how | HTTP | bytes |",
+        "|---|---|---:|---|---:|---:|",
+    ]
     for scale in scales:
         for name, e in report[scale]["exports"].items():
-            lines.append(f"| {scale} | {name} | {e['ms']:.0f} | {e['status']} | {e['bytes']} |")
+            how = (
+                f"job: request {e['request_ms']:.0f} ms, job {e['job_ms']:.0f} ms"
+                if e.get("job_ms") is not None
+                else "in the request"
+            )
+            lines.append(
+                f"| {scale} | {name} | {e['ms']:.0f} | {how} | {e['status']} | {e['bytes']} |"
+            )
     lines += ["", "| Scale | nightly job | seconds | peak MiB |", "|---|---|---:|---:|"]
     for scale in scales:
         for name, j in report[scale]["jobs"].items():
@@ -1306,7 +1346,8 @@ def check_targets(report: dict[str, Any]) -> list[tuple[bool, str]]:
     for name, e in p["exports"].items():
         out.append(
             (e["status"] == 200 and e["ms"] <= 60000,
-             f"{name}: {e['ms'] / 1000:.1f} s, HTTP {e['status']} (≤ 60 s, never a 500)")
+             f"{name}: {e['ms'] / 1000:.1f} s{' as a job' if e.get('as_job') else ''}, "
+             f"HTTP {e['status']} (≤ 60 s, never a 500)")
         )  # fmt: skip
     w = p["writers"]
     lost = _lost_writes(w)

@@ -1,7 +1,9 @@
-"""``make drill``: the operations drill of issue #18 — a missed 06:00 run and a robot outage.
+"""``make drill``: the operations drill of issue #18 — a missed 06:00 run, a robot outage, a
+worker killed whole and Redis away.
 
-Two faults, reproduced against the real database, the real beat schedule and a real HTTP
-server standing in for a 企业微信/钉钉 group robot, with figures printed at the end:
+Four faults, reproduced against the real database, the real beat schedule, a real HTTP
+server standing in for a 企业微信/钉钉 group robot, real worker processes and real sockets,
+with figures printed at the end:
 
 1. **The monthly bulletin's 06:00 run is missed** (finding 1). The beat schedule of
    ``settings.CELERY_BEAT_SCHEDULE`` is walked minute by minute on a frozen clock
@@ -12,14 +14,25 @@ server standing in for a 企业微信/钉钉 group robot, with figures printed a
    swept on the real clock by two workers at once while the robot is down, then after it
    is back: how many attempts, how many copies, how many requests at once, how long after
    the recovery the message arrived.
+4. **A whole worker is killed mid-import** (finding 4). A real ``celery worker`` process
+   checking a 20,000-row ledger gets SIGKILL (its process group: an OOM kill, a reboot); a
+   second worker starts and the import sweep runs as the beat runs it, with the production
+   heartbeat, stall and sweep settings: how long until the batch runs again and is done.
+5. **Redis hung, then stopped** (finding 5). An officer uploads a ledger through the pages
+   while Redis accepts and never answers (:class:`HungRedis`), then while its port is
+   closed; the import pages are read with broker and cache gone: status codes and times.
 
-Usage: ``python -m promo.devtools.drill [--long]`` (``make drill``). The drill uses its own
-database ``promo_drill`` on the server of DATABASE_URL, created afresh each run and dropped
-afterwards. The robot is down for 20 s by default; ``--long`` keeps it down for 6 minutes,
-longer than the 4 min 19 s an attempt budget of 8 fast task retries used to last.
+Usage: ``python -m promo.devtools.drill [--long] [--rows N]`` (``make drill``). The drill uses
+its own database ``promo_drill`` (``DRILL_DATABASE`` names another) on the server of
+DATABASE_URL, created afresh each run and dropped afterwards. The robot is down for 20 s by
+default; ``--long`` keeps it down for 6 minutes, longer than the 4 min 19 s an attempt budget
+of 8 fast task retries used to last, and also measures one publish with Celery's defaults
+to a hung Redis (more than 40 s).
 
-:class:`BeatWalk`, :class:`Robot` and :func:`database_unreachable` are also what the tests
-use (tests/reports/test_sweep.py, tests/reports/test_delivery_backoff.py).
+:class:`BeatWalk`, :class:`Robot`, :func:`database_unreachable`, :class:`HungRedis`,
+:func:`broker_at` and the worker-process helpers are also what the tests use
+(tests/reports/test_sweep.py, tests/reports/test_delivery_backoff.py,
+tests/imports/test_broker_away.py, tests/imports/test_worker_killed.py).
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ import importlib
 import itertools
 import json
 import logging
+import os
 import sys
 import threading
 import time
@@ -37,6 +51,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -261,28 +276,6 @@ class Robot:
         self._server.server_close()
 
 
-# --- A Redis that is stopped, or hung ----------------------------------------------------------
-
-
-class HungListener:
-    """A TCP port that accepts connections and never answers: a hung Redis (or broker).
-
-    The kernel completes the handshake for the listen backlog, so a client connects at once
-    and then waits for a reply that never comes — the failure a socket timeout must bound.
-    """
-
-    def __init__(self) -> None:
-        import socket
-
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.bind(("127.0.0.1", 0))
-        self._socket.listen(1024)
-        self.port = self._socket.getsockname()[1]
-
-    def close(self) -> None:
-        self._socket.close()
-
-
 def _timed(request: Any) -> tuple[int, float]:
     """Send ``request`` (urllib); its HTTP status (0 when no answer came) and seconds taken."""
     import urllib.error
@@ -333,10 +326,11 @@ def drill_api_without_redis(*, requests_each: int = 20) -> list[tuple[str, str]]
         actor=chief, name="演练接口客户端", officer=officer, access="read_write"
     )
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    hung = HungListener()
+    hung = HungRedis(hold=60)
     rows: list[tuple[str, str]] = []
     try:
-        for label, redis_port in (("stopped", CLOSED_PORT), ("hung", hung.port)):
+        hung_port = urlsplit(hung.url).port
+        for label, redis_port in (("stopped", CLOSED_PORT), ("hung", hung_port)):
             port = 18800 + (1 if label == "hung" else 0)
             env = dict(
                 _server_env(port),
@@ -404,9 +398,172 @@ def drill_api_without_redis(*, requests_each: int = 20) -> list[tuple[str, str]]
     return rows
 
 
+# --- A hung Redis, a stopped Redis --------------------------------------------------------------
+
+
+class HungRedis:
+    """A "Redis" that accepts connections and never answers (a hung server, a full network
+    buffer, a paused container): a real TCP listener in a thread, on a free port.
+
+    ``hold`` seconds after accepting, a connection is closed, so that a client with no
+    timeout at all fails then rather than forever (a test of old code ends).
+    """
+
+    def __init__(self, hold: float = 15.0) -> None:
+        import socket
+
+        self.hold = hold
+        self.accepted = 0
+        self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._server.bind(("127.0.0.1", 0))
+        self._server.listen(64)
+        self._server.settimeout(0.2)
+        self.url = f"redis://127.0.0.1:{self._server.getsockname()[1]}/0"
+        self._open: list[tuple[float, Any]] = []
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+
+        while not self._closed.is_set():
+            try:
+                conn, _address = self._server.accept()
+            except TimeoutError:
+                pass
+            except OSError:
+                break
+            else:
+                self.accepted += 1
+                self._open.append((time.monotonic(), conn))
+            while self._open and time.monotonic() - self._open[0][0] > self.hold:
+                self._open.pop(0)[1].close()
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=5)
+        for _at, conn in self._open:
+            conn.close()
+        self._server.close()
+
+
+STOPPED_REDIS = f"redis://127.0.0.1:{CLOSED_PORT}/0"
+
+
+@contextmanager
+def broker_at(url: str) -> Iterator[None]:
+    """Point this process's Celery app (broker and results) at ``url``; put it back after.
+
+    The connection pools are dropped so the next publish connects to ``url``; kombu keeps
+    producer pools in a process-wide registry keyed by connection, hence a fresh pool.
+    """
+    app = current_app
+    saved = (app.conf.broker_url, app.conf.result_backend, app._pool, app.amqp._producer_pool)
+    app.conf.broker_url, app.conf.result_backend = url, url
+    app._pool, app.amqp._producer_pool = None, None
+    try:
+        yield
+    finally:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        (app.conf.broker_url, app.conf.result_backend, app._pool, app.amqp._producer_pool) = saved
+
+
+# --- A real worker process, killed whole -------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_worker_process(queue: str, database_url: str, **environment: str) -> Any:
+    """A real ``celery worker`` (prefork, one child, as in production) consuming ``queue``,
+    against ``database_url``; in a process group of its own so that it can be killed whole."""
+    import subprocess
+
+    env = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(ROOT), **environment}
+    command = [sys.executable, "-m", "celery", "-A", "promo", "worker", "-Q", queue]
+    command += ["-P", "prefork", "-c", "1", "--without-mingle", "--without-gossip"]
+    return subprocess.Popen(
+        [*command, "-l", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop_worker_process(worker: Any, *, kill: bool = False) -> None:
+    """SIGKILL the worker's whole process group (``kill``: an OOM kill, a reboot), or stop it
+    warm (SIGTERM, as a deploy does)."""
+    import signal
+    import subprocess
+
+    if worker.poll() is not None:
+        return
+    os.killpg(worker.pid, signal.SIGKILL if kill else signal.SIGTERM)
+    try:
+        worker.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+
+
+def forget_queue(queue: str) -> None:
+    """Drop ``queue`` and the unacknowledged messages of workers killed on it from Redis."""
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(queue)
+    for tag, payload in client.hgetall("unacked").items():
+        if json.loads(payload)[2] == queue:
+            client.hdel("unacked", tag)
+            client.zrem("unacked_index", tag)
+
+
+@contextmanager
+def routed_to(queue: str, *names: str) -> Iterator[None]:
+    """Send the tasks ``names`` to ``queue`` (a worker of the drill's or the test's own)."""
+    app = current_app
+    saved = app.conf.task_routes
+
+    def reset() -> None:
+        app.amqp._rtable = None
+        app.amqp.__dict__.pop("router", None)
+
+    app.conf.task_routes = {name: {"queue": queue} for name in names}
+    reset()
+    try:
+        yield
+    finally:
+        app.conf.task_routes = saved
+        reset()
+
+
+def database_url() -> str:
+    """The URL of the database Django is connected to (its test name in a test)."""
+    from urllib.parse import quote
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
+    host = quote(db["HOST"] or "localhost", safe="")
+    return f"postgres://{quote(db['USER'])}{password}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def ledger_csv(rows: int) -> bytes:
+    """A 项目信息 ledger of ``rows`` rows, as a CSV file."""
+    lines = ["项目名称,投资方,总投资(万元)"]
+    lines += [f"第{i}号产业园,第{i}号精密机械有限公司,{1000 + i}" for i in range(rows)]
+    return ("\n".join(lines) + "\n").encode("utf-8-sig")
+
+
 # --- The drill ------------------------------------------------------------------------------
 
-DRILL_DATABASE = "promo_drill"
+# DRILL_DATABASE in the environment names another (two drills at once on one server).
+DRILL_DATABASE = os.environ.get("DRILL_DATABASE") or "promo_drill"
 
 
 def _drill_database(base_url: str) -> str:
@@ -706,12 +863,209 @@ def drill_robot_outage_walk(*, outage: timedelta) -> list[tuple[str, str]]:
 
 
 # The drills ``--only`` can name, in the order they run.
-DRILLS = ("missed-run", "robot", "robot-walk", "redis")
+DRILLS = ("missed-run", "robot", "robot-walk", "redis", "worker-killed", "broker-away")
+
+
+def drill_worker_killed(*, rows: int) -> list[tuple[str, str]]:
+    """Finding 4: a whole worker killed (SIGKILL to its process group) mid-import; a second
+    worker is started at once; the sweep runs as the beat runs it. Production settings."""
+    import uuid
+
+    from django.conf import settings
+
+    from promo.core.enqueue import send_now
+    from promo.imports.choices import BatchStatus, ImportKind
+    from promo.imports.models import ImportBatch, ImportRow
+    from promo.imports.services import batch_upload
+    from promo.imports.tasks import resume_waiting_imports, run_import
+
+    officer = _bureau_officer()
+    batch = batch_upload(
+        actor=officer, data=ledger_csv(rows), file_name="演练台账.csv", kind=ImportKind.LEADS
+    )
+    queue = f"drill-{uuid.uuid4().hex}"
+    sweep_every = settings.PROMO_IMPORT_SWEEP_SECONDS
+    first = second = None
+    with routed_to(queue, run_import.name):
+        try:
+            first = start_worker_process(queue, database_url())
+            send_now(run_import, (batch.pk,))
+            deadline = time.monotonic() + 120
+            while not ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.CHECKING):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the first worker never took the batch")
+                time.sleep(0.05)
+            time.sleep(1.0)  # well into the check
+            stop_worker_process(first, kill=True)
+            killed = time.monotonic()
+            second = start_worker_process(queue, database_url())
+            back = rerun = done = None
+            next_sweep = killed  # the beat's phase is unknown: the worst case is a full interval
+            while done is None and time.monotonic() - killed < 600:
+                now = time.monotonic()
+                if now >= next_sweep:
+                    resume_waiting_imports()
+                    next_sweep = now + sweep_every
+                state = ImportBatch.objects.filter(pk=batch.pk).values("status", "stall_count")[0]
+                if back is None and state["stall_count"]:
+                    back = now - killed
+                if back is not None and rerun is None and state["status"] != BatchStatus.QUEUED:
+                    rerun = now - killed
+                if state["status"] == BatchStatus.CHECKED:
+                    done = now - killed
+                time.sleep(0.2)
+        finally:
+            for worker in (first, second):
+                if worker is not None:
+                    stop_worker_process(worker, kill=worker is first)
+            forget_queue(queue)
+    batch.refresh_from_db()
+
+    def seconds(value: float | None) -> str:
+        return "never" if value is None else f"{value:.1f} s"
+
+    return [
+        (
+            "[4] worker killed whole mid-check",
+            f"{rows} rows; heartbeat {settings.PROMO_IMPORT_HEARTBEAT_SECONDS} s, stall "
+            f"{settings.PROMO_IMPORT_STALL_SECONDS} s, sweep every {sweep_every} s",
+        ),
+        ("    batch taken back after the kill", seconds(back)),
+        ("    check running again after", seconds(rerun)),
+        ("    check finished after", seconds(done)),
+        (
+            "    rows checked / written twice",
+            f"{ImportRow.objects.filter(batch=batch).count()} / 0 (status {batch.status}, "
+            f"taken back {batch.stall_count} time)",
+        ),
+        (
+            "    any other task of a killed worker",
+            f"handed out again after {settings.PROMO_TASK_VISIBILITY_SECONDS} s (visibility; "
+            f"longest time limit {settings.PROMO_IMPORT_TIME_LIMIT_SECONDS} s); sweeps re-run "
+            "on the beat",
+        ),
+        (
+            "[4] before #18",
+            "visibility 3600 s (measured 60 min 48 s); a batch stuck 11-13 min (stall 600 s, "
+            "sweep every 2 min)",
+        ),
+    ]
+
+
+def _publish_seconds(url: str, *, celery_defaults: bool, cap: float) -> str:
+    """How long one publish of run_import to ``url`` takes: promo's request path
+    (promo/core/enqueue.py) or Celery's defaults (no socket timeouts, publish retries)."""
+    from promo.core.enqueue import send_now
+
+    result: list[float] = []
+    started = time.monotonic()
+
+    def publish() -> None:
+        if celery_defaults:
+            app = current_app
+            options = {"socket_timeout": None, "socket_connect_timeout": None}
+            try:
+                with app.connection_for_write(transport_options=options) as conn:
+                    app.send_task(
+                        "promo.imports.tasks.run_import", (0,), connection=conn, queue="drill-none"
+                    )
+            except Exception:  # the figure is the time it took to fail
+                pass
+        else:
+            send_now("promo.imports.tasks.run_import", (0,), queue="drill-none")
+        result.append(time.monotonic() - started)
+
+    thread = threading.Thread(target=publish, daemon=True)
+    thread.start()
+    thread.join(cap)
+    return f"{result[0]:.2f} s" if result else f"more than {cap:.0f} s (still waiting)"
+
+
+def drill_broker_away(*, measure_before: bool) -> list[tuple[str, str]]:
+    """Finding 5: an officer uploads a ledger while Redis is hung, then stopped; the import
+    pages are read with Redis stopped (broker and cache)."""
+    from django.conf import settings
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client, override_settings
+
+    from promo.imports.choices import ImportKind
+    from promo.imports.models import ImportBatch
+
+    officer = _bureau_officer()
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(officer)
+    client.get("/imports/new/")  # a warm process, as a serving worker is
+    rows: list[tuple[str, str]] = []
+    hung = HungRedis(hold=60)
+    stopped_cache = {"default": {**settings.CACHES["default"], "LOCATION": STOPPED_REDIS}}
+    try:
+        for label, url, data in (
+            ("hung (accepts, never answers)", hung.url, ledger_csv(3)),
+            ("stopped (connection refused)", STOPPED_REDIS, ledger_csv(4)),
+        ):
+            with broker_at(url), override_settings(CACHES=stopped_cache):
+                started = time.monotonic()
+                response = client.post(
+                    "/imports/new/",
+                    {"kind": ImportKind.LEADS, "file": SimpleUploadedFile("演练.csv", data)},
+                )
+                upload = time.monotonic() - started
+                batch = ImportBatch.objects.order_by("-pk")[0]
+                pages = []
+                for page in (
+                    "/imports/",
+                    f"/imports/{batch.pk}/",
+                    f"/imports/{batch.pk}/progress/",
+                ):
+                    started = time.monotonic()
+                    status = client.get(page).status_code
+                    pages.append(f"{status} in {time.monotonic() - started:.2f} s")
+            rows.append(
+                (f"[5] Redis {label}: upload answers", f"{response.status_code} in {upload:.2f} s")
+            )
+            rows.append(("    batch saved, waiting in PostgreSQL", f"#{batch.pk} {batch.status}"))
+            rows.append(("    list, batch page, progress JSON", "; ".join(pages)))
+        again = client.post(
+            "/imports/new/",
+            {"kind": ImportKind.LEADS, "file": SimpleUploadedFile("演练.csv", ledger_csv(4))},
+        )
+        rows.append(
+            (
+                "    the same upload retried",
+                f"{again.status_code} to {again['Location']} (batches: "
+                f"{ImportBatch.objects.filter(uploaded_by=officer).count()})",
+            )
+        )
+        if measure_before:
+            with broker_at(hung.url):
+                rows.append(
+                    (
+                        "[5] before #18: one publish with Celery's defaults, hung Redis",
+                        _publish_seconds(hung.url, celery_defaults=True, cap=40),
+                    )
+                )
+        else:
+            rows.append(
+                (
+                    "[5] before #18",
+                    "upload held 30 s until gunicorn killed the worker; batch pages 500 "
+                    "(--long measures a publish with Celery's defaults)",
+                )
+            )
+    finally:
+        hung.close()
+    return rows
+
+
+def _bureau_officer() -> Any:
+    from officers.models import Officer
+
+    officer = Officer.objects.filter(username="drill_officer").first()
+    return officer or _bureau()[3]
 
 
 def main(argv: list[str] | None = None) -> int:
     import argparse
-    import os
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -724,6 +1078,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(DRILLS),
         action="append",
         help="run only these drills (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=20_000,
+        help="rows of the ledger whose worker is killed mid-check (default 20000)",
     )
     args = parser.parse_args(argv)
     base = os.environ.get("DATABASE_URL")
@@ -755,13 +1115,17 @@ def main(argv: list[str] | None = None) -> int:
     if "robot" in chosen:
         rows += drill_robot_outage(outage=robot_outage, horizon=horizon)
     if not Officer.objects.filter(username="drill_chief").exists() and (
-        "robot-walk" in chosen or "redis" in chosen
+        set(chosen) & {"robot-walk", "redis"}
     ):
         _bureau()
     if "robot-walk" in chosen:
         rows += drill_robot_outage_walk(outage=timedelta(minutes=30))
     if "redis" in chosen:
         rows += drill_api_without_redis()
+    if "worker-killed" in chosen:
+        rows += drill_worker_killed(rows=args.rows)
+    if "broker-away" in chosen:
+        rows += drill_broker_away(measure_before=args.long)
     width = max(len(label) for label, _ in rows)
     print(f"promo operations drill (issue #18), database {DRILL_DATABASE}")
     for label, value in rows:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from .models import ImportBatch, ImportMapping, ImportRow
+from .models import ExportJob, ImportBatch, ImportMapping, ImportRow
 
 
 @admin.register(ImportBatch)
@@ -52,3 +52,22 @@ class ImportRowAdmin(admin.ModelAdmin):
 class ImportMappingAdmin(admin.ModelAdmin):
     list_display = ("unit", "kind", "updated_by", "updated_at")
     list_filter = ("kind",)
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    """Export jobs are read here (who exported what, with which filters); files are
+    downloaded by their requester only, on their page."""
+
+    list_display = ("pk", "requester", "kind", "fmt", "status", "total_rows", "created_at")
+    list_filter = ("kind", "status")
+    list_select_related = ("requester",)
+    raw_id_fields = ("requester",)
+    exclude = ("file",)
+    readonly_fields = [f.name for f in ExportJob._meta.fields if f.name != "file"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

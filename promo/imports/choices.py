@@ -49,3 +49,23 @@ class RowAction(models.TextChoices):
     UNCHANGED = "unchanged", _("无变化")
     DUPLICATE = "duplicate", _("疑似重复")
     ERROR = "error", _("有错误")
+
+
+class ExportKind(models.TextChoices):
+    """The lists an officer exports (导出), each read like its page."""
+
+    LEADS = "leads", _("项目信息")
+    PROJECTS = "projects", _("项目")
+    VISITS = "visits", _("走访记录")
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", "Excel (.xlsx)"
+    CSV = "csv", "CSV"
+
+
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("生成中")
+    DONE = "done", _("已完成")
+    FAILED = "failed", _("失败")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import secrets
+
+import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from .choices import BatchStatus, ImportKind, RowAction, batch_can_transition
+from .choices import (
+    BatchStatus,
+    ExportFormat,
+    ExportKind,
+    ExportStatus,
+    ImportKind,
+    RowAction,
+    batch_can_transition,
+)
 
 
 class ImportMapping(models.Model):
@@ -106,6 +117,10 @@ class ImportBatch(models.Model):
             models.Index(fields=["uploaded_by", "-created_at"], name="imports_batch_uploader"),
         ]
 
+    # Not stored: set by batch_upload on the batch it returns instead of making a second one
+    # when the same file is uploaded again (a retried or double-clicked upload).
+    repeated_upload: bool = False
+
     def __str__(self) -> str:
         return f"{self.file_name} ({self.get_kind_display()})"
 
@@ -160,3 +175,109 @@ class ImportRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}#{self.row_number} {self.action}"
+
+
+class ImportProgress(models.Model):
+    """How far the worker running a batch has got (导入进度), for the batch's page.
+
+    Written by the worker's heartbeat thread on a connection of its own, while the commit's
+    transaction holds the batch's row: so no foreign key (its check would wait for that
+    transaction), only the batch's id. The row goes when the run ends.
+    """
+
+    batch_id = models.BigIntegerField(primary_key=True)
+    done = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("导入进度")
+        verbose_name_plural = _("导入进度")
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}: {self.done}"
+
+
+def export_file_path(job: ExportJob, filename: str) -> str:
+    """exports/<random>/<name>: a path nobody guesses; the file is served only by the
+    requester's download view (never from MEDIA_URL)."""
+    return f"exports/{secrets.token_urlsafe(24)}/{filename}"
+
+
+# History of every export (who asked for which list, with which filters, and what came of
+# it): insert and status changes; the progress counter is not history.
+@pghistory.track(
+    pghistory.InsertEvent(), pghistory.UpdateEvent(), exclude=["done_rows", "heartbeat_at"]
+)
+class ExportJob(models.Model):
+    """Export job (导出任务): a list too large to download at once, written by the worker.
+
+    The filters and the requester are stored, and the worker applies the same selector as
+    the requester at the time of the request would: the file holds only what they may see.
+    """
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("导出人"),
+        on_delete=models.PROTECT,
+        related_name="export_jobs",
+    )
+    kind = models.CharField(_("数据类型"), max_length=20, choices=ExportKind.choices)
+    fmt = models.CharField(_("格式"), max_length=10, choices=ExportFormat.choices)
+    # The list page's query parameters: {"status": ["valid"], …} (QueryDict.lists()).
+    filters = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    # The requester's language at the request: headers stay Chinese (the import reads them),
+    # choice labels are written in it.
+    language = models.CharField(_("语言"), max_length=10, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=20, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("行数"), default=0)
+    done_rows = models.PositiveIntegerField(_("已写行数"), default=0)
+    file = models.FileField(_("文件"), upload_to=export_file_path, max_length=300, blank=True)
+    file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    error = models.TextField(_("错误"), blank=True)
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("最近进展时间"), null=True, blank=True)
+    # When the file was deleted (PROMO_EXPORT_RETENTION_DAYS after it was written).
+    file_pruned_at = models.DateTimeField(_("文件删除时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("导出任务")
+        verbose_name_plural = _("导出任务")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ExportStatus.values),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ExportStatus.DONE) | Q(finished_at__isnull=False),
+                name="%(app_label)s_%(class)s_done_has_time",
+            ),
+        ]
+        indexes = [
+            # "My exports", newest first.
+            models.Index(fields=["requester", "-created_at"], name="imports_export_requester"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}.{self.fmt} #{self.pk}"
+
+    @property
+    def why(self) -> str:
+        """The reason written on the history rows of this export."""
+        return f"export:{self.pk}:{self.kind}.{self.fmt}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ExportStatus.QUEUED, ExportStatus.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if self.status == ExportStatus.DONE:
+            return 100
+        if not self.total_rows:
+            return 0
+        return min(100, int(self.done_rows * 100 / self.total_rows))

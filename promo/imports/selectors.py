@@ -7,7 +7,7 @@ from django.db.models import QuerySet
 from officers.models import Officer
 from officers.selectors import scope_for
 
-from .models import ImportBatch, ImportRow
+from .models import ExportJob, ImportBatch, ImportRow
 
 
 def batches_visible_to(officer: Officer) -> QuerySet[ImportBatch]:
@@ -26,3 +26,11 @@ def batches_visible_to(officer: Officer) -> QuerySet[ImportBatch]:
 def batch_rows(batch: ImportBatch, action: str = "") -> QuerySet[ImportRow]:
     qs = batch.rows.order_by("row_number")
     return qs.filter(action=action) if action else qs
+
+
+def export_jobs_visible_to(officer: Officer) -> QuerySet[ExportJob]:
+    """Export jobs are their requester's alone, a chief's included: the file holds what the
+    requester may see, and nobody else downloads it."""
+    if officer is None or not officer.pk:
+        return ExportJob.objects.none()
+    return ExportJob.objects.filter(requester_id=officer.pk)

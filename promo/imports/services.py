@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
+import threading
 import time
 import unicodedata
 import uuid
@@ -22,8 +24,7 @@ from pathlib import PurePath
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,11 +47,11 @@ from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
 from promo.core.prune import update_in_batches
-from promo.core.services import today
+from promo.core.services import lock_key, today
 
 from . import parsing
 from .choices import BATCH_TRANSITIONS, BatchStatus, ImportKind, RowAction, batch_can_transition
-from .models import ImportBatch, ImportMapping, ImportRow
+from .models import ImportBatch, ImportMapping, ImportProgress, ImportRow
 from .parsing import CellError, FileRefused
 
 SOURCE_SYSTEM = "import"
@@ -88,7 +89,15 @@ def batch_upload(
             parsing.decode_text(data)
         except FileRefused as exc:
             raise rule("file", exc.message) from exc
-    with audited(actor, "import_upload"):
+    digest = hashlib.sha256(data).hexdigest()
+    with transaction.atomic(), audited(actor, "import_upload"):
+        # Two posts of one upload (a retry after a timeout, a double click) wait for each
+        # other here; the second then finds the first's batch.
+        lock_key("imports.upload", str(actor.pk), digest)
+        first = batch_recent_same_upload(actor=actor, sha256=digest, kind=kind, unit=owner)
+        if first is not None:
+            first.repeated_upload = True
+            return first
         return ImportBatch.objects.create(
             file_name=_clean_name(file_name),
             kind=kind,
@@ -96,9 +105,37 @@ def batch_upload(
             uploaded_by=actor,
             content=data,
             size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=digest,
             sheet_name=sheet_name.strip(),
         )
+
+
+# A batch whose dry run has not finished: uploading its file again opens it (batch_upload).
+# Once checked, the same file uploaded again is a new dry run against today's records.
+_NOT_CHECKED_YET = (BatchStatus.QUEUED, BatchStatus.CHECKING)
+
+
+def batch_recent_same_upload(
+    *, actor: Officer, sha256: str, kind: str, unit: Unit
+) -> ImportBatch | None:
+    """The officer's batch of the same file (same bytes, kind and unit) uploaded less than
+    PROMO_IMPORT_DEDUPE_SECONDS ago and still waiting for or in its dry run, if any: a second
+    upload then is a retry (the first answer was slow or lost), not a second import. A file
+    changed by one byte is a new upload, and so is the same file once its dry run is done
+    (checking it again against today's records) or after the window."""
+    since = timezone.now() - timedelta(seconds=settings.PROMO_IMPORT_DEDUPE_SECONDS)
+    return (
+        ImportBatch.objects.filter(
+            uploaded_by=actor,
+            sha256=sha256,
+            kind=kind,
+            unit=unit,
+            created_at__gte=since,
+            status__in=_NOT_CHECKED_YET,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
 
 
 def require_import_size(size: int) -> None:
@@ -252,13 +289,86 @@ def _lock_claimed(batch: ImportBatch, status: str, token: str) -> None:
         raise _ClaimLost
 
 
-def progress_key(batch_pk: int) -> str:
-    return f"imports:progress:{batch_pk}"
+log = logging.getLogger("promo.operations")
+
+# How often the heartbeat thread writes the rows done, when they changed (seconds).
+_PROGRESS_TICK = 1.0
 
 
-def _report_progress(batch: ImportBatch, done: int) -> None:
-    # The cache, not the row: during a commit the row is inside the import's transaction.
-    cache.set(progress_key(batch.pk), done, 3600)
+class Heartbeat:
+    """While a worker checks or commits a batch: a thread on its own database connection.
+
+    Every second it writes how many rows are done (``ImportProgress``, read by the batch's
+    page), and every PROMO_IMPORT_HEARTBEAT_SECONDS the batch's ``heartbeat_at`` if this
+    worker still holds it — whatever the main thread is doing (reading a large file, planning
+    a slow row). A worker that dies stops beating, and ``batch_resume_stalled`` takes the
+    batch back PROMO_IMPORT_STALL_SECONDS later. While the commit's transaction holds the
+    batch's row the beat skips it (SKIP LOCKED) rather than wait: a held lock already keeps
+    the sweep away.
+    """
+
+    def __init__(self, batch: ImportBatch, token: str) -> None:
+        self.batch_pk = batch.pk
+        self.token = token
+        self.done = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"import-heartbeat-{batch.pk}", daemon=True
+        )
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        written = -1
+        last_beat = time.monotonic()
+        try:
+            while not self._stop.wait(_PROGRESS_TICK):
+                if self.done != written:
+                    written = self.done
+                    ImportProgress.objects.update_or_create(
+                        batch_id=self.batch_pk,
+                        defaults={"done": written, "updated_at": timezone.now()},
+                    )
+                if time.monotonic() - last_beat >= settings.PROMO_IMPORT_HEARTBEAT_SECONDS:
+                    last_beat = time.monotonic()
+                    self.beat()
+        except Exception:  # a beat missed is not the import failed; the sweep decides
+            log.warning("import batch %s: heartbeat failed", self.batch_pk, exc_info=True)
+        finally:
+            with contextlib.suppress(Exception):
+                ImportProgress.objects.filter(batch_id=self.batch_pk).delete()
+            connection.close()
+
+    def beat(self) -> bool:
+        """Write the heartbeat if the batch is still this worker's and its row is free."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ImportBatch._meta.db_table} SET heartbeat_at = %s WHERE id = ("
+                f"SELECT id FROM {ImportBatch._meta.db_table} WHERE id = %s AND claim = %s "
+                "AND status IN (%s, %s) FOR UPDATE SKIP LOCKED)",
+                [
+                    timezone.now(),
+                    self.batch_pk,
+                    self.token,
+                    BatchStatus.CHECKING,
+                    BatchStatus.COMMITTING,
+                ],
+            )
+            return bool(cursor.rowcount == 1)
+
+
+def batch_progress_done(batch: ImportBatch) -> int:
+    """Rows done by the worker running ``batch`` now (PostgreSQL only: the page never needs
+    Redis); 0 before it starts."""
+    return (
+        ImportProgress.objects.filter(batch_id=batch.pk).values_list("done", flat=True).first() or 0
+    )
 
 
 # --- dry run ---------------------------------------------------------------------------
@@ -283,13 +393,15 @@ def batch_check(*, batch: ImportBatch) -> ImportBatch:
     if token is None:
         return ImportBatch.objects.get(pk=batch.pk)
     try:
-        _check(batch, token)
+        with Heartbeat(batch, token) as heartbeat:
+            _check(batch, token, heartbeat)
     except _ClaimLost:
         pass
     return ImportBatch.objects.get(pk=batch.pk)
 
 
-def _check(batch: ImportBatch, token: str) -> None:
+def _check(batch: ImportBatch, token: str, heartbeat: Heartbeat | None = None) -> None:
+    heartbeat = heartbeat or Heartbeat(batch, token)  # not started: only counts
     started = time.monotonic()
     batch.refresh_from_db()
     mine = ImportBatch.objects.filter(pk=batch.pk, status=BatchStatus.CHECKING, claim=token)
@@ -342,8 +454,8 @@ def _check(batch: ImportBatch, token: str) -> None:
             )
         )
         done += 1
+        heartbeat.done = done
         if done % _PROGRESS_EVERY == 0:
-            _report_progress(batch, done)
             _beat(batch, token)
     # The rows and the status land together, written only by the worker still holding the
     # batch: a worker killed halfway leaves no rows behind, a late one writes none.
@@ -860,6 +972,8 @@ class LeadPlanner(Planner):
                     self.holders.setdefault(lead.investor_id, []).append(lead)
         self.prefetch_editable([*self.leads_by_key.values(), *self.by_external.values()])
         self.seen: set[tuple[str, str]] = set()
+        # New leads of this file by (investor, unit): a second one is a same-unit duplicate.
+        self.new_leads: dict[tuple[Any, Any], int] = {}
 
     def plan(self, plan: RowPlan) -> None:
         values = plan.values
@@ -906,6 +1020,34 @@ class LeadPlanner(Planner):
                     % {"unit": held[0].unit.name},
                 )
                 return
+        # Same-unit duplicates (decision 0013): an import never confirms a second open lead
+        # of one unit on one investor; the officer registers it in promo, where the form
+        # names the first and asks.
+        if investor is not None:
+            same = [lead for lead in self.holders.get(investor.pk, []) if lead.unit_id == unit_pk]
+            if same:
+                newest = max(same, key=lambda lead: (lead.created_at, lead.pk))
+                plan.error(
+                    self.header_of["investor"],
+                    _(
+                        "本单位已有该客商在跟进的项目信息“%(name)s”（编号 %(pk)s）。如是同一项目"
+                        "请勿重复导入；确属另一个项目的，请在系统中登记并确认。"
+                    )
+                    % {"name": newest.name, "pk": newest.pk},
+                )
+                return
+        investor_key = investor.pk if investor is not None else normalize_name(values["investor"])
+        first_row = self.new_leads.setdefault((investor_key, unit_pk), self.row_number)
+        if first_row != self.row_number:
+            plan.error(
+                self.header_of["investor"],
+                _(
+                    "文件第 %(row)d 行已为本单位登记该客商的项目信息，同一单位在同一客商只能导入"
+                    "一条；确属另一个项目的，请在系统中登记并确认。"
+                )
+                % {"row": first_row},
+            )
+            return
         if plan.action != RowAction.DUPLICATE:
             plan.action = RowAction.CREATE
 
@@ -1228,7 +1370,7 @@ def batch_confirm(
     )
     # The dry run's count (every row checked) must not show as the commit's progress: the
     # bar would start full, then fall back to 16 % when the commit reports its first rows.
-    cache.delete(progress_key(batch.pk))
+    ImportProgress.objects.filter(batch_id=batch.pk).delete()
     batch.refresh_from_db()
     return batch
 
@@ -1238,13 +1380,14 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
     token = _claim(batch, BatchStatus.CHECKED, BatchStatus.COMMITTING, confirmed_at__isnull=False)
     if token is None:
         return ImportBatch.objects.get(pk=batch.pk)
-    _commit(batch, token)
+    with Heartbeat(batch, token) as heartbeat:
+        _commit(batch, token, heartbeat)
     return ImportBatch.objects.get(pk=batch.pk)
 
 
-def _commit(batch: ImportBatch, token: str) -> None:
+def _commit(batch: ImportBatch, token: str, heartbeat: Heartbeat | None = None) -> None:
+    heartbeat = heartbeat or Heartbeat(batch, token)  # not started: only counts
     started = time.monotonic()
-    _report_progress(batch, 0)
     batch.refresh_from_db()
     actor = Officer.objects.get(pk=batch.uploaded_by_id)
     writer = Writer(batch, actor)
@@ -1268,8 +1411,7 @@ def _commit(batch: ImportBatch, token: str) -> None:
                     row.record_pk = writer.apply(row)
                     results.append(row)
                     done += 1
-                    if done % _PROGRESS_EVERY == 0:
-                        _report_progress(batch, done)
+                    heartbeat.done = done
             ImportRow.objects.bulk_update(results, ["record_pk"], batch_size=_CHUNK)
             batch_transition(
                 batch=batch,

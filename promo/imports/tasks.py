@@ -16,10 +16,12 @@ from celery import shared_task
 from django.db.models import Q
 from django.utils import timezone
 
+from promo.core.enqueue import send_now
 from promo.core.prune import PRUNE_TASK
 from promo.reports.tasks import _RETRY
 
 from .choices import BatchStatus
+from .export_services import export_files_prune, export_resume_waiting, export_run
 from .models import ImportBatch
 from .services import batch_check, batch_commit, batch_files_prune, batch_resume_stalled
 
@@ -47,12 +49,10 @@ def send_to_worker(batch_id: int) -> bool:
     ``resume_waiting_imports`` once the broker is back, so nothing the officer uploaded or
     confirmed is lost and the page never fails because Redis is down.
     """
-    try:
-        run_import.delay(batch_id)
-    except Exception:
-        log.warning("import batch %s waits for the broker", batch_id, exc_info=True)
-        return False
-    return True
+    if send_now(run_import, (batch_id,)):
+        return True
+    log.warning("import batch %s waits for the broker", batch_id)
+    return False
 
 
 @shared_task(**_RETRY)
@@ -74,3 +74,33 @@ def resume_waiting_imports(older_than_seconds: int = 60) -> int:
 def prune_import_files() -> int:
     """台账文件清理: delete uploaded files past their retention; batches and rows stay."""
     return batch_files_prune()
+
+
+@shared_task(**_RETRY)
+def run_export(job_id: int) -> str:
+    """Write the file of a queued export job; returns its status afterwards."""
+    job = export_run(job_id=job_id)
+    return "missing" if job is None else job.status
+
+
+def send_export(job_id: int) -> bool:
+    """Queue an export job; False (and logged) when the broker cannot be reached: the job
+    waits in PostgreSQL for ``resume_waiting_exports``, the page never fails."""
+    if send_now(run_export, (job_id,)):
+        return True
+    log.warning("export job %s waits for the broker", job_id)
+    return False
+
+
+@shared_task(**_RETRY)
+def resume_waiting_exports(older_than_seconds: int = 60) -> int:
+    """Re-send export jobs still queued; returns how many were sent."""
+    return sum(
+        send_export(pk) for pk in export_resume_waiting(older_than_seconds=older_than_seconds)
+    )
+
+
+@shared_task(**PRUNE_TASK)
+def prune_export_files() -> int:
+    """导出文件清理: delete export files past their retention; the jobs stay."""
+    return export_files_prune()

@@ -14,4 +14,8 @@ urlpatterns = [
     path("<int:pk>/confirm/", views.batch_confirm, name="confirm"),
     path("<int:pk>/mapping/", views.batch_mapping, name="mapping"),
     path("export/<str:what>.<str:fmt>", views.export, name="export"),
+    path("exports/", views.export_jobs, name="exports"),
+    path("exports/<int:pk>/", views.export_job, name="export_job"),
+    path("exports/<int:pk>/progress/", views.export_job_progress, name="export_job_progress"),
+    path("exports/<int:pk>/download/", views.export_download, name="export_download"),
 ]

@@ -5,47 +5,61 @@ Views are interfaces only: the services check and write, the selectors read.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from leads import exports as lead_exports
 from officers.models import tree_order
 from officers.selectors import units_visible_to
-from projects import exports as project_exports
 from promo.core import exports
-from promo.core.db import read_alias, reads_from_replica
+from promo.core.db import pinned_to_primary, reads_from_replica
+from promo.core.enqueue import send_on_commit
 from promo.core.errors import DomainError
 from promo.core.forms import add_domain_error
+from promo.core.paging import KeysetPage, deep_page_redirect
 
-from . import services
-from .choices import BatchStatus, ImportKind, RowAction
+from . import export_services, services
+from .choices import BatchStatus, ExportFormat, ExportStatus, ImportKind, RowAction
 from .forms import ConfirmForm, UploadForm
-from .selectors import batch_rows, batches_visible_to
+from .models import ExportJob
+from .selectors import batch_rows, batches_visible_to, export_jobs_visible_to
 
 ROWS_PER_PAGE = 100
 
 
-def _enqueue(batch_pk: int) -> None:
-    from .tasks import send_to_worker
+def _enqueue(request: HttpRequest, batch_pk: int) -> bool:
+    """Tell the worker after commit (it must find the batch and its confirmation); never
+    blocks nor fails the request. If the broker is down or hung the batch waits in PostgreSQL
+    (its status) and ``resume_waiting_imports`` sends it when the broker is back; the officer
+    is told so. Returns whether the worker was told now."""
+    from .tasks import run_import
 
-    # After commit: the worker must find the batch (and its confirmation) in the database.
-    # If the broker is down the batch simply waits in PostgreSQL for resume_waiting_imports.
-    transaction.on_commit(lambda: send_to_worker(batch_pk))
+    sent = send_on_commit(run_import, (batch_pk,))
+    if sent is False:
+        messages.warning(
+            request,
+            _("后台任务队列暂时不可用：文件已保存，队列恢复后会自动开始处理，无需重新上传。"),
+        )
+    return sent is not False
 
 
 @login_required
 @require_GET
 def batch_list(request: HttpRequest) -> HttpResponse:
     """Import batches (导入记录) the officer may review."""
-    page = Paginator(batches_visible_to(request.user), 20).get_page(request.GET.get("page"))
+    # Newest first, deep pages by cursor (issue #19).
+    page = KeysetPage(
+        batches_visible_to(request.user), request.GET, per_page=20, order=("-created_at", "-id")
+    )
+    if page.too_deep:
+        return deep_page_redirect(request, page)
     for batch in page:
         batch.status_text = status_label(batch)
     return render(request, "imports/batch_list.html", {"page": page})
@@ -76,7 +90,11 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            _enqueue(batch.pk)
+            if batch.repeated_upload:
+                # A retried or double-clicked upload: the first batch, not a second one.
+                messages.info(request, _("该文件刚刚已上传，这是它的导入批次，无需重复上传。"))
+            else:
+                _enqueue(request, batch.pk)
             return redirect("imports:detail", pk=batch.pk)
     return render(request, "imports/batch_new.html", {"form": form})
 
@@ -178,7 +196,7 @@ def _progress(batch) -> dict:
     )
     done = batch.processed_rows
     if running:
-        done = cache.get(services.progress_key(batch.pk)) or 0
+        done = services.batch_progress_done(batch)
     total = batch.total_rows
     return {
         "status": batch.status,
@@ -219,8 +237,8 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
-        _enqueue(batch.pk)
-        messages.success(request, _("已确认，正在导入。您可以离开本页，稍后回来查看结果。"))
+        if _enqueue(request, batch.pk):
+            messages.success(request, _("已确认，正在导入。您可以离开本页，稍后回来查看结果。"))
     return redirect("imports:detail", pk=batch.pk)
 
 
@@ -252,26 +270,113 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return redirect("imports:detail", pk=batch.pk)
-    _enqueue(again.pk)
+    _enqueue(request, again.pk)
     messages.success(request, _("列对应已保存，本单位下次导入时自动使用；正在重新预检。"))
     return redirect("imports:detail", pk=again.pk)
-
-
-_EXPORTS = {
-    "leads": (lead_exports.leads_for_export, lead_exports.LEAD_COLUMNS, "项目信息"),
-    "projects": (project_exports.projects_for_export, project_exports.PROJECT_COLUMNS, "项目"),
-    "visits": (lead_exports.visits_for_export, lead_exports.VISIT_COLUMNS, "走访记录"),
-}
 
 
 @login_required
 @require_GET
 @reads_from_replica
 def export(request: HttpRequest, what: str, fmt: str) -> HttpResponse:
-    """导出: the list page's rows, with its filters and the officer's visibility."""
-    if what not in _EXPORTS or fmt not in ("xlsx", "csv"):
+    """导出: the list page's rows, with its filters and the officer's visibility.
+
+    Up to PROMO_EXPORT_SYNC_MAX_ROWS rows the file downloads at once; a larger list becomes
+    an export job (nothing is read in the request but a bounded count) and the officer
+    watches it on its page."""
+    if what not in export_services.EXPORT_LISTS or fmt not in ExportFormat.values:
         raise Http404
-    select, columns, title = _EXPORTS[what]
+    spec = export_services.EXPORT_LISTS[what]
     # The alias is fixed now: a streamed download runs its query after the view has returned.
-    objects = select(request.user, request.GET).using(read_alias()).iterator(chunk_size=2000)
-    return exports.download(columns, objects, title=title, fmt=fmt)
+    rows = export_services.export_rows(request.user, what, request.GET)
+    if not export_services.export_is_large(rows):
+        return exports.download(spec.columns, rows, title=spec.title, fmt=fmt)
+    with pinned_to_primary():  # the same list asked again is found on the primary
+        job, created = export_services.export_request(
+            actor=request.user, kind=what, fmt=fmt, params=request.GET
+        )
+    if created:
+        from .tasks import send_export
+
+        # If the broker is down the job waits in PostgreSQL for resume_waiting_exports.
+        transaction.on_commit(lambda: send_export(job.pk))
+        messages.info(
+            request,
+            _("超过 %(max)s 行，已转为后台导出：完成后会在通知中提醒您，文件在“我的导出”中下载。")
+            % {"max": f"{settings.PROMO_EXPORT_SYNC_MAX_ROWS:,}"},
+        )
+    return redirect("imports:export_job", pk=job.pk)
+
+
+def _my_job(request: HttpRequest, pk: int) -> ExportJob:
+    """One of the officer's export jobs; anyone else's is not found."""
+    return get_object_or_404(export_jobs_visible_to(request.user), pk=pk)
+
+
+def _job_progress(job: ExportJob) -> dict:
+    return {
+        "status": job.status,
+        "status_label": job.get_status_display(),
+        "done": job.done_rows,
+        "total": job.total_rows,
+        "percent": job.percent,
+        "running": job.is_running,
+        "download": reverse("imports:export_download", args=[job.pk])
+        if job.status == ExportStatus.DONE and job.file
+        else "",
+    }
+
+
+@login_required
+@require_GET
+def export_jobs(request: HttpRequest) -> HttpResponse:
+    """我的导出: the officer's export jobs, newest first, with their files while kept."""
+    page = Paginator(export_jobs_visible_to(request.user), 20).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "imports/export_list.html",
+        {"page": page, "retention_days": settings.PROMO_EXPORT_RETENTION_DAYS},
+    )
+
+
+@login_required
+@require_GET
+def export_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """One export job: its progress while it runs (from PostgreSQL), then its download."""
+    job = _my_job(request, pk)
+    return render(
+        request,
+        "imports/export_job.html",
+        {
+            "job": job,
+            "progress": _job_progress(job),
+            "retention_days": settings.PROMO_EXPORT_RETENTION_DAYS,
+        },
+    )
+
+
+@login_required
+@require_GET
+def export_job_progress(request: HttpRequest, pk: int) -> JsonResponse:
+    """Polled by the job's page while the file is written."""
+    return JsonResponse(_job_progress(_my_job(request, pk)))
+
+
+@login_required
+@require_GET
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The file of a finished export, for its requester only (served by this view, never from
+    MEDIA_URL); a pruned or unfinished one is not found."""
+    job = _my_job(request, pk)
+    if job.status != ExportStatus.DONE or not job.file:
+        raise Http404
+    try:
+        handle = job.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    content_type = exports.XLSX_TYPE if job.fmt == "xlsx" else "text/csv; charset=utf-8"
+    response = FileResponse(
+        handle, as_attachment=True, filename=job.file_name, content_type=content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

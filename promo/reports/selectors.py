@@ -687,8 +687,12 @@ def home_alerts(officer: Officer) -> dict[str, Any]:
                 open_alerts.filter(scope.unit_q(), level="red").exclude(pk__in=[a.pk for a in mine])
             ).order_by("opened_on", "pk")[:HOME_ALERT_ROWS]
         )
+    my_red = sum(1 for alert in mine if alert.level == "red")
     return {
         "my_alerts": mine,
+        "my_red_count": my_red,
+        # The summary line's light: red when any red item is listed, else yellow.
+        "alerts_summary_level": "red" if my_red or red else "yellow",
         "unit_red_alerts": red,
         "red_alerts_are_bureau_wide": permissions.is_bureau_wide(officer),
     }

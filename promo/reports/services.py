@@ -21,7 +21,6 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import DatabaseError, IntegrityError, connection, transaction
@@ -54,6 +53,7 @@ from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
 from promo.core import retry
 from promo.core.audit import audited
+from promo.core.enqueue import send_now
 from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
 from promo.core.prune import delete_in_batches
 from promo.core.services import today
@@ -940,11 +940,10 @@ NOTICE_DELIVERY_TASKS = (
 
 
 def _enqueue_notice_delivery() -> None:
+    # Often after an officer's request: bounded and never raising (promo/core/enqueue.py).
     for name in NOTICE_DELIVERY_TASKS:
-        try:
-            current_app.send_task(name)
-        except Exception:  # the broker is down: the notices wait in the outbox for the next run
-            logger.warning("could not enqueue %s; the outbox keeps the work", name, exc_info=True)
+        if not send_now(name):  # the broker is down: the notices wait in the outbox
+            logger.warning("could not enqueue %s; the outbox keeps the work", name)
 
 
 # --- Outboxes: deliveries with a retry budget in time (docs/operations.md) -----------------
@@ -1117,6 +1116,13 @@ def _tell(recipient_ids: Sequence[int], *, kind: str, error: str, **cause: Any) 
                 break
             except IntegrityError:  # raised meanwhile by another sender: add to that one
                 continue
+
+
+def export_ready_tell(recipient_id: int) -> None:
+    """Tell the officer in the bell that an export they asked for is ready (导出文件已生成);
+    a second one while the notice is unread adds to its count. The notice links to the
+    officer's exports (promo.imports), where each file is downloaded."""
+    _tell([recipient_id], kind=SystemNoticeKind.EXPORT_READY, error="")
 
 
 def _email_notice(notice_id: int) -> None:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from officers import permissions
 from promo.core.db import reads_from_replica
 from promo.core.errors import DomainError, PermissionDenied
+from promo.core.paging import KeysetPage, deep_page_redirect
 
 from . import selectors, services
 from .choices import BulletinStatus
@@ -41,12 +42,19 @@ def _back(request: HttpRequest, default: str) -> HttpResponse:
 @require_GET
 def notice_list(request: HttpRequest) -> HttpResponse:
     """My notices (督办通知), newest first, each with its light, its step and its record."""
-    page = Paginator(
+    # Newest first, deep pages by cursor (issue #19): a year of daily alerts is many pages.
+    page = KeysetPage(
         selectors.notices_for(request.user).select_related(
             "alert__project", "alert__lead", "alert__problem"
         ),
-        NOTICES_PER_PAGE,
-    ).get_page(request.GET.get("page"))
+        request.GET,
+        per_page=NOTICES_PER_PAGE,
+        order=("-created_at", "-id"),
+    )
+    if page.too_deep:
+        return deep_page_redirect(request, page)
+    if page.invalid:
+        messages.error(request, _("翻页链接无效，已显示第一页。"))
     # System notices (系统通知) above the list: the unread ones and the last few read.
     system = list(selectors.system_notices_for(request.user)[:SYSTEM_NOTICES_SHOWN])
     return render(request, "reports/notice_list.html", {"page": page, "system_notices": system})

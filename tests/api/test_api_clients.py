@@ -150,7 +150,9 @@ def _shanghai_body(investor, name):
 
 
 def test_two_systems_acting_for_the_same_officer_do_not_share_idempotency_keys(bureau):
-    investor = make_investor(bureau.shanghai_officer)
+    # One investor each: a second open lead of one unit on one investor would be a
+    # same-unit duplicate (409 duplicate_in_unit, decision 0013), not what is tested here.
+    investors = [make_investor(bureau.shanghai_officer) for _ in range(2)]
     tokens = [
         api_client_create(
             actor=bureau.chief, name=name, officer=bureau.shanghai_officer, access="read_write"
@@ -164,14 +166,16 @@ def test_two_systems_acting_for_the_same_officer_do_not_share_idempotency_keys(b
             format="json",
             HTTP_IDEMPOTENCY_KEY="order-1",
         )
-        for token, name in zip(tokens, ("统计报送项目", "商务厅报送项目"), strict=True)
+        for token, investor, name in zip(
+            tokens, investors, ("统计报送项目", "商务厅报送项目"), strict=True
+        )
     ]
     assert [a.status_code for a in answers] == [201, 201]
     assert Lead.objects.filter(name__in=["统计报送项目", "商务厅报送项目"]).count() == 2
     # Each system still gets its own first answer back on a retry.
     replay = token_client(tokens[0]).post(
         "/api/v1/leads/",
-        _shanghai_body(investor, "统计报送项目"),
+        _shanghai_body(investors[0], "统计报送项目"),
         format="json",
         HTTP_IDEMPOTENCY_KEY="order-1",
     )

@@ -76,8 +76,10 @@ def test_a_refused_post_is_not_remembered_so_a_corrected_retry_runs(bureau, clie
 
 
 def test_keys_belong_to_their_caller(bureau, client_for):
-    investor = make_investor(bureau.shanghai_officer)
     for officer in (bureau.shanghai_officer, bureau.teammate):
+        # One investor each: two open leads of one unit on one investor would be a same-unit
+        # duplicate (decision 0013); the key is what is shared here.
+        investor = make_investor(officer)
         response = client_for(officer).post(
             "/api/v1/leads/", _lead_body(investor), format="json", HTTP_IDEMPOTENCY_KEY="shared"
         )

@@ -240,3 +240,71 @@ def test_registering_a_held_investor_offers_a_claim_and_joining_as_assisting(des
     assert "协办申请" in desktop.content() and "待审批" in desktop.content()
     assert Lead.objects.filter(investor=held_investor).count() == 1
     assert not held.assignments.filter(officer=bureau.shanghai_officer).exists()
+
+
+def test_on_a_phone_the_follow_ups_come_before_the_alerts(phone, office):
+    """Issue #15, finding 5: after the daily traffic-light run 14 alert cards came first and
+    待跟进 started 2,928 px down the home page. The alerts are now one closed line."""
+    from promo.reports.choices import AlertLevel, AlertRule
+    from promo.reports.models import Alert
+
+    bureau, investor, lead = office
+    me = bureau.shanghai_officer
+    for n in range(14):
+        Alert.objects.create(
+            rule=AlertRule.LEAD_NO_FOLLOW_UP,
+            level=AlertLevel.RED if n % 3 == 0 else AlertLevel.YELLOW,
+            subject_key=f"phone-home:{n}",
+            unit=me.unit,
+            responsible=me,
+            detail=f"第 {n + 1} 条预警：项目信息久未跟进，请尽快联系客商并登记走访情况。",
+            opened_on=today() - timedelta(days=n),
+            last_seen_on=today(),
+        )
+    visit_log(
+        actor=me,
+        kind=VisitKind.VISIT,
+        visited_on=today() - timedelta(days=2),
+        investor=investor,
+        lead=lead,
+        summary="电话沟通用地需求。",
+        next_step="寄送园区用地资料",
+        next_step_due=today(),
+    )
+    sign_in(phone, "sh_officer")
+    follow_ups = phone.locator("section[aria-labelledby=h-followups]")
+    top = follow_ups.bounding_box()["y"]
+    assert top < 812 / 2, f"待跟进 starts {top:.0f} px down"
+    assert "寄送园区用地资料" in follow_ups.inner_text()
+    summary = phone.locator("#home-alerts summary")
+    assert "我的预警 14 条" in summary.inner_text() and "红灯 5" in summary.inner_text()
+    assert not phone.locator("#h-my-alerts").is_visible()
+    summary.click()
+    assert phone.locator("#h-my-alerts").is_visible()
+    assert phone.locator("#home-alerts li").count() == 14
+    assert_fits(phone, 375)
+
+
+TAP_TARGETS = """() => Array.from(document.querySelectorAll('input[type=checkbox], input[type=radio]'))
+  .filter((box) => box.type !== 'hidden' && box.offsetParent !== null)
+  .map((box) => {
+    const labels = Array.from(box.labels || []);
+    const heights = [box, ...labels].map((el) => el.getBoundingClientRect().height);
+    const widths = [box, ...labels].map((el) => el.getBoundingClientRect().width);
+    return {name: box.name, height: Math.max(...heights), width: Math.max(...widths)};
+  })"""
+
+
+def test_on_a_phone_every_checkbox_is_a_44_pixel_tap_target(phone, office):
+    """Issue #15, finding 11: checkboxes were 20 × 20 px; a finger needs 44."""
+    sign_in(phone, "sh_officer")
+    seen = 0
+    for url in ("/leads/", "/projects/", "/leads/visits/", "/visits/new/"):
+        phone.goto(url)
+        phone.evaluate("document.querySelectorAll('details').forEach((d) => { d.open = true; })")
+        boxes = phone.evaluate(TAP_TARGETS)
+        small = [box for box in boxes if box["height"] < 44 or box["width"] < 44]
+        assert not small, f"{url}: {small[:5]}"
+        seen += len(boxes)
+        assert_fits(phone, 375)
+    assert seen > 20, "the filter panels and the visit form have checkboxes"

@@ -81,6 +81,8 @@ def test_no_code_of_the_imports_app_writes_a_batch_status_but_batch_transition()
     folder = Path(choices.__file__).parent
     offenders = []
     for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("export_"):
+            continue  # ExportJob's own status (queued → running → done/failed), not a batch's
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for function in ast.walk(tree):
             if not isinstance(function, ast.FunctionDef) or function.name == "batch_transition":

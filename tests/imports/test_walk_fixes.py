@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 
 from projects.models import Project
 from promo.imports.choices import BatchStatus, ImportKind
-from promo.imports.services import batch_commit, batch_confirm, progress_key
+from promo.imports.models import ImportProgress
+from promo.imports.services import batch_commit, batch_confirm
 from tests.imports.files import xlsx
 from tests.imports.test_import import checked
 
@@ -85,8 +85,8 @@ def test_the_bar_starts_at_zero_after_confirming_and_created_records_link(
 ):
     me = bureau.shanghai_officer
     batch = checked(me, _ledger(3), ImportKind.PROJECTS)
-    # What the dry run left in the cache: every row checked.
-    cache.set(progress_key(batch.pk), 3, 60)
+    # What the dry run's heartbeat left: every row checked.
+    ImportProgress.objects.create(batch_id=batch.pk, done=3, updated_at=batch.created_at)
     client.force_login(me)
     client.post(f"/imports/{batch.pk}/confirm/")
     progress = client.get(f"/imports/{batch.pk}/progress/").json()
@@ -176,6 +176,6 @@ def test_before_the_rows_are_counted_the_page_says_what_is_happening(client, bur
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "检查中… 正在读取文件。" in page
     ImportBatch.objects.filter(pk=batch.pk).update(total_rows=3)
-    cache.set(progress_key(batch.pk), 2, 60)
+    ImportProgress.objects.create(batch_id=batch.pk, done=2, updated_at=batch.created_at)
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "检查中… 2 / 3" in page and '<progress max="100" value="66">' in page

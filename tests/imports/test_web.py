@@ -110,11 +110,11 @@ def test_lead_export_keeps_filters_and_visibility_with_numbers_as_numbers(client
     login(client, me)
     response = client.get("/imports/export/leads.xlsx?status=information")
     assert response.status_code == 200
-    rows = _sheet_rows(response.content)
+    rows = _sheet_rows(response.getvalue())
     assert rows[0][:4] == ["系统编号", "外部编号", "项目名称", "投资方"]
     assert [r[2] for r in rows[1:]] == ["上海甲项目"]
     assert rows[1][6] == 1200 and isinstance(rows[1][6], int)
-    text = client.get("/imports/export/leads.csv").content
+    text = client.get("/imports/export/leads.csv").getvalue()
     assert text.startswith(b"\xef\xbb\xbf")
     names = [r[2] for r in csv.reader(io.StringIO(text.decode("utf-8-sig")))][1:]
     assert sorted(names) == ["上海乙项目", "上海甲项目"]
@@ -137,7 +137,7 @@ def test_round_trip_export_then_reimport_changes_nothing(client, bureau, fmt, wh
     make_lead(me, status=LeadStatus.VALID)
     make_project(me, amount=15000, registered_capital=3000, land_area=Decimal("52.5"))
     login(client, me)
-    body = client.get(f"/imports/export/{what}.{fmt}").content
+    body = client.get(f"/imports/export/{what}.{fmt}").getvalue()
     batch = batch_check(
         batch=batch_upload(actor=me, data=body, file_name=f"export.{fmt}", kind=kind)
     )

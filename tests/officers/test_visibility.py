@@ -329,9 +329,11 @@ def test_lead_scope_parts_are_disjoint_and_make_up_the_visible_leads(bureau, rec
 
 
 def test_the_lead_list_counts_its_parts_exactly_and_caps_them(bureau, records, assisting):
+    from django.http import QueryDict
+
     from leads.models import Lead
     from leads.selectors import lead_scope_parts
-    from leads.views import BoundedCountPaginator
+    from promo.core.paging import KeysetPage
 
     outsider = fresh(bureau.outsider)
     for _ in range(3):
@@ -340,7 +342,8 @@ def test_the_lead_list_counts_its_parts_exactly_and_caps_them(bureau, records, a
     exact = rows.count()
     assert exact >= 5  # the Shenzhen leads, three new ones and the assisted Shanghai lead
     parts = lead_scope_parts(outsider)
-    assert BoundedCountPaginator(rows, 20, page=None, parts=parts).count == exact
-    capped = BoundedCountPaginator(rows, 2, page=None, bound=3, parts=parts)
-    assert capped.count > 3 and capped.capped
+    assert KeysetPage(rows, QueryDict(""), per_page=20, parts=parts).count == exact
+    # Two shown, and at least three past them counted up to two: "4+".
+    capped = KeysetPage(rows, QueryDict(""), per_page=2, bound=2, parts=parts)
+    assert capped.count == 4 and capped.capped
     assert Lead.objects.count() > exact  # the others' leads exist and are not counted

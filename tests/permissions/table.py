@@ -57,7 +57,7 @@ from projects.selectors import (
 from promo.api.clients import api_clients_visible_to
 from promo.campaigns.selectors import campaigns_visible_to
 from promo.core.services import today
-from promo.imports.selectors import batches_visible_to
+from promo.imports.selectors import batches_visible_to, export_jobs_visible_to
 from promo.reports.models import AlertNotice
 from promo.reports.selectors import bulletins_visible_to, notices_for
 from tests.factories import PASSWORD
@@ -211,6 +211,7 @@ CONTACTS = ("contact_a", "contact_b")
 CLAIMS = ("claim_a", "claim_b")
 ASSISTS = ("assist_a", "assist_b")
 BATCHES = ("batch_a", "batch_b")
+EXPORTS = ("export_a", "export_b")
 UNITS = ("unit_a", "unit_b")
 BULLETINS = ("bulletin_draft", "bulletin_published")
 CAMPAIGNS = ("campaign_a", "campaign_b")
@@ -620,6 +621,14 @@ WEB: dict[str, list[Case]] = {
         Case("GET", signed_in_else(ALLOW), kwargs={"what": what, "fmt": "csv"}, label=what)
         for what in ("leads", "projects", "visits")
     ],
+    # Export jobs and their files: their requester's alone (a chief's included).
+    "imports/exports/": [signed_in_read],
+    **{
+        f"imports/exports/<int:pk>/{tail}": [
+            Case("GET", allow_if(sees(export_jobs_visible_to)), records=EXPORTS)
+        ]
+        for tail in ("", "progress/", "download/")
+    },
     # The cockpit and the target breakdown.
     "dashboard/": [Case("GET", allow_if(may_officer(P.may_read_cockpit)))],
     "operations/": [Case("GET", allow_if(may_officer(P.may_read_operations)))],

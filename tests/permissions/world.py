@@ -20,6 +20,7 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Q
+from django.http import QueryDict
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -45,7 +46,8 @@ from promo.api.models import ApiClient, ApiClientAccess
 from promo.campaigns.selectors import campaigns_visible_to
 from promo.campaigns.services import campaign_create
 from promo.core.services import today
-from promo.imports.choices import ImportKind
+from promo.imports.choices import ExportKind, ImportKind
+from promo.imports.export_services import export_request, export_run
 from promo.imports.selectors import batches_visible_to
 from promo.imports.services import batch_check, batch_upload
 from promo.reports.choices import AlertLevel, AlertRule, BulletinKind, EscalationStep
@@ -263,6 +265,8 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
             metrics="signed_count:10",
         ),
         "batch": batch_check(batch=batch),
+        # A finished export job of the unit's officer: only they open it or its file.
+        "export": _finished_export(officer),
         "alert": alert,
         "notice": AlertNotice.objects.create(
             alert=alert, step=EscalationStep.OFFICER, recipient=officer
@@ -270,6 +274,13 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
     }
     for name, value in values.items():
         setattr(w, f"{name}_{tag_key(tag)}", value)
+
+
+def _finished_export(officer: Officer) -> Any:
+    job, _new = export_request(
+        actor=officer, kind=ExportKind.LEADS, fmt="csv", params=QueryDict("")
+    )
+    return export_run(job_id=job.pk)
 
 
 def tag_key(tag: str) -> str:

@@ -18,16 +18,16 @@ from redis.exceptions import RedisError
 from rest_framework.test import APIClient
 
 from promo.core.cache import CacheUnavailable
-from promo.devtools.drill import HungListener
+from promo.devtools.drill import HungRedis
 from tests.factories import PASSWORD, make_lead
 
 
 @pytest.fixture
 def hung_cache() -> Iterator[None]:
     """settings.CACHES as configured, with Redis on a port that never answers."""
-    listener = HungListener()
+    listener = HungRedis(hold=30)
     configured = copy.deepcopy(settings.CACHES)
-    configured["default"]["LOCATION"] = f"redis://127.0.0.1:{listener.port}/0"
+    configured["default"]["LOCATION"] = listener.url
     try:
         with override_settings(CACHES=configured, PROMO_CACHE_RETRY_SECONDS=1):
             yield

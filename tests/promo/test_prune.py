@@ -23,7 +23,7 @@ from promo.core.tasks import prune_form_submission_keys
 from promo.imports.choices import BatchStatus, ImportKind
 from promo.imports.models import ImportBatch, ImportRow
 from promo.imports.services import batch_recheck, batch_upload
-from promo.imports.tasks import prune_import_files
+from promo.imports.tasks import prune_export_files, prune_import_files
 from promo.reports.choices import AlertLevel, AlertRule, EscalationStep
 from promo.reports.models import Alert, AlertNotice, WebhookChannel, WebhookDelivery
 from promo.reports.tasks import prune_alert_deliveries, prune_read_notices
@@ -228,6 +228,7 @@ def test_every_prune_task_is_on_the_beat_schedule():
         prune_idempotency_records,
         prune_expired_sessions,
         prune_import_files,
+        prune_export_files,
         prune_alert_deliveries,
         prune_read_notices,
     ):

@@ -96,6 +96,14 @@ def test_a_malformed_api_rate_stops_the_start_and_names_the_variable():
             {"PROMO_DELIVERY_LEASE_SECONDS": "30"},
             "PROMO_DELIVERY_LEASE_SECONDS must be more than twice",
         ),
+        (
+            {"PROMO_TASK_VISIBILITY_SECONDS": "1200"},
+            "PROMO_TASK_VISIBILITY_SECONDS=1200 must be longer than the longest task's time limit",
+        ),
+        (
+            {"PROMO_IMPORT_STALL_SECONDS": "20"},
+            "PROMO_IMPORT_STALL_SECONDS must be at least three PROMO_IMPORT_HEARTBEAT_SECONDS",
+        ),
     ],
 )
 def test_a_sweep_or_retry_setting_that_cannot_work_stops_the_start(variables, message):

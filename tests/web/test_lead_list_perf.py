@@ -18,20 +18,16 @@ def test_count_is_bounded_and_pages_keep_working(bureau, client_for, monkeypatch
     for _ in range(7):
         make_lead(me)
     monkeypatch.setattr(lead_views, "PAGE_SIZE", 2)
-    original = lead_views.BoundedCountPaginator.__init__
-
-    def small_bound(self, object_list, per_page, *, page, bound=1000, parts=None):
-        original(self, object_list, per_page, page=page, bound=3, parts=parts)
-
-    monkeypatch.setattr(lead_views.BoundedCountPaginator, "__init__", small_bound)
+    monkeypatch.setattr(lead_views, "COUNT_BOUND", 3)
     client = client_for(me)
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/leads/")
     page = response.context["page"]
-    assert page.paginator.capped and "共 3+ 条" in response.content.decode()
+    # The two rows shown and at most three past them are counted.
+    assert page.paginator.capped and "共 5+ 条" in response.content.decode()
     counts = [q["sql"] for q in queries.captured_queries if "COUNT(*)" in q["sql"]]
     assert any("LIMIT 4" in sql for sql in counts)
-    # Further pages are reachable: the bound counts from the requested page's offset.
+    # Further pages are reachable: the bound counts from the page shown.
     last = client.get("/leads/", {"page": 4}).context["page"]
     assert last.number == 4 and len(last.object_list) == 1
     assert not last.paginator.capped and last.paginator.count == 7

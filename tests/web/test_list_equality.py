@@ -46,7 +46,7 @@ def page_total(client, url: str, params: dict) -> int:
 def export_rows(client, what: str, params: dict) -> int:
     response = client.get(f"/imports/export/{what}.csv", params)
     assert response.status_code == 200, (what, params)
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
     return len(rows) - 1  # the header
 
 

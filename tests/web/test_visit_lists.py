@@ -194,13 +194,13 @@ def test_visit_export_follows_the_filters_and_the_scope(bureau, client_for):
     log(me, investor, kind=VisitKind.CALL)
     log(bureau.outsider, make_investor(bureau.outsider, name="深圳客商"))
     client = client_for(me)
-    body = client.get("/imports/export/visits.csv", {"kind": VisitKind.RECEPTION}).content
+    body = client.get("/imports/export/visits.csv", {"kind": VisitKind.RECEPTION}).getvalue()
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
     assert rows[0][:4] == ["系统编号", "走访日期", "类型", "客商"]
     assert [r[3] for r in rows[1:]] == ["导出测试客商"]
     assert bureau.teammate.display_name in rows[1][6]
     response = client.get("/imports/export/visits.xlsx")
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(response.getvalue())).active
     assert sheet.max_row == 3  # header + the two Shanghai visits, not Shenzhen's
     assert client.get("/imports/export/visits.pdf").status_code == 404
 

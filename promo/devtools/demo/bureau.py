@@ -57,6 +57,7 @@ from projects.choices import HUNDRED_MILLION, ParkKind, ProblemKind, Stage
 from projects.models import InvestmentProgress, Project
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
+from promo.core.errors import DuplicateInUnit
 from promo.core.services import today
 from promo.devtools.demo.campaigns import add_demo_campaign
 
@@ -791,21 +792,27 @@ class DemoBureau:
                 # department's or another unit's lead on an investor registered elsewhere is
                 # registered for that unit by the chief, who names its 主办 below.
                 actor, unit = self.chief, plan.unit
-            plan.lead = lead_services.lead_create(
-                actor=actor,
-                unit=unit,
-                investor=plan.investor,
-                name=self._lead_name(plan),
-                industry=plan.industry,
-                source_channel=plan.channel,
-                chain_role=plan.chain_role,
-                estimated_amount=plan.amount,
-                estimated_fdi=plan.fdi,
-                description=self._lead_description(plan),
-                intermediary=plan.intermediary,
-                event=plan.event,
-                first_contact_on=plan.first_contact,
-            )
+            fields = {
+                "actor": actor,
+                "unit": unit,
+                "investor": plan.investor,
+                "name": self._lead_name(plan),
+                "industry": plan.industry,
+                "source_channel": plan.channel,
+                "chain_role": plan.chain_role,
+                "estimated_amount": plan.amount,
+                "estimated_fdi": plan.fdi,
+                "description": self._lead_description(plan),
+                "intermediary": plan.intermediary,
+                "event": plan.event,
+                "first_contact_on": plan.first_contact,
+            }
+            try:
+                plan.lead = lead_services.lead_create(**fields)
+            except DuplicateInUnit as exc:
+                # The plan is another project of an investor the unit already follows: the
+                # officer confirms it beside the lead named (decision 0013).
+                plan.lead = lead_services.lead_create(**fields, confirm_duplicate=exc.extra["lead"])
             if plan.worker.pk != actor.pk:
                 # The chief hands a department's lead to a bureau officer as 主办.
                 lead_services.assignment_add(

@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("leads", "0012_scope_change_triggers"),
+        ("leads", "0013_lead_duplicate_of"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
