@@ -178,7 +178,12 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
         officer, investor=investor, status=LeadStatus.NEGOTIATING, name=f"矩阵{tag}项目信息"
     )
     signed = make_lead(
-        officer, investor=investor, status=LeadStatus.NEGOTIATING, name=f"矩阵{tag}签约信息"
+        officer,
+        investor=investor,
+        status=LeadStatus.NEGOTIATING,
+        name=f"矩阵{tag}签约信息",
+        # A second open lead of the unit on the investor: confirmed as another project.
+        confirm_duplicate=lead.pk,
     )
     project = project_services.project_sign_lead(
         lead=signed,
