@@ -55,7 +55,7 @@ def _optional_on_add(form: forms.ModelForm, *names: str) -> None:
 
 class InvestorContactInline(ScopedTabularInline):
     model = InvestorContact
-    fields = ("name", "title", "phone", "email", "wechat", "is_primary")
+    fields = ("name", "title", "phone", "email", "wechat", "note", "is_primary", "is_archived")
 
 
 INVESTOR_FLAGS = ("is_fortune_global_500", "is_china_top_500", "is_central_soe", "is_listed")

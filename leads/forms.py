@@ -284,3 +284,35 @@ class ClaimDecideForm(forms.Form):
 
     outcome = forms.ChoiceField(label=_("协调意见"), choices=[("", "—"), *ClaimOutcome.choices])
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+
+class ContactForm(OnceForm):
+    """Add or change an investor's contact (联系人); ``leads.services.contact_add`` and
+    ``contact_update`` check the phone and e-mail and say what is wrong next to the field."""
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    title = forms.CharField(label=_("职务"), max_length=50, required=False)
+    phone = forms.CharField(
+        label=_("电话"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+    )
+    # Plain text: the service checks the address, so the message is the same on the page
+    # and in the API.
+    email = forms.CharField(
+        label=_("邮箱"),
+        max_length=254,
+        required=False,
+        widget=forms.TextInput(attrs={"inputmode": "email", "autocomplete": "off"}),
+    )
+    wechat = forms.CharField(label=_("微信"), max_length=50, required=False)
+    note = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    is_primary = forms.BooleanField(label=_("主要联系人"), required=False)
+
+    FIELDS = ("name", "title", "phone", "email", "wechat", "note", "is_primary")
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.FIELDS}

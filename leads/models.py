@@ -8,6 +8,7 @@ import pghistory
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from promo.core.choices import Industry, Region
@@ -145,7 +146,21 @@ class InvestorContact(models.Model):
     phone = models.CharField(_("电话"), max_length=40, blank=True)
     email = models.EmailField(_("邮箱"), blank=True)
     wechat = models.CharField(_("微信"), max_length=50, blank=True)
+    note = models.TextField(_("备注"), blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
+    # Removed from the page (leads.services.contact_remove), never deleted: the history keeps
+    # who it was and the rows of every change.
+    is_archived = models.BooleanField(_("已移除"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("客商联系人")

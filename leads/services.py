@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
@@ -56,6 +59,7 @@ from .models import (
     IntermediaryReward,
     IntermediaryRewardStatusEvent,
     Investor,
+    InvestorContact,
     Lead,
     LeadAssistRequest,
     LeadClaim,
@@ -233,6 +237,133 @@ def investor_update(
         if renamed:
             # Leads, visits and projects show the investor's name: their versions move too.
             touch(locked.leads.all(), locked.visits.all(), locked.projects.all())
+        return locked
+
+
+CONTACT_FIELDS = ("name", "title", "phone", "email", "wechat", "note", "is_primary")
+# Loose on purpose: officers type numbers as they were given (座机 with area code and
+# extension, +86, spaces); only letters and other signs are refused.
+_PHONE = re.compile(r"^[0-9+\-\s]*$")
+
+
+def _clean_contact(fields: dict[str, Any]) -> dict[str, Any]:
+    """The contact's fields checked and trimmed; a RuleViolation names the first bad field."""
+    clean = {
+        key: (value.strip() if isinstance(value, str) else value) for key, value in fields.items()
+    }
+    if "name" in clean:
+        clean["name"] = require_text("name", clean["name"], _("请填写联系人姓名。"))
+    limits = {"name": 50, "title": 50, "phone": 40, "wechat": 50, "email": 254}
+    for key, limit in limits.items():
+        if len(clean.get(key) or "") > limit:
+            raise rule(key, _("不能超过 %(limit)s 个字符。") % {"limit": limit})
+    phone = clean.get("phone") or ""
+    if phone and (not _PHONE.match(phone) or not any(ch.isdigit() for ch in phone)):
+        raise rule("phone", _("电话只能包含数字、“+”、“-”和空格。"))
+    email = clean.get("email") or ""
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError as exc:
+            raise rule("email", _("请输入有效的邮箱地址。")) from exc
+    if "is_primary" in clean:
+        clean["is_primary"] = bool(clean["is_primary"])
+    for key in ("title", "phone", "email", "wechat", "note"):
+        if key in clean and clean[key] is None:
+            clean[key] = ""
+    return clean
+
+
+def _lock_investor_for_contacts(actor: Officer, investor: Investor) -> Investor:
+    locked = lock_visible(investors_visible_to(actor), investor)
+    if not permissions.may_edit_investor_contacts(actor, locked):
+        raise PermissionDenied(_("只有客商登记单位和跟进该客商的干部可以维护联系人。"))
+    return locked
+
+
+def _only_primary(contact: InvestorContact) -> None:
+    """One primary contact per investor: naming one unmarks the others."""
+    if contact.is_primary:
+        InvestorContact.objects.filter(investor_id=contact.investor_id, is_primary=True).exclude(
+            pk=contact.pk
+        ).update(is_primary=False, updated_at=timezone.now())
+
+
+def contact_add(
+    *,
+    actor: Officer,
+    investor: Investor,
+    name: str,
+    title: str = "",
+    phone: str = "",
+    email: str = "",
+    wechat: str = "",
+    note: str = "",
+    is_primary: bool = False,
+) -> InvestorContact:
+    """Add a contact (联系人) to an investor; the history records who added it."""
+    clean = _clean_contact(
+        {
+            "name": name,
+            "title": title,
+            "phone": phone,
+            "email": email,
+            "wechat": wechat,
+            "note": note,
+            "is_primary": is_primary,
+        }
+    )
+    with transaction.atomic(), audited(actor, "contact_add"):
+        locked = _lock_investor_for_contacts(actor, investor)
+        contact = InvestorContact.objects.create(investor=locked, created_by=actor, **clean)
+        _only_primary(contact)
+        touch_row(locked)  # the investor's representation lists its contacts
+        return contact
+
+
+def _lock_contact(actor: Officer, contact: InvestorContact) -> InvestorContact:
+    locked = (
+        InvestorContact.objects.select_for_update()
+        .filter(pk=contact.pk, is_archived=False)
+        .select_related("investor")
+        .first()
+    )
+    if locked is None:
+        raise PermissionDenied(_("找不到该联系人。"))
+    locked.investor = _lock_investor_for_contacts(actor, locked.investor)
+    return locked
+
+
+def contact_update(
+    *, actor: Officer, contact: InvestorContact, changes: dict[str, Any]
+) -> InvestorContact:
+    """Change a contact's details; only the fields that really change are saved, and the
+    history keeps old and new values."""
+    unknown = set(changes) - set(CONTACT_FIELDS)
+    if unknown:
+        raise rule(sorted(unknown)[0], _("该字段不能修改。"))
+    wanted = _clean_contact(dict(changes))
+    with transaction.atomic(), audited(actor, "contact_update"):
+        locked = _lock_contact(actor, contact)
+        changed = _apply_changes(locked, wanted)
+        if changed:
+            locked.updated_at = timezone.now()
+            locked.save(update_fields=[*changed, "updated_at"])
+            _only_primary(locked)
+            touch_row(locked.investor)
+        return locked
+
+
+def contact_remove(*, actor: Officer, contact: InvestorContact) -> InvestorContact:
+    """Remove a contact from the investor's page (离职、换人): archived, never deleted — the
+    history keeps every version."""
+    with transaction.atomic(), audited(actor, "contact_remove"):
+        locked = _lock_contact(actor, contact)
+        locked.is_archived = True
+        locked.is_primary = False
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["is_archived", "is_primary", "updated_at"])
+        touch_row(locked.investor)
         return locked
 
 

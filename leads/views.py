@@ -99,6 +99,11 @@ def _visit_form(request: HttpRequest, data=None) -> VisitForm:
         lead = leads_visible_to(me).filter(pk=int(lead_id)).first()
         if lead is not None:
             initial = {"lead": lead.pk, "investor": lead.investor_id}
+    investor_id = request.GET.get("investor", "") if data is None else ""
+    if not initial and investor_id.isdigit():
+        # "Log a visit" from an investor's page: that investor is preselected.
+        if investors.filter(pk=int(investor_id)).exists():
+            initial = {"investor": int(investor_id)}
     form = VisitForm(
         data,
         initial=initial,

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from .choices import AssignmentRole, Role
 from .selectors import scope_for
 
@@ -166,6 +168,28 @@ def may_decide_claim(officer: Any, claim: Any) -> bool:
         claim.holder_unit_id,
         claim.claimant_unit_id,
     )
+
+
+# --- investors (客商) -------------------------------------------------------------------------
+
+
+def may_edit_investor_contacts(officer: Any, investor: Any) -> bool:
+    """Add, change or remove an investor's contacts (联系人): among those who see the investor's
+    page, the officers of the unit that registered it (and the heads above it), a 局领导, and
+    the officers holding a lead on it — a lead of their units, or one they work on as 主办 or
+    协办. Not a department submitter. ``investor`` is duck-typed (``unit_id``, ``leads``); one
+    query at most."""
+    if not may_work_records(officer) or getattr(officer, "pk", None) is None:
+        return False
+    if is_bureau_wide(officer):
+        return True
+    unit_ids = scope_for(officer).unit_ids
+    if unit_ids is not None and investor.unit_id in unit_ids:
+        return True
+    holds = Q(assignments__officer_id=officer.pk)
+    if unit_ids:
+        holds |= Q(unit_id__in=unit_ids)
+    return bool(investor.leads.filter(holds).exists())
 
 
 # --- records, bureau-level work and reading ------------------------------------------------

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
+from dataclasses import dataclass
+from typing import Any
 
-from leads.selectors import leads_visible_to
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+
+from leads.choices import OPEN_LEAD_STATUSES
+from leads.models import Intermediary, Investor, InvestorContact, Lead, Visit
+from leads.selectors import (
+    intermediaries_visible_to,
+    investors_visible_to,
+    leads_visible_to,
+    visits_visible_to,
+)
 from officers import permissions
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer
@@ -226,4 +236,135 @@ def lead_officer_pk() -> Subquery:
         Assignment.objects.filter(project_id=OuterRef("pk"), role=AssignmentRole.LEAD).values(
             "officer_id"
         )[:1]
+    )
+
+
+# --- the investor's page (客商) ---------------------------------------------------------------
+
+INVESTOR_PAGE_VISITS = 20
+
+
+def investor_pages_visible_to(officer: Officer) -> QuerySet[Investor]:
+    """Investors whose page (/investors/<id>/) the officer may open: those
+    ``investors_visible_to`` shows, and the investor of any project the officer sees (a 协办
+    brought onto a project sees whose project it is)."""
+    scope = scope_for(officer)
+    if scope.is_everything:
+        return Investor.objects.all()
+    return Investor.objects.filter(
+        Q(pk__in=investors_visible_to(officer).values("pk"))
+        | Exists(projects_visible_to(officer).filter(investor_id=OuterRef("pk")))
+    )
+
+
+@dataclass
+class Holder:
+    """An open lead on the investor (防撞单: who holds it): the unit and since when for every
+    one; the lead itself and its 主办 only when the officer sees the lead."""
+
+    unit: Any
+    since: Any
+    lead: Lead | None
+    lead_officer: Officer | None
+
+
+@dataclass
+class InvestorPage:
+    investor: Investor
+    holders: list[Holder]
+    leads: list[Lead]
+    visits: list[Visit]
+    more_visits: bool
+    projects: list[Project]
+    problems: list[Problem]
+    intermediaries: list[Intermediary]
+    contacts: list[InvestorContact]
+
+
+def _with_lead_officer(qs: QuerySet) -> QuerySet:
+    """Each row's 主办 as ``lead_officers`` (a list of at most one), in one more query."""
+    return qs.prefetch_related(
+        Prefetch(
+            "assignments",
+            queryset=Assignment.objects.filter(role=AssignmentRole.LEAD).select_related("officer"),
+            to_attr="lead_assignments",
+        )
+    )
+
+
+def investor_page(officer: Officer, investor: Investor) -> InvestorPage:
+    """Everything the investor's page shows, each list through its own visibility selector,
+    in a fixed number of queries however many leads, visits and projects there are
+    (tests/projects/test_investor_page.py pins it)."""
+    open_leads = list(
+        _with_lead_officer(
+            Lead.objects.filter(investor=investor, status__in=OPEN_LEAD_STATUSES)
+            .select_related("unit")
+            .order_by("created_at", "pk")
+        )
+    )
+    leads = list(
+        _with_lead_officer(
+            leads_visible_to(officer)
+            .filter(investor=investor)
+            .select_related("unit")
+            .order_by("-created_at", "-pk")
+        )
+    )
+    seen = {lead.pk for lead in leads}
+    holders = []
+    for lead in open_leads:
+        visible = lead.pk in seen
+        assignment = lead.lead_assignments[0] if lead.lead_assignments else None
+        holders.append(
+            Holder(
+                unit=lead.unit,
+                since=lead.created_at,
+                lead=lead if visible else None,
+                lead_officer=assignment.officer if visible and assignment else None,
+            )
+        )
+    visits = list(
+        visits_visible_to(officer)
+        .filter(investor=investor)
+        .select_related("lead", "unit")
+        .prefetch_related(Prefetch("officers", queryset=Officer.objects.all(), to_attr="present"))
+        .order_by("-visited_on", "-id")[: INVESTOR_PAGE_VISITS + 1]
+    )
+    projects = list(
+        projects_visible_to(officer)
+        .filter(investor=investor)
+        .select_related("unit")
+        .order_by("-contract_date", "-id")
+    )
+    problems = list(
+        problems_visible_to(officer)
+        .filter(project__investor=investor)
+        .select_related("project", "owner_unit")
+        .order_by("status", "due_on", "id")
+    )
+    intermediaries = list(
+        intermediaries_visible_to(officer)
+        .filter(
+            Exists(Lead.objects.filter(intermediary_id=OuterRef("pk"), investor=investor))
+            | Q(introductions__investor=investor)
+        )
+        .distinct()
+        .order_by("name")
+    )
+    contacts = list(
+        InvestorContact.objects.filter(investor=investor, is_archived=False).order_by(
+            "-is_primary", "name", "pk"
+        )
+    )
+    return InvestorPage(
+        investor=investor,
+        holders=holders,
+        leads=leads,
+        visits=visits[:INVESTOR_PAGE_VISITS],
+        more_visits=len(visits) > INVESTOR_PAGE_VISITS,
+        projects=projects,
+        problems=problems,
+        intermediaries=intermediaries,
+        contacts=contacts,
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from projects import views
+from projects import views, views_investors
 
 app_name = "projects"
 
@@ -23,6 +23,10 @@ urlpatterns = [
         name="evidence_attach",
     ),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path("investors/<int:pk>/", views_investors.investor_detail, name="investor"),
+    path("investors/<int:pk>/contacts/new/", views_investors.contact_new, name="contact_new"),
+    path("contacts/<int:pk>/edit/", views_investors.contact_edit, name="contact_edit"),
+    path("contacts/<int:pk>/remove/", views_investors.contact_remove, name="contact_remove"),
     path("problems/<int:pk>/", views.problem_detail, name="problem"),
     path("problems/<int:pk>/<slug:action>/", views.problem_action, name="problem_action"),
 ]

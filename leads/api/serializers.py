@@ -28,7 +28,7 @@ from promo.api.serializers import (
 )
 
 from ..choices import AssistRequestStatus, LeadStatus, RejectReason
-from ..models import Intermediary, Investor, Lead, PromotionEvent, Visit
+from ..models import Intermediary, Investor, InvestorContact, Lead, PromotionEvent, Visit
 from ..selectors import (
     allowed_transitions,
     intermediaries_visible_to,
@@ -69,6 +69,37 @@ class InvestorSerializer(FieldsMixin, serializers.ModelSerializer):
             "unit",
             *_SYNC_FIELDS,
         ]
+
+
+class InvestorContactSerializer(serializers.ModelSerializer):
+    """A current contact (联系人) of an investor; removed ones stay in the history only."""
+
+    class Meta:
+        model = InvestorContact
+        fields = [
+            "id",
+            "name",
+            "title",
+            "phone",
+            "email",
+            "wechat",
+            "note",
+            "is_primary",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class InvestorDetailSerializer(InvestorSerializer):
+    """One investor (``GET /investors/{id}/``): its details and its current contacts."""
+
+    contacts = InvestorContactSerializer(
+        many=True, read_only=True, source="current_contacts", help_text="联系人"
+    )
+
+    class Meta(InvestorSerializer.Meta):
+        fields = [*InvestorSerializer.Meta.fields, "contacts"]
 
 
 # An investor's own details, as leads.services.investor_create/investor_update take them;

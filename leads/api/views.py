@@ -34,7 +34,7 @@ from ..filters import (
     PromotionEventFilter,
     VisitFilter,
 )
-from ..models import Investor, Lead
+from ..models import Investor, InvestorContact, Lead
 from ..selectors import (
     intermediaries_visible_to,
     investors_visible_to,
@@ -50,6 +50,7 @@ from .serializers import (
     IntermediarySerializer,
     InvestorBulkRowSerializer,
     InvestorBulkUpsertSerializer,
+    InvestorDetailSerializer,
     InvestorSerializer,
     InvestorUpdateSerializer,
     InvestorUpsertSerializer,
@@ -83,11 +84,19 @@ class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedView
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def visible(self):
-        return investors_visible_to(self.request.user).select_related("unit")
+        qs = investors_visible_to(self.request.user).select_related("unit")
+        if self.action == "retrieve":
+            current = InvestorContact.objects.filter(is_archived=False).order_by(
+                "-is_primary", "name", "pk"
+            )
+            qs = qs.prefetch_related(Prefetch("contacts", current, to_attr="current_contacts"))
+        return qs
 
     def get_serializer_class(self):
         if self.action == "partial_update":
             return InvestorUpdateSerializer
+        if self.action == "retrieve":
+            return InvestorDetailSerializer
         return super().get_serializer_class()
 
     @extend_schema(

@@ -54,7 +54,8 @@ class OnceForm(forms.Form):
         if not self.is_bound:
             return None
         try:
-            return uuid.UUID(str(self.data.get(FIELD) or ""))
+            # A form with a prefix (several on one page) sends its key as "<prefix>-submission".
+            return uuid.UUID(str(self.data.get(self.add_prefix(FIELD)) or ""))
         except ValueError:
             return None
 

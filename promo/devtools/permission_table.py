@@ -26,7 +26,12 @@ from django.db import transaction
 from leads import services as lead_services
 from leads.choices import SourceChannel
 from leads.models import Intermediary, LeadAssistRequest, LeadClaim
-from leads.selectors import assist_requests_visible_to, claims_visible_to, leads_visible_to
+from leads.selectors import (
+    assist_requests_visible_to,
+    claims_visible_to,
+    investors_visible_to,
+    leads_visible_to,
+)
 from officers import permissions as P
 from officers.choices import AssignmentRole, Role, UnitKind
 from officers.models import Officer, Unit
@@ -127,6 +132,7 @@ def build() -> World:
         industry=Industry.ELECTRONICS,
         confirm_distinct=True,
     )
+    w.investor = investor
     w.lead = lead_services.lead_create(
         actor=w.lead_officer,
         investor=investor,
@@ -211,6 +217,13 @@ ROWS = (
         lambda o, w: P.may_sign_lead(o, w.lead),
         _sees(leads_visible_to, "lead"),
         ("may_sign_lead",),
+    ),
+    Row(
+        "Add, change or remove an investor's contacts (联系人)",
+        "`may_edit_investor_contacts`",
+        lambda o, w: P.may_edit_investor_contacts(o, w.lead.investor),
+        _sees(investors_visible_to, "investor"),
+        ("may_edit_investor_contacts",),
     ),
     Row(
         "Advance a project's stage",

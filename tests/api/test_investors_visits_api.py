@@ -159,3 +159,26 @@ def test_targets_are_read_inside_scope(bureau, client_for):
     response = client_for(bureau.teammate).post("/api/v1/targets/", {}, format="json")
     assert response.status_code == 405
     assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_investor_detail_nests_its_current_contacts(bureau, client_for):
+    from leads import services as lead_services
+
+    me = bureau.shanghai_officer
+    investor = make_investor(me)
+    kept = lead_services.contact_add(
+        actor=me, investor=investor, name="李经理", phone="13800000000", is_primary=True
+    )
+    gone = lead_services.contact_add(actor=me, investor=investor, name="离职者")
+    client = client_for(me)
+    before = client.get(f"/api/v1/investors/{investor.pk}/")
+    lead_services.contact_remove(actor=me, contact=gone)
+    response = client.get(f"/api/v1/investors/{investor.pk}/")
+    assert response.status_code == 200
+    assert [c["id"] for c in response.json()["contacts"]] == [kept.pk]
+    assert response.json()["contacts"][0]["is_primary"] is True
+    assert response["ETag"] != before["ETag"]  # a contact change moves the investor's version
+    listed = client.get("/api/v1/investors/").json()["results"]
+    assert all("contacts" not in row for row in listed)
+    assert client_for(bureau.outsider).get(f"/api/v1/investors/{investor.pk}/").status_code == 404

@@ -49,7 +49,11 @@ from officers.selectors import (
     units_visible_to,
 )
 from projects.models import Project, StageEvidence
-from projects.selectors import problems_visible_to, projects_visible_to
+from projects.selectors import (
+    investor_pages_visible_to,
+    problems_visible_to,
+    projects_visible_to,
+)
 from promo.api.clients import api_clients_visible_to
 from promo.campaigns.selectors import campaigns_visible_to
 from promo.core.services import today
@@ -177,6 +181,11 @@ def investor_of(record: Any) -> Any:
     return record.investor
 
 
+def may_keep_contact(c: Ctx) -> bool:
+    """A contact is kept by whoever may keep its investor's contacts."""
+    return c.actor is not None and P.may_edit_investor_contacts(c.actor, c.record.investor)
+
+
 def project_of_evidence(record: Any) -> Any:
     return record.stage_event.project
 
@@ -198,6 +207,7 @@ PROJECTS = ("project_a", "project_b")
 PROBLEMS = ("problem_a", "problem_b", "problem_d")
 INVESTORS = ("investor_a", "investor_b", "investor_d")
 FREE_INVESTORS = ("free_investor_a", "free_investor_b", "free_investor_d")
+CONTACTS = ("contact_a", "contact_b")
 CLAIMS = ("claim_a", "claim_b")
 ASSISTS = ("assist_a", "assist_b")
 BATCHES = ("batch_a", "batch_b")
@@ -389,6 +399,34 @@ WEB: dict[str, list[Case]] = {
         ),
     ],
     "investors/search/": [Case("GET", signed_in_else(ALLOW), query="?q=矩阵")],
+    # The investor's page (projects.views_investors): what investors_visible_to shows and the
+    # investors of visible projects; its contacts are kept by may_edit_investor_contacts.
+    "investors/<int:pk>/": [
+        Case("GET", allow_if(sees(investor_pages_visible_to)), records=INVESTORS)
+    ],
+    "investors/<int:pk>/contacts/new/": [
+        Case(
+            "POST",
+            allow_if(sees(investor_pages_visible_to), may(P.may_edit_investor_contacts)),
+            records=INVESTORS,
+            data={"new-name": "矩阵新联系人", "new-phone": "021-5555 0000"},
+        )
+    ],
+    "contacts/<int:pk>/edit/": [
+        Case(
+            "POST",
+            allow_if(sees(investor_pages_visible_to, investor_of), may_keep_contact),
+            records=CONTACTS,
+            data=lambda w, r: {f"c{r.pk}-name": "矩阵改名联系人"},
+        )
+    ],
+    "contacts/<int:pk>/remove/": [
+        Case(
+            "POST",
+            allow_if(sees(investor_pages_visible_to, investor_of), may_keep_contact),
+            records=CONTACTS,
+        )
+    ],
     "leads/": [signed_in_read],
     "leads/visits/": [signed_in_read],
     "leads/investors/visiting/": [signed_in_read],

@@ -178,7 +178,12 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
         officer, investor=investor, status=LeadStatus.NEGOTIATING, name=f"矩阵{tag}项目信息"
     )
     signed = make_lead(
-        officer, investor=investor, status=LeadStatus.NEGOTIATING, name=f"矩阵{tag}签约信息"
+        officer,
+        investor=investor,
+        status=LeadStatus.NEGOTIATING,
+        name=f"矩阵{tag}签约信息",
+        # A second open lead of the unit on the investor: confirmed as another project.
+        confirm_duplicate=lead.pk,
     )
     project = project_services.project_sign_lead(
         lead=signed,
@@ -234,6 +239,9 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
         "unit": unit,
         "investor": investor,
         "free_investor": make_investor(officer, name=f"矩阵{tag}新客商科技有限公司"),
+        "contact": lead_services.contact_add(
+            actor=officer, investor=investor, name=f"矩阵{tag}联系人", phone="13800000000"
+        ),
         "lead": lead,
         "project": project,
         "stage_event": stage_event,
