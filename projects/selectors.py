@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from leads.choices import OPEN_LEAD_STATUSES
-from leads.models import Intermediary, Investor, InvestorContact, Lead, Visit
+from leads.models import Intermediary, Investor, InvestorContact, Lead
 from leads.selectors import (
     intermediaries_visible_to,
     investors_visible_to,
@@ -273,7 +273,7 @@ class InvestorPage:
     investor: Investor
     holders: list[Holder]
     leads: list[Lead]
-    visits: list[Visit]
+    visits: list[Any]  # Visits annotated with who was present
     more_visits: bool
     projects: list[Project]
     problems: list[Problem]
