@@ -227,7 +227,8 @@ def _connect(url: str):
 
     parts = urlsplit(url)
     return psycopg2.connect(
-        host=parts.hostname,
+        # A unix-socket directory comes percent-encoded in the host part (the embedded server).
+        host=unquote(parts.hostname or "") or None,
         port=parts.port or 5432,
         user=unquote(parts.username or "postgres"),
         password=unquote(parts.password) if parts.password else None,

@@ -10,6 +10,7 @@ import importlib
 import socket
 import threading
 from datetime import date, timedelta
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -272,8 +273,11 @@ def _free_ports(count: int) -> int:
 
 
 def _database_url() -> str:
+    """The test database's URL; a unix-socket directory (the embedded server `make test`
+    starts) goes percent-encoded into the host part, as promo.devtools.embedded writes it."""
     db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    host = quote(db["HOST"] or "127.0.0.1", safe="")
+    return f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def test_load_is_spread_over_every_server_and_summed(server):

@@ -58,8 +58,8 @@ def _walk(client, path: str, start: str):
 
 
 def _leads_with_ties(me):
-    """Eleven leads whose sort columns tie and hold NULLs (never followed up)."""
-    investor = make_investor(me)
+    """Eleven leads whose sort columns tie and hold NULLs (never followed up), each on an
+    investor of its own (a unit's second open lead on one investor needs a confirmation)."""
     day = today()
     leads = []
     for i, (amount, name, days) in enumerate(
@@ -77,7 +77,7 @@ def _leads_with_ties(me):
             (0, "乙", None),
         ]
     ):
-        lead = make_lead(me, investor=investor, amount=amount)
+        lead = make_lead(me, investor=make_investor(me), amount=amount)
         Lead.objects.filter(pk=lead.pk).update(
             name=name,
             last_activity_on=None if days is None else day - timedelta(days=days),
