@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from officers import permissions
 from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer, Unit
-from officers.selectors import units_visible_to
+from officers.selectors import units_visible_to, was_found_through
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import (
@@ -97,7 +97,11 @@ def require_investor_in_scope(actor: Officer, investor: Investor) -> Investor:
     """An investor the actor may work on: one they see. Another unit's investor, found by a
     duplicate check, may be seen to exist but never used to log a visit, lead or project —
     the way in is a claim or a request to join as 协办. Refused as if it did not exist."""
-    if investor is None or not investors_visible_to(actor).filter(pk=investor.pk).exists():
+    if investor is None:
+        raise PermissionDenied(_("找不到该客商，或您无权使用该客商。"))
+    if was_found_through(investor, investors_visible_to, actor):
+        return investor
+    if not investors_visible_to(actor).filter(pk=investor.pk).exists():
         raise PermissionDenied(_("找不到该客商，或您无权使用该客商。"))
     return investor
 
@@ -602,7 +606,8 @@ def visit_log(
             source_system=source_system,
             external_id=external_id,
         )
-        visit.officers.set({actor.pk, *(o.pk for o in officers)})
+        # A new visit has no officers yet: add, not set (set reads the current ones first).
+        visit.officers.add(*{actor.pk, *(o.pk for o in officers)})
         if lead is not None:
             _refresh_lead_activity(lead)
         return visit

@@ -55,11 +55,34 @@ def scope_for(officer: Officer | None) -> Scope:
     elif officer.unit_id is None:
         scope = NOTHING
     else:
-        unit_path = Unit.objects.filter(pk=officer.unit_id).values_list("path", flat=True).first()
+        # The unit row read with the officer (sign-in, an API token) already holds the path.
+        loaded = Officer._meta.get_field("unit").get_cached_value(officer, None)
+        unit_path: str | None
+        if isinstance(loaded, Unit) and loaded.pk == officer.unit_id and loaded.path:
+            unit_path = loaded.path
+        else:
+            unit_path = (
+                Unit.objects.filter(pk=officer.unit_id).values_list("path", flat=True).first()
+            )
         ids = Unit.objects.filter(path__startswith=unit_path or "\0").values_list("pk", flat=True)
         scope = Scope(officer_id=officer.pk, unit_ids=frozenset(ids))
     officer._promo_scope = scope  # type: ignore[attr-defined]  # a cache on the instance
     return scope
+
+
+def found_through(instance: object, selector: object, officer: Officer | None) -> None:
+    """Note on ``instance`` that ``selector(officer)`` returned it (an API field looked it up
+    in the caller's scope), so a service checking the same scope in the same request need not
+    ask the database again (:func:`was_found_through`)."""
+    if officer is not None and getattr(officer, "pk", None) is not None:
+        instance._promo_found_through = (selector, officer.pk)  # type: ignore[attr-defined]
+
+
+def was_found_through(instance: object, selector: object, officer: Officer | None) -> bool:
+    """Whether ``instance`` came out of ``selector(officer)`` in this request (only
+    :func:`found_through` notes it; a row loaded any other way is checked again)."""
+    noted = getattr(instance, "_promo_found_through", None)
+    return noted is not None and officer is not None and noted == (selector, officer.pk)
 
 
 def units_visible_to(officer: Officer) -> QuerySet[Unit]:

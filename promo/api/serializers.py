@@ -15,6 +15,8 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 
+from officers.selectors import found_through
+
 
 def wanted_fields(request: Request | None, names: Iterable[str]) -> list[str] | None:
     """The names ``?fields=a,b`` keeps, in the serializer's order; None when it is absent.
@@ -101,6 +103,14 @@ class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self) -> QuerySet:
         request = self.context.get("request")
         return self.selector(request.user if request else None)
+
+    def to_internal_value(self, data: Any) -> Any:
+        instance = super().to_internal_value(data)
+        request = self.context.get("request")
+        # The service re-checks the scope (services are the rule); this lookup already made
+        # that check with the same selector, so it is noted on the row for this request.
+        found_through(instance, self.selector, request.user if request else None)
+        return instance
 
     def use_pk_only_optimization(self) -> bool:
         return False

@@ -158,6 +158,13 @@ class ScopedViewSet(viewsets.GenericViewSet):
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
+    def written_response(self, instance: models.Model, status_code: int = 201) -> Response:
+        """Render a row a service has just written, as it is in memory: for a write whose
+        service returns the row with every relation the read serializer shows already set."""
+        data = self.read_serializer_class(instance, context=self.get_serializer_context()).data
+        etag = etag_for(instance)
+        return Response(data, status=status_code, headers={"ETag": etag} if etag else None)
+
     def read_response(self, instance: models.Model, status_code: int = 200) -> Response:
         """Render a row as the read serializer sees it, freshly loaded inside the scope."""
         fresh = self.get_queryset().get(pk=instance.pk)
