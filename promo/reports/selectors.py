@@ -71,6 +71,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 
@@ -650,25 +651,29 @@ def record_alerts(*, project_id: int | None = None, lead_id: int | None = None) 
     return list(_with_notices(Alert.objects.filter(subject, resolved_on__isnull=True)))
 
 
-def _with_notices(qs: QuerySet[Alert]) -> QuerySet[Alert]:
-    red_first = Case(When(level="red", then=Value(0)), default=Value(1))
-    return (
-        qs.select_related("unit", "responsible", "project", "lead", "problem")
-        .prefetch_related(
-            Prefetch(
-                "notices",
-                queryset=AlertNotice.objects.select_related("recipient").order_by("step", "pk"),
-            )
-        )
-        .order_by(red_first, "opened_on", "pk")
+def _notices() -> Prefetch:
+    return Prefetch(
+        "notices",
+        queryset=AlertNotice.objects.select_related("recipient").order_by("step", "pk"),
     )
+
+
+def _alert_rows(qs: QuerySet[Alert]) -> QuerySet[Alert]:
+    red_first = Case(When(level="red", then=Value(0)), default=Value(1))
+    return qs.select_related("unit", "responsible", "project", "lead", "problem").order_by(
+        red_first, "opened_on", "pk"
+    )
+
+
+def _with_notices(qs: QuerySet[Alert]) -> QuerySet[Alert]:
+    return _alert_rows(qs).prefetch_related(_notices())
 
 
 def home_alerts(officer: Officer) -> dict[str, Any]:
     """首页红黄灯: my open alerts; for a unit head or chief also their units' red items.
 
     A constant number of queries whatever the number of alerts: mine, the units' red ones
-    (heads and chiefs only), and the notices of each list (who has been notified).
+    (heads and chiefs only), and the notices of both lists (who has been notified).
     ``red_alerts_are_bureau_wide`` names the red list's reach for its heading.
     """
     scope = scope_for(officer)
@@ -677,16 +682,18 @@ def home_alerts(officer: Officer) -> dict[str, Any]:
     responsible = Alert.objects.filter(responsible_id=officer.pk).order_by().values("pk")
     notified = AlertNotice.objects.filter(recipient_id=officer.pk).order_by().values("alert_id")
     mine_q = Q(pk__in=responsible.union(notified))
-    mine = list(_with_notices(open_alerts.filter(mine_q))[:HOME_ALERT_ROWS])
+    mine = list(_alert_rows(open_alerts.filter(mine_q))[:HOME_ALERT_ROWS])
     red: list[Alert] = []
     if permissions.may_watch_unit_alerts(officer):
         # All red: oldest first, in the order of the open-red index (a chief's are the
         # bureau's, tens of thousands at province scale; issue #19).
         red = list(
-            _with_notices(
+            _alert_rows(
                 open_alerts.filter(scope.unit_q(), level="red").exclude(pk__in=[a.pk for a in mine])
             ).order_by("opened_on", "pk")[:HOME_ALERT_ROWS]
         )
+    # Who has been notified, for both lists in one query.
+    prefetch_related_objects([*mine, *red], _notices())
     my_red = sum(1 for alert in mine if alert.level == "red")
     return {
         "my_alerts": mine,
