@@ -421,3 +421,26 @@ def test_an_export_above_the_threshold_is_timed_as_a_job_through_its_download(
     assert row["as_job"] and row["status"] == 200, row
     assert row["job_ms"] > 0 and row["ms"] >= row["request_ms"] + row["job_ms"]
     assert row["bytes"] > 100
+
+
+@pytest.mark.django_db
+def test_a_reused_database_is_tidied_first_when_autovacuum_is_off():
+    # Each scale is measured on statistics as autovacuum keeps them: with autovacuum off (the
+    # development machine), VACUUM ANALYZE first; with it on, nothing to do.
+    from tests.factories import make_bureau
+
+    make_investor(make_bureau().shanghai_officer)
+    with connection.cursor() as cur:
+        cur.execute("SHOW autovacuum")
+        autovacuum = cur.fetchone()[0]
+    seconds = bench.tidy_like_autovacuum(_database_url())
+    if autovacuum == "on":
+        assert seconds is None
+        return
+    assert isinstance(seconds, float) and seconds >= 0
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL "
+            "FROM pg_stat_user_tables WHERE relname = 'officers_unit'"
+        )
+        assert cur.fetchone() == (True,)
