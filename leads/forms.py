@@ -199,10 +199,23 @@ class LeadForm(forms.Form):
 
     investor = forms.ModelChoiceField(label=_("投资方"), queryset=Investor.objects.none())
     name = forms.CharField(label=_("项目名称"), max_length=200)
-    industry = forms.ChoiceField(label=_("行业"), choices=Industry.choices)
-    chain_role = forms.ChoiceField(label=_("产业链定位"), choices=ChainRole.choices)
+    # No choice is made for the officer (issue #15): the first entry of a list, selected
+    # by default, was saved unnoticed as 电子信息 / 建链 and counted in the industry chain
+    # figures. Starting from an investor, its recorded industry is filled in, visibly.
+    industry = forms.ChoiceField(
+        label=_("行业"),
+        choices=[("", "—"), *Industry.choices],
+        error_messages={"required": _("请选择行业。")},
+    )
+    chain_role = forms.ChoiceField(
+        label=_("产业链定位"),
+        choices=[("", "—"), *ChainRole.choices],
+        error_messages={"required": _("请选择产业链定位。")},
+    )
     source_channel = forms.ChoiceField(
-        label=_("信息来源"), choices=[("", "—"), *SourceChannel.choices]
+        label=_("信息来源"),
+        choices=[("", "—"), *SourceChannel.choices],
+        error_messages={"required": _("请选择信息来源。")},
     )
     intermediary = forms.ModelChoiceField(
         label=_("中介人"), queryset=Intermediary.objects.none(), required=False

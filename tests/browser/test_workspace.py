@@ -219,6 +219,8 @@ def test_registering_a_held_investor_offers_a_claim_and_joining_as_assisting(des
         desktop.goto("/leads/new/")
         desktop.get_by_label("投资方:", exact=True).select_option(label=held_investor.name)
         desktop.get_by_label("项目名称:", exact=True).fill("智能终端华东总部")
+        desktop.get_by_label("行业:", exact=True).select_option(label="电子信息")
+        desktop.get_by_label("产业链定位:", exact=True).select_option(label="补链")
         desktop.get_by_label("信息来源").select_option(label="驻点招商")
         desktop.get_by_role("button", name="登记", exact=True).click()
         desktop.get_by_text("该投资方已有其他单位在跟进").wait_for()

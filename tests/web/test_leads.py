@@ -93,9 +93,9 @@ def test_list_query_count_is_the_same_for_2_and_20_rows(bureau, client_for):
         response = client.get("/leads/", {"status": "information"})
     assert len(response.context["page"].object_list) == 20
     assert len(many) == len(few)
-    # Session, officer, scope (2), count, page, unit and officer choices, the bell's unread
-    # count (the session is written at most once a minute).
-    assert len(few) == 9
+    # Session, officer (with its unit), scope (the sub-tree's ids), count, page, unit and
+    # officer choices, the bell's unread count (the session is written at most once a minute).
+    assert len(few) == 8
 
 
 def test_detail_shows_timeline_and_only_allowed_actions(bureau, client_for):
@@ -316,3 +316,42 @@ def test_detail_query_count_does_not_grow_with_the_timeline(bureau, client_for):
     assert response.content.decode().count("电话跟进") == 20
     assert "陈静" in response.content.decode()
     assert len(many) == len(few)
+
+
+def test_the_lead_form_chooses_no_industry_or_chain_role_for_the_officer(bureau, client_for):
+    """Issue #15, finding 11: 行业 = 电子信息 and 链 = 建链 were pre-selected (the lists' first
+    entries) and saved unnoticed. Nothing is chosen now; leaving them is an error next to each
+    field, and nothing is written."""
+    me = bureau.shanghai_officer
+    investor = make_investor(me, industry="new_energy")
+    client = client_for(me)
+    page = client.get("/leads/new/")
+    for name in ("industry", "chain_role", "source_channel"):
+        assert page.context["form"][name].value() in (None, "")
+    html = page.content.decode()
+    assert '<option value="" selected>—</option>' in html
+    response = client.post(
+        "/leads/new/", lead_form_data(investor, industry="", chain_role="", source_channel="")
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["industry"] == ["请选择行业。"]
+    assert errors["chain_role"] == ["请选择产业链定位。"]
+    assert errors["source_channel"] == ["请选择信息来源。"]
+    assert not Lead.objects.exists()
+    # Started from an investor's page, its recorded industry is filled in (visibly).
+    page = client.get("/leads/new/", {"investor": investor.pk})
+    assert page.context["form"]["industry"].value() == "new_energy"
+    assert page.context["form"]["chain_role"].value() in (None, "")
+
+
+def test_the_lead_form_says_what_is_missing_in_english_too(bureau, client_for):
+    investor = make_investor(bureau.shanghai_officer)
+    response = client_for(bureau.shanghai_officer).post(
+        "/leads/new/",
+        lead_form_data(investor, industry="", chain_role=""),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    errors = response.context["form"].errors
+    assert errors["industry"] == ["Choose an industry."]
+    assert errors["chain_role"] == ["Choose the place in the industry chain."]
