@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/progress/", views.batch_progress, name="progress"),
     path("<int:pk>/confirm/", views.batch_confirm, name="confirm"),
     path("<int:pk>/mapping/", views.batch_mapping, name="mapping"),
+    path("template/<str:kind>.xlsx", views.ledger_template, name="template"),
     path("export/<str:what>.<str:fmt>", views.export, name="export"),
     path("exports/", views.export_jobs, name="exports"),
     path("exports/<int:pk>/", views.export_job, name="export_job"),

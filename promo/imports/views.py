@@ -25,7 +25,7 @@ from promo.core.errors import DomainError
 from promo.core.forms import add_domain_error
 from promo.core.paging import KeysetPage, deep_page_redirect
 
-from . import export_services, services
+from . import export_services, ledger_templates, services
 from .choices import BatchStatus, ExportFormat, ExportStatus, ImportKind, RowAction
 from .forms import ConfirmForm, UploadForm
 from .models import ExportJob
@@ -96,7 +96,9 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             else:
                 _enqueue(request, batch.pk)
             return redirect("imports:detail", pk=batch.pk)
-    return render(request, "imports/batch_new.html", {"form": form})
+    return render(
+        request, "imports/batch_new.html", {"form": form, "import_kinds": ImportKind.choices}
+    )
 
 
 def _visible_batch(request: HttpRequest, pk: int):
@@ -273,6 +275,17 @@ def batch_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     _enqueue(request, again.pk)
     messages.success(request, _("列对应已保存，本单位下次导入时自动使用；正在重新预检。"))
     return redirect("imports:detail", pk=again.pk)
+
+
+@login_required
+@require_GET
+def ledger_template(request: HttpRequest, kind: str) -> HttpResponse:
+    """台账模板: a blank ledger of ``kind`` that the importer reads back as it is."""
+    if kind not in ImportKind.values:
+        raise Http404
+    body = ledger_templates.ledger_template(kind)
+    name = _("%(kind)s导入模板.xlsx") % {"kind": ImportKind(kind).label}
+    return exports.attachment(body, filename=name, content_type=exports.XLSX_TYPE)
 
 
 @login_required
