@@ -194,8 +194,9 @@ LEAD_ACTIONS = (
 )
 
 
-class LeadForm(forms.Form):
-    """Register a lead (登记项目信息) for an investor the officer may see."""
+class LeadForm(OnceForm):
+    """Register a lead (登记项目信息) for an investor the officer may see; saved once however
+    often it is sent (promo.core.submissions)."""
 
     investor = forms.ModelChoiceField(label=_("投资方"), queryset=Investor.objects.none())
     name = forms.CharField(label=_("项目名称"), max_length=200)

@@ -386,18 +386,31 @@ def lead_new(request: HttpRequest) -> HttpResponse:
         form = LeadForm(initial=initial, **kwargs)
         return render(request, "leads/lead_form.html", {"form": form})
     form = LeadForm(request.POST, **kwargs)
+    earlier = submissions.earlier_result(me, form.submission_key())
+    if earlier is not None:
+        # A double tap, or the browser resending after a dropped connection: saved once.
+        messages.info(request, submissions.ALREADY_SAVED)
+        return redirect(earlier)
     if form.is_valid():
         data = dict(form.cleaned_data)
         investor = data.pop("investor")
         data.pop("confirm_duplicate", None)
+        data.pop(submissions.FIELD, None)
         data["estimated_fdi"] = data["estimated_fdi"] or 0
         try:
-            lead = services.lead_create(
-                actor=me,
-                investor=investor,
-                confirm_duplicate=form.confirmed_duplicate(),
-                **data,
-            )
+            with transaction.atomic():
+                lead = services.lead_create(
+                    actor=me,
+                    investor=investor,
+                    confirm_duplicate=form.confirmed_duplicate(),
+                    **data,
+                )
+                submissions.record(
+                    me, form.submission_key(), reverse("leads:detail", args=[lead.pk])
+                )
+        except submissions.AlreadySubmitted as exc:
+            messages.info(request, submissions.ALREADY_SAVED)
+            return redirect(exc.url)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc.message)) from exc
         except HeldElsewhere as exc:
@@ -411,6 +424,11 @@ def lead_new(request: HttpRequest) -> HttpResponse:
                 held.claim_form = ClaimFileForm(prefix=f"claim{held.pk}")
             form.add_error(None, str(exc.message))
         except DuplicateInUnit as exc:
+            earlier = submissions.earlier_result(me, form.submission_key())
+            if earlier is not None:
+                # The same form sent twice at once: the first made the lead this one found.
+                messages.info(request, submissions.ALREADY_SAVED)
+                return redirect(earlier)
             # Same-unit duplicate (decision 0013): name the unit's lead and offer a checkbox
             # that confirms registering beside that very lead.
             form.offer_duplicate_confirmation(

@@ -15,10 +15,10 @@ from django.db import connection
 from django.test import Client
 
 from leads.choices import LeadStatus
-from leads.models import Visit
+from leads.models import Lead, Visit
 from promo.core.models import FormSubmission
 from promo.core.services import today
-from tests.factories import make_lead
+from tests.factories import make_investor, make_lead
 
 
 def _form_post(client: Client, lead) -> dict:
@@ -117,4 +117,70 @@ def test_the_same_form_sent_twice_at_once_saves_one_visit(bureau):
         thread.join(timeout=60)
     assert answers == [(302, f"/leads/{lead.pk}/")] * 2
     assert Visit.objects.filter(lead=lead).count() == 1
+    assert FormSubmission.objects.filter(key=data["submission"]).count() == 1
+
+
+# --- The lead form (登记项目信息): the same key, the same answer -------------------------------
+
+
+def _lead_post(client: Client, investor) -> dict:
+    page = client.get(f"/leads/new/?investor={investor.pk}").content.decode()
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', page)
+    assert key, "the lead form carries a submission key"
+    return {
+        "submission": key.group(1),
+        "investor": investor.pk,
+        "name": "双击登记的项目",
+        "industry": "new_energy",
+        "chain_role": "fill",
+        "source_channel": "stationed",
+        "estimated_amount": "1000",
+        "first_contact_on": today().isoformat(),
+    }
+
+
+@pytest.mark.django_db
+def test_the_same_lead_form_sent_twice_saves_one_lead(bureau):
+    investor = make_investor(bureau.shanghai_officer)
+    client = Client()
+    client.force_login(bureau.shanghai_officer)
+    data = _lead_post(client, investor)
+    first = client.post("/leads/new/", data)
+    second = client.post("/leads/new/", data)
+    lead = Lead.objects.get(investor=investor)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == f"/leads/{lead.pk}/"
+    assert "这次提交已经保存过，没有重复登记。" in client.get(second["Location"]).content.decode()
+    # A new form is a new registration: the same-unit duplicate rule answers it.
+    again = client.post("/leads/new/", _lead_post(client, investor))
+    assert again.status_code == 200 and Lead.objects.filter(investor=investor).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_lead_form_sent_twice_at_once_saves_one_lead(bureau):
+    investor = make_investor(bureau.shanghai_officer)
+    clients = []
+    for _ in range(2):
+        client = Client()
+        client.force_login(bureau.shanghai_officer)
+        clients.append(client)
+    data = _lead_post(clients[0], investor)
+    start = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def tap(client: Client) -> None:
+        try:
+            start.wait()
+            response = client.post("/leads/new/", data)
+            answers.append((response.status_code, response.get("Location", "")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    lead = Lead.objects.get(investor=investor)
+    assert answers == [(302, f"/leads/{lead.pk}/")] * 2
     assert FormSubmission.objects.filter(key=data["submission"]).count() == 1
