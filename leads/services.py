@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from officers import permissions
 from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer, Unit
-from officers.selectors import units_visible_to, was_found_through
+from officers.selectors import units_visible_to
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import (
@@ -39,6 +39,7 @@ from promo.core.services import (
     touch,
     touch_row,
 )
+from promo.core.visibility import was_found_through
 
 from .choices import (
     AssistRequestStatus,

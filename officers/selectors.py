@@ -70,21 +70,6 @@ def scope_for(officer: Officer | None) -> Scope:
     return scope
 
 
-def found_through(instance: object, selector: object, officer: Officer | None) -> None:
-    """Note on ``instance`` that ``selector(officer)`` returned it (an API field looked it up
-    in the caller's scope), so a service checking the same scope in the same request need not
-    ask the database again (:func:`was_found_through`)."""
-    if officer is not None and getattr(officer, "pk", None) is not None:
-        instance._promo_found_through = (selector, officer.pk)  # type: ignore[attr-defined]
-
-
-def was_found_through(instance: object, selector: object, officer: Officer | None) -> bool:
-    """Whether ``instance`` came out of ``selector(officer)`` in this request (only
-    :func:`found_through` notes it; a row loaded any other way is checked again)."""
-    noted = getattr(instance, "_promo_found_through", None)
-    return noted is not None and officer is not None and noted == (selector, officer.pk)
-
-
 def units_visible_to(officer: Officer) -> QuerySet[Unit]:
     scope = scope_for(officer)
     if scope.unit_ids is None:

@@ -15,7 +15,7 @@ from drf_spectacular.utils import (
 from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 
-from officers.selectors import found_through
+from promo.core.visibility import found_through
 
 
 def wanted_fields(request: Request | None, names: Iterable[str]) -> list[str] | None:

@@ -11,10 +11,10 @@ from rest_framework.test import APIClient
 from leads.models import PromotionEvent, Visit
 from leads.selectors import investors_visible_to
 from leads.services import visit_log
-from officers.selectors import found_through
 from promo.api.clients import api_client_create
 from promo.core.errors import PermissionDenied
 from promo.core.services import today
+from promo.core.visibility import found_through
 from tests.factories import fresh, make_investor, make_lead
 
 pytestmark = pytest.mark.django_db
