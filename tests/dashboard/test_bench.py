@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import copy
 import http.server
-import os
 import importlib
+import os
 import socket
 import threading
 from datetime import date, timedelta
