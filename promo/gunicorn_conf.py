@@ -4,10 +4,19 @@
 Threaded workers (gthread): a request mostly waits on PostgreSQL, and a sync worker holds a
 whole process for that wait, so 3 sync workers on 2 cores queued 20 concurrent API writers
 into a 2.9 s p95 (issue 18). Each thread keeps its own database connection
-(``DB_CONN_MAX_AGE``): the web tier opens at most ``workers × threads`` connections, 12 on
-2 cores with the defaults — well under PostgreSQL's 100. Settings (environment):
+(``DB_CONN_MAX_AGE``): the web tier opens at most ``workers × threads`` connections, 20 on
+2 cores with the defaults — well under PostgreSQL's 100.
 
-    WEB_CONCURRENCY   worker processes       default: cores + 1
+Sized by measurement (province data, 2 cores, 2026-12-03, `make bench`'s own rows): with
+3 processes × 4 threads, 20 API writers held 12 threads and queued 8 connections, so some
+requests waited a whole round: visit POST p95 333 ms against a p50 of 165 ms; with as many
+threads as writers the round is shared evenly — 3 × 8 gave p95 280 ms and 5 × 4 286 ms, at
+134–137 req/s either way. More processes with fewer threads each also spread a handful of
+keep-alive connections over more interpreters (one process's threads share one GIL): at 4
+connections the API lists gave 88–112 req/s with 5 × 4 and 77–107 with 3 × 8. Hence
+gunicorn's usual 2 × cores + 1 processes of 4 threads. Settings (environment):
+
+    WEB_CONCURRENCY   worker processes       default: 2 × cores + 1
     WEB_THREADS       threads per worker     default: 4
     WEB_TIMEOUT       seconds before a stuck worker is replaced       default: 30
     GUNICORN_BIND     address                default: 0.0.0.0:8000
@@ -26,7 +35,7 @@ def _int(name: str, default: int) -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
-workers = _int("WEB_CONCURRENCY", (os.cpu_count() or 1) + 1)
+workers = _int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1)
 threads = _int("WEB_THREADS", 4)
 timeout = _int("WEB_TIMEOUT", 30)
 graceful_timeout = 30
