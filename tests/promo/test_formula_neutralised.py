@@ -13,19 +13,19 @@ import pytest
 from django.test import Client
 
 from leads.models import Lead
-from promo.core.exports import Cell, Sheet, workbook
+from promo.core.exports import Cell, Sheet, neutralised, workbook
 from promo.imports.parsing import parse_text
 from tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db
 
+# Lead names as officers or imports leave them (the services strip surrounding blanks, so a
+# leading tab or carriage return is tested on the writers directly below).
 TRAPS = [
     '=HYPERLINK("http://example.invalid/x","点我领取")',
     "+1+cmd|' /C calc'!A0",
     "-2+3",
     "@SUM(A1:A9)",
-    "\t=1+1",
-    "\r=1+1",
 ]
 
 
@@ -45,14 +45,14 @@ def test_a_csv_export_opens_formula_like_texts_as_text(bureau):
     names = {row[2] for row in rows[1:]}
     assert names == {"'" + trap for trap in TRAPS} | {"普通项目"}
     # Read back as promo's importer reads a cell: the original text again.
-    assert {parse_text(name) for name in names} == {t.strip() for t in TRAPS} | {"普通项目"}
+    assert {parse_text(name) for name in names} == set(TRAPS) | {"普通项目"}
 
 
 def test_an_xlsx_export_holds_them_as_text_cells_not_formulas(bureau):
     book = openpyxl.load_workbook(io.BytesIO(_export(bureau, "xlsx")))
     cells = [row[2] for row in book.active.iter_rows(min_row=2)]
     assert all(cell.data_type == "s" for cell in cells)
-    assert {cell.value for cell in cells} >= set(TRAPS) - {"\r=1+1"}  # XML folds a lone CR
+    assert {cell.value for cell in cells} == set(TRAPS) | {"普通项目"}
     assert Lead.objects.count() == len(TRAPS) + 1
 
 
@@ -70,6 +70,15 @@ def test_the_report_workbooks_write_them_as_text_too():
     assert (sheet["B2"].value, sheet["B2"].data_type) == (TRAPS[0], "s")
     assert (sheet["A3"].value, sheet["A3"].data_type) == (TRAPS[3], "s")
     assert (sheet["B3"].value, sheet["B3"].data_type) == (12, "n")
+
+
+def test_a_leading_tab_or_carriage_return_is_neutralised_too():
+    assert neutralised("\t=1+1") == "'\t=1+1" and neutralised("\r=1+1") == "'\r=1+1"
+    assert neutralised("普通") == "普通" and neutralised(12) == 12
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(workbook([Sheet(title="x", rows=[["\t=1+1"]])]))
+    ).active
+    assert (sheet["A1"].value, sheet["A1"].data_type) == ("\t=1+1", "s")
 
 
 def test_an_apostrophe_before_ordinary_text_is_kept():
