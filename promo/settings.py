@@ -124,6 +124,8 @@ MIDDLEWARE = [
     "promo.accounts.security.AccessAuditMiddleware",
     # After a reset by someone else, every page leads to /password/ until it is changed.
     "promo.accounts.security.PasswordChangeRequiredMiddleware",
+    # Signed-in pages are never stored by the browser or a cache (no-store).
+    "promo.accounts.security.SignedInNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Tags every history row written during a request with the signed-in officer and URL.

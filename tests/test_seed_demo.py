@@ -297,3 +297,21 @@ def test_seed_demo_scale_bulk_loads_a_separate_valid_bureau_without_history_and_
     call_command("seed_demo", scale="county", factor=0.001, stdout=again)
     assert "already loaded" in again.getvalue()
     assert counts(tree(root.name)) == first
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_a_production_server_unless_forced(settings):
+    """Issue #16: the demo accounts share the password printed in the README; loading them on
+    a server with DEBUG off would open a door. Refused there, nothing written, unless
+    --force."""
+    from django.core.management.base import CommandError
+
+    settings.DEBUG = False
+    settings.TESTING = False
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=StringIO())
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", scale="county", factor=0.001, stdout=StringIO())
+    assert not Officer.objects.exists()
+    call_command("seed_demo", scale="county", factor=0.001, force=True, stdout=StringIO())
+    assert Officer.objects.exists()

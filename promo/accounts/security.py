@@ -250,6 +250,31 @@ class AccessAuditMiddleware:
         )
 
 
+class SignedInNoStoreMiddleware:
+    """Pages served to a signed-in officer are not kept by the browser or any cache between
+    (``Cache-Control: no-store, private``): on a shared office PC the back button after
+    signing out must not show the last officer's leads (issue #16, 等保 hygiene). A page
+    that says how it may be cached keeps its own header; the API, whose clients revalidate
+    with ETags, is left alone."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.path in HEALTH_PATHS:  # a probe must not load a session (a database read)
+            return response
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith("/api/")
+            and not response.has_header("Cache-Control")
+        ):
+            response["Cache-Control"] = "no-store, private"
+        return response
+
+
 class PasswordChangeRequiredMiddleware:
     """After someone else reset an officer's password (``Officer.must_change_password``),
     every page sends them to /password/ until they have chosen their own; API calls made

@@ -75,10 +75,19 @@ def _screen_language(request: HttpRequest) -> str:
 @require_GET
 def campaign_screen(request: HttpRequest, pk: int) -> HttpResponse:
     """The public screen (大屏) for the meeting room: large type, no navigation, refreshed
-    every minute by a meta refresh (no script to break on an old display PC)."""
+    every minute by a meta refresh (no script to break on an old display PC) unless paused."""
     campaign = _campaign(request, pk)
     table = league_cached(campaign, today=today())
     language = _screen_language(request)
+    # WCAG 2.2.1 (timing adjustable): whoever reads the screen can stop the refresh, without
+    # a script — a link to the same screen with ?paused=1, and one back (issue #17).
+    paused = request.GET.get("paused") == "1"
+    others = request.GET.copy()
+    others.pop("paused", None)
+    toggled = others.copy()
+    if not paused:
+        toggled["paused"] = "1"
+    toggle_url = request.path + (f"?{toggled.urlencode()}" if toggled else "")
     with translation.override(language):
         response = render(
             request,
@@ -89,7 +98,8 @@ def campaign_screen(request: HttpRequest, pk: int) -> HttpResponse:
                 # The first ten places, with everyone tied on the tenth.
                 "top_units": [r for r in table["units"] if r["rank"] <= SCREEN_ROWS],
                 "top_officers": [r for r in table["officers"] if r["rank"] <= SCREEN_ROWS],
-                "refresh_seconds": SCREEN_REFRESH_SECONDS,
+                "refresh_seconds": None if paused else SCREEN_REFRESH_SECONDS,
+                "toggle_url": toggle_url,
                 "screen_language": language,
             },
         )

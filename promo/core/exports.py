@@ -167,11 +167,38 @@ class Sheet:
     freeze: str | None = None
 
 
+# A text that a spreadsheet would read as a formula when the file is opened (CSV injection:
+# "=HYPERLINK(…)", "+1+cmd|…", "@SUM(…)", or one hidden behind a tab or carriage return).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def neutralised(value: Any) -> Any:
+    """A CSV cell that opens as the text it is: a formula-like text gets a leading
+    apostrophe (OWASP's advice for CSV); anything else is unchanged."""
+    return "'" + value if is_formula_like(value) else value
+
+
+def _text_cell(sheet: Any, value: str) -> Any:
+    """An openpyxl cell holding ``value`` as text even when it starts like a formula
+    (openpyxl would otherwise write "=…" as a live formula)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    out = WriteOnlyCell(sheet, None)
+    out._value = value  # openpyxl sets data_type "f" for "=…" when set through .value
+    out.data_type = "s"
+    return out
+
+
 def _styled(sheet: Any, cell: Cell) -> Any:
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Border, Font, Side
 
-    out = WriteOnlyCell(sheet, _cell(cell.value))
+    value = _cell(cell.value)
+    out = _text_cell(sheet, value) if is_formula_like(value) else WriteOnlyCell(sheet, value)
     if cell.bold:
         out.font = Font(bold=True) if cell.size is None else Font(bold=True, size=cell.size)
     if cell.number_format is not None:
@@ -189,7 +216,8 @@ def _written(sheet: Any, value: Any, *, bold: bool) -> Any:
         return _styled(sheet, value)
     if bold:
         return _styled(sheet, Cell(value, bold=True))
-    return _cell(value)
+    value = _cell(value)
+    return _text_cell(sheet, value) if is_formula_like(value) else value
 
 
 def workbook(sheets: Iterable[Sheet]) -> bytes:
@@ -222,7 +250,9 @@ def to_xlsx(columns: tuple[Column, ...], objects: Iterable[Any], *, title: str) 
 
 
 def _csv_values(row: Sequence[Any]) -> list[Any]:
-    return ["" if v is None else v.isoformat() if isinstance(v, date) else v for v in row]
+    return [
+        "" if v is None else v.isoformat() if isinstance(v, date) else neutralised(v) for v in row
+    ]
 
 
 def to_csv(columns: tuple[Column, ...], objects: Iterable[Any]) -> bytes:

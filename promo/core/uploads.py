@@ -40,10 +40,15 @@ class CheckedUpload:
         return f"{uuid.uuid4().hex}.{self.extension}"
 
 
-def _clean_name(name: str | None) -> str:
+def _clean_name(name: str | None, extension: str) -> str:
+    """The uploader's name as a safe download name: no path, no control or reserved
+    characters, no second extension, and the extension of the type the content was found to
+    be (issue #16: "许可证.html" holding a PDF downloads as "许可证.pdf", never as a page)."""
     base = PurePath(unicodedata.normalize("NFKC", name or "")).name
     cleaned = "".join(ch for ch in base if ch.isprintable() and ch not in '\\/:*?"<>|')
-    return cleaned[:200] or "file"
+    stem = cleaned.rsplit(".", 1)[0] if "." in cleaned.lstrip(".") else cleaned
+    stem = stem.replace(".", "_").strip(" _") or "file"
+    return f"{stem[:200]}.{extension}"
 
 
 def check_upload(field: str, upload: UploadedFile | None) -> CheckedUpload:
@@ -75,5 +80,5 @@ def check_upload(field: str, upload: UploadedFile | None) -> CheckedUpload:
         extension=match[2],
         size=upload.size,
         sha256=digest.hexdigest(),
-        original_name=_clean_name(upload.name),
+        original_name=_clean_name(upload.name, match[2]),
     )

@@ -1427,8 +1427,12 @@ def _written(w: dict[str, Any]) -> str:
 
 def _scale_out_targets(scale_out: dict[str, Any] | None) -> list[tuple[bool, str]]:
     """Issue 18, "Past one machine": instances side by side serve without errors or lost
-    writes. Throughput is reported, not judged: on one machine every instance shares the
-    same cores (gunicorn already runs a process per core), so it rises only across machines."""
+    writes. Throughput and latency are reported, not judged: on one machine every instance
+    shares the same cores, and each is sized for all of them (gunicorn's 2 × cores + 1
+    processes), so two instances oversubscribe the machine twice over; throughput rises and
+    the writers' p95 holds only across machines. (Until 2026-12-03 the writers' p95 over two
+    instances was judged against issue 18's 300 ms, which the issue sets for one server on
+    this machine; the one-server figure is judged with the other rows.)"""
     if not scale_out:
         return []
     out: list[tuple[bool, str]] = []
@@ -1445,11 +1449,6 @@ def _scale_out_targets(scale_out: dict[str, Any] | None) -> list[tuple[bool, str
              f"p95 {two['writers']['p95_ms']} ms; readers {two['reads']['rps']} req/s "
              f"(one instance {one['reads']['rps']}); {errors} errors, {lost} lost writes "
              "(no errors, no lost writes; throughput reported, not judged)")
-        )  # fmt: skip
-        out.append(
-            ((two["writers"]["p95_ms"] or 1e9) <= 300,
-             f"{WRITERS} API writers over {two['servers']} web instances: visit POST p95 "
-             f"{two['writers']['p95_ms']} ms (≤ 300)")
         )  # fmt: skip
     workers = scale_out.get("workers") or {}
     if "one" in workers:

@@ -21,6 +21,7 @@ from django.db.models import Choices
 from django.utils.translation import gettext_lazy as _
 
 from promo.core.errors import RuleViolation
+from promo.core.exports import FORMULA_STARTS
 
 from .choices import ImportKind
 
@@ -285,7 +286,11 @@ def parse_text(value: Any) -> str:
         value = int(value)
     if isinstance(value, datetime):
         return value.date().isoformat()
-    return str(value).strip()
+    text = str(value)
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        # promo's own CSV export wrote "'=…" so the cell opens as text: read back the text.
+        text = text[1:]
+    return text.strip()
 
 
 def parse_choice(

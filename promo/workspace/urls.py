@@ -1,4 +1,4 @@
-"""The officer's home page."""
+"""The officer's home page, and what a form's draft asks before it is restored."""
 
 from django.urls import path
 
@@ -6,4 +6,5 @@ from promo.workspace import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("submissions/<uuid:key>/", views.submission_state, name="submission_state"),
 ]

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from promo.core import submissions
 from promo.core.services import today
 from promo.reports.selectors import home_alerts
 
@@ -48,3 +49,17 @@ def home(request: HttpRequest) -> HttpResponse:
             **home_alerts(me),  # 红黄灯: my open alerts; a head's or chief's red items
         },
     )
+
+
+@login_required
+@require_GET
+def submission_state(request: HttpRequest, key) -> JsonResponse:
+    """Whether this officer's form with submission ``key`` was saved (草稿, issue #15).
+
+    A form keeps what the officer types in the browser (static/promo/promo.js) so that an
+    expired session or a dropped connection loses nothing; before the kept text is put back
+    into a form, the page asks here: a form already saved is not offered again. Only the
+    officer's own keys answer ``saved``; anyone else's are as unknown as a key never used.
+    """
+    saved = submissions.earlier_result(request.user, key) is not None
+    return JsonResponse({"saved": saved}, headers={"Cache-Control": "no-store"})

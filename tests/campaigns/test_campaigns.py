@@ -427,6 +427,26 @@ def test_the_screen_is_a_full_page_refreshed_every_minute_in_chinese_and_english
     assert "mainnav" not in html and "<nav" not in html
 
 
+def test_the_screen_refresh_can_be_paused_and_resumed_without_a_script(bureau):
+    """Issue #17, finding 6: the screen refreshed every 60 s with no way to pause (WCAG 2.2.1,
+    timing adjustable). A link pauses it (the same screen without the refresh) and one
+    resumes it; the language asked for is kept."""
+    campaign = new_campaign(bureau.chief, bureau.bureau, {Figure.SIGNED_COUNT: 1})
+    client = client_for(bureau.chief)
+    url = f"/campaigns/{campaign.pk}/screen/"
+    html = client.get(url).content.decode()
+    assert f'<a href="{url}?paused=1">暂停自动刷新</a>' in html
+    paused = client.get(url + "?paused=1").content.decode()
+    assert 'http-equiv="refresh"' not in paused
+    assert "自动刷新已暂停" in paused and f'<a href="{url}">恢复自动刷新</a>' in paused
+    assert "单位排名" in paused  # the same screen, standing still
+    kept = client.get(url + "?lang=en&paused=1").content.decode()
+    assert 'http-equiv="refresh"' not in kept and f'href="{url}?lang=en"' in kept
+    assert f'href="{url}?lang=en&amp;paused=1"' in client.get(url + "?lang=en").content.decode()
+    # Anything but 1 is no pause: the screen keeps refreshing.
+    assert 'http-equiv="refresh"' in client.get(url + "?paused=yes").content.decode()
+
+
 @pytest.fixture
 def english(settings, tmp_path):
     """A private copy of locale/, compiled (the .mo files are not committed)."""

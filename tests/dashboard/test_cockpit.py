@@ -199,6 +199,28 @@ def test_target_completion_per_unit(bureau):
     ]
 
 
+def test_every_progress_bar_says_what_it_measures(bureau):
+    """Issue #17, finding 6: the cockpit's progress bars had no accessible names (axe-core's
+    serious "aria-progressbar-name"): a screen reader announced "progress bar, 25" alone."""
+    for unit in (bureau.shanghai, bureau.shenzhen):
+        Target.objects.create(
+            year=today().year, unit=unit, metric=TargetMetric.SIGNED_COUNT, value=4
+        )
+    make_project(bureau.shanghai_officer, contract_date=today())
+    html = client_for(bureau.chief).get("/dashboard/").content.decode()
+    bars = re.findall(r'<div class="bar" role="progressbar"([^>]*)>', html)
+    assert len(bars) >= 2
+    labels = [re.search(r'aria-label="([^"]*)"', bar) for bar in bars]
+    assert all(label and label.group(1).strip() for label in labels), bars
+    assert len({label.group(1) for label in labels if label}) == len(bars)  # each its own
+    assert any(
+        "上海办事处" in label.group(1) and "目标完成进度" in label.group(1)
+        for label in labels
+        if label
+    )
+    assert 'aria-valuetext="25.0%"' in html
+
+
 def test_overdue_milestones_and_time_to_signing(bureau):
     _seed(bureau)
     response = client_for(bureau.chief).get("/dashboard/")

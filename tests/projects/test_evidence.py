@@ -89,3 +89,26 @@ def test_evidence_can_be_added_later_but_not_by_an_outsider(bureau):
         upload=SimpleUploadedFile("土地出让合同.pdf", PDF),
     )
     assert evidence.uploaded_by == bureau.teammate
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "content", "kept_as"),
+    [
+        ("施工许可证.html", PDF, "施工许可证.pdf"),
+        ("开工报告.php", PDF, "开工报告.pdf"),
+        ("现场照片.svg", PNG, "现场照片.png"),
+        ("setup.exe", PNG, "setup.png"),
+        ("scan.php.pdf", PDF, "scan_php.pdf"),
+        (".htaccess", PNG, "htaccess.png"),
+        ("...", PDF, "file.pdf"),
+        ("许可证.PDF", PDF, "许可证.pdf"),
+    ],
+)
+def test_the_download_name_ends_in_the_type_the_content_is(bureau, name, content, kept_as):
+    """Issue #16: ".html", ".php", ".exe" and ".svg" names were kept for the download: one
+    click on "施工许可证.html" would open whatever the browser made of it."""
+    project = make_project(bureau.shanghai_officer)
+    upload = SimpleUploadedFile(name, content)
+    _project, event = advance_with(bureau, project, (EvidenceKind.CONSTRUCTION_PERMIT, upload))
+    assert event.evidence.get().original_name == kept_as

@@ -184,3 +184,25 @@ def test_the_same_lead_form_sent_twice_at_once_saves_one_lead(bureau):
     lead = Lead.objects.get(investor=investor)
     assert answers == [(302, f"/leads/{lead.pk}/")] * 2
     assert FormSubmission.objects.filter(key=data["submission"]).count() == 1
+
+
+# --- What a draft asks before it is put back (issue #15, finding 3) ----------------------------
+
+
+@pytest.mark.django_db
+def test_a_draft_learns_whether_its_form_was_saved_and_only_for_its_own_officer(bureau):
+    lead = make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
+    mine = Client()
+    mine.force_login(bureau.shanghai_officer)
+    data = _form_post(mine, lead)
+    url = f"/submissions/{data['submission']}/"
+    assert mine.get(url).json() == {"saved": False}
+    mine.post("/visits/new/", data)
+    answer = mine.get(url)
+    assert answer.json() == {"saved": True} and answer["Cache-Control"] == "no-store"
+    other = Client()
+    other.force_login(bureau.teammate)
+    assert other.get(url).json() == {"saved": False}  # not theirs: as unknown as any key
+    assert Client().get(url).status_code == 302  # signed out: to the sign-in page
+    assert mine.get("/submissions/not-a-key/").status_code == 404
+    assert mine.post(url).status_code == 405

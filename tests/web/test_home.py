@@ -141,9 +141,10 @@ def test_home_query_count_does_not_grow_with_rows(bureau, client_for):
     assert len(response.context["follow_ups"]) == 20
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
     # Session, officer (with its unit), scope (the sub-tree's ids: the unit's path came with
-    # the officer), follow-ups, lead counts, projects, problems, my alerts, and the bell's
-    # unread count (the session is written at most once a minute).
-    assert len(few) == 9
+    # the officer), the follow-ups' candidates and the follow-ups, lead counts, projects,
+    # problems, my alerts, and the bell's unread count (the session is written at most once a
+    # minute).
+    assert len(few) == 10
 
 
 # --- requests to join as 协办 waiting for a head's decision ---------------------------------
@@ -235,8 +236,9 @@ def test_a_heads_home_query_count_does_not_grow_with_assist_requests(bureau, cli
         response = client.get("/")
     assert len(response.context["assists"]) == 20
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
-    # The officer's nine, plus a head's: claims to settle, the unit's red lights and the open
-    # requests to join as 协办 (one query, requester and lead joined).
+    # The officer's ten less the follow-ups' rows (no candidates: not read), plus a head's:
+    # claims to settle, the unit's red lights and the open requests to join as 协办 (one
+    # query, requester and lead joined).
     assert len(few) == 12
 
 
@@ -347,8 +349,8 @@ def test_a_heads_home_reads_both_alert_lists_and_their_notices_in_pinned_queries
     assert len(later) == 0  # read with the page
     assert notified[mine[0].pk] == [1] and notified[red[0].pk] == [1, 2]
     assert notified[mine[1].pk] == [] and notified[red[1].pk] == []
-    # Session, officer (with its unit), the sub-tree, follow-ups, lead counts, projects,
-    # problems, claims to settle, requests to join, my alerts, the unit's red ones, the
+    # Session, officer (with its unit), the sub-tree, the follow-ups' candidates (none: their
+    # rows are not read), lead counts, projects, problems, claims to settle, requests to join, my alerts, the unit's red ones, the
     # notices of both lists (one query; it was one per list), the bell's count. Issue #19's
     # bench counted 15 for a head at province scale: the unit's path read again for the
     # scope, and the notices read per list.

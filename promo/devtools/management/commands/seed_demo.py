@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from promo.devtools.demo import ADMIN_URL, DEMO_PASSWORD
@@ -33,8 +34,24 @@ class Command(BaseCommand):
         )
         # Tests build a tiny benchmark bureau: a fraction of the chosen scale's volumes.
         parser.add_argument("--factor", type=float, default=None, help=argparse.SUPPRESS)
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="load demo data although DEBUG is off (a production-like server).",
+        )
 
-    def handle(self, *args, scale: str, seed: int, factor: float | None, **options):
+    def handle(
+        self, *args, scale: str, seed: int, factor: float | None, force: bool = False, **options
+    ):
+        if not (settings.DEBUG or settings.TESTING or force):
+            # Issue #16: the demo bureau's accounts share one published password; on a
+            # production server they would be a way in.
+            raise CommandError(
+                "seed_demo 只用于开发和演示：DEBUG 已关闭（生产环境），演示账号的密码是公开的。"
+                "确需加载请加 --force。 / seed_demo is for development and demonstrations: "
+                "DEBUG is off (production) and the demo accounts' password is public. "
+                "Add --force if you really mean it."
+            )
         started = time.monotonic()
         if scale == "demo":
             if factor is not None:
