@@ -366,6 +366,11 @@ WEB: dict[str, list[Case]] = {
     "api/": [Case("GET", always(DENY))],  # any unknown API path: the API's 404
     # Accounts: one's own session, password and language.
     "": [signed_in_read],
+    # Whether one's own form was saved (a draft asks before it is put back): a key another
+    # officer used answers as unknown (tests/web/test_double_submit.py).
+    "submissions/<uuid:key>/": [
+        Case("GET", signed_in_else(ALLOW), kwargs={"key": "00000000-0000-0000-0000-000000000000"})
+    ],
     "login/": [
         Case("GET", always(ALLOW)),
         Case("POST", always(NOOP), data={"username": "", "password": ""}, fresh_client=True),
@@ -616,6 +621,10 @@ WEB: dict[str, list[Case]] = {
             data={"col_0": "name", "col_1": "investor", "col_2": "estimated_amount"},
             refused_with=MESSAGE,
         )
+    ],
+    # A blank ledger to fill in: no record in it, any officer's.
+    "imports/template/<str:kind>.xlsx": [
+        Case("GET", signed_in_else(ALLOW), kwargs={"kind": "leads"})
     ],
     "imports/export/<str:what>.<str:fmt>": [
         Case("GET", signed_in_else(ALLOW), kwargs={"what": what, "fmt": "csv"}, label=what)
