@@ -82,9 +82,8 @@ def campaign_screen(request: HttpRequest, pk: int) -> HttpResponse:
     # WCAG 2.2.1 (timing adjustable): whoever reads the screen can stop the refresh, without
     # a script — a link to the same screen with ?paused=1, and one back (issue #17).
     paused = request.GET.get("paused") == "1"
-    others = request.GET.copy()
-    others.pop("paused", None)
-    toggled = others.copy()
+    toggled = request.GET.copy()  # the other parameters (?lang=) stay as they are
+    toggled.pop("paused", None)
     if not paused:
         toggled["paused"] = "1"
     toggle_url = request.path + (f"?{toggled.urlencode()}" if toggled else "")

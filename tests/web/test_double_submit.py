@@ -36,6 +36,37 @@ def _form_post(client: Client, lead) -> dict:
     }
 
 
+def _signed_in_twice(officer) -> list[Client]:
+    """Two browsers of one officer (two tabs' worth of sessions)."""
+    clients = []
+    for _ in range(2):
+        client = Client()
+        client.force_login(officer)
+        clients.append(client)
+    return clients
+
+
+def _sent_at_once(clients: list[Client], url: str, data: dict) -> list[tuple[int, str]]:
+    """The same POST from each client at the same moment; each answer's status and Location."""
+    start = threading.Barrier(len(clients))
+    answers: list[tuple[int, str]] = []
+
+    def tap(client: Client) -> None:
+        try:
+            start.wait()
+            response = client.post(url, data)
+            answers.append((response.status_code, response.get("Location", "")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
 @pytest.mark.django_db
 def test_the_same_form_sent_twice_saves_one_visit(bureau):
     lead = make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
@@ -93,28 +124,9 @@ def test_another_officer_cannot_use_a_key_to_see_where_it_led(bureau):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_form_sent_twice_at_once_saves_one_visit(bureau):
     lead = make_lead(bureau.shanghai_officer, status=LeadStatus.VALID)
-    clients = []
-    for _ in range(2):
-        client = Client()
-        client.force_login(bureau.shanghai_officer)
-        clients.append(client)
+    clients = _signed_in_twice(bureau.shanghai_officer)
     data = _form_post(clients[0], lead)
-    start = threading.Barrier(2)
-    answers: list[tuple[int, str]] = []
-
-    def tap(client: Client) -> None:
-        try:
-            start.wait()
-            response = client.post("/visits/new/", data)
-            answers.append((response.status_code, response.get("Location", "")))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=tap, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = _sent_at_once(clients, "/visits/new/", data)
     assert answers == [(302, f"/leads/{lead.pk}/")] * 2
     assert Visit.objects.filter(lead=lead).count() == 1
     assert FormSubmission.objects.filter(key=data["submission"]).count() == 1
@@ -159,28 +171,9 @@ def test_the_same_lead_form_sent_twice_saves_one_lead(bureau):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_lead_form_sent_twice_at_once_saves_one_lead(bureau):
     investor = make_investor(bureau.shanghai_officer)
-    clients = []
-    for _ in range(2):
-        client = Client()
-        client.force_login(bureau.shanghai_officer)
-        clients.append(client)
+    clients = _signed_in_twice(bureau.shanghai_officer)
     data = _lead_post(clients[0], investor)
-    start = threading.Barrier(2)
-    answers: list[tuple[int, str]] = []
-
-    def tap(client: Client) -> None:
-        try:
-            start.wait()
-            response = client.post("/leads/new/", data)
-            answers.append((response.status_code, response.get("Location", "")))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=tap, args=(client,)) for client in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answers = _sent_at_once(clients, "/leads/new/", data)
     lead = Lead.objects.get(investor=investor)
     assert answers == [(302, f"/leads/{lead.pk}/")] * 2
     assert FormSubmission.objects.filter(key=data["submission"]).count() == 1
