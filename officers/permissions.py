@@ -234,6 +234,43 @@ def may_read_cockpit(officer: Any) -> bool:
     return is_bureau_wide(officer) or getattr(officer, "role", None) in COCKPIT_ROLES
 
 
+# --- agreements (投资协议履约) ---------------------------------------------------------------
+
+
+def may_keep_agreement(officer: Any, project: Any) -> bool:
+    """Record a project's agreements, their terms, measured values and the bureau's deliveries,
+    and ask for an incentive to be paid, withheld or clawed back: who reports the project's
+    milestones (its 主办, the holding unit's head, a 局领导)."""
+    return may_work_records(officer) and may_advance_project(officer, project)
+
+
+def may_verify_measurement(officer: Any, project: Any, measurement: Any) -> bool:
+    """Verify a measured value (核实): another person who may keep the agreement — the one who
+    typed a figure does not certify it."""
+    return (
+        getattr(officer, "pk", None) is not None
+        and measurement.recorded_by_id != officer.pk
+        and may_keep_agreement(officer, project)
+    )
+
+
+def may_decide_incentive(officer: Any, project: Any, request: Any) -> bool:
+    """Approve or reject paying, withholding or clawing back an incentive (政策兑现): the holding
+    unit's head or a 局领导, never the one who asked (four eyes), and never a 主办 alone."""
+    return (
+        getattr(officer, "pk", None) is not None
+        and request.requested_by_id != officer.pk
+        and may_work_records(officer)
+        and manages(officer, project)
+    )
+
+
+def may_waive_term(officer: Any, project: Any) -> bool:
+    """Waive an investor's commitment (豁免, with a reason): a decision for the holding unit's
+    head or a 局领导, not for the officer whose figures it changes."""
+    return may_work_records(officer) and manages(officer, project)
+
+
 # --- problems (马上办) ---------------------------------------------------------------------
 
 

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "promo.dashboard",
     "promo.campaigns",
     "promo.workspace",
+    "promo.agreements",
     "promo.operations",
     "promo.devtools",
 ]

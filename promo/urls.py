@@ -32,6 +32,7 @@ urlpatterns = [
     path("reports/", include("promo.reports.urls")),
     path("operations/", include("promo.operations.urls")),
     path("campaigns/", include("promo.campaigns.urls")),
+    path("agreements/", include("promo.agreements.urls")),
 ]
 
 # A lost database connection is answered with a friendly 503 (Retry-After), not a bare 500.

@@ -51,6 +51,15 @@ from projects.models import (
     ProjectStageEvent,
     StageEvidence,
 )
+from promo.agreements import services as agreement_services
+from promo.agreements.models import (
+    Agreement,
+    AgreementLog,
+    IncentiveRequest,
+    Measurement,
+    Promise,
+    Term,
+)
 from promo.core.choices import Industry
 from promo.core.services import today
 
@@ -81,6 +90,12 @@ PROMO_MODELS = [
     InvestmentProgress,
     Problem,
     ProblemAction,
+    Agreement,
+    Term,
+    Measurement,
+    Promise,
+    IncentiveRequest,
+    AgreementLog,
 ]
 TRAIL_MODELS = [
     LeadStatusEvent,
@@ -89,6 +104,12 @@ TRAIL_MODELS = [
     ProblemAction,
     ProjectIncrement,
     StageEvidence,
+    AgreementLog,
+    Agreement,
+    Term,
+    Measurement,
+    Promise,
+    IncentiveRequest,
 ]
 
 
@@ -285,6 +306,36 @@ def world(bureau: Bureau) -> World:
         metric=TargetMetric.SIGNED_COUNT,
         value=12,
         unit=bureau.shanghai,
+    )
+    # An agreement with a commitment, a verified figure, a tranche and a request on it.
+    agreement = agreement_services.agreement_create(
+        project=project,
+        actor=officer,
+        kind="main",
+        title="电机项目投资协议",
+        signed_on=project.contract_date,
+    )
+    term = agreement_services.term_add(
+        agreement=agreement, actor=officer, metric="jobs", target=100, due_on=today()
+    )
+    agreement_services.measurement_verify(
+        measurement=agreement_services.measurement_record(
+            term=term, actor=officer, measured_on=today(), value=120, source="社保数据"
+        ),
+        actor=make_officer(bureau.shanghai, role=Role.UNIT_HEAD),
+    )
+    tranche = agreement_services.promise_add(
+        agreement=agreement,
+        actor=officer,
+        kind="incentive",
+        description="用工奖补",
+        owner_unit=bureau.shanghai,
+        due_on=today(),
+        amount=10,
+        conditions=[term],
+    )
+    agreement_services.incentive_request(
+        promise=tranche, actor=officer, action="pay", reason="用工达标"
     )
     return World(lead=Lead.objects.get(pk=lead.pk), project=project, problem=problem)
 

@@ -8,6 +8,7 @@ from the design. The test fails on
 - a cycle between modules;
 - an import that points up the layers (lowest first):
   promo.core → promo.api → officers → promo.accounts → leads → projects →
+  promo.agreements (the agreement ledger: it follows projects, the reports read it) →
   the reporting apps (promo.reports, promo.imports, promo.dashboard, promo.campaigns,
   promo.workspace, promo.operations) → promo.devtools.
   promo.core imports no other first-party module, promo.api only promo.core. The reporting
@@ -52,6 +53,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("promo.accounts",),
     ("leads",),
     ("projects",),
+    ("promo.agreements",),
     (
         "promo.reports",
         "promo.imports",

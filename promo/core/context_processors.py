@@ -12,6 +12,7 @@ _NAV = (
     ("home", _("我的工作"), "/"),
     ("leads:list", _("项目信息"), "/leads/"),
     ("projects:list", _("项目"), "/projects/"),
+    ("agreements:list", _("投资协议"), "/agreements/"),
     ("leads:visit_new", _("登记走访"), "/visits/"),
 )
 

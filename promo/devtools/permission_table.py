@@ -39,6 +39,9 @@ from officers.selectors import officers_visible_to
 from projects import services as project_services
 from projects.choices import ProblemKind
 from projects.selectors import problems_visible_to, projects_visible_to
+from promo.agreements import services as agreement_services
+from promo.agreements.choices import AgreementKind, IncentiveAction, Metric, PromiseKind
+from promo.agreements.selectors import agreements_visible_to
 from promo.core.choices import Industry
 from promo.core.services import today
 
@@ -183,6 +186,36 @@ def build() -> World:
 
     w.problem = problem(holding)
     w.routed_problem = problem(department)
+    # An agreement of the project, a figure the 主办 typed and a payment the 主办 asked for.
+    w.agreement = agreement_services.agreement_create(
+        project=w.project,
+        actor=w.lead_officer,
+        kind=AgreementKind.MAIN,
+        title="权限表协议",
+        signed_on=w.project.contract_date,
+    )
+    term = agreement_services.term_add(
+        agreement=w.agreement,
+        actor=w.lead_officer,
+        metric=Metric.JOBS,
+        target=10,
+        due_on=today() + timedelta(days=30),
+    )
+    w.measurement = agreement_services.measurement_record(
+        term=term, actor=w.lead_officer, measured_on=today(), value=5, source="权限表"
+    )
+    tranche = agreement_services.promise_add(
+        agreement=w.agreement,
+        actor=w.lead_officer,
+        kind=PromiseKind.INCENTIVE,
+        description="权限表奖补",
+        owner_unit=holding,
+        due_on=today() + timedelta(days=30),
+        amount=1,
+    )
+    w.incentive_request = agreement_services.incentive_request(
+        promise=tranche, actor=w.lead_officer, action=IncentiveAction.WITHHOLD, reason="权限表"
+    )
     return w
 
 
@@ -294,6 +327,34 @@ ROWS = (
         "`may_resolve_problem`",
         lambda o, w: P.may_resolve_problem(o, w.routed_problem),
         _sees(problems_visible_to, "routed_problem"),
+    ),
+    Row(
+        "Keep a project's agreement (协议履约: terms, figures, deliveries, incentive requests)",
+        "`may_keep_agreement`",
+        lambda o, w: P.may_keep_agreement(o, w.project),
+        _sees(agreements_visible_to, "agreement"),
+        ("may_keep_agreement",),
+    ),
+    Row(
+        "Verify a figure of an agreement the 主办 typed (核实)",
+        "`may_verify_measurement`",
+        lambda o, w: P.may_verify_measurement(o, w.project, w.measurement),
+        _sees(agreements_visible_to, "agreement"),
+        ("may_verify_measurement",),
+    ),
+    Row(
+        "Approve an incentive payment, withholding or clawback the 主办 asked for (政策兑现)",
+        "`may_decide_incentive`",
+        lambda o, w: P.may_decide_incentive(o, w.project, w.incentive_request),
+        _sees(agreements_visible_to, "agreement"),
+        ("may_decide_incentive",),
+    ),
+    Row(
+        "Waive an investor's commitment (豁免)",
+        "`may_waive_term`",
+        lambda o, w: P.may_waive_term(o, w.project),
+        _sees(agreements_visible_to, "agreement"),
+        ("may_waive_term",),
     ),
     Row(
         "Log visits, register projects, work a lead",

@@ -54,6 +54,8 @@ from projects.selectors import (
     problems_visible_to,
     projects_visible_to,
 )
+from promo.agreements.models import IncentiveRequest, Measurement
+from promo.agreements.selectors import agreements_visible_to
 from promo.api.clients import api_clients_visible_to
 from promo.campaigns.selectors import campaigns_visible_to
 from promo.core.services import today
@@ -190,6 +192,28 @@ def project_of_evidence(record: Any) -> Any:
     return record.stage_event.project
 
 
+def project_of_agreement(record: Any) -> Any:
+    return record.project
+
+
+def keeps_agreement(project_of: Callable[[Any], Any]) -> Check:
+    return lambda c: c.actor is not None and P.may_keep_agreement(c.actor, project_of(c.record))
+
+
+def verifies_measurement(c: Ctx) -> bool:
+    measurement = Measurement.objects.get(term__agreement=c.record)
+    return c.actor is not None and P.may_verify_measurement(c.actor, c.record.project, measurement)
+
+
+def waives_term(c: Ctx) -> bool:
+    return c.actor is not None and P.may_waive_term(c.actor, c.record.project)
+
+
+def decides_incentive(c: Ctx) -> bool:
+    request = IncentiveRequest.objects.get(promise__agreement=c.record)
+    return c.actor is not None and P.may_decide_incentive(c.actor, c.record.project, request)
+
+
 def assigned(c: Ctx) -> bool:
     return Assignment.objects.filter(lead=c.record, officer=c.actor).exists()
 
@@ -204,6 +228,7 @@ def not_signable(c: Ctx) -> bool:
 # Unit A's, unit B's and, where a department user has any, the department's (…_d).
 LEADS = ("lead_a", "lead_b", "lead_d")
 PROJECTS = ("project_a", "project_b")
+AGREEMENTS = ("agreement_a", "agreement_b")
 PROBLEMS = ("problem_a", "problem_b", "problem_d")
 INVESTORS = ("investor_a", "investor_b", "investor_d")
 FREE_INVESTORS = ("free_investor_a", "free_investor_b", "free_investor_d")
@@ -697,6 +722,78 @@ WEB: dict[str, list[Case]] = {
         )
     ],
     # Campaigns.
+    # The agreement ledger (投资协议履约): seen with its project; the keeping, the verifying,
+    # the waiver and the four-eyes decision each ask their own predicate.
+    "agreements/": [signed_in_read],
+    "agreements/promises/": [signed_in_read],
+    "agreements/new/<int:project_pk>/": [
+        Case(
+            "GET",
+            allow_if(sees(projects_visible_to), keeps_agreement(lambda r: r)),
+            records=PROJECTS,
+            kwargs={"project_pk": lambda w, r: r.pk},
+        ),
+        Case(
+            "POST",
+            allow_if(sees(projects_visible_to), keeps_agreement(lambda r: r)),
+            records=PROJECTS,
+            kwargs={"project_pk": lambda w, r: r.pk},
+            data=lambda w, r: {
+                "kind": "supplement",
+                "title": "矩阵补充协议",
+                "signed_on": day(),
+                "clawback_rule": "pro_rata",
+            },
+        ),
+    ],
+    "agreements/<int:pk>/": [
+        Case("GET", allow_if(sees(agreements_visible_to)), records=AGREEMENTS)
+    ],
+    "agreements/<int:pk>/<slug:action>/": [
+        Case(
+            "POST",
+            allow_if(sees(agreements_visible_to), keeps_agreement(project_of_agreement)),
+            records=AGREEMENTS,
+            kwargs={"action": "term"},
+            data=lambda w, r: {"metric": "jobs", "target": "20", "due_on": day()},
+            label="term",
+        ),
+        Case(
+            "POST",
+            allow_if(sees(agreements_visible_to), keeps_agreement(project_of_agreement)),
+            records=AGREEMENTS,
+            kwargs={"action": "talk"},
+            data=lambda w, r: {"note": "矩阵约谈", "decision": "限期整改"},
+            label="talk",
+        ),
+        Case(
+            "POST",
+            allow_if(sees(agreements_visible_to), verifies_measurement),
+            records=AGREEMENTS,
+            kwargs={"action": "verify"},
+            data=lambda w, r: {"measurement": Measurement.objects.get(term__agreement=r).pk},
+            label="verify",
+        ),
+        Case(
+            "POST",
+            allow_if(sees(agreements_visible_to), waives_term),
+            records=AGREEMENTS,
+            kwargs={"action": "waive"},
+            data=lambda w, r: {"term": r.terms.get().pk, "reason": "矩阵豁免"},
+            label="waive",
+        ),
+        Case(
+            "POST",
+            allow_if(sees(agreements_visible_to), decides_incentive),
+            records=AGREEMENTS,
+            kwargs={"action": "decide"},
+            data=lambda w, r: {
+                "request": IncentiveRequest.objects.get(promise__agreement=r).pk,
+                "approve": "1",
+            },
+            label="decide",
+        ),
+    ],
     "campaigns/": [signed_in_read],
     "campaigns/<int:pk>/": [Case("GET", allow_if(sees(campaigns_visible_to)), records=CAMPAIGNS)],
     "campaigns/<int:pk>/export.xlsx": [

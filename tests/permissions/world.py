@@ -41,6 +41,9 @@ from projects import services as project_services
 from projects.choices import ProblemKind
 from projects.models import EvidenceKind, Project, StageEvidence
 from projects.selectors import problems_visible_to, projects_visible_to
+from promo.agreements import services as agreement_services
+from promo.agreements.choices import AgreementKind, IncentiveAction, Metric, PromiseKind
+from promo.agreements.selectors import agreements_visible_to
 from promo.api.clients import api_client_create
 from promo.api.models import ApiClient, ApiClientAccess
 from promo.campaigns.selectors import campaigns_visible_to
@@ -117,6 +120,7 @@ MARKED = (
     ("lead", leads_visible_to, "name"),
     ("project", projects_named_to, "name"),
     ("problem", problems_visible_to, "title"),
+    ("agreement", agreements_visible_to, "title"),
     ("visit", visits_visible_to, "summary"),
     ("intermediary", intermediaries_visible_to, "name"),
     ("campaign", campaigns_visible_to, "name"),
@@ -235,6 +239,29 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
         opened_on=day,
         last_seen_on=day,
     )
+    agreement = agreement_services.agreement_create(
+        project=project,
+        actor=officer,
+        kind=AgreementKind.MAIN,
+        title=f"矩阵{tag}投资协议",
+        signed_on=project.contract_date,
+    )
+    term = agreement_services.term_add(
+        agreement=agreement,
+        actor=officer,
+        metric=Metric.JOBS,
+        target=100,
+        due_on=day + timedelta(days=30),
+    )
+    tranche = agreement_services.promise_add(
+        agreement=agreement,
+        actor=officer,
+        kind=PromiseKind.INCENTIVE,
+        description=f"矩阵{tag}奖补",
+        owner_unit=unit,
+        due_on=day + timedelta(days=30),
+        amount=10,
+    )
     values = {
         "unit": unit,
         "investor": investor,
@@ -247,6 +274,15 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
         "stage_event": stage_event,
         "visit": visit,
         "problem": problem,
+        "agreement": agreement,
+        "term": term,
+        # A figure and a withholding the 主办 asked for, both waiting for a second person.
+        "measurement": agreement_services.measurement_record(
+            term=term, actor=officer, measured_on=day, value=50, source="矩阵社保数据"
+        ),
+        "incentive_request": agreement_services.incentive_request(
+            promise=tranche, actor=officer, action=IncentiveAction.WITHHOLD, reason="矩阵欠税"
+        ),
         "evidence": evidence,
         "intermediary": Intermediary.objects.create(
             name=f"矩阵{tag}中介", kind="agency", unit=unit
