@@ -32,7 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from officers.models import Officer
+from officers.models import Officer, Unit
 from officers.selectors import scope_for
 from projects.selectors import projects_visible_to
 from promo.core.services import today
@@ -231,14 +231,25 @@ def agreements_with_status(qs: QuerySet[Agreement], on: date | None = None) -> Q
 
 # --- lists and figures ---------------------------------------------------------------------
 
+
+def _in_unit(qs: QuerySet[Any], unit: Unit | None, project_path: str) -> QuerySet[Any]:
+    """Only the rows of projects held by ``unit`` or its sub-units (the cockpit's unit filter)."""
+    if unit is None:
+        return qs
+    subtree = Unit.objects.filter(path__startswith=unit.path).values("pk")
+    return qs.filter(**{f"{project_path}__unit_id__in": subtree})
+
+
 AGREEMENT_FILTERS = ("keeping", "breached", "owing", "clawback")
 
 
-def agreement_list(officer: Officer, *, status: str = "", on: date | None = None) -> QuerySet[Any]:
+def agreement_list(
+    officer: Officer, *, status: str = "", unit: Unit | None = None, on: date | None = None
+) -> QuerySet[Any]:
     """The agreements an officer sees, newest first, filtered by the cockpit's categories."""
-    qs = agreements_with_status(agreements_visible_to(officer), on).select_related(
-        "project", "project__unit", "project__investor"
-    )
+    qs = agreements_with_status(
+        _in_unit(agreements_visible_to(officer), unit, "project"), on
+    ).select_related("project", "project__unit")
     if status == "keeping":
         qs = qs.filter(judged=True, breached=False)
     elif status == "breached":
@@ -257,11 +268,15 @@ def agreement_list(officer: Officer, *, status: str = "", on: date | None = None
 
 
 def promise_list(
-    officer: Officer, *, status: str = "", payment: str = "", on: date | None = None
+    officer: Officer,
+    *,
+    status: str = "",
+    payment: str = "",
+    unit: Unit | None = None,
+    on: date | None = None,
 ) -> QuerySet[Any]:
-    qs = promises_with_status(promises_visible_to(officer), on).select_related(
-        "agreement", "owner_unit"
-    )
+    visible = _in_unit(promises_visible_to(officer), unit, "agreement__project")
+    qs = promises_with_status(visible, on).select_related("agreement", "owner_unit")
     if status == "clawback_due":
         qs = qs.filter(clawback_due=True)
     elif status in PromiseStatus.values:
@@ -283,6 +298,12 @@ class Keeping:
     paid: Decimal
     withheld: Decimal
     clawed_back: Decimal
+    unit_id: int | None = None  # the unit filter the figures were counted with
+
+    @property
+    def unit_query(self) -> str:
+        """The lists' query string for the same unit (``&unit=…``), or nothing."""
+        return f"&unit={self.unit_id}" if self.unit_id is not None else ""
 
     @property
     def rate(self) -> Decimal | None:
@@ -292,17 +313,21 @@ class Keeping:
         return (Decimal(self.keeping) * 100 / self.judged).quantize(Decimal("0.1"))
 
 
-def keeping_figures(officer: Officer, on: date | None = None) -> Keeping:
-    """Three queries: the agreements' categories, those to claw back, the promises and the money."""
+def keeping_figures(
+    officer: Officer, *, unit: Unit | None = None, on: date | None = None
+) -> Keeping:
+    """Three queries: the agreements' categories, those to claw back, the promises and the money.
+    ``unit``: only the projects of that unit and its sub-units (the cockpit's unit filter)."""
     condition = _agreement_conditions(on)
-    agreements = agreements_visible_to(officer).aggregate(
+    agreements = _in_unit(agreements_visible_to(officer), unit, "project").aggregate(
         judged=Count("pk", filter=condition["judged"]),
         keeping=Count("pk", filter=condition["judged"] & ~condition["breached"]),
         breached=Count("pk", filter=condition["breached"]),
     )
-    clawback_agreements = agreement_list(officer, status="clawback", on=on).count()
+    clawback_agreements = agreement_list(officer, status="clawback", unit=unit, on=on).count()
     zero = Value(Decimal("0"), output_field=_AMOUNT)
-    money = promises_with_status(promises_visible_to(officer), on).aggregate(
+    promises = _in_unit(promises_visible_to(officer), unit, "agreement__project")
+    money = promises_with_status(promises, on).aggregate(
         overdue=Count("pk", filter=Q(status=PromiseStatus.OVERDUE)),
         paid=Coalesce(
             Sum("paid_amount", filter=Q(payment__in=(Payment.PAID, Payment.CLAWED_BACK))), zero
@@ -319,6 +344,7 @@ def keeping_figures(officer: Officer, on: date | None = None) -> Keeping:
         paid=money["paid"],
         withheld=money["withheld"],
         clawed_back=money["clawed_back"],
+        unit_id=unit.pk if unit is not None else None,
     )
 
 

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from officers import permissions
-from officers.models import Officer
+from officers.models import Officer, Unit
+from officers.selectors import units_visible_to
 from projects.selectors import projects_visible_to
 from promo.core import submissions
 from promo.core.errors import DomainError, PermissionDenied
@@ -60,6 +61,21 @@ def _tabs() -> list[tuple[str, Any]]:
     ]
 
 
+def _unit(request: HttpRequest, me: Officer) -> Unit | None:
+    """The ``?unit=`` filter (the cockpit's links carry it): one of the units the officer sees."""
+    value = request.GET.get("unit", "")
+    if not value:
+        return None
+    unit = units_visible_to(me).filter(pk=int(value)).first() if value.isdigit() else None
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def _unit_query(unit: Unit | None) -> str:
+    return f"&unit={unit.pk}" if unit is not None else ""
+
+
 @login_required
 @require_GET
 def agreement_list(request: HttpRequest) -> HttpResponse:
@@ -67,7 +83,8 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in selectors.AGREEMENT_FILTERS:
         status = ""
-    rows = selectors.agreement_list(me, status=status)
+    unit = _unit(request, me)
+    rows = selectors.agreement_list(me, status=status, unit=unit)
     project_id = request.GET.get("project", "")
     project = None
     if project_id.isdigit():
@@ -83,8 +100,11 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "tabs": _tabs(),
+            "page_q": _unit_query(unit) + (f"&project={project.pk}" if project else ""),
             "project": project,
-            "figures": selectors.keeping_figures(me),
+            "figures": selectors.keeping_figures(me, unit=unit),
+            "unit": unit,
+            "unit_q": _unit_query(unit),
             "can_add": project is not None and permissions.may_keep_agreement(me, project),
         },
     )
@@ -105,7 +125,8 @@ def promise_list(request: HttpRequest) -> HttpResponse:
     me = _me(request)
     status = request.GET.get("status", "")
     payment = request.GET.get("payment", "")
-    rows = selectors.promise_list(me, status=status, payment=payment)
+    unit = _unit(request, me)
+    rows = selectors.promise_list(me, status=status, payment=payment, unit=unit)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for promise in page.object_list:
         promise.status_label = PromiseStatus(promise.status).label
@@ -117,6 +138,8 @@ def promise_list(request: HttpRequest) -> HttpResponse:
             "status": status,
             "payment": payment if payment in Payment.values else "",
             "tabs": _promise_tabs(),
+            "unit": unit,
+            "unit_q": _unit_query(unit),
         },
     )
 

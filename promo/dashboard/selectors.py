@@ -67,6 +67,7 @@ from projects.choices import HUNDRED_MILLION, SizeClass, Stage
 from projects.filters import overdue_q
 from projects.models import Project, progress_reported_between
 from projects.selectors import projects_visible_to
+from promo.agreements.selectors import keeping_figures
 from promo.reports.choices import TARGET_FIGURE, AlertLevel, Figure
 from promo.reports.models import Alert, own_line_name
 from promo.reports.selectors import (
@@ -695,4 +696,6 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "overdue": overdue_milestones(officer, f),
         "red_projects": red_projects(officer, f),
         "trend": monthly_trend(officer, f),
+        # 协议履约 as of today for the chosen unit, each figure linked to its list.
+        "keeping": keeping_figures(officer, unit=f.unit),
     }

@@ -315,3 +315,48 @@ def test_a_clawback_request_and_its_approval_through_the_page(bureau, client_for
     )
     assert "该申请已审批。" in twice.content.decode()
     assert AgreementLog.objects.filter(agreement=agreement, what="approved_clawback").count() == 1
+
+
+def test_the_cockpit_shows_the_figures_of_its_unit_linked_to_lists_of_that_unit(bureau, client_for):
+    officer, head = bureau.shanghai_officer, bureau.shanghai_head
+    _agreement_in_state(officer, head, "breached")
+    _agreement_in_state(officer, head, "owing")
+    outsider = bureau.outsider
+    other = _agreement_in_state(outsider, outsider, "pending")  # Shenzhen's, not yet judged
+    assert other.project.unit == bureau.shenzhen
+    chief = client_for(bureau.chief)
+    for unit, breached, overdue in ((bureau.shanghai, 1, 1), (bureau.shenzhen, 0, 0)):
+        page = chief.get(reverse("dashboard:index"), {"unit": unit.pk}).content.decode()
+        links = dict(
+            re.findall(r'<a data-figure="(\w+)" href="([^"]+)">(\d+)</a>', page)
+            and [
+                (name, (href, int(n)))
+                for name, href, n in re.findall(
+                    r'<a data-figure="(\w+)" href="([^"]+)">(\d+)</a>', page
+                )
+            ]
+        )
+        assert links["breached"][1] == breached
+        assert links["overdue_promises"][1] == overdue
+        for name in ("breached", "overdue_promises", "keeping", "clawback_due"):
+            href, shown = links[name]
+            assert f"unit={unit.pk}" in href
+            listed = chief.get(href.replace("&amp;", "&")).content.decode()
+            assert int(re.search(r"共 (\d+) (份|项)", listed).group(1)) == shown, name
+    # A unit the viewer does not see is not a filter they can use.
+    assert (
+        client_for(officer)
+        .get(reverse("agreements:list"), {"unit": bureau.shenzhen.pk})
+        .status_code
+        == 404
+    )
+
+
+def test_the_project_page_links_to_its_agreements(signed, client_for):
+    client = client_for(signed.officer)
+    page = client.get(reverse("projects:detail", args=[signed.project.pk])).content.decode()
+    link = f"{reverse('agreements:list')}?project={signed.project.pk}"
+    assert link in page
+    listed = client.get(link).content.decode()
+    assert signed.agreement.title in listed
+    assert reverse("agreements:new", args=[signed.project.pk]) in listed
