@@ -9,7 +9,7 @@ from io import StringIO
 import pytest
 from django.apps import apps
 from django.core.management import call_command
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, F, Max, Min, Q
 
 from leads.choices import LeadStatus, RewardStatus, SourceChannel, VisitKind
 from leads.models import IntermediaryReward, Investor, Lead, LeadStatusEvent, Visit
@@ -126,6 +126,10 @@ def assert_one_holder_per_investor(leads) -> None:
     assert all(len(units) == 1 for units in holders.values())
 
 
+def chief_of(units):
+    return Officer.objects.get(unit__in=units, role=Role.CHIEF, title="局长")
+
+
 @pytest.mark.django_db
 def test_seed_demo_builds_a_believable_bureau_through_the_services_and_only_once():
     out = StringIO()
@@ -208,6 +212,32 @@ def test_seed_demo_builds_a_believable_bureau_through_the_services_and_only_once
         assert all(actor != reward.proposed_by_id for _, actor in steps[1:])
         if reward.status != RewardStatus.PROPOSED:
             assert reward.decided_by.role in (Role.CHIEF, Role.UNIT_HEAD)
+
+    # Agreements (投资协议) in every state, through the services, four eyes kept.
+    from promo.agreements.choices import Payment, PromiseStatus, RequestStatus, TermStatus
+    from promo.agreements.models import Agreement, IncentiveRequest, Measurement, Promise, Term
+    from promo.agreements.selectors import keeping_figures, promise_list, terms_with_status
+
+    agreements = Agreement.objects.filter(project__in=projects)
+    assert agreements.count() >= 12
+    terms = terms_with_status(Term.objects.filter(agreement__in=agreements))
+    assert set(terms.values_list("status", flat=True)) == set(TermStatus.values)
+    figures = keeping_figures(chief_of(units))
+    assert figures.keeping and figures.breached and figures.overdue_promises
+    assert figures.clawback_due and figures.clawed_back > 0 and figures.withheld > 0
+    promises = Promise.objects.filter(agreement__in=agreements)
+    statuses = set(promise_list(chief_of(units)).values_list("status", flat=True))
+    assert {PromiseStatus.KEPT, PromiseStatus.OVERDUE, PromiseStatus.NOT_PAYABLE} <= statuses
+    assert set(promises.values_list("payment", flat=True)) == set(Payment.values)
+    requests = IncentiveRequest.objects.filter(promise__in=promises)
+    assert set(requests.values_list("status", flat=True)) == {
+        RequestStatus.APPROVED,
+        RequestStatus.PENDING,
+    }
+    assert not requests.filter(decided_by=F("requested_by")).exists()
+    measurements = Measurement.objects.filter(term__agreement__in=agreements)
+    assert measurements.filter(verified_at__isnull=True).count() == 1
+    assert not measurements.filter(verified_by=F("recorded_by")).exists()
 
     # Follow-ups: some due today, none of the visits in the future.
     visits = Visit.objects.filter(unit__in=units)

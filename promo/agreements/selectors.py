@@ -161,9 +161,11 @@ def _condition_not_met(on: date | None) -> Exists:
     )
 
 
-def _condition_breached(on: date | None) -> Exists:
+def _agreement_breached(on: date | None) -> Exists:
+    """Some term of the promise's (OuterRef) agreement is in breach: what opens a clawback of
+    a tranche already paid (追回条款), whichever commitment it was paid on."""
     return Exists(
-        terms_with_status(Term.objects.filter(conditioned_promises=OuterRef("pk")), on).filter(
+        terms_with_status(Term.objects.filter(agreement_id=OuterRef("agreement_id")), on).filter(
             status__in=BREACH_STATUSES
         )
     )
@@ -202,7 +204,7 @@ def promises_with_status(qs: QuerySet[Promise], on: date | None = None) -> Query
         clawback_due=ExpressionWrapper(
             Q(kind=PromiseKind.INCENTIVE, payment=Payment.PAID)
             & ~Q(agreement__clawback_rule=ClawbackRule.NONE)
-            & Q(_condition_breached(on)),
+            & Q(_agreement_breached(on)),
             output_field=BooleanField(),
         ),
     ).annotate(status=promise_status(on))
@@ -411,10 +413,11 @@ class Clawback:
 
 
 def clawback_for(promise: Promise, on: date | None = None) -> Clawback:
-    """追回金额 by the agreement's rule: 全额 takes the whole paid amount; 按未达标比例 takes the
-    paid amount times the worst shortfall among the tranche's conditions — a term's share met
-    is its value at the due date over its target (capped at 1), a date commitment's is 1 when
-    kept on time and 0 otherwise, a waived term's 1."""
+    """追回金额 by the agreement's rule, once a commitment of the agreement is in breach:
+    全额 takes the whole paid amount; 按未达标比例 takes the paid amount times the worst
+    shortfall among the agreement's amount commitments in breach — a term's share met is its
+    value at the due date over its target. A date commitment kept late is a breach but has no
+    share to measure: alone it gives nothing to claw back pro rata (the rule 全额 does)."""
     paid = promise.paid_amount
     rule = promise.agreement.clawback_rule
     if rule == ClawbackRule.FULL:
@@ -423,15 +426,13 @@ def clawback_for(promise: Promise, on: date | None = None) -> Clawback:
         return Clawback(Decimal("0"), str(ClawbackRule.NONE.label))
     worst = Decimal("1")
     parts = []
-    for term in terms_with_status(promise.conditions.all(), on).order_by("due_on", "id"):
-        if term.status in (TermStatus.MET, TermStatus.WAIVED):
-            share = Decimal("1")
-        elif term.metric in DATE_METRICS or not term.target:
-            share = Decimal("0")
-        else:
-            share = min(Decimal("1"), (term.due_value or Decimal("0")) / term.target)
+    terms = terms_with_status(Term.objects.filter(agreement_id=promise.agreement_id), on)
+    for term in terms.order_by("due_on", "id"):
+        if term.status not in BREACH_STATUSES or term.metric in DATE_METRICS or not term.target:
+            continue
+        share = min(Decimal("1"), (term.due_value or Decimal("0")) / term.target)
         worst = min(worst, share)
-        parts.append(f"{term.get_metric_display()} {share:.2%}")
+        parts.append(f"{term.get_metric_display()} {term.due_value or 0}/{term.target}")
     amount = (paid * (1 - worst)).quantize(Decimal("0.01"))
     return Clawback(
         amount,

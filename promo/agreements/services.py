@@ -301,7 +301,7 @@ def incentive_request(
         else:
             if not status.clawback_due:
                 raise TransitionNotAllowed(
-                    _("兑现条件未出现违约，或协议约定不追回，不能申请追回。")
+                    _("协议的投资方承诺未出现违约，或协议约定不追回，不能申请追回。")
                 )
             locked.agreement = agreement
             clawback = clawback_for(locked)

@@ -357,13 +357,13 @@ def test_clawback_pro_rata_takes_the_shortfall_share_of_what_was_paid(signed):
             promise=promise, actor=signed.officer, action="clawback", reason="年税收未达承诺"
         )
         assert request.amount == Decimal("40.00")
-        assert "30/50" not in request.basis and "0.6000" in request.basis
+        assert "30.00/50.00" in request.basis and "0.6000" in request.basis
         services.incentive_decide(request=request, actor=signed.bureau.chief, approve=True)
     promise.refresh_from_db()
     assert (promise.payment, promise.clawed_back_amount) == (Payment.CLAWED_BACK, Decimal("40.00"))
 
 
-def test_clawback_is_refused_while_every_condition_holds_and_when_the_rule_says_none(signed):
+def test_clawback_is_refused_while_every_commitment_holds_and_when_the_rule_says_none(signed):
     term = tax_term(signed)
     measured(signed, term, "50")
     promise = paid_tranche(signed, term)
@@ -454,3 +454,50 @@ def test_every_step_is_logged_with_its_actor(signed):
         ("verified", "sh_head"),
         ("talk", "sh_officer"),
     ]
+
+
+def test_a_breach_of_another_commitment_opens_the_clawback_of_a_tranche_paid_up_front(signed):
+    """追回条款: the tranche was paid on the start; the tax commitment, missed, opens the clawback."""
+    start = services.term_add(
+        agreement=signed.agreement,
+        actor=signed.officer,
+        metric="start_by",
+        target=None,
+        due_on=today() - 10 * DAY,
+    )
+    project_services.project_advance(
+        project=signed.project,
+        actor=signed.officer,
+        to_stage="groundbreaking",
+        actual_date=today() - 20 * DAY,
+    )
+    promise = paid_tranche(signed, start, amount="200")
+    tax = tax_term(signed, target="80", due=today() - 1 * DAY)
+    measured(signed, tax, "20")
+    promise = Promise.objects.select_related("agreement").get(pk=promise.pk)
+    assert promise_status_of(promise) == PromiseStatus.KEPT
+    assert promises_with_status(Promise.objects.filter(pk=promise.pk)).get().clawback_due
+    assert clawback_for(promise).amount == Decimal("150.00")  # 200 × (1 − 20/80)
+
+
+def test_a_late_start_alone_gives_nothing_to_claw_back_pro_rata_but_everything_in_full(signed):
+    tax = tax_term(signed, due=today() + 30 * DAY)
+    measured(signed, tax, "50", on=today())
+    promise = paid_tranche(signed, tax, amount="100")
+    services.term_add(
+        agreement=signed.agreement,
+        actor=signed.officer,
+        metric="start_by",
+        target=None,
+        due_on=today() - 10 * DAY,
+    )
+    promise = Promise.objects.select_related("agreement").get(pk=promise.pk)
+    assert clawback_for(promise).amount == Decimal("0.00")
+    with pytest.raises(TransitionNotAllowed):
+        services.incentive_request(
+            promise=promise, actor=signed.officer, action="clawback", reason="未按期开工"
+        )
+    signed.agreement.clawback_rule = "full"
+    signed.agreement.save(update_fields=["clawback_rule"])
+    promise = Promise.objects.select_related("agreement").get(pk=promise.pk)
+    assert clawback_for(promise).amount == Decimal("100.00")

@@ -59,6 +59,7 @@ from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import DuplicateInUnit
 from promo.core.services import today
+from promo.devtools.demo.agreements import add_demo_agreements
 from promo.devtools.demo.campaigns import add_demo_campaign
 
 from . import DEMO_PASSWORD
@@ -316,6 +317,7 @@ class DemoBureau:
         self._run_projects()
         self._problems()
         self._rewards()
+        add_demo_agreements(self)
         self._targets()
         add_demo_campaign(self)
 
