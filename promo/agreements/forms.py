@@ -71,7 +71,7 @@ class MeasurementForm(OnceForm):
         field.queryset = terms if terms is not None else Term.objects.none()
 
 
-class WaiveForm(forms.Form):
+class WaiveForm(OnceForm):
     term = TermChoice(label=_("承诺事项"), queryset=Term.objects.none())
     reason = forms.CharField(label=_("豁免理由"), widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -108,7 +108,7 @@ class PromiseForm(OnceForm):
         conditions.queryset = terms if terms is not None else Term.objects.none()
 
 
-class DeliverForm(forms.Form):
+class DeliverForm(OnceForm):
     promise = forms.ModelChoiceField(label=_("承诺事项"), queryset=Promise.objects.none())
     delivered_on = forms.DateField(label=_("兑现日期"), widget=DateInput())
     note = forms.CharField(label=_("说明"), required=False, max_length=500)
@@ -121,7 +121,7 @@ class DeliverForm(forms.Form):
         field.queryset = promises if promises is not None else Promise.objects.none()
 
 
-class IncentiveRequestForm(forms.Form):
+class IncentiveRequestForm(OnceForm):
     promise = forms.ModelChoiceField(label=_("奖补事项"), queryset=Promise.objects.none())
     action = forms.ChoiceField(label=_("操作"), choices=[("", "—"), *IncentiveAction.choices])
     reason = forms.CharField(label=_("理由"), widget=forms.Textarea(attrs={"rows": 2}))

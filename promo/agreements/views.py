@@ -205,13 +205,16 @@ def _forms(
     )
     incentives = Promise.objects.filter(pk__in=promise_ids, kind=PromiseKind.INCENTIVE)
     return {
-        "term_form": bound.get("term") or TermForm(),
-        "measure_form": bound.get("measure") or MeasurementForm(terms=amount_terms),
-        "waive_form": bound.get("waive") or WaiveForm(terms=open_terms),
-        "promise_form": bound.get("promise") or PromiseForm(terms=all_terms),
-        "deliver_form": bound.get("deliver") or DeliverForm(promises=undelivered),
-        "request_form": bound.get("request") or IncentiveRequestForm(promises=incentives),
-        "talk_form": bound.get("talk") or TalkForm(),
+        "term_form": bound.get("term") or TermForm(auto_id="term_%s"),
+        "measure_form": bound.get("measure")
+        or MeasurementForm(auto_id="measure_%s", terms=amount_terms),
+        "waive_form": bound.get("waive") or WaiveForm(auto_id="waive_%s", terms=open_terms),
+        "promise_form": bound.get("promise") or PromiseForm(auto_id="promise_%s", terms=all_terms),
+        "deliver_form": bound.get("deliver")
+        or DeliverForm(auto_id="deliver_%s", promises=undelivered),
+        "request_form": bound.get("request")
+        or IncentiveRequestForm(auto_id="request_%s", promises=incentives),
+        "talk_form": bound.get("talk") or TalkForm(auto_id="talk_%s"),
         "decide_form": bound.get("decide"),
     }
 
@@ -287,19 +290,29 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
             )
         else:
             form = {
-                "term": lambda: TermForm(request.POST),
+                "term": lambda: TermForm(auto_id="term_%s", data=request.POST),
                 "measure": lambda: MeasurementForm(
-                    request.POST, terms=terms.exclude(metric__in=list(DATE_METRICS))
+                    auto_id="measure_%s",
+                    data=request.POST,
+                    terms=terms.exclude(metric__in=list(DATE_METRICS)),
                 ),
                 "waive": lambda: WaiveForm(
-                    request.POST, terms=terms.filter(waived_at__isnull=True)
+                    auto_id="waive_%s",
+                    data=request.POST,
+                    terms=terms.filter(waived_at__isnull=True),
                 ),
-                "promise": lambda: PromiseForm(request.POST, terms=terms),
-                "deliver": lambda: DeliverForm(request.POST, promises=promises),
+                "promise": lambda: PromiseForm(
+                    auto_id="promise_%s", data=request.POST, terms=terms
+                ),
+                "deliver": lambda: DeliverForm(
+                    auto_id="deliver_%s", data=request.POST, promises=promises
+                ),
                 "request": lambda: IncentiveRequestForm(
-                    request.POST, promises=promises.filter(kind=PromiseKind.INCENTIVE)
+                    auto_id="request_%s",
+                    data=request.POST,
+                    promises=promises.filter(kind=PromiseKind.INCENTIVE),
                 ),
-                "talk": lambda: TalkForm(request.POST),
+                "talk": lambda: TalkForm(auto_id="talk_%s", data=request.POST),
             }[action]()
             if isinstance(form, submissions.OnceForm):
                 earlier = submissions.earlier_result(me, form.submission_key())
@@ -318,6 +331,13 @@ def agreement_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc.message)) from exc
     except DomainError as exc:
+        if isinstance(form, submissions.OnceForm):
+            # The same form sent twice at once: the second waited for the first's lock and
+            # was refused by what the first wrote (an open request, a waiver): saved once.
+            earlier = submissions.earlier_result(me, form.submission_key())
+            if earlier is not None:
+                messages.info(request, submissions.ALREADY_SAVED)
+                return redirect(earlier)
         if form is None or isinstance(form, DecideForm):
             messages.error(request, str(exc.message))
             return redirect(done)

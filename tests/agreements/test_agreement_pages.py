@@ -360,3 +360,48 @@ def test_the_project_page_links_to_its_agreements(signed, client_for):
     listed = client.get(link).content.decode()
     assert signed.agreement.title in listed
     assert reverse("agreements:new", args=[signed.project.pk]) in listed
+
+
+def test_the_agreement_page_gives_every_field_its_own_id(bureau, client_for):
+    """Seven forms on one page, two with a field named ``promise`` and three with ``term``: a
+    label must point at its own field (found in the browser walk: 奖补事项 named the
+    delivery form's hidden select)."""
+    agreement = _agreement_in_state(bureau.shanghai_officer, bureau.shanghai_head, "owing")
+    page = client_for(bureau.shanghai_head).get(detail(agreement)).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) > 20
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
+    for target in re.findall(r'<label for="([^"]+)"', page):
+        assert target in ids
+
+
+def _request_form(client, agreement, promise) -> dict:
+    page = client.get(detail(agreement)).content.decode()
+    form = page[page.index(action(agreement, "request")) :]
+    key = re.search(r'name="submission" value="([0-9a-f-]{36})"', form).group(1)
+    return {"submission": key, "promise": promise.pk, "action": "clawback", "reason": "未达承诺"}
+
+
+def test_the_same_request_sent_twice_is_saved_once_and_says_so(bureau, client_for):
+    agreement = _agreement_in_state(bureau.shanghai_officer, bureau.shanghai_head, "clawback")
+    client = client_for(bureau.shanghai_officer)
+    data = _request_form(client, agreement, agreement.promises.get())
+    first = client.post(action(agreement, "request"), data)
+    second = client.post(action(agreement, "request"), data, follow=True)
+    assert first.status_code == 302
+    assert "这次提交已经保存过，没有重复登记。" in second.content.decode()
+    assert IncentiveRequest.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_request_sent_twice_at_once_is_saved_once():
+    from tests.factories import make_bureau
+    from tests.web.test_double_submit import _sent_at_once, _signed_in_twice
+
+    bureau = make_bureau()
+    agreement = _agreement_in_state(bureau.shanghai_officer, bureau.shanghai_head, "clawback")
+    clients = _signed_in_twice(bureau.shanghai_officer)
+    data = _request_form(clients[0], agreement, agreement.promises.get())
+    answers = _sent_at_once(clients, action(agreement, "request"), data)
+    assert answers == [(302, detail(agreement))] * 2
+    assert IncentiveRequest.objects.count() == 1
