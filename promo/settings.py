@@ -570,6 +570,17 @@ SPECTACULAR_SETTINGS = {
         "ProblemStatusEnum": "projects.choices.ProblemStatus",
         "StageEnum": "projects.choices.Stage",
         "AdvanceTargetEnum": "projects.api.serializers.ADVANCE_TARGETS",
+        # Named here so a new enum elsewhere never renames one a client already generated.
+        "MetricEnum": "officers.choices.TargetMetric",
+        "CommitmentMetricEnum": "promo.agreements.choices.Metric",
+        "AgreementKindEnum": "promo.agreements.choices.AgreementKind",
+        "ClawbackRuleEnum": "promo.agreements.choices.ClawbackRule",
+        "TermStatusEnum": "promo.agreements.choices.TermStatus",
+        "PromiseKindEnum": "promo.agreements.choices.PromiseKind",
+        "PromiseStatusEnum": "promo.agreements.choices.PromiseStatus",
+        "PaymentEnum": "promo.agreements.choices.Payment",
+        "IncentiveActionEnum": "promo.agreements.choices.IncentiveAction",
+        "IncentiveRequestStatusEnum": "promo.agreements.choices.RequestStatus",
     },
 }
 

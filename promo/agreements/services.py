@@ -28,6 +28,7 @@ from promo.core.services import (
     require_not_future,
     require_text,
     today,
+    touch_row,
 )
 
 from .choices import (
@@ -55,8 +56,11 @@ def _may_keep(actor: Officer, project: Project) -> None:
         raise PermissionDenied(_("只有主办人、本单位负责人或局领导可以登记协议履约情况。"))
 
 
-def _log(agreement: Agreement, actor: Officer, what: str, note: Any = "") -> None:
-    AgreementLog.objects.create(agreement=agreement, actor=actor, what=what, note=str(note))
+def _log(agreement: Agreement, actor: Officer, what: str, note: Any = "") -> AgreementLog:
+    """The step's log entry; and the agreement's ``updated_at`` moves (its API representation
+    nests the terms, figures, promises and requests: its ETag and the sync feed follow them)."""
+    touch_row(agreement)
+    return AgreementLog.objects.create(agreement=agreement, actor=actor, what=what, note=str(note))
 
 
 def _locked_agreement(actor: Officer, agreement_id: int) -> Agreement:
@@ -372,6 +376,4 @@ def agreement_talk(
     with transaction.atomic(), audited(actor, "agreement_talk"):
         locked = _locked_agreement(actor, agreement.pk)
         _may_keep(actor, locked.project)
-        return AgreementLog.objects.create(
-            agreement=locked, actor=actor, what="talk", note=f"{note}\n{_('处理决定')}: {decision}"
-        )
+        return _log(locked, actor, "talk", f"{note}\n{_('处理决定')}: {decision}")

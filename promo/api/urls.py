@@ -9,6 +9,7 @@ urlpatterns = [
     path("v1/", include("officers.api.urls")),
     path("v1/", include("leads.api.urls")),
     path("v1/", include("projects.api.urls")),
+    path("v1/", include("promo.agreements.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Last: an unknown API URL answers in the API's error format, not as an HTML page.

@@ -14,6 +14,7 @@ from officers import services as officer_services
 from officers.choices import TargetMetric
 from officers.models import Target
 from projects.services import problem_raise, progress_record
+from promo.agreements import services as agreement_services
 from promo.core.services import today
 from tests.factories import make_investor, make_lead, make_officer, make_project, make_unit
 
@@ -34,6 +35,8 @@ EXPECTED_QUERIES = {
     "visits": 4,  # + officers present
     "projects": 5,  # + assignments, + monthly progress
     "problems": 3,
+    # + terms (with their status), their figures, promises (with theirs), conditions, requests
+    "agreements": 8,
 }
 
 
@@ -88,6 +91,8 @@ def _add(resource: str, bureau, n: int) -> None:
                 paid_in=1,
                 fixed_asset_investment=1,
             )
+        elif resource == "agreements":
+            _agreement(bureau)
         elif resource == "problems":
             problem_raise(
                 project=make_project(bureau.shanghai_officer),
@@ -97,6 +102,33 @@ def _add(resource: str, bureau, n: int) -> None:
                 owner_unit=bureau.department,
                 due_on=today() + timedelta(days=3),
             )
+
+
+def _agreement(bureau) -> None:
+    officer = bureau.shanghai_officer
+    project = make_project(officer, contract_date=today() - timedelta(days=30))
+    agreement = agreement_services.agreement_create(
+        project=project, actor=officer, kind="main", title="协议", signed_on=project.contract_date
+    )
+    term = agreement_services.term_add(
+        agreement=agreement, actor=officer, metric="jobs", target=10, due_on=today()
+    )
+    agreement_services.measurement_record(
+        term=term, actor=officer, measured_on=today(), value=5, source="社保"
+    )
+    promise = agreement_services.promise_add(
+        agreement=agreement,
+        actor=officer,
+        kind="incentive",
+        description="奖补",
+        owner_unit=bureau.shanghai,
+        due_on=today(),
+        amount=1,
+        conditions=[term],
+    )
+    agreement_services.incentive_request(
+        promise=promise, actor=officer, action="withhold", reason="欠税"
+    )
 
 
 @pytest.mark.parametrize("resource", sorted(EXPECTED_QUERIES))

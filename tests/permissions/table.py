@@ -1100,6 +1100,22 @@ API: dict[tuple[str, str], list[Case]] = {
         )
     ],
     ("get", "/api/v1/problems/{id}/"): [api_read(problems_visible_to, PROBLEMS)],
+    # Agreements (投资协议): read with the project; a figure written by who keeps the agreement.
+    ("get", "/api/v1/agreements/"): [api_list],
+    ("get", "/api/v1/agreements/{id}/"): [api_read(agreements_visible_to, AGREEMENTS)],
+    ("post", "/api/v1/agreements/{id}/measurements/"): [
+        Case(
+            "POST",
+            allow_if(sees(agreements_visible_to), keeps_agreement(project_of_agreement)),
+            records=AGREEMENTS,
+            data=lambda w, r: {
+                "term": r.terms.get().pk,
+                "measured_on": day(),
+                "value": "60",
+                "source": "矩阵统计数据",
+            },
+        )
+    ],
     ("post", "/api/v1/problems/{id}/start/"): [
         Case("POST", allow_if(sees(problems_visible_to)), records=PROBLEMS, data={})
     ],
