@@ -26,6 +26,7 @@ from promo.core.errors import (
     DuplicateSuspected,
     HeldElsewhere,
     PermissionDenied,
+    RuleViolation,
     TransitionNotAllowed,
     rule,
 )
@@ -575,7 +576,8 @@ def referrer_feedback_record(*, lead: Lead, actor: Officer, note: str) -> Referr
         if not permissions.may_give_referrer_feedback(actor, locked):
             raise PermissionDenied(_("只有该项目信息所在单位的干部或局领导可以登记引荐人反馈。"))
         if locked.intermediary_id is None and locked.source_channel not in REFERRAL_CHANNELS:
-            raise rule("note", _("该项目信息没有引荐人，无需反馈。"))
+            # Not the note's fault: a refusal of the whole request (no referrer to tell).
+            raise RuleViolation(_("该项目信息没有引荐人，无需反馈。"))
         return ReferrerFeedback.objects.create(lead=locked, actor=actor, note=note)
 
 
