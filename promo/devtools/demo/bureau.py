@@ -60,6 +60,7 @@ from promo.core.choices import Industry, Region
 from promo.core.errors import DuplicateInUnit
 from promo.core.services import today
 from promo.devtools.demo.campaigns import add_demo_campaign
+from promo.devtools.demo.clock import add_demo_clocks
 
 from . import DEMO_PASSWORD
 from . import names as N
@@ -313,6 +314,7 @@ class DemoBureau:
         self._events()
         self._plan_leads()
         self._run_leads()
+        add_demo_clocks(self)
         self._run_projects()
         self._problems()
         self._rewards()
