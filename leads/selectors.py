@@ -478,10 +478,11 @@ def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     """
     days = clock_step_days()
     registered = TruncDate("created_at", output_field=DateField())
+    # The response: the first visit logged on the lead after it was registered, on the day it
+    # was logged — an earlier meeting typed in now counts today (an import brings a lead's
+    # history after the lead), and a record older than the lead never counts.
     first_contact = (
-        Visit.objects.filter(
-            lead_id=OuterRef("pk"), visited_on__gte=OuterRef("clock_registered_on")
-        )
+        Visit.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("created_at"))
         .annotate(logged_on=_logged_on())
         .order_by("logged_on", "pk")
     )
@@ -608,7 +609,8 @@ def clock_rows(lead: Lead, *, on: date) -> list[ClockRow]:
         if step == ClockStep.REFERRER_FEEDBACK and not applies:
             continue
         if step == ClockStep.PROGRESS_REPORT:
-            if lead.status != LeadStatus.NEGOTIATING:
+            # No date of entering negotiation (a record from elsewhere): nothing to count from.
+            if lead.status != LeadStatus.NEGOTIATING or due is None:
                 continue
             # Never "met": the last report is shown beside the next one due.
             late = max((on - due).days, 0)

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from leads import services as lead_services
 from leads.choices import ClockState, ClockStep, LeadStatus, SourceChannel
-from leads.models import Intermediary, Lead, ReferrerFeedback
+from leads.models import Intermediary, Lead, ReferrerFeedback, Visit
 from leads.selectors import clock_overdue, clock_rows, lead_clock, with_enquiry_clock
 from promo.core.errors import DomainError, PermissionDenied
 from tests.factories import make_lead
@@ -119,12 +119,32 @@ def test_a_backdated_visit_meets_the_step_on_the_day_it_was_logged_not_the_day_t
     assert (row.state, row.met_on) == (ClockState.MET_LATE, DAY + timedelta(days=4))
 
 
-def test_a_visit_before_the_lead_was_registered_is_not_its_response(bureau):
+def test_an_earlier_meeting_logged_after_registration_answers_on_the_day_it_is_logged(bureau):
+    """An import brings a lead's visits after the lead; an officer types in last week's
+    meeting: either way the answer is on record from the day it is logged, not before."""
     me = bureau.shanghai_officer
     with time_machine.travel(at(DAY), tick=False):
         lead = make_lead(me)
-        # A meeting a week earlier, typed in today and put on the lead.
+    with time_machine.travel(later(3), tick=False):
         log_visit(me, lead, visited_on=DAY - timedelta(days=7))
+    row = clock(lead, DAY + timedelta(days=3))[ClockStep.RESPOND]
+    assert (row.state, row.met_on, row.days_late) == (
+        ClockState.MET_LATE,
+        DAY + timedelta(days=3),
+        2,
+    )
+
+
+def test_a_visit_recorded_before_the_lead_existed_is_never_its_response(bureau):
+    """The services keep a visit's lead as logged; a visit put on the lead afterwards by other
+    means (the admin, SQL) was no answer to it."""
+    me = bureau.shanghai_officer
+    with time_machine.travel(at(DAY - timedelta(days=7)), tick=False):
+        earlier = make_lead(me)
+        visit = log_visit(me, earlier)
+    with time_machine.travel(at(DAY), tick=False):
+        lead = make_lead(me, investor=earlier.investor, confirm_duplicate=earlier.pk)
+    Visit.objects.filter(pk=visit.pk).update(lead=lead)
     assert clock(lead, DAY + timedelta(days=2))[ClockStep.RESPOND].state == ClockState.OVERDUE
 
 
@@ -291,3 +311,15 @@ def test_the_pages_rows_and_the_lights_condition_agree_on_every_step_and_day(bur
             for pk in annotated.filter(clock_overdue(step, on=on)).values_list("pk", flat=True)
         }
         assert by_rows == by_sql, on
+
+
+def test_a_negotiating_lead_without_a_negotiation_date_owes_no_progress_report(bureau):
+    """A record from elsewhere may be 在谈 without the date it entered negotiation: the clock
+    has nothing to count from, and neither the page nor the lights invent one."""
+    with time_machine.travel(at(DAY), tick=False):
+        lead = make_lead(bureau.shanghai_officer, status=LeadStatus.NEGOTIATING)
+    Lead.objects.filter(pk=lead.pk).update(negotiating_on=None, qualified_on=None)
+    on = DAY + timedelta(days=100)
+    assert ClockStep.PROGRESS_REPORT not in clock(lead, on)
+    leads = with_enquiry_clock(Lead.objects.filter(pk=lead.pk))
+    assert not leads.filter(clock_overdue(ClockStep.PROGRESS_REPORT, on=on)).exists()
