@@ -523,8 +523,10 @@ def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
         clock_referrer_feedback_due=_PlusDays(
             F("clock_registered_on"), days[ClockStep.REFERRER_FEEDBACK]
         ),
-        # The last progress report while negotiating; the next is due a period after it (or
-        # after the lead entered negotiation, before the first).
+        # The last progress report while negotiating; the next is due a period after it, or
+        # before the first a period after the lead entered negotiation — or was registered, if
+        # later: a lead brought in already negotiating starts its clock when it arrives, like
+        # every step.
         clock_progress_report_on=Subquery(
             reports.values("logged_on")[:1], output_field=DateField()
         ),
@@ -534,7 +536,10 @@ def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
                 status=LeadStatus.NEGOTIATING,
                 then=_PlusDays(
                     Greatest(
-                        "negotiating_on", "clock_progress_report_on", output_field=DateField()
+                        "negotiating_on",
+                        "clock_registered_on",
+                        "clock_progress_report_on",
+                        output_field=DateField(),
                     ),
                     days[ClockStep.PROGRESS_REPORT],
                 ),
@@ -609,7 +614,6 @@ def clock_rows(lead: Lead, *, on: date) -> list[ClockRow]:
         if step == ClockStep.REFERRER_FEEDBACK and not applies:
             continue
         if step == ClockStep.PROGRESS_REPORT:
-            # No date of entering negotiation (a record from elsewhere): nothing to count from.
             if lead.status != LeadStatus.NEGOTIATING or due is None:
                 continue
             # Never "met": the last report is shown beside the next one due.

@@ -313,13 +313,19 @@ def test_the_pages_rows_and_the_lights_condition_agree_on_every_step_and_day(bur
         assert by_rows == by_sql, on
 
 
-def test_a_negotiating_lead_without_a_negotiation_date_owes_no_progress_report(bureau):
-    """A record from elsewhere may be 在谈 without the date it entered negotiation: the clock
-    has nothing to count from, and neither the page nor the lights invent one."""
+def test_a_lead_brought_in_already_negotiating_counts_its_progress_from_its_registration(bureau):
+    """An import or a synced system brings a lead in 在谈 since months, or without the date it
+    entered negotiation: its clock starts when it arrives, like every step — not overdue on
+    the day it arrives for the months before promo knew it."""
+    me = bureau.shanghai_officer
     with time_machine.travel(at(DAY), tick=False):
-        lead = make_lead(bureau.shanghai_officer, status=LeadStatus.NEGOTIATING)
-    Lead.objects.filter(pk=lead.pk).update(negotiating_on=None, qualified_on=None)
-    on = DAY + timedelta(days=100)
-    assert ClockStep.PROGRESS_REPORT not in clock(lead, on)
-    leads = with_enquiry_clock(Lead.objects.filter(pk=lead.pk))
+        lead = make_lead(me, status=LeadStatus.NEGOTIATING)  # negotiating_on: 90 days back
+        undated = make_lead(me, status=LeadStatus.NEGOTIATING)
+    Lead.objects.filter(pk=undated.pk).update(negotiating_on=None, qualified_on=None)
+    for each in (lead, undated):
+        row = clock(each, DAY)[ClockStep.PROGRESS_REPORT]
+        assert (row.due, row.state) == (DAY + timedelta(days=14), ClockState.DUE)
+    leads = with_enquiry_clock(Lead.objects.filter(pk__in=[lead.pk, undated.pk]))
+    on = DAY + timedelta(days=14)
     assert not leads.filter(clock_overdue(ClockStep.PROGRESS_REPORT, on=on)).exists()
+    assert leads.filter(clock_overdue(ClockStep.PROGRESS_REPORT, on=on + timedelta(1))).count() == 2
