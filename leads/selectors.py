@@ -469,6 +469,11 @@ CLOCK_FIELDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _responses() -> QuerySet[Visit]:
+    """The visits that answer the lead of the outer query: logged on it after it was registered."""
+    return Visit.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("created_at"))
+
+
 def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     """``leads`` annotated with their enquiry clock, in the same query (sub-queries per lead).
 
@@ -481,11 +486,7 @@ def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
     # The response: the first visit logged on the lead after it was registered, on the day it
     # was logged — an earlier meeting typed in now counts today (an import brings a lead's
     # history after the lead), and a record older than the lead never counts.
-    first_contact = (
-        Visit.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("created_at"))
-        .annotate(logged_on=_logged_on())
-        .order_by("logged_on", "pk")
-    )
+    first_contact = _responses().annotate(logged_on=_logged_on()).order_by("logged_on", "pk")
     assessed = LeadStatusEvent.objects.filter(
         lead_id=OuterRef("pk"), from_status=LeadStatus.INFORMATION
     ).order_by("created_at", "pk")
@@ -558,7 +559,9 @@ def clock_pending(step: str) -> Q:
     """
     is_open = Q(status__in=OPEN_LEAD_STATUSES)
     if step == ClockStep.RESPOND:
-        return is_open & Q(clock_respond_on__isnull=True)
+        # "No response" as NOT EXISTS, the same visits as clock_respond_on's: PostgreSQL
+        # answers it with one anti-join, not a sub-query per open lead (the daily lights).
+        return is_open & Q(~Exists(_responses()))
     if step == ClockStep.ASSESS:
         return Q(status=LeadStatus.INFORMATION)
     if step == ClockStep.REFERRER_FEEDBACK:
