@@ -593,10 +593,6 @@ class ClockRow:
     def label(self) -> str:
         return str(self.step.label)
 
-    @property
-    def is_late(self) -> bool:
-        return self.state in (ClockState.OVERDUE, ClockState.MET_LATE)
-
 
 def clock_rows(lead: Lead, *, on: date) -> list[ClockRow]:
     """The steps of a ``with_enquiry_clock`` lead that apply to it, read on ``on``.
