@@ -28,6 +28,7 @@ from .models import (
     Lead,
     LeadStatusEvent,
     PromotionEvent,
+    ReferrerFeedback,
     Visit,
 )
 from .normalize import normalize_credit_code, normalize_name
@@ -404,6 +405,17 @@ class LeadStatusEventAdmin(TrailAdmin):
 
     def visible_to(self, officer):
         return LeadStatusEvent.objects.filter(lead__in=leads_visible_to(officer).values("pk"))
+
+
+@admin.register(ReferrerFeedback)
+class ReferrerFeedbackAdmin(TrailAdmin):
+    list_display = ("lead", "actor", "note", "created_at")
+    search_fields = ("lead__name", "note")
+    list_select_related = ("lead", "actor")
+    date_hierarchy = "created_at"
+
+    def visible_to(self, officer):
+        return ReferrerFeedback.objects.filter(lead__in=leads_visible_to(officer).values("pk"))
 
 
 # --- Visit --------------------------------------------------------------------------------

@@ -126,3 +126,34 @@ class ClaimOutcome(models.TextChoices):
     ASSIST = "assist", _("申请单位协办")
     SEPARATE = "separate", _("确属不同项目，各自跟进")
     REFUSE = "refuse", _("维持原单位，不予调整")
+
+
+# Leads that came through someone who expects to hear back (中介人, or an investor already here
+# who referred another): the enquiry clock's feedback-to-the-referrer step applies to them, and
+# to any lead naming an intermediary.
+REFERRAL_CHANNELS = (SourceChannel.INTERMEDIARY, SourceChannel.INVESTOR_REFERRAL)
+
+
+class ClockStep(models.TextChoices):
+    """The steps of the enquiry clock (办理时限), in the order they fall due.
+
+    Each is met from the records, never by a tick box: the first visit logged on the lead
+    (respond), the lead leaving 信息 (assess), a feedback recorded on the lead (referrer
+    feedback), a visit logged in every period while negotiating (progress report). Days per
+    step: settings ``PROMO_CLOCK_*_DAYS``, read through ``leads.selectors.clock_step_days``.
+    """
+
+    RESPOND = "respond", _("首次响应")
+    ASSESS = "assess", _("研判")
+    REFERRER_FEEDBACK = "referrer_feedback", _("反馈引荐人")
+    PROGRESS_REPORT = "progress_report", _("在谈进展报告")
+
+
+class ClockState(models.TextChoices):
+    """Where one step of a lead's enquiry clock stands on a given day."""
+
+    MET = "met", _("按时完成")
+    MET_LATE = "met_late", _("逾期完成")
+    DUE = "due", _("待办")
+    OVERDUE = "overdue", _("已逾期")
+    STOPPED = "stopped", _("未完成，项目信息已结束")

@@ -330,3 +330,14 @@ class ContactForm(OnceForm):
 
     def values(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.FIELDS}
+
+
+class ReferrerFeedbackForm(OnceForm):
+    """Record feedback to the referrer (反馈引荐人): what whoever brought the lead was told."""
+
+    note = forms.CharField(
+        label=_("反馈内容"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("例如：已电话告知引荐人项目进展。登记时间即为反馈时间，登记后不能修改。"),
+    )

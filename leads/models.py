@@ -533,6 +533,32 @@ class LeadStatusEvent(TrailEvent):
         return f"{self.lead}: {self.from_status or '∅'} → {self.to_status}"
 
 
+class ReferrerFeedback(TrailEvent):
+    """Feedback to the referrer (反馈引荐人): an officer told whoever brought the lead how it stands.
+
+    The enquiry clock's referrer-feedback step is met by the first of these (nothing else in
+    the records says it happened). Append-only like every trail row: the day it counts from is
+    the day it was recorded, never a date typed in.
+    """
+
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("项目信息"), on_delete=models.PROTECT, related_name="referrer_feedback"
+    )
+    note = models.TextField(_("反馈内容"))
+
+    class Meta(TrailEvent.Meta):
+        verbose_name = _("引荐人反馈记录")
+        verbose_name_plural = _("引荐人反馈记录")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(note=""), name="%(app_label)s_%(class)s_note_required"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead}: {self.note[:30]}"
+
+
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 class Visit(SyncedModel):
     """Visit (拜访/接待/考察/洽谈): one contact with an investor, logged by an officer."""

@@ -4,9 +4,29 @@ from __future__ import annotations
 
 import functools
 import operator
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import (
+    BooleanField,
+    Case,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest, TruncDate
 from django.utils import timezone
 
 from officers import permissions
@@ -14,7 +34,16 @@ from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
-from .choices import LEAD_TRANSITIONS, OPEN_LEAD_STATUSES, AssistRequestStatus, ClaimStatus
+from .choices import (
+    LEAD_TRANSITIONS,
+    OPEN_LEAD_STATUSES,
+    REFERRAL_CHANNELS,
+    AssistRequestStatus,
+    ClaimStatus,
+    ClockState,
+    ClockStep,
+    LeadStatus,
+)
 from .filters import LeadFilter, VisitFilter
 from .forms import LeadSearchForm
 from .models import (
@@ -23,7 +52,9 @@ from .models import (
     Lead,
     LeadAssistRequest,
     LeadClaim,
+    LeadStatusEvent,
     PromotionEvent,
+    ReferrerFeedback,
     Visit,
 )
 from .normalize import core_name, normalize_credit_code, normalize_name
@@ -396,3 +427,219 @@ def lead_officer_pk() -> Subquery:
             "officer_id"
         )[:1]
     )
+
+
+# --- The enquiry clock (办理时限): docs/domain.md "The enquiry clock" --------------------------
+
+
+def clock_step_days() -> dict[str, int]:
+    """Days allowed for each step of the enquiry clock (settings ``PROMO_CLOCK_*_DAYS``)."""
+    return {
+        ClockStep.RESPOND: settings.PROMO_CLOCK_RESPOND_DAYS,
+        ClockStep.ASSESS: settings.PROMO_CLOCK_ASSESS_DAYS,
+        ClockStep.REFERRER_FEEDBACK: settings.PROMO_CLOCK_REFERRER_FEEDBACK_DAYS,
+        ClockStep.PROGRESS_REPORT: settings.PROMO_CLOCK_PROGRESS_REPORT_DAYS,
+    }
+
+
+class _PlusDays(Func):
+    """``date`` plus whole days (PostgreSQL: a date plus an integer is a date)."""
+
+    template = "(%(expressions)s)"
+    arg_joiner = " + "
+    output_field = DateField()
+
+    def __init__(self, day: Any, days: int) -> None:
+        super().__init__(day, Cast(Value(days), IntegerField()))
+
+
+def _logged_on() -> Greatest:
+    """The day a visit counts for the clock: the day it was logged, never before it took place.
+
+    A visit typed in on the 5th with the date of the 1st met nothing on the 1st: the clock
+    cannot be set back by backdating a record.
+    """
+    return Greatest("visited_on", TruncDate("created_at"), output_field=DateField())
+
+
+# Per step: the annotation with the day it was met (or, for the progress report, last
+# reported), the one with who met it, and the one with the day it is due.
+CLOCK_FIELDS: dict[str, tuple[str, str, str]] = {
+    step: (f"clock_{step}_on", f"clock_{step}_by", f"clock_{step}_due") for step in ClockStep
+}
+
+
+def _responses() -> QuerySet[Visit]:
+    """The visits that answer the lead of the outer query: logged on it after it was registered."""
+    return Visit.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("created_at"))
+
+
+def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+    """``leads`` annotated with their enquiry clock, in the same query (sub-queries per lead).
+
+    For each step ``clock_<step>_on`` (met on), ``clock_<step>_by`` (officer id) and
+    ``clock_<step>_due``; plus ``clock_registered_on`` and ``clock_feedback_applies``. The
+    one definition the lead page, the home page and the traffic lights read.
+    """
+    days = clock_step_days()
+    registered = TruncDate("created_at", output_field=DateField())
+    # The response: the first visit logged on the lead after it was registered, on the day it
+    # was logged — an earlier meeting typed in now counts today (an import brings a lead's
+    # history after the lead), and a record older than the lead never counts.
+    first_contact = _responses().annotate(logged_on=_logged_on()).order_by("logged_on", "pk")
+    assessed = LeadStatusEvent.objects.filter(
+        lead_id=OuterRef("pk"), from_status=LeadStatus.INFORMATION
+    ).order_by("created_at", "pk")
+    fed_back = ReferrerFeedback.objects.filter(lead_id=OuterRef("pk")).order_by("created_at", "pk")
+    reports = (
+        Visit.objects.filter(lead_id=OuterRef("pk"), visited_on__gte=OuterRef("negotiating_on"))
+        .annotate(logged_on=_logged_on())
+        .order_by("-logged_on", "-pk")
+    )
+    on_day = TruncDate("created_at", output_field=DateField())
+    return leads.annotate(
+        clock_registered_on=registered,
+        clock_respond_on=Subquery(first_contact.values("logged_on")[:1], output_field=DateField()),
+        clock_respond_by=Subquery(first_contact.values("created_by_id")[:1]),
+        clock_respond_due=_PlusDays(F("clock_registered_on"), days[ClockStep.RESPOND]),
+        # A lead registered past 信息 (an import) has nothing left to assess.
+        clock_assess_on=Case(
+            When(status=LeadStatus.INFORMATION, then=Value(None, output_field=DateField())),
+            default=Coalesce(
+                Subquery(assessed.annotate(d=on_day).values("d")[:1], output_field=DateField()),
+                F("clock_registered_on"),
+            ),
+            output_field=DateField(),
+        ),
+        clock_assess_by=Subquery(assessed.values("actor_id")[:1]),
+        clock_assess_due=_PlusDays(F("clock_registered_on"), days[ClockStep.ASSESS]),
+        clock_feedback_applies=ExpressionWrapper(
+            Q(intermediary_id__isnull=False) | Q(source_channel__in=REFERRAL_CHANNELS),
+            output_field=BooleanField(),
+        ),
+        clock_referrer_feedback_on=Subquery(
+            fed_back.annotate(d=on_day).values("d")[:1], output_field=DateField()
+        ),
+        clock_referrer_feedback_by=Subquery(fed_back.values("actor_id")[:1]),
+        clock_referrer_feedback_due=_PlusDays(
+            F("clock_registered_on"), days[ClockStep.REFERRER_FEEDBACK]
+        ),
+        # The last progress report while negotiating; the next is due a period after it, or
+        # before the first a period after the lead entered negotiation — or was registered, if
+        # later: a lead brought in already negotiating starts its clock when it arrives, like
+        # every step.
+        clock_progress_report_on=Subquery(
+            reports.values("logged_on")[:1], output_field=DateField()
+        ),
+        clock_progress_report_by=Subquery(reports.values("created_by_id")[:1]),
+        clock_progress_report_due=Case(
+            When(
+                status=LeadStatus.NEGOTIATING,
+                then=_PlusDays(
+                    Greatest(
+                        "negotiating_on",
+                        "clock_registered_on",
+                        "clock_progress_report_on",
+                        output_field=DateField(),
+                    ),
+                    days[ClockStep.PROGRESS_REPORT],
+                ),
+            ),
+            default=Value(None, output_field=DateField()),
+            output_field=DateField(),
+        ),
+    )
+
+
+def clock_pending(step: str) -> Q:
+    """On a ``with_enquiry_clock`` queryset: leads on which ``step`` is running and not met.
+
+    The clock runs only while the lead is open: closing a lead stops it (a step left unmet
+    shows as such on the lead's page, and lights nothing).
+    """
+    is_open = Q(status__in=OPEN_LEAD_STATUSES)
+    if step == ClockStep.RESPOND:
+        # "No response" as NOT EXISTS, the same visits as clock_respond_on's: PostgreSQL
+        # answers it with one anti-join, not a sub-query per open lead (the daily lights).
+        return is_open & Q(~Exists(_responses()))
+    if step == ClockStep.ASSESS:
+        return Q(status=LeadStatus.INFORMATION)
+    if step == ClockStep.REFERRER_FEEDBACK:
+        return is_open & Q(clock_feedback_applies=True, clock_referrer_feedback_on__isnull=True)
+    if step == ClockStep.PROGRESS_REPORT:
+        return Q(status=LeadStatus.NEGOTIATING)
+    raise ValueError(step)
+
+
+def clock_overdue(step: str, *, on: date) -> Q:
+    """On a ``with_enquiry_clock`` queryset: ``step`` is running, not met, and was due before
+    ``on`` (due on a day means done by the end of it)."""
+    return clock_pending(step) & Q(**{f"{CLOCK_FIELDS[step][2]}__lt": on})
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    """One step of one lead's enquiry clock as the pages show it."""
+
+    step: ClockStep
+    due: date | None
+    met_on: date | None
+    met_by_id: int | None
+    state: ClockState
+    # Days late: past the due day when overdue; met that many days after it when met late.
+    days_late: int
+
+    @property
+    def label(self) -> str:
+        return str(self.step.label)
+
+
+def clock_rows(lead: Lead, *, on: date) -> list[ClockRow]:
+    """The steps of a ``with_enquiry_clock`` lead that apply to it, read on ``on``.
+
+    Whether a step is pending is the same rule as ``clock_pending`` (the lights read that);
+    a test holds the two together.
+    """
+    rows = []
+    is_open = lead.status in OPEN_LEAD_STATUSES
+    for step in ClockStep:
+        on_field, by_field, due_field = CLOCK_FIELDS[step]
+        met_on, met_by, due = (
+            getattr(lead, on_field),
+            getattr(lead, by_field),
+            getattr(lead, due_field),
+        )
+        applies = lead.clock_feedback_applies  # type: ignore[attr-defined]  # an annotation
+        if step == ClockStep.REFERRER_FEEDBACK and not applies:
+            continue
+        if step == ClockStep.PROGRESS_REPORT:
+            if lead.status != LeadStatus.NEGOTIATING or due is None:
+                continue
+            # Never "met": the last report is shown beside the next one due.
+            late = max((on - due).days, 0)
+            state = ClockState.OVERDUE if late else ClockState.DUE
+            rows.append(ClockRow(step, due, met_on, met_by, state, late))
+            continue
+        if met_on is not None:
+            late = max((met_on - due).days, 0)
+            rows.append(
+                ClockRow(
+                    step, due, met_on, met_by, ClockState.MET_LATE if late else ClockState.MET, late
+                )
+            )
+        elif not is_open:
+            rows.append(ClockRow(step, due, None, None, ClockState.STOPPED, 0))
+        else:
+            late = max((on - due).days, 0)
+            state = ClockState.OVERDUE if late else ClockState.DUE
+            rows.append(ClockRow(step, due, None, None, state, late))
+    return rows
+
+
+def lead_clock(lead: Lead, *, on: date) -> list[dict[str, Any]]:
+    """A lead's enquiry clock for its page: each step with who met it (one query for them)."""
+    annotated = with_enquiry_clock(Lead.objects.filter(pk=lead.pk)).get()
+    rows = clock_rows(annotated, on=on)
+    ids = {row.met_by_id for row in rows if row.met_by_id is not None}
+    names = {o.pk: o.display_name for o in Officer.objects.filter(pk__in=ids)} if ids else {}
+    return [{"row": row, "by": names.get(row.met_by_id)} for row in rows]

@@ -26,6 +26,7 @@ from promo.core.errors import (
     DuplicateSuspected,
     HeldElsewhere,
     PermissionDenied,
+    RuleViolation,
     TransitionNotAllowed,
     rule,
 )
@@ -42,6 +43,7 @@ from promo.core.services import (
 from promo.core.visibility import was_found_through
 
 from .choices import (
+    REFERRAL_CHANNELS,
     AssistRequestStatus,
     ChainRole,
     ClaimOutcome,
@@ -66,6 +68,7 @@ from .models import (
     LeadClaim,
     LeadStatusEvent,
     PromotionEvent,
+    ReferrerFeedback,
     Visit,
 )
 from .normalize import is_valid_credit_code, normalize_credit_code, normalize_name
@@ -556,6 +559,26 @@ def lead_reject(*, lead: Lead, actor: Officer, reject_reason: str, note: str = "
         reject_reason=reject_reason,
         note=note,
     )
+
+
+def referrer_feedback_record(*, lead: Lead, actor: Officer, note: str) -> ReferrerFeedback:
+    """Record feedback to the referrer (反馈引荐人): the enquiry clock's step nothing else shows.
+
+    Only for a lead that came through a referrer (an intermediary named, or a referral
+    channel). The row is the event: who, when (the moment it is written, not a date typed in)
+    and what was said; append-only, so a later feedback adds a row and the first one stands.
+    """
+    _ensure_can_work_leads(actor)
+    note = require_text("note", note, _("请填写反馈内容。"))
+    with transaction.atomic(), audited(actor, "referrer_feedback_record"):
+        # Lock the lead: its clock reads these rows, and a second tap waits for the first.
+        locked: Lead = lock_visible(leads_visible_to(actor), lead)
+        if not permissions.may_give_referrer_feedback(actor, locked):
+            raise PermissionDenied(_("只有该项目信息所在单位的干部或局领导可以登记引荐人反馈。"))
+        if locked.intermediary_id is None and locked.source_channel not in REFERRAL_CHANNELS:
+            # Not the note's fault: a refusal of the whole request (no referrer to tell).
+            raise RuleViolation(_("该项目信息没有引荐人，无需反馈。"))
+        return ReferrerFeedback.objects.create(lead=locked, actor=actor, note=note)
 
 
 def visit_log(

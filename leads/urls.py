@@ -20,6 +20,7 @@ urlpatterns = [
     path("leads/<int:pk>/", views.lead_detail, name="detail"),
     path("leads/<int:pk>/assist/", views.lead_assist, name="assist"),
     path("leads/<int:pk>/claim/", views.lead_claim, name="claim"),
+    path("leads/<int:pk>/feedback/", views.lead_feedback, name="feedback"),
     path("claims/", views.claim_list, name="claims"),
     path("claims/<int:pk>/decide/", views.claim_decide, name="claim_decide"),
     path("claims/<int:pk>/withdraw/", views.claim_withdraw, name="claim_withdraw"),

@@ -20,12 +20,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from leads import services
-from leads.choices import OPEN_LEAD_STATUSES, ClaimStatus, LeadStatus
+from leads.choices import OPEN_LEAD_STATUSES, ClaimStatus, ClockStep, LeadStatus
 from leads.forms import (
     LEAD_ACTIONS,
     ClaimDecideForm,
     ClaimFileForm,
     LeadForm,
+    ReferrerFeedbackForm,
     VisitForm,
 )
 from leads.models import Lead
@@ -37,6 +38,7 @@ from leads.selectors import (
     intermediaries_visible_to,
     investor_find_similar,
     investors_visible_to,
+    lead_clock,
     lead_list_for,
     lead_scope_parts,
     leads_visible_to,
@@ -303,6 +305,14 @@ def _lead_page(
             {"slug": slug, "label": label, "form": form, "open": bool(bound and bound[0] == slug)}
         )
     project = lead.project if hasattr(lead, "project") else None
+    clock = lead_clock(lead, on=today())
+    may_give_feedback = any(
+        item["row"].step == ClockStep.REFERRER_FEEDBACK for item in clock
+    ) and permissions.may_give_referrer_feedback(request.user, lead)
+    feedback_form = None
+    if may_give_feedback:
+        feedback_form = bound[1] if bound and bound[0] == "feedback" else None
+        feedback_form = feedback_form or ReferrerFeedbackForm(prefix="feedback")
     return render(
         request,
         "leads/lead_detail.html",
@@ -318,6 +328,14 @@ def _lead_page(
             .filter(lead=lead, status=ClaimStatus.OPEN)
             .order_by("created_at"),
             "project": project,
+            # 办理时限: each step due, met on, by whom, or overdue by N days.
+            "clock": clock,
+            "feedback_form": feedback_form,
+            "feedback": list(
+                lead.referrer_feedback.select_related("actor").order_by("created_at", "id")
+            )
+            if any(item["row"].step == ClockStep.REFERRER_FEEDBACK for item in clock)
+            else [],
         },
         status=status,
     )
@@ -329,6 +347,43 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A lead's page: facts, timeline of visits and status changes, allowed actions."""
     lead = get_object_or_404(lead_list_query(request.user), pk=pk)
     return _lead_page(request, lead)
+
+
+@login_required
+@require_POST
+def lead_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record feedback to the lead's referrer (反馈引荐人), the enquiry clock's explicit step."""
+    me = request.user
+    lead = get_object_or_404(lead_list_query(me), pk=pk)
+    page = reverse("leads:detail", args=[lead.pk])
+    form = ReferrerFeedbackForm(request.POST, prefix="feedback")
+    earlier = submissions.earlier_result(me, form.submission_key())
+    if earlier is not None:
+        # A double tap, or the browser resending after a dropped connection: saved once.
+        messages.info(request, submissions.ALREADY_SAVED)
+        return redirect(earlier)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                services.referrer_feedback_record(
+                    lead=lead, actor=me, note=form.cleaned_data["note"]
+                )
+                submissions.record(me, form.submission_key(), f"{page}#h-clock")
+        except submissions.AlreadySubmitted as exc:
+            messages.info(request, submissions.ALREADY_SAVED)
+            return redirect(exc.url)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc.message)) from exc
+        except DomainError as exc:
+            if not exc.field_errors:
+                messages.error(request, str(exc.message))
+                return redirect(f"{page}#h-clock")
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已登记引荐人反馈。"))
+            return redirect(f"{page}#h-clock")
+    # The note is kept and its error shown next to it, on the lead's page.
+    return _lead_page(request, lead, bound=("feedback", form))
 
 
 @login_required

@@ -114,6 +114,12 @@ def may_change_lead_status(officer: Any, lead: Any) -> bool:
     )
 
 
+def may_give_referrer_feedback(officer: Any, lead: Any) -> bool:
+    """Record that the referrer of a lead was told how it stands (反馈引荐人): the people who
+    answer for the lead (those who may change its status), not a 协办 from another unit."""
+    return may_work_records(officer) and may_change_lead_status(officer, lead)
+
+
 def may_assign(officer: Any, record: Any, *, role: str, assignee: Any) -> bool:
     """Put ``assignee`` on a lead or project as ``role``.
 

@@ -649,6 +649,24 @@ PROMO_ALERT_VALID_LEAD_DAY = env_int("PROMO_ALERT_VALID_LEAD_DAY", 20)
 PROMO_ESCALATE_TO_HEAD_DAYS = env_int("PROMO_ESCALATE_TO_HEAD_DAYS", 3)
 PROMO_ESCALATE_TO_CHIEF_DAYS = env_int("PROMO_ESCALATE_TO_CHIEF_DAYS", 7)
 
+# The enquiry clock (办理时限, docs/domain.md "The enquiry clock"): days allowed for each step
+# of a lead, counted from the day it was registered; the progress report is due again this
+# many days after the last one while the lead is negotiating. Read through
+# leads.selectors.clock_step_days(); an overdue step is a yellow light.
+PROMO_CLOCK_RESPOND_DAYS = env_int("PROMO_CLOCK_RESPOND_DAYS", 1)
+PROMO_CLOCK_ASSESS_DAYS = env_int("PROMO_CLOCK_ASSESS_DAYS", 3)
+PROMO_CLOCK_REFERRER_FEEDBACK_DAYS = env_int("PROMO_CLOCK_REFERRER_FEEDBACK_DAYS", 7)
+PROMO_CLOCK_PROGRESS_REPORT_DAYS = env_int("PROMO_CLOCK_PROGRESS_REPORT_DAYS", 14)
+for _name in (
+    "PROMO_CLOCK_RESPOND_DAYS",
+    "PROMO_CLOCK_ASSESS_DAYS",
+    "PROMO_CLOCK_REFERRER_FEEDBACK_DAYS",
+    "PROMO_CLOCK_PROGRESS_REPORT_DAYS",
+):
+    # 0 days would make every lead late on the day it is registered.
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -34,6 +34,7 @@ from leads.models import (
     Lead,
     LeadStatusEvent,
     PromotionEvent,
+    ReferrerFeedback,
     Visit,
 )
 from officers import services as officer_services
@@ -82,6 +83,7 @@ PROMO_MODELS = [
     PromotionEvent,
     Lead,
     LeadStatusEvent,
+    ReferrerFeedback,
     Visit,
     Project,
     ProjectStageEvent,
@@ -99,6 +101,7 @@ PROMO_MODELS = [
 ]
 TRAIL_MODELS = [
     LeadStatusEvent,
+    ReferrerFeedback,
     IntermediaryRewardStatusEvent,
     ProjectStageEvent,
     ProblemAction,
@@ -192,7 +195,7 @@ def new_lead(actor: Officer, unit: Unit | None = None, **fields) -> Lead:
         investor=fields.pop("investor", None) or new_investor(actor, unit),
         name=fields.pop("name", f"测试项目信息{next(_seq)}"),
         industry=Industry.ELECTRONICS,
-        source_channel=SourceChannel.STATIONED,
+        source_channel=fields.pop("source_channel", SourceChannel.STATIONED),
         estimated_amount=Decimal("5000"),
         unit=unit,
         **fields,
@@ -291,6 +294,11 @@ def world(bureau: Bureau) -> World:
     lead_services.intermediary_reward_propose(
         actor=officer, intermediary=intermediary, project=project, amount=Decimal("20")
     )
+    # 反馈引荐人 (the enquiry clock): a lead the intermediary brought, told how it stands.
+    referred = new_lead(
+        officer, source_channel=SourceChannel.INTERMEDIARY, intermediary=intermediary
+    )
+    lead_services.referrer_feedback_record(lead=referred, actor=officer, note="已告知张先生")
     InvestorContact.objects.create(investor=lead.investor, name="李经理", is_primary=True)
     event = PromotionEvent.objects.create(
         name="沪上投资合作推介会",

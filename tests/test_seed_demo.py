@@ -111,7 +111,8 @@ def assert_lead_invariants(leads) -> None:
             assert lead.drop_reason and lead.closed_on
         if lead.status == LeadStatus.REJECTED:
             assert lead.reject_reason and lead.closed_on
-        row = visits[lead.pk]
+        # A lead not answered yet has no visit (the enquiry clock's showcase, issue #20).
+        row = visits.get(lead.pk, {"first": None, "last": None, "inspection": None})
         assert lead.first_contact_on == row["first"], lead
         assert lead.last_activity_on == row["last"], lead
         assert lead.first_inspection_on == row["inspection"], lead
@@ -199,6 +200,23 @@ def test_seed_demo_builds_a_believable_bureau_through_the_services_and_only_once
     assert problems.filter(status=ProblemStatus.RESOLVED).exists()
     assert problems.filter(ask_count=2).exists()
     assert problems.exclude(status=ProblemStatus.RESOLVED).filter(due_on__lt=today()).exists()
+
+    # The enquiry clock (issue #20): the Shanghai officer's leads show every state, read as
+    # the pages read it; and every other lead's clock starts on the day the demo was loaded.
+    from leads.choices import ClockState, ClockStep
+    from leads.selectors import clock_rows, with_enquiry_clock
+
+    shanghai_officer = (
+        Officer.objects.filter(unit__name="上海办事处", role=Role.OFFICER).order_by("pk").first()
+    )
+    showcase = with_enquiry_clock(leads.filter(description__startswith="办理时限演示"))
+    assert showcase.count() == 6
+    assert {lead.created_by_id for lead in showcase} == {shanghai_officer.pk}
+    states = {(row.step, row.state) for lead in showcase for row in clock_rows(lead, on=today())}
+    assert {state for _, state in states} == set(ClockState.values)
+    assert (ClockStep.PROGRESS_REPORT, ClockState.OVERDUE) in states
+    assert (ClockStep.REFERRER_FEEDBACK, ClockState.MET_LATE) in states
+    assert (ClockStep.RESPOND, ClockState.DUE) in states
 
     # Intermediary rewards went through the services: proposed by one officer, decided by
     # another (a chief or the project's unit head), each step a status event.

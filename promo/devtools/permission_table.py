@@ -245,6 +245,13 @@ ROWS = (
         ("may_change_lead_status",),
     ),
     Row(
+        "Record feedback to a lead's referrer (反馈引荐人)",
+        "`may_give_referrer_feedback`",
+        lambda o, w: P.may_give_referrer_feedback(o, w.lead),
+        _sees(leads_visible_to, "lead"),
+        ("may_give_referrer_feedback",),
+    ),
+    Row(
         "Sign a lead (签约)",
         "`may_sign_lead`",
         lambda o, w: P.may_sign_lead(o, w.lead),

@@ -101,6 +101,7 @@ class AlertRule(models.TextChoices):
     NO_VALID_LEAD = "no_valid_lead", _("本月未报送有效信息")
     PROBLEM_OVERDUE = "problem_overdue", _("问题逾期未办结")
     PROBLEM_ASKED_TWICE = "problem_asked_twice", _("问题二次催办")
+    CLOCK_OVERDUE = "clock_overdue", _("办理时限逾期")
 
 
 class AlertLevel(models.TextChoices):

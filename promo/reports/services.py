@@ -44,8 +44,9 @@ from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Left, T
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.choices import OPEN_LEAD_STATUSES, LeadStatus
+from leads.choices import OPEN_LEAD_STATUSES, ClockStep, LeadStatus
 from leads.models import Lead
+from leads.selectors import CLOCK_FIELDS, clock_overdue, with_enquiry_clock
 from officers import permissions
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Target, Unit, tree_order
@@ -716,6 +717,40 @@ def _lead_conditions(cursor: CursorWrapper, on: date) -> None:
     )
 
 
+# The alert's detail names the step in the words of the other rules' details (stored text).
+_CLOCK_DETAIL = {
+    ClockStep.RESPOND: "首次响应",
+    ClockStep.ASSESS: "研判",
+    ClockStep.REFERRER_FEEDBACK: "反馈引荐人",
+    ClockStep.PROGRESS_REPORT: "在谈进展报告",
+}
+
+
+def _clock_conditions(cursor: CursorWrapper, on: date) -> None:
+    """The enquiry clock (办理时限): a step of an open lead past its due day is a yellow light,
+    one per lead and step; the ladder escalates it like any other. It clears when the records
+    meet the step (a visit, the status moving on, a recorded feedback) or the lead closes."""
+    clocked = with_enquiry_clock(Lead.objects.filter(status__in=OPEN_LEAD_STATUSES))
+    for step in ClockStep:
+        due = CLOCK_FIELDS[step][2]
+        _stage(
+            cursor,
+            clocked.filter(clock_overdue(step, on=on)),
+            rule=Value(AlertRule.CLOCK_OVERDUE.value),
+            level=Value(AlertLevel.YELLOW.value),
+            subject_key=Concat(
+                Value("lead:"),
+                Cast("pk", CharField()),
+                Value(f":{step.value}"),
+                output_field=CharField(),
+            ),
+            unit_id=F("unit_id"),
+            responsible_id=_lead_officer("lead"),
+            lead_id=F("pk"),
+            detail=_text(F("name"), f"：{_CLOCK_DETAIL[step]}逾期 ", _DaysSince(on, F(due)), " 天"),
+        )
+
+
 def _unit_conditions(cursor: CursorWrapper, on: date) -> None:
     """Every unit owes a valid lead a month (每月每个单位都要提供一条有效信息), its sub-tree counting.
 
@@ -821,6 +856,7 @@ def alerts_evaluate(*, on: date | None = None) -> dict[str, int]:
         )
         _project_conditions(cursor, on)
         _lead_conditions(cursor, on)
+        _clock_conditions(cursor, on)
         _unit_conditions(cursor, on)
         _problem_conditions(cursor, on)
         # Temporary tables are never analysed by autovacuum: without this the merge below

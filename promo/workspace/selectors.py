@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 from datetime import date
+from typing import Any
 
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Case, Count, DateField, Exists, OuterRef, Q, When
+from django.db.models.functions import Least
 
-from leads.choices import LeadStatus
+from leads.choices import OPEN_LEAD_STATUSES, ClockState, ClockStep, LeadStatus
 from leads.models import LeadAssistRequest, LeadClaim, Visit
 from leads.selectors import (
+    CLOCK_FIELDS,
     assist_requests_awaiting,
     claims_awaiting,
+    clock_pending,
+    clock_rows,
     leads_visible_to,
     visits_visible_to,
+    with_enquiry_clock,
 )
 from officers import permissions
 from officers.models import Assignment, Officer
@@ -63,6 +71,46 @@ def follow_ups_due(officer: Officer, *, day: date) -> list[Visit]:
     for visit in visits:
         visit.days_overdue = (day - visit.next_step_due).days
     return visits
+
+
+def my_clock_steps(officer: Officer, *, day: date, until: date) -> list[dict[str, Any]]:
+    """办理时限: the steps of the officer's own open leads (主办 or 协办) overdue or due by
+    ``until``, oldest due first; each ``{"lead", "row"}`` (``row`` a ``ClockRow``).
+
+    One query: the leads with a step due by ``until``, their clock annotated, ordered by their
+    oldest such step; the steps of those (at most ``HOME_ROWS``) leads are then read from the
+    annotations, so the page shows exactly the rows the lights' condition would.
+    """
+    mine = Exists(Assignment.objects.filter(lead_id=OuterRef("pk"), officer_id=officer.pk))
+    due_by = {
+        step: clock_pending(step) & Q(**{f"{CLOCK_FIELDS[step][2]}__lte": until})
+        for step in ClockStep
+    }
+    leads = list(
+        with_enquiry_clock(leads_visible_to(officer).filter(mine, status__in=OPEN_LEAD_STATUSES))
+        .filter(functools.reduce(operator.or_, due_by.values()))
+        .annotate(
+            clock_first_due=Least(
+                *[
+                    Case(When(condition, then=CLOCK_FIELDS[step][2]), output_field=DateField())
+                    for step, condition in due_by.items()
+                ],
+                output_field=DateField(),
+            )
+        )
+        .select_related("investor")
+        .order_by("clock_first_due", "id")[:HOME_ROWS]
+    )
+    steps = [
+        {"lead": lead, "row": row}
+        for lead in leads
+        for row in clock_rows(lead, on=day)
+        if row.state in (ClockState.DUE, ClockState.OVERDUE) and row.due and row.due <= until
+    ]
+    steps.sort(key=lambda item: (item["row"].due, item["lead"].pk))
+    for item in steps:
+        item["days_left"] = (item["row"].due - day).days
+    return steps[:HOME_ROWS]
 
 
 def my_lead_counts(officer: Officer) -> dict[LeadStatus, int]:

@@ -34,13 +34,16 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for status, count in selectors.my_lead_counts(me).items()
     ]
+    soon = day + timedelta(days=3)
     return render(
         request,
         "promo/home.html",
         {
             "today": day,
-            "soon": day + timedelta(days=3),
+            "soon": soon,
             "follow_ups": selectors.follow_ups_due(me, day=day),
+            # 办理时限: my leads' steps overdue or due within the same three days.
+            "clock_steps": selectors.my_clock_steps(me, day=day, until=soon),
             "lead_counts": lead_counts,
             "projects": selectors.my_projects(me, day=day),
             "problems": selectors.my_open_problems(me, day=day),

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from leads.choices import LeadStatus
+from leads.choices import REFERRAL_CHANNELS, LeadStatus
 from leads.selectors import (
     assist_requests_visible_to,
     claims_visible_to,
@@ -492,6 +492,25 @@ WEB: dict[str, list[Case]] = {
             data=lambda w, r: {f"claim{r.pk}-reason": "矩阵撞单"},
             refused_with=FORM_ERROR,
         ),
+    ],
+    # 反馈引荐人 (issue #20): the lead's own people; a lead without a referrer is refused by
+    # the rule (a message on the lead's page), nothing written.
+    "leads/<int:pk>/feedback/": [
+        Case(
+            "POST",
+            allow_if(
+                works,
+                sees(leads_visible_to),
+                may(P.may_give_referrer_feedback),
+                rule=lambda c: (
+                    c.record.intermediary_id is None
+                    and c.record.source_channel not in REFERRAL_CHANNELS
+                ),
+            ),
+            records=LEADS,
+            data={"feedback-note": "矩阵反馈"},
+            refused_with=frozenset({302}),
+        )
     ],
     # Opening the list marks the 主办's notices of requests to join as read.
     "claims/": [

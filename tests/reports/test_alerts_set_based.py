@@ -62,6 +62,17 @@ class Cases:
     seeded_project: int  # a benchmark project with a lead officer
 
 
+@pytest.fixture(autouse=True)
+def clock_never_due(request, settings):
+    """The oracle predates the enquiry clock (issue #20), whose rule it does not know: for the
+    comparison the clock's steps are given more days than the script spans. The statement-count
+    test keeps the clock running: its staging must not grow with the alerts either."""
+    if request.node.name.startswith("test_the_daily_run_sends_the_same_statements"):
+        return
+    for name in ("RESPOND", "ASSESS", "REFERRER_FEEDBACK", "PROGRESS_REPORT"):
+        setattr(settings, f"PROMO_CLOCK_{name}_DAYS", 10_000)
+
+
 @pytest.fixture
 def cases():
     with time_machine.travel(at(START), tick=False) as clock:
@@ -247,7 +258,8 @@ def test_set_based_run_leaves_exactly_the_alerts_and_notices_of_the_row_by_row_r
     # The script exercised what it means to: every rule, every step, changes and clears.
     results = [day[1] for day in after]
     alerts, notices = after[-1][2], after[-1][3]
-    assert {rule for rule, _, _ in alerts} == set(AlertRule.values)
+    # Every rule the oracle knows (the enquiry clock's has tests/reports/test_clock_alerts.py).
+    assert {rule for rule, _, _ in alerts} == set(AlertRule.values) - {AlertRule.CLOCK_OVERDUE}
     assert {n[3] for n in notices} == set(EscalationStep.values)
     assert all(r["opened"] > 0 for r in results[:1]) and sum(r["cleared"] for r in results) > 5
     assert results[1] == {"opened": 0, "cleared": 0, "notices": 0}  # the same day again
@@ -284,7 +296,8 @@ def test_the_daily_run_sends_the_same_statements_whatever_the_number_of_alerts(s
             make_lead(b.shanghai_officer)
         clock.move_to(at(START))
         alerts_evaluate(on=START + timedelta(days=1))
-        assert Alert.objects.filter(resolved_on=None).count() == 41
+        # Each of the 41 leads: no follow-up, and its clock's response and assessment overdue.
+        assert Alert.objects.filter(resolved_on=None).count() == 41 * 3
         many = _second_run_sql(START + timedelta(days=1))
         many_next_day = _second_run_sql(START + timedelta(days=2))
     assert many == few

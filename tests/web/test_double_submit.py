@@ -199,3 +199,25 @@ def test_a_draft_learns_whether_its_form_was_saved_and_only_for_its_own_officer(
     assert Client().get(url).status_code == 302  # signed out: to the sign-in page
     assert mine.get("/submissions/not-a-key/").status_code == 404
     assert mine.post(url).status_code == 405
+
+
+# --- Feedback to the referrer (反馈引荐人, issue #20): recorded once ---------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_referrer_feedback_sent_twice_at_once_is_recorded_once(bureau):
+    from leads.choices import SourceChannel
+    from leads.models import Intermediary, ReferrerFeedback
+
+    me = bureau.shanghai_officer
+    broker = Intermediary.objects.create(name="王顾问", kind="person", unit=me.unit)
+    lead = make_lead(me, source_channel=SourceChannel.INTERMEDIARY, intermediary=broker)
+    clients = _signed_in_twice(me)
+    page = clients[0].get(f"/leads/{lead.pk}/").content.decode()
+    key = re.search(r'name="feedback-submission" value="([0-9a-f-]{36})"', page)
+    assert key, "the feedback form carries a submission key"
+    data = {"feedback-submission": key.group(1), "feedback-note": "电话告知王顾问"}
+    answers = _sent_at_once(clients, f"/leads/{lead.pk}/feedback/", data)
+    assert answers == [(302, f"/leads/{lead.pk}/#h-clock")] * 2
+    assert ReferrerFeedback.objects.filter(lead=lead).count() == 1
+    assert FormSubmission.objects.filter(key=data["feedback-submission"]).count() == 1

@@ -61,6 +61,7 @@ from promo.core.errors import DuplicateInUnit
 from promo.core.services import today
 from promo.devtools.demo.agreements import add_demo_agreements
 from promo.devtools.demo.campaigns import add_demo_campaign
+from promo.devtools.demo.clock import add_demo_clocks
 
 from . import DEMO_PASSWORD
 from . import names as N
@@ -314,6 +315,7 @@ class DemoBureau:
         self._events()
         self._plan_leads()
         self._run_leads()
+        add_demo_clocks(self)
         self._run_projects()
         self._problems()
         self._rewards()
