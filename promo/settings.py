@@ -163,6 +163,12 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # 等保 2.0 身份鉴别 (issue #16): three kinds of characters; not the demo's nor a known weak one.
+    {
+        "NAME": "promo.accounts.validators.CharacterKindsValidator",
+        "OPTIONS": {"kinds": env_int("PROMO_PASSWORD_KINDS", 3)},
+    },
+    {"NAME": "promo.accounts.validators.KnownPasswordValidator"},
 ]
 
 if TESTING:
@@ -645,6 +651,9 @@ PROMO_ALERT_NOT_PRODUCING_DAYS = env_int("PROMO_ALERT_NOT_PRODUCING_DAYS", 180)
 PROMO_ALERT_QUIET_NEGOTIATION_DAYS = env_int("PROMO_ALERT_QUIET_NEGOTIATION_DAYS", 15)
 # From this day of the month, a unit with no valid lead yet this month turns yellow.
 PROMO_ALERT_VALID_LEAD_DAY = env_int("PROMO_ALERT_VALID_LEAD_DAY", 20)
+# An investor's commitment due within this many days and not yet met: yellow (at risk);
+# in breach (未履约 / 部分履约), and a bureau promise past its due date: red.
+PROMO_ALERT_AGREEMENT_RISK_DAYS = env_int("PROMO_ALERT_AGREEMENT_RISK_DAYS", 30)
 # Escalation ladder: the responsible officer at once, the unit head and the chief after these.
 PROMO_ESCALATE_TO_HEAD_DAYS = env_int("PROMO_ESCALATE_TO_HEAD_DAYS", 3)
 PROMO_ESCALATE_TO_CHIEF_DAYS = env_int("PROMO_ESCALATE_TO_CHIEF_DAYS", 7)

@@ -102,6 +102,9 @@ class AlertRule(models.TextChoices):
     PROBLEM_OVERDUE = "problem_overdue", _("问题逾期未办结")
     PROBLEM_ASKED_TWICE = "problem_asked_twice", _("问题二次催办")
     CLOCK_OVERDUE = "clock_overdue", _("办理时限逾期")
+    AGREEMENT_AT_RISK = "agreement_at_risk", _("协议承诺临期未达")
+    AGREEMENT_BREACH = "agreement_breach", _("投资方违约")
+    PROMISE_OVERDUE = "promise_overdue", _("政府承诺逾期未兑现")
 
 
 class AlertLevel(models.TextChoices):

@@ -41,7 +41,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Left, TruncDate
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import OPEN_LEAD_STATUSES, ClockStep, LeadStatus
@@ -52,6 +52,9 @@ from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Target, Unit, tree_order
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
+from promo.agreements.choices import BREACH_STATUSES, Metric, PromiseStatus, TermStatus
+from promo.agreements.models import Promise, Term
+from promo.agreements.selectors import promises_with_status, terms_with_status
 from promo.core import retry
 from promo.core.audit import audited
 from promo.core.enqueue import send_now
@@ -751,6 +754,80 @@ def _clock_conditions(cursor: CursorWrapper, on: date) -> None:
         )
 
 
+def _agreement_conditions(cursor: CursorWrapper, on: date) -> None:
+    """Agreements (投资协议履约, issue #20), read through the statuses the pages compute
+    (promo.agreements.selectors): an investor's commitment due within
+    ``PROMO_ALERT_AGREEMENT_RISK_DAYS`` and not yet met is yellow (at risk); one in breach
+    (未履约 or 部分履约) is red, with the project's 主办 responsible; a bureau promise past its due
+    date and not delivered (逾期未兑现) is red for its owner unit, its head responsible — the
+    bureau's own lapses are as visible as the investor's. One light per term or promise; a
+    waiver, a verified figure or a delivery clears it."""
+    risk_by = on + timedelta(days=settings.PROMO_ALERT_AGREEMENT_RISK_DAYS)
+    with translation.override(settings.LANGUAGE_CODE):
+        metric = Case(
+            *[When(metric=value, then=Value(str(label))) for value, label in Metric.choices],
+            output_field=CharField(),
+        )
+    project_officer = Subquery(
+        Assignment.objects.filter(
+            project_id=OuterRef("agreement__project_id"), role=AssignmentRole.LEAD
+        ).values("officer_id")[:1]
+    )
+    on_project = {
+        "unit_id": F("agreement__project__unit_id"),
+        "responsible_id": project_officer,
+        "project_id": F("agreement__project_id"),
+    }
+    terms = terms_with_status(Term.objects.all(), on)
+    _stage(
+        cursor,
+        terms.filter(status=TermStatus.PENDING, due_on__lte=risk_by),
+        rule=Value(AlertRule.AGREEMENT_AT_RISK.value),
+        level=Value(AlertLevel.YELLOW.value),
+        subject_key=_key("term"),
+        detail=_text(
+            F("agreement__project__name"), "：", metric, "承诺 ", F("due_on"), " 到期，尚未达成"
+        ),
+        **on_project,
+    )
+    _stage(
+        cursor,
+        terms.filter(status__in=BREACH_STATUSES),
+        rule=Value(AlertRule.AGREEMENT_BREACH.value),
+        level=Value(AlertLevel.RED.value),
+        subject_key=_key("term"),
+        detail=_text(
+            F("agreement__project__name"), "：", metric, "承诺未履约（期限 ", F("due_on"), "）"
+        ),
+        **on_project,
+    )
+    owner_head = Subquery(
+        Officer.objects.filter(
+            unit_id=OuterRef("owner_unit_id"), role=Role.UNIT_HEAD, is_active=True
+        )
+        .order_by("pk")
+        .values("pk")[:1]
+    )
+    _stage(
+        cursor,
+        promises_with_status(Promise.objects.all(), on).filter(status=PromiseStatus.OVERDUE),
+        rule=Value(AlertRule.PROMISE_OVERDUE.value),
+        level=Value(AlertLevel.RED.value),
+        subject_key=_key("promise"),
+        unit_id=F("owner_unit_id"),
+        responsible_id=owner_head,
+        project_id=F("agreement__project_id"),
+        detail=_text(
+            F("agreement__project__name"),
+            "：政府承诺“",
+            F("description"),
+            "”逾期 ",
+            _DaysSince(on, F("due_on")),
+            " 天未兑现",
+        ),
+    )
+
+
 def _unit_conditions(cursor: CursorWrapper, on: date) -> None:
     """Every unit owes a valid lead a month (每月每个单位都要提供一条有效信息), its sub-tree counting.
 
@@ -857,6 +934,7 @@ def alerts_evaluate(*, on: date | None = None) -> dict[str, int]:
         _project_conditions(cursor, on)
         _lead_conditions(cursor, on)
         _clock_conditions(cursor, on)
+        _agreement_conditions(cursor, on)
         _unit_conditions(cursor, on)
         _problem_conditions(cursor, on)
         # Temporary tables are never analysed by autovacuum: without this the merge below
