@@ -230,6 +230,8 @@ SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 # SessionIdleMiddleware), not on every request: reads do not pay a write and a commit.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_SECONDS = 60
+# However busy, a session ends this long after signing in (等保 2.0, issue #16): a working day.
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 LOGIN_URL = "/login/"

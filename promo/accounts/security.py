@@ -308,16 +308,26 @@ class PasswordChangeRequiredMiddleware:
 
 
 SESSION_TOUCHED = "_promo_touched"
+# When the session was signed in (epoch seconds), for its absolute lifetime.
+SESSION_STARTED = "_promo_started"
+# Set in the fresh session of an officer signed out by the lifetime: the sign-in page says why.
+SESSION_ENDED = "_promo_ended"
 
 
 class SessionIdleMiddleware:
-    """Keep a session in use alive, writing it at most once a minute.
+    """Keep a session in use alive, writing it at most once a minute; end it at its absolute
+    lifetime however busy it is (等保 2.0: an active session does not live forever).
 
     Sessions expire after ``SESSION_COOKIE_AGE`` without use (settings). Saving the session
     on every request (``SESSION_SAVE_EVERY_REQUEST``) would cost every page and API call a
     write and a commit; instead the session's expiry moves on when it was last moved more
     than ``SESSION_TOUCH_SECONDS`` ago, so an idle session ends between ``SESSION_COOKIE_AGE``
     minus that and ``SESSION_COOKIE_AGE`` after its last use.
+
+    ``SESSION_ABSOLUTE_SECONDS`` after signing in (default 12 hours: a working day) the
+    session is flushed before authentication runs: the request goes on signed out (a page
+    sends to the sign-in page, which says why; an API call with the session is a 401). A
+    session signed in before this rule existed starts its clock at its next request.
     """
 
     def __init__(self, get_response):
@@ -327,6 +337,14 @@ class SessionIdleMiddleware:
         session = getattr(request, "session", None)
         if session is not None and session.session_key and request.path not in HEALTH_PATHS:
             now = int(time.time())
+            started = session.get(SESSION_STARTED)
+            if session.get("_auth_user_id") is not None:
+                if not isinstance(started, int):
+                    session[SESSION_STARTED] = now
+                elif now - started >= settings.SESSION_ABSOLUTE_SECONDS:
+                    session.flush()
+                    session[SESSION_ENDED] = "lifetime"
+                    return self.get_response(request)
             last = session.get(SESSION_TOUCHED)
             if not isinstance(last, int) or not 0 <= now - last < settings.SESSION_TOUCH_SECONDS:
                 session[SESSION_TOUCHED] = now  # modified: the middleware saves it
@@ -338,4 +356,7 @@ def _touched_at_login(sender, request=None, **kwargs) -> None:
     # Signing in saves the session: its expiry starts there, no need to move it again at once.
     session = getattr(request, "session", None)
     if session is not None:
-        session[SESSION_TOUCHED] = int(time.time())
+        now = int(time.time())
+        session[SESSION_TOUCHED] = now
+        session[SESSION_STARTED] = now  # the absolute lifetime counts from here
+        session.pop(SESSION_ENDED, None)

@@ -29,6 +29,14 @@ class SignInView(auth_views.LoginView):
     template_name = "promo/login.html"
     redirect_authenticated_user = True
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Signed out by the session's absolute lifetime (promo.accounts.security): say why once.
+        context["lifetime_ended"] = (
+            self.request.session.pop(security.SESSION_ENDED, None) == "lifetime"
+        )
+        return context
+
     def form_valid(self, form):
         response = super().form_valid(form)
         language = getattr(form.get_user(), "language", "")
@@ -47,6 +55,14 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     template_name = "promo/password_change.html"
     success_url = reverse_lazy("home")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Signed out by the session's absolute lifetime (promo.accounts.security): say why once.
+        context["lifetime_ended"] = (
+            self.request.session.pop(security.SESSION_ENDED, None) == "lifetime"
+        )
+        return context
 
     def form_valid(self, form):
         response = super().form_valid(form)

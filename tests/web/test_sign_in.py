@@ -218,3 +218,55 @@ def test_an_idle_session_ends_after_the_configured_time(bureau, settings):
         response = client.get("/leads/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+def test_a_busy_session_still_ends_at_its_absolute_lifetime(bureau, settings):
+    """Issue #16 (会话): an officer who never stops clicking is signed out after
+    SESSION_ABSOLUTE_SECONDS all the same, told why, and signs in again to a fresh clock."""
+    import time_machine
+
+    settings.SESSION_ABSOLUTE_SECONDS = 3600
+    client = Client()
+    start = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client.force_login(bureau.shanghai_officer)
+        for _step in range(3):  # busy: a page every 20 minutes, never idle
+            traveller.shift(20 * 60 - 1)
+            assert client.get("/leads/").status_code == 200
+        traveller.shift(3)  # one hour after signing in
+        ended = client.get("/leads/")
+        assert ended.status_code == 302 and ended["Location"].startswith("/login/")
+        page = client.get(ended["Location"]).content.decode()
+        assert "登录已达最长时限" in page
+        assert "登录已达最长时限" not in client.get("/login/").content.decode()  # said once
+        # The API with the same session is signed out too.
+        assert client.get("/api/v1/leads/").status_code in (401, 403)
+        response = client.post("/login/", {"username": "sh_officer", "password": PASSWORD})
+        assert response.status_code == 302
+        traveller.shift(20 * 60)
+        assert client.get("/leads/").status_code == 200
+
+
+def test_a_session_from_before_the_rule_starts_its_clock_at_its_next_request(bureau, settings):
+    import time_machine
+
+    from promo.accounts.security import SESSION_STARTED
+
+    settings.SESSION_ABSOLUTE_SECONDS = 3600
+    client = Client()
+    start = datetime.datetime(2026, 11, 30, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False) as traveller:
+        client.force_login(bureau.shanghai_officer)
+        session = client.session
+        del session[SESSION_STARTED]
+        session.save()
+        traveller.shift(600)
+        assert client.get("/leads/").status_code == 200
+        assert client.session[SESSION_STARTED] == int(
+            (start + datetime.timedelta(seconds=600)).timestamp()
+        )
+        for _step in range(3):  # busy until 50 minutes after its first request
+            traveller.shift(1000)
+            assert client.get("/leads/").status_code == 200
+        traveller.shift(700)
+        assert client.get("/leads/").status_code == 302
