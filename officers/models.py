@@ -131,7 +131,8 @@ class Officer(AbstractUser):
     is_security_admin = models.BooleanField(
         _("安全管理员"), default=False, help_text=_("可以重置其他干部的密码。仅超级用户可以授予。")
     )
-    # Set when someone else reset the password: every page leads to /password/ until changed.
+    # Set when someone else chose the password (a new account, a reset): every page leads to
+    # /password/ until the officer has chosen their own.
     must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
     language = models.CharField(
         _("界面语言"),
@@ -309,3 +310,27 @@ class Target(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.unit or self.officer} {self.get_metric_display()}"
+
+
+class PasswordHistory(models.Model):
+    """密码历史: the hashes of an officer's recent passwords, so a new one is not an old one
+    (promo.accounts.validators.PasswordHistoryValidator keeps the last
+    ``PROMO_PASSWORD_HISTORY`` of them; older rows are deleted as new ones come)."""
+
+    officer = models.ForeignKey(
+        Officer, on_delete=models.CASCADE, related_name="password_history", verbose_name=_("干部")
+    )
+    password = models.CharField(_("密码哈希"), max_length=128)
+    created_at = models.DateTimeField(_("设置时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("密码历史")
+        verbose_name_plural = _("密码历史")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The officer's latest passwords (PasswordHistoryValidator.validate).
+            models.Index(fields=["officer", "-created_at"], name="officers_pwhistory_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer_id} @ {self.created_at:%Y-%m-%d}"

@@ -58,8 +58,12 @@ def officer_create(
     title: str = "",
     phone: str = "",
     email: str = "",
+    must_change_password: bool = True,
 ) -> Officer:
-    """Open an account for an officer (干部) in a unit the actor manages."""
+    """Open an account for an officer (干部) in a unit the actor manages.
+
+    The password was chosen by the actor, not its owner: the officer changes it at the first
+    sign-in (``must_change_password``, 等保 2.0 身份鉴别, issue #16)."""
     _refuse_unless(
         permissions.may_open_accounts(actor), _("只有局领导、系统管理员或单位负责人可以开设账号。")
     )
@@ -77,6 +81,7 @@ def officer_create(
         title=title,
         phone=phone,
         email=email,
+        must_change_password=must_change_password,
     )
     try:
         validate_password(password, officer)

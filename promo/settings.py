@@ -169,6 +169,10 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"kinds": env_int("PROMO_PASSWORD_KINDS", 3)},
     },
     {"NAME": "promo.accounts.validators.KnownPasswordValidator"},
+    {
+        "NAME": "promo.accounts.validators.PasswordHistoryValidator",
+        "OPTIONS": {"keep": env_int("PROMO_PASSWORD_HISTORY", 5)},
+    },
 ]
 
 if TESTING:
@@ -219,6 +223,11 @@ CACHES = {
 }
 
 PROMO_CACHE_RETRY_SECONDS = env_int("PROMO_CACHE_RETRY_SECONDS", 5)
+
+# API client tokens (promo/api/clients.py, issue #16): a token expires this many days after it
+# was issued; after a rotation the previous one keeps working this many hours.
+PROMO_API_TOKEN_DAYS = env_int("PROMO_API_TOKEN_DAYS", 180)
+PROMO_API_TOKEN_OVERLAP_HOURS = env_int("PROMO_API_TOKEN_OVERLAP_HOURS", 72)
 
 # 一次提交 (promo/core/submissions.py): how long a form's submission key is remembered, so a
 # form resent within that time is recognised and not saved twice.

@@ -69,6 +69,8 @@ class ApiClientSerializer(FieldsMixin, serializers.ModelSerializer):
     """API client (接口客户端): never its token, only the prefix that identifies it."""
 
     officer = OfficerRefSerializer(read_only=True, help_text="代表干部：客户端按其可见范围读写")
+    revoked_by = OfficerRefSerializer(read_only=True, allow_null=True, help_text="吊销人")
+    rotated_by = OfficerRefSerializer(read_only=True, allow_null=True, help_text="轮换人")
 
     class Meta:
         model = ApiClient
@@ -79,8 +81,13 @@ class ApiClientSerializer(FieldsMixin, serializers.ModelSerializer):
             "access",
             "token_prefix",
             "created_at",
+            "expires_at",
             "last_used_at",
+            "rotated_at",
+            "rotated_by",
+            "previous_valid_until",
             "revoked_at",
+            "revoked_by",
         ]
 
 

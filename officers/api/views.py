@@ -10,7 +10,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from officers.api.feeds import ScopedDeletionFeedMixin
-from promo.api.clients import api_client_create, api_client_revoke, api_clients_visible_to
+from promo.api.clients import (
+    api_client_create,
+    api_client_revoke,
+    api_client_rotate,
+    api_clients_visible_to,
+)
 from promo.api.models import ApiClient
 from promo.api.schema import error_responses
 from promo.api.viewsets import ScopedViewSet
@@ -111,3 +116,19 @@ class ApiClientViewSet(mixins.ListModelMixin, ScopedViewSet):
         self._refuse_unless_manager()
         client = api_client_revoke(actor=request.user, client=client)
         return self.read_response(client)
+
+    @extend_schema(
+        request=None,
+        responses={200: ApiClientCreatedSerializer, **error_responses(403, 404, 409)},
+        description=(
+            "轮换令牌：响应中的新 token 只显示这一次；旧令牌在 PROMO_API_TOKEN_OVERLAP_HOURS 内仍可用，"
+            "之后失效。已吊销的客户端返回 409。"
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, pk=None):
+        client = self.get_object()
+        self._refuse_unless_manager()
+        client, token = api_client_rotate(actor=request.user, client=client)
+        body = ApiClientCreatedSerializer(client, context=self.get_serializer_context()).data
+        return Response({**body, "token": token})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.contrib.auth.hashers import check_password
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -112,3 +113,51 @@ class KnownPasswordValidator:
 
     def get_help_text(self) -> str:
         return _("不能使用演示密码或常见弱密码。")
+
+
+class PasswordHistoryValidator:
+    """Not one of the officer's last ``keep`` passwords (等保 2.0, issue #16): compared with the
+    hashes kept in ``officers.PasswordHistory``, which ``password_changed`` appends to."""
+
+    def __init__(self, keep: int = 5) -> None:
+        self.keep = keep
+
+    def _recent(self, user: Any) -> list[str]:
+        from officers.models import PasswordHistory
+
+        hashes = list(
+            PasswordHistory.objects.filter(officer_id=user.pk)
+            .order_by("-created_at", "-id")
+            .values_list("password", flat=True)[: self.keep]
+        )
+        if user.password and user.password not in hashes and len(hashes) < self.keep:
+            hashes.append(user.password)  # the current one, set before history was kept
+        return hashes
+
+    def validate(self, password: str, user: Any = None) -> None:
+        if user is None or getattr(user, "pk", None) is None or self.keep <= 0:
+            return
+        if any(check_password(password, hashed) for hashed in self._recent(user)):
+            raise ValidationError(
+                ngettext(
+                    "不能使用最近 %(n)d 次用过的密码。",
+                    "不能使用最近 %(n)d 次用过的密码。",
+                    self.keep,
+                )
+                % {"n": self.keep},
+                code="password_reused",
+            )
+
+    def password_changed(self, password: str, user: Any = None) -> None:
+        if user is None or getattr(user, "pk", None) is None or self.keep <= 0:
+            return
+        from officers.models import PasswordHistory
+
+        PasswordHistory.objects.create(officer_id=user.pk, password=user.password)
+        stale = PasswordHistory.objects.filter(officer_id=user.pk).order_by("-created_at", "-id")[
+            self.keep :
+        ]
+        PasswordHistory.objects.filter(pk__in=list(stale.values_list("pk", flat=True))).delete()
+
+    def get_help_text(self) -> str:
+        return _("不能与最近 %(n)d 次用过的密码相同。") % {"n": self.keep}

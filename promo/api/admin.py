@@ -8,9 +8,15 @@ from django.db import models
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from promo.api.clients import api_client_create, api_client_revoke, api_clients_visible_to
+from promo.api.clients import (
+    api_client_create,
+    api_client_revoke,
+    api_client_rotate,
+    api_clients_visible_to,
+)
 from promo.api.models import ApiClient
 from promo.core.admin import BureauLevelAdminMixin, ScopedAdmin
+from promo.core.errors import DomainError
 
 
 @admin.register(ApiClient)
@@ -21,7 +27,15 @@ class ApiClientAdmin(BureauLevelAdminMixin, ScopedAdmin):
     message after saving; only its hash is stored. Chiefs and administrators only.
     """
 
-    list_display = ("name", "officer", "access", "created_at", "last_used_at", "revoked_at")
+    list_display = (
+        "name",
+        "officer",
+        "access",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
     list_filter = ("access",)
     search_fields = ("name", "officer__full_name", "officer__username")
     list_select_related = ("officer",)
@@ -36,9 +50,19 @@ class ApiClientAdmin(BureauLevelAdminMixin, ScopedAdmin):
         "revoked_at",
         "revoked_by",
     )
-    readonly_fields = ("created_by", "created_at", "last_used_at", "revoked_at", "revoked_by")
+    readonly_fields = (
+        "created_by",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "rotated_at",
+        "rotated_by",
+        "previous_valid_until",
+        "revoked_at",
+        "revoked_by",
+    )
     add_fieldsets = ((None, {"fields": ("name", "officer", "access")}),)
-    actions = ("revoke",)
+    actions = ("revoke", "rotate")
     audit_label = "admin"
 
     def visible_to(self, officer) -> models.QuerySet:
@@ -57,6 +81,21 @@ class ApiClientAdmin(BureauLevelAdminMixin, ScopedAdmin):
             contrib_messages.WARNING,
         )
         return client
+
+    @admin.action(description=_("轮换所选客户端的令牌（旧令牌在过渡期内仍可用）"))
+    def rotate(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        for client in queryset:
+            try:
+                client, token = api_client_rotate(actor=request.user, client=client)
+            except DomainError as exc:
+                self.message_user(request, f"{client}: {exc.message}", contrib_messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                _("%(client)s 的新接口令牌（只显示这一次，请立即交给对接系统）：%(token)s")
+                % {"client": client, "token": token},
+                contrib_messages.WARNING,
+            )
 
     @admin.action(description=_("吊销所选客户端的令牌"))
     def revoke(self, request: HttpRequest, queryset: models.QuerySet) -> None:

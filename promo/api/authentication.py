@@ -37,13 +37,27 @@ class ApiTokenAuthentication(BaseAuthentication):
             .filter(token_prefix=prefix)
             .first()
         )
-        if client is None or not hmac.compare_digest(client.token_hash, _hash_token(token)):
+        now = timezone.now()
+        previous = False
+        if client is None and prefix:
+            # A token of the generation before the last rotation, during its overlap.
+            client = (
+                ApiClient.objects.select_related("officer", "officer__unit")
+                .filter(previous_token_prefix=prefix)
+                .first()
+            )
+            previous = client is not None
+        stored = (client.previous_token_hash if previous else client.token_hash) if client else ""
+        if client is None or not hmac.compare_digest(stored, _hash_token(token)):
             raise exceptions.AuthenticationFailed(_("无效的接口令牌。"))
         if client.revoked_at is not None:
             raise exceptions.AuthenticationFailed(_("接口令牌已被吊销。"))
+        if previous and (client.previous_valid_until is None or now >= client.previous_valid_until):
+            raise exceptions.AuthenticationFailed(_("接口令牌已轮换，旧令牌已失效，请使用新令牌。"))
+        if not previous and now >= client.expires_at:
+            raise exceptions.AuthenticationFailed(_("接口令牌已过期，请联系管理员轮换令牌。"))
         if not client.officer.is_active:
             raise exceptions.AuthenticationFailed(_("接口客户端代表的干部账号已停用。"))
-        now = timezone.now()
         if client.last_used_at is None or now - client.last_used_at > self.touch_interval:
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         return client.officer, client

@@ -18,10 +18,24 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def api_client_create(*, actor: Any, name: str, officer: Any, access: str) -> tuple[Any, str]:
-    """Register an API client (接口客户端) and return it with its token, shown this once."""
+def _new_token() -> tuple[str, str]:
+    """A new token and its prefix: "promo_<prefix>_<secret>", 256 random bits of secret."""
     import secrets
 
+    prefix = secrets.token_hex(6)
+    return prefix, f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def _token_expiry(now: Any) -> Any:
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    return now + timedelta(days=settings.PROMO_API_TOKEN_DAYS)
+
+
+def api_client_create(*, actor: Any, name: str, officer: Any, access: str) -> tuple[Any, str]:
+    """Register an API client (接口客户端) and return it with its token, shown this once."""
     from promo.api.models import ApiClient, ApiClientAccess
     from promo.core.errors import PermissionDenied, rule
 
@@ -34,8 +48,7 @@ def api_client_create(*, actor: Any, name: str, officer: Any, access: str) -> tu
         raise rule("access", gettext_lazy("请选择权限。"))
     if not officer.is_active:
         raise rule("officer", gettext_lazy("该干部账号已停用。"))
-    prefix = secrets.token_hex(6)
-    token = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    prefix, token = _new_token()
     try:
         with transaction.atomic():
             client = ApiClient.objects.create(
@@ -44,6 +57,7 @@ def api_client_create(*, actor: Any, name: str, officer: Any, access: str) -> tu
                 access=access,
                 token_prefix=prefix,
                 token_hash=_hash_token(token),
+                expires_at=_token_expiry(timezone.now()),
                 created_by=actor,
             )
     except IntegrityError as exc:
@@ -64,10 +78,55 @@ def api_client_revoke(*, actor: Any, client: Any) -> Any:
     return client
 
 
+def api_client_rotate(*, actor: Any, client: Any) -> tuple[Any, str]:
+    """Issue a new token (轮换) and return it, shown this once. The previous token keeps working
+    for ``PROMO_API_TOKEN_OVERLAP_HOURS`` so the calling system can switch without an outage;
+    a token older than that generation stops at once. The new token expires
+    ``PROMO_API_TOKEN_DAYS`` from now. A revoked client is not brought back by a rotation."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from promo.api.models import ApiClient
+    from promo.core.errors import PermissionDenied, TransitionNotAllowed
+
+    if not actor.sees_whole_bureau:
+        raise PermissionDenied(gettext_lazy("只有局领导或系统管理员可以管理接口客户端。"))
+    with transaction.atomic():
+        locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+        if locked.revoked_at is not None:
+            raise TransitionNotAllowed(gettext_lazy("接口客户端已吊销，不能轮换令牌。"))
+        now = timezone.now()
+        prefix, token = _new_token()
+        locked.previous_token_prefix = locked.token_prefix
+        locked.previous_token_hash = locked.token_hash
+        locked.previous_valid_until = min(
+            now + timedelta(hours=settings.PROMO_API_TOKEN_OVERLAP_HOURS), locked.expires_at
+        )
+        locked.token_prefix = prefix
+        locked.token_hash = _hash_token(token)
+        locked.expires_at = _token_expiry(now)
+        locked.rotated_at = now
+        locked.rotated_by = actor
+        locked.save(
+            update_fields=[
+                "previous_token_prefix",
+                "previous_token_hash",
+                "previous_valid_until",
+                "token_prefix",
+                "token_hash",
+                "expires_at",
+                "rotated_at",
+                "rotated_by",
+            ]
+        )
+    return locked, token
+
+
 def api_clients_visible_to(officer: Any) -> QuerySet:
     """API clients are bureau-level configuration: only chiefs and administrators see them."""
     from promo.api.models import ApiClient
 
     if not getattr(officer, "is_authenticated", False) or not officer.sees_whole_bureau:
         return ApiClient.objects.none()
-    return ApiClient.objects.select_related("officer")
+    return ApiClient.objects.select_related("officer", "revoked_by", "rotated_by")

@@ -84,6 +84,22 @@ class ApiClient(models.Model):
     # The token is "promo_<prefix>_<secret>"; the prefix finds the row, the hash proves it.
     token_prefix = models.CharField(max_length=12, unique=True, editable=False)
     token_hash = models.CharField(max_length=64, editable=False)
+    # A token expires (PROMO_API_TOKEN_DAYS after it was issued, 等保 2.0, issue #16); a rotation
+    # issues a new one and keeps the previous valid until ``previous_valid_until`` (an overlap
+    # for the calling system to switch without an outage).
+    expires_at = models.DateTimeField(_("令牌到期时间"))
+    previous_token_prefix = models.CharField(max_length=12, blank=True, default="", editable=False)
+    previous_token_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    previous_valid_until = models.DateTimeField(_("旧令牌有效至"), null=True, blank=True)
+    rotated_at = models.DateTimeField(_("最近轮换时间"), null=True, blank=True)
+    rotated_by = models.ForeignKey(
+        "officers.Officer",
+        verbose_name=_("轮换人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_by = models.ForeignKey(
         "officers.Officer",
         verbose_name=_("创建人"),
@@ -107,6 +123,10 @@ class ApiClient(models.Model):
         verbose_name = _("接口客户端")
         verbose_name_plural = _("接口客户端")
         ordering = ["name"]
+        indexes = [
+            # A token of the previous generation, during its overlap (authentication).
+            models.Index(fields=["previous_token_prefix"], name="api_apiclient_previous_prefix"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -70,3 +70,55 @@ def test_the_refusal_reads_in_the_officers_language():
             validate_password("huangpuriver2027")
         except ValidationError as exc:
             assert "at least 3" in " ".join(exc.messages)
+
+
+def _change(client, old: str, new: str):
+    return client.post(
+        "/password/", {"old_password": old, "new_password1": new, "new_password2": new}
+    )
+
+
+def test_a_new_account_changes_its_password_at_the_first_sign_in(bureau, settings):
+    from django.test import Client
+
+    from officers.services import officer_create
+
+    settings.SECURE_SSL_REDIRECT = False
+    officer = officer_create(
+        actor=bureau.shanghai_head,
+        username="new_colleague",
+        password="Chosen-by-Head-2026",
+        full_name="新同事",
+        unit=bureau.shanghai,
+    )
+    assert officer.must_change_password
+    client = Client()
+    client.post("/login/", {"username": "new_colleague", "password": "Chosen-by-Head-2026"})
+    assert client.get("/leads/")["Location"].startswith("/password/")
+    assert _change(client, "Chosen-by-Head-2026", "My-own-Choice-77").status_code == 302
+    assert client.get("/leads/").status_code == 200
+
+
+def test_none_of_the_last_five_passwords_comes_back(bureau, settings):
+    from django.test import Client
+
+    from officers.models import Officer, PasswordHistory
+    from tests.factories import PASSWORD
+
+    settings.SECURE_SSL_REDIRECT = False
+    officer = bureau.shanghai_officer
+    client = Client()
+    client.force_login(officer)
+    refused = _change(client, PASSWORD, PASSWORD)  # the current one
+    assert refused.status_code == 200 and "最近 5 次" in refused.content.decode()
+    current = PASSWORD
+    chain = [f"Huangpu-River-{n}x" for n in range(1, 6)]
+    for new in chain:
+        assert _change(client, current, new).status_code == 302, new
+        client.force_login(Officer.objects.get(pk=officer.pk))
+        current = new
+    # The first of the five is still remembered; the original one (six ago) is not.
+    again = _change(client, current, chain[0])
+    assert again.status_code == 200 and "最近 5 次" in again.content.decode()
+    assert PasswordHistory.objects.filter(officer=officer).count() == 5
+    assert _change(client, current, PASSWORD).status_code == 302

@@ -888,6 +888,13 @@ API: dict[tuple[str, str], list[Case]] = {
             records=("api_client_ro",),
         )
     ],
+    ("post", "/api/v1/api-clients/{id}/rotate/"): [
+        Case(
+            "POST",
+            allow_if(not_token, sees(api_clients_visible_to)),
+            records=("api_client_ro",),
+        )
+    ],
     # Leads: investors, intermediaries, promotion events, leads, visits.
     ("get", "/api/v1/investors/"): [api_list],
     ("get", "/api/v1/investors/deleted/"): [api_list],
