@@ -48,7 +48,7 @@ from officers.selectors import (
     targets_visible_to,
     units_visible_to,
 )
-from projects.models import Project, StageEvidence
+from projects.models import MilestoneEvidence, Project, StageEvidence
 from projects.selectors import (
     investor_pages_visible_to,
     problems_visible_to,
@@ -295,6 +295,21 @@ def evidence_form(w: Any, r: Any) -> dict:
     }
 
 
+def milestone_form(w: Any, r: Any) -> dict:
+    # The world records 供地 on its projects; 入统 is still open to record.
+    return {"milestone": "in_statistics", "actual_date": day()}
+
+
+def milestone_fix_form(w: Any, r: Any) -> dict:
+    return {"milestone": "land_granted", "actual_date": day(-1), "reason": "矩阵更正"}
+
+
+def milestone_evidence_selector(officer: Any) -> Any:
+    return MilestoneEvidence.objects.filter(
+        milestone_event__project__in=projects_visible_to(officer)
+    )
+
+
 def stage_event_of(w: Any, r: Any) -> int:
     return r.stage_events.get().pk
 
@@ -529,6 +544,24 @@ WEB: dict[str, list[Case]] = {
             data=lambda w, r: {"actual_date": day(), "note": "矩阵开工"},
         )
     ],
+    "projects/<int:pk>/milestones/": [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to), may(P.may_advance_project)),
+            records=PROJECTS,
+            data=milestone_form,
+            multipart=True,
+        )
+    ],
+    "projects/<int:pk>/milestones/correct/": [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to), may(P.may_correct_milestone)),
+            records=PROJECTS,
+            data=milestone_fix_form,
+            multipart=True,
+        )
+    ],
     "projects/<int:pk>/plan/": [
         Case("POST", allow_if(works, sees(projects_visible_to)), records=PROJECTS, data=plan_form)
     ],
@@ -561,6 +594,13 @@ WEB: dict[str, list[Case]] = {
     ],
     "evidence/<int:pk>/": [
         Case("GET", allow_if(sees(evidence_selector)), records=("evidence_a", "evidence_b"))
+    ],
+    "milestone-evidence/<int:pk>/": [
+        Case(
+            "GET",
+            allow_if(sees(milestone_evidence_selector)),
+            records=("milestone_evidence_a", "milestone_evidence_b"),
+        )
     ],
     "problems/<int:pk>/": [Case("GET", allow_if(sees(problems_visible_to)), records=PROBLEMS)],
     "problems/<int:pk>/<slug:action>/": [

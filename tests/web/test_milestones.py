@@ -1,0 +1,179 @@
+"""The project page's milestones after signing (注册 / 供地 / 入统 / 入规): shown with planned,
+actual, who and evidence; recorded and corrected through forms whose refusals come back next
+to the field with the typed values; a double submit writes once; outsiders get 404."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from projects.choices import Milestone
+from projects.models import MilestoneEvent, MilestoneEvidence
+from projects.services import project_milestone_record
+from promo.core.services import today
+from tests.factories import make_project
+
+pytestmark = pytest.mark.django_db
+
+CODE = "91310000MA1FL0000N"
+PDF = b"%PDF-1.4 licence\n"
+
+
+def _project(bureau):
+    return make_project(bureau.shanghai_officer, contract_date=today() - timedelta(days=30))
+
+
+def test_recording_registration_with_a_licence_shows_it_on_the_page(bureau, client_for):
+    project = _project(bureau)
+    client = client_for(bureau.shanghai_officer)
+    licence = SimpleUploadedFile("营业执照.pdf", PDF, content_type="application/pdf")
+    response = client.post(
+        f"/projects/{project.pk}/milestones/",
+        {
+            "milestone": Milestone.REGISTERED,
+            "actual_date": today().isoformat(),
+            "credit_code": CODE.lower(),
+            "note": "新设子公司",
+            "evidence_kind": "business_licence",
+            "evidence": licence,
+        },
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert project.registered_actual == today() and project.company_credit_code == CODE
+    page = client.get(f"/projects/{project.pk}/")
+    html = page.content.decode()
+    rows = {row["label"]: row for row in page.context["milestone_rows"]}
+    assert rows["注册"]["actual"] == today()
+    assert rows["注册"]["last"].actor == bureau.shanghai_officer
+    evidence = MilestoneEvidence.objects.get()
+    assert f"/milestone-evidence/{evidence.pk}/" in html and CODE in html
+    download = client.get(f"/milestone-evidence/{evidence.pk}/")
+    assert download.status_code == 200 and download["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(download.streaming_content) == PDF
+    assert client_for(bureau.outsider).get(f"/milestone-evidence/{evidence.pk}/").status_code == 404
+
+
+def test_a_bad_credit_code_comes_back_next_to_the_field_with_the_input(bureau, client_for):
+    project = _project(bureau)
+    response = client_for(bureau.shanghai_officer).post(
+        f"/projects/{project.pk}/milestones/",
+        {
+            "milestone": Milestone.REGISTERED,
+            "actual_date": today().isoformat(),
+            "credit_code": "91310000MA1FL0000X",
+            "note": "打错一位",
+        },
+    )
+    assert response.status_code == 200
+    assert "credit_code" in response.context["milestone_form"].errors
+    html = response.content.decode()
+    assert 'value="打错一位"' in html and "校验位" in html
+    project.refresh_from_db()
+    assert project.registered_actual is None and not MilestoneEvent.objects.exists()
+
+
+def test_the_error_is_in_english_for_an_english_officer(bureau, client_for):
+    project = _project(bureau)
+    client = client_for(bureau.shanghai_officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    response = client.post(
+        f"/projects/{project.pk}/milestones/",
+        {"milestone": Milestone.ABOVE_SIZE, "actual_date": today().isoformat()},
+    )
+    assert response.status_code == 200
+    errors = response.context["milestone_form"].errors["milestone"]
+    assert "statistics" in errors[0]
+
+
+def test_a_double_submit_records_once_and_says_so_next_to_the_milestone(bureau, client_for):
+    project = _project(bureau)
+    client = client_for(bureau.shanghai_officer)
+    data = {"milestone": Milestone.LAND_GRANTED, "actual_date": today().isoformat()}
+    assert client.post(f"/projects/{project.pk}/milestones/", data).status_code == 302
+    again = client.post(f"/projects/{project.pk}/milestones/", data)
+    assert again.status_code == 200
+    assert "已于" in again.context["milestone_form"].errors["milestone"][0]
+    assert MilestoneEvent.objects.count() == 1
+
+
+def test_outsider_gets_404_and_nothing_is_written(bureau, client_for):
+    project = _project(bureau)
+    client = client_for(bureau.outsider)
+    for url in ("milestones/", "milestones/correct/"):
+        response = client.post(
+            f"/projects/{project.pk}/{url}",
+            {"milestone": Milestone.LAND_GRANTED, "actual_date": today().isoformat()},
+        )
+        assert response.status_code == 404
+    project.refresh_from_db()
+    assert project.land_granted_actual is None and not MilestoneEvent.objects.exists()
+
+
+def test_only_the_unit_head_is_offered_the_correction_and_it_needs_a_reason(bureau, client_for):
+    project = _project(bureau)
+    project_milestone_record(
+        project=project,
+        actor=bureau.shanghai_officer,
+        milestone=Milestone.IN_STATISTICS,
+        actual_date=today(),
+    )
+    officer_page = client_for(bureau.shanghai_officer).get(f"/projects/{project.pk}/")
+    assert officer_page.context["milestone_fix_form"] is None
+    assert officer_page.context["milestone_form"] is not None
+    denied = client_for(bureau.shanghai_officer).post(
+        f"/projects/{project.pk}/milestones/correct/",
+        {"milestone": Milestone.IN_STATISTICS, "withdraw": "on", "reason": "自己改"},
+    )
+    assert denied.status_code == 403
+    head = client_for(bureau.shanghai_head)
+    assert head.get(f"/projects/{project.pk}/").context["milestone_fix_form"] is not None
+    no_reason = head.post(
+        f"/projects/{project.pk}/milestones/correct/",
+        {"milestone": Milestone.IN_STATISTICS, "actual_date": (today() - timedelta(1)).isoformat()},
+    )
+    assert no_reason.status_code == 200
+    assert "reason" in no_reason.context["milestone_fix_form"].errors
+    fixed = head.post(
+        f"/projects/{project.pk}/milestones/correct/",
+        {
+            "milestone": Milestone.IN_STATISTICS,
+            "actual_date": (today() - timedelta(days=1)).isoformat(),
+            "reason": "以入库通知为准",
+        },
+    )
+    assert fixed.status_code == 302
+    project.refresh_from_db()
+    assert project.in_statistics_actual == today() - timedelta(days=1)
+    html = head.get(f"/projects/{project.pk}/").content.decode()
+    assert "以入库通知为准" in html and "更正日期" in html
+
+
+def test_the_page_reads_milestone_events_in_a_fixed_number_of_queries(bureau, client_for):
+    project = _project(bureau)
+    client = client_for(bureau.shanghai_officer)
+
+    def record(milestone):
+        project_milestone_record(
+            project=project,
+            actor=bureau.shanghai_officer,
+            milestone=milestone,
+            actual_date=today(),
+            credit_code=CODE if milestone == Milestone.REGISTERED else "",
+            evidence=[("other", SimpleUploadedFile("a.pdf", PDF))],
+        )
+
+    record(Milestone.REGISTERED)
+    client.get(f"/projects/{project.pk}/")
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/projects/{project.pk}/")
+    record(Milestone.LAND_GRANTED)
+    record(Milestone.IN_STATISTICS)
+    with CaptureQueriesContext(connection) as three:
+        client.get(f"/projects/{project.pk}/")
+    assert len(three) == len(one)
