@@ -971,6 +971,26 @@ API: dict[tuple[str, str], list[Case]] = {
             data={"to_stage": "groundbreaking", "actual_date": "{today}"},
         )
     ],
+    ("post", "/api/v1/projects/{id}/milestone/"): [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to), may(P.may_advance_project)),
+            records=PROJECTS,
+            data={"milestone": "in_statistics", "actual_date": "{today}"},
+        )
+    ],
+    ("post", "/api/v1/projects/{id}/milestone-correction/"): [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to), may(P.may_correct_milestone)),
+            records=PROJECTS,
+            data=lambda w, r: {
+                "milestone": "land_granted",
+                "actual_date": day(-1),
+                "reason": "矩阵",
+            },
+        )
+    ],
     ("post", "/api/v1/projects/{id}/assignments/"): [
         Case(
             "POST",
