@@ -15,6 +15,7 @@ from projects.choices import MILESTONE_ORDER, Milestone, ParkKind, ProblemKind, 
 from projects.models import EvidenceKind
 from promo.core.forms import PlainCheckboxes
 from promo.core.services import today
+from promo.core.submissions import OnceForm
 
 _MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
@@ -99,8 +100,11 @@ class AdvanceForm(forms.Form):
         return [(kind, upload) for upload in self.cleaned_data.get("evidence") or []]
 
 
-class MilestoneForm(AdvanceForm):
-    """Record a milestone after signing (注册 / 供地 / 入统 / 入规) on its actual date, with evidence."""
+class MilestoneForm(OnceForm, AdvanceForm):
+    """Record a milestone after signing (注册 / 供地 / 入统 / 入规) on its actual date, with evidence.
+
+    A submission key (promo.core.submissions): a double tap lands on what the first one saved.
+    """
 
     milestone = forms.ChoiceField(label=_("节点类型"), choices=Milestone.choices)
     credit_code = forms.CharField(

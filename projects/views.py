@@ -12,10 +12,12 @@ import pghistory.models
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
 from django.db.models import Count, DecimalField, Sum
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -60,6 +62,7 @@ from projects.selectors import (
     project_board as project_board_query,
 )
 from projects.selectors import project_list as project_list_query
+from promo.core import submissions
 from promo.core.errors import DomainError, PermissionDenied
 from promo.core.forms import PlainSelect, add_domain_error
 from promo.core.paging import KeysetPage, deep_page_redirect, list_query
@@ -377,18 +380,36 @@ def project_advance(request: HttpRequest, pk: int) -> HttpResponse:
 def _milestone_post(request, pk, *, form_class, service, page_key, done_message):
     """Record or correct a milestone after signing: service call, errors next to the field.
 
-    A second submit of the same recording (a double tap) finds the milestone recorded and is
-    refused next to the milestone, nothing written twice (the service locks the project).
+    The form's submission key sends a double tap (or a resent POST) to what the first one
+    saved; a second recording without it (another officer, another tab) finds the milestone
+    recorded and is refused next to the milestone (the service locks the project).
     """
     me = request.user
     project = get_object_or_404(project_list_query(me), pk=pk)
     form = form_class(request.POST, request.FILES)
+    earlier = submissions.earlier_result(me, form.submission_key())
+    if earlier is not None:
+        # A double tap, or the browser resending after a dropped connection: saved once.
+        messages.info(request, submissions.ALREADY_SAVED)
+        return redirect(earlier)
     if form.is_valid():
+        target = reverse("projects:detail", args=[project.pk])
         try:
-            _project, event = service(project=project, actor=me, **form.service_kwargs())
+            with transaction.atomic():
+                _project, event = service(project=project, actor=me, **form.service_kwargs())
+                submissions.record(me, form.submission_key(), target)
+        except submissions.AlreadySubmitted as exc:
+            messages.info(request, submissions.ALREADY_SAVED)
+            return redirect(exc.url)
         except PermissionDenied as exc:
             raise _refused(exc) from exc
         except DomainError as exc:
+            # Sent twice at once, the second waited on the project's lock and found the
+            # milestone recorded: by its own first tap, if the key was used meanwhile.
+            earlier = submissions.earlier_result(me, form.submission_key())
+            if earlier is not None:
+                messages.info(request, submissions.ALREADY_SAVED)
+                return redirect(earlier)
             add_domain_error(form, exc)
         else:
             messages.success(

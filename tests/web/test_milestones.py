@@ -4,12 +4,15 @@ to the field with the typed values; a double submit writes once; outsiders get 4
 
 from __future__ import annotations
 
+import re
+import threading
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from projects.choices import Milestone
@@ -91,14 +94,79 @@ def test_the_error_is_in_english_for_an_english_officer(bureau, client_for):
     assert "statistics" in errors[0]
 
 
-def test_a_double_submit_records_once_and_says_so_next_to_the_milestone(bureau, client_for):
+def _form_key(client, project) -> str:
+    page = client.get(f"/projects/{project.pk}/").content.decode()
+    found = re.search(
+        r'action="/projects/\d+/milestones/".*?name="submission" value="([0-9a-f-]{36})"',
+        page,
+        re.S,
+    )
+    assert found, "the record form carries a submission key"
+    return found.group(1)
+
+
+def test_the_same_form_sent_twice_records_once_and_lands_on_the_project(bureau, client_for):
+    project = _project(bureau)
+    client = client_for(bureau.shanghai_officer)
+    data = {
+        "submission": _form_key(client, project),
+        "milestone": Milestone.LAND_GRANTED,
+        "actual_date": today().isoformat(),
+    }
+    first = client.post(f"/projects/{project.pk}/milestones/", data)
+    second = client.post(f"/projects/{project.pk}/milestones/", data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"] == f"/projects/{project.pk}/"
+    assert MilestoneEvent.objects.count() == 1
+    assert "这次提交已经保存过" in client.get(second["Location"]).content.decode()
+
+
+def test_a_second_recording_from_another_form_is_refused_next_to_the_milestone(bureau, client_for):
     project = _project(bureau)
     client = client_for(bureau.shanghai_officer)
     data = {"milestone": Milestone.LAND_GRANTED, "actual_date": today().isoformat()}
-    assert client.post(f"/projects/{project.pk}/milestones/", data).status_code == 302
-    again = client.post(f"/projects/{project.pk}/milestones/", data)
+    first = client.post(
+        f"/projects/{project.pk}/milestones/", {**data, "submission": _form_key(client, project)}
+    )
+    assert first.status_code == 302
+    again = client.post(
+        f"/projects/{project.pk}/milestones/", {**data, "submission": _form_key(client, project)}
+    )
     assert again.status_code == 200
     assert "已于" in again.context["milestone_form"].errors["milestone"][0]
+    assert MilestoneEvent.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_form_sent_twice_at_once_records_once(bureau):
+    project = _project(bureau)
+    clients = []
+    for _ in range(2):
+        client = Client()
+        client.force_login(bureau.shanghai_officer)
+        clients.append(client)
+    data = {
+        "submission": _form_key(clients[0], project),
+        "milestone": Milestone.IN_STATISTICS,
+        "actual_date": today().isoformat(),
+    }
+    start = threading.Barrier(2)
+    answers: list[tuple[int, str]] = []
+
+    def tap(client: Client) -> None:
+        try:
+            start.wait()
+            response = client.post(f"/projects/{project.pk}/milestones/", data)
+            answers.append((response.status_code, response.get("Location", "")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tap, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [(302, f"/projects/{project.pk}/")] * 2
     assert MilestoneEvent.objects.count() == 1
 
 
