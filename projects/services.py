@@ -392,6 +392,20 @@ def _check_milestone_plan(contract_date: date, planned: Mapping[str, date | None
         raise rule("above_size_planned", _("计划入规不能早于计划入统。"))
 
 
+def milestone_evidence_attach(
+    *, milestone_event: MilestoneEvent, actor: Officer, kind: str, upload: UploadedFile
+) -> MilestoneEvidence:
+    """Attach one more evidence file (佐证材料) to a milestone already recorded — a licence or a
+    statistics notice that arrives after the date was entered."""
+    _ensure_can_work_projects(actor)
+    require_choice("kind", kind, EvidenceKind)
+    checked = check_upload("file", upload)
+    with transaction.atomic(), audited(actor, "milestone_evidence_attach"):
+        lock_visible(projects_visible_to(actor), milestone_event.project)
+        stored = _store_evidence(event=milestone_event, actor=actor, kind=kind, checked=checked)
+        return cast(MilestoneEvidence, stored)
+
+
 def project_set_plan(
     *,
     project: Project,

@@ -22,6 +22,11 @@ urlpatterns = [
         views.project_milestone_correct,
         name="milestone_correct",
     ),
+    path(
+        "projects/<int:pk>/milestones/<int:event_id>/evidence/",
+        views.milestone_evidence_attach,
+        name="milestone_evidence_attach",
+    ),
     path("projects/<int:pk>/problems/new/", views.problem_new, name="problem_new"),
     path(
         "projects/<int:pk>/stages/<int:event_id>/evidence/",

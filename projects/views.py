@@ -297,6 +297,7 @@ def _project_page(
     attach=None,
     milestone=None,
     milestone_fix=None,
+    milestone_attach=None,
     status=200,
 ):
     me = request.user
@@ -308,6 +309,11 @@ def _project_page(
     may_record = permissions.may_work_records(me) and permissions.may_advance_project(me, project)
     may_fix = permissions.may_work_records(me) and permissions.may_correct_milestone(me, project)
     milestone_rows, milestone_events = _milestones_after_signing(project)
+    for event in milestone_events:
+        bound_id, bound_form = milestone_attach or (None, None)
+        event.attach_form = (
+            bound_form if bound_id == event.pk else EvidenceAttachForm(prefix=f"mev{event.pk}")
+        )
     return render(
         request,
         "projects/project_detail.html",
@@ -759,6 +765,32 @@ def _evidence_response(evidence) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def milestone_evidence_attach(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """Add an evidence file to a milestone already recorded (补充节点佐证材料)."""
+    me = request.user
+    project = get_object_or_404(project_list_query(me), pk=pk)
+    event = get_object_or_404(project.milestone_events, pk=event_id)
+    form = EvidenceAttachForm(request.POST, request.FILES, prefix=f"mev{event.pk}")
+    if form.is_valid():
+        try:
+            services.milestone_evidence_attach(
+                milestone_event=event,
+                actor=me,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+            )
+        except PermissionDenied as exc:
+            raise _refused(exc) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("佐证材料已上传。"))
+            return redirect("projects:detail", pk=project.pk)
+    return _project_page(request, project, milestone_attach=(event.pk, form))
 
 
 @login_required

@@ -144,6 +144,7 @@ _WHY_LABELS = {
     "progress_record": _("填报月度投资进度"),
     "stage_evidence_attach": _("上传节点佐证材料"),
     "project_milestone_record": _("登记项目节点"),
+    "milestone_evidence_attach": _("上传节点佐证材料"),
 }
 # A service's code: a lower-case name with "_" or ":" in it (an officer's words are not).
 _CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*(:\S*)?")

@@ -304,6 +304,18 @@ def milestone_fix_form(w: Any, r: Any) -> dict:
     return {"milestone": "land_granted", "actual_date": day(-1), "reason": "矩阵更正"}
 
 
+def milestone_event_of(w: Any, r: Any) -> int:
+    return r.milestone_events.get().pk
+
+
+def milestone_evidence_form(w: Any, r: Any) -> dict:
+    event = r.milestone_events.get()
+    return {
+        f"mev{event.pk}-kind": "land_contract",
+        f"mev{event.pk}-file": SimpleUploadedFile("矩阵供地补充.pdf", PDF),
+    }
+
+
 def milestone_evidence_selector(officer: Any) -> Any:
     return MilestoneEvidence.objects.filter(
         milestone_event__project__in=projects_visible_to(officer)
@@ -594,6 +606,16 @@ WEB: dict[str, list[Case]] = {
     ],
     "evidence/<int:pk>/": [
         Case("GET", allow_if(sees(evidence_selector)), records=("evidence_a", "evidence_b"))
+    ],
+    "projects/<int:pk>/milestones/<int:event_id>/evidence/": [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to)),
+            records=PROJECTS,
+            kwargs={"event_id": milestone_event_of},
+            data=milestone_evidence_form,
+            multipart=True,
+        )
     ],
     "milestone-evidence/<int:pk>/": [
         Case(

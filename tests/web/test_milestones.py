@@ -245,3 +245,42 @@ def test_the_page_reads_milestone_events_in_a_fixed_number_of_queries(bureau, cl
     with CaptureQueriesContext(connection) as three:
         client.get(f"/projects/{project.pk}/")
     assert len(three) == len(one)
+
+
+def test_evidence_arriving_later_is_attached_to_the_recorded_milestone(bureau, client_for):
+    project = _project(bureau)
+    _recorded, event = project_milestone_record(
+        project=project,
+        actor=bureau.shanghai_officer,
+        milestone=Milestone.IN_STATISTICS,
+        actual_date=today(),
+    )
+    url = f"/projects/{project.pk}/milestones/{event.pk}/evidence/"
+    bad = client_for(bureau.shanghai_officer).post(
+        url,
+        {
+            f"mev{event.pk}-kind": "statistics",
+            f"mev{event.pk}-file": SimpleUploadedFile("通知.pdf", b"<html>"),
+        },
+    )
+    assert bad.status_code == 200
+    bound = next(e for e in bad.context["milestone_events"] if e.pk == event.pk).attach_form
+    assert "file" in bound.errors and not MilestoneEvidence.objects.exists()
+    denied = client_for(bureau.outsider).post(
+        url,
+        {
+            f"mev{event.pk}-kind": "statistics",
+            f"mev{event.pk}-file": SimpleUploadedFile("通知.pdf", PDF),
+        },
+    )
+    assert denied.status_code == 404 and not MilestoneEvidence.objects.exists()
+    done = client_for(bureau.shanghai_officer).post(
+        url,
+        {
+            f"mev{event.pk}-kind": "statistics",
+            f"mev{event.pk}-file": SimpleUploadedFile("入统通知书.pdf", PDF),
+        },
+    )
+    assert done.status_code == 302
+    evidence = MilestoneEvidence.objects.get()
+    assert evidence.milestone_event == event and evidence.uploaded_by == bureau.shanghai_officer
