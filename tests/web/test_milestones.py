@@ -284,3 +284,26 @@ def test_evidence_arriving_later_is_attached_to_the_recorded_milestone(bureau, c
     assert done.status_code == 302
     evidence = MilestoneEvidence.objects.get()
     assert evidence.milestone_event == event and evidence.uploaded_by == bureau.shanghai_officer
+
+
+def test_the_new_in_statistics_list_exports_with_its_dates(bureau):
+    from django.http import QueryDict
+
+    from projects.exports import PROJECT_COLUMNS, projects_for_export
+    from promo.core.exports import table_rows
+
+    project = _project(bureau)
+    make_project(bureau.shanghai_officer)  # not in the statistics: not in the list
+    project_milestone_record(
+        project=project,
+        actor=bureau.shanghai_officer,
+        milestone=Milestone.IN_STATISTICS,
+        actual_date=today(),
+    )
+    day = today().isoformat()
+    params = QueryDict(mutable=True)
+    params.update({"in_statistics_actual_after": day, "in_statistics_actual_before": day})
+    rows = list(table_rows(PROJECT_COLUMNS, projects_for_export(bureau.shanghai_officer, params)))
+    headers = [c.header for c in PROJECT_COLUMNS]
+    assert len(rows) == 1 and rows[0][0] == project.pk
+    assert rows[0][headers.index("实际入统")] == today()
