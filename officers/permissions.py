@@ -78,6 +78,13 @@ def may_advance_project(officer: Any, project: Any) -> bool:
     return manages(officer, project) or is_lead_officer(officer, project)
 
 
+def may_correct_milestone(officer: Any, project: Any) -> bool:
+    """Correct or withdraw a recorded milestone after signing (注册 / 供地 / 入统 / 入规): the
+    holding unit's head or a 局领导. The date moves a counted figure (新入统 / 新入规), so the
+    主办 who recorded it does not rewrite it alone."""
+    return manages(officer, project)
+
+
 def may_sign_lead(officer: Any, lead: Any) -> bool:
     """Sign a lead as a project (签约), where the signing credit is counted: the 主办, the
     holding unit's head or a 局领导."""

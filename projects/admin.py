@@ -25,6 +25,8 @@ from promo.core.errors import DomainError
 from . import services
 from .models import (
     InvestmentProgress,
+    MilestoneEvent,
+    MilestoneEvidence,
     Problem,
     ProblemAction,
     Project,
@@ -177,6 +179,23 @@ class ProjectAdmin(HistoryLinkMixin, ScopedAdmin):
                 )
             },
         ),
+        (
+            # Read-only here: project_milestone_record / _correct keep the trail and evidence.
+            _("签约后节点"),
+            {
+                "fields": (
+                    "registered_planned",
+                    "registered_actual",
+                    "company_credit_code",
+                    "land_granted_planned",
+                    "land_granted_actual",
+                    "in_statistics_planned",
+                    "in_statistics_actual",
+                    "above_size_planned",
+                    "above_size_actual",
+                )
+            },
+        ),
         (_("投产"), {"fields": ("annual_output_value", "annual_tax", "jobs")}),
         (_("系统"), {"fields": SYSTEM_FIELDS}),
     )
@@ -241,6 +260,29 @@ class StageEvidenceAdmin(TrailAdmin):
 
     def visible_to(self, officer):
         return StageEvidence.objects.filter(stage_event__project__in=_projects_of(officer))
+
+
+@admin.register(MilestoneEvent)
+class MilestoneEventAdmin(TrailAdmin):
+    list_display = ("project", "milestone", "action", "actual_date", "previous_date", "actor")
+    list_filter = ("milestone", "action")
+    search_fields = ("project__name", "note", "credit_code")
+    list_select_related = ("project", "actor")
+    date_hierarchy = "created_at"
+
+    def visible_to(self, officer):
+        return MilestoneEvent.objects.filter(project__in=_projects_of(officer))
+
+
+@admin.register(MilestoneEvidence)
+class MilestoneEvidenceAdmin(TrailAdmin):
+    list_display = ("original_name", "kind", "milestone_event", "size", "uploaded_by")
+    list_filter = ("kind",)
+    search_fields = ("original_name", "milestone_event__project__name")
+    list_select_related = ("milestone_event__project", "uploaded_by")
+
+    def visible_to(self, officer):
+        return MilestoneEvidence.objects.filter(milestone_event__project__in=_projects_of(officer))
 
 
 @admin.register(ProjectIncrement)

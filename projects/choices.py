@@ -83,3 +83,29 @@ PROBLEM_TRANSITIONS: dict[str, frozenset[str]] = {
 
 def problem_can_transition(from_status: str, to_status: str) -> bool:
     return to_status in PROBLEM_TRANSITIONS.get(from_status, frozenset())
+
+
+class Milestone(models.TextChoices):
+    """The milestones after signing (签约后节点): they run beside the stages, not in their place."""
+
+    REGISTERED = "registered", _("注册")
+    LAND_GRANTED = "land_granted", _("供地")
+    IN_STATISTICS = "in_statistics", _("入统")
+    ABOVE_SIZE = "above_size", _("入规")
+
+
+# The order they are shown in. Only one is ordered against another: an enterprise becomes
+# 规上 (入规) only once it is in the statistics (入统), never before.
+MILESTONE_ORDER: tuple[str, ...] = (
+    Milestone.REGISTERED,
+    Milestone.LAND_GRANTED,
+    Milestone.IN_STATISTICS,
+    Milestone.ABOVE_SIZE,
+)
+MILESTONE_REQUIRES: dict[str, str] = {Milestone.ABOVE_SIZE: Milestone.IN_STATISTICS}
+
+
+class MilestoneAction(models.TextChoices):
+    RECORDED = "recorded", _("首次登记")
+    CORRECTED = "corrected", _("更正日期")
+    WITHDRAWN = "withdrawn", _("撤销")

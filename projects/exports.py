@@ -50,6 +50,12 @@ PROJECT_COLUMNS = (
     column("实际竣工", "completed_actual"),
     column("计划投产", "producing_planned"),
     column("实际投产", "producing_actual"),
+    # The milestones after signing (issue #20): the 新入统 / 新入规 lists export with them.
+    column("实际注册", "registered_actual"),
+    column("项目公司统一社会信用代码", "company_credit_code"),
+    column("实际供地", "land_granted_actual"),
+    column("实际入统", "in_statistics_actual"),
+    column("实际入规", "above_size_actual"),
     column("落户园区", "park_name"),
     column("责任单位", "unit__name"),
 )

@@ -48,6 +48,13 @@ class ProjectFilter(django_filters.FilterSet):
     groundbreaking_actual = django_filters.DateFromToRangeFilter(
         label=_("实际开工日期范围"), widget=DatePickerRange
     )
+    # The cockpit's and bulletin's 新入统 / 新入规 link here with their period.
+    in_statistics_actual = django_filters.DateFromToRangeFilter(
+        label=_("实际入统日期范围"), widget=DatePickerRange
+    )
+    above_size_actual = django_filters.DateFromToRangeFilter(
+        label=_("实际入规日期范围"), widget=DatePickerRange
+    )
     investor = django_filters.NumberFilter(field_name="investor_id", label=_("投资方"))
     investor_region = django_filters.MultipleChoiceFilter(
         field_name="investor__region",
@@ -86,6 +93,8 @@ class ProjectFilter(django_filters.FilterSet):
             "industry",
             "contract_date",
             "groundbreaking_actual",
+            "in_statistics_actual",
+            "above_size_actual",
             "investor",
             "investor_region",
             "source_channel",

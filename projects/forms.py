@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.forms import DateInput
 from officers.models import Unit
-from projects.choices import ParkKind, ProblemKind, SizeClass, Stage
+from projects.choices import MILESTONE_ORDER, Milestone, ParkKind, ProblemKind, SizeClass, Stage
 from projects.models import EvidenceKind
 from promo.core.forms import PlainCheckboxes
 from promo.core.services import today
+from promo.core.submissions import OnceForm
 
 _MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "min_value": 0}
 
@@ -97,6 +98,82 @@ class AdvanceForm(forms.Form):
     def evidence_pairs(self) -> list[tuple[str, object]]:
         kind = self.cleaned_data.get("evidence_kind")
         return [(kind, upload) for upload in self.cleaned_data.get("evidence") or []]
+
+
+class MilestoneForm(OnceForm, AdvanceForm):
+    """Record a milestone after signing (注册 / 供地 / 入统 / 入规) on its actual date, with evidence.
+
+    A submission key (promo.core.submissions): a double tap lands on what the first one saved.
+    """
+
+    milestone = forms.ChoiceField(label=_("节点类型"), choices=Milestone.choices)
+    credit_code = forms.CharField(
+        label=_("项目公司统一社会信用代码"),
+        required=False,
+        max_length=30,
+        help_text=_("登记“注册”时必填，18 位。"),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "autocomplete": "off"}),
+    )
+    field_order = ["milestone", "actual_date", "credit_code", "note", "evidence_kind", "evidence"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evidence"].help_text = _(
+            "营业执照、土地出让合同、入统/入规证明等；PDF、JPEG 或 PNG，可选多个文件。"
+        )
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "milestone": data["milestone"],
+            "actual_date": data["actual_date"],
+            "credit_code": data["credit_code"],
+            "note": data["note"],
+            "evidence": self.evidence_pairs(),
+        }
+
+
+class MilestoneCorrectForm(MilestoneForm):
+    """Correct a recorded milestone's date (更正) or withdraw it (撤销), with a reason."""
+
+    actual_date = forms.DateField(
+        label=_("正确日期"), required=False, widget=DateInput(), help_text=_("撤销时不填。")
+    )
+    withdraw = forms.BooleanField(label=_("撤销该节点（登记有误）"), required=False)
+    reason = forms.CharField(label=_("更正或撤销原因"), max_length=500)
+    field_order = [
+        "milestone",
+        "actual_date",
+        "withdraw",
+        "credit_code",
+        "reason",
+        "evidence_kind",
+        "evidence",
+    ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["note"]
+        self.fields["credit_code"].help_text = _("更正“注册”时填写；不填则保留原代码。")
+        self.initial.pop("actual_date", None)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("withdraw") and data.get("actual_date"):
+            self.add_error("actual_date", _("撤销节点时不填日期。"))
+        elif not data.get("withdraw") and not data.get("actual_date") and "actual_date" in data:
+            self.add_error("actual_date", _("请填写正确日期，或勾选撤销。"))
+        return data
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "milestone": data["milestone"],
+            "actual_date": None if data["withdraw"] else data["actual_date"],
+            "credit_code": data["credit_code"],
+            "reason": data["reason"],
+            "evidence": self.evidence_pairs(),
+        }
 
 
 class MonthInput(forms.DateInput):
@@ -232,17 +309,29 @@ class PlanForm(VersionedForm):
     )
     completed_planned = forms.DateField(label=_("计划竣工"), required=False, widget=DateInput())
     producing_planned = forms.DateField(label=_("计划投产"), required=False, widget=DateInput())
+    registered_planned = forms.DateField(label=_("计划注册"), required=False, widget=DateInput())
+    land_granted_planned = forms.DateField(label=_("计划供地"), required=False, widget=DateInput())
+    in_statistics_planned = forms.DateField(label=_("计划入统"), required=False, widget=DateInput())
+    above_size_planned = forms.DateField(label=_("计划入规"), required=False, widget=DateInput())
     reason = forms.CharField(label=_("调整原因"), max_length=500)
 
     def __init__(self, *args, record, **kwargs):
         initial = kwargs.setdefault("initial", {})
-        for name in ("groundbreaking_planned", "completed_planned", "producing_planned"):
+        for name in (
+            "groundbreaking_planned",
+            "completed_planned",
+            "producing_planned",
+            *(f"{milestone}_planned" for milestone in MILESTONE_ORDER),
+        ):
             initial.setdefault(name, getattr(record, name))
         super().__init__(*args, record=record, **kwargs)
 
     def service_kwargs(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("updated_at", None)
+        data["milestones_planned"] = {
+            milestone: data.pop(f"{milestone}_planned") for milestone in MILESTONE_ORDER
+        }
         return data
 
 

@@ -19,7 +19,10 @@ from promo.core.models import APPEND_ONLY, SyncedModel, TrailEvent
 
 from .choices import (
     HUNDRED_MILLION,
+    MILESTONE_ORDER,
     TEN_MILLION,
+    Milestone,
+    MilestoneAction,
     ParkKind,
     ProblemKind,
     ProblemStatus,
@@ -62,6 +65,13 @@ STAGE_DATE_COLUMNS = (
         if stage != Stage.SIGNED
         for kind in ("planned", "actual")
     ),
+)
+
+
+# The milestones after signing (注册 / 供地 / 入统 / 入规): a planned and an actual date each,
+# columns ``<milestone>_planned`` and ``<milestone>_actual`` (projects.services writes them).
+MILESTONE_DATE_COLUMNS = tuple(
+    f"{milestone}_{kind}" for milestone in MILESTONE_ORDER for kind in ("planned", "actual")
 )
 
 
@@ -135,6 +145,22 @@ class Project(SyncedModel):
     producing_planned = models.DateField(_("计划投产"), null=True, blank=True)
     producing_actual = models.DateField(_("实际投产"), null=True, blank=True)
 
+    # The milestones after signing (签约后节点), beside the stages: written only by
+    # projects.services.project_milestone_record / _correct, each move an event with evidence.
+    registered_planned = models.DateField(_("计划注册"), null=True, blank=True)
+    registered_actual = models.DateField(_("实际注册"), null=True, blank=True)
+    # The project company's 统一社会信用代码 (GB 32100-2015), checked when 注册 is recorded: the
+    # company registered here is often a new subsidiary, not the investor itself.
+    company_credit_code = models.CharField(
+        _("项目公司统一社会信用代码"), max_length=18, blank=True, default=""
+    )
+    land_granted_planned = models.DateField(_("计划供地"), null=True, blank=True)
+    land_granted_actual = models.DateField(_("实际供地"), null=True, blank=True)
+    in_statistics_planned = models.DateField(_("计划入统"), null=True, blank=True)
+    in_statistics_actual = models.DateField(_("实际入统"), null=True, blank=True)
+    above_size_planned = models.DateField(_("计划入规"), null=True, blank=True)
+    above_size_actual = models.DateField(_("实际入规"), null=True, blank=True)
+
     annual_output_value = models.DecimalField(_("年产值(万元)"), **_MONEY)
     annual_tax = models.DecimalField(_("年税收(万元)"), **_MONEY)
     jobs = models.PositiveIntegerField(_("用工人数"), default=0)
@@ -201,6 +227,45 @@ class Project(SyncedModel):
                 ),
                 name="%(app_label)s_%(class)s_planned_dates_in_stage_order",
             ),
+            # The milestones after signing happen on or after the signing; 入规 only once in
+            # the statistics (入统) and not before it.
+            models.CheckConstraint(
+                condition=(
+                    Q(registered_actual__isnull=True) | Q(registered_actual__gte=F("contract_date"))
+                )
+                & (
+                    Q(land_granted_actual__isnull=True)
+                    | Q(land_granted_actual__gte=F("contract_date"))
+                )
+                & (
+                    Q(in_statistics_actual__isnull=True)
+                    | Q(in_statistics_actual__gte=F("contract_date"))
+                )
+                & (
+                    Q(above_size_actual__isnull=True)
+                    # Spelled out: a comparison with a NULL 入统 would pass a CHECK.
+                    | Q(
+                        in_statistics_actual__isnull=False,
+                        above_size_actual__gte=F("in_statistics_actual"),
+                    )
+                ),
+                name="%(app_label)s_%(class)s_milestones_after_signing",
+            ),
+            models.CheckConstraint(
+                condition=Q(above_size_planned__isnull=True)
+                | Q(in_statistics_planned__isnull=True)
+                | Q(above_size_planned__gte=F("in_statistics_planned")),
+                name="%(app_label)s_%(class)s_planned_above_size_after_statistics",
+            ),
+            # 注册 is recorded with the company's credit code, and a code only with 注册.
+            models.CheckConstraint(
+                condition=Q(registered_actual__isnull=True, company_credit_code="")
+                | (
+                    Q(registered_actual__isnull=False)
+                    & Q(company_credit_code__regex=r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+                ),
+                name="%(app_label)s_%(class)s_registered_with_credit_code",
+            ),
             # The stage and the actual dates tell the same story.
             models.CheckConstraint(
                 condition=Q(
@@ -237,6 +302,9 @@ class Project(SyncedModel):
             models.Index(fields=["contract_date"], name="projects_project_contract"),
             # New groundbreakings per period.
             models.Index(fields=["groundbreaking_actual"], name="projects_project_gb_actual"),
+            # New 入统 / 新入规 per period (cockpit, bulletin: period_figures).
+            models.Index(fields=["in_statistics_actual"], name="projects_project_stats_actual"),
+            models.Index(fields=["above_size_actual"], name="projects_project_above_actual"),
             # >= 10M / >= 100M classes under construction.
             models.Index(fields=["size_class", "stage"], name="projects_project_size_stage"),
             # The board: the newest projects of each stage, read in order (issue #19).
@@ -267,6 +335,12 @@ class Project(SyncedModel):
     def actual_date(self, stage: str):
         return actual_date_in(lambda name: getattr(self, name), stage)
 
+    def milestone_planned(self, milestone: str) -> date | None:
+        return getattr(self, f"{Milestone(milestone)}_planned")
+
+    def milestone_actual(self, milestone: str) -> date | None:
+        return getattr(self, f"{Milestone(milestone)}_actual")
+
 
 class ProjectStageEvent(TrailEvent):
     """Stage event (阶段变更记录): a project moved to its next stage on an actual date."""
@@ -293,18 +367,13 @@ class EvidenceKind(models.TextChoices):
     LAND_CONTRACT = "land_contract", _("土地出让合同")
     ACCEPTANCE = "acceptance", _("竣工验收材料")
     PHOTO = "photo", _("现场照片")
+    STATISTICS = "statistics", _("入统/入规证明")
     OTHER = "other", _("其他")
 
 
-class StageEvidence(models.Model):
-    """Evidence (佐证材料): a file attached to a stage change — licence, permit, land contract."""
+class EvidenceFile(models.Model):
+    """A file kept as evidence (佐证材料): checked at upload (promo.core.uploads), never edited."""
 
-    stage_event = models.ForeignKey(
-        ProjectStageEvent,
-        verbose_name=_("阶段变更"),
-        on_delete=models.PROTECT,
-        related_name="evidence",
-    )
     kind = models.CharField(_("材料类型"), max_length=30, choices=EvidenceKind.choices)
     file = models.FileField(_("文件"), upload_to="evidence/%Y/%m/")
     original_name = models.CharField(_("原文件名"), max_length=255)
@@ -320,12 +389,95 @@ class StageEvidence(models.Model):
     uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("佐证材料")
-        verbose_name_plural = _("佐证材料")
+        abstract = True
         triggers = [APPEND_ONLY]
 
     def __str__(self) -> str:
         return self.original_name
+
+
+class StageEvidence(EvidenceFile):
+    """Evidence (佐证材料): a file attached to a stage change — licence, permit, land contract."""
+
+    stage_event = models.ForeignKey(
+        ProjectStageEvent,
+        verbose_name=_("阶段变更"),
+        on_delete=models.PROTECT,
+        related_name="evidence",
+    )
+
+    class Meta(EvidenceFile.Meta):
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+
+
+class MilestoneEvent(TrailEvent):
+    """Milestone event (节点记录): 注册 / 供地 / 入统 / 入规 recorded, corrected or withdrawn.
+
+    Append-only: a correction is a new row naming the date it replaced, so the trail shows
+    every date a counted milestone ever had, who set it and why.
+    """
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="milestone_events"
+    )
+    milestone = models.CharField(_("节点类型"), max_length=20, choices=Milestone.choices)
+    action = models.CharField(_("动作"), max_length=20, choices=MilestoneAction.choices)
+    # None when withdrawn (撤销).
+    actual_date = models.DateField(_("实际日期"), null=True, blank=True)
+    previous_date = models.DateField(_("原日期"), null=True, blank=True)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta(TrailEvent.Meta):
+        verbose_name = _("节点记录")
+        verbose_name_plural = _("节点记录")
+        constraints = [
+            # A recording has a date and nothing before it; a correction replaces a date with
+            # another and says why; a withdrawal removes a date and says why.
+            models.CheckConstraint(
+                condition=Q(
+                    action=MilestoneAction.RECORDED,
+                    actual_date__isnull=False,
+                    previous_date__isnull=True,
+                )
+                | (
+                    Q(
+                        action=MilestoneAction.CORRECTED,
+                        actual_date__isnull=False,
+                        previous_date__isnull=False,
+                    )
+                    & ~Q(note="")
+                )
+                | (
+                    Q(
+                        action=MilestoneAction.WITHDRAWN,
+                        actual_date__isnull=True,
+                        previous_date__isnull=False,
+                    )
+                    & ~Q(note="")
+                ),
+                name="%(app_label)s_%(class)s_dates_match_action",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project}: {self.get_milestone_display()} {self.get_action_display()}"
+
+
+class MilestoneEvidence(EvidenceFile):
+    """Evidence (佐证材料) of a milestone: business licence, land contract, statistics proof."""
+
+    milestone_event = models.ForeignKey(
+        MilestoneEvent,
+        verbose_name=_("节点记录"),
+        on_delete=models.PROTECT,
+        related_name="evidence",
+    )
+
+    class Meta(EvidenceFile.Meta):
+        verbose_name = _("节点佐证材料")
+        verbose_name_plural = _("节点佐证材料")
 
 
 class ProjectIncrement(models.Model):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.choices import LeadStatus
 from leads.models import Investor, Lead
+from leads.normalize import is_valid_credit_code, normalize_credit_code
 from leads.selectors import leads_visible_to
 from leads.services import assignment_refusal, lead_transition, require_investor_in_scope
 from officers import permissions
@@ -35,10 +36,23 @@ from promo.core.services import (
 )
 from promo.core.uploads import CheckedUpload, check_upload
 
-from .choices import ParkKind, ProblemKind, ProblemStatus, Stage, problem_can_transition
+from .choices import (
+    MILESTONE_ORDER,
+    MILESTONE_REQUIRES,
+    Milestone,
+    MilestoneAction,
+    ParkKind,
+    ProblemKind,
+    ProblemStatus,
+    Stage,
+    problem_can_transition,
+)
 from .models import (
+    EvidenceFile,
     EvidenceKind,
     InvestmentProgress,
+    MilestoneEvent,
+    MilestoneEvidence,
     Problem,
     ProblemAction,
     Project,
@@ -279,10 +293,7 @@ def project_advance(
     anything is written and attached to the stage event in the same transaction.
     """
     _ensure_can_work_projects(actor)
-    checked = []
-    for kind, upload in evidence:
-        require_choice("evidence_kind", kind, EvidenceKind)
-        checked.append((kind, check_upload("evidence", upload)))
+    checked = _check_evidence(evidence)
     if to_stage not in Stage.values:
         raise rule("to_stage", _("未知的阶段。"))
     if actual_date is None:
@@ -321,18 +332,37 @@ def project_advance(
         return locked, event
 
 
+def _check_evidence(
+    evidence: Iterable[tuple[str, UploadedFile]],
+) -> list[tuple[str, CheckedUpload]]:
+    """Each (kind, file) checked before anything is written: kind known, type by content."""
+    checked = []
+    for kind, upload in evidence:
+        require_choice("evidence_kind", kind, EvidenceKind)
+        checked.append((kind, check_upload("evidence", upload)))
+    return checked
+
+
 def _store_evidence(
-    *, event: ProjectStageEvent, actor: Officer, kind: str, checked: CheckedUpload
-) -> StageEvidence:
-    evidence = StageEvidence(
-        stage_event=event,
-        kind=kind,
-        original_name=checked.original_name,
-        content_type=checked.content_type,
-        size=checked.size,
-        sha256=checked.sha256,
-        uploaded_by=actor,
-    )
+    *,
+    event: ProjectStageEvent | MilestoneEvent,
+    actor: Officer,
+    kind: str,
+    checked: CheckedUpload,
+) -> EvidenceFile:
+    fields = {
+        "kind": kind,
+        "original_name": checked.original_name,
+        "content_type": checked.content_type,
+        "size": checked.size,
+        "sha256": checked.sha256,
+        "uploaded_by": actor,
+    }
+    evidence: EvidenceFile
+    if isinstance(event, MilestoneEvent):
+        evidence = MilestoneEvidence(milestone_event=event, **fields)
+    else:
+        evidence = StageEvidence(stage_event=event, **fields)
     evidence.file.save(checked.stored_name(), checked.upload, save=False)
     evidence.save()
     return evidence
@@ -347,7 +377,33 @@ def stage_evidence_attach(
     checked = check_upload("file", upload)
     with transaction.atomic(), audited(actor, "stage_evidence_attach"):
         lock_visible(projects_visible_to(actor), stage_event.project)
-        return _store_evidence(event=stage_event, actor=actor, kind=kind, checked=checked)
+        stored = _store_evidence(event=stage_event, actor=actor, kind=kind, checked=checked)
+        return cast(StageEvidence, stored)
+
+
+def _check_milestone_plan(contract_date: date, planned: Mapping[str, date | None]) -> None:
+    """Planned milestones after signing: none before the signing, 入规 not before 入统."""
+    for milestone in MILESTONE_ORDER:
+        value = planned.get(milestone)
+        if value is not None and value < contract_date:
+            raise rule(f"{milestone}_planned", _("计划节点不能早于签约日期。"))
+    stats, above = planned.get(Milestone.IN_STATISTICS), planned.get(Milestone.ABOVE_SIZE)
+    if stats is not None and above is not None and above < stats:
+        raise rule("above_size_planned", _("计划入规不能早于计划入统。"))
+
+
+def milestone_evidence_attach(
+    *, milestone_event: MilestoneEvent, actor: Officer, kind: str, upload: UploadedFile
+) -> MilestoneEvidence:
+    """Attach one more evidence file (佐证材料) to a milestone already recorded — a licence or a
+    statistics notice that arrives after the date was entered."""
+    _ensure_can_work_projects(actor)
+    require_choice("kind", kind, EvidenceKind)
+    checked = check_upload("file", upload)
+    with transaction.atomic(), audited(actor, "milestone_evidence_attach"):
+        lock_visible(projects_visible_to(actor), milestone_event.project)
+        stored = _store_evidence(event=milestone_event, actor=actor, kind=kind, checked=checked)
+        return cast(MilestoneEvidence, stored)
 
 
 def project_set_plan(
@@ -358,27 +414,261 @@ def project_set_plan(
     groundbreaking_planned: date | None,
     completed_planned: date | None,
     producing_planned: date | None,
+    milestones_planned: Mapping[str, date | None] | None = None,
 ) -> Project:
-    """Reschedule the planned milestones (倒排节点); a reason is required because delays are judged."""
+    """Reschedule the planned milestones (倒排节点); a reason is required because delays are judged.
+
+    ``milestones_planned`` ({"registered": date or None, …}) reschedules the milestones after
+    signing (注册 / 供地 / 入统 / 入规) it names; those it leaves out keep their plan.
+    """
     _ensure_can_work_projects(actor)
     reason = require_text("reason", reason, _("调整计划节点须说明原因。"))
+    milestones_planned = dict(milestones_planned or {})
+    unknown = set(milestones_planned) - set(Milestone.values)
+    if unknown:
+        raise rule(sorted(unknown)[0], _("未知的节点。"))
     with transaction.atomic(), audited(actor, reason):
         locked: Project = lock_visible(projects_visible_to(actor), project)
         _check_plan(
             locked.contract_date, groundbreaking_planned, completed_planned, producing_planned
         )
+        planned = {m: locked.milestone_planned(m) for m in MILESTONE_ORDER} | milestones_planned
+        _check_milestone_plan(locked.contract_date, planned)
         locked.groundbreaking_planned = groundbreaking_planned
         locked.completed_planned = completed_planned
         locked.producing_planned = producing_planned
+        for milestone, value in milestones_planned.items():
+            setattr(locked, f"{milestone}_planned", value)
         locked.save(
             update_fields=[
                 "groundbreaking_planned",
                 "completed_planned",
                 "producing_planned",
+                *(f"{milestone}_planned" for milestone in milestones_planned),
                 "updated_at",
             ]
         )
         return locked
+
+
+# --- Milestones after signing (注册 / 供地 / 入统 / 入规) ------------------------------------
+
+
+def _milestone_label(milestone: str) -> str:
+    return str(Milestone(milestone).label)
+
+
+def _check_credit_code(milestone: str, credit_code: str) -> str:
+    """注册 needs the project company's 统一社会信用代码 (check character verified); the other
+    milestones take none, so a code typed beside them is refused rather than dropped."""
+    code = normalize_credit_code(credit_code)
+    if milestone != Milestone.REGISTERED:
+        if code:
+            raise rule("credit_code", _("只有“注册”节点需要填写统一社会信用代码。"))
+        return ""
+    if not code:
+        raise rule("credit_code", _("登记注册须填写项目公司的统一社会信用代码。"))
+    if not is_valid_credit_code(code):
+        raise rule("credit_code", _("统一社会信用代码格式或校验位不正确。"))
+    return code
+
+
+def _check_milestone_date(project: Project, milestone: str, day: date) -> None:
+    """The rules of a milestone's actual date on a locked project (besides "not in the future")."""
+    if day < project.contract_date:
+        raise rule(
+            "actual_date",
+            _("节点日期不能早于签约日期（%(date)s）。") % {"date": project.contract_date},
+        )
+    required = MILESTONE_REQUIRES.get(milestone)
+    if required is not None:
+        before = project.milestone_actual(required)
+        if before is None:
+            raise rule(
+                "milestone",
+                _("须先登记“%(required)s”，才能登记“%(milestone)s”。")
+                % {
+                    "required": _milestone_label(required),
+                    "milestone": _milestone_label(milestone),
+                },
+            )
+        if day < before:
+            raise rule(
+                "actual_date",
+                _("“%(milestone)s”的日期不能早于“%(required)s”的日期（%(date)s）。")
+                % {
+                    "milestone": _milestone_label(milestone),
+                    "required": _milestone_label(required),
+                    "date": before,
+                },
+            )
+    for later, needed in MILESTONE_REQUIRES.items():
+        after = project.milestone_actual(later) if needed == milestone else None
+        if after is not None and day > after:
+            raise rule(
+                "actual_date",
+                _("“%(milestone)s”的日期不能晚于已登记的“%(later)s”的日期（%(date)s）。")
+                % {
+                    "milestone": _milestone_label(milestone),
+                    "later": _milestone_label(later),
+                    "date": after,
+                },
+            )
+
+
+def _set_milestone(
+    project: Project,
+    *,
+    actor: Officer,
+    milestone: str,
+    action: str,
+    actual_date: date | None,
+    previous_date: date | None,
+    code: str,
+    note: str,
+    checked: list[tuple[str, CheckedUpload]],
+) -> MilestoneEvent:
+    """Write the milestone's column (and 注册's credit code) and its event, with the evidence."""
+    setattr(project, f"{milestone}_actual", actual_date)
+    fields = [f"{milestone}_actual", "updated_at"]
+    if milestone == Milestone.REGISTERED:
+        project.company_credit_code = code
+        fields.append("company_credit_code")
+    project.save(update_fields=fields)
+    event = MilestoneEvent.objects.create(
+        project=project,
+        actor=actor,
+        milestone=milestone,
+        action=action,
+        actual_date=actual_date,
+        previous_date=previous_date,
+        credit_code=code,
+        note=note,
+    )
+    for kind, item in checked:
+        _store_evidence(event=event, actor=actor, kind=kind, checked=item)
+    return event
+
+
+def project_milestone_record(
+    *,
+    project: Project,
+    actor: Officer,
+    milestone: str,
+    actual_date: date,
+    credit_code: str = "",
+    note: str = "",
+    evidence: Iterable[tuple[str, UploadedFile]] = (),
+) -> tuple[Project, MilestoneEvent]:
+    """Record a milestone after signing (注册 / 供地 / 入统 / 入规) on its actual date, once.
+
+    The one function that sets a milestone's date; 新入统 / 新入规 are counted from it
+    (promo.reports.selectors). A milestone already recorded is refused (a double tap, or a
+    second officer): a wrong date goes through ``project_milestone_correct``, with a reason.
+    """
+    _ensure_can_work_projects(actor)
+    require_choice("milestone", milestone, Milestone)
+    checked = _check_evidence(evidence)
+    if actual_date is None:
+        raise rule("actual_date", _("请填写实际日期。"))
+    require_not_future("actual_date", actual_date)
+    code = _check_credit_code(milestone, credit_code)
+    with transaction.atomic(), audited(actor, note or f"project_milestone_record:{milestone}"):
+        # Lock first: the 主办 on the phone and the unit head on a laptop may record at once.
+        locked: Project = lock_visible(projects_visible_to(actor), project)
+        if not permissions.may_advance_project(actor, locked):
+            raise PermissionDenied(_("只有主办人、本单位负责人或局领导可以登记项目节点。"))
+        recorded = locked.milestone_actual(milestone)
+        if recorded is not None:
+            message = _("“%(milestone)s”已于 %(date)s 登记；日期有误请由单位负责人更正。") % {
+                "milestone": _milestone_label(milestone),
+                "date": recorded,
+            }
+            raise TransitionNotAllowed(message, field_errors={"milestone": [message]})
+        _check_milestone_date(locked, milestone, actual_date)
+        event = _set_milestone(
+            locked,
+            actor=actor,
+            milestone=milestone,
+            action=MilestoneAction.RECORDED,
+            actual_date=actual_date,
+            previous_date=None,
+            code=code,
+            note=note,
+            checked=checked,
+        )
+        return locked, event
+
+
+def project_milestone_correct(
+    *,
+    project: Project,
+    actor: Officer,
+    milestone: str,
+    actual_date: date | None,
+    reason: str,
+    credit_code: str = "",
+    evidence: Iterable[tuple[str, UploadedFile]] = (),
+) -> tuple[Project, MilestoneEvent]:
+    """Correct a recorded milestone's date (更正), or withdraw it (撤销) with ``actual_date=None``.
+
+    A correction moves a counted figure (新入统 / 新入规), so it takes the holding unit's head
+    or a 局领导 (not the 主办 who recorded it) and a reason; the event keeps the date replaced.
+    For 注册 the credit code may be corrected with the date (left empty: it stays).
+    """
+    _ensure_can_work_projects(actor)
+    require_choice("milestone", milestone, Milestone)
+    reason = require_text("reason", reason, _("更正或撤销节点须说明原因。"))
+    checked = _check_evidence(evidence)
+    if actual_date is not None:
+        require_not_future("actual_date", actual_date)
+    with transaction.atomic(), audited(actor, reason):
+        locked: Project = lock_visible(projects_visible_to(actor), project)
+        if not permissions.may_correct_milestone(actor, locked):
+            raise PermissionDenied(_("只有本单位负责人或局领导可以更正或撤销项目节点。"))
+        previous = locked.milestone_actual(milestone)
+        if previous is None:
+            message = _("“%(milestone)s”尚未登记，无需更正。") % {
+                "milestone": _milestone_label(milestone)
+            }
+            raise TransitionNotAllowed(message, field_errors={"milestone": [message]})
+        code = ""
+        if actual_date is None:
+            for later, needed in MILESTONE_REQUIRES.items():
+                if needed == milestone and locked.milestone_actual(later) is not None:
+                    raise rule(
+                        "actual_date",
+                        _("须先撤销“%(later)s”，才能撤销“%(milestone)s”。")
+                        % {
+                            "later": _milestone_label(later),
+                            "milestone": _milestone_label(milestone),
+                        },
+                    )
+        else:
+            _check_milestone_date(locked, milestone, actual_date)
+            if milestone == Milestone.REGISTERED:
+                code = (
+                    _check_credit_code(milestone, credit_code)
+                    if credit_code.strip()
+                    else locked.company_credit_code
+                )
+            else:
+                code = _check_credit_code(milestone, credit_code)
+            same_code = milestone != Milestone.REGISTERED or code == locked.company_credit_code
+            if actual_date == previous and same_code:
+                raise rule("actual_date", _("新日期与已登记的日期相同，无需更正。"))
+        event = _set_milestone(
+            locked,
+            actor=actor,
+            milestone=milestone,
+            action=MilestoneAction.CORRECTED if actual_date else MilestoneAction.WITHDRAWN,
+            actual_date=actual_date,
+            previous_date=previous,
+            code=code,
+            note=reason,
+            checked=checked,
+        )
+        return locked, event
 
 
 PROJECT_FIGURE_FIELDS = (

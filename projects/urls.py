@@ -16,6 +16,17 @@ urlpatterns = [
     path("projects/<int:pk>/plan/", views.project_plan, name="plan"),
     path("projects/<int:pk>/figures/", views.project_figures, name="figures"),
     path("projects/<int:pk>/progress/", views.project_progress, name="progress"),
+    path("projects/<int:pk>/milestones/", views.project_milestone, name="milestone"),
+    path(
+        "projects/<int:pk>/milestones/correct/",
+        views.project_milestone_correct,
+        name="milestone_correct",
+    ),
+    path(
+        "projects/<int:pk>/milestones/<int:event_id>/evidence/",
+        views.milestone_evidence_attach,
+        name="milestone_evidence_attach",
+    ),
     path("projects/<int:pk>/problems/new/", views.problem_new, name="problem_new"),
     path(
         "projects/<int:pk>/stages/<int:event_id>/evidence/",
@@ -23,6 +34,11 @@ urlpatterns = [
         name="evidence_attach",
     ),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence"),
+    path(
+        "milestone-evidence/<int:pk>/",
+        views.milestone_evidence_download,
+        name="milestone_evidence",
+    ),
     path("investors/<int:pk>/", views_investors.investor_detail, name="investor"),
     path("investors/<int:pk>/contacts/new/", views_investors.contact_new, name="contact_new"),
     path("contacts/<int:pk>/edit/", views_investors.contact_edit, name="contact_edit"),

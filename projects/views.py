@@ -12,10 +12,12 @@ import pghistory.models
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
 from django.db.models import Count, DecimalField, Sum
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -27,12 +29,21 @@ from officers import permissions
 from officers.models import Officer, Unit, tree_order
 from officers.selectors import units_visible_to
 from projects import services
-from projects.choices import STAGE_ORDER, ProblemStatus, Stage, next_stage
+from projects.choices import (
+    MILESTONE_ORDER,
+    STAGE_ORDER,
+    Milestone,
+    ProblemStatus,
+    Stage,
+    next_stage,
+)
 from projects.forms import (
     AdvanceForm,
     AskAgainForm,
     EvidenceAttachForm,
     FiguresForm,
+    MilestoneCorrectForm,
+    MilestoneForm,
     PlanForm,
     ProblemForm,
     ProgressForm,
@@ -40,7 +51,7 @@ from projects.forms import (
     ProjectSignForm,
     ResolveForm,
 )
-from projects.models import Project, StageEvidence
+from projects.models import MilestoneEvidence, Project, StageEvidence
 from projects.selectors import (
     allowed_stages,
     problems_visible_to,
@@ -51,6 +62,7 @@ from projects.selectors import (
     project_board as project_board_query,
 )
 from projects.selectors import project_list as project_list_query
+from promo.core import submissions
 from promo.core.errors import DomainError, PermissionDenied
 from promo.core.forms import PlainSelect, add_domain_error
 from promo.core.paging import KeysetPage, deep_page_redirect, list_query
@@ -73,6 +85,8 @@ LIST_FILTERS = (
     "source_channel",
     "contract_date",
     "groundbreaking_actual",
+    "in_statistics_actual",
+    "above_size_actual",
     "signed_investment_min",
     "progress_month",
     "overdue",
@@ -161,6 +175,38 @@ def _milestones(project) -> list[dict]:
     return rows
 
 
+def _milestones_after_signing(project) -> tuple[list[dict], list]:
+    """注册 / 供地 / 入统 / 入规: planned, actual, who recorded it and the evidence (rows), and
+    every recording, correction and withdrawal, oldest first (the trail)."""
+    day = today()
+    events = list(
+        project.milestone_events.select_related("actor")
+        .prefetch_related("evidence")
+        .order_by("created_at", "id")
+    )
+    rows = []
+    for milestone in MILESTONE_ORDER:
+        planned = project.milestone_planned(milestone)
+        actual = project.milestone_actual(milestone)
+        mine = [e for e in events if e.milestone == milestone]
+        rows.append(
+            {
+                "label": Milestone(milestone).label,
+                "planned": planned,
+                "actual": actual,
+                "overdue": bool(
+                    planned and ((actual and actual > planned) or (not actual and planned < day))
+                ),
+                "last": mine[-1] if mine and actual else None,
+                "credit_code": project.company_credit_code
+                if milestone == Milestone.REGISTERED
+                else "",
+                "evidence": [ev for e in mine for ev in e.evidence.all()],
+            }
+        )
+    return rows, events
+
+
 # Fields of a project whose every change is shown with who, when and why (数据变更记录).
 HISTORY_FIELDS = (
     "stage",
@@ -178,6 +224,15 @@ HISTORY_FIELDS = (
     "completed_actual",
     "producing_planned",
     "producing_actual",
+    "registered_planned",
+    "registered_actual",
+    "company_credit_code",
+    "land_granted_planned",
+    "land_granted_actual",
+    "in_statistics_planned",
+    "in_statistics_actual",
+    "above_size_planned",
+    "above_size_actual",
     "annual_output_value",
     "annual_tax",
     "jobs",
@@ -240,18 +295,35 @@ def _project_page(
     plan=None,
     figures=None,
     attach=None,
+    milestone=None,
+    milestone_fix=None,
+    milestone_attach=None,
     status=200,
 ):
+    me = request.user
     following = next_stage(project.stage)
     # The same predicates project_advance enforces (and the API's allowed_stages reads): a 协办
     # is not offered the stage change.
-    may_advance = following in allowed_stages(request.user, project)
+    may_advance = following in allowed_stages(me, project)
+    # And those of project_milestone_record / _correct.
+    may_record = permissions.may_work_records(me) and permissions.may_advance_project(me, project)
+    may_fix = permissions.may_work_records(me) and permissions.may_correct_milestone(me, project)
+    milestone_rows, milestone_events = _milestones_after_signing(project)
+    for event in milestone_events:
+        bound_id, bound_form = milestone_attach or (None, None)
+        event.attach_form = (
+            bound_form if bound_id == event.pk else EvidenceAttachForm(prefix=f"mev{event.pk}")
+        )
     return render(
         request,
         "projects/project_detail.html",
         {
             "project": project,
             "milestones": _milestones(project),
+            "milestone_rows": milestone_rows,
+            "milestone_events": milestone_events,
+            "milestone_form": milestone or (MilestoneForm() if may_record else None),
+            "milestone_fix_form": milestone_fix or (MilestoneCorrectForm() if may_fix else None),
             "next_stage": Stage(following) if following else None,
             "advance_form": advance or (AdvanceForm() if following and may_advance else None),
             "progress_form": progress or ProgressForm(),
@@ -309,6 +381,82 @@ def project_advance(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("projects:detail", pk=project.pk)
     project.refresh_from_db()
     return _project_page(request, project, advance=form)
+
+
+def _milestone_post(request, pk, *, form_class, service, page_key, done_message):
+    """Record or correct a milestone after signing: service call, errors next to the field.
+
+    The form's submission key sends a double tap (or a resent POST) to what the first one
+    saved; a second recording without it (another officer, another tab) finds the milestone
+    recorded and is refused next to the milestone (the service locks the project).
+    """
+    me = request.user
+    project = get_object_or_404(project_list_query(me), pk=pk)
+    form = form_class(request.POST, request.FILES)
+    earlier = submissions.earlier_result(me, form.submission_key())
+    if earlier is not None:
+        # A double tap, or the browser resending after a dropped connection: saved once.
+        messages.info(request, submissions.ALREADY_SAVED)
+        return redirect(earlier)
+    if form.is_valid():
+        target = reverse("projects:detail", args=[project.pk])
+        try:
+            with transaction.atomic():
+                _project, event = service(project=project, actor=me, **form.service_kwargs())
+                submissions.record(me, form.submission_key(), target)
+        except submissions.AlreadySubmitted as exc:
+            messages.info(request, submissions.ALREADY_SAVED)
+            return redirect(exc.url)
+        except PermissionDenied as exc:
+            raise _refused(exc) from exc
+        except DomainError as exc:
+            # Sent twice at once, the second waited on the project's lock and found the
+            # milestone recorded: by its own first tap, if the key was used meanwhile.
+            earlier = submissions.earlier_result(me, form.submission_key())
+            if earlier is not None:
+                messages.info(request, submissions.ALREADY_SAVED)
+                return redirect(earlier)
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                done_message
+                % {
+                    "milestone": event.get_milestone_display(),
+                    "action": event.get_action_display(),
+                },
+            )
+            return redirect("projects:detail", pk=project.pk)
+    project.refresh_from_db()
+    return _project_page(request, project, **{page_key: form})
+
+
+@login_required
+@require_POST
+def project_milestone(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record a milestone after signing (注册 / 供地 / 入统 / 入规) on its actual date."""
+    return _milestone_post(
+        request,
+        pk,
+        form_class=MilestoneForm,
+        service=services.project_milestone_record,
+        page_key="milestone",
+        done_message=_("已登记“%(milestone)s”。"),
+    )
+
+
+@login_required
+@require_POST
+def project_milestone_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct (更正) or withdraw (撤销) a recorded milestone, with a reason."""
+    return _milestone_post(
+        request,
+        pk,
+        form_class=MilestoneCorrectForm,
+        service=services.project_milestone_correct,
+        page_key="milestone_fix",
+        done_message=_("“%(milestone)s”已%(action)s。"),
+    )
 
 
 def _refuse_stale(request, project, form, **page) -> HttpResponse:
@@ -601,6 +749,10 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
         StageEvidence.objects.filter(stage_event__project__in=projects_visible_to(request.user)),
         pk=pk,
     )
+    return _evidence_response(evidence)
+
+
+def _evidence_response(evidence) -> FileResponse:
     try:
         handle = evidence.file.open("rb")
     except FileNotFoundError as exc:
@@ -613,6 +765,46 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+@require_POST
+def milestone_evidence_attach(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
+    """Add an evidence file to a milestone already recorded (补充节点佐证材料)."""
+    me = request.user
+    project = get_object_or_404(project_list_query(me), pk=pk)
+    event = get_object_or_404(project.milestone_events, pk=event_id)
+    form = EvidenceAttachForm(request.POST, request.FILES, prefix=f"mev{event.pk}")
+    if form.is_valid():
+        try:
+            services.milestone_evidence_attach(
+                milestone_event=event,
+                actor=me,
+                kind=form.cleaned_data["kind"],
+                upload=form.cleaned_data["file"],
+            )
+        except PermissionDenied as exc:
+            raise _refused(exc) from exc
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("佐证材料已上传。"))
+            return redirect("projects:detail", pk=project.pk)
+    return _project_page(request, project, milestone_attach=(event.pk, form))
+
+
+@login_required
+@require_GET
+def milestone_evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    """Download one evidence file of a milestone after signing (节点佐证材料), as the stage
+    evidence is: visibility checked, forced download, no type sniffing."""
+    evidence = get_object_or_404(
+        MilestoneEvidence.objects.filter(
+            milestone_event__project__in=projects_visible_to(request.user)
+        ),
+        pk=pk,
+    )
+    return _evidence_response(evidence)
 
 
 # --- Signing a lead ----------------------------------------------------------------------

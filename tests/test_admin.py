@@ -41,10 +41,12 @@ from officers import services as officer_services
 from officers.choices import AssignmentRole, Role, TargetMetric, UnitKind
 from officers.models import Assignment, Officer, Target, Unit
 from projects import services as project_services
-from projects.choices import ProblemKind, Stage
+from projects.choices import Milestone, ProblemKind, Stage
 from projects.models import (
     EvidenceKind,
     InvestmentProgress,
+    MilestoneEvent,
+    MilestoneEvidence,
     Problem,
     ProblemAction,
     Project,
@@ -88,6 +90,8 @@ PROMO_MODELS = [
     Project,
     ProjectStageEvent,
     StageEvidence,
+    MilestoneEvent,
+    MilestoneEvidence,
     ProjectIncrement,
     InvestmentProgress,
     Problem,
@@ -113,6 +117,8 @@ TRAIL_MODELS = [
     Measurement,
     Promise,
     IncentiveRequest,
+    MilestoneEvent,
+    MilestoneEvidence,
 ]
 
 
@@ -259,6 +265,22 @@ def world(bureau: Bureau) -> World:
         kind=EvidenceKind.CONSTRUCTION_PERMIT,
         file="evidence/2026/01/permit.pdf",
         original_name="施工许可证.pdf",
+        content_type="application/pdf",
+        size=1024,
+        sha256="0" * 64,
+        uploaded_by=officer,
+    )
+    _project, land = project_services.project_milestone_record(
+        project=project,
+        actor=officer,
+        milestone=Milestone.LAND_GRANTED,
+        actual_date=today() - timedelta(days=30),
+    )
+    MilestoneEvidence.objects.create(
+        milestone_event=land,
+        kind=EvidenceKind.LAND_CONTRACT,
+        file="evidence/2026/01/land.pdf",
+        original_name="土地出让合同.pdf",
         content_type="application/pdf",
         size=1024,
         sha256="0" * 64,

@@ -16,8 +16,22 @@ from leads.models import IntermediaryReward, Investor, Lead, LeadStatusEvent, Vi
 from leads.normalize import is_valid_credit_code, normalize_name
 from officers.choices import Role, TargetMetric, UnitKind
 from officers.models import Officer, Target, Unit
-from projects.choices import HUNDRED_MILLION, TEN_MILLION, ProblemStatus, Stage
-from projects.models import InvestmentProgress, Problem, Project, ProjectStageEvent, size_class_for
+from projects.choices import (
+    HUNDRED_MILLION,
+    TEN_MILLION,
+    Milestone,
+    MilestoneAction,
+    ProblemStatus,
+    Stage,
+)
+from projects.models import (
+    InvestmentProgress,
+    MilestoneEvent,
+    Problem,
+    Project,
+    ProjectStageEvent,
+    size_class_for,
+)
 from promo.core.services import today
 from promo.devtools.demo import ADMIN_URL, DEMO_PASSWORD
 from promo.devtools.demo.bureau import BUREAU_NAME
@@ -196,6 +210,19 @@ def test_seed_demo_builds_a_believable_bureau_through_the_services_and_only_once
     assert lead_history.filter(pgh_label="insert").count() == leads.count()
     attributed = lead_history.filter(pgh_context__metadata__user__isnull=False)
     assert attributed.count() == lead_history.count()
+    # The milestones after signing (issue #20): each recorded for some projects, through the
+    # service (an event per date), one 入统 corrected with a reason; 注册 with a valid code.
+    for milestone in Milestone.values:
+        assert projects.filter(**{f"{milestone}_actual__isnull": False}).exists(), milestone
+    registered = projects.filter(registered_actual__isnull=False)
+    assert all(is_valid_credit_code(p.company_credit_code) for p in registered)
+    milestone_events = MilestoneEvent.objects.filter(project__in=projects)
+    recorded = milestone_events.filter(action=MilestoneAction.RECORDED).count()
+    assert recorded == sum(
+        projects.filter(**{f"{m}_actual__isnull": False}).count() for m in Milestone.values
+    )
+    assert milestone_events.filter(action=MilestoneAction.CORRECTED).exclude(note="").exists()
+    assert projects.filter(in_statistics_planned__isnull=False).exists()
     problems = Problem.objects.filter(project__in=projects)
     assert problems.filter(status=ProblemStatus.RESOLVED).exists()
     assert problems.filter(ask_count=2).exists()

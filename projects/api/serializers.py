@@ -34,7 +34,7 @@ from promo.api.serializers import (
     WriteSerializer,
 )
 
-from ..choices import ParkKind, Stage
+from ..choices import MILESTONE_ORDER, Milestone, ParkKind, Stage
 from ..models import (
     STAGE_DATE_COLUMNS,
     InvestmentProgress,
@@ -191,6 +191,17 @@ class ProjectSerializer(FieldsMixin, serializers.ModelSerializer):
             "completed_actual",
             "producing_planned",
             "producing_actual",
+            # The milestones after signing (注册 / 供地 / 入统 / 入规), read-only: written by
+            # the milestone and milestone-correction actions.
+            "registered_planned",
+            "registered_actual",
+            "company_credit_code",
+            "land_granted_planned",
+            "land_granted_actual",
+            "in_statistics_planned",
+            "in_statistics_actual",
+            "above_size_planned",
+            "above_size_actual",
             "annual_output_value",
             "annual_tax",
             "jobs",
@@ -344,6 +355,59 @@ class ProjectPlanSerializer(ActionSerializer):
     groundbreaking_planned = serializers.DateField(allow_null=True, help_text="计划开工")
     completed_planned = serializers.DateField(allow_null=True, help_text="计划竣工")
     producing_planned = serializers.DateField(allow_null=True, help_text="计划投产")
+    registered_planned = serializers.DateField(
+        required=False, allow_null=True, help_text="计划注册；不传则不变"
+    )
+    land_granted_planned = serializers.DateField(
+        required=False, allow_null=True, help_text="计划供地；不传则不变"
+    )
+    in_statistics_planned = serializers.DateField(
+        required=False, allow_null=True, help_text="计划入统；不传则不变"
+    )
+    above_size_planned = serializers.DateField(
+        required=False, allow_null=True, help_text="计划入规（不早于计划入统）；不传则不变"
+    )
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        values = super().to_internal_value(data)
+        values["milestones_planned"] = {
+            milestone: values.pop(f"{milestone}_planned")
+            for milestone in MILESTONE_ORDER
+            if f"{milestone}_planned" in values
+        }
+        return values
+
+
+class ProjectMilestoneSerializer(ActionSerializer):
+    """Record a milestone after signing (注册 / 供地 / 入统 / 入规) on its actual date, once."""
+
+    milestone = serializers.ChoiceField(choices=Milestone.choices, help_text="节点")
+    actual_date = serializers.DateField(help_text="实际日期（不晚于今天，不早于签约日期）")
+    credit_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=30,
+        help_text="项目公司统一社会信用代码：登记“注册”时必填（18 位，校验位按 GB 32100-2015）",
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class ProjectMilestoneCorrectSerializer(ActionSerializer):
+    """Correct a recorded milestone's date (更正), or withdraw it (撤销) with a null date."""
+
+    milestone = serializers.ChoiceField(choices=Milestone.choices, help_text="节点")
+    actual_date = serializers.DateField(
+        allow_null=True, help_text="正确的实际日期；null 为撤销该节点"
+    )
+    reason = serializers.CharField(max_length=2000, help_text="更正或撤销原因")
+    credit_code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=30,
+        help_text="更正“注册”时的统一社会信用代码；不传则保留原代码",
+    )
 
 
 class ProjectFiguresSerializer(ActionSerializer):

@@ -32,6 +32,8 @@ from .serializers import (
     ProjectAdvanceSerializer,
     ProjectFiguresSerializer,
     ProjectIncrementSerializer,
+    ProjectMilestoneCorrectSerializer,
+    ProjectMilestoneSerializer,
     ProjectPlanSerializer,
     ProjectSerializer,
     ProjectWriteSerializer,
@@ -73,6 +75,36 @@ class ProjectViewSet(RowsListMixin, ScopedDeletionFeedMixin, ScopedViewSet):
         project = self.get_object()
         data = self.validated(ProjectAdvanceSerializer)
         project, _event = services.project_advance(project=project, actor=request.user, **data)
+        return self.read_response(project)
+
+    @extend_schema(
+        request=ProjectMilestoneSerializer,
+        responses={200: ProjectSerializer, **error_responses(400, 403, 404, 409)},
+        description=(
+            "登记签约后节点（注册、供地、入统、入规）的实际日期，每个节点只登记一次；"
+            "已登记返回 409，日期有误请用 milestone-correction。入规须先入统；注册须附统一社会信用代码。"
+        ),
+    )
+    @action(detail=True, methods=["post"])
+    def milestone(self, request, pk=None):
+        project = self.get_object()
+        data = self.validated(ProjectMilestoneSerializer)
+        services.project_milestone_record(project=project, actor=request.user, **data)
+        return self.read_response(project)
+
+    @extend_schema(
+        request=ProjectMilestoneCorrectSerializer,
+        responses={200: ProjectSerializer, **error_responses(400, 403, 404, 409)},
+        description=(
+            "更正已登记节点的日期，或以 actual_date=null 撤销；须说明原因，"
+            "只有本单位负责人或局领导可以操作，原日期留在记录中。"
+        ),
+    )
+    @action(detail=True, methods=["post"], url_path="milestone-correction")
+    def milestone_correction(self, request, pk=None):
+        project = self.get_object()
+        data = self.validated(ProjectMilestoneCorrectSerializer)
+        services.project_milestone_correct(project=project, actor=request.user, **data)
         return self.read_response(project)
 
     @extend_schema(

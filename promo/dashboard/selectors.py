@@ -93,6 +93,9 @@ COCKPIT_FIGURES: tuple[str, ...] = (
     Figure.SIGNED_AMOUNT,
     Figure.GROUNDBREAKING_COUNT,
     Figure.GROUNDBREAKING_AMOUNT,
+    # The milestones after signing, counted like the stages (issue #20).
+    Figure.IN_STATISTICS_COUNT,
+    Figure.ABOVE_SIZE_COUNT,
 )
 FUNNEL_STATUSES: tuple[str, ...] = (
     LeadStatus.INFORMATION,
@@ -292,6 +295,24 @@ def _figure_links(
         Figure.SIGNED_AMOUNT: (signed, Figure.SIGNED_COUNT),
         Figure.GROUNDBREAKING_COUNT: (started, Figure.GROUNDBREAKING_COUNT),
         Figure.GROUNDBREAKING_AMOUNT: (started, Figure.GROUNDBREAKING_COUNT),
+        Figure.IN_STATISTICS_COUNT: (
+            list_url(
+                "projects:list",
+                {
+                    **projects,
+                    "in_statistics_actual_after": start,
+                    "in_statistics_actual_before": end,
+                },
+            ),
+            Figure.IN_STATISTICS_COUNT,
+        ),
+        Figure.ABOVE_SIZE_COUNT: (
+            list_url(
+                "projects:list",
+                {**projects, "above_size_actual_after": start, "above_size_actual_before": end},
+            ),
+            Figure.ABOVE_SIZE_COUNT,
+        ),
     }
 
 

@@ -273,6 +273,13 @@ ROWS = (
         ("may_advance_project",),
     ),
     Row(
+        "Correct or withdraw a milestone after signing (注册/供地/入统/入规)",
+        "`may_correct_milestone`",
+        lambda o, w: P.may_correct_milestone(o, w.project),
+        _sees(projects_visible_to, "project"),
+        ("may_correct_milestone",),
+    ),
+    Row(
         "Name another officer 主办 (or take one off)",
         "`may_assign`",
         lambda o, w: P.may_assign(o, w.lead, role=AssignmentRole.LEAD, assignee=w.some_officer),

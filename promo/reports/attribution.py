@@ -72,6 +72,8 @@ FIGURE_COLUMNS: dict[str, frozenset[str]] = {
     Figure.GROUNDBREAKING_AMOUNT: _UNIT | {"groundbreaking_actual", "signed_investment"},
     Figure.COMPLETED_COUNT: _UNIT | {"completed_actual"},
     Figure.PRODUCING_COUNT: _UNIT | {"producing_actual"},
+    Figure.IN_STATISTICS_COUNT: _UNIT | {"in_statistics_actual"},
+    Figure.ABOVE_SIZE_COUNT: _UNIT | {"above_size_actual"},
     # Plus the monthly progress reports (月度投资进度) of months up to the period's end.
     Figure.ARRIVED_FDI: _UNIT,
 }

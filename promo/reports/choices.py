@@ -48,6 +48,9 @@ class Figure(models.TextChoices):
     PRODUCING_COUNT = "producing_count", _("新投产项目(个)")
     ARRIVED_FDI = "arrived_fdi", _("到账外资(万美元)")
     VALID_LEADS = "valid_leads", _("新增有效信息(条)")
+    # The milestones after signing counted like the stages (projects.choices.Milestone).
+    IN_STATISTICS_COUNT = "in_statistics_count", _("新入统企业(个)")
+    ABOVE_SIZE_COUNT = "above_size_count", _("新入规企业(个)")
 
 
 class CauseRecord(models.TextChoices):
@@ -77,6 +80,8 @@ BULLETIN_COLUMNS: tuple[tuple[str, str, str], ...] = (
     (Figure.PRODUCING_COUNT, "新投产项目", "个"),
     (Figure.ARRIVED_FDI, "到账外资", "万美元"),
     (Figure.VALID_LEADS, "新增有效信息", "条"),
+    (Figure.IN_STATISTICS_COUNT, "新入统企业", "个"),
+    (Figure.ABOVE_SIZE_COUNT, "新入规企业", "个"),
 )
 
 # Which period figure, summed from 1 January, measures each annual target (目标任务).
@@ -142,6 +147,8 @@ _WHY_LABELS = {
     "project_record_increment": _("登记增资"),
     "progress_record": _("填报月度投资进度"),
     "stage_evidence_attach": _("上传节点佐证材料"),
+    "project_milestone_record": _("登记项目节点"),
+    "milestone_evidence_attach": _("上传节点佐证材料"),
 }
 # A service's code: a lower-case name with "_" or ":" in it (an officer's words are not).
 _CODE = re.compile(r"[a-z][a-z0-9]*(_[a-z0-9]+)*(:\S*)?")

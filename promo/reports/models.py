@@ -191,6 +191,8 @@ class BulletinLine(models.Model):
     # Arrived FDI may shrink when a cumulative figure is corrected downwards: not "positive".
     arrived_fdi = models.DecimalField(Figure.ARRIVED_FDI.label, **_AMOUNT)
     valid_leads = models.PositiveIntegerField(Figure.VALID_LEADS.label, **_COUNT)
+    in_statistics_count = models.PositiveIntegerField(Figure.IN_STATISTICS_COUNT.label, **_COUNT)
+    above_size_count = models.PositiveIntegerField(Figure.ABOVE_SIZE_COUNT.label, **_COUNT)
 
     # Context beside the figures: the same period last year, the year to date and the
     # year's targets ({metric: {"target", "actual", "percent"}}), as the bulletin printed them.

@@ -25,6 +25,10 @@ Counting rules, decided once here:
   (增资, ProjectIncrement) dated on or before ``end`` (projects.models.total_investment_as_of,
   which the project list's 总投资截至 reads too). An increase counts from its own date: it
   never changes a closed period.
+* **New 入统 / 入规** (新入统 / 新入规企业) count projects by the actual date of that milestone
+  after signing (``in_statistics_actual``, ``above_size_actual``), as the stages are counted
+  by theirs; a corrected or withdrawn date (projects.services.project_milestone_correct)
+  moves the project to its new period, or out, with the trail saying who and why.
 * **Arrived FDI** (到账外资) is the growth of the cumulative figure reported in monthly
   progress (InvestmentProgress.arrived_fdi): for each project, the latest cumulative reported
   for a month on or before ``end`` minus the latest reported for a month before ``start``.
@@ -120,6 +124,8 @@ class PeriodFigures:
     producing_count: int = 0
     arrived_fdi: Decimal = ZERO
     valid_leads: int = 0
+    in_statistics_count: int = 0
+    above_size_count: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -345,6 +351,9 @@ def _families(
             ),
             Figure.COMPLETED_COUNT: _Rule(dated("completed_actual")),
             Figure.PRODUCING_COUNT: _Rule(dated("producing_actual")),
+            # 新入统 / 新入规: the milestones' actual dates, beside the stages.
+            Figure.IN_STATISTICS_COUNT: _Rule(dated("in_statistics_actual")),
+            Figure.ABOVE_SIZE_COUNT: _Rule(dated("above_size_actual")),
         },
     )
 

@@ -15,8 +15,14 @@ from leads import services as lead_services
 from leads.choices import LeadStatus, SourceChannel, VisitKind
 from officers.choices import TargetMetric
 from officers.services import target_set
-from projects.choices import Stage
-from projects.services import progress_record, project_advance, project_create
+from projects.choices import Milestone, Stage
+from projects.models import Project
+from projects.services import (
+    progress_record,
+    project_advance,
+    project_create,
+    project_milestone_record,
+)
 from promo.core.choices import Industry, Region
 from tests.factories import Bureau, make_investor, make_lead, sign_lead
 from tests.reports.seed import TODAY, build_october
@@ -127,6 +133,27 @@ def build_mixed(b: Bureau, *, leads: int = 30, seed: int = 7) -> None:
                 actor=actor,
                 to_stage=Stage.GROUNDBREAKING,
                 actual_date=signed + timedelta(days=30),
+            )
+
+    _milestones(b, random.Random(seed + 1))
+
+
+def _milestones(b: Bureau, rng: random.Random) -> None:
+    """新入统 / 新入规 spread over the two years: some projects enter the statistics, some of
+    those become 规上 later. Their own random stream, so the rest of the data stays as it was."""
+    for project in Project.objects.filter(in_statistics_actual__isnull=True).order_by("pk"):
+        if rng.random() < 0.4:
+            continue
+        stats = _day(rng, project.contract_date)
+        project, _event = project_milestone_record(
+            project=project, actor=b.chief, milestone=Milestone.IN_STATISTICS, actual_date=stats
+        )
+        if rng.random() < 0.5:
+            project_milestone_record(
+                project=project,
+                actor=b.chief,
+                milestone=Milestone.ABOVE_SIZE,
+                actual_date=_day(rng, stats),
             )
 
 

@@ -329,6 +329,12 @@ def hand_counted(unit, start: date, end: date, industry="", region="", channel="
         Figure.SIGNED_AMOUNT: sum((p.signed_investment for p in signed), Decimal(0)),
         Figure.GROUNDBREAKING_COUNT: len(started),
         Figure.GROUNDBREAKING_AMOUNT: sum((p.total_investment for p in started), Decimal(0)),
+        Figure.IN_STATISTICS_COUNT: sum(
+            1 for p in projects if p.in_statistics_actual and start <= p.in_statistics_actual <= end
+        ),
+        Figure.ABOVE_SIZE_COUNT: sum(
+            1 for p in projects if p.above_size_actual and start <= p.above_size_actual <= end
+        ),
     }
 
 

@@ -48,7 +48,7 @@ from officers.selectors import (
     targets_visible_to,
     units_visible_to,
 )
-from projects.models import Project, StageEvidence
+from projects.models import MilestoneEvidence, Project, StageEvidence
 from projects.selectors import (
     investor_pages_visible_to,
     problems_visible_to,
@@ -320,6 +320,33 @@ def evidence_form(w: Any, r: Any) -> dict:
     }
 
 
+def milestone_form(w: Any, r: Any) -> dict:
+    # The world records 供地 on its projects; 入统 is still open to record.
+    return {"milestone": "in_statistics", "actual_date": day()}
+
+
+def milestone_fix_form(w: Any, r: Any) -> dict:
+    return {"milestone": "land_granted", "actual_date": day(-1), "reason": "矩阵更正"}
+
+
+def milestone_event_of(w: Any, r: Any) -> int:
+    return r.milestone_events.get().pk
+
+
+def milestone_evidence_form(w: Any, r: Any) -> dict:
+    event = r.milestone_events.get()
+    return {
+        f"mev{event.pk}-kind": "land_contract",
+        f"mev{event.pk}-file": SimpleUploadedFile("矩阵供地补充.pdf", PDF),
+    }
+
+
+def milestone_evidence_selector(officer: Any) -> Any:
+    return MilestoneEvidence.objects.filter(
+        milestone_event__project__in=projects_visible_to(officer)
+    )
+
+
 def stage_event_of(w: Any, r: Any) -> int:
     return r.stage_events.get().pk
 
@@ -573,6 +600,24 @@ WEB: dict[str, list[Case]] = {
             data=lambda w, r: {"actual_date": day(), "note": "矩阵开工"},
         )
     ],
+    "projects/<int:pk>/milestones/": [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to), may(P.may_advance_project)),
+            records=PROJECTS,
+            data=milestone_form,
+            multipart=True,
+        )
+    ],
+    "projects/<int:pk>/milestones/correct/": [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to), may(P.may_correct_milestone)),
+            records=PROJECTS,
+            data=milestone_fix_form,
+            multipart=True,
+        )
+    ],
     "projects/<int:pk>/plan/": [
         Case("POST", allow_if(works, sees(projects_visible_to)), records=PROJECTS, data=plan_form)
     ],
@@ -605,6 +650,23 @@ WEB: dict[str, list[Case]] = {
     ],
     "evidence/<int:pk>/": [
         Case("GET", allow_if(sees(evidence_selector)), records=("evidence_a", "evidence_b"))
+    ],
+    "projects/<int:pk>/milestones/<int:event_id>/evidence/": [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to)),
+            records=PROJECTS,
+            kwargs={"event_id": milestone_event_of},
+            data=milestone_evidence_form,
+            multipart=True,
+        )
+    ],
+    "milestone-evidence/<int:pk>/": [
+        Case(
+            "GET",
+            allow_if(sees(milestone_evidence_selector)),
+            records=("milestone_evidence_a", "milestone_evidence_b"),
+        )
     ],
     "problems/<int:pk>/": [Case("GET", allow_if(sees(problems_visible_to)), records=PROBLEMS)],
     "problems/<int:pk>/<slug:action>/": [
@@ -1052,6 +1114,26 @@ API: dict[tuple[str, str], list[Case]] = {
             allow_if(works, sees(projects_visible_to), may(P.may_advance_project)),
             records=PROJECTS,
             data={"to_stage": "groundbreaking", "actual_date": "{today}"},
+        )
+    ],
+    ("post", "/api/v1/projects/{id}/milestone/"): [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to), may(P.may_advance_project)),
+            records=PROJECTS,
+            data={"milestone": "in_statistics", "actual_date": "{today}"},
+        )
+    ],
+    ("post", "/api/v1/projects/{id}/milestone-correction/"): [
+        Case(
+            "POST",
+            allow_if(works, sees(projects_visible_to), may(P.may_correct_milestone)),
+            records=PROJECTS,
+            data=lambda w, r: {
+                "milestone": "land_granted",
+                "actual_date": day(-1),
+                "reason": "矩阵",
+            },
         )
     ],
     ("post", "/api/v1/projects/{id}/assignments/"): [

@@ -38,7 +38,7 @@ from officers import services as officer_services
 from officers.choices import AssignmentRole, Role, TargetMetric, UnitKind
 from officers.models import Officer
 from projects import services as project_services
-from projects.choices import ProblemKind
+from projects.choices import Milestone, ProblemKind
 from projects.models import EvidenceKind, Project, StageEvidence
 from projects.selectors import problems_visible_to, projects_visible_to
 from promo.agreements import services as agreement_services
@@ -219,6 +219,15 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
         kind=EvidenceKind.BUSINESS_LICENCE,
         upload=SimpleUploadedFile(f"矩阵{tag}营业执照.pdf", PDF),
     )
+    # 供地 recorded with its land contract: a milestone to correct and a file to download.
+    _project, land = project_services.project_milestone_record(
+        project=project,
+        actor=officer,
+        milestone=Milestone.LAND_GRANTED,
+        actual_date=day,
+        evidence=[(EvidenceKind.LAND_CONTRACT, SimpleUploadedFile(f"矩阵{tag}供地合同.pdf", PDF))],
+    )
+    project.refresh_from_db()
     batch = batch_upload(
         actor=officer,
         data=xlsx(
@@ -284,6 +293,7 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
             promise=tranche, actor=officer, action=IncentiveAction.WITHHOLD, reason="矩阵欠税"
         ),
         "evidence": evidence,
+        "milestone_evidence": land.evidence.get(),
         "intermediary": Intermediary.objects.create(
             name=f"矩阵{tag}中介", kind="agency", unit=unit
         ),

@@ -18,9 +18,15 @@ from leads.choices import LeadStatus, VisitKind
 from leads.models import Lead
 from officers.choices import TargetMetric
 from officers.services import target_set
-from projects.choices import Stage
+from projects.choices import Milestone, Stage
 from projects.models import Project
-from projects.services import progress_record, project_advance, project_create
+from projects.services import (
+    progress_record,
+    project_advance,
+    project_create,
+    project_milestone_correct,
+    project_milestone_record,
+)
 from promo.core.choices import Industry
 from tests.factories import Bureau, make_investor, make_lead, met_elsewhere, sign_lead
 
@@ -43,6 +49,8 @@ SHANGHAI = {
     "producing_count": 0,
     "arrived_fdi": Decimal("190.00"),  # P2 100 → 250 (+150), L4's project 0 → 40
     "valid_leads": 2,  # L2, L3 (qualified in October; L3 dropped later the same month)
+    "in_statistics_count": 1,  # P2 entered the statistics on 8 October
+    "above_size_count": 0,
 }
 SHENZHEN = {
     "leads_in_hand": 1,  # L7
@@ -58,6 +66,8 @@ SHENZHEN = {
     "producing_count": 1,  # P4
     "arrived_fdi": Decimal("0.00"),
     "valid_leads": 1,
+    "in_statistics_count": 0,  # P4 in September; P3's 入统 withdrawn by the chief
+    "above_size_count": 1,  # P4 became 规上 on 20 October
 }
 DEPARTMENT = {
     key: (Decimal("0.00") if isinstance(value, Decimal) else 0) for key, value in SHENZHEN.items()
@@ -76,6 +86,8 @@ TOTAL = {
     "producing_count": 1,
     "arrived_fdi": Decimal("190.00"),
     "valid_leads": 4,
+    "in_statistics_count": 1,
+    "above_size_count": 1,
 }
 # October 2025: one Shanghai signing of 2000 万元.
 SHANGHAI_LAST_YEAR_SIGNED = Decimal("2000.00")
@@ -135,6 +147,9 @@ def build_october(b: Bureau) -> October:
     _lead(sh, steps=[(V, date(2026, 11, 1))])  # L5
     _lead(sh)  # L6: information only
     p2 = _project(pd, signed=date(2026, 8, 20), amount=3000)
+    project_milestone_record(
+        project=p2, actor=pd, milestone=Milestone.IN_STATISTICS, actual_date=date(2026, 10, 8)
+    )
     project_advance(
         project=p2, actor=pd, to_stage=Stage.GROUNDBREAKING, actual_date=date(2026, 10, 3)
     )
@@ -159,7 +174,7 @@ def build_october(b: Bureau) -> October:
     _visit(sh, make_investor(sh), VisitKind.RECEPTION, date(2026, 9, 30))  # September
     # Shenzhen office.
     _lead(sz, steps=[(V, date(2026, 10, 2)), (N, date(2026, 10, 3))])  # L7
-    _project(sz, signed=date(2026, 10, 28), amount=800)  # P3
+    p3 = _project(sz, signed=date(2026, 10, 28), amount=800)
     p4 = _project(sz, signed=date(2026, 6, 1), amount=5000)
     for stage, on in (
         (Stage.GROUNDBREAKING, date(2026, 7, 1)),
@@ -167,6 +182,23 @@ def build_october(b: Bureau) -> October:
         (Stage.PRODUCING, date(2026, 10, 25)),
     ):
         project_advance(project=p4, actor=sz, to_stage=stage, actual_date=on)
+    # The milestones after signing: P4 in the statistics in September, 规上 in October; P3's
+    # 入统 recorded by mistake and withdrawn by the chief (it counts nowhere).
+    for milestone, on in (
+        (Milestone.IN_STATISTICS, date(2026, 9, 10)),
+        (Milestone.ABOVE_SIZE, date(2026, 10, 20)),
+    ):
+        project_milestone_record(project=p4, actor=sz, milestone=milestone, actual_date=on)
+    project_milestone_record(
+        project=p3, actor=sz, milestone=Milestone.IN_STATISTICS, actual_date=date(2026, 10, 29)
+    )
+    project_milestone_correct(
+        project=p3,
+        actor=b.chief,
+        milestone=Milestone.IN_STATISTICS,
+        actual_date=None,
+        reason="误录：尚未入统",
+    )
     _visit(sz, make_investor(sz, name="戊客商汽车有限公司"), VisitKind.RECEPTION, date(2026, 10, 9))
     # Shanghai's investor, inspected by Shenzhen: older data, from before visit_log refused
     # another unit's investor (issue #13); the figures still count it.

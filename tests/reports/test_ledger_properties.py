@@ -56,7 +56,7 @@ from leads.models import Lead, Visit
 from officers.choices import Role, UnitKind
 from officers.models import Officer, Unit
 from projects import services as project_services
-from projects.choices import HUNDRED_MILLION, TEN_MILLION, Stage
+from projects.choices import HUNDRED_MILLION, TEN_MILLION, Milestone, Stage
 from projects.models import Project
 from promo.core.choices import Industry
 from promo.core.errors import DomainError
@@ -167,6 +167,14 @@ EVENT = st.one_of(
     st.tuples(st.just("project"), REF, st.booleans(), BACK, AMOUNTS),
     st.tuples(st.just("advance"), REF, st.booleans(), DELTA),
     st.tuples(st.just("increase"), REF, DELTA, AMOUNTS),
+    # 入统 / 入规 recorded, or the latest withdrawn by the chief (issue #20).
+    st.tuples(
+        st.just("milestone"),
+        REF,
+        st.booleans(),
+        st.sampled_from([Milestone.IN_STATISTICS, Milestone.ABOVE_SIZE, "withdraw"]),
+        DELTA,
+    ),
     st.tuples(st.just("progress"), REF, st.integers(0, 2), st.sampled_from([0, 40, 100, 250])),
     st.tuples(st.just("figures"), REF, AMOUNTS),
     st.tuples(st.just("visit"), REF, st.sampled_from(list(VisitKind)), st.booleans(), BACK),
@@ -292,6 +300,29 @@ def _act(world: World, event: tuple) -> None:
             actor=_actor(world, project.unit_id, by_chief),
             to_stage=NEXT_STAGE[project.stage],
             actual_date=clamp(last + timedelta(days=delta)),
+        )
+    elif kind == "milestone":
+        by_chief, which, delta = rest
+        project = pick(world.projects, ref)
+        if project is None:
+            return
+        project.refresh_from_db()
+        if which == "withdraw":
+            latest = Milestone.ABOVE_SIZE if project.above_size_actual else Milestone.IN_STATISTICS
+            project_services.project_milestone_correct(
+                project=project,
+                actor=world.chief,
+                milestone=latest,
+                actual_date=None,
+                reason="误录",
+            )
+            return
+        base = project.in_statistics_actual if which == Milestone.ABOVE_SIZE else None
+        project_services.project_milestone_record(
+            project=project,
+            actor=_actor(world, project.unit_id, by_chief),
+            milestone=which,
+            actual_date=clamp((base or project.contract_date) + timedelta(days=delta)),
         )
     elif kind == "increase":
         delta, amount = rest
@@ -457,6 +488,10 @@ def by_hand(records: Records, inside: Inside, start: date, end: date) -> dict[st
             Decimal(0),
         ),
         Figure.VALID_LEADS: sum(1 for x in leads if _in(x.qualified_on, start, end)),
+        Figure.IN_STATISTICS_COUNT: sum(
+            1 for p in projects if _in(p.in_statistics_actual, start, end)
+        ),
+        Figure.ABOVE_SIZE_COUNT: sum(1 for p in projects if _in(p.above_size_actual, start, end)),
     }
 
 
@@ -560,6 +595,12 @@ def report_lists(line: BulletinLine, start: date, end: date) -> dict[str, str]:
             "/projects/",
             **{f"groundbreaking_actual_{k}": v for k, v in period.items()},
             investment_as_of=end.isoformat(),
+        ),
+        Figure.IN_STATISTICS_COUNT: url(
+            "/projects/", **{f"in_statistics_actual_{k}": v for k, v in period.items()}
+        ),
+        Figure.ABOVE_SIZE_COUNT: url(
+            "/projects/", **{f"above_size_actual_{k}": v for k, v in period.items()}
         ),
     }
 

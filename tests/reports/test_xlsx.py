@@ -46,7 +46,7 @@ def row_values(ws, row):
 def test_xlsx_has_the_official_title_and_two_header_rows(bulletin, sheet_of):
     ws = sheet_of(bulletin)
     assert ws["A1"].value == "市投资促进局招商引资工作月度通报（2026年10月）"
-    assert "A1:S1" in {str(r) for r in ws.merged_cells.ranges}
+    assert "A1:U1" in {str(r) for r in ws.merged_cells.ranges}
     assert ws["A2"].value.startswith("统计期间：2026-10-01 至 2026-10-31")
     assert row_values(ws, 3)[:8] == [
         "序号",
@@ -59,21 +59,22 @@ def test_xlsx_has_the_official_title_and_two_header_rows(bulletin, sheet_of):
         None,
     ]
     assert row_values(ws, 4)[5:9] == ["个数", "总投资(万元)", "千万元以上", "亿元以上"]
-    assert ws["P3"].value == "签约额目标完成率" and ws["R3"].value == "排名"
+    assert ws["P3"].value == "新入统企业" and ws["Q3"].value == "新入规企业"
+    assert ws["R3"].value == "签约额目标完成率" and ws["T3"].value == "排名"
 
 
 def test_xlsx_has_one_row_per_unit_then_the_total_with_numbers_formatted(bulletin, sheet_of):
     ws = sheet_of(bulletin)
     shanghai, shenzhen, department, own, total = (row_values(ws, r) for r in range(5, 10))
     # 序号, 单位, 在手, 在谈, 来区客商, 签约个数, 签约额, 千万, 亿元, 开工个数, 开工额, 竣工, 投产,
-    # 到账外资, 有效信息, 目标完成率, 去年同期签约额, 排名, 更正
-    assert shanghai[:15] == [1, "上海办事处", 2, 1, 2, 1, 12000, 1, 1, 1, 3000, 0, 0, 190, 2]
-    assert shanghai[15:] == [30.0, 2000.0, 1, None]
-    assert shenzhen[:15] == [2, "深圳办事处", 1, 1, 2, 1, 800, 0, 0, 0, 0, 1, 1, 0, 1]
-    assert shenzhen[15:] == [58.0, 0.0, 2, None]
-    assert department[:2] == [3, "市发改委"] and department[17] == 3
-    assert own[:3] == [None, "局本级", 1] and own[17] is None  # not numbered, not ranked
-    assert total[:15] == [None, "合计", 4, 2, 3, 2, 12800, 1, 1, 1, 3000, 1, 1, 190, 4]
+    # 到账外资, 有效信息, 新入统, 新入规, 目标完成率, 去年同期签约额, 排名, 更正
+    assert shanghai[:17] == [1, "上海办事处", 2, 1, 2, 1, 12000, 1, 1, 1, 3000, 0, 0, 190, 2, 1, 0]
+    assert shanghai[17:] == [30.0, 2000.0, 1, None]
+    assert shenzhen[:17] == [2, "深圳办事处", 1, 1, 2, 1, 800, 0, 0, 0, 0, 1, 1, 0, 1, 0, 1]
+    assert shenzhen[17:] == [58.0, 0.0, 2, None]
+    assert department[:2] == [3, "市发改委"] and department[19] == 3
+    assert own[:3] == [None, "局本级", 1] and own[19] is None  # not numbered, not ranked
+    assert total[:17] == [None, "合计", 4, 2, 3, 2, 12800, 1, 1, 1, 3000, 1, 1, 190, 4, 1, 1]
     assert ws.cell(row=5, column=7).number_format == "#,##0.00"
     assert ws.cell(row=5, column=3).number_format == "0"
     assert ws.cell(row=10, column=1).value is None  # nothing after the total row
@@ -103,7 +104,7 @@ def test_xlsx_of_a_published_bulletin_shows_amendments_beside_the_frozen_figures
     cause = BulletinAmendmentCause.objects.filter(amendment__line__unit=bureau.shanghai).get()
     at = f"{timezone.localtime(cause.changed_at):%Y-%m-%d %H:%M}"
     note = f"到账外资(万美元)：190→200：项目「{p2.name}」 150 → 160（赵磊 {at}：填报月度投资进度）"
-    assert ws.cell(row=5, column=19).value == note
-    assert ws.cell(row=6, column=19).value is None
-    assert ws.cell(row=8, column=19).value is None  # 局本级: no FDI of its own
-    assert ws.cell(row=9, column=19).value == note
+    assert ws.cell(row=5, column=21).value == note
+    assert ws.cell(row=6, column=21).value is None
+    assert ws.cell(row=8, column=21).value is None  # 局本级: no FDI of its own
+    assert ws.cell(row=9, column=21).value == note

@@ -53,7 +53,7 @@ from officers.choices import AssignmentRole, Role, TargetMetric, UnitKind
 from officers.models import Officer, Unit
 from officers.selectors import units_visible_to
 from projects import services as project_services
-from projects.choices import HUNDRED_MILLION, ParkKind, ProblemKind, Stage
+from projects.choices import HUNDRED_MILLION, Milestone, ParkKind, ProblemKind, Stage
 from projects.models import InvestmentProgress, Project
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
@@ -1237,6 +1237,7 @@ class DemoBureau:
                 contracted_fdi=_pct(project.contracted_fdi, 0.2, 0.4, rng),
                 note="追加投资建设二期生产线（增资）。",
             )
+        self._milestones_after_signing(signed)
         for plan in signed:
             project = plan.signed_project
             if project.stage != Stage.PRODUCING:
@@ -1251,6 +1252,92 @@ class DemoBureau:
                 annual_tax=(output * Decimal("0.06")).quantize(Decimal("1")),
                 jobs=int(project.total_investment / Decimal(rng.randint(50, 200))) + 20,
             )
+
+    def _milestones_after_signing(self, signed: list[LeadPlan]) -> None:
+        """注册 / 供地 / 入统 / 入规 for some projects, planned and actual, with a correction.
+
+        A random stream of its own: the rest of the demo stays as it was before (issue #20).
+        Most projects register soon after signing; industrial ones get land; producing ones
+        enter the statistics (入统) and some become 规上 (入规); one 入统 date is corrected by
+        the unit head with a reason, and one project still waits for a planned 入统.
+        """
+        rng = random.Random(f"milestones-{len(signed)}")
+
+        def between(start: date, end: date) -> date:
+            return start + timedelta(days=rng.randint(0, max((end - start).days, 0)))
+
+        corrected = False
+        for index, plan in enumerate(signed):
+            project = plan.signed_project
+            contract = project.contract_date
+            if contract >= self.today:
+                continue
+            worker = plan.worker
+            span = (self.today - contract).days
+            planned = {
+                Milestone.REGISTERED: contract + timedelta(days=30),
+                Milestone.LAND_GRANTED: contract + timedelta(days=90),
+            }
+            if project.stage in (Stage.COMPLETED, Stage.PRODUCING):
+                planned[Milestone.IN_STATISTICS] = contract + timedelta(days=rng.randint(200, 500))
+                planned[Milestone.ABOVE_SIZE] = planned[Milestone.IN_STATISTICS] + timedelta(
+                    days=365
+                )
+            project = project_services.project_set_plan(
+                project=project,
+                actor=worker,
+                reason="排定签约后节点（注册、供地、入统、入规）。",
+                groundbreaking_planned=project.groundbreaking_planned,
+                completed_planned=project.completed_planned,
+                producing_planned=project.producing_planned,
+                milestones_planned=planned,
+            )
+            if rng.random() < 0.8 and span >= 10:
+                project, _event = project_services.project_milestone_record(
+                    project=project,
+                    actor=worker,
+                    milestone=Milestone.REGISTERED,
+                    actual_date=contract + timedelta(days=rng.randint(5, min(60, span))),
+                    credit_code=N.credit_code("330283", 90_000_000 + index),
+                    note="项目公司完成工商注册。",
+                )
+            if project.stage != Stage.SIGNED and project.groundbreaking_actual:
+                project, _event = project_services.project_milestone_record(
+                    project=project,
+                    actor=worker,
+                    milestone=Milestone.LAND_GRANTED,
+                    actual_date=between(contract, project.groundbreaking_actual),
+                    note="签订国有建设用地使用权出让合同。",
+                )
+            started = project.producing_actual
+            if started is None or rng.random() < 0.3:
+                continue
+            stats = between(started, self.clamp(started + timedelta(days=120)))
+            project, _event = project_services.project_milestone_record(
+                project=project,
+                actor=worker,
+                milestone=Milestone.IN_STATISTICS,
+                actual_date=stats,
+                note="纳入统计部门名录库。",
+            )
+            if not corrected and stats > started:
+                corrected = True
+                project, _event = project_services.project_milestone_correct(
+                    project=project,
+                    actor=self.chief,
+                    milestone=Milestone.IN_STATISTICS,
+                    actual_date=started,
+                    reason="以统计局入库通知书日期为准。",
+                )
+                stats = started
+            if rng.random() < 0.5:
+                project_services.project_milestone_record(
+                    project=project,
+                    actor=worker,
+                    milestone=Milestone.ABOVE_SIZE,
+                    actual_date=between(stats, self.today),
+                    note="年主营业务收入超过 2000 万元，纳入规上工业企业。",
+                )
 
     def _progress(self, signed: list[LeadPlan]) -> None:
         """Monthly investment progress (月度投资进度), at most the last twelve months."""
