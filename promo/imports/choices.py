@@ -57,6 +57,7 @@ class ExportKind(models.TextChoices):
     LEADS = "leads", _("项目信息")
     PROJECTS = "projects", _("项目")
     VISITS = "visits", _("走访记录")
+    AGREEMENT_TERMS = "agreement_terms", _("协议履约台账")
 
 
 class ExportFormat(models.TextChoices):

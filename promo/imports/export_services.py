@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from leads import exports as lead_exports
 from officers.models import Officer
 from projects import exports as project_exports
+from promo.agreements import exports as agreement_exports
 from promo.core import exports
 from promo.core.audit import audited
 from promo.core.db import read_alias, replica_reads
@@ -60,6 +61,9 @@ EXPORT_LISTS: dict[str, ExportList] = {
     ),
     ExportKind.VISITS: ExportList(
         lead_exports.visits_for_export, lead_exports.VISIT_COLUMNS, "走访记录"
+    ),
+    ExportKind.AGREEMENT_TERMS: ExportList(
+        agreement_exports.terms_for_export, agreement_exports.TERM_COLUMNS, "协议履约台账"
     ),
 }
 

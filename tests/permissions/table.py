@@ -734,7 +734,7 @@ WEB: dict[str, list[Case]] = {
     ],
     "imports/export/<str:what>.<str:fmt>": [
         Case("GET", signed_in_else(ALLOW), kwargs={"what": what, "fmt": "csv"}, label=what)
-        for what in ("leads", "projects", "visits")
+        for what in ("leads", "projects", "visits", "agreement_terms")
     ],
     # Export jobs and their files: their requester's alone (a chief's included).
     "imports/exports/": [signed_in_read],
