@@ -334,3 +334,36 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.officer_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class OfficerSession(models.Model):
+    """登录会话: one sign-in of an officer — when, from where, in what browser — kept after it
+    ends (``ended_at``), so the officer is told of the previous sign-in, sees their open
+    sessions and ends one, and the bureau caps how many are open at once
+    (``PROMO_MAX_SESSIONS``, issue #16). Written by promo.accounts.security at sign-in."""
+
+    officer = models.ForeignKey(
+        Officer, on_delete=models.CASCADE, related_name="sessions", verbose_name=_("干部")
+    )
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(_("登录时间"), auto_now_add=True)
+    ip = models.GenericIPAddressField(_("登录地址"), null=True, blank=True)
+    user_agent = models.CharField(_("浏览器"), max_length=200, blank=True)
+    ended_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
+    ended_why = models.CharField(_("结束原因"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("登录会话")
+        verbose_name_plural = _("登录会话")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # An officer's open sessions, newest first (the cap at sign-in, the sessions page).
+            models.Index(
+                fields=["officer", "-created_at"],
+                condition=Q(ended_at__isnull=True),
+                name="officers_session_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.officer_id} @ {self.created_at:%Y-%m-%d %H:%M}"

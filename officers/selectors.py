@@ -16,7 +16,7 @@ from datetime import datetime
 from django.db.models import Max, Q, QuerySet
 
 from .choices import Role
-from .models import Officer, Target, Unit, tree_order
+from .models import Officer, OfficerSession, Target, Unit, tree_order
 
 
 @dataclass(frozen=True)
@@ -240,3 +240,23 @@ def scope_reset_at(officer, resets: QuerySet, *, filtered: bool) -> datetime | N
     if filtered or not scope.is_everything:
         concerns |= Q(officers__isnull=True)
     return resets.filter(concerns).aggregate(at=Max("at"))["at"]
+
+
+def sessions_visible_to(officer: Officer) -> QuerySet[OfficerSession]:
+    """An officer's own sign-ins: nobody else's (not even a chief's: they are not records of
+    the bureau's work but of one person's browser)."""
+    if not getattr(officer, "is_authenticated", False):
+        return OfficerSession.objects.none()
+    return OfficerSession.objects.filter(officer_id=officer.pk)
+
+
+def open_sessions_of(officer: Officer) -> QuerySet[OfficerSession]:
+    """The officer's sessions still open: not ended, and their session not expired."""
+    from django.contrib.sessions.models import Session
+    from django.db.models import Exists, OuterRef
+    from django.utils import timezone
+
+    live = Session.objects.filter(
+        session_key=OuterRef("session_key"), expire_date__gt=timezone.now()
+    )
+    return sessions_visible_to(officer).filter(ended_at__isnull=True).filter(Exists(live))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -150,3 +151,72 @@ def officer_set_language(*, officer: Officer, actor: Officer, language: str) -> 
     with transaction.atomic(), audited(actor, "officer_set_language"):
         officer.save(update_fields=["language"])
     return officer
+
+
+def _end_sessions(sessions: Any, why: str) -> int:
+    """End these sessions: their session rows deleted (the browser is signed out at its next
+    request), each kept in the history with when and why."""
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    keys = list(sessions.values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    ended: int = sessions.update(ended_at=timezone.now(), ended_why=why)
+    return ended
+
+
+def officer_session_record(*, officer: Officer, session_key: str, ip: str, user_agent: str) -> Any:
+    """A sign-in (登录): recorded, and the officer's oldest open sessions ended beyond
+    ``PROMO_MAX_SESSIONS`` (a stolen password opens no endless parallel sessions)."""
+    from django.conf import settings
+
+    from .models import OfficerSession
+    from .selectors import open_sessions_of
+
+    with transaction.atomic():
+        try:
+            address: str | None = str(ipaddress.ip_address(ip))
+        except ValueError:
+            address = None
+        row, _created = OfficerSession.objects.update_or_create(
+            session_key=session_key,
+            defaults={
+                "officer": officer,
+                "ip": address,
+                "user_agent": (user_agent or "")[:200],
+                "ended_at": None,
+                "ended_why": "",
+            },
+        )
+        keep = max(settings.PROMO_MAX_SESSIONS, 1)
+        others = open_sessions_of(officer).exclude(pk=row.pk).order_by("-created_at", "-id")
+        stale = list(others.values_list("pk", flat=True)[keep - 1 :])
+        if stale:
+            _end_sessions(OfficerSession.objects.filter(pk__in=stale), "cap")
+        return row
+
+
+def officer_session_closed(*, session_key: str, why: str = "signed_out") -> None:
+    """The officer signed out of this session (its row ended; the session itself is flushed
+    by Django)."""
+    from django.utils import timezone
+
+    from .models import OfficerSession
+
+    OfficerSession.objects.filter(session_key=session_key, ended_at__isnull=True).update(
+        ended_at=timezone.now(), ended_why=why
+    )
+
+
+def officer_session_end(*, actor: Officer, officer_session: Any) -> Any:
+    """End one of one's own sessions (another browser, a phone left signed in)."""
+    from .models import OfficerSession
+    from .selectors import sessions_visible_to
+
+    if not sessions_visible_to(actor).filter(pk=officer_session.pk).exists():
+        raise PermissionDenied()
+    _end_sessions(
+        OfficerSession.objects.filter(pk=officer_session.pk, ended_at__isnull=True),
+        "ended_by_owner",
+    )
+    return OfficerSession.objects.get(pk=officer_session.pk)

@@ -241,6 +241,8 @@ SESSION_SAVE_EVERY_REQUEST = False
 SESSION_TOUCH_SECONDS = 60
 # However busy, a session ends this long after signing in (等保 2.0, issue #16): a working day.
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
+# At most this many sessions open at once per officer: a new sign-in ends the oldest (#16).
+PROMO_MAX_SESSIONS = env_int("PROMO_MAX_SESSIONS", 3)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 LOGIN_URL = "/login/"

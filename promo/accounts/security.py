@@ -50,6 +50,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
+from officers.services import officer_session_closed, officer_session_record
 from promo.core.health import HEALTH_PATHS
 
 log = logging.getLogger("promo.security")
@@ -162,12 +163,24 @@ def record_success(username: str, ip: str) -> None:
 @receiver(user_logged_in, dispatch_uid="promo.accounts.security.logged_in")
 def _logged_in(sender, request, user, **kwargs) -> None:
     log.info("sign-in username=%s ip=%s", user.get_username(), client_ip(request))
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key and getattr(user, "pk", None):
+        # Recorded with where it came from; the oldest beyond PROMO_MAX_SESSIONS are ended.
+        officer_session_record(
+            officer=user,
+            session_key=session.session_key,
+            ip=client_ip(request),
+            user_agent=request.headers.get("User-Agent", "") if request is not None else "",
+        )
 
 
 @receiver(user_logged_out, dispatch_uid="promo.accounts.security.logged_out")
 def _logged_out(sender, request, user, **kwargs) -> None:
     name = user.get_username() if user is not None else "-"
     log.info("sign-out username=%s ip=%s", name, client_ip(request))
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key:
+        officer_session_closed(session_key=session.session_key)
 
 
 @receiver(user_login_failed, dispatch_uid="promo.accounts.security.login_failed")

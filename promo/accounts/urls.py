@@ -9,4 +9,6 @@ urlpatterns = [
     path("logout/", views.SignOutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path("language/", views.set_language, name="set_language"),
+    path("sessions/", views.session_list, name="sessions"),
+    path("sessions/<int:pk>/end/", views.session_end, name="session_end"),
 ]

@@ -7,17 +7,24 @@ browser; here a signed-in officer's choice is also saved on their account, and s
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from officers.models import Officer
-from officers.services import officer_set_language
+from officers.selectors import open_sessions_of, sessions_visible_to
+from officers.services import officer_session_end, officer_set_language
 from promo.accounts import security
 from promo.accounts.forms import SignInForm
 
@@ -38,8 +45,22 @@ class SignInView(auth_views.LoginView):
         return context
 
     def form_valid(self, form):
+        officer = form.get_user()
+        previous = sessions_visible_to(officer).order_by("-created_at", "-id").first()
         response = super().form_valid(form)
-        language = getattr(form.get_user(), "language", "")
+        if previous is not None:
+            # 等保 2.0: the officer is told of the last sign-in, to notice one that was not theirs.
+            messages.info(
+                self.request,
+                _("上次登录：%(when)s，地址 %(ip)s。")
+                % {
+                    "when": date_format(
+                        timezone.localtime(previous.created_at), "SHORT_DATETIME_FORMAT"
+                    ),
+                    "ip": previous.ip or "-",
+                },
+            )
+        language = getattr(officer, "language", "")
         if language in dict(settings.LANGUAGES):
             response.set_cookie(
                 settings.LANGUAGE_COOKIE_NAME,
@@ -56,14 +77,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "promo/password_change.html"
     success_url = reverse_lazy("home")
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        # Signed out by the session's absolute lifetime (promo.accounts.security): say why once.
-        context["lifetime_ended"] = (
-            self.request.session.pop(security.SESSION_ENDED, None) == "lifetime"
-        )
-        return context
-
     def form_valid(self, form):
         response = super().form_valid(form)
         if form.user.must_change_password:
@@ -76,6 +89,46 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         )
         messages.success(self.request, _("密码已修改。"))
         return response
+
+
+@login_required
+@require_http_methods(["GET"])
+def session_list(request: HttpRequest) -> HttpResponse:
+    """My sign-ins (登录会话): the open ones, this one marked, each with a way to end it; and the
+    last ended ones, so an officer notices a sign-in that was not theirs."""
+    me = cast(Officer, request.user)
+    current = request.session.session_key
+    open_rows = list(open_sessions_of(me).order_by("-created_at", "-id"))
+    open_ids = {row.pk for row in open_rows}
+    recent = [
+        row
+        for row in sessions_visible_to(me).order_by("-created_at", "-id")[:20]
+        if row.pk not in open_ids
+    ][:10]
+    return render(
+        request,
+        "promo/sessions.html",
+        {
+            "open_rows": open_rows,
+            "recent": recent,
+            "current": current,
+            "max_sessions": settings.PROMO_MAX_SESSIONS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def session_end(request: HttpRequest, pk: int) -> HttpResponse:
+    """End one of my sessions (another browser, a phone left signed in). Ending this one signs
+    out here too."""
+    me = cast(Officer, request.user)
+    row = get_object_or_404(sessions_visible_to(me), pk=pk)
+    officer_session_end(actor=me, officer_session=row)
+    if row.session_key == request.session.session_key:
+        return redirect("login")
+    messages.success(request, _("已结束该登录会话。"))
+    return redirect("sessions")
 
 
 class SignOutView(auth_views.LogoutView):

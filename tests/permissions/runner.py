@@ -210,6 +210,9 @@ def judge(case: Case, expected: Outcome, response: Any, changed: list[str]) -> s
         if changed and status < 400 and not _to_sign_in(response):
             return ""
         return "unexpected refusal" if not changed else "written but answered as refused"
+    # A side record the case names (a sign-out ending its session row) is not the write the
+    # outcome is about.
+    changed = [table for table in changed if table not in case.read_receipts]
     if changed:
         return "unexpected allow" if expected is DENY else f"wrote although {expected.value}"
     if expected is DENY:

@@ -45,6 +45,7 @@ from officers.selectors import (
     breakdown_officers,
     breakdown_units_for,
     officers_visible_to,
+    sessions_visible_to,
     targets_visible_to,
     units_visible_to,
 )
@@ -108,7 +109,8 @@ class Case:
     # a message on the next page, 409 for the upsert's generic conflict.
     refused_with: frozenset[int] = frozenset()
     fresh_client: bool = False  # the case changes the session itself (sign-out, password…)
-    # Tables a read may write (a read receipt), named so that no other read writes anything.
+    # Tables a read may write (a read receipt), named so that no other read writes anything;
+    # for a write refused or without effect, a side record it may leave (a sign-out's session).
     read_receipts: frozenset[str] = frozenset()
     label: str = ""
 
@@ -427,7 +429,15 @@ WEB: dict[str, list[Case]] = {
         Case("GET", always(ALLOW)),
         Case("POST", always(NOOP), data={"username": "", "password": ""}, fresh_client=True),
     ],
-    "logout/": [Case("POST", always(NOOP), fresh_client=True)],
+    # Signing out ends the session's row (officers.OfficerSession): its record, not a change.
+    "logout/": [
+        Case(
+            "POST",
+            always(NOOP),
+            fresh_client=True,
+            read_receipts=frozenset({"officers_officersession"}),
+        )
+    ],
     "password/": [
         signed_in_read,
         Case(
@@ -443,6 +453,15 @@ WEB: dict[str, list[Case]] = {
     ],
     "language/": [
         Case("POST", signed_in_else(ALLOW, NOOP), data={"language": "en"}, fresh_client=True)
+    ],
+    # One's own sign-ins (登录会话): listed and ended by their officer alone.
+    "sessions/": [signed_in_read],
+    "sessions/<int:pk>/end/": [
+        Case(
+            "POST",
+            allow_if(sees(sessions_visible_to)),
+            records=("officer_session_a", "officer_session_b"),
+        )
     ],
     # Leads.
     "visits/new/": [

@@ -36,7 +36,7 @@ from leads.selectors import (
 )
 from officers import services as officer_services
 from officers.choices import AssignmentRole, Role, TargetMetric, UnitKind
-from officers.models import Officer
+from officers.models import Officer, OfficerSession
 from projects import services as project_services
 from projects.choices import Milestone, ProblemKind
 from projects.models import EvidenceKind, Project, StageEvidence
@@ -285,6 +285,10 @@ def _unit_records(w: World, tag: str, unit, officer: Officer) -> None:
         "problem": problem,
         "agreement": agreement,
         "term": term,
+        # A sign-in of the unit's officer elsewhere (a phone): only they may end it.
+        "officer_session": OfficerSession.objects.create(
+            officer=officer, session_key=f"matrix-session-{tag_key(tag)}", ip="10.8.8.8"
+        ),
         # A figure and a withholding the 主办 asked for, both waiting for a second person.
         "measurement": agreement_services.measurement_record(
             term=term, actor=officer, measured_on=day, value=50, source="矩阵社保数据"
