@@ -16,7 +16,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CALLERS = 4
 
 
-def test_concurrent_upserts_of_one_new_key_all_get_the_one_record(bureau):
+def test_concurrent_upserts_of_one_new_key_all_get_the_one_record(bureau, settings):
+    # Four sessions of one officer: more than the cap on open sessions allows by default
+    # (PROMO_MAX_SESSIONS, tests/web/test_sessions.py), which would end the first.
+    settings.PROMO_MAX_SESSIONS = CALLERS
     url = "/api/v1/investors/by-external-id/samr/91310000RACE/"
     body = {"name": "上海并发科技有限公司", "industry": "digital", "unit": bureau.shanghai.pk}
     clients = []
