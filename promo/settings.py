@@ -255,6 +255,13 @@ PROMO_LOGIN_FAILURES_PER_ACCOUNT = env_int("PROMO_LOGIN_FAILURES_PER_ACCOUNT", 5
 PROMO_LOGIN_FAILURES_PER_IP = env_int("PROMO_LOGIN_FAILURES_PER_IP", 50)
 PROMO_LOGIN_LOCKOUT_MINUTES = env_int("PROMO_LOGIN_LOCKOUT_MINUTES", 15)
 PROMO_LOGIN_TRUSTED_PROXIES = env_int("PROMO_LOGIN_TRUSTED_PROXIES", 0)
+# Where those proxies connect from: X-Forwarded-For is read only on a connection from one of
+# these networks. A client reaching the app port directly cannot pick its address (and dodge
+# the lockout) by sending the header itself (issue #16).
+PROMO_LOGIN_PROXY_NETWORKS = env_list(
+    "PROMO_LOGIN_PROXY_NETWORKS",
+    ["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+)
 
 # Cockpit scoring (功效系数法): "metric:weight,…" over reports Figure names (empty: defaults in
 # promo/dashboard/scoring.py), and points deducted per project past its planned groundbreaking.

@@ -31,6 +31,8 @@ the username.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import logging
 import time
 from dataclasses import dataclass
@@ -58,13 +60,31 @@ log = logging.getLogger("promo.security")
 _PREFIX = "login-fail"
 
 
+@functools.cache
+def _proxy_networks(
+    networks: tuple[str, ...],
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(net, strict=False) for net in networks)
+
+
+def _from_proxy(remote: str) -> bool:
+    """The connection comes from a network where promo's reverse proxies sit."""
+    try:
+        address = ipaddress.ip_address(remote)
+    except ValueError:
+        return False
+    networks = _proxy_networks(tuple(settings.PROMO_LOGIN_PROXY_NETWORKS))
+    return any(address in network for network in networks if network.version == address.version)
+
+
 def client_ip(request: HttpRequest | None) -> str:
     """The client's address; trusts X-Forwarded-For only for the configured number of proxies."""
     if request is None:
         return "-"
     remote = request.META.get("REMOTE_ADDR", "") or "-"
     proxies = settings.PROMO_LOGIN_TRUSTED_PROXIES
-    if proxies <= 0:
+    if proxies <= 0 or not _from_proxy(remote):
+        # No proxy configured, or a connection that does not come from one: its own address.
         return remote
     # Each trusted proxy appends the address it saw; the client is `proxies` entries from the end.
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]

@@ -270,3 +270,35 @@ def test_a_session_from_before_the_rule_starts_its_clock_at_its_next_request(bur
             assert client.get("/leads/").status_code == 200
         traveller.shift(700)
         assert client.get("/leads/").status_code == 302
+
+
+@override_settings(
+    PROMO_LOGIN_TRUSTED_PROXIES=1,
+    PROMO_LOGIN_FAILURES_PER_ACCOUNT=5,
+    PROMO_LOGIN_FAILURES_PER_IP=50,
+)
+def test_a_client_reaching_the_app_port_directly_cannot_dodge_the_lockout_with_the_header(bureau):
+    """Issue #16: with the trusted-proxy setting on, rotating X-Forwarded-For from a public
+    address gave 30 guesses out of 30. The header is read only on a proxy's connection now."""
+    refused = 0
+    for n in range(30):
+        client = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}")
+        response = client.post("/login/", {"username": "sh_officer", "password": "wrong-password"})
+        refused += "登录失败次数过多" in response.content.decode()
+    assert refused == 25  # the sixth guess on is refused before the password is even checked
+    client = Client(REMOTE_ADDR="203.0.113.7", HTTP_X_FORWARDED_FOR="198.51.100.200")
+    response = client.post("/login/", {"username": "sh_officer", "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(PROMO_LOGIN_TRUSTED_PROXIES=1, PROMO_LOGIN_FAILURES_PER_ACCOUNT=3)
+def test_behind_the_proxy_each_client_is_still_told_apart(bureau):
+    # The proxy (a private address) appends the client's address: one person's failures do not
+    # lock a colleague who signs in through the same proxy.
+    for _ in range(3):
+        Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1").post(
+            "/login/", {"username": "sh_officer", "password": "wrong-password"}
+        )
+    colleague = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.2")
+    response = colleague.post("/login/", {"username": "sh_officer", "password": PASSWORD})
+    assert response.status_code == 302
