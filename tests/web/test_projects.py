@@ -320,4 +320,11 @@ def test_board_reads_only_the_rows_it_shows(bureau, client_for, monkeypatch):
     assert [p.pk for p in columns["signed"]["projects"]] == [p.pk for p in signed[:3]]
     assert columns["signed"]["count"] == 8
     rows = [q for q in sql if '"projects_project"' in q and "COUNT(" not in q]
-    assert rows and all(rows_read(q, "projects_project") <= 3 for q in rows)
+    # Every column's query takes its top rows alone: no numbering of the whole table.
+    assert rows and all("LIMIT 3" in q and "ROW_NUMBER" not in q.upper() for q in rows)
+    # And the column with more projects than it shows reads only those it shows. (For a stage
+    # with no project on this 8-row table the planner may as well walk another index and
+    # filter the 8 rows out — cheaper here, and it flipped between runs: the property that
+    # matters at scale is checked where there is something to skip.)
+    signed_rows = [q for q in rows if "'signed'" in q]
+    assert signed_rows and all(rows_read(q, "projects_project") <= 3 for q in signed_rows)
