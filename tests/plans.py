@@ -23,16 +23,26 @@ def captured_sql(action: Callable[[], Any]) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def rows_read(sql: str, table: str) -> int:
-    """Rows of ``table`` that the plan of ``sql`` reads (kept or filtered out), all loops."""
+def rows_read(sql: str, table: str, *, ordered: bool = False) -> int:
+    """Rows of ``table`` that the plan of ``sql`` reads (kept or filtered out), all loops.
+
+    ``ordered``: also without bitmap scans and sorts, so a top-N query (ORDER BY … LIMIT n)
+    is planned as it is on a large table — reading an index in the query's order — rather
+    than as a tiny test table makes cheapest (read everything, sort, keep n), which the
+    planner picks or not from one run to the next."""
+    switches = ["enable_seqscan"]
+    if ordered:
+        switches += ["enable_bitmapscan", "enable_sort", "enable_incremental_sort"]
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")  # the statistics a deployment has (autovacuum keeps them)
-        cursor.execute("SET enable_seqscan = off")
+        for switch in switches:
+            cursor.execute(f"SET {switch} = off")
         try:
             cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)
             plan = cursor.fetchone()[0]
         finally:
-            cursor.execute("RESET enable_seqscan")
+            for switch in switches:
+                cursor.execute(f"RESET {switch}")
 
     def walk(node: dict[str, Any]) -> int:
         loops = node.get("Actual Loops", 1)
