@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.test import Client
 
 from tests.factories import Bureau, make_bureau
 
@@ -10,3 +13,29 @@ from tests.factories import Bureau, make_bureau
 @pytest.fixture
 def bureau(db) -> Bureau:
     return make_bureau()
+
+
+@pytest.fixture
+def private_cache(settings) -> None:
+    """A cache key prefix of this test's own: the sign-in lockout counters live in Redis,
+    shared by other test runs, so every test starts with empty counters without flushing
+    anything. Made autouse by the web and agreement tests' conftests."""
+    settings.CACHES = {
+        "default": {
+            **settings.CACHES["default"],
+            "KEY_PREFIX": f"promo-test-{uuid.uuid4().hex}",
+        }
+    }
+
+
+@pytest.fixture
+def client_for(db):
+    """``client_for(officer)``: a Django test client signed in as that officer (the API
+    tests override it with a REST framework client)."""
+
+    def make(officer) -> Client:
+        client = Client()
+        client.force_login(officer)
+        return client
+
+    return make

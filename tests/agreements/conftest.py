@@ -39,22 +39,5 @@ def signed(bureau) -> Signed:
 
 
 @pytest.fixture(autouse=True)
-def _private_cache(settings):
-    # Sign-in lockout counters live in Redis: a key prefix of its own per test.
-    import uuid
-
-    settings.CACHES = {
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"promo-test-{uuid.uuid4().hex}"}
-    }
-
-
-@pytest.fixture
-def client_for(db):
-    from django.test import Client
-
-    def make(officer) -> Client:
-        client = Client()
-        client.force_login(officer)
-        return client
-
-    return make
+def _private_cache(private_cache) -> None:
+    """Sign-in lockout counters: a cache of this test's own (tests/conftest.py)."""
