@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from officers import permissions
@@ -761,7 +762,10 @@ def _refuse_if_held_elsewhere(investor: Investor, unit: Unit) -> None:
     if held:
         raise HeldElsewhere(
             _("%(unit)s 自 %(since)s 起已在跟进该客商的项目信息，可申请协办或提出撞单协调。")
-            % {"unit": held[0].unit.name, "since": timezone.localdate(held[0].created_at)},
+            % {
+                "unit": held[0].unit.name,
+                "since": date_format(timezone.localdate(held[0].created_at), "SHORT_DATE_FORMAT"),
+            },
             extra={
                 "holders": [
                     {
@@ -838,7 +842,7 @@ def _require_duplicate_confirmed(
             "unit": newest.unit.name,
             "holder": holder_name,
             "status": newest.status,
-            "since": newest.created_at.date().isoformat(),
+            "since": timezone.localdate(newest.created_at).isoformat(),
         },
     )
 

@@ -413,7 +413,7 @@ def test_groundbreaking_amount_adds_up_on_its_linked_list_after_a_later_capital_
         html = listed.content.decode()
         shown = re.search(r'data-total="total_investment">([^<]*)<', html).group(1)
         assert shown.replace(",", "") == "3000", shown
-        assert "2026-10-31" in html  # the column says as of when
+        assert "2026年10月31日" in html  # the column says as of when
         # Without the date the list totals today's investment, increase included.
         today_list = client_for(bureau.chief).get(
             "/projects/", {"unit": bureau.shanghai.pk, "stage": Stage.GROUNDBREAKING}

@@ -135,8 +135,8 @@ def test_a_bulletin_made_up_late_says_so_in_the_operations_log_and_on_the_report
         chief_page(bureau, "/reports/bulletins/"),
         chief_page(bureau, f"/reports/bulletins/{bulletin.pk}/"),
     ):
-        assert "补生成：定时任务应于 2026-11-01 06:00 生成本期通报" in page
-        assert "于 2026-11-01 06:05 补生成" in page
+        assert "补生成：定时任务应于 2026年11月1日 06:00 生成本期通报" in page
+        assert "于 2026年11月1日 06:05 补生成" in page
 
 
 @pytest.mark.django_db

@@ -162,7 +162,9 @@ def test_home_page_in_english_with_english_numbers_and_dates(compiled, bureau):
     assert "My work" in html and "我的工作" not in html
     assert "Due today" in html and "今天到期" not in html
     assert "123,456 10k CNY" in html  # English groups thousands; Chinese does not
-    assert due.strftime("%m/%d/%Y") in html
+    # 3 Dec 2026, never the American 12/03/2026 (promo/core/formats).
+    assert f"{due.day} {due.strftime('%b')} {due.year}" in html
+    assert due.strftime("%m/%d/%Y") not in html
     left = chinese_left(
         html,
         me.display_name,
@@ -267,6 +269,6 @@ def test_dates_use_each_languages_short_format(compiled):
 
     day = date(2026, 9, 5)
     with translation.override("en"):
-        assert formats.date_format(day, "SHORT_DATE_FORMAT") == "09/05/2026"
+        assert formats.date_format(day, "SHORT_DATE_FORMAT") == "5 Sep 2026"
     with translation.override("zh-hans"):
         assert formats.date_format(day, "SHORT_DATE_FORMAT") == "2026年9月5日"
