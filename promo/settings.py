@@ -644,6 +644,9 @@ PROMO_EXPORT_RETENTION_DAYS = env_int("PROMO_EXPORT_RETENTION_DAYS", 7)
 PROMO_DELIVERY_RETENTION_DAYS = env_int("PROMO_DELIVERY_RETENTION_DAYS", 90)
 # Read notices of alerts off the ladder (acknowledged or cleared) are deleted after this.
 PROMO_READ_NOTICE_RETENTION_DAYS = env_int("PROMO_READ_NOTICE_RETENTION_DAYS", 180)
+# Ended sign-in rows (the officer's list of sessions) are deleted after this; the sign-ins
+# themselves stay in the security log.
+PROMO_SESSION_LOG_RETENTION_DAYS = env_int("PROMO_SESSION_LOG_RETENTION_DAYS", 180)
 for _name in (
     "PROMO_PRUNE_BATCH_SIZE",
     "PROMO_PRUNE_MAX_BATCHES",
@@ -652,6 +655,7 @@ for _name in (
     "PROMO_EXPORT_RETENTION_DAYS",
     "PROMO_DELIVERY_RETENTION_DAYS",
     "PROMO_READ_NOTICE_RETENTION_DAYS",
+    "PROMO_SESSION_LOG_RETENTION_DAYS",
 ):
     # 0 would delete everything the moment it is written.
     if globals()[_name] < 1:

@@ -94,6 +94,57 @@ def test_expired_sessions_are_pruned_live_ones_kept(db):
     assert expired != live
 
 
+def test_a_sign_in_whose_session_expired_is_ended_and_old_ones_deleted(bureau, settings):
+    from officers.models import OfficerSession
+    from officers.services import officer_session_record
+
+    settings.PROMO_SESSION_LOG_RETENTION_DAYS = 180
+    me = bureau.shanghai_officer
+    rows = {}
+    for name, expires_in in (("expired", -timedelta(hours=2)), ("live", timedelta(hours=2))):
+        key = _session(expires_in)
+        rows[name] = officer_session_record(
+            officer=me, session_key=key, ip="203.0.113.7", user_agent="phone"
+        )
+    gone = officer_session_record(officer=me, session_key="x" * 32, ip="", user_agent="")
+    old = OfficerSession.objects.create(
+        officer=me, session_key="y" * 32, ended_at=timezone.now() - 181 * DAY, ended_why="cap"
+    )
+    young = OfficerSession.objects.create(
+        officer=me, session_key="z" * 32, ended_at=timezone.now() - 179 * DAY, ended_why="cap"
+    )
+
+    assert prune_expired_sessions.run() == 2  # the expired session and the old sign-in row
+
+    expired = OfficerSession.objects.get(pk=rows["expired"].pk)
+    assert expired.ended_why == "expired"
+    # Ended when its session expired, not when the prune ran.
+    assert abs(expired.ended_at - (timezone.now() - timedelta(hours=2))) < timedelta(minutes=5)
+    assert OfficerSession.objects.get(pk=gone.pk).ended_why == "expired"
+    assert OfficerSession.objects.get(pk=rows["live"].pk).ended_at is None
+    assert not OfficerSession.objects.filter(pk=old.pk).exists()
+    assert OfficerSession.objects.filter(pk=young.pk).exists()
+    assert prune_expired_sessions.run() == 0  # nothing left to do
+
+
+def test_the_session_log_retention_cannot_be_zero():
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={
+            **__import__("os").environ,
+            "DJANGO_SETTINGS_MODULE": "promo.settings",
+            "PROMO_SESSION_LOG_RETENTION_DAYS": "0",
+        },
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode != 0
+    assert "PROMO_SESSION_LOG_RETENTION_DAYS must be at least 1" in done.stderr
+
+
 # --- import files ------------------------------------------------------------------------
 
 ROWS = [["项目名称", "投资方", "总投资(万元)"], ["第1号产业园", "第1号精密机械有限公司", 1001]]
