@@ -623,6 +623,9 @@ PROMO_EVIDENCE_MAX_BYTES = env_int("PROMO_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
 # Ledger imports (台账导入): the largest file accepted and the most data rows in one batch.
 PROMO_IMPORT_MAX_BYTES = env_int("PROMO_IMPORT_MAX_BYTES", 16 * 1024 * 1024)
 PROMO_IMPORT_MAX_ROWS = env_int("PROMO_IMPORT_MAX_ROWS", 100_000)
+# An .xlsx is a zip: the most its parts may unpack to (MB). A 100,000-row ledger unpacks to
+# about 60 MB; a zip bomb to gigabytes from a small upload.
+PROMO_IMPORT_MAX_UNPACKED_MB = env_int("PROMO_IMPORT_MAX_UNPACKED_MB", 256)
 # Exports (导出): a list of at most this many rows downloads at once; a larger one is an export
 # job written by the worker (promo/imports/export_services.py). A running job silent this long
 # failed (its worker died); the officer exports again.

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Choices
 from django.utils.translation import gettext_lazy as _
 
@@ -385,13 +386,65 @@ def _read_csv(data: bytes, *, kind: str, max_rows: int, saved: dict | None) -> T
     return _table_from_rows(raw, kind=kind, max_rows=max_rows, saved=saved)
 
 
+# XML markup no spreadsheet program writes: a DTD is how entity expansion ("billion laughs")
+# and external entities (XXE) reach an XML parser.
+_DECLARATIONS = (b"<!doctype", b"<!entity")
+
+
+def _broken_xlsx() -> FileRefused:
+    return FileRefused(_("Excel 文件已损坏或不是 .xlsx 文件，无法打开。"))
+
+
+def refuse_hostile_xlsx(data: bytes) -> None:
+    """Refuse, before any XML parser reads it, an .xlsx that unpacks to more than
+    ``PROMO_IMPORT_MAX_UNPACKED_MB`` (a zip bomb) or whose XML declares a DTD (等保, issue
+    #16). The sizes are counted while unpacking, not taken from the zip's own headers."""
+    limit = settings.PROMO_IMPORT_MAX_UNPACKED_MB * 1024 * 1024
+    too_big = FileRefused(
+        _("Excel 文件解压后超过 %(mb)s MB，不像一份台账，未导入。")
+        % {"mb": settings.PROMO_IMPORT_MAX_UNPACKED_MB}
+    )
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise _broken_xlsx() from exc
+    unpacked = 0
+    with archive:
+        members = archive.infolist()
+        if sum(info.file_size for info in members) > limit:
+            raise too_big
+        for info in members:
+            xml = info.filename.lower().endswith((".xml", ".rels", ".vml"))
+            tail = b""
+            try:
+                with archive.open(info) as handle:
+                    while chunk := handle.read(1 << 20):
+                        unpacked += len(chunk)
+                        if unpacked > limit:
+                            raise too_big
+                        if xml:
+                            window = tail + chunk.lower()
+                            if any(mark in window for mark in _DECLARATIONS):
+                                raise FileRefused(
+                                    _(
+                                        "Excel 文件中含有 DTD 声明（<!DOCTYPE>），Excel 不会写出"
+                                        "这种内容，出于安全原因未导入。请在 Excel 中另存为新的"
+                                        " .xlsx 文件后再导入。"
+                                    )
+                                )
+                            tail = window[-16:]
+            except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError) as exc:
+                raise _broken_xlsx() from exc
+
+
 def _read_xlsx(data: bytes, *, kind: str, sheet: str, max_rows: int, saved: dict | None) -> Table:
     import openpyxl
 
+    refuse_hostile_xlsx(data)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken zip or XML
-        raise FileRefused(_("Excel 文件已损坏或不是 .xlsx 文件，无法打开。")) from exc
+        raise _broken_xlsx() from exc
     try:
         names = workbook.sheetnames
         if sheet:
@@ -407,10 +460,13 @@ def _read_xlsx(data: bytes, *, kind: str, sheet: str, max_rows: int, saved: dict
         for name in candidates:
             worksheet = workbook[name]
             raw = []
-            for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                raw.append((number, list(row)))
-                if number > max_rows + HEADER_SEARCH_ROWS + 1:
-                    break
+            try:
+                for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
+                    raw.append((number, list(row)))
+                    if number > max_rows + HEADER_SEARCH_ROWS + 1:
+                        break
+            except Exception as exc:  # the sheet's XML is read lazily, row by row
+                raise _broken_xlsx() from exc
             try:
                 table = _table_from_rows(raw, kind=kind, max_rows=max_rows, saved=saved)
             except FileRefused as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -128,6 +130,55 @@ def test_random_bytes_are_refused_as_not_a_table():
 def test_a_broken_xlsx_is_refused():
     with pytest.raises(FileRefused, match="损坏"):
         read_table(b"PK\x03\x04" + b"junk" * 100, kind=ImportKind.PROJECTS, max_rows=10)
+
+
+def _rewritten(data: bytes, member: str, change) -> bytes:
+    """The xlsx with one of its zip members changed by ``change(bytes) -> bytes``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            body = source.read(info)
+            target.writestr(info, change(body) if info.filename == member else body)
+    return out.getvalue()
+
+
+DTD = (
+    b'<!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+    b'<!ENTITY c SYSTEM "file:///etc/passwd">]>'
+)
+
+
+@pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/workbook.xml"])
+def test_an_xlsx_declaring_a_dtd_is_refused_before_it_is_parsed(member):
+    """等保 (issue #16): a DTD inside a spreadsheet is how entity expansion ("billion laughs")
+    and external entities (XXE) reach an XML parser; no Excel writes one, so it is refused."""
+    data = xlsx([HEADER, ROW])
+
+    def with_dtd(body: bytes) -> bytes:
+        if body.startswith(b"<?xml"):
+            declaration, _end, rest = body.partition(b"?>")
+            return declaration + b"?>" + DTD + rest
+        return DTD + body
+
+    hostile = _rewritten(data, member, with_dtd)
+    with zipfile.ZipFile(io.BytesIO(hostile)) as archive:
+        assert DTD in archive.read(member)
+    with pytest.raises(FileRefused, match="DTD"):
+        read_table(hostile, kind=ImportKind.PROJECTS, max_rows=10)
+    # The same file without the declaration reads.
+    assert read_table(data, kind=ImportKind.PROJECTS, max_rows=10).rows
+
+
+def test_an_xlsx_that_unpacks_to_far_more_than_a_ledger_is_refused(settings):
+    """A zip bomb: a small upload whose members unpack to gigabytes."""
+    settings.PROMO_IMPORT_MAX_UNPACKED_MB = 1
+    buffer = io.BytesIO(xlsx([HEADER, ROW]))
+    with zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", b"\0" * 2_000_000)
+    data = buffer.getvalue()
+    assert len(data) < 100_000
+    with pytest.raises(FileRefused, match="1 MB"):
+        read_table(data, kind=ImportKind.PROJECTS, max_rows=10)
 
 
 def test_wrong_sheet_name_lists_the_sheets():
