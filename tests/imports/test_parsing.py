@@ -181,6 +181,15 @@ def test_an_xlsx_that_unpacks_to_far_more_than_a_ledger_is_refused(settings):
         read_table(data, kind=ImportKind.PROJECTS, max_rows=10)
 
 
+def test_a_sheet_whose_xml_breaks_while_read_is_refused_as_damaged():
+    """openpyxl reads a sheet's rows lazily: broken XML surfaced as a ParseError, a crash."""
+    data = _rewritten(
+        xlsx([HEADER, ROW]), "xl/worksheets/sheet1.xml", lambda body: body + b"<junk/>"
+    )
+    with pytest.raises(FileRefused, match="损坏"):
+        read_table(data, kind=ImportKind.PROJECTS, max_rows=10)
+
+
 def test_wrong_sheet_name_lists_the_sheets():
     data = xlsx([HEADER, ROW], title="项目台账")
     with pytest.raises(FileRefused, match="项目台账"):
