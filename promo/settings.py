@@ -577,6 +577,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of promo, the investment-promotion CRM (招商引资).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # 等保 (issue #16): the schema and its viewer are for signed-in officers and API clients
+    # (session or token); an outsider learns nothing of the interface from the server.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Request and response shapes differ (write vs read serializers): separate components.
     "COMPONENT_SPLIT_REQUEST": True,
     # Tag operations by resource (leads, projects…), not all under "v1".

@@ -39,7 +39,15 @@ def test_every_write_action_documents_its_error_responses():
 
 
 @pytest.mark.django_db
-def test_schema_and_docs_are_served_without_a_cdn(client):
+def test_schema_and_docs_are_for_the_signed_in_only(client):
+    """等保 (issue #16): an outsider gets neither the schema nor its viewer."""
+    assert client.get("/api/schema/").status_code in (401, 403)
+    assert client.get("/api/docs/").status_code in (401, 403)
+
+
+@pytest.mark.django_db
+def test_schema_and_docs_are_served_without_a_cdn(client, bureau):
+    client.force_login(bureau.shanghai_officer)
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/leads/{id}/transition/" in schema.content

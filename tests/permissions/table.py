@@ -414,9 +414,10 @@ WEB: dict[str, list[Case]] = {
     "i18n/setlang/": [
         Case("POST", always(NOOP), data={"language": "zh-hans", "next": "/"}, fresh_client=True)
     ],
-    # The schema and its viewer are public (drf-spectacular's SERVE_PERMISSIONS: AllowAny).
-    "api/schema/": [Case("GET", always(ALLOW), query="?format=json")],
-    "api/docs/": [Case("GET", always(ALLOW))],
+    # The schema and its viewer need a signed-in officer or an API token (drf-spectacular's
+    # SERVE_PERMISSIONS: IsAuthenticated, issue #16).
+    "api/schema/": [Case("GET", signed_in_else(ALLOW), query="?format=json")],
+    "api/docs/": [Case("GET", signed_in_else(ALLOW))],
     "api/": [Case("GET", always(DENY))],  # any unknown API path: the API's 404
     # Accounts: one's own session, password and language.
     "": [signed_in_read],
