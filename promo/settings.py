@@ -183,6 +183,8 @@ if TESTING:
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# DATE_FORMAT per language: 2026年12月3日 / 3 Dec 2026 (issue #15; promo/core/formats/).
+FORMAT_MODULE_PATH = ["promo.core.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
