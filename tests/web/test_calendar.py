@@ -362,3 +362,12 @@ def test_issuing_directly_keeps_one_live_address_per_officer(bureau):
     calendar_feed_issue(actor=me)
     assert CalendarFeed.objects.filter(officer=me, revoked_at__isnull=True).count() == 1
     assert CalendarFeed.objects.filter(officer=me).count() == 2
+
+
+def test_a_refused_token_is_not_written_to_the_request_log(bureau, client_for, caplog):
+    feed_url = issue_feed_url(client_for(bureau.shanghai_officer))
+    token = feed_url.removeprefix("/calendar/feed/").removesuffix(".ics")
+    client_for(bureau.shanghai_officer).post("/calendar/feed/revoke/")
+    with caplog.at_level("INFO"):
+        assert Client().get(feed_url).status_code == 404
+    assert token not in caplog.text
