@@ -127,6 +127,7 @@ def calendar_feed_issue(request: HttpRequest) -> HttpResponse:
     if submissions.earlier_result(me, key) is not None:
         messages.info(request, submissions.ALREADY_SAVED)
         return redirect(done)
+    replacing = selectors.calendar_feeds_visible_to(me).filter(revoked_at__isnull=True).exists()
     try:
         with transaction.atomic():
             _feed, token = services.calendar_feed_issue(actor=me)
@@ -137,7 +138,10 @@ def calendar_feed_issue(request: HttpRequest) -> HttpResponse:
     request.session[NEW_FEED_URL] = request.build_absolute_uri(
         reverse("calendar_feed", kwargs={"token": token})
     )
-    messages.success(request, _("已生成新的订阅地址；原来的地址已停用。"))
+    if replacing:
+        messages.success(request, _("已生成新的订阅地址；原来的地址已停用。"))
+    else:
+        messages.success(request, _("已生成订阅地址。"))
     return redirect(done)
 
 

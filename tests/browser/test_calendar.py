@@ -8,8 +8,10 @@ import icalendar
 import pytest
 
 from leads import services as lead_services
+from projects import services as project_services
 from promo.core.services import today
-from tests.factories import PASSWORD, make_investor
+from tests.browser.conftest import screenshot
+from tests.factories import PASSWORD, make_investor, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,6 +28,16 @@ def test_the_calendar_fits_a_phone_and_its_feed_address_subscribes(phone, bureau
         next_step="寄送园区政策资料和用地方案给投资发展部",
         next_step_due=today() + timedelta(days=2),
     )
+    project = make_project(me, name="华鑫精密二期扩产项目")
+    project_services.project_set_plan(
+        project=project,
+        actor=me,
+        reason="排定节点",
+        groundbreaking_planned=today() + timedelta(days=12),
+        completed_planned=today() + timedelta(days=150),
+        producing_planned=None,
+        milestones_planned={"registered": today() - timedelta(days=3)},
+    )
     phone.goto("/login/")
     phone.get_by_label("用户名").fill("sh_officer")
     phone.get_by_label("密码").fill(PASSWORD)
@@ -40,9 +52,15 @@ def test_the_calendar_fits_a_phone_and_its_feed_address_subscribes(phone, bureau
     phone.wait_for_url("**/calendar/")
     address = phone.get_by_label("订阅地址").input_value()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(phone, "calendar-phone")
     # The phone's calendar fetches it without the session.
     phone.context.clear_cookies()
     response = phone.request.get(address)
     assert response.status == 200
     events = icalendar.Calendar.from_ical(response.body()).walk("VEVENT")
-    assert [str(event["uid"]) for event in events] == [f"follow-up-{visit.pk}@promo"]
+    assert {str(event["uid"]) for event in events} == {
+        f"follow-up-{visit.pk}@promo",
+        f"project-{project.pk}-registered@promo",
+        f"project-{project.pk}-groundbreaking@promo",
+        f"project-{project.pk}-completed@promo",
+    }

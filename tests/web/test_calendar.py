@@ -371,3 +371,11 @@ def test_a_refused_token_is_not_written_to_the_request_log(bureau, client_for, c
     with caplog.at_level("INFO"):
         assert Client().get(feed_url).status_code == 404
     assert token not in caplog.text
+
+
+def test_the_message_says_whether_an_earlier_address_was_stopped(bureau, client_for):
+    client = client_for(bureau.shanghai_officer)
+    first = client.post("/calendar/feed/", follow=True).content.decode()
+    assert "已生成订阅地址。" in first and "原来的地址已停用" not in first
+    second = client.post("/calendar/feed/", follow=True).content.decode()
+    assert "已生成新的订阅地址；原来的地址已停用。" in second
