@@ -13,6 +13,7 @@ from django.db.models import Case, Count, DateField, Exists, OuterRef, Q, QueryS
 from django.db.models.functions import Least
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from leads.choices import OPEN_LEAD_STATUSES, ClockState, ClockStep, LeadStatus
 from leads.models import LeadAssistRequest, LeadClaim, Visit
@@ -250,8 +251,12 @@ class CalendarItem:
 
     @property
     def summary(self) -> str:
-        """One line for a calendar event, in the active language."""
-        return f"{self.what} · {self.subject}"
+        """One line for a calendar event, in the active language: a follow-up says so (its
+        "what" is the officer's own words), a planned date's "what" already does (计划开工)."""
+        what = (
+            gettext("跟进：%(step)s") % {"step": self.what} if self.kind == FOLLOW_UP else self.what
+        )
+        return f"{what} · {self.subject}"
 
 
 @dataclass

@@ -257,7 +257,7 @@ def test_the_feed_holds_the_pages_events_as_all_day_events_with_links(bureau, cl
     assert str(gb["summary"]) == "计划开工 · 精密零部件扩产项目"
     assert f"http://testserver/projects/{project.pk}/" in str(gb["description"])
     step = events[f"follow-up-{visit.pk}@promo"]
-    assert str(step["summary"]) == f"寄送园区政策资料 · {visit.investor.name}"
+    assert str(step["summary"]) == f"跟进：寄送园区政策资料 · {visit.investor.name}"
     assert step.decoded("dtstart") == today() + timedelta(days=2)
     # The same UIDs on the next read: a phone updates its events, it does not add copies.
     assert set(events_of(Client().get(feed_url))) == set(events)
@@ -266,12 +266,15 @@ def test_the_feed_holds_the_pages_events_as_all_day_events_with_links(bureau, cl
 def test_the_feed_is_in_the_officers_language(bureau, client_for):
     me = bureau.shanghai_officer
     project = planned_project(me, name="精密零部件扩产项目", groundbreaking=today())
+    visit = follow_up(me, due=today() + timedelta(days=1), step="寄送资料")
     feed_url = issue_feed_url(client_for(me))
     me.language = "en"
     me.save(update_fields=["language"])
     events = events_of(Client().get(feed_url, HTTP_ACCEPT_LANGUAGE="zh-hans"))
     summary = str(events[f"project-{project.pk}-groundbreaking@promo"]["summary"])
     assert summary == "Planned groundbreaking · 精密零部件扩产项目"
+    step = str(events[f"follow-up-{visit.pk}@promo"]["summary"])
+    assert step == f"Follow-up: 寄送资料 · {visit.investor.name}"
 
 
 def test_the_address_is_shown_once_and_only_its_hash_is_stored(bureau, client_for):
