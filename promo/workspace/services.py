@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +16,8 @@ from .models import CalendarFeed
 # 32 random bytes (256 bits): guessing a live address is hopeless, so a fast hash is enough to
 # keep it out of the database (no password-style stretching), as for the API's tokens.
 TOKEN_BYTES = 32
+# A feed read writes ``last_used_at`` at most this often: phones poll every hour or so.
+FEED_TOUCH_INTERVAL = timedelta(hours=1)
 
 
 def feed_token_hash(token: str) -> str:
@@ -55,3 +58,12 @@ def _revoke_live(*, actor: Officer, owner: Officer) -> CalendarFeed | None:
     feed.revoked_by = actor
     feed.save(update_fields=["revoked_at", "revoked_by"])
     return feed
+
+
+def calendar_feed_touch(*, feed: CalendarFeed) -> None:
+    """Note that the feed address was read (最近读取), at most once an hour: the officer sees
+    whether a phone still reads it, and a read they do not expect tells them to replace it."""
+    now = timezone.now()
+    if feed.last_used_at is None or now - feed.last_used_at > FEED_TOUCH_INTERVAL:
+        CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=now)
+        feed.last_used_at = now

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
@@ -24,7 +24,6 @@ from promo.reports.selectors import home_alerts
 
 from . import selectors, services
 from .exports import calendar_ics
-from .models import CalendarFeed
 
 
 @login_required
@@ -83,8 +82,6 @@ def submission_state(request: HttpRequest, key) -> JsonResponse:
 # (a double tap's second POST finds its key used and is sent to the same page): only its hash
 # is stored anywhere else, so it cannot be shown again.
 NEW_FEED_URL = "calendar_new_feed_url"
-# A feed read writes ``last_used_at`` at most this often: phones poll every hour or so.
-FEED_TOUCH_INTERVAL = timedelta(hours=1)
 
 
 @login_required
@@ -171,19 +168,13 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     if feed is None:
         return _feed_not_found()
     officer = feed.officer
-    _touch(feed)
+    services.calendar_feed_touch(feed=feed)
     with translation.override(officer.language or settings.LANGUAGE_CODE):
         calendar = selectors.officer_calendar(officer, day=selectors.calendar_today())
         body = calendar_ics(calendar, absolute=request.build_absolute_uri)
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     _private(response)
     return response
-
-
-def _touch(feed: CalendarFeed) -> None:
-    now = timezone.now()
-    if feed.last_used_at is None or now - feed.last_used_at > FEED_TOUCH_INTERVAL:
-        CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=now)
 
 
 def _feed_not_found() -> HttpResponse:

@@ -382,3 +382,15 @@ def test_the_message_says_whether_an_earlier_address_was_stopped(bureau, client_
     assert "已生成订阅地址。" in first and "原来的地址已停用" not in first
     second = client.post("/calendar/feed/", follow=True).content.decode()
     assert "已生成新的订阅地址；原来的地址已停用。" in second
+
+
+def test_the_page_says_when_the_address_was_last_read_in_beijing_time(bureau, client_for):
+    client = client_for(bureau.shanghai_officer)
+    with time_machine.travel(EARLY_MORNING, tick=False):
+        feed_url = issue_feed_url(client)
+        assert "最近一次读取" not in page(client)
+        Client().get(feed_url)
+        with override_settings(TIME_ZONE="UTC"):
+            html = page(client)
+    assert "最近一次读取：2026年12月3日 04:03。" in html
+    assert CalendarFeed.objects.get().last_used_at == EARLY_MORNING
