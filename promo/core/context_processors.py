@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 # (url name, label, path prefix that marks the item as current)
 _NAV = (
     ("home", _("我的工作"), "/"),
+    ("calendar", _("日程"), "/calendar/"),
     ("leads:list", _("项目信息"), "/leads/"),
     ("projects:list", _("项目"), "/projects/"),
     ("agreements:list", _("投资协议"), "/agreements/"),

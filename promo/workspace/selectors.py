@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import functools
 import operator
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from django.db.models import Case, Count, DateField, Exists, OuterRef, Q, When
+from django.db.models import Case, Count, DateField, Exists, OuterRef, Q, QuerySet, When
 from django.db.models.functions import Least
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 
 from leads.choices import OPEN_LEAD_STATUSES, ClockState, ClockStep, LeadStatus
 from leads.models import LeadAssistRequest, LeadClaim, Visit
@@ -24,9 +29,11 @@ from leads.selectors import (
 )
 from officers import permissions
 from officers.models import Assignment, Officer
-from projects.choices import STAGE_ORDER, ProblemStatus, Stage
+from projects.choices import MILESTONE_ORDER, STAGE_ORDER, ProblemStatus, Stage
 from projects.models import Problem, Project
-from projects.selectors import problems_visible_to, project_list
+from projects.selectors import problems_visible_to, project_list, projects_visible_to
+
+from .models import CalendarFeed
 
 HOME_ROWS = 20
 
@@ -40,11 +47,18 @@ def follow_ups_due(officer: Officer, *, day: date) -> list[Visit]:
     A later visit to the same investor counts as the follow-up having happened. Each visit
     carries ``days_overdue``.
     """
+    return follow_ups_until(officer, day=day, until=day, limit=HOME_ROWS)
+
+
+def follow_ups_until(officer: Officer, *, day: date, until: date, limit: int) -> list[Visit]:
+    """Next steps of visits the officer logged or attended, due by ``until`` (overdue ones
+    included), soonest due first, at most ``limit``; each with ``days_overdue`` against ``day``.
+    The home page asks for those due by today, the calendar for the weeks ahead too."""
     # Logged or attended: a UNION of two indexed reads (the (created_by, next_step_due) index and
     # the attendance rows), not an OR, which kept PostgreSQL off the index (issue #19).
-    logged = Visit.objects.filter(created_by_id=officer.pk, next_step_due__lte=day).order_by()
+    logged = Visit.objects.filter(created_by_id=officer.pk, next_step_due__lte=until).order_by()
     attended = Visit.officers.through.objects.filter(
-        officer_id=officer.pk, visit__next_step_due__lte=day
+        officer_id=officer.pk, visit__next_step_due__lte=until
     ).order_by()
     followed_up = Exists(
         Visit.objects.filter(
@@ -66,7 +80,7 @@ def follow_ups_due(officer: Officer, *, day: date) -> list[Visit]:
         .exclude(next_step="")
         .filter(~followed_up)
         .select_related("investor", "lead")
-        .order_by("next_step_due", "id")[:HOME_ROWS]
+        .order_by("next_step_due", "id")[:limit]
     )
     for visit in visits:
         visit.days_overdue = (day - visit.next_step_due).days
@@ -186,3 +200,188 @@ def assist_requests_to_decide(officer: Officer) -> list[LeadAssistRequest]:
     officer may decide (``may_decide_assist_request``), the predicate the service enforces."""
     rows = assist_requests_awaiting(officer).order_by("created_at", "id")[:HOME_ROWS]
     return [row for row in rows if permissions.may_decide_assist_request(officer, row)]
+
+
+# --- the follow-up calendar (日程, issue #15) -------------------------------------------------
+
+# The calendar's day is Beijing's, whatever TIME_ZONE the server was given: an officer in
+# Shanghai at 04:03 on 3 December is on the 3rd, though it is still the 2nd in UTC.
+BEIJING = ZoneInfo("Asia/Shanghai")
+# How far ahead the calendar reads: half a year, because the 倒排节点 of a project (开工, 竣工,
+# 入统…) are months apart and an officer plans them; follow-ups are mostly days ahead.
+CALENDAR_DAYS = 180
+# At most this many follow-ups and this many projects: the page and the feed stay bounded for
+# an officer with a long backlog (the page says when the list was cut).
+CALENDAR_ROWS = 200
+
+# The kinds of item, in the order they are shown within a day.
+FOLLOW_UP, STAGE, MILESTONE = "follow_up", "stage", "milestone"
+_KIND_ORDER = {FOLLOW_UP: 0, STAGE: 1, MILESTONE: 2}
+_PLANNED_STAGES = tuple(stage for stage in STAGE_ORDER if stage != Stage.SIGNED)
+
+
+def _planned_columns() -> tuple[str, ...]:
+    """The prefixes of the project's ``<x>_planned`` / ``<x>_actual`` pairs: the stages after
+    signing (开工, 竣工, 投产) and the milestones after signing (注册, 供地, 入统, 入规)."""
+    return (*_PLANNED_STAGES, *MILESTONE_ORDER)
+
+
+def calendar_today() -> date:
+    """Today in Beijing (Asia/Shanghai), not in the server's time zone."""
+    return timezone.now().astimezone(BEIJING).date()
+
+
+@dataclass(frozen=True)
+class CalendarItem:
+    """One entry of an officer's calendar: a follow-up due, or a planned project date."""
+
+    kind: str
+    # Stable across reads, so a phone calendar updates the event rather than adding another.
+    uid: str
+    day: date
+    # What is due (the next step, "计划开工") and on what (investor and lead, or the project).
+    what: str
+    subject: str
+    url: str
+    days_overdue: int
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue > 0
+
+    @property
+    def summary(self) -> str:
+        """One line for a calendar event, in the active language: a follow-up says so (its
+        "what" is the officer's own words), a planned date's "what" already does (计划开工)."""
+        what = (
+            gettext("跟进：%(step)s") % {"step": self.what} if self.kind == FOLLOW_UP else self.what
+        )
+        return f"{what} · {self.subject}"
+
+
+@dataclass
+class Calendar:
+    """An officer's calendar: the items overdue, then those from today on, each by day."""
+
+    today: date
+    until: date
+    items: list[CalendarItem]
+    truncated: bool
+
+    @property
+    def overdue(self) -> list[CalendarItem]:
+        return [item for item in self.items if item.day < self.today]
+
+    @property
+    def days(self) -> list[tuple[date, list[CalendarItem]]]:
+        """The days from today on that have items (an agenda: empty days are left out)."""
+        grouped: dict[date, list[CalendarItem]] = {}
+        for item in self.items:
+            if item.day >= self.today:
+                grouped.setdefault(item.day, []).append(item)
+        return list(grouped.items())
+
+
+def _follow_up_items(
+    officer: Officer, *, day: date, until: date
+) -> tuple[list[CalendarItem], bool]:
+    visits = follow_ups_until(officer, day=day, until=until, limit=CALENDAR_ROWS + 1)
+    items = []
+    for visit in visits[:CALENDAR_ROWS]:
+        subject = visit.investor.name + (f" · {visit.lead.name}" if visit.lead else "")
+        url = (
+            reverse("leads:detail", args=[visit.lead_id])
+            if visit.lead_id
+            else reverse("projects:investor", args=[visit.investor_id])
+        )
+        items.append(
+            CalendarItem(
+                kind=FOLLOW_UP,
+                uid=f"follow-up-{visit.pk}@promo",
+                day=visit.next_step_due,
+                what=visit.next_step,
+                subject=subject,
+                url=url,
+                days_overdue=visit.days_overdue,
+            )
+        )
+    return items, len(visits) > CALENDAR_ROWS
+
+
+def _pending_planned(until: date) -> Q:
+    """A project with a stage or a milestone after signing planned by ``until`` and not reached."""
+    return functools.reduce(
+        operator.or_,
+        (
+            Q(**{f"{column}_planned__lte": until, f"{column}_actual__isnull": True})
+            for column in _planned_columns()
+        ),
+    )
+
+
+def _project_items(officer: Officer, *, day: date, until: date) -> tuple[list[CalendarItem], bool]:
+    """The planned dates (倒排节点) not yet reached of the projects the officer is on (主办,
+    协办, 挂钩领导) among those they see, planned by ``until`` (overdue ones included)."""
+    mine = Exists(Assignment.objects.filter(project_id=OuterRef("pk"), officer_id=officer.pk))
+    projects = list(
+        projects_visible_to(officer)
+        .filter(mine)
+        .filter(_pending_planned(until))
+        .only(
+            "pk",
+            "name",
+            *(f"{c}_{kind}" for c in _planned_columns() for kind in ("planned", "actual")),
+        )
+        .order_by("id")[: CALENDAR_ROWS + 1]
+    )
+    items = []
+    for project in projects[:CALENDAR_ROWS]:
+        url = reverse("projects:detail", args=[project.pk])
+        for column in _planned_columns():
+            planned = getattr(project, f"{column}_planned")
+            if planned is None or planned > until or getattr(project, f"{column}_actual"):
+                continue
+            items.append(
+                CalendarItem(
+                    kind=STAGE if column in _PLANNED_STAGES else MILESTONE,
+                    uid=f"project-{project.pk}-{column}@promo",
+                    day=planned,
+                    # The column's own name, "计划开工" / "计划入统", translated with the model.
+                    what=str(Project._meta.get_field(f"{column}_planned").verbose_name),
+                    subject=project.name,
+                    url=url,
+                    days_overdue=(day - planned).days,
+                )
+            )
+    return items, len(projects) > CALENDAR_ROWS
+
+
+def officer_calendar(officer: Officer, *, day: date, days: int = CALENDAR_DAYS) -> Calendar:
+    """The officer's calendar (日程): follow-ups due and planned project dates not yet reached,
+    overdue ones and those of the next ``days`` days, in date order; labels in the active
+    language. Visibility is read now, through the selectors: a record the officer no longer
+    sees (moved to another unit, taken off the project) leaves the calendar and its feed."""
+    until = day + timedelta(days=days)
+    follow_ups, cut_visits = _follow_up_items(officer, day=day, until=until)
+    planned, cut_projects = _project_items(officer, day=day, until=until)
+    items = sorted(
+        [*follow_ups, *planned], key=lambda item: (item.day, _KIND_ORDER[item.kind], item.uid)
+    )
+    return Calendar(today=day, until=until, items=items, truncated=cut_visits or cut_projects)
+
+
+def calendar_feeds_visible_to(officer: Officer) -> QuerySet[CalendarFeed]:
+    """An officer's own calendar feed addresses: nobody else's (they are one person's key)."""
+    if not getattr(officer, "is_authenticated", False):
+        return CalendarFeed.objects.none()
+    return CalendarFeed.objects.filter(officer_id=officer.pk)
+
+
+def calendar_feed_for_token(token_hash: str) -> CalendarFeed | None:
+    """The live feed whose token has this hash, of an officer still active (with the officer
+    and their unit, which the visibility scope reads); None for anything else."""
+    return (
+        CalendarFeed.objects.select_related("officer", "officer__unit")
+        .filter(token_hash=token_hash, revoked_at__isnull=True, officer__is_active=True)
+        .first()
+    )

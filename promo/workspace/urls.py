@@ -1,4 +1,4 @@
-"""The officer's home page, and what a form's draft asks before it is restored."""
+"""The officer's home page, what a form's draft asks before it is restored, and the calendar."""
 
 from django.urls import path
 
@@ -7,4 +7,9 @@ from promo.workspace import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("submissions/<uuid:key>/", views.submission_state, name="submission_state"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/feed/", views.calendar_feed_issue, name="calendar_feed_issue"),
+    path("calendar/feed/revoke/", views.calendar_feed_revoke, name="calendar_feed_revoke"),
+    # The token (token_urlsafe: letters, digits, "-" and "_") is the credential; no session.
+    path("calendar/feed/<slug:token>.ics", views.calendar_feed, name="calendar_feed"),
 ]

@@ -1,21 +1,29 @@
-"""The officer's home page, "my work" (我的工作)."""
+"""The officer's home page, "my work" (我的工作), and their calendar (日程) with its feed."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from officers.models import Officer
 from promo.core import submissions
 from promo.core.services import today
 from promo.reports.selectors import home_alerts
 
-from . import selectors
+from . import selectors, services
+from .exports import calendar_ics
 
 
 @login_required
@@ -66,3 +74,119 @@ def submission_state(request: HttpRequest, key) -> JsonResponse:
     """
     saved = submissions.earlier_result(request.user, key) is not None
     return JsonResponse({"saved": saved}, headers={"Cache-Control": "no-store"})
+
+
+# --- the calendar (日程) and its feed --------------------------------------------------------
+
+# A new feed address waits here between the POST that made it and the page that shows it, once
+# (a double tap's second POST finds its key used and is sent to the same page): only its hash
+# is stored anywhere else, so it cannot be shown again.
+NEW_FEED_URL = "calendar_new_feed_url"
+
+
+@login_required
+@require_GET
+def calendar(request: HttpRequest) -> HttpResponse:
+    """日程: my follow-ups due and my projects' planned dates, overdue first, then by day (an
+    agenda, which reads on a 375-px phone where a month grid does not); and my feed address."""
+    me = cast(Officer, request.user)
+    day = selectors.calendar_today()
+    new_feed_url = request.session.pop(NEW_FEED_URL, None)
+    feed = selectors.calendar_feeds_visible_to(me).filter(revoked_at__isnull=True).first()
+    return render(
+        request,
+        "promo/calendar.html",
+        {
+            "calendar": selectors.officer_calendar(me, day=day),
+            "tomorrow": day + timedelta(days=1),
+            "feed": feed,
+            "new_feed_url": new_feed_url,
+            "new_feed_webcal": _webcal(new_feed_url) if new_feed_url else "",
+            "form": submissions.OnceForm(),
+        },
+    )
+
+
+def _webcal(url: str) -> str:
+    """The same address with the webcal: scheme, which a phone opens as "subscribe"."""
+    return "webcal://" + url.split("://", 1)[1]
+
+
+@login_required
+@require_POST
+def calendar_feed_issue(request: HttpRequest) -> HttpResponse:
+    """Make (or replace) my feed address; it is shown once, on the calendar page."""
+    me = cast(Officer, request.user)
+    form = submissions.OnceForm(request.POST)
+    form.is_valid()
+    key = form.submission_key()
+    done = reverse("calendar")
+    if submissions.earlier_result(me, key) is not None:
+        messages.info(request, submissions.ALREADY_SAVED)
+        return redirect(done)
+    replacing = selectors.calendar_feeds_visible_to(me).filter(revoked_at__isnull=True).exists()
+    try:
+        with transaction.atomic():
+            _feed, token = services.calendar_feed_issue(actor=me)
+            submissions.record(me, key, done)
+    except submissions.AlreadySubmitted as earlier:
+        messages.info(request, submissions.ALREADY_SAVED)
+        return redirect(earlier.url)
+    request.session[NEW_FEED_URL] = request.build_absolute_uri(
+        reverse("calendar_feed", kwargs={"token": token})
+    )
+    if replacing:
+        messages.success(request, _("已生成新的订阅地址；原来的地址已停用。"))
+    else:
+        messages.success(request, _("已生成订阅地址。"))
+    return redirect(done)
+
+
+@login_required
+@require_POST
+def calendar_feed_revoke(request: HttpRequest) -> HttpResponse:
+    """Stop my feed address (停用): a phone subscribed to it gets nothing more."""
+    me = cast(Officer, request.user)
+    request.session.pop(NEW_FEED_URL, None)
+    if services.calendar_feed_revoke(actor=me) is None:
+        messages.info(request, _("没有在用的订阅地址。"))
+    else:
+        messages.success(request, _("订阅地址已停用。"))
+    return redirect("calendar")
+
+
+@require_safe
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The officer's calendar as an iCalendar file, for a phone calendar's subscription.
+
+    No session: the token in the address is the credential, found by its hash. A revoked or
+    unknown token, and the feed of a deactivated officer, answer the same bare 404. The items
+    are computed now, through the visibility selectors, so the feed never shows a record its
+    officer no longer sees; in the officer's language.
+    """
+    feed = selectors.calendar_feed_for_token(services.feed_token_hash(token))
+    if feed is None:
+        return _feed_not_found()
+    officer = feed.officer
+    services.calendar_feed_touch(feed=feed)
+    with translation.override(officer.language or settings.LANGUAGE_CODE):
+        calendar = selectors.officer_calendar(officer, day=selectors.calendar_today())
+        body = calendar_ics(calendar, absolute=request.build_absolute_uri)
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    _private(response)
+    return response
+
+
+def _feed_not_found() -> HttpResponse:
+    response = HttpResponseNotFound(b"Not Found", content_type="text/plain; charset=utf-8")
+    _private(response)
+    # Django logs every 4xx with its path (django.request): the path is the token. The
+    # refusal says nothing worth logging, and the access log of the proxy has it anyway.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
+def _private(response: HttpResponse) -> None:
+    """Kept by no cache, and the address (a credential) sent to no other site as a referrer."""
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"

@@ -63,6 +63,7 @@ from promo.core.services import today
 from promo.imports.selectors import batches_visible_to, export_jobs_visible_to
 from promo.reports.models import AlertNotice
 from promo.reports.selectors import bulletins_visible_to, notices_for
+from promo.workspace.selectors import calendar_feeds_visible_to
 from tests.factories import PASSWORD
 
 
@@ -398,6 +399,14 @@ def evidence_selector(officer: Any) -> Any:
     return StageEvidence.objects.filter(stage_event__project__in=projects_visible_to(officer))
 
 
+def stops_own_live_feed(c: Ctx) -> Outcome:
+    """Stopping a calendar feed address stops the caller's own live one, if they have one."""
+    if c.actor is None:
+        return DENY
+    live = calendar_feeds_visible_to(c.actor).filter(revoked_at__isnull=True).exists()
+    return ALLOW if live else NOOP
+
+
 FORM_ERROR = frozenset({200})  # the page answers with the form and its error
 FIELD_ERROR = frozenset({400})  # the API names the field that points at a hidden record
 MESSAGE = frozenset({302})  # refused with a message on the next page
@@ -454,6 +463,25 @@ WEB: dict[str, list[Case]] = {
     ],
     "language/": [
         Case("POST", signed_in_else(ALLOW, NOOP), data={"language": "en"}, fresh_client=True)
+    ],
+    # 日程 (issue #15): one's own calendar; the feed address is made, replaced and stopped by
+    # its officer alone (calendar_feeds_visible_to: one's own rows), from a session.
+    "calendar/": [signed_in_read],
+    "calendar/feed/": [Case("POST", signed_in_else(ALLOW))],
+    # Officer A has a live address in the world; anyone else has nothing to stop.
+    "calendar/feed/revoke/": [Case("POST", stops_own_live_feed)],
+    # The feed: no session, the token in the address is the credential. Officer A's token
+    # serves A's calendar to whoever holds it (the session, if any, plays no part; reading it
+    # stamps last_used_at); an unknown token is a bare 404 for everyone.
+    "calendar/feed/<slug:token>.ics": [
+        Case(
+            "GET",
+            always(ALLOW),
+            kwargs={"token": lambda w, r: w.feed_token_a},
+            read_receipts=frozenset({"workspace_calendarfeed"}),
+            label="officer A's token",
+        ),
+        Case("GET", always(DENY), kwargs={"token": "A" * 43}, label="unknown token"),
     ],
     # One's own sign-ins (登录会话): listed and ended by their officer alone.
     "sessions/": [signed_in_read],

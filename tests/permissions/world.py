@@ -56,6 +56,7 @@ from promo.imports.services import batch_check, batch_upload
 from promo.reports.choices import AlertLevel, AlertRule, BulletinKind, EscalationStep
 from promo.reports.models import Alert, AlertNotice
 from promo.reports.services import bulletin_generate, bulletin_publish
+from promo.workspace.services import calendar_feed_issue
 from tests.factories import make_investor, make_lead, make_officer, make_unit, met_elsewhere
 from tests.imports.files import xlsx
 
@@ -448,6 +449,8 @@ def build_world() -> World:
     # "Last used" lies ahead: authenticating never writes it during the run (a write the
     # matrix would otherwise see on a refused call).
     ApiClient.objects.update(last_used_at=timezone.now() + timedelta(days=1))
+    # Officer A's calendar feed address (日程, issue #15): its token is the credential.
+    _feed, w.feed_token_a = calendar_feed_issue(actor=w.officer_a)
 
     w.personas = [
         Persona("anonymous", None),
