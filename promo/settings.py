@@ -127,6 +127,8 @@ MIDDLEWARE = [
     "promo.accounts.security.PasswordChangeRequiredMiddleware",
     # Signed-in pages are never stored by the browser or a cache (no-store).
     "promo.accounts.security.SignedInNoStoreMiddleware",
+    # Scripts only from promo's static files (PROMO_CSP).
+    "promo.accounts.security.ContentSecurityPolicyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Tags every history row written during a request with the signed-in officer and URL.
@@ -620,6 +622,17 @@ PGHISTORY_ADMIN_CLASS = "promo.core.history_admin.BureauEventsAdmin"
 # Only requests that may write get a history context: pghistory prepends a set_config() to
 # every statement inside one, which a read-only GET would pay for on each query.
 PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+# Content-Security-Policy of every answer (promo.accounts.security): no inline or foreign
+# script anywhere (the API viewer loads its set-up from a file too); images may be data: URLs
+# (Swagger UI's icons); the service worker and the manifest come from promo itself.
+PROMO_CSP = env_str(
+    "PROMO_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self'; "
+    "manifest-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'; "
+    "object-src 'none'",
+)
 
 # Evidence uploads (licences, permits, land contracts): PDF, JPEG or PNG up to this size.
 PROMO_EVIDENCE_MAX_BYTES = env_int("PROMO_EVIDENCE_MAX_BYTES", 10 * 1024 * 1024)
