@@ -82,7 +82,12 @@ class DatePickerRange(DateRangeWidget):
 
     def __init__(self, attrs=None):
         super().__init__(attrs)
-        self.widgets = [forms.DateInput({"type": "date"}, format="%Y-%m-%d") for _i in range(2)]
+        # The field's label names the range but is tied to no input (a MultiWidget has no
+        # single id): each picker says which end it is (axe-core "label", issue #15).
+        self.widgets = [
+            forms.DateInput({"type": "date", "aria-label": end}, format="%Y-%m-%d")
+            for end in (_("起始日期"), _("截止日期"))
+        ]
 
 
 def open_on_q(day) -> Q:

@@ -6,6 +6,8 @@ and is shown next to its field by ``promo.core.forms.add_domain_error``).
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -114,6 +116,15 @@ class VisitForm(OnceForm):
         lead_field.widget = widget
         self.set_candidates(candidates)
 
+    # Quick choices for the next step's due date: one tap instead of a phone's date picker
+    # (open, pick a day, confirm), so a visit with a next step fits in six taps (issue #15).
+    DUE_CHOICES = ((1, _("明天")), (3, _("三天后")), (7, _("一周后")), (14, _("两周后")))
+
+    def due_choices(self) -> list[tuple[date, str]]:
+        """The quick due dates counted from today in the bureau's zone (never the server's)."""
+        start = today()
+        return [(start + timedelta(days=days), str(label)) for days, label in self.DUE_CHOICES]
+
     def set_candidates(self, candidates) -> None:
         """Offer the likely duplicates the service found (客商查重) as a choice."""
         self.candidates = list(candidates)
@@ -140,7 +151,10 @@ class VisitForm(OnceForm):
                 )
                 % {"name": data["investor"].name},
             )
-        if has_new and not data.get("investor") and not data.get("new_investor_industry"):
+        picked = data.get("investor") or data.get("use_candidate")
+        if has_new and not picked and not data.get("new_investor_industry"):
+            # Not when the officer chose the known investor the duplicate check offered: no
+            # new investor is made then (the phone walk of issue #15 stalled here).
             self.add_error("new_investor_industry", _("新客商须选择行业。"))
         return data
 

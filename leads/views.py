@@ -42,6 +42,7 @@ from leads.selectors import (
     lead_list_for,
     lead_scope_parts,
     leads_visible_to,
+    with_next_step_due,
 )
 from leads.selectors import (
     lead_list as lead_list_query,
@@ -225,7 +226,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
     _dress_filter_form(filterset.form, me)
     # In the selected sort, id as the tie-breaker; deep pages by cursor (issue #19).
     page = KeysetPage(
-        qs, request.GET, per_page=PAGE_SIZE, bound=COUNT_BOUND, parts=lead_scope_parts(me)
+        with_next_step_due(qs),
+        request.GET,
+        per_page=PAGE_SIZE,
+        bound=COUNT_BOUND,
+        parts=lead_scope_parts(me),
     )
     if page.too_deep:
         return deep_page_redirect(request, page)
@@ -238,9 +243,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         {
             "filter_form": filterset.form,
             "search_form": search,
+            "sheet_fields": [search["mine"], search["sort"], *filterset.form],
             "page": page,
             "query": query,
             "filtered": bool(query),
+            "today": today(),
         },
     )
 

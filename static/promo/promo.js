@@ -209,3 +209,22 @@
     apply();
   });
 })();
+
+// Quick due dates (issue #15): a button fills the date field with a day the server computed
+// (明天, 一周后…) in one tap instead of the phone's date picker.
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-date-for]").forEach(function (box) {
+    var input = document.getElementById(box.getAttribute("data-date-for"));
+    if (!input) { return; }
+    box.hidden = false;
+    box.addEventListener("click", function (event) {
+      var button = event.target.closest("button[data-date]");
+      if (!button) { return; }
+      input.value = button.getAttribute("data-date");
+      // The draft keeper and any dependent widget hear it as if typed.
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  });
+})();

@@ -27,6 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
 ]
 PHONE = {"width": 375, "height": 667}
+# The phone of issue #15's walk (an iPhone X-class screen).
+TALL_PHONE = {"width": 375, "height": 812}
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +58,22 @@ def phone(browser, live_server) -> Iterator[object]:
     """A phone-sized page (375 px) in Chinese, pointed at the live server."""
     context = browser.new_context(
         viewport=PHONE, locale="zh-CN", base_url=live_server.url, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def tall_phone(browser, live_server) -> Iterator[object]:
+    """A 375 × 812 phone page in Chinese, with touch: the scripted phone walk's screen."""
+    context = browser.new_context(
+        viewport=TALL_PHONE,
+        locale="zh-CN",
+        base_url=live_server.url,
+        is_mobile=True,
+        has_touch=True,
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
