@@ -10,6 +10,7 @@ found is the one thing accepted, and it only files a request the holding unit's 
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from leads.choices import AssistRequestStatus, LeadStatus
 from leads.models import Lead, LeadAssistRequest, Visit
@@ -46,12 +47,12 @@ def test_the_takeover_sequence_over_the_api_files_only_a_request(bureau, client_
     answer = api.post("/api/v1/investors/", {"name": NAME, "industry": "new_energy"}, format="json")
     assert answer.status_code == 409 and answer.json()["code"] == "duplicate_suspected"
     (candidate,) = answer.json()["candidates"]
-    since = held.created_at.date().isoformat()
+    since = timezone.localdate(held.created_at).isoformat()
     assert candidate == {
         "id": None,
         "name": NAME,
         "unit": "深圳办事处",
-        "since": held.investor.created_at.date().isoformat(),
+        "since": timezone.localdate(held.investor.created_at).isoformat(),
         "selectable": False,
         "open_leads": [{"id": held.pk, "unit": "深圳办事处", "since": since}],
     }

@@ -102,3 +102,19 @@ def screenshot(page, name: str) -> None:
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until a JavaScript expression is true in the page.
+
+    Not Playwright's ``wait_for_function``: it compiles its predicate with ``eval`` inside the
+    page, which promo's Content-Security-Policy (no 'unsafe-eval') refuses. ``evaluate`` runs
+    through the DevTools protocol, outside the page's policy.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true within {timeout} s: {expression}")
+        page.wait_for_timeout(50)

@@ -10,6 +10,7 @@ import time_machine
 
 from promo.reports.choices import BulletinKind
 from promo.reports.services import bulletin_generate
+from tests.browser.conftest import wait_until
 from tests.browser.test_workspace import sign_in
 from tests.reports.seed import START, TODAY, build_october
 
@@ -87,6 +88,6 @@ def test_an_inline_script_is_refused_by_the_browser(desktop, bureau):
           document.body.appendChild(s);
         }"""
     )
-    page.wait_for_function("window.__violations.length > 0")
+    wait_until(page, "window.__violations.length > 0")
     assert page.evaluate("window.__ran") is None
     assert page.evaluate("window.__violations")[0].startswith("script-src")

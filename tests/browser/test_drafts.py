@@ -14,7 +14,7 @@ import pytest
 from django.contrib.sessions.models import Session
 
 from leads.models import Visit
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_until
 from tests.browser.test_workspace import office, sign_in  # noqa: F401 (a fixture)
 from tests.factories import PASSWORD
 
@@ -26,11 +26,11 @@ SUMMARY = "与华芯董事长面谈封测基地选址，对方关注用地和电
 def _start_a_visit(phone, investor) -> None:
     phone.goto("/visits/new/")
     phone.get_by_label("搜索客商").fill("华芯")
-    phone.wait_for_function(f"document.getElementById('id_investor').value === '{investor.pk}'")
+    wait_until(phone, f"document.getElementById('id_investor').value === '{investor.pk}'")
     phone.get_by_label("洽谈内容").fill(SUMMARY)
     phone.get_by_label("下一步:", exact=True).fill("报送用地方案")
     # The draft is written a moment after the last keystroke.
-    phone.wait_for_function("Object.keys(localStorage).some(k => k.startsWith('promo-draft:'))")
+    wait_until(phone, "Object.keys(localStorage).some(k => k.startsWith('promo-draft:'))")
 
 
 def _sign_in_from_here(phone, username: str) -> None:
@@ -64,7 +64,7 @@ def test_a_visit_typed_while_the_session_expired_is_saved_after_signing_in(phone
     assert (visit.summary, visit.next_step, visit.investor) == (SUMMARY, "报送用地方案", investor)
     # Saved: a new form starts empty, and the draft is gone.
     phone.goto("/visits/new/")
-    phone.wait_for_function("!Object.keys(localStorage).some(k => k.startsWith('promo-draft:'))")
+    wait_until(phone, "!Object.keys(localStorage).some(k => k.startsWith('promo-draft:'))")
     assert phone.locator("[data-draft-notice]").is_hidden()
     assert phone.get_by_label("洽谈内容").input_value() == ""
 
@@ -96,7 +96,7 @@ def test_a_draft_whose_form_reached_the_server_is_not_offered_again(phone, offic
     # As if the page after saving never arrived: the draft is still in the browser.
     assert _drafts(phone)
     phone.goto("/visits/new/")
-    phone.wait_for_function("!Object.keys(localStorage).some(k => k.startsWith('promo-draft:'))")
+    wait_until(phone, "!Object.keys(localStorage).some(k => k.startsWith('promo-draft:'))")
     assert phone.locator("[data-draft-notice]").is_hidden()
     assert Visit.objects.filter(summary=SUMMARY).count() == 1
 

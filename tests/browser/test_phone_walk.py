@@ -21,7 +21,7 @@ from leads.models import Investor, Lead, Visit
 from projects.choices import Stage
 from projects.models import Project
 from promo.core.services import today
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_until
 from tests.factories import PASSWORD, make_bureau, make_investor, make_lead, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -143,7 +143,7 @@ def test_a_visit_to_a_known_investor_with_a_next_step_fits_in_six_taps(tall_phon
     walk.arrive(r"/visits/new/$")
     walk.type(page.get_by_label("搜索客商"), "华芯", "搜索客商")
     # The typeahead finds the one match and picks it: no tap on the <select>.
-    page.wait_for_function(f"document.getElementById('id_investor').value === '{investor.pk}'")
+    wait_until(page, f"document.getElementById('id_investor').value === '{investor.pk}'")
     walk.type(page.get_by_label("洽谈内容"), NOTE, "洽谈内容")
     walk.type(page.get_by_label("下一步:", exact=True), "寄送用地资料", "下一步")
     set_due(walk, page.locator("form[data-draft=visit]"), 1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 
 from leads.choices import AssistRequestStatus, LeadStatus
 from leads.models import Lead, LeadAssistRequest, LeadStatusEvent, Visit
@@ -80,7 +81,7 @@ def test_another_units_lead_cannot_be_taken_over_from_the_visit_form(desktop, he
     held_list.wait_for()
     text = held_list.inner_text()
     assert NAME in text and "深圳办事处" in text
-    assert lead.investor.created_at.date().isoformat() in text
+    assert timezone.localdate(lead.investor.created_at).isoformat() in text
     assert desktop.locator("input[name=use_candidate]").count() == 0
     # Confirming "a different investor" cannot register the same name a second time.
     desktop.get_by_label("确认是不同的客商，仍然新建").check()

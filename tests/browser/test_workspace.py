@@ -19,7 +19,7 @@ from leads.services import visit_log
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project, StageEvidence
 from promo.core.services import today
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_until
 from tests.factories import (
     PASSWORD,
     make_bureau,
@@ -84,10 +84,10 @@ def test_log_a_visit_on_a_phone_and_see_the_follow_up_at_home(phone, office):
     phone.wait_for_url("**/visits/new/")
     phone.get_by_label("搜索客商").fill("华芯")
     # The typeahead narrows the investor <select> to the one match and picks it.
-    phone.wait_for_function(f"document.getElementById('id_investor').value === '{investor.pk}'")
+    wait_until(phone, f"document.getElementById('id_investor').value === '{investor.pk}'")
     phone.get_by_label("洽谈内容").fill("与华芯董事长面谈封测基地选址，对方关注用地和电力。")
     phone.get_by_label("下一步:", exact=True).fill("发送园区用地和电价资料")
-    phone.get_by_label("下一步期限").fill(today().isoformat())
+    phone.get_by_label("下一步期限", exact=True).fill(today().isoformat())
     assert_fits(phone, 375)
     screenshot(phone, "visit-form-phone")
     phone.get_by_role("button", name="保存走访").click()

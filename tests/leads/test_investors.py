@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from leads.models import Investor
 from leads.normalize import is_valid_credit_code, normalize_name
@@ -57,7 +58,7 @@ def test_a_close_name_is_refused_with_its_candidates_until_confirmed(bureau):
             "id": None,
             "name": "苏州华鑫电子有限公司",
             "unit": "深圳办事处",
-            "since": first.created_at.date().isoformat(),
+            "since": timezone.localdate(first.created_at).isoformat(),
             "selectable": False,
             "open_leads": [],
         }

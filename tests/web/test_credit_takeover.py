@@ -5,6 +5,7 @@ with nothing written."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from leads.choices import LeadStatus
@@ -59,7 +60,7 @@ def test_another_units_investor_found_by_name_is_shown_but_cannot_be_used_for_a_
     html = client.post("/visits/new/", _visit_form()).content.decode()
     # 防撞单: it exists, who holds it and since when — but it is not offered as a choice.
     assert NAME in html and "深圳办事处" in html
-    assert held.investor.created_at.date().isoformat() in html
+    assert timezone.localdate(held.investor.created_at).isoformat() in html
     assert f'name="use_candidate" value="{held.investor_id}"' not in html
     response = client.post("/visits/new/", _visit_form(use_candidate=str(held.investor_id)))
     assert response.status_code == 200
