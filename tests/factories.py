@@ -20,7 +20,7 @@ from officers.choices import Role, UnitKind
 from officers.models import Officer, Unit
 from projects import services as project_services
 from projects.choices import Stage
-from projects.models import EvidenceKind, Project
+from projects.models import EvidenceKind, Project, StageEvidenceRule
 from promo.core.choices import Industry
 from promo.core.services import today
 
@@ -168,7 +168,24 @@ class Bureau:
     submitter: Officer
 
 
+def default_evidence_rules() -> None:
+    """The stage evidence rules projects migration 0007 creates (开工 → 施工许可证 or 开工报告;
+    竣工 → 竣工验收; 投产 → 投产证明), put back when a transactional test's flush emptied the
+    table; rows that exist are left as they are."""
+    for stage, kinds in (
+        (
+            Stage.GROUNDBREAKING,
+            (EvidenceKind.CONSTRUCTION_PERMIT, EvidenceKind.GROUNDBREAKING_REPORT),
+        ),
+        (Stage.COMPLETED, (EvidenceKind.ACCEPTANCE,)),
+        (Stage.PRODUCING, (EvidenceKind.PRODUCTION_PROOF,)),
+    ):
+        for kind in kinds:
+            StageEvidenceRule.objects.get_or_create(stage=stage, kind=kind)
+
+
 def make_bureau() -> Bureau:
+    default_evidence_rules()
     bureau = make_unit("市投资促进局", kind=UnitKind.BUREAU)
     shanghai = make_unit("上海办事处", kind=UnitKind.RESIDENT_OFFICE, parent=bureau, city="上海")
     shanghai_team = make_unit(
