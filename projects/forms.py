@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.utils import timezone
-from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -103,9 +102,7 @@ class AdvanceForm(forms.Form):
                 "kinds": names,
             }
             self.fields["evidence_kind"].help_text = required
-            self.fields["evidence"].help_text = format_lazy(
-                "{} {}", required, _("PDF、JPEG 或 PNG，可选多个文件。")
-            )
+            self.fields["evidence"].help_text = _("PDF、JPEG 或 PNG，可选多个文件。")
 
     def clean(self):
         data = super().clean()
