@@ -13,6 +13,7 @@ from leads.models import IntermediaryReward, IntermediaryRewardStatusEvent
 from leads.selectors import intermediaries_visible_to
 from officers.models import Assignment
 from promo.core.admin import (
+    BureauLevelAdminMixin,
     HistoryLinkMixin,
     ScopedAdmin,
     ScopedModelForm,
@@ -33,6 +34,7 @@ from .models import (
     ProjectIncrement,
     ProjectStageEvent,
     StageEvidence,
+    StageEvidenceRule,
 )
 from .selectors import (
     assignments_visible_to,
@@ -260,6 +262,23 @@ class StageEvidenceAdmin(TrailAdmin):
 
     def visible_to(self, officer):
         return StageEvidence.objects.filter(stage_event__project__in=_projects_of(officer))
+
+
+@admin.register(StageEvidenceRule)
+class StageEvidenceRuleAdmin(BureauLevelAdminMixin, ScopedAdmin):
+    """The bureau's evidence rules (阶段佐证要求): which document kinds a stage change needs,
+    any one of a stage's active rows. Chiefs and administrators add a kind, or switch one off
+    (启用); a row is never deleted nor re-pointed, so what a past change had to meet stays
+    readable. project_advance reads the rows at every change."""
+
+    list_display = ("stage", "kind", "active")
+    list_filter = ("stage", "active")
+    fields = ("stage", "kind", "active")
+    change_editable = ("active",)
+
+    def visible_to(self, officer):
+        # Bureau-wide configuration, not a record of a unit: the mixin decides who sees it.
+        return StageEvidenceRule.objects.all()
 
 
 @admin.register(MilestoneEvent)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leads.forms import DateInput
@@ -85,9 +87,22 @@ class AdvanceForm(forms.Form):
         help_text=_("施工许可证、土地出让合同等；PDF、JPEG 或 PNG，可选多个文件。"),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, accepted_kinds: Sequence[str] = (), stage_label: Any = "", **kwargs):
+        """``accepted_kinds``: the kinds the bureau's rule accepts for the target stage
+        (projects.selectors.accepted_evidence_kinds), shown beside the fields so the officer
+        knows before saving what project_advance will ask for; the service still decides.
+        Every kind stays in the list (no silent default, and a refused kind gets the service's
+        own message next to the field)."""
         kwargs.setdefault("initial", {}).setdefault("actual_date", today())
         super().__init__(*args, **kwargs)
+        if accepted_kinds:
+            names = gettext("、").join(str(EvidenceKind(kind).label) for kind in accepted_kinds)
+            required = _("“%(stage)s”须附以下任一种佐证材料：%(kinds)s。") % {
+                "stage": stage_label,
+                "kinds": names,
+            }
+            self.fields["evidence_kind"].help_text = required
+            self.fields["evidence"].help_text = _("PDF、JPEG 或 PNG，可选多个文件。")
 
     def clean(self):
         data = super().clean()

@@ -364,11 +364,51 @@ class ProjectStageEvent(TrailEvent):
 class EvidenceKind(models.TextChoices):
     BUSINESS_LICENCE = "business_licence", _("营业执照")
     CONSTRUCTION_PERMIT = "construction_permit", _("施工许可证")
+    GROUNDBREAKING_REPORT = "groundbreaking_report", _("开工报告")
     LAND_CONTRACT = "land_contract", _("土地出让合同")
     ACCEPTANCE = "acceptance", _("竣工验收材料")
+    PRODUCTION_PROOF = "production_proof", _("投产证明")
     PHOTO = "photo", _("现场照片")
     STATISTICS = "statistics", _("入统/入规证明")
     OTHER = "other", _("其他")
+
+
+class StageEvidenceRule(models.Model):
+    """Evidence rule (阶段佐证要求): a kind of document the bureau accepts for moving a project
+    into ``stage`` — any one of a stage's active kinds will do; a stage without one needs none.
+
+    Data, not code, because each bureau files its own papers (one takes a 开工报告 where another
+    insists on the 施工许可证): chiefs and administrators edit the rows in the admin. A row is
+    switched off (``active``), never deleted, so the rule a past change met stays on record.
+    Read by projects.selectors.accepted_evidence_kinds, enforced by projects.services.project_advance;
+    the defaults (开工 → 施工许可证 or 开工报告; 竣工 → 竣工验收; 投产 → 投产证明) come from a
+    data migration (issue #15, finding 9).
+    """
+
+    stage = models.CharField(
+        _("阶段"),
+        max_length=20,
+        choices=[(s.value, s.label) for s in Stage if s != Stage.SIGNED],
+    )
+    kind = models.CharField(_("认可的材料类型"), max_length=30, choices=EvidenceKind.choices)
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("阶段佐证要求")
+        verbose_name_plural = _("阶段佐证要求")
+        ordering = ["stage", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage", "kind"], name="%(app_label)s_%(class)s_one_row_per_kind"
+            ),
+            # 签约 is recorded with the project itself (project_create / project_sign_lead).
+            models.CheckConstraint(
+                condition=~Q(stage=Stage.SIGNED), name="%(app_label)s_%(class)s_not_signing"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.get_kind_display()}"
 
 
 class EvidenceFile(models.Model):

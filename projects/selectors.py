@@ -23,7 +23,14 @@ from officers.selectors import scope_for
 from .choices import STAGE_ORDER, STAGE_TRANSITIONS
 from .filters import ProjectFilter
 from .forms import ProjectFilterForm
-from .models import InvestmentProgress, Problem, Project, total_investment_as_of
+from .models import (
+    EvidenceKind,
+    InvestmentProgress,
+    Problem,
+    Project,
+    StageEvidenceRule,
+    total_investment_as_of,
+)
 
 
 def projects_visible_to(officer: Officer) -> QuerySet[Project]:
@@ -227,6 +234,17 @@ def allowed_stages(officer: Officer, project) -> list[str]:
     ):
         return []
     return sorted(STAGE_TRANSITIONS.get(project.stage, frozenset()))
+
+
+def accepted_evidence_kinds(stage: str) -> list[str]:
+    """The evidence kinds the bureau accepts for moving a project into ``stage`` (any one will
+    do), in the order of EvidenceKind; empty when the stage needs none. The bureau's own rows
+    (StageEvidenceRule, edited in the admin), read at every change, so an edit counts at once:
+    project_advance enforces it, the advance form and the import's check show it."""
+    kinds = set(
+        StageEvidenceRule.objects.filter(stage=stage, active=True).values_list("kind", flat=True)
+    )
+    return [kind for kind in EvidenceKind.values if kind in kinds]
 
 
 def lead_officer_pk() -> Subquery:

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import LeadStatus
@@ -24,7 +25,13 @@ from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from promo.core.audit import audited
 from promo.core.choices import Industry
-from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
+from promo.core.errors import (
+    EvidenceKindNotAccepted,
+    EvidenceRequired,
+    PermissionDenied,
+    TransitionNotAllowed,
+    rule,
+)
 from promo.core.services import (
     lock_visible,
     require_amount,
@@ -60,7 +67,12 @@ from .models import (
     ProjectStageEvent,
     StageEvidence,
 )
-from .selectors import problem_escalation_recipients, problems_visible_to, projects_visible_to
+from .selectors import (
+    accepted_evidence_kinds,
+    problem_escalation_recipients,
+    problems_visible_to,
+    projects_visible_to,
+)
 
 
 def _check_plan(
@@ -291,6 +303,15 @@ def project_advance(
 
     ``evidence`` is a list of (kind, file) — licence, permit, land contract — checked before
     anything is written and attached to the stage event in the same transaction.
+
+    The bureau's evidence rules (StageEvidenceRule; by default 开工 → 施工许可证 or 开工报告,
+    竣工 → 竣工验收, 投产 → 投产证明) are enforced here, so the web form, the API, the import
+    and the demo all meet them: a change into a stage with a rule must carry at least one file
+    of an accepted kind (other files, a site photo, may come with it). Evidence hangs on the
+    stage event, which exists only once the change is made, so the change itself must carry
+    it; files added later (stage_evidence_attach) complete a change, they cannot stand in for
+    it. Checked after the permission and transition checks (an outsider learns nothing of
+    the rule) and before any write: a refused change writes no date, no event, no file.
     """
     _ensure_can_work_projects(actor)
     checked = _check_evidence(evidence)
@@ -314,6 +335,7 @@ def project_advance(
                 "actual_date",
                 _("实际日期不能早于上一阶段的日期（%(date)s）。") % {"date": previous_date},
             )
+        _require_stage_evidence(to_stage, [kind for kind, _item in checked])
         from_stage = locked.stage
         setattr(locked, f"{to_stage}_actual", actual_date)
         locked.stage = to_stage
@@ -330,6 +352,21 @@ def project_advance(
         for kind, item in checked:
             _store_evidence(event=event, actor=actor, kind=kind, checked=item)
         return locked, event
+
+
+def _require_stage_evidence(to_stage: str, kinds: list[str]) -> None:
+    """Refuse a change into ``to_stage`` that carries no file of a kind the bureau accepts."""
+    accepted = accepted_evidence_kinds(to_stage)
+    if not accepted or any(kind in accepted for kind in kinds):
+        return
+    names = gettext("、").join(str(EvidenceKind(kind).label) for kind in accepted)
+    params = {"stage": Stage(to_stage).label, "kinds": names}
+    extra = {"accepted_kinds": accepted}
+    if not kinds:
+        message = _("变更为“%(stage)s”须附佐证材料（以下任一种：%(kinds)s）。") % params
+        raise EvidenceRequired(message, field_errors={"evidence": [message]}, extra=extra)
+    message = _("“%(stage)s”的佐证材料须为以下任一种：%(kinds)s。") % params
+    raise EvidenceKindNotAccepted(message, field_errors={"evidence_kind": [message]}, extra=extra)
 
 
 def _check_evidence(

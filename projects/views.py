@@ -7,6 +7,7 @@ shown next to its field and the typed values come back.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pghistory.models
 from django.contrib import messages
@@ -53,6 +54,7 @@ from projects.forms import (
 )
 from projects.models import MilestoneEvidence, Project, StageEvidence
 from projects.selectors import (
+    accepted_evidence_kinds,
     allowed_stages,
     problems_visible_to,
     project_list_for,
@@ -286,6 +288,13 @@ def _stage_events(project, attach=None) -> list:
     return events
 
 
+def _advance_rule(stage: str | None) -> dict[str, Any]:
+    """The advance form's view of the bureau's evidence rule for the target stage."""
+    if stage is None:
+        return {}
+    return {"accepted_kinds": accepted_evidence_kinds(stage), "stage_label": Stage(stage).label}
+
+
 def _project_page(
     request: HttpRequest,
     project,
@@ -325,7 +334,8 @@ def _project_page(
             "milestone_form": milestone or (MilestoneForm() if may_record else None),
             "milestone_fix_form": milestone_fix or (MilestoneCorrectForm() if may_fix else None),
             "next_stage": Stage(following) if following else None,
-            "advance_form": advance or (AdvanceForm() if following and may_advance else None),
+            "advance_form": advance
+            or (AdvanceForm(**_advance_rule(following)) if following and may_advance else None),
             "progress_form": progress or ProgressForm(),
             "plan_form": plan or PlanForm(record=project),
             "figures_form": figures or FiguresForm(record=project),
@@ -356,7 +366,7 @@ def project_advance(request: HttpRequest, pk: int) -> HttpResponse:
     me = request.user
     project = get_object_or_404(project_list_query(me), pk=pk)
     following = next_stage(project.stage)
-    form = AdvanceForm(request.POST, request.FILES)
+    form = AdvanceForm(request.POST, request.FILES, **_advance_rule(following))
     if following is None:
         form.is_valid()
         form.add_error(None, _("项目已投产，没有下一个阶段。"))

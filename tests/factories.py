@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from leads import services as lead_services
 from leads.choices import LeadStatus, SourceChannel
 from leads.models import Investor, Lead
 from officers.choices import Role, UnitKind
 from officers.models import Officer, Unit
 from projects import services as project_services
-from projects.models import Project
+from projects.choices import Stage
+from projects.models import EvidenceKind, Project, StageEvidenceRule
 from promo.core.choices import Industry
 from promo.core.services import today
 
@@ -122,6 +125,24 @@ def sign_lead(
     )
 
 
+EVIDENCE_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%EOF\n"
+
+# A kind the bureau's default evidence rule accepts for each stage (projects migration 0007).
+STAGE_EVIDENCE_KIND = {
+    Stage.GROUNDBREAKING: EvidenceKind.CONSTRUCTION_PERMIT,
+    Stage.COMPLETED: EvidenceKind.ACCEPTANCE,
+    Stage.PRODUCING: EvidenceKind.PRODUCTION_PROOF,
+}
+
+
+def stage_evidence(stage: str, kind: str | None = None) -> list[tuple[str, SimpleUploadedFile]]:
+    """The ``evidence`` of a stage change: one PDF of ``kind``, by default one the bureau's
+    default rule accepts for ``stage`` (issue #15: a change without it is refused)."""
+    kind = kind or STAGE_EVIDENCE_KIND[Stage(stage)]
+    upload = SimpleUploadedFile(f"{kind}.pdf", EVIDENCE_PDF, content_type="application/pdf")
+    return [(kind, upload)]
+
+
 def make_project(
     actor: Officer, *, amount: int | Decimal = 12000, contract_date: date | None = None, **fields
 ) -> Project:
@@ -147,7 +168,24 @@ class Bureau:
     submitter: Officer
 
 
+def default_evidence_rules() -> None:
+    """The stage evidence rules projects migration 0007 creates (开工 → 施工许可证 or 开工报告;
+    竣工 → 竣工验收; 投产 → 投产证明), put back when a transactional test's flush emptied the
+    table; rows that exist are left as they are."""
+    for stage, kinds in (
+        (
+            Stage.GROUNDBREAKING,
+            (EvidenceKind.CONSTRUCTION_PERMIT, EvidenceKind.GROUNDBREAKING_REPORT),
+        ),
+        (Stage.COMPLETED, (EvidenceKind.ACCEPTANCE,)),
+        (Stage.PRODUCING, (EvidenceKind.PRODUCTION_PROOF,)),
+    ):
+        for kind in kinds:
+            StageEvidenceRule.objects.get_or_create(stage=stage, kind=kind)
+
+
 def make_bureau() -> Bureau:
+    default_evidence_rules()
     bureau = make_unit("市投资促进局", kind=UnitKind.BUREAU)
     shanghai = make_unit("上海办事处", kind=UnitKind.RESIDENT_OFFICE, parent=bureau, city="上海")
     shanghai_team = make_unit(

@@ -65,6 +65,7 @@ from promo.agreements.models import (
 )
 from promo.core.choices import Industry
 from promo.core.services import today
+from tests.factories import stage_evidence
 
 # Only the admin is mounted: this module is its own URLconf (see pytestmark).
 urlpatterns = [path("admin/", admin.site.urls)]
@@ -259,6 +260,7 @@ def world(bureau: Bureau) -> World:
         actor=officer,
         to_stage=Stage.GROUNDBREAKING,
         actual_date=today() - timedelta(days=20),
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     StageEvidence.objects.create(
         stage_event=stage_event,

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -37,6 +38,7 @@ from promo.api.serializers import (
 from ..choices import MILESTONE_ORDER, Milestone, ParkKind, Stage
 from ..models import (
     STAGE_DATE_COLUMNS,
+    EvidenceKind,
     InvestmentProgress,
     Problem,
     Project,
@@ -346,6 +348,30 @@ class ProjectAdvanceSerializer(ActionSerializer):
     to_stage = serializers.ChoiceField(choices=ADVANCE_TARGETS, help_text="目标阶段")
     actual_date = serializers.DateField(help_text="实际日期（不晚于今天，不早于上一阶段）")
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    evidence_kind = serializers.ChoiceField(
+        choices=EvidenceKind.choices,
+        required=False,
+        help_text="佐证材料类型（multipart/form-data 上传 evidence 时必填）",
+    )
+    evidence = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        help_text=(
+            "佐证材料文件（PDF、JPEG 或 PNG，可多个，须以 multipart/form-data 发送）。"
+            "阶段设有佐证要求时（默认：开工 → 施工许可证或开工报告；竣工 → 竣工验收；"
+            "投产 → 投产证明），缺少返回 400 evidence_required，类型不符返回 400 "
+            "evidence_kind_not_accepted，响应的 accepted_kinds 列出认可的类型。"
+        ),
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The service's ``evidence``: every file paired with the one kind sent with them."""
+        files = attrs.pop("evidence", [])
+        kind = attrs.pop("evidence_kind", "")
+        if files and not kind:
+            raise serializers.ValidationError({"evidence_kind": [_("请选择佐证材料类型。")]})
+        attrs["evidence"] = [(kind, upload) for upload in files]
+        return attrs
 
 
 class ProjectPlanSerializer(ActionSerializer):

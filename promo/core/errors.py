@@ -49,6 +49,20 @@ class RuleViolation(DomainError):
     default_message = _("输入不符合规则。")
 
 
+class EvidenceRequired(RuleViolation):
+    """A stage change the bureau's evidence rules cover came without any evidence file."""
+
+    code = "evidence_required"
+    default_message = _("该阶段变更须附佐证材料。")
+
+
+class EvidenceKindNotAccepted(RuleViolation):
+    """The evidence carried is of no kind the bureau accepts for this stage change."""
+
+    code = "evidence_kind_not_accepted"
+    default_message = _("佐证材料类型不符合该阶段的要求。")
+
+
 class TransitionNotAllowed(DomainError):
     """The transition table has no arrow from the current status to the requested one."""
 

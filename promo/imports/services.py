@@ -41,8 +41,8 @@ from leads.normalize import (
 from officers.models import Officer, Unit
 from officers.selectors import units_visible_to
 from projects import services as project_services
-from projects.choices import STAGE_ORDER
-from projects.models import Project
+from projects.choices import STAGE_ORDER, Stage
+from projects.models import EvidenceKind, Project
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
@@ -1252,6 +1252,12 @@ class ProjectPlanner(Planner):
                     (project.investor_id, normalize_name(project.name)), project
                 )
         self.seen: set[tuple[str, str]] = set()
+        from projects.selectors import accepted_evidence_kinds
+
+        # The bureau's evidence rules (issue #15, finding 9), read once per batch.
+        self.evidence_rules = {
+            name: accepted_evidence_kinds(name.removesuffix("_actual")) for name in self.ACTUAL
+        }
 
     def plan(self, plan: RowPlan) -> None:
         values = plan.values
@@ -1283,10 +1289,12 @@ class ProjectPlanner(Planner):
         if obj is None:
             if plan.action != RowAction.DUPLICATE:
                 plan.action = RowAction.CREATE
+            self._check_stage_evidence(plan, None)
             return
         if not self.may_see(obj):
             self.held_elsewhere(plan, obj, self.header_of["name"], refuse=True)
             return
+        self._check_stage_evidence(plan, obj)
         self.compare(
             plan,
             obj,
@@ -1305,6 +1313,32 @@ class ProjectPlanner(Planner):
                 self.header_of["contract_date"],
                 _("签约日期与系统（%(d)s）不同，导入不能修改签约日期。") % {"d": obj.contract_date},
             )
+
+    def _check_stage_evidence(self, plan: RowPlan, obj: Project | None) -> None:
+        """A row may not move a project into a stage whose evidence the bureau requires: the
+        ledger carries no files, and project_advance would refuse the change at the commit,
+        taking the whole batch with it. Refused here, on its own row, while the other rows
+        are checked as usual; a date the project already has moves nothing and passes."""
+        values = plan.values
+        for name in self.ACTUAL:
+            accepted = self.evidence_rules[name]
+            if values.get(name) is None or not accepted:
+                continue
+            if obj is not None and getattr(obj, name) is not None:
+                continue
+            stage = Stage(name.removesuffix("_actual"))
+            plan.error(
+                self.header_of[name],
+                _(
+                    "“%(stage)s”须附佐证材料（%(kinds)s），导入不能附文件：请删去该实际日期，"
+                    "导入后在项目页面推进阶段并上传材料。"
+                )
+                % {
+                    "stage": stage.label,
+                    "kinds": _("、").join(str(EvidenceKind(k).label) for k in accepted),
+                },
+            )
+            return
 
     def _check_dates(self, plan: RowPlan) -> None:
         values = plan.values

@@ -22,6 +22,7 @@ from promo.agreements.selectors import (
 )
 from promo.core.errors import Conflict, PermissionDenied, RuleViolation, TransitionNotAllowed
 from promo.core.services import today
+from tests.factories import stage_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -131,9 +132,14 @@ def test_date_commitments_follow_the_projects_actual_dates(signed):
         actor=signed.officer,
         to_stage="groundbreaking",
         actual_date=today() - 75 * DAY,
+        evidence=stage_evidence("groundbreaking"),
     )
     project_services.project_advance(
-        project=project, actor=signed.officer, to_stage="completed", actual_date=today() - 5 * DAY
+        project=project,
+        actor=signed.officer,
+        to_stage="completed",
+        actual_date=today() - 5 * DAY,
+        evidence=stage_evidence("completed"),
     )
     assert [status_of(t) for t in (start, complete, produce)] == [
         TermStatus.MET,
@@ -470,6 +476,7 @@ def test_a_breach_of_another_commitment_opens_the_clawback_of_a_tranche_paid_up_
         actor=signed.officer,
         to_stage="groundbreaking",
         actual_date=today() - 20 * DAY,
+        evidence=stage_evidence("groundbreaking"),
     )
     promise = paid_tranche(signed, start, amount="200")
     tax = tax_term(signed, target="80", due=today() - 1 * DAY)

@@ -40,7 +40,14 @@ from projects.services import (
 from promo.api.rows import RowPlan
 from promo.core.choices import Industry
 from promo.core.services import today
-from tests.factories import make_bureau, make_lead, make_officer, make_project, sign_lead
+from tests.factories import (
+    make_bureau,
+    make_lead,
+    make_officer,
+    make_project,
+    sign_lead,
+    stage_evidence,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -109,6 +116,7 @@ def seeded():
         actor=officer,
         to_stage=Stage.GROUNDBREAKING,
         actual_date=start + timedelta(days=25),
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     project_assignment_add(
         actor=officer, project=built, officer=bare, role=AssignmentRole.ASSISTING

@@ -63,7 +63,7 @@ from promo.api.clients import api_client_create
 from promo.api.throttling import OfficerRateThrottle
 from promo.core.errors import DomainError
 from promo.core.services import today
-from tests.factories import make_investor, make_lead, make_officer, met_elsewhere
+from tests.factories import make_investor, make_lead, make_officer, met_elsewhere, stage_evidence
 
 # Real commits from two threads; history and journal rows take their own transactions' times.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -349,7 +349,11 @@ class Writer:
         if project is None:
             return False
         project_advance(
-            project=project, actor=self.b.chief, to_stage=Stage.GROUNDBREAKING, actual_date=today()
+            project=project,
+            actor=self.b.chief,
+            to_stage=Stage.GROUNDBREAKING,
+            actual_date=today(),
+            evidence=stage_evidence(Stage.GROUNDBREAKING),
         )
         return True
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from projects.choices import ProblemStatus, Stage
 from projects.models import InvestmentProgress, Problem, ProblemAction, Project, ProjectStageEvent
 from promo.core.services import today
-from tests.factories import make_investor, make_project
+from tests.factories import EVIDENCE_PDF, make_investor, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -95,8 +96,14 @@ def test_advance_moves_one_stage_and_records_the_event(bureau, client_for):
     project = make_project(bureau.shanghai_officer)
     response = client_for(bureau.shanghai_officer).post(
         f"/api/v1/projects/{project.pk}/advance/",
-        {"to_stage": "groundbreaking", "actual_date": today().isoformat(), "note": "奠基"},
-        format="json",
+        {
+            "to_stage": "groundbreaking",
+            "actual_date": today().isoformat(),
+            "note": "奠基",
+            "evidence_kind": "construction_permit",
+            "evidence": [SimpleUploadedFile("施工许可证.pdf", EVIDENCE_PDF)],
+        },
+        format="multipart",
     )
     assert response.status_code == 200, response.json()
     assert response.json()["stage"] == "groundbreaking"

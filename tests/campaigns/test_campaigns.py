@@ -34,7 +34,14 @@ from promo.core.errors import PermissionDenied, RuleViolation
 from promo.core.services import today
 from promo.reports.choices import Figure
 from promo.reports.selectors import period_figures
-from tests.factories import make_investor, make_lead, make_officer, make_project, make_unit
+from tests.factories import (
+    make_investor,
+    make_lead,
+    make_officer,
+    make_project,
+    make_unit,
+    stage_evidence,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -345,6 +352,7 @@ def _records_for_links(bureau) -> None:
                 actor=officer,
                 to_stage=Stage.GROUNDBREAKING,
                 actual_date=today() - timedelta(days=5),
+                evidence=stage_evidence(Stage.GROUNDBREAKING),
             )
 
 

@@ -24,7 +24,7 @@ from projects.services import (
     project_milestone_record,
 )
 from promo.core.choices import Industry, Region
-from tests.factories import Bureau, make_investor, make_lead, sign_lead
+from tests.factories import Bureau, make_investor, make_lead, sign_lead, stage_evidence
 from tests.reports.seed import TODAY, build_october
 
 INDUSTRIES = (Industry.ELECTRONICS, Industry.AUTO, Industry.BIOMEDICINE)
@@ -105,6 +105,7 @@ def build_mixed(b: Bureau, *, leads: int = 30, seed: int = 7) -> None:
                 actor=actor,
                 to_stage=Stage.GROUNDBREAKING,
                 actual_date=_day(rng, day),
+                evidence=stage_evidence(Stage.GROUNDBREAKING),
             )
     # Targets of every metric (the cockpit links the completion of those a list can show).
     for year in YEARS:
@@ -133,6 +134,7 @@ def build_mixed(b: Bureau, *, leads: int = 30, seed: int = 7) -> None:
                 actor=actor,
                 to_stage=Stage.GROUNDBREAKING,
                 actual_date=signed + timedelta(days=30),
+                evidence=stage_evidence(Stage.GROUNDBREAKING),
             )
 
     _milestones(b, random.Random(seed + 1))

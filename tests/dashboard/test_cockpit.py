@@ -28,7 +28,14 @@ from promo.core.services import today
 from promo.dashboard.forms import period_for
 from promo.dashboard.selectors import CockpitFilters, cockpit
 from promo.reports.selectors import period_figures
-from tests.factories import make_investor, make_lead, make_officer, make_project, make_unit
+from tests.factories import (
+    make_investor,
+    make_lead,
+    make_officer,
+    make_project,
+    make_unit,
+    stage_evidence,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -64,6 +71,7 @@ def _seed(bureau) -> None:
         actor=sh,
         to_stage=Stage.GROUNDBREAKING,
         actual_date=today() - timedelta(days=10),
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     make_project(
         sz,
@@ -396,6 +404,7 @@ def test_groundbreaking_amount_adds_up_on_its_linked_list_after_a_later_capital_
             actor=officer,
             to_stage=Stage.GROUNDBREAKING,
             actual_date=date(2026, 10, 8),
+            evidence=stage_evidence(Stage.GROUNDBREAKING),
         )
         project_services.project_record_increment(
             project=project, actor=officer, increased_on=date(2026, 11, 18), amount=1500

@@ -21,7 +21,7 @@ from projects.services import (
 )
 from promo.core.errors import PermissionDenied, RuleViolation, TransitionNotAllowed
 from promo.core.services import today
-from tests.factories import make_project
+from tests.factories import make_project, stage_evidence
 
 CODE = "91310000MA1FL0000N"  # a valid 统一社会信用代码 (GB 32100-2015 check character N)
 OTHER_CODE = "91320583MA1XY1234F"
@@ -364,7 +364,13 @@ def test_milestone_events_are_append_only(bureau):
 def test_milestones_run_beside_the_stage_machine(bureau):
     project = _signed(bureau)
     me = bureau.shanghai_officer
-    project_advance(project=project, actor=me, to_stage=Stage.GROUNDBREAKING, actual_date=today())
+    project_advance(
+        project=project,
+        actor=me,
+        to_stage=Stage.GROUNDBREAKING,
+        actual_date=today(),
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
+    )
     _record(project, me, Milestone.LAND_GRANTED, today() - timedelta(days=1))
     project.refresh_from_db()
     assert project.stage == Stage.GROUNDBREAKING and project.land_granted_actual is not None

@@ -20,7 +20,7 @@ from projects.services import (
 )
 from promo.core.errors import PermissionDenied, RuleViolation, TransitionNotAllowed
 from promo.core.services import today
-from tests.factories import make_lead, make_project, sign_lead
+from tests.factories import make_lead, make_project, sign_lead, stage_evidence
 
 
 def test_stage_table_moves_one_step_forward_and_producing_is_terminal():
@@ -96,6 +96,7 @@ def test_advance_one_stage_with_its_actual_date(bureau):
         actor=bureau.shanghai_officer,
         to_stage=Stage.GROUNDBREAKING,
         actual_date=day,
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     assert project.stage == Stage.GROUNDBREAKING
     assert project.groundbreaking_actual == day
@@ -114,6 +115,7 @@ def test_skipping_a_stage_is_refused_and_nothing_changes(bureau):
             actor=bureau.shanghai_officer,
             to_stage=Stage.COMPLETED,
             actual_date=today(),
+            evidence=stage_evidence(Stage.COMPLETED),
         )
     project.refresh_from_db()
     assert project.stage == Stage.SIGNED
@@ -135,6 +137,7 @@ def test_actual_date_before_previous_stage_or_in_future_is_refused(bureau, offse
             actor=bureau.shanghai_officer,
             to_stage=Stage.GROUNDBREAKING,
             actual_date=day,
+            evidence=stage_evidence(Stage.GROUNDBREAKING),
         )
     assert "actual_date" in err.value.field_errors
     project.refresh_from_db()
@@ -149,6 +152,7 @@ def test_outsider_cannot_advance_project_and_no_event_is_written(bureau):
             actor=bureau.outsider,
             to_stage=Stage.GROUNDBREAKING,
             actual_date=today(),
+            evidence=stage_evidence(Stage.GROUNDBREAKING),
         )
     project.refresh_from_db()
     assert project.stage == Stage.SIGNED

@@ -28,7 +28,7 @@ from projects.services import (
     project_update_figures,
 )
 from promo.core.services import today
-from tests.factories import make_lead, make_project
+from tests.factories import make_lead, make_project, stage_evidence
 
 # Every model that carries a figure people are judged by must be history-tracked.
 AUDITED_MODELS = [Investor, Lead, Visit, Project, InvestmentProgress, Problem, Target]
@@ -106,6 +106,7 @@ def test_each_writing_service_leaves_an_attributed_event(bureau):
         actor=bureau.shanghai_head,
         to_stage=Stage.GROUNDBREAKING,
         actual_date=project.contract_date + timedelta(days=1),
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     assert_attributed(project, bureau.shanghai_head, "stage", Stage.GROUNDBREAKING)
 

@@ -28,7 +28,14 @@ from projects.services import (
     project_milestone_record,
 )
 from promo.core.choices import Industry
-from tests.factories import Bureau, make_investor, make_lead, met_elsewhere, sign_lead
+from tests.factories import (
+    Bureau,
+    make_investor,
+    make_lead,
+    met_elsewhere,
+    sign_lead,
+    stage_evidence,
+)
 
 TODAY = datetime(2026, 11, 2, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 START = date(2026, 10, 1)
@@ -151,7 +158,11 @@ def build_october(b: Bureau) -> October:
         project=p2, actor=pd, milestone=Milestone.IN_STATISTICS, actual_date=date(2026, 10, 8)
     )
     project_advance(
-        project=p2, actor=pd, to_stage=Stage.GROUNDBREAKING, actual_date=date(2026, 10, 3)
+        project=p2,
+        actor=pd,
+        to_stage=Stage.GROUNDBREAKING,
+        actual_date=date(2026, 10, 3),
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     progress_record(
         project=p2, actor=pd, month=date(2026, 9, 1), agreed_investment=3000, paid_in=500,
@@ -181,7 +192,9 @@ def build_october(b: Bureau) -> October:
         (Stage.COMPLETED, date(2026, 10, 10)),
         (Stage.PRODUCING, date(2026, 10, 25)),
     ):
-        project_advance(project=p4, actor=sz, to_stage=stage, actual_date=on)
+        project_advance(
+            project=p4, actor=sz, to_stage=stage, actual_date=on, evidence=stage_evidence(stage)
+        )
     # The milestones after signing: P4 in the statistics in September, 规上 in October; P3's
     # 入统 recorded by mistake and withdrawn by the chief (it counts nowhere).
     for milestone, on in (

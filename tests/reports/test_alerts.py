@@ -24,7 +24,7 @@ from promo.reports.choices import AlertLevel, AlertRule, EscalationStep
 from promo.reports.models import Alert, AlertNotice
 from promo.reports.selectors import alerts_visible_to, unread_notice_count
 from promo.reports.services import alert_acknowledge, alerts_evaluate, notice_mark_read
-from tests.factories import make_investor, make_lead
+from tests.factories import make_investor, make_lead, stage_evidence
 
 pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
@@ -82,6 +82,7 @@ def test_late_milestone_turns_yellow_then_red_and_clears_when_the_stage_is_reach
         actor=bureau.shanghai_officer,
         to_stage=Stage.GROUNDBREAKING,
         actual_date=date(2026, 11, 20),
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     result = alerts_evaluate(on=date(2027, 1, 31))
     assert open_alert(AlertRule.MILESTONE_OVERDUE) is None
@@ -96,7 +97,13 @@ def test_signed_and_not_started_after_three_months_is_red(bureau, clock, no_unit
     alerts_evaluate(on=date(2026, 10, 30))  # 90 days
     alert = open_alert(AlertRule.NOT_STARTED, project=p)
     assert (alert.level, alert.unit) == (AlertLevel.RED, bureau.shenzhen)
-    project_advance(project=p, actor=bureau.outsider, to_stage=Stage.GROUNDBREAKING, actual_date=D)
+    project_advance(
+        project=p,
+        actor=bureau.outsider,
+        to_stage=Stage.GROUNDBREAKING,
+        actual_date=D,
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
+    )
     alerts_evaluate(on=D)
     assert open_alert(AlertRule.NOT_STARTED) is None
 
@@ -109,12 +116,24 @@ def test_completed_but_not_producing_turns_yellow_and_clears_on_production(
         (Stage.GROUNDBREAKING, date(2026, 1, 10)),
         (Stage.COMPLETED, date(2026, 3, 1)),
     ):
-        project_advance(project=p, actor=bureau.outsider, to_stage=stage, actual_date=on)
+        project_advance(
+            project=p,
+            actor=bureau.outsider,
+            to_stage=stage,
+            actual_date=on,
+            evidence=stage_evidence(stage),
+        )
     alerts_evaluate(on=date(2026, 8, 27))  # 179 days
     assert open_alert(AlertRule.NOT_PRODUCING) is None
     alerts_evaluate(on=date(2026, 8, 28))  # 180 days
     assert open_alert(AlertRule.NOT_PRODUCING, project=p).level == AlertLevel.YELLOW
-    project_advance(project=p, actor=bureau.outsider, to_stage=Stage.PRODUCING, actual_date=D)
+    project_advance(
+        project=p,
+        actor=bureau.outsider,
+        to_stage=Stage.PRODUCING,
+        actual_date=D,
+        evidence=stage_evidence(Stage.PRODUCING),
+    )
     alerts_evaluate(on=D)
     assert open_alert(AlertRule.NOT_PRODUCING) is None
 
@@ -239,7 +258,11 @@ def test_ladder_notifies_officer_then_unit_head_then_chief_once_each(bureau, clo
     ]
 
     project_advance(
-        project=p, actor=bureau.sub_unit_officer, to_stage=Stage.GROUNDBREAKING, actual_date=D
+        project=p,
+        actor=bureau.sub_unit_officer,
+        to_stage=Stage.GROUNDBREAKING,
+        actual_date=D,
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     alerts_evaluate(on=D)
     assert AlertNotice.objects.filter(alert=alert).count() == 3

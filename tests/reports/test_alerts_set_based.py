@@ -38,7 +38,7 @@ from promo.core.choices import Industry
 from promo.reports.choices import AlertLevel, AlertRule, EscalationStep
 from promo.reports.models import Alert, AlertNotice
 from promo.reports.services import alert_acknowledge, alerts_evaluate
-from tests.factories import Bureau, make_bureau, make_investor, make_lead
+from tests.factories import Bureau, make_bureau, make_investor, make_lead, stage_evidence
 
 from .legacy_alerts import legacy_alerts_evaluate
 
@@ -171,6 +171,7 @@ def _script():
             actor=c.bureau.sub_unit_officer,
             to_stage=Stage.GROUNDBREAKING,
             actual_date=date(2026, 11, 24),
+            evidence=stage_evidence(Stage.GROUNDBREAKING),
         )
         # The alert follows its record: another unit, another lead officer.
         Lead.objects.filter(pk=c.seeded_lead).update(unit=c.bureau.shenzhen)

@@ -63,7 +63,7 @@ from promo.core.errors import DomainError
 from promo.reports.choices import BulletinKind, Figure
 from promo.reports.models import Alert, Bulletin, BulletinLine
 from promo.reports.services import alerts_evaluate, bulletin_generate, bulletin_publish
-from tests.factories import make_investor, make_officer, make_unit
+from tests.factories import make_investor, make_officer, make_unit, stage_evidence
 from tests.reports.seed import TODAY
 
 pytestmark = pytest.mark.django_db
@@ -300,6 +300,7 @@ def _act(world: World, event: tuple) -> None:
             actor=_actor(world, project.unit_id, by_chief),
             to_stage=NEXT_STAGE[project.stage],
             actual_date=clamp(last + timedelta(days=delta)),
+            evidence=stage_evidence(NEXT_STAGE[project.stage]),
         )
     elif kind == "milestone":
         by_chief, which, delta = rest

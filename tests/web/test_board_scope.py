@@ -17,7 +17,7 @@ from projects import views as project_views
 from projects.choices import STAGE_ORDER, Stage
 from projects.selectors import projects_visible_to
 from promo.core.services import today
-from tests.factories import make_project
+from tests.factories import make_project, stage_evidence
 from tests.plans import captured_sql
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +34,18 @@ def _overlapping(bureau):
         for i in range(12)
     ]
     project_services.project_advance(
-        project=theirs[0], actor=bureau.outsider, to_stage=Stage.GROUNDBREAKING, actual_date=day
+        project=theirs[0],
+        actor=bureau.outsider,
+        to_stage=Stage.GROUNDBREAKING,
+        actual_date=day,
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     project_services.project_advance(
-        project=mine[1], actor=me, to_stage=Stage.GROUNDBREAKING, actual_date=day
+        project=mine[1],
+        actor=me,
+        to_stage=Stage.GROUNDBREAKING,
+        actual_date=day,
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     for project, role in [
         (mine[0], AssignmentRole.ASSISTING),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -13,7 +14,7 @@ from projects import views as project_views
 from projects.choices import Stage
 from projects.models import InvestmentProgress, ProjectStageEvent
 from promo.core.services import today
-from tests.factories import make_project
+from tests.factories import EVIDENCE_PDF, make_project, stage_evidence
 from tests.plans import captured_sql, rows_read
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +82,12 @@ def test_advance_to_groundbreaking(bureau, client_for):
     project = make_project(bureau.shanghai_officer)
     response = client_for(bureau.shanghai_officer).post(
         f"/projects/{project.pk}/advance/",
-        {"actual_date": today().isoformat(), "note": "取得施工许可证"},
+        {
+            "actual_date": today().isoformat(),
+            "note": "取得施工许可证",
+            "evidence_kind": "construction_permit",
+            "evidence": SimpleUploadedFile("施工许可证.pdf", EVIDENCE_PDF),
+        },
     )
     assert response.status_code == 302
     project.refresh_from_db()
@@ -160,7 +166,11 @@ def test_board_groups_projects_by_stage_with_size_filter(bureau, client_for):
     small = make_project(me, amount=800, name="小项目")
     advanced = make_project(me, amount=5000, name="已开工项目")
     project_services.project_advance(
-        project=advanced, actor=me, to_stage=Stage.GROUNDBREAKING, actual_date=today()
+        project=advanced,
+        actor=me,
+        to_stage=Stage.GROUNDBREAKING,
+        actual_date=today(),
+        evidence=stage_evidence(Stage.GROUNDBREAKING),
     )
     make_project(bureau.outsider, name="深圳项目")
     client = client_for(me)
