@@ -1,4 +1,5 @@
-"""The officer's home page, and what a form's draft asks before it is restored."""
+"""The officer's home page, the header's search box, and what a form's draft asks before it
+is restored."""
 
 from django.urls import path
 
@@ -6,5 +7,6 @@ from promo.workspace import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
     path("submissions/<uuid:key>/", views.submission_state, name="submission_state"),
 ]
