@@ -6,6 +6,7 @@ from typing import Any
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -28,7 +29,7 @@ from .choices import (
     VisitKind,
 )
 from .normalize import core_name as core_name_of
-from .normalize import normalize_credit_code, normalize_name
+from .normalize import normalize_credit_code, normalize_name, search_text
 from .scope_triggers import (
     ATTENDANCE_TRIGGERS,
     INVESTOR_TRIGGERS,
@@ -37,7 +38,13 @@ from .scope_triggers import (
 )
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+# search_text is derived from the tracked names: not tracked itself, so refilling it writes no event.
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["search_text"],
+)
 class Investor(SyncedModel):
     """Investor (客商/投资方): a company or person that may invest."""
 
@@ -53,6 +60,9 @@ class Investor(SyncedModel):
         blank=True,
         help_text=_("18 位代码；境外企业可不填。"),
     )
+    # The search box's keys (name, pinyin, initials, English name, credit code), written on
+    # every save from the fields above: leads.normalize.search_text, docs/search.md.
+    search_text = models.TextField(editable=False, default="")
     kind = models.CharField(
         _("类型"), max_length=10, choices=InvestorKind.choices, default=InvestorKind.COMPANY
     )
@@ -108,6 +118,12 @@ class Investor(SyncedModel):
         indexes = [
             # Duplicate check on the English name (investor_find_similar).
             models.Index(fields=["normalized_name_en"], name="leads_investor_norm_en"),
+            # The search box: LIKE '%term%' on the keys, answered by trigrams (pg_trgm).
+            GinIndex(
+                fields=["search_text"],
+                opclasses=["gin_trgm_ops"],
+                name="leads_investor_search_trgm",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -118,9 +134,18 @@ class Investor(SyncedModel):
         self.normalized_name_en = normalize_name(self.name_en)
         self.core_name = core_name_of(self.normalized_name)
         self.credit_code = normalize_credit_code(self.credit_code)
+        self.search_text = search_text(
+            self.name, name_en=self.name_en, credit_code=self.credit_code
+        )
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            extra = {"normalized_name", "normalized_name_en", "core_name", "credit_code"}
+            extra = {
+                "normalized_name",
+                "normalized_name_en",
+                "core_name",
+                "credit_code",
+                "search_text",
+            }
             kwargs["update_fields"] = set(update_fields) | extra
         super().save(*args, **kwargs)
 
@@ -354,11 +379,18 @@ class PromotionEvent(SyncedModel):
         return self.name
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["search_text"],
+)
 class Lead(SyncedModel):
     """Lead (项目信息): a possible investment, before signing."""
 
     name = models.CharField(_("项目名称"), max_length=200)
+    # The search box's keys of the name (Investor.search_text, docs/search.md), on every save.
+    search_text = models.TextField(editable=False, default="")
     investor = models.ForeignKey(
         Investor, verbose_name=_("投资方"), on_delete=models.PROTECT, related_name="leads"
     )
@@ -495,10 +527,21 @@ class Lead(SyncedModel):
             models.Index(fields=["created_at", "id"], name="leads_lead_list_created"),
             # "API leads list: ?status= ordered by -id" (the cursor page and the next ones).
             models.Index(fields=["status", "id"], name="leads_lead_api_status_id"),
+            # The search box (docs/search.md).
+            GinIndex(
+                fields=["search_text"], opclasses=["gin_trgm_ops"], name="leads_lead_search_trgm"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_text = search_text(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = set(update_fields) | {"search_text"}
+        super().save(*args, **kwargs)
 
     def can_transition_to(self, status: str) -> bool:
         from .choices import lead_can_transition

@@ -8,6 +8,7 @@ full-width characters to half-width (NFKC) and lower-cases Latin letters.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
@@ -110,3 +111,64 @@ def is_valid_credit_code(code: str) -> bool:
     total = sum(alphabet.index(ch) * w for ch, w in zip(code[:17], weights, strict=True))
     check = (31 - total % 31) % 31
     return alphabet[check] == code[17]
+
+
+# --- search keys (一框搜索, issue #15) ---------------------------------------------------------
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Marks a run pypinyin left as it was (Latin letters, digits): kept whole in the initials.
+_KEPT = "\x01"
+
+
+def _words(text: str) -> list[str]:
+    """NFKC, lower case, split on anything that is not a letter or digit."""
+    folded = unicodedata.normalize("NFKC", text or "").lower()
+    return [w for w in _NOT_WORD.split(folded) if w]
+
+
+def _pinyin_keys(text: str) -> list[str]:
+    """The full pinyin without spaces and the initials of ``text`` ("华为" → huawei, hw)."""
+    if not _CJK.search(text):
+        return []
+    from pypinyin import lazy_pinyin
+
+    syllables = lazy_pinyin(text, errors=lambda run: _KEPT + run)
+    full = "".join(s.lstrip(_KEPT) for s in syllables)
+    initials = "".join(s[1:] if s.startswith(_KEPT) else s[:1] for s in syllables)
+    return [full, initials]
+
+
+def search_text(name: str, *, name_en: str = "", credit_code: str = "") -> str:
+    """The search keys of a record, written beside it (``search_text``) and indexed by trigrams.
+
+    One lower-case line of space-separated keys, starting with a space: the name's words,
+    the full pinyin and the initials of the normalised name (and of its core without a
+    leading place, so "hw" finds 深圳华为), every pair of adjacent Chinese characters of the
+    name, the English name's words, the credit code. A query term of three or more characters
+    matches anywhere (``LIKE '%term%'``); a two-character term matches the start of a key
+    (``LIKE '% term%'``), which is why each pair of Chinese characters is a key: "华为" still
+    finds 深圳华为技术. Both forms take pg_trgm's GIN index (a leading space gives a
+    two-character term its trigrams); a one-character term has none and is not searched.
+    """
+    keys: list[str] = []
+    words = _words(name)
+    keys += words
+    normalized = normalize_name(name)
+    keys += _pinyin_keys(normalized)
+    core = core_name(normalized)
+    if core != normalized:
+        keys.append(core)
+        keys += _pinyin_keys(core)
+    for word in words:
+        keys += [a + b for a, b in itertools.pairwise(word) if _CJK.match(a) and _CJK.match(b)]
+    keys += _words(name_en)
+    if credit_code:
+        keys.append(normalize_credit_code(credit_code).lower())
+    unique = dict.fromkeys(k for k in keys if k)
+    return " " + " ".join(unique)
+
+
+def search_terms(query: str) -> list[str]:
+    """The terms of a search box query, folded as ``search_text`` folds the keys; terms of one
+    character are dropped (they cannot use the index and would match nearly everything)."""
+    return [w for w in _words(query)[:8] if len(w) >= 2]

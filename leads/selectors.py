@@ -57,7 +57,24 @@ from .models import (
     ReferrerFeedback,
     Visit,
 )
-from .normalize import core_name, normalize_credit_code, normalize_name
+from .normalize import core_name, normalize_credit_code, normalize_name, search_terms
+
+
+def search_match(query: str) -> Q | None:
+    """The records whose search keys (``search_text``, docs/search.md) hold every term of
+    ``query``; None when no term is long enough to search (one character).
+
+    A term of three or more characters matches anywhere in the keys, a two-character term
+    the start of a key; both are ``LIKE`` patterns pg_trgm's GIN index answers, case-folded
+    like the keys so no ``UPPER()`` keeps the index away.
+    """
+    terms = search_terms(query)
+    if not terms:
+        return None
+    return functools.reduce(
+        operator.and_,
+        (Q(search_text__contains=term if len(term) > 2 else " " + term) for term in terms),
+    )
 
 
 def _assigned_to(officer: Officer) -> Exists:

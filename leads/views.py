@@ -42,6 +42,7 @@ from leads.selectors import (
     lead_list_for,
     lead_scope_parts,
     leads_visible_to,
+    search_match,
     with_next_step_due,
 )
 from leads.selectors import (
@@ -208,9 +209,12 @@ def investor_search(request: HttpRequest) -> JsonResponse:
         )
     rows = []
     if q:
+        # Pinyin, initials, English name or credit code through the search keys; a Chinese
+        # substring of the name (one character too) as before.
+        match = search_match(q)
         rows = list(
             investors_visible_to(request.user)
-            .filter(Q(name__icontains=q) | Q(name_en__icontains=q) | Q(credit_code=q.upper()))
+            .filter(Q(name__icontains=q) | (match if match is not None else Q(pk__in=[])))
             .order_by("name")
             .values("id", "name")[:TYPEAHEAD_ROWS]
         )

@@ -9,11 +9,13 @@ from typing import Any
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from leads.normalize import search_text
 from promo.core.choices import Industry
 from promo.core.models import APPEND_ONLY, SyncedModel, TrailEvent
 
@@ -85,11 +87,18 @@ def actual_date_in(column: Callable[[str], Any], stage: str) -> date | None:
     return column("contract_date" if stage == Stage.SIGNED else f"{stage}_actual")
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["search_text"],
+)
 class Project(SyncedModel):
     """Project (项目): a signed investment, followed through groundbreaking and completion to production."""
 
     name = models.CharField(_("项目名称"), max_length=200)
+    # The search box's keys of the name (leads.normalize.search_text, docs/search.md).
+    search_text = models.TextField(editable=False, default="")
     lead = models.OneToOneField(
         "leads.Lead",
         verbose_name=_("来源项目信息"),
@@ -309,6 +318,12 @@ class Project(SyncedModel):
             models.Index(fields=["size_class", "stage"], name="projects_project_size_stage"),
             # The board: the newest projects of each stage, read in order (issue #19).
             models.Index(fields=["stage", "-contract_date", "-id"], name="projects_project_board"),
+            # The search box (docs/search.md).
+            GinIndex(
+                fields=["search_text"],
+                opclasses=["gin_trgm_ops"],
+                name="projects_project_search_trgm",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -316,9 +331,12 @@ class Project(SyncedModel):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.size_class = size_class_for(self.total_investment or Decimal("0"))
+        self.search_text = search_text(self.name)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "total_investment" in update_fields:
             kwargs["update_fields"] = set(update_fields) | {"size_class"}
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = set(kwargs["update_fields"]) | {"search_text"}
         super().save(*args, **kwargs)
 
     def can_transition_to(self, stage: str) -> bool:

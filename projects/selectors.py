@@ -269,9 +269,14 @@ def investor_pages_visible_to(officer: Officer) -> QuerySet[Investor]:
     scope = scope_for(officer)
     if scope.is_everything:
         return Investor.objects.all()
-    return Investor.objects.filter(
-        Q(pk__in=investors_visible_to(officer).values("pk"))
-        | Exists(projects_visible_to(officer).filter(investor_id=OuterRef("pk")))
+    if scope.officer_id is None:
+        return Investor.objects.none()
+    # The two selectors' conditions OR-ed row by row (each correlated to the investor), not
+    # ``pk IN (investors_visible_to …)``: PostgreSQL built that set whole — every investor,
+    # lead and visit of the scope, 60 ms for a unit head at a tenth of province scale — to
+    # check the few investors a search had found (docs/search.md).
+    return investors_visible_to(officer) | Investor.objects.filter(
+        Exists(projects_visible_to(officer).filter(investor_id=OuterRef("pk")))
     )
 
 

@@ -341,6 +341,11 @@ def _targets_of(url: str, scale: str) -> dict[str, Any] | None:
                 [head[0] if head else ""],
             )
             investor = cur.fetchone()
+            # What the search box is asked (issue #15): that investor's name.
+            cur.execute(
+                "SELECT name FROM leads_investor WHERE id = %s", [investor[0] if investor else 0]
+            )
+            named = cur.fetchone()
             cur.execute("DELETE FROM dashboard_cockpitsnapshot")
         conn.commit()
     finally:
@@ -354,7 +359,18 @@ def _targets_of(url: str, scale: str) -> dict[str, Any] | None:
         "head": head[0],
         "officer": officer[0],
         "investor": investor[0],
+        **search_queries(named[0] if named else ""),
     }
+
+
+def search_queries(name: str) -> dict[str, str]:
+    """The search box's queries for an investor named ``name``: its full pinyin (the first
+    Latin key of its search keys) and its first two Chinese characters after the place."""
+    from leads.normalize import core_name, normalize_name, search_text
+
+    latin = [key for key in search_text(name).split() if key.isascii() and key.isalpha()]
+    core = core_name(normalize_name(name))
+    return {"search_pinyin": latin[0] if latin else "", "search_chinese": core[:2]}
 
 
 def _urls(t: dict[str, Any]) -> dict[str, str]:
@@ -374,6 +390,10 @@ def _urls(t: dict[str, Any]) -> dict[str, str]:
         f"HTML projects list, page {DEEP_HTML_PAGE}": (
             f"/projects/?unit={root}&page={DEEP_HTML_PAGE}"
         ),
+        # The header's search box over the whole bureau (issue #15: p95 ≤ 150 ms, the HTML
+        # pages' target): an investor's full pinyin, and two Chinese characters of its name.
+        "HTML search, pinyin (chief)": f"/search/?{urlencode({'q': t['search_pinyin']})}",
+        "HTML search, 2 characters (chief)": (f"/search/?{urlencode({'q': t['search_chinese']})}"),
     }
 
 

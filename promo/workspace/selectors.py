@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functools
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case, Count, DateField, Exists, OuterRef, Q, QuerySet, When
-from django.db.models.functions import Least
+from django.db.models.functions import Least, Length
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -24,6 +24,7 @@ from leads.selectors import (
     clock_pending,
     clock_rows,
     leads_visible_to,
+    search_match,
     visits_visible_to,
     with_enquiry_clock,
 )
@@ -31,7 +32,12 @@ from officers import permissions
 from officers.models import Assignment, Officer
 from projects.choices import MILESTONE_ORDER, STAGE_ORDER, ProblemStatus, Stage
 from projects.models import Problem, Project
-from projects.selectors import problems_visible_to, project_list, projects_visible_to
+from projects.selectors import (
+    investor_pages_visible_to,
+    problems_visible_to,
+    project_list,
+    projects_visible_to,
+)
 
 from .models import CalendarFeed
 
@@ -385,3 +391,87 @@ def calendar_feed_for_token(token_hash: str) -> CalendarFeed | None:
         .filter(token_hash=token_hash, revoked_at__isnull=True, officer__is_active=True)
         .first()
     )
+
+
+# --- the search box (一框搜索, issue #15) -------------------------------------------------------
+
+SEARCH_ROWS = 10
+SEARCH_ROWS_ONE_GROUP = 100
+SEARCH_GROUPS = ("investors", "leads", "projects")
+
+
+@dataclass
+class SearchGroup:
+    """One kind of record found: the first rows, and whether there are more than shown."""
+
+    kind: str
+    rows: list[Any] = field(default_factory=list)
+    more: bool = False
+
+
+@dataclass
+class SearchResults:
+    """What the header's search box found; ``searched`` is False for a query too short to
+    search (every term one character), which the page answers with a hint."""
+
+    query: str
+    searched: bool
+    groups: list[SearchGroup] = field(default_factory=list)
+
+    @property
+    def found(self) -> bool:
+        return any(group.rows for group in self.groups)
+
+
+def _first(qs: Any, limit: int) -> tuple[list[Any], bool]:
+    """The first ``limit`` rows and whether there are more: one row more is read, not counted
+    (a count of a common term's matches would read them all)."""
+    rows = list(qs[: limit + 1])
+    return rows[:limit], len(rows) > limit
+
+
+def search_everything(officer: Officer, query: str, *, only: str = "") -> SearchResults:
+    """Investors, leads and projects the officer may see whose search keys (name, pinyin,
+    initials, English name, credit code) hold every term of ``query``: one query a group.
+
+    Visibility is the selectors' (the investor pages, leads and projects the officer may
+    open). ``only`` names one group to list at length (the "more" link). A lead or project
+    matches on its own name; its investor is found in the investors group (docs/search.md).
+    """
+    match = search_match(query)
+    # Shortest names first (the closest matches), ordered by an expression no index serves:
+    # ordered by an indexed column, PostgreSQL would read that index newest first and test
+    # every row against the terms, all 300,000 leads for a rare name, instead of asking the
+    # trigram index for the few matches and sorting them.
+    closest = (Length("name"), "name", "pk")
+    if match is None:
+        return SearchResults(query=query, searched=False)
+    kinds = (only,) if only in SEARCH_GROUPS else SEARCH_GROUPS
+    limit = SEARCH_ROWS_ONE_GROUP if only in SEARCH_GROUPS else SEARCH_ROWS
+    sources = {
+        "investors": lambda: (
+            investor_pages_visible_to(officer)
+            .filter(match)
+            .only("pk", "name", "name_en", "city", "credit_code")
+            .order_by(*closest)
+        ),
+        "leads": lambda: (
+            leads_visible_to(officer)
+            .filter(match)
+            .select_related("investor", "unit")
+            .only("pk", "name", "status", "investor__name", "unit__name")
+            .order_by(*closest)
+        ),
+        "projects": lambda: (
+            projects_visible_to(officer)
+            .filter(match)
+            .select_related("investor", "unit")
+            .only("pk", "name", "stage", "investor__name", "unit__name")
+            .order_by(*closest)
+        ),
+    }
+    groups = []
+    for kind in kinds:
+        rows, more = _first(sources[kind](), limit)
+        groups.append(SearchGroup(kind=kind, rows=rows, more=more))
+    return SearchResults(query=query, searched=True, groups=groups)

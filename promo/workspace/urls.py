@@ -1,4 +1,5 @@
-"""The officer's home page, what a form's draft asks before it is restored, and the calendar."""
+"""The officer's home page, the header's search box, what a form's draft asks before it is
+restored, and the calendar."""
 
 from django.urls import path
 
@@ -6,6 +7,7 @@ from promo.workspace import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
     path("submissions/<uuid:key>/", views.submission_state, name="submission_state"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/feed/", views.calendar_feed_issue, name="calendar_feed_issue"),

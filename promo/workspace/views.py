@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from officers.models import Officer
@@ -59,6 +60,42 @@ def home(request: HttpRequest) -> HttpResponse:
             "assists": selectors.assist_requests_to_decide(me),
             **home_alerts(me),  # 红黄灯: my open alerts; a head's or chief's red items
         },
+    )
+
+
+SEARCH_GROUP_TITLES = {
+    "investors": gettext_lazy("客商"),
+    "leads": gettext_lazy("项目信息"),
+    "projects": gettext_lazy("项目"),
+}
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    """The header's search box (一框搜索): ``/search/?q=`` finds investors, leads and projects
+    by name, pinyin, initials, English name or credit code; ``&only=leads`` lists one group at
+    length. A query of one character gets a hint, not a scan of every record."""
+    query = " ".join((request.GET.get("q") or "").split())[:100].replace("\x00", "")
+    only = request.GET.get("only") or ""
+    results = selectors.search_everything(request.user, query, only=only) if query else None
+    groups = [
+        {
+            "kind": group.kind,
+            "title": SEARCH_GROUP_TITLES[group.kind],
+            "rows": group.rows,
+            "more_url": (
+                f"{reverse('search')}?{urlencode({'q': query, 'only': group.kind})}"
+                if group.more and not only
+                else ""
+            ),
+        }
+        for group in (results.groups if results else [])
+    ]
+    return render(
+        request,
+        "promo/search.html",
+        {"query": query, "results": results, "groups": groups, "only": only},
     )
 
 

@@ -492,3 +492,13 @@ def test_mixed_load_is_judged_against_the_api_alone_at_the_same_connections():
     del mixed["alone"]
     [text] = [t for _o, t in bench.check_targets(report) if t.startswith("API p95 under")]
     assert "= 1.7× unloaded" in text
+
+
+def test_the_search_rows_ask_an_investors_pinyin_and_two_characters():
+    """Issue #15: the search box's rows ask what an officer types, an investor's full pinyin
+    and two characters of its name, and are named as HTML pages, judged at p95 ≤ 150 ms."""
+    queries = bench.search_queries("苏州华鑫精密电子有限公司")
+    assert queries == {"search_pinyin": "suzhouhuaxinjingmidianzi", "search_chinese": "华鑫"}
+    urls = bench._urls({"root": 1, "unit": 2, **queries})
+    assert urls["HTML search, pinyin (chief)"] == "/search/?q=suzhouhuaxinjingmidianzi"
+    assert urls["HTML search, 2 characters (chief)"] == "/search/?q=%E5%8D%8E%E9%91%AB"

@@ -430,6 +430,9 @@ WEB: dict[str, list[Case]] = {
     "api/": [Case("GET", always(DENY))],  # any unknown API path: the API's 404
     # Accounts: one's own session, password and language.
     "": [signed_in_read],
+    # The header's search box: any signed-in officer; what it lists is filtered by the
+    # selectors (tests/web/test_search.py proves an outsider finds nothing of another unit).
+    "search/": [Case("GET", signed_in_else(ALLOW), query="?q=huawei")],
     # Whether one's own form was saved (a draft asks before it is put back): a key another
     # officer used answers as unknown (tests/web/test_double_submit.py).
     "submissions/<uuid:key>/": [

@@ -36,7 +36,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 
 from leads.choices import ChainRole, LeadStatus, RejectReason, SourceChannel, VisitKind
-from leads.normalize import core_name, normalize_name
+from leads.normalize import core_name, normalize_name, search_text
 from officers.choices import AssignmentRole, Role, TargetMetric, UnitKind
 from projects.choices import ParkKind, ProblemKind, ProblemStatus, Stage
 from projects.models import size_class_for
@@ -717,6 +717,7 @@ class ScaleBureau:
                     "",
                     unit.id,
                     rng.choice(self.team[unit.id]),
+                    search_text(name, name_en=name_en, credit_code=code),
                 )
             )
         self._copy(
@@ -747,6 +748,7 @@ class ScaleBureau:
                 "notes",
                 "unit",
                 "created_by",
+                "search_text",
             ],
             rows,
         )
@@ -1037,6 +1039,7 @@ class ScaleBureau:
                     self.day(start),
                     None if inspection is None else self.day(inspection),
                     self.day(last_visit),
+                    search_text(name),
                 )
 
         self._copy(
@@ -1071,6 +1074,7 @@ class ScaleBureau:
                 "first_contact_on",
                 "first_inspection_on",
                 "last_activity_on",
+                "search_text",
             ],
             lead_lines(),
         )
@@ -1358,13 +1362,14 @@ class ScaleBureau:
                 gb, comp, prod = (
                     actual.get(s) for s in (Stage.GROUNDBREAKING, Stage.COMPLETED, Stage.PRODUCING)
                 )
+                name = f"{self.inv_short[inv]}{rng.choice(N.PRODUCTS[industry])}项目"
                 yield _line(
                     pid,
                     self.ts(closed, 16),
                     self.ts(latest, 16),
                     "",
                     "",
-                    f"{self.inv_short[inv]}{rng.choice(N.PRODUCTS[industry])}项目",
+                    name,
                     self.lead_first + i,
                     self.inv_first + inv,
                     unit_id,
@@ -1393,6 +1398,7 @@ class ScaleBureau:
                     output,
                     (output * Decimal("0.06")).quantize(Decimal("1")),
                     int(total / Decimal(rng.randint(50, 200))) + 20 if producing else 0,
+                    search_text(name),
                 )
 
         self._copy(
@@ -1433,6 +1439,7 @@ class ScaleBureau:
                 "annual_output_value",
                 "annual_tax",
                 "jobs",
+                "search_text",
             ],
             project_lines(),
         )
