@@ -222,7 +222,11 @@ def _form_errors(form) -> list[str]:
         field = form.fields.get(name)
         label = str(field.label) if field is not None and field.label else ""
         for message in errors:
-            out.append(f"{label}：{message}" if label else str(message))
+            out.append(
+                _("%(label)s：%(message)s") % {"label": label, "message": message}
+                if label
+                else str(message)
+            )
     return out
 
 
@@ -400,8 +404,6 @@ def lead_feedback(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 submissions.record(me, form.submission_key(), f"{page}#h-clock")
         except submissions.AlreadySubmitted as exc:
-            if queued is not None:
-                return JsonResponse({"saved": True, "url": exc.url})
             messages.info(request, submissions.ALREADY_SAVED)
             return redirect(exc.url)
         except PermissionDenied as exc:
@@ -496,8 +498,6 @@ def lead_new(request: HttpRequest) -> HttpResponse:
                     me, form.submission_key(), reverse("leads:detail", args=[lead.pk])
                 )
         except submissions.AlreadySubmitted as exc:
-            if queued is not None:
-                return JsonResponse({"saved": True, "url": exc.url})
             messages.info(request, submissions.ALREADY_SAVED)
             return redirect(exc.url)
         except PermissionDenied as exc:

@@ -50,7 +50,10 @@ def _save_offline(phone, investor, summary: str) -> None:
     phone.select_option("#id_investor", str(investor.pk))
     phone.get_by_label("洽谈内容").fill(summary)
     phone.get_by_role("button", name="保存走访").click()
-    _until(phone, f"[...document.querySelectorAll('[data-queue-item]')].some(li => li.textContent.includes({summary[:10]!r}))")
+    _until(
+        phone,
+        f"[...document.querySelectorAll('[data-queue-item]')].some(li => li.textContent.includes({summary[:10]!r}))",
+    )
     # A clean form for the next visit.
     assert phone.get_by_label("洽谈内容").input_value() == ""
 
@@ -119,7 +122,7 @@ def test_the_visit_form_opens_offline_served_by_the_worker(phone, office):  # no
     phone.reload()
     assert phone.locator("[name=submission]").input_value() not in ("", first)
     # Another page is not kept: offline it is the browser's error, as before.
-    with pytest.raises(Exception):  # noqa: B017, PT011 (Playwright's net::ERR_INTERNET_DISCONNECTED)
+    with pytest.raises(Exception):  # noqa: B017 (Playwright's net::ERR_INTERNET_DISCONNECTED)
         phone.goto("/leads/")
 
 

@@ -55,7 +55,11 @@ def test_the_manifest_names_promo_and_starts_at_home(bureau, django_assert_num_q
     assert response["Content-Type"] == "application/manifest+json"
     manifest = json.loads(response.content)
     assert manifest["name"] == "招商 promo"
-    assert (manifest["start_url"], manifest["display"], manifest["scope"]) == ("/", "standalone", "/")
+    assert (manifest["start_url"], manifest["display"], manifest["scope"]) == (
+        "/",
+        "standalone",
+        "/",
+    )
     for icon in manifest["icons"]:
         assert finders.find(icon["src"].removeprefix("/static/")), icon["src"]
 
@@ -76,7 +80,9 @@ def _queued_post(client: Client, officer, investor, **fields) -> object:
         **fields,
     }
     return client.post(
-        "/visits/new/", data, headers={"X-Promo-Queue": str(officer.pk), "Accept": "application/json"}
+        "/visits/new/",
+        data,
+        headers={"X-Promo-Queue": str(officer.pk), "Accept": "application/json"},
     )
 
 
