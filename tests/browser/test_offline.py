@@ -41,7 +41,12 @@ def _until(phone, script: str, timeout: float = 10.0) -> object:
 def _open_the_form_once_online(phone) -> None:
     """The officer opens the visit form once with a connection: the worker keeps it."""
     phone.goto("/visits/new/")
-    _until(phone, "navigator.serviceWorker.ready.then(r => !!r.active)")
+    # (ready never settles on a page that registered no worker: asked with a time limit)
+    _until(
+        phone,
+        "Promise.race([navigator.serviceWorker.ready.then(r => !!r.active),"
+        " new Promise(done => setTimeout(() => done(false), 500))])",
+    )
     _until(phone, "!!navigator.serviceWorker.controller")
     _until(phone, "caches.match('/visits/new/', {cacheName: 'promo-form'}).then(r => !!r)")
 
