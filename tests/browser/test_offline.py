@@ -47,6 +47,9 @@ def _open_the_form_once_online(phone) -> None:
         "Promise.race([navigator.serviceWorker.ready.then(r => !!r.active),"
         " new Promise(done => setTimeout(() => done(false), 500))])",
     )
+    # A page that began loading while the worker was installing may stay uncontrolled: the
+    # officer's next opening of the form is served through the worker.
+    phone.goto("/visits/new/")
     _until(phone, "!!navigator.serviceWorker.controller")
     _until(phone, "caches.match('/visits/new/', {cacheName: 'promo-form'}).then(r => !!r)")
 
