@@ -73,6 +73,8 @@ COUNT_BOUND = 1000
 TYPEAHEAD_ROWS = 20
 # Investors offered in the <select> before the officer types: the most recently touched.
 INVESTOR_CHOICES = 30
+# Sent by promo.js with a visit saved offline: the officer whose queue it came from.
+QUEUE_HEADER = "X-Promo-Queue"
 
 _INVESTOR_FIELDS = {
     "name": "new_investor_name",
@@ -138,10 +140,21 @@ def visit_new(request: HttpRequest) -> HttpResponse:
     me = request.user
     if request.method == "GET":
         return render(request, "leads/visit_form.html", {"form": _visit_form(request)})
+    # A visit saved offline is sent later by the page's script (promo.js), which names the
+    # officer whose queue it came from and reads the answer as JSON.
+    queued = request.headers.get(QUEUE_HEADER)
+    if queued is not None and queued != str(me.pk):
+        # Another officer signed in on the same phone: their session must not carry it.
+        return JsonResponse(
+            {"code": "other_officer", "message": _("这条走访是另一位干部在本机保存的。")},
+            status=409,
+        )
     form = _visit_form(request, request.POST)
     earlier = submissions.earlier_result(me, form.submission_key())
     if earlier is not None:
         # A double tap, or the browser resending after a dropped connection: saved once.
+        if queued is not None:
+            return JsonResponse({"saved": True, "url": earlier})
         messages.info(request, submissions.ALREADY_SAVED)
         return redirect(earlier)
     investors = investors_visible_to(me)
@@ -183,6 +196,8 @@ def visit_new(request: HttpRequest) -> HttpResponse:
                 )
                 submissions.record(me, form.submission_key(), target)
         except submissions.AlreadySubmitted as exc:
+            if queued is not None:
+                return JsonResponse({"saved": True, "url": exc.url})
             messages.info(request, submissions.ALREADY_SAVED)
             return redirect(exc.url)
         except DuplicateSuspected as exc:
@@ -193,9 +208,28 @@ def visit_new(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc, _INVESTOR_FIELDS)
         else:
+            if queued is not None:
+                return JsonResponse({"saved": True, "url": target})
             messages.success(request, _("走访已登记。"))
             return redirect(target)
+    if queued is not None:
+        return JsonResponse({"code": "invalid", "errors": _form_errors(form)}, status=400)
     return render(request, "leads/visit_form.html", {"form": form})
+
+
+def _form_errors(form) -> list[str]:
+    """A refused form's errors as the officer reads them, each with its field's label."""
+    out = []
+    for name, errors in form.errors.items():
+        field = form.fields.get(name)
+        label = str(field.label) if field is not None and field.label else ""
+        for message in errors:
+            out.append(
+                _("%(label)s：%(message)s") % {"label": label, "message": message}
+                if label
+                else str(message)
+            )
+    return out
 
 
 @login_required

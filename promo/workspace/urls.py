@@ -1,5 +1,6 @@
 """The officer's home page, the header's search box, what a form's draft asks before it is
-restored, and the calendar."""
+restored, the calendar, and the phone app's service worker and manifest (served from the
+root: a worker's scope is its folder)."""
 
 from django.urls import path
 
@@ -14,4 +15,6 @@ urlpatterns = [
     path("calendar/feed/revoke/", views.calendar_feed_revoke, name="calendar_feed_revoke"),
     # The token (token_urlsafe: letters, digits, "-" and "_") is the credential; no session.
     path("calendar/feed/<slug:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
 ]

@@ -1,21 +1,34 @@
-"""The officer's home page, "my work" (我的工作), and their calendar (日程) with its feed."""
+"""The officer's home page, "my work" (我的工作); their calendar (日程) with its feed; and
+the phone app's two public files.
+
+The service worker and the web app manifest (离线登记走访, issue #15) are served from the site
+root rather than /static/: a service worker controls only the pages under the folder it was
+served from, and the visit form lives at /visits/new/. They are public (the browser fetches
+them without asking who is signed in) and say nothing about anyone: the worker's list of
+files is promo's own CSS, JS and icons.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
+from pathlib import Path
 from typing import cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.staticfiles import finders
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import get_template
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlencode
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from officers.models import Officer
@@ -227,3 +240,76 @@ def _private(response: HttpResponse) -> None:
     """Kept by no cache, and the address (a credential) sent to no other site as a referrer."""
     response["Cache-Control"] = "no-store"
     response["Referrer-Policy"] = "no-referrer"
+
+
+# What a page needs to draw itselfwithout a connection (the app shell).
+SHELL_FILES = (
+    "promo/promo.css",
+    "reports/reports.css",
+    "promo/promo.js",
+    "promo/icons/promo-192.png",
+    "promo/icons/promo-512.png",
+)
+
+
+def _version(source: str) -> str:
+    """Changes whenever the worker or one of its files does, so browsers install it again
+    and drop the old copies (in production the file addresses carry hashes already; in
+    development the files' contents do the same)."""
+    digest = hashlib.sha256(source.encode())
+    for name in SHELL_FILES:
+        found = finders.find(name)
+        if isinstance(found, str):
+            digest.update(Path(found).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@require_GET
+def service_worker(request: HttpRequest) -> HttpResponse:
+    """``/sw.js``: the worker that opens the visit form offline (templates/promo/sw.js)."""
+    template = get_template("promo/sw.js")
+    shell = [static(name) for name in SHELL_FILES]
+    body = template.render(
+        {
+            "shell": shell,
+            "form_url": reverse("leads:visit_new"),
+            "version": _version("|".join(shell) + template.template.source),
+        }
+    )
+    return HttpResponse(
+        body,
+        content_type="text/javascript; charset=utf-8",
+        headers={
+            "Service-Worker-Allowed": "/",
+            # Always asked again: a new deploy reaches every phone at its next page.
+            "Cache-Control": "no-cache",
+        },
+    )
+
+
+@require_GET
+def manifest(request: HttpRequest) -> JsonResponse:
+    """``/manifest.webmanifest``: lets a phone keep promo on its home screen as an app."""
+    return JsonResponse(
+        {
+            "name": _("招商 promo"),
+            "short_name": "promo",
+            "lang": get_language(),
+            "start_url": reverse("home"),
+            "scope": "/",
+            "display": "standalone",
+            "background_color": "#f4f6f8",
+            "theme_color": "#b3261e",
+            "icons": [
+                {
+                    "src": static(f"promo/icons/promo-{size}.png"),
+                    "sizes": f"{size}x{size}",
+                    "type": "image/png",
+                }
+                for size in (192, 512)
+            ],
+        },
+        content_type="application/manifest+json",
+        json_dumps_params={"ensure_ascii": False},
+        headers={"Cache-Control": "no-cache"},
+    )

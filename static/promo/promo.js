@@ -69,6 +69,24 @@
   // (then the draft is dropped). Signing out clears this officer's drafts; a week-old draft
   // is dropped unread.
   var officer = document.body && document.body.getAttribute("data-officer");
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 15) | 64;
+    b[8] = (b[8] & 63) | 128;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 256).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  // A form shown fresh gets its submission key here, not only from the server: the service
+  // worker hands out the same kept copy of the visit form each time it opens offline, and two
+  // visits must never share a key (the second would be taken for a resend of the first).
+  document.querySelectorAll("form[data-fresh-key] [name='submission']").forEach(function (input) {
+    input.value = uuid();
+  });
+
   var DRAFT_PREFIX = "promo-draft:" + officer + ":";
   var DRAFT_DAYS = 7;
   var NOT_KEPT = { csrfmiddlewaretoken: true };
@@ -148,6 +166,13 @@
     // Sent: keep the draft until the server has it (the next form asks with its key).
     form.addEventListener("submit", save);
 
+    // Saved offline: the visit waits in the queue (below), not as a draft.
+    form.promoDraftForget = function () {
+      clearTimeout(timer);
+      store.removeItem(key);
+      if (notice) { notice.hidden = true; }
+    };
+
     var discard = form.querySelector("[data-draft-discard]");
     if (discard) {
       discard.addEventListener("click", function () {
@@ -190,6 +215,267 @@
         var name = store.key(i);
         if (name && name.indexOf(DRAFT_PREFIX) === 0) { store.removeItem(name); }
       }
+    });
+  });
+
+  // Offline capture (离线登记走访, issue #15). A visit saved without a connection waits in this
+  // browser's IndexedDB, under its officer, with the form's fields and its submission key, and
+  // is sent when the connection returns (the `online` event, and every page load). An item
+  // leaves the queue only when the server answers that it has the visit — saved now or
+  // earlier under the same key, so a send whose answer was lost and is repeated still makes
+  // one visit. A visit the server refuses stays, with the server's reasons, until the officer
+  // corrects it in the form or deletes it. Another officer signed in on the same phone
+  // neither sees nor sends it (and the server refuses a queue named for someone else); signing
+  // out deletes the officer's queue after asking, and the kept copy of the form.
+  var QUEUE_DB = "promo-offline";
+  var QUEUE_STORE = "visits";
+  var FORM_CACHE = "promo-form";
+  var queueText = document.getElementById("promo-queue-text");
+  var queueCount = 0;
+
+  function say(name) { return (queueText && queueText.getAttribute("data-" + name)) || ""; }
+
+  function queueTx(mode, work) {
+    return new Promise(function (resolve, reject) {
+      if (!window.indexedDB) { reject(new Error("IndexedDB")); return; }
+      var open = indexedDB.open(QUEUE_DB, 1);
+      open.onupgradeneeded = function () { open.result.createObjectStore(QUEUE_STORE, { keyPath: "key" }); };
+      open.onerror = function () { reject(open.error); };
+      open.onsuccess = function () {
+        var db = open.result;
+        var tx = db.transaction(QUEUE_STORE, mode);
+        var request = work(tx.objectStore(QUEUE_STORE));
+        var result;
+        if (request) { request.onsuccess = function () { result = request.result; }; }
+        tx.oncomplete = function () { db.close(); resolve(result); };
+        tx.onerror = tx.onabort = function () { db.close(); reject(tx.error); };
+      };
+    });
+  }
+  function queueMine() {
+    return queueTx("readonly", function (s) { return s.getAll(); }).then(function (all) {
+      return (all || [])
+        .filter(function (item) { return item.officer === officer; })
+        .sort(function (a, b) { return a.at - b.at; });
+    });
+  }
+  function queuePut(item) { return queueTx("readwrite", function (s) { return s.put(item); }); }
+  function queueDelete(key) { return queueTx("readwrite", function (s) { return s.delete(key); }); }
+
+  function csrfToken() {
+    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (match) { return decodeURIComponent(match[1]); }
+    var input = document.querySelector("input[name='csrfmiddlewaretoken']");
+    return input ? input.value : "";
+  }
+
+  function describe(form) {
+    var parts = [];
+    var investor = form.querySelector("[name='investor']");
+    var chosen = investor && investor.options[investor.selectedIndex];
+    var typed = form.querySelector("[name='new_investor_name']");
+    if (chosen && chosen.value) { parts.push(chosen.text); } else if (typed && typed.value.trim()) { parts.push(typed.value.trim()); }
+    var day = form.querySelector("[name='visited_on']");
+    if (day && day.value) { parts.push(day.value); }
+    var summary = form.querySelector("[name='summary']");
+    if (summary && summary.value.trim()) { parts.push(summary.value.trim().slice(0, 40)); }
+    return parts.join(" · ");
+  }
+
+  function bodyOf(item) {
+    var body = new URLSearchParams();
+    item.fields.forEach(function (f) {
+      if (f.values) { f.values.forEach(function (v) { body.append(f.name, v); }); }
+      else if (f.checked !== undefined) { if (f.checked) { body.append(f.name, f.value); } }
+      else { body.append(f.name, f.value); }
+    });
+    return body;
+  }
+
+  function sendOne(item) {
+    return fetch(say("url"), {
+      method: "POST",
+      credentials: "same-origin",
+      // A redirect here is the sign-in page (the session ended): keep the visit for later.
+      redirect: "manual",
+      headers: { "X-CSRFToken": csrfToken(), "X-Promo-Queue": item.officer, Accept: "application/json" },
+      body: bodyOf(item)
+    }).then(function (response) {
+      if (response.type === "opaqueredirect" || response.status === 403) {
+        item.state = "signin";
+        return queuePut(item);
+      }
+      if (response.status >= 500) { return null; }  // the server's trouble: try again later
+      return response.json().then(function (answer) {
+        if (answer && answer.saved) { return queueDelete(item.key); }
+        item.state = "refused";
+        item.errors = (answer && (answer.errors || [answer.message])) || [];
+        return queuePut(item);
+      }, function () {
+        item.state = "refused";
+        item.errors = [say("refused") + " (" + response.status + ")"];
+        return queuePut(item);
+      });
+    }, function () { return null; });  // no connection after all: it waits
+  }
+
+  function showQueue() {
+    if (!officer) { return Promise.resolve(); }
+    return queueMine().then(function (items) {
+      queueCount = items.length;
+      document.querySelectorAll("[data-queue-count]").forEach(function (el) {
+        el.hidden = !items.length;
+        el.setAttribute("data-count", String(items.length));
+        var n = el.querySelector("[data-queue-n]");
+        if (n) { n.textContent = String(items.length); }
+      });
+      document.querySelectorAll("[data-queue]").forEach(function (section) {
+        section.hidden = !items.length;
+        var list = section.querySelector("[data-queue-list]");
+        if (!list) { return; }
+        list.textContent = "";
+        items.forEach(function (item) {
+          var li = document.createElement("li");
+          li.setAttribute("data-queue-item", item.key);
+          li.setAttribute("data-state", item.state);
+          var title = document.createElement("strong");
+          title.textContent = item.label || item.key;
+          li.appendChild(title);
+          var state = document.createElement("span");
+          state.className = "meta";
+          state.textContent = say(item.state === "refused" ? "refused" : item.state === "signin" ? "signin" : "waiting");
+          li.appendChild(state);
+          if (item.state === "refused") {
+            li.className = "refused";
+            var errors = document.createElement("ul");
+            errors.className = "errorlist";
+            (item.errors || []).forEach(function (message) {
+              var e = document.createElement("li");
+              e.textContent = message;
+              errors.appendChild(e);
+            });
+            li.appendChild(errors);
+            var form = document.querySelector("form[data-offline]");
+            var actions = document.createElement("div");
+            actions.className = "actions";
+            if (form) {
+              var edit = document.createElement("button");
+              edit.type = "button";
+              edit.className = "small";
+              edit.textContent = say("edit");
+              edit.addEventListener("click", function () {
+                // Back into the form with its key (the server never saved it), to correct
+                // and send as any visit.
+                putBack(form, item.fields);
+                queueDelete(item.key).then(showQueue);
+                form.scrollIntoView();
+              });
+              actions.appendChild(edit);
+            }
+            var drop = document.createElement("button");
+            drop.type = "button";
+            drop.className = "small";
+            drop.textContent = say("delete");
+            drop.addEventListener("click", function () { queueDelete(item.key).then(showQueue); });
+            actions.appendChild(drop);
+            li.appendChild(actions);
+          }
+          list.appendChild(li);
+        });
+      });
+    }).catch(function () { /* no IndexedDB: nothing was queued */ });
+  }
+
+  var sending = null;
+  function sendQueue() {
+    if (!officer || !navigator.onLine) { return showQueue(); }
+    if (sending) { return sending; }  // one pass at a time: never two sends of one item at once
+    sending = queueMine()
+      .then(function (items) {
+        return items.reduce(function (done, item) {
+          return done.then(function () { return item.state === "refused" ? null : sendOne(item); });
+        }, Promise.resolve());
+      })
+      .catch(function () { return null; })
+      .then(function () { sending = null; return showQueue(); });
+    return sending;
+  }
+
+  document.querySelectorAll("form[data-offline]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      // Online the form goes as always; a second tap the guard above stopped stays stopped.
+      if (navigator.onLine || event.defaultPrevented || !officer) { return; }
+      if (event.submitter && event.submitter.getAttribute("formaction")) { return; }
+      event.preventDefault();
+      var submission = form.querySelector("[name='submission']");
+      if (!/^[0-9a-f-]{36}$/.test(submission.value)) { submission.value = uuid(); }
+      var status = form.querySelector("[data-queue-status]");
+      var item = {
+        key: submission.value, officer: officer, at: Date.now(), fields: fieldsOf(form),
+        label: describe(form), state: "waiting", errors: []
+      };
+      queuePut(item).then(function () {
+        // A clean form for the next visit, with a key of its own.
+        if (form.promoDraftForget) { form.promoDraftForget(); }
+        form.reset();
+        submission.value = uuid();
+        if (status) { status.textContent = say("saved"); status.hidden = false; }
+        window.scrollTo(0, 0);
+        return showQueue();
+      }, function () {
+        // IndexedDB refused (private mode, storage full): the draft still holds the text.
+        if (status) { status.textContent = say("unsaved"); status.hidden = false; }
+      }).then(function () { form.removeAttribute("data-sending"); });
+    });
+  });
+
+  if (officer) {
+    window.addEventListener("online", sendQueue);
+    sendQueue();
+  }
+
+  // The service worker keeps the visit form for offline use (its scope is the site: /sw.js).
+  var workerUrl = document.body && document.body.getAttribute("data-sw");
+  if (officer && workerUrl && "serviceWorker" in navigator) {
+    navigator.serviceWorker.register(workerUrl, { scope: "/" }).catch(function () { return null; });
+  }
+  if (window.caches) {
+    // The kept form is one officer's page (their investors, their session's token): another
+    // officer's, or a signed-out page, drops it; the next visit to the form keeps the new one.
+    var keptFor = null;
+    try { keptFor = localStorage.getItem("promo-form-officer"); } catch (e) { keptFor = null; }
+    if ((officer || "") !== (keptFor || "")) {
+      caches.delete(FORM_CACHE).then(function () {
+        try {
+          if (officer) { localStorage.setItem("promo-form-officer", officer); }
+          else { localStorage.removeItem("promo-form-officer"); }
+        } catch (e) { /* storage refused */ }
+        if (!officer || !navigator.onLine) { return null; }
+        return fetch(say("url"), { credentials: "same-origin", redirect: "manual" }).then(function (response) {
+          if (!response.ok || response.redirected || response.type !== "basic") { return null; }
+          return caches.open(FORM_CACHE).then(function (cache) { return cache.put(say("url"), response); });
+        });
+      }).catch(function () { return null; });
+    }
+  }
+
+  // Signing out: this officer's unsent visits go too (after asking), with the kept form.
+  document.querySelectorAll("form[data-drafts-clear]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!officer || event.defaultPrevented) { return; }
+      event.preventDefault();
+      if (queueCount && !window.confirm(say("leave").replace("{n}", String(queueCount)))) {
+        form.removeAttribute("data-sending");
+        return;
+      }
+      var mine = queueMine().then(function (items) {
+        return Promise.all(items.map(function (item) { return queueDelete(item.key); }));
+      });
+      var kept = window.caches ? caches.delete(FORM_CACHE) : Promise.resolve();
+      Promise.all([mine, kept]).catch(function () { return null; }).then(function () {
+        try { localStorage.removeItem("promo-form-officer"); } catch (e) { /* refused */ }
+        form.submit();
+      });
     });
   });
 

@@ -70,16 +70,43 @@ def test_a_visit_typed_while_the_session_expired_is_saved_after_signing_in(phone
 
 
 def test_a_visit_sent_offline_is_kept_and_saved_once_back_online(phone, office):  # noqa: F811
+    # The browser knows it is offline: no error page any more, the visit waits in the
+    # browser's queue (offline capture, tests/browser/test_offline.py) and the draft is
+    # handed over to it; back online it is sent, once.
     _bureau, investor, _lead = office
     sign_in(phone, "sh_officer")
     _start_a_visit(phone, investor)
     phone.context.set_offline(True)
     phone.get_by_role("button", name="保存走访").click()
-    phone.wait_for_timeout(500)  # the browser's own "no connection" page
+    queued = phone.locator("[data-queue-item]")
+    queued.wait_for(state="visible")
+    assert SUMMARY[:20] in queued.inner_text()
+    assert _drafts(phone) == []
     phone.context.set_offline(False)
     phone.goto("/visits/new/")
+    wait_until(phone, "document.querySelectorAll('[data-queue-item]').length === 0")
+    assert phone.locator("[data-draft-notice]").is_hidden()
+    assert Visit.objects.filter(summary=SUMMARY).count() == 1
+
+
+def test_a_visit_whose_connection_dropped_on_the_way_comes_back_as_a_draft(phone, office):  # noqa: F811
+    # The browser thought it was online, but the POST never arrived: the service worker
+    # answers with the kept form instead of the browser's error page, and the text is put
+    # back with its key; sent again, it is saved once.
+    _bureau, investor, _lead = office
+    sign_in(phone, "sh_officer")
+    phone.goto("/visits/new/")
+    wait_until(phone, "navigator.serviceWorker.controller !== null")
+    _start_a_visit(phone, investor)
+    phone.context.route(
+        "**/visits/new/",
+        lambda route: route.abort() if route.request.method == "POST" else route.fallback(),
+    )
+    phone.get_by_role("button", name="保存走访").click()
     phone.locator("[data-draft-notice]").wait_for(state="visible")
     assert phone.get_by_label("洽谈内容").input_value() == SUMMARY
+    assert not Visit.objects.exists()
+    phone.context.unroute("**/visits/new/")
     phone.get_by_role("button", name="保存走访").click()
     phone.wait_for_url(re.compile(r"/$"))
     assert Visit.objects.filter(summary=SUMMARY).count() == 1

@@ -438,6 +438,10 @@ WEB: dict[str, list[Case]] = {
     "submissions/<uuid:key>/": [
         Case("GET", signed_in_else(ALLOW), kwargs={"key": "00000000-0000-0000-0000-000000000000"})
     ],
+    # The phone app's service worker and manifest (离线登记走访): public files about no record,
+    # served from the root so the worker's scope covers /visits/new/ (tests/web/test_offline.py).
+    "sw.js": [Case("GET", always(ALLOW))],
+    "manifest.webmanifest": [Case("GET", always(ALLOW))],
     "login/": [
         Case("GET", always(ALLOW)),
         Case("POST", always(NOOP), data={"username": "", "password": ""}, fresh_client=True),
