@@ -258,8 +258,8 @@ class ProjectFilterForm(forms.Form):
     )
 
 
-class ProblemForm(forms.Form):
-    """Raise a problem (马上办) on behalf of an investor."""
+class ProblemForm(OnceForm):
+    """Raise a problem (马上办) on behalf of an investor; saved once however often it is sent."""
 
     kind = forms.ChoiceField(label=_("问题类型"), choices=ProblemKind.choices)
     title = forms.CharField(label=_("问题"), max_length=200)
@@ -273,6 +273,10 @@ class ProblemForm(forms.Form):
     def __init__(self, *args, units, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner_unit"].queryset = units
+
+    def service_kwargs(self) -> dict:
+        """What ``problem_raise`` takes: the fields without the submission key."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "submission"}
 
 
 class AskAgainForm(forms.Form):
@@ -386,8 +390,9 @@ class FiguresForm(VersionedForm):
         return data
 
 
-class EvidenceAttachForm(forms.Form):
-    """Add a file to a stage change already recorded (补充佐证材料), e.g. a permit issued later."""
+class EvidenceAttachForm(OnceForm):
+    """Add a file to a stage change or a milestone already recorded (补充佐证材料), e.g. a
+    permit issued later; a double tap attaches it once."""
 
     kind = forms.ChoiceField(label=_("佐证材料类型"), choices=[("", "—"), *EvidenceKind.choices])
     file = forms.FileField(

@@ -598,9 +598,20 @@ def problem_new(request: HttpRequest, pk: int) -> HttpResponse:
         form = ProblemForm(units=units, initial={"owner_unit": project.unit_id})
         return render(request, "projects/problem_form.html", {"project": project, "form": form})
     form = ProblemForm(request.POST, units=units)
+    key = form.submission_key()
+    earlier = submissions.earlier_result(me, key)
+    if earlier is not None:
+        # A double tap, or the browser resending after a dropped connection: raised once.
+        messages.info(request, submissions.ALREADY_SAVED)
+        return redirect(earlier)
     if form.is_valid():
         try:
-            problem = services.problem_raise(project=project, actor=me, **form.cleaned_data)
+            with transaction.atomic():
+                problem = services.problem_raise(project=project, actor=me, **form.service_kwargs())
+                submissions.record(me, key, reverse("projects:problem", args=[problem.pk]))
+        except submissions.AlreadySubmitted as exc:
+            messages.info(request, submissions.ALREADY_SAVED)
+            return redirect(exc.url)
         except PermissionDenied as exc:
             raise _refused(exc) from exc
         except DomainError as exc:
@@ -725,26 +736,52 @@ def project_board(request: HttpRequest) -> HttpResponse:
 @require_POST
 def evidence_attach(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     """Add an evidence file to a stage change already recorded (补充佐证材料)."""
+    return _attach_post(
+        request,
+        pk,
+        events="stage_events",
+        event_id=event_id,
+        prefix="ev",
+        attach=lambda event, **kwargs: services.stage_evidence_attach(stage_event=event, **kwargs),
+        page_key="attach",
+    )
+
+
+def _attach_post(request, pk, *, events, event_id, prefix, attach, page_key) -> HttpResponse:
+    """Add a file to a recorded stage change or milestone (the two differ only in the event
+    and the service): errors next to the field on the project page; the form's submission
+    key attaches a double-tapped file once."""
     me = request.user
     project = get_object_or_404(project_list_query(me), pk=pk)
-    event = get_object_or_404(project.stage_events, pk=event_id)
-    form = EvidenceAttachForm(request.POST, request.FILES, prefix=f"ev{event.pk}")
+    event = get_object_or_404(getattr(project, events), pk=event_id)
+    form = EvidenceAttachForm(request.POST, request.FILES, prefix=f"{prefix}{event.pk}")
+    key = form.submission_key()
+    earlier = submissions.earlier_result(me, key)
+    if earlier is not None:
+        messages.info(request, submissions.ALREADY_SAVED)
+        return redirect(earlier)
     if form.is_valid():
+        done = reverse("projects:detail", args=[project.pk])
         try:
-            services.stage_evidence_attach(
-                stage_event=event,
-                actor=me,
-                kind=form.cleaned_data["kind"],
-                upload=form.cleaned_data["file"],
-            )
+            with transaction.atomic():
+                attach(
+                    event,
+                    actor=me,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                )
+                submissions.record(me, key, done)
+        except submissions.AlreadySubmitted as exc:
+            messages.info(request, submissions.ALREADY_SAVED)
+            return redirect(exc.url)
         except PermissionDenied as exc:
             raise _refused(exc) from exc
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             messages.success(request, _("佐证材料已上传。"))
-            return redirect("projects:detail", pk=project.pk)
-    return _project_page(request, project, attach=(event.pk, form))
+            return redirect(done)
+    return _project_page(request, project, **{page_key: (event.pk, form)})
 
 
 @login_required
@@ -781,26 +818,17 @@ def _evidence_response(evidence) -> FileResponse:
 @require_POST
 def milestone_evidence_attach(request: HttpRequest, pk: int, event_id: int) -> HttpResponse:
     """Add an evidence file to a milestone already recorded (补充节点佐证材料)."""
-    me = request.user
-    project = get_object_or_404(project_list_query(me), pk=pk)
-    event = get_object_or_404(project.milestone_events, pk=event_id)
-    form = EvidenceAttachForm(request.POST, request.FILES, prefix=f"mev{event.pk}")
-    if form.is_valid():
-        try:
-            services.milestone_evidence_attach(
-                milestone_event=event,
-                actor=me,
-                kind=form.cleaned_data["kind"],
-                upload=form.cleaned_data["file"],
-            )
-        except PermissionDenied as exc:
-            raise _refused(exc) from exc
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("佐证材料已上传。"))
-            return redirect("projects:detail", pk=project.pk)
-    return _project_page(request, project, milestone_attach=(event.pk, form))
+    return _attach_post(
+        request,
+        pk,
+        events="milestone_events",
+        event_id=event_id,
+        prefix="mev",
+        attach=lambda event, **kwargs: services.milestone_evidence_attach(
+            milestone_event=event, **kwargs
+        ),
+        page_key="milestone_attach",
+    )
 
 
 @login_required

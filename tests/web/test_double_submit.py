@@ -221,3 +221,108 @@ def test_the_same_referrer_feedback_sent_twice_at_once_is_recorded_once(bureau):
     assert answers == [(302, f"/leads/{lead.pk}/#h-clock")] * 2
     assert ReferrerFeedback.objects.filter(lead=lead).count() == 1
     assert FormSubmission.objects.filter(key=data["feedback-submission"]).count() == 1
+
+
+# --- the project page's create forms: a problem, a file added to a stage change -----------
+
+
+def _key(page: str, prefix: str = "") -> str:
+    name = f"{prefix}-submission" if prefix else "submission"
+    found = re.search(rf'name="{name}" value="([0-9a-f-]{{36}})"', page)
+    assert found, f"the form carries a submission key ({name})"
+    return found.group(1)
+
+
+@pytest.mark.django_db
+def test_the_same_problem_form_sent_twice_raises_one_problem(bureau):
+    from projects.models import Problem
+    from tests.factories import make_project
+
+    me = bureau.shanghai_officer
+    project = make_project(me)
+    client = Client()
+    client.force_login(me)
+    url = f"/projects/{project.pk}/problems/new/"
+    data = {
+        "submission": _key(client.get(url).content.decode()),
+        "kind": "land_quota",
+        "title": "用地指标尚未落实",
+        "owner_unit": bureau.shanghai.pk,
+        "due_on": today().isoformat(),
+    }
+    first = client.post(url, data)
+    second = client.post(url, data)
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert Problem.objects.filter(project=project).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_problem_form_sent_twice_at_once_raises_one_problem(bureau):
+    from projects.models import Problem
+    from tests.factories import make_project
+
+    me = bureau.shanghai_officer
+    project = make_project(me)
+    clients = _signed_in_twice(me)
+    url = f"/projects/{project.pk}/problems/new/"
+    data = {
+        "submission": _key(clients[0].get(url).content.decode()),
+        "kind": "land_quota",
+        "title": "用地指标尚未落实",
+        "owner_unit": bureau.shanghai.pk,
+        "due_on": today().isoformat(),
+    }
+    answers = _sent_at_once(clients, url, data)
+    assert [status for status, _where in answers] == [302, 302]
+    assert Problem.objects.filter(project=project).count() == 1
+    problem = Problem.objects.get(project=project)
+    assert {where for _status, where in answers} == {f"/problems/{problem.pk}/"}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", ["stages", "milestones"])
+def test_the_same_file_sent_twice_is_attached_once(bureau, settings, tmp_path, route):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from projects.choices import Milestone
+    from projects.models import MilestoneEvidence, ProjectStageEvent, StageEvidence
+    from projects.services import project_milestone_record
+    from tests.factories import EVIDENCE_PDF, make_project
+
+    settings.MEDIA_ROOT = tmp_path
+    me = bureau.shanghai_officer
+    project = make_project(me)
+    if route == "stages":
+        event = ProjectStageEvent.objects.get(project=project)
+        prefix, kept = f"ev{event.pk}", StageEvidence.objects.filter(stage_event=event)
+    else:
+        _project, event = project_milestone_record(
+            project=project,
+            actor=me,
+            milestone=Milestone.REGISTERED,
+            actual_date=today(),
+            credit_code="91310000MA1FL0000N",
+        )
+        prefix = f"mev{event.pk}"
+        kept = MilestoneEvidence.objects.filter(milestone_event=event)
+    client = Client()
+    client.force_login(me)
+    key = _key(client.get(f"/projects/{project.pk}/").content.decode(), prefix)
+    url = f"/projects/{project.pk}/{route}/{event.pk}/evidence/"
+
+    def post():
+        upload = SimpleUploadedFile("营业执照.pdf", EVIDENCE_PDF, content_type="application/pdf")
+        return client.post(
+            url,
+            {
+                f"{prefix}-submission": key,
+                f"{prefix}-kind": "business_licence",
+                f"{prefix}-file": upload,
+            },
+        )
+
+    first, second = post(), post()
+    assert first.status_code == second.status_code == 302
+    assert second["Location"] == first["Location"]
+    assert kept.count() == 1
