@@ -21,6 +21,18 @@ def _media_root(tmp_path_factory):
     settings.MEDIA_ROOT = previous
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a request with the English cookie (the test
+    client runs the middleware in the test's own thread) would otherwise leave English active
+    for the tests after it, and a message built at raise time would read in English."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def bureau(db) -> Bureau:
     return make_bureau()

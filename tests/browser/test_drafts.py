@@ -25,7 +25,7 @@ SUMMARY = "与华芯董事长面谈封测基地选址，对方关注用地和电
 
 def _start_a_visit(phone, investor) -> None:
     phone.goto("/visits/new/")
-    phone.get_by_label("搜索客商").fill("华芯")
+    phone.get_by_label("搜索客商", exact=True).fill("华芯")
     wait_until(phone, f"document.getElementById('id_investor').value === '{investor.pk}'")
     phone.get_by_label("洽谈内容").fill(SUMMARY)
     phone.get_by_label("下一步:", exact=True).fill("报送用地方案")

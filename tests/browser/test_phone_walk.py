@@ -141,7 +141,7 @@ def test_a_visit_to_a_known_investor_with_a_next_step_fits_in_six_taps(tall_phon
     walk.reset()
     walk.tap(page.get_by_role("link", name="登记走访").first, "登记走访", loads=True)
     walk.arrive(r"/visits/new/$")
-    walk.type(page.get_by_label("搜索客商"), "华芯", "搜索客商")
+    walk.type(page.get_by_label("搜索客商", exact=True), "华芯", "搜索客商")
     # The typeahead finds the one match and picks it: no tap on the <select>.
     wait_until(page, f"document.getElementById('id_investor').value === '{investor.pk}'")
     walk.type(page.get_by_label("洽谈内容"), NOTE, "洽谈内容")

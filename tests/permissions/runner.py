@@ -252,7 +252,8 @@ def run_case(
         if case.method == "GET":
             response = client.get(url + case.query)
         elif api:
-            response = getattr(client, case.method.lower())(url, data or {}, format="json")
+            body_format = "multipart" if case.multipart else "json"
+            response = getattr(client, case.method.lower())(url, data or {}, format=body_format)
         else:
             response = client.post(url, data or {})
         # A write the predicates allow only has to show that it wrote.

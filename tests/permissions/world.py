@@ -57,7 +57,14 @@ from promo.reports.choices import AlertLevel, AlertRule, BulletinKind, Escalatio
 from promo.reports.models import Alert, AlertNotice
 from promo.reports.services import bulletin_generate, bulletin_publish
 from promo.workspace.services import calendar_feed_issue
-from tests.factories import make_investor, make_lead, make_officer, make_unit, met_elsewhere
+from tests.factories import (
+    default_evidence_rules,
+    make_investor,
+    make_lead,
+    make_officer,
+    make_unit,
+    met_elsewhere,
+)
 from tests.imports.files import xlsx
 
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -345,6 +352,9 @@ def tag_key(tag: str) -> str:
 
 def build_world() -> World:
     w = World()
+    # The bureau's stage evidence rules as the migration made them, whatever an earlier
+    # test's flush left: the advance cases carry an accepted file (tests/permissions/table.py).
+    default_evidence_rules()
     bureau = make_unit("矩阵市投资促进局", kind=UnitKind.BUREAU)
     unit_a = make_unit("矩阵甲办事处", kind=UnitKind.RESIDENT_OFFICE, parent=bureau, city="上海")
     unit_b = make_unit("矩阵乙办事处", kind=UnitKind.RESIDENT_OFFICE, parent=bureau, city="深圳")
