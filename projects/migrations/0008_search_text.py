@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 from leads.normalize import search_text
+from promo.core.trigram import AddTrigramIndex
 
 
 def fill(apps, schema_editor) -> None:
@@ -26,31 +27,45 @@ def fill(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0016_search_text'),
-        ('officers', '0007_officer_sessions'),
-        ('projects', '0007_stage_evidence_rules'),
+        ("leads", "0016_search_text"),
+        ("officers", "0007_officer_sessions"),
+        ("projects", "0007_stage_evidence_rules"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='project',
-            name='update_update',
+            model_name="project",
+            name="update_update",
         ),
         migrations.AddField(
-            model_name='project',
-            name='search_text',
-            field=models.TextField(default='', editable=False),
+            model_name="project",
+            name="search_text",
+            field=models.TextField(default="", editable=False),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
-        migrations.AddIndex(
-            model_name='project',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['search_text'], name='projects_project_search_trgm', opclasses=['gin_trgm_ops']),
+        AddTrigramIndex(
+            model_name="project",
+            index=django.contrib.postgres.indexes.GinIndex(
+                fields=["search_text"],
+                name="projects_project_search_trgm",
+                opclasses=["gin_trgm_ops"],
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='project',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."above_size_actual" IS DISTINCT FROM (NEW."above_size_actual") OR OLD."above_size_planned" IS DISTINCT FROM (NEW."above_size_planned") OR OLD."annual_output_value" IS DISTINCT FROM (NEW."annual_output_value") OR OLD."annual_tax" IS DISTINCT FROM (NEW."annual_tax") OR OLD."arrived_fdi" IS DISTINCT FROM (NEW."arrived_fdi") OR OLD."company_credit_code" IS DISTINCT FROM (NEW."company_credit_code") OR OLD."completed_actual" IS DISTINCT FROM (NEW."completed_actual") OR OLD."completed_planned" IS DISTINCT FROM (NEW."completed_planned") OR OLD."contract_date" IS DISTINCT FROM (NEW."contract_date") OR OLD."contracted_fdi" IS DISTINCT FROM (NEW."contracted_fdi") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."external_id" IS DISTINCT FROM (NEW."external_id") OR OLD."groundbreaking_actual" IS DISTINCT FROM (NEW."groundbreaking_actual") OR OLD."groundbreaking_planned" IS DISTINCT FROM (NEW."groundbreaking_planned") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."in_statistics_actual" IS DISTINCT FROM (NEW."in_statistics_actual") OR OLD."in_statistics_planned" IS DISTINCT FROM (NEW."in_statistics_planned") OR OLD."industry" IS DISTINCT FROM (NEW."industry") OR OLD."invested_to_date" IS DISTINCT FROM (NEW."invested_to_date") OR OLD."investor_id" IS DISTINCT FROM (NEW."investor_id") OR OLD."jobs" IS DISTINCT FROM (NEW."jobs") OR OLD."land_area" IS DISTINCT FROM (NEW."land_area") OR OLD."land_granted_actual" IS DISTINCT FROM (NEW."land_granted_actual") OR OLD."land_granted_planned" IS DISTINCT FROM (NEW."land_granted_planned") OR OLD."lead_id" IS DISTINCT FROM (NEW."lead_id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."park_kind" IS DISTINCT FROM (NEW."park_kind") OR OLD."park_name" IS DISTINCT FROM (NEW."park_name") OR OLD."producing_actual" IS DISTINCT FROM (NEW."producing_actual") OR OLD."producing_planned" IS DISTINCT FROM (NEW."producing_planned") OR OLD."registered_actual" IS DISTINCT FROM (NEW."registered_actual") OR OLD."registered_capital" IS DISTINCT FROM (NEW."registered_capital") OR OLD."registered_planned" IS DISTINCT FROM (NEW."registered_planned") OR OLD."signed_investment" IS DISTINCT FROM (NEW."signed_investment") OR OLD."size_class" IS DISTINCT FROM (NEW."size_class") OR OLD."source_system" IS DISTINCT FROM (NEW."source_system") OR OLD."stage" IS DISTINCT FROM (NEW."stage") OR OLD."stage_changed_at" IS DISTINCT FROM (NEW."stage_changed_at") OR OLD."total_investment" IS DISTINCT FROM (NEW."total_investment") OR OLD."unit_id" IS DISTINCT FROM (NEW."unit_id") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))', func='INSERT INTO "projects_projectevent" ("above_size_actual", "above_size_planned", "annual_output_value", "annual_tax", "arrived_fdi", "company_credit_code", "completed_actual", "completed_planned", "contract_date", "contracted_fdi", "created_at", "created_by_id", "description", "external_id", "groundbreaking_actual", "groundbreaking_planned", "id", "in_statistics_actual", "in_statistics_planned", "industry", "invested_to_date", "investor_id", "jobs", "land_area", "land_granted_actual", "land_granted_planned", "lead_id", "name", "park_kind", "park_name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "producing_actual", "producing_planned", "registered_actual", "registered_capital", "registered_planned", "signed_investment", "size_class", "source_system", "stage", "stage_changed_at", "total_investment", "unit_id", "updated_at") VALUES (NEW."above_size_actual", NEW."above_size_planned", NEW."annual_output_value", NEW."annual_tax", NEW."arrived_fdi", NEW."company_credit_code", NEW."completed_actual", NEW."completed_planned", NEW."contract_date", NEW."contracted_fdi", NEW."created_at", NEW."created_by_id", NEW."description", NEW."external_id", NEW."groundbreaking_actual", NEW."groundbreaking_planned", NEW."id", NEW."in_statistics_actual", NEW."in_statistics_planned", NEW."industry", NEW."invested_to_date", NEW."investor_id", NEW."jobs", NEW."land_area", NEW."land_granted_actual", NEW."land_granted_planned", NEW."lead_id", NEW."name", NEW."park_kind", NEW."park_name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."producing_actual", NEW."producing_planned", NEW."registered_actual", NEW."registered_capital", NEW."registered_planned", NEW."signed_investment", NEW."size_class", NEW."source_system", NEW."stage", NEW."stage_changed_at", NEW."total_investment", NEW."unit_id", NEW."updated_at"); RETURN NULL;', hash='dcb0f02079e1cc5a6367a795275c28766c5ceae0', operation='UPDATE', pgid='pgtrigger_update_update_804c3', table='projects_project', when='AFTER')),
+            model_name="project",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition='WHEN (OLD."above_size_actual" IS DISTINCT FROM (NEW."above_size_actual") OR OLD."above_size_planned" IS DISTINCT FROM (NEW."above_size_planned") OR OLD."annual_output_value" IS DISTINCT FROM (NEW."annual_output_value") OR OLD."annual_tax" IS DISTINCT FROM (NEW."annual_tax") OR OLD."arrived_fdi" IS DISTINCT FROM (NEW."arrived_fdi") OR OLD."company_credit_code" IS DISTINCT FROM (NEW."company_credit_code") OR OLD."completed_actual" IS DISTINCT FROM (NEW."completed_actual") OR OLD."completed_planned" IS DISTINCT FROM (NEW."completed_planned") OR OLD."contract_date" IS DISTINCT FROM (NEW."contract_date") OR OLD."contracted_fdi" IS DISTINCT FROM (NEW."contracted_fdi") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."created_by_id" IS DISTINCT FROM (NEW."created_by_id") OR OLD."description" IS DISTINCT FROM (NEW."description") OR OLD."external_id" IS DISTINCT FROM (NEW."external_id") OR OLD."groundbreaking_actual" IS DISTINCT FROM (NEW."groundbreaking_actual") OR OLD."groundbreaking_planned" IS DISTINCT FROM (NEW."groundbreaking_planned") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."in_statistics_actual" IS DISTINCT FROM (NEW."in_statistics_actual") OR OLD."in_statistics_planned" IS DISTINCT FROM (NEW."in_statistics_planned") OR OLD."industry" IS DISTINCT FROM (NEW."industry") OR OLD."invested_to_date" IS DISTINCT FROM (NEW."invested_to_date") OR OLD."investor_id" IS DISTINCT FROM (NEW."investor_id") OR OLD."jobs" IS DISTINCT FROM (NEW."jobs") OR OLD."land_area" IS DISTINCT FROM (NEW."land_area") OR OLD."land_granted_actual" IS DISTINCT FROM (NEW."land_granted_actual") OR OLD."land_granted_planned" IS DISTINCT FROM (NEW."land_granted_planned") OR OLD."lead_id" IS DISTINCT FROM (NEW."lead_id") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."park_kind" IS DISTINCT FROM (NEW."park_kind") OR OLD."park_name" IS DISTINCT FROM (NEW."park_name") OR OLD."producing_actual" IS DISTINCT FROM (NEW."producing_actual") OR OLD."producing_planned" IS DISTINCT FROM (NEW."producing_planned") OR OLD."registered_actual" IS DISTINCT FROM (NEW."registered_actual") OR OLD."registered_capital" IS DISTINCT FROM (NEW."registered_capital") OR OLD."registered_planned" IS DISTINCT FROM (NEW."registered_planned") OR OLD."signed_investment" IS DISTINCT FROM (NEW."signed_investment") OR OLD."size_class" IS DISTINCT FROM (NEW."size_class") OR OLD."source_system" IS DISTINCT FROM (NEW."source_system") OR OLD."stage" IS DISTINCT FROM (NEW."stage") OR OLD."stage_changed_at" IS DISTINCT FROM (NEW."stage_changed_at") OR OLD."total_investment" IS DISTINCT FROM (NEW."total_investment") OR OLD."unit_id" IS DISTINCT FROM (NEW."unit_id") OR OLD."updated_at" IS DISTINCT FROM (NEW."updated_at"))',
+                    func='INSERT INTO "projects_projectevent" ("above_size_actual", "above_size_planned", "annual_output_value", "annual_tax", "arrived_fdi", "company_credit_code", "completed_actual", "completed_planned", "contract_date", "contracted_fdi", "created_at", "created_by_id", "description", "external_id", "groundbreaking_actual", "groundbreaking_planned", "id", "in_statistics_actual", "in_statistics_planned", "industry", "invested_to_date", "investor_id", "jobs", "land_area", "land_granted_actual", "land_granted_planned", "lead_id", "name", "park_kind", "park_name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "producing_actual", "producing_planned", "registered_actual", "registered_capital", "registered_planned", "signed_investment", "size_class", "source_system", "stage", "stage_changed_at", "total_investment", "unit_id", "updated_at") VALUES (NEW."above_size_actual", NEW."above_size_planned", NEW."annual_output_value", NEW."annual_tax", NEW."arrived_fdi", NEW."company_credit_code", NEW."completed_actual", NEW."completed_planned", NEW."contract_date", NEW."contracted_fdi", NEW."created_at", NEW."created_by_id", NEW."description", NEW."external_id", NEW."groundbreaking_actual", NEW."groundbreaking_planned", NEW."id", NEW."in_statistics_actual", NEW."in_statistics_planned", NEW."industry", NEW."invested_to_date", NEW."investor_id", NEW."jobs", NEW."land_area", NEW."land_granted_actual", NEW."land_granted_planned", NEW."lead_id", NEW."name", NEW."park_kind", NEW."park_name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."producing_actual", NEW."producing_planned", NEW."registered_actual", NEW."registered_capital", NEW."registered_planned", NEW."signed_investment", NEW."size_class", NEW."source_system", NEW."stage", NEW."stage_changed_at", NEW."total_investment", NEW."unit_id", NEW."updated_at"); RETURN NULL;',
+                    hash="dcb0f02079e1cc5a6367a795275c28766c5ceae0",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_804c3",
+                    table="projects_project",
+                    when="AFTER",
+                ),
+            ),
         ),
     ]
