@@ -39,10 +39,13 @@ $(STAMP): pyproject.toml constraints.txt | $(PYTHON)
 
 # Browser tests drive Debian's Chromium (no browser download: the machines reach only the
 # package registries); the bench and its test drive Debian's wrk, a compiled load generator.
-# Installed once, as root via apt-get, or via sudo when available.
-SYSTEM_PACKAGES := chromium chromium-driver fonts-noto-cjk wrk
+# The bulletin's PDF is laid out by WeasyPrint on Pango with the Noto CJK fonts; its tests
+# read the PDF back with poppler's pdftotext. Installed once, as root via apt-get, or via
+# sudo when available.
+SYSTEM_PACKAGES := chromium chromium-driver fonts-noto-cjk wrk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 browser:
-	@if command -v chromium >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1; then :; \
+	@if command -v chromium >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1 \
+	  && command -v pdftotext >/dev/null 2>&1 && [ -e /usr/share/fonts/opentype/noto ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing $(SYSTEM_PACKAGES) for the browser tests and the bench"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); \
