@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -10,12 +9,13 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from promo.core.tokens import new_secret, secret_hash
+
 TOKEN_PREFIX = "promo_"
 
 
 def _hash_token(token: str) -> str:
-    # Tokens are 256 random bits: a fast hash is enough, no password-style stretching needed.
-    return hashlib.sha256(token.encode()).hexdigest()
+    return secret_hash(token)
 
 
 def _new_token() -> tuple[str, str]:
@@ -23,7 +23,7 @@ def _new_token() -> tuple[str, str]:
     import secrets
 
     prefix = secrets.token_hex(6)
-    return prefix, f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    return prefix, f"{TOKEN_PREFIX}{prefix}_{new_secret()}"
 
 
 def _token_expiry(now: Any) -> Any:

@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from officers.models import Officer
+from promo.core.tokens import new_secret, secret_hash
 
 from .models import CalendarFeed
 
-# 32 random bytes (256 bits): guessing a live address is hopeless, so a fast hash is enough to
-# keep it out of the database (no password-style stretching), as for the API's tokens.
-TOKEN_BYTES = 32
 # A feed read writes ``last_used_at`` at most this often: phones poll every hour or so.
 FEED_TOUCH_INTERVAL = timedelta(hours=1)
 
 
 def feed_token_hash(token: str) -> str:
-    """The stored form of a feed token: its SHA-256, looked up by equality on a unique index."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """The stored form of a feed token (promo.core.tokens), looked up on a unique index."""
+    return secret_hash(token)
 
 
 def calendar_feed_issue(*, actor: Officer) -> tuple[CalendarFeed, str]:
     """Issue the officer's calendar feed address (日历订阅), revoking any earlier one; return the
     row and its token, which is not kept and so is shown this once."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token = new_secret()
     with transaction.atomic():
         # Lock the officer's row: two taps at once must not leave two live addresses (the
         # unique constraint would refuse the second with an error instead).
