@@ -100,7 +100,16 @@ def test_two_visits_saved_offline_reach_the_server_once_each_back_online(phone, 
     _save_offline(phone, investor, SECOND)
     count = phone.locator("[data-queue-count]")
     assert count.is_visible() and _count(phone) == "2"
-    assert "已保存在本机，待同步 (2)" in count.inner_text()
+    # On a phone the bar shows the short phrase on one line; the whole one is for screen readers.
+    assert count.inner_text().endswith("待同步 (2)")
+    assert count.locator(".queue-long").text_content() == "已保存在本机，待同步"
+    assert count.locator(".queue-short").get_attribute("aria-hidden") == "true"
+    for element in (count, phone.locator(".signout .who"), phone.locator(".signout button")):
+        box = element.bounding_box()
+        line = phone.evaluate(
+            "e => parseFloat(getComputedStyle(e).fontSize) * 1.6", element.element_handle()
+        )
+        assert box is not None and box["height"] <= line + 16, "wrapped onto two lines"
     screenshot(phone, "visit-offline-queue")
     assert not Visit.objects.exists()
 
