@@ -375,3 +375,16 @@ def test_decimal_amounts_print_grouped_with_two_decimals():
     from promo.reports.documents import amount
 
     assert amount(Decimal("1961956")) == "1,961,956.00"
+
+
+def test_the_command_writes_each_document_and_draws_the_pdf(bulletin, tmp_path):
+    from django.core.management import call_command
+
+    for fmt, magic in (("docx", b"PK"), ("xlsx", b"PK"), ("pdf", b"%PDF")):
+        out = tmp_path / f"b.{fmt}"
+        call_command("bulletin_document", str(bulletin.pk), format=fmt, output=str(out))
+        assert out.read_bytes()[: len(magic)] == magic
+    out = tmp_path / "latest.pdf"
+    call_command("bulletin_document", "latest", output=str(out), png=str(tmp_path / "page"))
+    assert (tmp_path / "page-1.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "page-2.png").exists()
