@@ -345,6 +345,15 @@ def _page_number_footer(section: Any) -> None:
     _run(paragraph, " —", family=SONG_FONT, size=14)
 
 
+_AFTER_PBDR = (
+    "w:shd", "w:tabs", "w:suppressAutoHyphens", "w:kinsoku", "w:wordWrap", "w:overflowPunct",
+    "w:topLinePunct", "w:autoSpaceDE", "w:autoSpaceDN", "w:bidi", "w:adjustRightInd",
+    "w:snapToGrid", "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+    "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment", "w:textboxTightWrap",
+    "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr", "w:sectPr", "w:pPrChange",
+)  # fmt: skip
+
+
 def _red_rule(paragraph: Any) -> None:
     """The red rule below the document number (版头中的分隔线): a bottom border."""
     from docx.oxml import OxmlElement
@@ -356,7 +365,8 @@ def _red_rule(paragraph: Any) -> None:
     for key, value in (("w:val", "single"), ("w:sz", "12"), ("w:space", "6"), ("w:color", RED)):
         bottom.set(qn(key), value)
     borders.append(bottom)
-    ppr.append(borders)
+    # w:pPr's children come in the schema's order: the borders before these.
+    ppr.insert_element_before(borders, *_AFTER_PBDR)
 
 
 def _row_flags(row: Any, *, header: bool) -> None:
