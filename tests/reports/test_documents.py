@@ -388,3 +388,27 @@ def test_the_command_writes_each_document_and_draws_the_pdf(bulletin, tmp_path):
     call_command("bulletin_document", "latest", output=str(out), png=str(tmp_path / "page"))
     assert (tmp_path / "page-1.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "page-2.png").exists()
+
+
+def test_documents_cost_the_same_queries_for_5_lines_and_for_45(bureau, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(bulletin):
+        counts = []
+        for make in (bulletin_docx, bulletin_pdf, bulletin_export_xlsx):
+            with CaptureQueriesContext(connection) as captured:
+                make(bulletin=bulletin)
+            counts.append(len(captured))
+        return counts
+
+    with time_machine.travel(TODAY, tick=False):
+        build_october(bureau)
+        few = queries(bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START))
+        for n in range(40):
+            make_unit(f"测试招商分局{n:02d}", kind=UnitKind.BRANCH, parent=bureau.bureau)
+        bulletin = bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
+        assert bulletin.lines.count() == 45
+        many = queries(bulletin)
+    assert many == few
+    assert max(few) <= 8
