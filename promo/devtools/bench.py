@@ -20,10 +20,11 @@ board, deep pages of the HTML lists, the lead export (CSV and XLSX, one request 
 served, so a timeout shows as the 500 a user would get), 20 API clients posting visits at
 once (``WRITERS``), the API while 2 connections load HTML lists (mixed load), and the
 nightly jobs run in a child process on the scale's database (traffic-light evaluation twice:
-the second run is the repeated daily run; the monthly bulletin; the ten-day report) with
-their peak memory. SQL queries per request are counted in a child process with Django's test
-client and CaptureQueriesContext on the same database. The load average is recorded at the
-start and end of each scale. Deep HTML pages are reached through the pager's "next" links
+the second run is the repeated daily run; the monthly bulletin; the ten-day report; then the
+monthly bulletin's DOCX, PDF and XLSX, each generator timed in-process) with their peak
+memory. SQL queries per request are counted in a child process with Django's test client and
+CaptureQueriesContext on the same database. The load average is recorded at the start and
+end of each scale. Deep HTML pages are reached through the pager's "next" links
 (``walk_pages``: keyset links followed page by page, an offset page asked for at once).
 
 Past one machine (issue 18, unless ``--no-scale-out``): the API writers and a list's readers
@@ -977,7 +978,16 @@ def _manage_output(url: str, *args: str) -> str:
     return done.stdout
 
 
-JOBS = ("alerts, run 1", "alerts, run 2 (repeated)", "monthly bulletin", "ten-day report")
+# The bulletin's documents (issue 17): each generator timed in-process, in a child process
+# like the jobs, on the monthly bulletin the "monthly bulletin" job has just made.
+DOCUMENT_JOBS = ("bulletin DOCX", "bulletin PDF", "bulletin XLSX")
+JOBS = (
+    "alerts, run 1",
+    "alerts, run 2 (repeated)",
+    "monthly bulletin",
+    "ten-day report",
+    *DOCUMENT_JOBS,
+)
 
 
 def _jobs(url: str) -> dict[str, Any]:
@@ -1016,6 +1026,11 @@ def _run_job(job: str) -> dict[str, Any]:
         previous_ten_day_start,
     )
 
+    if job in DOCUMENT_JOBS:
+        return {
+            **document_timing(job),
+            "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        }
     before = Alert.objects.count()
     start = time.perf_counter()
     if job.startswith("alerts"):
@@ -1034,6 +1049,37 @@ def _run_job(job: str) -> dict[str, Any]:
         "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "alerts_before": before,
         "result": outcome if isinstance(outcome, dict | int) else str(outcome),
+    }
+
+
+def document_timing(job: str) -> dict[str, Any]:
+    """One of the bulletin's documents (``DOCUMENT_JOBS``) of the latest monthly bulletin,
+    generated twice in this process: the first call's seconds and the second's (as a web
+    worker that already served one pays), bytes and the bulletin's number of lines."""
+    from promo.reports.choices import BulletinKind
+    from promo.reports.documents import bulletin_docx, bulletin_pdf
+    from promo.reports.exports import bulletin_export_xlsx
+    from promo.reports.models import Bulletin
+
+    make = {
+        "bulletin DOCX": bulletin_docx,
+        "bulletin PDF": bulletin_pdf,
+        "bulletin XLSX": bulletin_export_xlsx,
+    }[job]
+    bulletin = Bulletin.objects.filter(kind=BulletinKind.MONTHLY).order_by("-period_start").first()
+    if bulletin is None:
+        raise SystemExit("no monthly bulletin to render: run the monthly bulletin job first")
+    # Twice: the first call also loads the library (WeasyPrint, its fonts), once per process.
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        data = make(bulletin=bulletin)
+        times.append(round(time.perf_counter() - start, 3))
+    return {
+        "first_seconds": times[0],
+        "seconds": times[1],
+        "bytes": len(data),
+        "lines": bulletin.lines.count(),
     }
 
 
@@ -1248,9 +1294,12 @@ def _markdown(report: dict[str, Any]) -> str:
     lines += ["", "| Scale | nightly job | seconds | peak MiB |", "|---|---|---:|---:|"]
     for scale in scales:
         for name, j in report[scale]["jobs"].items():
+            if name in DOCUMENT_JOBS:
+                continue
             lines.append(
                 f"| {scale} | {name} | {j.get('seconds', 'error')} | {j.get('peak_mib', '')} |"
             )
+    lines += _documents_markdown(report, scales)
     lines.append("")
     for scale in scales:
         w, m = report[scale]["writers"], report[scale]["api_under_html_load"]
@@ -1284,6 +1333,33 @@ def _markdown(report: dict[str, Any]) -> str:
         lines += ["No province run: the targets are judged on the county's figures.", ""]
     lines += [f"- {'met' if ok else '**not met**'}: {text}" for ok, text in check_targets(report)]
     return "\n".join(lines)
+
+
+def _documents_markdown(report: dict[str, Any], scales: list[str]) -> list[str]:
+    """The bulletin's documents (issue 17): generation time, also as a multiple of the
+    calibration p50 of the same run."""
+    rows = [
+        (scale, name, j)
+        for scale in scales
+        for name, j in report[scale]["jobs"].items()
+        if name in DOCUMENT_JOBS
+    ]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "| Scale | bulletin document | seconds (first) | × cal | bytes | lines | peak MiB |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for scale, name, j in rows:
+        seconds = j.get("seconds")
+        ratio = _times(seconds * 1000, _cal(report[scale])) if seconds is not None else "–"
+        lines.append(
+            f"| {scale} | {name} | {seconds if seconds is not None else 'error'} "
+            f"({j.get('first_seconds', '–')}) | {ratio} "
+            f"| {j.get('bytes', '')} | {j.get('lines', '')} | {j.get('peak_mib', '')} |"
+        )
+    return lines
 
 
 def _scale_out_markdown(report: dict[str, Any], scales: list[str]) -> list[str]:

@@ -19,6 +19,7 @@ from promo.core.errors import DomainError
 
 from . import services
 from .choices import BulletinStatus, Figure
+from .documents import document_context
 from .exports import bulletin_download
 from .models import (
     Alert,
@@ -30,7 +31,6 @@ from .models import (
     WebhookChannel,
     WebhookDelivery,
 )
-from .selectors import bulletin_table
 
 
 class ReadOnlyMixin:
@@ -94,9 +94,9 @@ class BulletinAdmin(ReadOnlyMixin, admin.ModelAdmin):
             return HttpResponse(status=403)
         bulletin = get_object_or_404(self.get_queryset(request), pk=pk)
         context = {
-            "bulletin": bulletin,
+            **document_context(bulletin),
+            "official": False,
             "xlsx_url": reverse("admin:reports_bulletin_xlsx", args=[pk]),
-            **bulletin_table(bulletin),
         }
         return TemplateResponse(request, "reports/bulletin_print.html", context)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.db.models import Prefetch
@@ -9,7 +10,7 @@ from django.http import HttpResponse
 from django.utils.translation import ngettext
 from openpyxl.utils import get_column_letter
 
-from promo.core.exports import Cell, Sheet, workbook, xlsx_download
+from promo.core.exports import XLSX_TYPE, Cell, Sheet, attachment, workbook
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
 from .models import Bulletin, BulletinAmendment, BulletinAmendmentCause, BulletinLine
@@ -131,14 +132,81 @@ def bulletin_sheet(bulletin: Bulletin) -> Sheet:
     )
 
 
+# Every cell in a CJK font (not openpyxl's Calibri): 仿宋 as the bureau's documents use,
+# with the GB2312 character set so a machine without it substitutes a Chinese font (on
+# Linux, fontconfig's Noto Serif CJK SC).
+XLSX_FONT = "仿宋"
+XLSX_FONT_CHARSET = 134  # GB2312
+
+
+def _page_setup(data: bytes, bulletin: Bulletin) -> bytes:
+    """Make the sheet fit to send: A4 landscape, fit to one page wide, the two header rows
+    printed on every page, page numbers in the footer, the issuing body and date (落款)
+    below the table on the right, and every cell in ``XLSX_FONT``. Applied to the finished
+    workbook (a bulletin is a few dozen rows) so the shared builder stays write-only."""
+    from openpyxl import load_workbook
+    from openpyxl.styles import Alignment
+    from openpyxl.utils.indexed_list import IndexedList
+
+    from .documents import issuing_body, signed_on
+
+    book = load_workbook(io.BytesIO(data))
+    ws = book.active
+    last_row, n_cols = ws.max_row, ws.max_column
+    # 落款: one blank row under the table, then the bureau and the date, right-aligned over
+    # the last columns.
+    first = get_column_letter(max(n_cols - 5, 3))
+    end = get_column_letter(n_cols)
+    day = signed_on(bulletin)
+    for offset, value in ((2, issuing_body()), (3, f"{day.year}年{day.month}月{day.day}日")):
+        row = last_row + offset
+        ws[f"{first}{row}"] = value
+        ws[f"{first}{row}"].alignment = Alignment(horizontal="right")
+        ws.merge_cells(f"{first}{row}:{end}{row}")
+    for row in ws.iter_rows(min_row=1, max_row=ws.max_row, max_col=n_cols):
+        for cell in row:
+            cell.font = _cjk(cell.font)
+    # The workbook's default font too (cells under a merge, cells typed into later).
+    fonts = list(book._fonts)
+    fonts[0] = _cjk(fonts[0])
+    book._fonts = IndexedList(fonts)
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as the units need
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{_TOP}:{_SUB}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top, ws.page_margins.bottom = 0.6, 0.7
+    ws.oddFooter.center.text = "— &P —"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cjk(font: Any) -> Any:
+    from openpyxl.styles import Font
+
+    return Font(
+        name=XLSX_FONT,
+        charset=XLSX_FONT_CHARSET,
+        size=font.size or 11,
+        bold=font.bold,
+        italic=font.italic,
+        color=font.color,
+    )
+
+
 def bulletin_export_xlsx(*, bulletin: Bulletin) -> bytes:
-    """The bulletin as an XLSX laid out like the official table."""
-    return workbook([bulletin_sheet(bulletin)])
+    """The bulletin as an XLSX laid out like the official table, set up to print."""
+    return _page_setup(workbook([bulletin_sheet(bulletin)]), bulletin)
 
 
 def bulletin_download(bulletin: Bulletin) -> HttpResponse:
     """The bulletin's XLSX as an attachment ``bulletin-<kind>-<first day>.xlsx``."""
-    return xlsx_download(
-        [bulletin_sheet(bulletin)],
+    return attachment(
+        bulletin_export_xlsx(bulletin=bulletin),
         filename=f"bulletin-{bulletin.kind}-{bulletin.period_start:%Y-%m-%d}.xlsx",
+        content_type=XLSX_TYPE,
     )

@@ -15,5 +15,7 @@ urlpatterns = [
     path("bulletins/", views.bulletin_list, name="bulletins"),
     path("bulletins/<int:pk>/", views.bulletin_detail, name="bulletin"),
     path("bulletins/<int:pk>/xlsx/", views.bulletin_xlsx, name="bulletin_xlsx"),
+    path("bulletins/<int:pk>/docx/", views.bulletin_docx, name="bulletin_docx"),
+    path("bulletins/<int:pk>/pdf/", views.bulletin_pdf, name="bulletin_pdf"),
     path("bulletins/<int:pk>/publish/", views.bulletin_publish, name="bulletin_publish"),
 ]

@@ -14,14 +14,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from officers import permissions
 from promo.core.db import reads_from_replica
 from promo.core.errors import DomainError, PermissionDenied
 from promo.core.paging import KeysetPage, deep_page_redirect
 
-from . import selectors, services
+from . import documents, selectors, services
 from .choices import BulletinStatus
 from .exports import bulletin_download
 from .models import Alert, AlertNotice, SystemNotice
@@ -144,10 +144,47 @@ def bulletin_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
-def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    """Publish (发布通报) through the service, which refuses anyone but a chief."""
+@require_GET
+@reads_from_replica
+def bulletin_docx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bulletin as a Word document in the official layout (promo.reports.documents)."""
     bulletin = get_object_or_404(_readable_bulletins(request), pk=pk)
+    return documents.bulletin_docx_download(bulletin)
+
+
+@login_required
+@require_GET
+@reads_from_replica
+def bulletin_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bulletin as a PDF in the official layout (promo.reports.documents)."""
+    bulletin = get_object_or_404(_readable_bulletins(request), pk=pk)
+    return documents.bulletin_pdf_download(bulletin)
+
+
+# The publish form's explicit confirmation: a POST without it publishes nothing.
+PUBLISH_CONFIRMATION = "confirm"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish (发布通报) after a confirmation page that says what freezing means; the POST
+    must carry ``confirm=yes``. The service refuses anyone but a chief, and a second
+    publication (the status is the once-only guard)."""
+    bulletin = get_object_or_404(_readable_bulletins(request), pk=pk)
+    if not permissions.may_publish_bulletin(request.user):
+        raise DjangoPermissionDenied(_("只有局领导可以发布通报。"))
+    if not bulletin.can_transition_to(BulletinStatus.PUBLISHED):
+        messages.error(request, _("通报已发布，不能再次发布。"))
+        return redirect("reports:bulletin", pk=pk)
+    if request.method == "GET" or request.POST.get(PUBLISH_CONFIRMATION) != "yes":
+        missing = request.method == "POST"
+        return render(
+            request,
+            "reports/bulletin_publish_confirm.html",
+            {"bulletin": bulletin, "missing_confirmation": missing},
+            status=400 if missing else 200,
+        )
     try:
         services.bulletin_publish(bulletin=bulletin, actor=request.user)
     except PermissionDenied as exc:

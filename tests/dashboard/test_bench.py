@@ -502,3 +502,30 @@ def test_the_search_rows_ask_an_investors_pinyin_and_two_characters():
     urls = bench._urls({"root": 1, "unit": 2, **queries})
     assert urls["HTML search, pinyin (chief)"] == "/search/?q=suzhouhuaxinjingmidianzi"
     assert urls["HTML search, 2 characters (chief)"] == "/search/?q=%E5%8D%8E%E9%91%AB"
+
+
+# --- The bulletin's documents (issue 17) ----------------------------------------------------------
+
+
+def test_the_bulletin_documents_are_timed_on_the_latest_monthly_bulletin(bureau):
+    from promo.reports.choices import BulletinKind
+    from promo.reports.services import bulletin_generate
+
+    bulletin_generate(kind=BulletinKind.MONTHLY, period_start=date(2026, 10, 1))
+    for job, magic in zip(bench.DOCUMENT_JOBS, (b"PK", b"%PDF", b"PK"), strict=True):
+        assert job in bench.JOBS
+        timing = bench.document_timing(job)
+        assert timing["seconds"] > 0 and timing["first_seconds"] > 0
+        assert timing["bytes"] > len(magic)
+        assert timing["lines"] == 5  # 3 units, 局本级, 合计
+
+
+def test_the_document_rows_are_printed_with_the_calibration_ratio():
+    report = {"county": _scale(1.0)}
+    report["county"]["jobs"]["bulletin PDF"] = {
+        "first_seconds": 1.8, "seconds": 0.5, "bytes": 90000, "lines": 14, "peak_mib": 120.0
+    }  # fmt: skip
+    table = bench._markdown(report)
+    # 500 ms against the 2 ms calibration p50; not among the nightly jobs.
+    assert "| county | bulletin PDF | 0.5 (1.8) | 250.0× | 90000 | 14 | 120.0 |" in table
+    assert "| county | bulletin PDF | 0.5 | 120.0 |" not in table

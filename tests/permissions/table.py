@@ -856,7 +856,24 @@ WEB: dict[str, list[Case]] = {
     "reports/bulletins/<int:pk>/xlsx/": [
         Case("GET", allow_if(sees(bulletins_visible_to)), records=BULLETINS)
     ],
+    "reports/bulletins/<int:pk>/docx/": [
+        Case("GET", allow_if(sees(bulletins_visible_to)), records=BULLETINS)
+    ],
+    "reports/bulletins/<int:pk>/pdf/": [
+        Case("GET", allow_if(sees(bulletins_visible_to)), records=BULLETINS)
+    ],
+    # The confirmation page (GET), then the POST that carries the explicit confirmation; a
+    # POST without it publishes nothing (issue 17).
     "reports/bulletins/<int:pk>/publish/": [
+        Case(
+            "GET",
+            allow_if(
+                sees(bulletins_visible_to),
+                may_officer(P.may_publish_bulletin),
+                rule=lambda c: c.record.status == "published",
+            ),
+            records=BULLETINS,
+        ),
         Case(
             "POST",
             allow_if(
@@ -865,8 +882,20 @@ WEB: dict[str, list[Case]] = {
                 rule=lambda c: c.record.status == "published",
             ),
             records=BULLETINS,
+            data={"confirm": "yes"},
             refused_with=MESSAGE,
-        )
+        ),
+        Case(
+            "POST",
+            allow_if(
+                sees(bulletins_visible_to),
+                may_officer(P.may_publish_bulletin),
+                rule=lambda c: True,
+            ),
+            records=BULLETINS,
+            refused_with=MESSAGE,
+            label="without the confirmation",
+        ),
     ],
     # Campaigns.
     # The agreement ledger (投资协议履约): seen with its project; the keeping, the verifying,

@@ -285,9 +285,10 @@ def test_chief_reads_a_draft_publishes_it_and_downloads_the_xlsx(bureau, client_
 
     page = client.get(f"/reports/bulletins/{bulletin.pk}/").content.decode()
     assert bulletin.title in page and "发布通报" in page and "@media print" not in page
+    assert f'href="/reports/bulletins/{bulletin.pk}/publish/"' in page  # to the confirmation
     assert "reports/reports.css" in page  # the print CSS
 
-    response = client.post(f"/reports/bulletins/{bulletin.pk}/publish/")
+    response = client.post(f"/reports/bulletins/{bulletin.pk}/publish/", {"confirm": "yes"})
     assert response.status_code == 302
     bulletin.refresh_from_db()
     assert (bulletin.status, bulletin.published_by) == (BulletinStatus.PUBLISHED, bureau.chief)
@@ -314,7 +315,9 @@ def test_unit_head_reads_published_bulletins_but_not_drafts_and_cannot_publish(b
 
 def test_unit_head_cannot_publish_and_the_bulletin_stays_a_draft(bureau, client_for):
     bulletin = month_bulletin()
-    response = client_for(bureau.shanghai_head).post(f"/reports/bulletins/{bulletin.pk}/publish/")
+    response = client_for(bureau.shanghai_head).post(
+        f"/reports/bulletins/{bulletin.pk}/publish/", {"confirm": "yes"}
+    )
     assert response.status_code == 404  # a draft is not shown to a unit head at all
     bulletin.refresh_from_db()
     assert bulletin.status == BulletinStatus.DRAFT
@@ -326,7 +329,11 @@ def test_officer_is_refused_bulletins_and_publishing_and_nothing_changes(bureau,
     assert client.get("/reports/bulletins/").status_code == 403
     assert client.get(f"/reports/bulletins/{bulletin.pk}/").status_code == 403
     assert client.get(f"/reports/bulletins/{bulletin.pk}/xlsx/").status_code == 403
-    assert client.post(f"/reports/bulletins/{bulletin.pk}/publish/").status_code == 403
+    assert client.get(f"/reports/bulletins/{bulletin.pk}/publish/").status_code == 403
+    assert (
+        client.post(f"/reports/bulletins/{bulletin.pk}/publish/", {"confirm": "yes"}).status_code
+        == 403
+    )
     bulletin.refresh_from_db()
     assert bulletin.status == BulletinStatus.DRAFT
     assert "/reports/bulletins/" not in client.get("/").content.decode()  # no nav link
@@ -335,10 +342,12 @@ def test_officer_is_refused_bulletins_and_publishing_and_nothing_changes(bureau,
 def test_publishing_twice_says_so_and_changes_nothing(bureau, client_for):
     bulletin = month_bulletin()
     client = client_for(bureau.chief)
-    client.post(f"/reports/bulletins/{bulletin.pk}/publish/")
+    client.post(f"/reports/bulletins/{bulletin.pk}/publish/", {"confirm": "yes"})
     bulletin.refresh_from_db()
     published_at = bulletin.published_at
-    response = client.post(f"/reports/bulletins/{bulletin.pk}/publish/", follow=True)
+    response = client.post(
+        f"/reports/bulletins/{bulletin.pk}/publish/", {"confirm": "yes"}, follow=True
+    )
     assert "已发布，不能再次发布" in response.content.decode()
     bulletin.refresh_from_db()
     assert bulletin.published_at == published_at
