@@ -341,3 +341,32 @@ def test_the_footnote_says_what_the_visiting_investors_link_to(mixed):
     note = figures.group(1)
     assert "暂无对应清单" not in note  # … so the note may not say it has none
     assert "来访客商清单" in note
+
+
+def test_more_red_lights_than_the_table_shows_are_counted_and_said(mixed):
+    """Above OVERDUE_ROWS the table shows the oldest ones, the band counts them all and the
+    table's heading says both numbers."""
+    from promo.reports.choices import AlertLevel, AlertRule
+    from promo.reports.models import Alert
+
+    before = Alert.objects.filter(
+        level=AlertLevel.RED, project__isnull=False, resolved_on__isnull=True
+    ).count()
+    projects = list(Project.objects.order_by("pk")[: selectors.OVERDUE_ROWS + 1])
+    for i, project in enumerate(projects):
+        Alert.objects.create(
+            rule=AlertRule.MILESTONE_OVERDUE,
+            level=AlertLevel.RED,
+            subject_key=f"project:{project.pk}:test{i}",
+            project=project,
+            unit=project.unit,
+            detail="测试",
+            opened_on=DAY,
+            last_seen_on=DAY,
+        )
+    html = client_for(mixed.chief).get("/dashboard/").content.decode()
+    red = int(re.search(r'href="#red-projects" data-count="(\d+)"', band_of(html))[1])
+    assert red == before + len(projects) > selectors.OVERDUE_ROWS
+    table = re.search(r'<section id="red-projects".*?</section>', html, re.S).group(0)
+    assert table.count('<tr class="red-row">') == selectors.OVERDUE_ROWS
+    assert f"共 {red} 条" in table and f"显示最早的 {selectors.OVERDUE_ROWS} 条" in table
