@@ -1,5 +1,6 @@
 """The cockpit's tables as XLSX sheets (built by promo.core.exports); amounts are numbers, so
-the office can sum them."""
+the office can sum them, shown grouped (``#,##0``, or ``#,##0.00`` when there are cents: the
+exact form of promo.core.amounts, as the page prints them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from promo.core.exports import Sheet
+from promo.core import amounts
+from promo.core.exports import Cell, Sheet
 from promo.reports.choices import Figure
 
 from .selectors import COCKPIT_FIGURES, CockpitFilters
@@ -22,6 +24,13 @@ def _number(value: Any) -> Any:
     return value
 
 
+def _amount(value: Any) -> Any:
+    """An amount cell: the exact number, grouped by its number format."""
+    if value is None:
+        return None
+    return Cell(value, number_format=amounts.number_format(value))
+
+
 def _figures(ctx: dict[str, Any]) -> list[list[Any]]:
     header = [_("单位")]
     for figure in COCKPIT_FIGURES:
@@ -31,7 +40,10 @@ def _figures(ctx: dict[str, Any]) -> list[list[Any]]:
     for row in [*ctx["rows"], *ctx["own_rows"], ctx["total"]]:
         line = [row.name]
         for cell in row.cells:
-            line += [_number(cell["value"]), _number(cell["last_year"])]
+            if cell["is_amount"]:
+                line += [_amount(cell["value"]), _amount(cell["last_year"])]
+            else:
+                line += [_number(cell["value"]), _number(cell["last_year"])]
         rows.append(line)
     return rows
 
@@ -42,7 +54,7 @@ def _targets(ctx: dict[str, Any]) -> list[list[Any]]:
         for t in row.targets:
             percent = round(float(t["percent"]), 1) if t["percent"] is not None else None
             rows.append(
-                [row.name, str(t["label"]), _number(t["target"]), _number(t["done"]), percent]
+                [row.name, str(t["label"]), _amount(t["target"]), _amount(t["done"]), percent]
             )
     return rows
 
@@ -67,12 +79,12 @@ def _projects(ctx: dict[str, Any]) -> list[list[Any]]:
         rows.append(
             [
                 row.name,
-                _number(p["contracted_fdi"]),
-                _number(p["arrived_fdi"]),
+                _amount(p["contracted_fdi"]),
+                _amount(p["arrived_fdi"]),
                 p["building_10m"],
                 p["key_count"],
-                _number(p["key_total"]),
-                _number(p["key_invested"]),
+                _amount(p["key_total"]),
+                _amount(p["key_invested"]),
                 rate,
                 p["overdue"],
             ]
@@ -109,7 +121,7 @@ def _overdue(ctx: dict[str, Any]) -> list[list[Any]]:
                 str(p.next_label),
                 p.due_on,
                 p.days_overdue,
-                _number(p.total_investment),
+                _amount(p.total_investment),
             ]
         )
     return rows

@@ -516,12 +516,23 @@ def overdue_milestones(officer: Officer, f: CockpitFilters) -> list[Project]:
     return rows
 
 
-def red_projects(officer: Officer, f: CockpitFilters) -> list[Alert]:
-    """Projects with a red light still lit (红灯, from the reports app's daily rules), oldest first."""
+def _red_alerts(officer: Officer, f: CockpitFilters) -> QuerySet[Alert]:
     qs = alerts_visible_to(officer).filter(level=AlertLevel.RED, project__isnull=False)
     if f.unit is not None:
         qs = qs.filter(unit__path__startswith=f.unit.path)
-    return list(qs.select_related("project").order_by("opened_on", "pk")[:OVERDUE_ROWS])
+    return qs
+
+
+def red_projects(officer: Officer, f: CockpitFilters) -> list[Alert]:
+    """Projects with a red light still lit (红灯, from the reports app's daily rules), oldest first."""
+    return list(
+        _red_alerts(officer, f).select_related("project").order_by("opened_on", "pk")[:OVERDUE_ROWS]
+    )
+
+
+def red_count(officer: Officer, f: CockpitFilters, shown: Sequence[Alert]) -> int:
+    """How many red lights there are: those shown, unless the table is full (then counted)."""
+    return len(shown) if len(shown) < OVERDUE_ROWS else _red_alerts(officer, f).count()
 
 
 def monthly_trend(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
@@ -635,6 +646,106 @@ def _targets(f: CockpitFilters, ytd_period: Period, rows: list[UnitRow]) -> None
             )
 
 
+# --- The headline band (issue 17): the target metrics against the plan, at a glance ---------
+
+# A metric is on plan (green, 达标) when its completion of the annual target is at least the
+# share of the year gone by the band's last day; behind (amber, 落后) when it is at least
+# AMBER_SHARE of that share; far behind (red, 严重落后) below. No target, no mark.
+AMBER_SHARE = Decimal("0.8")
+MARK_GREEN, MARK_AMBER, MARK_RED, MARK_NONE = "green", "amber", "red", "none"
+# Amounts among the target metrics, and their currency (foreign capital is in 万美元).
+_TARGET_AMOUNTS = {TargetMetric.SIGNED_AMOUNT: "cny", TargetMetric.FDI_ARRIVED: "usd"}
+WORST_UNITS = 3
+# The tiles' headings: the metric without its unit (the headline amount carries it).
+HEADLINE_LABELS = {
+    TargetMetric.SIGNED_COUNT: _("新签约项目"),
+    TargetMetric.SIGNED_AMOUNT: _("签约总投资"),
+    TargetMetric.KEY_PROJECT_COUNT: _("亿元以上签约项目"),
+    TargetMetric.GROUNDBREAKING_COUNT: _("新开工项目"),
+    TargetMetric.FDI_ARRIVED: _("实际到账外资"),
+    TargetMetric.VALID_LEAD_COUNT: _("新增有效信息"),
+}
+
+
+def elapsed_percent(day: date) -> Decimal:
+    """The share of ``day``'s year gone by the end of ``day``, in percent (1 Jan: 1/365)."""
+    first = date(day.year, 1, 1)
+    days = (date(day.year + 1, 1, 1) - first).days
+    return Decimal((day - first).days + 1) * 100 / days
+
+
+def plan_mark(percent: Decimal | None, elapsed: Decimal) -> str:
+    """green / amber / red for a completion ``percent`` when ``elapsed`` % of the year is gone."""
+    if percent is None:
+        return MARK_NONE
+    if percent >= elapsed:
+        return MARK_GREEN
+    if percent >= elapsed * AMBER_SHARE:
+        return MARK_AMBER
+    return MARK_RED
+
+
+def headline(
+    f: CockpitFilters, ytd: Period, total: UnitRow, ytd_last_year: PeriodFigures
+) -> dict[str, Any]:
+    """The band's tiles: each target metric of the scope's total, year to date (the targets
+    are annual), beside its target, completion, the same days of last year and a plan mark.
+
+    Derived from the total row the tables already hold (its ``ytd`` figures and ``targets``),
+    so the band costs no query of its own; each tile links to the list its completion counts
+    (the target table's links), with that list's count.
+    """
+    elapsed = elapsed_percent(ytd.end)
+    targets = {t["metric"]: t for t in total.targets}
+    links = _target_links(f, ytd, f.unit)
+    tiles = []
+    for metric in TargetMetric.values:
+        figure = TARGET_FIGURE[metric]
+        done = total.ytd.get(figure) if total.ytd is not None else 0
+        before = ytd_last_year.get(figure)
+        target = targets.get(metric)
+        percent = target["percent"] if target is not None else None
+        gap = percent - elapsed if percent is not None else None
+        if metric == TargetMetric.FDI_ARRIVED:
+            count = total.projects.get("fdi_reporting_ytd")
+        else:
+            count = total.ytd.get(_TARGET_COUNT[metric]) if total.ytd is not None else None
+        tiles.append(
+            {
+                "metric": metric,
+                "done": done,
+                "last_year": before,
+                "change": _change(done, before),
+                "target": target["target"] if target is not None else None,
+                "percent": percent,
+                "bar": min(percent, Decimal(100)) if percent is not None else 0,
+                # Percentage points ahead of (+) or behind (−) the share of the year gone.
+                "gap": gap,
+                "gap_signed": f"{gap:+.1f}" if gap is not None else "",
+                "mark": plan_mark(percent, elapsed),
+                "url": links.get(metric),
+                "count": count,
+                "currency": _TARGET_AMOUNTS.get(metric),
+            }
+        )
+    return {"start": ytd.start, "end": ytd.end, "elapsed": elapsed, "tiles": tiles}
+
+
+def worst_units(scores: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The lowest-scoring units (功效系数法 total, year to date), worst first: at most
+    WORST_UNITS and never every unit (with one unit, or two, nobody is "the worst three")."""
+    ranked = sorted(scores, key=lambda score: score["total"])
+    return [
+        {
+            "unit_id": score["row"].unit.pk,
+            "name": score["row"].name,
+            "total": score["total"],
+            "rank": score["rank"],
+        }
+        for score in ranked[: min(WORST_UNITS, len(ranked) - 1)]
+    ]
+
+
 def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     """Everything the cockpit page shows, in a fixed number of queries, every figure
     narrowed by the industry / region / channel filters."""
@@ -657,11 +768,20 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     if f.period.kind == PeriodKind.YTD and f.period.start == ytd_start:
         ytd_period = f.period
         ytd, ytd_total = now, now_total
+        ytd_last_year = before_total
     else:
         # A period in a later year than today has done nothing yet: its "year to date" is
         # its 1 January alone (not a range ending before it starts).
         ytd_period = Period(PeriodKind.YTD, ytd_start, max(min(f.period.end, f.today), ytd_start))
         ytd, ytd_total = figures(ytd_period)
+        # The band compares the year to date with the same days of last year: the total
+        # alone (one call of period_figures), only when the period is not the year to date.
+        ytd_last_year = period_figures(
+            start=ytd_period.last_year.start,
+            end=ytd_period.last_year.end,
+            units=total_keys,
+            **f.narrowing,
+        )
 
     rows = [
         UnitRow(
@@ -706,6 +826,7 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     }
     total.projects = _dress_snapshot(summed, total, f, f.unit)
     _targets(f, ytd_period, [*rows, total])
+    red = red_projects(officer, f)
 
     return {
         "rows": rows,
@@ -715,7 +836,9 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "funnel": funnel(officer, f),
         "time_to_signing": time_to_signing(officer, f),
         "overdue": overdue_milestones(officer, f),
-        "red_projects": red_projects(officer, f),
+        "red_projects": red,
+        "red_count": red_count(officer, f, red),
+        "headline": headline(f, ytd_period, total, ytd_last_year[total_key]),
         "trend": monthly_trend(officer, f),
         # 协议履约 as of today for the chosen unit, each figure linked to its list.
         "keeping": keeping_figures(officer, unit=f.unit),

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -22,8 +23,10 @@ from promo.reports.models import own_line_name
 
 from . import exports, scoring
 from .forms import DashboardFilterForm, PeriodKind, period_for
-from .selectors import CockpitFilters, default_unit
+from .selectors import AMBER_SHARE, HEADLINE_LABELS, CockpitFilters, default_unit, worst_units
 from .snapshots import cockpit_served
+
+AMBER_SHARE_PERCENT = int(AMBER_SHARE * 100)
 
 
 def _in_viewers_language(context: dict) -> dict:
@@ -33,6 +36,8 @@ def _in_viewers_language(context: dict) -> dict:
     language), so words are put in at reading time, not kept with the figures.
     """
     context["total"].name = _("合计")
+    for tile in context["headline"]["tiles"]:
+        tile["label"] = str(HEADLINE_LABELS[tile["metric"]])
     for row in context["own_rows"]:
         row.name = own_line_name(row.unit)
     context["trend"] = {
@@ -78,6 +83,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = _in_viewers_language(cockpit_served(request.user, filters))
     context["scores"] = scoring.rank_rows(context["rows"])
     query = request.GET.copy()
+    # The worst units, each one click from its own cockpit (the same period and filters).
+    worst = worst_units(context["scores"])
+    for entry in worst:
+        drill = request.GET.copy()
+        drill["unit"] = str(entry["unit_id"])
+        entry["url"] = f"{reverse('dashboard:index')}?{drill.urlencode()}"
     return render(
         request,
         "dashboard/dashboard.html",
@@ -87,6 +98,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "filters": filters,
             "query": query.urlencode(),
             "weights": scoring.weight_labels(),
+            "headline_worst": worst,
+            "amber_share": AMBER_SHARE_PERCENT,
             "funnel_chart": [
                 {"name": str(s["label"]), "value": s["count"]} for s in context["funnel"]
             ],

@@ -70,13 +70,16 @@ def test_a_channel_filter_counts_visits_of_leads_of_that_channel(bureau, frozen)
 
 # --- Query counts -------------------------------------------------------------------------
 
-# period_figures: 4 grouped queries a call (leads, visits, projects, FDI) × 6 calls (now,
-# last year and year to date, per unit and total) when the period is not the year to date;
-# then units, root unit, project snapshot, targets, funnel, timing, overdue, red lights and
-# trend: one query each; the agreements' figures (协议履约, issue #20): three (the agreements'
-# categories, those to claw back, the promises and the money). Filters add joins, never queries.
-COCKPIT_QUERIES = 6 * 4 + 9 + 3
-# Year to date reuses "now" for the targets (4 calls); a chosen unit needs no root unit.
+# period_figures: 4 grouped queries a call (leads, visits, projects, FDI) × 7 calls (now,
+# last year and year to date, per unit and total, and the headline band's same days of last
+# year for the total alone, issue 17) when the period is not the year to date; then units,
+# root unit, project snapshot, targets, funnel, timing, overdue, red lights and trend: one
+# query each; the agreements' figures (协议履约, issue #20): three (the agreements'
+# categories, those to claw back, the promises and the money). Filters add joins, never
+# queries. The red lights are counted by a query of their own only when their table is full.
+COCKPIT_QUERIES = 7 * 4 + 9 + 3
+# Year to date reuses "now" for the targets and "last year" for the band (4 calls); a chosen
+# unit needs no root unit.
 COCKPIT_QUERIES_YTD_UNIT = 4 * 4 + 8 + 3
 
 
