@@ -35,6 +35,7 @@ from django.utils.translation import ngettext
 from lxml import etree  # type: ignore[import-untyped]
 
 from officers.models import Unit, tree_order
+from promo.core import amounts
 from promo.core.exports import attachment
 
 from .choices import BulletinKind
@@ -102,8 +103,9 @@ def signed_on(bulletin: Bulletin) -> date:
 
 
 def amount(value: Any) -> str:
-    """An exact amount as in the tables: thousands separated, two decimals."""
-    return f"{Decimal(value):,.2f}"
+    """An exact amount as in the tables: thousands separated (promo.core.amounts), always two
+    decimals here — a bulletin's columns line up on the decimal point, as its XLSX does."""
+    return amounts.grouped(Decimal(value), 2)
 
 
 def _cell_text(cell: dict[str, Any]) -> str:
