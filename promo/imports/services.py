@@ -39,7 +39,8 @@ from leads.normalize import (
     normalize_name,
 )
 from officers import permissions
-from officers.models import Officer, Unit
+from officers.choices import AssignmentRole
+from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from projects import services as project_services
 from projects.choices import STAGE_ORDER, Stage
@@ -1549,6 +1550,16 @@ class AgreementTermPlanner(Planner):
         for chunk in _chunks(agreement_ids):
             for term in Term.objects.filter(agreement_id__in=chunk).order_by("id"):
                 self.terms_by_key.setdefault((term.agreement_id, term.metric, term.due_on), term)
+        # Each project's 主办, for may_keep_agreement without a query per project.
+        self.lead_officers: dict[int, int] = {}
+        for chunk in _chunks(project_ids):
+            self.lead_officers.update(
+                Assignment.objects.filter(
+                    project_id__in=chunk, role=AssignmentRole.LEAD
+                ).values_list("project_id", "officer_id")
+            )
+        # Which commitments named by 承诺编号 the importer sees: one query, not one a row.
+        self.prefetch_editable(self.by_external.values())
         self.may_keep: dict[int, bool] = {}
         # In this file: agreements by (project, title) and by 协议编号, commitments by key.
         self.file_agreements: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
@@ -1730,6 +1741,8 @@ class AgreementTermPlanner(Planner):
 
     def _may_keep(self, project: Project) -> bool:
         if project.pk not in self.may_keep:
+            # The 主办 as a list annotates it (permissions.lead_officer_id reads it).
+            setattr(project, "lead_officer_pk", self.lead_officers.get(project.pk))  # noqa: B010
             self.may_keep[project.pk] = permissions.may_keep_agreement(self.actor, project)
         return self.may_keep[project.pk]
 

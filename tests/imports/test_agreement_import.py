@@ -457,3 +457,48 @@ def test_an_unknown_investor_is_not_found_and_never_created(bureau):
     batch = checked(me, xlsx(rows), KIND)
     assert "未找到项目" in _errors(batch)[2][0]["message"]
     assert (Investor.objects.count(), Project.objects.count()) == counts
+
+
+@pytest.mark.parametrize("by", ["system id", "project and investor"])
+def test_the_check_costs_the_same_queries_for_2_or_12_agreements(bureau, by):
+    """No query a row: projects, agreements, commitments and each project's 主办 (for
+    may_keep_agreement) are read once per batch."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from promo.imports.services import batch_check
+
+    me = bureau.shanghai_officer
+    rows = [
+        ["系统编号", "项目名称", "投资方", "协议名称", "签订日期", "承诺事项", "承诺值", "承诺期限"]
+    ]
+    for i in range(12):
+        project = make_project(me, contract_date=today() - 90 * DAY)
+        agreement = services.agreement_create(
+            project=project,
+            actor=me,
+            kind="main",
+            title=f"第{i}号协议",
+            signed_on=today() - 60 * DAY,
+        )
+        term = services.term_add(
+            agreement=agreement,
+            actor=me,
+            metric="annual_tax",
+            target=100 + i,
+            due_on=today() + 300 * DAY,
+        )
+        rows.append([
+            term.pk if by == "system id" else "", project.name, project.investor.name,
+            agreement.title, agreement.signed_on.isoformat(), "年税收", 100 + i,
+            term.due_on.isoformat(),
+        ])  # fmt: skip
+
+    def queries(some):
+        batch = batch_upload(actor=me, data=xlsx(some), file_name="again.xlsx", kind=KIND)
+        with CaptureQueriesContext(connection) as context:
+            batch = batch_check(batch=batch)
+        assert batch.unchanged_count == len(some) - 1, _errors(batch)
+        return len(context)
+
+    assert queries(rows[:3]) == queries(rows)
