@@ -125,6 +125,8 @@ class RequestStatus(models.TextChoices):
 LOG_LABELS = {
     "created": _("登记协议"),
     "term_added": _("添加投资方承诺"),
+    "term_changed": _("修改投资方承诺"),
+    "changed": _("修改协议"),
     "measured": _("录入实测值"),
     "verified": _("核实实测值"),
     "waived": _("豁免承诺"),

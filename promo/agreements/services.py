@@ -81,8 +81,11 @@ def agreement_create(
     signed_on: date | None,
     parties: str = "",
     clawback_rule: str = ClawbackRule.PRO_RATA,
+    source_system: str = "",
+    external_id: str = "",
 ) -> Agreement:
-    """Record an agreement (主协议 or 补充协议) signed for a project."""
+    """Record an agreement (主协议 or 补充协议) signed for a project (``source_system`` and
+    ``external_id`` name it in the system it came from: a ledger import, a sync)."""
     require_choice("kind", kind, AgreementKind)
     require_choice("clawback_rule", clawback_rule, ClawbackRule)
     title = require_text("title", title, _("请填写协议名称。"))
@@ -102,21 +105,72 @@ def agreement_create(
             parties=(parties or "").strip(),
             clawback_rule=clawback_rule,
             created_by=actor,
+            source_system=source_system,
+            external_id=external_id,
         )
         _log(agreement, actor, "created", title)
         return agreement
 
 
+# What ``agreement_update`` may change: the parties, the kind and the clawback rule. The
+# title and the signing date name the agreement (a new date is another agreement).
+AGREEMENT_EDITABLE = ("kind", "parties", "clawback_rule")
+
+
+def agreement_update(
+    *, agreement: Agreement, actor: Officer, reason: str, **changes: Any
+) -> Agreement:
+    """Change an agreement's kind, parties or clawback rule, with the reason on record (a
+    corrected ledger, an import). Paying, withholding and clawing back stay with
+    ``incentive_request``; this only writes what the agreement says."""
+    unknown = set(changes) - set(AGREEMENT_EDITABLE)
+    if unknown:
+        raise ValueError(f"agreement_update cannot change {sorted(unknown)}")
+    reason = require_text("reason", reason, _("修改协议须说明原因。"))
+    if "kind" in changes:
+        require_choice("kind", changes["kind"], AgreementKind)
+    if "clawback_rule" in changes:
+        require_choice("clawback_rule", changes["clawback_rule"], ClawbackRule)
+    if "parties" in changes:
+        changes["parties"] = (changes["parties"] or "").strip()
+    with transaction.atomic(), audited(actor, reason):
+        locked = _locked_agreement(actor, agreement.pk)
+        _may_keep(actor, locked.project)
+        if (
+            changes.get("kind") == AgreementKind.SUPPLEMENT
+            and locked.signed_on < locked.project.contract_date
+        ):
+            raise rule("kind", _("补充协议的签订日期不能早于项目签约日期。"))
+        changed = {k: v for k, v in changes.items() if getattr(locked, k) != v}
+        if not changed:
+            return locked
+        for name, value in changed.items():
+            setattr(locked, name, value)
+        locked.save(update_fields=[*changed, "updated_at"])
+        _log(locked, actor, "changed", reason)
+        return locked
+
+
+def _term_target(metric: str, target: Any) -> Decimal:
+    """A commitment's target: a positive figure, or none (0) for a date commitment."""
+    if metric in DATE_METRICS:
+        return Decimal("0")
+    return require_amount("target", target, allow_zero=False)
+
+
 def term_add(
-    *, agreement: Agreement, actor: Officer, metric: str, target: Any, due_on: date | None
+    *,
+    agreement: Agreement,
+    actor: Officer,
+    metric: str,
+    target: Any,
+    due_on: date | None,
+    source_system: str = "",
+    external_id: str = "",
 ) -> Term:
     """Add an investor's commitment: a target (for a date commitment, none) and a due date."""
     require_choice("metric", metric, Metric)
-    amount = (
-        Decimal("0")
-        if metric in DATE_METRICS
-        else require_amount("target", target, allow_zero=False)
-    )
+    amount = _term_target(metric, target)
     if due_on is None:
         raise rule("due_on", _("请填写承诺期限。"))
     with transaction.atomic(), audited(actor, "term_add"):
@@ -124,9 +178,51 @@ def term_add(
         _may_keep(actor, locked.project)
         if due_on < locked.signed_on:
             raise rule("due_on", _("承诺期限不能早于协议签订日期。"))
-        term = Term.objects.create(agreement=locked, metric=metric, target=amount, due_on=due_on)
+        term = Term.objects.create(
+            agreement=locked,
+            metric=metric,
+            target=amount,
+            due_on=due_on,
+            source_system=source_system,
+            external_id=external_id,
+        )
         _log(locked, actor, "term_added", term)
         return term
+
+
+def term_update(
+    *,
+    term: Term,
+    actor: Officer,
+    reason: str,
+    target: Any = None,
+    due_on: date | None = None,
+) -> Term:
+    """Correct a commitment's target or due date (None: as it is), with the reason on record.
+    A waived commitment is not corrected (its waiver was decided on what it said)."""
+    reason = require_text("reason", reason, _("修改投资方承诺须说明原因。"))
+    with transaction.atomic(), audited(actor, reason):
+        locked, agreement = _locked_term(actor, term)
+        _may_keep(actor, agreement.project)
+        if locked.waived_at is not None:
+            raise TransitionNotAllowed(_("该承诺已豁免，不能修改。"))
+        before = str(locked)
+        fields = []
+        if target is not None:
+            amount = _term_target(locked.metric, target)
+            if amount != locked.target:
+                locked.target = amount
+                fields.append("target")
+        if due_on is not None and due_on != locked.due_on:
+            if due_on < agreement.signed_on:
+                raise rule("due_on", _("承诺期限不能早于协议签订日期。"))
+            locked.due_on = due_on
+            fields.append("due_on")
+        if not fields:
+            return locked
+        locked.save(update_fields=[*fields, "updated_at"])
+        _log(agreement, actor, "term_changed", f"{before} → {locked}")
+        return locked
 
 
 def _locked_term(actor: Officer, term: Term) -> tuple[Term, Agreement]:

@@ -9,6 +9,7 @@ class ImportKind(models.TextChoices):
     LEADS = "leads", _("项目信息")
     VISITS = "visits", _("走访记录")
     PROJECTS = "projects", _("项目台账")
+    AGREEMENT_TERMS = "agreement_terms", _("协议履约台账")
 
 
 class BatchStatus(models.TextChoices):

@@ -17,14 +17,16 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from leads.choices import ChainRole, SourceChannel, VisitKind
+from promo.agreements.choices import AgreementKind, ClawbackRule, Metric
 from promo.core.choices import Industry, Region
 
 from . import parsing
 from .choices import ImportKind
 
-# Never in a blank ledger: the system id (written by an export, for updating existing
-# records) and a lead's status (read only to compare; it moves by the lead's own actions).
-_LEFT_OUT = frozenset({"promo_id", "status"})
+# Never in a blank ledger: the system ids (written by an export, for updating existing
+# records), a lead's status and a commitment's waiver (read only to compare; they move by
+# the record's own actions).
+_LEFT_OUT = frozenset({"promo_id", "project_id", "status", "waived_reason"})
 
 CHOICES: dict[str, type[Choices]] = {
     "industry": Industry,
@@ -32,6 +34,9 @@ CHOICES: dict[str, type[Choices]] = {
     "kind": VisitKind,
     "source_channel": SourceChannel,
     "chain_role": ChainRole,
+    "agreement_kind": AgreementKind,
+    "clawback_rule": ClawbackRule,
+    "metric": Metric,
 }
 
 # The unit an amount column is written in, shown in its header's brackets.
@@ -39,6 +44,8 @@ _AMOUNT_UNITS = {
     "estimated_fdi": "万美元",
     "contracted_fdi": "万美元",
     "land_area": "亩",
+    # A commitment's target is in its metric's unit (万元, 亩, 人).
+    "target": "按承诺事项的单位",
 }
 
 # How many rows get the pick lists (a ledger longer than this still imports; only the
@@ -66,13 +73,22 @@ def _what_to_write(kind: str, name: str) -> str:
         with translation.override("zh-hans"):
             labels = "、".join(str(choice.label) for choice in CHOICES[name])
         return _("从下拉列表中选择：%(labels)s") % {"labels": labels}
+    if name == "due_on":
+        return _("日期，如 2028-12-31，可晚于今天；不早于协议签订日期")
     if name in parsing.DATE_FIELDS:
         return _("日期，如 2026-03-18 或 2026年3月18日，不晚于今天")
+    if name == "target":
+        return _(
+            "数字，按承诺事项的单位填写（金额以万元为单位，用地以亩为单位，用工以人为单位）；"
+            "按期开工、竣工、投产不填"
+        )
     if name in parsing.AMOUNT_FIELDS:
         unit = _AMOUNT_UNITS.get(name, "万元")
         if unit == "万元":
             return _("金额，以万元为单位；也可写“1.2亿元”")
         return _("数字，以%(unit)s为单位") % {"unit": unit}
+    if kind == ImportKind.AGREEMENT_TERMS and name in ("investor", "credit_code", "unit"):
+        return _("用于确定项目（同名项目有多个时填写）；导入不会新建客商或项目")
     if name == "credit_code":
         return _("18 位统一社会信用代码；填写后按代码匹配已有客商")
     if name == "investor":
@@ -83,6 +99,14 @@ def _what_to_write(kind: str, name: str) -> str:
         return _("该客商已有的项目信息名称；不填则不关联")
     if name == "external_id":
         return _("原台账中的编号；再次导入同一编号时更新该记录")
+    if name == "project":
+        return _("系统中已有的项目名称（导入不会新建项目）；同名项目有多个时请同时填写投资方")
+    if name == "title":
+        return _("协议名称；同一项目、同一协议名称和签订日期的各行属于同一份协议")
+    if name == "agreement_external_id":
+        return _("原台账中协议的编号；同一编号的各行属于同一份协议")
+    if name == "parties":
+        return _("签约各方，如“甲方：某区人民政府；乙方：某公司”")
     return _("文字")
 
 

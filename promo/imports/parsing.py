@@ -117,6 +117,29 @@ FIELD_ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "producing_actual": ("投产时间", "投产日期", "实际投产", "实际投产时间"),
         "unit": _UNIT,
     },
+    # One row per investor commitment (投资方承诺), as the 协议履约台账 export writes it; rows
+    # naming the same agreement (project + title + signing date, or 协议编号) share it.
+    ImportKind.AGREEMENT_TERMS: {
+        # The commitment's system id, written by the export, for updating it.
+        "promo_id": _ID,
+        "external_id": ("承诺编号", "外部编号", "台账编号", "编号", "id"),
+        "agreement_external_id": ("协议编号", "协议外部编号"),
+        "project_id": ("项目系统编号",),
+        "project": ("项目名称", "项目"),
+        "investor": _INVESTOR,
+        "credit_code": _CREDIT,
+        "unit": _UNIT,
+        "title": ("协议名称", "协议"),
+        "agreement_kind": ("协议类型", "协议种类"),
+        "signed_on": ("签订日期", "协议签订日期", "签署日期"),
+        "parties": ("签约各方", "签约方", "协议各方", "签约主体"),
+        "clawback_rule": ("追回规则", "追回方式", "追回条款"),
+        "metric": ("承诺事项", "承诺指标", "考核指标", "指标"),
+        "target": ("承诺值", "承诺目标", "目标值", "承诺数值"),
+        "due_on": ("承诺期限", "完成期限", "期限", "到期日期"),
+        # Read only to compare: a waiver is the unit head's decision, never an import's.
+        "waived_reason": ("豁免理由",),
+    },
 }
 
 # The fields a file must have for each kind (besides what a saved mapping adds).
@@ -125,6 +148,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     ImportKind.LEADS: ("name", "investor"),
     ImportKind.VISITS: ("visited_on", "investor", "summary"),
     ImportKind.PROJECTS: ("name", "investor", "contract_date", "total_investment"),
+    ImportKind.AGREEMENT_TERMS: ("project", "title", "signed_on", "metric", "due_on"),
 }
 
 DATE_FIELDS = frozenset(
@@ -139,6 +163,8 @@ DATE_FIELDS = frozenset(
         "groundbreaking_actual",
         "completed_actual",
         "producing_actual",
+        "signed_on",
+        "due_on",
     }
 )
 AMOUNT_FIELDS = frozenset(
@@ -149,6 +175,7 @@ AMOUNT_FIELDS = frozenset(
         "registered_capital",
         "contracted_fdi",
         "land_area",
+        "target",
     }
 )
 

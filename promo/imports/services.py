@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from leads import services as lead_services
@@ -38,11 +38,17 @@ from leads.normalize import (
     normalize_credit_code,
     normalize_name,
 )
-from officers.models import Officer, Unit
+from officers import permissions
+from officers.choices import AssignmentRole
+from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from projects import services as project_services
 from projects.choices import STAGE_ORDER, Stage
 from projects.models import EvidenceKind, Project
+from promo.agreements import services as agreement_services
+from promo.agreements.choices import DATE_METRICS, AgreementKind, ClawbackRule, Metric
+from promo.agreements.models import Agreement, Term
+from promo.agreements.selectors import terms_visible_to
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
@@ -75,6 +81,10 @@ def batch_upload(
     """Receive a ledger file (上传台账): size and type are checked now, rows by the dry run."""
     if kind not in ImportKind.values:
         raise rule("kind", _("请选择导入的数据类型。"))
+    if kind == ImportKind.AGREEMENT_TERMS and not permissions.may_work_records(actor):
+        # Agreements are kept by who may keep them (permissions.may_keep_agreement, asked
+        # again for each row's project): never by a department submitter.
+        raise PermissionDenied(_("您无权导入协议履约台账。"))
     owner = unit or actor.unit
     if owner is None:
         raise rule("unit", _("请选择单位。"))
@@ -605,7 +615,7 @@ class Planner:
     """Reads a table's rows into values, matches them with existing records, says what to do."""
 
     kind: str = ""
-    model: type[Investor] | type[Lead] | type[Visit] | type[Project] = Investor
+    model: type[Investor] | type[Lead] | type[Visit] | type[Project] | type[Term] = Investor
     resolver: InvestorResolver  # set by the planners of rows that name an investor
 
     def __init__(self, batch: ImportBatch, table: parsing.Table, columns: dict[int, str]):
@@ -1367,11 +1377,570 @@ class ProjectPlanner(Planner):
                 return
 
 
+def _choice_labels(choices: type[Any], **more: Any) -> dict[str, str]:
+    """A choice's labels in Chinese and in English as synonyms of its value (a ledger
+    exported in either language reads back whatever language checks it), and ``more``."""
+    synonyms: dict[str, str] = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for choice in choices:
+                synonyms[parsing.normalize_header(str(choice.label))] = choice.value
+    synonyms.update({parsing.normalize_header(k): v for k, v in more.items()})
+    return synonyms
+
+
+_METRIC_SYNONYMS = {
+    "投资总额": Metric.TOTAL_INVESTMENT,
+    "计划总投资": Metric.TOTAL_INVESTMENT,
+    "固投": Metric.FIXED_ASSET,
+    "注册资本": Metric.CAPITAL_PAID,
+    "实缴注册资本": Metric.CAPITAL_PAID,
+    "注册资本到位": Metric.CAPITAL_PAID,
+    "用地面积": Metric.LAND,
+    "土地面积": Metric.LAND,
+    "亩均投资": Metric.INTENSITY,
+    "产值": Metric.FULL_OUTPUT,
+    "年产值": Metric.FULL_OUTPUT,
+    "达产后年产值": Metric.FULL_OUTPUT,
+    "税收": Metric.ANNUAL_TAX,
+    "年纳税": Metric.ANNUAL_TAX,
+    "年纳税额": Metric.ANNUAL_TAX,
+    "用工": Metric.JOBS,
+    "就业人数": Metric.JOBS,
+    "新增就业": Metric.JOBS,
+    "开工": Metric.START_BY,
+    "竣工": Metric.COMPLETE_BY,
+    "投产": Metric.PRODUCE_BY,
+}
+_AGREEMENT_KIND_SYNONYMS = {
+    "主合同": AgreementKind.MAIN,
+    "投资协议": AgreementKind.MAIN,
+    "补充": AgreementKind.SUPPLEMENT,
+    "补充合同": AgreementKind.SUPPLEMENT,
+}
+_CLAWBACK_SYNONYMS = {
+    "按比例": ClawbackRule.PRO_RATA,
+    "按比例追回": ClawbackRule.PRO_RATA,
+    "全额": ClawbackRule.FULL,
+    "全部追回": ClawbackRule.FULL,
+}
+
+
+def _title_key(title: str) -> str:
+    """An agreement title as rows compare it: full-width folded, spaces ignored."""
+    return "".join(unicodedata.normalize("NFKC", title).split())
+
+
+def _metric_unit(metric: str) -> str:
+    """The unit in a metric's Chinese label: 万元, 亩, 万元/亩, or none (人数, dates)."""
+    with translation.override("zh-hans"):
+        return parsing.header_unit(str(Metric(metric).label))
+
+
+class AgreementTermPlanner(Planner):
+    """协议履约台账: one row per investor commitment (投资方承诺); the rows naming one agreement
+    (same project, title and signing date, or the same 协议编号) create or update it once.
+
+    The project is found as the projects ledger finds it — by its system id, or by investor
+    and name; by name alone when exactly one project the importer sees has it — and is never
+    created. A project the importer does not see is "not found". Rows are written by
+    promo.agreements' services (agreement_create / term_add / term_update / agreement_update)
+    for whoever may keep the project's agreements (``permissions.may_keep_agreement``); an
+    import never records a figure, waives a commitment or touches an incentive."""
+
+    kind = ImportKind.AGREEMENT_TERMS
+    model = Term
+    TERM_FIELDS = ("target", "due_on")
+    # The row's column → the agreement's field.
+    AGREEMENT_FIELDS = {
+        "agreement_kind": "kind",
+        "parties": "parties",
+        "clawback_rule": "clawback_rule",
+    }
+
+    def __init__(self, batch: ImportBatch, table: parsing.Table, columns: dict[int, str]):
+        super().__init__(batch, table, columns)
+        self.metric_synonyms = _choice_labels(Metric, **_METRIC_SYNONYMS)
+        self.kind_synonyms = _choice_labels(AgreementKind, **_AGREEMENT_KIND_SYNONYMS)
+        self.clawback_synonyms = _choice_labels(ClawbackRule, **_CLAWBACK_SYNONYMS)
+
+    def visible(self) -> QuerySet[Any]:
+        return terms_visible_to(self.actor).select_related("agreement__project__unit")
+
+    def convert(self, name: str, value: Any) -> Any:
+        if name == "metric":
+            return parsing.parse_choice(value, Metric, synonyms=self.metric_synonyms)
+        if name == "agreement_kind":
+            return parsing.parse_choice(value, AgreementKind, synonyms=self.kind_synonyms)
+        if name == "clawback_rule":
+            return parsing.parse_choice(value, ClawbackRule, synonyms=self.clawback_synonyms)
+        if name == "due_on":
+            return parsing.parse_date(value)  # a commitment falls due in the future
+        if name == "target":
+            return value  # read with its metric's unit (plan)
+        if name == "project_id":
+            text = parsing.parse_text(value)
+            if text and not text.isdigit():
+                raise CellError(_("项目系统编号应为数字。"))
+            return int(text) if text else None
+        return super().convert(name, value)
+
+    def prefetch(self, values: list[dict[str, Any]]) -> None:
+        from projects.selectors import projects_visible_to
+
+        super().prefetch(values)
+        for chunk in _chunks([t.pk for t in self.by_external.values()]):
+            for term in Term.objects.filter(pk__in=chunk).select_related(
+                "agreement__project__unit"
+            ):
+                self.by_external[term.external_id] = term
+        self.resolver = InvestorResolver()
+        self.resolver.prefetch(
+            [v.get("investor", "") for v in values], [v.get("credit_code", "") for v in values]
+        )
+        investor_ids = {
+            i.pk for i in (*self.resolver.by_code.values(), *self.resolver.by_name.values())
+        }
+        visible = projects_visible_to(self.actor).select_related("unit")
+        self.projects_by_key: dict[tuple[int, str], Project] = {}
+        for chunk in _chunks(investor_ids):
+            for project in Project.objects.filter(investor_id__in=chunk).select_related("unit"):
+                self.projects_by_key.setdefault(
+                    (project.investor_id, normalize_name(project.name)), project
+                )
+        self.projects_by_name: dict[str, list[Project]] = {}
+        names = {str(v["project"]).strip() for v in values if v.get("project")}
+        for chunk in _chunks(names):
+            for project in visible.filter(name__in=chunk):
+                self.projects_by_name.setdefault(project.name.strip(), []).append(project)
+        self.projects_by_pk: dict[int, Project] = {}
+        pks = {v["project_id"] for v in values if v.get("project_id")}
+        for chunk in _chunks(pks):
+            for project in visible.filter(pk__in=chunk):
+                self.projects_by_pk[project.pk] = project
+        self.visible_project_ids: set[int] = set(self.projects_by_pk)
+        for chunk in _chunks({p.pk for p in self.projects_by_key.values()}):
+            self.visible_project_ids.update(
+                visible.filter(pk__in=chunk).values_list("pk", flat=True)
+            )
+        for projects in self.projects_by_name.values():
+            self.visible_project_ids.update(p.pk for p in projects)
+        # The projects of the commitments the file names by id, seen (by_pk) or not.
+        terms: dict[int, Term] = {
+            t.pk: t for t in (*self.by_pk.values(), *self.by_external.values())
+        }
+        self.visible_project_ids.update(
+            t.agreement.project_id for t in terms.values() if t.pk in self.by_pk
+        )
+        # The agreements of those projects, and those a 协议编号 names.
+        self.agreements_by_project: dict[int, list[Agreement]] = {}
+        self.agreements_by_external: dict[str, Agreement] = {}
+        project_ids = self.visible_project_ids | {t.agreement.project_id for t in terms.values()}
+        for chunk in _chunks(project_ids):
+            for agreement in Agreement.objects.filter(project_id__in=chunk):
+                self.agreements_by_project.setdefault(agreement.project_id, []).append(agreement)
+        ext = {v["agreement_external_id"] for v in values if v.get("agreement_external_id")}
+        for chunk in _chunks(ext):
+            for agreement in Agreement.objects.filter(
+                source_system=SOURCE_SYSTEM, external_id__in=chunk
+            ).select_related("project__unit"):
+                self.agreements_by_external[agreement.external_id] = agreement
+        self.terms_by_key: dict[tuple[int, str, date], Term] = {}
+        agreement_ids = {a.pk for group in self.agreements_by_project.values() for a in group}
+        for chunk in _chunks(agreement_ids):
+            for term in Term.objects.filter(agreement_id__in=chunk).order_by("id"):
+                self.terms_by_key.setdefault((term.agreement_id, term.metric, term.due_on), term)
+        # Each project's 主办, for may_keep_agreement without a query per project.
+        self.lead_officers: dict[int, int] = {}
+        for chunk in _chunks(project_ids):
+            self.lead_officers.update(
+                Assignment.objects.filter(
+                    project_id__in=chunk, role=AssignmentRole.LEAD
+                ).values_list("project_id", "officer_id")
+            )
+        # Which commitments named by 承诺编号 the importer sees: one query, not one a row.
+        self.prefetch_editable(self.by_external.values())
+        self.may_keep: dict[int, bool] = {}
+        # In this file: agreements by (project, title) and by 协议编号, commitments by key.
+        self.file_agreements: dict[tuple[int, str], tuple[int, dict[str, Any]]] = {}
+        self.file_external: dict[str, tuple[int, tuple[int, str, Any]]] = {}
+        self.file_terms: dict[tuple[str, str, date], int] = {}
+        self.agreement_changes_at: dict[int, int] = {}
+
+    # The row --------------------------------------------------------------------------
+
+    def plan(self, plan: RowPlan) -> None:
+        values = plan.values
+        errored = {e["column"] for e in plan.errors}
+        for name, message in (
+            ("title", _("协议名称不能为空。")),
+            ("signed_on", _("签订日期不能为空。")),
+            ("metric", _("承诺事项不能为空。")),
+            ("due_on", _("承诺期限不能为空。")),
+        ):
+            if not values.get(name) and self.header_of[name] not in errored:
+                plan.error(self.header_of[name], message)
+        if (
+            not values.get("project")
+            and not values.get("project_id")
+            and not values.get("promo_id")
+        ):
+            plan.error(self.header_of["project"], _("项目名称不能为空。"))
+        self._read_target(plan)
+        if (
+            values.get("due_on")
+            and values.get("signed_on")
+            and values["due_on"] < values["signed_on"]
+        ):
+            plan.error(self.header_of["due_on"], _("承诺期限不能早于协议签订日期。"))
+        if plan.errors:
+            return
+        term = self._match_term(plan)
+        if plan.errors:
+            return
+        project = self._project(plan, term)
+        if project is None or plan.errors:
+            return
+        if not self._may_keep(project):
+            plan.error(
+                self.header_of["project"],
+                _("只有主办人、本单位负责人或局领导可以登记协议履约情况。"),
+            )
+            return
+        agreement = self._agreement(plan, project, term)
+        if plan.errors:
+            return
+        values["project_pk"] = project.pk
+        if agreement is not None:
+            values["agreement_pk"] = agreement.pk
+        else:
+            values["agreement_key"] = (
+                f"{project.pk}|{_title_key(values['title'])}|{values['signed_on']}"
+            )
+        if term is None and agreement is not None:
+            term = self.terms_by_key.get((agreement.pk, values["metric"], values["due_on"]))
+            if term is not None:
+                plan.match_note = _("按协议+承诺事项+承诺期限匹配")
+        key = (
+            str(agreement.pk if agreement is not None else values["agreement_key"]),
+            values["metric"],
+            values["due_on"],
+        )
+        first = self.file_terms.setdefault(key, self.row_number)
+        if first != self.row_number:
+            plan.error(
+                self.header_of["metric"],
+                _("与第 %(row)d 行是同一协议、同一承诺事项和承诺期限。") % {"row": first},
+            )
+            return
+        if term is None:
+            self._plan_new_term(plan, agreement)
+        else:
+            self._plan_known_term(plan, term, agreement)
+        if plan.errors or agreement is None:
+            return
+        self._agreement_changes(plan, agreement)
+
+    def _read_target(self, plan: RowPlan) -> None:
+        """The target, in its metric's unit: 万元 (a 亿元 header or suffix scales it), 亩,
+        人 — a money unit on a land or jobs commitment is an error, not a guess."""
+        values = plan.values
+        if "target" not in values:
+            return
+        raw, metric = values.pop("target"), values.get("metric")
+        header = self.header_of["target"]
+        column_unit = self.unit_of_column.get("target", "")
+        try:
+            if metric and metric not in DATE_METRICS and _metric_unit(metric) != "万元":
+                text = unicodedata.normalize("NFKC", str(raw if raw is not None else ""))
+                if "元" in text or column_unit.startswith("亿"):
+                    raise CellError(
+                        _("“%(metric)s”的承诺值不是金额，请按其单位填写数字。")
+                        % {"metric": Metric(metric).label}
+                    )
+                column_unit = ""
+            amount = parsing.parse_amount(raw, column_unit=column_unit)
+        except CellError as exc:
+            plan.error(header, exc.args[0])
+            return
+        if amount is not None:
+            values["target"] = amount
+
+    def _match_term(self, plan: RowPlan) -> Term | None:
+        """The commitment the row's 系统编号 or 外部编号 names; another unit's is an error."""
+        term: Term | None = self.match_common(plan)
+        if term is None or plan.errors:
+            return None
+        if term.pk not in self.by_pk and not self.may_see(term):
+            plan.match_note = ""
+            plan.error(
+                self.header_of["external_id"],
+                _("外部编号 %(id)s 的承诺属于其他单位（%(unit)s）的协议，导入不能查看或修改。")
+                % {"id": term.external_id, "unit": term.agreement.project.unit.name},
+            )
+            return None
+        return term
+
+    def _project(self, plan: RowPlan, term: Term | None) -> Project | None:
+        values = plan.values
+        column = self.header_of.get("project") or self.header_of.get("project_id", "")
+        name = str(values.get("project") or "").strip()
+        project: Project | None
+        if term is not None:
+            # Seen already (_match_term): the commitment's own project.
+            project = term.agreement.project
+            self.visible_project_ids.add(project.pk)
+            given = values.get("project_id")
+            if (given and given != project.pk) or (
+                name and normalize_name(name) != normalize_name(project.name)
+            ):
+                plan.error(
+                    column,
+                    _("项目与系统中该承诺所属的项目（%(name)s）不同，导入不能把承诺移到其他项目。")
+                    % {"name": project.name},
+                )
+                return None
+        elif values.get("project_id"):
+            project = self.projects_by_pk.get(values["project_id"])
+        elif values.get("investor"):
+            investor, _note = self.resolver.find(values["investor"], values.get("credit_code", ""))
+            project = (
+                self.projects_by_key.get((investor.pk, normalize_name(name)))
+                if investor is not None
+                else None
+            )
+        else:
+            found = self.projects_by_name.get(name, [])
+            if values.get("unit"):
+                found = [p for p in found if p.unit_id == values["unit"]]
+            if len(found) > 1:
+                plan.error(
+                    column,
+                    _(
+                        "有 %(n)d 个名为“%(name)s”的项目，无法确定是哪一个：请填写投资方或"
+                        "项目系统编号。"
+                    )
+                    % {"n": len(found), "name": name},
+                )
+                return None
+            project = found[0] if found else None
+        if project is None or project.pk not in self.visible_project_ids:
+            plan.error(
+                column,
+                _("未找到项目“%(name)s”，或您无权查看该项目。导入不会新建项目，请先登记项目。")
+                % {"name": name or values.get("project_id")},
+            )
+            return None
+        if values.get("unit") and values["unit"] != project.unit_id:
+            plan.error(
+                self.header_of["unit"],
+                _("责任单位与该项目的责任单位（%(unit)s）不同。") % {"unit": project.unit.name},
+            )
+            return None
+        return project
+
+    def _may_keep(self, project: Project) -> bool:
+        if project.pk not in self.may_keep:
+            # The 主办 as a list annotates it (permissions.lead_officer_id reads it).
+            setattr(project, "lead_officer_pk", self.lead_officers.get(project.pk))  # noqa: B010
+            self.may_keep[project.pk] = permissions.may_keep_agreement(self.actor, project)
+        return self.may_keep[project.pk]
+
+    def _agreement(self, plan: RowPlan, project: Project, term: Term | None) -> Agreement | None:
+        """The row's agreement if it exists (None: the file creates it); errors on the plan
+        when the row's title, date or 协议编号 contradict the system or an earlier row."""
+        values = plan.values
+        title, signed_on = values["title"], values["signed_on"]
+        ext = values.get("agreement_external_id", "")
+        agreement: Agreement | None = None
+        if term is not None:
+            agreement = term.agreement
+        elif ext and ext in self.agreements_by_external:
+            agreement = self.agreements_by_external[ext]
+            if agreement.project_id != project.pk:
+                held = agreement.project_id not in self.visible_project_ids
+                plan.error(
+                    self.header_of["agreement_external_id"],
+                    (
+                        _("协议编号 %(id)s 属于其他单位（%(unit)s）的协议，导入不能查看或修改。")
+                        if held
+                        else _("协议编号 %(id)s 已用于另一个项目（%(name)s）的协议。")
+                    )
+                    % {
+                        "id": ext,
+                        "unit": agreement.project.unit.name,
+                        "name": agreement.project.name,
+                    },
+                )
+                return None
+        if agreement is not None:
+            if _title_key(agreement.title) != _title_key(title) or agreement.signed_on != signed_on:
+                plan.error(
+                    self.header_of["title"],
+                    _(
+                        "协议名称或签订日期与系统中的协议（“%(title)s”，%(date)s 签订）不同，"
+                        "导入不能修改协议名称或签订日期。"
+                    )
+                    % {"title": agreement.title, "date": agreement.signed_on.isoformat()},
+                )
+                return None
+            if ext and agreement.external_id != ext:
+                plan.error(
+                    self.header_of["agreement_external_id"],
+                    _("协议编号与系统中该协议的编号（%(id)s）不同。")
+                    % {"id": agreement.external_id or "—"},
+                )
+                return None
+        else:
+            for known in self.agreements_by_project.get(project.pk, []):
+                if _title_key(known.title) != _title_key(title):
+                    continue
+                if known.signed_on != signed_on:
+                    plan.error(
+                        self.header_of["signed_on"],
+                        _(
+                            "该项目已有名为“%(title)s”的协议，签订日期为 %(date)s：同一协议名称"
+                            "不能用于不同签订日期的协议。补充协议请另取名称。"
+                        )
+                        % {"title": known.title, "date": known.signed_on.isoformat()},
+                    )
+                    return None
+                agreement = known
+                break
+        self._same_in_file(plan, project, ext)
+        if plan.errors:
+            return None
+        if agreement is None:
+            plan.match_note = _("将新建协议“%(title)s”") % {"title": title}
+            if (
+                values.get("agreement_kind") == AgreementKind.SUPPLEMENT
+                and signed_on < project.contract_date
+            ):
+                plan.error(
+                    self.header_of["signed_on"], _("补充协议的签订日期不能早于项目签约日期。")
+                )
+        return agreement
+
+    def _same_in_file(self, plan: RowPlan, project: Project, ext: str) -> None:
+        """Rows naming one agreement agree on its date, 协议编号, kind, parties and rule."""
+        values = plan.values
+        title_key = _title_key(values["title"])
+        first_row, first = self.file_agreements.setdefault(
+            (project.pk, title_key), (self.row_number, values)
+        )
+        if first_row != self.row_number:
+            if first["signed_on"] != values["signed_on"]:
+                plan.error(
+                    self.header_of["signed_on"],
+                    _(
+                        "第 %(row)d 行的同名协议签订日期为 %(date)s：同一协议名称不能用于不同"
+                        "签订日期的协议。"
+                    )
+                    % {"row": first_row, "date": first["signed_on"].isoformat()},
+                )
+                return
+            for name in ("agreement_external_id", *self.AGREEMENT_FIELDS):
+                mine, theirs = values.get(name), first.get(name)
+                if mine not in (None, "") and theirs not in (None, "") and mine != theirs:
+                    plan.error(
+                        self.header_of[name],
+                        _("与第 %(row)d 行是同一协议，但“%(column)s”不同。")
+                        % {"row": first_row, "column": self.header_of[name]},
+                    )
+                    return
+        if ext:
+            same = (project.pk, title_key, values["signed_on"])
+            ext_row, named = self.file_external.setdefault(ext, (self.row_number, same))
+            if named != same:
+                plan.error(
+                    self.header_of["agreement_external_id"],
+                    _("协议编号 %(id)s 在第 %(row)d 行用于另一份协议。")
+                    % {"id": ext, "row": ext_row},
+                )
+
+    def _plan_new_term(self, plan: RowPlan, agreement: Agreement | None) -> None:
+        values = plan.values
+        if values.get("waived_reason"):
+            plan.error(self.header_of["waived_reason"], self._no_waiver())
+            return
+        if values["metric"] not in DATE_METRICS and not values.get("target"):
+            plan.error(
+                self.header_of.get("target") or self.header_of["metric"],
+                _("承诺值不能为空，且须大于零。"),
+            )
+            return
+        if values["metric"] in DATE_METRICS and values.get("target"):
+            plan.error(self.header_of["target"], self._date_target())
+            return
+        if agreement is not None and values["due_on"] < agreement.signed_on:
+            plan.error(self.header_of["due_on"], _("承诺期限不能早于协议签订日期。"))
+            return
+        plan.action = RowAction.CREATE
+
+    def _plan_known_term(self, plan: RowPlan, term: Term, agreement: Agreement | None) -> None:
+        values = plan.values
+        if values["metric"] != term.metric:
+            plan.error(
+                self.header_of["metric"],
+                _("承诺事项与系统（%(metric)s）不同，导入不能修改承诺事项。")
+                % {"metric": term.get_metric_display()},
+            )
+            return
+        if term.metric in DATE_METRICS and values.get("target"):
+            plan.error(self.header_of["target"], self._date_target())
+            return
+        if "waived_reason" in values and values["waived_reason"] != term.waived_reason:
+            plan.error(self.header_of["waived_reason"], self._no_waiver())
+            return
+        self.compare(plan, term, self.TERM_FIELDS, applies=True)
+        if plan.changes and term.waived_at is not None:
+            plan.error(plan.changes[0]["column"], _("该承诺已豁免，不能修改。"))
+
+    @staticmethod
+    def _no_waiver() -> str:
+        return _("导入不能豁免承诺或修改豁免理由：豁免须由本单位负责人或局领导在协议页办理。")
+
+    @staticmethod
+    def _date_target() -> str:
+        return _("按期开工、竣工、投产的承诺以项目阶段的实际日期为准，承诺值请留空或填 0。")
+
+    def _agreement_changes(self, plan: RowPlan, agreement: Agreement) -> None:
+        """The agreement's kind, parties or rule the file changes: on its first row only."""
+        values = plan.values
+        changes = []
+        for name, field_name in self.AGREEMENT_FIELDS.items():
+            new = values.get(name)
+            old = getattr(agreement, field_name)
+            if new not in (None, "") and new != old:
+                changes.append(
+                    {"field": name, "column": self.header_of[name], "old": old, "new": new}
+                )
+        if not changes:
+            return
+        first = self.agreement_changes_at.setdefault(agreement.pk, self.row_number)
+        if first != self.row_number:
+            plan.match_note = "；".join(
+                filter(None, [plan.match_note, _("协议的修改见第 %(row)d 行") % {"row": first}])
+            )
+            return
+        if values.get("agreement_kind") == AgreementKind.SUPPLEMENT and (
+            agreement.signed_on
+            < Project.objects.values_list("contract_date", flat=True).get(pk=agreement.project_id)
+        ):
+            plan.error(
+                self.header_of["agreement_kind"], _("补充协议的签订日期不能早于项目签约日期。")
+            )
+            return
+        plan.changes.extend(changes)
+        plan.action = RowAction.UPDATE if plan.action != RowAction.CREATE else RowAction.CREATE
+
+
 PLANNERS: dict[str, type[Planner]] = {
     ImportKind.INVESTORS: InvestorPlanner,
     ImportKind.LEADS: LeadPlanner,
     ImportKind.VISITS: VisitPlanner,
     ImportKind.PROJECTS: ProjectPlanner,
+    ImportKind.AGREEMENT_TERMS: AgreementTermPlanner,
 }
 
 
@@ -1561,6 +2130,7 @@ class Writer:
         self.actor = actor
         self.units = {u.pk: u for u in Unit.objects.all()}
         self.new_investors: dict[str, Investor] = {}
+        self.new_agreements: dict[str, Agreement] = {}
 
     def unit(self, values: dict[str, Any]) -> Unit:
         return self.units[values.get("unit") or self.batch.unit_id]
@@ -1732,3 +2302,57 @@ class Writer:
             project, _event = project_services.project_advance(
                 project=project, actor=self.actor, to_stage=stage, actual_date=actual
             )
+
+    def apply_agreement_terms(self, row: ImportRow, values: dict[str, Any]) -> int:
+        """A commitment row: its agreement (created by the first row naming it, or changed by
+        the first row changing it), then the commitment added or corrected — each through
+        promo.agreements' services, with their checks and log entries."""
+        agreement = self._agreement_of(values)
+        fields = AgreementTermPlanner.AGREEMENT_FIELDS
+        changes = {
+            fields[c["field"]]: values[c["field"]] for c in row.changes if c["field"] in fields
+        }
+        if changes:
+            agreement = agreement_services.agreement_update(
+                agreement=agreement, actor=self.actor, reason=self.batch.why, **changes
+            )
+        if row.matched_pk is not None:
+            term = Term.objects.get(pk=row.matched_pk)
+            corrections = {
+                c["field"]: values[c["field"]]
+                for c in row.changes
+                if c["field"] in AgreementTermPlanner.TERM_FIELDS
+            }
+            if corrections:
+                term = agreement_services.term_update(
+                    term=term, actor=self.actor, reason=self.batch.why, **corrections
+                )
+            return term.pk
+        term = agreement_services.term_add(
+            agreement=agreement,
+            actor=self.actor,
+            metric=values["metric"],
+            target=values.get("target") or 0,
+            due_on=values["due_on"],
+            **self._external(values),
+        )
+        return term.pk
+
+    def _agreement_of(self, values: dict[str, Any]) -> Agreement:
+        if values.get("agreement_pk"):
+            return Agreement.objects.get(pk=values["agreement_pk"])
+        key = values["agreement_key"]
+        if key not in self.new_agreements:
+            external = values.get("agreement_external_id", "")
+            self.new_agreements[key] = agreement_services.agreement_create(
+                project=Project.objects.get(pk=values["project_pk"]),
+                actor=self.actor,
+                kind=values.get("agreement_kind") or AgreementKind.MAIN,
+                title=values["title"],
+                signed_on=values["signed_on"],
+                parties=values.get("parties", ""),
+                clawback_rule=values.get("clawback_rule") or ClawbackRule.PRO_RATA,
+                source_system=SOURCE_SYSTEM if external else "",
+                external_id=external,
+            )
+        return self.new_agreements[key]

@@ -155,6 +155,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
 _LIST_PAGES = {
     ImportKind.LEADS: "leads:list",
     ImportKind.PROJECTS: "projects:list",
+    ImportKind.AGREEMENT_TERMS: "agreements:list",
 }
 _RECORD_PAGES = {ImportKind.LEADS: "leads:detail", ImportKind.PROJECTS: "projects:detail"}
 
@@ -173,7 +174,7 @@ def _describe(batch, page) -> None:
         values = row.values or {}
         row.label = " · ".join(
             str(values[name])
-            for name in ("name", "investor", "visited_on")
+            for name in ("name", "project", "investor", "title", "visited_on")
             if values.get(name) and not (name == "visited_on" and values.get("name"))
         )
         row.error_lines = [

@@ -4,6 +4,8 @@ linked from the upload page, and the importer reads a filled-in template back as
 from __future__ import annotations
 
 import io
+from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import unquote
 
 import openpyxl
@@ -11,12 +13,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from leads.models import Lead, Visit
+from promo.agreements.models import Agreement
+from promo.core.services import today
 from promo.imports import parsing
 from promo.imports.choices import BatchStatus, ImportKind, RowAction
 from promo.imports.ledger_templates import CHOICES, template_fields
 from promo.imports.models import ImportBatch
 from promo.imports.tasks import run_import
-from tests.factories import make_investor, make_lead
+from tests.factories import make_investor, make_lead, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +148,49 @@ def test_a_filled_in_visit_template_imports_in_english_too(bureau, client):
     _import(client, ImportKind.VISITS, data)
     visit = Visit.objects.get(summary="考察二期用地")
     assert (visit.kind, visit.lead, visit.investor) == ("inspection", lead, lead.investor)
+
+
+def test_a_filled_in_agreement_template_imports(bureau, client):
+    """Issue #20: the agreement ledger (协议履约台账), one row per commitment; two rows of one
+    agreement make one agreement."""
+    me = bureau.shanghai_officer
+    project = make_project(me, contract_date=today() - timedelta(days=90))
+    client.force_login(me)
+    _response, book = _download(client, ImportKind.AGREEMENT_TERMS)
+    headers = [cell.value for cell in book.worksheets[0][1]]
+    assert "承诺值(按承诺事项的单位)" in headers and "承诺事项*" in headers
+    signed = (today() - timedelta(days=60)).isoformat()
+    agreement = [
+        ("项目名称", project.name),
+        ("协议名称", "年产5万吨新材料项目投资协议"),
+        ("协议类型", "主协议"),
+        ("签订日期", signed),
+        ("追回规则", "全额追回"),
+    ]
+    data = _filled(
+        client,
+        ImportKind.AGREEMENT_TERMS,
+        [
+            [*agreement, ("承诺事项", "年税收(万元)"), ("承诺值", 800), ("承诺期限", "2029-12-31")],
+            [*agreement, ("承诺事项", "用地(亩)"), ("承诺值", 150), ("承诺期限", "2027-06-30")],
+            [*agreement, ("承诺事项", "按期投产"), ("承诺期限", "2028-06-30")],
+        ],
+    )
+    batch = _import(client, ImportKind.AGREEMENT_TERMS, data)
+    page = client.get(f"/imports/{batch.pk}/?action=create").content.decode()
+    assert f"{project.name} · 年产5万吨新材料项目投资协议" in page
+    assert 'href="/agreements/"' in page
+    made = Agreement.objects.get()
+    assert (made.project, made.title, made.clawback_rule) == (
+        project,
+        "年产5万吨新材料项目投资协议",
+        "full",
+    )
+    assert sorted(made.terms.values_list("metric", "target")) == [
+        ("annual_tax", Decimal("800.00")),
+        ("land", Decimal("150.00")),
+        ("produce_by", Decimal("0.00")),
+    ]
 
 
 def test_the_upload_page_links_every_template(bureau, client):
