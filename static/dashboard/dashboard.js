@@ -39,7 +39,7 @@
         animation: false,
         tooltip: { trigger: "item", formatter: label },
         series: [{
-          type: "funnel", sort: "none", minSize: "8%", gap: 2,
+          type: "funnel", sort: "none", minSize: "15%", gap: 2,
           label: { position: "inside", formatter: label },
           data: funnel
         }]
