@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import django_filters
 from django import forms
@@ -95,6 +95,67 @@ def open_on_q(day) -> Q:
     return (Q(signed_on__isnull=True) | Q(signed_on__gt=day)) & (
         Q(closed_on__isnull=True) | Q(closed_on__gt=day)
     )
+
+
+# The lead funnel (信息漏斗): the stages in order and the date each is entered on. 信息 is the
+# day the lead was registered (Asia/Shanghai, the project's time zone); the others are the
+# status dates leads.services.lead_transition writes with each transition (the day the officer
+# gives, which may be earlier than the day it was typed in; the LeadStatusEvent trail keeps
+# when it was recorded). 放弃 and 否决 are entered on closed_on.
+FUNNEL_STAGES: tuple[str, ...] = (
+    LeadStatus.INFORMATION,
+    LeadStatus.VALID,
+    LeadStatus.NEGOTIATING,
+    LeadStatus.SIGNED,
+)
+STAGE_ENTERED_ON: dict[str, str] = {
+    LeadStatus.INFORMATION: "created_at__date",
+    LeadStatus.VALID: "qualified_on",
+    LeadStatus.NEGOTIATING: "negotiating_on",
+    LeadStatus.SIGNED: "signed_on",
+}
+CLOSED_STATUSES: tuple[str, ...] = (LeadStatus.DROPPED, LeadStatus.REJECTED)
+
+
+def _entered_between(lookup: str, start: date | None, end: date | None) -> Q:
+    if start is None and end is None:
+        return Q(**{f"{lookup}__isnull": False})
+    bounds = {}
+    if start is not None:
+        bounds[f"{lookup}__gte"] = start
+    if end is not None:
+        bounds[f"{lookup}__lte"] = end
+    return Q(**bounds)
+
+
+def entered_q(status: str, start: date | None = None, end: date | None = None) -> Q:
+    """The leads that entered ``status`` from ``start`` to ``end`` (either may be open).
+
+    For a funnel stage: reached *at least* that stage in the period, that is entered it or
+    any later stage on a day of the period. A lead that skipped a stage (an imported lead
+    signed with no 在谈 date) has passed it, and every stage's leads include the next
+    stage's, so the funnel never widens (docs/domain.md, "The lead funnel"). For 放弃 and
+    否决: closed that way in the period. The cockpit's funnel counts with the same condition.
+    """
+    if status in CLOSED_STATUSES:
+        return Q(status=status) & _entered_between("closed_on", start, end)
+    later = FUNNEL_STAGES[FUNNEL_STAGES.index(status) :]
+    reached = Q()
+    for stage in later:
+        reached |= _entered_between(STAGE_ENTERED_ON[stage], start, end)
+    return reached
+
+
+class EnteredForm(forms.Form):
+    """The lead filter's form: a stage range whose ends are in order."""
+
+    def clean(self):
+        super().clean()
+        data = self.cleaned_data
+        start, end = data.get("entered_from"), data.get("entered_to")
+        if start is not None and end is not None and start > end:
+            self.add_error("entered_to", _("截止日期不能早于起始日期。"))
+        return data
 
 
 def _choices(**kwargs) -> django_filters.MultipleChoiceFilter:
@@ -299,9 +360,21 @@ class LeadFilter(django_filters.FilterSet):
         method="filter_q", label=_("搜索项目或投资方名称"), max_length=100
     )
     updated_after = UpdatedAfterFilter()
+    # The cockpit's funnel: reached at least this stage (or closed so) within the dates
+    # (entered_q). Applied together in filter_queryset; dates alone mean any stage (信息).
+    entered = django_filters.ChoiceFilter(
+        method="filter_entered_part", choices=LeadStatus.choices, label=_("期间内进入阶段")
+    )
+    entered_from = django_filters.DateFilter(
+        method="filter_entered_part", label=_("进入阶段起始日期"), widget=_DATE
+    )
+    entered_to = django_filters.DateFilter(
+        method="filter_entered_part", label=_("进入阶段截止日期"), widget=_DATE
+    )
 
     class Meta:
         model = Lead
+        form = EnteredForm
         fields = [
             "status",
             "unit",
@@ -327,7 +400,23 @@ class LeadFilter(django_filters.FilterSet):
             "stale_days",
             "q",
             "updated_after",
+            "entered",
+            "entered_from",
+            "entered_to",
         ]
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        status = data.get("entered") or None
+        start, end = data.get("entered_from"), data.get("entered_to")
+        if status is None and start is None and end is None:
+            return queryset
+        return queryset.filter(entered_q(status or LeadStatus.INFORMATION, start, end))
+
+    def filter_entered_part(self, qs: QuerySet, name: str, value) -> QuerySet:
+        # entered, entered_from and entered_to make one condition: see filter_queryset.
+        return qs
 
     def filter_by_signing(self, qs: QuerySet, name: str, value) -> QuerySet:
         if value is None:

@@ -108,7 +108,22 @@ def _scores(ctx: dict[str, Any]) -> list[list[Any]]:
 
 
 def _funnel(ctx: dict[str, Any]) -> list[list[Any]]:
-    return [[_("状态"), _("条数")]] + [[str(f["label"]), f["count"]] for f in ctx["funnel"]]
+    """The period's funnel: each stage's leads, the conversion from the previous stage (%)
+    and the median days it took; then the leads dropped and rejected in the period."""
+    funnel = ctx["funnel"]
+    rows: list[list[Any]] = [[_("阶段"), _("条数"), _("转化率(%)"), _("中位天数")]]
+    for step in funnel["steps"]:
+        rate, days = step["conversion"], step["days"]
+        rows.append(
+            [
+                str(step["label"]),
+                step["count"],
+                round(rate, 1) if rate is not None else None,
+                round(days, 1) if days is not None else None,
+            ]
+        )
+    rows += [[str(c["label"]), c["count"], None, None] for c in funnel["closed"]]
+    return rows
 
 
 def _overdue(ctx: dict[str, Any]) -> list[list[Any]]:

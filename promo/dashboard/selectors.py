@@ -59,6 +59,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import LeadStatus
+from leads.filters import CLOSED_STATUSES, FUNNEL_STAGES
 from leads.selectors import leads_visible_to
 from officers.choices import TargetMetric
 from officers.models import Officer, Target, Unit, tree_order
@@ -79,6 +80,7 @@ from promo.reports.selectors import (
 )
 
 from .forms import Period, PeriodKind
+from .funnel import TOTAL, conversion, empty_figures, funnel_counts
 
 ZERO = Decimal("0.00")
 _MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
@@ -97,12 +99,7 @@ COCKPIT_FIGURES: tuple[str, ...] = (
     Figure.IN_STATISTICS_COUNT,
     Figure.ABOVE_SIZE_COUNT,
 )
-FUNNEL_STATUSES: tuple[str, ...] = (
-    LeadStatus.INFORMATION,
-    LeadStatus.VALID,
-    LeadStatus.NEGOTIATING,
-    LeadStatus.SIGNED,
-)
+FUNNEL_STATUSES: tuple[str, ...] = FUNNEL_STAGES
 OPEN_STAGES = (Stage.SIGNED, Stage.GROUNDBREAKING, Stage.COMPLETED)
 
 
@@ -163,6 +160,8 @@ class UnitRow:
     projects: dict[str, Any] = field(default_factory=dict)
     targets: list[dict[str, Any]] = field(default_factory=list)
     ytd: PeriodFigures | None = None
+    # The row's lead funnel (steps and closed leads, each linked), from funnel().
+    funnel: dict[str, Any] = field(default_factory=dict)
 
 
 def list_url(name: str, params: dict[str, Any]) -> str:
@@ -438,25 +437,60 @@ def _dress_snapshot(
     return snap
 
 
-def funnel(officer: Officer, f: CockpitFilters) -> list[dict[str, Any]]:
-    """Leads by current status (the pipeline now), honouring every cockpit filter."""
-    counts = dict(
-        _lead_filters(leads_visible_to(officer), f)
-        .values_list("status")
-        .order_by()
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    base = _lead_list_params(f, f.unit)
-    return [
+def _funnel_cells(
+    figures: dict[str, Any], f: CockpitFilters, unit: Unit | None, own: bool = False
+) -> dict[str, Any]:
+    """One row of the funnel (a unit, its own records, or the whole scope): each stage's
+    count with the URL of the lead list of exactly those leads (``entered``), the conversion
+    from the previous stage and the median days it took; the closed leads beside them."""
+    base = {
+        **_lead_list_params(f, unit, own),
+        "entered_from": f.period.start.isoformat(),
+        "entered_to": f.period.end.isoformat(),
+    }
+    steps: list[dict[str, Any]] = []
+    for status in FUNNEL_STATUSES:
+        count = figures[status]
+        previous = steps[-1]["count"] if steps else None
+        steps.append(
+            {
+                "status": status,
+                "label": LeadStatus(status).label,
+                "count": count,
+                "url": list_url("leads:list", {**base, "entered": status}),
+                "conversion": conversion(count, previous) if previous is not None else None,
+                "days": figures.get(f"days_{status}"),
+                "days_n": figures.get(f"days_{status}_n", 0),
+            }
+        )
+    closed = [
         {
             "status": status,
             "label": LeadStatus(status).label,
-            "count": counts.get(status, 0),
-            "url": list_url("leads:list", {**base, "status": status}),
+            "count": figures[status],
+            "url": list_url("leads:list", {**base, "entered": status}),
         }
-        for status in FUNNEL_STATUSES
+        for status in CLOSED_STATUSES
     ]
+    return {"steps": steps, "closed": closed}
+
+
+def funnel(
+    officer: Officer,
+    f: CockpitFilters,
+    units: Sequence[Unit] = (),
+    own: Sequence[Unit] = (),
+) -> dict[str, Any]:
+    """The period's lead funnel (definition: :mod:`promo.dashboard.funnel`) for the whole
+    scope, honouring every cockpit filter, with ``by_unit``: the figures of each listed unit
+    (its sub-tree) and own unit (its own leads), by unit id, for the rows. One query."""
+    figures = funnel_counts(
+        _lead_filters(leads_visible_to(officer), f), f.period.start, f.period.end, units, own
+    )
+    return {
+        **_funnel_cells(figures[TOTAL], f, f.unit),
+        "by_unit": {key: value for key, value in figures.items() if key is not TOTAL},
+    }
 
 
 def time_to_signing(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
@@ -826,6 +860,13 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     }
     total.projects = _dress_snapshot(summed, total, f, f.unit)
     _targets(f, ytd_period, [*rows, total])
+    lead_funnel = funnel(officer, f, units, own)
+    by_unit = lead_funnel.pop("by_unit")
+    for row in [*rows, *own_rows]:
+        row.funnel = _funnel_cells(
+            by_unit.get(row.unit.pk, empty_figures()), f, row.unit, row.is_own
+        )
+    total.funnel = lead_funnel
     red = red_projects(officer, f)
 
     return {
@@ -833,7 +874,7 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "own_rows": own_rows,
         "total": total,
         "figure_labels": [Figure(figure).label for figure in COCKPIT_FIGURES],
-        "funnel": funnel(officer, f),
+        "funnel": lead_funnel,
         "time_to_signing": time_to_signing(officer, f),
         "overdue": overdue_milestones(officer, f),
         "red_projects": red,

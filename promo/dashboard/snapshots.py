@@ -44,8 +44,9 @@ from .selectors import CockpitFilters, cockpit
 
 log = logging.getLogger(__name__)
 
-# v3: the tables gained the own-records rows (本级, "own_rows"); v4: the headline band.
-KEY_VERSION = "v4"
+# v3: the tables gained the own-records rows (本级, "own_rows"); v4: the headline band; v5: the
+# funnel is the period's (a dict of steps and closed counts, and each row's ``funnel``).
+KEY_VERSION = "v5"
 LOCK_SECONDS = 120
 WAIT_SECONDS = 15.0
 POLL_SECONDS = 0.2

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -74,6 +75,22 @@ def _filters(request: HttpRequest) -> tuple[DashboardFilterForm, CockpitFilters]
     return form, filters
 
 
+def _funnel_chart(funnel: dict) -> list[dict]:
+    """The funnel chart's data (json_script): each stage's name, count and, from the second
+    on, the conversion from the previous stage as the reader's language writes it."""
+    data = []
+    for step in funnel["steps"]:
+        rate = step["conversion"]
+        note = (
+            ""
+            if step is funnel["steps"][0]
+            else _("转化率 %(rate)s")
+            % {"rate": "—" if rate is None else f"{floatformat(rate, 1)}%"}
+        )
+        data.append({"name": str(step["label"]), "value": step["count"], "note": note})
+    return data
+
+
 @login_required
 @require_GET
 @reads_from_replica
@@ -100,9 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "weights": scoring.weight_labels(),
             "headline_worst": worst,
             "amber_share": AMBER_SHARE_PERCENT,
-            "funnel_chart": [
-                {"name": str(s["label"]), "value": s["count"]} for s in context["funnel"]
-            ],
+            "funnel_chart": _funnel_chart(context["funnel"]),
         },
     )
 

@@ -32,10 +32,17 @@
     var funnelNode = document.getElementById("chart-funnel");
     if (funnel && funnelNode) {
       var f = echarts.init(funnelNode, null, { renderer: "svg" });
+      // The period's funnel: stages in order (never widening), each labelled with its count
+      // and the conversion from the previous stage (the words come translated in the data).
+      var label = function (p) { return p.name + " " + p.value + (p.data.note ? "\n" + p.data.note : ""); };
       f.setOption({
         animation: false,
-        tooltip: { trigger: "item", formatter: "{b}: {c}" },
-        series: [{ type: "funnel", sort: "none", label: { formatter: "{b} {c}" }, data: funnel }]
+        tooltip: { trigger: "item", formatter: label },
+        series: [{
+          type: "funnel", sort: "none", minSize: "15%", gap: 2,
+          label: { position: "inside", formatter: label },
+          data: funnel
+        }]
       });
       charts.push(f);
     }

@@ -120,9 +120,13 @@ def test_unit_head_sees_only_their_sub_tree(bureau):
     # Shanghai and its team hold 2 valid + 2 negotiating; Shenzhen's leads are not counted.
     assert total.figures.leads_in_hand == 4
     assert total.figures.leads_negotiating == 2
-    funnel = {step["status"]: step["count"] for step in response.context["funnel"]}
-    # The one signed lead is the Shanghai project's; Shenzhen's signing is not counted.
-    assert funnel[LeadStatus.INFORMATION] == 1 and funnel[LeadStatus.SIGNED] == 1
+    funnel = {step["status"]: step["count"] for step in response.context["funnel"]["steps"]}
+    # The period's funnel (year to date): Shanghai's six leads, all registered today (the
+    # project's among them); Shenzhen's three are not counted. The one signing is the Shanghai
+    # project's, 60 days ago (in the year unless today is in its first 60 days).
+    signed_this_year = (today() - timedelta(days=60)).year == today().year
+    assert funnel[LeadStatus.INFORMATION] == 6
+    assert funnel[LeadStatus.SIGNED] == (1 if signed_this_year else 0)
     # Asking for another unit's id falls back to the head's own sub-tree.
     other = client_for(bureau.shanghai_head).get("/dashboard/", {"unit": bureau.shenzhen.pk})
     assert other.context["total"].unit == bureau.shanghai

@@ -144,10 +144,19 @@ def assert_every_number_is_linked(context) -> int:
         for target in row.targets:
             assert target["url"], (row.name, target["metric"])
             links += 1
-    assert all(step["url"] for step in context["funnel"])
+    # The funnel: each stage and closed count, for the scope and (the lead funnel by unit)
+    # for every row.
+    funnel_rows = [
+        context["funnel"],
+        *(row.funnel for row in [*context["rows"], *context["own_rows"]]),
+    ]
+    for funnel in funnel_rows:
+        for step in [*funnel["steps"], *funnel["closed"]]:
+            assert step["url"], step["status"]
+            links += 1
     timing = context["time_to_signing"]
     assert timing["contact_url"] and timing["inspection_url"]
-    return links + len(context["funnel"]) + 2
+    return links + 2
 
 
 def cockpit_params(bureau, unit, kind, on, length, industry, region, channel) -> dict:
