@@ -161,6 +161,9 @@ def test_the_page_states_the_method_the_weights_and_why_a_tie_was_broken(world, 
         .content.decode()
     )
     assert "方法说明" in html and "功效系数法" in html
+    # The year-to-date completion under its own heading, apart from the month's figures.
+    assert '<th colspan="15" scope="colgroup" class="period-group">本月</th>' in html
+    assert '<th scope="colgroup" class="ytd">本年累计</th>' in html
     note = html.split("方法说明", 1)[1]
     for figure, weight in DEFAULT.items():
         assert f"{Figure(figure).label} {weight}" in note

@@ -350,3 +350,7 @@ def test_the_main_pages_in_english_have_no_chinese_but_the_users_own_data(compil
         if left:
             found[url] = sorted(set(left))
     assert found == {}
+    # The bulletin's headers and note read in English, the year to date under its own head.
+    html = client.get(reverse("reports:bulletin", args=[draft.pk])).content.decode()
+    for text in ("Leads in hand", "New signings", "Year to date", "How units are ranked"):
+        assert text in html, text
