@@ -230,7 +230,7 @@ class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
         "level",
         "rule",
-        "detail",
+        "message",
         "unit",
         "responsible",
         "opened_on",
@@ -243,6 +243,7 @@ class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
     readonly_fields = [
         "rule",
         "level",
+        "message",
         "detail",
         "unit",
         "responsible",
@@ -257,6 +258,11 @@ class AlertAdmin(ReadOnlyMixin, admin.ModelAdmin):
     ]
     fields = readonly_fields
     inlines = [AlertNoticeInline]
+
+    @admin.display(description=_("说明"))
+    def message(self, obj: Alert) -> str:
+        """The message in the reader's language; ``detail`` is the Chinese text as stored."""
+        return obj.message
 
 
 @admin.register(WebhookChannel)

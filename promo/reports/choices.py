@@ -1,9 +1,11 @@
 """Choices of the reports app: bulletin kinds, the publication table and the figures reported."""
 
 import re
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leads.choices import LeadStatus, RejectReason
 from officers.choices import TargetMetric
@@ -18,6 +20,15 @@ class BulletinKind(models.TextChoices):
 class BulletinStatus(models.TextChoices):
     DRAFT = "draft", _("草稿")
     PUBLISHED = "published", _("已发布")
+
+
+class RankTie(models.TextChoices):
+    """What put a bulletin line in order among units with the same score (同分排序依据),
+    tried in this order (promo.reports.services._ranks)."""
+
+    SIGNED_AMOUNT = "signed_amount", _("同分，按本年累计新签约总投资排序")
+    SIGNED_COUNT = "signed_count", _("同分、同签约额，按本年累计新签约项目个数排序")
+    ORDER = "order", _("同分且签约额、个数相同，按单位排列顺序排序")
 
 
 # A draft may be recomputed and published; a published bulletin is frozen (terminal): later
@@ -65,23 +76,80 @@ class CauseRecord(models.TextChoices):
 AMOUNT_FIGURES = frozenset({Figure.SIGNED_AMOUNT, Figure.GROUNDBREAKING_AMOUNT, Figure.ARRIVED_FDI})
 
 # The bulletin table (XLSX and print): (figure, header group, sub-header) in print order;
-# a group spans its sub-headers.
-BULLETIN_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    (Figure.LEADS_IN_HAND, "在手信息", "条"),
-    (Figure.LEADS_NEGOTIATING, "在谈项目", "个"),
-    (Figure.INVESTORS_VISITING, "来区客商", "家"),
-    (Figure.SIGNED_COUNT, "新签约项目", "个数"),
-    (Figure.SIGNED_AMOUNT, "新签约项目", "总投资(万元)"),
-    (Figure.TEN_MILLION_COUNT, "新签约项目", "千万元以上"),
-    (Figure.HUNDRED_MILLION_COUNT, "新签约项目", "亿元以上"),
-    (Figure.GROUNDBREAKING_COUNT, "新开工项目", "个数"),
-    (Figure.GROUNDBREAKING_AMOUNT, "新开工项目", "总投资(万元)"),
-    (Figure.COMPLETED_COUNT, "竣工项目", "个"),
-    (Figure.PRODUCING_COUNT, "新投产项目", "个"),
-    (Figure.ARRIVED_FDI, "到账外资", "万美元"),
-    (Figure.VALID_LEADS, "新增有效信息", "条"),
-    (Figure.IN_STATISTICS_COUNT, "新入统企业", "个"),
-    (Figure.ABOVE_SIZE_COUNT, "新入规企业", "个"),
+# a group spans its sub-headers. Translated when printed (lazy), in the context "通报表头":
+# the bare units (个, 条) mean something else elsewhere.
+BULLETIN_COLUMNS: tuple[tuple[str, Any, Any], ...] = (
+    (Figure.LEADS_IN_HAND, pgettext_lazy("通报表头", "在手信息"), pgettext_lazy("通报表头", "条")),
+    (
+        Figure.LEADS_NEGOTIATING,
+        pgettext_lazy("通报表头", "在谈项目"),
+        pgettext_lazy("通报表头", "个"),
+    ),
+    (
+        Figure.INVESTORS_VISITING,
+        pgettext_lazy("通报表头", "来区客商"),
+        pgettext_lazy("通报表头", "家"),
+    ),
+    (
+        Figure.SIGNED_COUNT,
+        pgettext_lazy("通报表头", "新签约项目"),
+        pgettext_lazy("通报表头", "个数"),
+    ),
+    (
+        Figure.SIGNED_AMOUNT,
+        pgettext_lazy("通报表头", "新签约项目"),
+        pgettext_lazy("通报表头", "总投资(万元)"),
+    ),
+    (
+        Figure.TEN_MILLION_COUNT,
+        pgettext_lazy("通报表头", "新签约项目"),
+        pgettext_lazy("通报表头", "千万元以上"),
+    ),
+    (
+        Figure.HUNDRED_MILLION_COUNT,
+        pgettext_lazy("通报表头", "新签约项目"),
+        pgettext_lazy("通报表头", "亿元以上"),
+    ),
+    (
+        Figure.GROUNDBREAKING_COUNT,
+        pgettext_lazy("通报表头", "新开工项目"),
+        pgettext_lazy("通报表头", "个数"),
+    ),
+    (
+        Figure.GROUNDBREAKING_AMOUNT,
+        pgettext_lazy("通报表头", "新开工项目"),
+        pgettext_lazy("通报表头", "总投资(万元)"),
+    ),
+    (
+        Figure.COMPLETED_COUNT,
+        pgettext_lazy("通报表头", "竣工项目"),
+        pgettext_lazy("通报表头", "个"),
+    ),
+    (
+        Figure.PRODUCING_COUNT,
+        pgettext_lazy("通报表头", "新投产项目"),
+        pgettext_lazy("通报表头", "个"),
+    ),
+    (
+        Figure.ARRIVED_FDI,
+        pgettext_lazy("通报表头", "到账外资"),
+        pgettext_lazy("通报表头", "万美元"),
+    ),
+    (
+        Figure.VALID_LEADS,
+        pgettext_lazy("通报表头", "新增有效信息"),
+        pgettext_lazy("通报表头", "条"),
+    ),
+    (
+        Figure.IN_STATISTICS_COUNT,
+        pgettext_lazy("通报表头", "新入统企业"),
+        pgettext_lazy("通报表头", "个"),
+    ),
+    (
+        Figure.ABOVE_SIZE_COUNT,
+        pgettext_lazy("通报表头", "新入规企业"),
+        pgettext_lazy("通报表头", "个"),
+    ),
 )
 
 # Which period figure, summed from 1 January, measures each annual target (目标任务).

@@ -131,7 +131,7 @@ def document_context(bulletin: Bulletin) -> dict[str, Any]:
         for _n in range(span):
             columns.append(Column(_(str(group)), _(str(next(subs)))))
     columns += [
-        Column(_("签约额目标完成率(%)"), ""),
+        Column(_("本年累计"), _("签约额目标完成率(%)")),
         Column(_("去年同期签约额(万元)"), ""),
         Column(_("排名"), ""),
     ]
@@ -181,9 +181,21 @@ def document_context(bulletin: Bulletin) -> dict[str, Any]:
         "groups": _header_groups(columns),
         "rows": rows,
         "amendments": table["amendments"],
+        # How the ranks were reached (功效系数法, weights, tie rules): under the table.
+        "ranking": table["ranking"],
+        "ranking_note": ranking_note_paragraphs({"ranking": table["ranking"], "rows": rows}),
         "header_groups": table["header_groups"],
         "sub_headers": table["sub_headers"],
     }
+
+
+def ranking_note_paragraphs(context: dict[str, Any]) -> list[str]:
+    """The ranking note (方法说明) as paragraphs of text, for the Word document: the same
+    template the pages and the PDF include, so the three say the same."""
+    from lxml import html as lxml_html  # type: ignore[import-untyped]
+
+    tree = lxml_html.fromstring(render_to_string("reports/_ranking_note.html", context))
+    return [" ".join(element.text_content().split()) for element in tree.iter("h2", "p")]
 
 
 def _note(amendment: Any) -> dict[str, Any]:
@@ -486,7 +498,8 @@ def _table(document: Any, context: dict[str, Any]) -> None:
         tail = len(row["cells"]) + 2
         _cell(cells[tail], row["percent_text"], size=TABLE_SIZE, bold=bold, align="right")
         _cell(cells[tail + 1], row["last_year_text"], size=TABLE_SIZE, bold=bold, align="right")
-        _cell(cells[tail + 2], row["rank_text"], size=TABLE_SIZE, bold=bold)
+        rank = row["rank_text"] + ("※" if row.get("tie") else "")
+        _cell(cells[tail + 2], rank, size=TABLE_SIZE, bold=bold)
         # No widowed rows: the lines after the units (局本级, 合计) keep with the row above.
         if row["is_total"] or row["is_own"]:
             previous = table.rows[1 + number]
@@ -531,6 +544,12 @@ def bulletin_docx(*, bulletin: Bulletin) -> bytes:
                align="center", family=TITLE_FONT, size=18, space_before=8)  # fmt: skip
     _paragraph(document, context["period_text"], align="center", family=KAI_FONT, size=14)
     _table(document, context)
+    # 方法说明: how the ranks were reached, its heading first.
+    heading, *paragraphs = context["ranking_note"] or [""]
+    if heading:
+        _paragraph(document, heading, family=HEI_FONT, size=12, space_before=12)
+    for text in paragraphs:
+        _paragraph(document, text, size=10.5, align="justify")
     if context["notes"]:
         _paragraph(document, context["notes_heading"], family=HEI_FONT, size=12, space_before=12)
         for number, note in enumerate(context["notes"], start=1):

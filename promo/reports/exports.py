@@ -7,7 +7,8 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
-from django.utils.translation import ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from openpyxl.utils import get_column_letter
 
 from promo.core.exports import XLSX_TYPE, Cell, Sheet, attachment, workbook
@@ -21,10 +22,10 @@ _PERCENT_FORMAT = "0.0"
 
 # After the figures: target completion, last year, rank, amendments (group, sub-header).
 _TAIL = (
-    ("签约额目标完成率", "%"),
-    ("去年同期", "新签约总投资(万元)"),
-    ("排名", ""),
-    ("更正", ""),
+    (gettext_lazy("本年累计"), gettext_lazy("签约额目标完成率(%)")),
+    (gettext_lazy("去年同期"), gettext_lazy("新签约总投资(万元)")),
+    (gettext_lazy("排名"), ""),
+    (gettext_lazy("更正"), ""),
 )
 _TOP, _SUB = 3, 4  # the two header rows
 
@@ -32,7 +33,15 @@ _TOP, _SUB = 3, 4  # the two header rows
 def _headers(n_cols: int) -> tuple[list[Any], list[Any], list[str]]:
     """The two header rows and their merges: a group over its sub-headers, or one name over
     both rows."""
-    headers = [("序号", ""), ("单位", ""), *((g, s) for _f, g, s in BULLETIN_COLUMNS), *_TAIL]
+    headers = [
+        (str(group), str(sub))
+        for group, sub in [
+            (_("序号"), ""),
+            (_("单位"), ""),
+            *((g, s) for _f, g, s in BULLETIN_COLUMNS),
+            *_TAIL,
+        ]
+    ]
     top: list[Any] = [None] * n_cols
     sub: list[Any] = [None] * n_cols
     merges = []
@@ -104,11 +113,18 @@ def bulletin_sheet(bulletin: Bulletin) -> Sheet:
     )
     n_cols = 2 + len(BULLETIN_COLUMNS) + len(_TAIL)
     last = get_column_letter(n_cols)
-    status = "（已发布）" if bulletin.is_published else "（草稿）"
+    status = bulletin.get_status_display()
     top, sub, merges = _headers(n_cols)
     rows: list[list[Any]] = [
         [Cell(bulletin.title, bold=True, size=16, center=True)],
-        [f"统计期间：{bulletin.period_start:%Y-%m-%d} 至 {bulletin.period_end:%Y-%m-%d}{status}"],
+        [
+            _("统计期间：%(start)s 至 %(end)s（%(status)s）")
+            % {
+                "start": f"{bulletin.period_start:%Y-%m-%d}",
+                "end": f"{bulletin.period_end:%Y-%m-%d}",
+                "status": status,
+            }
+        ],
         *(
             [Cell(value, bold=True, center=True, border=True) for value in row]
             for row in (top, sub)
@@ -122,7 +138,7 @@ def bulletin_sheet(bulletin: Bulletin) -> Sheet:
         rows.append(_line(line, None, line.label))
     total = next((line for line in lines if line.is_total), None)
     if total is not None:
-        rows.append(_line(total, None, "合计", bold=True))
+        rows.append(_line(total, None, str(total.label), bold=True))
     return Sheet(
         title=f"{bulletin.period_start:%Y-%m}"[:31],
         rows=rows,

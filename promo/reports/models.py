@@ -11,6 +11,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from officers.models import tree_order
@@ -27,12 +28,14 @@ from .choices import (
     DeliveryStatus,
     EscalationStep,
     Figure,
+    RankTie,
     SystemNoticeKind,
     WebhookStyle,
     bulletin_can_transition,
     delivery_can_transition,
     why_label,
 )
+from .messages import alert_message
 from .schedule import bulletin_due_at
 
 # Append-only: an amendment, once recorded, is never edited or removed — not even by SQL.
@@ -99,6 +102,10 @@ class Bulletin(models.Model):
     # Set when the sweep (巡检) made the bulletin after its scheduled run was missed: the
     # reports pages say so, with the time it was due (``due_at``).
     made_up_at = models.DateTimeField(_("补生成时间"), null=True, blank=True)
+    # How the unit lines were ranked, frozen with them: {"method": "efficacy", "weights":
+    # {figure: weight}, "deduction": points per late project} (promo.reports.scoring). Empty
+    # on bulletins ranked before the method was used (by signed amount, then signed count).
+    scoring = models.JSONField(_("排名方法"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("通报")
@@ -137,12 +144,13 @@ class Bulletin(models.Model):
 
     @property
     def period_label(self) -> str:
+        """2026年10月 / Oct 2026; a ten-day report its days (in the reader's language)."""
         if self.kind == BulletinKind.MONTHLY:
-            return f"{self.period_start.year}年{self.period_start.month}月"
-        return (
-            f"{self.period_start.year}年{self.period_start.month}月"
-            f"{self.period_start.day}日至{self.period_end.month}月{self.period_end.day}日"
-        )
+            return date_format(self.period_start, "YEAR_MONTH_FORMAT")
+        return _("%(start)s至%(end)s") % {
+            "start": date_format(self.period_start, "DATE_FORMAT"),
+            "end": date_format(self.period_end, "MONTH_DAY_FORMAT"),
+        }
 
     @property
     def title(self) -> str:
@@ -150,8 +158,26 @@ class Bulletin(models.Model):
 
         root = Unit.objects.filter(parent__isnull=True).order_by(tree_order()).first()
         issuer = (root.city or root.name) if root else ""
-        name = "招商引资工作月度通报" if self.kind == BulletinKind.MONTHLY else "招商引资工作旬汇报"
-        return f"{issuer}{name}（{self.period_label}）"
+        if self.kind == BulletinKind.MONTHLY:
+            text = _("%(issuer)s招商引资工作月度通报（%(period)s）")
+        else:
+            text = _("%(issuer)s招商引资工作旬汇报（%(period)s）")
+        return str(text) % {"issuer": issuer, "period": self.period_label}
+
+    @property
+    def ranking_note(self) -> dict[str, Any]:
+        """How the unit lines were ranked (方法说明), from the method frozen with them:
+        {"efficacy": bool, "weights": [(label, weight)], "deduction": Decimal}."""
+        if not self.scoring:
+            return {"efficacy": False, "weights": [], "deduction": None}
+        return {
+            "efficacy": True,
+            "weights": [
+                (Figure(figure).label, Decimal(weight))
+                for figure, weight in self.scoring.get("weights", {}).items()
+            ],
+            "deduction": Decimal(self.scoring.get("deduction") or 0),
+        }
 
 
 class BulletinLine(models.Model):
@@ -174,6 +200,15 @@ class BulletinLine(models.Model):
     own_records_only = models.BooleanField(_("仅本级记录"), default=False)
     position = models.PositiveSmallIntegerField(_("序号"))
     rank = models.PositiveSmallIntegerField(_("排名"), null=True, blank=True)
+    # The unit's score by the efficacy-coefficient method (功效系数法) on its year-to-date
+    # figures, and, when another unit has the same score, the rule that put them in order
+    # (RankTie); frozen with the rank. NULL / empty on lines ranked before the method.
+    score = models.DecimalField(
+        _("综合得分"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    rank_tie = models.CharField(
+        _("同分排序依据"), max_length=20, choices=RankTie.choices, blank=True, default=""
+    )
 
     leads_in_hand = models.PositiveIntegerField(Figure.LEADS_IN_HAND.label, **_COUNT)
     leads_negotiating = models.PositiveIntegerField(Figure.LEADS_NEGOTIATING.label, **_COUNT)
@@ -421,7 +456,7 @@ class BulletinAmendmentCause(models.Model):
         )
         reason = self.reason_text
         if who and reason:
-            return f"{who}：{reason}"
+            return str(_("%(who)s：%(reason)s") % {"who": who, "reason": reason})
         return who or reason or str(_("该记录本身无修改留痕"))
 
     @property
@@ -457,7 +492,11 @@ class Alert(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # The message in Chinese as the daily run wrote it (the fallback, and what the admin
+    # searches); shown through ``message``, made from the rule and ``params`` in the reader's
+    # language (promo.reports.messages). Empty params: an alert opened before they were kept.
     detail = models.CharField(_("说明"), max_length=200, blank=True)
+    params = models.JSONField(_("说明参数"), default=dict, blank=True)
     opened_on = models.DateField(_("亮灯日期"))
     last_seen_on = models.DateField(_("最近确认日期"))
     resolved_on = models.DateField(_("消除日期"), null=True, blank=True)
@@ -495,7 +534,12 @@ class Alert(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_level_display()} {self.get_rule_display()} {self.detail}"
+        return f"{self.get_level_display()} {self.get_rule_display()} {self.message}"
+
+    @property
+    def message(self) -> str:
+        """The alert's message in the active language (promo.reports.messages)."""
+        return alert_message(self.rule, self.params, self.detail)
 
     @property
     def is_open(self) -> bool:

@@ -597,13 +597,19 @@ def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
                 "percent": line.target_percent(TargetMetric.SIGNED_AMOUNT),
                 "last_year": line.last_year_figure(Figure.SIGNED_AMOUNT),
                 "rank": line.rank,
+                "score": line.score,
+                # Placed among equal scores by a tie rule: a marker, explained below the table.
+                "tie": line.get_rank_tie_display() if line.rank_tie else "",
             }
         )
     return {
         "header_groups": [tuple(group) for group in groups],
         "sub_headers": [sub for _figure, _group, sub in BULLETIN_COLUMNS],
+        "figure_count": len(BULLETIN_COLUMNS),
         "rows": rows,
         "amendments": amendments,
+        "ranking": bulletin.ranking_note,
+        "ties": sorted({(row["tie"]) for row in rows if row["tie"]}, key=lambda tie: str(tie)),
     }
 
 

@@ -28,6 +28,7 @@ from django.db.backends.utils import CursorWrapper
 from django.db.models import (
     Case,
     CharField,
+    Count,
     DateField,
     F,
     Func,
@@ -40,8 +41,18 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Left, TruncDate
+from django.db.models.functions import (
+    Cast,
+    Coalesce,
+    Concat,
+    Greatest,
+    JSONObject,
+    Left,
+    TruncDate,
+)
 from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import OPEN_LEAD_STATUSES, ClockStep, LeadStatus
@@ -62,7 +73,7 @@ from promo.core.errors import PermissionDenied, TransitionNotAllowed, rule
 from promo.core.prune import delete_in_batches
 from promo.core.services import today
 
-from . import attribution
+from . import attribution, scoring
 from .attribution import Question, compare, explain, history_marks
 from .choices import (
     TARGET_FIGURE,
@@ -74,6 +85,7 @@ from .choices import (
     DeliveryStatus,
     EscalationStep,
     Figure,
+    RankTie,
     SystemNoticeKind,
     WebhookStyle,
 )
@@ -174,19 +186,87 @@ def _targets(
     return result
 
 
-def _ranks(lines: list[BulletinLine]) -> None:
-    """Rank the unit lines by signed amount, then signed count; equal figures share a rank.
+def _late_projects(units: Sequence[Unit], period_end: date) -> dict[int, int]:
+    """Per unit (its sub-tree), the signed projects whose planned groundbreaking fell before
+    the period's end (and before today) and which have still not started (签约未按期开工):
+    the score's deduction, as the cockpit counts it (promo.dashboard.selectors)."""
+    by_path = {unit.path: unit.pk for unit in units}
+    late = {unit.pk: 0 for unit in units}
+    cutoff = min(period_end + timedelta(days=1), today())
+    for path, count in (
+        Project.objects.filter(stage=Stage.SIGNED, groundbreaking_planned__lt=cutoff)
+        .values("unit__path")
+        .order_by()
+        .annotate(n=Count("pk"))
+        .values_list("unit__path", "n")
+    ):
+        for prefix, pk in by_path.items():
+            if path.startswith(prefix):
+                late[pk] += count
+                break
+    return late
 
-    The bulletin ranks units publicly on what they signed in the period (新签约总投资), the
-    headline of 每月一通报; target completion is printed beside it.
+
+def _ranks(lines: list[BulletinLine], late: dict[int, int]) -> dict[str, Any]:
+    """Rank the unit lines by the bureau's scoring method (功效系数法) on their year-to-date
+    figures, as the cockpit scores units (promo.reports.scoring); returns the method used,
+    frozen on the bulletin with the ranks.
+
+    Every unit gets its own rank: equal scores are put in order by the year-to-date signed
+    amount, then the year-to-date signed count, then the units' order in the tree; each
+    line of such a tie records which rule placed it (``rank_tie``), and the bulletin
+    prints the reason beside the rank.
     """
     units = [line for line in lines if not line.is_total and not line.own_records_only]
-    ordered = sorted(units, key=lambda line: (-line.signed_amount, -line.signed_count))
-    previous: tuple[Decimal, int] | None = None
-    for index, line in enumerate(ordered, start=1):
-        key = (line.signed_amount, line.signed_count)
-        line.rank = index if key != previous else ordered[index - 2].rank
-        previous = key
+    weights = scoring.configured_weights()
+    deduction = scoring.configured_deduction()
+    method = {
+        "method": "efficacy",
+        "weights": {figure: str(weight) for figure, weight in weights.items()},
+        "deduction": str(deduction),
+    }
+    if not units:
+        return method
+    scores = {
+        score.key: score.total
+        for score in scoring.efficacy_scores(
+            {line.position: line.year_to_date for line in units},
+            weights,
+            late_projects={line.position: late.get(line.unit_id or 0, 0) for line in units},
+            deduction_per_project=deduction,
+        )
+    }
+
+    def ytd(line: BulletinLine, figure: str) -> Decimal:
+        return Decimal(str(line.year_to_date.get(figure) or 0))
+
+    def key(line: BulletinLine) -> tuple[Decimal, Decimal, Decimal, int]:
+        return (
+            -scores[line.position],
+            -ytd(line, Figure.SIGNED_AMOUNT),
+            -ytd(line, Figure.SIGNED_COUNT),
+            line.position,
+        )
+
+    ordered = sorted(units, key=key)
+    for index, line in enumerate(ordered):
+        line.rank = index + 1
+        line.score = scores[line.position]
+        line.rank_tie = ""
+        # Tied with the unit above (or, first of its tie, the one below): the first rule
+        # that tells the two apart placed it.
+        neighbours = ordered[max(index - 1, 0) : index] + ordered[index + 1 : index + 2]
+        tied = [other for other in neighbours if scores[other.position] == line.score]
+        if tied:
+            mine, theirs = key(line), key(tied[0])
+            line.rank_tie = (
+                RankTie.SIGNED_AMOUNT
+                if mine[1] != theirs[1]
+                else RankTie.SIGNED_COUNT
+                if mine[2] != theirs[2]
+                else RankTie.ORDER
+            )
+    return method
 
 
 def _compute_lines(
@@ -252,7 +332,7 @@ def _compute_lines(
             **current[None].as_dict(),
         )
     )
-    _ranks(lines)
+    bulletin.scoring = _ranks(lines, _late_projects(units, end))
     return lines
 
 
@@ -261,7 +341,7 @@ def _recompute_draft(bulletin: Bulletin) -> None:
     bulletin.lines.all().delete()
     BulletinLine.objects.bulk_create(lines)
     bulletin.generated_at = timezone.now()
-    bulletin.save(update_fields=["generated_at"])
+    bulletin.save(update_fields=["generated_at", "scoring"])
 
 
 def _records_of(records: dict[str, Any], figure: str) -> Composition | None:
@@ -593,6 +673,7 @@ _CANDIDATE_COLUMNS = (
     "unit_id",
     "responsible_id",
     "detail",
+    "params",
     "project_id",
     "lead_id",
     "problem_id",
@@ -668,6 +749,7 @@ def _project_conditions(cursor: CursorWrapper, on: date) -> None:
             default=Value(AlertLevel.YELLOW.value),
         ),
         detail=_text(F("name"), "：节点逾期 ", _DaysSince(on, F("next_due")), " 天"),
+        params=JSONObject(name=F("name"), days=_DaysSince(on, F("next_due"))),
         **common,
     )
     _stage(
@@ -676,6 +758,7 @@ def _project_conditions(cursor: CursorWrapper, on: date) -> None:
         rule=Value(AlertRule.NOT_STARTED.value),
         level=Value(AlertLevel.RED.value),
         detail=_text(F("name"), "：签约 ", _DaysSince(on, F("contract_date")), " 天未开工"),
+        params=JSONObject(name=F("name"), days=_DaysSince(on, F("contract_date"))),
         **common,
     )
     _stage(
@@ -684,6 +767,7 @@ def _project_conditions(cursor: CursorWrapper, on: date) -> None:
         rule=Value(AlertRule.NOT_PRODUCING.value),
         level=Value(AlertLevel.YELLOW.value),
         detail=_text(F("name"), "：竣工 ", _DaysSince(on, F("completed_actual")), " 天未投产"),
+        params=JSONObject(name=F("name"), days=_DaysSince(on, F("completed_actual"))),
         **common,
     )
 
@@ -706,6 +790,7 @@ def _lead_conditions(cursor: CursorWrapper, on: date) -> None:
         rule=Value(AlertRule.LEAD_NO_FOLLOW_UP.value),
         level=Value(AlertLevel.YELLOW.value),
         detail=_text(F("name"), "：", _DaysSince(on, F("followed_up")), " 天未跟进"),
+        params=JSONObject(name=F("name"), days=_DaysSince(on, F("followed_up"))),
         **common,
     )
     _stage(
@@ -716,6 +801,7 @@ def _lead_conditions(cursor: CursorWrapper, on: date) -> None:
         rule=Value(AlertRule.NEGOTIATION_QUIET.value),
         level=Value(AlertLevel.RED.value),
         detail=_text(F("name"), "：在谈 ", _DaysSince(on, F("moved")), " 天无进展"),
+        params=JSONObject(name=F("name"), days=_DaysSince(on, F("moved"))),
         **common,
     )
 
@@ -751,6 +837,7 @@ def _clock_conditions(cursor: CursorWrapper, on: date) -> None:
             responsible_id=_lead_officer("lead"),
             lead_id=F("pk"),
             detail=_text(F("name"), f"：{_CLOCK_DETAIL[step]}逾期 ", _DaysSince(on, F(due)), " 天"),
+            params=JSONObject(name=F("name"), step=Value(step.value), days=_DaysSince(on, F(due))),
         )
 
 
@@ -788,6 +875,7 @@ def _agreement_conditions(cursor: CursorWrapper, on: date) -> None:
         detail=_text(
             F("agreement__project__name"), "：", metric, "承诺 ", F("due_on"), " 到期，尚未达成"
         ),
+        params=JSONObject(name=F("agreement__project__name"), metric=F("metric"), due=F("due_on")),
         **on_project,
     )
     _stage(
@@ -799,6 +887,7 @@ def _agreement_conditions(cursor: CursorWrapper, on: date) -> None:
         detail=_text(
             F("agreement__project__name"), "：", metric, "承诺未履约（期限 ", F("due_on"), "）"
         ),
+        params=JSONObject(name=F("agreement__project__name"), metric=F("metric"), due=F("due_on")),
         **on_project,
     )
     owner_head = Subquery(
@@ -824,6 +913,11 @@ def _agreement_conditions(cursor: CursorWrapper, on: date) -> None:
             "”逾期 ",
             _DaysSince(on, F("due_on")),
             " 天未兑现",
+        ),
+        params=JSONObject(
+            name=F("agreement__project__name"),
+            description=F("description"),
+            days=_DaysSince(on, F("due_on")),
         ),
     )
 
@@ -858,6 +952,7 @@ def _unit_conditions(cursor: CursorWrapper, on: date) -> None:
             unit.pk,
             officers.get(unit.pk),
             f"{unit.name}：{month:%Y年%m月}尚未报送有效信息"[:200],
+            json.dumps({"name": unit.name, "month": month.isoformat()}, ensure_ascii=False),
         )
         for unit in units
         if not any(path.startswith(unit.path) for path in supplied)
@@ -865,8 +960,9 @@ def _unit_conditions(cursor: CursorWrapper, on: date) -> None:
     for start in range(0, len(rows), 1000):
         batch = rows[start : start + 1000]
         cursor.execute(
-            f"INSERT INTO {_CANDIDATES} (rule, level, subject_key, unit_id, responsible_id, detail)"
-            f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(batch))}",
+            f"INSERT INTO {_CANDIDATES}"
+            " (rule, level, subject_key, unit_id, responsible_id, detail, params)"
+            f" VALUES {', '.join(['(%s, %s, %s, %s, %s, %s, %s::jsonb)'] * len(batch))}",
             [value for row in batch for value in row],
         )
 
@@ -885,6 +981,7 @@ def _problem_conditions(cursor: CursorWrapper, on: date) -> None:
         rule=Value(AlertRule.PROBLEM_OVERDUE.value),
         level=Value(AlertLevel.YELLOW.value),
         detail=_text(F("title"), "：超期 ", _DaysSince(on, F("due_on")), " 天未办结"),
+        params=JSONObject(name=F("title"), days=_DaysSince(on, F("due_on"))),
         **common,
     )
     _stage(
@@ -893,6 +990,7 @@ def _problem_conditions(cursor: CursorWrapper, on: date) -> None:
         rule=Value(AlertRule.PROBLEM_ASKED_TWICE.value),
         level=Value(AlertLevel.RED.value),
         detail=_text(F("title"), "：企业二次催办"),
+        params=JSONObject(name=F("title")),
         **common,
     )
 
@@ -927,6 +1025,7 @@ def alerts_evaluate(*, on: date | None = None) -> dict[str, int]:
             " rule varchar(30) NOT NULL, level varchar(10) NOT NULL,"
             " subject_key varchar(60) NOT NULL, unit_id bigint NOT NULL,"
             " responsible_id bigint, detail varchar(200) NOT NULL,"
+            " params jsonb NOT NULL DEFAULT '{}',"
             " project_id bigint, lead_id bigint, problem_id bigint,"
             " PRIMARY KEY (rule, subject_key)"
             ") ON COMMIT DROP"
@@ -944,11 +1043,11 @@ def alerts_evaluate(*, on: date | None = None) -> dict[str, int]:
         # Seen again: the alert stays open and follows the record (level, detail, unit,
         # responsible); only rows where something differs are written.
         cursor.execute(
-            f"UPDATE {alerts} AS a SET level = c.level, detail = c.detail, unit_id = c.unit_id,"
-            " responsible_id = c.responsible_id, last_seen_on = %s"
+            f"UPDATE {alerts} AS a SET level = c.level, detail = c.detail, params = c.params,"
+            " unit_id = c.unit_id, responsible_id = c.responsible_id, last_seen_on = %s"
             f" FROM {_CANDIDATES} AS c WHERE a.resolved_on IS NULL AND {same}"
-            " AND (a.level, a.detail, a.unit_id, a.responsible_id, a.last_seen_on)"
-            " IS DISTINCT FROM (c.level, c.detail, c.unit_id, c.responsible_id, %s)",
+            " AND (a.level, a.detail, a.params, a.unit_id, a.responsible_id, a.last_seen_on)"
+            " IS DISTINCT FROM (c.level, c.detail, c.params, c.unit_id, c.responsible_id, %s)",
             [on, on],
         )
         # Not seen: the condition cleared.
@@ -961,8 +1060,9 @@ def alerts_evaluate(*, on: date | None = None) -> dict[str, int]:
         # New: a condition without an open alert opens one.
         cursor.execute(
             f"INSERT INTO {alerts} (rule, level, subject_key, unit_id, responsible_id, detail,"
-            " project_id, lead_id, problem_id, opened_on, last_seen_on)"
+            " params, project_id, lead_id, problem_id, opened_on, last_seen_on)"
             " SELECT c.rule, c.level, c.subject_key, c.unit_id, c.responsible_id, c.detail,"
+            " c.params,"
             " c.project_id, c.lead_id, c.problem_id, %s, %s"
             f" FROM {_CANDIDATES} AS c WHERE NOT EXISTS"
             f" (SELECT 1 FROM {alerts} AS a WHERE a.resolved_on IS NULL AND {same})"
@@ -1240,15 +1340,21 @@ def export_ready_tell(recipient_id: int) -> None:
 
 
 def _email_notice(notice_id: int) -> None:
-    notice = AlertNotice.objects.select_related("alert", "recipient").get(pk=notice_id)
+    """One notice by e-mail, written in the recipient's language (their 语言 preference)."""
+    notice = AlertNotice.objects.select_related("alert__unit", "recipient").get(pk=notice_id)
     alert = notice.alert
-    subject = f"[promo] {alert.get_level_display()} {alert.get_rule_display()}：{alert.detail}"
-    body = (
-        f"{notice.recipient.display_name}：\n\n"
-        f"{notice.get_step_display()}\n{alert.get_rule_display()}：{alert.detail}\n"
-        f"{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}\n\n"
-        f"{_('请登录 promo 签收并处理；条件消除后灯自动熄灭。')}"
-    )
+    with translation.override(notice.recipient.language or settings.LANGUAGE_CODE):
+        colon = gettext("：")
+        raised = gettext("亮灯日期")
+        please = gettext("请登录 promo 签收并处理；条件消除后灯自动熄灭。")
+        opened = date_format(alert.opened_on, "SHORT_DATE_FORMAT")
+        rule, message = alert.get_rule_display(), alert.message
+        subject = f"[promo] {alert.get_level_display()} {rule}{colon}{message}"
+        body = (
+            f"{notice.recipient.display_name}{colon}\n\n"
+            f"{notice.get_step_display()}\n{rule}{colon}{message}\n"
+            f"{raised}{colon}{opened}\n\n{please}"
+        )
     send_mail(subject[:200], body, None, [notice.recipient.email])
 
 
@@ -1307,22 +1413,29 @@ def notice_mark_read(*, notice: AlertNotice, actor: Officer) -> AlertNotice:
 
 
 def _webhook_body(channel: WebhookChannel, alert: Alert, step: int) -> bytes:
-    step_label = str(EscalationStep(step).label)
-    if channel.style == WebhookStyle.ROBOT_TEXT:
-        text = (
-            f"【{alert.get_level_display()}·{step_label}】{alert.get_rule_display()}\n"
-            f"{alert.detail}\n{_('责任单位')}：{alert.unit}\n{_('亮灯日期')}：{alert.opened_on:%Y-%m-%d}"
-        )
-        payload: dict[str, Any] = {"msgtype": "text", "text": {"content": text}}
-    else:
-        payload = {
-            "rule": alert.rule,
-            "level": alert.level,
-            "step": step,
-            "detail": alert.detail,
-            "unit": str(alert.unit),
-            "opened_on": alert.opened_on.isoformat(),
-        }
+    """The message for a group's robot: a chat has no one reader, so it is written in the
+    site's language (LANGUAGE_CODE); the generic JSON carries the rule's parameters too."""
+    with translation.override(settings.LANGUAGE_CODE):
+        step_label = str(EscalationStep(step).label)
+        colon = gettext("：")
+        unit_label, raised = gettext("责任单位"), gettext("亮灯日期")
+        opened = date_format(alert.opened_on, "SHORT_DATE_FORMAT")
+        if channel.style == WebhookStyle.ROBOT_TEXT:
+            text = (
+                f"【{alert.get_level_display()}·{step_label}】{alert.get_rule_display()}\n"
+                f"{alert.message}\n{unit_label}{colon}{alert.unit}\n{raised}{colon}{opened}"
+            )
+            payload: dict[str, Any] = {"msgtype": "text", "text": {"content": text}}
+        else:
+            payload = {
+                "rule": alert.rule,
+                "level": alert.level,
+                "step": step,
+                "detail": alert.message,
+                "params": alert.params,
+                "unit": str(alert.unit),
+                "opened_on": alert.opened_on.isoformat(),
+            }
     return json.dumps(payload, ensure_ascii=False).encode()
 
 

@@ -60,7 +60,9 @@ def test_xlsx_has_the_official_title_and_two_header_rows(bulletin, sheet_of):
     ]
     assert row_values(ws, 4)[5:9] == ["个数", "总投资(万元)", "千万元以上", "亿元以上"]
     assert ws["P3"].value == "新入统企业" and ws["Q3"].value == "新入规企业"
-    assert ws["R3"].value == "签约额目标完成率" and ws["T3"].value == "排名"
+    # The year-to-date completion is labelled as such, apart from the month's figures.
+    assert ws["R3"].value == "本年累计" and ws["R4"].value == "签约额目标完成率(%)"
+    assert ws["T3"].value == "排名"
 
 
 def test_xlsx_has_one_row_per_unit_then_the_total_with_numbers_formatted(bulletin, sheet_of):

@@ -272,3 +272,85 @@ def test_dates_use_each_languages_short_format(compiled):
         assert formats.date_format(day, "SHORT_DATE_FORMAT") == "5 Sep 2026"
     with translation.override("zh-hans"):
         assert formats.date_format(day, "SHORT_DATE_FORMAT") == "2026年9月5日"
+
+
+# -- every main page in English ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_main_pages_in_english_have_no_chinese_but_the_users_own_data(compiled, bureau):
+    """Walk the pages a chief reads (cockpit, bulletins, notices, alerts, leads, projects) in
+    English: no Chinese character may be left but the records' own names (typed by users;
+    the bureau's units and officers have Chinese names), and no full-width "：" at all."""
+    from django.utils import timezone as tz
+
+    from officers.models import Officer, Unit
+    from projects.services import project_create
+    from promo.core.choices import Industry
+    from promo.reports.choices import BulletinKind
+    from promo.reports.services import alerts_evaluate, bulletin_generate, bulletin_publish
+    from tests.factories import make_lead
+
+    me = bureau.chief
+    me.language = "en"
+    me.save(update_fields=["language"])
+    officer = bureau.shanghai_officer
+    on = tz.localdate()
+    lead = make_lead(
+        officer, investor=make_investor(officer, name="Acme Holdings"), name="Acme lead"
+    )
+    project = project_create(
+        actor=officer,
+        investor=make_investor(officer, name="Volt Energy"),
+        name="Battery Plant",
+        industry=Industry.ELECTRONICS,
+        contract_date=on - timedelta(days=200),
+        total_investment=123456,
+    )
+    alerts_evaluate(on=on)
+    month = (on.replace(day=1) - timedelta(days=1)).replace(day=1)
+    draft = bulletin_generate(kind=BulletinKind.MONTHLY, period_start=month)
+    published = bulletin_generate(
+        kind=BulletinKind.MONTHLY, period_start=month.replace(year=month.year - 1)
+    )
+    bulletin_publish(bulletin=published, actor=me)
+
+    data = [
+        *Unit.objects.values_list("name", flat=True),
+        *Unit.objects.exclude(short_name="").values_list("short_name", flat=True),
+        *[o.display_name for o in Officer.objects.all()],
+        *Officer.objects.values_list("full_name", flat=True),
+    ]
+    # Longest first: a unit's name may contain another's.
+    data.sort(key=len, reverse=True)
+    client = english_client()
+    client.force_login(me)
+    pages = [
+        "/",
+        reverse("dashboard:index"),
+        reverse("reports:notices"),
+        reverse("reports:bulletins"),
+        reverse("reports:bulletin", args=[draft.pk]),
+        reverse("reports:bulletin", args=[published.pk]),
+        reverse("admin:reports_bulletin_print", args=[published.pk]),
+        reverse("leads:list"),
+        reverse("leads:detail", args=[lead.pk]),
+        reverse("projects:list"),
+        reverse("projects:detail", args=[project.pk]),
+    ]
+    found = {}
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        # The ideographic space indents the unit tree in the filters' options: layout, not text.
+        left = chinese_left(html.replace("\u3000", " "), *data)
+        # American dates (12/03/2026) are not English copy here: 3 Dec 2026.
+        left += re.findall(r"\b\d{1,2}/\d{1,2}/\d{4}\b", html)
+        if left:
+            found[url] = sorted(set(left))
+    assert found == {}
+    # The bulletin's headers and note read in English, the year to date under its own head.
+    html = client.get(reverse("reports:bulletin", args=[draft.pk])).content.decode()
+    for text in ("Leads in hand", "New signings", "Year to date", "How units are ranked"):
+        assert text in html, text
