@@ -183,7 +183,10 @@ def document_context(bulletin: Bulletin) -> dict[str, Any]:
         "amendments": table["amendments"],
         # How the ranks were reached (功效系数法, weights, tie rules): under the table.
         "ranking": table["ranking"],
-        "ranking_note": ranking_note_paragraphs({"ranking": table["ranking"], "rows": rows}),
+        "tie_groups": table["tie_groups"],
+        "ranking_note": ranking_note_paragraphs(
+            {"ranking": table["ranking"], "tie_groups": table["tie_groups"]}
+        ),
         "header_groups": table["header_groups"],
         "sub_headers": table["sub_headers"],
     }

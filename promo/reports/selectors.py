@@ -609,8 +609,17 @@ def bulletin_table(bulletin: Bulletin) -> dict[str, Any]:
         "rows": rows,
         "amendments": amendments,
         "ranking": bulletin.ranking_note,
-        "ties": sorted({(row["tie"]) for row in rows if row["tie"]}, key=lambda tie: str(tie)),
+        "tie_groups": tie_groups(rows),
     }
+
+
+def tie_groups(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ranks placed by a tie rule, one group per rule (its text and the lines it placed,
+    in rank order): the ranking note names each rule once, not once per unit."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in sorted((row for row in rows if row["tie"]), key=lambda row: row["rank"]):
+        groups.setdefault(str(row["tie"]), []).append(row)
+    return [{"tie": tie, "rows": placed} for tie, placed in groups.items()]
 
 
 # --- Officers' site: bulletins, lights on records, the home page ----------------------------

@@ -104,7 +104,9 @@ def expected_rows(bulletin: Bulletin) -> list[list[str]]:
         percent = line.target_percent("signed_amount")
         cells.append("—" if percent is None else f"{percent:.1f}")
         cells.append(f"{line.last_year_figure('signed_amount'):,.2f}")
-        cells.append("" if line.rank is None else str(line.rank))
+        # A rank placed among equal scores by a tie rule carries ※ (explained under the table).
+        mark = "※" if line.rank_tie else ""
+        cells.append("" if line.rank is None else f"{line.rank}{mark}")
         rows.append(cells)
     return rows
 
@@ -208,8 +210,9 @@ def test_pdf_holds_every_figure_and_has_the_official_parts(bulletin, tmp_path):
     for part in (ISSUER, f"{ISSUER}月通〔2026〕10号", "2026年11月2日", "附件", "草稿"):
         assert part in text, part
     assert re.search(r"—\s*1\s*—", text) and re.search(r"—\s*2\s*—", text)  # page numbers
-    # The covering page (portrait) and the table on one landscape page.
-    assert pdf_pages(data, tmp_path) == 2
+    # The covering page (portrait), the table on one landscape page and the ranking's method
+    # note (方法说明) after it, within the attachment's GB/T 9704 margins.
+    assert pdf_pages(data, tmp_path) == 3
 
 
 def test_pdf_repeats_the_header_on_each_page_of_a_long_table(bureau, bulletin, tmp_path):
@@ -223,10 +226,15 @@ def test_pdf_repeats_the_header_on_each_page_of_a_long_table(bureau, bulletin, t
     text = pdf_text(data, tmp_path).split("\f")
     table_pages = [page for page in text[1:] if page.strip()]
     assert len(table_pages) == pages - 1
+    rows_seen = 0
     for page in table_pages:
-        assert "序号" in page and "单位" in page  # the header on every page of the table
-    # No row split: each unit name appears exactly once across the pages.
-    joined = "\n".join(table_pages)
+        rows = page.split("方法说明")[0]  # the ranking note after the table names units too
+        if re.search(r"测试招商分局\d\d|办事处", rows):
+            rows_seen += 1
+            assert "序号" in rows and "单位" in rows  # the header on every page of the table
+    assert rows_seen >= 2
+    # No row split: each unit name appears exactly once across the table's pages.
+    joined = "\n".join(table_pages).split("方法说明")[0]
     for n in range(40):
         assert joined.count(f"测试招商分局{n:02d}") == 1
 
@@ -412,3 +420,23 @@ def test_documents_cost_the_same_queries_for_5_lines_and_for_45(bureau, tmp_path
         many = queries(bulletin)
     assert many == few
     assert max(few) <= 8
+
+
+def test_both_documents_say_how_the_units_were_ranked(bulletin, tmp_path):
+    """The ranks follow 功效系数法 with tie rules: the Word document and the PDF carry the same
+    method note as the page (方法说明), and every rank placed by a tie rule is marked ※."""
+    tied = [line for line in bulletin.lines.all() if line.rank_tie]
+    assert tied, "the seed has units with equal scores"
+    document = read_docx(bulletin)
+    paragraphs = [p.text for p in document.paragraphs]
+    assert "方法说明" in paragraphs
+    assert any(p.startswith("排名按功效系数法计算") for p in paragraphs)
+    # One line per tie rule, naming the units it placed (not one line per unit).
+    rules = {line.rank_tie for line in tied}
+    assert sum(p.startswith("※") for p in paragraphs) == len(rules)
+    assert all(line.label in "".join(paragraphs) for line in tied)
+    with time_machine.travel(TODAY, tick=False):
+        text = pdf_text(bulletin_pdf(bulletin=bulletin), tmp_path)
+    assert "方法说明" in text and "功效系数法" in text
+    # Each mark in the table, each rule below it, and the rule's own mention of the mark.
+    assert text.count("※") == len(tied) + len(rules) + 1
