@@ -5,7 +5,9 @@ which owns their rules (status at period end, distinct visiting investors, signi
 contract date…); this module only arranges them per unit, beside last year and the targets,
 and adds the families the bulletin has no use for: the lead funnel, the project snapshot
 (foreign capital, projects under construction, key projects, overdue milestones), the time
-to signing and the monthly trend.
+to signing and the monthly trend. The additive figures (signings, new valid leads,
+groundbreakings…) are summed from the daily summary kept by triggers (:mod:`.summary`), the
+stocks and the distinct visiting investors read from the raw rows, under the same rules.
 
 Every figure honours every cockpit filter: unit (sub-tree), period, industry, region (the
 investor's) and source channel (the lead's; a project's through the lead it came from).
@@ -75,10 +77,10 @@ from promo.reports.selectors import (
     alerts_visible_to,
     bulletin_units,
     bureau_own_units,
-    period_figures,
 )
 
 from .forms import Period, PeriodKind
+from .summary import cockpit_period_figures
 
 ZERO = Decimal("0.00")
 _MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
@@ -645,10 +647,13 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     total_keys: list[Unit] | None = [f.unit] if f.unit is not None else None
 
     def figures(period: Period) -> tuple[dict, dict]:
-        per_unit = period_figures(
+        # The additive figures from the daily summary, the others from the raw rows.
+        per_unit = cockpit_period_figures(
             start=period.start, end=period.end, units=units, own_units=own, **f.narrowing
         )
-        total = period_figures(start=period.start, end=period.end, units=total_keys, **f.narrowing)
+        total = cockpit_period_figures(
+            start=period.start, end=period.end, units=total_keys, **f.narrowing
+        )
         return per_unit, total
 
     now, now_total = figures(f.period)
