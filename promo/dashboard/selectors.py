@@ -80,7 +80,7 @@ from promo.reports.selectors import (
 )
 
 from .forms import Period, PeriodKind
-from .summary import cockpit_period_figures
+from .summary import cockpit_figures
 
 ZERO = Decimal("0.00")
 _MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
@@ -644,17 +644,17 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     own = own_units(f.unit)
     # The total's unit: the chosen one, or the bureau (its one root; None if there are several).
     total_unit = f.unit if f.unit is not None else (own[0] if len(own) == 1 else None)
-    total_keys: list[Unit] | None = [f.unit] if f.unit is not None else None
 
     def figures(period: Period) -> tuple[dict, dict]:
         # The additive figures from the daily summary, the others from the raw rows.
-        per_unit = cockpit_period_figures(
-            start=period.start, end=period.end, units=units, own_units=own, **f.narrowing
+        return cockpit_figures(
+            start=period.start,
+            end=period.end,
+            units=units,
+            own_units=own,
+            total_unit=f.unit,
+            **f.narrowing,
         )
-        total = cockpit_period_figures(
-            start=period.start, end=period.end, units=total_keys, **f.narrowing
-        )
-        return per_unit, total
 
     now, now_total = figures(f.period)
     before, before_total = figures(f.period.last_year)
