@@ -77,6 +77,7 @@ from promo.reports.selectors import (
     alerts_visible_to,
     bulletin_units,
     bureau_own_units,
+    period_figures,
 )
 
 from .forms import Period, PeriodKind
@@ -644,17 +645,20 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     own = own_units(f.unit)
     # The total's unit: the chosen one, or the bureau (its one root; None if there are several).
     total_unit = f.unit if f.unit is not None else (own[0] if len(own) == 1 else None)
+    total_keys: list[Unit] | None = [f.unit] if f.unit is not None else None
 
     def figures(period: Period) -> tuple[dict, dict]:
-        # The additive figures from the daily summary, the others from the raw rows.
-        return cockpit_figures(
-            start=period.start,
-            end=period.end,
-            units=units,
-            own_units=own,
-            total_unit=f.unit,
-            **f.narrowing,
+        if not any(f.narrowing.values()):
+            # The additive figures from the daily summary (.summary), the others raw.
+            return cockpit_figures(
+                start=period.start, end=period.end, units=units, own_units=own, total=total_keys
+            )
+        # Narrowed by industry, region or channel: the summary has no such dimension.
+        per_unit = period_figures(
+            start=period.start, end=period.end, units=units, own_units=own, **f.narrowing
         )
+        total = period_figures(start=period.start, end=period.end, units=total_keys, **f.narrowing)
+        return per_unit, total
 
     now, now_total = figures(f.period)
     before, before_total = figures(f.period.last_year)

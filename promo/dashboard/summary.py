@@ -407,44 +407,24 @@ def cockpit_figures(
     end: date,
     units: Sequence[Unit],
     own_units: Sequence[Unit],
-    total_unit: Unit | None,
-    industry: str = "",
-    region: str = "",
-    source_channel: str = "",
+    total: Sequence[Unit] | None,
 ) -> tuple[dict[int | None, PeriodFigures], dict[int | None, PeriodFigures]]:
-    """The cockpit's figures of ``[start, end]``: per row (``units`` and ``own_units``, keyed
-    by id) and the total (``total_unit``'s sub-tree keyed by its id, or the whole bureau keyed
-    None), the same as two calls of ``period_figures`` and in as many queries (8).
+    """The cockpit's figures of ``[start, end]`` (not narrowed): per row (``units`` and
+    ``own_units``, keyed by id) and the total (``total``: one unit's sub-tree keyed by its id,
+    or None, the whole bureau keyed None), the same as the two calls of ``period_figures``
+    they replace and in as many queries (8).
 
     The additive figures come from the daily summary, and the groundbreakings' total at the
     period's end from the projects, each in one query for the rows and the total together;
-    the stocks, the visiting investors and the arrived FDI from ``period_figures``. Narrowed
-    by industry, region or channel, everything is read from the raw rows.
+    the stocks, the visiting investors and the arrived FDI from ``period_figures``.
     """
-    total_keys = [total_unit] if total_unit is not None else None
-    if industry or region or source_channel:
-        per_unit = period_figures(
-            start=start,
-            end=end,
-            units=units,
-            own_units=own_units,
-            industry=industry,
-            region=region,
-            source_channel=source_channel,
-        )
-        narrowed_total = period_figures(
-            start=start,
-            end=end,
-            units=total_keys,
-            industry=industry,
-            region=region,
-            source_channel=source_channel,
-        )
-        return per_unit, narrowed_total
+    total_unit = total[0] if total else None
+    if total is not None and len(total) != 1:
+        raise ValueError("the total is one unit's sub-tree or the whole bureau (None)")
     raw = RAW_FIGURES - {Figure.GROUNDBREAKING_AMOUNT}
     per_unit = period_figures(start=start, end=end, units=units, own_units=own_units, figures=raw)
-    totals = period_figures(start=start, end=end, units=total_keys, figures=raw)
-    total = totals[total_unit.pk if total_unit is not None else None]
+    totals = period_figures(start=start, end=end, units=total, figures=raw)
+    whole = totals[total_unit.pk if total_unit is not None else None]
 
     summed, summed_total = _by_bucket_and_total(
         DailyUnitFigure.objects.filter(day__gte=start, day__lte=end),
@@ -454,7 +434,7 @@ def cockpit_figures(
         _summed_aggregates(),
     )
     merge_into(per_unit, summed)
-    merge_into({None: total}, {None: summed_total})
+    merge_into({None: whole}, {None: summed_total})
 
     # 新开工项目总投资: the total as it stood at the period's end (reports' counting rules).
     started, started_total = _by_bucket_and_total(
@@ -471,7 +451,7 @@ def cockpit_figures(
     for key, row in per_unit.items():
         value = started.get(key, {}).get(Figure.GROUNDBREAKING_AMOUNT)
         row.groundbreaking_amount = Decimal(value or 0).quantize(ZERO)
-    total.groundbreaking_amount = Decimal(
+    whole.groundbreaking_amount = Decimal(
         started_total.get(Figure.GROUNDBREAKING_AMOUNT) or 0
     ).quantize(ZERO)
     return per_unit, totals

@@ -68,7 +68,11 @@ def _assert_summary_equals_raw(bureau, start: date, end: date) -> None:
     ]
     for rows, own_rows, total_unit in calls:
         per_unit, total = summary.cockpit_figures(
-            start=start, end=end, units=rows, own_units=own_rows, total_unit=total_unit
+            start=start,
+            end=end,
+            units=rows,
+            own_units=own_rows,
+            total=None if total_unit is None else [total_unit],
         )
         raw = _raw(start, end, rows, own_rows)
         assert {k: v.as_dict() for k, v in per_unit.items()} == {
@@ -317,7 +321,7 @@ def test_reading_the_summed_figures_is_one_query(bureau, django_assert_num_queri
             end=today(),
             units=units,
             own_units=[bureau.bureau],
-            total_unit=None,
+            total=None,
         )
     assert per_unit[bureau.shanghai.pk].signed_count == total[None].signed_count == 1
 
