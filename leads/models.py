@@ -514,6 +514,14 @@ class Lead(SyncedModel):
         indexes = [
             # Lead lists scoped to a unit sub-tree and filtered by status.
             models.Index(fields=["unit", "status"], name="leads_lead_unit_status"),
+            # The cockpit's stocks (在手信息, 在谈项目 at a period's end) read every lead of the
+            # units asked for: this narrow index holds every column the rule reads, so they are
+            # counted by an index-only scan instead of reading the wide rows.
+            models.Index(
+                fields=["unit"],
+                include=["id", "qualified_on", "negotiating_on", "signed_on", "closed_on"],
+                name="leads_lead_stock_dates",
+            ),
             # Stale-lead filter and alerts: open leads ordered by last follow-up.
             models.Index(fields=["status", "last_activity_on"], name="leads_lead_status_activity"),
             # Claim protection: active leads of one investor.

@@ -537,6 +537,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promo.imports.tasks.prune_export_files",
         "schedule": crontab(hour=3, minute=50),
     },
+    # 驾驶舱汇总核对: nightly, the cockpit's daily summary of the last days (the whole year on
+    # the 1st) recomputed from the raw rows and compared (promo/dashboard/summary.py); a
+    # difference is told to the administrators, then corrected. Running it twice is harmless,
+    # and a night missed is covered by the next one's window.
+    "dashboard-reconcile-summary": {
+        "task": "promo.dashboard.tasks.reconcile_cockpit_summary",
+        "schedule": crontab(hour=4, minute=15),
+    },
     # 导出补发: every minute, re-send export jobs still queued after a minute (the broker was
     # down when they were asked for); claiming makes a second send harmless.
     "resume-waiting-exports": {

@@ -47,3 +47,37 @@ class CockpitSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key[:12]} @ {self.computed_at:%Y-%m-%d %H:%M:%S}"
+
+
+class DailyUnitFigure(models.Model):
+    """One additive figure of one unit on one day (驾驶舱日汇总): how many records it counts
+    and, for the signings, the amount they sum.
+
+    Written only by PostgreSQL triggers on the leads and projects tables and by
+    :func:`promo.dashboard.summary.rebuild`; never by Django code directly. The cockpit sums
+    it over a period's days (promo/dashboard/summary.py holds the rules).
+    """
+
+    unit = models.ForeignKey(
+        "officers.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("日期"))
+    figure = models.CharField(_("指标"), max_length=32)
+    count = models.IntegerField(_("数量"), default=0)
+    amount = models.DecimalField(_("金额(万元)"), max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("驾驶舱日汇总")
+        verbose_name_plural = _("驾驶舱日汇总")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "day", "figure"], name="dashboard_daily_figure_once"
+            ),
+        ]
+        indexes = [
+            # The cockpit: a period's days, then the units of the asked-for sub-trees.
+            models.Index(fields=["day", "unit"], name="dashboard_daily_figure_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.day} {self.figure}: {self.count} / {self.amount}"

@@ -5,7 +5,9 @@ which owns their rules (status at period end, distinct visiting investors, signi
 contract date…); this module only arranges them per unit, beside last year and the targets,
 and adds the families the bulletin has no use for: the lead funnel, the project snapshot
 (foreign capital, projects under construction, key projects, overdue milestones), the time
-to signing and the monthly trend.
+to signing and the monthly trend. The additive figures (signings, new valid leads,
+groundbreakings…) are summed from the daily summary kept by triggers (:mod:`.summary`), the
+stocks and the distinct visiting investors read from the raw rows, under the same rules.
 
 Every figure honours every cockpit filter: unit (sub-tree), period, industry, region (the
 investor's) and source channel (the lead's; a project's through the lead it came from).
@@ -81,6 +83,7 @@ from promo.reports.selectors import (
 
 from .forms import Period, PeriodKind
 from .funnel import TOTAL, conversion, empty_figures, funnel_counts
+from .summary import cockpit_figures
 
 ZERO = Decimal("0.00")
 _MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
@@ -790,6 +793,12 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     total_keys: list[Unit] | None = [f.unit] if f.unit is not None else None
 
     def figures(period: Period) -> tuple[dict, dict]:
+        if not any(f.narrowing.values()):
+            # The additive figures from the daily summary (.summary), the others raw.
+            return cockpit_figures(
+                start=period.start, end=period.end, units=units, own_units=own, total=total_keys
+            )
+        # Narrowed by industry, region or channel: the summary has no such dimension.
         per_unit = period_figures(
             start=period.start, end=period.end, units=units, own_units=own, **f.narrowing
         )

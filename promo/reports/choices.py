@@ -278,3 +278,4 @@ class SystemNoticeKind(models.TextChoices):
     WEBHOOK_FAILED = "webhook_failed", _("消息推送未送达")
     EMAIL_FAILED = "email_failed", _("通知邮件未送达")
     EXPORT_READY = "export_ready", _("导出文件已生成")
+    SUMMARY_MISMATCH = "summary_mismatch", _("驾驶舱汇总与原始数据不符")

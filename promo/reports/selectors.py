@@ -212,6 +212,7 @@ def period_figures(
     industry: str = "",
     region: str = "",
     source_channel: str = "",
+    figures: Collection[str] | None = None,
 ) -> dict[int | None, PeriodFigures]:
     """Figures for ``[start, end]`` keyed by unit id (each counting its sub-tree).
 
@@ -220,6 +221,9 @@ def period_figures(
     (本级), none of its sub-units'. Every unit asked for appears in the result, with zeros where
     nothing happened. ``industry``, ``region`` and ``source_channel`` narrow every family (see
     the module's counting rules); left empty, the queries are exactly the unfiltered ones.
+    With ``figures``, only those are computed (the others stay zero) and a family none of
+    whose figures is asked for is not queried (the cockpit reads the additive figures from
+    its daily summary, promo/dashboard/summary.py).
     """
     if end < start:
         raise ValueError("end is before start")
@@ -240,12 +244,15 @@ def period_figures(
                 setattr(result[key], name, value if value is not None else 0)
 
     for family in _families(start, end, industry, region, source_channel):
-        aggregates = {figure: rule.aggregate() for figure, rule in family.rules.items()}
-        merge(
-            grouped_by_subtree(
-                family.rows, family.unit_field, units, aggregates, own_units=own_units
-            )
-        )
+        rules = {f: rule for f, rule in family.rules.items() if figures is None or f in figures}
+        if not rules:
+            continue
+        rows = family.rows
+        if figures is not None and all(rule.where is not None for rule in rules.values()):
+            # Only the rows some asked-for figure counts: the date indexes can serve them.
+            rows = rows.filter(functools.reduce(operator.or_, [r.where for r in rules.values()]))
+        aggregates = {figure: rule.aggregate() for figure, rule in rules.items()}
+        merge(grouped_by_subtree(rows, family.unit_field, units, aggregates, own_units=own_units))
     return result
 
 

@@ -1339,6 +1339,19 @@ def export_ready_tell(recipient_id: int) -> None:
     _tell([recipient_id], kind=SystemNoticeKind.EXPORT_READY, error="")
 
 
+def administrators_tell(*, kind: str, error: str) -> int:
+    """Raise a system notice (系统通知) of ``kind`` in the bell of every active system
+    administrator (and superuser); an unread one of that kind adds to its count. Returns
+    how many were told."""
+    recipients = list(
+        Officer.objects.filter(Q(role=Role.ADMIN) | Q(is_superuser=True), is_active=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    _tell(recipients, kind=kind, error=error)
+    return len(recipients)
+
+
 def _email_notice(notice_id: int) -> None:
     """One notice by e-mail, written in the recipient's language (their 语言 preference)."""
     notice = AlertNotice.objects.select_related("alert__unit", "recipient").get(pk=notice_id)

@@ -529,3 +529,43 @@ def test_the_document_rows_are_printed_with_the_calibration_ratio():
     # 500 ms against the 2 ms calibration p50; not among the nightly jobs.
     assert "| county | bulletin PDF | 0.5 (1.8) | 250.0× | 90000 | 14 | 120.0 |" in table
     assert "| county | bulletin PDF | 0.5 | 120.0 |" not in table
+
+
+# --- The cold cockpit (issue 17) ----------------------------------------------------------------
+
+
+def test_the_cold_cockpit_rows_are_printed_and_judged():
+    report = {"county": _scale(1.0)}
+    report["county"]["cold_cockpit"] = {
+        "cockpit, cold (bureau)": {"runs_ms": [120.0, 80.0, 90.0], "p50_ms": 90.0, "max_ms": 120.0},
+        "cockpit, cold (unit)": {"runs_ms": [310.0, 60.0, 70.0], "p50_ms": 70.0, "max_ms": 310.0},
+    }
+    table = bench._markdown(report)
+    # The slowest run against the 2 ms calibration p50: 60×.
+    assert "| county | cockpit, cold (bureau) | 90.0 | 120.0 | 60.0× | 120.0, 80.0, 90.0 |" in table
+    verdicts = {text: ok for ok, text in bench.check_targets(report)}
+    assert verdicts[
+        "cockpit, cold (bureau): p50 90.0 ms, slowest 120.0 ms = 60.0× calibration (≤ 300 ms)"
+    ]
+    assert not verdicts[
+        "cockpit, cold (unit): p50 70.0 ms, slowest 310.0 ms = 155.0× calibration (≤ 300 ms)"
+    ]
+    # A report from before the rows has none, and no verdict on them.
+    assert not any(
+        text.startswith("cockpit, cold")
+        for _ok, text in bench.check_targets({"county": _scale(1.0)})
+    )
+
+
+def test_the_cold_cockpit_is_computed_not_served(bureau, settings):
+    # The snapshot cache on and long-lived: the rows still compute every time.
+    from promo.dashboard.models import CockpitSnapshot
+
+    settings.PROMO_DASHBOARD_CACHE_SECONDS = 3600
+    t = {"chief": bureau.chief.username, "root": bureau.bureau.pk, "unit": bureau.shanghai.pk}
+    results = bench.cold_cockpit_times(t)
+    assert set(results) == set(bench.COLD_COCKPIT)
+    for row in results.values():
+        assert len(row["runs_ms"]) == len(bench.COLD_PERIODS)
+        assert all(ms > 0 for ms in row["runs_ms"]) and row["max_ms"] == max(row["runs_ms"])
+    assert not CockpitSnapshot.objects.exists()
