@@ -209,7 +209,10 @@ class TwoFactorMiddleware:
     """Installs ``user.is_verified()`` (django-otp's API, read from the session) and keeps a
     session that must pass a second factor on /account/two-factor/ until it has."""
 
-    allowed = (PAGE, "/logout/", "/language/", "/static/", "/i18n/")
+    # Only the code / enrolment pages themselves: not the other /account/two-factor/ pages
+    # (new recovery codes, removal, a security administrator's reset).
+    allowed_paths = frozenset({PAGE, PAGE + "enrol/"})
+    allowed_prefixes = ("/logout/", "/language/", "/static/", "/i18n/")
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -222,8 +225,12 @@ class TwoFactorMiddleware:
             return self.get_response(request)
         user = request.user
         if user.is_authenticated:
-            setattr(user, "is_verified", functools.partial(_is_verified, request))
-        if not needs_verification(request) or request.path.startswith(self.allowed):
+            user.is_verified = functools.partial(_is_verified, request)  # type: ignore[attr-defined]
+        if (
+            not needs_verification(request)
+            or request.path in self.allowed_paths
+            or request.path.startswith(self.allowed_prefixes)
+        ):
             return self.get_response(request)
         if request.path.startswith("/api/"):
             return JsonResponse(

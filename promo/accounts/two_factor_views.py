@@ -17,7 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -95,7 +95,7 @@ def two_factor(request: HttpRequest) -> HttpResponse:
         # Must use a second factor and has none: enrol first (nothing else is reachable).
         url = reverse("two_factor_enrol")
         if request.GET.get("next"):
-            url += "?next=" + request.GET["next"]
+            url += "?" + urlencode({"next": request.GET["next"]})
         return redirect(url)
     if not tf.needs_verification(request):
         if request.method == "POST":
@@ -269,6 +269,9 @@ def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
     officer's sessions are ended, and one who must use a second factor enrols again at the
     next sign-in. Logged to the security log."""
     me = cast(Officer, request.user)
+    refused = _verified_or_redirect(request)  # the middleware holds it too; kept here as well
+    if refused is not None:
+        return refused
     target = get_object_or_404(officers_visible_to(me), pk=pk)
     if not may_reset_two_factor(me, target):
         security.log.warning(

@@ -299,6 +299,13 @@ def test_a_security_administrator_resets_an_officers_second_factor(bureau, caplo
         assert other.post(f"/account/two-factor/reset/{bureau.chief.pk}/").status_code == status
     assert TOTPDevice.objects.filter(user=bureau.chief, confirmed=True).exists()
 
+    # A security administrator's session that has not passed the second factor cannot.
+    pending = Client()
+    sign_in_password_only(pending, security_admin)  # must use one, has none yet
+    held = pending.post(f"/account/two-factor/reset/{bureau.chief.pk}/")
+    assert held.status_code == 302 and held["Location"].startswith("/account/two-factor/")
+    assert TOTPDevice.objects.filter(user=bureau.chief, confirmed=True).exists()
+
     admin = Client()
     admin.force_login(security_admin)
     page = admin.get(f"/account/two-factor/reset/{bureau.chief.pk}/").content.decode()
