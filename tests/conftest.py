@@ -33,8 +33,8 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
-@pytest.fixture(autouse=True)
-def _test_sign_in_passes_the_second_factor(monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def _test_sign_in_passes_the_second_factor():
     """A test client's ``force_login`` / ``login`` skips the sign-in form, so it skips both
     factors: an officer who must use a second factor (a chief, an administrator, staff —
     ``must_use_two_factor``) gets a confirmed TOTP device if they have none, and the session is
@@ -49,8 +49,12 @@ def _test_sign_in_passes_the_second_factor(monkeypatch):
         original(self, user, backend)
         verify_test_session(self, user)
 
-    monkeypatch.setattr(DjangoClient, "_login", _login)
-    monkeypatch.setattr(DjangoClient, "_login_password_only", original, raising=False)
+    # For the whole session: module-scoped worlds (the permission matrix) sign in before any
+    # function-scoped fixture runs.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DjangoClient, "_login", _login)
+        patch.setattr(DjangoClient, "_login_password_only", original, raising=False)
+        yield
 
 
 def verify_test_session(client, user) -> None:
