@@ -342,6 +342,32 @@ def is_security_admin(officer: Any) -> bool:
     )
 
 
+def must_use_two_factor(officer: Any) -> bool:
+    """Must pass a second factor (TOTP or a recovery code) to use their session: whoever sees
+    the whole bureau or administers it — a 局领导, a system administrator, a superuser
+    (``is_bureau_wide``) or a security administrator — always; every officer when the bureau
+    turned on ``PROMO_2FA_REQUIRED_FOR_ALL``. Others may enrol a device of their own choice,
+    and once they have one it is asked at every sign-in (promo/accounts/two_factor.py).
+
+    Not ``is_staff``: in promo the admin site is a scoped working tool every officer but a
+    department submitter may open (``may_use_admin``), not an administrator's privilege; what
+    an officer reaches there is their own scope, as on the officers' site."""
+    from django.conf import settings
+
+    if not getattr(officer, "is_authenticated", False):
+        return False
+    if settings.PROMO_2FA_REQUIRED_FOR_ALL:
+        return True
+    return is_bureau_wide(officer) or is_security_admin(officer)
+
+
+def may_reset_two_factor(officer: Any, target: Any) -> bool:
+    """Remove another officer's second factor (a lost phone), so they enrol again: the same
+    rule as a password reset — a security administrator, and only a superuser for a
+    superuser; never one's own (one's own device is replaced with a current code)."""
+    return may_reset_password(officer, target)
+
+
 def may_reset_password(officer: Any, target: Any) -> bool:
     """Set another officer's password: a security administrator only, and only a superuser
     resets a superuser's. A unit head or a chief with officer-edit rights cannot: a reset

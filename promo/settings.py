@@ -92,6 +92,10 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    # Second factor (issue #16): TOTP apps and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     # The kernel and the API layer first, then the apps in the direction of their imports
     # (docs/architecture.md): officers ← leads ← projects ← the reporting apps.
     "promo.core",
@@ -123,6 +127,8 @@ MIDDLEWARE = [
     "promo.core.db.ReplicaPinMiddleware",
     # Logs every denied access (403, 404 to a signed-in officer) to promo.accounts.security.
     "promo.accounts.security.AccessAuditMiddleware",
+    # Second factor: a session not yet verified reaches only /account/two-factor/ (#16).
+    "promo.accounts.two_factor.TwoFactorMiddleware",
     # After a reset by someone else, every page leads to /password/ until it is changed.
     "promo.accounts.security.PasswordChangeRequiredMiddleware",
     # Signed-in pages are never stored by the browser or a cache (no-store).
@@ -247,6 +253,12 @@ SESSION_TOUCH_SECONDS = 60
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 # At most this many sessions open at once per officer: a new sign-in ends the oldest (#16).
 PROMO_MAX_SESSIONS = env_int("PROMO_MAX_SESSIONS", 3)
+# Second factor (TOTP app or a recovery code, promo/accounts/two_factor.py): always for those
+# who see the whole bureau or administer it (officers.permissions.must_use_two_factor);
+# for every officer when this bureau-wide switch is on.
+PROMO_2FA_REQUIRED_FOR_ALL = env_bool("PROMO_2FA_REQUIRED_FOR_ALL", False)
+# The name the authenticator app shows beside the codes (otpauth issuer).
+OTP_TOTP_ISSUER = env_str("PROMO_2FA_ISSUER", "promo")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 LOGIN_URL = "/login/"

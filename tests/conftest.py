@@ -33,6 +33,59 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_sign_in_passes_the_second_factor():
+    """A test client's ``force_login`` / ``login`` skips the sign-in form, so it skips both
+    factors: an officer who must use a second factor (a chief, an administrator, staff —
+    ``must_use_two_factor``) gets a confirmed TOTP device if they have none, and the session is
+    marked verified by it, as the code step would (django_otp's login). The rule itself stays on:
+    tests/web/test_two_factor.py signs in through the forms, and signs in *without* passing
+    the second factor with ``sign_in_password_only``."""
+    from django.test.client import Client as DjangoClient
+
+    original = DjangoClient._login
+
+    def _login(self, user, backend=None):
+        original(self, user, backend)
+        verify_test_session(self, user)
+
+    # For the whole session: module-scoped worlds (the permission matrix) sign in before any
+    # function-scoped fixture runs.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(DjangoClient, "_login", _login)
+        patch.setattr(DjangoClient, "_login_password_only", original, raising=False)
+        yield
+
+
+def verify_test_session(client, user) -> None:
+    """Mark the client's session as having passed the second factor, when ``user`` must (or
+    has a device)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from officers.permissions import must_use_two_factor
+    from promo.accounts.two_factor import PENDING
+
+    device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).first()
+    if device is None:
+        if not must_use_two_factor(user):
+            return
+        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    if session.pop(PENDING, None):
+        # The code step records the sign-in once it is passed (promo.accounts.two_factor).
+        from officers.services import officer_session_record
+
+        officer_session_record(officer=user, session_key=session.session_key, ip="-", user_agent="")
+    session.save()
+
+
+def sign_in_password_only(client, user) -> None:
+    """``force_login`` without the second factor: the session as the password step leaves it."""
+    client._login_password_only(user, None)
+
+
 @pytest.fixture
 def bureau(db) -> Bureau:
     return make_bureau()

@@ -183,14 +183,25 @@ def record_success(username: str, ip: str) -> None:
 @receiver(user_logged_in, dispatch_uid="promo.accounts.security.logged_in")
 def _logged_in(sender, request, user, **kwargs) -> None:
     log.info("sign-in username=%s ip=%s", user.get_username(), client_ip(request))
+    from promo.accounts.two_factor import start_pending
+
+    if start_pending(request, user):
+        # A second factor is asked next: the sign-in is recorded once it is passed
+        # (promo.accounts.two_factor), so a password alone ends none of the officer's sessions.
+        log.info("second factor asked username=%s ip=%s", user.get_username(), client_ip(request))
+        return
+    record_session(request, user)
+
+
+def record_session(request: HttpRequest | None, user) -> None:
+    """Record a sign-in with where it came from; the oldest beyond PROMO_MAX_SESSIONS end."""
     session = getattr(request, "session", None)
-    if session is not None and session.session_key and getattr(user, "pk", None):
-        # Recorded with where it came from; the oldest beyond PROMO_MAX_SESSIONS are ended.
+    if request is not None and session is not None and session.session_key and user.pk:
         officer_session_record(
             officer=user,
             session_key=session.session_key,
             ip=client_ip(request),
-            user_agent=request.headers.get("User-Agent", "") if request is not None else "",
+            user_agent=request.headers.get("User-Agent", ""),
         )
 
 
@@ -331,7 +342,7 @@ class PasswordChangeRequiredMiddleware:
     every page sends them to /password/ until they have chosen their own; API calls made
     with the session are refused with a stable code."""
 
-    allowed = ("/password/", "/logout/", "/language/", "/static/")
+    allowed = ("/password/", "/logout/", "/language/", "/static/", "/account/two-factor/")
 
     def __init__(self, get_response):
         self.get_response = get_response

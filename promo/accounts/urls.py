@@ -1,8 +1,8 @@
-"""Sign-in, sign-out, password change and the language switch."""
+"""Sign-in, sign-out, the second factor, password change and the language switch."""
 
 from django.urls import path
 
-from promo.accounts import views
+from promo.accounts import two_factor_views, views
 
 urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
@@ -11,4 +11,20 @@ urlpatterns = [
     path("language/", views.set_language, name="set_language"),
     path("sessions/", views.session_list, name="sessions"),
     path("sessions/<int:pk>/end/", views.session_end, name="session_end"),
+    # Second factor (双因素认证): the code at sign-in, enrolment, recovery codes, reset.
+    path("account/two-factor/", two_factor_views.two_factor, name="two_factor"),
+    path("account/two-factor/enrol/", two_factor_views.two_factor_enrol, name="two_factor_enrol"),
+    path(
+        "account/two-factor/recovery-codes/",
+        two_factor_views.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path(
+        "account/two-factor/remove/", two_factor_views.two_factor_remove, name="two_factor_remove"
+    ),
+    path(
+        "account/two-factor/reset/<int:pk>/",
+        two_factor_views.two_factor_reset,
+        name="two_factor_reset",
+    ),
 ]

@@ -525,6 +525,20 @@ ROWS = (
         ("may_reset_password", "is_security_admin"),
     ),
     Row(
+        "Must pass a second factor (TOTP or a recovery code) to use a session",
+        "`must_use_two_factor`",
+        lambda o, w: P.must_use_two_factor(o),
+        None,
+        ("must_use_two_factor",),
+    ),
+    Row(
+        "Reset the second factor of an officer of the holding unit",
+        "`may_reset_two_factor`",
+        lambda o, w: P.may_reset_two_factor(o, w.some_officer),
+        _sees(officers_visible_to, "some_officer"),
+        ("may_reset_two_factor",),
+    ),
+    Row(
         "Reset a superuser's password",
         "`may_reset_password`",
         lambda o, w: P.may_reset_password(o, w.other_superuser),

@@ -333,6 +333,11 @@ def test_a_role_change_is_a_scope_change(bureau, client_for):
         == 200
     )
     Officer.objects.filter(pk=bureau.teammate.pk).update(role=Role.CHIEF)
+    # A chief must pass a second factor (issue #16): the session opened as an officer is held
+    # until it has; signed in again with it, the scope change is what the feed answers.
+    held = client.get("/api/v1/leads/deleted/", {"deleted_after": before.isoformat()})
+    assert held.status_code == 403 and held.json()["code"] == "two_factor_required"
+    client = client_for(Officer.objects.get(pk=bureau.teammate.pk))
     response = client.get("/api/v1/leads/deleted/", {"deleted_after": before.isoformat()})
     assert response.status_code == 410
 

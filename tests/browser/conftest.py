@@ -118,3 +118,51 @@ def wait_until(page, expression: str, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"not true within {timeout} s: {expression}")
         page.wait_for_timeout(50)
+
+
+def totp_code(key: bytes, *, after_step: int = -1) -> str:
+    """The code an authenticator app shows now for ``key`` — or, when the current time step
+    is not after ``after_step`` (its code was used: TOTP refuses it twice), the next step's,
+    which django-otp accepts (a step of tolerance for the phone's clock)."""
+    import time
+
+    from django_otp.oath import TOTP
+
+    totp = TOTP(key)
+    totp.time = time.time()
+    if totp.t() <= after_step:
+        totp.time += 30
+    return f"{totp.token():06d}"
+
+
+def key_of(secret_text: str) -> bytes:
+    """The key behind the text shown on the enrolment page (base32 in groups of four)."""
+    from base64 import b32decode
+
+    text = secret_text.replace(" ", "").strip()
+    return b32decode(text + "=" * (-len(text) % 8))
+
+
+def pass_second_factor(page, username: str) -> None:
+    """After the password step: if promo asks for the second factor, give it as the officer
+    would — the app's code, or, for one who must use a second factor and has none yet,
+    enrolling the app first (the key read from the page, the recovery codes acknowledged)."""
+    import re
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    page.wait_for_load_state("load")
+    if "/account/two-factor/" not in page.url:
+        return
+    if "/enrol/" in page.url:
+        secret = page.locator("[data-secret]").inner_text()
+        page.locator("#id_code").fill(totp_code(key_of(secret)))
+        page.get_by_role("button", name="确认启用").click()
+        page.wait_for_selector("[data-recovery-codes]")
+        page.get_by_role("link", name="我已保存，继续").click()
+        page.wait_for_url(re.compile(r"^(?!.*/account/two-factor/)"))
+        return
+    device = TOTPDevice.objects.get(user__username=username, confirmed=True)
+    page.locator("#id_code").fill(totp_code(device.bin_key, after_step=device.last_t))
+    page.get_by_role("button", name="验证").click()
+    page.wait_for_url(re.compile(r"^(?!.*/account/two-factor/)"))

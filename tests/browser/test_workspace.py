@@ -19,7 +19,7 @@ from leads.services import visit_log
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project, StageEvidence
 from promo.core.services import today
-from tests.browser.conftest import screenshot, wait_until
+from tests.browser.conftest import pass_second_factor, screenshot, wait_until
 from tests.factories import (
     PASSWORD,
     make_bureau,
@@ -43,6 +43,7 @@ def sign_in(page, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, username)  # a chief enrols or enters the app's code
     page.wait_for_url(re.compile(r"/$"))
 
 

@@ -177,6 +177,18 @@ def signed_in_else(outcome: Outcome, otherwise: Outcome = DENY) -> Expect:
     return lambda c: outcome if c.actor is not None else otherwise
 
 
+def has_second_factor_else(otherwise: Outcome) -> Expect:
+    """ALLOW for a caller who must use a second factor (``must_use_two_factor``: the matrix's
+    sign-in gave them a device), ``otherwise`` for other signed-in callers, DENY signed out."""
+
+    def expect(c: Ctx) -> Outcome:
+        if c.actor is None:
+            return DENY
+        return ALLOW if P.must_use_two_factor(c.actor) else otherwise
+
+    return expect
+
+
 def not_token(c: Ctx) -> bool:
     """API clients are managed from a browser session: a token cannot mint or revoke tokens."""
     return not c.persona.is_token
@@ -508,6 +520,39 @@ WEB: dict[str, list[Case]] = {
             allow_if(sees(sessions_visible_to)),
             records=("officer_session_a", "officer_session_b"),
         )
+    ],
+    # Second factor (双因素认证): one's own, from a session. The matrix's callers passed it
+    # (tests/conftest.py signs them in verified; those who must use one hold a test device).
+    # A POST with a wrong code: a verified session is sent back to the page (nothing written).
+    "account/two-factor/": [
+        signed_in_read,
+        Case("POST", signed_in_else(NOOP), data={"code": "000000"}),
+    ],
+    # The enrolment page writes nothing (the secret waits in the session); a wrong first code
+    # (and, for a caller replacing a device, a wrong current code: django-otp counts the
+    # failure on the device) enrols nothing.
+    "account/two-factor/enrol/": [
+        signed_in_read,
+        Case(
+            "POST",
+            signed_in_else(RULE),
+            data={"code": "000000", "current_code": "000000"},
+            read_receipts=frozenset({"otp_totp_totpdevice"}),
+        ),
+    ],
+    # New recovery codes: for a caller with a device (those who must use one hold one here);
+    # the others have none to renew.
+    "account/two-factor/recovery-codes/": [Case("POST", has_second_factor_else(NOOP))],
+    # Removing one's own: refused to those who must use one, a wrong code for the others.
+    "account/two-factor/remove/": [Case("POST", signed_in_else(NOOP), data={"code": "000000"})],
+    # A security administrator resets another officer's (their sessions end with it).
+    "account/two-factor/reset/<int:pk>/": [
+        Case(
+            method,
+            allow_if(sees(officers_visible_to), may(P.may_reset_two_factor)),
+            records=("teammate_a", "officer_b"),
+        )
+        for method in ("GET", "POST")
     ],
     # Leads.
     "visits/new/": [

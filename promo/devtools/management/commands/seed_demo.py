@@ -123,3 +123,9 @@ class Command(BaseCommand):
         self.stdout.write(f"登录 Sign in at {ADMIN_URL}  —  密码 password: {DEMO_PASSWORD}")
         for who, username, name in demo_logins():
             self.stdout.write(f"  {who:<28} {username:<20} {name}")
+        # Issue #16: no second factor is pre-set for the demo (its secret would be as public
+        # as the password); the chief and the administrators enrol at their first sign-in.
+        self.stdout.write(
+            "  局领导和管理员首次登录时须启用双因素认证（手机身份验证器应用扫码）；"
+            "the chief and administrators enrol an authenticator app at their first sign-in."
+        )
