@@ -866,7 +866,9 @@ def _ten_day_starts(day: date, count: int) -> list[date]:
 def _celery(broker: str):
     from celery import Celery
 
-    return Celery("bench", broker=broker, backend=broker)
+    # Not the process's current app: a test calling the bench would otherwise send its own
+    # tasks through this one (and miss a broker it has pointed elsewhere).
+    return Celery("bench", broker=broker, backend=broker, set_as_current=False)
 
 
 def _start_worker(url: str, queue: str, name: str, log) -> subprocess.Popen:
@@ -1023,11 +1025,22 @@ def _jobs(url: str) -> dict[str, Any]:
     return results
 
 
-def _run_job(job: str) -> dict[str, Any]:
+def _django() -> None:
+    """Set Django up in a bench child process; in a process where it already is (a test
+    calling the bench's functions), leave it: a second ``django.setup()`` re-applies the
+    logging configuration and drops the handlers already attached (pytest's capture)."""
+    from django.apps import apps
+
+    if apps.ready:
+        return
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promo.settings")
     import django
 
     django.setup()
+
+
+def _run_job(job: str) -> dict[str, Any]:
+    _django()
     from promo.core.services import today
     from promo.reports.choices import BulletinKind
     from promo.reports.models import Alert
@@ -1111,10 +1124,7 @@ def _count_queries(url: str, username: str, urls: dict[str, str]) -> dict[str, i
 
 
 def _count_queries_here(username: str, urls: dict[str, str]) -> dict[str, int]:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promo.settings")
-    import django
-
-    django.setup()
+    _django()
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -1154,10 +1164,7 @@ def cold_cockpit_times(t: dict[str, Any]) -> dict[str, Any]:
     """``COLD_COCKPIT`` rows: the chief's cockpit of the bureau (``t["root"]``) and of one
     unit (``t["unit"]``), computed afresh for each of ``COLD_PERIODS`` (never from the
     snapshot table), after one warm-up computation that fills Python's caches."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "promo.settings")
-    import django
-
-    django.setup()
+    _django()
     from datetime import timedelta
 
     from officers.models import Officer, Unit
