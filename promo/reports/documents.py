@@ -195,7 +195,7 @@ def document_context(bulletin: Bulletin) -> dict[str, Any]:
 def ranking_note_paragraphs(context: dict[str, Any]) -> list[str]:
     """The ranking note (方法说明) as paragraphs of text, for the Word document: the same
     template the pages and the PDF include, so the three say the same."""
-    from lxml import html as lxml_html  # type: ignore[import-untyped]
+    from lxml import html as lxml_html
 
     tree = lxml_html.fromstring(render_to_string("reports/_ranking_note.html", context))
     return [" ".join(element.text_content().split()) for element in tree.iter("h2", "p")]
