@@ -435,7 +435,53 @@ DEEP_PAIRS = [
 ]
 
 
-def _sign_in(base: str, username: str) -> requests.Session:
+def _second_factor_code(username: str) -> str:
+    """(A child process on the scale's database.) The code of the officer's authenticator app:
+    the bench's officer who must use a second factor (the chief) gets a confirmed TOTP device
+    in the bench database the first time, and the code is for a time step the device has not
+    accepted yet (TOTP codes are single-use)."""
+    _django()
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from officers.models import Officer
+
+    officer = Officer.objects.get(username=username)
+    device = TOTPDevice.objects.filter(user=officer, confirmed=True).order_by("-id").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=officer, name="bench", confirmed=True)
+    clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    while clock.t() <= device.last_t:
+        time.sleep(1)
+        clock = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return f"{clock.token():0{device.digits}d}"
+
+
+def _pass_second_factor(base: str, url: str, username: str, session: requests.Session) -> None:
+    """Give the code the sign-in asks for next, as the officer would from the app."""
+    done = subprocess.run(
+        [sys.executable, "-m", "promo.devtools.bench", "--second-factor", username],
+        cwd=BASE_DIR,
+        env=dict(_server_env(0), DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    code = done.stdout.strip().splitlines()[-1]
+    page = session.get(f"{base}/account/two-factor/", timeout=30)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+    response = session.post(
+        f"{base}/account/two-factor/",
+        data={"code": code, "csrfmiddlewaretoken": token.group(1) if token else ""},
+        headers={"Referer": f"{base}/account/two-factor/"},
+        timeout=30,
+        allow_redirects=False,
+    )
+    if response.status_code != 302 or "/account/two-factor/" in response.headers["Location"]:
+        raise SystemExit(f"the second factor of {username} failed: HTTP {response.status_code}")
+
+
+def _sign_in(base: str, username: str, url: str) -> requests.Session:
     from promo.devtools.demo import DEMO_PASSWORD
 
     session = requests.Session()
@@ -454,6 +500,8 @@ def _sign_in(base: str, username: str) -> requests.Session:
     )
     if response.status_code != 302:
         raise SystemExit(f"sign-in as {username} failed: HTTP {response.status_code}")
+    if "/account/two-factor/" in response.headers["Location"]:
+        _pass_second_factor(base, url, username, session)
     return session
 
 
@@ -1123,6 +1171,28 @@ def _count_queries(url: str, username: str, urls: dict[str, str]) -> dict[str, i
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _verified(client: Any, officer: Any) -> None:
+    """A test client's ``force_login`` skips the sign-in form and so the second factor: mark
+    the session as having passed it with the officer's device, as the code page would (made
+    once in the bench database for an officer who must use one), so the pages counted are
+    the pages, not the redirect to the code page."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from officers.permissions import must_use_two_factor
+    from promo.accounts.two_factor import PENDING
+
+    device = TOTPDevice.objects.filter(user_id=officer.pk, confirmed=True).first()
+    if device is None:
+        if not must_use_two_factor(officer):
+            return
+        device = TOTPDevice.objects.create(user=officer, name="bench", confirmed=True)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.pop(PENDING, None)
+    session.save()
+
+
 def _count_queries_here(username: str, urls: dict[str, str]) -> dict[str, int]:
     _django()
     from django.db import connection
@@ -1132,7 +1202,9 @@ def _count_queries_here(username: str, urls: dict[str, str]) -> dict[str, int]:
     from officers.models import Officer
 
     client = Client(HTTP_HOST=HOST)
-    client.force_login(Officer.objects.get(username=username))
+    officer = Officer.objects.get(username=username)
+    client.force_login(officer)
+    _verified(client, officer)
     counts = {}
     for name, path in urls.items():
         client.get(path)  # warm-up; the cockpit is then served from its summary table
@@ -1256,8 +1328,8 @@ def _bench_scale(
     try:
         _wait_up(base, server)
         calibration = _measure(base, None, {CALIBRATION: "/healthz"}, seconds)
-        chief = _sign_in(base, t["chief"])
-        head = _sign_in(base, t["head"])
+        chief = _sign_in(base, t["chief"], url)
+        head = _sign_in(base, t["head"], url)
         urls = _urls(t)
         urls["API visits, page 1 (cursor)"] = f"/api/v1/visits/?unit={t['root']}"
         urls[f"API visits, page {DEEP_PAGES + 1} (cursor)"] = _deep_cursor_url(
@@ -1269,7 +1341,7 @@ def _bench_scale(
         results = dict(calibration)
         results.update(_measure(base, chief, urls, seconds))
         results.update(_measure(base, head, head_urls, seconds))
-        results.update(_measure(base, _sign_in(base, t["officer"]), OFFICER_URLS, seconds))
+        results.update(_measure(base, _sign_in(base, t["officer"], url), OFFICER_URLS, seconds))
         for name, depth in depths.items():
             results[name]["depth"] = depth
         exports = _single(chief, base, EXPORT_URLS, url)
@@ -1668,6 +1740,7 @@ def main(argv: list[str] | None = None) -> int:
         help="skip two web instances and two Celery workers side by side (issue 18)",
     )
     parser.add_argument("--count-queries", metavar="USERNAME", help=argparse.SUPPRESS)
+    parser.add_argument("--second-factor", metavar="USERNAME", help=argparse.SUPPRESS)
     parser.add_argument("--job", choices=JOBS, help=argparse.SUPPRESS)
     parser.add_argument("--cold-cockpit", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--markdown", metavar="JSON", help="print the tables of a past run")
@@ -1678,6 +1751,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.count_queries:
         print(json.dumps(_count_queries_here(args.count_queries, json.loads(sys.stdin.read()))))
+        return 0
+    if args.second_factor:
+        print(_second_factor_code(args.second_factor))
         return 0
     if args.job:
         print(json.dumps(_run_job(args.job), default=str))

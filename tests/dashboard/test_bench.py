@@ -569,3 +569,31 @@ def test_the_cold_cockpit_is_computed_not_served(bureau, settings):
         assert len(row["runs_ms"]) == len(bench.COLD_PERIODS)
         assert all(ms > 0 for ms in row["runs_ms"]) and row["max_ms"] == max(row["runs_ms"])
     assert not CockpitSnapshot.objects.exists()
+
+
+# --- the second factor: the bench reads the chief's pages, not the code page --------------
+
+
+@pytest.mark.django_db
+def test_the_bench_counts_the_chiefs_pages_not_the_code_page(bureau):
+    from tests.conftest import sign_in_password_only
+
+    client = Client()
+    sign_in_password_only(client, bureau.chief)
+    assert client.get("/dashboard/").status_code == 302  # the code page first
+    bench._verified(client, bureau.chief)
+    assert client.get("/dashboard/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_bench_makes_the_chiefs_authenticator_once_and_gives_an_unused_code(bureau):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    chief = bureau.chief
+    assert not TOTPDevice.objects.filter(user=chief).exists()
+    code = bench._second_factor_code(chief.username)
+    device = TOTPDevice.objects.get(user=chief, confirmed=True)
+    assert device.verify_token(code)  # the code the sign-in's second step takes
+    assert not device.verify_token(code)  # single-use
+    bench._second_factor_code(chief.username)  # waits for the next time step if needed
+    assert TOTPDevice.objects.filter(user=chief).count() == 1

@@ -30,6 +30,7 @@ from promo.core.services import today  # noqa: E402
 from promo.devtools.replica import wait_for_replay  # noqa: E402
 from promo.reports.choices import BulletinKind  # noqa: E402
 from promo.reports.services import bulletin_generate, previous_month_start  # noqa: E402
+from tests.conftest import verify_test_session  # noqa: E402
 from tests.factories import make_bureau, make_lead  # noqa: E402
 
 
@@ -54,6 +55,8 @@ def main() -> None:
 
     client = Client()
     client.force_login(bureau.chief)
+    # Outside pytest the shared fixture does not run: the chief passes the second factor here.
+    verify_test_session(client, bureau.chief)
 
     def queries(path: str) -> tuple[int, int, int]:
         with CaptureQueriesContext(connections["replica"]) as on_replica:
