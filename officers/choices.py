@@ -18,6 +18,14 @@ class Role(models.TextChoices):
     CHIEF = "chief", _("局领导")
     DEPARTMENT_SUBMITTER = "dept_submitter", _("部门信息员")
     ADMIN = "admin", _("系统管理员")
+    # 三员分立 (issue #16): the security and audit administrators are roles of their own, so
+    # one account holds at most one of the three administrators' powers.
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
+
+
+# The three administrators (三员): none works for a unit, none reads business records.
+ADMIN_ROLES = frozenset({Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 
 class AssignmentRole(models.TextChoices):

@@ -13,7 +13,7 @@ from django.db.models import F, Func, OrderBy, Q, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
-from .choices import AssignmentRole, Role, TargetMetric, UnitKind
+from .choices import ADMIN_ROLES, AssignmentRole, Role, TargetMetric, UnitKind
 from .scope_triggers import ASSIGNMENT_TRIGGERS, OFFICER_TRIGGERS, UNIT_TRIGGERS
 
 
@@ -150,9 +150,11 @@ class Officer(AbstractUser):
         triggers = OFFICER_TRIGGERS
         ordering = [tree_order("unit__path"), "username"]
         constraints = [
-            # Everyone but a system administrator works in a unit: scope follows the unit.
+            # Everyone but the administrators works in a unit: scope follows the unit.
             models.CheckConstraint(
-                condition=Q(unit__isnull=False) | Q(role=Role.ADMIN) | Q(is_superuser=True),
+                condition=Q(unit__isnull=False)
+                | Q(role__in=sorted(ADMIN_ROLES))
+                | Q(is_superuser=True),
                 name="%(app_label)s_%(class)s_unit_required",
             ),
         ]

@@ -342,6 +342,20 @@ def is_security_admin(officer: Any) -> bool:
     )
 
 
+def is_audit_admin(officer: Any) -> bool:
+    """An audit administrator (审计管理员, 三员分立): reads the audit trail and the security log,
+    and nothing else."""
+    return bool(getattr(officer, "is_active", False)) and (
+        getattr(officer, "role", None) == Role.AUDIT_ADMIN
+    )
+
+
+def may_read_audit_trail(officer: Any) -> bool:
+    """Read and export the application audit trail (安全审计): the audit administrator only —
+    not the superuser, not the security administrator whose own actions it records."""
+    return is_audit_admin(officer)
+
+
 def must_use_two_factor(officer: Any) -> bool:
     """Must pass a second factor (TOTP or a recovery code) to use their session: whoever sees
     the whole bureau or administers it — a 局领导, a system administrator, a superuser

@@ -62,6 +62,7 @@ COLUMNS = (
     ("chief", "局领导"),
     ("admin", "系统管理员"),
     ("security_admin", "安全管理员"),
+    ("audit_admin", "审计管理员"),
     ("superuser", "superuser"),
 )
 
@@ -70,7 +71,7 @@ LEGEND = (
     "holding unit's head; the head of the unit above it; an officer of another unit who "
     "assists on the record (协办); an officer and the head of another unit; a department "
     "submitter; a chief; a system administrator; a system administrator a superuser flagged "
-    "as security administrator; a superuser. ✓: the role sees the record (the selector the "
+    "as security administrator; an audit administrator; a superuser. ✓: the role sees the record (the selector the "
     "service locks it through) and the predicate allows it."
 )
 
@@ -124,6 +125,7 @@ def build() -> World:
     w.chief = _officer(bureau, Role.CHIEF, "局长")
     w.admin = _officer(bureau, Role.ADMIN, "管理员")
     w.security_admin = _officer(bureau, Role.ADMIN, "安全员", is_security_admin=True)
+    w.audit_admin = _officer(None, Role.AUDIT_ADMIN, "审计员")
     w.superuser = _officer(None, Role.OFFICER, "超级用户", is_superuser=True)
     # Whose password is reset: an officer of the holding unit, and another superuser.
     w.some_officer = _officer(holding, Role.OFFICER, "某干部")
@@ -523,6 +525,13 @@ ROWS = (
         lambda o, w: P.may_reset_password(o, w.some_officer),
         _sees(officers_visible_to, "some_officer"),
         ("may_reset_password", "is_security_admin"),
+    ),
+    Row(
+        "Read and export the audit trail",
+        "`may_read_audit_trail`",
+        lambda o, w: P.may_read_audit_trail(o),
+        None,
+        ("may_read_audit_trail", "is_audit_admin"),
     ),
     Row(
         "Must pass a second factor (TOTP or a recovery code) to use a session",
