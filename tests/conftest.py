@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from promo.devtools.two_factor import verify_client_session
 from tests.factories import Bureau, make_bureau
 
 
@@ -47,7 +48,7 @@ def _test_sign_in_passes_the_second_factor():
 
     def _login(self, user, backend=None):
         original(self, user, backend)
-        verify_test_session(self, user)
+        verify_client_session(self, user)
 
     # For the whole session: module-scoped worlds (the permission matrix) sign in before any
     # function-scoped fixture runs.
@@ -55,30 +56,6 @@ def _test_sign_in_passes_the_second_factor():
         patch.setattr(DjangoClient, "_login", _login)
         patch.setattr(DjangoClient, "_login_password_only", original, raising=False)
         yield
-
-
-def verify_test_session(client, user) -> None:
-    """Mark the client's session as having passed the second factor, when ``user`` must (or
-    has a device)."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from officers.permissions import must_use_two_factor
-    from promo.accounts.two_factor import PENDING
-
-    device = TOTPDevice.objects.filter(user_id=user.pk, confirmed=True).first()
-    if device is None:
-        if not must_use_two_factor(user):
-            return
-        device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    if session.pop(PENDING, None):
-        # The code step records the sign-in once it is passed (promo.accounts.two_factor).
-        from officers.services import officer_session_record
-
-        officer_session_record(officer=user, session_key=session.session_key, ip="-", user_agent="")
-    session.save()
 
 
 def sign_in_password_only(client, user) -> None:

@@ -1171,28 +1171,6 @@ def _count_queries(url: str, username: str, urls: dict[str, str]) -> dict[str, i
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _verified(client: Any, officer: Any) -> None:
-    """A test client's ``force_login`` skips the sign-in form and so the second factor: mark
-    the session as having passed it with the officer's device, as the code page would (made
-    once in the bench database for an officer who must use one), so the pages counted are
-    the pages, not the redirect to the code page."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
-    from officers.permissions import must_use_two_factor
-    from promo.accounts.two_factor import PENDING
-
-    device = TOTPDevice.objects.filter(user_id=officer.pk, confirmed=True).first()
-    if device is None:
-        if not must_use_two_factor(officer):
-            return
-        device = TOTPDevice.objects.create(user=officer, name="bench", confirmed=True)
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.pop(PENDING, None)
-    session.save()
-
-
 def _count_queries_here(username: str, urls: dict[str, str]) -> dict[str, int]:
     _django()
     from django.db import connection
@@ -1200,11 +1178,13 @@ def _count_queries_here(username: str, urls: dict[str, str]) -> dict[str, int]:
     from django.test.utils import CaptureQueriesContext
 
     from officers.models import Officer
+    from promo.devtools.two_factor import verify_client_session
 
     client = Client(HTTP_HOST=HOST)
     officer = Officer.objects.get(username=username)
     client.force_login(officer)
-    _verified(client, officer)
+    # The pages counted are the pages, not the redirect to the second factor's code page.
+    verify_client_session(client, officer, device_name="bench")
     counts = {}
     for name, path in urls.items():
         client.get(path)  # warm-up; the cockpit is then served from its summary table

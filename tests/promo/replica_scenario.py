@@ -28,9 +28,9 @@ from django.urls import reverse  # noqa: E402
 from promo.core.db import PIN_COOKIE  # noqa: E402
 from promo.core.services import today  # noqa: E402
 from promo.devtools.replica import wait_for_replay  # noqa: E402
+from promo.devtools.two_factor import verify_client_session  # noqa: E402
 from promo.reports.choices import BulletinKind  # noqa: E402
 from promo.reports.services import bulletin_generate, previous_month_start  # noqa: E402
-from tests.conftest import verify_test_session  # noqa: E402
 from tests.factories import make_bureau, make_lead  # noqa: E402
 
 
@@ -56,7 +56,7 @@ def main() -> None:
     client = Client()
     client.force_login(bureau.chief)
     # Outside pytest the shared fixture does not run: the chief passes the second factor here.
-    verify_test_session(client, bureau.chief)
+    verify_client_session(client, bureau.chief)
 
     def queries(path: str) -> tuple[int, int, int]:
         with CaptureQueriesContext(connections["replica"]) as on_replica:
