@@ -15,7 +15,6 @@ test_cockpit_counts.py.
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,7 +22,6 @@ from html import unescape
 
 import pytest
 import time_machine
-from django.db import transaction
 from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -39,6 +37,7 @@ from promo.reports.choices import Figure
 from tests.dashboard.seed import CHANNELS, INDUSTRIES, REGIONS, build_mixed
 from tests.factories import Bureau, make_bureau
 from tests.reports.seed import TODAY
+from tests.worlds import rolled_back_world
 
 pytestmark = pytest.mark.django_db
 
@@ -58,23 +57,16 @@ def frozen():
 
 @pytest.fixture(scope="module")
 def mixed_bureau(django_db_setup, django_db_blocker) -> Iterator[Bureau]:
-    """The mixed bureau, built once for this module inside a transaction that is rolled back
-    after its last test. Each test's own transaction nests in it as a savepoint, so whatever
-    a test writes is undone before the next one: every test reads the same mixed bureau."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with time_machine.travel(TODAY, tick=False):
-                built = make_bureau()
-                build_mixed(built)
-        except BaseException:
-            outer.__exit__(*sys.exc_info())
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    """The mixed bureau, built once for this module (tests/worlds.py): every test reads it."""
+
+    def build() -> Bureau:
+        with time_machine.travel(TODAY, tick=False):
+            built = make_bureau()
+            build_mixed(built)
+        return built
+
+    with rolled_back_world(django_db_blocker, build) as built:
+        yield built
 
 
 @pytest.fixture

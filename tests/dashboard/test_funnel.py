@@ -26,13 +26,12 @@ Today's statuses (the old funnel): 信息 1 (C), 有效 2 (B G), 在谈 1 (D), �
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -44,6 +43,7 @@ from promo.dashboard.forms import Period, PeriodKind
 from promo.dashboard.selectors import CockpitFilters
 from tests.dashboard.test_cockpit_links import assert_links_match_lists, printed_count
 from tests.factories import Bureau, make_bureau, make_investor, sign_lead
+from tests.worlds import rolled_back_world
 
 pytestmark = pytest.mark.django_db
 
@@ -128,22 +128,16 @@ def _build(b) -> None:
 
 @pytest.fixture(scope="module")
 def small_world(django_db_setup, django_db_blocker) -> Iterator[Bureau]:
-    """The table's world, built once for the module in a transaction rolled back after its
-    last test; each test runs in a savepoint inside it (as test_cockpit_links' mixed bureau)."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with time_machine.travel(TODAY, tick=False):
-                built = make_bureau()
-            _build(built)
-        except BaseException:
-            outer.__exit__(*sys.exc_info())
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    """The table's world, built once for the module (tests/worlds.py)."""
+
+    def build() -> Bureau:
+        with time_machine.travel(TODAY, tick=False):
+            built = make_bureau()
+        _build(built)
+        return built
+
+    with rolled_back_world(django_db_blocker, build) as built:
+        yield built
 
 
 @pytest.fixture

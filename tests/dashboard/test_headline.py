@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-import sys
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -18,7 +17,6 @@ from html import unescape
 
 import pytest
 import time_machine
-from django.db import transaction
 from django.db.models import Sum
 from django.test import Client
 from django.utils import translation
@@ -36,6 +34,7 @@ from tests.dashboard.seed import build_mixed
 from tests.factories import Bureau, make_bureau
 from tests.reports.seed import TODAY
 from tests.web.test_i18n import compiled, english_client  # noqa: F401 (fixture)
+from tests.worlds import rolled_back_world
 
 pytestmark = pytest.mark.django_db
 
@@ -53,22 +52,17 @@ UNGROUPED = re.compile(r"\d{4,}\.\d\d")
 @pytest.fixture(scope="module")
 def mixed_bureau(django_db_setup, django_db_blocker) -> Iterator[Bureau]:
     """The mixed bureau with the daily alert rules run on TODAY (so some projects are red),
-    in a transaction rolled back after the module's last test."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            with time_machine.travel(TODAY, tick=False):
-                built = make_bureau()
-                build_mixed(built)
-                alerts_evaluate(on=DAY)
-        except BaseException:
-            outer.__exit__(*sys.exc_info())
-            raise
-    yield built
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+    built once for the module (tests/worlds.py)."""
+
+    def build() -> Bureau:
+        with time_machine.travel(TODAY, tick=False):
+            built = make_bureau()
+            build_mixed(built)
+            alerts_evaluate(on=DAY)
+        return built
+
+    with rolled_back_world(django_db_blocker, build) as built:
+        yield built
 
 
 @pytest.fixture
