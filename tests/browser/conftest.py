@@ -166,3 +166,18 @@ def pass_second_factor(page, username: str) -> None:
     page.locator("#id_code").fill(totp_code(device.bin_key, after_step=device.last_t))
     page.get_by_role("button", name="验证").click()
     page.wait_for_url(re.compile(r"^(?!.*/account/two-factor/)"))
+
+
+def sign_in(page, username: str) -> None:
+    """Sign in through the form as ``username`` (the test password), passing the second factor
+    when promo asks for it, and land on the home page."""
+    import re
+
+    from tests.factories import PASSWORD
+
+    page.goto("/login/")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    pass_second_factor(page, username)  # a chief enrols or enters the app's code
+    page.wait_for_url(re.compile(r"/$"))

@@ -18,7 +18,7 @@ from promo.agreements import services
 from promo.agreements.choices import Payment, RequestStatus
 from promo.agreements.models import AgreementLog, IncentiveRequest, Promise
 from promo.core.services import today
-from tests.browser.test_workspace import sign_in
+from tests.browser.conftest import sign_in
 from tests.factories import make_bureau, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

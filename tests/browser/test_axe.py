@@ -7,7 +7,6 @@ serious violations on the ten main pages.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,8 +15,8 @@ import pytest
 from leads.choices import LeadStatus, VisitKind
 from leads.services import visit_log
 from promo.core.services import today
-from tests.browser.conftest import pass_second_factor
-from tests.factories import PASSWORD, make_bureau, make_investor, make_lead, make_project
+from tests.browser.conftest import sign_in
+from tests.factories import make_bureau, make_investor, make_lead, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -71,15 +70,6 @@ def pages():
         f"/investors/{investor.pk}/",
     ]
     return officer_pages, ["/dashboard/"]
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    pass_second_factor(page, username)  # a chief enrols or enters the app's code
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def violations(page, url: str) -> list[dict]:

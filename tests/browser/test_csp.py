@@ -10,8 +10,7 @@ import time_machine
 
 from promo.reports.choices import BulletinKind
 from promo.reports.services import bulletin_generate
-from tests.browser.conftest import wait_until
-from tests.browser.test_workspace import sign_in
+from tests.browser.conftest import sign_in, wait_until
 from tests.reports.seed import START, TODAY, build_october
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

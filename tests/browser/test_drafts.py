@@ -14,8 +14,8 @@ import pytest
 from django.contrib.sessions.models import Session
 
 from leads.models import Visit
-from tests.browser.conftest import screenshot, wait_until
-from tests.browser.test_workspace import office, sign_in  # noqa: F401 (a fixture)
+from tests.browser.conftest import screenshot, sign_in, wait_until
+from tests.browser.test_workspace import office  # noqa: F401 (a fixture)
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from leads.choices import LeadStatus
-from tests.browser.conftest import screenshot, wait_until
+from tests.browser.conftest import screenshot, sign_in, wait_until
 from tests.browser.test_csp import WATCH, _open
-from tests.browser.test_workspace import sign_in
 from tests.factories import make_lead
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

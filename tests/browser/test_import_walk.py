@@ -20,8 +20,8 @@ from leads.models import Investor
 from projects.models import Project, StageEvidenceRule
 from promo.imports.choices import BatchStatus
 from promo.imports.models import ImportBatch, ImportMapping
-from tests.browser.conftest import screenshot
-from tests.factories import PASSWORD, make_bureau
+from tests.browser.conftest import screenshot, sign_in
+from tests.factories import make_bureau
 from tests.imports.ledgers import COL, project_ledger
 from tests.imports.test_ledger import seed_known
 from tests.imports.test_worker_import import routed  # noqa: F401 - run_import to this worker
@@ -31,14 +31,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 ROWS = 3000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def upload(page, name: str, data: bytes, mime: str = XLSX) -> ImportBatch:

@@ -16,8 +16,8 @@ from leads.choices import LeadStatus, VisitKind
 from leads.services import visit_log
 from promo.agreements.services import agreement_create
 from promo.core.services import today
-from tests.browser.conftest import screenshot
-from tests.browser.test_workspace import assert_fits, sign_in
+from tests.browser.conftest import screenshot, sign_in
+from tests.browser.test_workspace import assert_fits
 from tests.factories import make_bureau, make_investor, make_lead, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -21,8 +21,8 @@ from leads.models import Investor, Lead, Visit
 from projects.choices import Stage
 from projects.models import Project
 from promo.core.services import today
-from tests.browser.conftest import screenshot, wait_until
-from tests.factories import PASSWORD, make_bureau, make_investor, make_lead, make_project
+from tests.browser.conftest import screenshot, sign_in, wait_until
+from tests.factories import make_bureau, make_investor, make_lead, make_project
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -97,14 +97,6 @@ class Walk:
         return line
 
 
-def sign_in(page) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名").fill("sh_officer")
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r"/$"))
-
-
 @pytest.fixture
 def office():
     bureau = make_bureau()
@@ -136,7 +128,7 @@ def set_due(walk: Walk, form, day_offset: int) -> None:
 def test_a_visit_to_a_known_investor_with_a_next_step_fits_in_six_taps(tall_phone, office):
     bureau, investor, _lead, _project = office
     page = tall_phone
-    sign_in(page)
+    sign_in(page, "sh_officer")
     walk = Walk(page)
     walk.reset()
     walk.tap(page.get_by_role("link", name="登记走访").first, "登记走访", loads=True)
@@ -165,7 +157,7 @@ def test_a_visit_to_a_new_investor_with_a_near_duplicate_name_is_resolved_to_the
     bureau, investor, _lead, _project = office
     page = tall_phone
     investors_before = Investor.objects.count()
-    sign_in(page)
+    sign_in(page, "sh_officer")
     walk = Walk(page)
     walk.reset()
     walk.tap(page.get_by_role("link", name="登记走访").first, "登记走访", loads=True)
@@ -198,7 +190,7 @@ def test_the_other_main_flows_measured(tall_phone, office, settings, tmp_path):
     me = bureau.shanghai_officer
     fresh = make_investor(me, name="星海生物医药有限公司")
     page = tall_phone
-    sign_in(page)
+    sign_in(page, "sh_officer")
     walk = Walk(page)
 
     # Find a lead by a word of its name and open it.

@@ -21,7 +21,7 @@ from leads.models import Lead, LeadAssistRequest, LeadStatusEvent, Visit
 from officers.choices import Role
 from officers.models import Assignment
 from projects.models import Project
-from tests.browser.test_workspace import sign_in
+from tests.browser.conftest import sign_in
 from tests.factories import make_bureau, make_investor, make_lead, make_officer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

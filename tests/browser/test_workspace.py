@@ -19,9 +19,8 @@ from leads.services import visit_log
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project, StageEvidence
 from promo.core.services import today
-from tests.browser.conftest import pass_second_factor, screenshot, wait_until
+from tests.browser.conftest import screenshot, sign_in, wait_until
 from tests.factories import (
-    PASSWORD,
     make_bureau,
     make_investor,
     make_lead,
@@ -36,15 +35,6 @@ PDF = (
     b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
     b"trailer<</Root 1 0 R>>\n%%EOF\n"
 )
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login/")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    pass_second_factor(page, username)  # a chief enrols or enters the app's code
-    page.wait_for_url(re.compile(r"/$"))
 
 
 def assert_fits(page, width: int) -> None:
