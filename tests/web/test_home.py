@@ -354,5 +354,6 @@ def test_a_heads_home_reads_both_alert_lists_and_their_notices_in_pinned_queries
     # rows are not read), lead counts, projects, problems, claims to settle, requests to join, my alerts, the unit's red ones, the
     # notices of both lists (one query; it was one per list), the bell's count. Issue #19's
     # bench counted 15 for a head at province scale: the unit's path read again for the
-    # scope, and the notices read per list. Plus the enquiry clock's steps due (issue #20).
-    assert len(queries) == 14, [q["sql"][:120] for q in queries]
+    # scope, and the notices read per list. Plus the enquiry clock's steps due (issue #20),
+    # and the service visits overdue of the enterprises the officer serves (issue #20).
+    assert len(queries) == 15, [q["sql"][:120] for q in queries]
