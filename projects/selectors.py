@@ -451,7 +451,7 @@ def service_visits_overdue(officer: Officer, *, day: date) -> list[Project]:
         with_service_rhythm(
             projects_visible_to(officer).filter(service_envoy_id=officer.pk, stage=Stage.PRODUCING)
         )
-        .filter(service_visit_due__lt=day)
+        .filter(Q(service_visit_due__lt=day))
         .select_related("investor")
         .order_by("service_visit_due", "id")
     )

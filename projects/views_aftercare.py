@@ -6,6 +6,8 @@ refusal is shown next to its field and the typed values come back.
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from officers import permissions
-from officers.models import Unit, tree_order
+from officers.models import Officer, Unit, tree_order
 from projects import services
 from projects.choices import Stage
 from projects.forms import EnvoyForm, ServiceVisitForm
@@ -36,7 +38,7 @@ from promo.core.services import today
 
 def _enterprise(request: HttpRequest, pk: int) -> Project:
     return get_object_or_404(
-        with_service_rhythm(projects_visible_to(request.user)).select_related(
+        with_service_rhythm(projects_visible_to(cast(Officer, request.user))).select_related(
             "investor", "unit", "service_envoy", "service_envoy_named_by"
         ),
         pk=pk,
@@ -46,7 +48,7 @@ def _enterprise(request: HttpRequest, pk: int) -> Project:
 def _page(
     request: HttpRequest, project: Project, *, envoy_form=None, status: int = 200
 ) -> HttpResponse:
-    me = request.user
+    me = cast(Officer, request.user)
     may_name = project.stage == Stage.PRODUCING and permissions.may_name_envoy(me, project)
     if envoy_form is None and may_name:
         envoy_form = EnvoyForm(
@@ -89,7 +91,7 @@ def envoy_name(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.project_envoy_name(
                 project=project,
-                actor=request.user,
+                actor=cast(Officer, request.user),
                 envoy=form.cleaned_data["service_envoy"],
                 green_card=form.cleaned_data["green_card"],
             )
@@ -107,7 +109,7 @@ def envoy_name(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def service_visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Record a service visit (企业服务走访) with its structured answers."""
-    me = request.user
+    me = cast(Officer, request.user)
     project = _enterprise(request, pk)
     if not permissions.may_log_service_visit(me, project):
         raise DjangoPermissionDenied(

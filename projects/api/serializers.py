@@ -571,11 +571,14 @@ class ServiceVisitSerializer(FieldsMixin, serializers.ModelSerializer):
 
     project = RefSerializer(read_only=True, help_text="项目")
     visited_by = OfficerRefSerializer(read_only=True, help_text="走访人")
-    problem = serializers.PrimaryKeyRelatedField(
-        read_only=True, allow_null=True, help_text="转入马上办的问题编号"
+    problem = serializers.IntegerField(
+        source="problem_id", read_only=True, allow_null=True, help_text="转入马上办的问题编号"
     )
-    expansion_lead = serializers.PrimaryKeyRelatedField(
-        read_only=True, allow_null=True, help_text="增资扩产项目信息编号"
+    expansion_lead = serializers.IntegerField(
+        source="expansion_lead_id",
+        read_only=True,
+        allow_null=True,
+        help_text="增资扩产项目信息编号",
     )
 
     class Meta:
