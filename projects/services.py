@@ -1155,7 +1155,8 @@ def service_visit_log(
                 estimated_amount=amount,
                 description=expansion_description,
                 unit=locked.unit,
-                first_contact_on=visited_on,
+                # No first_contact_on: the lead's contact dates follow its logged visits
+                # (leads.services._refresh_lead_activity), and a service visit is not one.
                 is_expansion=True,
             )
         return ServiceVisit.objects.create(

@@ -154,13 +154,17 @@ def test_the_visit_and_its_problem_are_one_transaction(bureau):
     assert ServiceVisit.objects.count() == 1
 
 
-def test_an_expansion_plan_becomes_a_lead_marked_expansion_on_the_same_investor(bureau):
+def test_an_expansion_plan_becomes_a_lead_marked_expansion_on_the_same_investor(bureau, client_for):
     project = producing(bureau.shanghai_officer)
     row = visit(project, bureau.shanghai_officer, has_expansion_plan=True, expansion_amount=8000)
     lead = row.expansion_lead
     assert lead.is_expansion and lead.investor_id == project.investor_id
     assert lead.unit_id == project.unit_id and lead.status == LeadStatus.INFORMATION
     assert lead.estimated_amount == Decimal("8000.00")
+    page = client_for(bureau.shanghai_officer).get(f"/leads/{lead.pk}/").content.decode()
+    assert "签约后计入原项目的增资" in page
+    listed = client_for(bureau.shanghai_officer).get("/leads/", {"is_expansion": "true"})
+    assert [x.pk for x in listed.context["page"].object_list] == [lead.pk]
 
 
 @pytest.mark.parametrize(
@@ -285,6 +289,32 @@ def test_the_envoys_home_shows_the_overdue_visit(bureau, client_for):
     assert (
         "data-service-overdue" not in client_for(bureau.shanghai_officer).get("/").content.decode()
     )
+
+
+def test_an_overdue_service_visit_lights_yellow_for_the_envoy_and_a_visit_clears_it(
+    bureau, settings
+):
+    from promo.reports.choices import AlertRule
+    from promo.reports.models import Alert
+    from promo.reports.services import alerts_evaluate
+
+    settings.PROMO_SERVICE_VISIT_DAYS = 90
+    project = producing(bureau.shanghai_officer, days_ago=200)  # produced 170 days ago
+    unserved = producing(bureau.shanghai_officer, days_ago=200)  # no envoy: no light
+    services.project_envoy_name(project=project, actor=bureau.shanghai_head, envoy=bureau.teammate)
+    alerts_evaluate(on=today())
+    lit = Alert.objects.get(rule=AlertRule.SERVICE_VISIT_OVERDUE, resolved_on__isnull=True)
+    assert (lit.project_id, lit.responsible_id, lit.level) == (
+        project.pk,
+        bureau.teammate.pk,
+        "yellow",
+    )
+    assert lit.params == {"name": project.name, "days": 170 - 90}
+    assert not Alert.objects.filter(project=unserved, rule=AlertRule.SERVICE_VISIT_OVERDUE).exists()
+    visit(project, bureau.teammate)
+    alerts_evaluate(on=today())
+    lit.refresh_from_db()
+    assert lit.resolved_on == today()
 
 
 # --- the pages -------------------------------------------------------------------------------
