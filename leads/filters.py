@@ -315,6 +315,9 @@ class LeadFilter(django_filters.FilterSet):
     qualified_on = django_filters.DateFromToRangeFilter(
         label=_("确认有效日期范围"), widget=DatePickerRange
     )
+    # 增资扩产: an enterprise's expansion raised on a service visit; signed, it is a capital
+    # increase on its project, never a new signing (projects.services._sign_expansion).
+    is_expansion = django_filters.BooleanFilter(label=_("增资扩产"))
     signed_on = django_filters.DateFromToRangeFilter(
         label=_("签约日期范围"), widget=DatePickerRange
     )
@@ -391,6 +394,7 @@ class LeadFilter(django_filters.FilterSet):
             "external_id",
             "qualified_on",
             "signed_on",
+            "is_expansion",
             "has_first_contact",
             "has_first_inspection",
             "first_contact_by_signing",

@@ -452,6 +452,10 @@ class Lead(SyncedModel):
     last_activity_on = models.DateField(_("最近跟进日期"), null=True, blank=True)
     # A second open lead of the same unit on the same investor, registered knowingly beside
     # the one named here (docs/decisions/0013-same-unit-duplicate-leads.md).
+    # 增资扩产: an existing enterprise's expansion, raised on a service visit. Signing it records a
+    # capital increase on the enterprise's project (projects.services.project_sign_lead), never a
+    # new project, so it is never counted as a new signing.
+    is_expansion = models.BooleanField(_("增资扩产"), default=False)
     duplicate_of = models.ForeignKey(
         "self",
         verbose_name=_("确认登记时本单位已有的项目信息"),

@@ -394,8 +394,11 @@ def lead_create(
     source_system: str = "",
     external_id: str = "",
     confirm_duplicate: int | None = None,
+    is_expansion: bool = False,
 ) -> Lead:
     """Register a lead (登记项目信息) in status 信息, with the actor as 主办.
+
+    ``is_expansion`` marks a 增资扩产 lead (projects.services.service_visit_log registers it).
 
     防撞单 refuses it while another unit follows the investor; a second open lead of the
     same unit on the investor needs ``confirm_duplicate``, the id of that unit's newest open
@@ -439,6 +442,7 @@ def lead_create(
             last_activity_on=first_contact_on,
             source_system=source_system,
             external_id=external_id,
+            is_expansion=is_expansion,
         )
         LeadStatusEvent.objects.create(
             lead=lead, actor=actor, from_status="", to_status=LeadStatus.INFORMATION

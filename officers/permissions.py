@@ -284,6 +284,26 @@ def may_waive_term(officer: Any, project: Any) -> bool:
     return may_work_records(officer) and manages(officer, project)
 
 
+# --- aftercare (亲商服务) -------------------------------------------------------------------
+
+
+def may_name_envoy(officer: Any, project: Any) -> bool:
+    """Name (or change) a producing enterprise's service envoy (企业服务专员) and put it on the
+    服务绿卡 list: the holding unit's head or a 局领导, as for a 挂钩领导 — the envoy's visits
+    are a duty handed out, not one an officer gives himself."""
+    return may_work_records(officer) and manages(officer, project)
+
+
+def may_log_service_visit(officer: Any, project: Any) -> bool:
+    """Record a service visit (企业服务走访) on an enterprise: its envoy, or who reports the
+    project's milestones (its 主办, the holding unit's head, a 局领导)."""
+    if not may_work_records(officer) or getattr(officer, "pk", None) is None:
+        return False
+    if project.service_envoy_id is not None and project.service_envoy_id == officer.pk:
+        return True
+    return may_advance_project(officer, project)
+
+
 # --- problems (马上办) ---------------------------------------------------------------------
 
 

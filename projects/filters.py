@@ -15,7 +15,13 @@ from promo.core.choices import Industry, Region
 from promo.core.services import today
 
 from .choices import ProblemKind, ProblemStatus, SizeClass, Stage
-from .models import InvestmentProgress, Problem, Project, progress_reported_between
+from .models import (
+    InvestmentProgress,
+    Problem,
+    Project,
+    ServiceVisit,
+    progress_reported_between,
+)
 
 
 def overdue_q(day: date) -> Q:
@@ -140,6 +146,28 @@ class ProblemFilter(django_filters.FilterSet):
     class Meta:
         model = Problem
         fields = ["status", "kind", "project", "owner_unit", "due_on", "escalated", "updated_after"]
+
+
+class ServiceVisitFilter(django_filters.FilterSet):
+    """Service visits (企业服务走访) for the API's list and its sync."""
+
+    project = django_filters.NumberFilter(field_name="project_id", label=_("项目"))
+    visited_on = django_filters.DateFromToRangeFilter(label=_("走访日期范围"))
+    has_expansion_plan = django_filters.BooleanFilter(label=_("有增资扩产计划"))
+    source_system = django_filters.CharFilter(label=_("来源系统"), max_length=40)
+    external_id = django_filters.CharFilter(label=_("外部编号"), max_length=100)
+    updated_after = UpdatedAfterFilter()
+
+    class Meta:
+        model = ServiceVisit
+        fields = [
+            "project",
+            "visited_on",
+            "has_expansion_plan",
+            "source_system",
+            "external_id",
+            "updated_after",
+        ]
 
 
 class ProgressFilter(django_filters.FilterSet):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from leads.forms import DateInput
-from officers.models import Unit
+from officers.models import Officer, Unit
 from projects.choices import MILESTONE_ORDER, Milestone, ParkKind, ProblemKind, SizeClass, Stage
 from projects.models import EvidenceKind
 from promo.core.forms import PlainCheckboxes
@@ -400,3 +400,79 @@ class EvidenceAttachForm(OnceForm):
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
         help_text=_("PDF、JPEG 或 PNG。"),
     )
+
+
+# --- aftercare (亲商服务) ---------------------------------------------------------------------
+
+
+class EnvoyForm(forms.Form):
+    """Name a producing enterprise's service envoy (企业服务专员) and its 服务绿卡 mark."""
+
+    service_envoy = forms.ModelChoiceField(
+        label=_("企业服务专员"), queryset=Officer.objects.none(), required=False
+    )
+    green_card = forms.BooleanField(
+        label=_("服务绿卡"),
+        required=False,
+        help_text=_("绿卡企业每月走访一次，其他投产企业按默认周期走访。"),
+    )
+
+    def __init__(self, *args, officers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service_envoy"].queryset = officers
+
+
+class ServiceVisitForm(OnceForm):
+    """A service visit's structured answers (企业服务走访); saved once however often it is sent."""
+
+    visited_on = forms.DateField(label=_("走访日期"), widget=DateInput())
+    satisfaction = forms.TypedChoiceField(
+        label=_("满意度"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        help_text=_("5 分最满意，1 分最不满意。"),
+    )
+    employment = forms.IntegerField(label=_("现有用工人数"), min_value=0)
+    has_expansion_plan = forms.TypedChoiceField(
+        label=_("有增资扩产计划"),
+        coerce=lambda value: value == "yes",
+        choices=[("no", _("否")), ("yes", _("是"))],
+        widget=forms.RadioSelect,
+        initial="no",
+    )
+    expansion_amount = forms.DecimalField(
+        label=_("计划增资(万元)"),
+        required=False,
+        help_text=_("有计划时必填：将登记一条“增资扩产”项目信息。"),
+        **_MONEY,
+    )
+    expansion_description = forms.CharField(
+        label=_("增资扩产内容"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    problem_title = forms.CharField(
+        label=_("企业反映的问题"),
+        max_length=200,
+        required=False,
+        help_text=_("填写后转入马上办，您是首问责任人。"),
+    )
+    problem_kind = forms.ChoiceField(
+        label=_("问题类型"), choices=[("", "—"), *ProblemKind.choices], required=False
+    )
+    problem_owner_unit = forms.ModelChoiceField(
+        label=_("承办单位"), queryset=Unit.objects.none(), required=False
+    )
+    problem_due_on = forms.DateField(label=_("办结期限"), required=False, widget=DateInput())
+    notes = forms.CharField(
+        label=_("走访情况"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, units, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("visited_on", today())
+        super().__init__(*args, **kwargs)
+        self.fields["problem_owner_unit"].queryset = units
+
+    def service_kwargs(self) -> dict:
+        """What ``service_visit_log`` takes: the fields without the submission key."""
+        data = {name: value for name, value in self.cleaned_data.items() if name != "submission"}
+        data["expansion_amount"] = data.get("expansion_amount") or 0
+        return data

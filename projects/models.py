@@ -174,6 +174,29 @@ class Project(SyncedModel):
     annual_tax = models.DecimalField(_("年税收(万元)"), **_MONEY)
     jobs = models.PositiveIntegerField(_("用工人数"), default=0)
 
+    # Aftercare (亲商服务): the officer named to serve the enterprise once it produces, who named
+    # them and when — on the row, so the project's history keeps every change of envoy
+    # (docs/decisions/0016-service-envoy-on-the-project.md).
+    service_envoy = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("企业服务专员"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects_served",
+    )
+    service_envoy_named_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("指定人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    service_envoy_named_at = models.DateTimeField(_("指定时间"), null=True, blank=True)
+    # 服务绿卡: a top enterprise, visited monthly instead of at the default rhythm.
+    green_card = models.BooleanField(_("服务绿卡"), default=False)
+
     class Meta:
         verbose_name = _("项目")
         verbose_name_plural = _("项目")
@@ -550,6 +573,15 @@ class ProjectIncrement(models.Model):
         _("增加合同外资(万美元)"), max_digits=14, decimal_places=2, default=0
     )
     note = models.TextField(_("说明"), blank=True)
+    # The 增资扩产 lead whose signing recorded this increase (None for one entered directly).
+    lead = models.OneToOneField(
+        "leads.Lead",
+        verbose_name=_("增资扩产项目信息"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="increment",
+    )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("登记人"),
@@ -776,3 +808,70 @@ def total_investment_as_of(day: date) -> Any:
     return F("signed_investment") + Coalesce(
         Subquery(increased, output_field=money), Decimal("0.00"), output_field=money
     )
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class ServiceVisit(SyncedModel):
+    """Service visit (企业服务走访): an envoy's structured call on a producing enterprise.
+
+    The answers are typed (yes/no, 万元, 1–5, a head count), not prose, so one enterprise's
+    visits compare year over year; a problem raised goes to 马上办 (``problem``) and an
+    expansion plan becomes a 增资扩产 lead (``expansion_lead``), both in the visit's transaction.
+    """
+
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="service_visits"
+    )
+    visited_on = models.DateField(_("走访日期"))
+    visited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("走访人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    has_expansion_plan = models.BooleanField(_("有增资扩产计划"), default=False)
+    expansion_amount = models.DecimalField(_("计划增资(万元)"), **_MONEY)
+    satisfaction = models.PositiveSmallIntegerField(_("满意度(1-5)"))
+    employment = models.PositiveIntegerField(_("现有用工人数"))
+    notes = models.TextField(_("走访情况"), blank=True)
+    problem = models.OneToOneField(
+        Problem,
+        verbose_name=_("反映的问题"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_visit",
+    )
+    expansion_lead = models.OneToOneField(
+        "leads.Lead",
+        verbose_name=_("增资扩产项目信息"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="expansion_visit",
+    )
+
+    class Meta:
+        verbose_name = _("企业服务走访")
+        verbose_name_plural = _("企业服务走访")
+        ordering = ["-visited_on", "-id"]
+        constraints = [
+            *SyncedModel.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="%(app_label)s_%(class)s_satisfaction_1_to_5",
+            ),
+            # An amount exactly when there is a plan; a plan without a lead cannot be.
+            models.CheckConstraint(
+                condition=Q(has_expansion_plan=True, expansion_amount__gt=0)
+                | Q(has_expansion_plan=False, expansion_amount=0, expansion_lead__isnull=True),
+                name="%(app_label)s_%(class)s_amount_with_plan",
+            ),
+        ]
+        indexes = [
+            # The rhythm: each project's latest visit (home page, overdue list); the year list.
+            models.Index(fields=["project", "-visited_on"], name="projects_servicevisit_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.visited_on}"

@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from leads.choices import OPEN_LEAD_STATUSES
 from leads.models import Intermediary, Investor, InvestorContact, Lead
@@ -20,7 +38,7 @@ from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer
 from officers.selectors import scope_for
 
-from .choices import STAGE_ORDER, STAGE_TRANSITIONS
+from .choices import STAGE_ORDER, STAGE_TRANSITIONS, Stage
 from .filters import ProjectFilter
 from .forms import ProjectFilterForm
 from .models import (
@@ -28,6 +46,7 @@ from .models import (
     InvestmentProgress,
     Problem,
     Project,
+    ServiceVisit,
     StageEvidenceRule,
     total_investment_as_of,
 )
@@ -390,4 +409,85 @@ def investor_page(officer: Officer, investor: Investor) -> InvestorPage:
         problems=problems,
         intermediaries=intermediaries,
         contacts=contacts,
+    )
+
+
+# --- aftercare (亲商服务) ---------------------------------------------------------------------
+
+
+def service_visits_visible_to(officer: Officer) -> QuerySet[ServiceVisit]:
+    """Service visits (企业服务走访) on the projects the officer sees."""
+    return ServiceVisit.objects.filter(project__in=projects_visible_to(officer))
+
+
+def with_service_rhythm(projects: QuerySet[Project]) -> QuerySet[Project]:
+    """Each project with ``last_service_visit`` and ``service_visit_due``: the last visit (or,
+    before the first, the day it produced) plus the rhythm's days — ``PROMO_GREEN_CARD_VISIT_DAYS``
+    on the 服务绿卡 list, ``PROMO_SERVICE_VISIT_DAYS`` otherwise. One grouped query."""
+    last = (
+        ServiceVisit.objects.filter(project_id=OuterRef("pk"))
+        .order_by("-visited_on")
+        .values("visited_on")[:1]
+    )
+    days = Case(
+        When(green_card=True, then=Value(settings.PROMO_GREEN_CARD_VISIT_DAYS)),
+        default=Value(settings.PROMO_SERVICE_VISIT_DAYS),
+        output_field=IntegerField(),
+    )
+    since = Coalesce(
+        Subquery(last, output_field=DateField()), F("producing_actual"), F("contract_date")
+    )
+    return projects.annotate(
+        last_service_visit=Subquery(last, output_field=DateField()),
+        # PostgreSQL: date + integer is a date.
+        service_visit_due=ExpressionWrapper(since + days, output_field=DateField()),
+    )
+
+
+def service_visits_overdue(officer: Officer, *, day: date) -> list[Project]:
+    """The producing enterprises this officer serves as envoy whose next service visit was due
+    before ``day`` (home page), most overdue first, each with ``days_overdue``."""
+    rows = list(
+        with_service_rhythm(
+            projects_visible_to(officer).filter(service_envoy_id=officer.pk, stage=Stage.PRODUCING)
+        )
+        .filter(Q(service_visit_due__lt=day))
+        .select_related("investor")
+        .order_by("service_visit_due", "id")
+    )
+    for row in rows:
+        row.days_overdue = (day - row.service_visit_due).days  # type: ignore[attr-defined]
+    return rows
+
+
+@dataclass(frozen=True)
+class ServiceYear:
+    year: int
+    visits: list[ServiceVisit]
+
+
+def service_visits_by_year(officer: Officer, project: Project) -> list[ServiceYear]:
+    """A project's service visits grouped by year, newest first (the enterprise's aftercare page);
+    the visitor, problem and lead come in the same query."""
+    visits = (
+        service_visits_visible_to(officer)
+        .filter(project=project)
+        .select_related("visited_by", "problem", "expansion_lead")
+        .order_by("-visited_on", "-id")
+    )
+    years: dict[int, list[ServiceVisit]] = {}
+    for visit in visits:
+        years.setdefault(visit.visited_on.year, []).append(visit)
+    return [ServiceYear(year, rows) for year, rows in years.items()]
+
+
+def envoy_candidates(project: Project) -> QuerySet[Officer]:
+    """Who may be offered as a project's service envoy: the active officers of its unit and
+    those on its team, not department submitters (project_envoy_name checks each again)."""
+    team = Assignment.objects.filter(project_id=project.pk).values("officer_id")
+    return (
+        Officer.objects.filter(is_active=True)
+        .filter(Q(unit_id=project.unit_id) | Q(pk__in=team))
+        .exclude(role=Role.DEPARTMENT_SUBMITTER)
+        .order_by("pk")
     )

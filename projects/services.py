@@ -14,11 +14,16 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from leads.choices import LeadStatus
+from leads.choices import LeadStatus, SourceChannel
 from leads.models import Investor, Lead
 from leads.normalize import is_valid_credit_code, normalize_credit_code
 from leads.selectors import leads_visible_to
-from leads.services import assignment_refusal, lead_transition, require_investor_in_scope
+from leads.services import (
+    assignment_refusal,
+    lead_create,
+    lead_transition,
+    require_investor_in_scope,
+)
 from officers import permissions
 from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer, Unit
@@ -65,6 +70,7 @@ from .models import (
     Project,
     ProjectIncrement,
     ProjectStageEvent,
+    ServiceVisit,
     StageEvidence,
 )
 from .selectors import (
@@ -196,6 +202,15 @@ def project_sign_lead(
                 _("只有“在谈”的项目信息可以签约，当前为“%(current)s”。")
                 % {"current": locked.get_status_display()}
             )
+        if locked.is_expansion:
+            return _sign_expansion(
+                lead=locked,
+                actor=actor,
+                contract_date=contract_date,
+                amount=total_investment,
+                contracted_fdi=contracted_fdi,
+                note=description,
+            )
         project = _new_project(
             actor=actor,
             unit=locked.unit,
@@ -233,6 +248,43 @@ def project_sign_lead(
                 defaults={"assigned_by": actor},
             )
         return project
+
+
+def _sign_expansion(
+    *,
+    lead: Lead,
+    actor: Officer,
+    contract_date: date,
+    amount: Any,
+    contracted_fdi: Any,
+    note: str,
+) -> Project:
+    """Sign a 增资扩产 lead: a capital increase (增资) on the enterprise's project, never a second
+    project — so no count of new signings (新签约项目) ever sees it. Inside project_sign_lead's
+    transaction: the increase and the lead's status land together."""
+    visit = (
+        ServiceVisit.objects.filter(expansion_lead=lead).only("project_id").first()
+        if lead.pk
+        else None
+    )
+    if visit is None:
+        raise rule("lead", _("增资扩产项目信息须来自企业服务走访。"))
+    project = Project.objects.get(pk=visit.project_id)
+    if contract_date is None:
+        raise rule("contract_date", _("请填写签约日期。"))
+    project_record_increment(
+        project=project,
+        actor=actor,
+        increased_on=contract_date,
+        amount=amount,
+        contracted_fdi=contracted_fdi,
+        # Stored data, not a message: kept in the bureau's language whoever signs.
+        note=note or f"增资扩产：{lead.name}",
+        lead=lead,
+    )
+    lead_transition(lead=lead, actor=actor, to_status=LeadStatus.SIGNED, on_date=contract_date)
+    project.refresh_from_db()
+    return project
 
 
 def project_create(
@@ -757,9 +809,13 @@ def project_record_increment(
     amount: Any,
     contracted_fdi: Any = 0,
     note: str = "",
+    lead: Lead | None = None,
 ) -> ProjectIncrement:
-    """Record a capital increase (增资): it raises the total, never creates a second project."""
+    """Record a capital increase (增资): it raises the total, never creates a second project.
+    ``lead`` is the 增资扩产 lead whose signing it is (project_sign_lead passes it)."""
     _ensure_can_work_projects(actor)
+    if increased_on is None:
+        raise rule("increased_on", _("请填写增资日期。"))
     require_not_future("increased_on", increased_on)
     value = require_amount("amount", amount, allow_zero=False)
     fdi = require_amount("contracted_fdi", contracted_fdi)
@@ -774,6 +830,7 @@ def project_record_increment(
             contracted_fdi=fdi,
             note=note,
             actor=actor,
+            lead=lead,
         )
         locked.total_investment += value
         locked.contracted_fdi += fdi
@@ -984,6 +1041,138 @@ def escalation_note(recipients: Iterable[Officer]) -> str:
     if not names:
         return str(_("已升级，但没有可通知的单位负责人或局领导。"))
     return str(_("已升级至：%(names)s。") % {"names": names})
+
+
+# --- aftercare (亲商服务) ---------------------------------------------------------------------
+
+
+def project_envoy_name(
+    *, project: Project, actor: Officer, envoy: Officer | None, green_card: bool = False
+) -> Project:
+    """Name a producing enterprise's service envoy (企业服务专员) — or none — and whether it is on
+    the 服务绿卡 list; who named them and when stay on the row, every change in its history."""
+    _ensure_can_work_projects(actor)
+    with transaction.atomic(), audited(actor, "project_envoy_name"):
+        locked: Project = lock_visible(projects_visible_to(actor), project)
+        if not permissions.may_name_envoy(actor, locked):
+            raise PermissionDenied(_("只有本单位负责人或局领导可以指定企业服务专员。"))
+        if locked.stage != Stage.PRODUCING:
+            raise rule("service_envoy", _("项目投产后才能指定企业服务专员。"))
+        if envoy is not None and not (
+            envoy.is_active
+            and permissions.may_work_records(envoy)
+            and projects_visible_to(envoy).filter(pk=locked.pk).exists()
+        ):
+            # The envoy must already see the enterprise: naming one grants no access.
+            raise rule("service_envoy", _("企业服务专员须是能查看该项目的在职招商干部。"))
+        changed = ["green_card", "updated_at"]
+        if (envoy.pk if envoy else None) != locked.service_envoy_id:
+            locked.service_envoy = envoy
+            locked.service_envoy_named_by = actor if envoy else None
+            locked.service_envoy_named_at = timezone.now() if envoy else None
+            changed += ["service_envoy", "service_envoy_named_by", "service_envoy_named_at"]
+        locked.green_card = bool(green_card)
+        locked.save(update_fields=changed)
+        return locked
+
+
+def service_visit_log(
+    *,
+    project: Project,
+    actor: Officer,
+    visited_on: date,
+    satisfaction: int,
+    employment: int,
+    has_expansion_plan: bool = False,
+    expansion_amount: Any = 0,
+    expansion_description: str = "",
+    notes: str = "",
+    problem_kind: str = "",
+    problem_title: str = "",
+    problem_owner_unit: Unit | None = None,
+    problem_due_on: date | None = None,
+    source_system: str = "",
+    external_id: str = "",
+) -> ServiceVisit:
+    """Record a service visit (企业服务走访) with its typed answers, in one transaction: a
+    problem raised goes to 马上办 (problem_raise, the visitor first asked), and an expansion
+    plan becomes a 增资扩产 lead on the same investor (lead_create)."""
+    _ensure_can_work_projects(actor)
+    if visited_on is None:
+        raise rule("visited_on", _("请填写走访日期。"))
+    require_not_future("visited_on", visited_on)
+    if satisfaction not in range(1, 6):
+        raise rule("satisfaction", _("满意度须为 1 到 5 分。"))
+    if employment is None or employment < 0:
+        raise rule("employment", _("用工人数不能为负数。"))
+    amount = require_amount("expansion_amount", expansion_amount or 0)
+    if has_expansion_plan and amount == 0:
+        raise rule("expansion_amount", _("有增资扩产计划时须填写计划增资金额。"))
+    if not has_expansion_plan and amount:
+        raise rule("expansion_amount", _("没有增资扩产计划时不填金额。"))
+    # A problem is asked for by its title; its other fields are checked here, under the
+    # visit form's names, before problem_raise checks them again under its own.
+    raises_problem = bool(problem_title.strip())
+    if raises_problem:
+        require_choice("problem_kind", problem_kind, ProblemKind)
+        if problem_due_on is None:
+            raise rule("problem_due_on", _("请填写办结期限。"))
+        if problem_due_on < visited_on:
+            raise rule("problem_due_on", _("办结期限不能早于走访日期。"))
+    elif problem_kind:
+        raise rule("problem_title", _("请填写企业反映的问题。"))
+    with transaction.atomic(), audited(actor, "service_visit_log"):
+        locked: Project = lock_visible(projects_visible_to(actor), project)
+        if not permissions.may_log_service_visit(actor, locked):
+            raise PermissionDenied(
+                _("只有企业服务专员、主办人、本单位负责人或局领导可以登记服务走访。")
+            )
+        if locked.stage != Stage.PRODUCING:
+            raise rule("visited_on", _("项目投产后才能登记企业服务走访。"))
+        if locked.producing_actual and visited_on < locked.producing_actual:
+            raise rule("visited_on", _("走访日期不能早于实际投产日期。"))
+        problem = None
+        if raises_problem:
+            problem = problem_raise(
+                project=locked,
+                actor=actor,
+                kind=problem_kind,
+                title=problem_title,
+                owner_unit=problem_owner_unit or locked.unit,
+                due_on=problem_due_on,  # type: ignore[arg-type]  # problem_raise refuses None
+                description=notes,
+                raised_on=visited_on,
+            )
+        lead = None
+        if has_expansion_plan:
+            lead = lead_create(
+                actor=actor,
+                investor=locked.investor,
+                # The lead's name is data, written in the bureau's language.
+                name=f"{locked.name}增资扩产",
+                industry=locked.industry,
+                source_channel=SourceChannel.OTHER,
+                estimated_amount=amount,
+                description=expansion_description,
+                unit=locked.unit,
+                # No first_contact_on: the lead's contact dates follow its logged visits
+                # (leads.services._refresh_lead_activity), and a service visit is not one.
+                is_expansion=True,
+            )
+        return ServiceVisit.objects.create(
+            project=locked,
+            visited_on=visited_on,
+            visited_by=actor,
+            has_expansion_plan=has_expansion_plan,
+            expansion_amount=amount,
+            satisfaction=satisfaction,
+            employment=employment,
+            notes=notes,
+            problem=problem,
+            expansion_lead=lead,
+            source_system=source_system,
+            external_id=external_id,
+        )
 
 
 def project_assignment_add(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from projects import views, views_investors
+from projects import views, views_aftercare, views_investors
 
 app_name = "projects"
 
@@ -28,6 +28,14 @@ urlpatterns = [
         name="milestone_evidence_attach",
     ),
     path("projects/<int:pk>/problems/new/", views.problem_new, name="problem_new"),
+    # Aftercare (亲商服务): the enterprise's envoy, rhythm and service visits.
+    path("projects/<int:pk>/aftercare/", views_aftercare.aftercare, name="aftercare"),
+    path("projects/<int:pk>/aftercare/envoy/", views_aftercare.envoy_name, name="envoy_name"),
+    path(
+        "projects/<int:pk>/aftercare/visits/new/",
+        views_aftercare.service_visit_new,
+        name="service_visit_new",
+    ),
     path(
         "projects/<int:pk>/stages/<int:event_id>/evidence/",
         views.evidence_attach,

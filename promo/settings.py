@@ -242,6 +242,11 @@ PROMO_API_TOKEN_OVERLAP_HOURS = env_int("PROMO_API_TOKEN_OVERLAP_HOURS", 72)
 # 一次提交 (promo/core/submissions.py): how long a form's submission key is remembered, so a
 # form resent within that time is recognised and not saved twice.
 PROMO_FORM_SUBMISSION_DAYS = env_int("PROMO_FORM_SUBMISSION_DAYS", 7)
+# Aftercare (亲商服务): days between service visits to a producing enterprise (quarterly by
+# default), and to a 服务绿卡 enterprise (monthly); past them the visit is overdue on the
+# envoy's home page (projects.selectors.service_visits_overdue).
+PROMO_SERVICE_VISIT_DAYS = env_int("PROMO_SERVICE_VISIT_DAYS", 90)
+PROMO_GREEN_CARD_VISIT_DAYS = env_int("PROMO_GREEN_CARD_VISIT_DAYS", 30)
 
 # Sessions: idle sessions expire (government systems must not stay signed in forever).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)

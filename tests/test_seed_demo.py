@@ -325,6 +325,27 @@ def test_seed_demo_builds_a_believable_bureau_through_the_services_and_only_once
     assert bulletin.lines.count() >= 2
     assert Bulletin.objects.filter(kind=BulletinKind.TEN_DAY).count() == 1
 
+    # Aftercare (亲商服务, issue #20): envoys on producing enterprises named by a head or a
+    # chief, one green card, visits through the service, one overdue, one 增资扩产 lead.
+    from projects.models import Project as ProjectModel
+    from projects.models import ServiceVisit
+    from projects.selectors import service_visits_overdue
+
+    served = ProjectModel.objects.filter(unit__in=units, service_envoy__isnull=False)
+    assert served.count() >= 5 and served.filter(green_card=True).count() == 1
+    assert all(p.stage == "producing" for p in served)
+    assert {p.service_envoy_named_by.role for p in served} <= {Role.UNIT_HEAD, Role.CHIEF}
+    visits = ServiceVisit.objects.filter(project__in=served)
+    assert visits.count() >= 10
+    assert visits.filter(problem__isnull=False).count() >= 1
+    expansion = visits.filter(expansion_lead__isnull=False)
+    assert expansion.count() == 1 and expansion.get().expansion_lead.is_expansion
+    overdue = [
+        p for envoy in {p.service_envoy for p in served}
+        for p in service_visits_overdue(envoy, day=today())
+    ]  # fmt: skip
+    assert len(overdue) >= 1
+
     # A second run changes nothing and still prints the logins.
     again = StringIO()
     call_command("seed_demo", stdout=again)

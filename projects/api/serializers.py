@@ -42,6 +42,7 @@ from ..models import (
     InvestmentProgress,
     Problem,
     Project,
+    ServiceVisit,
     actual_date_in,
     completion_rate_of,
     planned_date_in,
@@ -563,3 +564,56 @@ class ProblemResolveSerializer(ActionSerializer):
 
     resolution = serializers.CharField(max_length=20000, help_text="办理结果")
     resolved_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ServiceVisitSerializer(FieldsMixin, serializers.ModelSerializer):
+    """Service visit (企业服务走访): a producing enterprise's typed answers, comparable over years."""
+
+    project = RefSerializer(read_only=True, help_text="项目")
+    visited_by = OfficerRefSerializer(read_only=True, help_text="走访人")
+    problem = serializers.IntegerField(
+        source="problem_id", read_only=True, allow_null=True, help_text="转入马上办的问题编号"
+    )
+    expansion_lead = serializers.IntegerField(
+        source="expansion_lead_id",
+        read_only=True,
+        allow_null=True,
+        help_text="增资扩产项目信息编号",
+    )
+
+    class Meta:
+        model = ServiceVisit
+        fields = ["id", "project", "visited_on", "visited_by", "satisfaction", "employment",
+                  "has_expansion_plan", "expansion_amount", "notes", "problem", "expansion_lead",
+                  *_SYNC_FIELDS]  # fmt: skip
+
+
+class ServiceVisitWriteSerializer(WriteSerializer):
+    """Record a service visit (登记企业服务走访); a problem goes to 马上办, a plan to a lead."""
+
+    project = VisiblePrimaryKeyRelatedField(projects_visible_to, help_text="项目编号")
+    expansion_amount = serializers.DecimalField(required=False, default=Decimal("0"), **_MONEY)
+    expansion_description = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000, help_text="增资扩产内容"
+    )
+    problem_title = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text="企业反映的问题"
+    )
+    problem_kind = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=30, help_text="问题类型"
+    )
+    problem_owner_unit = VisiblePrimaryKeyRelatedField(
+        problem_owner_units, required=False, allow_null=True, default=None, help_text="承办单位编号"
+    )
+    problem_due_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="办结期限"
+    )
+    satisfaction = serializers.IntegerField(min_value=1, max_value=5, help_text="满意度 1–5")
+
+    class Meta:
+        model = ServiceVisit
+        fields = ["project", "visited_on", "satisfaction", "employment", "has_expansion_plan",
+                  "expansion_amount", "expansion_description", "notes", "problem_title",
+                  "problem_kind", "problem_owner_unit", "problem_due_on", "source_system",
+                  "external_id"]  # fmt: skip
+        validators: list[Any] = []

@@ -2,11 +2,12 @@
 
 from rest_framework.routers import SimpleRouter
 
-from .views import LeadSignViewSet, ProblemViewSet, ProjectViewSet
+from .views import LeadSignViewSet, ProblemViewSet, ProjectViewSet, ServiceVisitViewSet
 
 router = SimpleRouter()
 router.register("projects", ProjectViewSet, basename="project")
 router.register("problems", ProblemViewSet, basename="problem")
+router.register("service-visits", ServiceVisitViewSet, basename="service-visit")
 # POST /api/v1/leads/{id}/sign/ (URL name lead-sign): signing a lead makes a project.
 router.register("leads", LeadSignViewSet, basename="lead")
 

@@ -18,8 +18,13 @@ from promo.api.schema import error_responses
 from promo.api.viewsets import ScopedViewSet
 
 from .. import services
-from ..filters import ProblemFilter, ProjectFilter
-from ..selectors import problems_visible_to, project_list, projects_visible_to
+from ..filters import ProblemFilter, ProjectFilter, ServiceVisitFilter
+from ..selectors import (
+    problems_visible_to,
+    project_list,
+    projects_visible_to,
+    service_visits_visible_to,
+)
 from .serializers import (
     LeadSignSerializer,
     ProblemAskAgainSerializer,
@@ -37,6 +42,8 @@ from .serializers import (
     ProjectPlanSerializer,
     ProjectSerializer,
     ProjectWriteSerializer,
+    ServiceVisitSerializer,
+    ServiceVisitWriteSerializer,
     progress_rows,
 )
 
@@ -266,3 +273,27 @@ class LeadSignViewSet(ScopedViewSet):
         fresh = ProjectSerializer.optimise(projects_visible_to(request.user)).get(pk=project.pk)
         body = ProjectSerializer(fresh, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ServiceVisitViewSet(mixins.ListModelMixin, ScopedViewSet):
+    """Service visits (企业服务走访) on the producing enterprises the caller may see."""
+
+    read_serializer_class = ServiceVisitSerializer
+    write_serializer_class = ServiceVisitWriteSerializer
+    filterset_class = ServiceVisitFilter
+    ordering_fields = ("id", "visited_on", "updated_at")
+
+    def visible(self):
+        return service_visits_visible_to(self.request.user).select_related("project", "visited_by")
+
+    @extend_schema(
+        request=ServiceVisitWriteSerializer,
+        responses={201: ServiceVisitSerializer, **error_responses(400, 403, 409)},
+        description="登记企业服务走访：反映的问题转入马上办，增资扩产计划登记为“增资扩产”项目信息，"
+        "同一事务；同一来源系统的外部编号只登记一次（重复返回 409）。",
+    )
+    def create(self, request, *args, **kwargs):
+        data = self.validated(ServiceVisitWriteSerializer)
+        project = data.pop("project")
+        visit = services.service_visit_log(project=project, actor=request.user, **data)
+        return self.read_response(visit, status.HTTP_201_CREATED)

@@ -345,6 +345,20 @@ ROWS = (
         _sees(problems_visible_to, "routed_problem"),
     ),
     Row(
+        "Name an enterprise's service envoy (企业服务专员) and its 服务绿卡",
+        "`may_name_envoy`",
+        lambda o, w: P.may_name_envoy(o, w.project),
+        _sees(projects_visible_to, "project"),
+        ("may_name_envoy",),
+    ),
+    Row(
+        "Record a service visit (企业服务走访) on a project without an envoy",
+        "`may_log_service_visit`",
+        lambda o, w: P.may_log_service_visit(o, w.project),
+        _sees(projects_visible_to, "project"),
+        ("may_log_service_visit",),
+    ),
+    Row(
         "Keep a project's agreement (协议履约: terms, figures, deliveries, incentive requests)",
         "`may_keep_agreement`",
         lambda o, w: P.may_keep_agreement(o, w.project),

@@ -178,6 +178,7 @@ class AlertRule(models.TextChoices):
     AGREEMENT_AT_RISK = "agreement_at_risk", _("协议承诺临期未达")
     AGREEMENT_BREACH = "agreement_breach", _("投资方违约")
     PROMISE_OVERDUE = "promise_overdue", _("政府承诺逾期未兑现")
+    SERVICE_VISIT_OVERDUE = "service_visit_overdue", _("服务走访逾期")
 
 
 class AlertLevel(models.TextChoices):

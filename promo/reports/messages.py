@@ -32,6 +32,7 @@ _DAYS = frozenset(
         AlertRule.CLOCK_OVERDUE,
         AlertRule.PROMISE_OVERDUE,
         AlertRule.PROBLEM_OVERDUE,
+        AlertRule.SERVICE_VISIT_OVERDUE,
     }
 )
 
@@ -77,6 +78,9 @@ def _days(rule: str, days: int) -> str:
         ),
         AlertRule.PROBLEM_OVERDUE: lambda: ngettext(
             "%(name)s：超期 %(days)s 天未办结", "%(name)s：超期 %(days)s 天未办结", days
+        ),
+        AlertRule.SERVICE_VISIT_OVERDUE: lambda: ngettext(
+            "%(name)s：服务走访逾期 %(days)s 天", "%(name)s：服务走访逾期 %(days)s 天", days
         ),
     }
     return texts[rule]()

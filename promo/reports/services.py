@@ -63,6 +63,7 @@ from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Target, Unit, tree_order
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
+from projects.selectors import with_service_rhythm
 from promo.agreements.choices import BREACH_STATUSES, Metric, PromiseStatus, TermStatus
 from promo.agreements.models import Promise, Term
 from promo.agreements.selectors import promises_with_status, terms_with_status
@@ -995,6 +996,27 @@ def _problem_conditions(cursor: CursorWrapper, on: date) -> None:
     )
 
 
+def _aftercare_conditions(cursor: CursorWrapper, on: date) -> None:
+    """服务走访逾期: a producing enterprise with a service envoy whose visit is past due by the
+    rhythm (projects.selectors.with_service_rhythm, the envoy's home page reads the same);
+    yellow, the envoy responsible; it clears with the next visit."""
+    overdue = with_service_rhythm(
+        Project.objects.filter(stage=Stage.PRODUCING, service_envoy__isnull=False)
+    ).filter(Q(service_visit_due__lt=on))
+    _stage(
+        cursor,
+        overdue,
+        rule=Value(AlertRule.SERVICE_VISIT_OVERDUE.value),
+        level=Value(AlertLevel.YELLOW.value),
+        subject_key=_key("project"),
+        unit_id=F("unit_id"),
+        responsible_id=F("service_envoy_id"),
+        project_id=F("pk"),
+        detail=_text(F("name"), "：服务走访逾期 ", _DaysSince(on, F("service_visit_due")), " 天"),
+        params=JSONObject(name=F("name"), days=_DaysSince(on, F("service_visit_due"))),
+    )
+
+
 def _lock_alerts() -> None:
     # One evaluation at a time: two runs at once would both see a condition as new.
     with connection.cursor() as cursor:
@@ -1036,6 +1058,7 @@ def alerts_evaluate(*, on: date | None = None) -> dict[str, int]:
         _agreement_conditions(cursor, on)
         _unit_conditions(cursor, on)
         _problem_conditions(cursor, on)
+        _aftercare_conditions(cursor, on)
         # Temporary tables are never analysed by autovacuum: without this the merge below
         # is planned for an empty table.
         cursor.execute(f"ANALYZE {_CANDIDATES}")

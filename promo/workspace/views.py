@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from officers.models import Officer
+from projects.selectors import service_visits_overdue
 from promo.core import submissions
 from promo.core.services import today
 from promo.reports.selectors import home_alerts
@@ -69,6 +70,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "lead_counts": lead_counts,
             "projects": selectors.my_projects(me, day=day),
             "problems": selectors.my_open_problems(me, day=day),
+            # 亲商服务: the producing enterprises I serve whose service visit is overdue.
+            "service_visits_overdue": service_visits_overdue(me, day=day),
             "claims": selectors.claims_to_decide(me),
             "assists": selectors.assist_requests_to_decide(me),
             **home_alerts(me),  # 红黄灯: my open alerts; a head's or chief's red items

@@ -54,6 +54,7 @@ from projects.selectors import (
     investor_pages_visible_to,
     problems_visible_to,
     projects_visible_to,
+    service_visits_visible_to,
 )
 from promo.agreements.models import IncentiveRequest, Measurement
 from promo.agreements.selectors import agreements_visible_to
@@ -325,6 +326,16 @@ def progress_form(w: Any, r: Any) -> dict:
 
 def problem_form(w: Any, r: Any) -> dict:
     return {"kind": "power", "title": "矩阵新问题", "owner_unit": r.unit_id, "due_on": day(5)}
+
+
+def service_visit_form(w: Any, r: Any) -> dict:
+    return {"visited_on": day(), "satisfaction": "4", "employment": "120",
+            "has_expansion_plan": "no"}  # fmt: skip
+
+
+def not_producing(c: Ctx) -> bool:
+    """An envoy is named, and service visits logged, only once a project produces (投产)."""
+    return c.record.stage != "producing"
 
 
 def evidence_form(w: Any, r: Any) -> dict:
@@ -748,6 +759,32 @@ WEB: dict[str, list[Case]] = {
     "projects/<int:pk>/problems/new/": [
         Case("GET", allow_if(sees(projects_visible_to)), records=PROJECTS),
         Case("POST", allow_if(sees(projects_visible_to)), records=PROJECTS, data=problem_form),
+    ],
+    # Aftercare (亲商服务): the matrix's projects are not producing, so an allowed write is
+    # refused by the rule (an envoy and visits come once a project produces) and writes nothing.
+    "projects/<int:pk>/aftercare/": [
+        Case("GET", allow_if(sees(projects_visible_to)), records=PROJECTS)
+    ],
+    "projects/<int:pk>/aftercare/envoy/": [
+        Case(
+            "POST",
+            allow_if(sees(projects_visible_to), may(P.may_name_envoy), rule=not_producing),
+            records=PROJECTS,
+            data={"service_envoy": "", "green_card": "on"},
+        )
+    ],
+    "projects/<int:pk>/aftercare/visits/new/": [
+        Case(
+            "GET",
+            allow_if(sees(projects_visible_to), may(P.may_log_service_visit)),
+            records=PROJECTS,
+        ),
+        Case(
+            "POST",
+            allow_if(sees(projects_visible_to), may(P.may_log_service_visit), rule=not_producing),
+            records=PROJECTS,
+            data=service_visit_form,
+        ),
     ],
     "projects/<int:pk>/stages/<int:event_id>/evidence/": [
         Case(
@@ -1349,6 +1386,25 @@ API: dict[tuple[str, str], list[Case]] = {
         )
     ],
     ("get", "/api/v1/problems/{id}/"): [api_read(problems_visible_to, PROBLEMS)],
+    # Service visits (企业服务走访): read with the project; the matrix's projects do not
+    # produce, so an allowed write is refused by the rule and writes nothing.
+    ("get", "/api/v1/service-visits/"): [api_list],
+    ("get", "/api/v1/service-visits/{id}/"): [
+        api_read(service_visits_visible_to, ("service_visit_a", "service_visit_b"))
+    ],
+    ("post", "/api/v1/service-visits/"): [
+        Case(
+            "POST",
+            allow_if(sees(projects_visible_to), may(P.may_log_service_visit), rule=not_producing),
+            records=PROJECTS,
+            data=lambda w, r: {
+                **service_visit_form(w, r),
+                "has_expansion_plan": False,
+                "project": r.pk,
+            },
+            refused_with=FIELD_ERROR,
+        )
+    ],
     # Agreements (投资协议): read with the project; a figure written by who keeps the agreement.
     ("get", "/api/v1/agreements/"): [api_list],
     ("get", "/api/v1/agreements/{id}/"): [api_read(agreements_visible_to, AGREEMENTS)],

@@ -39,7 +39,7 @@ from officers.choices import AssignmentRole, Role, TargetMetric, UnitKind
 from officers.models import Officer, OfficerSession
 from projects import services as project_services
 from projects.choices import Milestone, ProblemKind
-from projects.models import EvidenceKind, Project, StageEvidence
+from projects.models import EvidenceKind, Project, ServiceVisit, StageEvidence
 from projects.selectors import problems_visible_to, projects_visible_to
 from promo.agreements import services as agreement_services
 from promo.agreements.choices import AgreementKind, IncentiveAction, Metric, PromiseKind
@@ -391,6 +391,18 @@ def build_world() -> World:
         owner_unit=department,
         due_on=today() + timedelta(days=10),
     )
+
+    # A service visit on each unit's project (亲商服务), written as a row: the matrix's projects
+    # do not produce, and the service refuses a visit before production.
+    for tag, project, officer in (("a", w.project_a, w.officer_a), ("b", w.project_b, w.officer_b)):
+        setattr(
+            w,
+            f"service_visit_{tag}",
+            ServiceVisit.objects.create(
+                project=project, visited_on=today(), visited_by=officer, satisfaction=4,
+                employment=50,
+            ),
+        )  # fmt: skip
 
     # The admin's model permissions, as a bureau grants them to its staff officers: what is
     # left to decide is promo's own rule (scope and predicates), which the matrix checks.

@@ -85,6 +85,7 @@ SAMPLES: dict[str, dict[str, Any]] = {
     AlertRule.AGREEMENT_AT_RISK: {"name": "P", "metric": "annual_tax", "due": "2026-12-03"},
     AlertRule.AGREEMENT_BREACH: {"name": "P", "metric": "land", "due": "2026-12-03"},
     AlertRule.PROMISE_OVERDUE: {"name": "P", "description": "Road", "days": 5},
+    AlertRule.SERVICE_VISIT_OVERDUE: {"name": "P", "days": 12},
 }
 
 

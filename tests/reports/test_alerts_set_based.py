@@ -260,12 +260,14 @@ def test_set_based_run_leaves_exactly_the_alerts_and_notices_of_the_row_by_row_r
     results = [day[1] for day in after]
     alerts, notices = after[-1][2], after[-1][3]
     # Every rule the oracle knows (the enquiry clock's has tests/reports/test_clock_alerts.py,
-    # the agreements' tests/reports/test_agreement_alerts.py: the oracle predates both).
+    # the agreements' tests/reports/test_agreement_alerts.py, aftercare's
+    # tests/projects/test_aftercare.py: the oracle predates them).
     newer = {
         AlertRule.CLOCK_OVERDUE,
         AlertRule.AGREEMENT_AT_RISK,
         AlertRule.AGREEMENT_BREACH,
         AlertRule.PROMISE_OVERDUE,
+        AlertRule.SERVICE_VISIT_OVERDUE,
     }
     assert {rule for rule, _, _ in alerts} == set(AlertRule.values) - newer
     assert {n[3] for n in notices} == set(EscalationStep.values)

@@ -144,8 +144,9 @@ def test_home_query_count_does_not_grow_with_rows(bureau, client_for):
     # the officer), the follow-ups' candidates and the follow-ups, lead counts, projects,
     # problems, my alerts, and the bell's unread count (the session is written at most once a
     # minute); and my leads' enquiry-clock steps due (issue #20: one query, the steps read from
-    # the leads' annotations).
-    assert len(few) == 11
+    # the leads' annotations); and the service visits overdue of the enterprises I serve as
+    # envoy (issue #20: one query).
+    assert len(few) == 12
 
 
 # --- requests to join as 协办 waiting for a head's decision ---------------------------------
@@ -237,10 +238,10 @@ def test_a_heads_home_query_count_does_not_grow_with_assist_requests(bureau, cli
         response = client.get("/")
     assert len(response.context["assists"]) == 20
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
-    # The officer's eleven less the follow-ups' rows (no candidates: not read), plus a head's:
+    # The officer's twelve less the follow-ups' rows (no candidates: not read), plus a head's:
     # claims to settle, the unit's red lights and the open requests to join as 协办 (one
     # query, requester and lead joined).
-    assert len(few) == 13
+    assert len(few) == 14
 
 
 # --- What the home page reads (issue #19): the officer's own rows, through indexes -------------
@@ -354,5 +355,6 @@ def test_a_heads_home_reads_both_alert_lists_and_their_notices_in_pinned_queries
     # rows are not read), lead counts, projects, problems, claims to settle, requests to join, my alerts, the unit's red ones, the
     # notices of both lists (one query; it was one per list), the bell's count. Issue #19's
     # bench counted 15 for a head at province scale: the unit's path read again for the
-    # scope, and the notices read per list. Plus the enquiry clock's steps due (issue #20).
-    assert len(queries) == 14, [q["sql"][:120] for q in queries]
+    # scope, and the notices read per list. Plus the enquiry clock's steps due (issue #20),
+    # and the service visits overdue of the enterprises the officer serves (issue #20).
+    assert len(queries) == 15, [q["sql"][:120] for q in queries]

@@ -61,6 +61,7 @@ from promo.core.audit import audited
 from promo.core.choices import Industry, Region
 from promo.core.errors import DuplicateInUnit
 from promo.core.services import today
+from promo.devtools.demo.aftercare import add_demo_aftercare
 from promo.devtools.demo.agreements import add_demo_agreements
 from promo.devtools.demo.campaigns import add_demo_campaign
 from promo.devtools.demo.clock import add_demo_clocks
@@ -350,6 +351,7 @@ class DemoBureau:
         self._problems()
         self._rewards()
         add_demo_agreements(self)
+        add_demo_aftercare(self)
         self._targets()
         add_demo_campaign(self)
 
