@@ -853,6 +853,9 @@ def bulletin_agreement_section(bulletin: Bulletin) -> dict[str, Any]:
             total = printed
         else:
             units.append(printed)
+    if not cohorts:
+        # No agreement signed by the bulletin's last day: no section (every row would be "—").
+        units, total = [], None
     return {
         "agreement_headers": [column["label"] for column in columns],
         "agreement_tables": [

@@ -132,3 +132,28 @@ def test_a_date_commitment_has_no_trend(signed, settings):
     settings.PROMO_ALERT_AGREEMENT_RISK_DAYS = 30
     start = add(signed, "start_by", "0", due_in=20)
     assert (trend(start).projected, trend(start).at_risk) == (None, True)
+
+
+def test_the_commitments_list_reads_in_the_same_queries_for_2_and_12_terms(signed, client_for):
+    from django.urls import reverse
+
+    client = client_for(signed.bureau.chief)
+
+    def count() -> int:
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("agreements:terms") + "?status=&metric=annual_tax")
+            assert page.status_code == 200
+        return len(ctx.captured_queries)
+
+    for n in range(2):
+        measure(signed, add(signed, "annual_tax", "100", due_in=100 + n), 10, "5")
+    few = count()
+    assert few <= 12  # the bench's ceiling per request
+    for n in range(10):
+        term = add(signed, "annual_tax", "100", due_in=200 + n)
+        measure(signed, term, 20, "5")
+        measure(signed, term, 10, "9")
+    assert count() == few
