@@ -362,3 +362,15 @@ def test_the_bulletin_page_reads_in_the_same_queries_for_1_and_5_agreements_per_
         a = book.agreement(bureau.outsider, date(year, 4, 1), f"more-{year}")
         book.term(a, "annual_tax", "10", END - DAY, (END - 2 * DAY, "5"))
     assert count() == few
+
+
+def test_the_api_list_filters_by_signing_year_cohort(scenario, client_for):
+    client = client_for(scenario.chief)
+
+    def titles(year: int) -> set[str]:
+        body = client.get(f"/api/v1/agreements/?cohort={year}").json()
+        return {row["title"] for row in body["results"]}
+
+    assert titles(Y2) == {"A1"}
+    assert titles(Y1) == {"A2", "A3", "A4"}
+    assert titles(Y2 - 5) == set()
