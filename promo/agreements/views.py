@@ -91,8 +91,12 @@ def _as_of(request: HttpRequest, unit: Unit | None) -> tuple[dict[str, Any], str
     as selector arguments and as the query string the tabs and pages keep."""
     filters: dict[str, Any] = {}
     query = ""
-    on = parse_date(request.GET.get("on", "") or "") if request.GET.get("on") else None
-    if request.GET.get("on") and on is None:
+    typed = request.GET.get("on", "")
+    try:
+        on = parse_date(typed) if typed else None
+    except ValueError:  # well formed but no such day (2026-02-30)
+        on = None
+    if typed and on is None:
         raise Http404
     if on is not None:
         filters["on"], query = on, f"&on={on.isoformat()}"

@@ -157,3 +157,12 @@ def test_the_commitments_list_reads_in_the_same_queries_for_2_and_12_terms(signe
         measure(signed, term, 20, "5")
         measure(signed, term, 10, "9")
     assert count() == few
+
+
+def test_a_day_that_does_not_exist_is_404_not_an_error(signed, client_for):
+    client = client_for(signed.bureau.chief)
+    for day in ("2026-02-30", "yesterday"):
+        for name in ("agreements:terms", "agreements:list", "agreements:promises"):
+            from django.urls import reverse
+
+            assert client.get(f"{reverse(name)}?on={day}").status_code == 404
