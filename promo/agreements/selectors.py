@@ -8,11 +8,14 @@ commitment becomes 未履约 the day after its due date without a job having to 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.contrib.postgres.aggregates import RegrIntercept, RegrSlope
 from django.db.models import (
     BooleanField,
     Case,
@@ -20,8 +23,13 @@ from django.db.models import (
     Count,
     DecimalField,
     Exists,
+    Expression,
     ExpressionWrapper,
     F,
+    FloatField,
+    Func,
+    IntegerField,
+    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -30,7 +38,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, ExtractYear, Least
 
 from officers.models import Officer, Unit
 from officers.selectors import scope_for
@@ -42,6 +50,7 @@ from .choices import (
     DATE_METRICS,
     LOG_LABELS,
     ClawbackRule,
+    Metric,
     Payment,
     PromiseKind,
     PromiseStatus,
@@ -152,6 +161,77 @@ def terms_with_status(qs: QuerySet[Term], on: date | None = None) -> QuerySet[An
     return qs.annotate(due_value=value_at_due()).annotate(status=term_status(on))
 
 
+class _Days(Func):
+    """Whole days from 2000-01-01 to a date (PostgreSQL: a date minus a date is an integer),
+    the x of a term's trend line."""
+
+    template = "(%(expressions)s - DATE '2000-01-01')"
+    output_field = IntegerField()
+
+
+def _trend(aggregate: type[RegrSlope] | type[RegrIntercept], on: date, term_ref: str) -> Subquery:
+    return Subquery(
+        Measurement.objects.filter(
+            term_id=OuterRef(term_ref), verified_at__isnull=False, measured_on__lte=on
+        )
+        .values("term_id")
+        .order_by()
+        .annotate(coefficient=aggregate("value", _Days("measured_on")))
+        .values("coefficient"),
+        output_field=FloatField(),
+    )
+
+
+def projected_value(on: date | None = None, term_ref: str = "pk") -> Cast:
+    """A term's value at its due date by the trend of its measurements (趋势外推), or NULL.
+
+    The least-squares line through the term's verified measurements dated on or before ``on``
+    (x: the day measured, y: the value; PostgreSQL's ``regr_slope`` / ``regr_intercept``),
+    read at the due date and rounded to 0.01. With two measurements it is the line through
+    them. NULL when there is no line: fewer than two verified measurements, or all of one day.
+    """
+    on = on or today()
+    return Cast(
+        _trend(RegrIntercept, on, term_ref)
+        + _trend(RegrSlope, on, term_ref) * Cast(_Days("due_on"), FloatField()),
+        _AMOUNT,
+    )
+
+
+def term_at_risk(on: date | None = None) -> Q:
+    """黄灯 (at risk), the one rule, as a condition over ``terms_with_trend``: a term still
+    履约中 (not met, not waived, not yet due) is at risk when
+
+    - it is an amount with a trend (``projected_value`` not NULL) and the trend reaches less
+      than the target by the due date — however far off that date is;
+    - otherwise (a date commitment, or an amount with fewer than two measurements to draw a
+      line through) when it falls due within ``PROMO_ALERT_AGREEMENT_RISK_DAYS``.
+
+    A trend that reaches the target keeps the term green even inside that window. A term past
+    its due date and not met is no longer at risk but in breach (red, ``BREACH_STATUSES``).
+    """
+    on = on or today()
+    risk_by = on + timedelta(days=settings.PROMO_ALERT_AGREEMENT_RISK_DAYS)
+    by_trend = Q(projected__isnull=False) & Q(projected__lt=F("target"))
+    by_window = Q(projected__isnull=True, due_on__lte=risk_by)
+    return Q(status=TermStatus.PENDING) & (by_trend | by_window)
+
+
+def terms_with_trend(qs: QuerySet[Term], on: date | None = None) -> QuerySet[Any]:
+    """``terms_with_status`` plus ``projected`` (the trend at the due date; NULL for a date
+    commitment) and ``at_risk`` (``term_at_risk``)."""
+    amount = ~Q(metric__in=list(DATE_METRICS))
+    return (
+        terms_with_status(qs, on)
+        .annotate(
+            projected=Case(
+                When(amount, then=projected_value(on)), default=None, output_field=_AMOUNT
+            )
+        )
+        .annotate(at_risk=ExpressionWrapper(term_at_risk(on), output_field=BooleanField()))
+    )
+
+
 def _condition_not_met(on: date | None) -> Exists:
     """Some condition of the promise (OuterRef) is not 已履约 or 已豁免."""
     return Exists(
@@ -234,26 +314,82 @@ def agreements_with_status(qs: QuerySet[Agreement], on: date | None = None) -> Q
 # --- lists and figures ---------------------------------------------------------------------
 
 
-def _in_unit(qs: QuerySet[Any], unit: Unit | None, project_path: str) -> QuerySet[Any]:
-    """Only the rows of projects held by ``unit`` or its sub-units (the cockpit's unit filter)."""
+def _in_unit(
+    qs: QuerySet[Any],
+    unit: Unit | None,
+    project_path: str,
+    *,
+    own: bool = False,
+    cohort: int | None = None,
+    signed_by: date | None = None,
+) -> QuerySet[Any]:
+    """Only the rows of projects held by ``unit`` or its sub-units (the cockpit's unit filter),
+    or by ``unit`` alone with ``own`` (a bulletin's 本级 line); with ``cohort``, only those of
+    projects whose first agreement was signed that year (the bulletin's signing-year table)."""
+    if cohort is not None:
+        qs = qs.filter(**{f"{project_path}_id__in": cohort_projects(cohort)})
+    if signed_by is not None:
+        # As of a past day (a bulletin's link): only the agreements signed by then.
+        agreement_path = project_path.removesuffix("project").removesuffix("__")
+        field = f"{agreement_path}__signed_on__lte" if agreement_path else "signed_on__lte"
+        qs = qs.filter(**{field: signed_by})
     if unit is None:
         return qs
+    if own:
+        return qs.filter(**{f"{project_path}__unit_id": unit.pk})
     subtree = Unit.objects.filter(path__startswith=unit.path).values("pk")
     return qs.filter(**{f"{project_path}__unit_id__in": subtree})
 
 
-AGREEMENT_FILTERS = ("keeping", "breached", "owing", "clawback")
+def cohort_year(project_path: str) -> Subquery:
+    """签约年度: the year a project's first agreement was signed (an expression over rows whose
+    project is at ``project_path``); projects are grouped into cohorts by it."""
+    return Subquery(
+        Agreement.objects.filter(project_id=OuterRef(f"{project_path}_id"))
+        .order_by("signed_on", "id")
+        .annotate(year=ExtractYear("signed_on"))
+        .values("year")[:1],
+        output_field=IntegerField(),
+    )
+
+
+def cohort_projects(year: int) -> QuerySet[Any]:
+    """The ids of the projects in the ``year`` cohort (first agreement signed that year)."""
+    return (
+        Agreement.objects.values("project_id")
+        .annotate(first=Min("signed_on"))
+        .filter(first__gte=date(year, 1, 1), first__lte=date(year, 12, 31))
+        .values("project_id")
+    )
+
+
+AGREEMENT_FILTERS = ("keeping", "breached", "judged", "owing", "clawback")
+# The agreement list's ``measured=`` filter: agreements with both verified values a per-亩
+# figure divides (the bulletin's 亩均投资强度 / 亩均税收 count exactly these).
+PER_MU_FILTERS = ("intensity", "tax_per_mu")
 
 
 def agreement_list(
-    officer: Officer, *, status: str = "", unit: Unit | None = None, on: date | None = None
+    officer: Officer,
+    *,
+    status: str = "",
+    unit: Unit | None = None,
+    on: date | None = None,
+    own: bool = False,
+    cohort: int | None = None,
+    measured: str = "",
 ) -> QuerySet[Any]:
     """The agreements an officer sees, newest first, filtered by the cockpit's categories."""
-    qs = agreements_with_status(
-        _in_unit(agreements_visible_to(officer), unit, "project"), on
-    ).select_related("project", "project__unit")
+    scoped = _in_unit(
+        agreements_visible_to(officer), unit, "project", own=own, cohort=cohort, signed_by=on
+    )
+    qs = agreements_with_status(scoped, on).select_related("project", "project__unit")
+    if measured in PER_MU_FILTERS:
+        qs = with_per_mu_values(qs, on).filter(**{f"has_{measured}": True})
     if status == "keeping":
         qs = qs.filter(judged=True, breached=False)
+    elif status == "judged":
+        qs = qs.filter(judged=True)
     elif status == "breached":
         qs = qs.filter(breached=True)
     elif status == "owing":
@@ -276,16 +412,35 @@ def promise_list(
     payment: str = "",
     unit: Unit | None = None,
     on: date | None = None,
+    own: bool = False,
+    cohort: int | None = None,
 ) -> QuerySet[Any]:
-    visible = _in_unit(promises_visible_to(officer), unit, "agreement__project")
+    visible = _in_unit(
+        promises_visible_to(officer),
+        unit,
+        "agreement__project",
+        own=own,
+        cohort=cohort,
+        signed_by=on,
+    )
     qs = promises_with_status(visible, on).select_related("agreement", "owner_unit")
     if status == "clawback_due":
         qs = qs.filter(clawback_due=True)
+    elif status == "fallen_due":
+        qs = qs.filter(status__in=PROMISES_FALLEN_DUE)
     elif status in PromiseStatus.values:
         qs = qs.filter(status=status)
-    if payment in Payment.values and payment != Payment.UNPAID:
+    if payment == "ever_paid":
+        qs = qs.filter(kind=PromiseKind.INCENTIVE, payment__in=EVER_PAID)
+    elif payment in Payment.values and payment != Payment.UNPAID:
         qs = qs.filter(kind=PromiseKind.INCENTIVE, payment=payment)
     return qs.order_by("due_on", "id")
+
+
+# A bureau promise the bulletin judges for 按期兑现率: delivered (on time or late) or overdue.
+PROMISES_FALLEN_DUE = (PromiseStatus.KEPT, PromiseStatus.KEPT_LATE, PromiseStatus.OVERDUE)
+# The tranches whose paid amount counts in 已兑现奖补 (a tranche clawed back was paid first).
+EVER_PAID = (Payment.PAID, Payment.CLAWED_BACK)
 
 
 @dataclass(frozen=True)
@@ -310,9 +465,7 @@ class Keeping:
     @property
     def rate(self) -> Decimal | None:
         """履约率 (%): agreements keeping every judged term over those with a judged term."""
-        if not self.judged:
-            return None
-        return (Decimal(self.keeping) * 100 / self.judged).quantize(Decimal("0.1"))
+        return rate(self.keeping, self.judged)
 
 
 def keeping_figures(
@@ -331,9 +484,7 @@ def keeping_figures(
     promises = _in_unit(promises_visible_to(officer), unit, "agreement__project")
     money = promises_with_status(promises, on).aggregate(
         overdue=Count("pk", filter=Q(status=PromiseStatus.OVERDUE)),
-        paid=Coalesce(
-            Sum("paid_amount", filter=Q(payment__in=(Payment.PAID, Payment.CLAWED_BACK))), zero
-        ),
+        paid=Coalesce(Sum("paid_amount", filter=Q(payment__in=EVER_PAID)), zero),
         withheld=Coalesce(Sum("amount", filter=Q(payment=Payment.WITHHELD)), zero),
         clawed_back=Coalesce(Sum("clawed_back_amount"), zero),
     )
@@ -439,3 +590,248 @@ def clawback_for(promise: Promise, on: date | None = None) -> Clawback:
         f"{ClawbackRule.PRO_RATA.label}: {paid} × (1 − {worst:.4f}) = {amount}; "
         + ", ".join(parts),
     )
+
+
+# --- 履约 rates (issue #20): each defined once, for the cockpit, the bulletin and their tests ---
+
+
+def rate(numerator: int | Decimal, denominator: int | Decimal) -> Decimal | None:
+    """A rate in % to one decimal; None over a zero denominator (the pages print "—")."""
+    if not denominator:
+        return None
+    return (Decimal(numerator) * 100 / Decimal(denominator)).quantize(Decimal("0.1"))
+
+
+def per_mu(amount: Decimal, land: Decimal) -> Decimal | None:
+    """万元 per 亩 to 0.01; None over no land."""
+    if not land:
+        return None
+    return (Decimal(amount) / Decimal(land)).quantize(Decimal("0.01"))
+
+
+# The statuses a term is judged by (已履约 or in breach): the denominators of the term rates.
+JUDGED_STATUSES = (TermStatus.MET, *BREACH_STATUSES)
+# The commitment each term rate counts (docs/domain.md, "履约率 and the other rates").
+RATE_METRICS = {
+    "start": Metric.START_BY,  # 开工率: 按期开工 commitments met / judged
+    "produce": Metric.PRODUCE_BY,  # 投产率: 按期投产 commitments met / judged
+    "output": Metric.FULL_OUTPUT,  # 达产率: 达产产值 commitments met / judged
+    "capital": Metric.TOTAL_INVESTMENT,  # 资金到位率: Σ min(value, target) / Σ target, judged
+}
+# The metrics a per-亩 figure divides by the verified land (亩) of the same agreement.
+PER_MU_METRICS = {"intensity": Metric.TOTAL_INVESTMENT, "tax_per_mu": Metric.ANNUAL_TAX}
+
+
+@dataclass(frozen=True)
+class KeepingRow:
+    """The agreement figures of one group — a unit's sub-tree, its own records, a signing-year
+    cohort or the bureau — on a date, each rate kept as its numerator and denominator (what
+    the bulletin freezes), each part counted by a list filter (``promo/agreements/filters``)."""
+
+    agreements_judged: int = 0
+    agreements_keeping: int = 0
+    start_judged: int = 0
+    start_met: int = 0
+    produce_judged: int = 0
+    produce_met: int = 0
+    output_judged: int = 0
+    output_met: int = 0
+    capital_judged: int = 0
+    capital_target: Decimal = Decimal("0")
+    capital_in: Decimal = Decimal("0")
+    promises_due: int = 0
+    promises_kept: int = 0
+    paid: Decimal = Decimal("0")
+    withheld: Decimal = Decimal("0")
+    clawed_back: Decimal = Decimal("0")
+    intensity_agreements: int = 0
+    intensity_amount: Decimal = Decimal("0")
+    intensity_land: Decimal = Decimal("0")
+    tax_per_mu_agreements: int = 0
+    tax_per_mu_amount: Decimal = Decimal("0")
+    tax_per_mu_land: Decimal = Decimal("0")
+
+    @property
+    def keeping_rate(self) -> Decimal | None:
+        """履约率: agreements keeping every judged term / agreements with a judged term."""
+        return rate(self.agreements_keeping, self.agreements_judged)
+
+    @property
+    def start_rate(self) -> Decimal | None:
+        return rate(self.start_met, self.start_judged)
+
+    @property
+    def produce_rate(self) -> Decimal | None:
+        return rate(self.produce_met, self.produce_judged)
+
+    @property
+    def output_rate(self) -> Decimal | None:
+        return rate(self.output_met, self.output_judged)
+
+    @property
+    def capital_rate(self) -> Decimal | None:
+        return rate(self.capital_in, self.capital_target)
+
+    @property
+    def promise_rate(self) -> Decimal | None:
+        """政府承诺按期兑现率: delivered by the due date / delivered or overdue."""
+        return rate(self.promises_kept, self.promises_due)
+
+    @property
+    def intensity(self) -> Decimal | None:
+        """亩均投资强度 (万元/亩)."""
+        return per_mu(self.intensity_amount, self.intensity_land)
+
+    @property
+    def tax_per_mu(self) -> Decimal | None:
+        """亩均税收 (万元/亩)."""
+        return per_mu(self.tax_per_mu_amount, self.tax_per_mu_land)
+
+
+KEEPING_FIELDS = tuple(f for f in KeepingRow.__dataclass_fields__)
+
+
+def _latest_verified(metric: str, on: date | None) -> Subquery:
+    """An agreement's (OuterRef) latest verified value of ``metric`` measured by ``on``."""
+    return Subquery(
+        Measurement.objects.filter(
+            term__agreement_id=OuterRef("pk"),
+            term__metric=metric,
+            verified_at__isnull=False,
+            measured_on__lte=on or today(),
+        )
+        .order_by("-measured_on", "-id")
+        .values("value")[:1],
+        output_field=_AMOUNT,
+    )
+
+
+def with_per_mu_values(qs: QuerySet[Any], on: date | None = None) -> QuerySet[Any]:
+    """Agreements with ``land`` and each per-亩 metric's latest verified value by ``on``, and
+    ``has_<figure>``: both verified and the land above zero (what the figure divides)."""
+    values = {"land": _latest_verified(Metric.LAND, on)}
+    values.update({name: _latest_verified(m, on) for name, m in PER_MU_METRICS.items()})
+    qs = qs.annotate(**{f"mu_{name}": value for name, value in values.items()})
+    return qs.annotate(
+        **{
+            f"has_{name}": ExpressionWrapper(
+                Q(**{f"mu_{name}__isnull": False, "mu_land__gt": 0}), output_field=BooleanField()
+            )
+            for name in PER_MU_METRICS
+        }
+    )
+
+
+Grouping = Callable[[str], Any]
+
+
+def _grouped(qs: QuerySet[Any], key: Expression | Any, aggregates: dict[str, Any]) -> dict:
+    rows = qs.annotate(group_key=key).values("group_key").order_by().annotate(**aggregates)
+    return {row.pop("group_key"): row for row in rows}
+
+
+def keeping_rows(
+    *,
+    group: Grouping,
+    agreements: QuerySet[Agreement] | None = None,
+    on: date | None = None,
+) -> dict[Any, KeepingRow]:
+    """The ``KeepingRow`` of each group, on ``on``: ``group(project_path)`` gives a row's group
+    (a unit bucket, ``cohort_year``, or a constant for the bureau). Four grouped queries (the
+    agreements, the terms, the promises, the per-亩 values) whatever the number of groups.
+    ``agreements``: the agreements counted (all of them by default)."""
+    agreements = Agreement.objects.all() if agreements is None else agreements
+    ids = agreements.values("pk")
+    zero = Value(Decimal("0"), output_field=_AMOUNT)
+    result: dict[Any, dict[str, Any]] = {}
+
+    def merge(rows: dict[Any, dict[str, Any]]) -> None:
+        for key, values in rows.items():
+            result.setdefault(key, {}).update(
+                {name: value if value is not None else 0 for name, value in values.items()}
+            )
+
+    condition = _agreement_conditions(on)
+    merge(
+        _grouped(
+            agreements,
+            group("project"),
+            {
+                "agreements_judged": Count("pk", filter=condition["judged"]),
+                "agreements_keeping": Count(
+                    "pk", filter=condition["judged"] & ~condition["breached"]
+                ),
+            },
+        )
+    )
+    judged = Q(status__in=JUDGED_STATUSES)
+    term_aggregates: dict[str, Any] = {}
+    for name in ("start", "produce", "output"):
+        metric = Q(metric=RATE_METRICS[name])
+        term_aggregates[f"{name}_judged"] = Count("pk", filter=metric & judged)
+        term_aggregates[f"{name}_met"] = Count("pk", filter=metric & Q(status=TermStatus.MET))
+    capital = Q(metric=RATE_METRICS["capital"]) & judged
+    term_aggregates.update(
+        capital_judged=Count("pk", filter=capital),
+        capital_target=Coalesce(Sum("target", filter=capital), zero),
+        capital_in=Coalesce(
+            Sum(Least(Coalesce("due_value", zero), F("target")), filter=capital), zero
+        ),
+    )
+    terms = terms_with_status(Term.objects.filter(agreement_id__in=ids), on)
+    merge(_grouped(terms, group("agreement__project"), term_aggregates))
+    promises = promises_with_status(Promise.objects.filter(agreement_id__in=ids), on)
+    merge(
+        _grouped(
+            promises,
+            group("agreement__project"),
+            {
+                "promises_due": Count("pk", filter=Q(status__in=PROMISES_FALLEN_DUE)),
+                "promises_kept": Count("pk", filter=Q(status=PromiseStatus.KEPT)),
+                "paid": Coalesce(Sum("paid_amount", filter=Q(payment__in=EVER_PAID)), zero),
+                "withheld": Coalesce(Sum("amount", filter=Q(payment=Payment.WITHHELD)), zero),
+                "clawed_back": Coalesce(Sum("clawed_back_amount"), zero),
+            },
+        )
+    )
+    mu_aggregates: dict[str, Any] = {}
+    for name in PER_MU_METRICS:
+        has = Q(**{f"has_{name}": True})
+        mu_aggregates[f"{name}_agreements"] = Count("pk", filter=has)
+        mu_aggregates[f"{name}_amount"] = Coalesce(Sum(f"mu_{name}", filter=has), zero)
+        mu_aggregates[f"{name}_land"] = Coalesce(Sum("mu_land", filter=has), zero)
+    merge(_grouped(with_per_mu_values(agreements, on), group("project"), mu_aggregates))
+    return {key: KeepingRow(**values) for key, values in result.items()}
+
+
+def term_list(
+    officer: Officer,
+    *,
+    metric: str = "",
+    status: str = "",
+    unit: Unit | None = None,
+    own: bool = False,
+    cohort: int | None = None,
+    on: date | None = None,
+) -> QuerySet[Any]:
+    """The investor's commitments an officer sees, with status and trend, by due date: the
+    list each term rate of the bulletin links to (``status=judged``: 已履约 or in breach;
+    ``status=at_risk``: ``term_at_risk``)."""
+    visible = _in_unit(
+        terms_visible_to(officer),
+        unit,
+        "agreement__project",
+        own=own,
+        cohort=cohort,
+        signed_by=on,
+    )
+    qs = terms_with_trend(visible, on).select_related("agreement", "agreement__project")
+    if metric in Metric.values:
+        qs = qs.filter(metric=metric)
+    if status == "judged":
+        qs = qs.filter(status__in=JUDGED_STATUSES)
+    elif status == "at_risk":
+        qs = qs.filter(at_risk=True)
+    elif status in TermStatus.values:
+        qs = qs.filter(status=status)
+    return qs.order_by("due_on", "id")

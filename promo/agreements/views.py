@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -29,7 +30,15 @@ from promo.core.errors import DomainError, PermissionDenied
 from promo.core.forms import add_domain_error
 
 from . import selectors, services
-from .choices import DATE_METRICS, Payment, PromiseKind, PromiseStatus, RequestStatus
+from .choices import (
+    DATE_METRICS,
+    Metric,
+    Payment,
+    PromiseKind,
+    PromiseStatus,
+    RequestStatus,
+    TermStatus,
+)
 from .forms import (
     AgreementForm,
     DecideForm,
@@ -76,6 +85,29 @@ def _unit_query(unit: Unit | None) -> str:
     return f"&unit={unit.pk}" if unit is not None else ""
 
 
+def _as_of(request: HttpRequest, unit: Unit | None) -> tuple[dict[str, Any], str]:
+    """The filters a bulletin's links add (``on``: statuses on that day, agreements signed by
+    then; ``cohort``: the signing year; ``own``: the unit's own records only, its 本级 line),
+    as selector arguments and as the query string the tabs and pages keep."""
+    filters: dict[str, Any] = {}
+    query = ""
+    typed = request.GET.get("on", "")
+    try:
+        on = parse_date(typed) if typed else None
+    except ValueError:  # well formed but no such day (2026-02-30)
+        on = None
+    if typed and on is None:
+        raise Http404
+    if on is not None:
+        filters["on"], query = on, f"&on={on.isoformat()}"
+    cohort = request.GET.get("cohort", "")
+    if cohort.isdigit():
+        filters["cohort"], query = int(cohort), query + f"&cohort={int(cohort)}"
+    if unit is not None and request.GET.get("own") == "1":
+        filters["own"], query = True, query + "&own=1"
+    return filters, query
+
+
 @login_required
 @require_GET
 def agreement_list(request: HttpRequest) -> HttpResponse:
@@ -84,7 +116,11 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     if status not in selectors.AGREEMENT_FILTERS:
         status = ""
     unit = _unit(request, me)
-    rows = selectors.agreement_list(me, status=status, unit=unit)
+    as_of, as_of_q = _as_of(request, unit)
+    measured = request.GET.get("measured", "")
+    if measured not in selectors.PER_MU_FILTERS:
+        measured = ""
+    rows = selectors.agreement_list(me, status=status, unit=unit, measured=measured, **as_of)
     project_id = request.GET.get("project", "")
     project = None
     if project_id.isdigit():
@@ -100,11 +136,14 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "status": status,
             "tabs": _tabs(),
-            "page_q": _unit_query(unit) + (f"&project={project.pk}" if project else ""),
+            "page_q": _unit_query(unit)
+            + as_of_q
+            + (f"&measured={measured}" if measured else "")
+            + (f"&project={project.pk}" if project else ""),
             "project": project,
             "figures": selectors.keeping_figures(me, unit=unit),
             "unit": unit,
-            "unit_q": _unit_query(unit),
+            "unit_q": _unit_query(unit) + as_of_q,
             "can_add": project is not None and permissions.may_keep_agreement(me, project),
         },
     )
@@ -126,7 +165,8 @@ def promise_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     payment = request.GET.get("payment", "")
     unit = _unit(request, me)
-    rows = selectors.promise_list(me, status=status, payment=payment, unit=unit)
+    as_of, as_of_q = _as_of(request, unit)
+    rows = selectors.promise_list(me, status=status, payment=payment, unit=unit, **as_of)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     for promise in page.object_list:
         promise.status_label = PromiseStatus(promise.status).label
@@ -136,10 +176,51 @@ def promise_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "status": status,
-            "payment": payment if payment in Payment.values else "",
+            "payment": payment if payment in (*Payment.values, "ever_paid") else "",
             "tabs": _promise_tabs(),
             "unit": unit,
-            "unit_q": _unit_query(unit),
+            "unit_q": _unit_query(unit) + as_of_q,
+        },
+    )
+
+
+def _term_tabs() -> list[tuple[str, Any]]:
+    return [
+        ("", _("全部")),
+        ("judged", _("已到期或已履约")),
+        (TermStatus.MET, TermStatus.MET.label),
+        (TermStatus.MISSED, TermStatus.MISSED.label),
+        (TermStatus.PARTLY_MET, TermStatus.PARTLY_MET.label),
+        ("at_risk", _("趋势预警")),
+    ]
+
+
+@login_required
+@require_GET
+def term_list(request: HttpRequest) -> HttpResponse:
+    """投资方承诺 across agreements, with status and trend: the list the bulletin's term rates
+    (开工率, 资金到位率, 投产率, 达产率) link to, filtered the same way."""
+    me = _me(request)
+    status = request.GET.get("status", "")
+    metric = request.GET.get("metric", "")
+    metric = metric if metric in Metric.values else ""
+    unit = _unit(request, me)
+    as_of, as_of_q = _as_of(request, unit)
+    rows = selectors.term_list(me, metric=metric, status=status, unit=unit, **as_of)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    for term in page.object_list:
+        term.status_label = TermStatus(term.status).label
+    filters = _unit_query(unit) + as_of_q + (f"&metric={metric}" if metric else "")
+    return render(
+        request,
+        "agreements/term_list.html",
+        {
+            "page": page,
+            "status": status,
+            "metric": Metric(metric).label if metric else "",
+            "tabs": _term_tabs(),
+            "filters_q": filters,
+            "page_q": filters + f"&status={status}",
         },
     )
 

@@ -407,6 +407,11 @@ def _urls(t: dict[str, Any]) -> dict[str, str]:
         # pages' target): an investor's full pinyin, and two Chinese characters of its name.
         "HTML search, pinyin (chief)": f"/search/?{urlencode({'q': t['search_pinyin']})}",
         "HTML search, 2 characters (chief)": (f"/search/?{urlencode({'q': t['search_chinese']})}"),
+        # The agreement ledger (issue #20): the list with its 协议履约 figures over the whole
+        # bureau, the commitments at risk by trend, and the API list a system syncs.
+        "HTML agreements list": f"/agreements/?unit={root}",
+        "HTML commitments at risk (trend)": f"/agreements/terms/?unit={root}&status=at_risk",
+        "API agreements list": f"/api/v1/agreements/?unit={root}",
     }
 
 

@@ -40,7 +40,7 @@ from promo.core.exports import attachment
 
 from .choices import BulletinKind
 from .models import Bulletin
-from .selectors import bulletin_table
+from .selectors import agreement_cell_plain, bulletin_agreement_section, bulletin_table
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
@@ -189,6 +189,8 @@ def document_context(bulletin: Bulletin) -> dict[str, Any]:
         ),
         "header_groups": table["header_groups"],
         "sub_headers": table["sub_headers"],
+        # The 协议履约 tables (by unit, by signing-year cohort) under the main one.
+        **bulletin_agreement_section(bulletin),
     }
 
 
@@ -511,6 +513,29 @@ def _table(document: Any, context: dict[str, Any]) -> None:
                     paragraph.paragraph_format.keep_with_next = True
 
 
+def _agreement_tables(document: Any, context: dict[str, Any]) -> None:
+    """The 协议履约 tables (by unit, by signing-year cohort) under the main one: a heading
+    each, the rate over its numerator and denominator in every cell."""
+    headers = context["agreement_headers"]
+    for spec in context["agreement_tables"]:
+        if not spec["rows"]:
+            continue
+        _paragraph(document, str(spec["title"]), family=HEI_FONT, size=12, space_before=12)
+        table = document.add_table(rows=1 + len(spec["rows"]), cols=1 + len(headers))
+        table.style = document.styles["Table Grid"]
+        _row_flags(table.rows[0], header=True)
+        for index, header in enumerate([spec["key_header"], *headers]):
+            _cell(table.rows[0].cells[index], str(header), size=TABLE_SIZE, bold=True)
+        for number, row in enumerate(spec["rows"], start=1):
+            out = table.rows[number]
+            _row_flags(out, header=False)
+            bold = row["is_total"]
+            _cell(out.cells[0], row["name"], size=TABLE_SIZE, bold=bold)
+            for index, cell in enumerate(row["cells"], start=1):
+                _cell(out.cells[index], agreement_cell_plain(cell), size=TABLE_SIZE, bold=bold,
+                      align="right")  # fmt: skip
+
+
 def bulletin_docx(*, bulletin: Bulletin) -> bytes:
     """The bulletin as a Word document in the official layout (module docstring)."""
     from docx import Document
@@ -547,6 +572,7 @@ def bulletin_docx(*, bulletin: Bulletin) -> bytes:
                align="center", family=TITLE_FONT, size=18, space_before=8)  # fmt: skip
     _paragraph(document, context["period_text"], align="center", family=KAI_FONT, size=14)
     _table(document, context)
+    _agreement_tables(document, context)
     # 方法说明: how the ranks were reached, its heading first.
     heading, *paragraphs = context["ranking_note"] or [""]
     if heading:

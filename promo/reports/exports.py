@@ -15,6 +15,7 @@ from promo.core.exports import XLSX_TYPE, Cell, Sheet, attachment, workbook
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
 from .models import Bulletin, BulletinAmendment, BulletinAmendmentCause, BulletinLine
+from .selectors import agreement_cell_plain, bulletin_agreement_section
 
 _AMOUNT_FORMAT = "#,##0.00"
 _COUNT_FORMAT = "0"
@@ -139,6 +140,31 @@ def bulletin_sheet(bulletin: Bulletin) -> Sheet:
     total = next((line for line in lines if line.is_total), None)
     if total is not None:
         rows.append(_line(total, None, str(total.label), bold=True))
+    # The 协议履约 tables under the main one (by unit, by signing-year cohort), each cell the
+    # rate over its numerator and denominator as the page prints it.
+    section = bulletin_agreement_section(bulletin)
+    for spec in section["agreement_tables"]:
+        if not spec["rows"]:
+            continue
+        rows.append([])
+        rows.append([Cell(str(spec["title"]), bold=True)])
+        rows.append(
+            [
+                Cell(str(header), bold=True, center=True, border=True)
+                for header in ["", spec["key_header"], *section["agreement_headers"]]
+            ]
+        )
+        for row in spec["rows"]:
+            rows.append(
+                [
+                    Cell("", border=True),
+                    Cell(row["name"], bold=row["is_total"], border=True),
+                    *(
+                        Cell(agreement_cell_plain(cell), bold=row["is_total"], border=True)
+                        for cell in row["cells"]
+                    ),
+                ]
+            )
     return Sheet(
         title=f"{bulletin.period_start:%Y-%m}"[:31],
         rows=rows,

@@ -299,6 +299,118 @@ class BulletinLine(models.Model):
         return Decimal(str(self.last_year.get(figure, 0)))
 
 
+class AgreementTable(models.TextChoices):
+    """The two tables of a bulletin's 协议履约 section."""
+
+    UNIT = "unit", _("按单位")
+    COHORT = "cohort", _("按签约年度")
+
+
+_KEEP_COUNT: dict[str, Any] = {"default": 0}
+_KEEP_AMOUNT: dict[str, Any] = {"max_digits": 16, "decimal_places": 2, "default": Decimal("0")}
+
+
+class BulletinAgreementLine(models.Model):
+    """通报协议履约明细: one row of a bulletin's agreement section — a unit (its sub-tree, or
+    its own records: 本级), a signing-year cohort, or the bureau total — with each rate's
+    numerator and denominator on the bulletin's last day (``KeepingRow``), so the rates are
+    computed by the one formula (``promo.agreements.selectors.rate``) and frozen with the
+    bulletin when it is published (docs/decisions/0017)."""
+
+    bulletin = models.ForeignKey(
+        Bulletin, verbose_name=_("通报"), on_delete=models.CASCADE, related_name="agreement_lines"
+    )
+    table = models.CharField(_("分组"), max_length=10, choices=AgreementTable.choices)
+    # NULL in the unit table: the bureau total (合计).
+    unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    own_records_only = models.BooleanField(_("仅本级记录"), default=False)
+    cohort = models.PositiveSmallIntegerField(_("签约年度"), null=True, blank=True)
+    position = models.PositiveSmallIntegerField(_("序号"))
+
+    agreements_judged = models.PositiveIntegerField(_("已到期协议"), **_KEEP_COUNT)
+    agreements_keeping = models.PositiveIntegerField(_("履约协议"), **_KEEP_COUNT)
+    start_judged = models.PositiveIntegerField(_("应开工承诺"), **_KEEP_COUNT)
+    start_met = models.PositiveIntegerField(_("按期开工承诺"), **_KEEP_COUNT)
+    produce_judged = models.PositiveIntegerField(_("应投产承诺"), **_KEEP_COUNT)
+    produce_met = models.PositiveIntegerField(_("按期投产承诺"), **_KEEP_COUNT)
+    output_judged = models.PositiveIntegerField(_("应达产承诺"), **_KEEP_COUNT)
+    output_met = models.PositiveIntegerField(_("已达产承诺"), **_KEEP_COUNT)
+    capital_judged = models.PositiveIntegerField(_("应到位投资承诺"), **_KEEP_COUNT)
+    capital_target = models.DecimalField(_("承诺投资(万元)"), **_KEEP_AMOUNT)
+    capital_in = models.DecimalField(_("到位投资(万元)"), **_KEEP_AMOUNT)
+    promises_due = models.PositiveIntegerField(_("应兑现政府承诺"), **_KEEP_COUNT)
+    promises_kept = models.PositiveIntegerField(_("按期兑现政府承诺"), **_KEEP_COUNT)
+    paid = models.DecimalField(_("已兑现奖补(万元)"), **_KEEP_AMOUNT)
+    withheld = models.DecimalField(_("暂缓兑现(万元)"), **_KEEP_AMOUNT)
+    clawed_back = models.DecimalField(_("已追回(万元)"), **_KEEP_AMOUNT)
+    intensity_agreements = models.PositiveIntegerField(_("计算投资强度的协议"), **_KEEP_COUNT)
+    intensity_amount = models.DecimalField(_("实测投资(万元)"), **_KEEP_AMOUNT)
+    intensity_land = models.DecimalField(_("实测用地(亩)"), **_KEEP_AMOUNT)
+    tax_per_mu_agreements = models.PositiveIntegerField(_("计算亩均税收的协议"), **_KEEP_COUNT)
+    tax_per_mu_amount = models.DecimalField(_("实测税收(万元)"), **_KEEP_AMOUNT)
+    tax_per_mu_land = models.DecimalField(_("实测用地(亩)"), **_KEEP_AMOUNT)
+
+    class Meta:
+        verbose_name = _("通报协议履约明细")
+        verbose_name_plural = _("通报协议履约明细")
+        ordering = ["bulletin", "table", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bulletin", "table", "position"],
+                name="%(app_label)s_%(class)s_one_row_per_position",
+            ),
+            # A cohort row names its year and no unit; a unit-table row has no year.
+            models.CheckConstraint(
+                condition=Q(table=AgreementTable.COHORT, cohort__isnull=False, unit__isnull=True)
+                | Q(table=AgreementTable.UNIT, cohort__isnull=True),
+                name="%(app_label)s_%(class)s_grouped_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bulletin} · {self.label}"
+
+    @property
+    def is_total(self) -> bool:
+        return self.table == AgreementTable.UNIT and self.unit_id is None
+
+    @property
+    def label(self) -> str:
+        if self.table == AgreementTable.COHORT:
+            return str(_("%(year)s年签约") % {"year": self.cohort})
+        if self.unit is None:
+            return str(_("合计"))
+        if self.own_records_only:
+            return own_line_name(self.unit)
+        return self.unit.short_name or self.unit.name
+
+    @property
+    def figures(self) -> Any:
+        """The row as ``KeepingRow`` (its rates by the agreements app's one formula each)."""
+        from promo.agreements.selectors import KEEPING_FIELDS, KeepingRow
+
+        return KeepingRow(**{name: getattr(self, name) for name in KEEPING_FIELDS})
+
+    @property
+    def list_query(self) -> str:
+        """The lists' query string selecting this row's records on the bulletin's last day."""
+        parts = [f"on={self.bulletin.period_end.isoformat()}"]
+        if self.cohort is not None:
+            parts.append(f"cohort={self.cohort}")
+        if self.unit_id is not None:
+            parts.append(f"unit={self.unit_id}")
+            if self.own_records_only:
+                parts.append("own=1")
+        return "&" + "&".join(parts)
+
+
 class BulletinAmendment(models.Model):
     """Amendment (更正): a published figure that the data no longer gives; shown beside it."""
 

@@ -78,6 +78,8 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from leads.choices import VISITING_KINDS
 from leads.models import Lead, Visit
@@ -95,9 +97,11 @@ from projects.models import (
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
 from .models import (
+    AgreementTable,
     Alert,
     AlertNotice,
     Bulletin,
+    BulletinAgreementLine,
     BulletinAmendment,
     BulletinAmendmentCause,
     SystemNotice,
@@ -733,4 +737,139 @@ def home_alerts(officer: Officer) -> dict[str, Any]:
         "alerts_summary_level": "red" if my_red or red else "yellow",
         "unit_red_alerts": red,
         "red_alerts_are_bureau_wide": permissions.is_bureau_wide(officer),
+    }
+
+
+# --- The bulletin's 协议履约 section (issue #20) -----------------------------------------------
+
+
+def _agreement_columns() -> list[dict[str, Any]]:
+    """The section's columns: each a figure of ``KeepingRow`` and the lists that count it
+    (list name, query for the numerator, for the denominator). A rate is printed "—" over a
+    zero denominator; every count links to the list showing exactly that many rows."""
+    return [
+        {"key": "keeping", "label": _("履约率"), "kind": "rate", "num": "agreements_keeping",
+         "den": "agreements_judged", "prop": "keeping_rate",
+         "num_url": ("agreements:list", "status=keeping"),
+         "den_url": ("agreements:list", "status=judged")},
+        {"key": "start", "label": _("开工率"), "kind": "rate", "num": "start_met",
+         "den": "start_judged", "prop": "start_rate",
+         "num_url": ("agreements:terms", "metric=start_by&status=met"),
+         "den_url": ("agreements:terms", "metric=start_by&status=judged")},
+        {"key": "capital", "label": _("资金到位率"), "kind": "rate", "num": "capital_in",
+         "den": "capital_target", "prop": "capital_rate", "count": "capital_judged",
+         "num_url": None,
+         "den_url": ("agreements:terms", "metric=total_investment&status=judged")},
+        {"key": "produce", "label": _("投产率"), "kind": "rate", "num": "produce_met",
+         "den": "produce_judged", "prop": "produce_rate",
+         "num_url": ("agreements:terms", "metric=produce_by&status=met"),
+         "den_url": ("agreements:terms", "metric=produce_by&status=judged")},
+        {"key": "output", "label": _("达产率"), "kind": "rate", "num": "output_met",
+         "den": "output_judged", "prop": "output_rate",
+         "num_url": ("agreements:terms", "metric=full_output&status=met"),
+         "den_url": ("agreements:terms", "metric=full_output&status=judged")},
+        {"key": "promises", "label": _("政府承诺按期兑现率"), "kind": "rate",
+         "num": "promises_kept", "den": "promises_due", "prop": "promise_rate",
+         "num_url": ("agreements:promises", "status=kept"),
+         "den_url": ("agreements:promises", "status=fallen_due")},
+        {"key": "paid", "label": _("已兑现奖补(万元)"), "kind": "amount", "num": "paid",
+         "num_url": ("agreements:promises", "payment=ever_paid")},
+        {"key": "withheld", "label": _("暂缓兑现(万元)"), "kind": "amount", "num": "withheld",
+         "num_url": ("agreements:promises", "payment=withheld")},
+        {"key": "clawed_back", "label": _("已追回(万元)"), "kind": "amount", "num": "clawed_back",
+         "num_url": ("agreements:promises", "payment=clawed_back")},
+        {"key": "intensity", "label": _("亩均投资强度(万元/亩)"), "kind": "per_mu",
+         "prop": "intensity", "count": "intensity_agreements",
+         "den_url": ("agreements:list", "measured=intensity")},
+        {"key": "tax_per_mu", "label": _("亩均税收(万元/亩)"), "kind": "per_mu",
+         "prop": "tax_per_mu", "count": "tax_per_mu_agreements",
+         "den_url": ("agreements:list", "measured=tax_per_mu")},
+    ]  # fmt: skip
+
+
+def _amount_text(value: Any) -> str:
+    return f"{Decimal(value):,.2f}"
+
+
+def _agreement_cell(line: BulletinAgreementLine, row: Any, column: dict[str, Any]) -> dict:
+    def url(spec: tuple[str, str] | None) -> str:
+        return f"{reverse(spec[0])}?{spec[1]}{line.list_query}" if spec else ""
+
+    kind = column["kind"]
+    if kind == "amount":
+        value = getattr(row, column["num"])
+        return {"text": _amount_text(value), "num_url": url(column["num_url"]), "parts": []}
+    value = getattr(row, column["prop"])
+    if kind == "rate":
+        text = "—" if value is None else f"{value}%"
+    else:
+        text = "—" if value is None else _amount_text(value)
+    parts = []
+    if kind == "rate" and "count" not in column:
+        parts = [
+            (str(getattr(row, column["num"])), url(column["num_url"])),
+            (str(getattr(row, column["den"])), url(column["den_url"])),
+        ]
+    elif kind == "rate":
+        parts = [
+            (_amount_text(getattr(row, column["num"])), ""),
+            (_amount_text(getattr(row, column["den"])), ""),
+            (str(getattr(row, column["count"])), url(column["den_url"])),
+        ]
+    else:
+        parts = [(str(getattr(row, column["count"])), url(column["den_url"]))]
+    return {"text": text, "num_url": "", "parts": parts}
+
+
+def agreement_cell_plain(cell: dict[str, Any]) -> str:
+    """A section cell as plain text (the XLSX and Word tables): "72.5% (29/40)"."""
+    parts = [text for text, _url in cell["parts"]]
+    if len(parts) == 3:  # 资金到位率: in / due, over n commitments
+        return f"{cell['text']} ({parts[0]}/{parts[1]}, {parts[2]})"
+    if parts:
+        return f"{cell['text']} ({'/'.join(parts)})"
+    return cell["text"]
+
+
+def bulletin_agreement_section(bulletin: Bulletin) -> dict[str, Any]:
+    """The 协议履约 section as printed: the unit table (units, 本级, 合计) and the signing-year
+    table (cohorts, then the same 合计), from the frozen rows; one query."""
+    columns = _agreement_columns()
+    lines = list(bulletin.agreement_lines.select_related("unit").order_by("table", "position"))
+    units, cohorts, total = [], [], None
+    for line in lines:
+        line.bulletin = bulletin  # the rows' links read its last day; no query per row
+        row = line.figures
+        printed = {
+            "name": line.label,
+            "is_total": line.is_total,
+            "is_own": line.own_records_only,
+            "number": line.position if line.unit_id and not line.own_records_only else None,
+            "cells": [_agreement_cell(line, row, column) for column in columns],
+        }
+        if line.table == AgreementTable.COHORT:
+            cohorts.append(printed)
+        elif line.is_total:
+            total = printed
+        else:
+            units.append(printed)
+    if not cohorts:
+        # No agreement signed by the bulletin's last day: no section (every row would be "—").
+        units, total = [], None
+    return {
+        "agreement_headers": [column["label"] for column in columns],
+        "agreement_tables": [
+            {
+                "key": "unit",
+                "title": _("协议履约（按单位）"),
+                "key_header": _("单位"),
+                "rows": [*units, total] if total else units,
+            },
+            {
+                "key": "cohort",
+                "title": _("协议履约（按签约年度）"),
+                "key_header": _("签约年度"),
+                "rows": [*cohorts, total] if total and cohorts else cohorts,
+            },
+        ],
     }

@@ -64,9 +64,15 @@ from officers.models import Assignment, Officer, Target, Unit, tree_order
 from projects.choices import ProblemStatus, Stage
 from projects.models import Problem, Project
 from projects.selectors import with_service_rhythm
-from promo.agreements.choices import BREACH_STATUSES, Metric, PromiseStatus, TermStatus
-from promo.agreements.models import Promise, Term
-from promo.agreements.selectors import promises_with_status, terms_with_status
+from promo.agreements.choices import BREACH_STATUSES, Metric, PromiseStatus
+from promo.agreements.models import Agreement, Promise, Term
+from promo.agreements.selectors import (
+    KeepingRow,
+    cohort_year,
+    keeping_rows,
+    promises_with_status,
+    terms_with_trend,
+)
 from promo.core import retry
 from promo.core.audit import audited
 from promo.core.enqueue import send_now
@@ -91,9 +97,11 @@ from .choices import (
     WebhookStyle,
 )
 from .models import (
+    AgreementTable,
     Alert,
     AlertNotice,
     Bulletin,
+    BulletinAgreementLine,
     BulletinAmendment,
     BulletinAmendmentCause,
     BulletinLine,
@@ -106,6 +114,7 @@ from .schedule import bulletins_due, daily_due_at
 from .selectors import (
     Composition,
     PeriodFigures,
+    _bucket,
     bulletin_units,
     bureau_own_units,
     figure_records,
@@ -337,10 +346,58 @@ def _compute_lines(
     return lines
 
 
+def _agreement_lines(
+    bulletin: Bulletin, units: Sequence[Unit], own_units: Sequence[Unit]
+) -> list[BulletinAgreementLine]:
+    """The 协议履约 section, unsaved: a row per unit (its sub-tree), per own unit (本级) and the
+    total, then a row per signing-year cohort; each the agreements signed by the bulletin's
+    last day, their statuses on that day (``keeping_rows``: twelve queries in all)."""
+    end = bulletin.period_end
+    agreements = Agreement.objects.filter(signed_on__lte=end)
+    total = Value(0, output_field=IntegerField())
+    by_unit = keeping_rows(
+        group=lambda path: _bucket(f"{path}__unit", units, own_units),
+        agreements=agreements,
+        on=end,
+    )
+    by_total = keeping_rows(group=lambda path: total, agreements=agreements, on=end)
+    by_cohort = keeping_rows(group=cohort_year, agreements=agreements, on=end)
+    empty = KeepingRow()
+
+    def line(position: int, row: KeepingRow, **grouping: Any) -> BulletinAgreementLine:
+        return BulletinAgreementLine(
+            bulletin=bulletin, position=position, **grouping, **dataclasses.asdict(row)
+        )
+
+    lines = [
+        line(n, by_unit.get(u.pk, empty), table=AgreementTable.UNIT, unit_id=u.pk)
+        for n, u in enumerate(units, start=1)
+    ]
+    lines += [
+        line(
+            len(lines) + n,
+            by_unit.get(u.pk, empty),
+            table=AgreementTable.UNIT,
+            unit_id=u.pk,
+            own_records_only=True,
+        )
+        for n, u in enumerate(own_units, start=1)
+    ]
+    lines.append(line(len(lines) + 1, by_total.get(0, empty), table=AgreementTable.UNIT))
+    lines += [
+        line(n, by_cohort[year], table=AgreementTable.COHORT, cohort=year)
+        for n, year in enumerate(sorted(y for y in by_cohort if y is not None), start=1)
+    ]
+    return lines
+
+
 def _recompute_draft(bulletin: Bulletin) -> None:
-    lines = _compute_lines(bulletin, bulletin_units(), bureau_own_units())
+    units, own_units = bulletin_units(), bureau_own_units()
+    lines = _compute_lines(bulletin, units, own_units)
     bulletin.lines.all().delete()
     BulletinLine.objects.bulk_create(lines)
+    bulletin.agreement_lines.all().delete()
+    BulletinAgreementLine.objects.bulk_create(_agreement_lines(bulletin, units, own_units))
     bulletin.generated_at = timezone.now()
     bulletin.save(update_fields=["generated_at", "scoring"])
 
@@ -844,13 +901,13 @@ def _clock_conditions(cursor: CursorWrapper, on: date) -> None:
 
 def _agreement_conditions(cursor: CursorWrapper, on: date) -> None:
     """Agreements (投资协议履约, issue #20), read through the statuses the pages compute
-    (promo.agreements.selectors): an investor's commitment due within
-    ``PROMO_ALERT_AGREEMENT_RISK_DAYS`` and not yet met is yellow (at risk); one in breach
+    (promo.agreements.selectors): an investor's commitment at risk is yellow — by the trend
+    of its measurements it will not reach its target by its due date, or, with no trend to
+    read, it falls due within ``PROMO_ALERT_AGREEMENT_RISK_DAYS`` (``term_at_risk``); one in breach
     (未履约 or 部分履约) is red, with the project's 主办 responsible; a bureau promise past its due
     date and not delivered (逾期未兑现) is red for its owner unit, its head responsible — the
     bureau's own lapses are as visible as the investor's. One light per term or promise; a
     waiver, a verified figure or a delivery clears it."""
-    risk_by = on + timedelta(days=settings.PROMO_ALERT_AGREEMENT_RISK_DAYS)
     with translation.override(settings.LANGUAGE_CODE):
         metric = Case(
             *[When(metric=value, then=Value(str(label))) for value, label in Metric.choices],
@@ -866,10 +923,10 @@ def _agreement_conditions(cursor: CursorWrapper, on: date) -> None:
         "responsible_id": project_officer,
         "project_id": F("agreement__project_id"),
     }
-    terms = terms_with_status(Term.objects.all(), on)
+    terms = terms_with_trend(Term.objects.all(), on)
     _stage(
         cursor,
-        terms.filter(status=TermStatus.PENDING, due_on__lte=risk_by),
+        terms.filter(at_risk=True),
         rule=Value(AlertRule.AGREEMENT_AT_RISK.value),
         level=Value(AlertLevel.YELLOW.value),
         subject_key=_key("term"),

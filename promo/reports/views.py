@@ -130,6 +130,8 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_publish": permissions.may_publish_bulletin(request.user)
             and bulletin.can_transition_to(BulletinStatus.PUBLISHED),
             **selectors.bulletin_table(bulletin),
+            **selectors.bulletin_agreement_section(bulletin),
+            "links": True,
         },
     )
 

@@ -984,6 +984,7 @@ WEB: dict[str, list[Case]] = {
     # the waiver and the four-eyes decision each ask their own predicate.
     "agreements/": [signed_in_read],
     "agreements/promises/": [signed_in_read],
+    "agreements/terms/": [signed_in_read],
     "agreements/new/<int:project_pk>/": [
         Case(
             "GET",

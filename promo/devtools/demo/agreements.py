@@ -144,6 +144,16 @@ def _producing(demo: Any, plan: Any, *, kind: str) -> None:
         max(project.producing_actual, project.contract_date),
     )
     _measure(keeper, verifier, investment, fixed * Decimal("1.05"), due, "统计部门固定资产投资月报")
+    # The whole investment, the land and the output promised, all kept (the bulletin's
+    # 资金到位率, 亩均投资强度 / 亩均税收 and 达产率 read them); the breaches stay the tax's.
+    land_target = project.land_area if project.land_area > 0 else Decimal("50")
+    for metric, target, source in (
+        (Metric.TOTAL_INVESTMENT, project.total_investment, "统计部门固定资产投资月报"),
+        (Metric.LAND, land_target, "自然资源部门供地数据"),
+        (Metric.FULL_OUTPUT, max(project.annual_output_value, Decimal("100")), "统计部门产值月报"),
+    ):
+        kept = _term(keeper, agreement, metric, target, due)
+        _measure(keeper, verifier, kept, target, due, source)
     breach = kind.startswith("breach")
     share = Decimal("0.6") if breach else Decimal("1.1")
     _measure(

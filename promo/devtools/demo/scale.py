@@ -56,6 +56,9 @@ PROVINCE = {
     "groups": 11,  # prefecture-level bureaus under the province
 }
 SCALES = {"province": 1.0, "county": 0.1}
+# The share of signed projects with an investment agreement (issue #20): 48,000 agreements at
+# province scale (five commitments and two promises each), a tenth at county scale.
+AGREEMENT_SHARE = 0.8
 ROOTS = {
     "province": ("省投资促进局(基准)", "省基准", "prov"),
     "county": ("县投资促进局(基准)", "县基准", "cnty"),
@@ -134,6 +137,10 @@ TRACKED = (
     "leads.Visit",
     "projects.Project",
     "projects.InvestmentProgress",
+    "agreements.Agreement",
+    "agreements.Term",
+    "agreements.Measurement",
+    "agreements.Promise",
     "projects.Problem",
 )
 
@@ -340,6 +347,7 @@ class ScaleBureau:
                 self._leads,
                 self._visits,
                 self._projects,
+                self._agreements,
                 self._targets,
             ):
                 step_started = time.monotonic()
@@ -1334,6 +1342,8 @@ class ScaleBureau:
                 )
             )
 
+        self.signed_projects = projects  # the agreements step signs an agreement on them
+
         def project_lines() -> Iterator[str]:
             for (
                 pid,
@@ -1622,6 +1632,222 @@ class ScaleBureau:
             ProblemAction,
             ["problem", "actor", "action", "from_status", "to_status", "note", "created_at"],
             action_rows,
+        )
+
+    def _agreements(self, cursor) -> None:
+        """Investment agreements (投资协议, issue #20) on ``AGREEMENT_SHARE`` of the projects —
+        proportional to them at either scale —, each with the investor's commitments (dates
+        from the project's plan, amounts from its figures), verified measurements up to today
+        in the proportions a project's stage gives, and the bureau's promises: land handed
+        over, an incentive tranche paid, withheld, clawed back or not yet due."""
+        from promo.agreements.choices import Metric, Payment, PromiseKind
+        from promo.agreements.models import Agreement, Measurement, Promise, Term
+
+        rng = self.rng
+        T = self.T
+        chosen = [p for p in self.signed_projects if rng.random() < AGREEMENT_SHARE]
+        first_agreement = self._reserve(cursor, Agreement, len(chosen)) if chosen else 0
+        verifier = self.chief_of[-1]
+        agreements, terms, measurements, promises = [], [], [], []
+        reach_of: dict[int, tuple[float, int, int]] = {}  # agreement -> (reach, keeper, signed)
+        for n, (pid, row, total, stage, _actual, closed, planned, *_rest) in enumerate(chosen):
+            aid = first_agreement + n
+            worker, unit_id = row[4], row[2]
+            when = self.ts(closed, 17)
+            if worker == verifier:  # nobody verifies their own figure (a CHECK constraint)
+                worker = next(v for v in self.chief_of.values() if v != verifier)
+            agreements.append(
+                _line(
+                    aid,
+                    when,
+                    when,
+                    "",
+                    "",
+                    pid,
+                    "main",
+                    f"投资协议-{pid}",
+                    self.day(closed),
+                    "",
+                    "pro_rata",
+                    worker,
+                )
+            )
+            land = (total / Decimal(rng.randint(250, 600))).quantize(Decimal("0.01")) or Decimal(1)
+            producing_due = planned[2]
+            plan = [
+                (Metric.START_BY, Decimal(0), planned[0], None),
+                (Metric.PRODUCE_BY, Decimal(0), producing_due, None),
+                (Metric.TOTAL_INVESTMENT, total, producing_due, total),
+                (Metric.LAND, land, closed + 90, land),
+                (
+                    Metric.ANNUAL_TAX,
+                    (total * Decimal("0.05")).quantize(Decimal("1")),
+                    producing_due + 365,
+                    (total * Decimal("0.05")).quantize(Decimal("1")),
+                ),
+            ]
+            # How far a project's figures have come: by its stage, with a spread.
+            reach = {
+                Stage.SIGNED: 0.1,
+                Stage.GROUNDBREAKING: 0.5,
+                Stage.COMPLETED: 0.85,
+                Stage.PRODUCING: 1.05,
+            }[stage] * rng.uniform(0.6, 1.2)
+            for metric, target, due, full in plan:
+                terms.append((aid, metric, target, due, full))
+            promises.append((aid, unit_id, PromiseKind.LAND_DELIVERY, closed + 60, Decimal(0)))
+            promises.append(
+                (
+                    aid,
+                    unit_id,
+                    PromiseKind.INCENTIVE,
+                    closed + 365,
+                    (total * Decimal("0.03")).quantize(Decimal("1")),
+                )
+            )
+            reach_of[aid] = (reach, worker, closed)
+        self._copy(
+            cursor,
+            Agreement,
+            [
+                "id",
+                "created_at",
+                "updated_at",
+                "source_system",
+                "external_id",
+                "project",
+                "kind",
+                "title",
+                "signed_on",
+                "parties",
+                "clawback_rule",
+                "created_by",
+            ],
+            agreements,
+        )
+        first_term = self._reserve(cursor, Term, len(terms)) if terms else 0
+        term_lines = []
+        for n, (aid, metric, target, due, full) in enumerate(terms):
+            tid = first_term + n
+            reach, worker, closed = reach_of[aid]
+            when = self.ts(closed, 17)
+            term_lines.append(
+                _line(tid, when, when, "", "", aid, metric, target, self.day(due), "")
+            )
+            if full is None or T <= closed + 30:
+                continue
+            # Up to three verified readings, spread between the signing and today, rising
+            # toward the share of the target the project's stage has reached.
+            count = rng.randint(0, 3)
+            days = sorted(rng.sample(range(closed + 30, T + 1), min(count, T - closed - 29)))
+            for k, day_ in enumerate(days, start=1):
+                value = (full * Decimal(str(round(reach * k / len(days), 3)))).quantize(
+                    Decimal("1")
+                )
+                measurements.append(
+                    _line(
+                        tid,
+                        self.day(day_),
+                        value,
+                        "统计局",
+                        worker,
+                        self.ts(day_, 10),
+                        verifier,
+                        self.ts(day_, 15),
+                    )
+                )
+        self._copy(
+            cursor,
+            Term,
+            [
+                "id",
+                "created_at",
+                "updated_at",
+                "source_system",
+                "external_id",
+                "agreement",
+                "metric",
+                "target",
+                "due_on",
+                "waived_reason",
+            ],
+            term_lines,
+        )
+        self._copy(
+            cursor,
+            Measurement,
+            [
+                "term",
+                "measured_on",
+                "value",
+                "source",
+                "recorded_by",
+                "recorded_at",
+                "verified_by",
+                "verified_at",
+            ],
+            measurements,
+        )
+        promise_lines = []
+        for aid, unit_id, kind, due, amount in promises:
+            _reach, _worker, closed = reach_of[aid]
+            when = self.ts(closed, 17)
+            delivered = None
+            payment, paid, clawed = Payment.UNPAID, Decimal(0), Decimal(0)
+            roll = rng.random()
+            if kind == PromiseKind.LAND_DELIVERY:
+                if roll < 0.8:
+                    delivered = due + rng.randint(-20, 40)
+                description = "交付净地"
+            else:
+                description = "固定资产投资奖补"
+                if roll < 0.45:
+                    payment, paid, delivered = Payment.PAID, amount, due + rng.randint(-30, 30)
+                elif roll < 0.55:
+                    payment = Payment.WITHHELD
+                elif roll < 0.6:
+                    payment, paid, delivered = Payment.CLAWED_BACK, amount, due - 10
+                    clawed = (amount * Decimal("0.4")).quantize(Decimal("1"))
+            if delivered is not None and delivered > T:
+                delivered, payment, paid, clawed = None, Payment.UNPAID, Decimal(0), Decimal(0)
+            promise_lines.append(
+                _line(
+                    when,
+                    when,
+                    "",
+                    "",
+                    aid,
+                    kind,
+                    description,
+                    unit_id,
+                    self.day(due),
+                    None if delivered is None else self.day(delivered),
+                    amount,
+                    payment,
+                    paid,
+                    clawed,
+                )
+            )
+        self._copy(
+            cursor,
+            Promise,
+            [
+                "created_at",
+                "updated_at",
+                "source_system",
+                "external_id",
+                "agreement",
+                "kind",
+                "description",
+                "owner_unit",
+                "due_on",
+                "delivered_on",
+                "amount",
+                "payment",
+                "paid_amount",
+                "clawed_back_amount",
+            ],
+            promise_lines,
         )
 
     def _unit_by_id(self, unit_id: int) -> UnitRow:
