@@ -265,13 +265,14 @@ def test_query_count_is_the_same_for_2_and_20_units(bureau):
     # The cockpit's own reads (the page adds session, officer, units and base.html's):
     # 4 calls of period_figures (now and last year, per unit and total, its own grouped
     # queries), then units, root unit, project snapshot, targets, funnel, timing, overdue,
-    # red lights and trend: one query each; the agreements' figures three (issue #20).
+    # red lights, red projects (the band's count, issue 17) and trend: one query each; the
+    # agreements' figures three (issue #20).
     period = period_for("ytd", today())
     with CaptureQueriesContext(connection) as one_call:
         period_figures(start=period.start, end=period.end, units=None)
     with CaptureQueriesContext(connection) as captured:
         cockpit(bureau.chief, CockpitFilters(period=period, today=today()))
-    assert len(captured) == 4 * len(one_call) + 9 + 3
+    assert len(captured) == 4 * len(one_call) + 10 + 3
 
 
 @pytest.mark.parametrize("table", ["figures", "targets", "projects", "scores", "funnel", "overdue"])
