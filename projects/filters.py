@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import django_filters
@@ -31,6 +32,27 @@ def overdue_q(day: date) -> Q:
         | Q(stage=Stage.GROUNDBREAKING, completed_planned__lt=day)
         | Q(stage=Stage.COMPLETED, producing_planned__lt=day)
     )
+
+
+# The traffic lights (红黄灯) are the reports app's: a project's light is the worst of its open
+# alerts and its problems' (promo.reports.selectors.project_lights). Reports sits above
+# projects (imports point one way), so it hands its rule in when it starts
+# (promo.reports.apps); projects holds only the filter's name and choices.
+LIGHT_CHOICES = (("red", _("红灯")), ("yellow", _("黄灯")), ("green", _("绿灯")))
+_light_rule: Callable[[str], Q] | None = None
+
+
+def register_light_rule(rule: Callable[[str], Q]) -> None:
+    """Set the condition of a light on projects (called once, by the reports app)."""
+    global _light_rule
+    _light_rule = rule
+
+
+def light_q(level: str) -> Q:
+    """The projects whose light is ``level`` (red / yellow / green), by the reports' rule."""
+    if _light_rule is None:
+        raise RuntimeError("no traffic-light rule: promo.reports is not installed")
+    return _light_rule(level)
 
 
 class ProjectFilter(django_filters.FilterSet):
@@ -81,6 +103,10 @@ class ProjectFilter(django_filters.FilterSet):
         method="filter_progress_month", label=_("填报投资进度的月份"), widget=DatePickerRange
     )
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("节点逾期"))
+    # The cockpit's 红灯项目 count links here (light=red).
+    light = django_filters.ChoiceFilter(
+        choices=LIGHT_CHOICES, method="filter_light", label=_("灯色"), empty_label="—"
+    )
     # The list page's search box; the export and the API take it too.
     q = django_filters.CharFilter(
         method="filter_q", label=_("搜索项目或投资方名称"), max_length=100
@@ -107,6 +133,7 @@ class ProjectFilter(django_filters.FilterSet):
             "signed_investment_min",
             "progress_month",
             "overdue",
+            "light",
             "q",
             "source_system",
             "external_id",
@@ -124,6 +151,9 @@ class ProjectFilter(django_filters.FilterSet):
             return qs
         late = overdue_q(today())
         return qs.filter(late) if value else qs.exclude(late)
+
+    def filter_light(self, qs: QuerySet, name: str, value: str) -> QuerySet:
+        return qs.filter(light_q(value)) if value else qs
 
     def filter_q(self, qs: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

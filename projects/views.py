@@ -92,6 +92,7 @@ LIST_FILTERS = (
     "signed_investment_min",
     "progress_month",
     "overdue",
+    "light",
 )
 
 

@@ -81,3 +81,72 @@ class DailyUnitFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.day} {self.figure}: {self.count} / {self.amount}"
+
+
+class VisitorDay(models.Model):
+    """The visits (来区客商: receptions and site inspections) one unit logged of one investor
+    on one day, for the cockpit's distinct visiting investors.
+
+    Distinct investors cannot be summed over days, so the summary keeps the investors
+    themselves: a period's figure is the number of distinct investors among its days' rows
+    (a narrow covering index instead of the visits). Written only by the trigger on
+    ``leads_visit`` and by :func:`promo.dashboard.summary.rebuild`.
+    """
+
+    unit = models.ForeignKey(
+        "officers.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+"
+    )
+    investor = models.ForeignKey(
+        "leads.Investor", verbose_name=_("客商"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("日期"))
+    visits = models.IntegerField(_("来访次数"), default=0)
+
+    class Meta:
+        verbose_name = _("驾驶舱来访客商日汇总")
+        verbose_name_plural = _("驾驶舱来访客商日汇总")
+        constraints = [
+            # Also the cockpit's read: a period's days, then units, investors (index-only).
+            models.UniqueConstraint(
+                fields=["day", "unit", "investor"], name="dashboard_visitor_day_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.day} {self.investor_id}: {self.visits}"
+
+
+class ProjectFdiMonth(models.Model):
+    """The arrived FDI (到账外资) a project's monthly progress adds for one month: the month's
+    reported cumulative figure minus the one reported before it (万美元).
+
+    The growth over a period is the sum of its months' rows (the cumulative figures
+    telescope), with the project's unit beside it. Written only by the triggers on
+    ``projects_investmentprogress`` and ``projects_project`` and by
+    :func:`promo.dashboard.summary.rebuild`.
+    """
+
+    project = models.ForeignKey(
+        "projects.Project", verbose_name=_("项目"), on_delete=models.CASCADE, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "officers.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+"
+    )
+    month = models.DateField(_("月份"))
+    growth = models.DecimalField(_("到账外资增加(万美元)"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("驾驶舱到账外资月汇总")
+        verbose_name_plural = _("驾驶舱到账外资月汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "month"], name="dashboard_fdi_month_once"),
+        ]
+        indexes = [
+            # The cockpit: a period's months, then the units of the asked-for sub-trees.
+            models.Index(
+                fields=["month", "unit"], include=["growth"], name="dashboard_fdi_month_unit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.month}: {self.growth}"

@@ -79,6 +79,7 @@ from promo.reports.selectors import (
     bulletin_units,
     bureau_own_units,
     period_figures,
+    project_light_q,
 )
 
 from .forms import Period, PeriodKind
@@ -572,6 +573,21 @@ def red_count(officer: Officer, f: CockpitFilters, shown: Sequence[Alert]) -> in
     return len(shown) if len(shown) < OVERDUE_ROWS else _red_alerts(officer, f).count()
 
 
+def red_project_figure(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
+    """The headline's 红灯项目: how many projects of the scope have a red light today (the
+    reports' one rule, ``project_light_q``) and the project list of exactly those
+    (``light=red`` with the cockpit's unit, industry, region and channel). A light is today's
+    state, so the period does not narrow it. One query."""
+    count = (
+        _project_filters(projects_visible_to(officer), f)
+        .filter(project_light_q(AlertLevel.RED))
+        .order_by()
+        .count()
+    )
+    url = list_url("projects:list", {**_project_list_params(f, f.unit), "light": "red"})
+    return {"count": count, "url": url}
+
+
 def monthly_trend(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     """Signings per month of the period's year against the same month last year (one query)."""
     year = f.period.year
@@ -888,6 +904,7 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "overdue": overdue_milestones(officer, f),
         "red_projects": red,
         "red_count": red_count(officer, f, red),
+        "red_headline": red_project_figure(officer, f),
         "headline": headline(f, ytd_period, total, ytd_last_year[total_key]),
         "trend": monthly_trend(officer, f),
         # 协议履约 as of today for the chosen unit, each figure linked to its list.

@@ -8,11 +8,12 @@ Rules, decided here once (docs/decisions/0015-cockpit-summary-by-trigger.md):
   amount and their ≥ 10M / ≥ 100M classes (``Project.contract_date``, ``signed_investment``),
   new groundbreakings, completions and production, new 入统 and 入规 (the actual dates). The
   same rules as :func:`promo.reports.selectors.period_figures`, which stays their definition.
-* **What is not.** Stocks at the period's end (leads in hand, in negotiation), the distinct
-  visiting investors (来区客商: an investor visiting twice counts once), the groundbreakings'
-  total investment (the increases dated up to the period's *end* count, so a day's value
-  depends on the period) and the arrived FDI (differences of reported cumulative figures)
-  are read from the raw tables by indexed queries, as before.
+* **What is not.** Stocks at the period's end (leads in hand, in negotiation) and the
+  groundbreakings' total investment (the increases dated up to the period's *end* count, so
+  a day's value depends on the period) are read from the raw tables by indexed queries. The
+  distinct visiting investors (来区客商: an investor visiting twice counts once) and the
+  arrived FDI (differences of reported cumulative figures) have summaries of their own,
+  kept and reconciled with this one (:mod:`.summary_sets`).
 * **Kept by triggers.** Statement-level PostgreSQL triggers on ``leads_lead`` and
   ``projects_project`` (insert, update, delete, with their transition tables) subtract what
   the old rows counted and add what the new rows count, in the writer's transaction: every
@@ -47,6 +48,7 @@ from promo.reports.choices import Figure, SystemNoticeKind
 from promo.reports.selectors import PeriodFigures, grouped_by_subtree, period_figures
 from promo.reports.services import administrators_tell
 
+from . import summary_sets
 from .models import DailyUnitFigure
 
 log = logging.getLogger("promo.dashboard.summary")
@@ -87,6 +89,8 @@ TABLES = ("leads_lead", "projects_project")
 SUMMARY_TABLE = "dashboard_dailyunitfigure"
 
 RECONCILE_DAYS = 14
+# "All of it" for the summaries keyed by day or month.
+_EVER = (date(1, 1, 1), date(9999, 12, 31))
 
 
 def _contributions(table: str, source: str, sign: int, days: tuple[str, str] | None = None) -> str:
@@ -184,10 +188,13 @@ def _expected_sql(start: date | None, end: date | None) -> tuple[str, list[Any]]
 
 
 def _lock() -> None:
-    """Hold off the triggers' writes while the summary is compared or rebuilt (writers wait;
-    a writer already past its trigger is waited for, so both sides see the same rows)."""
+    """Hold off the triggers' writes while the summaries are compared or rebuilt (writers
+    wait; a writer already past its trigger is waited for, so both sides see the same rows)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"LOCK TABLE {SUMMARY_TABLE} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(
+            f"LOCK TABLE {SUMMARY_TABLE}, {summary_sets.VISITOR_TABLE}, "
+            f"{summary_sets.FDI_TABLE} IN SHARE ROW EXCLUSIVE MODE"
+        )
 
 
 def rebuild(start: date | None = None, end: date | None = None) -> int:
@@ -207,7 +214,9 @@ def rebuild(start: date | None = None, end: date | None = None) -> int:
             f"WHERE count <> 0 OR amount <> 0",
             params,
         )
-        return cursor.rowcount
+        written = cursor.rowcount
+        # The visiting investors and the arrived FDI (.summary_sets), the same days.
+        return written + summary_sets.rebuild(cursor, start or _EVER[0], end or _EVER[1])
 
 
 @dataclass(frozen=True)
@@ -245,9 +254,12 @@ def compare(start: date, end: date) -> list[Mismatch]:
             """,
             [start, end, *params],
         )
+        rows = cursor.fetchall()
+        # The visiting investors and the arrived FDI, keyed by investor / project.
+        rows += summary_sets.compare(cursor, start, end)
         return [
             Mismatch(unit, day, figure, (sc, Decimal(sa)), (ec, Decimal(ea)))
-            for unit, day, figure, sc, sa, ec, ea in cursor.fetchall()
+            for unit, day, figure, sc, sa, ec, ea in rows
         ]
 
 
@@ -412,16 +424,21 @@ def cockpit_figures(
     """The cockpit's figures of ``[start, end]`` (not narrowed): per row (``units`` and
     ``own_units``, keyed by id) and the total (``total``: one unit's sub-tree keyed by its id,
     or None, the whole bureau keyed None), the same as the two calls of ``period_figures``
-    they replace and in as many queries (8).
+    they replace, in 6 queries (the two calls took 8).
 
     The additive figures come from the daily summary, and the groundbreakings' total at the
     period's end from the projects, each in one query for the rows and the total together;
-    the stocks, the visiting investors and the arrived FDI from ``period_figures``.
+    the visiting investors and the arrived FDI from their summaries (:mod:`.summary_sets`),
+    likewise one query each; the stocks from ``period_figures``.
     """
     total_unit = total[0] if total else None
     if total is not None and len(total) != 1:
         raise ValueError("the total is one unit's sub-tree or the whole bureau (None)")
-    raw = RAW_FIGURES - {Figure.GROUNDBREAKING_AMOUNT}
+    raw = RAW_FIGURES - {
+        Figure.GROUNDBREAKING_AMOUNT,
+        Figure.INVESTORS_VISITING,
+        Figure.ARRIVED_FDI,
+    }
     per_unit = period_figures(start=start, end=end, units=units, own_units=own_units, figures=raw)
     totals = period_figures(start=start, end=end, units=total, figures=raw)
     whole = totals[total_unit.pk if total_unit is not None else None]
@@ -454,4 +471,17 @@ def cockpit_figures(
     whole.groundbreaking_amount = Decimal(
         started_total.get(Figure.GROUNDBREAKING_AMOUNT) or 0
     ).quantize(ZERO)
+
+    # 来区客商 and 到账外资 from their summaries (.summary_sets), rows and total in one query each.
+    visiting, visiting_total = summary_sets.visiting_investors(
+        start=start, end=end, units=units, own_units=own_units, total_unit=total_unit
+    )
+    fdi, fdi_total = summary_sets.arrived_fdi(
+        start=start, end=end, units=units, own_units=own_units, total_unit=total_unit
+    )
+    for key, row in per_unit.items():
+        row.investors_visiting = visiting.get(key, 0) if key is not None else 0
+        row.arrived_fdi = fdi.get(key, ZERO).quantize(ZERO) if key is not None else ZERO
+    whole.investors_visiting = visiting_total
+    whole.arrived_fdi = fdi_total.quantize(ZERO)
     return per_unit, totals

@@ -95,7 +95,7 @@ from projects.models import (
     total_investment_as_of,
 )
 
-from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, Figure
+from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, AlertLevel, Figure
 from .models import (
     AgreementTable,
     Alert,
@@ -649,28 +649,66 @@ def bulletins_visible_to(officer: Officer) -> QuerySet[Bulletin]:
     return Bulletin.objects.filter(status=BulletinStatus.PUBLISHED)
 
 
+LIGHT_GREEN = "green"  # no open alert: the light is not an alert level
+
+
 def _level_rank(level: str) -> int:
     return 2 if level == "red" else 1
 
 
 def worst_level(levels: Sequence[str]) -> str:
     """The light of a record: red beats yellow; no open alert is green."""
-    return max(levels, key=_level_rank) if levels else "green"
+    return max(levels, key=_level_rank) if levels else LIGHT_GREEN
+
+
+def _project_alert_levels(*, project_ids: Sequence[int] | None = None, levels: Sequence[str] = ()):
+    """``(project id, level)`` of the open alerts of projects, their own and their problems'
+    (a problem's alert has no project of its own): the one reading of a project's light.
+
+    A UNION ALL of two indexed reads, not an OR over every open alert (issue #19); with
+    ``project_ids`` only those projects, with ``levels`` only alerts of those levels.
+    """
+    open_alerts = Alert.objects.filter(resolved_on__isnull=True).order_by()
+    if levels:
+        open_alerts = open_alerts.filter(level__in=levels)
+    own = open_alerts.filter(project_id__isnull=False)
+    of_problems = open_alerts.filter(project_id__isnull=True, problem__isnull=False)
+    if project_ids is not None:
+        own = own.filter(project_id__in=project_ids)
+        of_problems = of_problems.filter(problem__project_id__in=project_ids)
+    return own.values_list("project_id", "level"), of_problems.values_list(
+        "problem__project_id", "level"
+    )
 
 
 def project_lights(project_ids: Sequence[int]) -> dict[int, str]:
     """The light of each project (its own alerts and its problems'), in one query."""
-    # The project's alerts, then its problems' (a problem's alert has no project of its own):
-    # a UNION ALL of two indexed reads, not an OR over every open alert (issue #19).
-    open_alerts = Alert.objects.filter(resolved_on__isnull=True).order_by()
-    own = open_alerts.filter(project_id__in=project_ids).values_list("project_id", "level")
-    of_problems = open_alerts.filter(
-        project_id__isnull=True, problem__project_id__in=project_ids
-    ).values_list("problem__project_id", "level")
+    own, of_problems = _project_alert_levels(project_ids=project_ids)
     found: dict[int, list[str]] = {}
     for project_id, level in own.union(of_problems, all=True):
         found.setdefault(project_id, []).append(level)
     return {pk: worst_level(found.get(pk, [])) for pk in project_ids}
+
+
+def _lit_projects(levels: Sequence[str]) -> QuerySet:
+    """The ids of the projects with an open alert of one of ``levels`` (own or a problem's)."""
+    own, of_problems = _project_alert_levels(levels=levels)
+    return own.values("project_id").union(of_problems.values("problem__project_id"), all=True)
+
+
+def project_light_q(level: str) -> Q:
+    """The projects whose light (``project_lights``: the worst open alert, own or of a
+    problem; none is green) is ``level``, as a condition on projects, for the project
+    list's 灯色 filter (projects.filters) and the cockpit's red-project count."""
+    if level == AlertLevel.RED:
+        return Q(pk__in=_lit_projects([AlertLevel.RED]))
+    if level == AlertLevel.YELLOW:
+        return Q(pk__in=_lit_projects([AlertLevel.YELLOW])) & ~Q(
+            pk__in=_lit_projects([AlertLevel.RED])
+        )
+    if level == LIGHT_GREEN:
+        return ~Q(pk__in=_lit_projects([AlertLevel.RED, AlertLevel.YELLOW]))
+    raise ValueError(f"no such light: {level!r}")
 
 
 def record_alerts(*, project_id: int | None = None, lead_id: int | None = None) -> list[Alert]:

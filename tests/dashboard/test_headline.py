@@ -29,6 +29,7 @@ from projects.choices import HUNDRED_MILLION
 from projects.models import Project
 from promo.core import amounts
 from promo.dashboard import selectors
+from promo.reports.selectors import project_light_q
 from promo.reports.services import alerts_evaluate
 from tests.dashboard.seed import build_mixed
 from tests.factories import Bureau, make_bureau
@@ -215,18 +216,19 @@ def test_each_tile_and_the_red_count_link_to_lists_of_exactly_that_count(mixed):
     html = client.get("/dashboard/").content.decode()
     band = band_of(html)
     links = [(unescape(m["url"]), int(m["count"])) for m in LINK.finditer(band)]
-    assert len(links) == len(TargetMetric.values)
+    # One per target metric, and the red projects' (the project list with light=red).
+    assert len(links) == len(TargetMetric.values) + 1
+    assert sum("light=red" in url for url, _ in links) == 1
     for url, count in links:
         response = client.get(url)
         found = PRINTED.search(response.content.decode())
         assert found and not found["capped"], url
         assert int(found["n"].replace(",", "")) == count == response.context["page"].paginator.count
-    # The red projects: the count links to the cockpit's red-light table, which lists as many.
-    red = re.search(r'href="#red-projects" data-count="(\d+)"', band)
-    assert red, "no link to the red projects"
+    red = next(count for url, count in links if "light=red" in url)
+    assert red > 0
+    # The cockpit's table below still lists the red lights themselves.
     table = re.search(r'<section id="red-projects".*?</section>', html, re.S).group(0)
-    rows = table.count('<tr class="red-row">')
-    assert int(red[1]) == rows > 0
+    assert table.count('<tr class="red-row">') > 0
 
 
 def test_the_worst_three_units_are_the_lowest_scores_one_click_from_their_cockpit(mixed):
@@ -259,10 +261,11 @@ def test_a_unit_heads_band_shows_only_his_unit(mixed):
         assert by_metric[metric]["target"] == target_of(mixed.shanghai, metric), metric
     # One sub-unit only (the Pudong team): nobody to rank, so no "worst units".
     assert response.context["headline_worst"] == []
-    # The red count is his units' red lights alone.
-    html = response.content.decode()
-    red = int(re.search(r'href="#red-projects" data-count="(\d+)"', band_of(html))[1])
-    assert red == len(response.context["red_projects"])
+    # The red count is his units' red projects alone, as the list it links to.
+    red = response.context["red_headline"]
+    listed = client_for(mixed.shanghai_head).get(red["url"]).context["page"]
+    assert red["count"] == listed.paginator.count
+    assert all(p.unit.path.startswith(mixed.shanghai.path) for p in listed.object_list)
     assert all(
         a.unit.path.startswith(mixed.shanghai.path) for a in response.context["red_projects"]
     )
@@ -358,9 +361,13 @@ def test_more_red_lights_than_the_table_shows_are_counted_and_said(mixed):
             opened_on=DAY,
             last_seen_on=DAY,
         )
-    html = client_for(mixed.chief).get("/dashboard/").content.decode()
-    red = int(re.search(r'href="#red-projects" data-count="(\d+)"', band_of(html))[1])
-    assert red == before + len(projects) > selectors.OVERDUE_ROWS
+    response = client_for(mixed.chief).get("/dashboard/")
+    html = response.content.decode()
+    alerts = response.context["red_count"]
+    assert alerts == before + len(projects) > selectors.OVERDUE_ROWS
     table = re.search(r'<section id="red-projects".*?</section>', html, re.S).group(0)
     assert table.count('<tr class="red-row">') == selectors.OVERDUE_ROWS
-    assert f"共 {red} 条" in table and f"显示最早的 {selectors.OVERDUE_ROWS} 条" in table
+    assert f"共 {alerts} 条" in table and f"显示最早的 {selectors.OVERDUE_ROWS} 条" in table
+    # The band counts red projects (a project with two red lights once), all of them.
+    red = response.context["red_headline"]["count"]
+    assert red == Project.objects.filter(project_light_q("red")).count() >= len(projects)

@@ -1,0 +1,321 @@
+"""The cockpit's summaries of its two non-additive figures (issue 17, the cold cockpit):
+the distinct visiting investors (来区客商) and the arrived FDI (到账外资).
+
+Rules, decided here once (docs/decisions/0018-visitor-and-fdi-summaries.md), the same
+counting as :func:`promo.reports.selectors.period_figures`, which stays their definition:
+
+* **Visiting investors.** ``dashboard_visitorday (day, unit, investor, visits)``: how many
+  receptions and inspections a unit logged of an investor on a day. A distinct count cannot
+  be summed across days, so the summary keeps the investors: a period's figure is the number
+  of distinct investors of its days' rows in the row's sub-tree. Kept like the daily
+  summary by a statement trigger on ``leads_visit`` adding +1 per new row and −1 per old row
+  (``INSERT … ON CONFLICT DO UPDATE``: two writers of the same key add up, never overwrite),
+  rows dropping to zero deleted. A visit moved between units, days or investors, or changed
+  to another kind, moves its count.
+* **Arrived FDI.** ``dashboard_projectfdimonth (project, month, unit, growth)``: each
+  monthly progress report's cumulative arrived FDI minus the one reported before it (none:
+  0). The growth over ``[start, end]`` — the latest cumulative reported on or before ``end``
+  minus the latest before ``start`` — is the sum of the rows of the months from ``start``
+  to ``end`` (they telescope). A report changes its month's growth and the next report's,
+  so the trigger on ``projects_investmentprogress`` recomputes the touched projects' rows
+  from their reports, after locking those projects (``FOR NO KEY UPDATE``, in id order): a
+  second writer of the same project waits and then reads the first one's reports. A
+  trigger on ``projects_project`` moves the rows with a project moved to another unit.
+* **Reading.** One query per figure for the rows and the total together (GROUPING SETS):
+  each unit of the scope is put in its row's bucket once, in a small CTE over the units,
+  instead of testing every visit's unit path against every row.
+* **Reconciled** with the daily summary (``promo.dashboard.summary.compare``/``rebuild``),
+  by the same nightly task and ``rebuild_cockpit_summary``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+
+from leads.choices import VISITING_KINDS
+from officers.models import Unit
+
+VISITOR_TABLE = "dashboard_visitorday"
+FDI_TABLE = "dashboard_projectfdimonth"
+_KINDS = ", ".join(f"'{kind}'" for kind in VISITING_KINDS)
+
+# --- Triggers ---------------------------------------------------------------------------
+
+
+def _visit_deltas(sources: Sequence[tuple[str, int]]) -> str:
+    parts = [
+        f"SELECT unit_id, investor_id, visited_on AS day, {sign} AS n FROM {source} "
+        f"WHERE kind IN ({_KINDS})"
+        for source, sign in sources
+    ]
+    return "\nUNION ALL\n".join(parts)
+
+
+def _visit_apply(sources: Sequence[tuple[str, int]]) -> str:
+    deltas = _visit_deltas(sources)
+    sql = f"""
+        INSERT INTO {VISITOR_TABLE} AS s (unit_id, investor_id, day, visits)
+        SELECT unit_id, investor_id, day, SUM(n) FROM ({deltas}) AS d
+        GROUP BY unit_id, investor_id, day
+        HAVING SUM(n) <> 0
+        ORDER BY day, unit_id, investor_id
+        ON CONFLICT (day, unit_id, investor_id) DO UPDATE SET visits = s.visits + EXCLUDED.visits;
+    """
+    if any(sign < 0 for _, sign in sources):
+        sql += f"""
+        DELETE FROM {VISITOR_TABLE} AS s USING (
+            SELECT DISTINCT unit_id, investor_id, visited_on FROM old_rows
+        ) AS o
+        WHERE s.visits = 0 AND s.day = o.visited_on AND s.unit_id = o.unit_id
+          AND s.investor_id = o.investor_id;
+        """
+    return sql
+
+
+def _fdi_growth_sql(where: str) -> str:
+    """SELECT of ``(project_id, unit_id, month, growth)`` from the progress reports ``where``
+    (a condition on a report's ``project_id``) selects: each project's all or none."""
+    return f"""
+        SELECT g.project_id, p.unit_id, g.month, g.growth FROM (
+            SELECT project_id, month,
+                   arrived_fdi - COALESCE(
+                       LAG(arrived_fdi) OVER (PARTITION BY project_id ORDER BY month), 0
+                   ) AS growth
+            FROM projects_investmentprogress WHERE {where}
+        ) AS g JOIN projects_project AS p ON p.id = g.project_id
+    """
+
+
+def _fdi_recompute(sources: Sequence[str]) -> str:
+    touched = " UNION ".join(f"SELECT project_id FROM {source}" for source in sources)
+    return f"""
+        PERFORM 1 FROM projects_project WHERE id IN ({touched}) ORDER BY id FOR NO KEY UPDATE;
+        DELETE FROM {FDI_TABLE} WHERE project_id IN ({touched});
+        INSERT INTO {FDI_TABLE} (project_id, unit_id, month, growth)
+        {_fdi_growth_sql(f"project_id IN ({touched})")};
+    """
+
+
+def _statement_triggers(function: str, table: str, bodies: dict[str, str]) -> tuple[str, str]:
+    """(install, remove) of one function with a statement trigger per operation in ``bodies``."""
+    branches = []
+    for i, (op, body) in enumerate(bodies.items()):
+        branches.append(f"{'IF' if i == 0 else 'ELSIF'} TG_OP = '{op}' THEN {body}")
+    referencing = {
+        "INSERT": "REFERENCING NEW TABLE AS new_rows",
+        "UPDATE": "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "DELETE": "REFERENCING OLD TABLE AS old_rows",
+    }
+    triggers = "\n".join(
+        f"CREATE TRIGGER {function}_{op[:3].lower()} AFTER {op} ON {table} "
+        f"{referencing[op]} FOR EACH STATEMENT EXECUTE FUNCTION {function}();"
+        for op in bodies
+    )
+    install = f"""
+        CREATE OR REPLACE FUNCTION {function}() RETURNS trigger
+        LANGUAGE plpgsql AS $body$
+        BEGIN
+            {" ".join(branches)}
+            END IF;
+            RETURN NULL;
+        END;
+        $body$;
+        {triggers}
+    """
+    drops = "\n".join(
+        f"DROP TRIGGER IF EXISTS {function}_{op[:3].lower()} ON {table};" for op in bodies
+    )
+    remove = f"{drops}\nDROP FUNCTION IF EXISTS {function}();"
+    return install, remove
+
+
+def trigger_sql() -> tuple[str, str]:
+    """(install, remove): the triggers keeping the visitor and FDI summaries."""
+    parts = [
+        _statement_triggers(
+            "dashboard_visitors_leads_visit",
+            "leads_visit",
+            {
+                "INSERT": _visit_apply([("new_rows", 1)]),
+                "UPDATE": _visit_apply([("old_rows", -1), ("new_rows", 1)]),
+                "DELETE": _visit_apply([("old_rows", -1)]),
+            },
+        ),
+        _statement_triggers(
+            "dashboard_fdi_progress",
+            "projects_investmentprogress",
+            {
+                "INSERT": _fdi_recompute(["new_rows"]),
+                "UPDATE": _fdi_recompute(["old_rows", "new_rows"]),
+                "DELETE": _fdi_recompute(["old_rows"]),
+            },
+        ),
+        _statement_triggers(
+            "dashboard_fdi_project_unit",
+            "projects_project",
+            {
+                "UPDATE": f"""
+                    UPDATE {FDI_TABLE} AS f SET unit_id = n.unit_id
+                    FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id
+                    WHERE f.project_id = n.id AND n.unit_id IS DISTINCT FROM o.unit_id;
+                """
+            },
+        ),
+    ]
+    return "\n".join(p[0] for p in parts), "\n".join(p[1] for p in parts)
+
+
+# --- Recomputation from the raw rows (rebuild, compare) ---------------------------------
+
+
+def visitors_expected_sql() -> str:
+    """SELECT of ``(unit_id, investor_id, day, visits)`` from the visits, days ``%s``–``%s``."""
+    return (
+        f"SELECT unit_id, investor_id, visited_on AS day, COUNT(*)::int AS visits "
+        f"FROM leads_visit WHERE kind IN ({_KINDS}) AND visited_on BETWEEN %s AND %s "
+        f"GROUP BY unit_id, investor_id, visited_on"
+    )
+
+
+def fdi_expected_sql() -> str:
+    """SELECT of ``(project_id, unit_id, month, growth)`` from the reports, months ``%s``–``%s``."""
+    return f"SELECT * FROM ({_fdi_growth_sql('TRUE')}) AS e WHERE month BETWEEN %s AND %s"
+
+
+def rebuild(cursor: Any, start: date, end: date) -> int:
+    """Recompute both summaries for ``[start, end]`` (the caller holds the lock)."""
+    cursor.execute(f"DELETE FROM {VISITOR_TABLE} WHERE day BETWEEN %s AND %s", [start, end])
+    cursor.execute(
+        f"INSERT INTO {VISITOR_TABLE} (unit_id, investor_id, day, visits) "
+        f"{visitors_expected_sql()}",
+        [start, end],
+    )
+    written = cursor.rowcount
+    cursor.execute(f"DELETE FROM {FDI_TABLE} WHERE month BETWEEN %s AND %s", [start, end])
+    cursor.execute(
+        f"INSERT INTO {FDI_TABLE} (project_id, unit_id, month, growth) {fdi_expected_sql()}",
+        [start, end],
+    )
+    return written + cursor.rowcount
+
+
+def compare(cursor: Any, start: date, end: date) -> list[tuple]:
+    """``(unit_id, day, figure, stored count, stored amount, raw count, raw amount)`` for
+    every key of ``[start, end]`` where a summary differs from its raw recomputation; the
+    figure names the key (``investors_visiting:<investor>``, ``arrived_fdi:<project>``)."""
+    cursor.execute(
+        f"""
+        SELECT COALESCE(s.unit_id, e.unit_id), COALESCE(s.day, e.day),
+               'investors_visiting:' || COALESCE(s.investor_id, e.investor_id),
+               COALESCE(s.visits, 0), 0, COALESCE(e.visits, 0), 0
+        FROM (SELECT * FROM {VISITOR_TABLE} WHERE day BETWEEN %s AND %s) AS s
+        FULL OUTER JOIN ({visitors_expected_sql()}) AS e
+          ON s.unit_id = e.unit_id AND s.day = e.day AND s.investor_id = e.investor_id
+        WHERE COALESCE(s.visits, 0) <> COALESCE(e.visits, 0)
+        UNION ALL
+        SELECT COALESCE(s.unit_id, e.unit_id), COALESCE(s.month, e.month),
+               'arrived_fdi:' || COALESCE(s.project_id, e.project_id)
+                   || CASE WHEN s.unit_id IS DISTINCT FROM e.unit_id
+                           AND s.unit_id IS NOT NULL AND e.unit_id IS NOT NULL
+                      THEN ':unit ' || s.unit_id || '/' || e.unit_id ELSE '' END,
+               0, COALESCE(s.growth, 0), 0, COALESCE(e.growth, 0)
+        FROM (SELECT * FROM {FDI_TABLE} WHERE month BETWEEN %s AND %s) AS s
+        FULL OUTER JOIN ({fdi_expected_sql()}) AS e
+          ON s.project_id = e.project_id AND s.month = e.month
+        WHERE s.project_id IS NULL OR e.project_id IS NULL
+           OR s.growth <> e.growth OR s.unit_id <> e.unit_id
+        """,
+        [start, end, start, end, start, end, start, end],
+    )
+    return cursor.fetchall()
+
+
+# --- The cockpit's reads ----------------------------------------------------------------
+
+
+def _buckets(
+    units: Sequence[Unit], own_units: Sequence[Unit], total_unit: Unit | None
+) -> tuple[str, list[Any]]:
+    """A CTE ``b (id, bucket)``: every unit of the total's scope (``total_unit``'s sub-tree,
+    or every unit) with the row it counts in — its own id for an own unit, the sub-tree's
+    unit for the others, NULL for none — decided once per unit, not once per record."""
+    whens: list[str] = []
+    params: list[Any] = []
+    for u in own_units:
+        whens.append("WHEN id = %s THEN %s")
+        params += [u.pk, u.pk]
+    for u in units:
+        whens.append("WHEN path LIKE %s THEN %s")
+        params += [f"{u.path}%", u.pk]
+    bucket = f"CASE {' '.join(whens)} END" if whens else "NULL::bigint"
+    sql = f"SELECT id, ({bucket})::bigint AS bucket FROM officers_unit"
+    if total_unit is not None:
+        sql += " WHERE path LIKE %s"
+        params.append(f"{total_unit.path}%")
+    return sql, params
+
+
+def _grouped(sql: str, params: list[Any]) -> tuple[dict[int, Any], Any]:
+    rows: dict[int, Any] = {}
+    total: Any = None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for bucket, is_total, value in cursor.fetchall():
+            if is_total:
+                total = value
+            elif bucket is not None:
+                rows[bucket] = value
+    return rows, total
+
+
+def visiting_investors(
+    *,
+    start: date,
+    end: date,
+    units: Sequence[Unit],
+    own_units: Sequence[Unit],
+    total_unit: Unit | None,
+) -> tuple[dict[int, int], int]:
+    """来区客商 of ``[start, end]``: distinct investors per row (bucket) and for the total's
+    scope, in one query."""
+    cte, params = _buckets(units, own_units, total_unit)
+    rows, total = _grouped(
+        f"""
+        WITH b AS ({cte})
+        SELECT b.bucket, GROUPING(b.bucket), COUNT(DISTINCT v.investor_id)
+        FROM {VISITOR_TABLE} AS v JOIN b ON b.id = v.unit_id
+        WHERE v.day BETWEEN %s AND %s
+        GROUP BY GROUPING SETS ((b.bucket), ())
+        """,
+        [*params, start, end],
+    )
+    return {k: int(v) for k, v in rows.items()}, int(total or 0)
+
+
+def arrived_fdi(
+    *,
+    start: date,
+    end: date,
+    units: Sequence[Unit],
+    own_units: Sequence[Unit],
+    total_unit: Unit | None,
+) -> tuple[dict[int, Decimal], Decimal]:
+    """到账外资 of ``[start, end]``: the growth summed per row (bucket) and for the total's
+    scope, in one query."""
+    cte, params = _buckets(units, own_units, total_unit)
+    rows, total = _grouped(
+        f"""
+        WITH b AS ({cte})
+        SELECT b.bucket, GROUPING(b.bucket), SUM(f.growth)
+        FROM {FDI_TABLE} AS f JOIN b ON b.id = f.unit_id
+        WHERE f.month BETWEEN %s AND %s
+        GROUP BY GROUPING SETS ((b.bucket), ())
+        """,
+        [*params, start, end],
+    )
+    return {k: Decimal(v) for k, v in rows.items()}, Decimal(total or 0)
