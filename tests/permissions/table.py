@@ -594,6 +594,26 @@ WEB: dict[str, list[Case]] = {
             records=CONTACTS,
         )
     ],
+    # Personal data in full (issue #16): a recorded reveal, for those with a need.
+    "contacts/<int:pk>/reveal/": [
+        Case(
+            "POST",
+            allow_if(
+                sees(investor_pages_visible_to, investor_of),
+                may(P.may_reveal_contact_details),
+            ),
+            records=CONTACTS,
+            data={"reason": "矩阵回访"},
+        )
+    ],
+    "intermediaries/<int:pk>/reveal/": [
+        Case(
+            "POST",
+            allow_if(sees(intermediaries_visible_to), may(P.may_reveal_intermediary_details)),
+            records=("intermediary_a", "intermediary_b"),
+            data={"reason": "矩阵回访"},
+        )
+    ],
     "leads/": [signed_in_read],
     "leads/visits/": [signed_in_read],
     "leads/investors/visiting/": [signed_in_read],
