@@ -169,6 +169,16 @@ def allow_if(*checks: Check, rule: Check | None = None) -> Expect:
     return expect
 
 
+def shown_if(*checks: Check) -> Expect:
+    """NOOP (served, nothing written: a reveal shows and announces, the audit trail records
+    it) when every check holds, else DENY (refused, nothing written or announced)."""
+
+    def expect(c: Ctx) -> Outcome:
+        return NOOP if all(check(c) for check in checks) else DENY
+
+    return expect
+
+
 def always(outcome: Outcome) -> Expect:
     return lambda c: outcome
 
@@ -598,7 +608,7 @@ WEB: dict[str, list[Case]] = {
     "contacts/<int:pk>/reveal/": [
         Case(
             "POST",
-            allow_if(
+            shown_if(
                 sees(investor_pages_visible_to, investor_of),
                 may(P.may_reveal_contact_details),
             ),
@@ -609,7 +619,7 @@ WEB: dict[str, list[Case]] = {
     "intermediaries/<int:pk>/reveal/": [
         Case(
             "POST",
-            allow_if(sees(intermediaries_visible_to), may(P.may_reveal_intermediary_details)),
+            shown_if(sees(intermediaries_visible_to), may(P.may_reveal_intermediary_details)),
             records=("intermediary_a", "intermediary_b"),
             data={"reason": "矩阵回访"},
         )
