@@ -374,3 +374,25 @@ def test_the_api_intermediary_list_masks_in_a_fixed_number_of_queries(bureau):
     assert [row["phone"] for row in first["results"]] == ["138****5678"]
     assert len(many["results"]) == 6 and all("****" in r["phone"] for r in many["results"])
     assert len(six) == len(one)
+
+
+# --- imports -----------------------------------------------------------------------------
+
+
+def test_an_import_encrypts_and_matches_its_contact_by_phone(bureau):
+    from promo.imports.choices import ImportKind
+    from tests.imports.files import xlsx
+    from tests.imports.test_import import checked, commit
+
+    me = bureau.shanghai_officer
+    header = ["客商名称", "统一社会信用代码", "行业", "国别/地区", "联系人", "联系电话"]
+    first = [header, ["苏州华鑫电子有限公司", "", "电子信息", "境内", "王经理", PHONE]]
+    commit(checked(me, xlsx(first), ImportKind.INVESTORS), me)
+    contact = InvestorContact.objects.get()
+    assert contact.phone == PHONE
+    assert not _holds_clear(_raw("SELECT phone FROM leads_investorcontact"))
+    assert not _holds_clear(_raw("SELECT phone FROM leads_investorcontactevent"))
+    # The same person under another name, the number written otherwise: matched, not added.
+    again = [header, ["苏州华鑫电子有限公司", "", "数字经济", "境内", "王总", "+86 138 1234 5678"]]
+    commit(checked(me, xlsx(again), ImportKind.INVESTORS), me)
+    assert InvestorContact.objects.count() == 1
