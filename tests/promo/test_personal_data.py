@@ -330,6 +330,38 @@ def test_the_admin_masks_and_finds_by_phone(bureau, client_for):
     )
     inline = client.get(f"/admin/leads/investor/{investor.pk}/change/").content.decode()
     assert "138****5678" in inline and not _holds_clear([(inline,)])
+    colleague = make_officer(bureau.shanghai, username="phone_owner")
+    colleague.phone = PHONE
+    colleague.save(update_fields=["phone"])
+    officer_page = client.get(f"/admin/officers/officer/{colleague.pk}/change/")
+    assert "138****5678" in officer_page.content.decode()
+    assert not _holds_clear([(officer_page.content.decode(),)])
+
+
+def test_the_admin_edits_a_number_and_a_blank_field_keeps_it(bureau, client_for):
+    broker = Intermediary.objects.create(
+        name="老周", kind="agency", unit=bureau.shanghai, phone=PHONE, email=EMAIL
+    )
+    chief = bureau.chief
+    chief.is_staff = chief.is_superuser = True
+    chief.save()
+    client = client_for(chief)
+    url = f"/admin/leads/intermediary/{broker.pk}/change/"
+    form = {
+        "name": "老周",
+        "kind": "agency",
+        "organization": "",
+        "notes": "",
+        "unit": broker.unit_id,
+    }
+    form.update({"introductions-TOTAL_FORMS": "0", "introductions-INITIAL_FORMS": "0"})
+    assert client.post(url, {**form, "phone": "", "email": ""}).status_code == 302
+    broker.refresh_from_db()
+    assert (broker.phone, broker.email) == (PHONE, EMAIL)
+    assert client.post(url, {**form, "phone": "13987654321", "email": ""}).status_code == 302
+    broker.refresh_from_db()
+    assert (broker.phone, broker.email) == ("13987654321", EMAIL)
+    assert broker.phone_index == crypto.blind_index("phone", "13987654321")
 
 
 def test_the_api_masks_unless_the_client_was_granted_full_values(bureau, contact, revealed):
