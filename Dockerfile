@@ -26,6 +26,8 @@ COPY --from=assets /assets/node_modules/echarts/dist /app/node_modules/echarts/d
 # The English catalogue is compiled here (pure Python, polib), as `make install` does.
 RUN DEBUG=0 \
     SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only-0123456789 \
+    PROMO_FIELD_KEYS=YnVpbGQtb25seS1ub3QtYS1rZXktYnVpbGQtb25seS0= \
+    PROMO_BLIND_INDEX_KEY=build-only-not-a-key \
     DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py compile_translations
@@ -34,6 +36,8 @@ RUN DEBUG=0 \
 # the values exist only for this build step, they are never used at run time.
 RUN DEBUG=0 \
     SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only-0123456789 \
+    PROMO_FIELD_KEYS=YnVpbGQtb25seS1ub3QtYS1rZXktYnVpbGQtb25seS0= \
+    PROMO_BLIND_INDEX_KEY=build-only-not-a-key \
     DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput

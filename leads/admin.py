@@ -16,6 +16,7 @@ from promo.core.admin import (
     TrailInline,
     form_values,
     https_url_formfield,
+    masked_display,
 )
 from promo.core.errors import DomainError, DuplicateSuspected
 
@@ -55,8 +56,13 @@ def _optional_on_add(form: forms.ModelForm, *names: str) -> None:
 
 
 class InvestorContactInline(ScopedTabularInline):
+    """The contacts, their personal data masked (issue #16): it is changed on the investor's
+    page, where those with a need reveal it and their reveal is recorded."""
+
     model = InvestorContact
-    fields = ("name", "title", "phone", "email", "wechat", "note", "is_primary", "is_archived")
+    _masked = tuple(masked_display(InvestorContact, f) for f in ("phone", "email", "wechat"))
+    fields = ("name", "title", *_masked, "note", "is_primary", "is_archived")
+    readonly_fields = _masked
 
 
 INVESTOR_FLAGS = ("is_fortune_global_500", "is_china_top_500", "is_central_soe", "is_listed")
@@ -174,7 +180,8 @@ class IntermediaryAdmin(HistoryLinkMixin, ScopedAdmin):
     inlines = (IntroductionInline,)
     list_display = ("name", "kind", "organization", "phone", "unit")
     list_filter = ("kind", "unit")
-    search_fields = ("name", "organization", "phone", "email")
+    # An exact phone number or e-mail also finds the intermediary (ScopedAdmin's blind index).
+    search_fields = ("name", "organization")
     list_select_related = ("unit",)
     autocomplete_fields = ("unit",)
     fieldsets = (

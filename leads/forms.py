@@ -7,6 +7,7 @@ and is shown next to its field by ``promo.core.forms.add_domain_error``).
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,7 @@ from leads.choices import (
 from leads.models import Intermediary, Investor, Lead
 from officers.models import Officer
 from promo.core.choices import Industry
+from promo.core.masking import mask
 from promo.core.services import today
 from promo.core.submissions import OnceForm
 
@@ -340,10 +342,39 @@ class ContactForm(OnceForm):
     )
     is_primary = forms.BooleanField(label=_("主要联系人"), required=False)
 
+    # Set when the form was shown holding the current values (after a reveal): a field left
+    # blank then clears the value. Otherwise the personal-data fields are shown blank, with
+    # the masked value as a hint, and a blank one keeps the value (issue #16).
+    revealed = forms.BooleanField(widget=forms.HiddenInput, required=False)
+
     FIELDS = ("name", "title", "phone", "email", "wechat", "note", "is_primary")
+    PERSONAL = ("phone", "email", "wechat")
+
+    @classmethod
+    def for_contact(cls, contact: Any, *, revealed: bool, **kwargs: Any) -> ContactForm:
+        """The edit form of ``contact``: its values, the personal data only when revealed."""
+        initial = {
+            name: getattr(contact, name)
+            for name in cls.FIELDS
+            if revealed or name not in cls.PERSONAL
+        }
+        initial["revealed"] = revealed
+        form = cls(initial=initial, **kwargs)
+        if not revealed:
+            for name in cls.PERSONAL:
+                current = getattr(contact, name)
+                if current:
+                    form.fields[name].widget.attrs["placeholder"] = mask(current, name)
+                    form.fields[name].help_text = _("留空则保持不变。")
+        return form
 
     def values(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.FIELDS}
+        values = {name: self.cleaned_data[name] for name in self.FIELDS}
+        if self.is_bound and not self.cleaned_data.get("revealed"):
+            for name in self.PERSONAL:
+                if not values[name]:
+                    values.pop(name)  # shown blank: kept as it is
+        return values
 
 
 class ReferrerFeedbackForm(OnceForm):

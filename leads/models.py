@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from promo.core.choices import Industry, Region
-from promo.core.models import SyncedModel, TrailEvent
+from promo.core.fields import BlindIndexField, EncryptedTextField
+from promo.core.models import BlindIndexedModel, SyncedModel, TrailEvent
 
 from .choices import (
     AssistRequestStatus,
@@ -159,8 +160,15 @@ class Investor(SyncedModel):
         return labels
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class InvestorContact(models.Model):
+# The blind indexes are derived from the encrypted fields: not tracked (the history keeps the
+# ciphertext, as the table does).
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["phone_index", "email_index", "wechat_index"],
+)
+class InvestorContact(BlindIndexedModel):
     """Contact (联系人) at an investor."""
 
     investor = models.ForeignKey(
@@ -168,9 +176,14 @@ class InvestorContact(models.Model):
     )
     name = models.CharField(_("姓名"), max_length=50)
     title = models.CharField(_("职务"), max_length=50, blank=True)
-    phone = models.CharField(_("电话"), max_length=40, blank=True)
-    email = models.EmailField(_("邮箱"), blank=True)
-    wechat = models.CharField(_("微信"), max_length=50, blank=True)
+    # Personal data (issue #16): encrypted at rest, masked when shown (promo/core/masking.py).
+    phone = EncryptedTextField(_("电话"), max_length=40, blank=True)
+    email = EncryptedTextField(_("邮箱"), max_length=254, blank=True, email=True)
+    wechat = EncryptedTextField(_("微信"), max_length=50, blank=True)
+    # Duplicates by phone number or e-mail (contacts_matching) and the admin's search.
+    phone_index = BlindIndexField(source="phone", kind="phone", db_index=True)
+    email_index = BlindIndexField(source="email", kind="email", db_index=True)
+    wechat_index = BlindIndexField(source="wechat", kind="wechat")
     note = models.TextField(_("备注"), blank=True)
     is_primary = models.BooleanField(_("主要联系人"), default=False)
     # Removed from the page (leads.services.contact_remove), never deleted: the history keeps
@@ -196,15 +209,23 @@ class InvestorContact(models.Model):
         return f"{self.name} ({self.investor})"
 
 
-@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
-class Intermediary(SyncedModel):
+@pghistory.track(
+    pghistory.InsertEvent(),
+    pghistory.UpdateEvent(),
+    pghistory.DeleteEvent(),
+    exclude=["phone_index", "email_index"],
+)
+class Intermediary(BlindIndexedModel, SyncedModel):
     """Intermediary (中介人/招商顾问): whoever introduces investors; rewarded when they sign."""
 
     name = models.CharField(_("名称/姓名"), max_length=100)
     kind = models.CharField(_("类型"), max_length=20, choices=IntermediaryKind.choices)
     organization = models.CharField(_("所在机构"), max_length=200, blank=True)
-    phone = models.CharField(_("电话"), max_length=40, blank=True)
-    email = models.EmailField(_("邮箱"), blank=True)
+    # Personal data (issue #16): encrypted at rest, masked when shown.
+    phone = EncryptedTextField(_("电话"), max_length=40, blank=True)
+    email = EncryptedTextField(_("邮箱"), max_length=254, blank=True, email=True)
+    phone_index = BlindIndexField(source="phone", kind="phone", db_index=True)
+    email_index = BlindIndexField(source="email", kind="email", db_index=True)
     notes = models.TextField(_("备注"), blank=True)
     unit = models.ForeignKey(
         "officers.Unit",

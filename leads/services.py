@@ -21,6 +21,7 @@ from officers.models import Assignment, Officer, Unit
 from officers.selectors import units_visible_to
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
+from promo.core.crypto import blind_index
 from promo.core.errors import (
     Conflict,
     DuplicateInUnit,
@@ -31,6 +32,7 @@ from promo.core.errors import (
     TransitionNotAllowed,
     rule,
 )
+from promo.core.masking import announce_reveal
 from promo.core.services import (
     lock_visible,
     require_amount,
@@ -290,6 +292,22 @@ def _lock_investor_for_contacts(actor: Officer, investor: Investor) -> Investor:
     return locked
 
 
+def _refuse_duplicate_contact(
+    investor: Investor, clean: dict[str, Any], exclude_pk: int | None = None
+) -> None:
+    """One current contact per phone number (and per e-mail) at an investor: the same person
+    entered twice is refused, naming who holds it (matched by blind index)."""
+    for name in ("phone", "email"):
+        if not clean.get(name):
+            continue
+        same = contacts_matching(investor=investor, exclude_pk=exclude_pk, **{name: clean[name]})
+        if same:
+            raise rule(
+                name,
+                _("该客商的联系人“%(name)s”已使用这个号码或邮箱。") % {"name": same[0].name},
+            )
+
+
 def _only_primary(contact: InvestorContact) -> None:
     """One primary contact per investor: naming one unmarks the others."""
     if contact.is_primary:
@@ -324,6 +342,7 @@ def contact_add(
     )
     with transaction.atomic(), audited(actor, "contact_add"):
         locked = _lock_investor_for_contacts(actor, investor)
+        _refuse_duplicate_contact(locked, clean)
         contact = InvestorContact.objects.create(investor=locked, created_by=actor, **clean)
         _only_primary(contact)
         touch_row(locked)  # the investor's representation lists its contacts
@@ -356,11 +375,84 @@ def contact_update(
         locked = _lock_contact(actor, contact)
         changed = _apply_changes(locked, wanted)
         if changed:
+            _refuse_duplicate_contact(locked.investor, wanted, exclude_pk=locked.pk)
             locked.updated_at = timezone.now()
             locked.save(update_fields=[*changed, "updated_at"])
             _only_primary(locked)
             touch_row(locked.investor)
         return locked
+
+
+# --- personal data shown in full (个人信息, issue #16) ----------------------------------------
+
+REVEAL_REASON_MAX = 200
+
+
+def _reveal_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise rule("reason", _("请说明查看完整联系方式的事由。"))
+    if len(reason) > REVEAL_REASON_MAX:
+        raise rule("reason", _("不能超过 %(limit)s 个字符。") % {"limit": REVEAL_REASON_MAX})
+    return reason
+
+
+def contact_reveal(
+    *, actor: Officer, contact: InvestorContact, reason: str, request: Any = None
+) -> InvestorContact:
+    """Show a contact's phone number, e-mail and WeChat id in full to ``actor``, who must have
+    a need (``may_reveal_contact_details``) and say why; each field shown is announced
+    (``personal_data_revealed``) and logged. A refusal announces nothing and changes nothing."""
+    if not permissions.may_reveal_contact_details(actor, contact):
+        raise PermissionDenied(_("只有可以维护该客商联系人的干部可以查看完整联系方式。"))
+    why = _reveal_reason(reason)
+    announce_reveal(
+        officer=actor, obj=contact, fields=("phone", "email", "wechat"), reason=why, request=request
+    )
+    return contact
+
+
+def intermediary_reveal(
+    *, actor: Officer, intermediary: Intermediary, reason: str, request: Any = None
+) -> Intermediary:
+    """Show an intermediary's phone number and e-mail in full to an officer of its unit
+    (``may_reveal_intermediary_details``) who says why; announced and logged as above."""
+    if not permissions.may_reveal_intermediary_details(actor, intermediary):
+        raise PermissionDenied(_("只有中介人登记单位的干部可以查看完整联系方式。"))
+    why = _reveal_reason(reason)
+    announce_reveal(
+        officer=actor, obj=intermediary, fields=("phone", "email"), reason=why, request=request
+    )
+    return intermediary
+
+
+def contacts_matching(
+    *, investor: Investor, phone: str = "", email: str = "", exclude_pk: int | None = None
+) -> list[InvestorContact]:
+    """The investor's current contacts with the same phone number or e-mail (duplicates),
+    matched through the blind index: no value is decrypted to compare."""
+    keys = Q(pk__in=[])
+    if blind_index("phone", phone):
+        keys |= Q(phone_index=blind_index("phone", phone))
+    if blind_index("email", email):
+        keys |= Q(email_index=blind_index("email", email))
+    qs = InvestorContact.objects.filter(keys, investor=investor, is_archived=False)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    return list(qs.order_by("pk"))
+
+
+def intermediaries_matching(
+    *, actor: Officer, phone: str = "", email: str = ""
+) -> list[Intermediary]:
+    """Intermediaries the officer sees with the same phone number or e-mail (a broker
+    registered twice), through the blind index."""
+    keys = Q(pk__in=[])
+    if blind_index("phone", phone):
+        keys |= Q(phone_index=blind_index("phone", phone))
+    if blind_index("email", email):
+        keys |= Q(email_index=blind_index("email", email))
+    return list(intermediaries_visible_to(actor).filter(keys).order_by("pk"))
 
 
 def contact_remove(*, actor: Officer, contact: InvestorContact) -> InvestorContact:

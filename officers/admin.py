@@ -12,7 +12,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
-from promo.core.admin import HistoryLinkMixin, ScopedAdmin, form_values, keep_current_choices
+from promo.core.admin import (
+    HistoryLinkMixin,
+    PersonalDataFormMixin,
+    ScopedAdmin,
+    form_values,
+    keep_current_choices,
+)
 from promo.core.audit import audited
 
 from . import permissions, services
@@ -101,7 +107,7 @@ class OfficerCreationForm(UserCreationForm):
         field_classes = {"username": UsernameField}
 
 
-class OfficerChangeForm(UserChangeForm):
+class OfficerChangeForm(PersonalDataFormMixin, UserChangeForm):
     class Meta(UserChangeForm.Meta):
         model = Officer
         fields = "__all__"
@@ -127,7 +133,7 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
         "last_login",
     )
     list_filter = ("role", "unit", "is_full_time", "is_staff", "is_superuser", "is_active")
-    search_fields = ("username", "full_name", "phone", "email", "unit__name")
+    search_fields = ("username", "full_name", "email", "unit__name")
     list_select_related = ("unit",)
     autocomplete_fields = ("unit",)
     ordering = ("unit__path", "username")

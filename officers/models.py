@@ -13,6 +13,8 @@ from django.db.models import F, Func, OrderBy, Q, Value
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
+from promo.core.fields import EncryptedTextField
+
 from .choices import ADMIN_ROLES, AssignmentRole, Role, TargetMetric, UnitKind
 from .scope_triggers import ASSIGNMENT_TRIGGERS, OFFICER_TRIGGERS, UNIT_TRIGGERS
 
@@ -124,7 +126,8 @@ class Officer(AbstractUser):
     )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, default=Role.OFFICER)
     title = models.CharField(_("职务"), max_length=50, blank=True)
-    phone = models.CharField(_("手机"), max_length=30, blank=True)
+    # Personal data (issue #16): encrypted at rest, masked in the admin.
+    phone = EncryptedTextField(_("手机"), max_length=30, blank=True)
     is_full_time = models.BooleanField(_("专职招商"), default=True)
     # Password resets of others (finding 4 of issue #13): the narrowest role that works is a
     # flag a superuser grants; superusers are security administrators anyway.

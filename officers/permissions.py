@@ -205,6 +205,26 @@ def may_edit_investor_contacts(officer: Any, investor: Any) -> bool:
     return bool(investor.leads.filter(holds).exists())
 
 
+def may_reveal_contact_details(officer: Any, contact: Any) -> bool:
+    """See a contact's phone number, e-mail and WeChat id in full (个人信息, issue #16), through
+    an explicit reveal that is recorded: those with a need, who are those who may edit the
+    investor's contacts (``may_edit_investor_contacts``). Everyone else sees them masked.
+    ``contact`` is duck-typed (``investor``); one query at most."""
+    return may_edit_investor_contacts(officer, contact.investor)
+
+
+def may_reveal_intermediary_details(officer: Any, intermediary: Any) -> bool:
+    """See an intermediary's phone number and e-mail in full: the officers of the unit that
+    registered it (and the heads above it) and the bureau-wide, not a department submitter.
+    ``intermediary`` is duck-typed (``unit_id``); no query once the scope is known."""
+    if not may_work_records(officer) or getattr(officer, "pk", None) is None:
+        return False
+    if is_bureau_wide(officer):
+        return True
+    unit_ids = scope_for(officer).unit_ids
+    return unit_ids is not None and intermediary.unit_id in unit_ids
+
+
 # --- records, bureau-level work and reading ------------------------------------------------
 
 

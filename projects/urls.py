@@ -51,6 +51,12 @@ urlpatterns = [
     path("investors/<int:pk>/contacts/new/", views_investors.contact_new, name="contact_new"),
     path("contacts/<int:pk>/edit/", views_investors.contact_edit, name="contact_edit"),
     path("contacts/<int:pk>/remove/", views_investors.contact_remove, name="contact_remove"),
+    path("contacts/<int:pk>/reveal/", views_investors.contact_reveal, name="contact_reveal"),
+    path(
+        "intermediaries/<int:pk>/reveal/",
+        views_investors.intermediary_reveal,
+        name="intermediary_reveal",
+    ),
     path("problems/<int:pk>/", views.problem_detail, name="problem"),
     path("problems/<int:pk>/<slug:action>/", views.problem_action, name="problem_action"),
 ]

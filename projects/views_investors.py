@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from leads import services as lead_services
 from leads.forms import ContactForm
 from leads.models import Investor, InvestorContact
+from leads.selectors import intermediaries_visible_to
 from officers import permissions
 from projects.selectors import investor_page, investor_pages_visible_to
 from promo.core import submissions
@@ -40,30 +41,46 @@ def _page(
     *,
     new_form: ContactForm | None = None,
     bound: tuple[int, ContactForm] | None = None,
+    revealed: int | None = None,
     status: int = 200,
 ) -> HttpResponse:
+    """The page; ``revealed`` is the contact shown in full (after ``contact_reveal``), every
+    other contact's phone, e-mail and WeChat id masked, and blank in its edit form."""
     me = request.user
     page = investor_page(me, investor)
     may_edit = permissions.may_edit_investor_contacts(me, investor)
     contacts = []
     for contact in page.contacts:
         form = None
+        shown = contact.pk == revealed
         if may_edit:
             if bound and bound[0] == contact.pk:
                 form = bound[1]
             else:
-                form = ContactForm(
-                    prefix=f"c{contact.pk}",
-                    initial={name: getattr(contact, name) for name in ContactForm.FIELDS},
-                )
+                form = ContactForm.for_contact(contact, revealed=shown, prefix=f"c{contact.pk}")
         contacts.append(
-            {"contact": contact, "form": form, "open": bool(bound and bound[0] == contact.pk)}
+            {
+                "contact": contact,
+                "form": form,
+                "open": bool(bound and bound[0] == contact.pk) or shown,
+                "revealed": shown,
+                # may_edit_investor_contacts is the reveal predicate's answer for every
+                # contact of this investor (asked once, not per row).
+                "may_reveal": may_edit,
+            }
         )
+    revealable = {
+        intermediary.pk
+        for intermediary in page.intermediaries
+        if (intermediary.phone or intermediary.email)
+        and permissions.may_reveal_intermediary_details(me, intermediary)
+    }
     return render(
         request,
         "projects/investor_detail.html",
         {
             "investor": investor,
+            "revealable_intermediaries": revealable,
             "page": page,
             "contacts": contacts,
             "may_edit_contacts": may_edit,
@@ -165,3 +182,56 @@ def contact_remove(request: HttpRequest, pk: int) -> HttpResponse:
         raise DjangoPermissionDenied(str(exc.message)) from exc
     messages.success(request, _("联系人已移除，历史记录仍保留。"))
     return redirect(reverse("projects:investor", args=[contact.investor_id]) + "#h-contacts")
+
+
+@login_required
+@require_POST
+def contact_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one contact's phone number, e-mail and WeChat id in full (查看完整联系方式) to an
+    officer who may and who says why; the page comes back with it shown and its edit form
+    filled in. Recorded by ``leads.services.contact_reveal``; a refusal records nothing."""
+    contact = _contact(request, pk)
+    try:
+        lead_services.contact_reveal(
+            actor=request.user,
+            contact=contact,
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect(reverse("projects:investor", args=[contact.investor_id]) + "#h-contacts")
+    return _page(request, contact.investor, revealed=contact.pk)
+
+
+@login_required
+@require_POST
+def intermediary_reveal(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an intermediary's phone number and e-mail in full to an officer of its unit who
+    says why (recorded by ``leads.services.intermediary_reveal``); another unit's answers 404."""
+    intermediary = get_object_or_404(intermediaries_visible_to(request.user), pk=pk)
+    try:
+        lead_services.intermediary_reveal(
+            actor=request.user,
+            intermediary=intermediary,
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc.message)) from exc
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("home")
+    return render(
+        request,
+        "projects/personal_data_revealed.html",
+        {
+            "title": intermediary.name,
+            "rows": [
+                (_("电话"), intermediary.phone, "tel"),
+                (_("邮箱"), intermediary.email, "mailto"),
+            ],
+        },
+    )

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from promo.core.crypto import derive_development_key
 from promo.core.env import env_bool, env_int, env_list, env_secret, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -295,6 +297,37 @@ PROMO_DASHBOARD_CACHE_SECONDS = env_int("PROMO_DASHBOARD_CACHE_SECONDS", 60)
 # PROMO_DASHBOARD_REFRESH_SECONDS (once half their allowed age), so chiefs rarely wait.
 PROMO_DASHBOARD_REFRESH_SECONDS = env_int("PROMO_DASHBOARD_REFRESH_SECONDS", 20)
 PROMO_DASHBOARD_HOT_MINUTES = env_int("PROMO_DASHBOARD_HOT_MINUTES", 60)
+
+# Personal data encrypted at rest (issue #16, promo/core/crypto.py): Fernet keys, newest
+# first — every key decrypts, the first encrypts; `manage.py rotate_field_keys` re-encrypts
+# every row under the first (docs/operations.md). PROMO_FIELD_KEYS (comma separated) or
+# PROMO_FIELD_KEYS_FILE (one key a line or comma separated). Production refuses to start
+# without one; DEBUG and tests derive a development key from SECRET_KEY.
+_field_keys_raw = env_secret("PROMO_FIELD_KEYS") or ""
+PROMO_FIELD_KEYS = [k.strip() for k in _field_keys_raw.replace("\n", ",").split(",") if k.strip()]
+# The blind index's HMAC key (duplicate detection and search by phone number or e-mail): a
+# secret of its own, never rotated lightly (changing it means `rotate_field_keys --reindex`).
+PROMO_BLIND_INDEX_KEY = env_secret("PROMO_BLIND_INDEX_KEY") or ""
+if not PROMO_FIELD_KEYS or not PROMO_BLIND_INDEX_KEY:
+    if DEBUG or TESTING:
+        PROMO_FIELD_KEYS = PROMO_FIELD_KEYS or [derive_development_key(SECRET_KEY)]
+        PROMO_BLIND_INDEX_KEY = PROMO_BLIND_INDEX_KEY or derive_development_key(
+            SECRET_KEY, "blind-index"
+        )
+    else:
+        raise ImproperlyConfigured(
+            "PROMO_FIELD_KEYS and PROMO_BLIND_INDEX_KEY must be set in production (or their "
+            "_FILE variants): personal data is encrypted at rest. Make a key with "
+            "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key()"
+            ".decode())'`."
+        )
+for _key in PROMO_FIELD_KEYS:
+    try:
+        Fernet(_key.encode())
+    except ValueError as _exc:
+        raise ImproperlyConfigured(
+            "PROMO_FIELD_KEYS holds a value that is not a Fernet key (32 url-safe base64 bytes)."
+        ) from _exc
 
 # Security headers: strict unless DEBUG.
 SECURE_CONTENT_TYPE_NOSNIFF = True

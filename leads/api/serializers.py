@@ -14,10 +14,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from officers import permissions
 from officers.api.serializers import OfficerRefSerializer
 from officers.choices import AssignmentRole
 from officers.models import Assignment, officer_display_name
 from officers.selectors import officers_visible_to, units_visible_to
+from promo.api.models import ApiClient
 from promo.api.rows import FromBatch, FromColumns
 from promo.api.serializers import (
     ActionSerializer,
@@ -26,6 +28,7 @@ from promo.api.serializers import (
     VisiblePrimaryKeyRelatedField,
     WriteSerializer,
 )
+from promo.core.masking import announce_reveal, mask
 
 from ..choices import AssistRequestStatus, LeadStatus, RejectReason
 from ..models import Intermediary, Investor, InvestorContact, Lead, PromotionEvent, Visit
@@ -38,6 +41,41 @@ from ..selectors import (
 )
 
 _SYNC_FIELDS = ["source_system", "external_id", "created_at", "updated_at"]
+
+
+class MaskedPersonalDataMixin:
+    """Phone numbers, e-mail and WeChat ids masked on read (个人信息, issue #16), by the one
+    function the pages use. In full only to an API client granted ``reads_personal_data``,
+    for the records its officer may reveal; each such read is announced and logged."""
+
+    personal_fields: dict[str, str] = {}  # field -> masking kind
+
+    def may_reveal(self, officer: Any, instance: Any) -> bool:
+        raise NotImplementedError
+
+    def to_representation(self, instance: Any) -> Any:
+        data = super().to_representation(instance)  # type: ignore[misc]
+        present = [name for name in self.personal_fields if name in data]
+        if not present:
+            return data
+        request = self.context.get("request")  # type: ignore[attr-defined]
+        client = getattr(request, "auth", None)
+        if (
+            isinstance(client, ApiClient)
+            and client.reads_personal_data
+            and self.may_reveal(client.officer, instance)
+        ):
+            announce_reveal(
+                officer=client.officer,
+                obj=instance,
+                fields=present,
+                reason=f"api:{client.name}",
+                request=request,
+            )
+            return data
+        for name in present:
+            data[name] = mask(data[name], self.personal_fields[name])
+        return data
 
 
 # --- Investors --------------------------------------------------------------------------------
@@ -71,8 +109,18 @@ class InvestorSerializer(FieldsMixin, serializers.ModelSerializer):
         ]
 
 
-class InvestorContactSerializer(serializers.ModelSerializer):
-    """A current contact (联系人) of an investor; removed ones stay in the history only."""
+class InvestorContactSerializer(MaskedPersonalDataMixin, serializers.ModelSerializer):
+    """A current contact (联系人) of an investor; removed ones stay in the history only. Its
+    phone, e-mail and WeChat id are masked (``MaskedPersonalDataMixin``)."""
+
+    personal_fields = {"phone": "phone", "email": "email", "wechat": "wechat"}
+
+    def may_reveal(self, officer: Any, instance: Any) -> bool:
+        # Asked once per investor and client, not per contact (the predicate reads the leads).
+        cache = self.context.setdefault("_may_reveal_contacts", {})
+        if instance.investor_id not in cache:
+            cache[instance.investor_id] = permissions.may_reveal_contact_details(officer, instance)
+        return bool(cache[instance.investor_id])
 
     class Meta:
         model = InvestorContact
@@ -184,8 +232,13 @@ class InvestorBulkUpsertSerializer(ActionSerializer):
 # --- Intermediaries and promotion events ------------------------------------------------------
 
 
-class IntermediarySerializer(FieldsMixin, serializers.ModelSerializer):
-    """Intermediary (中介人/招商顾问)."""
+class IntermediarySerializer(MaskedPersonalDataMixin, FieldsMixin, serializers.ModelSerializer):
+    """Intermediary (中介人/招商顾问); phone and e-mail masked (``MaskedPersonalDataMixin``)."""
+
+    personal_fields = {"phone": "phone", "email": "email"}
+
+    def may_reveal(self, officer: Any, instance: Any) -> bool:
+        return permissions.may_reveal_intermediary_details(officer, instance)
 
     unit = RefSerializer(read_only=True, help_text="登记单位")
 

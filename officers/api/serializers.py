@@ -88,7 +88,11 @@ class ApiClientSerializer(FieldsMixin, serializers.ModelSerializer):
             "previous_valid_until",
             "revoked_at",
             "revoked_by",
+            # Granted in the admin by whoever manages API clients (docs/api.md, issue #16).
+            "reads_personal_data",
+            "personal_data_set_at",
         ]
+        read_only_fields = ["reads_personal_data", "personal_data_set_at"]
 
 
 class ApiClientCreatedSerializer(ApiClientSerializer):

@@ -12,6 +12,7 @@ from promo.api.clients import (
     api_client_create,
     api_client_revoke,
     api_client_rotate,
+    api_client_set_personal_data,
     api_clients_visible_to,
 )
 from promo.api.models import ApiClient
@@ -31,6 +32,7 @@ class ApiClientAdmin(BureauLevelAdminMixin, ScopedAdmin):
         "name",
         "officer",
         "access",
+        "reads_personal_data",
         "created_at",
         "expires_at",
         "last_used_at",
@@ -44,6 +46,9 @@ class ApiClientAdmin(BureauLevelAdminMixin, ScopedAdmin):
         "name",
         "officer",
         "access",
+        "reads_personal_data",
+        "personal_data_set_by",
+        "personal_data_set_at",
         "created_by",
         "created_at",
         "last_used_at",
@@ -51,6 +56,9 @@ class ApiClientAdmin(BureauLevelAdminMixin, ScopedAdmin):
         "revoked_by",
     )
     readonly_fields = (
+        "reads_personal_data",
+        "personal_data_set_by",
+        "personal_data_set_at",
         "created_by",
         "created_at",
         "expires_at",
@@ -62,7 +70,7 @@ class ApiClientAdmin(BureauLevelAdminMixin, ScopedAdmin):
         "revoked_by",
     )
     add_fieldsets = ((None, {"fields": ("name", "officer", "access")}),)
-    actions = ("revoke", "rotate")
+    actions = ("revoke", "rotate", "grant_personal_data", "withdraw_personal_data")
     audit_label = "admin"
 
     def visible_to(self, officer) -> models.QuerySet:
@@ -96,6 +104,18 @@ class ApiClientAdmin(BureauLevelAdminMixin, ScopedAdmin):
                 % {"client": client, "token": token},
                 contrib_messages.WARNING,
             )
+
+    @admin.action(description=_("允许所选客户端读取完整个人信息（每次读取均记录）"))
+    def grant_personal_data(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        for client in queryset:
+            api_client_set_personal_data(actor=request.user, client=client, allowed=True)
+        self.message_user(request, _("已更新 %(count)d 个客户端。") % {"count": queryset.count()})
+
+    @admin.action(description=_("停止所选客户端读取完整个人信息"))
+    def withdraw_personal_data(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        for client in queryset:
+            api_client_set_personal_data(actor=request.user, client=client, allowed=False)
+        self.message_user(request, _("已更新 %(count)d 个客户端。") % {"count": queryset.count()})
 
     @admin.action(description=_("吊销所选客户端的令牌"))
     def revoke(self, request: HttpRequest, queryset: models.QuerySet) -> None:

@@ -78,6 +78,38 @@ def api_client_revoke(*, actor: Any, client: Any) -> Any:
     return client
 
 
+def api_client_set_personal_data(*, actor: Any, client: Any, allowed: bool) -> Any:
+    """Let an API client read personal data in full (or stop it): who and when are kept on
+    the client and in the ``promo.security`` log."""
+    import logging
+
+    from promo.api.models import ApiClient
+    from promo.core.errors import PermissionDenied
+
+    if not actor.sees_whole_bureau:
+        raise PermissionDenied(gettext_lazy("只有局领导或系统管理员可以管理接口客户端。"))
+    with transaction.atomic():
+        locked = ApiClient.objects.select_for_update().get(pk=client.pk)
+        if locked.reads_personal_data != allowed:
+            locked.reads_personal_data = allowed
+            locked.personal_data_set_at = timezone.now()
+            locked.personal_data_set_by = actor
+            locked.save(
+                update_fields=[
+                    "reads_personal_data",
+                    "personal_data_set_at",
+                    "personal_data_set_by",
+                ]
+            )
+            logging.getLogger("promo.security").warning(
+                "api client personal data %s: client=%s by=%s",
+                "granted" if allowed else "withdrawn",
+                locked.name,
+                actor.get_username(),
+            )
+    return locked
+
+
 def api_client_rotate(*, actor: Any, client: Any) -> tuple[Any, str]:
     """Issue a new token (轮换) and return it, shown this once. The previous token keeps working
     for ``PROMO_API_TOKEN_OVERLAP_HOURS`` so the calling system can switch without an outage;

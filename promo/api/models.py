@@ -118,6 +118,26 @@ class ApiClient(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # Personal data in full (issue #16): a syncing system that needs contacts' phone numbers
+    # reads them unmasked, as far as its officer may reveal them, each read announced
+    # (personal_data_revealed). Granted and withdrawn by whoever manages API clients
+    # (api_client_set_personal_data), who and when kept here.
+    reads_personal_data = models.BooleanField(
+        _("读取完整个人信息"),
+        default=False,
+        help_text=_(
+            "开启后，接口返回其代表干部有权查看的联系人完整电话、邮箱和微信，每次读取均记录。"
+        ),
+    )
+    personal_data_set_at = models.DateTimeField(_("个人信息权限变更时间"), null=True, blank=True)
+    personal_data_set_by = models.ForeignKey(
+        "officers.Officer",
+        verbose_name=_("个人信息权限变更人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("接口客户端")

@@ -21,8 +21,10 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from promo.core import crypto, masking
 from promo.core.audit import audited
 from promo.core.errors import DomainError, RuleViolation
+from promo.core.fields import BlindIndexField, EncryptedTextField
 
 if TYPE_CHECKING:  # generic in django-stubs only, not at run time
     _ModelForm = forms.ModelForm[Any]
@@ -70,11 +72,67 @@ def https_url_formfield(field: models.Field[Any, Any], **kwargs: Any) -> forms.F
     return field.formfield(**kwargs)
 
 
-class ScopedModelForm(_ModelForm):
+# --- personal data (issue #16): masked in the admin, never shown in full ------------------
+
+
+def encrypted_names(model: type[models.Model]) -> set[str]:
+    return {f.name for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)}
+
+
+_MASKED: dict[tuple[str, str], Any] = {}
+
+
+def masked_display(model: type[models.Model], name: str) -> Any:
+    """A read-only admin column showing ``name`` masked (one object per field, so the same
+    callable stands in the fieldsets and in the read-only fields)."""
+    key = (model._meta.label_lower, name)
+    if key not in _MASKED:
+        field = model._meta.get_field(name)
+
+        def show(obj: Any) -> str:
+            return masking.mask_field(name, getattr(obj, name, "")) or "-"
+
+        show.__name__ = f"masked_{name}"
+        show.short_description = getattr(field, "verbose_name", name)  # type: ignore[attr-defined]
+        _MASKED[key] = show
+    return _MASKED[key]
+
+
+class PersonalDataFormMixin:
+    """On a change form, a personal-data field is shown blank with the masked value as its
+    hint, and left blank it keeps the value: the admin never writes one into the page."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        instance = getattr(self, "instance", None)
+        if instance is None or instance.pk is None:
+            return
+        fields: dict[str, forms.Field] = self.fields  # type: ignore[attr-defined]
+        initial: dict[str, Any] = self.initial  # type: ignore[attr-defined]
+        for name in encrypted_names(type(instance)) & set(fields):
+            current = getattr(instance, name, "")
+            initial[name] = ""
+            fields[name].required = False
+            if current:
+                fields[name].widget.attrs["placeholder"] = masking.mask_field(name, current)
+                fields[name].help_text = _("留空则保持不变。")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean()  # type: ignore[misc]
+        instance = getattr(self, "instance", None)
+        if instance is not None and instance.pk is not None:
+            for name in encrypted_names(type(instance)):
+                if name in cleaned and not cleaned[name]:
+                    cleaned[name] = getattr(instance, name)
+        return cleaned
+
+
+class ScopedModelForm(PersonalDataFormMixin, _ModelForm):
     """Keep the current value of each relation selectable even when it is outside the scope.
 
     Relation choices are narrowed to what the officer sees; without this, a lead whose
-    event belongs to another unit would silently lose it on the next save.
+    event belongs to another unit would silently lose it on the next save. Personal data is
+    blank-to-keep (``PersonalDataFormMixin``).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -156,7 +214,51 @@ class ScopedAdmin(_ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None and self.add_fieldsets is not None:
             return self.add_fieldsets
-        return super().get_fieldsets(request, obj)
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None:
+            return fieldsets
+        # A personal-data field the form does not edit is shown masked, never in full.
+        editable = set(self.change_editable) if self.has_change_permission(request, obj) else set()
+        hidden = encrypted_names(self.model) - editable
+        if not hidden:
+            return fieldsets
+        return [
+            (
+                title,
+                {
+                    **options,
+                    "fields": tuple(
+                        masked_display(self.model, f) if isinstance(f, str) and f in hidden else f
+                        for f in options.get("fields", ())
+                    ),
+                },
+            )
+            for title, options in fieldsets
+        ]
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        hidden = encrypted_names(self.model)
+        return [
+            masked_display(self.model, name) if isinstance(name, str) and name in hidden else name
+            for name in super().get_list_display(request)
+        ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: models.QuerySet[Any], search_term: str
+    ) -> tuple[models.QuerySet[Any], bool]:
+        """The search fields, and an exact phone number or e-mail through the blind index
+        (encrypted fields cannot be searched by their content)."""
+        qs, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        indexes = [f for f in self.model._meta.concrete_fields if isinstance(f, BlindIndexField)]
+        if term and indexes:
+            match = Q(pk__in=[])
+            for f in indexes:
+                digest = crypto.blind_index(f.kind, term)
+                if digest:
+                    match |= Q(**{f.name: digest})
+            qs = qs | queryset.filter(match)
+        return qs, may_have_duplicates
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         if obj is None:
@@ -173,7 +275,12 @@ class ScopedAdmin(_ModelAdmin):
                 for f in self.model._meta.get_fields()
                 if f.concrete and not f.auto_created and f.editable
             ] + list(self.readonly_fields)
-        return tuple(name for name in shown if name not in self.change_editable)
+        hidden = encrypted_names(self.model)
+        return tuple(
+            masked_display(self.model, name) if name in hidden else name
+            for name in shown
+            if name not in self.change_editable
+        )
 
     def get_form(
         self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from .fields import BlindIndexField
 
 
 class SyncedModel(models.Model):
@@ -80,3 +84,22 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.officer_id}:{self.key}"
+
+
+class BlindIndexedModel(models.Model):
+    """A model with blind indexes (promo.core.fields.BlindIndexField): a save limited to some
+    fields also refreshes the indexes of those fields."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            extra = {
+                field.name
+                for field in self._meta.concrete_fields
+                if isinstance(field, BlindIndexField) and field.source in update_fields
+            }
+            kwargs["update_fields"] = set(update_fields) | extra
+        super().save(*args, **kwargs)

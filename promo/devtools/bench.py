@@ -212,6 +212,8 @@ def parse_wrk(output: str, seconds: float) -> dict[str, Any]:
 
 
 def _server_env(port: int) -> dict[str, str]:
+    from django.conf import settings
+
     env = dict(os.environ)
     env.update(
         DEBUG="0",
@@ -224,6 +226,10 @@ def _server_env(port: int) -> dict[str, str]:
         # The bench measures the server, not the per-caller limit (600/min by default),
         # which its one chief would pass in seconds.
         PROMO_API_RATE="1000000/min",
+        # The keys the bench database was seeded with (this process's: derived in DEBUG or
+        # tests), so the production-mode server reads the personal data it holds.
+        PROMO_FIELD_KEYS=",".join(settings.PROMO_FIELD_KEYS),
+        PROMO_BLIND_INDEX_KEY=settings.PROMO_BLIND_INDEX_KEY,
     )
     env.pop("PROMO_TESTING", None)
     return env

@@ -29,6 +29,7 @@ from leads.models import Intermediary, LeadAssistRequest, LeadClaim
 from leads.selectors import (
     assist_requests_visible_to,
     claims_visible_to,
+    intermediaries_visible_to,
     investors_visible_to,
     leads_visible_to,
 )
@@ -172,6 +173,7 @@ def build() -> World:
         reason="权限表",
     )
     intermediary = Intermediary.objects.create(name="权限表中介", kind="agency", unit=holding)
+    w.intermediary = intermediary
     w.reward = lead_services.intermediary_reward_propose(
         actor=w.lead_officer, intermediary=intermediary, project=w.project, amount=1
     )
@@ -266,6 +268,20 @@ ROWS = (
         lambda o, w: P.may_edit_investor_contacts(o, w.lead.investor),
         _sees(investors_visible_to, "investor"),
         ("may_edit_investor_contacts",),
+    ),
+    Row(
+        "See a contact's phone, e-mail and WeChat in full (reveal, recorded)",
+        "`may_reveal_contact_details`",
+        lambda o, w: P.may_reveal_contact_details(o, SimpleNamespace(investor=w.lead.investor)),
+        _sees(investors_visible_to, "investor"),
+        ("may_reveal_contact_details",),
+    ),
+    Row(
+        "See an intermediary's phone and e-mail in full (reveal, recorded)",
+        "`may_reveal_intermediary_details`",
+        lambda o, w: P.may_reveal_intermediary_details(o, w.intermediary),
+        _sees(intermediaries_visible_to, "intermediary"),
+        ("may_reveal_intermediary_details",),
     ),
     Row(
         "Advance a project's stage",

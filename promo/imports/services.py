@@ -51,6 +51,7 @@ from promo.agreements.models import Agreement, Term
 from promo.agreements.selectors import terms_visible_to
 from promo.core.audit import audited
 from promo.core.choices import Industry, Region
+from promo.core.crypto import blind_index
 from promo.core.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
 from promo.core.prune import update_in_batches
 from promo.core.services import lock_key, today
@@ -2184,12 +2185,18 @@ class Writer:
                 **self._external(values),
             )
         if values.get("contact_name"):
-            # Contacts have no service of their own; they are written under the import's context.
-            InvestorContact.objects.get_or_create(
-                investor=investor,
-                name=values["contact_name"][:50],
-                defaults={"phone": values.get("contact_phone", "")[:40], "is_primary": True},
-            )
+            # Contacts have no service of their own; they are written under the import's context
+            # (the phone number encrypted by its field). The same name, or the same phone number
+            # (blind index: nothing decrypted to compare), is the contact already there.
+            name = values["contact_name"][:50]
+            phone = values.get("contact_phone", "")[:40]
+            same = Q(name=name)
+            if blind_index("phone", phone):
+                same |= Q(phone_index=blind_index("phone", phone))
+            if not InvestorContact.objects.filter(same, investor=investor).exists():
+                InvestorContact.objects.create(
+                    investor=investor, name=name, phone=phone, is_primary=True
+                )
         return investor.pk
 
     def _matched(self, row: ImportRow) -> int:

@@ -39,3 +39,12 @@ def test_the_investor_page_fits_a_phone_and_takes_a_contact(phone, bureau):
     assert "联系人已添加。" in phone.content()
     assert investor.contacts.filter(name="王五").exists()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    # Masked until revealed with a reason (issue #16); the full number then, still 375 px.
+    assert "13900000000" not in phone.content() and "139****0000" in phone.content()
+    wang = investor.contacts.get(name="王五")
+    row = phone.locator(f"#contact-{wang.pk}")
+    row.get_by_label("事由").fill("电话约见")
+    row.get_by_role("button", name="查看完整联系方式").click()
+    phone.wait_for_load_state()
+    assert "13900000000" in phone.locator(f"#contact-{wang.pk}").inner_text()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375

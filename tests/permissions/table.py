@@ -170,6 +170,16 @@ def allow_if(*checks: Check, rule: Check | None = None) -> Expect:
     return expect
 
 
+def shown_if(*checks: Check) -> Expect:
+    """NOOP (served, nothing written: a reveal shows and announces, the audit trail records
+    it) when every check holds, else DENY (refused, nothing written or announced)."""
+
+    def expect(c: Ctx) -> Outcome:
+        return NOOP if all(check(c) for check in checks) else DENY
+
+    return expect
+
+
 def always(outcome: Outcome) -> Expect:
     return lambda c: outcome
 
@@ -603,6 +613,26 @@ WEB: dict[str, list[Case]] = {
             "POST",
             allow_if(sees(investor_pages_visible_to, investor_of), may_keep_contact),
             records=CONTACTS,
+        )
+    ],
+    # Personal data in full (issue #16): a recorded reveal, for those with a need.
+    "contacts/<int:pk>/reveal/": [
+        Case(
+            "POST",
+            shown_if(
+                sees(investor_pages_visible_to, investor_of),
+                may(P.may_reveal_contact_details),
+            ),
+            records=CONTACTS,
+            data={"reason": "矩阵回访"},
+        )
+    ],
+    "intermediaries/<int:pk>/reveal/": [
+        Case(
+            "POST",
+            shown_if(sees(intermediaries_visible_to), may(P.may_reveal_intermediary_details)),
+            records=("intermediary_a", "intermediary_b"),
+            data={"reason": "矩阵回访"},
         )
     ],
     "leads/": [signed_in_read],

@@ -29,7 +29,15 @@ def run_manage(*args: str, **overrides: str) -> subprocess.CompletedProcess:
     environ = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DEBUG", "SECRET_KEY", "PROMO_TESTING", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        if k
+        not in {
+            "DEBUG",
+            "SECRET_KEY",
+            "PROMO_TESTING",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "PROMO_FIELD_KEYS",
+            "PROMO_BLIND_INDEX_KEY",
+        }
     }
     environ.update(overrides)
     return subprocess.run(
@@ -127,9 +135,37 @@ def test_check_deploy_with_production_settings_reports_nothing():
         DEBUG="0",
         SECRET_KEY=PRODUCTION_SECRET,
         ALLOWED_HOSTS="promo.example.gov.cn",
+        **FIELD_KEYS,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+# Personal data is encrypted at rest (issue #16): production needs its keys.
+FIELD_KEYS = {
+    "PROMO_FIELD_KEYS": "mB8Yy0m5ZyV5m8N0Q3JxS3l3b0N4b2F4c2t6c0l6R2c=",
+    "PROMO_BLIND_INDEX_KEY": "blind-index-key-for-the-settings-test-0123456789",
+}
+
+
+def test_production_refuses_to_start_without_field_keys_and_says_which():
+    result = run_manage(
+        "check", DEBUG="0", SECRET_KEY=PRODUCTION_SECRET, ALLOWED_HOSTS="promo.example.gov.cn"
+    )
+    assert result.returncode != 0
+    assert "PROMO_FIELD_KEYS and PROMO_BLIND_INDEX_KEY must be set" in result.stderr
+
+
+def test_a_field_key_that_is_not_a_fernet_key_stops_the_start():
+    result = run_manage(
+        "check",
+        DEBUG="0",
+        SECRET_KEY=PRODUCTION_SECRET,
+        ALLOWED_HOSTS="promo.example.gov.cn",
+        **{**FIELD_KEYS, "PROMO_FIELD_KEYS": "not-a-key"},
+    )
+    assert result.returncode != 0
+    assert "PROMO_FIELD_KEYS holds a value that is not a Fernet key" in result.stderr
 
 
 def test_chinese_is_the_default_language_and_english_the_second(settings):
