@@ -187,23 +187,25 @@ def _expected_sql(start: date | None, end: date | None) -> tuple[str, list[Any]]
     return sql, params
 
 
-def _lock() -> None:
+def _lock(*, sets: bool = True) -> None:
     """Hold off the triggers' writes while the summaries are compared or rebuilt (writers
     wait; a writer already past its trigger is waited for, so both sides see the same rows)."""
+    tables = [SUMMARY_TABLE]
+    if sets:
+        tables += [summary_sets.VISITOR_TABLE, summary_sets.FDI_TABLE]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"LOCK TABLE {SUMMARY_TABLE}, {summary_sets.VISITOR_TABLE}, "
-            f"{summary_sets.FDI_TABLE} IN SHARE ROW EXCLUSIVE MODE"
-        )
+        cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
 
 
-def rebuild(start: date | None = None, end: date | None = None) -> int:
+def rebuild(start: date | None = None, end: date | None = None, *, sets: bool = True) -> int:
     """Recompute the summary from the raw rows, all of it or the days ``[start, end]``;
-    returns the number of rows written. Used by the migration, ``rebuild_cockpit_summary``
-    and the reconciliation's correction."""
+    returns the number of rows written. Used by the migrations, ``rebuild_cockpit_summary``
+    and the reconciliation's correction. ``sets=False`` leaves the visiting investors' and the
+    arrived FDI's tables alone: dashboard migration 0003 backfills the daily table before
+    0004 has made them."""
     expected, params = _expected_sql(start, end)
     with transaction.atomic(), connection.cursor() as cursor:
-        _lock()
+        _lock(sets=sets)
         if start is None or end is None:
             cursor.execute(f"DELETE FROM {SUMMARY_TABLE}")
         else:
@@ -215,6 +217,8 @@ def rebuild(start: date | None = None, end: date | None = None) -> int:
             params,
         )
         written = cursor.rowcount
+        if not sets:
+            return written
         # The visiting investors and the arrived FDI (.summary_sets), the same days.
         return written + summary_sets.rebuild(cursor, start or _EVER[0], end or _EVER[1])
 
