@@ -1,0 +1,1 @@
+"""Receivers: the events the audit trail records (filled below)."""
