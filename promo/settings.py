@@ -127,6 +127,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After a write, this browser reads the primary for a while, never a lagging replica.
     "promo.core.db.ReplicaPinMiddleware",
+    # The audit trail (promo/audit/): the request for its receivers; one entry per API client
+    # call and per denied access, written after the answer is made.
+    "promo.audit.middleware.AuditMiddleware",
     # Logs every denied access (403, 404 to a signed-in officer) to promo.accounts.security.
     "promo.accounts.security.AccessAuditMiddleware",
     # Second factor: a session not yet verified reaches only /account/two-factor/ (#16).

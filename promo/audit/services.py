@@ -72,6 +72,13 @@ def _clip(value: Any, length: int) -> str:
     return str(value if value is not None else "")[:length]
 
 
+def _api_client_id(client: Any) -> int | None:
+    if client is None or isinstance(client, int):
+        return client
+    meta = getattr(client, "_meta", None)
+    return client.pk if meta is not None and meta.label == "promo.ApiClient" else None
+
+
 def _append(values: dict[str, Any]) -> int:
     text = canonical(values)
     table = AuditEntry._meta.db_table
@@ -128,8 +135,9 @@ def record(
 ) -> int | None:
     """Append one entry (审计记录) to the trail; returns its id, or None if it could not be written.
 
-    ``required=True``: the entry is the condition of the write it audits, so a failure raises
-    (and rolls that write back); otherwise it is logged and swallowed (module docstring).
+    ``required=True``: the entry is the condition of the write it audits, so inside that
+    write's transaction a failure raises (and rolls the write back); otherwise, or once the
+    write is committed, it is logged and swallowed (module docstring).
     """
     if obj is not None:
         object_type = object_type or obj._meta.label
@@ -142,7 +150,7 @@ def record(
         "at": timezone.now(),
         "actor_id": actor_id,
         "actor_username": _clip(username, 150),
-        "api_client_id": getattr(api_client, "pk", api_client),
+        "api_client_id": _api_client_id(api_client),
         "address": _clip(address, 64),
         "action": str(action),
         "object_type": _clip(object_type, 100),
@@ -151,7 +159,8 @@ def record(
         "outcome": str(outcome),
         "details": details or {},
     }
-    if required:
+    if required and connection.in_atomic_block:
+        # Inside the audited write's transaction: failing here rolls the write back.
         return _append(values)
     try:
         # A savepoint: a failed append must not poison a surrounding transaction.
