@@ -68,6 +68,12 @@ if _replica_url:
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
 DATABASE_ROUTERS = ["promo.core.db.ReplicaRouter"]
+# Two PostgreSQL roles in production (issue #16, docs/operations.md): the owner migrates (its
+# URL is DATABASE_URL of the one-off migrate step only); web, worker and beat connect as the
+# application role, made by `manage.py db_roles` with this name and password, which cannot
+# update, delete or truncate the history, event and audit tables nor disable their triggers.
+PROMO_DB_APP_ROLE = env_str("PROMO_DB_APP_ROLE", "")
+PROMO_DB_APP_PASSWORD = env_secret("PROMO_DB_APP_PASSWORD", "")
 PROMO_REPLICA_PIN_SECONDS = env_int("PROMO_REPLICA_PIN_SECONDS", 15)
 
 REDIS_URL = env_str("REDIS_URL")
@@ -752,14 +758,53 @@ for _name in (
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
 
+# The security log also goes to a file and/or syslog for the bureau's log collector (issue
+# #16, 等保 2.0 安全审计): PROMO_SECURITY_LOG_FILE (rotated, 50 MB × 10) and PROMO_SECURITY_SYSLOG
+# ("/dev/log" or "host:port", facility auth).
+PROMO_SECURITY_LOG_FILE = env_str("PROMO_SECURITY_LOG_FILE", "")
+PROMO_SECURITY_SYSLOG = env_str("PROMO_SECURITY_SYSLOG", "")
+_security_handlers = ["console"]
+_log_handlers: dict[str, dict] = {
+    "console": {"class": "logging.StreamHandler", "formatter": "plain"}
+}
+if PROMO_SECURITY_LOG_FILE:
+    _log_handlers["security_file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": PROMO_SECURITY_LOG_FILE,
+        "maxBytes": 50 * 1024 * 1024,
+        "backupCount": 10,
+        "encoding": "utf-8",
+        "formatter": "plain",
+    }
+    _security_handlers.append("security_file")
+if PROMO_SECURITY_SYSLOG:
+    if PROMO_SECURITY_SYSLOG.startswith("/"):
+        _syslog_address: str | tuple[str, int] = PROMO_SECURITY_SYSLOG
+    else:
+        _host, _sep, _port = PROMO_SECURITY_SYSLOG.rpartition(":")
+        if not _sep or not _port.isdigit():
+            raise ImproperlyConfigured(
+                "PROMO_SECURITY_SYSLOG must be a socket path (/dev/log) or host:port."
+            )
+        _syslog_address = (_host, int(_port))
+    _log_handlers["security_syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": _syslog_address,
+        "facility": "auth",
+        "formatter": "syslog",
+    }
+    _security_handlers.append("security_syslog")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "syslog": {"format": "promo[%(process)d]: %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": _log_handlers,
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "promo.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "promo.security": {"handlers": _security_handlers, "level": "INFO", "propagate": False},
         # The operations log: what the sweep made up, deliveries retried and given up.
         "promo.operations": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

@@ -54,6 +54,9 @@ class AuditMiddleware:
                 object_type=match.view_name if match else "",
                 object_id=(match.kwargs.get("pk", "") if match else ""),
                 details={"method": request.method, "path": request.path, "status": status},
+                # A read's entry does not wait for the WAL flush (services._append); a
+                # write's entry does, as the write itself did.
+                durable=request.method not in ("GET", "HEAD", "OPTIONS"),
             )
             return response
         user = getattr(request, "user", None)

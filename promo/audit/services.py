@@ -79,12 +79,22 @@ def _api_client_id(client: Any) -> int | None:
     return client.pk if meta is not None and meta.label == "promo.ApiClient" else None
 
 
-def _append(values: dict[str, Any]) -> int:
+def _append(values: dict[str, Any], *, durable: bool = True) -> int:
     text = canonical(values)
     table = AuditEntry._meta.db_table
     anchor = AuditAnchor._meta.db_table
+    outermost = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
+        if not durable and outermost:
+            # An entry that accompanies a read (an API call): its commit does not wait for the
+            # WAL flush. A database crash may lose the last fraction of a second of such
+            # entries, never an entry in the middle (WAL order), so the chain stays whole.
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true)",
+                [CHAIN_LOCK],
+            )
+        else:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
         # A new statement after the lock: its snapshot sees the head the last holder committed.
         cursor.execute(
             f"""
@@ -132,10 +142,12 @@ def record(
     username: str = "",
     details: dict[str, Any] | None = None,
     required: bool = False,
+    durable: bool = True,
 ) -> int | None:
     """Append one entry (审计记录) to the trail; returns its id, or None if it could not be written.
 
-    ``required=True``: the entry is the condition of the write it audits, so inside that
+    ``durable=False`` (an API read's entry): its own commit does not wait for the disk
+    (``_append``). ``required=True``: the entry is the condition of the write it audits, so inside that
     write's transaction a failure raises (and rolls the write back); otherwise, or once the
     write is committed, it is logged and swallowed (module docstring).
     """
@@ -161,10 +173,10 @@ def record(
     }
     if required and connection.in_atomic_block:
         # Inside the audited write's transaction: failing here rolls the write back.
-        return _append(values)
+        return _append(values, durable=durable)
     try:
         # A savepoint: a failed append must not poison a surrounding transaction.
-        return _append(values)
+        return _append(values, durable=durable)
     except DatabaseError as exc:
         log.error("audit entry not written action=%s user=%s: %s", action, username or "-", exc)
         return None
