@@ -530,8 +530,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"expires": 60.0},
     },
     # 数据清理: nightly between 03:00 and 03:40, when nobody works, each job deleting in
-    # bounded batches what has outlived its retention (PROMO_*_RETENTION_*); audit trails and
-    # history are never pruned.
+    # bounded batches what has outlived its retention (PROMO_*_RETENTION_*); history and the
+    # event trails are never pruned, the audit trail only past PROMO_AUDIT_RETENTION_DAYS.
     "prune-idempotency-records": {
         "task": "promo.api.tasks.prune_idempotency_records",
         "schedule": crontab(hour=3, minute=0),
@@ -559,6 +559,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "prune-export-files": {
         "task": "promo.imports.tasks.prune_export_files",
         "schedule": crontab(hour=3, minute=50),
+    },
+    # 审计记录清理: entries older than PROMO_AUDIT_RETENTION_DAYS (≥ 180), deleted only through
+    # the database's audit_prune() (the application role has no DELETE), leaving an anchor
+    # from which audit_verify checks the rest of the chain.
+    "prune-audit-entries": {
+        "task": "promo.audit.tasks.prune_audit_entries",
+        "schedule": crontab(hour=3, minute=55),
     },
     # 驾驶舱汇总核对: nightly, the cockpit's daily summary of the last days (the whole year on
     # the 1st) recomputed from the raw rows and compared (promo/dashboard/summary.py); a
@@ -680,7 +687,8 @@ PROMO_EXPORT_SYNC_MAX_ROWS = env_int("PROMO_EXPORT_SYNC_MAX_ROWS", 5000)
 PROMO_EXPORT_STALL_SECONDS = env_int("PROMO_EXPORT_STALL_SECONDS", 600)
 # Retention (保存期限) of what promo keeps only for a while, pruned nightly by the beat
 # (promo/core/prune.py) in batches of PROMO_PRUNE_BATCH_SIZE rows, at most
-# PROMO_PRUNE_MAX_BATCHES batches a run. Audit trails and history are never pruned.
+# PROMO_PRUNE_MAX_BATCHES batches a run. History and event trails are never pruned; the audit
+# trail only after PROMO_AUDIT_RETENTION_DAYS (below).
 PROMO_PRUNE_BATCH_SIZE = env_int("PROMO_PRUNE_BATCH_SIZE", 1000)
 PROMO_PRUNE_MAX_BATCHES = env_int("PROMO_PRUNE_MAX_BATCHES", 100)
 # How long an API Idempotency-Key is remembered (hours).

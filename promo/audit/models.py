@@ -77,3 +77,6 @@ class AuditAnchor(models.Model):
         verbose_name = _("审计链锚点")
         verbose_name_plural = _("审计链锚点")
         ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.pruned_at:%Y-%m-%d} #{self.last_id}"

@@ -65,9 +65,7 @@ def _login_failed(sender: Any, credentials: Any, request: Any = None, **kwargs: 
 
     username = str((credentials or {}).get("username", ""))[:150]
     address = _address(request)
-    record(
-        action=Action.SIGN_IN_FAILED, username=username, address=address, outcome=Outcome.FAILED
-    )
+    record(action=Action.SIGN_IN_FAILED, username=username, address=address, outcome=Outcome.FAILED)
     # promo.accounts counted this failure first (its receiver is connected earlier): if it
     # locked the account or the address, that is an entry of its own.
     state = lock_state(username, address)
@@ -210,7 +208,13 @@ def _second_factor_removed(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 @receiver(personal_data_revealed, dispatch_uid="promo.audit.personal_data")
 def _personal_data(
-    sender: Any, officer: Any, obj: Any, field: str, reason: str = "", request: Any = None, **kw: Any
+    sender: Any,
+    officer: Any,
+    obj: Any,
+    field: str,
+    reason: str = "",
+    request: Any = None,
+    **kw: Any,
 ) -> None:
     record(
         action=Action.PERSONAL_DATA_READ,

@@ -20,8 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -57,7 +56,7 @@ def canonical(values: dict[str, Any]) -> str:
     data = {name: values.get(name) for name in _FIELDS}
     at = data["at"]
     if isinstance(at, datetime):
-        data["at"] = at.astimezone(dt_timezone.utc).isoformat()
+        data["at"] = at.astimezone(UTC).isoformat()
     for name in ("actor_id", "api_client_id"):
         data[name] = None if data[name] is None else int(data[name])
     data["details"] = data["details"] or {}
@@ -221,9 +220,7 @@ def audit_verify(*, chunk: int = 2000) -> int:
     checked = 0
     fields = ("id", *_FIELDS, "prev_hash", "hash")
     while True:
-        rows = list(
-            AuditEntry.objects.filter(id__gt=after).order_by("id").values(*fields)[:chunk]
-        )
+        rows = list(AuditEntry.objects.filter(id__gt=after).order_by("id").values(*fields)[:chunk])
         if not rows:
             return checked
         for row in rows:

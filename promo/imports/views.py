@@ -23,8 +23,8 @@ from promo.core.db import pinned_to_primary, reads_from_replica
 from promo.core.enqueue import send_on_commit
 from promo.core.errors import DomainError
 from promo.core.forms import add_domain_error
-from promo.core.signals import audit
 from promo.core.paging import KeysetPage, deep_page_redirect
+from promo.core.signals import audit
 
 from . import export_services, ledger_templates, services
 from .choices import BatchStatus, ExportFormat, ExportStatus, ImportKind, RowAction

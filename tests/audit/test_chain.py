@@ -67,7 +67,7 @@ def _tamper(sql: str, params: list) -> None:
 
 @pytest.mark.django_db
 def test_audit_verify_reports_an_edited_entry_with_expected_and_found():
-    first, second, third = _three()
+    _first, second, _third = _three()
     _tamper("UPDATE audit_auditentry SET actor_username = 'someone' WHERE id = %s", [second.pk])
     with pytest.raises(ChainBreak) as caught:
         audit_verify()

@@ -4,8 +4,6 @@ reading work; disabling a trigger fails."""
 
 from __future__ import annotations
 
-import uuid
-
 import pghistory.models
 import pytest
 from django.apps import apps
@@ -19,16 +17,6 @@ from promo.audit.services import audit_verify, record
 from tests.factories import make_lead
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def app_role(settings):
-    """A role of this test's own, granted by the command (roles are cluster-wide; the test's
-    transaction drops it again)."""
-    settings.PROMO_DB_APP_PASSWORD = ""
-    name = f"promo_app_{uuid.uuid4().hex[:10]}"
-    call_command("db_roles", app_role=name, no_login=True)
-    return name
 
 
 def lead_history():
