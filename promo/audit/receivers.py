@@ -105,17 +105,35 @@ def _admin_logged(sender: Any, instance: LogEntry, created: bool, **kwargs: Any)
 
 # --- Privileges: officers' roles and passwords, API clients, second factors ------------------
 
-_PRIVILEGE_FIELDS = ("role", "is_staff", "is_superuser", "is_active", "unit_id")
+# An officer's privileges: whichever of these the model has (the roles are being reshaped).
+_PRIVILEGE_CANDIDATES = (
+    "role",
+    "is_staff",
+    "is_superuser",
+    "is_active",
+    "unit_id",
+    "is_security_admin",
+)
+_PRIVILEGE_FIELDS: tuple[str, ...] = ()
+
+
+def _privilege_fields(model: Any) -> tuple[str, ...]:
+    global _PRIVILEGE_FIELDS
+    if not _PRIVILEGE_FIELDS:
+        columns = {field.attname for field in model._meta.concrete_fields}
+        _PRIVILEGE_FIELDS = tuple(name for name in _PRIVILEGE_CANDIDATES if name in columns)
+    return _PRIVILEGE_FIELDS
 
 
 @receiver(pre_save, sender="officers.Officer", dispatch_uid="promo.audit.officer_before")
 def _officer_before(sender: Any, instance: Any, update_fields: Any = None, **kwargs: Any) -> None:
-    watched = {"role", "is_staff", "is_superuser", "is_active", "unit", "password"}
+    fields = _privilege_fields(sender)
+    watched = {name.removesuffix("_id") for name in fields} | set(fields) | {"password"}
     if instance.pk is None or (update_fields is not None and not watched & set(update_fields)):
         instance._audit_before = None
         return
     instance._audit_before = (
-        sender.objects.filter(pk=instance.pk).values(*_PRIVILEGE_FIELDS, "password").first()
+        sender.objects.filter(pk=instance.pk).values(*fields, "password").first()
     )
 
 
@@ -123,14 +141,15 @@ def _officer_before(sender: Any, instance: Any, update_fields: Any = None, **kwa
 def _officer_after(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
     before = getattr(instance, "_audit_before", None)
     officer, client, address = _acting()
+    fields = _privilege_fields(sender)
     if created:
-        changes = {name: [None, _jsonable(getattr(instance, name))] for name in _PRIVILEGE_FIELDS}
+        changes = {name: [None, _jsonable(getattr(instance, name))] for name in fields}
     elif before is None:
         return
     else:
         changes = {
             name: [_jsonable(before[name]), _jsonable(getattr(instance, name))]
-            for name in _PRIVILEGE_FIELDS
+            for name in fields
             if before[name] != getattr(instance, name)
         }
     instance._audit_before = None
