@@ -12,6 +12,7 @@ from typing import Any
 
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.contrib.contenttypes.models import ContentType
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
@@ -87,13 +88,16 @@ def _admin_logged(sender: Any, instance: LogEntry, created: bool, **kwargs: Any)
     if not created:
         return
     _officer, _client, address = _acting()
+    model = (
+        ContentType.objects.get_for_id(instance.content_type_id).model_class()
+        if (instance.content_type_id)
+        else None
+    )
     record(
         action=Action.ADMIN_CHANGE,
         actor=instance.user,
         address=address,
-        object_type=instance.content_type.model_class()._meta.label
-        if instance.content_type_id and instance.content_type.model_class()
-        else "",
+        object_type=model._meta.label if model is not None else "",
         object_id=instance.object_id or "",
         object_text=instance.object_repr,
         details={

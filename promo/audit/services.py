@@ -58,7 +58,8 @@ def canonical(values: dict[str, Any]) -> str:
     if isinstance(at, datetime):
         data["at"] = at.astimezone(UTC).isoformat()
     for name in ("actor_id", "api_client_id"):
-        data[name] = None if data[name] is None else int(data[name])
+        number = data[name]
+        data[name] = None if number is None else int(number)
     data["details"] = data["details"] or {}
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 

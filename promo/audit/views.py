@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -51,7 +51,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def entry_export(request: HttpRequest, fmt: str) -> HttpResponse:
+def entry_export(request: HttpRequest, fmt: str) -> StreamingHttpResponse | FileResponse:
     if not permissions.may_read_audit_trail(request.user):
         raise PermissionDenied
     if fmt not in ("xlsx", "csv"):
