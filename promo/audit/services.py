@@ -1,11 +1,13 @@
 """Writes of the audit trail: ``record`` appends one entry to the hash chain.
 
 Why appends are serialized: each entry carries the hash of the one before it, so two appends
-must not read the same head. ``record`` takes a transaction-scoped advisory lock, then reads
-the head and inserts in one ``INSERT … SELECT`` that computes the hash in PostgreSQL
-(``sha256(prev_hash || canonical)``): three short statements (lock, insert, commit), one
-round trip each, and the lock is released at commit. Ids are taken after the lock, so id
-order is chain order.
+must not read the same head. The head lives in one row (``audit_chainhead``, migration 0003):
+``record`` updates it and inserts the entry in one statement (``WITH head AS (UPDATE …)
+INSERT …``) that computes the hash in PostgreSQL (``sha256(prev_hash || canonical)``). The
+update locks the row until commit; a concurrent append waits for it and then, in READ
+COMMITTED, evaluates its SET on the row the other committed, so it chains onto that entry.
+The id is drawn under the lock, so id order is chain order. Outside a transaction that is one
+round trip (an API call's entry); inside one, a savepoint around it.
 
 When a trail write fails: an entry that *accompanies* an action (a sign-in, a denial, an API
 call, a read, an export) must not turn the officer's request into an error — the failure is
@@ -32,7 +34,7 @@ from promo.audit.models import AuditAnchor, AuditEntry
 
 log = logging.getLogger("promo.security")
 
-# pg_advisory_xact_lock key of the chain's head (any constant no other lock in promo uses).
+# pg_advisory_xact_lock key audit_prune() takes (any constant no other lock in promo uses).
 CHAIN_LOCK = 0x70726F6D6F_01  # "promo" 01
 GENESIS = "0" * 64
 
@@ -82,49 +84,55 @@ def _api_client_id(client: Any) -> int | None:
 def _append(values: dict[str, Any], *, durable: bool = True) -> int:
     text = canonical(values)
     table = AuditEntry._meta.db_table
-    anchor = AuditAnchor._meta.db_table
-    outermost = not connection.in_atomic_block
-    with transaction.atomic(), connection.cursor() as cursor:
-        if not durable and outermost:
-            # An entry that accompanies a read (an API call): its commit does not wait for the
-            # WAL flush. A database crash may lose the last fraction of a second of such
-            # entries, never an entry in the middle (WAL order), so the chain stays whole.
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s), set_config('synchronous_commit', 'off', true)",
-                [CHAIN_LOCK],
-            )
-        else:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-        # A new statement after the lock: its snapshot sees the head the last holder committed.
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (at, actor_id, actor_username, api_client_id, address, action,
-                                 object_type, object_id, object_text, outcome, details,
-                                 prev_hash, hash)
-            SELECT %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, head.prev,
-                   encode(sha256(convert_to(head.prev || %s, 'UTF8')), 'hex')
-            FROM (SELECT coalesce(
-                    (SELECT hash FROM {table} ORDER BY id DESC LIMIT 1),
-                    (SELECT last_hash FROM {anchor} ORDER BY id DESC LIMIT 1),
-                    %s) AS prev) AS head
-            RETURNING id
-            """,
-            [
-                values["at"],
-                values["actor_id"],
-                values["actor_username"],
-                values["api_client_id"],
-                values["address"],
-                values["action"],
-                values["object_type"],
-                values["object_id"],
-                values["object_text"],
-                values["outcome"],
-                json.dumps(values["details"] or {}, ensure_ascii=False, default=str),
-                text,
-                GENESIS,
-            ],
+    # One statement. The UPDATE locks the head row; a concurrent append waits for it and then
+    # (READ COMMITTED) evaluates the SET against the row the other committed, so it chains
+    # onto that entry. The id is drawn inside the lock, so id order is chain order.
+    sql = f"""
+        WITH settings AS (
+            SELECT set_config(
+                'synchronous_commit', coalesce(%s, current_setting('synchronous_commit')), true
+            ) AS sync
+        ),
+        head AS (
+            UPDATE audit_chainhead
+            SET prev = hash, hash = encode(sha256(convert_to(hash || %s, 'UTF8')), 'hex')
+            WHERE id = 1
+            RETURNING prev, hash, nextval(pg_get_serial_sequence('{table}', 'id')) AS id
         )
+        INSERT INTO {table} (id, at, actor_id, actor_username, api_client_id, address, action,
+                             object_type, object_id, object_text, outcome, details,
+                             prev_hash, hash)
+        SELECT head.id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb,
+               head.prev, head.hash
+        FROM head, settings
+        RETURNING id
+    """
+    params = [
+        # An entry that accompanies a read (an API call) does not wait for the WAL flush at
+        # its commit: a database crash may lose the last fraction of a second of such entries,
+        # never one in the middle (WAL order), so the chain stays whole. Only outside a
+        # transaction: inside one the setting would reach the caller's own commit.
+        "off" if not durable and not connection.in_atomic_block else None,
+        text,
+        values["at"],
+        values["actor_id"],
+        values["actor_username"],
+        values["api_client_id"],
+        values["address"],
+        values["action"],
+        values["object_type"],
+        values["object_id"],
+        values["object_text"],
+        values["outcome"],
+        json.dumps(values["details"] or {}, ensure_ascii=False, default=str),
+    ]
+    with connection.cursor() as cursor:
+        if connection.in_atomic_block:
+            # A savepoint: a failed append must not poison the surrounding transaction.
+            with transaction.atomic():
+                cursor.execute(sql, params)
+        else:
+            cursor.execute(sql, params)
         return int(cursor.fetchone()[0])
 
 
@@ -175,7 +183,6 @@ def record(
         # Inside the audited write's transaction: failing here rolls the write back.
         return _append(values, durable=durable)
     try:
-        # A savepoint: a failed append must not poison a surrounding transaction.
         return _append(values, durable=durable)
     except DatabaseError as exc:
         log.error("audit entry not written action=%s user=%s: %s", action, username or "-", exc)
