@@ -133,7 +133,10 @@ def _append(values: dict[str, Any], *, durable: bool = True) -> int:
                 cursor.execute(sql, params)
         else:
             cursor.execute(sql, params)
-        return int(cursor.fetchone()[0])
+        row = cursor.fetchone()
+    if row is None:  # no head row: nothing was appended
+        raise DatabaseError("audit_chainhead has no row: run the audit migrations")
+    return int(row[0])
 
 
 def record(
