@@ -70,6 +70,12 @@ if _replica_url:
     _replica["TEST"] = {"MIRROR": "default"}
     DATABASES["replica"] = _replica
 DATABASE_ROUTERS = ["promo.core.db.ReplicaRouter"]
+# Two PostgreSQL roles in production (issue #16, docs/operations.md): the owner migrates (its
+# URL is DATABASE_URL of the one-off migrate step only); web, worker and beat connect as the
+# application role, made by `manage.py db_roles` with this name and password, which cannot
+# update, delete or truncate the history, event and audit tables nor disable their triggers.
+PROMO_DB_APP_ROLE = env_str("PROMO_DB_APP_ROLE", "")
+PROMO_DB_APP_PASSWORD = env_secret("PROMO_DB_APP_PASSWORD", "")
 PROMO_REPLICA_PIN_SECONDS = env_int("PROMO_REPLICA_PIN_SECONDS", 15)
 
 REDIS_URL = env_str("REDIS_URL")
@@ -113,6 +119,8 @@ INSTALLED_APPS = [
     "promo.workspace",
     "promo.agreements",
     "promo.operations",
+    # The audit trail listens to every layer's events, so it sits on top of them.
+    "promo.audit",
     "promo.devtools",
 ]
 
@@ -127,6 +135,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # After a write, this browser reads the primary for a while, never a lagging replica.
     "promo.core.db.ReplicaPinMiddleware",
+    # The audit trail (promo/audit/): the request for its receivers; one entry per API client
+    # call and per denied access, written after the answer is made.
+    "promo.audit.middleware.AuditMiddleware",
     # Logs every denied access (403, 404 to a signed-in officer) to promo.accounts.security.
     "promo.accounts.security.AccessAuditMiddleware",
     # Second factor: a session not yet verified reaches only /account/two-factor/ (#16).
@@ -557,8 +568,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "options": {"expires": 60.0},
     },
     # 数据清理: nightly between 03:00 and 03:40, when nobody works, each job deleting in
-    # bounded batches what has outlived its retention (PROMO_*_RETENTION_*); audit trails and
-    # history are never pruned.
+    # bounded batches what has outlived its retention (PROMO_*_RETENTION_*); history and the
+    # event trails are never pruned, the audit trail only past PROMO_AUDIT_RETENTION_DAYS.
     "prune-idempotency-records": {
         "task": "promo.api.tasks.prune_idempotency_records",
         "schedule": crontab(hour=3, minute=0),
@@ -586,6 +597,13 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "prune-export-files": {
         "task": "promo.imports.tasks.prune_export_files",
         "schedule": crontab(hour=3, minute=50),
+    },
+    # 审计记录清理: entries older than PROMO_AUDIT_RETENTION_DAYS (≥ 180), deleted only through
+    # the database's audit_prune() (the application role has no DELETE), leaving an anchor
+    # from which audit_verify checks the rest of the chain.
+    "prune-audit-entries": {
+        "task": "promo.audit.tasks.prune_audit_entries",
+        "schedule": crontab(hour=3, minute=55),
     },
     # 驾驶舱汇总核对: nightly, the cockpit's daily summary of the last days (the whole year on
     # the 1st) recomputed from the raw rows and compared (promo/dashboard/summary.py); a
@@ -707,7 +725,8 @@ PROMO_EXPORT_SYNC_MAX_ROWS = env_int("PROMO_EXPORT_SYNC_MAX_ROWS", 5000)
 PROMO_EXPORT_STALL_SECONDS = env_int("PROMO_EXPORT_STALL_SECONDS", 600)
 # Retention (保存期限) of what promo keeps only for a while, pruned nightly by the beat
 # (promo/core/prune.py) in batches of PROMO_PRUNE_BATCH_SIZE rows, at most
-# PROMO_PRUNE_MAX_BATCHES batches a run. Audit trails and history are never pruned.
+# PROMO_PRUNE_MAX_BATCHES batches a run. History and event trails are never pruned; the audit
+# trail only after PROMO_AUDIT_RETENTION_DAYS (below).
 PROMO_PRUNE_BATCH_SIZE = env_int("PROMO_PRUNE_BATCH_SIZE", 1000)
 PROMO_PRUNE_MAX_BATCHES = env_int("PROMO_PRUNE_MAX_BATCHES", 100)
 # How long an API Idempotency-Key is remembered (hours).
@@ -724,6 +743,12 @@ PROMO_READ_NOTICE_RETENTION_DAYS = env_int("PROMO_READ_NOTICE_RETENTION_DAYS", 1
 # Ended sign-in rows (the officer's list of sessions) are deleted after this; the sign-ins
 # themselves stay in the security log.
 PROMO_SESSION_LOG_RETENTION_DAYS = env_int("PROMO_SESSION_LOG_RETENTION_DAYS", 180)
+# The application audit trail (安全审计, promo/audit/) keeps every entry at least this many days;
+# the nightly prune deletes older ones through the database's audit_prune(). 等保 2.0 asks for
+# at least 180 days, so less is refused (the database function refuses it too).
+PROMO_AUDIT_RETENTION_DAYS = env_int("PROMO_AUDIT_RETENTION_DAYS", 180)
+if PROMO_AUDIT_RETENTION_DAYS < 180:
+    raise ImproperlyConfigured("PROMO_AUDIT_RETENTION_DAYS must be at least 180 (等保 2.0).")
 for _name in (
     "PROMO_PRUNE_BATCH_SIZE",
     "PROMO_PRUNE_MAX_BATCHES",
@@ -779,14 +804,53 @@ for _name in (
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be at least 1.")
 
+# The security log also goes to a file and/or syslog for the bureau's log collector (issue
+# #16, 等保 2.0 安全审计): PROMO_SECURITY_LOG_FILE (rotated, 50 MB × 10) and PROMO_SECURITY_SYSLOG
+# ("/dev/log" or "host:port", facility auth).
+PROMO_SECURITY_LOG_FILE = env_str("PROMO_SECURITY_LOG_FILE", "")
+PROMO_SECURITY_SYSLOG = env_str("PROMO_SECURITY_SYSLOG", "")
+_security_handlers = ["console"]
+_log_handlers: dict[str, dict] = {
+    "console": {"class": "logging.StreamHandler", "formatter": "plain"}
+}
+if PROMO_SECURITY_LOG_FILE:
+    _log_handlers["security_file"] = {
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": PROMO_SECURITY_LOG_FILE,
+        "maxBytes": 50 * 1024 * 1024,
+        "backupCount": 10,
+        "encoding": "utf-8",
+        "formatter": "plain",
+    }
+    _security_handlers.append("security_file")
+if PROMO_SECURITY_SYSLOG:
+    if PROMO_SECURITY_SYSLOG.startswith("/"):
+        _syslog_address: str | tuple[str, int] = PROMO_SECURITY_SYSLOG
+    else:
+        _host, _sep, _port = PROMO_SECURITY_SYSLOG.rpartition(":")
+        if not _sep or not _port.isdigit():
+            raise ImproperlyConfigured(
+                "PROMO_SECURITY_SYSLOG must be a socket path (/dev/log) or host:port."
+            )
+        _syslog_address = (_host, int(_port))
+    _log_handlers["security_syslog"] = {
+        "class": "logging.handlers.SysLogHandler",
+        "address": _syslog_address,
+        "facility": "auth",
+        "formatter": "syslog",
+    }
+    _security_handlers.append("security_syslog")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "syslog": {"format": "promo[%(process)d]: %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": _log_handlers,
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        "promo.security": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "promo.security": {"handlers": _security_handlers, "level": "INFO", "propagate": False},
         # The operations log: what the sweep made up, deliveries retried and given up.
         "promo.operations": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

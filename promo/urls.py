@@ -31,6 +31,7 @@ urlpatterns = [
     path("dashboard/", include("promo.dashboard.urls")),
     path("reports/", include("promo.reports.urls")),
     path("operations/", include("promo.operations.urls")),
+    path("audit/", include("promo.audit.urls")),
     path("campaigns/", include("promo.campaigns.urls")),
     path("agreements/", include("promo.agreements.urls")),
 ]

@@ -62,6 +62,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "promo.workspace",
         "promo.operations",
     ),
+    # The audit trail listens to every layer (the kernel's signals, model saves); nothing
+    # imports it.
+    ("promo.audit",),
     ("promo.devtools",),
 )
 # Layers that may import only themselves and the layers named here (not everything below).

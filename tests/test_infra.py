@@ -95,7 +95,9 @@ def test_urls_point_at_the_compose_services(compose, name):
     assert database["ENGINE"] == "django.db.backends.postgresql"
     assert database["HOST"] == "db"
     assert database["NAME"] == compose["services"]["db"]["environment"]["POSTGRES_DB"]
-    assert database["USER"] == compose["services"]["db"]["environment"]["POSTGRES_USER"]
+    # The application role, not the owner (issue #16: it cannot erase the trails).
+    assert database["USER"] != compose["services"]["db"]["environment"]["POSTGRES_USER"]
+    assert database["USER"] == environment(compose["services"]["migrate"])["PROMO_DB_APP_ROLE"]
     redis = urlsplit(env["REDIS_URL"])
     assert redis.scheme == "redis"
     assert redis.hostname == "redis"
@@ -131,10 +133,17 @@ def test_worker_and_beat_commands(compose):
     assert "celery" in worker and "worker" in worker
     assert "celery" in beat and "beat" in beat
     web = command(compose["services"]["web"])
-    assert (
-        "migrate" in web and "gunicorn -c python:promo.gunicorn_conf promo.wsgi:application" in web
-    )
-    assert web.index("migrate") < web.index("gunicorn")
+    assert "gunicorn -c python:promo.gunicorn_conf promo.wsgi:application" in web
+    # The owner migrates and grants the application role before the app services start.
+    migrate = compose["services"]["migrate"]
+    steps = command(migrate)
+    assert "migrate --noinput" in steps and "db_roles --app-role" in steps
+    assert steps.index("migrate --noinput") < steps.index("db_roles")
+    owner = dj_database_url.parse(environment(migrate)["DATABASE_URL"])["USER"]
+    assert owner == compose["services"]["db"]["environment"]["POSTGRES_USER"]
+    for name in APP_SERVICES:
+        condition = compose["services"][name]["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully"
 
 
 def test_worker_and_beat_are_healthchecked(compose):

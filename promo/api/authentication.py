@@ -6,6 +6,7 @@ import hmac
 from datetime import timedelta
 from typing import Any
 
+import pghistory
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -58,6 +59,9 @@ class ApiTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("接口令牌已过期，请联系管理员轮换令牌。"))
         if not client.officer.is_active:
             raise exceptions.AuthenticationFailed(_("接口客户端代表的干部账号已停用。"))
+        # The figure history names the client as well as its officer (issue #16): added to the
+        # history context the middleware opened for a writing request (a read has none).
+        pghistory.context(api_client=client.pk)
         if client.last_used_at is None or now - client.last_used_at > self.touch_interval:
             ApiClient.objects.filter(pk=client.pk).update(last_used_at=now)
         return client.officer, client

@@ -35,6 +35,7 @@ from promo.agreements import exports as agreement_exports
 from promo.core import exports
 from promo.core.audit import audited
 from promo.core.db import read_alias, replica_reads
+from promo.core.signals import audit
 
 from .choices import ExportFormat, ExportKind, ExportStatus
 from .models import ExportJob
@@ -170,6 +171,7 @@ def export_run(*, job_id: int) -> ExportJob | None:
             job_id, job.requester, ExportStatus.FAILED, error=str(exc)[:500] or type(exc).__name__
         )
         job.refresh_from_db()
+        _audit_job(job)
         return job
     with transaction.atomic(), audited(job.requester, job.why):
         ExportJob.objects.filter(pk=job_id).update(
@@ -182,7 +184,25 @@ def export_run(*, job_id: int) -> ExportJob | None:
         )
         transaction.on_commit(lambda: _tell_ready(job.requester_id))
     job.refresh_from_db()
+    _audit_job(job)
     return job
+
+
+def _audit_job(job: ExportJob) -> None:
+    """The audit trail (安全审计): which list, which filters, how many rows, how it ended."""
+    audit(
+        "export",
+        actor=job.requester,
+        outcome="success" if job.status == ExportStatus.DONE else "failed",
+        obj=job,
+        details={
+            "list": job.kind,
+            "format": job.fmt,
+            "filters": job.filters,
+            "rows": job.total_rows,
+            "job": job.pk,
+        },
+    )
 
 
 def _finish(job_id: int, requester: Officer, status: str, *, error: str) -> None:

@@ -55,6 +55,7 @@ from promo.core.crypto import blind_index
 from promo.core.errors import DomainError, PermissionDenied, TransitionNotAllowed, rule
 from promo.core.prune import update_in_batches
 from promo.core.services import lock_key, today
+from promo.core.signals import audit
 
 from . import parsing
 from .choices import BATCH_TRANSITIONS, BatchStatus, ImportKind, RowAction, batch_can_transition
@@ -1986,7 +1987,17 @@ def batch_commit(*, batch: ImportBatch) -> ImportBatch:
         return ImportBatch.objects.get(pk=batch.pk)
     with Heartbeat(batch, token) as heartbeat:
         _commit(batch, token, heartbeat)
-    return ImportBatch.objects.get(pk=batch.pk)
+    done = ImportBatch.objects.get(pk=batch.pk)
+    if done.status in (BatchStatus.COMMITTED, BatchStatus.REFUSED):
+        # The audit trail (安全审计): who imported which ledger, how many rows, how it ended.
+        audit(
+            "import",
+            actor=Officer.objects.filter(pk=done.uploaded_by_id).first(),
+            outcome="success" if done.status == BatchStatus.COMMITTED else "failed",
+            obj=done,
+            details={"kind": done.kind, "rows": done.total_rows, "status": done.status},
+        )
+    return done
 
 
 def _commit(batch: ImportBatch, token: str, heartbeat: Heartbeat | None = None) -> None:

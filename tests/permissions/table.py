@@ -925,6 +925,12 @@ WEB: dict[str, list[Case]] = {
     # The cockpit and the target breakdown.
     "dashboard/": [Case("GET", allow_if(may_officer(P.may_read_cockpit)))],
     "operations/": [Case("GET", allow_if(may_officer(P.may_read_operations)))],
+    # The audit trail (安全审计): the audit administrator alone reads and exports it.
+    "audit/": [Case("GET", allow_if(may_officer(P.may_read_audit_trail)))],
+    "audit/export.<str:fmt>": [
+        Case("GET", allow_if(may_officer(P.may_read_audit_trail)), kwargs={"fmt": fmt}, label=fmt)
+        for fmt in ("xlsx", "csv")
+    ],
     "dashboard/export/<slug:table>.xlsx": [
         Case("GET", allow_if(may_officer(P.may_read_cockpit)), kwargs={"table": "figures"})
     ],
