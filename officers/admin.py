@@ -142,7 +142,6 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
                     "is_active",
                     "is_staff",
                     "is_superuser",
-                    "is_security_admin",
                     "must_change_password",
                     "groups",
                     "user_permissions",
@@ -184,22 +183,30 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
         "is_active",
         "is_staff",
         "is_superuser",
-        "is_security_admin",
         "must_change_password",
         "groups",
         "user_permissions",
     )
-    # Only a superuser hands out superuser status, the security administrator's flag or raw
-    # permissions.
-    superuser_only = ("is_superuser", "is_security_admin", "groups", "user_permissions")
+    # 三员分立 (decision 0016): staff status, groups and raw permissions are the security
+    # administrator's to grant; superuser status a superuser's alone.
+    privileges = ("is_staff", "groups", "user_permissions")
+    superuser_only = ("is_superuser",)
 
     def visible_to(self, officer):
         return officers_visible_to(officer)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
-        if obj is not None and not permissions.may_grant_privileges(request.user):
+        if obj is None:
+            return readonly
+        if not permissions.may_grant_privileges(request.user):
+            readonly += self.privileges
+        if not permissions.may_grant_superuser(request.user):
             readonly += self.superuser_only
+        if not permissions.may_grant_role(request.user, obj.role):
+            # A role the actor may not give is not theirs to take away either: a system
+            # administrator does not demote a 局领导 or another administrator.
+            readonly += ("role",)
         return readonly
 
     def get_form(self, request, obj=None, change=False, **kwargs):

@@ -69,7 +69,7 @@ class TargetViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSe
 
 
 class ApiClientViewSet(mixins.ListModelMixin, ScopedViewSet):
-    """API clients (接口客户端) of other government systems; chiefs and administrators only.
+    """API clients (接口客户端) of other government systems; the security administrator only.
 
     Managed from a browser session: a token cannot mint or revoke tokens.
     """
@@ -91,7 +91,7 @@ class ApiClientViewSet(mixins.ListModelMixin, ScopedViewSet):
         # promo.api.clients sits below officers and checks the officer's own attribute; this
         # view is above and asks the predicate first (docs/decisions/0011).
         if not permissions.may_manage_api_clients(self.request.user):
-            raise PermissionDenied(_("只有局领导或系统管理员可以管理接口客户端。"))
+            raise PermissionDenied(_("只有安全管理员可以管理接口客户端。"))
 
     @extend_schema(
         request=ApiClientWriteSerializer,

@@ -554,6 +554,16 @@ WEB: dict[str, list[Case]] = {
         )
         for method in ("GET", "POST")
     ],
+    # Sign-in lockouts (登录锁定): seen and cleared by the security administrator (三员分立);
+    # the counters live in Redis, so a clearing writes nothing to the database.
+    "account/lockouts/": [
+        Case("GET", allow_if(may_officer(P.may_clear_lockouts))),
+        Case(
+            "POST",
+            lambda c: NOOP if c.actor is not None and P.may_clear_lockouts(c.actor) else DENY,
+            data={"username": "m_nobody"},
+        ),
+    ],
     # Leads.
     "visits/new/": [
         signed_in_read,
