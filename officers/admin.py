@@ -19,9 +19,9 @@ from . import permissions, services
 from .choices import Role
 from .models import Officer, Target, Unit
 from .selectors import (
-    officers_visible_to,
+    org_officers_visible_to,
+    org_units_visible_to,
     targets_visible_to,
-    units_visible_to,
 )
 
 security_log = logging.getLogger("promo.security")
@@ -68,7 +68,7 @@ class UnitAdmin(HistoryLinkMixin, ScopedAdmin):
     change_editable = ("name", "short_name", "kind", "parent", "city", "is_active")
 
     def visible_to(self, officer):
-        return units_visible_to(officer)
+        return org_units_visible_to(officer)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(officer_total=Count("officers"))
@@ -193,7 +193,7 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
     superuser_only = ("is_superuser",)
 
     def visible_to(self, officer):
-        return officers_visible_to(officer)
+        return org_officers_visible_to(officer)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))

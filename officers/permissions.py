@@ -232,6 +232,15 @@ def may_work_records(officer: Any) -> bool:
     return role != Role.DEPARTMENT_SUBMITTER and role not in ADMIN_ROLES
 
 
+def may_hold_records(officer: Any) -> bool:
+    """Register a business record for a unit (登记: an investor, a lead, a visit…): every
+    officer of a unit and a department submitter (for what they submit) — not the three
+    administrators (三员分立), nor a superuser in production."""
+    if getattr(officer, "is_superuser", False):
+        return is_bureau_wide(officer)
+    return getattr(officer, "role", None) not in ADMIN_ROLES
+
+
 def may_publish_bulletin(officer: Any) -> bool:
     """Publish (freeze) a monthly bulletin or ten-day report: a 局领导."""
     return is_bureau_wide(officer)

@@ -10,7 +10,7 @@ selector built on :func:`scope_for`:
   (三员分立, issue #16), and neither does a superuser in production
   (``PROMO_SUPERUSER_READS_BUSINESS``). The system and security administrators (and a
   superuser) see every unit and account instead: the org tree is theirs to keep
-  (``units_visible_to``, ``officers_visible_to``).
+  (``org_units_visible_to``, ``org_officers_visible_to``).
 """
 
 from __future__ import annotations
@@ -89,9 +89,26 @@ def keeps_org_tree(officer: Officer | None) -> bool:
     )
 
 
-def units_visible_to(officer: Officer) -> QuerySet[Unit]:
+def org_units_visible_to(officer: Officer) -> QuerySet[Unit]:
+    """The units an officer sees as the org tree (the units' and officers' admin and API):
+    every unit for the system and security administrators, else ``units_visible_to``."""
     if keeps_org_tree(officer):
         return Unit.objects.all()
+    return units_visible_to(officer)
+
+
+def org_officers_visible_to(officer: Officer) -> QuerySet[Officer]:
+    """The accounts an officer sees as the org tree (the officers' admin and API, password
+    and second-factor resets, an API client's officer): every account for the system and
+    security administrators, else ``officers_visible_to``."""
+    if keeps_org_tree(officer):
+        return Officer.objects.select_related("unit")
+    return officers_visible_to(officer)
+
+
+def units_visible_to(officer: Officer) -> QuerySet[Unit]:
+    """The units whose business an officer sees and acts for (a record's unit, a filter);
+    none for an administrator (三员分立)."""
     scope = scope_for(officer)
     if scope.unit_ids is None:
         return Unit.objects.all()
@@ -101,10 +118,10 @@ def units_visible_to(officer: Officer) -> QuerySet[Unit]:
 
 
 def officers_visible_to(officer: Officer) -> QuerySet[Officer]:
-    qs = Officer.objects.select_related("unit")
-    if keeps_org_tree(officer):
-        return qs
+    """The officers an officer works with (assignees, attendees, filters); an administrator
+    only themself (三员分立)."""
     scope = scope_for(officer)
+    qs = Officer.objects.select_related("unit")
     if scope.unit_ids is None:
         return qs
     if scope.own_records_only:

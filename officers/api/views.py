@@ -23,7 +23,7 @@ from promo.core.errors import PermissionDenied
 
 from .. import permissions
 from ..filters import OfficerFilter, TargetFilter, UnitFilter
-from ..selectors import officers_visible_to, targets_visible_to, units_visible_to
+from ..selectors import org_officers_visible_to, org_units_visible_to, targets_visible_to
 from .serializers import (
     ApiClientCreatedSerializer,
     ApiClientSerializer,
@@ -43,7 +43,7 @@ class UnitViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet)
     ordering_fields = ("id", "name")
 
     def visible(self):
-        return units_visible_to(self.request.user)
+        return org_units_visible_to(self.request.user)
 
 
 class OfficerViewSet(mixins.ListModelMixin, ScopedViewSet):
@@ -54,7 +54,7 @@ class OfficerViewSet(mixins.ListModelMixin, ScopedViewSet):
     ordering_fields = ("id", "username")
 
     def visible(self):
-        return officers_visible_to(self.request.user).select_related("unit")
+        return org_officers_visible_to(self.request.user).select_related("unit")
 
 
 class TargetViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):

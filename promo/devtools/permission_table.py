@@ -35,7 +35,7 @@ from leads.selectors import (
 from officers import permissions as P
 from officers.choices import ADMIN_ROLES, AssignmentRole, Role, UnitKind
 from officers.models import Officer, Unit
-from officers.selectors import officers_visible_to
+from officers.selectors import org_officers_visible_to
 from projects import services as project_services
 from projects.choices import ProblemKind
 from projects.selectors import problems_visible_to, projects_visible_to
@@ -380,6 +380,13 @@ ROWS = (
         ("may_work_records",),
     ),
     Row(
+        "Register an investor or another record for a unit (登记)",
+        "`may_hold_records`",
+        lambda o, w: P.may_hold_records(o),
+        None,
+        ("may_hold_records",),
+    ),
+    Row(
         "Read a draft bulletin (草稿)",
         "`may_read_draft_bulletin`",
         lambda o, w: P.may_read_draft_bulletin(o),
@@ -557,7 +564,7 @@ ROWS = (
         "Reset the password of an officer of the holding unit",
         "`may_reset_password`",
         lambda o, w: P.may_reset_password(o, w.some_officer),
-        _sees(officers_visible_to, "some_officer"),
+        _sees(org_officers_visible_to, "some_officer"),
         ("may_reset_password",),
     ),
     Row(
@@ -578,7 +585,7 @@ ROWS = (
         "Reset the second factor of an officer of the holding unit",
         "`may_reset_two_factor`",
         lambda o, w: P.may_reset_two_factor(o, w.some_officer),
-        _sees(officers_visible_to, "some_officer"),
+        _sees(org_officers_visible_to, "some_officer"),
         ("may_reset_two_factor",),
     ),
     Row(
@@ -592,7 +599,7 @@ ROWS = (
         "Reset a superuser's password",
         "`may_reset_password`",
         lambda o, w: P.may_reset_password(o, w.other_superuser),
-        _sees(officers_visible_to, "other_superuser"),
+        _sees(org_officers_visible_to, "other_superuser"),
     ),
 )
 

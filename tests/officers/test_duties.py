@@ -13,7 +13,13 @@ from leads.selectors import investors_visible_to, leads_visible_to, visits_visib
 from officers import permissions
 from officers.choices import Role
 from officers.models import Officer
-from officers.selectors import officers_visible_to, targets_visible_to, units_visible_to
+from officers.selectors import (
+    officers_visible_to,
+    org_officers_visible_to,
+    org_units_visible_to,
+    targets_visible_to,
+    units_visible_to,
+)
 from officers.services import officer_create
 from projects.selectors import problems_visible_to, projects_visible_to
 from promo.api.clients import api_client_create, api_clients_visible_to
@@ -92,10 +98,14 @@ def test_the_powers_are_disjoint(bureau):
     assert not permissions.may_reset_password(audit, target)
     # The org tree: system and security administrators see every unit and officer, the
     # audit administrator only themself.
-    assert units_visible_to(system).count() == units_visible_to(security).count() >= 5
-    assert officers_visible_to(security).filter(pk=target.pk).exists()
-    assert not units_visible_to(audit).exists()
-    assert list(officers_visible_to(audit)) == [audit]
+    assert org_units_visible_to(system).count() == org_units_visible_to(security).count() >= 5
+    assert org_officers_visible_to(security).filter(pk=target.pk).exists()
+    assert not org_units_visible_to(audit).exists()
+    assert list(org_officers_visible_to(audit)) == [audit]
+    # As business units (a record's unit, an assignee) they see none.
+    for administrator in (system, security, audit):
+        assert not units_visible_to(administrator).exists()
+        assert list(officers_visible_to(administrator)) == [administrator]
 
 
 @pytest.mark.parametrize("role", [Role.CHIEF, Role.ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN])
