@@ -91,6 +91,8 @@ if TYPE_CHECKING:  # for annotations only: at run time projects imports leads, n
 
 def _acting_unit(actor: Officer, unit: Unit | None) -> Unit:
     """The unit a new record belongs to: the one asked for if the actor may act for it."""
+    if not permissions.may_hold_records(actor):
+        raise PermissionDenied(_("管理员不能登记业务记录。"))
     if unit is None:
         if actor.unit is None:
             raise rule("unit", _("请选择责任单位。"))

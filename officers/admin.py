@@ -25,9 +25,9 @@ from . import permissions, services
 from .choices import Role
 from .models import Officer, Target, Unit
 from .selectors import (
-    officers_visible_to,
+    org_officers_visible_to,
+    org_units_visible_to,
     targets_visible_to,
-    units_visible_to,
 )
 
 security_log = logging.getLogger("promo.security")
@@ -74,7 +74,7 @@ class UnitAdmin(HistoryLinkMixin, ScopedAdmin):
     change_editable = ("name", "short_name", "kind", "parent", "city", "is_active")
 
     def visible_to(self, officer):
-        return units_visible_to(officer)
+        return org_units_visible_to(officer)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(officer_total=Count("officers"))
@@ -148,7 +148,6 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
                     "is_active",
                     "is_staff",
                     "is_superuser",
-                    "is_security_admin",
                     "must_change_password",
                     "groups",
                     "user_permissions",
@@ -190,22 +189,30 @@ class OfficerAdmin(HistoryLinkMixin, ScopedAdmin, UserAdmin):
         "is_active",
         "is_staff",
         "is_superuser",
-        "is_security_admin",
         "must_change_password",
         "groups",
         "user_permissions",
     )
-    # Only a superuser hands out superuser status, the security administrator's flag or raw
-    # permissions.
-    superuser_only = ("is_superuser", "is_security_admin", "groups", "user_permissions")
+    # 三员分立 (decision 0019): staff status, groups and raw permissions are the security
+    # administrator's to grant; superuser status a superuser's alone.
+    privileges = ("is_staff", "groups", "user_permissions")
+    superuser_only = ("is_superuser",)
 
     def visible_to(self, officer):
-        return officers_visible_to(officer)
+        return org_officers_visible_to(officer)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = tuple(super().get_readonly_fields(request, obj))
-        if obj is not None and not permissions.may_grant_privileges(request.user):
+        if obj is None:
+            return readonly
+        if not permissions.may_grant_privileges(request.user):
+            readonly += self.privileges
+        if not permissions.may_grant_superuser(request.user):
             readonly += self.superuser_only
+        if not permissions.may_grant_role(request.user, obj.role):
+            # A role the actor may not give is not theirs to take away either: a system
+            # administrator does not demote a 局领导 or another administrator.
+            readonly += ("role",)
         return readonly
 
     def get_form(self, request, obj=None, change=False, **kwargs):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 import pghistory
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
@@ -129,11 +130,6 @@ class Officer(AbstractUser):
     # Personal data (issue #16): encrypted at rest, masked in the admin.
     phone = EncryptedTextField(_("手机"), max_length=30, blank=True)
     is_full_time = models.BooleanField(_("专职招商"), default=True)
-    # Password resets of others (finding 4 of issue #13): the narrowest role that works is a
-    # flag a superuser grants; superusers are security administrators anyway.
-    is_security_admin = models.BooleanField(
-        _("安全管理员"), default=False, help_text=_("可以重置其他干部的密码。仅超级用户可以授予。")
-    )
     # Set when someone else chose the password (a new account, a reset): every page leads to
     # /password/ until the officer has chosen their own.
     must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
@@ -171,7 +167,20 @@ class Officer(AbstractUser):
 
     @property
     def sees_whole_bureau(self) -> bool:
-        return self.is_superuser or self.role in (Role.CHIEF, Role.ADMIN)
+        """Reads every unit's business records: a 局领导. Not an administrator (三员分立, issue
+        #16: the system, security and audit administrators read no business record), and a
+        superuser only where the installation allows it (``PROMO_SUPERUSER_READS_BUSINESS``,
+        off in production)."""
+        if self.is_superuser:
+            return bool(settings.PROMO_SUPERUSER_READS_BUSINESS)
+        return self.role == Role.CHIEF
+
+    @property
+    def grants_access(self) -> bool:
+        """Grants roles, privileges and API tokens: a security administrator (安全管理员), or a
+        superuser installing promo. Read by the layers below officers (the API clients,
+        docs/decisions/0011); ``officers.permissions.is_security_admin`` says the same."""
+        return bool(self.is_active and (self.is_superuser or self.role == Role.SECURITY_ADMIN))
 
 
 @pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())

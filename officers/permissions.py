@@ -14,8 +14,21 @@ reporting apps, the API, the admin) already sits downstream of ``officers``. The
 taken duck-typed (``unit_id``, ``assignments``, ``holder_unit_id``…), so this module imports
 no model of leads or projects and the imports still point one way.
 
-"Bureau-wide" means the officers who see the whole bureau (局领导, system administrators and
-superusers), as everywhere else in promo.
+"Bureau-wide" means the officers who read the whole bureau's business records: a 局领导 (and a
+superuser where ``PROMO_SUPERUSER_READS_BUSINESS`` allows it, never in production).
+
+三员分立 (separation of duties, issue #16, docs/decisions/0019): the three administrators hold
+disjoint powers and none reads a business record —
+
+- the system administrator (系统管理员, ``is_system_admin``): units, accounts, org data, the
+  operations page;
+- the security administrator (安全管理员, ``is_security_admin``): roles and privileges, password
+  and second-factor resets, API clients;
+- the audit administrator (审计管理员, ``is_audit_admin``): the audit trail and security log.
+
+The Django superuser installs promo: it holds the system and security administrators' powers
+(someone must open the first accounts), reads business records only where the setting allows
+it, and every request it makes is logged (``promo.accounts.security.SuperuserAuditMiddleware``).
 """
 
 from __future__ import annotations
@@ -24,12 +37,13 @@ from typing import Any
 
 from django.db.models import Q
 
-from .choices import AssignmentRole, Role
+from .choices import ADMIN_ROLES, AssignmentRole, Role
 from .selectors import scope_for
 
 
 def is_bureau_wide(officer: Any) -> bool:
-    """A 局领导 (or an administrator): may decide for any unit."""
+    """A 局领导 (or a superuser allowed to read business records): may decide for any unit.
+    Not an administrator: the 三员 read no business record."""
     return bool(getattr(officer, "is_authenticated", False) and officer.sees_whole_bureau)
 
 
@@ -154,7 +168,7 @@ def may_decide_reward(officer: Any, reward: Any) -> bool:
     unit (or of a unit above it) — never whoever proposed it: nobody approves their own."""
     if reward.proposed_by_id is not None and reward.proposed_by_id == getattr(officer, "pk", None):
         return False
-    if getattr(officer, "is_superuser", False) or getattr(officer, "role", None) == Role.CHIEF:
+    if is_bureau_wide(officer):
         return True
     return is_head_of(officer, reward.project.unit_id)
 
@@ -230,11 +244,21 @@ def may_reveal_intermediary_details(officer: Any, intermediary: Any) -> bool:
 
 def may_work_records(officer: Any) -> bool:
     """Log visits, register investors and projects, change a lead's work: everyone but a
-    department submitter (部门信息员), who only submits leads (superusers excepted)."""
-    return not (
-        getattr(officer, "role", None) == Role.DEPARTMENT_SUBMITTER
-        and not getattr(officer, "is_superuser", False)
-    )
+    department submitter (部门信息员), who only submits leads, and the three administrators,
+    who touch no business record (三员分立); a superuser only where it reads them."""
+    if getattr(officer, "is_superuser", False):
+        return is_bureau_wide(officer)
+    role = getattr(officer, "role", None)
+    return role != Role.DEPARTMENT_SUBMITTER and role not in ADMIN_ROLES
+
+
+def may_hold_records(officer: Any) -> bool:
+    """Register a business record for a unit (登记: an investor, a lead, a visit…): every
+    officer of a unit and a department submitter (for what they submit) — not the three
+    administrators (三员分立), nor a superuser in production."""
+    if getattr(officer, "is_superuser", False):
+        return is_bureau_wide(officer)
+    return getattr(officer, "role", None) not in ADMIN_ROLES
 
 
 def may_publish_bulletin(officer: Any) -> bool:
@@ -243,13 +267,13 @@ def may_publish_bulletin(officer: Any) -> bool:
 
 
 def may_manage_campaigns(officer: Any) -> bool:
-    """Create or change a campaign (专项活动): a 局领导 or an administrator."""
+    """Create or change a campaign (专项活动): a 局领导."""
     return bool(getattr(officer, "is_active", False)) and is_bureau_wide(officer)
 
 
 def may_read_campaigns(officer: Any) -> bool:
-    """Open campaigns (专项活动) and their league tables: a 局领导 or administrator, and every
-    officer of a unit who works records (a table is for those racing in it); not a department
+    """Open campaigns (专项活动) and their league tables: a 局领导, and every officer of a unit
+    who works records (a table is for those racing in it); not a department
     submitter. Which campaigns: ``promo.campaigns.selectors.campaigns_visible_to``."""
     if not getattr(officer, "is_authenticated", False) or not officer.is_active:
         return False
@@ -258,12 +282,12 @@ def may_read_campaigns(officer: Any) -> bool:
     return getattr(officer, "unit_id", None) is not None and may_work_records(officer)
 
 
-COCKPIT_ROLES = frozenset({Role.CHIEF, Role.UNIT_HEAD, Role.ADMIN})
+COCKPIT_ROLES = frozenset({Role.CHIEF, Role.UNIT_HEAD})
 
 
 def may_read_cockpit(officer: Any) -> bool:
-    """The cockpit ranks units: for those who run them (局领导, unit heads, administrators);
-    officers read their own lists."""
+    """The cockpit ranks units: for those who run them (局领导, unit heads); officers read
+    their own lists, administrators none (三员分立)."""
     return is_bureau_wide(officer) or getattr(officer, "role", None) in COCKPIT_ROLES
 
 
@@ -366,7 +390,7 @@ def may_use_admin(officer: Any) -> bool:
 
 
 def may_read_draft_bulletin(officer: Any) -> bool:
-    """A bulletin before publication (草稿) is the chiefs' to check: a 局领导 (or administrator).
+    """A bulletin before publication (草稿) is the chiefs' to check: a 局领导.
     Everyone else who reads bulletins reads the published ones — on the pages and the admin."""
     return bool(getattr(officer, "is_active", False) and is_bureau_wide(officer))
 
@@ -374,12 +398,27 @@ def may_read_draft_bulletin(officer: Any) -> bool:
 # --- accounts --------------------------------------------------------------------------------
 
 
-def is_security_admin(officer: Any) -> bool:
-    """A security administrator (安全管理员): a superuser, or an officer a superuser flagged."""
-    return bool(
-        getattr(officer, "is_active", False)
-        and (officer.is_superuser or getattr(officer, "is_security_admin", False))
+def is_superuser(officer: Any) -> bool:
+    """The Django superuser (超级用户): for installing promo only. Its every request is logged;
+    it reads business records only where ``PROMO_SUPERUSER_READS_BUSINESS`` allows it."""
+    return bool(getattr(officer, "is_authenticated", False) and officer.is_superuser)
+
+
+def is_system_admin(officer: Any) -> bool:
+    """A system administrator (系统管理员, 三员分立): units, accounts, org data, configuration and
+    the operations page; no business record. A superuser installing promo counts as one."""
+    return bool(getattr(officer, "is_active", False)) and (
+        bool(getattr(officer, "is_superuser", False))
+        or getattr(officer, "role", None) == Role.ADMIN
     )
+
+
+def is_security_admin(officer: Any) -> bool:
+    """A security administrator (安全管理员, 三员分立): roles and privileges, password and
+    second-factor resets, API clients; no business record. A superuser installing promo
+    counts as one (it opens the first security administrator's account).
+    ``Officer.grants_access`` is the same rule, for the layers below officers."""
+    return bool(getattr(officer, "is_active", False) and getattr(officer, "grants_access", False))
 
 
 def is_audit_admin(officer: Any) -> bool:
@@ -398,8 +437,8 @@ def may_read_audit_trail(officer: Any) -> bool:
 
 def must_use_two_factor(officer: Any) -> bool:
     """Must pass a second factor (TOTP or a recovery code) to use their session: whoever sees
-    the whole bureau or administers it — a 局领导, a system administrator, a superuser
-    (``is_bureau_wide``) or a security administrator — always; every officer when the bureau
+    the whole bureau or administers it — a 局领导, each of the three administrators (system,
+    security, audit) and a superuser — always; every officer when the bureau
     turned on ``PROMO_2FA_REQUIRED_FOR_ALL``. Others may enrol a device of their own choice,
     and once they have one it is asked at every sign-in (promo/accounts/two_factor.py).
 
@@ -412,7 +451,16 @@ def must_use_two_factor(officer: Any) -> bool:
         return False
     if settings.PROMO_2FA_REQUIRED_FOR_ALL:
         return True
-    return is_bureau_wide(officer) or is_security_admin(officer)
+    return (
+        is_bureau_wide(officer)
+        or bool(getattr(officer, "is_superuser", False))
+        or getattr(officer, "role", None) in ADMIN_ROLES
+    )
+
+
+def may_clear_lockouts(officer: Any) -> bool:
+    """See the sign-in lockouts in force and end one (解锁): the security administrator."""
+    return is_security_admin(officer)
 
 
 def may_reset_two_factor(officer: Any, target: Any) -> bool:
@@ -433,56 +481,70 @@ def may_reset_password(officer: Any, target: Any) -> bool:
 
 # --- the org tree: units, accounts, targets ----------------------------------------------------
 
-# Roles only those who see the whole bureau hand out.
-BUREAU_ROLES = frozenset({Role.CHIEF, Role.ADMIN})
+# Roles that reach beyond a unit: the 局领导 (every unit's records) and the three
+# administrators. Only the security administrator hands them out (三员分立).
+PRIVILEGED_ROLES = frozenset({Role.CHIEF, *ADMIN_ROLES})
 
 
 def may_manage_units(officer: Any) -> bool:
-    """Add a unit (单位) to the org tree: a 局领导 or an administrator."""
-    return is_bureau_wide(officer)
+    """Add a unit (单位) to the org tree: a 局领导 or the system administrator."""
+    return is_bureau_wide(officer) or is_system_admin(officer)
 
 
 def needs_unit(role: str) -> bool:
-    """An account of ``role`` must belong to a unit: all but an administrator (系统管理员), who
-    works for the whole bureau (the model's constraint says the same)."""
-    return role != Role.ADMIN
+    """An account of ``role`` must belong to a unit: all but the three administrators, who
+    work for the whole bureau (the model's constraint says the same)."""
+    return role not in ADMIN_ROLES
 
 
 def may_open_accounts(officer: Any) -> bool:
-    """Open accounts at all: a 局领导 or administrator, or a unit head for their sub-tree."""
-    return is_bureau_wide(officer) or getattr(officer, "role", None) == Role.UNIT_HEAD
+    """Open accounts at all: the system administrator or a 局领导 anywhere, a unit head for
+    their sub-tree. Which role the account gets is ``may_grant_role``'s to say."""
+    return (
+        is_system_admin(officer)
+        or is_bureau_wide(officer)
+        or getattr(officer, "role", None) == Role.UNIT_HEAD
+    )
 
 
 def may_open_account_in(officer: Any, unit: Any) -> bool:
-    """Open an account in ``unit`` (None: an administrator without one): a 局领导 or
-    administrator anywhere, a unit head in their unit or a unit below it."""
-    if is_bureau_wide(officer):
+    """Open an account in ``unit`` (None: an administrator without one): the system
+    administrator or a 局领导 anywhere, a unit head in their unit or a unit below it."""
+    if is_system_admin(officer) or is_bureau_wide(officer):
         return True
     return unit is not None and is_head_of(officer, unit.pk)
 
 
 def may_grant_role(officer: Any, role: str) -> bool:
-    """Give an account ``role``: a 局领导 or administrator any role; a unit head any but 局领导
-    and 系统管理员 (a head cannot make someone see the whole bureau)."""
-    if is_bureau_wide(officer):
+    """Give an account ``role``, opening it or changing it: the security administrator any
+    role; those who open accounts (system administrator, 局领导, unit head) the roles of a
+    unit only — never 局领导 or an administrator's (三员分立: who opens an account does not
+    also grant it powers beyond its unit)."""
+    if is_security_admin(officer):
         return True
-    return getattr(officer, "role", None) == Role.UNIT_HEAD and role not in BUREAU_ROLES
+    return role not in PRIVILEGED_ROLES and may_open_accounts(officer)
 
 
 def may_grant_privileges(officer: Any) -> bool:
-    """Hand out superuser status, the security administrator's flag, groups or raw Django
-    permissions (the admin's 权限 fields): a superuser only."""
+    """Hand out staff status, groups or raw Django permissions (the admin's 权限 fields): the
+    security administrator (三员分立: roles and grants are theirs)."""
+    return is_security_admin(officer)
+
+
+def may_grant_superuser(officer: Any) -> bool:
+    """Make an account a superuser (or take it back): a superuser only — installation work."""
     return bool(getattr(officer, "is_active", False) and getattr(officer, "is_superuser", False))
 
 
 def may_set_unit_target(officer: Any) -> bool:
-    """Set a unit's annual target (下达目标任务): a 局领导 or an administrator."""
+    """Set a unit's annual target (下达目标任务): a 局领导 (targets rank units: business, not
+    configuration)."""
     return is_bureau_wide(officer)
 
 
 def may_set_officer_target(officer: Any, target_officer: Any) -> bool:
-    """Break a target down to an officer (目标分解到人): a 局领导 or administrator, or the head
-    of the officer's unit (or of a unit above it)."""
+    """Break a target down to an officer (目标分解到人): a 局领导, or the head of the officer's
+    unit (or of a unit above it)."""
     return is_bureau_wide(officer) or is_head_of(officer, getattr(target_officer, "unit_id", None))
 
 
@@ -495,29 +557,28 @@ def may_set_target(officer: Any, target: Any) -> bool:
 
 
 def may_set_language(officer: Any, target_officer: Any) -> bool:
-    """Set an officer's interface language (界面语言): the officer themself, or a 局领导 or
-    administrator (for an officer who cannot find the switch)."""
-    return getattr(officer, "pk", None) == getattr(target_officer, "pk", None) or is_bureau_wide(
-        officer
-    )
+    """Set an officer's interface language (界面语言): the officer themself, or a 局领导 or the
+    system administrator (for an officer who cannot find the switch)."""
+    if getattr(officer, "pk", None) == getattr(target_officer, "pk", None):
+        return True
+    return is_bureau_wide(officer) or is_system_admin(officer)
 
 
 def may_manage_api_clients(officer: Any) -> bool:
-    """Register or revoke an API client (接口客户端) and its token: a 局领导 or an administrator.
+    """Register, rotate or revoke an API client (接口客户端) and its token: the security
+    administrator (a token acts as an officer: a grant, 三员分立).
 
-    ``promo.api.clients`` sits below this app and asks the officer's ``sees_whole_bureau``
-    itself, the attribute ``is_bureau_wide`` reads (docs/decisions/0011); callers above it
-    (the API's view) ask this predicate first.
+    ``promo.api.clients`` sits below this app and asks the officer's ``grants_access``
+    itself, the attribute ``is_security_admin`` reads (docs/decisions/0011, 0019); callers
+    above it (the API's view) ask this predicate first.
     """
-    return bool(getattr(officer, "is_active", False)) and is_bureau_wide(officer)
+    return is_security_admin(officer)
 
 
 # --- operations (运行状况) -------------------------------------------------------------------
 
 
 def may_read_operations(officer: Any) -> bool:
-    """The operations page (heartbeats, queue, outbox): system administrators and superusers."""
-    return bool(getattr(officer, "is_active", False)) and (
-        bool(getattr(officer, "is_superuser", False))
-        or getattr(officer, "role", None) == Role.ADMIN
-    )
+    """The operations page (heartbeats, queue, outbox): the system administrator (and a
+    superuser installing promo)."""
+    return is_system_admin(officer)

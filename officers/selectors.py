@@ -3,9 +3,14 @@
 Every list, detail page, API endpoint, export and report starts from a ``*_visible_to``
 selector built on :func:`scope_for`:
 
-* a chief or an administrator sees the whole bureau;
+* a chief sees the whole bureau;
 * an officer or a unit head sees their unit and its sub-units;
-* a department submitter (部门信息员) sees only what they submitted.
+* a department submitter (部门信息员) sees only what they submitted;
+* the three administrators (系统管理员, 安全管理员, 审计管理员) see no business record at all
+  (三员分立, issue #16), and neither does a superuser in production
+  (``PROMO_SUPERUSER_READS_BUSINESS``). The system and security administrators (and a
+  superuser) see every unit and account instead: the org tree is theirs to keep
+  (``org_units_visible_to``, ``org_officers_visible_to``).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from datetime import datetime
 
 from django.db.models import Max, Q, QuerySet
 
-from .choices import Role
+from .choices import ADMIN_ROLES, Role
 from .models import Officer, OfficerSession, Target, Unit, tree_order
 
 
@@ -50,6 +55,9 @@ def scope_for(officer: Officer | None) -> Scope:
         return cached
     if officer.sees_whole_bureau:
         scope = Scope(officer_id=officer.pk, unit_ids=None)
+    elif officer.is_superuser or officer.role in ADMIN_ROLES:
+        # 三员分立: an administrator (or a superuser in production) reads no business record.
+        scope = NOTHING
     elif officer.role == Role.DEPARTMENT_SUBMITTER:
         scope = Scope(officer_id=officer.pk, unit_ids=frozenset(), own_records_only=True)
     elif officer.unit_id is None:
@@ -70,7 +78,37 @@ def scope_for(officer: Officer | None) -> Scope:
     return scope
 
 
+def keeps_org_tree(officer: Officer | None) -> bool:
+    """The system or security administrator (or a superuser): opens accounts, grants roles,
+    resets passwords — so sees every unit and account, though no business record."""
+    return bool(
+        officer is not None
+        and getattr(officer, "is_authenticated", False)
+        and officer.is_active
+        and (officer.is_superuser or officer.role in (Role.ADMIN, Role.SECURITY_ADMIN))
+    )
+
+
+def org_units_visible_to(officer: Officer) -> QuerySet[Unit]:
+    """The units an officer sees as the org tree (the units' and officers' admin and API):
+    every unit for the system and security administrators, else ``units_visible_to``."""
+    if keeps_org_tree(officer):
+        return Unit.objects.all()
+    return units_visible_to(officer)
+
+
+def org_officers_visible_to(officer: Officer) -> QuerySet[Officer]:
+    """The accounts an officer sees as the org tree (the officers' admin and API, password
+    and second-factor resets, an API client's officer): every account for the system and
+    security administrators, else ``officers_visible_to``."""
+    if keeps_org_tree(officer):
+        return Officer.objects.select_related("unit")
+    return officers_visible_to(officer)
+
+
 def units_visible_to(officer: Officer) -> QuerySet[Unit]:
+    """The units whose business an officer sees and acts for (a record's unit, a filter);
+    none for an administrator (三员分立)."""
     scope = scope_for(officer)
     if scope.unit_ids is None:
         return Unit.objects.all()
@@ -80,6 +118,8 @@ def units_visible_to(officer: Officer) -> QuerySet[Unit]:
 
 
 def officers_visible_to(officer: Officer) -> QuerySet[Officer]:
+    """The officers an officer works with (assignees, attendees, filters); an administrator
+    only themself (三员分立)."""
     scope = scope_for(officer)
     qs = Officer.objects.select_related("unit")
     if scope.unit_ids is None:

@@ -72,7 +72,8 @@ def officer_create(
         raise rule("unit", _("请选择所在单位。"))
     _refuse_unless(permissions.may_open_account_in(actor, unit), _("您不能为该单位开设账号。"))
     _refuse_unless(
-        permissions.may_grant_role(actor, role), _("只有局领导或系统管理员可以设置该角色。")
+        permissions.may_grant_role(actor, role),
+        _("局领导和管理员角色只能由安全管理员授予。"),
     )
     officer = Officer(
         username=username.strip(),

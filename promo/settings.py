@@ -140,6 +140,8 @@ MIDDLEWARE = [
     "promo.audit.middleware.AuditMiddleware",
     # Logs every denied access (403, 404 to a signed-in officer) to promo.accounts.security.
     "promo.accounts.security.AccessAuditMiddleware",
+    # Every request by a superuser (installation only) goes to the security log (#16).
+    "promo.accounts.security.SuperuserAuditMiddleware",
     # Second factor: a session not yet verified reaches only /account/two-factor/ (#16).
     "promo.accounts.two_factor.TwoFactorMiddleware",
     # After a reset by someone else, every page leads to /password/ until it is changed.
@@ -275,6 +277,11 @@ PROMO_MAX_SESSIONS = env_int("PROMO_MAX_SESSIONS", 3)
 # who see the whole bureau or administer it (officers.permissions.must_use_two_factor);
 # for every officer when this bureau-wide switch is on.
 PROMO_2FA_REQUIRED_FOR_ALL = env_bool("PROMO_2FA_REQUIRED_FOR_ALL", False)
+# 三员分立 (issue #16, docs/decisions/0019): the Django superuser is for installation only. With
+# this off (the default when DEBUG is off) a superuser reads no business record (leads,
+# investors, visits, projects, agreements, bulletins, the cockpit, their exports); every
+# request by a superuser is written to the promo.security log either way.
+PROMO_SUPERUSER_READS_BUSINESS = env_bool("PROMO_SUPERUSER_READS_BUSINESS", DEBUG)
 # The name the authenticator app shows beside the codes (otpauth issuer).
 OTP_TOTP_ISSUER = env_str("PROMO_2FA_ISSUER", "promo")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

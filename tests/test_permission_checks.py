@@ -8,7 +8,8 @@ them:
 
 - a comparison with an officer's ``role`` or with a ``Role`` member
   (``officer.role == Role.UNIT_HEAD``, ``role in (Role.CHIEF, Role.ADMIN)``);
-- a read of ``sees_whole_bureau``, ``is_superuser``, ``is_staff`` or ``is_security_admin``;
+- a read of ``sees_whole_bureau``, ``is_superuser``, ``is_staff`` or ``grants_access`` (the
+  security administrator's, decision 0019);
 - a call of ``has_perm``;
 - in a template, ``user.role``, ``user.sees_whole_bureau``, ``user.is_superuser`` or
   ``user.is_staff``.
@@ -39,7 +40,7 @@ ALLOWED_MODULES = {
     "promo.api.clients",
 }
 SKIPPED_PREFIXES = ("promo.devtools",)  # demo data and the bench build records as they like
-FLAG_ATTRIBUTES = {"sees_whole_bureau", "is_superuser", "is_staff", "is_security_admin"}
+FLAG_ATTRIBUTES = {"sees_whole_bureau", "is_superuser", "is_staff", "grants_access"}
 TEMPLATE_CHECK = re.compile(r"\buser\.(role|sees_whole_bureau|is_superuser|is_staff)\b")
 
 

@@ -312,6 +312,20 @@ def test_seed_demo_builds_a_believable_bureau_through_the_services_and_only_once
     assert chief.check_password(DEMO_PASSWORD) and submitter.check_password(DEMO_PASSWORD)
     for text in (ADMIN_URL, DEMO_PASSWORD, chief.username, submitter.username, "admin"):
         assert text in output
+    # 三员分立: one account per administrator role, none in a unit, none reading a lead.
+    from leads.selectors import leads_visible_to
+
+    for username, role in (
+        ("sysadmin", Role.ADMIN),
+        ("secadmin", Role.SECURITY_ADMIN),
+        ("auditadmin", Role.AUDIT_ADMIN),
+    ):
+        administrator = Officer.objects.get(username=username)
+        assert administrator.role == role and administrator.unit is None
+        assert not administrator.is_superuser
+        assert administrator.check_password(DEMO_PASSWORD)
+        assert not leads_visible_to(administrator).exists()
+        assert username in output
 
     # Last month's bulletin is there, published by the chief, with a line per unit.
     from promo.reports.choices import BulletinKind, BulletinStatus

@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from officers import permissions
 from officers.api.feeds import ScopedDeletionFeedMixin
 from officers.models import Assignment, Officer
 from promo.api.errors import BULK_MAX_ROWS, CONFLICT_MESSAGE, BulkRejected
@@ -104,6 +105,7 @@ class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedView
         responses={201: InvestorSerializer, **error_responses(400, 403, 409)},
     )
     def create(self, request, *args, **kwargs):
+        _refuse_unless_registers(request.user)
         data = self.validated(InvestorWriteSerializer)
         investor = services.investor_create(actor=request.user, **data)
         return self.read_response(investor, status.HTTP_201_CREATED)
@@ -193,6 +195,7 @@ class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedView
     )
     @action(detail=False, methods=["post"], url_path="bulk-upsert")
     def bulk_upsert(self, request):
+        _refuse_unless_registers(request.user)
         rows = request.data.get("rows") if isinstance(request.data, dict) else None
         unknown = set(request.data) - {"rows"} if isinstance(request.data, dict) else set()
         if unknown:
@@ -225,6 +228,13 @@ class InvestorViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedView
             # Raised inside the request's transaction: every row already written rolls back.
             raise BulkRejected(field_errors=errors)
         return Response({"results": results})
+
+
+def _refuse_unless_registers(officer) -> None:
+    """An administrator (三员分立) registers no business record: refused before any row is
+    read (the service refuses too, but a bulk call would answer row by row)."""
+    if not permissions.may_hold_records(officer):
+        raise PermissionDenied(_("管理员不能登记业务记录。"))
 
 
 class IntermediaryViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):

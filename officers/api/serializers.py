@@ -15,7 +15,7 @@ from promo.api.serializers import (
 )
 
 from ..models import Officer, Target, Unit, officer_display_name
-from ..selectors import officers_visible_to
+from ..selectors import org_officers_visible_to
 
 
 class OfficerRefSerializer(RefSerializer):
@@ -107,7 +107,7 @@ class ApiClientCreatedSerializer(ApiClientSerializer):
 class ApiClientWriteSerializer(WriteSerializer):
     """Register a system: its name, the officer it acts as, read or read-write."""
 
-    officer = VisiblePrimaryKeyRelatedField(officers_visible_to, help_text="代表干部编号")
+    officer = VisiblePrimaryKeyRelatedField(org_officers_visible_to, help_text="代表干部编号")
 
     class Meta:
         model = ApiClient

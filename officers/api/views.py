@@ -23,7 +23,7 @@ from promo.core.errors import PermissionDenied
 
 from .. import permissions
 from ..filters import OfficerFilter, TargetFilter, UnitFilter
-from ..selectors import officers_visible_to, targets_visible_to, units_visible_to
+from ..selectors import org_officers_visible_to, org_units_visible_to, targets_visible_to
 from .serializers import (
     ApiClientCreatedSerializer,
     ApiClientSerializer,
@@ -43,7 +43,7 @@ class UnitViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet)
     ordering_fields = ("id", "name")
 
     def visible(self):
-        return units_visible_to(self.request.user)
+        return org_units_visible_to(self.request.user)
 
 
 class OfficerViewSet(mixins.ListModelMixin, ScopedViewSet):
@@ -54,7 +54,7 @@ class OfficerViewSet(mixins.ListModelMixin, ScopedViewSet):
     ordering_fields = ("id", "username")
 
     def visible(self):
-        return officers_visible_to(self.request.user).select_related("unit")
+        return org_officers_visible_to(self.request.user).select_related("unit")
 
 
 class TargetViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSet):
@@ -69,7 +69,7 @@ class TargetViewSet(mixins.ListModelMixin, ScopedDeletionFeedMixin, ScopedViewSe
 
 
 class ApiClientViewSet(mixins.ListModelMixin, ScopedViewSet):
-    """API clients (接口客户端) of other government systems; chiefs and administrators only.
+    """API clients (接口客户端) of other government systems; the security administrator only.
 
     Managed from a browser session: a token cannot mint or revoke tokens.
     """
@@ -91,7 +91,7 @@ class ApiClientViewSet(mixins.ListModelMixin, ScopedViewSet):
         # promo.api.clients sits below officers and checks the officer's own attribute; this
         # view is above and asks the predicate first (docs/decisions/0011).
         if not permissions.may_manage_api_clients(self.request.user):
-            raise PermissionDenied(_("只有局领导或系统管理员可以管理接口客户端。"))
+            raise PermissionDenied(_("只有安全管理员可以管理接口客户端。"))
 
     @extend_schema(
         request=ApiClientWriteSerializer,

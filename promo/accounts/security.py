@@ -121,6 +121,7 @@ class LockState:
 # and the outage logged): officers must keep working through a cache outage, and the
 # passwords themselves are still checked against PostgreSQL.
 _CACHE_DOWN = (RedisError, OSError)
+CACHE_DOWN = _CACHE_DOWN
 
 
 def lock_state(username: str, ip: str) -> LockState:
@@ -175,6 +176,61 @@ def record_success(username: str, ip: str) -> None:
         cache.delete(account_ip)
     except _CACHE_DOWN as exc:
         log.error("sign-in counter not cleared (cache down): %s", exc)
+
+
+def _keys_matching(pattern: str) -> list[str]:
+    """The cache keys matching ``pattern`` (SCAN through promo's Redis cache)."""
+    from django.core.cache import caches
+
+    from promo.core.cache import GuardedRedisCache
+
+    backend = caches["default"]
+    if not isinstance(backend, GuardedRedisCache):
+        return []  # a cache that cannot list its keys: nothing to show
+    return backend.keys_matching(pattern)
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """A lockout in force: an account (with the addresses that took part) or an address."""
+
+    kind: str  # "account" or "ip"
+    name: str  # the username, or the address
+    failures: int
+    addresses: tuple[str, ...] = ()
+
+
+def lockouts() -> list[Lockout]:
+    """The accounts and addresses locked now, for the security administrator's page
+    (``/account/lockouts/``). Raises a Redis error when the cache is away."""
+    found = []
+    per_account = settings.PROMO_LOGIN_FAILURES_PER_ACCOUNT
+    for key in _keys_matching(f"{_PREFIX}:account:*"):
+        failures = cache.get(key) or 0
+        if failures < per_account:
+            continue
+        user = key[len(f"{_PREFIX}:account:") :]
+        head = f"{_PREFIX}:account-ip:{user}:"
+        addresses = tuple(sorted(k[len(head) :] for k in _keys_matching(f"{head}*")))
+        found.append(Lockout("account", user, failures, addresses))
+    for key in _keys_matching(f"{_PREFIX}:ip:*"):
+        failures = cache.get(key) or 0
+        if failures >= settings.PROMO_LOGIN_FAILURES_PER_IP:
+            found.append(Lockout("ip", key[len(f"{_PREFIX}:ip:") :], failures))
+    return sorted(found, key=lambda lockout: (lockout.kind, lockout.name))
+
+
+def lockout_clear(*, username: str = "", ip: str = "") -> int:
+    """End a lockout (解锁): an account's counters (from every address), or an address's.
+    Returns how many counters were deleted. Raises a Redis error when the cache is away."""
+    keys: list[str] = []
+    if username:
+        account, _account_ip, _ip = _keys(username, "-")
+        user = _normal_username(username)
+        keys += [account, *_keys_matching(f"{_PREFIX}:account-ip:{user}:*")]
+    if ip:
+        keys.append(_keys("", ip)[2])
+    return sum(1 for key in keys if cache.delete(key))
 
 
 # --- The security log --------------------------------------------------------------------
@@ -292,6 +348,38 @@ class AccessAuditMiddleware:
             _("登录失败次数过多，请稍后再试，或联系系统管理员。"),
             content_type="text/plain; charset=utf-8",
         )
+
+
+class SuperuserAuditMiddleware:
+    """Write every request by a superuser to the security log: what (method, path, status),
+    when (the log record's time, and the request's own in ``at=``), from where (address) and
+    by whom. The superuser is for installing promo only (三员分立, issue #16, decision 0019): a
+    bureau's log collector shows each use, so an account kept for daily work stands out."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.utils import timezone
+
+        from officers.permissions import is_superuser
+
+        if request.path in HEALTH_PATHS:  # probes: no session read
+            return self.get_response(request)
+        at = timezone.now()
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and is_superuser(user):
+            log.warning(
+                "superuser request username=%s ip=%s at=%s method=%s path=%s status=%s",
+                user.get_username(),
+                client_ip(request),
+                at.isoformat(timespec="seconds"),
+                request.method,
+                request.path,
+                response.status_code,
+            )
+        return response
 
 
 class SignedInNoStoreMiddleware:

@@ -25,7 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from officers.models import Officer
 from officers.permissions import may_reset_two_factor, must_use_two_factor
-from officers.selectors import officers_visible_to
+from officers.selectors import org_officers_visible_to
 from promo.accounts import security
 from promo.accounts import two_factor as tf
 from promo.core.audit import audited
@@ -272,7 +272,7 @@ def two_factor_reset(request: HttpRequest, pk: int) -> HttpResponse:
     refused = _verified_or_redirect(request)  # the middleware holds it too; kept here as well
     if refused is not None:
         return refused
-    target = get_object_or_404(officers_visible_to(me), pk=pk)
+    target = get_object_or_404(org_officers_visible_to(me), pk=pk)
     if not may_reset_two_factor(me, target):
         security.log.warning(
             "second factor reset refused by=%s target_id=%s", me.get_username(), pk

@@ -11,6 +11,8 @@ urlpatterns = [
     path("language/", views.set_language, name="set_language"),
     path("sessions/", views.session_list, name="sessions"),
     path("sessions/<int:pk>/end/", views.session_end, name="session_end"),
+    # Sign-in lockouts in force, seen and ended by the security administrator (#16).
+    path("account/lockouts/", views.lockout_list, name="lockouts"),
     # Second factor (双因素认证): the code at sign-in, enrolment, recovery codes, reset.
     path("account/two-factor/", two_factor_views.two_factor, name="two_factor"),
     path("account/two-factor/enrol/", two_factor_views.two_factor_enrol, name="two_factor_enrol"),

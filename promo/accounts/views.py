@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from officers.models import Officer
+from officers.permissions import may_clear_lockouts
 from officers.selectors import open_sessions_of, sessions_visible_to
 from officers.services import officer_session_end, officer_set_language
 from promo.accounts import security
@@ -135,6 +136,46 @@ class SignOutView(auth_views.LogoutView):
     """Sign-out (退出); POST only, so a link in a page cannot sign an officer out."""
 
     next_page = "login"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lockout_list(request: HttpRequest) -> HttpResponse:
+    """Sign-in lockouts in force (锁定): the accounts and addresses refused now, for the
+    security administrator to see and end (解锁, issue #16). Every clearing goes to the
+    security log; the counters live in Redis, so nothing is written to the database."""
+    from django.core.exceptions import PermissionDenied
+
+    me = cast(Officer, request.user)
+    if not may_clear_lockouts(me):
+        raise PermissionDenied
+    if request.method == "POST":
+        username = request.POST.get("username", "").strip()[:150]
+        ip = request.POST.get("ip", "").strip()[:45]
+        try:
+            cleared = security.lockout_clear(username=username, ip=ip) if username or ip else 0
+        except security.CACHE_DOWN:
+            messages.error(request, _("缓存服务不可用，暂时无法解锁。"))
+            return redirect("lockouts")
+        security.log.warning(
+            "lockout cleared by=%s username=%s address=%s counters=%s ip=%s",
+            me.get_username(),
+            username or "-",
+            ip or "-",
+            cleared,
+            security.client_ip(request),
+        )
+        messages.success(request, _("已解除锁定。"))
+        return redirect("lockouts")
+    try:
+        found: list[security.Lockout] | None = security.lockouts()
+    except security.CACHE_DOWN:
+        found = None
+    context = {
+        "lockouts": found,
+        "minutes": settings.PROMO_LOGIN_LOCKOUT_MINUTES,
+    }
+    return render(request, "promo/lockouts.html", context)
 
 
 def _safe_next(request: HttpRequest) -> str:

@@ -39,8 +39,8 @@ def api_client_create(*, actor: Any, name: str, officer: Any, access: str) -> tu
     from promo.api.models import ApiClient, ApiClientAccess
     from promo.core.errors import PermissionDenied, rule
 
-    if not actor.sees_whole_bureau:
-        raise PermissionDenied(gettext_lazy("只有局领导或系统管理员可以管理接口客户端。"))
+    if not getattr(actor, "grants_access", False):
+        raise PermissionDenied(gettext_lazy("只有安全管理员可以管理接口客户端。"))
     name = (name or "").strip()
     if not name:
         raise rule("name", gettext_lazy("请填写系统名称。"))
@@ -69,8 +69,8 @@ def api_client_revoke(*, actor: Any, client: Any) -> Any:
     """Revoke an API client's token (吊销): its next call is refused."""
     from promo.core.errors import PermissionDenied
 
-    if not actor.sees_whole_bureau:
-        raise PermissionDenied(gettext_lazy("只有局领导或系统管理员可以管理接口客户端。"))
+    if not getattr(actor, "grants_access", False):
+        raise PermissionDenied(gettext_lazy("只有安全管理员可以管理接口客户端。"))
     if client.revoked_at is None:
         client.revoked_at = timezone.now()
         client.revoked_by = actor
@@ -122,8 +122,8 @@ def api_client_rotate(*, actor: Any, client: Any) -> tuple[Any, str]:
     from promo.api.models import ApiClient
     from promo.core.errors import PermissionDenied, TransitionNotAllowed
 
-    if not actor.sees_whole_bureau:
-        raise PermissionDenied(gettext_lazy("只有局领导或系统管理员可以管理接口客户端。"))
+    if not getattr(actor, "grants_access", False):
+        raise PermissionDenied(gettext_lazy("只有安全管理员可以管理接口客户端。"))
     with transaction.atomic():
         locked = ApiClient.objects.select_for_update().get(pk=client.pk)
         if locked.revoked_at is not None:
@@ -156,9 +156,10 @@ def api_client_rotate(*, actor: Any, client: Any) -> tuple[Any, str]:
 
 
 def api_clients_visible_to(officer: Any) -> QuerySet:
-    """API clients are bureau-level configuration: only chiefs and administrators see them."""
+    """API clients are grants (a token acts as an officer): only the security administrator
+    (安全管理员, or a superuser installing promo) sees them (三员分立, decision 0019)."""
     from promo.api.models import ApiClient
 
-    if not getattr(officer, "is_authenticated", False) or not officer.sees_whole_bureau:
+    if not getattr(officer, "is_authenticated", False) or not officer.grants_access:
         return ApiClient.objects.none()
     return ApiClient.objects.select_related("officer", "revoked_by", "rotated_by")

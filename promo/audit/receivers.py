@@ -109,14 +109,14 @@ def _admin_logged(sender: Any, instance: LogEntry, created: bool, **kwargs: Any)
 
 # --- Privileges: officers' roles and passwords, API clients, second factors ------------------
 
-# An officer's privileges: whichever of these the model has (the roles are being reshaped).
+# An officer's privileges (the three administrators are roles: decision 0019), whichever of
+# these the model has.
 _PRIVILEGE_CANDIDATES = (
     "role",
     "is_staff",
     "is_superuser",
     "is_active",
     "unit_id",
-    "is_security_admin",
 )
 _PRIVILEGE_FIELDS: tuple[str, ...] = ()
 

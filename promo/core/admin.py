@@ -497,8 +497,13 @@ class BureauLevelAdminMixin:
     ``may_manage_campaigns``); docs/decisions/0011-role-checks-below-officers.md.
     """
 
+    # The officer's attribute that decides (decision 0011): "sees_whole_bureau" for the
+    # bureau's business configuration; the API clients' admin names "grants_access" (the
+    # security administrator's, decision 0019).
+    manager_attribute = "sees_whole_bureau"
+
     def may_manage(self, user: Any) -> bool:
-        return bool(getattr(user, "sees_whole_bureau", False))
+        return bool(getattr(user, self.manager_attribute, False))
 
     def _bureau_level(self, request: HttpRequest) -> bool:
         user = request.user

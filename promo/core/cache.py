@@ -137,3 +137,23 @@ class GuardedRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = GuardedRedisCacheClient
+
+    def keys_matching(self, pattern: str, *, limit: int = 500) -> list[str]:
+        """The keys matching the glob ``pattern`` (keys as callers name them, without the
+        prefix and version), at most ``limit``: for the page that lists what the cache holds
+        (the security administrator's sign-in lockouts). SCAN, so Redis is never blocked."""
+        wrapper: GuardedRedisCacheClient = self._cache  # type: ignore[attr-defined]
+        client = wrapper.get_client(write=False)
+        wrapper.breaker.check()
+        head = self.make_key("")
+        found: list[str] = []
+        try:
+            for key in client.scan_iter(match=self.make_key(pattern), count=200):
+                text = key.decode() if isinstance(key, bytes) else str(key)
+                found.append(text[len(head) :])
+                if len(found) >= limit:
+                    break
+        except (RedisError, OSError) as exc:
+            wrapper.breaker.trip(exc)
+            raise
+        return found

@@ -34,9 +34,9 @@ from leads.selectors import (
     leads_visible_to,
 )
 from officers import permissions as P
-from officers.choices import AssignmentRole, Role, UnitKind
+from officers.choices import ADMIN_ROLES, AssignmentRole, Role, UnitKind
 from officers.models import Officer, Unit
-from officers.selectors import officers_visible_to
+from officers.selectors import org_officers_visible_to
 from projects import services as project_services
 from projects.choices import ProblemKind
 from projects.selectors import problems_visible_to, projects_visible_to
@@ -71,9 +71,9 @@ LEGEND = (
     "Columns, for a record held by a unit: its 主办; a colleague of the holding unit; the "
     "holding unit's head; the head of the unit above it; an officer of another unit who "
     "assists on the record (协办); an officer and the head of another unit; a department "
-    "submitter; a chief; a system administrator; a system administrator a superuser flagged "
-    "as security administrator; an audit administrator; a superuser. ✓: the role sees the record (the selector the "
-    "service locks it through) and the predicate allows it."
+    "submitter; a chief; the three administrators of 三员分立 (system, security, audit); a "
+    "superuser, with PROMO_SUPERUSER_READS_BUSINESS off as in production. ✓: the role sees "
+    "the record (the selector the service locks it through) and the predicate allows it."
 )
 
 
@@ -124,8 +124,8 @@ def build() -> World:
     w.outsider_head = _officer(other, Role.UNIT_HEAD, "外单位主任")
     w.submitter = _officer(department, Role.DEPARTMENT_SUBMITTER, "信息员")
     w.chief = _officer(bureau, Role.CHIEF, "局长")
-    w.admin = _officer(bureau, Role.ADMIN, "管理员")
-    w.security_admin = _officer(bureau, Role.ADMIN, "安全员", is_security_admin=True)
+    w.admin = _officer(None, Role.ADMIN, "系统管理员")
+    w.security_admin = _officer(None, Role.SECURITY_ADMIN, "安全管理员")
     w.audit_admin = _officer(None, Role.AUDIT_ADMIN, "审计员")
     w.superuser = _officer(None, Role.OFFICER, "超级用户", is_superuser=True)
     # Whose password is reset: an officer of the holding unit, and another superuser.
@@ -410,6 +410,13 @@ ROWS = (
         ("may_work_records",),
     ),
     Row(
+        "Register an investor or another record for a unit (登记)",
+        "`may_hold_records`",
+        lambda o, w: P.may_hold_records(o),
+        None,
+        ("may_hold_records",),
+    ),
+    Row(
         "Read a draft bulletin (草稿)",
         "`may_read_draft_bulletin`",
         lambda o, w: P.may_read_draft_bulletin(o),
@@ -501,11 +508,24 @@ ROWS = (
         ("may_grant_role",),
     ),
     Row(
-        "Hand out superuser, security administrator, groups or raw permissions",
+        "Give an account an administrator's role (系统/安全/审计管理员)",
+        "`may_grant_role`",
+        lambda o, w: all(P.may_grant_role(o, role) for role in sorted(ADMIN_ROLES)),
+        None,
+    ),
+    Row(
+        "Hand out staff status, groups or raw permissions",
         "`may_grant_privileges`",
         lambda o, w: P.may_grant_privileges(o),
         None,
         ("may_grant_privileges",),
+    ),
+    Row(
+        "Make an account a superuser",
+        "`may_grant_superuser`",
+        lambda o, w: P.may_grant_superuser(o),
+        None,
+        ("may_grant_superuser",),
     ),
     Row(
         "Register or revoke an API client",
@@ -550,11 +570,32 @@ ROWS = (
         ("may_read_operations",),
     ),
     Row(
+        "Is a system administrator (系统管理员: units, accounts, configuration)",
+        "`is_system_admin`",
+        lambda o, w: P.is_system_admin(o),
+        None,
+        ("is_system_admin",),
+    ),
+    Row(
+        "Is a security administrator (安全管理员: roles, grants, resets, API clients)",
+        "`is_security_admin`",
+        lambda o, w: P.is_security_admin(o),
+        None,
+        ("is_security_admin",),
+    ),
+    Row(
+        "Is the installation's superuser (every request logged)",
+        "`is_superuser`",
+        lambda o, w: P.is_superuser(o),
+        None,
+        ("is_superuser",),
+    ),
+    Row(
         "Reset the password of an officer of the holding unit",
         "`may_reset_password`",
         lambda o, w: P.may_reset_password(o, w.some_officer),
-        _sees(officers_visible_to, "some_officer"),
-        ("may_reset_password", "is_security_admin"),
+        _sees(org_officers_visible_to, "some_officer"),
+        ("may_reset_password",),
     ),
     Row(
         "Read and export the audit trail",
@@ -574,21 +615,31 @@ ROWS = (
         "Reset the second factor of an officer of the holding unit",
         "`may_reset_two_factor`",
         lambda o, w: P.may_reset_two_factor(o, w.some_officer),
-        _sees(officers_visible_to, "some_officer"),
+        _sees(org_officers_visible_to, "some_officer"),
         ("may_reset_two_factor",),
+    ),
+    Row(
+        "See the sign-in lockouts in force and clear one (解锁)",
+        "`may_clear_lockouts`",
+        lambda o, w: P.may_clear_lockouts(o),
+        None,
+        ("may_clear_lockouts",),
     ),
     Row(
         "Reset a superuser's password",
         "`may_reset_password`",
         lambda o, w: P.may_reset_password(o, w.other_superuser),
-        _sees(officers_visible_to, "other_superuser"),
+        _sees(org_officers_visible_to, "other_superuser"),
     ),
 )
 
 
 def evaluate() -> list[list[bool]]:
     """Each row's answer for each column, on a throwaway bureau rolled back afterwards."""
-    with transaction.atomic():
+    from django.test import override_settings
+
+    # The superuser's column as in production, whatever DEBUG the command runs with.
+    with override_settings(PROMO_SUPERUSER_READS_BUSINESS=False), transaction.atomic():
         w = build()
         answers = []
         for row in ROWS:

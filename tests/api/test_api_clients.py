@@ -7,11 +7,19 @@ import pytest
 from rest_framework.test import APIClient
 
 from leads.models import Lead
+from officers.choices import Role
+from officers.models import Officer
 from promo.api.clients import api_client_create
 from promo.api.models import ApiClient
-from tests.factories import make_investor, make_lead
+from tests.factories import make_investor, make_lead, make_officer
 
 pytestmark = pytest.mark.django_db
+
+
+def security_admin() -> Officer:
+    """The security administrator (安全管理员): who manages API clients (三员分立)."""
+    found = Officer.objects.filter(username="anquan").first()
+    return found or make_officer(None, role=Role.SECURITY_ADMIN, username="anquan")
 
 
 def token_client(token: str) -> APIClient:
@@ -20,8 +28,8 @@ def token_client(token: str) -> APIClient:
     return client
 
 
-def test_chief_registers_a_client_and_sees_the_token_once(bureau, client_for):
-    chief = client_for(bureau.chief)
+def test_the_security_administrator_registers_a_client_and_sees_the_token_once(bureau, client_for):
+    chief = client_for(security_admin())
     response = chief.post(
         "/api/v1/api-clients/",
         {"name": "发改项目库", "officer": bureau.chief.pk, "access": "read"},
@@ -37,14 +45,16 @@ def test_chief_registers_a_client_and_sees_the_token_once(bureau, client_for):
     assert token not in str(listed)
 
 
-def test_only_chiefs_manage_clients(bureau, client_for):
-    officer = client_for(bureau.shanghai_officer)
+@pytest.mark.parametrize("who", ["shanghai_officer", "chief", "system_admin"])
+def test_only_the_security_administrator_manages_clients(bureau, client_for, who):
+    actor = make_officer(None, role=Role.ADMIN) if who == "system_admin" else getattr(bureau, who)
+    officer = client_for(actor)
     response = officer.post(
         "/api/v1/api-clients/",
         {"name": "x", "officer": bureau.shanghai_officer.pk, "access": "read"},
         format="json",
     )
-    assert response.status_code == 403
+    assert response.status_code in (400, 403)  # 400: an officer the caller does not see
     assert officer.get("/api/v1/api-clients/").json()["results"] == []
     assert not ApiClient.objects.exists()
 
@@ -52,10 +62,10 @@ def test_only_chiefs_manage_clients(bureau, client_for):
 def test_a_client_sees_exactly_its_officers_scope(bureau):
     lead = make_lead(bureau.shanghai_officer)
     _, shenzhen_token = api_client_create(
-        actor=bureau.chief, name="深圳系统", officer=bureau.outsider, access="read"
+        actor=security_admin(), name="深圳系统", officer=bureau.outsider, access="read"
     )
     _, bureau_token = api_client_create(
-        actor=bureau.chief, name="市统计", officer=bureau.chief, access="read"
+        actor=security_admin(), name="市统计", officer=bureau.chief, access="read"
     )
     shenzhen = token_client(shenzhen_token)
     assert shenzhen.get("/api/v1/leads/").json()["results"] == []
@@ -68,7 +78,7 @@ def test_a_client_sees_exactly_its_officers_scope(bureau):
 def test_a_read_only_client_cannot_write_and_nothing_is_written(bureau):
     investor = make_investor(bureau.shanghai_officer)
     _, token = api_client_create(
-        actor=bureau.chief, name="只读", officer=bureau.shanghai_officer, access="read"
+        actor=security_admin(), name="只读", officer=bureau.shanghai_officer, access="read"
     )
     response = token_client(token).post(
         "/api/v1/leads/",
@@ -88,7 +98,7 @@ def test_a_read_only_client_cannot_write_and_nothing_is_written(bureau):
 def test_a_read_write_client_writes_through_the_services_as_its_officer(bureau):
     investor = make_investor(bureau.shanghai_officer)
     _, token = api_client_create(
-        actor=bureau.chief, name="读写", officer=bureau.shanghai_officer, access="read_write"
+        actor=security_admin(), name="读写", officer=bureau.shanghai_officer, access="read_write"
     )
     response = token_client(token).post(
         "/api/v1/leads/",
@@ -108,7 +118,7 @@ def test_a_read_write_client_writes_through_the_services_as_its_officer(bureau):
 
 def test_revoked_unknown_and_forged_tokens_are_401(bureau):
     client, token = api_client_create(
-        actor=bureau.chief, name="待吊销", officer=bureau.chief, access="read"
+        actor=security_admin(), name="待吊销", officer=bureau.chief, access="read"
     )
     assert token_client(token).get("/api/v1/leads/").status_code == 200
     forged = token[:-4] + "AAAA"
@@ -119,14 +129,14 @@ def test_revoked_unknown_and_forged_tokens_are_401(bureau):
     assert token_client("promo_nothing_here").get("/api/v1/leads/").status_code == 401
 
     chief = APIClient()
-    chief.force_login(bureau.chief)
+    chief.force_login(security_admin())
     assert chief.post(f"/api/v1/api-clients/{client.pk}/revoke/").status_code == 200
     assert token_client(token).get("/api/v1/leads/").status_code == 401
 
 
 def test_a_token_cannot_manage_clients(bureau):
     _, token = api_client_create(
-        actor=bureau.chief, name="全权", officer=bureau.chief, access="read_write"
+        actor=security_admin(), name="全权", officer=bureau.chief, access="read_write"
     )
     response = token_client(token).post(
         "/api/v1/api-clients/",
@@ -155,7 +165,7 @@ def test_two_systems_acting_for_the_same_officer_do_not_share_idempotency_keys(b
     investors = [make_investor(bureau.shanghai_officer) for _ in range(2)]
     tokens = [
         api_client_create(
-            actor=bureau.chief, name=name, officer=bureau.shanghai_officer, access="read_write"
+            actor=security_admin(), name=name, officer=bureau.shanghai_officer, access="read_write"
         )[1]
         for name in ("市统计", "省商务厅")
     ]
@@ -184,11 +194,12 @@ def test_two_systems_acting_for_the_same_officer_do_not_share_idempotency_keys(b
 
 
 def test_revoking_a_token_records_who_and_when(bureau, client_for):
+    guard = security_admin()
     client, _token = api_client_create(
-        actor=bureau.chief, name="市统计", officer=bureau.shanghai_officer, access="read"
+        actor=guard, name="市统计", officer=bureau.shanghai_officer, access="read"
     )
-    assert (client.created_by, client.created_at is not None) == (bureau.chief, True)
-    response = client_for(bureau.chief).post(f"/api/v1/api-clients/{client.pk}/revoke/")
+    assert (client.created_by, client.created_at is not None) == (guard, True)
+    response = client_for(guard).post(f"/api/v1/api-clients/{client.pk}/revoke/")
     assert response.status_code == 200
     client.refresh_from_db()
-    assert client.revoked_at is not None and client.revoked_by == bureau.chief
+    assert client.revoked_at is not None and client.revoked_by == guard

@@ -9,6 +9,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from promo.api.clients import api_client_create
+from tests.api.test_api_clients import security_admin
 from tests.factories import make_investor, make_lead
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +24,7 @@ def _cursor(data) -> str:
 def chief_api(bureau):
     # A token client, as an integrating system calls: the errors must be JSON, not a page.
     _, token = api_client_create(
-        actor=bureau.chief, name="edges", officer=bureau.chief, access="read_write"
+        actor=security_admin(), name="edges", officer=bureau.chief, access="read_write"
     )
     client = APIClient(raise_request_exception=False)
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")

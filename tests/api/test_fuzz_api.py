@@ -20,6 +20,7 @@ from schemathesis.specs.openapi import checks as openapi_checks
 
 from promo.api.clients import api_client_create
 from promo.api.throttling import OfficerRateThrottle
+from tests.api.test_api_clients import security_admin
 
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 
@@ -51,7 +52,7 @@ def fuzz_headers(bureau, monkeypatch, keep_test_connection) -> dict[str, str]:
     # The budget is not under test here; hundreds of calls a minute are.
     monkeypatch.setattr(OfficerRateThrottle, "rate", "1000000/min", raising=False)
     _, token = api_client_create(
-        actor=bureau.chief, name="fuzz", officer=bureau.chief, access="read_write"
+        actor=security_admin(), name="fuzz", officer=bureau.chief, access="read_write"
     )
     return {"Authorization": f"Bearer {token}", "Host": "testserver"}
 

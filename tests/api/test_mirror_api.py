@@ -63,6 +63,7 @@ from promo.api.clients import api_client_create
 from promo.api.throttling import OfficerRateThrottle
 from promo.core.errors import DomainError
 from promo.core.services import today
+from tests.api.test_api_clients import security_admin
 from tests.factories import make_investor, make_lead, make_officer, met_elsewhere, stage_evidence
 
 # Real commits from two threads; history and journal rows take their own transactions' times.
@@ -180,7 +181,10 @@ class Mirror:
 
 
 def token_client(chief: Officer, name: str, officer: Officer) -> APIClient:
-    _client, token = api_client_create(actor=chief, name=name, officer=officer, access="read")
+    # API clients are the security administrator's to register (三员分立).
+    _client, token = api_client_create(
+        actor=security_admin(), name=name, officer=officer, access="read"
+    )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client

@@ -179,7 +179,9 @@ def test_an_edit_that_shows_nothing_new_leaves_other_records_alone(bureau, clock
     ) == stamps
 
 
-def test_deleting_an_assignment_in_the_admin_goes_through_the_service(bureau, client, clock):
+def test_deleting_an_assignment_in_the_admin_goes_through_the_service(
+    bureau, client, clock, settings
+):
     lead = make_lead(bureau.shanghai_officer)
     assisting = assignment_add(
         actor=bureau.shanghai_head,
@@ -192,6 +194,8 @@ def test_deleting_an_assignment_in_the_admin_goes_through_the_service(bureau, cl
     from officers.choices import Role
     from tests.factories import make_officer
 
+    # The admin's all-seeing superuser, as in a development install (三员分立: not in production).
+    settings.PROMO_SUPERUSER_READS_BUSINESS = True
     client.force_login(make_officer(None, role=Role.ADMIN, is_superuser=True))
     response = client.post(f"/admin/officers/assignment/{assisting.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302, response.content[:300]

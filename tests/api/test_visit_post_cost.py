@@ -15,7 +15,7 @@ from promo.api.clients import api_client_create
 from promo.core.errors import PermissionDenied
 from promo.core.services import today
 from promo.core.visibility import found_through
-from tests.api.test_api_clients import token_client
+from tests.api.test_api_clients import security_admin, token_client
 from tests.factories import fresh, make_investor, make_lead
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +34,10 @@ VISIT_POST_QUERIES = 13
 
 def _token_client(bureau, officer) -> APIClient:
     _, token = api_client_create(
-        actor=bureau.chief, name=f"同步 {officer.username}", officer=officer, access="read_write"
+        actor=security_admin(),
+        name=f"同步 {officer.username}",
+        officer=officer,
+        access="read_write",
     )
     return token_client(token)
 

@@ -1,6 +1,7 @@
 """Issue #13, finding 4: no account takeover through the admin. Only a security administrator
-(a superuser, or an officer flagged 安全管理员 by a superuser) resets another officer's password;
-the reset is logged and forces a change at the next sign-in."""
+(安全管理员, a role of its own since 三员分立; or a superuser installing promo) resets another
+officer's password; the reset is logged and forces a change at the next sign-in. Only they
+grant the role itself."""
 
 from __future__ import annotations
 
@@ -63,9 +64,7 @@ def test_a_chief_cannot_reset_a_superusers_password(client, bureau):
 def test_a_security_administrator_resets_logs_it_and_forces_a_change_at_sign_in(
     client, bureau, caplog
 ):
-    guard = make_officer(bureau.bureau, role=Role.ADMIN)
-    guard.is_security_admin = True
-    guard.save(update_fields=["is_security_admin"])
+    guard = make_officer(None, role=Role.SECURITY_ADMIN)
     client.force_login(_with_officer_rights(guard))
     with caplog.at_level(logging.INFO, logger="promo.security"):
         response = _reset(client, bureau.shanghai_officer)
@@ -94,9 +93,34 @@ def test_a_security_administrator_resets_logs_it_and_forces_a_change_at_sign_in(
     assert client.get("/leads/").status_code == 200
 
 
-def test_only_a_superuser_makes_someone_a_security_administrator(client, bureau):
-    chief = _with_officer_rights(bureau.chief)
-    client.force_login(chief)
-    page = client.get(f"/admin/officers/officer/{bureau.shanghai_officer.pk}/change/")
+def _make_security_admin(client, actor: Officer, target: Officer):
+    from tests.test_admin import post_data_from
+
+    client.force_login(_with_officer_rights(actor))
+    url = f"/admin/officers/officer/{target.pk}/change/"
+    page = client.get(url)
+    assert page.status_code == 200
+    data = post_data_from(page)
+    data.update(role=Role.SECURITY_ADMIN)
+    return client.post(url, data)
+
+
+@pytest.mark.parametrize("who", ["chief", "system_admin"])
+def test_neither_a_chief_nor_the_system_administrator_makes_someone_a_security_administrator(
+    client, bureau, who
+):
+    actor = bureau.chief if who == "chief" else make_officer(None, role=Role.ADMIN)
+    _make_security_admin(client, actor, bureau.shanghai_officer)
+    assert Officer.objects.get(pk=bureau.shanghai_officer.pk).role == Role.OFFICER
+
+
+def test_the_security_administrator_grants_the_role_and_only_a_superuser_the_superuser(
+    client, bureau
+):
+    guard = make_officer(None, role=Role.SECURITY_ADMIN)
+    response = _make_security_admin(client, guard, bureau.shanghai_officer)
+    assert response.status_code == 302
+    assert Officer.objects.get(pk=bureau.shanghai_officer.pk).role == Role.SECURITY_ADMIN
+    page = client.get(f"/admin/officers/officer/{bureau.teammate.pk}/change/")
     form = page.context["adminform"].form
-    assert "is_security_admin" not in form.fields or form.fields["is_security_admin"].disabled
+    assert "groups" in form.fields and "is_superuser" not in form.fields

@@ -34,6 +34,8 @@ pytestmark = pytest.mark.django_db
 PERSONAS = (
     "chief",
     "admin",
+    "security_admin",
+    "audit_admin",
     "root",
     "shanghai_head",
     "sz_head",
@@ -46,10 +48,12 @@ PERSONAS = (
 
 @pytest.fixture
 def people(bureau):
-    """The bureau's personas, plus an administrator without a unit, a superuser and
-    Shenzhen's head."""
+    """The bureau's personas, plus the three administrators (三员分立) without a unit, a
+    superuser and Shenzhen's head."""
     found = {name: getattr(bureau, name, None) for name in PERSONAS}
     found["admin"] = make_officer(None, role=Role.ADMIN, username="sysadmin")
+    found["security_admin"] = make_officer(None, role=Role.SECURITY_ADMIN, username="secadmin")
+    found["audit_admin"] = make_officer(None, role=Role.AUDIT_ADMIN, username="auditadmin")
     found["root"] = make_officer(bureau.shanghai, username="root", is_superuser=True)
     found["sz_head"] = make_officer(bureau.shenzhen, role=Role.UNIT_HEAD, username="sz_head")
     return found
@@ -83,6 +87,8 @@ def test_unit_create_is_may_manage_units(bureau, people, persona):
         ("shenzhen", Role.OFFICER),
         ("shanghai", Role.CHIEF),
         (None, Role.ADMIN),
+        (None, Role.SECURITY_ADMIN),
+        (None, Role.AUDIT_ADMIN),
     ],
 )
 def test_officer_create_is_may_open_account_in_and_may_grant_role(
@@ -173,16 +179,23 @@ def test_the_officer_admin_offers_the_roles_the_actor_may_grant_and_the_current_
     _grant(actor, "view_officer", "change_officer", "add_officer")
     officer_admin = admin.site._registry[Officer]
     member = bureau.teammate
-    form = officer_admin.get_form(_request(actor), member, change=True)
-    offered = [value for value, _label in form.base_fields["role"].choices]
-    expected = [
-        value
-        for value, _label in Role.choices
-        if value == member.role or permissions.may_grant_role(actor, value)
-    ]
-    assert offered == expected
     readonly = officer_admin.get_readonly_fields(_request(actor), member)
-    assert ("is_superuser" in readonly) == (not permissions.may_grant_privileges(actor))
+    form = officer_admin.get_form(_request(actor), member, change=True)
+    if permissions.may_grant_role(actor, member.role):
+        offered = [value for value, _label in form.base_fields["role"].choices]
+        expected = [
+            value
+            for value, _label in Role.choices
+            if value == member.role or permissions.may_grant_role(actor, value)
+        ]
+        assert offered == expected
+    else:
+        # A role one may not give is not one's to take away either: shown read-only.
+        assert "role" in readonly and "role" not in form.base_fields
+    assert ("is_superuser" in readonly) == (not permissions.may_grant_superuser(actor))
+    for privilege in ("is_staff", "groups", "user_permissions"):
+        assert (privilege in readonly) == (not permissions.may_grant_privileges(actor))
+    assert ("role" in readonly) == (not permissions.may_grant_role(actor, member.role))
 
 
 def test_an_officer_allowed_to_edit_colleagues_cannot_make_himself_a_head(bureau, client):
@@ -196,11 +209,12 @@ def test_an_officer_allowed_to_edit_colleagues_cannot_make_himself_a_head(bureau
     assert page.status_code == 200
     data = post_data_from(page)
     data.update(role=Role.UNIT_HEAD, title="自封主任")
+    # The role is read-only to one who may not grant it (三员分立): the posted role is ignored.
+    assert "role" not in page.context["adminform"].form.fields
     response = client.post(url, data)
-    assert response.status_code == 200  # the form again, with the refusal on the role
-    assert "role" in response.context["adminform"].form.errors
+    assert response.status_code == 302
     me.refresh_from_db()
-    assert (me.role, me.title) == (Role.OFFICER, "")
+    assert (me.role, me.title) == (Role.OFFICER, "自封主任")
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -44,7 +44,8 @@ from officers.models import Assignment
 from officers.selectors import (
     breakdown_officers,
     breakdown_units_for,
-    officers_visible_to,
+    org_officers_visible_to,
+    org_units_visible_to,
     sessions_visible_to,
     targets_visible_to,
     units_visible_to,
@@ -156,6 +157,7 @@ def may_officer(predicate: Callable[[Any], bool]) -> Check:
 
 
 works = may_officer(P.may_work_records)
+holds_records = may_officer(P.may_hold_records)
 
 
 def allow_if(*checks: Check, rule: Check | None = None) -> Expect:
@@ -570,10 +572,20 @@ WEB: dict[str, list[Case]] = {
     "account/two-factor/reset/<int:pk>/": [
         Case(
             method,
-            allow_if(sees(officers_visible_to), may(P.may_reset_two_factor)),
+            allow_if(sees(org_officers_visible_to), may(P.may_reset_two_factor)),
             records=("teammate_a", "officer_b"),
         )
         for method in ("GET", "POST")
+    ],
+    # Sign-in lockouts (登录锁定): seen and cleared by the security administrator (三员分立);
+    # the counters live in Redis, so a clearing writes nothing to the database.
+    "account/lockouts/": [
+        Case("GET", allow_if(may_officer(P.may_clear_lockouts))),
+        Case(
+            "POST",
+            lambda c: NOOP if c.actor is not None and P.may_clear_lockouts(c.actor) else DENY,
+            data={"username": "m_nobody"},
+        ),
     ],
     # Leads.
     "visits/new/": [
@@ -1139,9 +1151,12 @@ API: dict[tuple[str, str], list[Case]] = {
     # Officers: units, officers, targets, API clients.
     ("get", "/api/v1/units/"): [api_list],
     ("get", "/api/v1/units/deleted/"): [api_list],
-    ("get", "/api/v1/units/{id}/"): [api_read(units_visible_to, UNITS)],
+    # The org tree: the system and security administrators see every unit and account.
+    ("get", "/api/v1/units/{id}/"): [api_read(org_units_visible_to, UNITS)],
     ("get", "/api/v1/officers/"): [api_list],
-    ("get", "/api/v1/officers/{id}/"): [api_read(officers_visible_to, ("officer_a", "officer_b"))],
+    ("get", "/api/v1/officers/{id}/"): [
+        api_read(org_officers_visible_to, ("officer_a", "officer_b"))
+    ],
     ("get", "/api/v1/targets/"): [api_list],
     ("get", "/api/v1/targets/deleted/"): [api_list],
     ("get", "/api/v1/targets/{id}/"): [api_read(targets_visible_to, ("target_a", "target_b"))],
@@ -1174,7 +1189,8 @@ API: dict[tuple[str, str], list[Case]] = {
     # Leads: investors, intermediaries, promotion events, leads, visits.
     ("get", "/api/v1/investors/"): [api_list],
     ("get", "/api/v1/investors/deleted/"): [api_list],
-    ("post", "/api/v1/investors/"): [Case("POST", signed_in_else(ALLOW), data=investor_body)],
+    # Anyone signed in registers an investor, but an administrator (三员分立).
+    ("post", "/api/v1/investors/"): [Case("POST", allow_if(holds_records), data=investor_body)],
     ("get", "/api/v1/investors/{id}/"): [api_read(investors_visible_to, INVESTORS)],
     ("patch", "/api/v1/investors/{id}/"): [
         Case(
@@ -1187,7 +1203,7 @@ API: dict[tuple[str, str], list[Case]] = {
     ("post", "/api/v1/investors/bulk-upsert/"): [
         Case(
             "POST",
-            signed_in_else(ALLOW),
+            allow_if(holds_records),
             data={
                 "rows": [
                     {
@@ -1543,7 +1559,7 @@ ADMIN: dict[str, tuple[str, list[Case]]] = {
         [
             Case(
                 method,
-                allow_if(staff, sees(officers_visible_to), may(P.may_reset_password)),
+                allow_if(staff, sees(org_officers_visible_to), may(P.may_reset_password)),
                 records=("teammate_a", "officer_b"),
                 data={
                     "usable_password": "true",

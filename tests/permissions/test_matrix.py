@@ -1,7 +1,7 @@
 """The generated permission matrix (issue #13): every route of the URLconf and every operation
 of the OpenAPI schema, × every role (officers of unit A and B, a 协办 from B on A's records,
-unit head, department user, chief, system/security administrator, read-only and read-write API
-clients, anonymous), × a record of unit A and one of unit B.
+unit head, department user, chief, the system, security and audit administrators (三员分立),
+read-only and read-write API clients, anonymous), × a record of unit A and one of unit B.
 
 Each case is allowed or refused exactly as the named predicates and visibility selectors say
 (tests/permissions/table.py); a refused write leaves every table as it was, and no page or
@@ -195,5 +195,5 @@ def test_matrix_size(world, capsys):
         )
     # Every entry is tried by every caller on each of its records: a shrinking matrix (a
     # caller or a record dropped) shows here.
-    assert len(world.personas) == 11
-    assert total >= 2600
+    assert len(world.personas) == 13
+    assert total >= 3000

@@ -363,9 +363,10 @@ def build_world() -> World:
     w.bureau, w.department = bureau, department
 
     w.chief = make_officer(bureau, role=Role.CHIEF, username="m_chief")
-    w.admin = make_officer(bureau, role=Role.ADMIN, username="m_admin")
-    w.admin.is_security_admin = True  # 系统管理员 and 安全管理员 (may reset passwords)
-    w.admin.save(update_fields=["is_security_admin"])
+    # 三员分立: three administrators, none in a unit, none reading a business record.
+    w.admin = make_officer(None, role=Role.ADMIN, username="m_admin")
+    w.security_admin = make_officer(None, role=Role.SECURITY_ADMIN, username="m_security_admin")
+    w.audit_admin = make_officer(None, role=Role.AUDIT_ADMIN, username="m_audit_admin")
     w.head_a = make_officer(unit_a, role=Role.UNIT_HEAD, username="m_head_a")
     w.officer_a = make_officer(unit_a, username="m_officer_a")
     w.teammate_a = make_officer(unit_a, username="m_teammate_a")
@@ -406,7 +407,17 @@ def build_world() -> World:
 
     # The admin's model permissions, as a bureau grants them to its staff officers: what is
     # left to decide is promo's own rule (scope and predicates), which the matrix checks.
-    staff = [w.chief, w.admin, w.head_a, w.officer_a, w.teammate_a, w.officer_b, w.assistant_b]
+    staff = [
+        w.chief,
+        w.admin,
+        w.security_admin,
+        w.audit_admin,
+        w.head_a,
+        w.officer_a,
+        w.teammate_a,
+        w.officer_b,
+        w.assistant_b,
+    ]
     grants = Permission.objects.filter(
         codename__in=[
             "view_lead",
@@ -463,10 +474,16 @@ def build_world() -> World:
     )
 
     w.api_client_ro, ro_token = api_client_create(
-        actor=w.chief, name="矩阵只读系统", officer=w.officer_a, access=ApiClientAccess.READ
+        actor=w.security_admin,
+        name="矩阵只读系统",
+        officer=w.officer_a,
+        access=ApiClientAccess.READ,
     )
     w.api_client_rw, rw_token = api_client_create(
-        actor=w.chief, name="矩阵读写系统", officer=w.officer_a, access=ApiClientAccess.READ_WRITE
+        actor=w.security_admin,
+        name="矩阵读写系统",
+        officer=w.officer_a,
+        access=ApiClientAccess.READ_WRITE,
     )
     # "Last used" lies ahead: authenticating never writes it during the run (a write the
     # matrix would otherwise see on a refused call).
@@ -484,6 +501,8 @@ def build_world() -> World:
         Persona("submitter", w.submitter),
         Persona("chief", w.chief),
         Persona("admin", w.admin),
+        Persona("security_admin", w.security_admin),
+        Persona("audit_admin", w.audit_admin),
         Persona("api_read", w.officer_a, token=ro_token, read_only=True),
         Persona("api_write", w.officer_a, token=rw_token),
     ]

@@ -35,6 +35,9 @@ def bulletin(bureau):
 def _plain_http(settings):
     # These tests are about the admin, not TLS: no HTTPS redirect when DEBUG is off.
     settings.SECURE_SSL_REDIRECT = False
+    # Their superuser is the admin's all-seeing user, as in a development install (DEBUG): in
+    # production it reads no business record (三员分立, tests/officers/test_duties.py).
+    settings.PROMO_SUPERUSER_READS_BUSINESS = True
 
 
 @pytest.fixture

@@ -323,6 +323,8 @@ def test_the_print_page_of_a_monthly_bulletin_of_12_units_fits_one_a4_page(
     from weasyprint import HTML  # type: ignore[import-untyped]
 
     settings.SECURE_SSL_REDIRECT = False
+    # The admin's all-seeing superuser, as in a development install (三员分立: not in production).
+    settings.PROMO_SUPERUSER_READS_BUSINESS = True
     client.force_login(make_officer(bureau.bureau, is_superuser=True))
     page = client.get(reverse("admin:reports_bulletin_print", args=[bulletin.pk]))
     assert page.status_code == 200

@@ -264,7 +264,10 @@ def test_the_admin_requires_the_second_factor(bureau):
 def test_a_session_api_call_needs_the_second_factor_a_token_does_not(bureau):
     make_lead(bureau.shanghai_officer)
     _, token = api_client_create(
-        actor=bureau.chief, name="发改项目库", officer=bureau.chief, access="read"
+        actor=make_officer(None, role=Role.SECURITY_ADMIN),
+        name="发改项目库",
+        officer=bureau.chief,
+        access="read",
     )
     client, _ = sign_in("chief")  # no device: must enrol first
     refused = client.get("/api/v1/leads/")
@@ -282,9 +285,7 @@ def test_a_session_api_call_needs_the_second_factor_a_token_does_not(bureau):
 
 
 def test_a_security_administrator_resets_an_officers_second_factor(bureau, caplog):
-    security_admin = make_officer(None, role=Role.ADMIN, username="anquan")
-    security_admin.is_security_admin = True
-    security_admin.save(update_fields=["is_security_admin"])
+    security_admin = make_officer(None, role=Role.SECURITY_ADMIN, username="anquan")
     chief = Client()
     sign_in_password_only(chief, bureau.chief)
     TOTPDevice.objects.filter(user=bureau.chief).delete()

@@ -71,6 +71,18 @@ from . import names as N
 
 BUREAU_NAME = "市投资促进局"
 ADMIN_USERNAME = "admin"
+# 三员分立 (issue #16, decision 0019): one account per administrator role, none in a unit, and
+# the Django admin's model permissions each needs there (the superuser `admin` installs).
+ADMINISTRATORS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "sysadmin",
+        Role.ADMIN,
+        "系统管理员",
+        ("view_unit", "add_unit", "change_unit", "view_officer", "add_officer", "change_officer"),
+    ),
+    ("secadmin", Role.SECURITY_ADMIN, "安全管理员", ("view_officer", "change_officer")),
+    ("auditadmin", Role.AUDIT_ADMIN, "审计管理员", ()),
+)
 
 # (name, short name, kind, resident city)
 WORKING_UNITS: tuple[tuple[str, str, str, str], ...] = (
@@ -270,7 +282,10 @@ def demo_logins() -> list[tuple[str, str, str]]:
             "部门信息员 dept submitter",
             {"unit__name": "市发改委", "role": Role.DEPARTMENT_SUBMITTER},
         ),
-        ("系统管理员 admin", {"username": ADMIN_USERNAME}),
+        ("系统管理员 system admin", {"username": "sysadmin"}),
+        ("安全管理员 security admin", {"username": "secadmin"}),
+        ("审计管理员 audit admin", {"username": "auditadmin"}),
+        ("超级用户 superuser (installation)", {"username": ADMIN_USERNAME}),
     ]
     rows = []
     for who, lookup in wanted:
@@ -359,7 +374,7 @@ class DemoBureau:
 
     def _admin(self) -> None:
         existing = Officer.objects.filter(username=ADMIN_USERNAME).first()
-        if existing is not None and existing.sees_whole_bureau:
+        if existing is not None and existing.is_superuser:
             # An `admin` already exists: act as it, never change its password.
             self.admin = existing
             return
@@ -370,7 +385,7 @@ class DemoBureau:
                 username=ADMIN_USERNAME,
                 password=DEMO_PASSWORD,
                 email="admin@tzcj.example.cn",
-                full_name="系统管理员",
+                full_name="超级用户",
                 role=Role.ADMIN,
             )
 
@@ -425,11 +440,31 @@ class DemoBureau:
             )
             submitter = self._new_officer(unit, Role.DEPARTMENT_SUBMITTER, "信息员", self.chief)
             self.departments[name] = (unit, submitter)
+        self._administrators()
         # Everyone but department submitters may sign into the admin for now.
         staff = [o.pk for o in self.leaders]
         staff += [o.pk for team in self.teams.values() for o in team.members]
         with audited(admin, "seed_demo: 开通后台登录"):
             Officer.objects.filter(pk__in=staff).update(is_staff=True)
+
+    def _administrators(self) -> None:
+        """The three administrators (三员), opened by the installing superuser."""
+        from django.contrib.auth.models import Permission
+
+        for username, role, full_name, codenames in ADMINISTRATORS:
+            officer = officer_services.officer_create(
+                actor=self.admin,
+                username=username,
+                password=DEMO_PLACEHOLDER,
+                must_change_password=False,
+                full_name=full_name,
+                unit=None,
+                role=role,
+                email=f"{username}@tzcj.example.cn",
+            )
+            with audited(self.admin, "seed_demo: 三员后台权限"):
+                Officer.objects.filter(pk=officer.pk).update(is_staff=bool(codenames))
+                officer.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
 
     # -- registers without a service ---------------------------------------------------
 
