@@ -14,7 +14,7 @@ from promo.api.clients import api_client_create
 from promo.audit.models import AuditEntry
 from promo.audit.services import audit_verify
 from promo.core.signals import personal_data_revealed
-from tests.factories import PASSWORD, make_investor
+from tests.factories import PASSWORD, make_investor, make_officer
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +63,14 @@ def test_a_denied_page_is_recorded(bureau, client_for):
     assert denied.details == {"method": "GET", "path": "/operations/", "status": 403}
 
 
+def security_admin():
+    """The security administrator (安全管理员), who alone manages API clients (三员分立)."""
+    return make_officer(None, role=Role.SECURITY_ADMIN, username="audit_anquan")
+
+
 def test_an_api_call_names_the_client_and_the_officer_it_acts_as(bureau):
     client, token = api_client_create(
-        actor=bureau.chief, name="发改项目库", officer=bureau.shanghai_officer, access="read"
+        actor=security_admin(), name="发改项目库", officer=bureau.shanghai_officer, access="read"
     )
     assert token_client(token).get("/api/v1/leads/").status_code == 200
     (call,) = entries("api_call")
@@ -76,24 +81,25 @@ def test_an_api_call_names_the_client_and_the_officer_it_acts_as(bureau):
 
 
 def test_issue_rotate_and_revoke_of_an_api_client_are_recorded(bureau):
-    chief = APIClient()
-    chief.force_login(bureau.chief)
-    body = chief.post(
+    admin = security_admin()
+    api = APIClient()
+    api.force_login(admin)
+    body = api.post(
         "/api/v1/api-clients/", {"name": "统计", "officer": bureau.chief.pk, "access": "read"},
         format="json",
     ).json()  # fmt: skip
-    chief.post(f"/api/v1/api-clients/{body['id']}/rotate/")
-    chief.post(f"/api/v1/api-clients/{body['id']}/revoke/")
+    api.post(f"/api/v1/api-clients/{body['id']}/rotate/")
+    api.post(f"/api/v1/api-clients/{body['id']}/revoke/")
     changes = entries("api_client_change")
     assert [e.details["what"] for e in changes] == ["issued", "rotated", "revoked"]
-    assert {e.actor_id for e in changes} == {bureau.chief.pk}
+    assert {e.actor_id for e in changes} == {admin.pk}
     assert {e.object_id for e in changes} == {str(body["id"])}
 
 
 def test_the_figure_history_names_the_api_client_as_well_as_the_officer(bureau):
     investor = make_investor(bureau.shanghai_officer)
     client, token = api_client_create(
-        actor=bureau.chief, name="读写", officer=bureau.shanghai_officer, access="read_write"
+        actor=security_admin(), name="读写", officer=bureau.shanghai_officer, access="read_write"
     )
     response = token_client(token).post(
         "/api/v1/leads/",
