@@ -71,7 +71,20 @@ def entry_hash(prev_hash: str, canonical_text: str) -> str:
 
 
 def _clip(value: Any, length: int) -> str:
-    return str(value if value is not None else "")[:length]
+    # PostgreSQL text holds no NUL: a hostile path or query string keeps its other characters.
+    return str(value if value is not None else "").replace("\x00", "\ufffd")[:length]
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with NUL replaced by U+FFFD in every string, keys included (jsonb refuses
+    \\u0000 as text refuses NUL)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def _api_client_id(client: Any) -> int | None:
@@ -124,7 +137,7 @@ def _append(values: dict[str, Any], *, durable: bool = True) -> int:
         values["object_id"],
         values["object_text"],
         values["outcome"],
-        json.dumps(values["details"] or {}, ensure_ascii=False, default=str),
+        json.dumps(_without_nul(values["details"] or {}), ensure_ascii=False, default=str),
     ]
     with connection.cursor() as cursor:
         if connection.in_atomic_block:
@@ -187,7 +200,7 @@ def record(
         return _append(values, durable=durable)
     try:
         return _append(values, durable=durable)
-    except DatabaseError as exc:
+    except (DatabaseError, ValueError) as exc:
         log.error("audit entry not written action=%s user=%s: %s", action, username or "-", exc)
         return None
 
