@@ -78,7 +78,7 @@ from django.db.models import (
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import VISITING_KINDS
@@ -831,7 +831,13 @@ def _amount_text(value: Any) -> str:
 
 def _agreement_cell(line: BulletinAgreementLine, row: Any, column: dict[str, Any]) -> dict:
     def url(spec: tuple[str, str] | None) -> str:
-        return f"{reverse(spec[0])}?{spec[1]}{line.list_query}" if spec else ""
+        if not spec:
+            return ""
+        try:
+            path = reverse(spec[0])
+        except NoReverseMatch:  # served where the officers' pages are not (the admin alone)
+            return ""
+        return f"{path}?{spec[1]}{line.list_query}"
 
     kind = column["kind"]
     if kind == "amount":

@@ -6,8 +6,10 @@ import re
 
 import pytest
 
+from officers.choices import Role
 from promo.api.clients import _hash_token
 from promo.api.models import ApiClient
+from tests.factories import make_officer
 
 
 @pytest.fixture(autouse=True)
@@ -15,8 +17,12 @@ def _plain_http(settings):
     settings.SECURE_SSL_REDIRECT = False
 
 
-def test_chief_adds_a_client_sees_the_token_once_and_only_its_hash_is_kept(client, bureau):
-    client.force_login(bureau.chief)
+def test_the_security_admin_adds_a_client_sees_the_token_once_and_only_its_hash_is_kept(
+    client, bureau
+):
+    # 三员分立 (decision 0019): API clients are the security administrator's.
+    security_admin = make_officer(None, role=Role.SECURITY_ADMIN, username="anquan")
+    client.force_login(security_admin)
     response = client.post(
         "/admin/promo/apiclient/add/",
         {"name": "发改项目库", "officer": bureau.chief.pk, "access": "read"},
@@ -37,18 +43,22 @@ def test_chief_adds_a_client_sees_the_token_once_and_only_its_hash_is_kept(clien
         follow=True,
     )
     stored.refresh_from_db()
-    assert stored.revoked_at is not None and stored.revoked_by == bureau.chief
+    assert stored.revoked_at is not None and stored.revoked_by == security_admin
     api = client.get("/api/v1/leads/", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api.status_code in (401, 403)
 
 
-def test_a_unit_officer_cannot_open_the_client_admin_and_nothing_is_created(client, bureau):
-    bureau.shanghai_head.is_staff = True
-    bureau.shanghai_head.save(update_fields=["is_staff"])
-    client.force_login(bureau.shanghai_head)
+@pytest.mark.parametrize("who", ["shanghai_head", "chief"])
+def test_a_unit_head_or_a_chief_cannot_open_the_client_admin_and_nothing_is_created(
+    client, bureau, who
+):
+    officer = getattr(bureau, who)
+    officer.is_staff = True
+    officer.save(update_fields=["is_staff"])
+    client.force_login(officer)
     response = client.post(
         "/admin/promo/apiclient/add/",
-        {"name": "越权客户端", "officer": bureau.shanghai_head.pk, "access": "read_write"},
+        {"name": "越权客户端", "officer": officer.pk, "access": "read_write"},
     )
     assert response.status_code in (302, 403)
     assert not ApiClient.objects.exists()
