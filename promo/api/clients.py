@@ -86,8 +86,8 @@ def api_client_set_personal_data(*, actor: Any, client: Any, allowed: bool) -> A
     from promo.api.models import ApiClient
     from promo.core.errors import PermissionDenied
 
-    if not actor.sees_whole_bureau:
-        raise PermissionDenied(gettext_lazy("只有局领导或系统管理员可以管理接口客户端。"))
+    if not getattr(actor, "grants_access", False):
+        raise PermissionDenied(gettext_lazy("只有安全管理员可以管理接口客户端。"))
     with transaction.atomic():
         locked = ApiClient.objects.select_for_update().get(pk=client.pk)
         if locked.reads_personal_data != allowed:

@@ -19,10 +19,11 @@ from rest_framework.test import APIClient
 
 from leads import services as lead_services
 from leads.models import Intermediary, InvestorContact
+from officers.choices import Role
 from officers.models import Officer
 from promo.api.clients import api_client_create, api_client_set_personal_data
 from promo.core import crypto
-from promo.core.errors import RuleViolation
+from promo.core.errors import PermissionDenied, RuleViolation
 from promo.core.masking import mask
 from promo.core.signals import personal_data_revealed
 from tests.factories import make_investor, make_lead, make_officer, met_elsewhere
@@ -309,7 +310,9 @@ def test_duplicate_intermediaries_by_phone(bureau):
 # --- admin and API -----------------------------------------------------------------------
 
 
-def test_the_admin_masks_and_finds_by_phone(bureau, client_for):
+def test_the_admin_masks_and_finds_by_phone(bureau, client_for, settings):
+    # The admin's see-everything account: a superuser, allowed business data here (decision 0019).
+    settings.PROMO_SUPERUSER_READS_BUSINESS = True
     broker = Intermediary.objects.create(
         name="老周", kind="agency", unit=bureau.shanghai, phone=PHONE, email=EMAIL
     )
@@ -338,7 +341,8 @@ def test_the_admin_masks_and_finds_by_phone(bureau, client_for):
     assert not _holds_clear([(officer_page.content.decode(),)])
 
 
-def test_the_admin_edits_a_number_and_a_blank_field_keeps_it(bureau, client_for):
+def test_the_admin_edits_a_number_and_a_blank_field_keeps_it(bureau, client_for, settings):
+    settings.PROMO_SUPERUSER_READS_BUSINESS = True
     broker = Intermediary.objects.create(
         name="老周", kind="agency", unit=bureau.shanghai, phone=PHONE, email=EMAIL
     )
@@ -371,17 +375,19 @@ def test_the_api_masks_unless_the_client_was_granted_full_values(bureau, contact
     assert detail["contacts"][0]["phone"] == "138****5678"
     assert detail["contacts"][0]["email"] == "z***@example.com"
     assert revealed == []
+    # API clients are the security administrator's (三员分立, decision 0019).
+    security_admin = make_officer(None, role=Role.SECURITY_ADMIN, username="anquan")
     client, token = api_client_create(
-        actor=bureau.chief, name="发改项目库", officer=bureau.shanghai_officer, access="read"
+        actor=security_admin, name="发改项目库", officer=bureau.shanghai_officer, access="read"
     )
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api.get(f"/api/v1/investors/{contact.investor_id}/").json()["contacts"][0]["phone"] == (
         "138****5678"
     )
-    api_client_set_personal_data(actor=bureau.chief, client=client, allowed=True)
+    api_client_set_personal_data(actor=security_admin, client=client, allowed=True)
     client.refresh_from_db()
-    assert client.personal_data_set_by == bureau.chief
+    assert client.personal_data_set_by == security_admin
     full = api.get(f"/api/v1/investors/{contact.investor_id}/").json()["contacts"][0]
     assert (full["phone"], full["email"], full["wechat"]) == (PHONE, EMAIL, WECHAT)
     assert {(s["field"], s["reason"]) for s in revealed} == {
@@ -428,3 +434,15 @@ def test_an_import_encrypts_and_matches_its_contact_by_phone(bureau):
     again = [header, ["苏州华鑫电子有限公司", "", "数字经济", "境内", "王总", "+86 138 1234 5678"]]
     commit(checked(me, xlsx(again), ImportKind.INVESTORS), me)
     assert InvestorContact.objects.count() == 1
+
+
+def test_only_the_security_administrator_grants_a_client_full_values(bureau):
+    security_admin = make_officer(None, role=Role.SECURITY_ADMIN, username="anquan")
+    client, _token = api_client_create(
+        actor=security_admin, name="统计局", officer=bureau.shanghai_officer, access="read"
+    )
+    for officer in (bureau.chief, bureau.shanghai_head):
+        with pytest.raises(PermissionDenied):
+            api_client_set_personal_data(actor=officer, client=client, allowed=True)
+    client.refresh_from_db()
+    assert not client.reads_personal_data and client.personal_data_set_by is None
