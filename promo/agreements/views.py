@@ -75,7 +75,11 @@ def _unit(request: HttpRequest, me: Officer) -> Unit | None:
     value = request.GET.get("unit", "")
     if not value:
         return None
-    unit = units_visible_to(me).filter(pk=int(value)).first() if value.isdigit() else None
+    unit = (
+        units_visible_to(me).filter(pk=int(value)).first()
+        if value.isascii() and value.isdigit()
+        else None
+    )
     if unit is None:
         raise Http404
     return unit
@@ -101,7 +105,8 @@ def _as_of(request: HttpRequest, unit: Unit | None) -> tuple[dict[str, Any], str
     if on is not None:
         filters["on"], query = on, f"&on={on.isoformat()}"
     cohort = request.GET.get("cohort", "")
-    if cohort.isdigit():
+    # A year the calendar has (1–9999, ASCII digits: "²".isdigit() is true too); another is ignored.
+    if cohort.isascii() and cohort.isdigit() and 1 <= int(cohort) <= 9999:
         filters["cohort"], query = int(cohort), query + f"&cohort={int(cohort)}"
     if unit is not None and request.GET.get("own") == "1":
         filters["own"], query = True, query + "&own=1"
@@ -123,7 +128,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.agreement_list(me, status=status, unit=unit, measured=measured, **as_of)
     project_id = request.GET.get("project", "")
     project = None
-    if project_id.isdigit():
+    if project_id.isascii() and project_id.isdigit():
         project = projects_visible_to(me).filter(pk=int(project_id)).first()
         if project is None:
             raise Http404

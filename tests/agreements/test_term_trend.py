@@ -8,6 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 
 from promo.agreements import services
 from promo.agreements.choices import TermStatus
@@ -166,3 +167,17 @@ def test_a_day_that_does_not_exist_is_404_not_an_error(signed, client_for):
             from django.urls import reverse
 
             assert client.get(f"{reverse(name)}?on={day}").status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("cohort", ["0", "99999", "²", "-1", "1.5"])
+def test_a_cohort_no_calendar_has_is_never_a_server_error(bureau, cohort):
+    from rest_framework.test import APIClient
+
+    page = Client()
+    page.force_login(bureau.chief)
+    assert page.get("/agreements/", {"cohort": cohort}).status_code == 200  # ignored
+    api = APIClient()
+    api.force_login(bureau.chief)
+    response = api.get("/api/v1/agreements/", {"cohort": cohort})
+    assert response.status_code == 400, response.content
