@@ -8,7 +8,7 @@ commitment becomes 未履约 the day after its due date without a job having to 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import RegrIntercept, RegrSlope
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -38,7 +39,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, ExtractYear, Least
+from django.db.models.functions import Cast, Coalesce, ExtractYear
 
 from officers.models import Officer, Unit
 from officers.selectors import scope_for
@@ -725,9 +726,55 @@ def with_per_mu_values(qs: QuerySet[Any], on: date | None = None) -> QuerySet[An
 Grouping = Callable[[str], Any]
 
 
-def _grouped(qs: QuerySet[Any], key: Expression | Any, aggregates: dict[str, Any]) -> dict:
-    rows = qs.annotate(group_key=key).values("group_key").order_by().annotate(**aggregates)
-    return {row.pop("group_key"): row for row in rows}
+_Aggregate = tuple[str, tuple[Any, ...]]  # SQL over the inner query's columns, its values
+
+
+def _grouped(
+    qs: QuerySet[Any],
+    key: Expression | Any,
+    columns: dict[str, Any],
+    aggregates: dict[str, _Aggregate],
+) -> dict:
+    """``{group key: {name: value}}``: each row's ``columns`` (expressions, or names of its
+    fields and annotations) computed once in an inner query, then ``aggregates`` (SQL over
+    those columns, with their ``%s`` values) grouped outside it. Written so because
+    the ORM repeats an annotation's SQL in every aggregate that filters on it, and PostgreSQL
+    evaluates each copy: a commitment's status (with its subquery) ten times per row."""
+    named = {name: F(value) if isinstance(value, str) else value for name, value in columns.items()}
+    inner = qs.annotate(**{f"c_{name}": value for name, value in named.items()}, group_key=key)
+    inner = inner.values("group_key", *(f"c_{name}" for name in named)).order_by()
+    sql, params = inner.query.sql_with_params()
+    selected: list[str] = []
+    outer: list[Any] = []
+    for name, (text, values) in aggregates.items():
+        selected.append(f"{text} AS {name}")
+        outer.extend(values)
+    with connections[inner.db].cursor() as cursor:
+        cursor.execute(
+            # MATERIALIZED: else the planner pulls the inner query up and copies each
+            # column's expression back into every aggregate.
+            f"WITH g AS MATERIALIZED ({sql}) "
+            f"SELECT group_key, {', '.join(selected)} FROM g GROUP BY group_key",
+            [*params, *outer],
+        )
+        names = [column.name for column in cursor.description]
+        return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor.fetchall()}
+
+
+def _sql(text: str, *values: Any) -> _Aggregate:
+    return text, values
+
+
+def _count_where(condition: str, *values: Any) -> _Aggregate:
+    return f"COUNT(*) FILTER (WHERE {condition})", values
+
+
+def _sum_where(column: str, condition: str, *values: Any) -> _Aggregate:
+    return f"COALESCE(SUM({column}) FILTER (WHERE {condition}), 0)", values
+
+
+def _in(values: Collection[str]) -> str:
+    return "(" + ", ".join(["%s"] * len(values)) + ")"
 
 
 def keeping_rows(
@@ -738,11 +785,11 @@ def keeping_rows(
 ) -> dict[Any, KeepingRow]:
     """The ``KeepingRow`` of each group, on ``on``: ``group(project_path)`` gives a row's group
     (a unit bucket, ``cohort_year``, or a constant for the bureau). Four grouped queries (the
-    agreements, the terms, the promises, the per-亩 values) whatever the number of groups.
+    agreements, the terms, the promises, the per-亩 values) whatever the number of groups,
+    each computing a row's statuses once (``_grouped``).
     ``agreements``: the agreements counted (all of them by default)."""
     agreements = Agreement.objects.all() if agreements is None else agreements
     ids = agreements.values("pk")
-    zero = Value(Decimal("0"), output_field=_AMOUNT)
     result: dict[Any, dict[str, Any]] = {}
 
     def merge(rows: dict[Any, dict[str, Any]]) -> None:
@@ -756,51 +803,78 @@ def keeping_rows(
         _grouped(
             agreements,
             group("project"),
+            {"judged": condition["judged"], "breached": condition["breached"]},
             {
-                "agreements_judged": Count("pk", filter=condition["judged"]),
-                "agreements_keeping": Count(
-                    "pk", filter=condition["judged"] & ~condition["breached"]
-                ),
+                "agreements_judged": _count_where("c_judged"),
+                "agreements_keeping": _count_where("c_judged AND NOT c_breached"),
             },
         )
     )
-    judged = Q(status__in=JUDGED_STATUSES)
-    term_aggregates: dict[str, Any] = {}
+    judged = _in(JUDGED_STATUSES)
+    term_aggregates: dict[str, _Aggregate] = {}
     for name in ("start", "produce", "output"):
-        metric = Q(metric=RATE_METRICS[name])
-        term_aggregates[f"{name}_judged"] = Count("pk", filter=metric & judged)
-        term_aggregates[f"{name}_met"] = Count("pk", filter=metric & Q(status=TermStatus.MET))
-    capital = Q(metric=RATE_METRICS["capital"]) & judged
+        metric = RATE_METRICS[name]
+        term_aggregates[f"{name}_judged"] = _count_where(
+            f"c_metric = %s AND c_status IN {judged}", metric, *JUDGED_STATUSES
+        )
+        term_aggregates[f"{name}_met"] = _count_where(
+            "c_metric = %s AND c_status = %s", metric, TermStatus.MET
+        )
+    capital = f"c_metric = %s AND c_status IN {judged}"
+    capital_values = (RATE_METRICS["capital"], *JUDGED_STATUSES)
     term_aggregates.update(
-        capital_judged=Count("pk", filter=capital),
-        capital_target=Coalesce(Sum("target", filter=capital), zero),
-        capital_in=Coalesce(
-            Sum(Least(Coalesce("due_value", zero), F("target")), filter=capital), zero
+        capital_judged=_count_where(capital, *capital_values),
+        capital_target=_sum_where("c_target", capital, *capital_values),
+        capital_in=_sum_where(
+            "LEAST(COALESCE(c_due_value, 0), c_target)", capital, *capital_values
         ),
     )
     terms = terms_with_status(Term.objects.filter(agreement_id__in=ids), on)
-    merge(_grouped(terms, group("agreement__project"), term_aggregates))
+    merge(
+        _grouped(
+            terms,
+            group("agreement__project"),
+            {"metric": "metric", "status": "status", "target": "target", "due_value": "due_value"},
+            term_aggregates,
+        )
+    )
     promises = promises_with_status(Promise.objects.filter(agreement_id__in=ids), on)
     merge(
         _grouped(
             promises,
             group("agreement__project"),
             {
-                "promises_due": Count("pk", filter=Q(status__in=PROMISES_FALLEN_DUE)),
-                "promises_kept": Count("pk", filter=Q(status=PromiseStatus.KEPT)),
-                "paid": Coalesce(Sum("paid_amount", filter=Q(payment__in=EVER_PAID)), zero),
-                "withheld": Coalesce(Sum("amount", filter=Q(payment=Payment.WITHHELD)), zero),
-                "clawed_back": Coalesce(Sum("clawed_back_amount"), zero),
+                "status": "status",
+                "payment": "payment",
+                "amount": "amount",
+                "paid_amount": "paid_amount",
+                "clawed_back_amount": "clawed_back_amount",
+            },
+            {
+                "promises_due": _count_where(
+                    f"c_status IN {_in(PROMISES_FALLEN_DUE)}", *PROMISES_FALLEN_DUE
+                ),
+                "promises_kept": _count_where("c_status = %s", PromiseStatus.KEPT),
+                "paid": _sum_where("c_paid_amount", f"c_payment IN {_in(EVER_PAID)}", *EVER_PAID),
+                "withheld": _sum_where("c_amount", "c_payment = %s", Payment.WITHHELD),
+                "clawed_back": _sql("COALESCE(SUM(c_clawed_back_amount), 0)"),
             },
         )
     )
-    mu_aggregates: dict[str, Any] = {}
+    mu_aggregates: dict[str, _Aggregate] = {}
     for name in PER_MU_METRICS:
-        has = Q(**{f"has_{name}": True})
-        mu_aggregates[f"{name}_agreements"] = Count("pk", filter=has)
-        mu_aggregates[f"{name}_amount"] = Coalesce(Sum(f"mu_{name}", filter=has), zero)
-        mu_aggregates[f"{name}_land"] = Coalesce(Sum("mu_land", filter=has), zero)
-    merge(_grouped(with_per_mu_values(agreements, on), group("project"), mu_aggregates))
+        has = f"c_{name} IS NOT NULL AND c_land > 0"
+        mu_aggregates[f"{name}_agreements"] = _count_where(has)
+        mu_aggregates[f"{name}_amount"] = _sum_where(f"c_{name}", has)
+        mu_aggregates[f"{name}_land"] = _sum_where("c_land", has)
+    merge(
+        _grouped(
+            with_per_mu_values(agreements, on),
+            group("project"),
+            {"land": "mu_land", **{name: f"mu_{name}" for name in PER_MU_METRICS}},
+            mu_aggregates,
+        )
+    )
     return {key: KeepingRow(**values) for key, values in result.items()}
 
 

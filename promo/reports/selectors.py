@@ -55,17 +55,19 @@ import dataclasses
 import functools
 import itertools
 import operator
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.db.models import (
+    BigIntegerField,
     Case,
     Count,
     DecimalField,
     ExpressionWrapper,
+    F,
     IntegerField,
     OuterRef,
     Prefetch,
@@ -94,6 +96,13 @@ from projects.models import (
     progress_reported_between,
     total_investment_as_of,
 )
+from promo.agreements.selectors import (
+    KEEPING_FIELDS,
+    KeepingRow,
+    agreements_visible_to,
+    cohort_year,
+    keeping_rows,
+)
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, AlertLevel, Figure
 from .models import (
@@ -101,10 +110,10 @@ from .models import (
     Alert,
     AlertNotice,
     Bulletin,
-    BulletinAgreementLine,
     BulletinAmendment,
     BulletinAmendmentCause,
     SystemNotice,
+    own_line_name,
 )
 
 ZERO = Decimal("0.00")
@@ -829,7 +838,10 @@ def _amount_text(value: Any) -> str:
     return f"{Decimal(value):,.2f}"
 
 
-def _agreement_cell(line: BulletinAgreementLine, row: Any, column: dict[str, Any]) -> dict:
+def _agreement_cell(query: str, row: Any, column: dict[str, Any]) -> dict:
+    """One printed cell of ``row`` (a ``KeepingRow``); ``query`` selects the row's records in
+    the lists its counts link to (``&on=…&unit=…``)."""
+
     def url(spec: tuple[str, str] | None) -> str:
         if not spec:
             return ""
@@ -837,7 +849,7 @@ def _agreement_cell(line: BulletinAgreementLine, row: Any, column: dict[str, Any
             path = reverse(spec[0])
         except NoReverseMatch:  # served where the officers' pages are not (the admin alone)
             return ""
-        return f"{path}?{spec[1]}{line.list_query}"
+        return f"{path}?{spec[1]}{query}"
 
     kind = column["kind"]
     if kind == "amount":
@@ -875,30 +887,26 @@ def agreement_cell_plain(cell: dict[str, Any]) -> str:
     return cell["text"]
 
 
-def bulletin_agreement_section(bulletin: Bulletin) -> dict[str, Any]:
-    """The 协议履约 section as printed: the unit table (units, 本级, 合计) and the signing-year
-    table (cohorts, then the same 合计), from the frozen rows; one query."""
-    columns = _agreement_columns()
-    lines = list(bulletin.agreement_lines.select_related("unit").order_by("table", "position"))
-    units, cohorts, total = [], [], None
-    for line in lines:
-        line.bulletin = bulletin  # the rows' links read its last day; no query per row
-        row = line.figures
-        printed = {
-            "name": line.label,
-            "is_total": line.is_total,
-            "is_own": line.own_records_only,
-            "number": line.position if line.unit_id and not line.own_records_only else None,
-            "cells": [_agreement_cell(line, row, column) for column in columns],
-        }
-        if line.table == AgreementTable.COHORT:
-            cohorts.append(printed)
-        elif line.is_total:
-            total = printed
-        else:
-            units.append(printed)
+def _printed_agreement_row(
+    name: str, row: Any, query: str, columns: list[dict[str, Any]], **marks: Any
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "is_total": marks.get("is_total", False),
+        "is_own": marks.get("is_own", False),
+        "number": marks.get("number"),
+        "cells": [_agreement_cell(query, row, column) for column in columns],
+    }
+
+
+def _agreement_tables(
+    columns: list[dict[str, Any]],
+    units: list[dict[str, Any]],
+    cohorts: list[dict[str, Any]],
+    total: dict[str, Any] | None,
+) -> dict[str, Any]:
     if not cohorts:
-        # No agreement signed by the bulletin's last day: no section (every row would be "—").
+        # No agreement signed by the day: no section (every row would be "—").
         units, total = [], None
     return {
         "agreement_headers": [column["label"] for column in columns],
@@ -917,3 +925,117 @@ def bulletin_agreement_section(bulletin: Bulletin) -> dict[str, Any]:
             },
         ],
     }
+
+
+def bulletin_agreement_section(bulletin: Bulletin) -> dict[str, Any]:
+    """The 协议履约 section as printed: the unit table (units, 本级, 合计) and the signing-year
+    table (cohorts, then the same 合计), from the frozen rows; one query."""
+    columns = _agreement_columns()
+    lines = list(bulletin.agreement_lines.select_related("unit").order_by("table", "position"))
+    units, cohorts, total = [], [], None
+    for line in lines:
+        line.bulletin = bulletin  # the rows' links read its last day; no query per row
+        printed = _printed_agreement_row(
+            line.label,
+            line.figures,
+            line.list_query,
+            columns,
+            is_total=line.is_total,
+            is_own=line.own_records_only,
+            number=line.position if line.unit_id and not line.own_records_only else None,
+        )
+        if line.table == AgreementTable.COHORT:
+            cohorts.append(printed)
+        elif line.is_total:
+            total = printed
+        else:
+            units.append(printed)
+    return _agreement_tables(columns, units, cohorts, total)
+
+
+# The grain ``agreement_analysis`` reads at: a project's unit and its cohort, in one integer.
+_COHORT_SPAN = 10000  # a year is below it (1–9999)
+
+
+def _add_rows(rows: Iterable[KeepingRow]) -> KeepingRow:
+    """The sum of rows (every figure of ``KeepingRow`` is a count or an amount: they add)."""
+    total: dict[str, Any] = dict.fromkeys(KEEPING_FIELDS, 0)
+    for row in rows:
+        for name in KEEPING_FIELDS:
+            total[name] += getattr(row, name)
+    return KeepingRow(**total)
+
+
+def agreement_analysis(officer: Officer, *, unit: Unit | None, on: date) -> dict[str, Any]:
+    """协议履约分析 (issue #20): the bulletin's 协议履约 section computed now (or on a past day)
+    for the agreements the officer sees that were signed by ``on``, their statuses on ``on`` —
+    by unit (each active sub-unit of ``unit``, or of the bureau, then ``unit``'s own records,
+    then the total) and by signing-year cohort. The figures are read once per (project unit,
+    cohort) pair — ``keeping_rows``' four grouped queries — and added up here into the rows
+    (every figure adds), so the page costs what one grouping costs, whatever its rows.
+    Each count links to the list showing exactly that many rows."""
+    columns = _agreement_columns()
+    agreements = agreements_visible_to(officer).filter(signed_on__lte=on)
+    if unit is None:
+        units, own_units = bulletin_units(), bureau_own_units()
+    else:
+        agreements = agreements.filter(project__unit__path__startswith=unit.path)
+        units = list(Unit.objects.filter(parent=unit, is_active=True).order_by(tree_order()))
+        own_units = [unit]
+    grains = keeping_rows(
+        group=lambda path: ExpressionWrapper(
+            F(f"{path}__unit_id") * _COHORT_SPAN + cohort_year(path),
+            output_field=BigIntegerField(),
+        ),
+        agreements=agreements,
+        on=on,
+    )
+    paths = dict(
+        Unit.objects.filter(pk__in={key // _COHORT_SPAN for key in grains}).values_list(
+            "pk", "path"
+        )
+    )
+    by_unit: dict[int, list[KeepingRow]] = {}
+    by_cohort: dict[int, list[KeepingRow]] = {}
+    for key, row in grains.items():
+        unit_id, year = divmod(key, _COHORT_SPAN)
+        by_cohort.setdefault(year, []).append(row)
+        own = next((u for u in own_units if u.pk == unit_id), None)
+        holder = own or next((u for u in units if paths[unit_id].startswith(u.path)), None)
+        if holder is not None:
+            by_unit.setdefault(holder.pk, []).append(row)
+    day = f"&on={on.isoformat()}"
+    scope = f"&unit={unit.pk}" if unit is not None else ""
+    printed_units = [
+        _printed_agreement_row(
+            u.short_name or u.name,
+            _add_rows(by_unit.get(u.pk, ())),
+            f"{day}&unit={u.pk}",
+            columns,
+            number=position,
+        )
+        for position, u in enumerate(units, start=1)
+    ]
+    printed_units += [
+        _printed_agreement_row(
+            own_line_name(u),
+            _add_rows(by_unit.get(u.pk, ())),
+            f"{day}&unit={u.pk}&own=1",
+            columns,
+            is_own=True,
+        )
+        for u in own_units
+    ]
+    cohorts = [
+        _printed_agreement_row(
+            str(_("%(year)s年签约") % {"year": year}),
+            _add_rows(by_cohort[year]),
+            f"{day}&cohort={year}{scope}",
+            columns,
+        )
+        for year in sorted(by_cohort)
+    ]
+    total = _printed_agreement_row(
+        str(_("合计")), _add_rows(grains.values()), f"{day}{scope}", columns, is_total=True
+    )
+    return _agreement_tables(columns, printed_units, cohorts, total)

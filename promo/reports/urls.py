@@ -12,6 +12,7 @@ urlpatterns = [
     path("notices/<int:pk>/read/", views.notice_read, name="notice_read"),
     path("system-notices/<int:pk>/read/", views.system_notice_read, name="system_notice_read"),
     path("alerts/<int:pk>/acknowledge/", views.alert_acknowledge, name="alert_acknowledge"),
+    path("agreements/", views.agreement_analysis, name="agreement_analysis"),
     path("bulletins/", views.bulletin_list, name="bulletins"),
     path("bulletins/<int:pk>/", views.bulletin_detail, name="bulletin"),
     path("bulletins/<int:pk>/xlsx/", views.bulletin_xlsx, name="bulletin_xlsx"),

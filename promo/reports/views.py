@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from officers import permissions
+from officers.selectors import units_visible_to
 from promo.core.db import reads_from_replica
 from promo.core.errors import DomainError, PermissionDenied
 from promo.core.paging import KeysetPage, deep_page_redirect
@@ -24,6 +25,7 @@ from promo.core.paging import KeysetPage, deep_page_redirect
 from . import documents, selectors, services
 from .choices import BulletinStatus
 from .exports import bulletin_download
+from .forms import AgreementAnalysisForm
 from .models import Alert, AlertNotice, SystemNotice
 
 NOTICES_PER_PAGE = 30
@@ -133,6 +135,32 @@ def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
             **selectors.bulletin_agreement_section(bulletin),
             "links": True,
         },
+    )
+
+
+@login_required
+@require_GET
+@reads_from_replica
+def agreement_analysis(request: HttpRequest) -> HttpResponse:
+    """协议履约分析: the bulletin's 协议履约 section computed now (or on a past day) for the
+    agreements the officer sees, by unit and by signing-year cohort. A wrong filter is answered
+    next to its field, the figures of the defaults shown meanwhile."""
+    units = list(units_visible_to(request.user).order_by("path"))
+    form = AgreementAnalysisForm(request.GET or None, units=units)
+    unit, on = None, None
+    if form.is_bound and form.is_valid():
+        on = form.cleaned_data["on"]
+        unit = next((u for u in units if u.pk == form.cleaned_data["unit"]), None)
+    if unit is None and units and not permissions.is_bureau_wide(request.user):
+        # Not the bureau's reader: the rows of the bulletin's units would be empty but his.
+        unit = units[0]  # ordered by path: the top of the sub-tree he sees
+    section = selectors.agreement_analysis(
+        request.user, unit=unit, on=on or AgreementAnalysisForm.default_on()
+    )
+    return render(
+        request,
+        "reports/agreement_analysis.html",
+        {"form": form, "unit": unit, **section, "links": True},
     )
 
 

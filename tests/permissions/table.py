@@ -979,6 +979,8 @@ WEB: dict[str, list[Case]] = {
     "reports/alerts/<int:pk>/acknowledge/": [
         Case("POST", allow_if(signed_in, notified_of), records=("alert_a", "alert_b"))
     ],
+    # 协议履约分析: every signed-in officer, over the agreements he sees (issue #20).
+    "reports/agreements/": [signed_in_read],
     "reports/bulletins/": [Case("GET", allow_if(may_officer(P.may_read_bulletins)))],
     "reports/bulletins/<int:pk>/": [
         Case("GET", allow_if(sees(bulletins_visible_to)), records=BULLETINS)

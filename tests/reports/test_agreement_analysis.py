@@ -1,0 +1,195 @@
+"""协议履约分析 (issue #20): the bulletin's 协议履约 section computed live, for the officer's
+agreements, by unit and by signing-year cohort; every count a link to a list of that many rows.
+
+The scenario (four agreements over two units and two cohorts, and one signed after the
+bulletin's day) and the plain walk over the raw rows are the bulletin's
+(tests/reports/test_agreement_bulletin.py)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from promo.agreements.models import Agreement
+from promo.core.services import today
+from promo.reports.choices import BulletinKind
+from promo.reports.selectors import _agreement_cell, _agreement_columns, agreement_analysis
+from promo.reports.services import bulletin_generate
+from tests.reports.test_agreement_bulletin import (
+    END,
+    START,
+    Y1,
+    Y2,
+    Book,
+    _count,
+    _sum,
+    _walk,
+    lines,
+    scenario,  # noqa: F401 (the fixture)
+)
+
+pytestmark = pytest.mark.django_db
+
+URL = "/reports/agreements/"
+
+
+def _rows(section) -> dict[tuple[str, str], list[dict]]:
+    return {
+        (table["key"], row["name"]): row["cells"]
+        for table in section["agreement_tables"]
+        for row in table["rows"]
+    }
+
+
+def _page(client, query: str = "") -> str:
+    response = client.get(URL + query)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_on_the_bulletins_day_the_live_figures_are_the_frozen_ones(scenario):  # noqa: F811
+    bureau = scenario
+    bulletin = bulletin_generate(kind=BulletinKind.MONTHLY, period_start=START)
+    live = agreement_analysis(bureau.chief, unit=None, on=END)
+    frozen = {}
+    for line in lines(bulletin).values():
+        frozen[line.label] = line.figures
+    columns = _agreement_columns()
+    rows = _rows(live)
+    assert rows, "no section"
+    for (table, name), cells in rows.items():
+        expected = [_agreement_cell("", frozen[name], column)["text"] for column in columns]
+        assert [cell["text"] for cell in cells] == expected, (table, name)
+
+
+def test_today_every_figure_equals_a_plain_walk_over_the_raw_rows(scenario):  # noqa: F811
+    bureau = scenario
+    on = today()
+    counted = set(Agreement.objects.values_list("pk", flat=True))  # A5 is signed by today
+    walked = _walk(on, counted)
+    section = agreement_analysis(bureau.chief, unit=None, on=on)
+    columns = _agreement_columns()
+
+    def printed(rows) -> list[str]:
+        return [_agreement_cell("", _sum(rows), column)["text"] for column in columns]
+
+    by_unit: dict[str, list] = {}
+    by_cohort: dict[str, list] = {}
+    for agreement in Agreement.objects.select_related("project__unit"):
+        unit = agreement.project.unit
+        first = unit if unit.parent_id == bureau.bureau.pk else unit.parent
+        by_unit.setdefault(first.short_name or first.name, []).append(walked[agreement.pk])
+        first_signed = (
+            Agreement.objects.filter(project=agreement.project).order_by("signed_on").first()
+        )
+        by_cohort.setdefault(f"{first_signed.signed_on.year}年签约", []).append(
+            walked[agreement.pk]
+        )
+    rows = _rows(section)
+    for name, walked_rows in by_unit.items():
+        assert [c["text"] for c in rows[("unit", name)]] == printed(walked_rows), name
+    for name, walked_rows in by_cohort.items():
+        assert [c["text"] for c in rows[("cohort", name)]] == printed(walked_rows), name
+    assert [c["text"] for c in rows[("unit", "合计")]] == printed(walked.values())
+    # A5, signed after the bulletin's day, is counted today (its tax not due yet: pending).
+    assert len(walked) == 5
+    assert {name for table, name in rows if table == "cohort"} == {*by_cohort, "合计"}
+
+
+def test_each_count_links_to_a_list_of_that_many_rows(scenario, client_for):  # noqa: F811
+    bureau = scenario
+    for officer, query in ((bureau.chief, ""), (bureau.shanghai_head, "")):
+        client = client_for(officer)
+        page = _page(client, query)
+        links = re.findall(r'<a href="(/agreements/[^"]+)">([\d,.]+)</a>', page)
+        checked = 0
+        for url, text in links:
+            if "payment=" in url:
+                continue  # an amount (the bulletin's test adds the listed rows up)
+            assert _count(client, url) == int(text), (officer.username, url)
+            checked += 1
+        assert checked > 10, officer.username
+
+
+def test_a_unit_head_reads_his_sub_tree_and_never_another_units(scenario, client_for):  # noqa: F811
+    bureau = scenario
+    client = client_for(bureau.shanghai_head)
+    page = _page(client)
+    # His default is the top of what he sees: Shanghai, its team and its own records.
+    assert bureau.shanghai.name in page
+    section = page[page.index('data-table="unit"') :]
+    assert "深圳" not in section
+    total = re.search(r'<tr class="total">(.*?)</tr>', section, re.S).group(1)
+    assert f"unit={bureau.shanghai.pk}" in total
+    # Shenzhen asked for by its id: refused next to the field, and no Shenzhen figure shown.
+    page = _page(client, f"?unit={bureau.shenzhen.pk}")
+    assert "has-error" in page and "选择一个有效的选项" in page
+    body = page[page.index("<h1") :]  # past the language switch's "next" (this very URL)
+    assert not re.search(rf"[?;]unit={bureau.shenzhen.pk}(&|\")", body)
+
+
+def test_an_outsider_reads_only_his_own_and_an_administrator_nothing(scenario, client_for):  # noqa: F811
+    bureau = scenario
+    mine = agreement_analysis(bureau.outsider, unit=None, on=today())
+    # The outsider's unit (Shenzhen) holds A3 and A4: its total counts two agreements judged.
+    total = _rows(mine)[("unit", "合计")]
+    assert total[0]["parts"][1][0] == "2"
+    client = client_for(bureau.outsider)
+    page = _page(client)
+    assert f"unit={bureau.shanghai.pk}" not in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("?on=2999-01-01", "截至日期不能晚于今天。"),
+        ("?on=1900-01-01", "日期不能早于 1980-01-01。"),
+        ("?on=2026-02-30", "输入一个有效的日期。"),
+        ("?on=%00", "输入一个有效的日期。"),
+        ("?unit=abc", "选择一个有效的选项"),
+        ("?unit=999999999999999999999", "选择一个有效的选项"),
+    ],
+)
+def test_a_wrong_filter_is_answered_next_to_its_field(scenario, client_for, query, message):  # noqa: F811
+    page = _page(client_for(scenario.chief), query)
+    assert "has-error" in page and message in page
+    # The defaults' figures are shown meanwhile (today, the whole bureau).
+    assert 'data-table="unit"' in page
+
+
+def test_a_wrong_filter_in_english(scenario, client_for):  # noqa: F811
+    client = client_for(scenario.chief)
+    client.cookies["django_language"] = "en"
+    page = client.get(URL + "?on=2999-01-01", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "has-error" in page
+    assert "截至日期不能晚于今天" not in page
+
+
+def test_the_page_reads_in_the_same_queries_for_1_and_5_agreements_per_group(
+    scenario,  # noqa: F811
+    client_for,
+):
+    bureau = scenario
+    client = client_for(bureau.chief)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            _page(client)
+        return len(ctx.captured_queries)
+
+    few = count()
+    book = Book(bureau)
+    for year in (Y1, Y2, Y2 - 1, Y2 - 2):
+        a = book.agreement(bureau.outsider, date(year, 4, 1), f"more-{year}")
+        book.term(a, "annual_tax", "10", END - date.resolution, (END - 2 * date.resolution, "5"))
+    assert count() == few
+
+
+def test_the_cockpits_agreement_section_links_to_the_analysis(scenario, client_for):  # noqa: F811
+    page = client_for(scenario.chief).get(reverse("dashboard:index")).content.decode()
+    assert reverse("reports:agreement_analysis") in page
