@@ -472,15 +472,43 @@ class Keeping:
 def keeping_figures(
     officer: Officer, *, unit: Unit | None = None, on: date | None = None
 ) -> Keeping:
-    """Three queries: the agreements' categories, those to claw back, the promises and the money.
-    ``unit``: only the projects of that unit and its sub-units (the cockpit's unit filter)."""
-    condition = _agreement_conditions(on)
-    agreements = _in_unit(agreements_visible_to(officer), unit, "project").aggregate(
-        judged=Count("pk", filter=condition["judged"]),
-        keeping=Count("pk", filter=condition["judged"] & ~condition["breached"]),
-        breached=Count("pk", filter=condition["breached"]),
+    """Three queries: each commitment's status once, gathered per agreement (judged, in
+    breach); the agreements a paid tranche of which may be clawed back; the promises and the
+    money. ``unit``: only the projects of that unit and its sub-units (the cockpit's filter).
+    The categories are those of ``agreement_list`` (its tabs count the same agreements): an
+    agreement is judged when some commitment is 已履约 or in breach, keeping when judged and
+    none is in breach, to claw back when in breach with a clawback rule and a tranche paid."""
+    agreements = _in_unit(agreements_visible_to(officer), unit, "project", signed_by=on)
+    terms = terms_with_status(Term.objects.filter(agreement_id__in=agreements.values("pk")), on)
+    judged_statuses = (TermStatus.MET, *BREACH_STATUSES)
+    flags = _grouped(
+        terms,
+        F("agreement_id"),
+        {"status": "status"},
+        {
+            "judged": _sql(f"bool_or(c_status IN {_in(judged_statuses)})", *judged_statuses),
+            "breached": _sql(f"bool_or(c_status IN {_in(BREACH_STATUSES)})", *BREACH_STATUSES),
+        },
     )
-    clawback_agreements = agreement_list(officer, status="clawback", unit=unit, on=on).count()
+    reclaimable = set(
+        agreements.exclude(clawback_rule=ClawbackRule.NONE)
+        .filter(
+            Exists(
+                Promise.objects.filter(
+                    agreement_id=OuterRef("pk"), kind=PromiseKind.INCENTIVE, payment=Payment.PAID
+                )
+            )
+        )
+        .values_list("pk", flat=True)
+    )
+    judged = [pk for pk, flag in flags.items() if flag["judged"]]
+    breached = [pk for pk, flag in flags.items() if flag["breached"]]
+    agreement_counts = {
+        "judged": len(judged),
+        "keeping": sum(1 for pk in judged if not flags[pk]["breached"]),
+        "breached": len(breached),
+    }
+    clawback_agreements = sum(1 for pk in breached if pk in reclaimable)
     zero = Value(Decimal("0"), output_field=_AMOUNT)
     promises = _in_unit(promises_visible_to(officer), unit, "agreement__project")
     money = promises_with_status(promises, on).aggregate(
@@ -490,9 +518,9 @@ def keeping_figures(
         clawed_back=Coalesce(Sum("clawed_back_amount"), zero),
     )
     return Keeping(
-        judged=agreements["judged"],
-        keeping=agreements["keeping"],
-        breached=agreements["breached"],
+        judged=agreement_counts["judged"],
+        keeping=agreement_counts["keeping"],
+        breached=agreement_counts["breached"],
         overdue_promises=money["overdue"],
         clawback_due=clawback_agreements,
         paid=money["paid"],

@@ -418,6 +418,8 @@ def _urls(t: dict[str, Any]) -> dict[str, str]:
         "HTML agreements list": f"/agreements/?unit={root}",
         "HTML commitments at risk (trend)": f"/agreements/terms/?unit={root}&status=at_risk",
         "API agreements list": f"/api/v1/agreements/?unit={root}",
+        # 协议履约分析: the bulletin's agreement section computed live for the bureau.
+        "HTML agreement analysis": "/reports/agreements/",
     }
 
 
