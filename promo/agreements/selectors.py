@@ -16,6 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import RegrIntercept, RegrSlope
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import (
     BooleanField,
@@ -771,7 +772,10 @@ def _grouped(
     named = {name: F(value) if isinstance(value, str) else value for name, value in columns.items()}
     inner = qs.annotate(**{f"c_{name}": value for name, value in named.items()}, group_key=key)
     inner = inner.values("group_key", *(f"c_{name}" for name in named)).order_by()
-    sql, params = inner.query.sql_with_params()
+    try:
+        sql, params = inner.query.sql_with_params()
+    except EmptyResultSet:  # nothing to read (an administrator sees no agreement): no group
+        return {}
     selected: list[str] = []
     outer: list[Any] = []
     for name, (text, values) in aggregates.items():
