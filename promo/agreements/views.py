@@ -134,6 +134,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
             raise Http404
         rows = rows.filter(project_id=project.pk)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_agreement_flags(page.object_list, as_of.get("on"))
     return render(
         request,
         "agreements/agreement_list.html",

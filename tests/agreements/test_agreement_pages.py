@@ -20,7 +20,12 @@ from promo.agreements.models import (
     Promise,
     Term,
 )
-from promo.agreements.selectors import agreement_list, keeping_figures, promise_list
+from promo.agreements.selectors import (
+    agreement_list,
+    agreements_with_status,
+    keeping_figures,
+    promise_list,
+)
 from promo.core.services import today
 from tests.factories import make_project
 
@@ -243,6 +248,46 @@ def test_the_figures_equal_the_rows_of_the_lists_they_link_to(bureau, client_for
                 assert int(shown.group(1)) == getattr(figures, name), name
     outsider = keeping_figures(bureau.outsider)
     assert (outsider.judged, outsider.breached, outsider.overdue_promises) == (0, 0, 0)
+
+
+def test_each_row_of_the_list_carries_the_category_its_commitments_give_it(bureau, client_for):
+    """The page reads its rows' categories for those rows alone (not over the bureau's every
+    commitment): each row's badges equal the categories computed over that agreement's rows."""
+    officer, head = bureau.shanghai_officer, bureau.shanghai_head
+    made = {
+        s: _agreement_in_state(officer, head, s)
+        for s in ("keeping", "breached", "owing", "clawback", "pending")
+    }
+    bare = services.agreement_create(
+        project=make_project(officer),
+        actor=officer,
+        kind="main",
+        title="协议-bare",
+        signed_on=today(),
+    )
+    expected = {
+        row["pk"]: row
+        for row in agreements_with_status(Agreement.objects.all()).values(
+            "pk", "judged", "breached", "overdue_promises"
+        )
+    }
+    response = client_for(bureau.chief).get(reverse("agreements:list"))
+    rows = {a.pk: a for a in response.context["page"].object_list}
+    assert set(rows) == {a.pk for a in [*made.values(), bare]}
+    for pk, agreement in rows.items():
+        shown = (agreement.judged, agreement.breached, agreement.overdue_promises)
+        assert shown == (
+            expected[pk]["judged"],
+            expected[pk]["breached"],
+            expected[pk]["overdue_promises"],
+        )
+    assert (rows[made["keeping"].pk].judged, rows[made["keeping"].pk].breached) == (True, False)
+    assert rows[made["breached"].pk].breached and rows[made["clawback"].pk].breached
+    assert rows[made["owing"].pk].overdue_promises and not rows[made["keeping"].pk].overdue_promises
+    assert not rows[made["pending"].pk].judged and not rows[bare.pk].judged
+    page = response.content.decode()
+    assert page.count('class="badge overdue">违约<') == 2
+    assert page.count("政府承诺逾期</span>") == 1
 
 
 def test_the_list_and_the_page_read_in_a_fixed_number_of_queries(
