@@ -620,6 +620,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promo.dashboard.tasks.reconcile_cockpit_summary",
         "schedule": crontab(hour=4, minute=15),
     },
+    # 协议履约状态: each agreement's categories recomputed for the new day (decision 0020), so
+    # the first read of the morning counts rows; a night missed costs that read a live count.
+    "agreements-refresh-states": {
+        "task": "promo.agreements.tasks.refresh_agreement_states",
+        "schedule": crontab(hour=0, minute=10),
+    },
     # 导出补发: every minute, re-send export jobs still queued after a minute (the broker was
     # down when they were asked for); claiming makes a second send harmless.
     "resume-waiting-exports": {
@@ -789,6 +795,9 @@ PROMO_ALERT_VALID_LEAD_DAY = env_int("PROMO_ALERT_VALID_LEAD_DAY", 20)
 # An investor's commitment due within this many days and not yet met: yellow (at risk);
 # in breach (未履约 / 部分履约), and a bureau promise past its due date: red.
 PROMO_ALERT_AGREEMENT_RISK_DAYS = env_int("PROMO_ALERT_AGREEMENT_RISK_DAYS", 30)
+# 协议履约状态 (decision 0020): a read of the 协议履约 figures recomputes at most this many stale
+# agreements and stores them; past it (the nightly refresh missed) it computes live and queues one.
+PROMO_AGREEMENT_STATE_READ_LIMIT = env_int("PROMO_AGREEMENT_STATE_READ_LIMIT", 2000)
 # Escalation ladder: the responsible officer at once, the unit head and the chief after these.
 PROMO_ESCALATE_TO_HEAD_DAYS = env_int("PROMO_ESCALATE_TO_HEAD_DAYS", 3)
 PROMO_ESCALATE_TO_CHIEF_DAYS = env_int("PROMO_ESCALATE_TO_CHIEF_DAYS", 7)

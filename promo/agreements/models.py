@@ -71,6 +71,8 @@ class Agreement(SyncedModel):
         indexes = [
             # A project's agreements (the project page, the agreement list's join).
             models.Index(fields=["project", "signed_on"], name="agreements_agreement_project"),
+            # The agreement list, newest first: its page read through the index, not a sort.
+            models.Index(fields=["-signed_on", "-id"], name="agreements_agreement_newest"),
         ]
 
     def __str__(self) -> str:
@@ -307,3 +309,43 @@ class AgreementLog(TrailEvent):
 
     def __str__(self) -> str:
         return f"{self.agreement_id}: {self.what}"
+
+
+class AgreementState(models.Model):
+    """协议履约状态 (derived, decision 0020): an agreement's categories as computed on ``on_day``
+    from its rows — what the 协议履约 figures count, kept so a bureau's figures read one row per
+    agreement instead of every commitment's status. Never edited: ``promo.agreements.states``
+    writes it; triggers on the rows it derives from mark it stale (``on_day`` NULL, ``gen``
+    + 1) in the writer's transaction; a read recomputes what is not of today."""
+
+    agreement = models.OneToOneField(
+        Agreement,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,  # the agreement's delete trigger removes it
+        db_constraint=False,
+        related_name="state",
+    )
+    # Bumped by every write that may change the categories; a recomputation is stored only
+    # if the row still has the generation read before it (states.refresh).
+    gen = models.PositiveIntegerField(default=0)
+    on_day = models.DateField(null=True)
+    judged = models.BooleanField(default=False)
+    breached = models.BooleanField(default=False)
+    overdue_promises = models.PositiveIntegerField(default=0)
+    clawback_due = models.BooleanField(default=False)
+    # Some commitment 履约中 is at risk (黄灯, selectors.term_at_risk): the at-risk list reads
+    # the trends of these agreements' commitments only.
+    at_risk = models.BooleanField(default=False)
+    # 万元, summed over the agreement's promises (incentive tranches): paid (paid or later
+    # clawed back), withheld, clawed back.
+    paid = models.DecimalField(**_MONEY, default=Decimal("0"))
+    withheld = models.DecimalField(**_MONEY, default=Decimal("0"))
+    clawed_back = models.DecimalField(**_MONEY, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("协议履约状态")
+        verbose_name_plural = _("协议履约状态")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id} @ {self.on_day}"

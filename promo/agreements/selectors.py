@@ -8,7 +8,7 @@ commitment becomes 未履约 the day after its due date without a job having to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -428,7 +428,7 @@ def _term_flags(terms: QuerySet[Term], on: date | None) -> dict[int, dict[str, b
     )
 
 
-def with_agreement_flags(rows: Collection[Agreement], on: date | None = None) -> list[Agreement]:
+def with_agreement_flags(rows: Iterable[Any], on: date | None = None) -> list[Any]:
     """``rows`` (a page of ``agreement_list``) with ``judged``, ``breached`` and
     ``overdue_promises`` set on each — the categories of ``_agreement_conditions`` — read for
     these rows alone (two queries through the commitments' and promises' agreement index)."""
@@ -514,13 +514,73 @@ class Keeping:
 def keeping_figures(
     officer: Officer, *, unit: Unit | None = None, on: date | None = None
 ) -> Keeping:
-    """Three queries: each commitment's status once, gathered per agreement (judged, in
-    breach); the agreements a paid tranche of which may be clawed back; the promises and the
-    money. ``unit``: only the projects of that unit and its sub-units (the cockpit's filter).
+    """The 协议履约 figures over the agreements the officer sees (``unit``: only the projects of
+    that unit and its sub-units, the cockpit's filter), as of ``on`` (today by default).
+
     The categories are those of ``agreement_list`` (its tabs count the same agreements): an
     agreement is judged when some commitment is 已履约 or in breach, keeping when judged and
-    none is in breach, to claw back when in breach with a clawback rule and a tranche paid."""
+    none is in breach, to claw back when in breach with a clawback rule and a tranche paid.
+    Today they are counted from the stored states (``promo.agreements.states``, decision
+    0020), the stale ones recomputed first; a past day, or too many stale states, is counted
+    live from every commitment's status. The money is summed from the promises either way."""
     agreements = _in_unit(agreements_visible_to(officer), unit, "project", signed_by=on)
+    figures = None
+    if on is None or on == today():
+        figures = _figures_from_states(agreements)
+    if figures is None:
+        promises = _in_unit(promises_visible_to(officer), unit, "agreement__project")
+        figures = _figures_live(agreements, promises, on)
+    names = ("judged", "keeping", "breached", "overdue_promises", "clawback_due")
+    return Keeping(
+        **{name: figures[name] for name in (*names, "paid", "withheld", "clawed_back")},
+        unit_id=unit.pk if unit is not None else None,
+    )
+
+
+def _figures_from_states(agreements: QuerySet[Agreement]) -> dict[str, Any] | None:
+    """The figures counted from today's stored states, in one query when every state is
+    fresh; else the stale ones are recomputed and stored first. None when more are stale
+    than a read should recompute (a refresh is queued), or when a write landed during the
+    recomputation and left one stale: the caller counts live."""
+    from . import states
+
+    figures = _state_sums(agreements)
+    if figures["fresh"] == figures["total"]:
+        return figures
+    stale = states.stale(agreements)
+    if len(stale) > states.read_limit():
+        states.queue_refresh()
+        return None
+    states.refresh(seen=stale)
+    figures = _state_sums(agreements)
+    return figures if figures["fresh"] == figures["total"] else None
+
+
+def _state_sums(agreements: QuerySet[Agreement]) -> dict[str, Any]:
+    """The stored states of ``agreements`` that are of today, counted and summed, with how
+    many agreements there are (``total``) and how many of them have such a state (``fresh``)."""
+    fresh = Q(state__on_day=today())
+    zero = Value(Decimal("0"), output_field=_AMOUNT)
+    figures = agreements.order_by().aggregate(
+        n_total=Count("pk"),
+        n_fresh=Count("pk", filter=fresh),
+        n_judged=Count("pk", filter=fresh & Q(state__judged=True)),
+        n_keeping=Count("pk", filter=fresh & Q(state__judged=True, state__breached=False)),
+        n_breached=Count("pk", filter=fresh & Q(state__breached=True)),
+        n_clawback_due=Count("pk", filter=fresh & Q(state__clawback_due=True)),
+        n_overdue_promises=Coalesce(Sum("state__overdue_promises", filter=fresh), 0),
+        n_paid=Coalesce(Sum("state__paid", filter=fresh), zero),
+        n_withheld=Coalesce(Sum("state__withheld", filter=fresh), zero),
+        n_clawed_back=Coalesce(Sum("state__clawed_back", filter=fresh), zero),
+    )
+    return {name.removeprefix("n_"): value for name, value in figures.items()}
+
+
+def _figures_live(
+    agreements: QuerySet[Agreement], promises: QuerySet[Promise], on: date | None
+) -> dict[str, Any]:
+    """The figures computed from every commitment's and promise's status on ``on``, the money
+    summed from the promises."""
     flags = _term_flags(Term.objects.filter(agreement_id__in=agreements.values("pk")), on)
     reclaimable = set(
         agreements.exclude(clawback_rule=ClawbackRule.NONE)
@@ -535,31 +595,21 @@ def keeping_figures(
     )
     judged = [pk for pk, flag in flags.items() if flag["judged"]]
     breached = [pk for pk, flag in flags.items() if flag["breached"]]
-    agreement_counts = {
-        "judged": len(judged),
-        "keeping": sum(1 for pk in judged if not flags[pk]["breached"]),
-        "breached": len(breached),
-    }
-    clawback_agreements = sum(1 for pk in breached if pk in reclaimable)
+    overdue = promises_with_status(promises, on).filter(status=PromiseStatus.OVERDUE).count()
     zero = Value(Decimal("0"), output_field=_AMOUNT)
-    promises = _in_unit(promises_visible_to(officer), unit, "agreement__project")
-    money = promises_with_status(promises, on).aggregate(
-        overdue=Count("pk", filter=Q(status=PromiseStatus.OVERDUE)),
+    money = promises.aggregate(
         paid=Coalesce(Sum("paid_amount", filter=Q(payment__in=EVER_PAID)), zero),
         withheld=Coalesce(Sum("amount", filter=Q(payment=Payment.WITHHELD)), zero),
         clawed_back=Coalesce(Sum("clawed_back_amount"), zero),
     )
-    return Keeping(
-        judged=agreement_counts["judged"],
-        keeping=agreement_counts["keeping"],
-        breached=agreement_counts["breached"],
-        overdue_promises=money["overdue"],
-        clawback_due=clawback_agreements,
-        paid=money["paid"],
-        withheld=money["withheld"],
-        clawed_back=money["clawed_back"],
-        unit_id=unit.pk if unit is not None else None,
-    )
+    return {
+        **money,
+        "judged": len(judged),
+        "keeping": sum(1 for pk in judged if not flags[pk]["breached"]),
+        "breached": len(breached),
+        "clawback_due": sum(1 for pk in breached if pk in reclaimable),
+        "overdue_promises": overdue,
+    }
 
 
 def pending_requests_for(officer: Officer) -> QuerySet[IncentiveRequest]:
@@ -969,6 +1019,16 @@ def term_list(
         qs = qs.filter(status__in=JUDGED_STATUSES)
     elif status == "at_risk":
         qs = qs.filter(at_risk=True)
+        if on is None or on == today():
+            # Only the commitments of agreements whose state says one is at risk need their
+            # trend drawn (decision 0020), when every state in scope is of today.
+            from . import states
+
+            scope = _in_unit(
+                agreements_visible_to(officer), unit, "project", own=own, cohort=cohort
+            )
+            if states.ensure_fresh(scope):
+                qs = qs.filter(agreement__state__at_risk=True, agreement__state__on_day=today())
     elif status in TermStatus.values:
         qs = qs.filter(status=status)
     return qs.order_by("due_on", "id")

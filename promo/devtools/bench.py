@@ -1067,7 +1067,11 @@ def _manage_output(url: str, *args: str) -> str:
 # The bulletin's documents (issue 17): each generator timed in-process, in a child process
 # like the jobs, on the monthly bulletin the "monthly bulletin" job has just made.
 DOCUMENT_JOBS = ("bulletin DOCX", "bulletin PDF", "bulletin XLSX")
+# 协议履约状态 (decision 0020): the nightly recomputation of every agreement's state, run
+# first (from yesterday's states), as production's 00:10 run has before anyone reads.
+STATES_JOB = "agreement states, nightly"
 JOBS = (
+    STATES_JOB,
     "alerts, run 1",
     "alerts, run 2 (repeated)",
     "monthly bulletin",
@@ -1076,10 +1080,10 @@ JOBS = (
 )
 
 
-def _jobs(url: str) -> dict[str, Any]:
+def _jobs(url: str, jobs: tuple[str, ...] = JOBS) -> dict[str, Any]:
     """The nightly jobs, each in a child process on the scale's database: time and peak memory."""
     results = {}
-    for job in JOBS:
+    for job in jobs:
         env = dict(_server_env(0), DATABASE_URL=url)
         done = subprocess.run(
             [sys.executable, "-m", "promo.devtools.bench", "--job", job],
@@ -1128,6 +1132,8 @@ def _run_job(job: str) -> dict[str, Any]:
             **document_timing(job),
             "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         }
+    if job == STATES_JOB:
+        return _states_job()
     before = Alert.objects.count()
     start = time.perf_counter()
     if job.startswith("alerts"):
@@ -1146,6 +1152,24 @@ def _run_job(job: str) -> dict[str, Any]:
         "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "alerts_before": before,
         "result": outcome if isinstance(outcome, dict | int) else str(outcome),
+    }
+
+
+def _states_job() -> dict[str, Any]:
+    """The nightly refresh of the agreements' states, every state made yesterday's first."""
+    from datetime import timedelta
+
+    from promo.agreements.models import AgreementState
+    from promo.agreements.states import refresh
+    from promo.core.services import today
+
+    AgreementState.objects.update(on_day=today() - timedelta(days=1))
+    start = time.perf_counter()
+    stored = refresh()
+    return {
+        "seconds": round(time.perf_counter() - start, 2),
+        "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "result": stored,
     }
 
 
@@ -1326,6 +1350,7 @@ def _bench_scale(
     url: str, t: dict[str, Any], port: int, seconds: float, scale_out: bool = True
 ) -> dict[str, Any]:
     load_start = os.getloadavg()
+    states = _jobs(url, (STATES_JOB,))
     server = _serve(url, port)
     base = f"http://{HOST}:{port}"
     web_out: dict[str, Any] | None = None
@@ -1362,7 +1387,7 @@ def _bench_scale(
     finally:
         server.terminate()
         server.wait(timeout=30)
-    jobs = _jobs(url)
+    jobs = {**states, **_jobs(url, tuple(job for job in JOBS if job != STATES_JOB))}
     cold = _cold_cockpit(url, t)
     report = {
         "targets": t,

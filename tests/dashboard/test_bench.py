@@ -521,6 +521,28 @@ def test_the_bulletin_documents_are_timed_on_the_latest_monthly_bulletin(bureau)
         assert timing["lines"] == 5  # 3 units, 局本级, 合计
 
 
+def test_the_nightly_agreement_states_job_recomputes_every_state_from_yesterdays(bureau):
+    from promo.agreements import services
+    from promo.agreements.models import AgreementState
+    from tests.factories import make_project
+
+    officer = bureau.shanghai_officer
+    for n in range(2):
+        agreement = services.agreement_create(
+            project=make_project(officer), actor=officer, kind="main", title=f"协议{n}",
+            signed_on=today() - timedelta(days=30),
+        )  # fmt: skip
+        services.term_add(
+            agreement=agreement, actor=officer, metric="jobs", target="5", due_on=today()
+        )
+    assert bench.JOBS[0] == bench.STATES_JOB  # run before the pages are measured
+    outcome = bench._run_job(bench.STATES_JOB)
+    assert outcome["result"] == 2 and outcome["seconds"] >= 0
+    assert AgreementState.objects.filter(on_day=today()).count() == 2
+    # Run again (the next bench run, the same day): it recomputes them all once more.
+    assert bench._run_job(bench.STATES_JOB)["result"] == 2
+
+
 def test_the_document_rows_are_printed_with_the_calibration_ratio():
     report = {"county": _scale(1.0)}
     report["county"]["jobs"]["bulletin PDF"] = {

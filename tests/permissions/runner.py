@@ -9,6 +9,9 @@ and does not count; a refused request that left any row changed does. Sessions a
 (signing in, messages), so ``django_session`` is left out; nor is the audit trail
 (``audit_auditentry`` and its head row ``audit_chainhead``), which records every API call,
 every denial and the audit page's own reads by design (tests/audit/ checks what it records).
+Nor is ``agreements_agreementstate``: derived rows, no record of anyone's, which a read of
+the 协议履约 figures recomputes when stale by design (decision 0020;
+tests/agreements/test_agreement_states.py checks them against the live computation).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from .table import ALLOW, DENY, NOOP, RULE, Case, Ctx, Outcome, expand_today
 
-IGNORED_TABLES = frozenset({"django_session", "audit_auditentry", "audit_chainhead"})
+IGNORED_TABLES = frozenset(
+    {"django_session", "audit_auditentry", "audit_chainhead", "agreements_agreementstate"}
+)
 REFUSED = frozenset({401, 403, 404, 405})
 
 

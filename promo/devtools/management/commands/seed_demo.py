@@ -59,7 +59,16 @@ class Command(BaseCommand):
             self._demo(seed)
         else:
             self._scale(scale, seed, factor)
+        self._agreement_states()
         self.stdout.write(f"用时 elapsed: {time.monotonic() - started:.1f} s")
+
+    def _agreement_states(self) -> None:
+        """What the nightly refresh does (decision 0020), so the first read counts stored rows."""
+        from promo.agreements.states import refresh
+
+        stored = refresh()
+        if stored:
+            self.stdout.write(f"协议履约状态 agreement states computed: {stored:,}")
 
     def _demo(self, seed: int) -> None:
         from promo.devtools.demo.bureau import BUREAU_NAME, build_demo

@@ -1,0 +1,275 @@
+"""协议履约状态 (decision 0020): the 协议履约 figures counted from one stored row per agreement
+equal the figures computed live from every commitment's and promise's status — after every
+kind of write, through the services or past them in SQL, a day later, with a write landing
+in the middle of a recomputation, and when too many rows are stale to recompute on a read."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from projects import services as project_services
+from promo.agreements import services, states
+from promo.agreements.models import Agreement, AgreementState, Term
+from promo.agreements.selectors import (
+    _figures_live,
+    agreements_visible_to,
+    keeping_figures,
+    promises_visible_to,
+)
+from promo.agreements.tasks import refresh_agreement_states
+from promo.core.services import today
+from tests.factories import make_project, stage_evidence
+
+pytestmark = pytest.mark.django_db
+
+DAY = timedelta(days=1)
+COUNTED = ("judged", "keeping", "breached", "overdue_promises", "clawback_due")
+MONEY = ("paid", "withheld", "clawed_back")
+
+
+def _live(officer) -> dict[str, Any]:
+    return _figures_live(agreements_visible_to(officer), promises_visible_to(officer), None)
+
+
+def _stored(officer) -> dict[str, Any]:
+    figures = keeping_figures(officer)
+    return {name: getattr(figures, name) for name in (*COUNTED, *MONEY)}
+
+
+def _state(agreement: Agreement) -> AgreementState:
+    return AgreementState.objects.get(agreement=agreement)
+
+
+def _agreement(officer, title: str, *, signed_days_ago: int = 80) -> Agreement:
+    project = make_project(officer, contract_date=today() - signed_days_ago * DAY)
+    return services.agreement_create(
+        project=project,
+        actor=officer,
+        kind="main",
+        title=title,
+        signed_on=today() - signed_days_ago * DAY,
+    )
+
+
+def _measure(officer, head, term, value, on):
+    item = services.measurement_record(
+        term=term, actor=officer, measured_on=on, value=value, source="税务部门"
+    )
+    return services.measurement_verify(measurement=item, actor=head)
+
+
+def test_every_kind_of_write_marks_the_state_stale_and_the_figures_stay_equal_to_live(bureau):
+    officer, head, chief = bureau.shanghai_officer, bureau.shanghai_head, bureau.chief
+    agreement = _agreement(officer, "协议-甲")
+    checks = []
+
+    def check(what: str, *, stale: bool = True) -> None:
+        # Read once (recomputing what is stale), then compare with the live computation.
+        before = _state(agreement)
+        if stale:
+            assert before.on_day is None, what
+        figures = _stored(chief)
+        assert figures == _live(chief), what
+        assert _state(agreement).on_day == today(), what
+        checks.append((what, figures))
+
+    tax = services.term_add(
+        agreement=agreement, actor=officer, metric="annual_tax", target="100", due_on=today() - DAY
+    )
+    check("term added")
+    assert checks[-1][1]["breached"] == 1  # due yesterday, nothing measured: 未履约
+    item = services.measurement_record(
+        term=tax, actor=officer, measured_on=today() - 2 * DAY, value="100", source="税务部门"
+    )
+    check("measurement recorded")
+    assert checks[-1][1]["breached"] == 1  # not verified yet: it does not count
+    services.measurement_verify(measurement=item, actor=head)
+    check("measurement verified")
+    assert checks[-1][1]["keeping"] == 1 and checks[-1][1]["breached"] == 0
+    start = services.term_add(
+        agreement=agreement, actor=officer, metric="start_by", target="0", due_on=today() - 3 * DAY
+    )
+    check("date term added")
+    assert checks[-1][1]["breached"] == 1
+    project_services.project_advance(
+        project=agreement.project,
+        actor=officer,
+        to_stage="groundbreaking",
+        actual_date=today() - 4 * DAY,
+        evidence=stage_evidence("groundbreaking"),
+    )
+    check("the project broke ground")
+    assert checks[-1][1]["breached"] == 0
+    promise = services.promise_add(
+        agreement=agreement,
+        actor=officer,
+        kind="land_delivery",
+        description="交地",
+        owner_unit=officer.unit,
+        due_on=today() - DAY,
+    )
+    check("promise added")
+    assert checks[-1][1]["overdue_promises"] == 1
+    services.promise_deliver(promise=promise, actor=officer, delivered_on=today())
+    check("promise delivered")
+    assert checks[-1][1]["overdue_promises"] == 0
+    # Past the services: a data fix in SQL is caught by the triggers too.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE projects_project SET groundbreaking_actual = %s WHERE id = %s",
+            [today(), agreement.project_id],
+        )
+    check("a project date corrected in SQL")
+    assert checks[-1][1]["breached"] == 1  # broke ground after its due date: 部分履约
+    services.term_waive(term=start, actor=head, reason="规划调整，经区政府同意")
+    check("term waived")
+    assert checks[-1][1]["breached"] == 0
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE agreements_measurement SET value = 40 WHERE term_id = %s", [tax.pk])
+    check("a measurement changed in SQL")
+    assert checks[-1][1]["breached"] == 1
+    # An update that changes no date of the project leaves the state as it was.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE projects_project SET name = name || '' WHERE id = %s", [agreement.project_id]
+        )
+    assert _state(agreement).on_day == today()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM agreements_measurement WHERE term_id = %s", [tax.pk])
+    check("a measurement deleted in SQL")
+    assert len(checks) == 11
+
+
+def test_an_incentive_paid_then_in_breach_is_counted_to_claw_back_and_its_condition_tracked(
+    bureau,
+):
+    officer, head, chief = bureau.shanghai_officer, bureau.shanghai_head, bureau.chief
+    agreement = _agreement(officer, "协议-乙")
+    tax = services.term_add(
+        agreement=agreement,
+        actor=officer,
+        metric="annual_tax",
+        target="50",
+        due_on=today() + 20 * DAY,
+    )
+    _measure(officer, head, tax, "50", today())
+    promise = services.promise_add(
+        agreement=agreement,
+        actor=officer,
+        kind="incentive",
+        description="奖补第一期",
+        owner_unit=officer.unit,
+        due_on=today() + 30 * DAY,
+        amount="100",
+        conditions=[tax],
+    )
+    assert _stored(chief) == _live(chief)
+    request = services.incentive_request(
+        promise=promise, actor=officer, action="pay", reason="兑现"
+    )
+    services.incentive_decide(request=request, actor=head, approve=True)
+    assert _state(agreement).on_day is None  # the payment (a promise column) made it stale
+    assert _stored(chief) == _live(chief)
+    with time_machine.travel(today() + 40 * DAY):
+        # A new day: yesterday's states do not count; the correction puts it in breach.
+        assert AgreementState.objects.get(agreement=agreement).on_day != today()
+        _measure(officer, head, tax, "30", tax.due_on)
+        figures = _stored(chief)
+        assert figures == _live(chief)
+        assert (figures["breached"], figures["clawback_due"]) == (1, 1)
+        assert figures["paid"] == Decimal("100")
+        # The condition unlinked in SQL: the promise's table of conditions has its trigger.
+        assert _state(agreement).on_day == today()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "DELETE FROM agreements_promise_conditions WHERE promise_id = %s", [promise.pk]
+            )
+        assert _state(agreement).on_day is None
+        assert _stored(chief) == _live(chief)
+
+
+def test_a_write_during_the_recomputation_leaves_the_row_stale_for_the_next_read(bureau):
+    officer, head, chief = bureau.shanghai_officer, bureau.shanghai_head, bureau.chief
+    agreement = _agreement(officer, "协议-丙")
+    tax = services.term_add(
+        agreement=agreement, actor=officer, metric="annual_tax", target="100", due_on=today() - DAY
+    )
+    seen = states.stale(Agreement.objects.filter(pk=agreement.pk))
+    computed = states._compute([agreement.pk])  # 未履约: nothing verified by the due date
+    assert computed[agreement.pk][1] is True
+    _measure(officer, head, tax, "100", today() - 2 * DAY)  # lands before the store
+    assert states._store(seen, computed) == 0
+    state = _state(agreement)
+    assert state.on_day is None and state.breached is False  # never the stale computation
+    figures = _stored(chief)
+    assert figures == _live(chief) and figures["keeping"] == 1
+
+
+def test_over_the_read_limit_the_figures_are_live_and_the_nightly_refresh_stores_all(
+    bureau, settings
+):
+    officer, chief = bureau.shanghai_officer, bureau.chief
+    made = [_agreement(officer, f"协议-{n}") for n in range(3)]
+    for agreement in made:
+        services.term_add(
+            agreement=agreement, actor=officer, metric="jobs", target="10", due_on=today() - DAY
+        )
+    settings.PROMO_AGREEMENT_STATE_READ_LIMIT = 2
+    figures = _stored(chief)
+    assert figures == _live(chief) and figures["breached"] == 3
+    # Computed live for that read: nothing was stored by it.
+    assert not AgreementState.objects.filter(on_day=today()).exists()
+    assert refresh_agreement_states() == 3
+    assert refresh_agreement_states() == 0  # a second run finds nothing stale
+    assert AgreementState.objects.filter(on_day=today()).count() == 3
+    assert _stored(chief) == figures
+
+
+def test_deleting_an_agreement_removes_its_state(bureau):
+    # No service deletes an agreement (its log is append-only); a data fix in SQL may.
+    officer, chief = bureau.shanghai_officer, bureau.chief
+    agreement = Agreement.objects.create(
+        project=make_project(officer),
+        kind="main",
+        title="协议-丁",
+        signed_on=today() - 9 * DAY,
+        created_by=officer,
+    )
+    Term.objects.create(agreement=agreement, metric="jobs", target=10, due_on=today() - DAY)
+    assert _stored(chief)["breached"] == 1
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM agreements_term WHERE agreement_id = %s", [agreement.pk])
+        cursor.execute("DELETE FROM agreements_agreement WHERE id = %s", [agreement.pk])
+    assert not AgreementState.objects.filter(agreement_id=agreement.pk).exists()
+    assert (
+        _stored(chief) == _live(chief) == {**dict.fromkeys(COUNTED, 0), **dict.fromkeys(MONEY, 0)}
+    )
+
+
+def test_fresh_states_are_counted_in_the_same_queries_for_one_agreement_or_many(bureau):
+    officer, chief = bureau.shanghai_officer, bureau.chief
+
+    def queries() -> int:
+        keeping_figures(chief)  # recompute what is stale
+        with CaptureQueriesContext(connection) as ctx:
+            keeping_figures(chief)
+        return len(ctx.captured_queries)
+
+    first = _agreement(officer, "协议-1")
+    services.term_add(
+        agreement=first, actor=officer, metric="jobs", target="10", due_on=today() - DAY
+    )
+    one = queries()
+    for n in range(5):
+        more = _agreement(officer, f"协议-{n + 2}")
+        services.term_add(
+            agreement=more, actor=officer, metric="jobs", target="10", due_on=today() - DAY
+        )
+    assert queries() == one == 1  # the states counted and summed, none stale
