@@ -551,7 +551,7 @@ def _figures_from_states(agreements: QuerySet[Agreement]) -> dict[str, Any] | No
     if len(stale) > states.read_limit():
         states.queue_refresh()
         return None
-    states.refresh(seen=stale)
+    states.refresh(seen=stale, wait_ms=states.READ_WAIT_MS)
     figures = _state_sums(agreements)
     return figures if figures["fresh"] == figures["total"] else None
 

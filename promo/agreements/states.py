@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
@@ -44,6 +44,9 @@ from .models import Agreement, AgreementState, Promise, Term
 log = logging.getLogger(__name__)
 
 CHUNK = 5000
+# A read waits this long for a state row an open writer holds, then counts live.
+READ_WAIT_MS = 200
+LOCK_NOT_AVAILABLE = "55P03"
 ANALYZE_AFTER = 1000
 STATE = AgreementState._meta.db_table
 
@@ -229,30 +232,49 @@ def _compute(ids: list[int]) -> dict[int, _Row]:
     return result
 
 
-def _store(seen: list[tuple[int, int]], values: dict[int, _Row]) -> int:
-    """Upsert the computed rows whose generation is still the one read; returns how many."""
+def _store(seen: list[tuple[int, int]], values: dict[int, _Row], wait_ms: int) -> int:
+    """Upsert the computed rows whose generation is still the one read; returns how many.
+
+    A row locked by a writer still open (a long import holds its agreements' rows until it
+    commits) is waited for at most ``wait_ms``; then nothing of the chunk is stored and 0
+    returned: a read then counts live rather than hang behind the import."""
     ids = [pk for pk, _ in seen]
     columns: list[list[Any]] = [ids, [gen for _, gen in seen]]
     for index in range(8):
         columns.append([values[pk][index] for pk in ids])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {STATE} AS s (agreement_id, gen, judged, breached, overdue_promises,"
-            " clawback_due, at_risk, paid, withheld, clawed_back, on_day) "
-            "SELECT i, g, j, b, o, c, k, p, w, r, %s::date FROM unnest(%s::bigint[],"
-            " %s::integer[], %s::boolean[], %s::boolean[], %s::integer[], %s::boolean[],"
-            " %s::boolean[], %s::numeric[], %s::numeric[], %s::numeric[])"
-            " AS v(i, g, j, b, o, c, k, p, w, r)"
-            " ORDER BY i ON CONFLICT (agreement_id) DO UPDATE SET on_day = EXCLUDED.on_day,"
-            " judged = EXCLUDED.judged, breached = EXCLUDED.breached,"
-            " overdue_promises = EXCLUDED.overdue_promises,"
-            " clawback_due = EXCLUDED.clawback_due, at_risk = EXCLUDED.at_risk,"
-            " paid = EXCLUDED.paid,"
-            " withheld = EXCLUDED.withheld, clawed_back = EXCLUDED.clawed_back"
-            " WHERE s.gen = EXCLUDED.gen",
-            [today(), *columns],
-        )
-        return cursor.rowcount
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # SET LOCAL lasts to the end of the outermost transaction: put back after.
+            cursor.execute(f"SET LOCAL lock_timeout = {int(wait_ms)}")
+            stored = _upsert(cursor, columns)
+            cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
+            return stored
+    except OperationalError as error:
+        if getattr(error.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        log.info("agreement states locked by an open writer; %d left stale", len(ids))
+        return 0
+
+
+def _upsert(cursor: Any, columns: list[list[Any]]) -> int:
+    """The one statement: rows stored only where ``gen`` is still the one read."""
+    cursor.execute(
+        f"INSERT INTO {STATE} AS s (agreement_id, gen, judged, breached, overdue_promises,"
+        " clawback_due, at_risk, paid, withheld, clawed_back, on_day) "
+        "SELECT i, g, j, b, o, c, k, p, w, r, %s::date FROM unnest(%s::bigint[],"
+        " %s::integer[], %s::boolean[], %s::boolean[], %s::integer[], %s::boolean[],"
+        " %s::boolean[], %s::numeric[], %s::numeric[], %s::numeric[])"
+        " AS v(i, g, j, b, o, c, k, p, w, r)"
+        " ORDER BY i ON CONFLICT (agreement_id) DO UPDATE SET on_day = EXCLUDED.on_day,"
+        " judged = EXCLUDED.judged, breached = EXCLUDED.breached,"
+        " overdue_promises = EXCLUDED.overdue_promises,"
+        " clawback_due = EXCLUDED.clawback_due, at_risk = EXCLUDED.at_risk,"
+        " paid = EXCLUDED.paid,"
+        " withheld = EXCLUDED.withheld, clawed_back = EXCLUDED.clawed_back"
+        " WHERE s.gen = EXCLUDED.gen",
+        [today(), *columns],
+    )
+    return int(cursor.rowcount)
 
 
 def stale(agreements: QuerySet[Agreement]) -> list[tuple[int, int]]:
@@ -262,7 +284,10 @@ def stale(agreements: QuerySet[Agreement]) -> list[tuple[int, int]]:
 
 
 def refresh(
-    agreements: QuerySet[Agreement] | None = None, seen: Iterable[tuple[int, int]] | None = None
+    agreements: QuerySet[Agreement] | None = None,
+    seen: Iterable[tuple[int, int]] | None = None,
+    *,
+    wait_ms: int = 5000,
 ) -> int:
     """Recompute and store the stale states among ``agreements`` (all by default), in chunks;
     returns how many were stored (a row written meanwhile stays stale)."""
@@ -274,7 +299,7 @@ def refresh(
     stored = 0
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        stored += _store(chunk, _compute([pk for pk, _ in chunk]))
+        stored += _store(chunk, _compute([pk for pk, _ in chunk]), wait_ms)
     if stored >= ANALYZE_AFTER:
         # The whole table changed (the nightly run): fresh statistics, else the planner
         # guesses a few hundred rows of today and joins 48,000 by nested loops (province:
@@ -305,5 +330,5 @@ def ensure_fresh(agreements: QuerySet[Agreement]) -> bool:
     if len(rows) > read_limit():
         queue_refresh()
         return False
-    refresh(seen=rows)
+    refresh(seen=rows, wait_ms=READ_WAIT_MS)
     return not stale(agreements)

@@ -5,6 +5,7 @@ in the middle of a recomputation, and when too many rows are stale to recompute 
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -205,7 +206,7 @@ def test_a_write_during_the_recomputation_leaves_the_row_stale_for_the_next_read
     computed = states._compute([agreement.pk])  # 未履约: nothing verified by the due date
     assert computed[agreement.pk][1] is True
     _measure(officer, head, tax, "100", today() - 2 * DAY)  # lands before the store
-    assert states._store(seen, computed) == 0
+    assert states._store(seen, computed, wait_ms=200) == 0
     state = _state(agreement)
     assert state.on_day is None and state.breached is False  # never the stale computation
     figures = _stored(chief)
@@ -273,3 +274,42 @@ def test_fresh_states_are_counted_in_the_same_queries_for_one_agreement_or_many(
             agreement=more, actor=officer, metric="jobs", target="10", due_on=today() - DAY
         )
     assert queries() == one == 1  # the states counted and summed, none stale
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_does_not_hang_behind_a_writer_holding_the_states_it_would_store():
+    """A long writer (an import of the agreement ledger, all or nothing) holds its agreements'
+    state rows until it commits; a read of the figures meanwhile waits at most
+    ``READ_WAIT_MS`` for them, counts live, and stores them once the writer is done."""
+    import psycopg2
+
+    from tests.factories import make_bureau
+
+    bureau = make_bureau()
+    officer, chief = bureau.shanghai_officer, bureau.chief
+    agreement = _agreement(officer, "协议-戊")
+    services.term_add(
+        agreement=agreement, actor=officer, metric="jobs", target="10", due_on=today() - DAY
+    )
+    assert _state(agreement).on_day is None
+    db = connection.settings_dict
+    writer = psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+    )
+    try:
+        with writer.cursor() as cursor:  # a transaction left open, as a long import's
+            cursor.execute(
+                "SELECT 1 FROM agreements_agreementstate WHERE agreement_id = %s FOR UPDATE",
+                [agreement.pk],
+            )
+        started = time.monotonic()
+        figures = _stored(chief)
+        waited = time.monotonic() - started
+        assert figures == _live(chief) and figures["breached"] == 1
+        assert waited < 2.0, waited  # READ_WAIT_MS (0.2 s) and the live count, not a hang
+        assert _state(agreement).on_day is None  # nothing stored while it was held
+    finally:
+        writer.rollback()
+        writer.close()
+    assert _stored(chief) == _live(chief)
+    assert _state(agreement).on_day == today()
