@@ -18,6 +18,7 @@ from typing import Any
 
 import pghistory
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -333,9 +334,9 @@ class AgreementState(models.Model):
     breached = models.BooleanField(default=False)
     overdue_promises = models.PositiveIntegerField(default=0)
     clawback_due = models.BooleanField(default=False)
-    # Some commitment 履约中 is at risk (黄灯, selectors.term_at_risk): the at-risk list reads
-    # the trends of these agreements' commitments only.
-    at_risk = models.BooleanField(default=False)
+    # The commitments 履约中 at risk (黄灯, selectors.term_at_risk): the at-risk list reads
+    # these ids instead of drawing every commitment's trend.
+    at_risk_terms = ArrayField(models.BigIntegerField(), default=list)
     # 万元, summed over the agreement's promises (incentive tranches): paid (paid or later
     # clawed back), withheld, clawed back.
     paid = models.DecimalField(**_MONEY, default=Decimal("0"))

@@ -47,6 +47,7 @@ from officers.selectors import scope_for
 from projects.selectors import projects_visible_to
 from promo.core.services import today
 
+from . import states
 from .choices import (
     BREACH_STATUSES,
     DATE_METRICS,
@@ -542,8 +543,6 @@ def _figures_from_states(agreements: QuerySet[Agreement]) -> dict[str, Any] | No
     fresh; else the stale ones are recomputed and stored first. None when more are stale
     than a read should recompute (a refresh is queued), or when a write landed during the
     recomputation and left one stale: the caller counts live."""
-    from . import states
-
     figures = _state_sums(agreements)
     if figures["fresh"] == figures["total"]:
         return figures
@@ -551,7 +550,7 @@ def _figures_from_states(agreements: QuerySet[Agreement]) -> dict[str, Any] | No
     if len(stale) > states.read_limit():
         states.queue_refresh()
         return None
-    states.refresh(seen=stale, wait_ms=states.READ_WAIT_MS)
+    refresh_states(seen=stale, wait_ms=states.READ_WAIT_MS)
     figures = _state_sums(agreements)
     return figures if figures["fresh"] == figures["total"] else None
 
@@ -610,6 +609,80 @@ def _figures_live(
         "clawback_due": sum(1 for pk in breached if pk in reclaimable),
         "overdue_promises": overdue,
     }
+
+
+def compute_states(ids: list[int]) -> dict[int, states.Row]:
+    """{agreement id: (judged, breached, overdue promises, clawback due, at risk, paid,
+    withheld, clawed back)} today, live (the categories of ``_figures_live``), for ``states``."""
+    flags = _term_flags(Term.objects.filter(agreement_id__in=ids), None)
+    overdue = dict(
+        promises_with_status(Promise.objects.filter(agreement_id__in=ids))
+        .filter(status=PromiseStatus.OVERDUE)
+        .order_by()
+        .values("agreement_id")
+        .annotate(n=Count("pk"))
+        .values_list("agreement_id", "n")
+    )
+    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
+    money = {
+        row["agreement_id"]: row
+        for row in Promise.objects.filter(agreement_id__in=ids)
+        .order_by()
+        .values("agreement_id")
+        .annotate(
+            s_paid=Coalesce(Sum("paid_amount", filter=Q(payment__in=EVER_PAID)), zero),
+            s_withheld=Coalesce(Sum("amount", filter=Q(payment=Payment.WITHHELD)), zero),
+            s_clawed_back=Coalesce(Sum("clawed_back_amount"), zero),
+        )
+    }
+    at_risk: dict[int, list[int]] = {}
+    for agreement_id, term_id in (
+        terms_with_trend(Term.objects.filter(agreement_id__in=ids))
+        .filter(at_risk=True)
+        .order_by("agreement_id", "pk")
+        .values_list("agreement_id", "pk")
+    ):
+        at_risk.setdefault(agreement_id, []).append(term_id)
+    reclaimable = set(
+        Agreement.objects.filter(pk__in=ids)
+        .exclude(clawback_rule=ClawbackRule.NONE)
+        .filter(
+            Exists(
+                Promise.objects.filter(
+                    agreement_id=OuterRef("pk"), kind=PromiseKind.INCENTIVE, payment=Payment.PAID
+                )
+            )
+        )
+        .values_list("pk", flat=True)
+    )
+    result = {}
+    nothing = {"s_paid": Decimal("0"), "s_withheld": Decimal("0"), "s_clawed_back": Decimal("0")}
+    for pk in ids:
+        flag = flags.get(pk, {})
+        breached = bool(flag.get("breached"))
+        sums = money.get(pk, nothing)
+        result[pk] = (
+            bool(flag.get("judged")),
+            breached,
+            overdue.get(pk, 0),
+            breached and pk in reclaimable,
+            at_risk.get(pk, []),
+            sums["s_paid"],
+            sums["s_withheld"],
+            sums["s_clawed_back"],
+        )
+    return result
+
+
+def refresh_states(
+    agreements: QuerySet[Agreement] | None = None,
+    seen: Collection[tuple[int, int]] | None = None,
+    *,
+    wait_ms: int = 5000,
+) -> int:
+    """Recompute and store the stale states of ``agreements`` (all by default; decision
+    0020): the nightly run, a read's few, the demo's seeding."""
+    return states.refresh(agreements, seen, compute=compute_states, wait_ms=wait_ms)
 
 
 def pending_requests_for(officer: Officer) -> QuerySet[IncentiveRequest]:
@@ -1018,17 +1091,14 @@ def term_list(
     if status == "judged":
         qs = qs.filter(status__in=JUDGED_STATUSES)
     elif status == "at_risk":
-        qs = qs.filter(at_risk=True)
-        if on is None or on == today():
-            # Only the commitments of agreements whose state says one is at risk need their
-            # trend drawn (decision 0020), when every state in scope is of today.
-            from . import states
-
-            scope = _in_unit(
-                agreements_visible_to(officer), unit, "project", own=own, cohort=cohort
-            )
-            if states.ensure_fresh(scope):
-                qs = qs.filter(agreement__state__at_risk=True, agreement__state__on_day=today())
+        # Today, read from the agreements' stored states which commitments are at risk
+        # (decision 0020) instead of drawing every commitment's trend — when every state in
+        # scope is of today; else (a past day, a missed night) draw them.
+        scope = _in_unit(agreements_visible_to(officer), unit, "project", own=own, cohort=cohort)
+        if (on is None or on == today()) and states.ensure_fresh(scope, compute=compute_states):
+            qs = qs.filter(pk__in=states.at_risk_term_ids())
+        else:
+            qs = qs.filter(at_risk=True)
     elif status in TermStatus.values:
         qs = qs.filter(status=status)
     return qs.order_by("due_on", "id")

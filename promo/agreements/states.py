@@ -26,20 +26,24 @@ computed for:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
-from django.db.models import Count, DecimalField, Exists, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BigIntegerField,
+    F,
+    Func,
+    QuerySet,
+)
 
 from promo.core.enqueue import send_now
 from promo.core.services import today
 
-from .choices import DATE_METRICS, ClawbackRule, Payment, PromiseKind, PromiseStatus
-from .models import Agreement, AgreementState, Promise, Term
+from .choices import DATE_METRICS
+from .models import Agreement, AgreementState
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +59,8 @@ STATE = AgreementState._meta.db_table
 _TOUCH = f"""
 CREATE OR REPLACE FUNCTION promo_agreement_state_touch(ids bigint[]) RETURNS void AS $$
     INSERT INTO {STATE} AS s (agreement_id, gen, on_day, judged, breached, overdue_promises,
-                              clawback_due, at_risk, paid, withheld, clawed_back)
-    SELECT DISTINCT i, 1, NULL::date, false, false, 0, false, false, 0, 0, 0
+                              clawback_due, at_risk_terms, paid, withheld, clawed_back)
+    SELECT DISTINCT i, 1, NULL::date, false, false, 0, false, '{{}}'::bigint[], 0, 0, 0
     FROM unnest(ids) AS i WHERE i IS NOT NULL ORDER BY i
     ON CONFLICT (agreement_id) DO UPDATE SET gen = s.gen + 1, on_day = NULL;
 $$ LANGUAGE sql;
@@ -167,72 +171,13 @@ def trigger_sql() -> tuple[str, str]:
 # --- recomputation -------------------------------------------------------------------------
 
 
-_Row = tuple[bool, bool, int, bool, bool, Decimal, Decimal, Decimal]
+# (judged, breached, overdue promises, clawback due, at-risk commitments, paid, withheld,
+# clawed back): what ``selectors.compute_states`` gives for each agreement.
+Row = tuple[bool, bool, int, bool, list[int], Decimal, Decimal, Decimal]
+Compute = Callable[[list[int]], dict[int, Row]]
 
 
-def _compute(ids: list[int]) -> dict[int, _Row]:
-    """{agreement id: (judged, breached, overdue promises, clawback due, at risk, paid,
-    withheld, clawed back)} today, live (the categories of ``selectors._figures_live``)."""
-    from .selectors import EVER_PAID, _term_flags, promises_with_status, terms_with_trend
-
-    flags = _term_flags(Term.objects.filter(agreement_id__in=ids), None)
-    overdue = dict(
-        promises_with_status(Promise.objects.filter(agreement_id__in=ids))
-        .filter(status=PromiseStatus.OVERDUE)
-        .order_by()
-        .values("agreement_id")
-        .annotate(n=Count("pk"))
-        .values_list("agreement_id", "n")
-    )
-    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
-    money = {
-        row["agreement_id"]: row
-        for row in Promise.objects.filter(agreement_id__in=ids)
-        .order_by()
-        .values("agreement_id")
-        .annotate(
-            s_paid=Coalesce(Sum("paid_amount", filter=Q(payment__in=EVER_PAID)), zero),
-            s_withheld=Coalesce(Sum("amount", filter=Q(payment=Payment.WITHHELD)), zero),
-            s_clawed_back=Coalesce(Sum("clawed_back_amount"), zero),
-        )
-    }
-    at_risk = set(
-        terms_with_trend(Term.objects.filter(agreement_id__in=ids))
-        .filter(at_risk=True)
-        .values_list("agreement_id", flat=True)
-    )
-    reclaimable = set(
-        Agreement.objects.filter(pk__in=ids)
-        .exclude(clawback_rule=ClawbackRule.NONE)
-        .filter(
-            Exists(
-                Promise.objects.filter(
-                    agreement_id=OuterRef("pk"), kind=PromiseKind.INCENTIVE, payment=Payment.PAID
-                )
-            )
-        )
-        .values_list("pk", flat=True)
-    )
-    result = {}
-    nothing = {"s_paid": Decimal("0"), "s_withheld": Decimal("0"), "s_clawed_back": Decimal("0")}
-    for pk in ids:
-        flag = flags.get(pk, {})
-        breached = bool(flag.get("breached"))
-        sums = money.get(pk, nothing)
-        result[pk] = (
-            bool(flag.get("judged")),
-            breached,
-            overdue.get(pk, 0),
-            breached and pk in reclaimable,
-            pk in at_risk,
-            sums["s_paid"],
-            sums["s_withheld"],
-            sums["s_clawed_back"],
-        )
-    return result
-
-
-def _store(seen: list[tuple[int, int]], values: dict[int, _Row], wait_ms: int) -> int:
+def _store(seen: list[tuple[int, int]], values: dict[int, Row], wait_ms: int) -> int:
     """Upsert the computed rows whose generation is still the one read; returns how many.
 
     A row locked by a writer still open (a long import holds its agreements' rows until it
@@ -240,8 +185,11 @@ def _store(seen: list[tuple[int, int]], values: dict[int, _Row], wait_ms: int) -
     returned: a read then counts live rather than hang behind the import."""
     ids = [pk for pk, _ in seen]
     columns: list[list[Any]] = [ids, [gen for _, gen in seen]]
-    for index in range(8):
+    for index in (0, 1, 2, 3, 5, 6, 7):
         columns.append([values[pk][index] for pk in ids])
+    # The at-risk commitments as (agreement, term) pairs, gathered per agreement in SQL.
+    pairs = [(pk, term) for pk in ids for term in values[pk][4]]
+    columns += [[pk for pk, _ in pairs], [term for _, term in pairs]]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             # SET LOCAL lasts to the end of the outermost transaction: put back after.
@@ -260,18 +208,19 @@ def _upsert(cursor: Any, columns: list[list[Any]]) -> int:
     """The one statement: rows stored only where ``gen`` is still the one read."""
     cursor.execute(
         f"INSERT INTO {STATE} AS s (agreement_id, gen, judged, breached, overdue_promises,"
-        " clawback_due, at_risk, paid, withheld, clawed_back, on_day) "
-        "SELECT i, g, j, b, o, c, k, p, w, r, %s::date FROM unnest(%s::bigint[],"
-        " %s::integer[], %s::boolean[], %s::boolean[], %s::integer[], %s::boolean[],"
+        " clawback_due, paid, withheld, clawed_back, at_risk_terms, on_day) "
+        "SELECT i, g, j, b, o, c, p, w, r, COALESCE(k.terms, '{}'), %s::date FROM unnest("
+        "%s::bigint[], %s::integer[], %s::boolean[], %s::boolean[], %s::integer[],"
         " %s::boolean[], %s::numeric[], %s::numeric[], %s::numeric[])"
-        " AS v(i, g, j, b, o, c, k, p, w, r)"
+        " AS v(i, g, j, b, o, c, p, w, r) LEFT JOIN ("
+        "SELECT a, array_agg(t ORDER BY t) AS terms FROM unnest(%s::bigint[], %s::bigint[])"
+        " AS x(a, t) GROUP BY a) k ON k.a = v.i"
         " ORDER BY i ON CONFLICT (agreement_id) DO UPDATE SET on_day = EXCLUDED.on_day,"
         " judged = EXCLUDED.judged, breached = EXCLUDED.breached,"
         " overdue_promises = EXCLUDED.overdue_promises,"
-        " clawback_due = EXCLUDED.clawback_due, at_risk = EXCLUDED.at_risk,"
-        " paid = EXCLUDED.paid,"
-        " withheld = EXCLUDED.withheld, clawed_back = EXCLUDED.clawed_back"
-        " WHERE s.gen = EXCLUDED.gen",
+        " clawback_due = EXCLUDED.clawback_due, at_risk_terms = EXCLUDED.at_risk_terms,"
+        " paid = EXCLUDED.paid, withheld = EXCLUDED.withheld,"
+        " clawed_back = EXCLUDED.clawed_back WHERE s.gen = EXCLUDED.gen",
         [today(), *columns],
     )
     return int(cursor.rowcount)
@@ -287,6 +236,7 @@ def refresh(
     agreements: QuerySet[Agreement] | None = None,
     seen: Iterable[tuple[int, int]] | None = None,
     *,
+    compute: Compute,
     wait_ms: int = 5000,
 ) -> int:
     """Recompute and store the stale states among ``agreements`` (all by default), in chunks;
@@ -299,7 +249,7 @@ def refresh(
     stored = 0
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        stored += _store(chunk, _compute([pk for pk, _ in chunk]), wait_ms)
+        stored += _store(chunk, compute([pk for pk, _ in chunk]), wait_ms)
     if stored >= ANALYZE_AFTER:
         # The whole table changed (the nightly run): fresh statistics, else the planner
         # guesses a few hundred rows of today and joins 48,000 by nested loops (province:
@@ -320,7 +270,7 @@ def queue_refresh() -> None:
         log.warning("could not queue the agreement states' refresh; reads count live meanwhile")
 
 
-def ensure_fresh(agreements: QuerySet[Agreement]) -> bool:
+def ensure_fresh(agreements: QuerySet[Agreement], *, compute: Compute) -> bool:
     """Whether every one of ``agreements`` has today's state, the stale ones recomputed and
     stored first — up to the read limit: past it a refresh is queued and False returned
     (the caller reads live)."""
@@ -330,5 +280,14 @@ def ensure_fresh(agreements: QuerySet[Agreement]) -> bool:
     if len(rows) > read_limit():
         queue_refresh()
         return False
-    refresh(seen=rows, wait_ms=READ_WAIT_MS)
+    refresh(seen=rows, compute=compute, wait_ms=READ_WAIT_MS)
     return not stale(agreements)
+
+
+def at_risk_term_ids() -> QuerySet[Any]:
+    """The ids of the commitments at risk by today's states (a subquery for ``pk__in``)."""
+    return (
+        AgreementState.objects.filter(on_day=today())
+        .annotate(term=Func(F("at_risk_terms"), function="unnest", output_field=BigIntegerField()))
+        .values("term")
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from .states import refresh
+from .selectors import refresh_states
 
 
 # The database or the broker went away for a moment: retried with growing, jittered waits.
@@ -21,4 +21,4 @@ from .states import refresh
 def refresh_agreement_states() -> int:
     """协议履约状态: recompute every agreement's state not of today (decision 0020); returns how
     many were stored."""
-    return refresh()
+    return refresh_states()

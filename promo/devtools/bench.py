@@ -1160,12 +1160,12 @@ def _states_job() -> dict[str, Any]:
     from datetime import timedelta
 
     from promo.agreements.models import AgreementState
-    from promo.agreements.states import refresh
+    from promo.agreements.selectors import refresh_states
     from promo.core.services import today
 
     AgreementState.objects.update(on_day=today() - timedelta(days=1))
     start = time.perf_counter()
-    stored = refresh()
+    stored = refresh_states()
     return {
         "seconds": round(time.perf_counter() - start, 2),
         "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

@@ -21,6 +21,7 @@ from promo.agreements.models import Agreement, AgreementState, Term
 from promo.agreements.selectors import (
     _figures_live,
     agreements_visible_to,
+    compute_states,
     keeping_figures,
     promises_visible_to,
 )
@@ -203,7 +204,7 @@ def test_a_write_during_the_recomputation_leaves_the_row_stale_for_the_next_read
         agreement=agreement, actor=officer, metric="annual_tax", target="100", due_on=today() - DAY
     )
     seen = states.stale(Agreement.objects.filter(pk=agreement.pk))
-    computed = states._compute([agreement.pk])  # 未履约: nothing verified by the due date
+    computed = compute_states([agreement.pk])  # 未履约: nothing verified by the due date
     assert computed[agreement.pk][1] is True
     _measure(officer, head, tax, "100", today() - 2 * DAY)  # lands before the store
     assert states._store(seen, computed, wait_ms=200) == 0
@@ -313,3 +314,43 @@ def test_a_read_does_not_hang_behind_a_writer_holding_the_states_it_would_store(
         writer.close()
     assert _stored(chief) == _live(chief)
     assert _state(agreement).on_day == today()
+
+
+def test_the_at_risk_list_reads_the_stored_commitments_and_equals_the_trends_drawn(bureau):
+    from promo.agreements.models import Term as TermModel
+    from promo.agreements.selectors import term_list, terms_visible_to, terms_with_trend
+
+    officer, head, chief = bureau.shanghai_officer, bureau.shanghai_head, bureau.chief
+    agreement = _agreement(officer, "协议-己")
+    falling = services.term_add(
+        agreement=agreement, actor=officer, metric="annual_tax", target="1000",
+        due_on=today() + 300 * DAY,
+    )  # fmt: skip
+    for days_ago, value in ((60, "100"), (30, "150")):
+        _measure(officer, head, falling, value, today() - days_ago * DAY)
+    soon = services.term_add(
+        agreement=agreement, actor=officer, metric="jobs", target="50", due_on=today() + 5 * DAY
+    )
+    services.term_add(
+        agreement=agreement, actor=officer, metric="jobs", target="50", due_on=today() + 200 * DAY
+    )
+
+    def drawn() -> list[int]:
+        qs = terms_with_trend(terms_visible_to(chief)).filter(at_risk=True).order_by("due_on", "id")
+        return list(qs.values_list("pk", flat=True))
+
+    listed = [t.pk for t in term_list(chief, status="at_risk")]
+    assert listed == drawn() == [soon.pk, falling.pk]
+    assert _state(agreement).at_risk_terms == sorted([soon.pk, falling.pk])
+    # The trend recovers: the stored list follows the measurement.
+    _measure(officer, head, falling, "900", today())
+    listed = [t.pk for t in term_list(chief, status="at_risk")]
+    assert listed == drawn() == [soon.pk]
+    # A past day is drawn live (no state is of that day).
+    past = [t.pk for t in term_list(chief, status="at_risk", on=today() - DAY)]
+    assert past == list(
+        terms_with_trend(TermModel.objects.all(), today() - DAY)
+        .filter(at_risk=True)
+        .order_by("due_on", "id")
+        .values_list("pk", flat=True)
+    )

@@ -64,9 +64,9 @@ class Command(BaseCommand):
 
     def _agreement_states(self) -> None:
         """What the nightly refresh does (decision 0020), so the first read counts stored rows."""
-        from promo.agreements.states import refresh
+        from promo.agreements.selectors import refresh_states
 
-        stored = refresh()
+        stored = refresh_states()
         if stored:
             self.stdout.write(f"协议履约状态 agreement states computed: {stored:,}")
 
