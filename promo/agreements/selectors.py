@@ -60,7 +60,7 @@ from .choices import (
     RequestStatus,
     TermStatus,
 )
-from .models import Agreement, IncentiveRequest, Measurement, Promise, Term
+from .models import Agreement, AgreementState, IncentiveRequest, Measurement, Promise, Term
 
 _AMOUNT: DecimalField[Any, Any] = DecimalField(max_digits=14, decimal_places=2)
 _TEXT: CharField[Any, Any] = CharField()
@@ -244,14 +244,22 @@ def _condition_not_met(on: date | None) -> Exists:
     )
 
 
-def _agreement_breached(on: date | None) -> Exists:
+def _agreement_breached(on: date | None) -> Q:
     """Some term of the promise's (OuterRef) agreement is in breach: what opens a clawback of
-    a tranche already paid (追回条款), whichever commitment it was paid on."""
-    return Exists(
+    a tranche already paid (追回条款), whichever commitment it was paid on. Today, read from
+    the agreement's state when it is of today (decision 0020), else from its terms: as one
+    EXISTS over the terms PostgreSQL hashed every commitment's status of the bureau to
+    answer for a page of promises (68 ms of an API page at county scale)."""
+    live = Exists(
         terms_with_status(Term.objects.filter(agreement_id=OuterRef("agreement_id")), on).filter(
             status__in=BREACH_STATUSES
         )
     )
+    if on is not None and on != today():
+        return Q(live)
+    state = AgreementState.objects.filter(agreement_id=OuterRef("agreement_id"), on_day=today())
+    # Evaluated left to right: the terms are read only for an agreement without today's state.
+    return Q(Exists(state.filter(breached=True))) | (~Q(Exists(state)) & Q(live))
 
 
 def promise_status(on: date | None = None) -> Case:
@@ -287,7 +295,7 @@ def promises_with_status(qs: QuerySet[Promise], on: date | None = None) -> Query
         clawback_due=ExpressionWrapper(
             Q(kind=PromiseKind.INCENTIVE, payment=Payment.PAID)
             & ~Q(agreement__clawback_rule=ClawbackRule.NONE)
-            & Q(_agreement_breached(on)),
+            & _agreement_breached(on),
             output_field=BooleanField(),
         ),
     ).annotate(status=promise_status(on))

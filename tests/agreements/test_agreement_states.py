@@ -17,13 +17,14 @@ from django.test.utils import CaptureQueriesContext
 
 from projects import services as project_services
 from promo.agreements import services, states
-from promo.agreements.models import Agreement, AgreementState, Term
+from promo.agreements.models import Agreement, AgreementState, Promise, Term
 from promo.agreements.selectors import (
     _figures_live,
     agreements_visible_to,
     compute_states,
     keeping_figures,
     promises_visible_to,
+    promises_with_status,
 )
 from promo.agreements.tasks import refresh_agreement_states
 from promo.core.services import today
@@ -43,6 +44,10 @@ def _live(officer) -> dict[str, Any]:
 def _stored(officer) -> dict[str, Any]:
     figures = keeping_figures(officer)
     return {name: getattr(figures, name) for name in (*COUNTED, *MONEY)}
+
+
+def _clawback_due(promise) -> bool:
+    return promises_with_status(Promise.objects.filter(pk=promise.pk)).get().clawback_due
 
 
 def _state(agreement: Agreement) -> AgreementState:
@@ -173,6 +178,7 @@ def test_an_incentive_paid_then_in_breach_is_counted_to_claw_back_and_its_condit
         conditions=[tax],
     )
     assert _stored(chief) == _live(chief)
+    assert _state(agreement).on_day == today() and _clawback_due(promise) is False
     request = services.incentive_request(
         promise=promise, actor=officer, action="pay", reason="兑现"
     )
@@ -187,6 +193,12 @@ def test_an_incentive_paid_then_in_breach_is_counted_to_claw_back_and_its_condit
         assert figures == _live(chief)
         assert (figures["breached"], figures["clawback_due"]) == (1, 1)
         assert figures["paid"] == Decimal("100")
+        # The promise's own 应追回 reads the fresh state, and the terms when it is stale.
+        assert _state(agreement).on_day == today()
+        assert _clawback_due(promise) is True
+        AgreementState.objects.filter(agreement=agreement).update(on_day=None)
+        assert _clawback_due(promise) is True
+        assert _stored(chief) == _live(chief)
         # The condition unlinked in SQL: the promise's table of conditions has its trigger.
         assert _state(agreement).on_day == today()
         with connection.cursor() as cursor:
