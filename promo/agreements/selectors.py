@@ -554,12 +554,9 @@ def _figures_from_states(agreements: QuerySet[Agreement]) -> dict[str, Any] | No
     figures = _state_sums(agreements)
     if figures["fresh"] == figures["total"]:
         return figures
-    stale = states.stale(agreements)
-    if len(stale) > states.read_limit():
-        states.queue_refresh()
+    if not states.ensure_fresh(agreements, compute=compute_states):
         return None
-    refresh_states(seen=stale, wait_ms=states.READ_WAIT_MS)
-    figures = _state_sums(agreements)
+    figures = _state_sums(agreements)  # a write landing meanwhile leaves one stale: live
     return figures if figures["fresh"] == figures["total"] else None
 
 
@@ -589,26 +586,11 @@ def _figures_live(
     """The figures computed from every commitment's and promise's status on ``on``, the money
     summed from the promises."""
     flags = _term_flags(Term.objects.filter(agreement_id__in=agreements.values("pk")), on)
-    reclaimable = set(
-        agreements.exclude(clawback_rule=ClawbackRule.NONE)
-        .filter(
-            Exists(
-                Promise.objects.filter(
-                    agreement_id=OuterRef("pk"), kind=PromiseKind.INCENTIVE, payment=Payment.PAID
-                )
-            )
-        )
-        .values_list("pk", flat=True)
-    )
+    reclaimable = _reclaimable(agreements)
     judged = [pk for pk, flag in flags.items() if flag["judged"]]
     breached = [pk for pk, flag in flags.items() if flag["breached"]]
     overdue = promises_with_status(promises, on).filter(status=PromiseStatus.OVERDUE).count()
-    zero = Value(Decimal("0"), output_field=_AMOUNT)
-    money = promises.aggregate(
-        paid=Coalesce(Sum("paid_amount", filter=Q(payment__in=EVER_PAID)), zero),
-        withheld=Coalesce(Sum("amount", filter=Q(payment=Payment.WITHHELD)), zero),
-        clawed_back=Coalesce(Sum("clawed_back_amount"), zero),
-    )
+    money = promises.aggregate(**_money_sums())
     return {
         **money,
         "judged": len(judged),
@@ -619,41 +601,21 @@ def _figures_live(
     }
 
 
-def compute_states(ids: list[int]) -> dict[int, states.Row]:
-    """{agreement id: (judged, breached, overdue promises, clawback due, at risk, paid,
-    withheld, clawed back)} today, live (the categories of ``_figures_live``), for ``states``."""
-    flags = _term_flags(Term.objects.filter(agreement_id__in=ids), None)
-    overdue = dict(
-        promises_with_status(Promise.objects.filter(agreement_id__in=ids))
-        .filter(status=PromiseStatus.OVERDUE)
-        .order_by()
-        .values("agreement_id")
-        .annotate(n=Count("pk"))
-        .values_list("agreement_id", "n")
-    )
-    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=14, decimal_places=2))
-    money = {
-        row["agreement_id"]: row
-        for row in Promise.objects.filter(agreement_id__in=ids)
-        .order_by()
-        .values("agreement_id")
-        .annotate(
-            s_paid=Coalesce(Sum("paid_amount", filter=Q(payment__in=EVER_PAID)), zero),
-            s_withheld=Coalesce(Sum("amount", filter=Q(payment=Payment.WITHHELD)), zero),
-            s_clawed_back=Coalesce(Sum("clawed_back_amount"), zero),
-        )
+def _money_sums() -> dict[str, Coalesce]:
+    """万元 over promises: paid (paid, or paid and later clawed back), withheld, clawed back."""
+    zero = Value(Decimal("0"), output_field=_AMOUNT)
+    return {
+        "paid": Coalesce(Sum("paid_amount", filter=Q(payment__in=EVER_PAID)), zero),
+        "withheld": Coalesce(Sum("amount", filter=Q(payment=Payment.WITHHELD)), zero),
+        "clawed_back": Coalesce(Sum("clawed_back_amount"), zero),
     }
-    at_risk: dict[int, list[int]] = {}
-    for agreement_id, term_id in (
-        terms_with_trend(Term.objects.filter(agreement_id__in=ids))
-        .filter(at_risk=True)
-        .order_by("agreement_id", "pk")
-        .values_list("agreement_id", "pk")
-    ):
-        at_risk.setdefault(agreement_id, []).append(term_id)
-    reclaimable = set(
-        Agreement.objects.filter(pk__in=ids)
-        .exclude(clawback_rule=ClawbackRule.NONE)
+
+
+def _reclaimable(agreements: QuerySet[Agreement]) -> set[int]:
+    """The agreements with a clawback rule and an incentive tranche paid (to claw back when
+    in breach)."""
+    return set(
+        agreements.exclude(clawback_rule=ClawbackRule.NONE)
         .filter(
             Exists(
                 Promise.objects.filter(
@@ -663,21 +625,47 @@ def compute_states(ids: list[int]) -> dict[int, states.Row]:
         )
         .values_list("pk", flat=True)
     )
+
+
+def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
+    """Each agreement's ``states.Row`` on ``on``, live (the categories of ``_figures_live``)."""
+    flags = _term_flags(Term.objects.filter(agreement_id__in=ids), on)
+    overdue = dict(
+        promises_with_status(Promise.objects.filter(agreement_id__in=ids), on)
+        .filter(status=PromiseStatus.OVERDUE)
+        .order_by()
+        .values("agreement_id")
+        .annotate(n=Count("pk"))
+        .values_list("agreement_id", "n")
+    )
+    money = {
+        row.pop("agreement_id"): row
+        for row in Promise.objects.filter(agreement_id__in=ids)
+        .order_by()
+        .values("agreement_id")
+        .annotate(**_money_sums())
+    }
+    at_risk: dict[int, list[int]] = {}
+    for agreement_id, term_id in (
+        terms_with_trend(Term.objects.filter(agreement_id__in=ids), on)
+        .filter(at_risk=True)
+        .order_by("agreement_id", "pk")
+        .values_list("agreement_id", "pk")
+    ):
+        at_risk.setdefault(agreement_id, []).append(term_id)
+    reclaimable = _reclaimable(Agreement.objects.filter(pk__in=ids))
+    nothing = dict.fromkeys(("paid", "withheld", "clawed_back"), Decimal("0"))
     result = {}
-    nothing = {"s_paid": Decimal("0"), "s_withheld": Decimal("0"), "s_clawed_back": Decimal("0")}
     for pk in ids:
         flag = flags.get(pk, {})
         breached = bool(flag.get("breached"))
-        sums = money.get(pk, nothing)
-        result[pk] = (
-            bool(flag.get("judged")),
-            breached,
-            overdue.get(pk, 0),
-            breached and pk in reclaimable,
-            at_risk.get(pk, []),
-            sums["s_paid"],
-            sums["s_withheld"],
-            sums["s_clawed_back"],
+        result[pk] = states.Row(
+            judged=bool(flag.get("judged")),
+            breached=breached,
+            overdue_promises=overdue.get(pk, 0),
+            clawback_due=breached and pk in reclaimable,
+            at_risk_terms=at_risk.get(pk, []),
+            **money.get(pk, nothing),
         )
     return result
 

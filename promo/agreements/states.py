@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
@@ -171,13 +172,33 @@ def trigger_sql() -> tuple[str, str]:
 # --- recomputation -------------------------------------------------------------------------
 
 
-# (judged, breached, overdue promises, clawback due, at-risk commitments, paid, withheld,
-# clawed back): what ``selectors.compute_states`` gives for each agreement.
-Row = tuple[bool, bool, int, bool, list[int], Decimal, Decimal, Decimal]
-Compute = Callable[[list[int]], dict[int, Row]]
+class Row(NamedTuple):
+    """One agreement's state as ``selectors.compute_states`` computes it for a day."""
+
+    judged: bool
+    breached: bool
+    overdue_promises: int
+    clawback_due: bool
+    at_risk_terms: list[int]
+    paid: Decimal
+    withheld: Decimal
+    clawed_back: Decimal
 
 
-def _store(seen: list[tuple[int, int]], values: dict[int, Row], wait_ms: int) -> int:
+# (agreement ids, the day) → {agreement id: its Row on that day}
+Compute = Callable[[list[int], date], dict[int, Row]]
+_SCALARS = (
+    "judged",
+    "breached",
+    "overdue_promises",
+    "clawback_due",
+    "paid",
+    "withheld",
+    "clawed_back",
+)
+
+
+def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_ms: int) -> int:
     """Upsert the computed rows whose generation is still the one read; returns how many.
 
     A row locked by a writer still open (a long import holds its agreements' rows until it
@@ -185,16 +206,16 @@ def _store(seen: list[tuple[int, int]], values: dict[int, Row], wait_ms: int) ->
     returned: a read then counts live rather than hang behind the import."""
     ids = [pk for pk, _ in seen]
     columns: list[list[Any]] = [ids, [gen for _, gen in seen]]
-    for index in (0, 1, 2, 3, 5, 6, 7):
-        columns.append([values[pk][index] for pk in ids])
+    for name in _SCALARS:
+        columns.append([getattr(values[pk], name) for pk in ids])
     # The at-risk commitments as (agreement, term) pairs, gathered per agreement in SQL.
-    pairs = [(pk, term) for pk in ids for term in values[pk][4]]
+    pairs = [(pk, term) for pk in ids for term in values[pk].at_risk_terms]
     columns += [[pk for pk, _ in pairs], [term for _, term in pairs]]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             # SET LOCAL lasts to the end of the outermost transaction: put back after.
             cursor.execute(f"SET LOCAL lock_timeout = {int(wait_ms)}")
-            stored = _upsert(cursor, columns)
+            stored = _upsert(cursor, columns, day)
             cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
             return stored
     except OperationalError as error:
@@ -204,7 +225,7 @@ def _store(seen: list[tuple[int, int]], values: dict[int, Row], wait_ms: int) ->
         return 0
 
 
-def _upsert(cursor: Any, columns: list[list[Any]]) -> int:
+def _upsert(cursor: Any, columns: list[list[Any]], day: date) -> int:
     """The one statement: rows stored only where ``gen`` is still the one read."""
     cursor.execute(
         f"INSERT INTO {STATE} AS s (agreement_id, gen, judged, breached, overdue_promises,"
@@ -221,7 +242,7 @@ def _upsert(cursor: Any, columns: list[list[Any]]) -> int:
         " clawback_due = EXCLUDED.clawback_due, at_risk_terms = EXCLUDED.at_risk_terms,"
         " paid = EXCLUDED.paid, withheld = EXCLUDED.withheld,"
         " clawed_back = EXCLUDED.clawed_back WHERE s.gen = EXCLUDED.gen",
-        [today(), *columns],
+        [day, *columns],
     )
     return int(cursor.rowcount)
 
@@ -246,10 +267,12 @@ def refresh(
         if seen is not None
         else stale(agreements if agreements is not None else Agreement.objects.all())
     )
+    # One day for the computation and the stamp, even across midnight.
+    day = today()
     stored = 0
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start : start + CHUNK]
-        stored += _store(chunk, compute([pk for pk, _ in chunk]), wait_ms)
+        stored += _store(chunk, compute([pk for pk, _ in chunk], day), day, wait_ms)
     if stored >= ANALYZE_AFTER:
         # The whole table changed (the nightly run): fresh statistics, else the planner
         # guesses a few hundred rows of today and joins 48,000 by nested loops (province:
@@ -280,8 +303,8 @@ def ensure_fresh(agreements: QuerySet[Agreement], *, compute: Compute) -> bool:
     if len(rows) > read_limit():
         queue_refresh()
         return False
-    refresh(seen=rows, compute=compute, wait_ms=READ_WAIT_MS)
-    return not stale(agreements)
+    # Every row stored unless a write moved its generation or held it past READ_WAIT_MS.
+    return refresh(seen=rows, compute=compute, wait_ms=READ_WAIT_MS) == len(rows)
 
 
 def at_risk_term_ids() -> QuerySet[Any]:

@@ -216,10 +216,10 @@ def test_a_write_during_the_recomputation_leaves_the_row_stale_for_the_next_read
         agreement=agreement, actor=officer, metric="annual_tax", target="100", due_on=today() - DAY
     )
     seen = states.stale(Agreement.objects.filter(pk=agreement.pk))
-    computed = compute_states([agreement.pk])  # 未履约: nothing verified by the due date
-    assert computed[agreement.pk][1] is True
+    computed = compute_states([agreement.pk], today())  # 未履约: nothing verified by the due date
+    assert computed[agreement.pk].breached is True
     _measure(officer, head, tax, "100", today() - 2 * DAY)  # lands before the store
-    assert states._store(seen, computed, wait_ms=200) == 0
+    assert states._store(seen, computed, today(), wait_ms=200) == 0
     state = _state(agreement)
     assert state.on_day is None and state.breached is False  # never the stale computation
     figures = _stored(chief)
