@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -63,16 +64,24 @@ def test_beat_schedules_the_heartbeat_with_an_expiry():
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_runs_the_heartbeat_sent_over_redis():
     queue = f"operations-test-{uuid.uuid4().hex}"
+    ran = threading.Event()
+    task_id = uuid.uuid4().hex
 
     def close(**kwargs):
         connections.close_all()
+        if kwargs.get("task_id") == task_id:
+            ran.set()
 
     task_postrun.connect(close, weak=False)
     try:
         with start_worker(
             app, pool="solo", perform_ping_check=False, loglevel="WARNING", queues=[queue]
         ):
-            heartbeat.apply_async(queue=queue).get(timeout=60)
+            # The heartbeat ignores its result, so AsyncResult.get() returns at once: wait for
+            # the worker to have run it (leaving the block first stops the worker before it
+            # takes the message, and the row is never written).
+            heartbeat.apply_async(queue=queue, task_id=task_id)
+            assert ran.wait(timeout=60), "the worker did not run the heartbeat within 60 s"
     finally:
         task_postrun.disconnect(close)
     assert set(Heartbeat.objects.values_list("name", flat=True)) == {WORKER, BEAT}
