@@ -70,8 +70,9 @@ class Agreement(SyncedModel):
         ordering = ["-signed_on", "-id"]
         constraints = [*SyncedModel.Meta.constraints]
         indexes = [
-            # A project's agreements (the project page, the agreement list's join).
-            models.Index(fields=["project", "signed_on"], name="agreements_agreement_project"),
+            # A project's agreements (the project page, the agreement list's join), and its
+            # first one (the 签约年度 cohort: read by the index, no sort, per agreement).
+            models.Index(fields=["project", "signed_on", "id"], name="agreements_agreement_first"),
             # The agreement list, newest first: its page read through the index, not a sort.
             models.Index(fields=["-signed_on", "-id"], name="agreements_agreement_newest"),
         ]
@@ -342,6 +343,26 @@ class AgreementState(models.Model):
     paid = models.DecimalField(**_MONEY, default=Decimal("0"))
     withheld = models.DecimalField(**_MONEY, default=Decimal("0"))
     clawed_back = models.DecimalField(**_MONEY, default=Decimal("0"))
+    # The agreement's share of 协议履约分析 (selectors.KeepingRow, one agreement's row): the
+    # rate parts by commitment and the per-亩 amounts, so the analysis of today adds up one row
+    # per agreement (decision 0020). Database defaults: the triggers insert rows without them.
+    start_judged = models.PositiveIntegerField(default=0, db_default=0)
+    start_met = models.PositiveIntegerField(default=0, db_default=0)
+    produce_judged = models.PositiveIntegerField(default=0, db_default=0)
+    produce_met = models.PositiveIntegerField(default=0, db_default=0)
+    output_judged = models.PositiveIntegerField(default=0, db_default=0)
+    output_met = models.PositiveIntegerField(default=0, db_default=0)
+    capital_judged = models.PositiveIntegerField(default=0, db_default=0)
+    capital_target = models.DecimalField(**_MONEY, default=Decimal("0"), db_default=Decimal("0"))
+    capital_in = models.DecimalField(**_MONEY, default=Decimal("0"), db_default=Decimal("0"))
+    promises_due = models.PositiveIntegerField(default=0, db_default=0)
+    promises_kept = models.PositiveIntegerField(default=0, db_default=0)
+    intensity_agreements = models.PositiveSmallIntegerField(default=0, db_default=0)
+    intensity_amount = models.DecimalField(**_MONEY, default=Decimal("0"), db_default=Decimal("0"))
+    intensity_land = models.DecimalField(**_MONEY, default=Decimal("0"), db_default=Decimal("0"))
+    tax_per_mu_agreements = models.PositiveSmallIntegerField(default=0, db_default=0)
+    tax_per_mu_amount = models.DecimalField(**_MONEY, default=Decimal("0"), db_default=Decimal("0"))
+    tax_per_mu_land = models.DecimalField(**_MONEY, default=Decimal("0"), db_default=Decimal("0"))
 
     class Meta:
         verbose_name = _("协议履约状态")

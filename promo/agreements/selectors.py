@@ -358,7 +358,8 @@ def cohort_year(project_path: str) -> Subquery:
     return Subquery(
         Agreement.objects.filter(project_id=OuterRef(f"{project_path}_id"))
         .order_by("signed_on", "id")
-        .annotate(year=ExtractYear("signed_on"))
+        # An integer (EXTRACT gives numeric): the groups it keys are then hashed, not sorted.
+        .annotate(year=Cast(ExtractYear("signed_on"), IntegerField()))
         .values("year")[:1],
         output_field=IntegerField(),
     )
@@ -628,8 +629,15 @@ def _reclaimable(agreements: QuerySet[Agreement]) -> set[int]:
 
 
 def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
-    """Each agreement's ``states.Row`` on ``on``, live (the categories of ``_figures_live``)."""
-    flags = _term_flags(Term.objects.filter(agreement_id__in=ids), on)
+    """Each agreement's ``states.Row`` on ``on``, live: ``keeping_rows`` with one group per
+    agreement (its categories, money and share of 协议履约分析, computed by the very
+    function the analysis runs live), its overdue promises and at-risk commitments."""
+    agreements = Agreement.objects.filter(pk__in=ids)
+    rows = keeping_rows(
+        group=lambda path: F(path.removesuffix("project") + "id"),
+        agreements=agreements,
+        on=on,
+    )
     overdue = dict(
         promises_with_status(Promise.objects.filter(agreement_id__in=ids), on)
         .filter(status=PromiseStatus.OVERDUE)
@@ -638,13 +646,6 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
         .annotate(n=Count("pk"))
         .values_list("agreement_id", "n")
     )
-    money = {
-        row.pop("agreement_id"): row
-        for row in Promise.objects.filter(agreement_id__in=ids)
-        .order_by()
-        .values("agreement_id")
-        .annotate(**_money_sums())
-    }
     at_risk: dict[int, list[int]] = {}
     for agreement_id, term_id in (
         terms_with_trend(Term.objects.filter(agreement_id__in=ids), on)
@@ -653,19 +654,22 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
         .values_list("agreement_id", "pk")
     ):
         at_risk.setdefault(agreement_id, []).append(term_id)
-    reclaimable = _reclaimable(Agreement.objects.filter(pk__in=ids))
-    nothing = dict.fromkeys(("paid", "withheld", "clawed_back"), Decimal("0"))
+    reclaimable = _reclaimable(agreements)
     result = {}
     for pk in ids:
-        flag = flags.get(pk, {})
-        breached = bool(flag.get("breached"))
+        row = rows.get(pk, KeepingRow())
+        # keeping = judged and not breached; every breach is judged.
+        breached = bool(row.agreements_judged and not row.agreements_keeping)
         result[pk] = states.Row(
-            judged=bool(flag.get("judged")),
+            judged=bool(row.agreements_judged),
             breached=breached,
             overdue_promises=overdue.get(pk, 0),
             clawback_due=breached and pk in reclaimable,
             at_risk_terms=at_risk.get(pk, []),
-            **money.get(pk, nothing),
+            paid=row.paid,
+            withheld=row.withheld,
+            clawed_back=row.clawed_back,
+            **{name: getattr(row, name) for name in states.ANALYSIS},
         )
     return result
 
@@ -1058,6 +1062,41 @@ def keeping_rows(
         )
     )
     return {key: KeepingRow(**values) for key, values in result.items()}
+
+
+def stored_keeping_rows(
+    *, group: Grouping, agreements: QuerySet[Agreement]
+) -> dict[Any, KeepingRow] | None:
+    """``keeping_rows`` for today read from the agreements' stored states (decision 0020): one
+    grouped query over one state per agreement instead of every commitment's and promise's
+    status. The stale states in scope are recomputed first; None when some stay stale (past
+    the read limit, or a write landed meanwhile): the caller computes live."""
+    if not states.ensure_fresh(agreements, compute=compute_states):
+        return None
+    fresh = Q(state__on_day=today())
+    zero = Value(Decimal("0"), output_field=_AMOUNT)
+    sums: dict[str, Any] = {
+        "agreements_judged": Count("pk", filter=fresh & Q(state__judged=True)),
+        "agreements_keeping": Count(
+            "pk", filter=fresh & Q(state__judged=True, state__breached=False)
+        ),
+    }
+    for name in ("paid", "withheld", "clawed_back", *states.ANALYSIS):
+        numeric = states.ANALYSIS.get(name, "numeric") == "numeric"
+        sums[name] = Coalesce(Sum(f"state__{name}", filter=fresh), zero if numeric else Value(0))
+    rows = (
+        agreements.annotate(group_key=group("project"))
+        .order_by()
+        .values("group_key")
+        .annotate(n_total=Count("pk"), n_fresh=Count("pk", filter=fresh), **sums)
+    )
+    result = {}
+    for row in rows:
+        if row.pop("n_fresh") != row.pop("n_total"):
+            return None  # a write made one stale after the refresh: count live
+        key = row.pop("group_key")
+        result[key] = KeepingRow(**row)
+    return result
 
 
 def term_list(

@@ -173,7 +173,8 @@ def trigger_sql() -> tuple[str, str]:
 
 
 class Row(NamedTuple):
-    """One agreement's state as ``selectors.compute_states`` computes it for a day."""
+    """One agreement's state as ``selectors.compute_states`` computes it for a day: its
+    categories, money, at-risk commitments, and its share of 协议履约分析 (``ANALYSIS``)."""
 
     judged: bool
     breached: bool
@@ -183,19 +184,44 @@ class Row(NamedTuple):
     paid: Decimal
     withheld: Decimal
     clawed_back: Decimal
+    start_judged: int = 0
+    start_met: int = 0
+    produce_judged: int = 0
+    produce_met: int = 0
+    output_judged: int = 0
+    output_met: int = 0
+    capital_judged: int = 0
+    capital_target: Decimal = Decimal("0")
+    capital_in: Decimal = Decimal("0")
+    promises_due: int = 0
+    promises_kept: int = 0
+    intensity_agreements: int = 0
+    intensity_amount: Decimal = Decimal("0")
+    intensity_land: Decimal = Decimal("0")
+    tax_per_mu_agreements: int = 0
+    tax_per_mu_amount: Decimal = Decimal("0")
+    tax_per_mu_land: Decimal = Decimal("0")
 
 
 # (agreement ids, the day) → {agreement id: its Row on that day}
 Compute = Callable[[list[int], date], dict[int, Row]]
-_SCALARS = (
-    "judged",
-    "breached",
-    "overdue_promises",
-    "clawback_due",
-    "paid",
-    "withheld",
-    "clawed_back",
-)
+# The stored scalar columns (each a field of Row) and their PostgreSQL array types.
+_SCALARS: dict[str, str] = {
+    "judged": "boolean",
+    "breached": "boolean",
+    "overdue_promises": "integer",
+    "clawback_due": "boolean",
+    "paid": "numeric",
+    "withheld": "numeric",
+    "clawed_back": "numeric",
+}
+# 协议履约分析's per-agreement figures: what ``KeepingRow`` adds besides the categories and
+# the money (an agreement's judged/keeping follow from ``judged`` and ``breached``).
+ANALYSIS: dict[str, str] = {
+    name: ("numeric" if isinstance(default, Decimal) else "integer")
+    for name, default in Row._field_defaults.items()
+}
+_SCALARS.update(ANALYSIS)
 
 
 def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_ms: int) -> int:
@@ -227,21 +253,18 @@ def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_
 
 def _upsert(cursor: Any, columns: list[list[Any]], day: date) -> int:
     """The one statement: rows stored only where ``gen`` is still the one read."""
+    names = list(_SCALARS)
+    arrays = ", ".join(f"%s::{kind}[]" for kind in _SCALARS.values())
     cursor.execute(
-        f"INSERT INTO {STATE} AS s (agreement_id, gen, judged, breached, overdue_promises,"
-        " clawback_due, paid, withheld, clawed_back, at_risk_terms, on_day) "
-        "SELECT i, g, j, b, o, c, p, w, r, COALESCE(k.terms, '{}'), %s::date FROM unnest("
-        "%s::bigint[], %s::integer[], %s::boolean[], %s::boolean[], %s::integer[],"
-        " %s::boolean[], %s::numeric[], %s::numeric[], %s::numeric[])"
-        " AS v(i, g, j, b, o, c, p, w, r) LEFT JOIN ("
-        "SELECT a, array_agg(t ORDER BY t) AS terms FROM unnest(%s::bigint[], %s::bigint[])"
-        " AS x(a, t) GROUP BY a) k ON k.a = v.i"
-        " ORDER BY i ON CONFLICT (agreement_id) DO UPDATE SET on_day = EXCLUDED.on_day,"
-        " judged = EXCLUDED.judged, breached = EXCLUDED.breached,"
-        " overdue_promises = EXCLUDED.overdue_promises,"
-        " clawback_due = EXCLUDED.clawback_due, at_risk_terms = EXCLUDED.at_risk_terms,"
-        " paid = EXCLUDED.paid, withheld = EXCLUDED.withheld,"
-        " clawed_back = EXCLUDED.clawed_back WHERE s.gen = EXCLUDED.gen",
+        f"INSERT INTO {STATE} AS s (agreement_id, gen, {', '.join(names)}, at_risk_terms,"
+        f" on_day) SELECT v.*, COALESCE(k.terms, '{{}}'), %s::date FROM unnest("
+        f"%s::bigint[], %s::integer[], {arrays}) AS v(agreement_id, gen, {', '.join(names)})"
+        " LEFT JOIN (SELECT a, array_agg(t ORDER BY t) AS terms FROM unnest(%s::bigint[],"
+        " %s::bigint[]) AS x(a, t) GROUP BY a) k ON k.a = v.agreement_id"
+        " ORDER BY v.agreement_id ON CONFLICT (agreement_id) DO UPDATE SET"
+        " on_day = EXCLUDED.on_day, at_risk_terms = EXCLUDED.at_risk_terms, "
+        + ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
+        + " WHERE s.gen = EXCLUDED.gen",
         [day, *columns],
     )
     return int(cursor.rowcount)

@@ -102,7 +102,9 @@ from promo.agreements.selectors import (
     agreements_visible_to,
     cohort_year,
     keeping_rows,
+    stored_keeping_rows,
 )
+from promo.core.services import today
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, AlertLevel, Figure
 from .models import (
@@ -982,14 +984,18 @@ def agreement_analysis(officer: Officer, *, unit: Unit | None, on: date) -> dict
         agreements = agreements.filter(project__unit__path__startswith=unit.path)
         units = list(Unit.objects.filter(parent=unit, is_active=True).order_by(tree_order()))
         own_units = [unit]
-    grains = keeping_rows(
-        group=lambda path: ExpressionWrapper(
+
+    def group(path: str) -> ExpressionWrapper:
+        return ExpressionWrapper(
             F(f"{path}__unit_id") * _COHORT_SPAN + cohort_year(path),
             output_field=BigIntegerField(),
-        ),
-        agreements=agreements,
-        on=on,
-    )
+        )
+
+    # Today's analysis adds up the agreements' stored states (decision 0020); a past day, or
+    # states left stale, computes every commitment's status.
+    grains = stored_keeping_rows(group=group, agreements=agreements) if on == today() else None
+    if grains is None:
+        grains = keeping_rows(group=group, agreements=agreements, on=on)
     paths = dict(
         Unit.objects.filter(pk__in={key // _COHORT_SPAN for key in grains}).values_list(
             "pk", "path"

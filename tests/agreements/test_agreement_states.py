@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from projects import services as project_services
@@ -23,8 +24,10 @@ from promo.agreements.selectors import (
     agreements_visible_to,
     compute_states,
     keeping_figures,
+    keeping_rows,
     promises_visible_to,
     promises_with_status,
+    stored_keeping_rows,
 )
 from promo.agreements.tasks import refresh_agreement_states
 from promo.core.services import today
@@ -44,6 +47,10 @@ def _live(officer) -> dict[str, Any]:
 def _stored(officer) -> dict[str, Any]:
     figures = keeping_figures(officer)
     return {name: getattr(figures, name) for name in (*COUNTED, *MONEY)}
+
+
+def _by_unit(project_path: str) -> F:
+    return F(f"{project_path}__unit_id")
 
 
 def _clawback_due(promise) -> bool:
@@ -85,7 +92,11 @@ def test_every_kind_of_write_marks_the_state_stale_and_the_figures_stay_equal_to
         figures = _stored(chief)
         assert figures == _live(chief), what
         assert _state(agreement).on_day == today(), what
-        checks.append((what, figures))
+        # 协议履约分析's figures added up from the states equal those computed live.
+        scope = agreements_visible_to(chief)
+        stored = stored_keeping_rows(group=_by_unit, agreements=scope)
+        assert stored == keeping_rows(group=_by_unit, agreements=scope, on=today()), what
+        checks.append((what, figures, stored))
 
     tax = services.term_add(
         agreement=agreement, actor=officer, metric="annual_tax", target="100", due_on=today() - DAY
@@ -152,6 +163,12 @@ def test_every_kind_of_write_marks_the_state_stale_and_the_figures_stay_equal_to
         cursor.execute("DELETE FROM agreements_measurement WHERE term_id = %s", [tax.pk])
     check("a measurement deleted in SQL")
     assert len(checks) == 11
+    # The analysis' parts were exercised, not only zeros: a date commitment judged, a promise
+    # fallen due, an amount commitment judged.
+    analysed = [row for _what, _figures, stored in checks for row in stored.values()]
+    assert any(row.start_judged for row in analysed)
+    assert any(row.promises_due for row in analysed)
+    assert any(row.agreements_judged for row in analysed)
 
 
 def test_an_incentive_paid_then_in_breach_is_counted_to_claw_back_and_its_condition_tracked(

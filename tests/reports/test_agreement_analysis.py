@@ -193,3 +193,41 @@ def test_the_page_reads_in_the_same_queries_for_1_and_5_agreements_per_group(
 def test_the_cockpits_agreement_section_links_to_the_analysis(scenario, client_for):  # noqa: F811
     page = client_for(scenario.chief).get(reverse("dashboard:index")).content.decode()
     assert reverse("reports:agreement_analysis") in page
+
+
+def _texts(section) -> dict[tuple[str, str], list[str]]:
+    return {key: [cell["text"] for cell in cells] for key, cells in _rows(section).items()}
+
+
+def test_today_the_analysis_adds_up_the_stored_states_and_follows_each_write(
+    scenario,  # noqa: F811
+    client_for,
+    monkeypatch,
+):
+    """Decision 0020: today's analysis reads one stored state per agreement — no commitment,
+    reading or promise is read once the states are fresh — and equals the live computation,
+    before and after a write."""
+    bureau = scenario
+    client = client_for(bureau.chief)
+    _page(client)  # the first read stores the five agreements' states
+    with CaptureQueriesContext(connection) as ctx:
+        page = _page(client)
+    read = " ".join(query["sql"] for query in ctx.captured_queries)
+    for table in ("agreements_term", "agreements_measurement", "agreements_promise"):
+        assert table not in read, table
+    assert 'data-table="cohort"' in page
+    stored = _texts(agreement_analysis(bureau.chief, unit=None, on=today()))
+
+    def live() -> dict:
+        with monkeypatch.context() as patch:
+            patch.setattr("promo.reports.selectors.stored_keeping_rows", lambda **kw: None)
+            return _texts(agreement_analysis(bureau.chief, unit=None, on=today()))
+
+    assert stored == live()
+    # A4 (Shenzhen) keeps its one commitment; a second one due yesterday, unmet, breaks it.
+    a4 = Agreement.objects.get(title="A4")
+    Book(bureau).term(a4, "jobs", "50", today() - date.resolution)
+    after = _texts(agreement_analysis(bureau.chief, unit=None, on=today()))
+    assert after != stored
+    assert after == live()
+    assert after[("unit", "合计")][0] == "0.0%"  # 履约率: none of the five keeps now
