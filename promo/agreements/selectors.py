@@ -40,6 +40,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce, ExtractYear
 
 from officers.models import Officer, Unit
@@ -669,7 +670,7 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
             paid=row.paid,
             withheld=row.withheld,
             clawed_back=row.clawed_back,
-            **{name: getattr(row, name) for name in states.ANALYSIS},
+            analysis={name: getattr(row, name) for name in states.ANALYSIS},
         )
     return result
 
@@ -1131,7 +1132,8 @@ def term_list(
         # scope is of today; else (a past day, a missed night) draw them.
         scope = _in_unit(agreements_visible_to(officer), unit, "project", own=own, cohort=cohort)
         if (on is None or on == today()) and states.ensure_fresh(scope, compute=compute_states):
-            qs = qs.filter(pk__in=states.at_risk_term_ids())
+            ids = states.at_risk_term_ids()
+            qs = qs.filter(pk__in=RawSQL("SELECT unnest(%s::bigint[])", (ids,)))
         else:
             qs = qs.filter(at_risk=True)
     elif status in TermStatus.values:
