@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.aggregates import RegrIntercept, RegrSlope
@@ -65,6 +65,7 @@ from .models import Agreement, AgreementState, IncentiveRequest, Measurement, Pr
 
 _AMOUNT: DecimalField[Any, Any] = DecimalField(max_digits=14, decimal_places=2)
 _TEXT: CharField[Any, Any] = CharField()
+_T = TypeVar("_T")
 
 
 # --- who sees what ------------------------------------------------------------------------
@@ -548,18 +549,36 @@ def keeping_figures(
     )
 
 
-def _figures_from_states(agreements: QuerySet[Agreement]) -> dict[str, Any] | None:
-    """The figures counted from today's stored states, in one query when every state is
-    fresh; else the stale ones are recomputed and stored first. None when more are stale
-    than a read should recompute (a refresh is queued), or when a write landed during the
-    recomputation and left one stale: the caller counts live."""
-    figures = _state_sums(agreements)
-    if figures["fresh"] == figures["total"]:
-        return figures
+def _from_fresh_states(
+    agreements: QuerySet[Agreement], read: Callable[[], tuple[_T, bool]]
+) -> _T | None:
+    """What ``read()`` reads from today's stored states of ``agreements`` — it answers (what it
+    read, whether every state it read was of today) — in one query when all are fresh; else
+    the stale ones are recomputed and stored first and it reads again. None when more are
+    stale than a read should recompute (a refresh is queued), or when a write landed during
+    the recomputation and left one stale: the caller computes live."""
+    result, fresh = read()
+    if fresh:
+        return result
     if not states.ensure_fresh(agreements, compute=compute_states):
         return None
-    figures = _state_sums(agreements)  # a write landing meanwhile leaves one stale: live
-    return figures if figures["fresh"] == figures["total"] else None
+    result, fresh = read()
+    return result if fresh else None
+
+
+def _fresh_sum(column: str, zero: Any) -> Coalesce:
+    """The sum of a state column over the agreements whose state is of today."""
+    return Coalesce(Sum(f"state__{column}", filter=Q(state__on_day=today())), zero)
+
+
+def _figures_from_states(agreements: QuerySet[Agreement]) -> dict[str, Any] | None:
+    """The figures counted from today's stored states (``_from_fresh_states``)."""
+
+    def read() -> tuple[dict[str, Any], bool]:
+        figures = _state_sums(agreements)
+        return figures, figures["fresh"] == figures["total"]
+
+    return _from_fresh_states(agreements, read)
 
 
 def _state_sums(agreements: QuerySet[Agreement]) -> dict[str, Any]:
@@ -574,10 +593,8 @@ def _state_sums(agreements: QuerySet[Agreement]) -> dict[str, Any]:
         n_keeping=Count("pk", filter=fresh & Q(state__judged=True, state__breached=False)),
         n_breached=Count("pk", filter=fresh & Q(state__breached=True)),
         n_clawback_due=Count("pk", filter=fresh & Q(state__clawback_due=True)),
-        n_overdue_promises=Coalesce(Sum("state__overdue_promises", filter=fresh), 0),
-        n_paid=Coalesce(Sum("state__paid", filter=fresh), zero),
-        n_withheld=Coalesce(Sum("state__withheld", filter=fresh), zero),
-        n_clawed_back=Coalesce(Sum("state__clawed_back", filter=fresh), zero),
+        n_overdue_promises=_fresh_sum("overdue_promises", 0),
+        **{f"n_{name}": _fresh_sum(name, zero) for name in ("paid", "withheld", "clawed_back")},
     )
     return {name.removeprefix("n_"): value for name, value in figures.items()}
 
@@ -1070,10 +1087,8 @@ def stored_keeping_rows(
 ) -> dict[Any, KeepingRow] | None:
     """``keeping_rows`` for today read from the agreements' stored states (decision 0020): one
     grouped query over one state per agreement instead of every commitment's and promise's
-    status. The stale states in scope are recomputed first; None when some stay stale (past
-    the read limit, or a write landed meanwhile): the caller computes live."""
-    if not states.ensure_fresh(agreements, compute=compute_states):
-        return None
+    status (``_from_fresh_states``: the stale ones recomputed first; None, the caller
+    computes live, when some stay stale)."""
     fresh = Q(state__on_day=today())
     zero = Value(Decimal("0"), output_field=_AMOUNT)
     sums: dict[str, Any] = {
@@ -1084,20 +1099,24 @@ def stored_keeping_rows(
     }
     for name in ("paid", "withheld", "clawed_back", *states.ANALYSIS):
         numeric = states.ANALYSIS.get(name, "numeric") == "numeric"
-        sums[name] = Coalesce(Sum(f"state__{name}", filter=fresh), zero if numeric else Value(0))
-    rows = (
+        sums[name] = _fresh_sum(name, zero if numeric else Value(0))
+    grouped = (
         agreements.annotate(group_key=group("project"))
         .order_by()
         .values("group_key")
         .annotate(n_total=Count("pk"), n_fresh=Count("pk", filter=fresh), **sums)
     )
-    result = {}
-    for row in rows:
-        if row.pop("n_fresh") != row.pop("n_total"):
-            return None  # a write made one stale after the refresh: count live
-        key = row.pop("group_key")
-        result[key] = KeepingRow(**row)
-    return result
+
+    def read() -> tuple[dict[Any, KeepingRow], bool]:
+        result, all_fresh = {}, True
+        for row in grouped.all():  # a new query each time
+            if row.pop("n_fresh") != row.pop("n_total"):
+                all_fresh = False
+            key = row.pop("group_key")
+            result[key] = KeepingRow(**row)
+        return result, all_fresh
+
+    return _from_fresh_states(agreements, read)
 
 
 def term_list(
