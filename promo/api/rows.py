@@ -13,7 +13,10 @@ made once per serializer class:
 - a ``PrimaryKeyRelatedField``: the foreign key's column;
 - a method field: what the serializer's ``list_rows`` says, ``FromColumns`` (computed from the
   row) or ``FromBatch`` (one query for the whole page); with ``for_viewer`` the caller (the
-  officer the page is for) is passed too, for a field that says what *they* may do.
+  officer the page is for) is passed too, for a field that says what *they* may do;
+- a nested list (``many=True``): ``Nested`` in ``list_rows`` — the children of the whole page
+  read with ``values()`` in one query and built by the child serializer's own plan, which may
+  nest again (an agreement's commitments and their measured values).
 
 A field the plan cannot read raises ImproperlyConfigured when the plan is first made, never a
 wrong value. Detail views, writes and the OpenAPI schema still use the serializer itself;
@@ -59,6 +62,32 @@ class FromBatch:
     key: str = "id"
     missing: Callable[[], Any] = list
     for_viewer: bool = False
+
+
+@dataclass(frozen=True)
+class Nested:
+    """A nested list read for the whole page: ``children(keys)`` is the queryset of the page's
+    children in the order the serializer gives them, each carrying ``parent`` (a column, or a
+    lookup through a join) equal to the key of its row; ``serializer`` is the child's read
+    serializer, whose own plan builds them. Compiled to a ``FromBatch``."""
+
+    serializer: type[serializers.Serializer]
+    children: Callable[[list[Any]], QuerySet]
+    parent: str
+    key: str = "id"
+
+    def batch(self) -> FromBatch:
+        plan = RowPlan.of(self.serializer, ())
+        names, parent = plan.names, self.parent
+
+        def load(keys: list[Any], viewer: Any) -> dict[Any, list[dict]]:
+            rows = list(self.children(keys).values(*plan.columns(names, [parent])))
+            found: dict[Any, list[dict]] = {}
+            for row, built in zip(rows, plan.render(rows, names, viewer), strict=True):
+                found.setdefault(row[parent], []).append(built)
+            return found
+
+        return FromBatch(load, key=self.key, for_viewer=True)
 
 
 def _identity(value: Any) -> Any:
@@ -150,7 +179,9 @@ class RowPlan:
 
     def __init__(self, serializer_class: type[serializers.Serializer], by_id: Sequence[str]):
         model = serializer_class.Meta.model  # type: ignore[attr-defined]
-        specials: dict[str, FromColumns | FromBatch] = getattr(serializer_class, "list_rows", {})
+        specials: dict[str, FromColumns | FromBatch | Nested] = getattr(
+            serializer_class, "list_rows", {}
+        )
         self.names: list[str] = []
         # name -> ("column", column, convert) | ("ref", _Ref) | ("columns", FromColumns)
         # | ("batch", FromBatch)
@@ -159,6 +190,8 @@ class RowPlan:
             self.names.append(name)
             if name in specials:
                 special = specials[name]
+                if isinstance(special, Nested):
+                    special = special.batch()
                 kind = "columns" if isinstance(special, FromColumns) else "batch"
                 self.how[name] = (kind, special)
                 continue

@@ -37,6 +37,10 @@ from projects.services import (
     project_assignment_add,
     project_create,
 )
+from promo.agreements import services as agreement_services
+from promo.agreements.api.serializers import AgreementSerializer
+from promo.agreements.api.views import AgreementViewSet
+from promo.agreements.models import Agreement, Measurement
 from promo.api.rows import RowPlan
 from promo.core.choices import Industry
 from promo.core.services import today
@@ -55,6 +59,7 @@ ENDPOINTS = {
     "leads": (LeadViewSet, LeadSerializer, Lead),
     "visits": (VisitViewSet, VisitSerializer, Visit),
     "projects": (ProjectViewSet, ProjectSerializer, Project),
+    "agreements": (AgreementViewSet, AgreementSerializer, Agreement),
 }
 
 
@@ -165,6 +170,7 @@ def _expected(resource: str, officer: Officer, ids: list[int]) -> list[dict]:
     """Each id rendered by the serializer from the view's own instance queryset."""
     viewset, serializer_class, _model = ENDPOINTS[resource]
     view = viewset()
+    view.action = "retrieve"  # the instances a single record is rendered from
     view.request = Request(APIRequestFactory().get("/"))
     view.request.user = officer
     by_id = {obj.pk: obj for obj in view.visible().filter(pk__in=ids)}
@@ -187,7 +193,7 @@ def _officers(bureau) -> list[Officer]:
     return [bureau.chief, bureau.shanghai_head, bureau.shanghai_officer, bureau.teammate, chief]
 
 
-@pytest.mark.parametrize("resource", ENDPOINTS)
+@pytest.mark.parametrize("resource", ["leads", "visits", "projects"])
 def test_every_row_equals_the_serializer(seeded, resource):
     _viewset, _serializer, model = ENDPOINTS[resource]
     # The bulk seed ran: the walk below has pages to cross (15 projects, 40 and more leads).
@@ -239,6 +245,51 @@ def test_subsets_and_orders_equal_the_serializer(seeded, resource, query):
             want = {name: value for name, value in want.items() if name in wanted}
         assert got == want
         assert list(got) == list(want)
+
+
+def test_every_agreement_row_equals_the_serializer_nested_parts_included():
+    """The demo bureau's agreements are in every state (measured values verified or not,
+    promises with conditions, paid, withheld and clawed back, requests decided or pending):
+    each list row, its commitments, measured values, promises and requests, equals the
+    serializer's rendering, for the chief and for an officer, whole and by ?fields=."""
+    call_command("seed_demo", stdout=StringIO())
+    chief = Officer.objects.filter(role=Role.CHIEF, unit__parent__isnull=True).first()
+    # A commitment measured twice, the later entry dated earlier: the values come in date order.
+    measured = Measurement.objects.select_related("term", "recorded_by").order_by("id").first()
+    agreement_services.measurement_record(
+        term=measured.term,
+        actor=measured.recorded_by,
+        measured_on=measured.measured_on - timedelta(days=30),
+        value=Decimal("1.50"),
+        source="统计部门",
+    )
+    officer = (
+        Officer.objects.filter(role=Role.OFFICER, assignments__project__agreements__isnull=False)
+        .distinct()
+        .first()
+    )
+    for who in (chief, officer):
+        client = APIClient()
+        client.force_login(who)
+        rows = _walk(client, "/api/v1/agreements/?page_size=4")
+        assert rows, who
+        expected = _expected("agreements", who, [row["id"] for row in rows])
+        for got, want in zip(rows, expected, strict=True):
+            assert list(got) == list(want)
+            assert got == want, (who.username, got["id"])
+    # The chief's walk crossed every part the nested plans read.
+    client = APIClient()
+    client.force_login(chief)
+    rows = _walk(client, "/api/v1/agreements/?page_size=4&fields=id,terms,promises,requests")
+    assert all(list(row) == ["id", "terms", "promises", "requests"] for row in rows)
+    assert any(len(term["measurements"]) == 2 for row in rows for term in row["terms"])
+    measured = [m for row in rows for term in row["terms"] for m in term["measurements"]]
+    assert {m["verified_by"] is None for m in measured} == {True, False}
+    promises = [promise for row in rows for promise in row["promises"]]
+    assert any(promise["conditions"] for promise in promises)
+    assert any(promise["clawback_due"] for promise in promises)
+    requests = [request for row in rows for request in row["requests"]]
+    assert {request["decided_by"] is None for request in requests} == {True, False}
 
 
 def test_the_rich_records_carry_every_part(seeded):

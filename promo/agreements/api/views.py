@@ -11,6 +11,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 
 from officers.models import Officer
+from promo.api.rows import RowsListMixin
 from promo.api.schema import error_responses
 from promo.api.viewsets import ScopedViewSet
 from promo.core.errors import rule
@@ -21,7 +22,7 @@ from ..selectors import agreements_visible_to
 from .serializers import AgreementSerializer, MeasurementWriteSerializer
 
 
-class AgreementViewSet(mixins.ListModelMixin, ScopedViewSet):
+class AgreementViewSet(RowsListMixin, mixins.ListModelMixin, ScopedViewSet):
     """Investment agreements (投资协议) of the projects the caller may see."""
 
     read_serializer_class = AgreementSerializer
@@ -29,7 +30,12 @@ class AgreementViewSet(mixins.ListModelMixin, ScopedViewSet):
     ordering_fields = ("id", "signed_on", "updated_at")
 
     def visible(self):
-        return AgreementSerializer.optimise(agreements_visible_to(cast(Officer, self.request.user)))
+        agreements = agreements_visible_to(cast(Officer, self.request.user))
+        if self.action == "list":
+            # The list reads columns (RowsListMixin): building the prefetches' status
+            # expressions only to drop them cost a third of the page.
+            return agreements
+        return AgreementSerializer.optimise(agreements)
 
     @extend_schema(
         request=MeasurementWriteSerializer,
