@@ -63,6 +63,29 @@ def bounded_count_of_parts(rows: QuerySet[Any], parts: Sequence[Q], limit: int) 
         return int(cursor.fetchone()[0])
 
 
+class Counted:
+    """Rows whose count the selector already knows: Django's Paginator reads ``count()`` from
+    here instead of counting the queryset (whose joins, needed for the page's columns, would
+    be walked for every row), and slices the queryset for the page."""
+
+    def __init__(self, rows: QuerySet[Any], count: int) -> None:
+        self.rows = rows
+        self.ordered = rows.ordered
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, item: Any) -> Any:
+        return self.rows[item]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+
 class KeysetPage:
     """One page of a list in its selected order, reached by a cursor.
 
