@@ -363,6 +363,13 @@ class AgreementState(models.Model):
     tax_per_mu_agreements = models.PositiveSmallIntegerField(default=0, db_default=0)
     tax_per_mu_amount = models.DecimalField(**_MONEY, default=Decimal("0"), db_default=Decimal("0"))
     tax_per_mu_land = models.DecimalField(**_MONEY, default=Decimal("0"), db_default=Decimal("0"))
+    # Where the analysis files the agreement, as of ``on_day``: its project's unit (an id) and
+    # 签约年度 (the year the project's first agreement was signed). Today's analysis groups
+    # the states by them instead of joining every agreement to its project and looking up
+    # its first sibling; the triggers mark the state stale when the project changes unit
+    # and when a sibling agreement is added, re-dated or deleted.
+    project_unit = models.BigIntegerField(null=True)
+    cohort = models.PositiveSmallIntegerField(null=True)
 
     class Meta:
         verbose_name = _("协议履约状态")

@@ -689,6 +689,12 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
     ):
         at_risk.setdefault(agreement_id, []).append(term_id)
     reclaimable = _reclaimable(agreements)
+    filed = {
+        pk: (unit_id, cohort)
+        for pk, unit_id, cohort in agreements.annotate(cohort=cohort_year("project"))
+        .order_by()
+        .values_list("pk", "project__unit_id", "cohort")
+    }
     result = {}
     for pk in ids:
         row = rows.get(pk, KeepingRow())
@@ -704,6 +710,8 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
             withheld=row.withheld,
             clawed_back=row.clawed_back,
             analysis={name: getattr(row, name) for name in states.ANALYSIS},
+            project_unit=filed.get(pk, (None, None))[0],
+            cohort=filed.get(pk, (None, None))[1],
         )
     return result
 
@@ -1099,12 +1107,15 @@ def keeping_rows(
 
 
 def stored_keeping_rows(
-    *, group: Grouping, agreements: QuerySet[Agreement]
+    *, group: Grouping, agreements: QuerySet[Agreement], key: Any = None
 ) -> dict[Any, KeepingRow] | None:
     """``keeping_rows`` for today read from the agreements' stored states (decision 0020): one
     grouped query over one state per agreement instead of every commitment's and promise's
     status (``_from_fresh_states``: the stale ones recomputed first; None, the caller
-    computes live, when some stay stale)."""
+    computes live, when some stay stale). ``key``, when given, is ``group``'s key read from
+    the states' own columns (``state__project_unit``, ``state__cohort``): no join to the
+    projects. A stale state's columns are never read: the rows are read again once the
+    stale states are recomputed."""
     fresh = Q(state__on_day=today())
     zero = Value(Decimal("0"), output_field=_AMOUNT)
     sums: dict[str, Any] = {
@@ -1117,7 +1128,7 @@ def stored_keeping_rows(
         numeric = states.ANALYSIS.get(name, "numeric") == "numeric"
         sums[name] = _fresh_sum(name, zero if numeric else Value(0))
     grouped = (
-        agreements.annotate(group_key=group("project"))
+        agreements.annotate(group_key=group("project") if key is None else key)
         .order_by()
         .values("group_key")
         .annotate(n_total=Count("pk"), n_fresh=Count("pk", filter=fresh), **sums)

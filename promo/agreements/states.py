@@ -78,7 +78,15 @@ CREATE OR REPLACE FUNCTION promo_agreements_of_terms(ids bigint[]) RETURNS bigin
 $$ LANGUAGE sql STABLE;
 """
 
-_DATES = ", ".join(f"{{row}}.{column}" for column in DATE_METRICS.values())
+# What a project's agreements' states read of it: the actual dates the date commitments
+# (按期开工/竣工/投产) are judged on, and the unit the analysis files them under.
+_PROJECT = ", ".join(f"{{row}}.{column}" for column in (*DATE_METRICS.values(), "unit_id"))
+# Every agreement of the projects of the statement's agreements: a sibling added, re-dated,
+# moved or deleted may change which is the first, the year the others are filed under.
+_SIBLINGS = (
+    "ARRAY(SELECT a.id FROM agreements_agreement a WHERE a.project_id IN "
+    "(SELECT project_id FROM {rows}))"
+)
 
 # table: {operation: SQL giving the agreement ids the statement touched (an array)}
 _SOURCES: dict[str, dict[str, str]] = {
@@ -111,15 +119,16 @@ _SOURCES: dict[str, dict[str, str]] = {
         for op, rows in (("INSERT", "new_rows"), ("DELETE", "old_rows"))
     },
     "agreements_agreement": {
-        # signed_on, the clawback rule or the project changed; a deleted agreement's row goes.
-        "UPDATE": "ARRAY(SELECT id FROM new_rows)",
+        # signed_on, the clawback rule or the project changed: the agreement and its siblings
+        # (old project and new). A deleted agreement's row goes (below).
+        "INSERT": _SIBLINGS.format(rows="new_rows"),
+        "UPDATE": _SIBLINGS.format(rows="new_rows UNION SELECT project_id FROM old_rows"),
     },
     "projects_project": {
-        # The date commitments (按期开工/竣工/投产) read the project's actual dates.
         "UPDATE": (
             "ARRAY(SELECT a.id FROM new_rows n JOIN old_rows o ON o.id = n.id "
             "JOIN agreements_agreement a ON a.project_id = n.id "
-            f"WHERE ({_DATES.format(row='n')}) IS DISTINCT FROM ({_DATES.format(row='o')}))"
+            f"WHERE ({_PROJECT.format(row='n')}) IS DISTINCT FROM ({_PROJECT.format(row='o')}))"
         ),
     },
 }
@@ -155,7 +164,8 @@ def trigger_sql() -> tuple[str, str]:
     name = _name("agreements_agreement", "DELETE")
     install.append(
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
-        f"DELETE FROM {STATE} WHERE agreement_id IN (SELECT id FROM old_rows); RETURN NULL; "
+        f"DELETE FROM {STATE} WHERE agreement_id IN (SELECT id FROM old_rows); "
+        f"PERFORM promo_agreement_state_touch({_SIBLINGS.format(rows='old_rows')}); RETURN NULL; "
         "END $$ LANGUAGE plpgsql;\n"
         f"DROP TRIGGER IF EXISTS {name} ON agreements_agreement;\n"
         f"CREATE TRIGGER {name} AFTER DELETE ON agreements_agreement "
@@ -188,6 +198,9 @@ class Row(NamedTuple):
     clawed_back: Decimal
     # 协议履约分析's figures of this agreement, by name (``ANALYSIS``).
     analysis: dict[str, Any]
+    # Where the analysis files it: the project's unit and 签约年度.
+    project_unit: int | None = None
+    cohort: int | None = None
 
 
 # (agreement ids, the day) → {agreement id: its Row on that day}
@@ -201,6 +214,8 @@ _SCALARS: dict[str, str] = {
     "paid": "numeric",
     "withheld": "numeric",
     "clawed_back": "numeric",
+    "project_unit": "bigint",
+    "cohort": "integer",
 }
 # 协议履约分析's per-agreement figures (the names of ``selectors.KeepingRow`` besides the
 # categories and the money): the state's columns with a database default, the ones the

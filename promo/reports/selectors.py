@@ -993,7 +993,15 @@ def agreement_analysis(officer: Officer, *, unit: Unit | None, on: date) -> dict
 
     # Today's analysis adds up the agreements' stored states (decision 0020); a past day, or
     # states left stale, computes every commitment's status.
-    grains = stored_keeping_rows(group=group, agreements=agreements) if on == today() else None
+    stored_key = ExpressionWrapper(
+        F("state__project_unit") * _COHORT_SPAN + F("state__cohort"),
+        output_field=BigIntegerField(),
+    )
+    grains = (
+        stored_keeping_rows(group=group, agreements=agreements, key=stored_key)
+        if on == today()
+        else None
+    )
     if grains is None:
         grains = keeping_rows(group=group, agreements=agreements, on=on)
     paths = dict(

@@ -231,3 +231,90 @@ def test_today_the_analysis_adds_up_the_stored_states_and_follows_each_write(
     assert after != stored
     assert after == live()
     assert after[("unit", "合计")][0] == "0.0%"  # 履约率: none of the five keeps now
+
+
+def test_today_the_analysis_files_each_state_by_its_projects_unit_and_first_agreement(
+    scenario,  # noqa: F811
+    client_for,
+    monkeypatch,
+):
+    """Each state carries where the analysis files its agreement — the project's unit and
+    签约年度 (the year of the project's first agreement) — so today's grouped read joins no
+    project and looks up no sibling; a project moved to another unit, or a sibling agreement
+    added, re-dated or deleted, marks the states stale, and the figures still equal live."""
+    from promo.agreements.models import AgreementState
+
+    bureau = scenario
+    client = client_for(bureau.chief)
+    _page(client)  # the first read stores the states
+    with CaptureQueriesContext(connection) as ctx:
+        _page(client)
+    grouped = [query["sql"] for query in ctx.captured_queries if "group_key" in query["sql"]]
+    assert grouped
+    assert not [sql for sql in grouped if "projects_project" in sql]
+
+    def stored() -> dict:
+        return _texts(agreement_analysis(bureau.chief, unit=None, on=today()))
+
+    def live() -> dict:
+        with monkeypatch.context() as patch:
+            patch.setattr("promo.reports.selectors.stored_keeping_rows", lambda **kw: None)
+            return _texts(agreement_analysis(bureau.chief, unit=None, on=today()))
+
+    def filed(agreement) -> tuple:
+        state = AgreementState.objects.get(agreement=agreement)
+        return state.on_day, state.project_unit, state.cohort
+
+    a3, a4 = Agreement.objects.get(title="A3"), Agreement.objects.get(title="A4")
+    seen = [stored()]
+    assert seen[-1] == live()
+    assert filed(a3) == (today(), bureau.shenzhen.pk, Y1)
+    # A data fix in SQL moves A3's project from Shenzhen to Shanghai.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE projects_project SET unit_id = %s WHERE id = %s",
+            [bureau.shanghai.pk, a3.project_id],
+        )
+    assert filed(a3)[0] is None
+    seen.append(stored())
+    assert seen[-1] == live() != seen[-2]
+    assert filed(a3) == (today(), bureau.shanghai.pk, Y1)
+    # A framework agreement for A4's project, signed the year before: A4 moves to that cohort.
+    # (Written past the services, which log every agreement in an append-only log: the SQL
+    # delete below is then possible, as a data fix would do it.)
+    earlier = Agreement.objects.create(
+        project=a4.project,
+        kind="main",
+        title="A4 框架协议",
+        signed_on=date(Y1 - 1, 5, 1),
+        created_by=bureau.outsider,
+    )
+    assert filed(a4)[0] is None
+    seen.append(stored())
+    assert seen[-1] == live() != seen[-2]
+    assert filed(a4) == (today(), bureau.shenzhen.pk, Y1 - 1)
+    assert filed(earlier) == (today(), bureau.shenzhen.pk, Y1 - 1)
+    # Re-dated in SQL to after A4: A4 is its project's first agreement again.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE agreements_agreement SET signed_on = %s WHERE id = %s",
+            [date(Y1, 12, 1), earlier.pk],
+        )
+    assert filed(a4)[0] is None
+    seen.append(stored())
+    assert seen[-1] == live()
+    assert filed(a4) == (today(), bureau.shenzhen.pk, Y1)
+    # Moved back a year, then deleted in SQL: A4 back in Y1 and the figures as before.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE agreements_agreement SET signed_on = %s WHERE id = %s",
+            [date(Y1 - 1, 5, 1), earlier.pk],
+        )
+    assert stored() == live()
+    assert filed(a4)[2] == Y1 - 1
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM agreements_agreement WHERE id = %s", [earlier.pk])
+    assert filed(a4)[0] is None
+    seen.append(stored())
+    assert seen[-1] == live() == seen[1]
+    assert filed(a4) == (today(), bureau.shenzhen.pk, Y1)
