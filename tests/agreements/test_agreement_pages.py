@@ -450,3 +450,48 @@ def test_the_same_request_sent_twice_at_once_is_saved_once():
     answers = _sent_at_once(clients, action(agreement, "request"), data)
     assert answers == [(302, detail(agreement))] * 2
     assert IncentiveRequest.objects.count() == 1
+
+
+def test_the_bureau_filter_joins_no_project_unless_another_root_exists(signed, client_for):
+    """``?unit=<the bureau>`` keeps every agreement when the bureau is the tree's one root: the
+    list, its count and its figures skip joining every agreement to its project (most of the
+    page's 137 ms at province scale). A second root in the same database (another bureau)
+    brings the filter back, and the other bureau's agreement stays out."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from officers.choices import Role, UnitKind
+    from tests.factories import make_officer, make_unit
+
+    bureau = signed.bureau
+    url = f"/agreements/?unit={bureau.bureau.pk}"
+
+    def read() -> tuple[list[int], list[str]]:
+        client = client_for(bureau.chief)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        listed = [agreement.pk for agreement in response.context["page"].object_list]
+        assert response.context["page"].paginator.count == len(listed)
+        return listed, [query["sql"] for query in queries.captured_queries]
+
+    listed, sql = read()
+    assert listed == [signed.agreement.pk]
+    assert not [
+        q
+        for q in sql
+        if "agreements_agreement" in q and '"projects_project"."unit_id" IN (SELECT' in q
+    ]
+    other = make_unit("另一市投资促进局", kind=UnitKind.BUREAU)
+    keeper = make_officer(other, role=Role.CHIEF, username="other_chief")
+    services.agreement_create(
+        project=make_project(keeper), actor=keeper, kind="main", title="他局协议",
+        signed_on=today(),
+    )  # fmt: skip
+    listed, sql = read()
+    assert listed == [signed.agreement.pk]
+    assert [
+        q
+        for q in sql
+        if "agreements_agreement" in q and '"projects_project"."unit_id" IN (SELECT' in q
+    ]
