@@ -712,9 +712,11 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
         .order_by()
         .values_list("pk", "project__unit_id", "cohort")
     }
+    nowhere = (None, None)
     result = {}
     for pk in ids:
         row = rows.get(pk, KeepingRow())
+        project_unit, cohort = filed.get(pk, nowhere)
         # keeping = judged and not breached; every breach is judged.
         breached = bool(row.agreements_judged and not row.agreements_keeping)
         result[pk] = states.Row(
@@ -727,8 +729,8 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
             withheld=row.withheld,
             clawed_back=row.clawed_back,
             analysis={name: getattr(row, name) for name in states.ANALYSIS},
-            project_unit=filed.get(pk, (None, None))[0],
-            cohort=filed.get(pk, (None, None))[1],
+            project_unit=project_unit,
+            cohort=cohort,
         )
     return result
 
@@ -1176,45 +1178,42 @@ def term_list(
     """The investor's commitments an officer sees, with status and trend, by due date: the
     list each term rate of the bulletin links to (``status=judged``: 已履约 or in breach;
     ``status=at_risk``: ``term_at_risk``)."""
-    visible = _in_unit(
-        terms_visible_to(officer),
-        unit,
-        "agreement__project",
-        own=own,
-        cohort=cohort,
-        signed_by=on,
-    )
-    qs = terms_with_trend(visible, on).select_related("agreement", "agreement__project")
-    if metric in Metric.values:
-        qs = qs.filter(metric=metric)
-    if status == "judged":
-        qs = qs.filter(status__in=JUDGED_STATUSES)
-    elif status == "at_risk":
+
+    def shown(terms: QuerySet[Term]) -> QuerySet[Any]:
+        qs = terms_with_trend(terms, on).select_related("agreement", "agreement__project")
+        return qs.filter(metric=metric) if metric in Metric.values else qs
+
+    if status == "at_risk" and (on is None or on == today()):
         # Today, read from the agreements' stored states which commitments are at risk
         # (decision 0020) instead of drawing every commitment's trend — when every state in
-        # scope is of today; else (a past day, a missed night) draw them.
+        # scope is of today; else (a missed night) draw them, as for a past day.
         scope = _in_unit(
-            agreements_visible_to(officer),
-            unit,
-            "project",
-            own=own,
-            cohort=cohort,
-            signed_by=on,
+            agreements_visible_to(officer), unit, "project", own=own, cohort=cohort, signed_by=on
         )
-        if (on is None or on == today()) and states.ensure_fresh(scope, compute=compute_states):
+        if states.ensure_fresh(scope, compute=compute_states):
             # The ids are of the scope (visible, in the unit, of the cohort): the page walks
             # the commitments by due date from today (a term at risk is not yet due) and keeps
             # those in the list, hashed; no join decides who sees them.
             ids = states.at_risk_term_ids(scope)
             listed = Term.objects.filter(InArray(F("pk"), ids), due_on__gte=today())
-            if metric in Metric.values:
-                listed = listed.filter(metric=metric)
-            rows = (
-                terms_with_trend(listed, on)
-                .select_related("agreement", "agreement__project")
-                .order_by("due_on", "id")
-            )
-            return Counted(rows, listed.count() if metric in Metric.values else len(ids))
+            rows = shown(listed).order_by("due_on", "id")
+            if metric not in Metric.values:
+                return Counted(rows, len(ids))
+            # Counted without the columns' joins to the agreements and projects.
+            return Counted(rows, listed.filter(metric=metric).count())
+    qs = shown(
+        _in_unit(
+            terms_visible_to(officer),
+            unit,
+            "agreement__project",
+            own=own,
+            cohort=cohort,
+            signed_by=on,
+        )
+    )
+    if status == "judged":
+        qs = qs.filter(status__in=JUDGED_STATUSES)
+    elif status == "at_risk":
         qs = qs.filter(at_risk=True)
     elif status in TermStatus.values:
         qs = qs.filter(status=status)

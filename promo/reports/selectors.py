@@ -985,20 +985,20 @@ def agreement_analysis(officer: Officer, *, unit: Unit | None, on: date) -> dict
         units = list(Unit.objects.filter(parent=unit, is_active=True).order_by(tree_order()))
         own_units = [unit]
 
-    def group(path: str) -> ExpressionWrapper:
-        return ExpressionWrapper(
-            F(f"{path}__unit_id") * _COHORT_SPAN + cohort_year(path),
-            output_field=BigIntegerField(),
-        )
+    def filed(unit_id: Any, year: Any) -> ExpressionWrapper:
+        return ExpressionWrapper(unit_id * _COHORT_SPAN + year, output_field=BigIntegerField())
 
-    # Today's analysis adds up the agreements' stored states (decision 0020); a past day, or
-    # states left stale, computes every commitment's status.
-    stored_key = ExpressionWrapper(
-        F("state__project_unit") * _COHORT_SPAN + F("state__cohort"),
-        output_field=BigIntegerField(),
-    )
+    def group(path: str) -> ExpressionWrapper:
+        return filed(F(f"{path}__unit_id"), cohort_year(path))
+
+    # Today's analysis adds up the agreements' stored states (decision 0020), keyed by where
+    # each state is filed; a past day, or states left stale, computes every commitment's status.
     grains = (
-        stored_keeping_rows(group=group, agreements=agreements, key=stored_key)
+        stored_keeping_rows(
+            group=group,
+            agreements=agreements,
+            key=filed(F("state__project_unit"), F("state__cohort")),
+        )
         if on == today()
         else None
     )
