@@ -45,6 +45,7 @@ from django.db.models.functions import Cast, Coalesce, ExtractYear
 from officers.models import Officer, Unit
 from officers.selectors import scope_for
 from projects.selectors import projects_visible_to
+from promo.core.expressions import InArray
 from promo.core.paging import Counted
 from promo.core.services import today
 
@@ -166,20 +167,46 @@ def terms_with_status(qs: QuerySet[Term], on: date | None = None) -> QuerySet[An
     return qs.annotate(due_value=value_at_due()).annotate(status=term_status(on))
 
 
-class InArray(Func):
-    """``expression = ANY(ids)``, the ids passed as one array literal: a constant PostgreSQL
-    hashes (14+) and counts when it plans, where ``IN (SELECT unnest(...))`` is a join it
-    guesses. Written ``'{1,2,…}'::bigint[]`` it is parsed as one constant; psycopg2's
-    ``ARRAY[1,2,…]`` is an expression of as many constants, which for 19,025 ids took
-    PostgreSQL ~30 ms to parse and fold for every query."""
+class _Stored(Func):
+    """Item ``index`` (as text) of a row's entry in its agreement's stored statuses:
+    ``statuses -> (id)::text ->> index`` (``AgreementState.term_statuses``)."""
 
-    arg_joiner = " = ANY("
-    template = "(%(expressions)s::bigint[]))"
-    output_field = BooleanField()
+    arg_joiner = " -> "
+    template = "(%(expressions)s ->> %(index)d)"
+    output_field = _TEXT
 
-    def __init__(self, expression: Any, ids: Collection[int]) -> None:
-        literal = "{" + ",".join(str(int(pk)) for pk in ids) + "}"
-        super().__init__(expression, Value(literal, output_field=_TEXT))
+
+def _stored_statuses(column: str, on: date, *items: tuple[str, Any]) -> dict[str, Any]:
+    """The annotations ``name`` → item ``i`` of the row's stored entry (cast to ``field``),
+    read from its agreement's state when that state is of ``on``, else NULL."""
+    fresh = Q(agreement__state__on_day=on)
+    source = F(f"agreement__state__{column}")
+    key = Cast("pk", output_field=_TEXT)
+    annotations = {}
+    for index, (name, field) in enumerate(items):
+        item: Any = _Stored(source, key, index=index)
+        if field is not _TEXT:
+            item = Cast(item, output_field=field)
+        annotations[name] = Case(When(fresh, then=item), default=Value(None), output_field=field)
+    return annotations
+
+
+def terms_with_stored_status(qs: QuerySet[Term], on: date) -> QuerySet[Any]:
+    """``qs`` annotated with ``status`` and ``due_value`` as the agreement's state stored them
+    for ``on`` (decision 0004, "Stored statuses"): NULL where the state is not of that day —
+    the caller computes those with ``terms_with_status``."""
+    return qs.annotate(
+        **_stored_statuses("term_statuses", on, ("status", _TEXT), ("due_value", _AMOUNT))
+    )
+
+
+def promises_with_stored_status(qs: QuerySet[Promise], on: date) -> QuerySet[Any]:
+    """``qs`` annotated with ``status`` and ``clawback_due`` as stored for ``on``, else NULL."""
+    return qs.annotate(
+        **_stored_statuses(
+            "promise_statuses", on, ("status", _TEXT), ("clawback_due", BooleanField())
+        )
+    )
 
 
 class _Days(Func):
@@ -689,14 +716,26 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
         agreements=agreements,
         on=on,
     )
-    overdue = dict(
-        promises_with_status(Promise.objects.filter(agreement_id__in=ids), on)
-        .filter(status=PromiseStatus.OVERDUE)
+    # Every commitment's and promise's status of the day, as the agreements API list shows
+    # them (states.Row.term_statuses); the overdue promises are counted from them.
+    term_statuses: dict[int, dict[str, list[Any]]] = {}
+    for agreement_id, pk, status, due_value in (
+        terms_with_status(Term.objects.filter(agreement_id__in=ids), on)
         .order_by()
-        .values("agreement_id")
-        .annotate(n=Count("pk"))
-        .values_list("agreement_id", "n")
-    )
+        .values_list("agreement_id", "pk", "status", "due_value")
+    ):
+        value = None if due_value is None else str(due_value)
+        term_statuses.setdefault(agreement_id, {})[str(pk)] = [status, value]
+    promise_statuses: dict[int, dict[str, list[Any]]] = {}
+    overdue: dict[int, int] = {}
+    for agreement_id, pk, status, clawback in (
+        promises_with_status(Promise.objects.filter(agreement_id__in=ids), on)
+        .order_by()
+        .values_list("agreement_id", "pk", "status", "clawback_due")
+    ):
+        promise_statuses.setdefault(agreement_id, {})[str(pk)] = [status, clawback]
+        if status == PromiseStatus.OVERDUE:
+            overdue[agreement_id] = overdue.get(agreement_id, 0) + 1
     at_risk: dict[int, list[int]] = {}
     for agreement_id, term_id in (
         terms_with_trend(Term.objects.filter(agreement_id__in=ids), on)
@@ -731,6 +770,8 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
             analysis={name: getattr(row, name) for name in states.ANALYSIS},
             project_unit=project_unit,
             cohort=cohort,
+            term_statuses=term_statuses.get(pk, {}),
+            promise_statuses=promise_statuses.get(pk, {}),
         )
     return result
 

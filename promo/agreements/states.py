@@ -25,6 +25,7 @@ computed for:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import date
@@ -201,6 +202,10 @@ class Row(NamedTuple):
     # Where the analysis files it: the project's unit and 签约年度.
     project_unit: int | None = None
     cohort: int | None = None
+    # Each commitment's [status, value at due] and each promise's [status, clawback due], by
+    # id (a string, as JSON keys are): what the agreements API list shows (``STATUSES``).
+    term_statuses: dict[str, list[Any]] | None = None
+    promise_statuses: dict[str, list[Any]] | None = None
 
 
 # (agreement ids, the day) → {agreement id: its Row on that day}
@@ -226,6 +231,9 @@ ANALYSIS: dict[str, str] = {
     if field.db_default is not NOT_PROVIDED
 }
 _SCALARS.update(ANALYSIS)
+# The statuses of the agreement's rows, stored as JSON (each passed as its text).
+STATUSES = ("term_statuses", "promise_statuses")
+_SCALARS.update(dict.fromkeys(STATUSES, "jsonb"))
 
 
 def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_ms: int) -> int:
@@ -239,6 +247,8 @@ def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_
     for name in _SCALARS:
         if name in ANALYSIS:
             columns.append([values[pk].analysis[name] for pk in ids])
+        elif name in STATUSES:
+            columns.append([_json(getattr(values[pk], name)) for pk in ids])
         else:
             columns.append([getattr(values[pk], name) for pk in ids])
     # The at-risk commitments as (agreement, term) pairs, gathered per agreement in SQL.
@@ -256,6 +266,10 @@ def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_
             raise
         log.info("agreement states locked by an open writer; %d left stale", len(ids))
         return 0
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
 
 
 def _upsert(cursor: Any, columns: list[list[Any]], day: date) -> int:

@@ -69,19 +69,34 @@ class Nested:
     """A nested list read for the whole page: ``children(keys)`` is the queryset of the page's
     children in the order the serializer gives them, each carrying ``parent`` (a column, or a
     lookup through a join) equal to the key of its row; ``serializer`` is the child's read
-    serializer, whose own plan builds them. Compiled to a ``FromBatch``."""
+    serializer, whose own plan builds them. Compiled to a ``FromBatch``.
+
+    A list that reads its children another way (stored figures, with a fallback) gives
+    ``read(keys, columns)`` instead: the rows as ``children(keys).values(*columns)`` would
+    give them, in the same order within each parent."""
 
     serializer: type[serializers.Serializer]
-    children: Callable[[list[Any]], QuerySet]
+    children: Callable[[list[Any]], QuerySet] | None
     parent: str
     key: str = "id"
+    read: Callable[[list[Any], list[str]], Iterable[dict[str, Any]]] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.children is None) == (self.read is None):
+            raise ImproperlyConfigured("Nested: give either children or read")
+
+    def rows(self, keys: list[Any], columns: list[str]) -> list[dict[str, Any]]:
+        if self.read is not None:
+            return list(self.read(keys, columns))
+        assert self.children is not None
+        return list(self.children(keys).values(*columns))
 
     def batch(self) -> FromBatch:
         plan = RowPlan.of(self.serializer, ())
         names, parent = plan.names, self.parent
 
         def load(keys: list[Any], viewer: Any) -> dict[Any, list[dict]]:
-            rows = list(self.children(keys).values(*plan.columns(names, [parent])))
+            rows = self.rows(keys, plan.columns(names, [parent]))
             found: dict[Any, list[dict]] = {}
             for row, built in zip(rows, plan.render(rows, names, viewer), strict=True):
                 found.setdefault(row[parent], []).append(built)

@@ -438,3 +438,100 @@ def test_the_at_risk_list_of_each_scope_is_its_own_and_counted_from_the_states(b
     assert drawn(officer) == drawn(chief, bureau.shanghai) != []
     assert drawn(shenzhen) == drawn(chief, bureau.shenzhen) != []
     assert not set(drawn(officer)) & set(drawn(shenzhen))
+
+
+def test_the_api_list_shows_the_statuses_stored_for_today_and_computes_the_stale(bureau):
+    """The agreements API list reads each commitment's and promise's status from its
+    agreement's state of today (decision 0004, "Stored statuses"), in a number of queries
+    that does not grow with the page; an agreement whose state a write made stale, or that is
+    of another day, has its statuses computed — and every row equals the detail view's, which
+    always computes them."""
+    from rest_framework.test import APIClient
+
+    from promo.agreements.selectors import refresh_states
+
+    officer, head, chief = bureau.shanghai_officer, bureau.shanghai_head, bureau.chief
+    first, second = _agreement(officer, "协议-一"), _agreement(officer, "协议-二")
+    tax = services.term_add(
+        agreement=first, actor=officer, metric="annual_tax", target="100", due_on=today() - DAY
+    )
+    _measure(officer, head, tax, "60", today() - 3 * DAY)  # 部分履约 at 60 of 100
+    jobs = services.term_add(
+        agreement=second, actor=officer, metric="jobs", target="20", due_on=today() + 9 * DAY
+    )
+    land = services.promise_add(
+        agreement=first, actor=officer, kind="land_delivery", description="交地",
+        owner_unit=officer.unit, due_on=today() - DAY,
+    )  # fmt: skip
+    tranche = services.promise_add(
+        agreement=second, actor=officer, kind="incentive", description="奖补第一期",
+        owner_unit=officer.unit, due_on=today() + 30 * DAY, amount="100", conditions=[jobs],
+    )  # fmt: skip
+    assert refresh_states() == 2
+    assert _state(first).term_statuses == {str(tax.pk): ["partly_met", "60.00"]}
+    assert _state(first).promise_statuses == {str(land.pk): ["overdue", False]}
+    assert _state(second).term_statuses == {str(jobs.pk): ["pending", None]}
+    assert _state(second).promise_statuses == {str(tranche.pk): ["not_payable", False]}
+    client = APIClient()
+    client.force_login(chief)
+
+    def listed() -> dict[int, dict[str, Any]]:
+        response = client.get("/api/v1/agreements/")
+        assert response.status_code == 200
+        return {row["id"]: row for row in response.json()["results"]}
+
+    def statuses(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "terms": [(t["id"], t["status"], t["value_at_due"]) for t in row["terms"]],
+            "promises": [(p["id"], p["status"], p["clawback_due"]) for p in row["promises"]],
+        }
+
+    def detail(agreement: Agreement) -> dict[str, Any]:
+        return statuses(client.get(f"/api/v1/agreements/{agreement.pk}/").json())
+
+    rows = listed()
+    for agreement in (first, second):
+        assert statuses(rows[agreement.pk]) == detail(agreement)
+    assert statuses(rows[first.pk]) == {
+        "terms": [(tax.pk, "partly_met", "60.00")],
+        "promises": [(land.pk, "overdue", False)],
+    }
+    # What the list shows is what the state stored: a stored status changed past the
+    # triggers (the state table has none) is what it reads.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE agreements_agreementstate SET term_statuses = %s::jsonb WHERE agreement_id = %s",
+            [f'{{"{jobs.pk}": ["met", "20.00"]}}', second.pk],
+        )
+    assert statuses(listed()[second.pk])["terms"] == [(jobs.pk, "met", "20.00")]
+    # The queries do not grow with the agreements, all fresh.
+    with CaptureQueriesContext(connection) as fresh:
+        listed()
+    for n in range(3):
+        more = _agreement(officer, f"协议-{n + 3}")
+        services.term_add(
+            agreement=more, actor=officer, metric="jobs", target="5", due_on=today() + DAY
+        )
+    refresh_states()
+    with CaptureQueriesContext(connection) as more_fresh:
+        assert len(listed()) == 5
+    assert len(more_fresh.captured_queries) == len(fresh.captured_queries)
+    # A write makes its agreement's state stale: that agreement's statuses are computed (the
+    # measurement brings the tax to 100, 已履约), the other's still read as stored.
+    _measure(officer, head, tax, "100", today() - 2 * DAY)
+    assert _state(first).on_day is None
+    rows = listed()
+    assert statuses(rows[first.pk]) == detail(first)
+    assert statuses(rows[first.pk])["terms"] == [(tax.pk, "met", "100.00")]
+    assert statuses(rows[second.pk])["terms"] == [(jobs.pk, "met", "20.00")]
+    # Another day: no state of yesterday counts; every status is computed for the new day
+    # (the jobs fall due unmeasured: 未履约; the tranche's condition is not met).
+    with time_machine.travel(today() + 10 * DAY):
+        client.force_login(chief)  # a session idle for ten days has ended
+        rows = listed()
+        for agreement in (first, second):
+            assert statuses(rows[agreement.pk]) == detail(agreement)
+        assert statuses(rows[second.pk]) == {
+            "terms": [(jobs.pk, "missed", None)],
+            "promises": [(tranche.pk, "not_payable", False)],
+        }

@@ -7,20 +7,26 @@ from __future__ import annotations
 import functools
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from officers.api.serializers import OfficerRefSerializer
 from promo.api.rows import FromBatch, FromColumns, Nested
 from promo.api.serializers import FieldsMixin, RefSerializer, WriteSerializer
+from promo.core.expressions import InArray
 from promo.core.services import today
 
 from ..choices import Payment, PromiseStatus, RequestStatus, TermStatus
 from ..models import Agreement, IncentiveRequest, Measurement, Promise, Term
-from ..selectors import promises_with_status, terms_with_status
+from ..selectors import (
+    promises_with_status,
+    promises_with_stored_status,
+    terms_with_status,
+    terms_with_stored_status,
+)
 
 _SYNC_FIELDS = ["source_system", "external_id", "created_at", "updated_at"]
 
@@ -45,36 +51,69 @@ class MeasurementSerializer(serializers.ModelSerializer):
         ]
 
 
+class _Statuses(NamedTuple):
+    """The commitments' and promises' querysets of a day, ordered as the agreement shows
+    them, never evaluated (each page filters a copy): with the statuses computed (``terms``,
+    ``promises``) and as the agreements' states stored them (``stored_*``)."""
+
+    terms: QuerySet[Any]
+    promises: QuerySet[Any]
+    stored_terms: QuerySet[Any]
+    stored_promises: QuerySet[Any]
+
+
 @functools.lru_cache(maxsize=2)
-def _with_status_on(day: date) -> tuple[QuerySet[Any], QuerySet[Any]]:
-    """Every term and every promise with its status of ``day``, ordered as the agreement shows
-    them, never evaluated: each page filters a copy. Building the promises' status expressions
-    (their conditions' and their agreement's terms' statuses, nested) took 10 ms of a 50-row
-    page at county scale; a copy of the built queryset takes well under one."""
-    return (
-        terms_with_status(Term.objects.order_by("due_on", "id"), day),
-        promises_with_status(Promise.objects.order_by("due_on", "id"), day),
+def _statuses_on(day: date) -> _Statuses:
+    """Built once a day: building the promises' status expressions (their conditions' and
+    their agreement's terms' statuses, nested) took 10 ms of a 50-row page at county scale; a
+    copy of the built queryset takes well under one."""
+    terms = Term.objects.order_by("due_on", "id")
+    promises = Promise.objects.order_by("due_on", "id")
+    return _Statuses(
+        terms_with_status(terms, day),
+        promises_with_status(promises, day),
+        terms_with_stored_status(terms, day),
+        promises_with_stored_status(promises, day),
     )
 
 
-def _terms_of(agreement_ids: list[int]) -> QuerySet[Any]:
-    return _with_status_on(today())[0].filter(agreement_id__in=agreement_ids)
+def _stored_or_live(
+    stored: QuerySet[Any], live: QuerySet[Any], agreement_ids: list[int], columns: list[str]
+) -> list[dict[str, Any]]:
+    """The rows of the agreements' commitments (or promises) with the statuses their states
+    stored for today; an agreement whose state is not of today (a write since, a night the
+    refresh missed, a row added since) has its rows read again with the statuses computed.
+    Each agreement's rows come from one statement, in the agreement's order."""
+    rows = list(stored.filter(InArray(F("agreement_id"), agreement_ids)).values(*columns))
+    stale = {row["agreement_id"] for row in rows if row["status"] is None}
+    if not stale:
+        return rows
+    kept = [row for row in rows if row["agreement_id"] not in stale]
+    return kept + list(live.filter(InArray(F("agreement_id"), stale)).values(*columns))
 
 
-def _promises_of(agreement_ids: list[int]) -> QuerySet[Any]:
-    return _with_status_on(today())[1].filter(agreement_id__in=agreement_ids)
+def _term_rows(agreement_ids: list[int], columns: list[str]) -> list[dict[str, Any]]:
+    statuses = _statuses_on(today())
+    return _stored_or_live(statuses.stored_terms, statuses.terms, agreement_ids, columns)
+
+
+def _promise_rows(agreement_ids: list[int], columns: list[str]) -> list[dict[str, Any]]:
+    statuses = _statuses_on(today())
+    return _stored_or_live(statuses.stored_promises, statuses.promises, agreement_ids, columns)
 
 
 def _measurements_of(term_ids: list[int]) -> QuerySet[Measurement]:
-    return Measurement.objects.filter(term_id__in=term_ids).order_by("measured_on", "id")
+    return Measurement.objects.filter(InArray(F("term_id"), term_ids)).order_by("measured_on", "id")
 
 
 def _requests_of(agreement_ids: list[int]) -> QuerySet[IncentiveRequest]:
-    return IncentiveRequest.objects.filter(promise__agreement_id__in=agreement_ids).order_by("id")
+    return IncentiveRequest.objects.filter(
+        InArray(F("promise__agreement_id"), agreement_ids)
+    ).order_by("id")
 
 
 def _conditions_of(promise_ids: list[int]) -> dict[int, list[int]]:
-    through = Promise.conditions.through.objects.filter(promise_id__in=promise_ids)
+    through = Promise.conditions.through.objects.filter(InArray(F("promise_id"), promise_ids))
     found: dict[int, list[int]] = {}
     for promise_id, term_id in through.order_by("promise_id", "term_id").values_list(
         "promise_id", "term_id"
@@ -155,10 +194,11 @@ class AgreementSerializer(FieldsMixin, serializers.ModelSerializer):
     status_on = serializers.SerializerMethodField(help_text="状态的计算日期")
 
     # The list endpoint's rows (promo.api.rows, decision 0004): the page's commitments, promises
-    # and requests one query each, read as columns and built by their serializers' plans.
+    # and requests one query each, read as columns and built by their serializers' plans; the
+    # commitments' and promises' statuses as the agreements' states stored them for today.
     list_rows = {
-        "terms": Nested(TermSerializer, _terms_of, "agreement_id"),
-        "promises": Nested(PromiseSerializer, _promises_of, "agreement_id"),
+        "terms": Nested(TermSerializer, None, "agreement_id", read=_term_rows),
+        "promises": Nested(PromiseSerializer, None, "agreement_id", read=_promise_rows),
         "requests": Nested(IncentiveRequestSerializer, _requests_of, "promise__agreement_id"),
         "status_on": FromColumns((), lambda row: today().isoformat()),
     }
