@@ -385,3 +385,102 @@ def test_a_to_many_key_field_is_refused_and_a_single_key_is_read():
     assert plan.render([{"id": 1, "organizer_id": 7}], ["id", "organizer"]) == [
         {"id": 1, "organizer": 7}
     ]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"max_digits": 14, "decimal_places": 2},
+        {"max_digits": 4, "decimal_places": 2},
+        {"max_digits": None, "decimal_places": 6},
+        {"max_digits": 14, "decimal_places": 2, "coerce_to_string": False},
+        {"max_digits": 14, "decimal_places": 2, "normalize_output": True},
+        {"max_digits": 14, "decimal_places": 0},
+    ],
+)
+def test_a_decimal_column_is_written_as_drf_writes_it(options):
+    """The plan's decimal converter skips DRF's quantize only where it changes nothing: the
+    same output for amounts at the field's places, and DRF's own for every other value."""
+    from decimal import InvalidOperation
+
+    from rest_framework import serializers
+
+    from promo.api.rows import _converter
+
+    field = serializers.DecimalField(**options)
+    convert = _converter(field)
+    values = [
+        Decimal("0.00"), Decimal("-0.00"), Decimal("1234.50"), Decimal("99.99"),
+        Decimal("999999999999.99"), Decimal("1.5"), Decimal("1.005"), Decimal("7"),
+        Decimal("1E+3"), Decimal("0.000001"), Decimal("-12.345678"), 3, 2.5, "4.20",
+    ]  # fmt: skip
+    for value in values:
+        try:
+            want = field.to_representation(value)
+        except InvalidOperation:  # more digits than the field holds: DRF's error, unchanged
+            with pytest.raises(InvalidOperation):
+                convert(value)
+            continue
+        got = convert(value)
+        assert (type(got), got) == (type(want), want), (options, value)
+
+
+def test_the_built_rows_equal_the_fields_read_one_by_one():
+    """The function a plan builds for a set of fields (one dict display per row) gives what
+    each field's own reading gives: columns converted or not, nulls, references joined or
+    read by id, computed fields and batches with their missing rows."""
+    from rest_framework import serializers
+
+    from promo.api.rows import FromBatch, FromColumns
+    from promo.api.serializers import RefSerializer
+
+    class Sample(serializers.ModelSerializer):
+        parent = RefSerializer(read_only=True)
+        level = serializers.IntegerField()
+        created_at = serializers.DateTimeField(read_only=True)
+        doubled = serializers.SerializerMethodField()
+        children = serializers.SerializerMethodField()
+
+        list_rows = {
+            "doubled": FromColumns(("level",), lambda row: row["level"] * 2),
+            "children": FromBatch(
+                lambda keys: {key: [key * 10] for key in keys if key % 2}, missing=list
+            ),
+        }
+
+        class Meta:
+            model = Unit
+            fields = ["id", "name", "parent", "level", "created_at", "doubled", "children"]
+
+    plan = RowPlan.of(Sample, ())
+    columns = plan.columns(plan.names)
+    assert columns[:2] == ["id", "name"] and "parent__name" in columns
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 12, 4, 18, 30, 5, 123456, tzinfo=UTC)
+    rows = [
+        {"id": 1, "name": "局", "parent_id": None, "parent__name": None, "level": 0,
+         "created_at": when},
+        {"id": 2, "name": "上海", "parent_id": 1, "parent__name": "局", "level": 1,
+         "created_at": None},
+    ]  # fmt: skip
+    serializer = Sample()
+    want = [
+        {
+            "id": row["id"],
+            "name": row["name"],
+            "parent": None if row["parent_id"] is None else {"id": 1, "name": "局"},
+            "level": row["level"],
+            "created_at": None
+            if row["created_at"] is None
+            else serializer.fields["created_at"].to_representation(row["created_at"]),
+            "doubled": row["level"] * 2,
+            "children": [row["id"] * 10] if row["id"] % 2 else [],
+        }
+        for row in rows
+    ]
+    assert plan.render(rows, plan.names) == want
+    # Another set of fields, another order: its own function, the dicts in that order.
+    got = plan.render(rows, ["children", "id"])
+    assert [list(row) for row in got] == [["children", "id"]] * 2
+    assert got == [{"children": [10], "id": 1}, {"children": [], "id": 2}]
