@@ -654,6 +654,11 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticated",
         "promo.api.authentication.ApiClientAccessPermission",
     ],
+    # JSON encoded by orjson (promo/api/renderers.py); the browsable API as DRF's.
+    "DEFAULT_RENDERER_CLASSES": [
+        "promo.api.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "promo.api.pagination.StableCursorPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "promo.api.schema.PromoAutoSchema",
