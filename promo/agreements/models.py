@@ -371,7 +371,7 @@ class AgreementState(models.Model):
     project_unit = models.BigIntegerField(null=True)
     cohort = models.PositiveSmallIntegerField(null=True)
     # Each commitment's and each promise's status as of ``on_day``, keyed by the row's id (a
-    # string): {"12": [status, value at due or null]}, {"7": [status, clawback due]}. The
+    # string): {"12": [status, value at due or null]}, {"7": [status]}. The
     # agreements API list reads them instead of computing every status of its page (decision
     # 0004, "Stored statuses"); a state the triggers made stale has none that count.
     term_statuses = models.JSONField(null=True)

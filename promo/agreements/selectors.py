@@ -201,12 +201,24 @@ def terms_with_stored_status(qs: QuerySet[Term], on: date) -> QuerySet[Any]:
 
 
 def promises_with_stored_status(qs: QuerySet[Promise], on: date) -> QuerySet[Any]:
-    """``qs`` annotated with ``status`` and ``clawback_due`` as stored for ``on``, else NULL."""
-    return qs.annotate(
-        **_stored_statuses(
-            "promise_statuses", on, ("status", _TEXT), ("clawback_due", BooleanField())
-        )
+    """``qs`` annotated with ``status`` as stored for ``on`` and ``clawback_due`` from the
+    same state's ``breached`` (what ``_agreement_breached`` reads of a state of today), else
+    NULL."""
+    stored = _stored_statuses("promise_statuses", on, ("status", _TEXT))
+    clawback = Case(
+        When(
+            Q(agreement__state__on_day=on),
+            then=ExpressionWrapper(
+                Q(kind=PromiseKind.INCENTIVE, payment=Payment.PAID)
+                & ~Q(agreement__clawback_rule=ClawbackRule.NONE)
+                & Q(agreement__state__breached=True),
+                output_field=BooleanField(),
+            ),
+        ),
+        default=Value(None),
+        output_field=BooleanField(),
     )
+    return qs.annotate(**stored, clawback_due=clawback)
 
 
 class _Days(Func):
@@ -726,14 +738,16 @@ def compute_states(ids: list[int], on: date) -> dict[int, states.Row]:
     ):
         value = None if due_value is None else str(due_value)
         term_statuses.setdefault(agreement_id, {})[str(pk)] = [status, value]
+    # (A promise's 应追回 is not stored: the list reads it from the state's ``breached``;
+    # computing it here for every promise took 70 ms a chunk of 5,000 agreements.)
     promise_statuses: dict[int, dict[str, list[Any]]] = {}
     overdue: dict[int, int] = {}
-    for agreement_id, pk, status, clawback in (
+    for agreement_id, pk, status in (
         promises_with_status(Promise.objects.filter(agreement_id__in=ids), on)
         .order_by()
-        .values_list("agreement_id", "pk", "status", "clawback_due")
+        .values_list("agreement_id", "pk", "status")
     ):
-        promise_statuses.setdefault(agreement_id, {})[str(pk)] = [status, clawback]
+        promise_statuses.setdefault(agreement_id, {})[str(pk)] = [status]
         if status == PromiseStatus.OVERDUE:
             overdue[agreement_id] = overdue.get(agreement_id, 0) + 1
     at_risk: dict[int, list[int]] = {}

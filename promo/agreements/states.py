@@ -202,7 +202,7 @@ class Row(NamedTuple):
     # Where the analysis files it: the project's unit and 签约年度.
     project_unit: int | None = None
     cohort: int | None = None
-    # Each commitment's [status, value at due] and each promise's [status, clawback due], by
+    # Each commitment's [status, value at due] and each promise's [status], by
     # id (a string, as JSON keys are): what the agreements API list shows (``STATUSES``).
     term_statuses: dict[str, list[Any]] | None = None
     promise_statuses: dict[str, list[Any]] | None = None

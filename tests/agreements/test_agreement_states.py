@@ -469,9 +469,9 @@ def test_the_api_list_shows_the_statuses_stored_for_today_and_computes_the_stale
     )  # fmt: skip
     assert refresh_states() == 2
     assert _state(first).term_statuses == {str(tax.pk): ["partly_met", "60.00"]}
-    assert _state(first).promise_statuses == {str(land.pk): ["overdue", False]}
+    assert _state(first).promise_statuses == {str(land.pk): ["overdue"]}
     assert _state(second).term_statuses == {str(jobs.pk): ["pending", None]}
-    assert _state(second).promise_statuses == {str(tranche.pk): ["not_payable", False]}
+    assert _state(second).promise_statuses == {str(tranche.pk): ["not_payable"]}
     client = APIClient()
     client.force_login(chief)
 
