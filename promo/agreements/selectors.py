@@ -169,7 +169,7 @@ def terms_with_status(qs: QuerySet[Term], on: date | None = None) -> QuerySet[An
 
 class _Stored(Func):
     """Item ``index`` (as text) of a row's entry in its agreement's stored statuses:
-    ``statuses -> (id)::text ->> index`` (``AgreementState.term_statuses``)."""
+    ``statuses -> (id)::text ->> index`` (``AgreementStatuses.terms``)."""
 
     arg_joiner = " -> "
     template = "(%(expressions)s ->> %(index)d)"
@@ -177,10 +177,15 @@ class _Stored(Func):
 
 
 def _stored_statuses(column: str, on: date, *items: tuple[str, Any]) -> dict[str, Any]:
-    """The annotations ``name`` → item ``i`` of the row's stored entry (cast to ``field``),
-    read from its agreement's state when that state is of ``on``, else NULL."""
-    fresh = Q(agreement__state__on_day=on)
-    source = F(f"agreement__state__{column}")
+    """The annotations ``name`` → item ``i`` of the row's entry in its agreement's
+    ``AgreementStatuses.<column>`` (cast to ``field``), when those statuses are of the state's
+    generation and the state is of ``on``, else NULL."""
+    fresh = Q(
+        agreement__state__on_day=on,
+        agreement__statuses__on_day=on,
+        agreement__statuses__gen=F("agreement__state__gen"),
+    )
+    source = F(f"agreement__statuses__{column}")
     key = Cast("pk", output_field=_TEXT)
     annotations = {}
     for index, (name, field) in enumerate(items):
@@ -192,19 +197,17 @@ def _stored_statuses(column: str, on: date, *items: tuple[str, Any]) -> dict[str
 
 
 def terms_with_stored_status(qs: QuerySet[Term], on: date) -> QuerySet[Any]:
-    """``qs`` annotated with ``status`` and ``due_value`` as the agreement's state stored them
-    for ``on`` (decision 0004, "Stored statuses"): NULL where the state is not of that day —
-    the caller computes those with ``terms_with_status``."""
-    return qs.annotate(
-        **_stored_statuses("term_statuses", on, ("status", _TEXT), ("due_value", _AMOUNT))
-    )
+    """``qs`` annotated with ``status`` and ``due_value`` as stored with the agreement's state
+    for ``on`` (decision 0004, "Stored statuses"): NULL where the state is not of that day or
+    the statuses not of its generation — the caller computes those with ``terms_with_status``."""
+    return qs.annotate(**_stored_statuses("terms", on, ("status", _TEXT), ("due_value", _AMOUNT)))
 
 
 def promises_with_stored_status(qs: QuerySet[Promise], on: date) -> QuerySet[Any]:
     """``qs`` annotated with ``status`` as stored for ``on`` and ``clawback_due`` from the
     same state's ``breached`` (what ``_agreement_breached`` reads of a state of today), else
     NULL."""
-    stored = _stored_statuses("promise_statuses", on, ("status", _TEXT))
+    stored = _stored_statuses("promises", on, ("status", _TEXT))
     clawback = Case(
         When(
             Q(agreement__state__on_day=on),

@@ -47,7 +47,7 @@ from promo.core.enqueue import send_now
 from promo.core.services import today
 
 from .choices import DATE_METRICS
-from .models import Agreement, AgreementState
+from .models import Agreement, AgreementState, AgreementStatuses
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,7 @@ READ_WAIT_MS = 200
 LOCK_NOT_AVAILABLE = "55P03"
 ANALYZE_AFTER = 1000
 STATE = AgreementState._meta.db_table
+STATUSES_TABLE = AgreementStatuses._meta.db_table
 
 # --- triggers ------------------------------------------------------------------------------
 
@@ -145,8 +146,10 @@ def _name(table: str, op: str) -> str:
     return f"promo_state_{table.removeprefix('agreements_')}_{op.lower()}"
 
 
-def trigger_sql() -> tuple[str, str]:
-    """(install, remove): the functions and the statement-level AFTER triggers."""
+def trigger_sql(*, statuses: bool = True) -> tuple[str, str]:
+    """(install, remove): the functions and the statement-level AFTER triggers (``statuses``:
+    deleting an agreement also deletes its ``AgreementStatuses``, the table of migration
+    ``agreements/0005``)."""
     install, remove = [_TOUCH], []
     for table, operations in _SOURCES.items():
         for op, ids in operations.items():
@@ -163,9 +166,14 @@ def trigger_sql() -> tuple[str, str]:
                 f"DROP TRIGGER IF EXISTS {name} ON {table}; DROP FUNCTION IF EXISTS {name}();"
             )
     name = _name("agreements_agreement", "DELETE")
+    clear_statuses = (
+        f"DELETE FROM {STATUSES_TABLE} WHERE agreement_id IN (SELECT id FROM old_rows); "
+        if statuses
+        else ""
+    )
     install.append(
         f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
-        f"DELETE FROM {STATE} WHERE agreement_id IN (SELECT id FROM old_rows); "
+        f"DELETE FROM {STATE} WHERE agreement_id IN (SELECT id FROM old_rows); {clear_statuses}"
         f"PERFORM promo_agreement_state_touch({_SIBLINGS.format(rows='old_rows')}); RETURN NULL; "
         "END $$ LANGUAGE plpgsql;\n"
         f"DROP TRIGGER IF EXISTS {name} ON agreements_agreement;\n"
@@ -202,8 +210,8 @@ class Row(NamedTuple):
     # Where the analysis files it: the project's unit and 签约年度.
     project_unit: int | None = None
     cohort: int | None = None
-    # Each commitment's [status, value at due] and each promise's [status], by
-    # id (a string, as JSON keys are): what the agreements API list shows (``STATUSES``).
+    # Each commitment's [status, value at due] and each promise's [status], by id (a
+    # string, as JSON keys are): what the agreements API list shows (``AgreementStatuses``).
     term_statuses: dict[str, list[Any]] | None = None
     promise_statuses: dict[str, list[Any]] | None = None
 
@@ -231,9 +239,6 @@ ANALYSIS: dict[str, str] = {
     if field.db_default is not NOT_PROVIDED
 }
 _SCALARS.update(ANALYSIS)
-# The statuses of the agreement's rows, stored as JSON (each passed as its text).
-STATUSES = ("term_statuses", "promise_statuses")
-_SCALARS.update(dict.fromkeys(STATUSES, "jsonb"))
 
 
 def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_ms: int) -> int:
@@ -247,8 +252,6 @@ def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_
     for name in _SCALARS:
         if name in ANALYSIS:
             columns.append([values[pk].analysis[name] for pk in ids])
-        elif name in STATUSES:
-            columns.append([_json(getattr(values[pk], name)) for pk in ids])
         else:
             columns.append([getattr(values[pk], name) for pk in ids])
     # The at-risk commitments as (agreement, term) pairs, gathered per agreement in SQL.
@@ -259,6 +262,7 @@ def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_
             # SET LOCAL lasts to the end of the outermost transaction: put back after.
             cursor.execute(f"SET LOCAL lock_timeout = {int(wait_ms)}")
             stored = _upsert(cursor, columns, day)
+            _upsert_statuses(cursor, seen, values, day)
             cursor.execute("SET LOCAL lock_timeout TO DEFAULT")
             return stored
     except OperationalError as error:
@@ -270,6 +274,32 @@ def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_
 
 def _json(value: Any) -> str | None:
     return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _upsert_statuses(
+    cursor: Any, seen: list[tuple[int, int]], values: dict[int, Row], day: date
+) -> None:
+    """The rows' statuses beside the states, stamped with the generation read and the day:
+    they count only with a state of that generation and day, so those of a state that was
+    not stored (a write moved its generation) never count."""
+    rows = [(pk, gen) for pk, gen in seen if values[pk].term_statuses is not None]
+    if not rows:
+        return
+    cursor.execute(
+        f"INSERT INTO {STATUSES_TABLE} AS s (agreement_id, gen, on_day, terms, promises)"
+        " SELECT v.agreement_id, v.gen, %s::date, v.terms, v.promises FROM unnest("
+        "%s::bigint[], %s::integer[], %s::jsonb[], %s::jsonb[])"
+        " AS v(agreement_id, gen, terms, promises) ORDER BY v.agreement_id"
+        " ON CONFLICT (agreement_id) DO UPDATE SET gen = EXCLUDED.gen,"
+        " on_day = EXCLUDED.on_day, terms = EXCLUDED.terms, promises = EXCLUDED.promises",
+        [
+            day,
+            [pk for pk, _ in rows],
+            [gen for _, gen in rows],
+            [_json(values[pk].term_statuses) for pk, _ in rows],
+            [_json(values[pk].promise_statuses or {}) for pk, _ in rows],
+        ],
+    )
 
 
 def _upsert(cursor: Any, columns: list[list[Any]], day: date) -> int:

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from projects import services as project_services
 from promo.agreements import services, states
-from promo.agreements.models import Agreement, AgreementState, Promise, Term
+from promo.agreements.models import Agreement, AgreementState, AgreementStatuses, Promise, Term
 from promo.agreements.selectors import (
     _figures_live,
     agreements_visible_to,
@@ -275,10 +275,12 @@ def test_deleting_an_agreement_removes_its_state(bureau):
     )
     Term.objects.create(agreement=agreement, metric="jobs", target=10, due_on=today() - DAY)
     assert _stored(chief)["breached"] == 1
+    assert AgreementStatuses.objects.filter(agreement_id=agreement.pk).exists()
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM agreements_term WHERE agreement_id = %s", [agreement.pk])
         cursor.execute("DELETE FROM agreements_agreement WHERE id = %s", [agreement.pk])
     assert not AgreementState.objects.filter(agreement_id=agreement.pk).exists()
+    assert not AgreementStatuses.objects.filter(agreement_id=agreement.pk).exists()
     assert (
         _stored(chief) == _live(chief) == {**dict.fromkeys(COUNTED, 0), **dict.fromkeys(MONEY, 0)}
     )
@@ -468,10 +470,12 @@ def test_the_api_list_shows_the_statuses_stored_for_today_and_computes_the_stale
         owner_unit=officer.unit, due_on=today() + 30 * DAY, amount="100", conditions=[jobs],
     )  # fmt: skip
     assert refresh_states() == 2
-    assert _state(first).term_statuses == {str(tax.pk): ["partly_met", "60.00"]}
-    assert _state(first).promise_statuses == {str(land.pk): ["overdue"]}
-    assert _state(second).term_statuses == {str(jobs.pk): ["pending", None]}
-    assert _state(second).promise_statuses == {str(tranche.pk): ["not_payable"]}
+    stored = {row.agreement_id: row for row in AgreementStatuses.objects.all()}
+    assert stored[first.pk].terms == {str(tax.pk): ["partly_met", "60.00"]}
+    assert stored[first.pk].promises == {str(land.pk): ["overdue"]}
+    assert stored[second.pk].terms == {str(jobs.pk): ["pending", None]}
+    assert stored[second.pk].promises == {str(tranche.pk): ["not_payable"]}
+    assert (stored[first.pk].gen, stored[first.pk].on_day) == (_state(first).gen, today())
     client = APIClient()
     client.force_login(chief)
 
@@ -500,7 +504,7 @@ def test_the_api_list_shows_the_statuses_stored_for_today_and_computes_the_stale
     # triggers (the state table has none) is what it reads.
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE agreements_agreementstate SET term_statuses = %s::jsonb WHERE agreement_id = %s",
+            "UPDATE agreements_agreementstatuses SET terms = %s::jsonb WHERE agreement_id = %s",
             [f'{{"{jobs.pk}": ["met", "20.00"]}}', second.pk],
         )
     assert statuses(listed()[second.pk])["terms"] == [(jobs.pk, "met", "20.00")]
@@ -524,6 +528,11 @@ def test_the_api_list_shows_the_statuses_stored_for_today_and_computes_the_stale
     assert statuses(rows[first.pk]) == detail(first)
     assert statuses(rows[first.pk])["terms"] == [(tax.pk, "met", "100.00")]
     assert statuses(rows[second.pk])["terms"] == [(jobs.pk, "met", "20.00")]
+    # Statuses of another generation than the state's never count: a state made of today
+    # by hand, its statuses still those of before the write, is read as computed.
+    AgreementState.objects.filter(agreement=first).update(on_day=today())
+    assert AgreementStatuses.objects.get(agreement=first).gen < _state(first).gen
+    assert statuses(listed()[first.pk])["terms"] == [(tax.pk, "met", "100.00")]
     # Another day: no state of yesterday counts; every status is computed for the new day
     # (the jobs fall due unmeasured: 未履约; the tranche's condition is not met).
     with time_machine.travel(today() + 10 * DAY):

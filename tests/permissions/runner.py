@@ -9,8 +9,9 @@ and does not count; a refused request that left any row changed does. Sessions a
 (signing in, messages), so ``django_session`` is left out; nor is the audit trail
 (``audit_auditentry`` and its head row ``audit_chainhead``), which records every API call,
 every denial and the audit page's own reads by design (tests/audit/ checks what it records).
-Nor is ``agreements_agreementstate``: derived rows, no record of anyone's, which a read of
-the 协议履约 figures recomputes when stale by design (decision 0020;
+Nor are ``agreements_agreementstate`` and the statuses stored beside it
+(``agreements_agreementstatuses``): derived rows, no record of anyone's, which a read of the
+协议履约 figures recomputes when stale by design (decision 0020;
 tests/agreements/test_agreement_states.py checks them against the live computation).
 """
 
@@ -28,7 +29,13 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from .table import ALLOW, DENY, NOOP, RULE, Case, Ctx, Outcome, expand_today
 
 IGNORED_TABLES = frozenset(
-    {"django_session", "audit_auditentry", "audit_chainhead", "agreements_agreementstate"}
+    {
+        "django_session",
+        "audit_auditentry",
+        "audit_chainhead",
+        "agreements_agreementstate",
+        "agreements_agreementstatuses",
+    }
 )
 REFUSED = frozenset({401, 403, 404, 405})
 

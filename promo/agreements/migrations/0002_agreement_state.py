@@ -10,7 +10,7 @@ from django.db import migrations, models
 def _install(apps, schema_editor):
     from promo.agreements.states import trigger_sql
 
-    schema_editor.execute(trigger_sql()[0])
+    schema_editor.execute(trigger_sql(statuses=False)[0])
 
 
 def _remove(apps, schema_editor):
