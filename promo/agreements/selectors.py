@@ -211,12 +211,7 @@ def promises_with_stored_status(qs: QuerySet[Promise], on: date) -> QuerySet[Any
     clawback = Case(
         When(
             Q(agreement__state__on_day=on),
-            then=ExpressionWrapper(
-                Q(kind=PromiseKind.INCENTIVE, payment=Payment.PAID)
-                & ~Q(agreement__clawback_rule=ClawbackRule.NONE)
-                & Q(agreement__state__breached=True),
-                output_field=BooleanField(),
-            ),
+            then=_to_claw_back(Q(agreement__state__breached=True)),
         ),
         default=Value(None),
         output_field=BooleanField(),
@@ -352,13 +347,19 @@ def promise_status(on: date | None = None) -> Case:
 def promises_with_status(qs: QuerySet[Promise], on: date | None = None) -> QuerySet[Any]:
     return qs.annotate(
         not_payable=_condition_not_met(on),
-        clawback_due=ExpressionWrapper(
-            Q(kind=PromiseKind.INCENTIVE, payment=Payment.PAID)
-            & ~Q(agreement__clawback_rule=ClawbackRule.NONE)
-            & _agreement_breached(on),
-            output_field=BooleanField(),
-        ),
+        clawback_due=_to_claw_back(_agreement_breached(on)),
     ).annotate(status=promise_status(on))
+
+
+def _to_claw_back(breached: Q) -> ExpressionWrapper:
+    """应追回: an incentive tranche paid under a clawback rule, its agreement in breach
+    (``breached``: computed from the terms, or read from a state of today)."""
+    return ExpressionWrapper(
+        Q(kind=PromiseKind.INCENTIVE, payment=Payment.PAID)
+        & ~Q(agreement__clawback_rule=ClawbackRule.NONE)
+        & breached,
+        output_field=BooleanField(),
+    )
 
 
 def _agreement_conditions(on: date | None) -> dict[str, Exists]:

@@ -272,8 +272,8 @@ def _store(seen: list[tuple[int, int]], values: dict[int, Row], day: date, wait_
         return 0
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value, separators=(",", ":"))
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _upsert_statuses(
