@@ -484,3 +484,43 @@ def test_the_built_rows_equal_the_fields_read_one_by_one():
     got = plan.render(rows, ["children", "id"])
     assert [list(row) for row in got] == [["children", "id"]] * 2
     assert got == [{"children": [10], "id": 1}, {"children": [], "id": 2}]
+
+
+def test_among_reads_what_values_reads_and_compiles_once_per_set_of_columns(monkeypatch):
+    """``Among`` gives the rows ``filter(field in keys).values(*columns)`` gives — in the
+    queryset's order, with the compiler's converters (a decimal computed by an expression,
+    the statuses' CASE) — for any keys, none included, and compiles its statement once per
+    set of columns however many pages read it."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    from promo.agreements.models import Term
+    from promo.agreements.selectors import terms_with_status
+    from promo.api.rows import Among
+
+    call_command("seed_demo", stdout=StringIO())
+    terms = terms_with_status(Term.objects.order_by("due_on", "id"), today())
+    among = Among(terms, "agreement_id")
+    columns = ["id", "agreement_id", "metric", "target", "due_on", "status", "due_value"]
+    agreement_ids = list(Agreement.objects.order_by("id").values_list("id", flat=True))
+    assert len(agreement_ids) > 4
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        if not self.query.subquery:  # a statement, not one of its sub-queries
+            compiled.append(self.query.model)
+        return as_sql(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    for keys in (agreement_ids[:2], agreement_ids[2:], agreement_ids[::2], [agreement_ids[0]]):
+        got = among.values(keys, columns)
+        want = list(terms.filter(agreement_id__in=keys).values(*columns))
+        assert got, keys
+        assert got == want
+        assert [list(row) for row in got] == [list(row) for row in want]
+        assert {type(row["due_value"]) for row in got} <= {Decimal, type(None)}
+    assert among.values([], columns) == []
+    # Each ``want`` compiled its own statement; ``among`` compiled once, for the first page.
+    assert len(compiled) == 4 + 1
+    among.values(agreement_ids, ["id", "status"])
+    assert len(compiled) == 4 + 2

@@ -9,14 +9,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from officers.api.serializers import OfficerRefSerializer
-from promo.api.rows import FromBatch, FromColumns, Nested
+from promo.api.rows import Among, FromBatch, FromColumns, Nested
 from promo.api.serializers import FieldsMixin, RefSerializer, WriteSerializer
-from promo.core.expressions import InArray
 from promo.core.services import today
 
 from ..choices import Payment, PromiseStatus, RequestStatus, TermStatus
@@ -52,44 +51,44 @@ class MeasurementSerializer(serializers.ModelSerializer):
 
 
 class _Statuses(NamedTuple):
-    """The commitments' and promises' querysets of a day, ordered as the agreement shows
-    them, never evaluated (each page filters a copy): with the statuses computed (``terms``,
-    ``promises``) and as the agreements' states stored them (``stored_*``)."""
+    """The reads of a day's commitments and promises by agreement, ordered as the agreement
+    shows them: with the statuses computed (``terms``, ``promises``) and as the agreements'
+    states stored them (``stored_*``)."""
 
-    terms: QuerySet[Any]
-    promises: QuerySet[Any]
-    stored_terms: QuerySet[Any]
-    stored_promises: QuerySet[Any]
+    terms: Among
+    promises: Among
+    stored_terms: Among
+    stored_promises: Among
 
 
 @functools.lru_cache(maxsize=2)
 def _statuses_on(day: date) -> _Statuses:
     """Built once a day: building the promises' status expressions (their conditions' and
-    their agreement's terms' statuses, nested) took 10 ms of a 50-row page at county scale; a
-    copy of the built queryset takes well under one."""
+    their agreement's terms' statuses, nested) took 10 ms of a 50-row page at county scale;
+    each read is then compiled once per set of columns (``Among``)."""
     terms = Term.objects.order_by("due_on", "id")
     promises = Promise.objects.order_by("due_on", "id")
     return _Statuses(
-        terms_with_status(terms, day),
-        promises_with_status(promises, day),
-        terms_with_stored_status(terms, day),
-        promises_with_stored_status(promises, day),
+        Among(terms_with_status(terms, day), "agreement_id"),
+        Among(promises_with_status(promises, day), "agreement_id"),
+        Among(terms_with_stored_status(terms, day), "agreement_id"),
+        Among(promises_with_stored_status(promises, day), "agreement_id"),
     )
 
 
 def _stored_or_live(
-    stored: QuerySet[Any], live: QuerySet[Any], agreement_ids: list[int], columns: list[str]
+    stored: Among, live: Among, agreement_ids: list[int], columns: list[str]
 ) -> list[dict[str, Any]]:
     """The rows of the agreements' commitments (or promises) with the statuses their states
     stored for today; an agreement whose state is not of today (a write since, a night the
     refresh missed, a row added since) has its rows read again with the statuses computed.
     Each agreement's rows come from one statement, in the agreement's order."""
-    rows = list(stored.filter(InArray(F("agreement_id"), agreement_ids)).values(*columns))
+    rows = stored.values(agreement_ids, columns)
     stale = {row["agreement_id"] for row in rows if row["status"] is None}
     if not stale:
         return rows
     kept = [row for row in rows if row["agreement_id"] not in stale]
-    return kept + list(live.filter(InArray(F("agreement_id"), stale)).values(*columns))
+    return kept + live.values(stale, columns)
 
 
 def _term_rows(agreement_ids: list[int], columns: list[str]) -> list[dict[str, Any]]:
@@ -102,23 +101,17 @@ def _promise_rows(agreement_ids: list[int], columns: list[str]) -> list[dict[str
     return _stored_or_live(statuses.stored_promises, statuses.promises, agreement_ids, columns)
 
 
-def _measurements_of(term_ids: list[int]) -> QuerySet[Measurement]:
-    return Measurement.objects.filter(InArray(F("term_id"), term_ids)).order_by("measured_on", "id")
-
-
-def _requests_of(agreement_ids: list[int]) -> QuerySet[IncentiveRequest]:
-    return IncentiveRequest.objects.filter(
-        InArray(F("promise__agreement_id"), agreement_ids)
-    ).order_by("id")
+_MEASUREMENTS = Among(Measurement.objects.order_by("measured_on", "id"), "term_id")
+_REQUESTS = Among(IncentiveRequest.objects.order_by("id"), "promise__agreement_id")
+_CONDITIONS = Among(
+    Promise.conditions.through.objects.order_by("promise_id", "term_id"), "promise_id"
+)
 
 
 def _conditions_of(promise_ids: list[int]) -> dict[int, list[int]]:
-    through = Promise.conditions.through.objects.filter(InArray(F("promise_id"), promise_ids))
     found: dict[int, list[int]] = {}
-    for promise_id, term_id in through.order_by("promise_id", "term_id").values_list(
-        "promise_id", "term_id"
-    ):
-        found.setdefault(promise_id, []).append(term_id)
+    for row in _CONDITIONS.values(promise_ids, ("promise_id", "term_id")):
+        found.setdefault(row["promise_id"], []).append(row["term_id"])
     return found
 
 
@@ -137,7 +130,9 @@ class TermSerializer(serializers.ModelSerializer):
     )
 
     # How the agreements list reads them without instances (promo.api.rows).
-    list_rows = {"measurements": Nested(MeasurementSerializer, _measurements_of, "term_id")}
+    list_rows = {
+        "measurements": Nested(MeasurementSerializer, None, "term_id", read=_MEASUREMENTS.values)
+    }
 
     class Meta:
         model = Term
@@ -199,7 +194,9 @@ class AgreementSerializer(FieldsMixin, serializers.ModelSerializer):
     list_rows = {
         "terms": Nested(TermSerializer, None, "agreement_id", read=_term_rows),
         "promises": Nested(PromiseSerializer, None, "agreement_id", read=_promise_rows),
-        "requests": Nested(IncentiveRequestSerializer, _requests_of, "promise__agreement_id"),
+        "requests": Nested(
+            IncentiveRequestSerializer, None, "promise__agreement_id", read=_REQUESTS.values
+        ),
         "status_on": FromColumns((), lambda row: today().isoformat()),
     }
 
