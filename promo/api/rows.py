@@ -15,7 +15,7 @@ made once per serializer class:
   row) or ``FromBatch`` (one query for the whole page); with ``for_viewer`` the caller (the
   officer the page is for) is passed too, for a field that says what *they* may do;
 - a nested list (``many=True``): ``Nested`` in ``list_rows`` — the children of the whole page
-  read with ``values()`` in one query and built by the child serializer's own plan, which may
+  read as ``values()`` rows in one query (``Among``) and built by the child serializer's own plan, which may
   nest again (an agreement's commitments and their measured values).
 
 A field the plan cannot read raises ImproperlyConfigured when the plan is first made, never a
@@ -40,7 +40,7 @@ from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
 from promo.api.serializers import RefSerializer, wanted_fields
-from promo.core.expressions import InArray
+from promo.core.expressions import InArray, array_literal
 
 
 @dataclass(frozen=True)
@@ -69,37 +69,24 @@ class FromBatch:
 
 @dataclass(frozen=True)
 class Nested:
-    """A nested list read for the whole page: ``children(keys)`` is the queryset of the page's
-    children in the order the serializer gives them, each carrying ``parent`` (a column, or a
-    lookup through a join) equal to the key of its row; ``serializer`` is the child's read
-    serializer, whose own plan builds them. Compiled to a ``FromBatch``.
-
-    A list that reads its children another way (stored figures, with a fallback) gives
-    ``read(keys, columns)`` instead: the rows as ``children(keys).values(*columns)`` would
-    give them, in the same order within each parent."""
+    """A nested list read for the whole page: ``read(keys, columns)`` gives the page's
+    children as ``values(*columns)`` rows in the order the serializer gives them, each carrying
+    ``parent`` (a column, or a lookup through a join) equal to the key of its row — an
+    ``Among(queryset, parent).values``, or a read of stored figures with a fallback;
+    ``serializer`` is the child's read serializer, whose own plan builds them. Compiled to a
+    ``FromBatch``."""
 
     serializer: type[serializers.Serializer]
-    children: Callable[[list[Any]], QuerySet] | None
     parent: str
+    read: Callable[[list[Any], list[str]], Iterable[dict[str, Any]]]
     key: str = "id"
-    read: Callable[[list[Any], list[str]], Iterable[dict[str, Any]]] | None = None
-
-    def __post_init__(self) -> None:
-        if (self.children is None) == (self.read is None):
-            raise ImproperlyConfigured("Nested: give either children or read")
-
-    def rows(self, keys: list[Any], columns: list[str]) -> list[dict[str, Any]]:
-        if self.read is not None:
-            return list(self.read(keys, columns))
-        assert self.children is not None
-        return list(self.children(keys).values(*columns))
 
     def batch(self) -> FromBatch:
         plan = RowPlan.of(self.serializer, ())
         names, parent = plan.names, self.parent
 
         def load(keys: list[Any], viewer: Any) -> dict[Any, list[dict]]:
-            rows = self.rows(keys, plan.columns(names, [parent]))
+            rows = list(self.read(keys, plan.columns(names, [parent])))
             found: dict[Any, list[dict]] = {}
             for row, built in zip(rows, plan.render(rows, names, viewer), strict=True):
                 found.setdefault(row[parent], []).append(built)
@@ -148,7 +135,7 @@ class Among:
             )
             compiler = query.get_compiler(self.queryset.db)
             sql, params = compiler.as_sql()
-            placeholder = f"{{{_PLACEHOLDER}}}"
+            placeholder = array_literal([_PLACEHOLDER])
             [at] = [i for i, param in enumerate(params) if param == placeholder]
             names = tuple(
                 query.selected
@@ -165,23 +152,23 @@ class Among:
             return []
         statement = self._statement(tuple(columns))
         params = list(statement.params)
-        params[statement.at] = "{" + ",".join(str(int(key)) for key in keys) + "}"
+        params[statement.at] = array_literal(keys)
         connection = connections[self.queryset.db]
         with connection.cursor() as cursor:
             cursor.execute(statement.sql, params)
-            rows = cursor.fetchall()
+            # Lists, so the converters may replace their values in place.
+            rows = (
+                [list(row) for row in cursor.fetchall()]
+                if statement.converters
+                else cursor.fetchall()
+            )
         names = statement.names
-        if statement.converters:
-            converted = []
+        for position, (functions, expression) in statement.converters:
             for row in rows:
-                values = list(row)
-                for position, (functions, expression) in statement.converters:
-                    value = values[position]
-                    for function in functions:
-                        value = function(value, expression, connection)
-                    values[position] = value
-                converted.append(values)
-            return [dict(zip(names, values, strict=True)) for values in converted]
+                value = row[position]
+                for function in functions:
+                    value = function(value, expression, connection)
+                row[position] = value
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 

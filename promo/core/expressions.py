@@ -8,6 +8,12 @@ from typing import Any
 from django.db.models import BooleanField, CharField, Func, Value
 
 
+def array_literal(ids: Collection[int]) -> str:
+    """PostgreSQL's text of an integer array, ``{1,2,…}``: one parameter, parsed as one
+    constant."""
+    return "{" + ",".join(str(int(pk)) for pk in ids) + "}"
+
+
 class InArray(Func):
     """``expression = ANY(ids)``, the ids passed as one array literal: a constant PostgreSQL
     hashes (14+) and counts when it plans, where ``IN (SELECT unnest(...))`` is a join it
@@ -21,5 +27,4 @@ class InArray(Func):
     output_field = BooleanField()
 
     def __init__(self, expression: Any, ids: Collection[int]) -> None:
-        literal = "{" + ",".join(str(int(pk)) for pk in ids) + "}"
-        super().__init__(expression, Value(literal, output_field=CharField()))
+        super().__init__(expression, Value(array_literal(ids), output_field=CharField()))

@@ -130,9 +130,7 @@ class TermSerializer(serializers.ModelSerializer):
     )
 
     # How the agreements list reads them without instances (promo.api.rows).
-    list_rows = {
-        "measurements": Nested(MeasurementSerializer, None, "term_id", read=_MEASUREMENTS.values)
-    }
+    list_rows = {"measurements": Nested(MeasurementSerializer, "term_id", _MEASUREMENTS.values)}
 
     class Meta:
         model = Term
@@ -192,11 +190,9 @@ class AgreementSerializer(FieldsMixin, serializers.ModelSerializer):
     # and requests one query each, read as columns and built by their serializers' plans; the
     # commitments' and promises' statuses as the agreements' states stored them for today.
     list_rows = {
-        "terms": Nested(TermSerializer, None, "agreement_id", read=_term_rows),
-        "promises": Nested(PromiseSerializer, None, "agreement_id", read=_promise_rows),
-        "requests": Nested(
-            IncentiveRequestSerializer, None, "promise__agreement_id", read=_REQUESTS.values
-        ),
+        "terms": Nested(TermSerializer, "agreement_id", _term_rows),
+        "promises": Nested(PromiseSerializer, "agreement_id", _promise_rows),
+        "requests": Nested(IncentiveRequestSerializer, "promise__agreement_id", _REQUESTS.values),
         "status_on": FromColumns((), lambda row: today().isoformat()),
     }
 
