@@ -30,7 +30,6 @@ from django.db.models import (
     BooleanField,
     Case,
     ExpressionWrapper,
-    F,
     Func,
     IntegerField,
     Q,
@@ -44,6 +43,8 @@ from leads.choices import LeadStatus
 from leads.filters import CLOSED_STATUSES, FUNNEL_STAGES, entered_q
 from leads.models import Lead
 from officers.models import Unit
+
+from . import summary_sets
 
 # The stage dates as columns of the inner query (信息's is the registration day).
 _ENTERED_ON: dict[str, str] = {
@@ -65,15 +66,24 @@ class _DaysBetween(Func):
     output_field = IntegerField()
 
 
+class _NotNegative(Func):
+    """``value`` where it is 0 or more, else NULL (NULL stays NULL): ``value`` computed once
+    (GREATEST ignores a NULL, so NULL gives -1, then NULL)."""
+
+    template = "NULLIF(GREATEST(%(expressions)s, -1), -1)"
+    output_field = IntegerField()
+
+
 def _days(earlier: str, later: str, start: date, end: date) -> Case:
     """Days from ``earlier``'s date to ``later``'s, for a lead entering ``later`` in the
-    period with ``earlier``'s date known and not after it; NULL otherwise."""
+    period with ``earlier``'s date known and not after it; NULL otherwise.
+
+    The later date's period is tested first and the difference computed once, so the
+    registration day (a time zone conversion of each lead's timestamp) is computed once per
+    lead that entered the later stage in the period, not three times per lead."""
     a, b = _ENTERED_ON[earlier], _ENTERED_ON[later]
-    made_step = Q(**{f"{b}__gte": start, f"{b}__lte": end, f"{a}__isnull": False}) & Q(
-        **{f"{a}__lte": F(b)}
-    )
     return Case(
-        When(made_step, then=_DaysBetween(b, a)),
+        When(Q(**{f"{b}__gte": start, f"{b}__lte": end}), then=_NotNegative(_DaysBetween(b, a))),
         default=Value(None),
         output_field=IntegerField(),
     )
@@ -100,12 +110,6 @@ def funnel_counts(
     a stage, ``days_<stage>`` (median days from the previous stage) and ``days_<stage>_n``
     (the leads it is taken over). Buckets with no lead moving in the period are absent.
     """
-    bucket = Case(
-        *(When(unit_id=u.pk, then=Value(u.pk)) for u in own),
-        *(When(unit__path__startswith=u.path, then=Value(u.pk)) for u in units),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
     moved = entered_q(LeadStatus.INFORMATION, start, end)
     for status in CLOSED_STATUSES:
         moved |= entered_q(status, start, end)
@@ -113,7 +117,6 @@ def funnel_counts(
         leads.filter(moved)
         .annotate(entered_information_on=TruncDate("created_at"))
         .annotate(
-            bucket=bucket,
             **{
                 f"r_{status}": ExpressionWrapper(
                     entered_q(status, start, end), output_field=BooleanField()
@@ -123,9 +126,12 @@ def funnel_counts(
             **{f"d_{later}": _days(earlier, later, start, end) for earlier, later in STEPS},
         )
         .order_by()
-        .values("bucket", *(f"r_{s}" for s in COUNTED), *(f"d_{later}" for _e, later in STEPS))
+        .values("unit_id", *(f"r_{s}" for s in COUNTED), *(f"d_{later}" for _e, later in STEPS))
     )
     sql, params = inner.query.sql_with_params()
+    # Each unit's bucket decided once per unit (a CTE over the units), joined to the leads,
+    # not tested against every lead's unit path; a unit no row lists counts in bucket 0.
+    buckets, bucket_params = summary_sets.unit_buckets(units, own)
     counts = ", ".join(f"COUNT(*) FILTER (WHERE r_{s}) AS {s}" for s in COUNTED)
     medians = ", ".join(
         f"PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY d_{later}) AS days_{later}, "
@@ -133,11 +139,13 @@ def funnel_counts(
         for _earlier, later in STEPS
     )
     outer = (
+        f"WITH b AS ({buckets}) "
         f"SELECT GROUPING(bucket) = 1 AS is_total, bucket, {counts}, {medians} "
-        f"FROM ({sql}) AS moved GROUP BY GROUPING SETS ((bucket), ())"
+        f"FROM (SELECT COALESCE(b.bucket, 0) AS bucket, moved.* FROM ({sql}) AS moved "
+        f"JOIN b ON b.id = moved.unit_id) AS moved GROUP BY GROUPING SETS ((bucket), ())"
     )
     with connections[inner.db].cursor() as cursor:
-        cursor.execute(outer, params)
+        cursor.execute(outer, [*bucket_params, *params])
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     result: dict[int | None, dict[str, Any]] = {TOTAL: _empty()}

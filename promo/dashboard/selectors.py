@@ -52,7 +52,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
-    Value,
     When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
@@ -82,9 +81,10 @@ from promo.reports.selectors import (
     project_light_q,
 )
 
+from .buckets import Fold
 from .forms import Period, PeriodKind
 from .funnel import TOTAL, conversion, empty_figures, funnel_counts
-from .summary import cockpit_figures
+from .summary import cockpit_figures_over
 
 ZERO = Decimal("0.00")
 _MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
@@ -357,23 +357,16 @@ def _project_snapshot(
 
     Each project falls in the bucket of the own unit (本级) it belongs to exactly, else of the
     listed unit whose sub-tree holds it, else in bucket 0 (a unit no row shows, such as a
-    deactivated one), so the total is the sum of all buckets: every figure here is additive.
+    deactivated one), so the total is the sum of all buckets: every figure here is additive,
+    grouped by unit and folded into the buckets (:mod:`.buckets`).
     """
     start, end = f.period.start, f.period.end
     signed = Q(contract_date__gte=start, contract_date__lte=end)
     key = Q(size_class=SizeClass.HUNDRED_MILLION, stage__in=OPEN_STAGES)
-    bucket = Case(
-        *(When(unit_id=u.pk, then=Value(u.pk)) for u in own),
-        *(When(unit__path__startswith=u.path, then=Value(u.pk)) for u in units),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    rows = (
-        _project_filters(projects_visible_to(officer), f)
-        .annotate(bucket=bucket)
-        .values("bucket")
-        .order_by()
-        .annotate(
+    fold = Fold(units, own)
+    rows = fold.grouped(
+        _project_filters(projects_visible_to(officer), f),
+        dict(
             contracted_fdi=Coalesce(
                 Sum("contracted_fdi", filter=signed), ZERO, output_field=_MONEY
             ),
@@ -395,9 +388,9 @@ def _project_snapshot(
             # count of the list the arrived-FDI figures link to.
             fdi_reporting=Count("pk", filter=progress_reported_between(start, end)),
             fdi_reporting_ytd=Count("pk", filter=progress_reported_between(ytd.start, ytd.end)),
-        )
+        ),
     )
-    return {row.pop("bucket"): row for row in rows}
+    return fold.fold(rows)[0]
 
 
 _EMPTY_SNAPSHOT = {
@@ -718,6 +711,8 @@ HEADLINE_LABELS = {
     TargetMetric.FDI_ARRIVED: _("实际到账外资"),
     TargetMetric.VALID_LEAD_COUNT: _("新增有效信息"),
 }
+# The figures the tiles compare with the same days of last year (the only ones read for it).
+HEADLINE_FIGURES = frozenset(TARGET_FIGURE[metric] for metric in TargetMetric.values)
 
 
 def elapsed_percent(day: date) -> Decimal:
@@ -808,39 +803,56 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     total_unit = f.unit if f.unit is not None else (own[0] if len(own) == 1 else None)
     total_keys: list[Unit] | None = [f.unit] if f.unit is not None else None
 
-    def figures(period: Period) -> tuple[dict, dict]:
-        if not any(f.narrowing.values()):
-            # The additive figures from the daily summary (.summary), the others raw.
-            return cockpit_figures(
-                start=period.start, end=period.end, units=units, own_units=own, total=total_keys
+    narrowed = any(f.narrowing.values())
+
+    def figures(*periods: Period) -> list[tuple[dict, dict]]:
+        if not narrowed:
+            # The additive figures from the daily summary, the others raw (.summary): every
+            # period in the same few statements.
+            return cockpit_figures_over(
+                [(p.start, p.end) for p in periods], units=units, own_units=own, total=total_keys
             )
         # Narrowed by industry, region or channel: the summary has no such dimension.
-        per_unit = period_figures(
-            start=period.start, end=period.end, units=units, own_units=own, **f.narrowing
-        )
-        total = period_figures(start=period.start, end=period.end, units=total_keys, **f.narrowing)
-        return per_unit, total
+        return [
+            (
+                period_figures(start=p.start, end=p.end, units=units, own_units=own, **f.narrowing),
+                period_figures(start=p.start, end=p.end, units=total_keys, **f.narrowing),
+            )
+            for p in periods
+        ]
 
-    now, now_total = figures(f.period)
-    before, before_total = figures(f.period.last_year)
     ytd_start = date(f.period.year, 1, 1)
     if f.period.kind == PeriodKind.YTD and f.period.start == ytd_start:
         ytd_period = f.period
+        (now, now_total), (before, before_total) = figures(f.period, f.period.last_year)
         ytd, ytd_total = now, now_total
         ytd_last_year = before_total
     else:
         # A period in a later year than today has done nothing yet: its "year to date" is
         # its 1 January alone (not a range ending before it starts).
         ytd_period = Period(PeriodKind.YTD, ytd_start, max(min(f.period.end, f.today), ytd_start))
-        ytd, ytd_total = figures(ytd_period)
-        # The band compares the year to date with the same days of last year: the total
-        # alone (one call of period_figures), only when the period is not the year to date.
-        ytd_last_year = period_figures(
-            start=ytd_period.last_year.start,
-            end=ytd_period.last_year.end,
-            units=total_keys,
-            **f.narrowing,
+        (now, now_total), (before, before_total), (ytd, ytd_total) = figures(
+            f.period, f.period.last_year, ytd_period
         )
+        # The band compares the year to date with the same days of last year: the total
+        # alone and the band's figures alone, when the period is not the year to date.
+        last = ytd_period.last_year
+        if narrowed:
+            ytd_last_year = period_figures(
+                start=last.start,
+                end=last.end,
+                units=total_keys,
+                figures=HEADLINE_FIGURES,
+                **f.narrowing,
+            )
+        else:
+            ytd_last_year = cockpit_figures_over(
+                [(last.start, last.end)],
+                units=[],
+                own_units=[],
+                total=total_keys,
+                figures=HEADLINE_FIGURES,
+            )[0][1]
 
     rows = [
         UnitRow(

@@ -30,26 +30,36 @@ Rules, decided here once (docs/decisions/0015-cockpit-summary-by-trigger.md):
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
-from collections.abc import Sequence
+import operator
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Case, DecimalField, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import Count, DecimalField, Q, Sum
 from django.db.models.functions import Coalesce
 
+from leads.models import Lead
 from officers.models import Unit
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import Project, total_investment_as_of
 from promo.reports.choices import Figure, SystemNoticeKind
-from promo.reports.selectors import PeriodFigures, grouped_by_subtree, period_figures
+from promo.reports.selectors import (
+    PeriodFigures,
+    grouped_by_subtree,
+    lead_stocks_at,
+    period_figures,
+)
 from promo.reports.services import administrators_tell
 
 from . import summary_sets
-from .models import DailyUnitFigure
+from .buckets import Fold
+from .models import DailyUnitFigure, ProjectFdiMonth
 
 log = logging.getLogger("promo.dashboard.summary")
 
@@ -376,45 +386,153 @@ def cockpit_period_figures(
     return result
 
 
-def _by_bucket_and_total(
-    qs: QuerySet,
+# The figures each of the cockpit's reads gives (the rest of ``Figure`` is summed).
+_STOCKS: frozenset[str] = frozenset({Figure.LEADS_IN_HAND, Figure.LEADS_NEGOTIATING})
+_INTEGER = frozenset(f.name for f in dataclasses.fields(PeriodFigures) if f.type in (int, "int"))
+
+PeriodRows = dict[int | None, PeriodFigures]
+
+
+def cockpit_figures_over(
+    periods: Sequence[tuple[date, date]],
+    *,
     units: Sequence[Unit],
     own_units: Sequence[Unit],
-    total_unit: Unit | None,
-    aggregates: dict[str, Any],
-) -> tuple[dict[int | None, dict[str, Any]], dict[str, Any]]:
-    """One grouped query of additive ``aggregates``: per row unit (each of ``own_units`` its
-    own records, each of ``units`` its sub-tree; the rest in bucket 0) over the total's
-    scope (``total_unit``'s sub-tree, or everything), and the total as the sum of all buckets."""
-    if total_unit is not None:
-        qs = qs.filter(unit__path__startswith=total_unit.path)
-    bucket = Case(
-        *(When(unit_id=u.pk, then=Value(u.pk)) for u in own_units),
-        *(When(unit__path__startswith=u.path, then=Value(u.pk)) for u in units),
-        default=Value(0),
-        output_field=IntegerField(),
-    )
-    rows = qs.annotate(_bucket=bucket).values("_bucket").order_by().annotate(**aggregates)
-    per_unit: dict[int | None, dict[str, Any]] = {}
-    total: dict[str, Any] = {}
-    for row in rows:
-        key = row.pop("_bucket")
-        per_unit[key] = row
-        for name, value in row.items():
-            total[name] = total.get(name, 0) + (value or 0)
-    return per_unit, total
+    total: Sequence[Unit] | None,
+    figures: Collection[str] | None = None,
+) -> list[tuple[PeriodRows, PeriodRows]]:
+    """The cockpit's figures (not narrowed) of each ``(start, end)`` of ``periods``: per row
+    (``units`` and ``own_units``, keyed by id) and the total (``total``: one unit's sub-tree
+    keyed by its id, or None, the whole bureau keyed None) — for each period what
+    ``period_figures`` gives for the rows and for the total (tests/dashboard/test_summary.py).
+    With ``figures``, only those are read (the others stay zero).
 
+    Every period in one statement per source, its rows and total together, grouped by unit
+    and folded in Python (:mod:`.buckets`): the additive figures from the daily summary, the
+    groundbreakings' total at each period's end from the projects, the stocks at each end
+    from the leads, the arrived FDI from its summary; the visiting investors (distinct, not
+    foldable) from theirs, one query per period (:mod:`.summary_sets`). Four queries and one
+    per period, where one period took six.
+    """
+    total_unit = total[0] if total else None
+    if total is not None and len(total) != 1:
+        raise ValueError("the total is one unit's sub-tree or the whole bureau (None)")
+    wanted = frozenset(Figure.values if figures is None else figures)
+    fold = Fold(units, own_units, total_unit)
+    keys = [u.pk for u in (*units, *own_units)]
+    total_key = total_unit.pk if total_unit is not None else None
+    results: list[tuple[PeriodRows, PeriodRows]] = [
+        ({key: PeriodFigures() for key in keys}, {total_key: PeriodFigures()}) for _ in periods
+    ]
 
-def _summed_aggregates() -> dict[str, Any]:
-    aggregates: dict[str, Any] = {}
-    for figure in SUMMED:
-        if figure in _AMOUNT_OF:
-            aggregates[figure] = Coalesce(
-                Sum("amount", filter=Q(figure=_AMOUNT_OF[figure])), ZERO, output_field=_MONEY
+    def spread(
+        grouped: list[tuple[int, str, dict[str, Any]]],
+        names: dict[str, tuple[tuple[int, ...], str]],
+    ) -> None:
+        """Set the folded values on the periods' figures; ``names``: the aggregate's name ->
+        (the periods it is of, the figure)."""
+        per_bucket, whole = fold.fold(grouped)
+        for name, (indexes, figure) in names.items():
+            for index in indexes:
+                rows, totals = results[index]
+                for key, row in rows.items():
+                    of_row = per_bucket.get(key, {}) if key is not None else {}
+                    setattr(row, figure, _value(figure, of_row.get(name)))
+                setattr(totals[total_key], figure, _value(figure, whole.get(name)))
+
+    aggregates: dict[str, Any]
+    names: dict[str, tuple[tuple[int, ...], str]]
+
+    def day_range(field: str, start: date, end: date) -> Q:
+        return Q(**{f"{field}__gte": start, f"{field}__lte": end})
+
+    # The additive figures: each period's days of the daily summary, grouped by unit and
+    # summary figure (two sums a period, not two a period and figure).
+    summed = [figure for figure in SUMMED if figure in wanted]
+    if summed:
+        aggregates = {}
+        for i, (start, end) in enumerate(periods):
+            days = day_range("day", start, end)
+            aggregates[f"n{i}"] = Sum("count", filter=days)
+            aggregates[f"a{i}"] = Sum("amount", filter=days)
+        grouped = fold.grouped(
+            DailyUnitFigure.objects.filter(
+                _any(day_range("day", s, e) for s, e in periods),
+                figure__in={_AMOUNT_OF.get(figure, figure) for figure in summed},
+            ),
+            aggregates,
+            by=("figure",),
+        )
+        # Each (unit, summary figure) row's sums named after the cockpit figures they are.
+        flat = []
+        for unit_id, path, values in grouped:
+            named = {}
+            for figure in summed:
+                if values["figure"] == _AMOUNT_OF.get(figure, figure):
+                    column = "a" if figure in _AMOUNT_OF else "n"
+                    for i in range(len(periods)):
+                        named[f"p{i}_{figure}"] = values[f"{column}{i}"]
+            flat.append((unit_id, path, named))
+        spread(
+            flat,
+            {f"p{i}_{figure}": ((i,), figure) for i in range(len(periods)) for figure in summed},
+        )
+
+    # The stocks at each period's end (one count per distinct end).
+    if _STOCKS & wanted:
+        aggregates, names = {}, {}
+        conditions: list[Q] = []
+        for j, end in enumerate(sorted({end for _start, end in periods})):
+            at = [i for i, (_s, e) in enumerate(periods) if e == end]
+            for figure, where in lead_stocks_at(end).items():
+                if figure in wanted:
+                    aggregates[f"e{j}_{figure}"] = Count("pk", filter=where)
+                    names[f"e{j}_{figure}"] = (tuple(at), figure)
+                    conditions.append(where)
+        spread(fold.grouped(Lead.objects.filter(_any(conditions)), aggregates), names)
+
+    # 新开工项目总投资: the total as it stood at the period's end (reports' counting rules).
+    if Figure.GROUNDBREAKING_AMOUNT in wanted:
+        aggregates, names = {}, {}
+        for i, (start, end) in enumerate(periods):
+            aggregates[f"p{i}"] = Sum(
+                total_investment_as_of(end), filter=day_range("groundbreaking_actual", start, end)
             )
-        else:
-            aggregates[figure] = Coalesce(Sum("count", filter=Q(figure=figure)), 0)
-    return aggregates
+            names[f"p{i}"] = ((i,), Figure.GROUNDBREAKING_AMOUNT)
+        started = Project.objects.filter(
+            _any(day_range("groundbreaking_actual", s, e) for s, e in periods)
+        )
+        spread(fold.grouped(started, aggregates), names)
+
+    # 到账外资: the growth of the months of each period (.summary_sets).
+    if Figure.ARRIVED_FDI in wanted:
+        aggregates, names = {}, {}
+        for i, (start, end) in enumerate(periods):
+            aggregates[f"p{i}"] = Sum("growth", filter=day_range("month", start, end))
+            names[f"p{i}"] = ((i,), Figure.ARRIVED_FDI)
+        months = ProjectFdiMonth.objects.filter(_any(day_range("month", s, e) for s, e in periods))
+        spread(fold.grouped(months, aggregates), names)
+
+    # 来区客商: distinct investors, from their summary, one query per period.
+    if Figure.INVESTORS_VISITING in wanted:
+        for (start, end), (rows, totals) in zip(periods, results, strict=True):
+            visiting, visiting_total = summary_sets.visiting_investors(
+                start=start, end=end, units=units, own_units=own_units, total_unit=total_unit
+            )
+            for key, row in rows.items():
+                row.investors_visiting = visiting.get(key, 0) if key is not None else 0
+            totals[total_key].investors_visiting = visiting_total
+    return results
+
+
+def _any(conditions: Iterable[Q]) -> Q:
+    return functools.reduce(operator.or_, conditions)
+
+
+def _value(figure: str, value: Any) -> Any:
+    if figure in _INTEGER:
+        return int(value or 0)
+    return Decimal(value if value is not None else 0).quantize(ZERO)
 
 
 def cockpit_figures(
@@ -424,68 +542,6 @@ def cockpit_figures(
     units: Sequence[Unit],
     own_units: Sequence[Unit],
     total: Sequence[Unit] | None,
-) -> tuple[dict[int | None, PeriodFigures], dict[int | None, PeriodFigures]]:
-    """The cockpit's figures of ``[start, end]`` (not narrowed): per row (``units`` and
-    ``own_units``, keyed by id) and the total (``total``: one unit's sub-tree keyed by its id,
-    or None, the whole bureau keyed None), the same as the two calls of ``period_figures``
-    they replace, in 6 queries (the two calls took 8).
-
-    The additive figures come from the daily summary, and the groundbreakings' total at the
-    period's end from the projects, each in one query for the rows and the total together;
-    the visiting investors and the arrived FDI from their summaries (:mod:`.summary_sets`),
-    likewise one query each; the stocks from ``period_figures``.
-    """
-    total_unit = total[0] if total else None
-    if total is not None and len(total) != 1:
-        raise ValueError("the total is one unit's sub-tree or the whole bureau (None)")
-    raw = RAW_FIGURES - {
-        Figure.GROUNDBREAKING_AMOUNT,
-        Figure.INVESTORS_VISITING,
-        Figure.ARRIVED_FDI,
-    }
-    per_unit = period_figures(start=start, end=end, units=units, own_units=own_units, figures=raw)
-    totals = period_figures(start=start, end=end, units=total, figures=raw)
-    whole = totals[total_unit.pk if total_unit is not None else None]
-
-    summed, summed_total = _by_bucket_and_total(
-        DailyUnitFigure.objects.filter(day__gte=start, day__lte=end),
-        units,
-        own_units,
-        total_unit,
-        _summed_aggregates(),
-    )
-    merge_into(per_unit, summed)
-    merge_into({None: whole}, {None: summed_total})
-
-    # 新开工项目总投资: the total as it stood at the period's end (reports' counting rules).
-    started, started_total = _by_bucket_and_total(
-        Project.objects.filter(groundbreaking_actual__gte=start, groundbreaking_actual__lte=end),
-        units,
-        own_units,
-        total_unit,
-        {
-            Figure.GROUNDBREAKING_AMOUNT: Coalesce(
-                Sum(total_investment_as_of(end)), ZERO, output_field=_MONEY
-            ),
-        },
-    )
-    for key, row in per_unit.items():
-        value = started.get(key, {}).get(Figure.GROUNDBREAKING_AMOUNT)
-        row.groundbreaking_amount = Decimal(value or 0).quantize(ZERO)
-    whole.groundbreaking_amount = Decimal(
-        started_total.get(Figure.GROUNDBREAKING_AMOUNT) or 0
-    ).quantize(ZERO)
-
-    # 来区客商 and 到账外资 from their summaries (.summary_sets), rows and total in one query each.
-    visiting, visiting_total = summary_sets.visiting_investors(
-        start=start, end=end, units=units, own_units=own_units, total_unit=total_unit
-    )
-    fdi, fdi_total = summary_sets.arrived_fdi(
-        start=start, end=end, units=units, own_units=own_units, total_unit=total_unit
-    )
-    for key, row in per_unit.items():
-        row.investors_visiting = visiting.get(key, 0) if key is not None else 0
-        row.arrived_fdi = fdi.get(key, ZERO).quantize(ZERO) if key is not None else ZERO
-    whole.investors_visiting = visiting_total
-    whole.arrived_fdi = fdi_total.quantize(ZERO)
-    return per_unit, totals
+) -> tuple[PeriodRows, PeriodRows]:
+    """:func:`cockpit_figures_over` of one period."""
+    return cockpit_figures_over([(start, end)], units=units, own_units=own_units, total=total)[0]

@@ -287,6 +287,19 @@ class _Rule:
         return Count("pk", filter=self.where)
 
 
+def lead_stocks_at(end: date) -> dict[str, Q]:
+    """The leads each stock figure counts at the end of ``end`` (在手有效线索, 在谈项目): the
+    one rule, read by ``period_figures`` and by the cockpit's batched reading
+    (promo/dashboard/summary.py)."""
+    open_at_end = (Q(signed_on__isnull=True) | Q(signed_on__gt=end)) & (
+        Q(closed_on__isnull=True) | Q(closed_on__gt=end)
+    )
+    return {
+        Figure.LEADS_IN_HAND: Q(qualified_on__lte=end) & open_at_end,
+        Figure.LEADS_NEGOTIATING: Q(negotiating_on__lte=end) & open_at_end,
+    }
+
+
 @dataclasses.dataclass(frozen=True)
 class _Family:
     """One figure family: the rows it reads (one grouped query) and each figure's rule."""
@@ -331,16 +344,12 @@ def _families(
         return Q(**{f"{field}{op}": value for op, value in in_period.items()})
 
     # Leads: in hand and in negotiation at period end; valid leads supplied in the period.
-    open_at_end = (Q(signed_on__isnull=True) | Q(signed_on__gt=end)) & (
-        Q(closed_on__isnull=True) | Q(closed_on__gt=end)
-    )
     lead_family = _Family(
         "leads",
         leads,
         "unit",
         {
-            Figure.LEADS_IN_HAND: _Rule(Q(qualified_on__lte=end) & open_at_end),
-            Figure.LEADS_NEGOTIATING: _Rule(Q(negotiating_on__lte=end) & open_at_end),
+            **{figure: _Rule(where) for figure, where in lead_stocks_at(end).items()},
             Figure.VALID_LEADS: _Rule(dated("qualified_on")),
         },
     )

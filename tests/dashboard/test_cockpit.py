@@ -262,9 +262,10 @@ def test_query_count_is_the_same_for_2_and_20_units(bureau):
     many = _cockpit_queries(client)
     assert many == few
     # The cockpit's own reads (the page adds session, officer, units and base.html's): the
-    # figures now and last year (cockpit_figures, 6 each: the stocks per row and for the
-    # total, the daily summary, the groundbreakings' total, the visiting investors and the
-    # arrived FDI from their summaries), then units, root unit, project snapshot, targets,
+    # figures now and last year together (cockpit_figures_over: the daily summary, the
+    # stocks, the groundbreakings' total and the arrived FDI grouped by unit for both
+    # periods, rows and total, then the visiting investors once a period: 4 + 2; 2 × 6
+    # before decision 0021), then units, root unit, project snapshot, targets,
     # funnel, timing, overdue, red lights, red projects (the band's count, issue 17) and
     # trend: one query each; the agreements' figures one (issue #20: their stored states
     # counted, decision 0020; three when computed from the commitments). Before the visitor
@@ -272,7 +273,7 @@ def test_query_count_is_the_same_for_2_and_20_units(bureau):
     period = period_for("ytd", today())
     with CaptureQueriesContext(connection) as captured:
         cockpit(bureau.chief, CockpitFilters(period=period, today=today()))
-    assert len(captured) == 2 * 6 + 10 + 1
+    assert len(captured) == 4 + 2 + 10 + 1
 
 
 @pytest.mark.parametrize("table", ["figures", "targets", "projects", "scores", "funnel", "overdue"])

@@ -71,21 +71,24 @@ def test_a_channel_filter_counts_visits_of_leads_of_that_channel(bureau, frozen)
 # --- Query counts -------------------------------------------------------------------------
 
 # A narrowed cockpit (industry, region, channel): period_figures, 4 grouped queries a call
-# (leads, visits, projects, FDI) × 7 calls (now, last year and year to date, per unit and
-# total, and the headline band's same days of last year for the total alone, issue 17) when
-# the period is not the year to date; then units, root unit, project snapshot, targets,
-# funnel, timing, overdue, red lights, the band's red projects (issue 17) and trend: one
-# query each; the agreements' figures (协议履约, issue #20): one, their stored states
-# counted and summed (decision 0020; three before: the agreements' categories, those to
-# claw back, the promises and the money). Filters add joins, never
-# queries. The red lights are counted by a query of their own only when their table is full.
-COCKPIT_QUERIES = 7 * 4 + 10 + 1
-# Not narrowed: now, last year and year to date from the summaries (cockpit_figures: 6 a
-# call, rows and total together), the band's last year by period_figures (4).
-COCKPIT_QUERIES_SUMMED = 3 * 6 + 4 + 10 + 1
-# Year to date reuses "now" for the targets and "last year" for the band (2 calls of
-# cockpit_figures); a chosen unit needs no root unit.
-COCKPIT_QUERIES_YTD_UNIT = 2 * 6 + 9 + 1
+# (leads, visits, projects, FDI) × 6 calls (now, last year and year to date, per unit and
+# total) when the period is not the year to date, and the headline band's same days of last
+# year for the total alone and its figures alone (issue 17): 3 (no visits); then units, root
+# unit, project snapshot, targets, funnel, timing, overdue, red lights, the band's red
+# projects (issue 17) and trend: one query each; the agreements' figures (协议履约, issue
+# #20): one, their stored states counted and summed (decision 0020; three before: the
+# agreements' categories, those to claw back, the promises and the money). Filters add
+# joins, never queries. The red lights are counted by a query of their own only when their
+# table is full.
+COCKPIT_QUERIES = 6 * 4 + 3 + 10 + 1
+# Not narrowed: now, last year and year to date from the summaries together
+# (cockpit_figures_over: 4 grouped by unit for every period, rows and total, and the
+# visiting investors once a period: 4 + 3), the band's last year for its figures of the
+# total (the summary and the arrived FDI: 2). 3 × 6 + 4 before decision 0021.
+COCKPIT_QUERIES_SUMMED = 4 + 3 + 2 + 10 + 1
+# Year to date reuses "now" for the targets and "last year" for the band (2 periods); a
+# chosen unit needs no root unit.
+COCKPIT_QUERIES_YTD_UNIT = 4 + 2 + 9 + 1
 
 
 def _computed_queries(officer, f: CockpitFilters) -> int:

@@ -351,3 +351,48 @@ def test_a_skipped_stage_counts_as_passed(world):
     assert [s["count"] for s in steps] == [7, 5, 3, 2]
     # No 在谈 date: the step into 签约 is measured on A alone.
     assert steps[3]["days_n"] == 1
+
+
+def test_the_registration_day_is_the_shanghai_day_at_both_ends(world):
+    """信息 counts a lead on the day it was registered in Shanghai: the first and last instants
+    of a period's days are in, the instants either side out — the same leads as converting
+    every timestamp to a local date (``created_at__date``), which the condition no longer
+    does (it compares the stored instants, decision 0021)."""
+    from leads.filters import entered_q
+
+    instants = {
+        "before": datetime(2026, 11, 30, 15, 59, 59, tzinfo=UTC),  # 23:59:59 on 30 Nov
+        "first": datetime(2026, 11, 30, 16, 0, tzinfo=UTC),  # 00:00 on 1 Dec
+        "last": datetime(2026, 12, 1, 15, 59, 59, 999999, tzinfo=UTC),  # 23:59:59.999999
+        "after": datetime(2026, 12, 1, 16, 0, tzinfo=UTC),  # 00:00 on 2 Dec
+    }
+    made = {}
+    for name, at in instants.items():
+        with time_machine.travel(at, tick=False):
+            made[name] = lead_services.lead_create(
+                actor=world.shanghai_officer,
+                investor=_investor(world.shanghai_officer, f"边界{name}"),
+                name=f"边界{name}",
+                industry="electronics",
+                source_channel="stationed",
+            ).pk
+    ours = Lead.objects.filter(pk__in=made.values())
+    december_1 = date(2026, 12, 1)
+    cases = [
+        ((december_1, december_1), {"first", "last"}),
+        ((date(2026, 11, 30), december_1), {"before", "first", "last"}),
+        ((None, december_1), {"before", "first", "last"}),
+        ((date(2026, 12, 2), None), {"after"}),
+        ((None, None), set(made)),
+    ]
+    for (start, end), expected in cases:
+        found = set(
+            ours.filter(entered_q(LeadStatus.INFORMATION, start, end)).values_list("pk", flat=True)
+        )
+        assert found == {made[name] for name in expected}, (start, end)
+        by_local_date = ours
+        if start is not None:
+            by_local_date = by_local_date.filter(created_at__date__gte=start)
+        if end is not None:
+            by_local_date = by_local_date.filter(created_at__date__lte=end)
+        assert found == set(by_local_date.values_list("pk", flat=True)), (start, end)

@@ -297,11 +297,53 @@ def test_the_cockpit_figures_are_those_of_the_raw_rows_on_the_mixed_world(bureau
     with time_machine.travel(TODAY, tick=False):
         build_mixed(bureau)
         day = today()
+        periods = []
         for kind in ("month", "quarter", "ytd"):
             for on in (day, date(2025, 10, 15)):
                 period = period_for(kind, on)
                 for years in (period, period.last_year):
                     _assert_summary_equals_raw(bureau, years.start, years.end)
+                    periods.append((years.start, years.end))
+        _assert_many_periods_equal_raw(bureau, periods)
+
+
+def _assert_many_periods_equal_raw(bureau, periods: list[tuple[date, date]]) -> None:
+    """Periods read together (overlapping, some sharing an end) give each what it gives alone:
+    the raw figures of its rows and of its total; with ``figures``, those and zeros."""
+    units = [bureau.shanghai, bureau.shenzhen, bureau.department]
+    calls: list[tuple[Any, Any, Any]] = [
+        (units, [bureau.bureau], None),
+        ([bureau.shanghai_team], [bureau.shanghai], bureau.shanghai),
+        ([], [], None),
+    ]
+    assert len({end for _start, end in periods}) < len(periods)  # shared ends are read once
+    for rows, own_rows, total_unit in calls:
+        total = None if total_unit is None else [total_unit]
+        read = summary.cockpit_figures_over(periods, units=rows, own_units=own_rows, total=total)
+        for (start, end), (per_unit, totals) in zip(periods, read, strict=True):
+            raw = _raw(start, end, rows, own_rows)
+            assert {k: v.as_dict() for k, v in per_unit.items()} == {
+                k: v.as_dict() for k, v in raw.items()
+            }, (rows, start, end)
+            raw_total = _raw(start, end, total)
+            assert {k: v.as_dict() for k, v in totals.items()} == {
+                k: v.as_dict() for k, v in raw_total.items()
+            }, (total_unit, start, end)
+    # The headline band's read: some figures of the total alone, the others left at zero.
+    some = {Figure.SIGNED_COUNT, Figure.SIGNED_AMOUNT, Figure.ARRIVED_FDI, Figure.VALID_LEADS}
+    for (start, end), (per_unit, totals) in zip(
+        periods,
+        summary.cockpit_figures_over(periods, units=[], own_units=[], total=None, figures=some),
+        strict=True,
+    ):
+        assert per_unit == {}
+        raw_total = _raw(start, end, None)[None].as_dict()
+        assert totals[None].as_dict() == {
+            name: value if name in some else type(value)() for name, value in raw_total.items()
+        }
+        assert any(totals[None].as_dict()[name] for name in some) or not any(
+            raw_total[name] for name in some
+        )
 
 
 def test_reading_the_summed_figures_is_one_query(bureau, django_assert_num_queries):
@@ -312,10 +354,11 @@ def test_reading_the_summed_figures_is_one_query(bureau, django_assert_num_queri
             start=date(2000, 1, 1), end=today(), units=units, own_units=[bureau.bureau]
         )
     assert summed[bureau.shanghai.pk][Figure.SIGNED_COUNT] == 1
-    # The cockpit's rows and total: 6 queries (two calls of period_figures took 8): the
-    # summary, the groundbreakings' amount, the visiting investors and the arrived FDI (their
-    # own summaries, GROUPING SETS) once for rows and total, the leads' stocks twice.
-    with django_assert_num_queries(6):
+    # The cockpit's rows and total: 5 queries (two calls of period_figures took 8, and 6
+    # before the rows were folded from figures grouped by unit, decision 0021): the summary,
+    # the leads' stocks, the groundbreakings' amount and the arrived FDI grouped by unit for
+    # rows and total together, the visiting investors (distinct: GROUPING SETS).
+    with django_assert_num_queries(5):
         per_unit, total = summary.cockpit_figures(
             start=date(2000, 1, 1),
             end=today(),
@@ -324,6 +367,26 @@ def test_reading_the_summed_figures_is_one_query(bureau, django_assert_num_queri
             total=None,
         )
     assert per_unit[bureau.shanghai.pk].signed_count == total[None].signed_count == 1
+    # Three periods (the cockpit's now, last year and year to date): the four folded reads
+    # once for all of them, the visiting investors once each; 18 queries before.
+    periods = [(date(2000, 1, 1), today()), (date(1999, 1, 1), today()), (today(), today())]
+    with django_assert_num_queries(4 + 3):
+        read = summary.cockpit_figures_over(
+            periods, units=units, own_units=[bureau.bureau], total=None
+        )
+    alone = [
+        summary.cockpit_figures(
+            start=start, end=end, units=units, own_units=[bureau.bureau], total=None
+        )
+        for start, end in periods
+    ]
+    assert [
+        ({k: v.as_dict() for k, v in rows.items()}, totals[None].as_dict()) for rows, totals in read
+    ] == [
+        ({k: v.as_dict() for k, v in rows.items()}, totals[None].as_dict())
+        for rows, totals in alone
+    ]
+    assert [totals[None].signed_count for _rows, totals in read][:2] == [1, 1]
 
 
 def test_a_narrowed_cockpit_is_computed_from_the_raw_rows(bureau):
