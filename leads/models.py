@@ -547,6 +547,15 @@ class Lead(SyncedModel):
                 include=["id", "qualified_on", "negotiating_on", "signed_on", "closed_on"],
                 name="leads_lead_stock_dates",
             ),
+            # The cockpit's time to signing (签约周期): the leads signed in a period with the
+            # dates it measures from, read from the index alone (77 -> 21 ms for a year at
+            # province scale, where the table was scanned for its 12 % signed that year).
+            models.Index(
+                fields=["signed_on"],
+                include=["id", "unit", "first_contact_on", "first_inspection_on"],
+                condition=models.Q(signed_on__isnull=False),
+                name="leads_lead_signed_timing",
+            ),
             # Stale-lead filter and alerts: open leads ordered by last follow-up.
             models.Index(fields=["status", "last_activity_on"], name="leads_lead_status_activity"),
             # Claim protection: active leads of one investor.
