@@ -539,13 +539,23 @@ class Lead(SyncedModel):
         indexes = [
             # Lead lists scoped to a unit sub-tree and filtered by status.
             models.Index(fields=["unit", "status"], name="leads_lead_unit_status"),
-            # The cockpit's stocks (在手信息, 在谈项目 at a period's end) read every lead of the
-            # units asked for: this narrow index holds every column the rule reads, so they are
-            # counted by an index-only scan instead of reading the wide rows.
+            # The cockpit's stocks (在手信息, 在谈项目 at a period's end) and its funnel (the
+            # leads that entered a stage in the period) read every lead of the units asked
+            # for: this narrow index holds every column their rules read, so they are counted
+            # by an index-only scan instead of reading the wide rows (one unit's funnel at
+            # province scale: 67 -> 7 ms, its leads scattered over 25,000 heap pages).
             models.Index(
                 fields=["unit"],
-                include=["id", "qualified_on", "negotiating_on", "signed_on", "closed_on"],
-                name="leads_lead_stock_dates",
+                include=[
+                    "id",
+                    "status",
+                    "created_at",
+                    "qualified_on",
+                    "negotiating_on",
+                    "signed_on",
+                    "closed_on",
+                ],
+                name="leads_lead_unit_dates",
             ),
             # The cockpit's time to signing (签约周期): the leads signed in a period with the
             # dates it measures from, read from the index alone (77 -> 21 ms for a year at

@@ -93,8 +93,13 @@ class VisitorDay(models.Model):
     ``leads_visit`` and by :func:`promo.dashboard.summary.rebuild`.
     """
 
+    # Indexed with its days below (dashboard_visitor_unit_day), not alone.
     unit = models.ForeignKey(
-        "officers.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+"
+        "officers.Unit",
+        verbose_name=_("单位"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     investor = models.ForeignKey(
         "leads.Investor", verbose_name=_("客商"), on_delete=models.CASCADE, related_name="+"
@@ -109,6 +114,14 @@ class VisitorDay(models.Model):
             # Also the cockpit's read: a period's days, then units, investors (index-only).
             models.UniqueConstraint(
                 fields=["day", "unit", "investor"], name="dashboard_visitor_day_once"
+            ),
+        ]
+        indexes = [
+            # One unit's cockpit: its sub-tree's units, then the period's days (index-only;
+            # by day first it read every unit's visitors of the period: a year at province
+            # scale 64 -> 14 ms).
+            models.Index(
+                fields=["unit", "day"], include=["investor"], name="dashboard_visitor_unit_day"
             ),
         ]
 
@@ -129,8 +142,13 @@ class ProjectFdiMonth(models.Model):
     project = models.ForeignKey(
         "projects.Project", verbose_name=_("项目"), on_delete=models.CASCADE, related_name="+"
     )
+    # Indexed with its months below (dashboard_fdi_unit_month), not alone.
     unit = models.ForeignKey(
-        "officers.Unit", verbose_name=_("单位"), on_delete=models.CASCADE, related_name="+"
+        "officers.Unit",
+        verbose_name=_("单位"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
     )
     month = models.DateField(_("月份"))
     growth = models.DecimalField(_("到账外资增加(万美元)"), max_digits=18, decimal_places=2)
@@ -145,6 +163,10 @@ class ProjectFdiMonth(models.Model):
             # The cockpit: a period's months, then the units of the asked-for sub-trees.
             models.Index(
                 fields=["month", "unit"], include=["growth"], name="dashboard_fdi_month_unit"
+            ),
+            # One unit's cockpit: its sub-tree's units, then the period's months.
+            models.Index(
+                fields=["unit", "month"], include=["growth"], name="dashboard_fdi_unit_month"
             ),
         ]
 
