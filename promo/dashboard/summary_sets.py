@@ -21,9 +21,11 @@ counting as :func:`promo.reports.selectors.period_figures`, which stays their de
   from their reports, after locking those projects (``FOR NO KEY UPDATE``, in id order): a
   second writer of the same project waits and then reads the first one's reports. A
   trigger on ``projects_project`` moves the rows with a project moved to another unit.
-* **Reading.** One query per figure for the rows and the total together (GROUPING SETS):
-  each unit of the scope is put in its row's bucket once, in a small CTE over the units,
-  instead of testing every visit's unit path against every row.
+* **Reading.** The distinct visitors in one query for the rows and the total together
+  (GROUPING SETS): each unit of the scope is put in its row's bucket once, in a small CTE
+  over the units, instead of testing every visit's unit path against every row. The arrived
+  FDI is additive: the cockpit reads it with the daily summary's figures, grouped by unit
+  and folded into rows (:func:`promo.dashboard.summary.cockpit_figures_over`, decision 0021).
 * **Reconciled** with the daily summary (``promo.dashboard.summary.compare``/``rebuild``),
   by the same nightly task and ``rebuild_cockpit_summary``.
 """
@@ -32,7 +34,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.db import connection
@@ -284,44 +285,14 @@ def visiting_investors(
     """来区客商 of ``[start, end]``: distinct investors per row (bucket) and for the total's
     scope, in one query."""
     cte, params = unit_buckets(units, own_units, total_unit)
-    # The period's (unit, investor) pairs first (hashed: a year at province scale is 363,000
-    # rows and 91,000 pairs), then each bucket's and the scope's distinct investors.
     rows, total = _grouped(
         f"""
-        WITH b AS ({cte}),
-        pairs AS (
-            SELECT unit_id, investor_id FROM {VISITOR_TABLE}
-            WHERE day BETWEEN %s AND %s AND unit_id IN (SELECT id FROM b)
-            GROUP BY unit_id, investor_id
-        )
-        SELECT b.bucket, GROUPING(b.bucket), COUNT(DISTINCT p.investor_id)
-        FROM pairs AS p JOIN b ON b.id = p.unit_id
+        WITH b AS ({cte})
+        SELECT b.bucket, GROUPING(b.bucket), COUNT(DISTINCT v.investor_id)
+        FROM {VISITOR_TABLE} AS v JOIN b ON b.id = v.unit_id
+        WHERE v.day BETWEEN %s AND %s
         GROUP BY GROUPING SETS ((b.bucket), ())
         """,
         [*params, start, end],
     )
     return {k: int(v) for k, v in rows.items()}, int(total or 0)
-
-
-def arrived_fdi(
-    *,
-    start: date,
-    end: date,
-    units: Sequence[Unit],
-    own_units: Sequence[Unit],
-    total_unit: Unit | None,
-) -> tuple[dict[int, Decimal], Decimal]:
-    """到账外资 of ``[start, end]``: the growth summed per row (bucket) and for the total's
-    scope, in one query."""
-    cte, params = unit_buckets(units, own_units, total_unit)
-    rows, total = _grouped(
-        f"""
-        WITH b AS ({cte})
-        SELECT b.bucket, GROUPING(b.bucket), SUM(f.growth)
-        FROM {FDI_TABLE} AS f JOIN b ON b.id = f.unit_id
-        WHERE f.month BETWEEN %s AND %s
-        GROUP BY GROUPING SETS ((b.bucket), ())
-        """,
-        [*params, start, end],
-    )
-    return {k: Decimal(v) for k, v in rows.items()}, Decimal(total or 0)
