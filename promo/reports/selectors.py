@@ -66,6 +66,7 @@ from django.db.models import (
     Case,
     Count,
     DecimalField,
+    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
@@ -710,10 +711,15 @@ def project_lights(project_ids: Sequence[int]) -> dict[int, str]:
     return {pk: worst_level(found.get(pk, [])) for pk in project_ids}
 
 
-def _lit_projects(levels: Sequence[str]) -> QuerySet:
-    """The ids of the projects with an open alert of one of ``levels`` (own or a problem's)."""
+def _lit(levels: Sequence[str]) -> Q:
+    """The projects with an open alert of one of ``levels`` (own or a problem's): an EXISTS
+    of each kind per project, read from the open-alert indexes. (Was ``id IN`` the union of
+    every lit project: PostgreSQL de-duplicated the 48,000 red projects at province scale,
+    then looked each up, to count one unit's 4,445 — 146 -> 57 ms.)"""
     own, of_problems = _project_alert_levels(levels=levels)
-    return own.values("project_id").union(of_problems.values("problem__project_id"), all=True)
+    return Q(Exists(own.filter(project_id=OuterRef("pk")))) | Q(
+        Exists(of_problems.filter(problem__project_id=OuterRef("pk")))
+    )
 
 
 def project_light_q(level: str) -> Q:
@@ -721,13 +727,11 @@ def project_light_q(level: str) -> Q:
     problem; none is green) is ``level``, as a condition on projects, for the project
     list's 灯色 filter (projects.filters) and the cockpit's red-project count."""
     if level == AlertLevel.RED:
-        return Q(pk__in=_lit_projects([AlertLevel.RED]))
+        return _lit([AlertLevel.RED])
     if level == AlertLevel.YELLOW:
-        return Q(pk__in=_lit_projects([AlertLevel.YELLOW])) & ~Q(
-            pk__in=_lit_projects([AlertLevel.RED])
-        )
+        return _lit([AlertLevel.YELLOW]) & ~_lit([AlertLevel.RED])
     if level == LIGHT_GREEN:
-        return ~Q(pk__in=_lit_projects([AlertLevel.RED, AlertLevel.YELLOW]))
+        return ~_lit([AlertLevel.RED, AlertLevel.YELLOW])
     raise ValueError(f"no such light: {level!r}")
 
 
