@@ -41,8 +41,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, DecimalField, Q, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Q, Sum
 
 from leads.models import Lead
 from officers.models import Unit
@@ -51,9 +50,7 @@ from projects.models import Project, total_investment_as_of
 from promo.reports.choices import Figure, SystemNoticeKind
 from promo.reports.selectors import (
     PeriodFigures,
-    grouped_by_subtree,
     lead_stocks_at,
-    period_figures,
 )
 from promo.reports.services import administrators_tell
 
@@ -64,7 +61,6 @@ from .models import DailyUnitFigure, ProjectFdiMonth
 log = logging.getLogger("promo.dashboard.summary")
 
 ZERO = Decimal("0.00")
-_MONEY: DecimalField = DecimalField(max_digits=18, decimal_places=2)
 
 # {summary figure: (table, date column, extra condition, summed column)}; the summary figure
 # is named after the Figure it counts. SIGNED_COUNT's row also carries SIGNED_AMOUNT.
@@ -92,9 +88,6 @@ _SOURCES: dict[str, tuple[str, str, str, str | None]] = {
 # The figures read from the summary (the amount rides on SIGNED_COUNT's row).
 SUMMED: frozenset[str] = frozenset({*_SOURCES, Figure.SIGNED_AMOUNT})
 _AMOUNT_OF: dict[str, str] = {Figure.SIGNED_AMOUNT: Figure.SIGNED_COUNT}
-# The figures the cockpit still reads from the raw rows (stocks, distinct counts, and sums
-# whose days depend on the period's end).
-RAW_FIGURES: frozenset[str] = frozenset(Figure.values) - SUMMED
 TABLES = ("leads_lead", "projects_project")
 SUMMARY_TABLE = "dashboard_dailyunitfigure"
 
@@ -322,70 +315,6 @@ def _describe(result: Reconciliation) -> str:
     return f"{result.start}..{result.end}: {len(result.mismatches)} rows; {first}"
 
 
-def summed_figures(
-    *,
-    start: date,
-    end: date,
-    units: Sequence[Unit] | None,
-    own_units: Sequence[Unit] = (),
-) -> dict[int | None, dict[str, Any]]:
-    """The summed figures of ``[start, end]`` keyed like ``period_figures`` (one query)."""
-    aggregates: dict[str, Any] = {}
-    for figure in SUMMED:
-        if figure in _AMOUNT_OF:
-            aggregates[figure] = Coalesce(
-                Sum("amount", filter=Q(figure=_AMOUNT_OF[figure])), ZERO, output_field=_MONEY
-            )
-        else:
-            aggregates[figure] = Coalesce(Sum("count", filter=Q(figure=figure)), 0)
-    qs = DailyUnitFigure.objects.filter(day__gte=start, day__lte=end)
-    return grouped_by_subtree(qs, "unit", units, aggregates, own_units=list(own_units))
-
-
-def merge_into(
-    figures: dict[int | None, PeriodFigures], summed: dict[int | None, dict[str, Any]]
-) -> None:
-    """Set the summed figures on ``figures`` (a unit with no summary rows keeps its zeros)."""
-    for key, row in figures.items():
-        values = summed.get(key, {})
-        for figure in SUMMED:
-            value = values.get(figure)
-            if figure in _AMOUNT_OF:
-                setattr(row, figure, Decimal(value if value is not None else 0).quantize(ZERO))
-            else:
-                setattr(row, figure, int(value or 0))
-
-
-def cockpit_period_figures(
-    *,
-    start: date,
-    end: date,
-    units: Sequence[Unit] | None = None,
-    own_units: Sequence[Unit] = (),
-    industry: str = "",
-    region: str = "",
-    source_channel: str = "",
-) -> dict[int | None, PeriodFigures]:
-    """:func:`promo.reports.selectors.period_figures` for the cockpit, the same figures: the
-    additive ones summed from the daily summary, the others from the raw rows. A narrowed
-    cockpit (industry, region or channel) is computed from the raw rows alone."""
-    if industry or region or source_channel:
-        return period_figures(
-            start=start,
-            end=end,
-            units=units,
-            own_units=own_units,
-            industry=industry,
-            region=region,
-            source_channel=source_channel,
-        )
-    result = period_figures(
-        start=start, end=end, units=units, own_units=own_units, figures=RAW_FIGURES
-    )
-    merge_into(result, summed_figures(start=start, end=end, units=units, own_units=own_units))
-    return result
-
-
 # The figures each of the cockpit's reads gives (the rest of ``Figure`` is summed).
 _STOCKS: frozenset[str] = frozenset({Figure.LEADS_IN_HAND, Figure.LEADS_NEGOTIATING})
 _INTEGER = frozenset(f.name for f in dataclasses.fields(PeriodFigures) if f.type in (int, "int"))
@@ -463,18 +392,25 @@ def cockpit_figures_over(
             aggregates,
             by=("figure",),
         )
-        # Each (unit, summary figure) row's sums named after the cockpit figures they are.
-        flat = []
-        for unit_id, path, values in grouped:
-            named = {}
-            for figure in summed:
-                if values["figure"] == _AMOUNT_OF.get(figure, figure):
-                    column = "a" if figure in _AMOUNT_OF else "n"
-                    for i in range(len(periods)):
-                        named[f"p{i}_{figure}"] = values[f"{column}{i}"]
-            flat.append((unit_id, path, named))
+        # The cockpit figures each summary figure's row gives, and from which of its sums
+        # (SIGNED_COUNT's row carries SIGNED_AMOUNT).
+        gives: dict[str, list[tuple[str, str]]] = {}
+        for figure in summed:
+            column = "a" if figure in _AMOUNT_OF else "n"
+            gives.setdefault(_AMOUNT_OF.get(figure, figure), []).append((figure, column))
         spread(
-            flat,
+            [
+                (
+                    unit_id,
+                    path,
+                    {
+                        f"p{i}_{figure}": values[f"{column}{i}"]
+                        for figure, column in gives[values["figure"]]
+                        for i in range(len(periods))
+                    },
+                )
+                for unit_id, path, values in grouped
+            ],
             {f"p{i}_{figure}": ((i,), figure) for i in range(len(periods)) for figure in summed},
         )
 

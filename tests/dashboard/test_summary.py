@@ -28,7 +28,7 @@ from projects.models import Project
 from promo.core.errors import RuleViolation
 from promo.core.services import today
 from promo.dashboard import summary
-from promo.dashboard.forms import period_for
+from promo.dashboard.forms import Period, PeriodKind, period_for
 from promo.dashboard.models import DailyUnitFigure
 from promo.dashboard.selectors import CockpitFilters, cockpit
 from promo.reports.choices import Figure, SystemNoticeKind
@@ -57,7 +57,10 @@ def _assert_summary_equals_raw(bureau, start: date, end: date) -> None:
     ]
     for asked, own in cases:
         raw = _raw(start, end, asked, own)
-        fast = summary.cockpit_period_figures(start=start, end=end, units=asked, own_units=own)
+        rows, total = summary.cockpit_figures(
+            start=start, end=end, units=asked or [], own_units=own, total=None
+        )
+        fast = rows if asked is not None else total
         assert raw.keys() == fast.keys()
         for key in raw:
             assert fast[key].as_dict() == raw[key].as_dict(), (asked, key, start, end)
@@ -350,10 +353,14 @@ def test_reading_the_summed_figures_is_one_query(bureau, django_assert_num_queri
     sign_lead(bureau.shanghai_officer, make_lead(bureau.shanghai_officer, status="negotiating"))
     units = [bureau.shanghai, bureau.shenzhen]
     with django_assert_num_queries(1):
-        summed = summary.summed_figures(
-            start=date(2000, 1, 1), end=today(), units=units, own_units=[bureau.bureau]
-        )
-    assert summed[bureau.shanghai.pk][Figure.SIGNED_COUNT] == 1
+        summed, _total = summary.cockpit_figures_over(
+            [(date(2000, 1, 1), today())],
+            units=units,
+            own_units=[bureau.bureau],
+            total=None,
+            figures=summary.SUMMED,
+        )[0]
+    assert summed[bureau.shanghai.pk].get(Figure.SIGNED_COUNT) == 1
     # The cockpit's rows and total: 5 queries (two calls of period_figures took 8, and 6
     # before the rows were folded from figures grouped by unit, decision 0021): the summary,
     # the leads' stocks, the groundbreakings' amount and the arrived FDI grouped by unit for
@@ -395,12 +402,13 @@ def test_a_narrowed_cockpit_is_computed_from_the_raw_rows(bureau):
     )
     # The summary is wrong on purpose: a narrowed read does not use it.
     DailyUnitFigure.objects.filter(figure=Figure.SIGNED_COUNT).update(count=99)
-    narrowed = summary.cockpit_period_figures(
-        start=project.contract_date, end=today(), industry=project.industry
+    period = Period(PeriodKind.CUSTOM, project.contract_date, today())
+    narrowed = cockpit(
+        bureau.chief, CockpitFilters(period=period, today=today(), industry=project.industry)
     )
-    assert narrowed[None].signed_count == 1
-    plain = summary.cockpit_period_figures(start=project.contract_date, end=today())
-    assert plain[None].signed_count == 99
+    assert narrowed["total"].figures.signed_count == 1
+    plain = cockpit(bureau.chief, CockpitFilters(period=period, today=today()))
+    assert plain["total"].figures.signed_count == 99
 
 
 def test_the_cockpit_page_shows_the_summed_figures(bureau, django_assert_max_num_queries):
