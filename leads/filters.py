@@ -135,8 +135,9 @@ def _registered_between(start: date | None, end: date | None) -> Q:
     """Registered on a day (Asia/Shanghai, the current time zone) from ``start`` to ``end``:
     the instants from ``start``'s midnight to before the next midnight after ``end``. The
     same leads as ``created_at__date`` between them, compared as stored — that lookup
-    converted every lead's timestamp to a local date, ~0.4 µs a row, five times a row in
-    the cockpit's funnel (120 of its 200 ms at province scale)."""
+    converted every lead's timestamp to a local date (one such test over 300,000 leads at
+    province scale: 156 ms, against 25 ms comparing the instants), up to five times a lead
+    in the cockpit's funnel."""
     zone = timezone.get_current_timezone()
     bounds = {}
     if start is not None:
