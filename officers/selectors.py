@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max, Q, QuerySet
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Case, Max, OuterRef, Q, QuerySet, Value, When
 
 from .choices import ADMIN_ROLES, Role
 from .models import Officer, OfficerSession, Target, Unit, tree_order
@@ -45,6 +46,27 @@ class Scope:
 
 NOTHING = Scope(officer_id=None, unit_ids=frozenset(), own_records_only=True)
 
+# The ids of the officer's unit's sub-tree, read in the statement that reads the officer (and
+# their unit) for a request: the session's or the API token's (``with_scope_units``).
+PRELOADED_UNIT_IDS = "scope_unit_ids_preloaded"
+
+
+def with_scope_units(queryset: QuerySet, officer: str = "") -> QuerySet:
+    """``queryset`` (of officers, or of rows with an ``officer``: pass its path with ``__``)
+    with the ids of the officer's unit's sub-tree read in the same statement, so that
+    :func:`scope_for` does not ask for them again: one query fewer on every page a unit head
+    or an officer opens. A chief's row carries none (their scope is the whole bureau).
+    """
+    subtree = Unit.objects.filter(path__startswith=OuterRef(f"{officer}unit__path"))
+    return queryset.annotate(
+        **{
+            PRELOADED_UNIT_IDS: Case(
+                When(**{f"{officer}role": Role.CHIEF}, then=Value(None)),
+                default=ArraySubquery(subtree.order_by().values("pk")),
+            )
+        }
+    )
+
 
 def scope_for(officer: Officer | None) -> Scope:
     """The scope of one officer; computed once per request and cached on the officer."""
@@ -63,16 +85,21 @@ def scope_for(officer: Officer | None) -> Scope:
     elif officer.unit_id is None:
         scope = NOTHING
     else:
-        # The unit row read with the officer (sign-in, an API token) already holds the path.
+        # The unit row read with the officer (sign-in, an API token) already holds the path,
+        # and the sub-tree's ids where the officer was read ``with_scope_units``.
         loaded = Officer._meta.get_field("unit").get_cached_value(officer, None)
-        unit_path: str | None
+        unit_path: str | None = None
+        ids = None
         if isinstance(loaded, Unit) and loaded.pk == officer.unit_id and loaded.path:
             unit_path = loaded.path
-        else:
-            unit_path = (
-                Unit.objects.filter(pk=officer.unit_id).values_list("path", flat=True).first()
-            )
-        ids = Unit.objects.filter(path__startswith=unit_path or "\0").values_list("pk", flat=True)
+            ids = getattr(officer, PRELOADED_UNIT_IDS, None)
+        if ids is None:
+            if unit_path is None:
+                unit_path = (
+                    Unit.objects.filter(pk=officer.unit_id).values_list("path", flat=True).first()
+                )
+            subtree = Unit.objects.filter(path__startswith=unit_path or "\0")
+            ids = subtree.values_list("pk", flat=True)
         scope = Scope(officer_id=officer.pk, unit_ids=frozenset(ids))
     officer._promo_scope = scope  # type: ignore[attr-defined]  # a cache on the instance
     return scope

@@ -444,20 +444,34 @@ def with_service_rhythm(projects: QuerySet[Project]) -> QuerySet[Project]:
     )
 
 
-def service_visits_overdue(officer: Officer, *, day: date) -> list[Project]:
-    """The producing enterprises this officer serves as envoy whose next service visit was due
-    before ``day`` (home page), most overdue first, each with ``days_overdue``."""
-    rows = list(
+def _service_visits_overdue(officer: Officer, *, day: date) -> QuerySet[Project]:
+    return (
         with_service_rhythm(
             projects_visible_to(officer).filter(service_envoy_id=officer.pk, stage=Stage.PRODUCING)
         )
         .filter(Q(service_visit_due__lt=day))
-        .select_related("investor")
         .order_by("service_visit_due", "id")
     )
+
+
+def service_visits_overdue_keys(officer: Officer, *, day: date) -> QuerySet[Project, Any]:
+    """The keys of ``service_visits_overdue``'s rows, in its order: for a page that reads them
+    with other lists of projects (``promo.workspace.selectors.my_projects``)."""
+    return _service_visits_overdue(officer, day=day).values("pk")
+
+
+def with_days_overdue(rows: list[Project], *, day: date) -> list[Project]:
+    """``rows`` (read ``with_service_rhythm``), each with ``days_overdue`` against ``day``."""
     for row in rows:
         row.days_overdue = (day - row.service_visit_due).days  # type: ignore[attr-defined]
     return rows
+
+
+def service_visits_overdue(officer: Officer, *, day: date) -> list[Project]:
+    """The producing enterprises this officer serves as envoy whose next service visit was due
+    before ``day``, most overdue first, each with ``days_overdue``."""
+    rows = _service_visits_overdue(officer, day=day).select_related("investor")
+    return with_days_overdue(list(rows), day=day)
 
 
 @dataclass(frozen=True)

@@ -159,6 +159,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "promo.urls"
 WSGI_APPLICATION = "promo.wsgi.application"
 AUTH_USER_MODEL = "officers.Officer"
+# Django's model backend, reading the officer with their unit's sub-tree (officers/backends.py).
+AUTHENTICATION_BACKENDS = ["officers.backends.OfficerBackend"]
 
 TEMPLATES = [
     {

@@ -23,8 +23,10 @@ def captured_sql(action: Callable[[], Any]) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def rows_read(sql: str, table: str, *, ordered: bool = False) -> int:
-    """Rows of ``table`` that the plan of ``sql`` reads (kept or filtered out), all loops.
+def rows_read(sql: str, table: str, *, ordered: bool = False, within: str = "") -> int:
+    """Rows of ``table`` that the plan of ``sql`` reads (kept or filtered out), all loops;
+    with ``within``, only in the parts of the plan whose sub-plan name starts with it (say
+    ``"InitPlan"``: what the statement read before its main part).
 
     ``ordered``: also without bitmap scans and sorts, so a top-N query (ORDER BY … LIMIT n)
     is planned as it is on a large table — reading an index in the query's order — rather
@@ -44,12 +46,13 @@ def rows_read(sql: str, table: str, *, ordered: bool = False) -> int:
             for switch in switches:
                 cursor.execute(f"RESET {switch}")
 
-    def walk(node: dict[str, Any]) -> int:
+    def walk(node: dict[str, Any], counted: bool) -> int:
+        counted = counted or node.get("Subplan Name", "").startswith(within)
         loops = node.get("Actual Loops", 1)
         own = 0
-        if node.get("Relation Name") == table:
+        if counted and node.get("Relation Name") == table:
             read = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
             own = round((read + node.get("Rows Removed by Index Recheck", 0)) * loops)
-        return own + sum(walk(child) for child in node.get("Plans", []))
+        return own + sum(walk(child, counted) for child in node.get("Plans", []))
 
-    return walk(plan[0]["Plan"])
+    return walk(plan[0]["Plan"], not within)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import BooleanField, CharField, Func, Value
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import BigIntegerField, BooleanField, CharField, Func, Model, QuerySet, Value
+
+_M = TypeVar("_M", bound=Model)
 
 
 def array_literal(ids: Collection[int]) -> str:
@@ -28,3 +31,29 @@ class InArray(Func):
 
     def __init__(self, expression: Any, ids: Collection[int]) -> None:
         super().__init__(expression, Value(array_literal(ids), output_field=CharField()))
+
+
+class AnyOfSubquery(Func):
+    """``expression = ANY(ARRAY(subquery) || …)``: each sub-query (uncorrelated: a UNION of a
+    few indexed reads, an ordered and sliced list of keys) runs once, first, as an init-plan,
+    and their ids are then looked up by the index on ``expression`` — one index condition,
+    however many sub-queries. Written ``expression IN (subquery)`` the same read is a join
+    whose side PostgreSQL guesses, and where it guesses a thousand rows it hashes the
+    sub-query against the whole table."""
+
+    arg_joiner = " = ANY("
+    template = "(%(expressions)s))"
+    output_field = BooleanField()
+
+    def __init__(self, expression: Any, *subqueries: QuerySet[Any, Any]) -> None:
+        arrays = [ArraySubquery(ids, output_field=BigIntegerField()) for ids in subqueries]
+        super().__init__(expression, Func(*arrays, arg_joiner=" || ", template="%(expressions)s"))
+
+
+def named_by(queryset: QuerySet[_M], *keys: QuerySet[Any, Any]) -> QuerySet[_M]:
+    """``queryset``'s rows whose primary key one of ``keys`` names: for a page's several short
+    lists of one kind of record, each with its own condition, order and length, read in one
+    statement. Each of ``keys`` (an uncorrelated, usually ordered and sliced sub-query of
+    primary keys) runs first, once, as an init-plan, by its own index; the rows are then read
+    by primary key. The caller tells the lists apart by the rows' own fields."""
+    return queryset.filter(AnyOfSubquery("pk", *keys))

@@ -78,7 +78,6 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django.urls import NoReverseMatch, reverse
@@ -105,6 +104,7 @@ from promo.agreements.selectors import (
     keeping_rows,
     stored_keeping_rows,
 )
+from promo.core.expressions import AnyOfSubquery, named_by
 from promo.core.services import today
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, AlertLevel, Figure
@@ -755,10 +755,13 @@ def _notices() -> Prefetch:
     )
 
 
+def _red_first() -> list[Any]:
+    return [Case(When(level="red", then=Value(0)), default=Value(1)), "opened_on", "pk"]
+
+
 def _alert_rows(qs: QuerySet[Alert]) -> QuerySet[Alert]:
-    red_first = Case(When(level="red", then=Value(0)), default=Value(1))
     return qs.select_related("unit", "responsible", "project", "lead", "problem").order_by(
-        red_first, "opened_on", "pk"
+        *_red_first()
     )
 
 
@@ -769,31 +772,35 @@ def _with_notices(qs: QuerySet[Alert]) -> QuerySet[Alert]:
 def home_alerts(officer: Officer) -> dict[str, Any]:
     """首页红黄灯: my open alerts; for a unit head or chief also their units' red items.
 
-    A constant number of queries whatever the number of alerts: mine, the units' red ones
-    (heads and chiefs only), and the notices of both lists (who has been notified).
-    ``red_alerts_are_bureau_wide`` names the red list's reach for its heading.
+    Two queries whatever the number of alerts: both lists in one statement (each list's keys
+    read first by its own index: ``named_by``), and the notices of both (who has been
+    notified). ``red_alerts_are_bureau_wide`` names the red list's reach for its heading.
     """
     scope = scope_for(officer)
-    open_alerts = Alert.objects.filter(resolved_on__isnull=True)
+    open_alerts = Alert.objects.filter(resolved_on__isnull=True).values("pk")
     # Responsible for, or notified of: a UNION of two indexed reads, not an OR (issue #19).
     responsible = Alert.objects.filter(responsible_id=officer.pk).order_by().values("pk")
     notified = AlertNotice.objects.filter(recipient_id=officer.pk).order_by().values("alert_id")
-    mine_q = Q(pk__in=responsible.union(notified))
-    mine = list(_alert_rows(open_alerts.filter(mine_q))[:HOME_ALERT_ROWS])
-    red: list[Alert] = []
+    # Their keys first (an init-plan), then the open ones by primary key: as an IN sub-query a
+    # small table is joined the other way round, every open alert against mine.
+    mine_q = Q(AnyOfSubquery("pk", responsible.union(notified)))
+    lists = [open_alerts.filter(mine_q).order_by(*_red_first())[:HOME_ALERT_ROWS]]
     if permissions.may_watch_unit_alerts(officer):
-        # All red: oldest first, in the order of the open-red index (a chief's are the
-        # bureau's, tens of thousands at province scale; issue #19).
-        red = list(
-            _alert_rows(
-                open_alerts.filter(scope.unit_q(), level="red").exclude(pk__in=[a.pk for a in mine])
-            ).order_by("opened_on", "pk")[:HOME_ALERT_ROWS]
-        )
-    # Who has been notified, for both lists in one query.
-    prefetch_related_objects([*mine, *red], _notices())
-    my_red = sum(1 for alert in mine if alert.level == "red")
+        # All red but mine: oldest first, in the order of the open-red index (a chief's are
+        # the bureau's, tens of thousands at province scale; issue #19).
+        red_q = Q(scope.unit_q(), level="red") & ~mine_q
+        lists.append(open_alerts.filter(red_q).order_by("opened_on", "pk")[:HOME_ALERT_ROWS])
+    # With who has been notified (one query for both lists), which tells mine from the others;
+    # red first, then the oldest: the red list (all red) comes oldest first.
+    rows = list(_with_notices(named_by(Alert.objects.all(), *lists)))
+    my_alerts: list[Alert] = []
+    red: list[Alert] = []
+    for alert in rows:
+        notified_me = any(n.recipient_id == officer.pk for n in alert.notices.all())
+        (my_alerts if alert.responsible_id == officer.pk or notified_me else red).append(alert)
+    my_red = sum(1 for alert in my_alerts if alert.level == "red")
     return {
-        "my_alerts": mine,
+        "my_alerts": my_alerts,
         "my_red_count": my_red,
         # The summary line's light: red when any red item is listed, else yellow.
         "alerts_summary_level": "red" if my_red or red else "yellow",

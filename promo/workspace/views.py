@@ -32,7 +32,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from officers.models import Officer
-from projects.selectors import service_visits_overdue
 from promo.core import submissions
 from promo.core.services import today
 from promo.reports.selectors import home_alerts
@@ -58,6 +57,7 @@ def home(request: HttpRequest) -> HttpResponse:
         for status, count in selectors.my_lead_counts(me).items()
     ]
     soon = day + timedelta(days=3)
+    projects = selectors.my_projects(me, day=day)
     return render(
         request,
         "promo/home.html",
@@ -68,10 +68,10 @@ def home(request: HttpRequest) -> HttpResponse:
             # 办理时限: my leads' steps overdue or due within the same three days.
             "clock_steps": selectors.my_clock_steps(me, day=day, until=soon),
             "lead_counts": lead_counts,
-            "projects": selectors.my_projects(me, day=day),
+            "projects": projects.on,
             "problems": selectors.my_open_problems(me, day=day),
             # 亲商服务: the producing enterprises I serve whose service visit is overdue.
-            "service_visits_overdue": service_visits_overdue(me, day=day),
+            "service_visits_overdue": projects.service_overdue,
             "claims": selectors.claims_to_decide(me),
             "assists": selectors.assist_requests_to_decide(me),
             **home_alerts(me),  # 红黄灯: my open alerts; a head's or chief's red items

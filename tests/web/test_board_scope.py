@@ -122,6 +122,6 @@ def test_scoped_board_query_count_is_pinned(bureau, client_for):
         response = client.get("/projects/board/")
     assert sum(len(c["projects"]) for c in response.context["columns"]) == 21
     assert len(many) == len(few)
-    # Session, officer (with its unit), scope (the sub-tree's ids), the assigned projects'
-    # ids, the count, the columns, the cards' lights, the bell's unread count.
-    assert len(few) == 8
+    # Session, officer (with its unit and the sub-tree's ids), the assigned projects' ids, the
+    # count, the columns, the cards' lights, the bell's unread count.
+    assert len(few) == 7

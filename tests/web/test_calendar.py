@@ -219,13 +219,13 @@ def test_page_and_feed_query_counts_do_not_grow_with_items(bureau, client_for):
         assert len(events_of(Client().get(feed_url))) == 40
     assert len(uids_on(html)) == 40
     assert len(many_page) == len(few_page), [q["sql"] for q in many_page.captured_queries]
-    # Session, officer (with unit), scope (the sub-tree's ids), the follow-ups' candidates and
-    # the follow-ups, the projects, the feed's state, the bell's unread count.
-    assert len(few_page) == 8, [q["sql"] for q in few_page.captured_queries]
+    # Session, officer (with unit and the sub-tree's ids), the follow-ups (their candidates
+    # read first in the same statement), the projects, the feed's state, the bell's count.
+    assert len(few_page) == 6, [q["sql"] for q in few_page.captured_queries]
     assert len(many_feed) == len(few_feed), [q["sql"] for q in many_feed.captured_queries]
-    # The feed by its token's hash (with officer and unit), scope, candidates, follow-ups,
-    # projects.
-    assert len(few_feed) == 5, [q["sql"] for q in few_feed.captured_queries]
+    # The feed by its token's hash (with officer and unit), scope, the follow-ups (with their
+    # candidates), projects.
+    assert len(few_feed) == 4, [q["sql"] for q in few_feed.captured_queries]
 
 
 # --- the feed --------------------------------------------------------------------------------

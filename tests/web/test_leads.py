@@ -93,9 +93,9 @@ def test_list_query_count_is_the_same_for_2_and_20_rows(bureau, client_for):
         response = client.get("/leads/", {"status": "information"})
     assert len(response.context["page"].object_list) == 20
     assert len(many) == len(few)
-    # Session, officer (with its unit), scope (the sub-tree's ids), count, page, unit and
-    # officer choices, the bell's unread count (the session is written at most once a minute).
-    assert len(few) == 8
+    # Session, officer (with its unit and the sub-tree's ids), count, page, unit and officer
+    # choices, the bell's unread count (the session is written at most once a minute).
+    assert len(few) == 7
 
 
 def test_detail_shows_timeline_and_only_allowed_actions(bureau, client_for):

@@ -59,9 +59,9 @@ def test_list_query_count_is_the_same_for_2_and_20_rows(bureau, client_for):
         response = client.get("/projects/")
     assert len(response.context["page"].object_list) == 20
     assert len(many) == len(few)
-    # Session, officer (with its unit), scope (the sub-tree's ids), the unit filter's choices,
-    # count, page, the bell's unread count (the session is written at most once a minute).
-    assert len(few) == 7
+    # Session, officer (with its unit and the sub-tree's ids), the unit filter's choices, count,
+    # page, the bell's unread count (the session is written at most once a minute).
+    assert len(few) == 6
 
 
 def test_detail_shows_planned_vs_actual_with_overdue_in_red(bureau, client_for):

@@ -343,11 +343,11 @@ def test_query_counts_are_pinned_for_2_and_20_rows(bureau, client_for):
     assert client.get(*pages[0]).context["page"].paginator.count == 20
     assert client.get(*pages[1]).context["page"].paginator.count == 20
     assert few == many
-    # Visit list: session, officer (with its unit), scope (the sub-tree's ids), unit and
-    # officer choices, count, rows, officers present, the bell. 来区客商: the same without the
+    # Visit list: session, officer (with its unit and the sub-tree's ids), unit and officer
+    # choices, count, rows, officers present, the bell. 来区客商: the same without the
     # officer choices and officers present, plus the page's grouped visit counts (a
     # visit_unit adds its sub-tree's ids).
-    assert many == [9, 8]
+    assert many == [8, 7]
 
 
 # --- English --------------------------------------------------------------------------------
