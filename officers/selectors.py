@@ -47,21 +47,19 @@ class Scope:
 NOTHING = Scope(officer_id=None, unit_ids=frozenset(), own_records_only=True)
 
 # The ids of the officer's unit's sub-tree, read in the statement that reads the officer (and
-# their unit) for a request: the session's or the API token's (``with_scope_units``).
+# their unit) for a browser's request (``officers.backends``, ``with_scope_units``).
 PRELOADED_UNIT_IDS = "scope_unit_ids_preloaded"
 
 
-def with_scope_units(queryset: QuerySet, officer: str = "") -> QuerySet:
-    """``queryset`` (of officers, or of rows with an ``officer``: pass its path with ``__``)
-    with the ids of the officer's unit's sub-tree read in the same statement, so that
-    :func:`scope_for` does not ask for them again: one query fewer on every page a unit head
-    or an officer opens. A chief's row carries none (their scope is the whole bureau).
-    """
-    subtree = Unit.objects.filter(path__startswith=OuterRef(f"{officer}unit__path"))
-    return queryset.annotate(
+def with_scope_units(officers: QuerySet[Officer]) -> QuerySet[Officer]:
+    """``officers``, each with the ids of their unit's sub-tree read in the same statement, so
+    that :func:`scope_for` does not ask for them again: one query fewer on every page a unit
+    head or an officer opens. A chief's row carries none (their scope is the whole bureau)."""
+    subtree = Unit.objects.filter(path__startswith=OuterRef("unit__path"))
+    return officers.annotate(
         **{
             PRELOADED_UNIT_IDS: Case(
-                When(**{f"{officer}role": Role.CHIEF}, then=Value(None)),
+                When(role=Role.CHIEF, then=Value(None)),
                 default=ArraySubquery(subtree.order_by().values("pk")),
             )
         }

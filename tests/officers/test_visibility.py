@@ -347,3 +347,30 @@ def test_the_lead_list_counts_its_parts_exactly_and_caps_them(bureau, records, a
     capped = KeysetPage(rows, QueryDict(""), per_page=2, bound=2, parts=parts)
     assert capped.count == 4 and capped.capped
     assert Lead.objects.count() > exact  # the others' leads exist and are not counted
+
+
+def test_the_officer_read_for_a_request_carries_the_same_scope_without_a_query(bureau):
+    """officers.backends reads a request's officer with their sub-tree's ids: the scope is the
+    one computed from the unit's path, costs no query, follows a moved unit on the next
+    request, and is not used for an officer whose unit changed in memory since."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from officers.backends import OfficerBackend
+    from officers.models import Unit
+
+    backend = OfficerBackend()
+    personas = (bureau.chief, bureau.shanghai_head, bureau.sub_unit_officer, bureau.submitter)
+    for persona in personas:
+        read = backend.get_user(persona.pk)
+        with CaptureQueriesContext(connection) as queries:
+            scope = scope_for(read)
+        assert len(queries) == 0, persona.username
+        assert scope == scope_for(fresh(persona)), persona.username
+    team = Unit.objects.get(pk=bureau.shanghai_team.pk)
+    team.parent = bureau.shenzhen
+    team.save()
+    assert team.pk not in scope_for(backend.get_user(bureau.shanghai_head.pk)).unit_ids
+    moved = backend.get_user(bureau.shanghai_head.pk)
+    moved.unit_id = bureau.shenzhen.pk  # not the unit read with it: its ids are not used
+    assert scope_for(moved).unit_ids == {bureau.shenzhen.pk, team.pk}

@@ -291,6 +291,28 @@ def test_the_envoys_home_shows_the_overdue_visit(bureau, client_for):
     )
 
 
+def test_the_home_page_tells_the_envoys_enterprises_from_the_projects_they_are_on(
+    bureau, client_for
+):
+    """The home page reads "my projects" (not yet producing) and the enterprises I serve whose
+    service visit is overdue in one statement: each list as its own selector gives it."""
+    envoy = bureau.teammate
+    late, later = producing(envoy, days_ago=300), producing(envoy, days_ago=400)
+    served_recently = producing(envoy, days_ago=60)  # produced 30 days ago: not yet due
+    for project in (late, later, served_recently):
+        services.project_envoy_name(project=project, actor=bureau.shanghai_head, envoy=envoy)
+    building = make_project(envoy, contract_date=today() - timedelta(days=5))
+    context = client_for(envoy).get("/").context
+    overdue = service_visits_overdue(envoy, day=today())
+    assert [p.pk for p in overdue] == [later.pk, late.pk]  # most overdue first
+    assert [p.pk for p in context["service_visits_overdue"]] == [later.pk, late.pk]
+    assert [p.days_overdue for p in context["service_visits_overdue"]] == [
+        p.days_overdue for p in overdue
+    ]
+    # The producing enterprises the envoy is on (主办, as their author) are not "my projects".
+    assert [p.pk for p in context["projects"]] == [building.pk]
+
+
 def test_an_overdue_service_visit_lights_yellow_for_the_envoy_and_a_visit_clears_it(
     bureau, settings
 ):
