@@ -789,6 +789,27 @@ def progress_reported_between(start: date | None, end: date | None) -> Exists:
     return Exists(months)
 
 
+def last_progress_month(end: date | None) -> Subquery:
+    """The latest month the project reported progress for, up to ``end`` (NULL: none).
+
+    One index probe answers :func:`progress_reported_between` for every period ending in
+    ``end``'s month: the project reported a month in ``[start, end]`` exactly when this month
+    is on or after ``start``'s month (``reported_since``). A page that counts several periods
+    with one end probes once per project instead of once per period.
+    """
+    months = InvestmentProgress.objects.filter(project_id=OuterRef("pk"))
+    if end is not None:
+        months = months.filter(month__lte=end)
+    return Subquery(months.order_by("-month").values("month")[:1])
+
+
+def reported_since(last_month: date | None, start: date | None) -> bool:
+    """Whether :func:`last_progress_month`'s value means a report in ``[start, end]``."""
+    if last_month is None:
+        return False
+    return start is None or last_month >= start.replace(day=1)
+
+
 def total_investment_as_of(day: date) -> Any:
     """总投资 as it stood on ``day``: the amount signed plus the capital increases (增资)
     dated on or before it.

@@ -67,7 +67,7 @@ from officers.models import Officer, Target, Unit, tree_order
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, SizeClass, Stage
 from projects.filters import overdue_q
-from projects.models import Project, progress_reported_between
+from projects.models import Project, last_progress_month, reported_since
 from projects.selectors import projects_visible_to
 from promo.agreements.selectors import keeping_figures
 from promo.reports.choices import TARGET_FIGURE, AlertLevel, Figure
@@ -364,8 +364,19 @@ def _project_snapshot(
     signed = Q(contract_date__gte=start, contract_date__lte=end)
     key = Q(size_class=SizeClass.HUNDRED_MILLION, stage__in=OPEN_STAGES)
     fold = Fold(units, own)
+    # The projects whose arrived FDI the period (and the year to date) sums: the count of the
+    # list the arrived-FDI figures link to. One probe per project for the latest month it
+    # reported up to each distinct end month (one when the period and the year to date end
+    # in the same month), grouped by, instead of an EXISTS per period.
+    reporting = {"fdi_reporting": (start, end), "fdi_reporting_ytd": (ytd.start, ytd.end)}
+    probes: dict[tuple[int, int], str] = {}
+    for _figure, (_start, until) in reporting.items():
+        probes.setdefault((until.year, until.month), f"fdi_month_{len(probes)}")
+    qs = _project_filters(projects_visible_to(officer), f).annotate(
+        **{name: last_progress_month(date(*month, 1)) for month, name in probes.items()}
+    )
     rows = fold.grouped(
-        _project_filters(projects_visible_to(officer), f),
+        qs,
         dict(
             contracted_fdi=Coalesce(
                 Sum("contracted_fdi", filter=signed), ZERO, output_field=_MONEY
@@ -384,12 +395,16 @@ def _project_snapshot(
             groundbreaking_late=Count(
                 "pk", filter=Q(stage=Stage.SIGNED, groundbreaking_planned__lt=f.today)
             ),
-            # The projects whose arrived FDI the period (and the year to date) sums: the
-            # count of the list the arrived-FDI figures link to.
-            fdi_reporting=Count("pk", filter=progress_reported_between(start, end)),
-            fdi_reporting_ytd=Count("pk", filter=progress_reported_between(ytd.start, ytd.end)),
+            projects=Count("pk"),
         ),
+        by=tuple(probes.values()),
     )
+    for _unit, _path, values in rows:
+        n = values.pop("projects")
+        months = {name: values.pop(name) for name in probes.values()}
+        for figure, (since, until) in reporting.items():
+            last = months[probes[until.year, until.month]]
+            values[figure] = n if reported_since(last, since) else 0
     return fold.fold(rows)[0]
 
 
