@@ -369,11 +369,11 @@ def _project_snapshot(
     # reported up to each distinct end month (one when the period and the year to date end
     # in the same month), grouped by, instead of an EXISTS per period.
     reporting = {"fdi_reporting": (start, end), "fdi_reporting_ytd": (ytd.start, ytd.end)}
-    probes: dict[tuple[int, int], str] = {}
-    for _figure, (_start, until) in reporting.items():
-        probes.setdefault((until.year, until.month), f"fdi_month_{len(probes)}")
+    probes: dict[date, str] = {}  # each end's month -> the name of its probe's column
+    for _since, until in reporting.values():
+        probes.setdefault(until.replace(day=1), f"fdi_month_{len(probes)}")
     qs = _project_filters(projects_visible_to(officer), f).annotate(
-        **{name: last_progress_month(date(*month, 1)) for month, name in probes.items()}
+        **{name: last_progress_month(month) for month, name in probes.items()}
     )
     rows = fold.grouped(
         qs,
@@ -403,7 +403,7 @@ def _project_snapshot(
         n = values.pop("projects")
         months = {name: values.pop(name) for name in probes.values()}
         for figure, (since, until) in reporting.items():
-            last = months[probes[until.year, until.month]]
+            last = months[probes[until.replace(day=1)]]
             values[figure] = n if reported_since(last, since) else 0
     return fold.fold(rows)[0]
 
