@@ -65,16 +65,33 @@ class Fold:
         unit_id = f"{unit_field}_id"
         inner = self.scope(qs, unit_field).values(unit_id, *by).order_by().annotate(**aggregates)
         sql, params = inner.query.sql_with_params()
-        db = connections[inner.db]
+        return self.grouped_sql(sql, list(params), unit_column=unit_id, using=inner.db)
+
+    def scope_sql(self, column: str = "unit_id") -> tuple[str, list[Any]]:
+        """:meth:`scope` for raw SQL: a condition on ``column`` to AND in (TRUE for the whole
+        bureau), and its parameters."""
+        if self.total_unit is None:
+            return "TRUE", []
+        return (
+            f"{column} IN (SELECT id FROM {Unit._meta.db_table} WHERE path LIKE %s)",
+            [f"{self.total_unit.path}%"],
+        )
+
+    def grouped_sql(
+        self, sql: str, params: list[Any], *, unit_column: str = "unit_id", using: str = "default"
+    ) -> list[tuple[int, str, dict[str, Any]]]:
+        """:meth:`grouped` of a statement already grouped by ``unit_column`` (and kept to the
+        scope, :meth:`scope_sql`): its rows as ``(unit id, path, values)``."""
+        db = connections[using]
         with db.cursor() as cursor:
             cursor.execute(
                 f"SELECT u.path, g.* FROM ({sql}) AS g JOIN {Unit._meta.db_table} AS u "
-                f"ON u.id = g.{db.ops.quote_name(unit_id)}",
+                f"ON u.id = g.{db.ops.quote_name(unit_column)}",
                 params,
             )
             names = [column.name for column in cursor.description]
             rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
-        return [(row.pop(unit_id), row.pop("path"), row) for row in rows]
+        return [(row.pop(unit_column), row.pop("path"), row) for row in rows]
 
     def bucket(self, unit_id: int, path: str) -> int:
         """The row a unit's records count in: its own row, the listed sub-tree that holds

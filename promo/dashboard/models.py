@@ -83,6 +83,43 @@ class DailyUnitFigure(models.Model):
         return f"{self.unit_id} {self.day} {self.figure}: {self.count} / {self.amount}"
 
 
+class MonthlyUnitFigure(models.Model):
+    """One additive figure of one unit in one month: the sum of its :class:`DailyUnitFigure`
+    rows of that month (驾驶舱月汇总).
+
+    A period's whole months are read from here and only its first and last partial months
+    from the days: a year to date at province scale reads a few thousand rows instead of
+    seventy thousand. Written only by the trigger on ``dashboard_dailyunitfigure`` (adding
+    the new day rows and subtracting the old, so concurrent writers add up) and by
+    :func:`promo.dashboard.summary.rebuild`.
+    """
+
+    unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("单位"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    month = models.DateField(_("月份"))
+    figure = models.CharField(_("指标"), max_length=32)
+    count = models.IntegerField(_("数量"), default=0)
+    amount = models.DecimalField(_("金额(万元)"), max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("驾驶舱月汇总")
+        verbose_name_plural = _("驾驶舱月汇总")
+        constraints = [
+            # Also the cockpit's read: a period's whole months, then the units.
+            models.UniqueConstraint(
+                fields=["month", "unit", "figure"], name="dashboard_monthly_figure_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m} {self.figure}: {self.count} / {self.amount}"
+
+
 class VisitorDay(models.Model):
     """The visits (来区客商: receptions and site inspections) one unit logged of one investor
     on one day, for the cockpit's distinct visiting investors.
@@ -172,3 +209,37 @@ class ProjectFdiMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id} {self.month}: {self.growth}"
+
+
+class UnitFdiMonth(models.Model):
+    """The arrived FDI (到账外资) one unit's projects add in one month: the sum of their
+    :class:`ProjectFdiMonth` rows, and how many rows that is (万美元).
+
+    The cockpit sums a period's months per unit from here: a province's quarter of a million
+    project-month rows fold into a few hundred unit-month rows. Written only by the trigger
+    on ``dashboard_projectfdimonth`` (adding what new rows bring and subtracting what old
+    rows took, so concurrent writers add up) and by :func:`promo.dashboard.summary.rebuild`;
+    a row whose project rows are gone (``projects`` 0) is deleted.
+    """
+
+    unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("单位"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    month = models.DateField(_("月份"))
+    growth = models.DecimalField(_("到账外资增加(万美元)"), max_digits=18, decimal_places=2)
+    projects = models.IntegerField(_("项目月数"), default=0)
+
+    class Meta:
+        verbose_name = _("驾驶舱到账外资单位月汇总")
+        verbose_name_plural = _("驾驶舱到账外资单位月汇总")
+        constraints = [
+            # Also the cockpit's read: a period's months, then the units.
+            models.UniqueConstraint(fields=["month", "unit"], name="dashboard_unit_fdi_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month}: {self.growth}"

@@ -30,6 +30,7 @@ Rules, decided here once (docs/decisions/0015-cockpit-summary-by-trigger.md):
 
 from __future__ import annotations
 
+import calendar
 import dataclasses
 import functools
 import logging
@@ -56,7 +57,7 @@ from promo.reports.services import administrators_tell
 
 from . import summary_sets
 from .buckets import Fold
-from .models import DailyUnitFigure, ProjectFdiMonth
+from .models import UnitFdiMonth
 
 log = logging.getLogger("promo.dashboard.summary")
 
@@ -90,6 +91,7 @@ SUMMED: frozenset[str] = frozenset({*_SOURCES, Figure.SIGNED_AMOUNT})
 _AMOUNT_OF: dict[str, str] = {Figure.SIGNED_AMOUNT: Figure.SIGNED_COUNT}
 TABLES = ("leads_lead", "projects_project")
 SUMMARY_TABLE = "dashboard_dailyunitfigure"
+MONTHLY_TABLE = "dashboard_monthlyunitfigure"
 
 RECONCILE_DAYS = 14
 # "All of it" for the summaries keyed by day or month.
@@ -174,6 +176,119 @@ def trigger_sql() -> tuple[str, str]:
     return "\n".join(install), "\n".join(remove)
 
 
+# --- The month sums of the daily summary (decision 0023) --------------------------------------
+
+
+def _month_apply(sources: Sequence[tuple[str, int]]) -> str:
+    """Add (sign 1) or subtract (sign -1) the day rows of ``sources`` to their months."""
+    deltas = "\nUNION ALL\n".join(
+        f"SELECT unit_id, date_trunc('month', day)::date AS month, figure, "
+        f"{sign} * count AS n, {sign} * amount AS amount FROM {source}"
+        for source, sign in sources
+    )
+    return f"""
+        INSERT INTO {MONTHLY_TABLE} AS s (unit_id, month, figure, count, amount)
+        SELECT unit_id, month, figure, SUM(n), SUM(amount) FROM ({deltas}) AS d
+        GROUP BY unit_id, month, figure
+        HAVING SUM(n) <> 0 OR SUM(amount) <> 0
+        ORDER BY month, unit_id, figure
+        ON CONFLICT (month, unit_id, figure) DO UPDATE
+        SET count = s.count + EXCLUDED.count, amount = s.amount + EXCLUDED.amount;
+    """
+
+
+def month_trigger_sql() -> tuple[str, str]:
+    """(install, remove): the statement triggers on the daily summary keeping its month sums
+    (dashboard migration 0007). A month's row at zero stays, as a day's does."""
+    return summary_sets.statement_triggers(
+        "dashboard_monthly_figures",
+        SUMMARY_TABLE,
+        {
+            "INSERT": _month_apply([("new_rows", 1)]),
+            "UPDATE": _month_apply([("old_rows", -1), ("new_rows", 1)]),
+            "DELETE": _month_apply([("old_rows", -1)]),
+        },
+    )
+
+
+def _month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _last_of_month(day: date) -> date:
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def month_split(start: date, end: date) -> tuple[tuple[date, date] | None, list[tuple[date, date]]]:
+    """``[start, end]`` as its whole months — ``(first, last)``, each a month's first day, or
+    None — and the days before and after them (at most two ranges): together every day of
+    the period once. A period of no whole month is all days."""
+    if start > end or start > date(9999, 11, 30):
+        return None, [(start, end)]
+    first = start if start.day == 1 else _last_of_month(start) + timedelta(days=1)
+    ends_a_month = end == _last_of_month(end)
+    last = _month_of(end) if ends_a_month else _month_of(_month_of(end) - timedelta(days=1))
+    if first > last:
+        return None, [(start, end)]
+    edges = []
+    if start < first:
+        edges.append((start, first - timedelta(days=1)))
+    if not ends_a_month:
+        edges.append((_month_of(end), end))
+    return (first, last), edges
+
+
+def _months_expected_sql() -> str:
+    """SELECT of ``(unit_id, month, figure, count, amount)``: the daily summary summed by
+    month, the days ``%s``–``%s``."""
+    return (
+        f"SELECT unit_id, date_trunc('month', day)::date AS month, figure, "
+        f"SUM(count)::int AS count, SUM(amount) AS amount FROM {SUMMARY_TABLE} "
+        f"WHERE day BETWEEN %s AND %s GROUP BY unit_id, date_trunc('month', day), figure"
+    )
+
+
+def _month_bounds(start: date, end: date) -> tuple[date, date]:
+    """The first day of ``start``'s month and the last of ``end``'s."""
+    return _month_of(start), _last_of_month(end)
+
+
+def rebuild_months(cursor: Any, start: date, end: date) -> int:
+    """Recompute the month sums of the months touching ``[start, end]`` from the daily
+    summary (after it is rebuilt, the caller holding the lock)."""
+    first, last = _month_bounds(start, end)
+    cursor.execute(f"DELETE FROM {MONTHLY_TABLE} WHERE month BETWEEN %s AND %s", [first, last])
+    cursor.execute(
+        f"INSERT INTO {MONTHLY_TABLE} (unit_id, month, figure, count, amount) "
+        f"SELECT * FROM ({_months_expected_sql()}) AS e WHERE count <> 0 OR amount <> 0",
+        [first, last],
+    )
+    return cursor.rowcount
+
+
+def _compare_months(cursor: Any, start: date, end: date) -> list[tuple]:
+    """As :func:`compare`'s rows: the month sums of the months touching ``[start, end]``
+    that differ from their days' (the figure named ``month:<figure>``, the day the month's
+    first)."""
+    first, last = _month_bounds(start, end)
+    cursor.execute(
+        f"""
+        SELECT COALESCE(s.unit_id, e.unit_id), COALESCE(s.month, e.month),
+               'month:' || COALESCE(s.figure, e.figure),
+               COALESCE(s.count, 0), COALESCE(s.amount, 0),
+               COALESCE(e.count, 0), COALESCE(e.amount, 0)
+        FROM (SELECT * FROM {MONTHLY_TABLE} WHERE month BETWEEN %s AND %s) AS s
+        FULL OUTER JOIN ({_months_expected_sql()}) AS e
+          ON s.unit_id = e.unit_id AND s.month = e.month AND s.figure = e.figure
+        WHERE COALESCE(s.count, 0) <> COALESCE(e.count, 0)
+           OR COALESCE(s.amount, 0) <> COALESCE(e.amount, 0)
+        ORDER BY 2, 1, 3
+        """,
+        [first, last, first, last],
+    )
+    return cursor.fetchall()
+
+
 def _expected_sql(start: date | None, end: date | None) -> tuple[str, list[Any]]:
     """SELECT of ``(unit_id, day, figure, count, amount)`` recomputed from the raw rows."""
     days = ("%s", "%s") if start is not None and end is not None else None
@@ -195,7 +310,12 @@ def _lock(*, sets: bool = True) -> None:
     wait; a writer already past its trigger is waited for, so both sides see the same rows)."""
     tables = [SUMMARY_TABLE]
     if sets:
-        tables += [summary_sets.VISITOR_TABLE, summary_sets.FDI_TABLE]
+        tables += [
+            MONTHLY_TABLE,
+            summary_sets.VISITOR_TABLE,
+            summary_sets.FDI_TABLE,
+            summary_sets.UNIT_FDI_TABLE,
+        ]
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
 
@@ -203,9 +323,9 @@ def _lock(*, sets: bool = True) -> None:
 def rebuild(start: date | None = None, end: date | None = None, *, sets: bool = True) -> int:
     """Recompute the summary from the raw rows, all of it or the days ``[start, end]``;
     returns the number of rows written. Used by the migrations, ``rebuild_cockpit_summary``
-    and the reconciliation's correction. ``sets=False`` leaves the visiting investors' and the
-    arrived FDI's tables alone: dashboard migration 0003 backfills the daily table before
-    0004 has made them."""
+    and the reconciliation's correction. ``sets=False`` leaves the month sums, the visiting
+    investors' and the arrived FDI's tables alone: dashboard migration 0003 backfills the
+    daily table before 0004 and 0006–0007 have made them."""
     expected, params = _expected_sql(start, end)
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(sets=sets)
@@ -222,8 +342,13 @@ def rebuild(start: date | None = None, end: date | None = None, *, sets: bool = 
         written = cursor.rowcount
         if not sets:
             return written
-        # The visiting investors and the arrived FDI (.summary_sets), the same days.
-        return written + summary_sets.rebuild(cursor, start or _EVER[0], end or _EVER[1])
+        # The month sums of the days just rebuilt (their months whole); the visiting
+        # investors and the arrived FDI (.summary_sets), the same days; then the FDI's
+        # unit-month sums from the project-month rows just rebuilt.
+        start, end = start or _EVER[0], end or _EVER[1]
+        written += rebuild_months(cursor, start, end)
+        written += summary_sets.rebuild(cursor, start, end)
+        return written + summary_sets.rebuild_unit_fdi(cursor, start, end)
 
 
 @dataclass(frozen=True)
@@ -263,7 +388,9 @@ def compare(start: date, end: date) -> list[Mismatch]:
         )
         rows = cursor.fetchall()
         # The visiting investors and the arrived FDI, keyed by investor / project.
+        rows += _compare_months(cursor, start, end)
         rows += summary_sets.compare(cursor, start, end)
+        rows += summary_sets.compare_unit_fdi(cursor, start, end)
         return [
             Mismatch(unit, day, figure, (sc, Decimal(sa)), (ec, Decimal(ea)))
             for unit, day, figure, sc, sa, ec, ea in rows
@@ -322,6 +449,52 @@ _INTEGER = frozenset(f.name for f in dataclasses.fields(PeriodFigures) if f.type
 PeriodRows = dict[int | None, PeriodFigures]
 
 
+def _summed_sql(
+    periods: Sequence[tuple[date, date]], summed: Sequence[str], fold: Fold
+) -> tuple[str, list[Any]]:
+    """The statement of :func:`cockpit_figures_over`'s summed figures: per unit and summary
+    figure, ``n<i>`` and ``a<i>`` (count and amount) of each period ``i``, from the month
+    sums of its whole months and the days of the rest (:func:`month_split`)."""
+    splits = [month_split(start, end) for start, end in periods]
+    read = sorted({Figure(_AMOUNT_OF.get(figure, figure)).value for figure in summed})
+    scope, scope_params = fold.scope_sql("unit_id")
+    in_read = ", ".join(["%s"] * len(read))
+    day_ranges = [edge for _months, edges in splits for edge in edges]
+    month_ranges = [months for months, _edges in splits if months is not None]
+    parts: list[str] = []
+    from_params: list[Any] = []
+    for table, column, ranges in (
+        (SUMMARY_TABLE, "day", day_ranges),
+        (MONTHLY_TABLE, "month", month_ranges),
+    ):
+        if not ranges:
+            continue
+        day, month = ("day", "NULL::date") if column == "day" else ("NULL::date", "month")
+        between = " OR ".join([f"{column} BETWEEN %s AND %s"] * len(ranges))
+        parts.append(
+            f"SELECT unit_id, figure, {day} AS day, {month} AS month, count, amount "
+            f"FROM {table} WHERE figure IN ({in_read}) AND ({between}) AND {scope}"
+        )
+        from_params += [*read, *(bound for r in ranges for bound in r), *scope_params]
+    sums: list[str] = []
+    sum_params: list[Any] = []
+    for i, (months, edges) in enumerate(splits):
+        conditions = ["day BETWEEN %s AND %s"] * len(edges)
+        bounds = [bound for edge in edges for bound in edge]
+        if months is not None:
+            conditions.append("month BETWEEN %s AND %s")
+            bounds += list(months)
+        where = " OR ".join(conditions)
+        sums.append(f"SUM(count) FILTER (WHERE {where}) AS n{i}")
+        sums.append(f"SUM(amount) FILTER (WHERE {where}) AS a{i}")
+        sum_params += bounds * 2
+    sql = (
+        f"SELECT unit_id, figure, {', '.join(sums)} "
+        f"FROM ({' UNION ALL '.join(parts)}) AS d GROUP BY unit_id, figure"
+    )
+    return sql, sum_params + from_params
+
+
 def cockpit_figures_over(
     periods: Sequence[tuple[date, date]],
     *,
@@ -375,23 +548,12 @@ def cockpit_figures_over(
     def day_range(field: str, start: date, end: date) -> Q:
         return Q(**{f"{field}__gte": start, f"{field}__lte": end})
 
-    # The additive figures: each period's days of the daily summary, grouped by unit and
+    # The additive figures: each period's whole months from the month sums and its other
+    # days from the daily summary (decision 0023), in one statement grouped by unit and
     # summary figure (two sums a period, not two a period and figure).
     summed = [figure for figure in SUMMED if figure in wanted]
     if summed:
-        aggregates = {}
-        for i, (start, end) in enumerate(periods):
-            days = day_range("day", start, end)
-            aggregates[f"n{i}"] = Sum("count", filter=days)
-            aggregates[f"a{i}"] = Sum("amount", filter=days)
-        grouped = fold.grouped(
-            DailyUnitFigure.objects.filter(
-                _any(day_range("day", s, e) for s, e in periods),
-                figure__in={_AMOUNT_OF.get(figure, figure) for figure in summed},
-            ),
-            aggregates,
-            by=("figure",),
-        )
+        grouped = fold.grouped_sql(*_summed_sql(periods, summed, fold))
         # The cockpit figures each summary figure's row gives, and from which of its sums
         # (SIGNED_COUNT's row carries SIGNED_AMOUNT).
         gives: dict[str, list[tuple[str, str]]] = {}
@@ -446,7 +608,7 @@ def cockpit_figures_over(
         for i, (start, end) in enumerate(periods):
             aggregates[f"p{i}"] = Sum("growth", filter=day_range("month", start, end))
             names[f"p{i}"] = ((i,), Figure.ARRIVED_FDI)
-        months = ProjectFdiMonth.objects.filter(_any(day_range("month", s, e) for s, e in periods))
+        months = UnitFdiMonth.objects.filter(_any(day_range("month", s, e) for s, e in periods))
         spread(fold.grouped(months, aggregates), names)
 
     # 来区客商: distinct investors, from their summary, one query per period.

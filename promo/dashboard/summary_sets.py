@@ -21,6 +21,10 @@ counting as :func:`promo.reports.selectors.period_figures`, which stays their de
   from their reports, after locking those projects (``FOR NO KEY UPDATE``, in id order): a
   second writer of the same project waits and then reads the first one's reports. A
   trigger on ``projects_project`` moves the rows with a project moved to another unit.
+  What the cockpit reads is their sum per unit and month, ``dashboard_unitfdimonth`` (a
+  province's 240,000 project-month rows are 660 unit-month rows), kept by a statement trigger
+  on ``dashboard_projectfdimonth`` that adds the new rows' growth and subtracts the old
+  rows', like the visitors' counts (decision 0023).
 * **Reading.** The distinct visitors in one query for the rows and the total together
   (GROUPING SETS): each unit of the scope is put in its row's bucket once, in a small CTE
   over the units, instead of testing every visit's unit path against every row. The arrived
@@ -43,6 +47,7 @@ from officers.models import Unit
 
 VISITOR_TABLE = "dashboard_visitorday"
 FDI_TABLE = "dashboard_projectfdimonth"
+UNIT_FDI_TABLE = "dashboard_unitfdimonth"
 _KINDS = ", ".join(f"'{kind}'" for kind in VISITING_KINDS)
 
 # --- Triggers ---------------------------------------------------------------------------
@@ -102,7 +107,7 @@ def _fdi_recompute(sources: Sequence[str]) -> str:
     """
 
 
-def _statement_triggers(function: str, table: str, bodies: dict[str, str]) -> tuple[str, str]:
+def statement_triggers(function: str, table: str, bodies: dict[str, str]) -> tuple[str, str]:
     """(install, remove) of one function with a statement trigger per operation in ``bodies``."""
     branches = []
     for i, (op, body) in enumerate(bodies.items()):
@@ -138,7 +143,7 @@ def _statement_triggers(function: str, table: str, bodies: dict[str, str]) -> tu
 def trigger_sql() -> tuple[str, str]:
     """(install, remove): the triggers keeping the visitor and FDI summaries."""
     parts = [
-        _statement_triggers(
+        statement_triggers(
             "dashboard_visitors_leads_visit",
             "leads_visit",
             {
@@ -147,7 +152,7 @@ def trigger_sql() -> tuple[str, str]:
                 "DELETE": _visit_apply([("old_rows", -1)]),
             },
         ),
-        _statement_triggers(
+        statement_triggers(
             "dashboard_fdi_progress",
             "projects_investmentprogress",
             {
@@ -156,7 +161,7 @@ def trigger_sql() -> tuple[str, str]:
                 "DELETE": _fdi_recompute(["old_rows"]),
             },
         ),
-        _statement_triggers(
+        statement_triggers(
             "dashboard_fdi_project_unit",
             "projects_project",
             {
@@ -169,6 +174,46 @@ def trigger_sql() -> tuple[str, str]:
         ),
     ]
     return "\n".join(p[0] for p in parts), "\n".join(p[1] for p in parts)
+
+
+def _unit_fdi_apply(sources: Sequence[tuple[str, int]]) -> str:
+    """Add (sign 1) or subtract (sign -1) the growth of the project-month rows of ``sources``
+    to their unit's month; a unit-month left with no project rows is deleted."""
+    deltas = "\nUNION ALL\n".join(
+        f"SELECT unit_id, month, {sign} * growth AS growth, {sign} AS n FROM {source}"
+        for source, sign in sources
+    )
+    sql = f"""
+        INSERT INTO {UNIT_FDI_TABLE} AS s (unit_id, month, growth, projects)
+        SELECT unit_id, month, SUM(growth), SUM(n) FROM ({deltas}) AS d
+        GROUP BY unit_id, month
+        HAVING SUM(n) <> 0 OR SUM(growth) <> 0
+        ORDER BY month, unit_id
+        ON CONFLICT (month, unit_id) DO UPDATE
+        SET growth = s.growth + EXCLUDED.growth, projects = s.projects + EXCLUDED.projects;
+    """
+    if any(sign < 0 for _, sign in sources):
+        sql += f"""
+        DELETE FROM {UNIT_FDI_TABLE} AS s USING (
+            SELECT DISTINCT unit_id, month FROM old_rows
+        ) AS o
+        WHERE s.projects = 0 AND s.month = o.month AND s.unit_id = o.unit_id;
+        """
+    return sql
+
+
+def unit_fdi_trigger_sql() -> tuple[str, str]:
+    """(install, remove): the trigger keeping the unit-month FDI sums (dashboard migration
+    0006; the project-month table's own triggers are :func:`trigger_sql`'s, of 0004)."""
+    return statement_triggers(
+        "dashboard_unit_fdi",
+        FDI_TABLE,
+        {
+            "INSERT": _unit_fdi_apply([("new_rows", 1)]),
+            "UPDATE": _unit_fdi_apply([("old_rows", -1), ("new_rows", 1)]),
+            "DELETE": _unit_fdi_apply([("old_rows", -1)]),
+        },
+    )
 
 
 # --- Recomputation from the raw rows (rebuild, compare) ---------------------------------
@@ -203,6 +248,47 @@ def rebuild(cursor: Any, start: date, end: date) -> int:
         [start, end],
     )
     return written + cursor.rowcount
+
+
+def _unit_fdi_expected_sql() -> str:
+    """SELECT of ``(unit_id, month, growth, projects)`` from the project-month rows, months
+    ``%s``–``%s``."""
+    return (
+        f"SELECT unit_id, month, SUM(growth) AS growth, COUNT(*)::int AS projects "
+        f"FROM {FDI_TABLE} WHERE month BETWEEN %s AND %s GROUP BY unit_id, month"
+    )
+
+
+def rebuild_unit_fdi(cursor: Any, start: date, end: date) -> int:
+    """Recompute the unit-month FDI sums of ``[start, end]`` from the project-month rows
+    (after :func:`rebuild`, the caller holding the lock)."""
+    cursor.execute(f"DELETE FROM {UNIT_FDI_TABLE} WHERE month BETWEEN %s AND %s", [start, end])
+    cursor.execute(
+        f"INSERT INTO {UNIT_FDI_TABLE} (unit_id, month, growth, projects) "
+        f"{_unit_fdi_expected_sql()}",
+        [start, end],
+    )
+    return cursor.rowcount
+
+
+def compare_unit_fdi(cursor: Any, start: date, end: date) -> list[tuple]:
+    """As :func:`compare`, the unit-month FDI sums of ``[start, end]`` against the sums of
+    the project-month rows, the figure naming the key (``arrived_fdi_unit:<unit>``)."""
+    cursor.execute(
+        f"""
+        SELECT COALESCE(s.unit_id, e.unit_id), COALESCE(s.month, e.month),
+               'arrived_fdi_unit:' || COALESCE(s.unit_id, e.unit_id),
+               COALESCE(s.projects, 0), COALESCE(s.growth, 0),
+               COALESCE(e.projects, 0), COALESCE(e.growth, 0)
+        FROM (SELECT * FROM {UNIT_FDI_TABLE} WHERE month BETWEEN %s AND %s) AS s
+        FULL OUTER JOIN ({_unit_fdi_expected_sql()}) AS e
+          ON s.unit_id = e.unit_id AND s.month = e.month
+        WHERE COALESCE(s.projects, 0) <> COALESCE(e.projects, 0)
+           OR COALESCE(s.growth, 0) <> COALESCE(e.growth, 0)
+        """,
+        [start, end, start, end],
+    )
+    return cursor.fetchall()
 
 
 def compare(cursor: Any, start: date, end: date) -> list[tuple]:

@@ -1,6 +1,8 @@
 """The cockpit's daily summary of the additive figures (promo/dashboard/summary.py): kept by
 triggers through every kind of write, equal to a recomputation from the raw rows, read by the
-cockpit in pinned queries, and reconciled nightly with an alert to the administrators."""
+cockpit in pinned queries, and reconciled nightly with an alert to the administrators. Its
+month sums follow it (the comparison covers them) and give the cockpit a period's whole
+months, the days the rest."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from promo.core.errors import RuleViolation
 from promo.core.services import today
 from promo.dashboard import summary
 from promo.dashboard.forms import Period, PeriodKind, period_for
-from promo.dashboard.models import DailyUnitFigure
+from promo.dashboard.models import DailyUnitFigure, MonthlyUnitFigure
 from promo.dashboard.selectors import CockpitFilters, cockpit
 from promo.reports.choices import Figure, SystemNoticeKind
 from promo.reports.models import SystemNotice
@@ -285,7 +287,99 @@ def test_every_kind_of_event_moves_the_summary(bureau):
     for kind, a, c in steps:
         world.apply(kind, a, c)
         _assert_summary_equals_raw(bureau, today() - timedelta(days=SPAN), today())
+        assert _months() == _months_of_days(), (kind, a, c)
     assert DailyUnitFigure.objects.filter(figure=Figure.SIGNED_COUNT).exists()
+    assert MonthlyUnitFigure.objects.filter(figure=Figure.SIGNED_COUNT).exists()
+
+
+def _months() -> dict[tuple[int, date, str], tuple[int, Decimal]]:
+    """The month sums, those at zero left out (as a missing day is zero)."""
+    return {
+        (row.unit_id, row.month, row.figure): (row.count, row.amount)
+        for row in MonthlyUnitFigure.objects.all()
+        if row.count or row.amount
+    }
+
+
+def _months_of_days() -> dict[tuple[int, date, str], tuple[int, Decimal]]:
+    sums: dict[tuple[int, date, str], tuple[int, Decimal]] = {}
+    for row in DailyUnitFigure.objects.all():
+        key = (row.unit_id, row.day.replace(day=1), row.figure)
+        count, amount = sums.get(key, (0, Decimal(0)))
+        sums[key] = (count + row.count, amount + row.amount)
+    return {key: value for key, value in sums.items() if value[0] or value[1]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(min_value=date(2023, 1, 1), max_value=date(2027, 12, 31)),
+    length=st.integers(-3, 800),
+)
+def test_a_period_splits_into_its_whole_months_and_the_days_around_them(start, length):
+    end = start + timedelta(days=length)
+    months, edges = summary.month_split(start, end)
+    if start > end:  # an empty period stays as it was asked: it reads no day
+        assert (months, edges) == (None, [(start, end)])
+        return
+    days: list[date] = []
+    for first, last in edges:
+        assert first <= last
+        days += [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    if months is not None:
+        first, last = months
+        assert first.day == last.day == 1 and first <= last
+        month = first
+        while month <= last:
+            following = (month + timedelta(days=32)).replace(day=1)
+            days += [month + timedelta(days=n) for n in range((following - month).days)]
+            month = following
+    # Every day of the period once, nothing else; at most a partial month at each end.
+    assert sorted(days) == [start + timedelta(days=n) for n in range(length + 1)]
+    assert len(days) == len(set(days)) and len(edges) <= 2
+    if months is None:
+        assert edges == [(start, end)]
+    else:  # a partial month at either end, at most
+        for first, last in edges:
+            assert (first.year, first.month) == (last.year, last.month)
+            assert first == start or last == end
+
+
+def test_the_cockpit_reads_whole_months_from_the_month_sums_and_a_tampered_one_is_corrected(
+    bureau,
+):
+    """A month's sum edited by hand (a write around its trigger) changes what a period of
+    that whole month reads, not a period of part of it (read from the days); the comparison
+    finds it by name and the reconciliation puts it right."""
+    me = bureau.shanghai_officer
+    month = (today().replace(day=1) - timedelta(days=1)).replace(day=1)  # last month
+    signed = month + timedelta(days=9)
+    project = sign_lead(me, make_lead(me, status="negotiating"), amount=3000, contract_date=signed)
+    last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+
+    def signed_counts() -> tuple[int, int]:
+        whole, part = (
+            summary.cockpit_figures(start=s, end=e, units=[], own_units=[], total=None)[1][None]
+            for s, e in ((month, last), (month + timedelta(days=1), last))
+        )
+        return whole.signed_count, part.signed_count
+
+    assert signed_counts() == (1, 1)
+    row = MonthlyUnitFigure.objects.get(figure=Figure.SIGNED_COUNT, month=month)
+    assert (row.unit_id, row.count, row.amount) == (project.unit_id, 1, Decimal("3000.00"))
+    MonthlyUnitFigure.objects.filter(pk=row.pk).update(count=4)
+    assert signed_counts() == (4, 1)
+    found = summary.compare(month, last)
+    assert [(m.unit_id, m.day, m.figure) for m in found] == [
+        (project.unit_id, month, f"month:{Figure.SIGNED_COUNT.value}")
+    ]
+    assert (found[0].stored, found[0].expected) == (
+        (4, Decimal("3000.00")),
+        (1, Decimal("3000.00")),
+    )
+    result = summary.reconcile(today().replace(day=1))  # the 1st: the year so far
+    assert len(result.mismatches) == 1 and result.corrected
+    assert signed_counts() == (1, 1)
+    assert summary.compare(month, last) == [] and _months() == _months_of_days()
 
 
 # --- The cockpit reads the summary -----------------------------------------------------------
@@ -435,7 +529,10 @@ def test_rebuild_recomputes_the_summary_from_the_raw_rows(bureau):
     call_command("rebuild_cockpit_summary", stdout=out)
     after = sorted(DailyUnitFigure.objects.values_list("unit", "day", "figure", "count", "amount"))
     assert after == before
-    assert f"{len(before)} summary rows written" in out.getvalue()
+    # The days and their months (no visits or FDI here): every row the rebuild wrote.
+    months = MonthlyUnitFigure.objects.count()
+    assert months and _months() == _months_of_days()
+    assert f"{len(before) + months} summary rows written" in out.getvalue()
 
 
 def test_the_benchmark_bulk_load_leaves_a_correct_summary():

@@ -3,16 +3,19 @@ the distinct visiting investors (来区客商) and the arrived FDI (到账外资
 through services and bulk writes (visits moved between units, redated, changed in kind,
 given to another investor, deleted; progress reported, amended in bulk, deleted; projects
 moved between units), equal to the raw recomputation (promo.reports.selectors.period_figures)
-for any period, reconciled with the daily summary."""
+for any period, reconciled with the daily summary. The FDI's unit-month sums, which the cockpit
+reads, equal the project-month rows' sums after every write, under concurrent writers too."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Count, Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +26,7 @@ from projects import services as project_services
 from projects.models import InvestmentProgress, Project
 from promo.core.services import today
 from promo.dashboard import summary, summary_sets
-from promo.dashboard.models import ProjectFdiMonth, VisitorDay
+from promo.dashboard.models import ProjectFdiMonth, UnitFdiMonth, VisitorDay
 from promo.reports.choices import Figure
 from promo.reports.selectors import period_figures
 from tests.factories import make_investor, make_lead, make_project
@@ -242,7 +245,27 @@ def test_every_kind_of_write_keeps_the_summaries(bureau):
         world.apply(*step)
         for start, end in periods:
             _assert_equal_to_raw(bureau, start, end)
+        assert _unit_fdi() == _unit_fdi_from_projects(), step
     assert VisitorDay.objects.exists() and ProjectFdiMonth.objects.exists()
+    assert UnitFdiMonth.objects.exists()
+    # A deleted project takes its months out of its unit's sums (the rows cascade).
+    for project in Project.objects.filter(pk__in=ProjectFdiMonth.objects.values("project_id")):
+        InvestmentProgress.objects.filter(project=project).delete()
+        assert _unit_fdi() == _unit_fdi_from_projects()
+    assert not UnitFdiMonth.objects.exists()
+
+
+def _unit_fdi() -> dict[tuple[int, date], tuple[Decimal, int]]:
+    return {
+        (row.unit_id, row.month): (row.growth, row.projects) for row in UnitFdiMonth.objects.all()
+    }
+
+
+def _unit_fdi_from_projects() -> dict[tuple[int, date], tuple[Decimal, int]]:
+    rows = ProjectFdiMonth.objects.values("unit_id", "month").annotate(
+        growth=Sum("growth"), n=Count("pk")
+    )
+    return {(row["unit_id"], row["month"]): (row["growth"], row["n"]) for row in rows}
 
 
 def test_an_investor_visiting_twice_counts_once_and_a_deleted_visit_leaves_nothing(bureau):
@@ -309,3 +332,82 @@ def test_a_write_that_bypasses_the_trigger_is_found_reported_and_corrected(burea
     assert len(result.mismatches) == 2 and result.corrected
     assert summary.compare(today() - timedelta(days=30), today()) == []
     assert not VisitorDay.objects.exists()
+
+
+def test_a_unit_fdi_sum_written_around_its_trigger_is_found_reported_and_corrected(bureau):
+    me = bureau.shanghai_officer
+    project = make_project(me, contract_date=today() - timedelta(days=90))
+    project_services.progress_record(
+        project=project,
+        actor=me,
+        month=today().replace(day=1),
+        agreed_investment=1000,
+        paid_in=100,
+        fixed_asset_investment=100,
+        arrived_fdi=Decimal(300),
+    )
+    assert _unit_fdi() == {(project.unit_id, today().replace(day=1)): (Decimal(300), 1)}
+    UnitFdiMonth.objects.update(growth=Decimal(301))  # no trigger watches the sums themselves
+    found = summary.compare(today() - timedelta(days=30), today())
+    assert [m.figure for m in found] == [f"arrived_fdi_unit:{project.unit_id}"], found
+    assert (found[0].stored, found[0].expected) == ((1, Decimal(301)), (1, Decimal(300)))
+    result = summary.reconcile((today().replace(day=1) + timedelta(days=32)).replace(day=1))
+    assert len(result.mismatches) == 1 and result.corrected
+    assert _unit_fdi() == _unit_fdi_from_projects()
+    assert summary.compare(today() - timedelta(days=30), today()) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_of_one_unit_month_add_up_and_a_deleted_last_row_does_not_win():
+    """Two transactions add FDI rows of two projects of one unit and month at once: the second
+    waits for the first's sum and adds to it. Then one deletes the month's last row (its sum
+    goes) while another adds a new one: the new row's sum is what stays."""
+    import psycopg2
+
+    from tests.factories import make_bureau
+
+    b = make_bureau()
+    first, second, third = (make_project(b.shanghai_officer) for _ in range(3))
+    month = today().replace(day=1)
+    db = connection.settings_dict
+
+    def connect():
+        return psycopg2.connect(
+            dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+        )
+
+    def add(conn, project, growth) -> None:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {summary_sets.FDI_TABLE} (project_id, unit_id, month, growth) "
+                "VALUES (%s, %s, %s, %s)",
+                [project.pk, project.unit_id, month, growth],
+            )
+
+    def race(hold, other) -> None:
+        """``hold`` runs in a transaction left open while ``other`` starts in another;
+        ``other`` must wait (it is still running after a moment), then ends once ``hold``
+        commits."""
+        a, c = connect(), connect()
+        try:
+            hold(a)
+            waiting = threading.Thread(target=lambda: (other(c), c.commit()))
+            waiting.start()
+            waiting.join(timeout=0.5)
+            assert waiting.is_alive(), "the second writer did not wait for the first's sum"
+            a.commit()
+            waiting.join(timeout=10)
+            assert not waiting.is_alive()
+        finally:
+            a.close()
+            c.close()
+
+    race(lambda conn: add(conn, first, 120), lambda conn: add(conn, second, 30))
+    assert _unit_fdi() == {(first.unit_id, month): (Decimal(150), 2)} == _unit_fdi_from_projects()
+
+    def delete_both(conn) -> None:
+        with conn.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {summary_sets.FDI_TABLE} WHERE month = %s", [month])
+
+    race(delete_both, lambda conn: add(conn, third, 7))
+    assert _unit_fdi() == {(third.unit_id, month): (Decimal(7), 1)} == _unit_fdi_from_projects()
