@@ -295,18 +295,24 @@ def test_an_investor_visiting_twice_counts_once_and_a_deleted_visit_leaves_nothi
     assert not rows.exists()
 
 
-def test_a_write_that_bypasses_the_trigger_is_found_reported_and_corrected(bureau):
-    me = bureau.shanghai_officer
-    project = make_project(me, contract_date=today() - timedelta(days=90))
+def _project_with_fdi_this_month(officer, arrived_fdi: Decimal) -> Project:
+    """A project signed three months ago reporting ``arrived_fdi`` (cumulative) this month."""
+    project = make_project(officer, contract_date=today() - timedelta(days=90))
     project_services.progress_record(
         project=project,
-        actor=me,
+        actor=officer,
         month=today().replace(day=1),
         agreed_investment=1000,
         paid_in=100,
         fixed_asset_investment=100,
-        arrived_fdi=Decimal(300),
+        arrived_fdi=arrived_fdi,
     )
+    return project
+
+
+def test_a_write_that_bypasses_the_trigger_is_found_reported_and_corrected(bureau):
+    me = bureau.shanghai_officer
+    _project_with_fdi_this_month(me, Decimal(300))
     lead = make_lead(me, investor=make_investor(me))
     lead_services.visit_log(
         actor=me,
@@ -336,16 +342,7 @@ def test_a_write_that_bypasses_the_trigger_is_found_reported_and_corrected(burea
 
 def test_a_unit_fdi_sum_written_around_its_trigger_is_found_reported_and_corrected(bureau):
     me = bureau.shanghai_officer
-    project = make_project(me, contract_date=today() - timedelta(days=90))
-    project_services.progress_record(
-        project=project,
-        actor=me,
-        month=today().replace(day=1),
-        agreed_investment=1000,
-        paid_in=100,
-        fixed_asset_investment=100,
-        arrived_fdi=Decimal(300),
-    )
+    project = _project_with_fdi_this_month(me, Decimal(300))
     assert _unit_fdi() == {(project.unit_id, today().replace(day=1)): (Decimal(300), 1)}
     UnitFdiMonth.objects.update(growth=Decimal(301))  # no trigger watches the sums themselves
     found = summary.compare(today() - timedelta(days=30), today())
