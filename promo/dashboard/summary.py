@@ -313,6 +313,7 @@ def _lock(*, sets: bool = True) -> None:
         tables += [
             MONTHLY_TABLE,
             summary_sets.VISITOR_TABLE,
+            summary_sets.VISITOR_YEAR_TABLE,
             summary_sets.FDI_TABLE,
             summary_sets.UNIT_FDI_TABLE,
         ]
@@ -325,7 +326,7 @@ def rebuild(start: date | None = None, end: date | None = None, *, sets: bool = 
     returns the number of rows written. Used by the migrations, ``rebuild_cockpit_summary``
     and the reconciliation's correction. ``sets=False`` leaves the month sums, the visiting
     investors' and the arrived FDI's tables alone: dashboard migration 0003 backfills the
-    daily table before 0004 and 0006–0007 have made them."""
+    daily table before 0004 and 0006–0008 have made them."""
     expected, params = _expected_sql(start, end)
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(sets=sets)
@@ -348,6 +349,7 @@ def rebuild(start: date | None = None, end: date | None = None, *, sets: bool = 
         start, end = start or _EVER[0], end or _EVER[1]
         written += rebuild_months(cursor, start, end)
         written += summary_sets.rebuild(cursor, start, end)
+        written += summary_sets.rebuild_visitor_years(cursor, start, end)
         return written + summary_sets.rebuild_unit_fdi(cursor, start, end)
 
 
@@ -391,6 +393,7 @@ def compare(start: date, end: date) -> list[Mismatch]:
         rows += _compare_months(cursor, start, end)
         rows += summary_sets.compare(cursor, start, end)
         rows += summary_sets.compare_unit_fdi(cursor, start, end)
+        rows += summary_sets.compare_visitor_years(cursor, start, end)
         return [
             Mismatch(unit, day, figure, (sc, Decimal(sa)), (ec, Decimal(ea)))
             for unit, day, figure, sc, sa, ec, ea in rows

@@ -9,6 +9,7 @@ reads, equal the project-month rows' sums after every write, under concurrent wr
 from __future__ import annotations
 
 import threading
+from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -26,10 +27,10 @@ from projects import services as project_services
 from projects.models import InvestmentProgress, Project
 from promo.core.services import today
 from promo.dashboard import summary, summary_sets
-from promo.dashboard.models import ProjectFdiMonth, UnitFdiMonth, VisitorDay
+from promo.dashboard.models import ProjectFdiMonth, UnitFdiMonth, VisitorDay, VisitorYear
 from promo.reports.choices import Figure
 from promo.reports.selectors import period_figures
-from tests.factories import make_investor, make_lead, make_project
+from tests.factories import make_bureau, make_investor, make_lead, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -246,7 +247,9 @@ def test_every_kind_of_write_keeps_the_summaries(bureau):
         for start, end in periods:
             _assert_equal_to_raw(bureau, start, end)
         assert _unit_fdi() == _unit_fdi_from_projects(), step
-    assert VisitorDay.objects.exists() and ProjectFdiMonth.objects.exists()
+        assert _visitor_years() == _visitor_years_from_days(), step
+    assert VisitorDay.objects.exists() and VisitorYear.objects.exists()
+    assert ProjectFdiMonth.objects.exists()
     assert UnitFdiMonth.objects.exists()
     # A deleted project takes its months out of its unit's sums (the rows cascade).
     for project in Project.objects.filter(pk__in=ProjectFdiMonth.objects.values("project_id")):
@@ -266,6 +269,81 @@ def _unit_fdi_from_projects() -> dict[tuple[int, date], tuple[Decimal, int]]:
         growth=Sum("growth"), n=Count("pk")
     )
     return {(row["unit_id"], row["month"]): (row["growth"], row["n"]) for row in rows}
+
+
+def _visitor_years() -> dict[tuple[int, int, int], set[date]]:
+    """The stored sets of days, decoded (bit ``d`` of a year is its day ``d + 1``)."""
+    return {
+        (row.unit_id, row.investor_id, row.year): {
+            date(row.year, 1, 1) + timedelta(days=d) for d, bit in enumerate(row.days) if bit == "1"
+        }
+        for row in VisitorYear.objects.all()
+    }
+
+
+def _visitor_years_from_days() -> dict[tuple[int, int, int], set[date]]:
+    years: dict[tuple[int, int, int], set[date]] = defaultdict(set)
+    for unit, investor, day in VisitorDay.objects.values_list("unit_id", "investor_id", "day"):
+        years[(unit, investor, day.year)].add(day)
+    return dict(years)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    start=st.dates(min_value=date(2019, 1, 1), max_value=date(2029, 12, 31)),
+    length=st.integers(0, 900),
+    later=st.integers(0, 3),
+)
+def test_a_periods_days_in_a_year_are_the_bits_its_reads_test(start, length, later):
+    """The mask a period's read puts on a year's set of days holds exactly the period's days
+    of that year (leap years; periods within one year or over one, two or more new years,
+    each of their years). The reads take only the years of the period."""
+    end = start + timedelta(days=length)
+    year = min(start.year + later, end.year)
+    days, params = summary_sets._period_days("t.y", start, end)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT ({days})::text FROM (SELECT %s::int AS y) AS t", [*params, year])
+        mask = cursor.fetchone()[0]
+    assert len(mask) == 366
+    days_of_year = [date(year, 1, 1) + timedelta(days=d) for d in range(366)]
+    masked = {
+        day for day, bit in zip(days_of_year, mask, strict=True) if bit == "1" and day.year == year
+    }
+    assert masked == {day for day in days_of_year if day.year == year and start <= day <= end}
+
+
+def test_a_visitor_year_written_around_its_trigger_is_read_found_and_corrected(bureau):
+    """The cockpit reads a long period from the sets of days (a set cleared by hand reads as
+    no visitor); the comparison names the investor, the nightly reconciliation restores the
+    set."""
+    me = bureau.shanghai_officer
+    lead = make_lead(me, investor=make_investor(me))
+    lead_services.visit_log(
+        actor=me,
+        kind=VisitKind.RECEPTION,
+        visited_on=today(),
+        investor=lead.investor,
+        lead=lead,
+        summary="洽谈",
+    )
+
+    def visitors() -> int:
+        """A period longer than DAYS_READ_BY_DAY: read from the sets of days."""
+        start = today() - timedelta(days=summary_sets.DAYS_READ_BY_DAY + 30)
+        return summary_sets.visiting_investors(
+            start=start, end=today(), units=[], own_units=[], total_unit=None
+        )[1]
+
+    assert visitors() == 1 and _visitor_years() == _visitor_years_from_days()
+    VisitorYear.objects.update(days="0" * 366)  # no trigger watches the sets themselves
+    assert visitors() == 0
+    found = summary.compare(today() - timedelta(days=30), today())
+    assert [m.figure for m in found] == [f"visitor_year:{lead.investor_id}"], found
+    assert (found[0].stored[0], found[0].expected[0]) == (0, 1)
+    result = summary.reconcile((today().replace(day=1) + timedelta(days=32)).replace(day=1))
+    assert len(result.mismatches) == 1 and result.corrected
+    assert visitors() == 1 and _visitor_years() == _visitor_years_from_days()
+    assert summary.compare(today() - timedelta(days=30), today()) == []
 
 
 def test_an_investor_visiting_twice_counts_once_and_a_deleted_visit_leaves_nothing(bureau):
@@ -354,24 +432,42 @@ def test_a_unit_fdi_sum_written_around_its_trigger_is_found_reported_and_correct
     assert summary.compare(today() - timedelta(days=30), today()) == []
 
 
+def _connect():
+    import psycopg2
+
+    db = connection.settings_dict
+    return psycopg2.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+    )
+
+
+def _race(hold, other) -> None:
+    """``hold`` runs in a transaction left open while ``other`` starts in another;
+    ``other`` must wait (it is still running after a moment), then ends once ``hold``
+    commits."""
+    a, c = _connect(), _connect()
+    try:
+        hold(a)
+        waiting = threading.Thread(target=lambda: (other(c), c.commit()))
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive(), "the second writer did not wait for the first's write"
+        a.commit()
+        waiting.join(timeout=10)
+        assert not waiting.is_alive()
+    finally:
+        a.close()
+        c.close()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_of_one_unit_month_add_up_and_a_deleted_last_row_does_not_win():
     """Two transactions add FDI rows of two projects of one unit and month at once: the second
     waits for the first's sum and adds to it. Then one deletes the month's last row (its sum
     goes) while another adds a new one: the new row's sum is what stays."""
-    import psycopg2
-
-    from tests.factories import make_bureau
-
     b = make_bureau()
     first, second, third = (make_project(b.shanghai_officer) for _ in range(3))
     month = today().replace(day=1)
-    db = connection.settings_dict
-
-    def connect():
-        return psycopg2.connect(
-            dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
-        )
 
     def add(conn, project, growth) -> None:
         with conn.cursor() as cursor:
@@ -381,30 +477,51 @@ def test_concurrent_writers_of_one_unit_month_add_up_and_a_deleted_last_row_does
                 [project.pk, project.unit_id, month, growth],
             )
 
-    def race(hold, other) -> None:
-        """``hold`` runs in a transaction left open while ``other`` starts in another;
-        ``other`` must wait (it is still running after a moment), then ends once ``hold``
-        commits."""
-        a, c = connect(), connect()
-        try:
-            hold(a)
-            waiting = threading.Thread(target=lambda: (other(c), c.commit()))
-            waiting.start()
-            waiting.join(timeout=0.5)
-            assert waiting.is_alive(), "the second writer did not wait for the first's sum"
-            a.commit()
-            waiting.join(timeout=10)
-            assert not waiting.is_alive()
-        finally:
-            a.close()
-            c.close()
-
-    race(lambda conn: add(conn, first, 120), lambda conn: add(conn, second, 30))
+    _race(lambda conn: add(conn, first, 120), lambda conn: add(conn, second, 30))
     assert _unit_fdi() == {(first.unit_id, month): (Decimal(150), 2)} == _unit_fdi_from_projects()
 
     def delete_both(conn) -> None:
         with conn.cursor() as cursor:
             cursor.execute(f"DELETE FROM {summary_sets.FDI_TABLE} WHERE month = %s", [month])
 
-    race(delete_both, lambda conn: add(conn, third, 7))
+    _race(delete_both, lambda conn: add(conn, third, 7))
     assert _unit_fdi() == {(third.unit_id, month): (Decimal(7), 1)} == _unit_fdi_from_projects()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_of_one_visitor_year_keep_each_others_days():
+    """Two transactions add day rows of one unit, investor and year at once: the second
+    waits for the first's set and adds its day to it. A day cleared while another is added
+    leaves the other; the year's last days deleted while a new one is added leave the new."""
+    b = make_bureau()
+    investor = make_investor(b.shanghai_officer)
+    unit = b.shanghai_officer.unit_id
+    year = today().year
+    first, second, third = date(year, 1, 1), date(year, 3, 1), date(year, 12, 31)
+
+    def add(day):
+        def run(conn) -> None:
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {summary_sets.VISITOR_TABLE} (unit_id, investor_id, day, visits) "
+                    "VALUES (%s, %s, %s, 1)",
+                    [unit, investor.pk, day],
+                )
+
+        return run
+
+    def remove(*days):
+        def run(conn) -> None:
+            with conn.cursor() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {summary_sets.VISITOR_TABLE} WHERE day = ANY(%s)", [list(days)]
+                )
+
+        return run
+
+    _race(add(first), add(second))
+    assert _visitor_years() == {(unit, investor.pk, year): {first, second}}
+    _race(remove(first), add(third))
+    assert _visitor_years() == {(unit, investor.pk, year): {second, third}}
+    _race(remove(second, third), add(first))
+    assert _visitor_years() == {(unit, investor.pk, year): {first}} == _visitor_years_from_days()
