@@ -11,7 +11,11 @@ counting as :func:`promo.reports.selectors.period_figures`, which stays their de
   summary by a statement trigger on ``leads_visit`` adding +1 per new row and −1 per old row
   (``INSERT … ON CONFLICT DO UPDATE``: two writers of the same key add up, never overwrite),
   rows dropping to zero deleted. A visit moved between units, days or investors, or changed
-  to another kind, moves its count.
+  to another kind, moves its count. A period of more than 31 days reads, instead of the
+  days, ``dashboard_visitoryear (year, unit, investor, days)``: each year's days of those
+  rows as a ``bit(366)`` set, kept by statement triggers on the day rows (a new day row sets
+  its bit, a deleted one clears it: a day row is unique, so its bit is its own) and tested
+  against the period's days as a mask (decision 0024).
 * **Arrived FDI.** ``dashboard_projectfdimonth (project, month, unit, growth)``: each
   monthly progress report's cumulative arrived FDI minus the one reported before it (none:
   0). The growth over ``[start, end]`` — the latest cumulative reported on or before ``end``
@@ -510,17 +514,32 @@ def visiting_investors(
         return {}, 0
     cte, params = unit_buckets(units, own_units, total_unit)
     if (end - start).days < DAYS_READ_BY_DAY:
-        rows, total = _grouped(
-            f"""
-            WITH b AS ({cte})
-            SELECT b.bucket, GROUPING(b.bucket), COUNT(DISTINCT v.investor_id)
-            FROM {VISITOR_TABLE} AS v JOIN b ON b.id = v.unit_id
-            WHERE v.day BETWEEN %s AND %s
-            GROUP BY GROUPING SETS ((b.bucket), ())
-            """,
-            [*params, start, end],
-        )
-        return {k: int(v) for k, v in rows.items()}, int(total or 0)
+        where_params: list[Any] = [start, end]
+        source, where = VISITOR_TABLE, "v.day BETWEEN %s AND %s"
+    else:
+        days, days_params = _period_days("v.year", start, end)
+        # Below the bureau, the scope's units as an array read once, so that one unit's
+        # sub-tree is read through the (unit, year) index (joined to ``b`` alone PostgreSQL
+        # scans every unit's year: one unit's year to date at province 31 → 9 ms); the
+        # bureau reads its year.
+        scope, scope_params = "TRUE", []
+        if total_unit is not None and total_unit.parent_id is not None:
+            scope = "v.unit_id = ANY(ARRAY(SELECT id FROM officers_unit WHERE path LIKE %s))"
+            scope_params = [f"{total_unit.path}%"]
+        source = VISITOR_YEAR_TABLE
+        where = f"{scope} AND v.year BETWEEN %s AND %s AND v.days & {days} <> {_NO_DAYS}"
+        where_params = [*scope_params, start.year, end.year, *days_params]
+    rows, total = _grouped(
+        f"""
+        WITH b AS ({cte})
+        SELECT b.bucket, GROUPING(b.bucket), COUNT(DISTINCT v.investor_id)
+        FROM {source} AS v JOIN b ON b.id = v.unit_id
+        WHERE {where}
+        GROUP BY GROUPING SETS ((b.bucket), ())
+        """,
+        [*params, *where_params],
+    )
+    return {k: int(v) for k, v in rows.items()}, int(total or 0)
     days, days_params = _period_days("v.year", start, end)
     # Below the bureau, the scope's units as an array read once, so that one unit's sub-tree
     # is read through the (unit, year) index (joined to ``b`` alone PostgreSQL scans every
