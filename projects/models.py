@@ -803,11 +803,17 @@ def last_progress_month(end: date | None) -> Subquery:
     return Subquery(months.order_by("-month").values("month")[:1])
 
 
+def reported_since_month(start: date) -> date:
+    """The month :func:`last_progress_month`'s value must reach for a report in ``[start,
+    end]`` (a query compares with it: ``probe >= this``, NULL never)."""
+    return start.replace(day=1)
+
+
 def reported_since(last_month: date | None, start: date | None) -> bool:
     """Whether :func:`last_progress_month`'s value means a report in ``[start, end]``."""
     if last_month is None:
         return False
-    return start is None or last_month >= start.replace(day=1)
+    return start is None or last_month >= reported_since_month(start)
 
 
 def total_investment_as_of(day: date) -> Any:

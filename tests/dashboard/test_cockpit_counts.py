@@ -149,3 +149,43 @@ def test_the_cockpit_page_query_count_is_pinned(bureau, frozen):
     _grow(bureau, 18)
     # The page adds session, officer, scope, the filter's units, the bell and base.html's.
     assert page_queries() == few <= COCKPIT_QUERIES + 8
+
+
+def test_the_project_figures_are_grouped_by_unit_alone(bureau, frozen):
+    """The project figures' statement groups by unit alone (a few hundred groups, hashed).
+    Grouped by the unit and the latest month each project reported as well, PostgreSQL
+    sorted every project: at province 60,000 rows spilled to disk to give 220 groups. The
+    latest month is probed once per project for each end month and tested against each
+    period's first month inside the sums."""
+    _grow(bureau, 2)
+    month = Period(PeriodKind.MONTH, date(2026, 11, 1), date(2026, 11, 30))
+    f = CockpitFilters(period=month, today=DAY)
+    with CaptureQueriesContext(connection) as captured:
+        cockpit(bureau.chief, f)
+    statements = [
+        q["sql"]
+        for q in captured.captured_queries
+        if "projects_investmentprogress" in q["sql"] and "contracted_fdi" in q["sql"]
+    ]
+    assert len(statements) == 1
+    # One probe per distinct end month: November's (the period) and this month's (the year
+    # to date, unless today is in November too).
+    ends = {month.end.replace(day=1), DAY.replace(day=1)}
+    assert statements[0].count('FROM "projects_investmentprogress"') == len(ends)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + statements[0])
+        plan = cursor.fetchone()[0][0]["Plan"]
+
+    def nodes(node):
+        yield node
+        for child in node.get("Plans", []):
+            yield from nodes(child)
+
+    keys = [node["Group Key"] for node in nodes(plan) if "Group Key" in node]
+    assert keys and all(len(key) == 1 and key[0].endswith("unit_id") for key in keys), keys
+    # Each probe planned once (a sub-query flattened into the sums would copy a probe into
+    # every FILTER that names its column).
+    subplans = {
+        n["Subplan Name"] for n in nodes(plan) if n.get("Subplan Name", "").startswith("SubPlan")
+    }
+    assert len(subplans) == len(ends), subplans
