@@ -312,20 +312,26 @@ def test_a_periods_days_in_a_year_are_the_bits_its_reads_test(start, length, lat
     assert masked == {day for day in days_of_year if day.year == year and start <= day <= end}
 
 
-def test_a_visitor_year_written_around_its_trigger_is_read_found_and_corrected(bureau):
-    """The cockpit reads a long period from the sets of days (a set cleared by hand reads as
-    no visitor); the comparison names the investor, the nightly reconciliation restores the
-    set."""
-    me = bureau.shanghai_officer
-    lead = make_lead(me, investor=make_investor(me))
+def _lead_received_today(officer):
+    """A lead of a new investor, received (接待) by ``officer`` today."""
+    lead = make_lead(officer, investor=make_investor(officer))
     lead_services.visit_log(
-        actor=me,
+        actor=officer,
         kind=VisitKind.RECEPTION,
         visited_on=today(),
         investor=lead.investor,
         lead=lead,
         summary="洽谈",
     )
+    return lead
+
+
+def test_a_visitor_year_written_around_its_trigger_is_read_found_and_corrected(bureau):
+    """The cockpit reads a long period from the sets of days (a set cleared by hand reads as
+    no visitor); the comparison names the investor, the nightly reconciliation restores the
+    set."""
+    me = bureau.shanghai_officer
+    lead = _lead_received_today(me)
 
     def visitors() -> int:
         """A period longer than DAYS_READ_BY_DAY: read from the sets of days."""
@@ -391,15 +397,7 @@ def _project_with_fdi_this_month(officer, arrived_fdi: Decimal) -> Project:
 def test_a_write_that_bypasses_the_trigger_is_found_reported_and_corrected(bureau):
     me = bureau.shanghai_officer
     _project_with_fdi_this_month(me, Decimal(300))
-    lead = make_lead(me, investor=make_investor(me))
-    lead_services.visit_log(
-        actor=me,
-        kind=VisitKind.RECEPTION,
-        visited_on=today(),
-        investor=lead.investor,
-        lead=lead,
-        summary="洽谈",
-    )
+    _lead_received_today(me)
     # A restore of one table, or a replica-mode load, would skip the triggers: simulated
     # by writing around them.
     with connection.cursor() as cursor:
