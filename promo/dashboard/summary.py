@@ -257,13 +257,15 @@ def rebuild_months(cursor: Any, start: date, end: date) -> int:
     """Recompute the month sums of the months touching ``[start, end]`` from the daily
     summary (after it is rebuilt, the caller holding the lock)."""
     first, last = _month_bounds(start, end)
-    cursor.execute(f"DELETE FROM {MONTHLY_TABLE} WHERE month BETWEEN %s AND %s", [first, last])
-    cursor.execute(
-        f"INSERT INTO {MONTHLY_TABLE} (unit_id, month, figure, count, amount) "
+    return summary_sets.replace_range(
+        cursor,
+        MONTHLY_TABLE,
+        "unit_id, month, figure, count, amount",
+        "month",
+        [first, last],
         f"SELECT * FROM ({_months_expected_sql()}) AS e WHERE count <> 0 OR amount <> 0",
         [first, last],
     )
-    return cursor.rowcount
 
 
 def _compare_months(cursor: Any, start: date, end: date) -> list[tuple]:

@@ -299,21 +299,43 @@ def fdi_expected_sql() -> str:
     return f"SELECT * FROM ({_fdi_growth_sql('TRUE')}) AS e WHERE month BETWEEN %s AND %s"
 
 
+def replace_range(
+    cursor: Any,
+    table: str,
+    columns: str,
+    key: str,
+    bounds: Sequence[Any],
+    select: str,
+    params: Sequence[Any],
+) -> int:
+    """Delete ``table``'s rows whose ``key`` lies within ``bounds`` and insert into
+    ``columns`` what ``select`` recomputes for them; the rows written. Every summary's
+    rebuild is this (the caller holding the lock)."""
+    cursor.execute(f"DELETE FROM {table} WHERE {key} BETWEEN %s AND %s", list(bounds))
+    cursor.execute(f"INSERT INTO {table} ({columns}) {select}", list(params))
+    return cursor.rowcount
+
+
 def rebuild(cursor: Any, start: date, end: date) -> int:
     """Recompute both summaries for ``[start, end]`` (the caller holds the lock)."""
-    cursor.execute(f"DELETE FROM {VISITOR_TABLE} WHERE day BETWEEN %s AND %s", [start, end])
-    cursor.execute(
-        f"INSERT INTO {VISITOR_TABLE} (unit_id, investor_id, day, visits) "
-        f"{visitors_expected_sql()}",
+    written = replace_range(
+        cursor,
+        VISITOR_TABLE,
+        "unit_id, investor_id, day, visits",
+        "day",
+        [start, end],
+        visitors_expected_sql(),
         [start, end],
     )
-    written = cursor.rowcount
-    cursor.execute(f"DELETE FROM {FDI_TABLE} WHERE month BETWEEN %s AND %s", [start, end])
-    cursor.execute(
-        f"INSERT INTO {FDI_TABLE} (project_id, unit_id, month, growth) {fdi_expected_sql()}",
+    return written + replace_range(
+        cursor,
+        FDI_TABLE,
+        "project_id, unit_id, month, growth",
+        "month",
+        [start, end],
+        fdi_expected_sql(),
         [start, end],
     )
-    return written + cursor.rowcount
 
 
 def _years(start: date, end: date) -> tuple[date, date]:
@@ -325,15 +347,15 @@ def rebuild_visitor_years(cursor: Any, start: date, end: date) -> int:
     """Recompute the visitors' sets of days of the years touching ``[start, end]`` from the
     day rows (after :func:`rebuild`, the caller holding the lock)."""
     first, last = _years(start, end)
-    cursor.execute(
-        f"DELETE FROM {VISITOR_YEAR_TABLE} WHERE year BETWEEN %s AND %s", [first.year, last.year]
-    )
-    cursor.execute(
-        f"INSERT INTO {VISITOR_YEAR_TABLE} (unit_id, investor_id, year, days) "
-        f"{_year_days_sql(VISITOR_TABLE, 'day BETWEEN %s AND %s')}",
+    return replace_range(
+        cursor,
+        VISITOR_YEAR_TABLE,
+        "unit_id, investor_id, year, days",
+        "year",
+        [first.year, last.year],
+        _year_days_sql(VISITOR_TABLE, "day BETWEEN %s AND %s"),
         [first, last],
     )
-    return cursor.rowcount
 
 
 def compare_visitor_years(cursor: Any, start: date, end: date) -> list[tuple]:
@@ -376,13 +398,15 @@ def _unit_fdi_expected_sql() -> str:
 def rebuild_unit_fdi(cursor: Any, start: date, end: date) -> int:
     """Recompute the unit-month FDI sums of ``[start, end]`` from the project-month rows
     (after :func:`rebuild`, the caller holding the lock)."""
-    cursor.execute(f"DELETE FROM {UNIT_FDI_TABLE} WHERE month BETWEEN %s AND %s", [start, end])
-    cursor.execute(
-        f"INSERT INTO {UNIT_FDI_TABLE} (unit_id, month, growth, projects) "
-        f"{_unit_fdi_expected_sql()}",
+    return replace_range(
+        cursor,
+        UNIT_FDI_TABLE,
+        "unit_id, month, growth, projects",
+        "month",
+        [start, end],
+        _unit_fdi_expected_sql(),
         [start, end],
     )
-    return cursor.rowcount
 
 
 def compare_unit_fdi(cursor: Any, start: date, end: date) -> list[tuple]:
