@@ -88,6 +88,7 @@ from promo.reports.selectors import (
 from .buckets import Fold
 from .forms import Period, PeriodKind
 from .funnel import TOTAL, conversion, empty_figures, funnel_counts
+from .models import MonthlyUnitFigure
 from .summary import cockpit_figures_over
 
 ZERO = Decimal("0.00")
@@ -631,19 +632,40 @@ def red_project_figure(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
 
 
 def monthly_trend(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
-    """Signings per month of the period's year against the same month last year (one query)."""
+    """Signings per month of the period's year against the same month last year (one query).
+
+    Read from the month sums (驾驶舱月汇总: the signings by contract date and their amount, the
+    rule ``period_figures`` states) unless the cockpit is narrowed by industry, region or
+    channel, which the sums have no dimension for: then counted from the projects. The cockpit
+    is shown to those who see the whole of the unit it is on (or of the bureau), so the unit's
+    sub-tree is the officer's set, as for the table's figures (``cockpit_figures_over``)."""
     year = f.period.year
-    rows = (
-        _project_filters(projects_visible_to(officer), f)
-        .filter(contract_date__gte=date(year - 1, 1, 1), contract_date__lte=date(year, 12, 31))
-        .annotate(month=TruncMonth("contract_date"))
-        .values("month")
-        .order_by("month")
-        .annotate(
-            n=Count("pk"),
-            amount=Coalesce(Sum("signed_investment"), ZERO, output_field=_MONEY),
+    rows: QuerySet
+    if any(f.narrowing.values()):
+        rows = (
+            _project_filters(projects_visible_to(officer), f)
+            .filter(contract_date__gte=date(year - 1, 1, 1), contract_date__lte=date(year, 12, 31))
+            .annotate(month=TruncMonth("contract_date"))
+            .values("month")
+            .order_by("month")
+            .annotate(
+                n=Count("pk"),
+                amount=Coalesce(Sum("signed_investment"), ZERO, output_field=_MONEY),
+            )
         )
-    )
+    else:
+        rows = MonthlyUnitFigure.objects.filter(
+            figure=Figure.SIGNED_COUNT,
+            month__gte=date(year - 1, 1, 1),
+            month__lte=date(year, 12, 1),
+        )
+        if f.unit is not None:
+            rows = rows.filter(unit__path__startswith=f.unit.path)
+        rows = (
+            rows.values("month")
+            .order_by("month")
+            .annotate(n=Sum("count"), amount=Sum("amount", output_field=_MONEY))
+        )
     by_month = {(r["month"].year, r["month"].month): r for r in rows}
 
     def series(y: int, key: str) -> list[float]:
