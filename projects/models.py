@@ -11,7 +11,7 @@ import pghistory
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, DateField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -85,6 +85,21 @@ def planned_date_in(column: Callable[[str], Any], stage: str) -> date | None:
 def actual_date_in(column: Callable[[str], Any], stage: str) -> date | None:
     """A stage's actual date, ``column(name)`` giving a column's value; 签约's is the contract date."""
     return column("contract_date" if stage == Stage.SIGNED else f"{stage}_actual")
+
+
+def next_milestone_due() -> Case:
+    """The planned date of a project's next milestone: 开工 for a signed project, 竣工 once under
+    construction, 投产 once completed; NULL once producing. A project whose date has passed is
+    late (节点逾期: ``projects.filters.overdue_q`` states the same rule as conditions). Indexed
+    with the id (``projects_project_next_due``): the cockpit's most overdue milestones read it
+    in order and stop after a screenful."""
+    return Case(
+        When(stage=Stage.SIGNED, then=F("groundbreaking_planned")),
+        When(stage=Stage.GROUNDBREAKING, then=F("completed_planned")),
+        When(stage=Stage.COMPLETED, then=F("producing_planned")),
+        default=Value(None),
+        output_field=DateField(),
+    )
 
 
 @pghistory.track(
@@ -341,6 +356,8 @@ class Project(SyncedModel):
             models.Index(fields=["size_class", "stage"], name="projects_project_size_stage"),
             # The board: the newest projects of each stage, read in order (issue #19).
             models.Index(fields=["stage", "-contract_date", "-id"], name="projects_project_board"),
+            # The most overdue milestones first (the cockpit's 节点逾期 list), any scope.
+            models.Index(next_milestone_due(), F("id"), name="projects_project_next_due"),
             # The search box (docs/search.md).
             GinIndex(
                 fields=["search_text"],

@@ -62,7 +62,7 @@ from officers import permissions
 from officers.choices import AssignmentRole, Role
 from officers.models import Assignment, Officer, Target, Unit, tree_order
 from projects.choices import ProblemStatus, Stage
-from projects.models import Problem, Project
+from projects.models import Problem, Project, next_milestone_due
 from projects.selectors import with_service_rhythm
 from promo.agreements.choices import BREACH_STATUSES, Metric, PromiseStatus
 from promo.agreements.models import Agreement, Promise, Term
@@ -782,13 +782,7 @@ def _stage(cursor: CursorWrapper, queryset: QuerySet[Any], **columns: Any) -> No
 
 def _project_conditions(cursor: CursorWrapper, on: date) -> None:
     red_by = on - timedelta(days=settings.PROMO_ALERT_RED_LATE_DAYS)
-    next_due = Case(
-        When(stage=Stage.SIGNED, then=F("groundbreaking_planned")),
-        When(stage=Stage.GROUNDBREAKING, then=F("completed_planned")),
-        When(stage=Stage.COMPLETED, then=F("producing_planned")),
-        default=Value(None),
-        output_field=DateField(),
-    )
+    next_due = next_milestone_due()
     not_started_by = on - timedelta(days=settings.PROMO_ALERT_NOT_STARTED_DAYS)
     not_producing_by = on - timedelta(days=settings.PROMO_ALERT_NOT_PRODUCING_DAYS)
     common = {
