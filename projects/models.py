@@ -349,6 +349,14 @@ class Project(SyncedModel):
             models.Index(fields=["contract_date"], name="projects_project_contract"),
             # New groundbreakings per period.
             models.Index(fields=["groundbreaking_actual"], name="projects_project_gb_actual"),
+            # The same within a unit's sub-tree, with what the groundbreakings' total sums: the
+            # cockpit reads a unit's projects from the index alone (also their ids, for the
+            # agreements' figures), not the whole table.
+            models.Index(
+                fields=["unit", "groundbreaking_actual"],
+                include=["signed_investment", "id"],
+                name="projects_project_unit_gb",
+            ),
             # New 入统 / 新入规 per period (cockpit, bulletin: period_figures).
             models.Index(fields=["in_statistics_actual"], name="projects_project_stats_actual"),
             models.Index(fields=["above_size_actual"], name="projects_project_above_actual"),

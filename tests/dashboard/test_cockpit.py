@@ -281,6 +281,28 @@ def test_the_most_overdue_are_read_in_order_from_the_next_milestone_index(bureau
     assert "projects_project_next_due" in plan, plan
 
 
+def test_a_units_groundbreakings_and_agreements_read_its_projects_from_one_index(bureau):
+    """One unit's cockpit reads its projects' groundbreakings (and their total's amounts) and
+    its projects' ids for the agreements' figures from ``projects_project_unit_gb`` (unit,
+    groundbreaking date; signed amount and id included), not the whole table (province, unit
+    107: 43 → 8 ms and 60 → 38 ms)."""
+    _seed(bureau)
+    f = CockpitFilters(period=period_for("ytd", today()), today=today(), unit=bureau.shanghai)
+    with CaptureQueriesContext(connection) as captured:
+        cockpit(bureau.chief, f)
+    statements = [q["sql"] for q in captured.captured_queries]
+    total = [s for s in statements if "projects_projectincrement" in s and "groundbreaking" in s]
+    agreements = [s for s in statements if s.startswith('SELECT COUNT("agreements_agreement"')]
+    assert len(total) == 1 and len(agreements) == 1, statements
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        for statement in (*total, *agreements):
+            cursor.execute("EXPLAIN " + statement)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "projects_project_unit_gb" in plan, plan
+
+
 def _cockpit_queries(client) -> int:
     with CaptureQueriesContext(connection) as captured:
         response = client.get("/dashboard/")
