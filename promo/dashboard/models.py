@@ -304,3 +304,34 @@ class UnitFdiMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} {self.month}: {self.growth}"
+
+
+class ProjectLatestReport(models.Model):
+    """The latest month a project reported its progress for (最近填报月份), one row per
+    project that ever reported.
+
+    The cockpit counts the projects that reported within a period (the count of the list its
+    arrived-FDI figures link to): a project reported in ``[start, end]`` when its latest
+    report up to ``end``'s month is on or after ``start``'s month. For a period ending this
+    month that latest report is this row's, so the cockpit reads a province's 60,000
+    projects with one join instead of one index probe each; only a project that reported
+    after a past period's end is still probed (:func:`projects.models.last_progress_month`).
+    Written only by the trigger on ``projects_investmentprogress`` and by
+    :func:`promo.dashboard.summary.rebuild`; compared with the reports every night.
+    """
+
+    project = models.OneToOneField(
+        "projects.Project",
+        verbose_name=_("项目"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="latest_report",
+    )
+    month = models.DateField(_("最近填报月份"))
+
+    class Meta:
+        verbose_name = _("项目最近填报月份")
+        verbose_name_plural = _("项目最近填报月份")
+
+    def __str__(self) -> str:
+        return f"{self.project_id}: {self.month}"

@@ -318,6 +318,7 @@ def _lock(*, sets: bool = True) -> None:
             summary_sets.VISITOR_YEAR_TABLE,
             summary_sets.FDI_TABLE,
             summary_sets.UNIT_FDI_TABLE,
+            summary_sets.LATEST_REPORT_TABLE,
         ]
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
@@ -352,7 +353,9 @@ def rebuild(start: date | None = None, end: date | None = None, *, sets: bool = 
         written += rebuild_months(cursor, start, end)
         written += summary_sets.rebuild(cursor, start, end)
         written += summary_sets.rebuild_visitor_years(cursor, start, end)
-        return written + summary_sets.rebuild_unit_fdi(cursor, start, end)
+        written += summary_sets.rebuild_unit_fdi(cursor, start, end)
+        # Each project's latest report month, whatever the days (it is not kept by day).
+        return written + summary_sets.rebuild_latest_reports(cursor)
 
 
 @dataclass(frozen=True)
@@ -396,6 +399,7 @@ def compare(start: date, end: date) -> list[Mismatch]:
         rows += summary_sets.compare(cursor, start, end)
         rows += summary_sets.compare_unit_fdi(cursor, start, end)
         rows += summary_sets.compare_visitor_years(cursor, start, end)
+        rows += summary_sets.compare_latest_reports(cursor)
         return [
             Mismatch(unit, day, figure, (sc, Decimal(sa)), (ec, Decimal(ea)))
             for unit, day, figure, sc, sa, ec, ea in rows

@@ -55,6 +55,7 @@ VISITOR_TABLE = "dashboard_visitorday"
 VISITOR_YEAR_TABLE = "dashboard_visitoryear"
 FDI_TABLE = "dashboard_projectfdimonth"
 UNIT_FDI_TABLE = "dashboard_unitfdimonth"
+LATEST_REPORT_TABLE = "dashboard_projectlatestreport"
 _KINDS = ", ".join(f"'{kind}'" for kind in VISITING_KINDS)
 
 # --- Triggers ---------------------------------------------------------------------------
@@ -282,6 +283,46 @@ def unit_fdi_trigger_sql() -> tuple[str, str]:
     )
 
 
+def _latest_report_recompute(sources: Sequence[str]) -> str:
+    """The touched projects' latest report months recomputed from their reports, after
+    locking the projects as the FDI trigger does (a second writer of the same project waits,
+    then reads the first one's reports); a project left with no report loses its row."""
+    touched = " UNION ".join(f"SELECT project_id FROM {source}" for source in sources)
+    return f"""
+        PERFORM 1 FROM projects_project WHERE id IN ({touched}) ORDER BY id FOR NO KEY UPDATE;
+        DELETE FROM {LATEST_REPORT_TABLE} WHERE project_id IN ({touched})
+          AND NOT EXISTS (SELECT 1 FROM projects_investmentprogress AS r
+                          WHERE r.project_id = {LATEST_REPORT_TABLE}.project_id);
+        INSERT INTO {LATEST_REPORT_TABLE} AS l (project_id, month)
+        {_latest_report_sql(f"project_id IN ({touched})")}
+        ON CONFLICT (project_id) DO UPDATE SET month = EXCLUDED.month
+        WHERE l.month IS DISTINCT FROM EXCLUDED.month;
+    """
+
+
+def _latest_report_sql(where: str = "TRUE") -> str:
+    """SELECT of ``(project_id, month)``: each project's latest report month, of the
+    reports ``where`` keeps."""
+    return (
+        f"SELECT project_id, MAX(month) AS month FROM projects_investmentprogress "
+        f"WHERE {where} GROUP BY project_id ORDER BY project_id"
+    )
+
+
+def latest_report_trigger_sql() -> tuple[str, str]:
+    """(install, remove): the trigger keeping each project's latest report month
+    (dashboard migration 0009)."""
+    return statement_triggers(
+        "dashboard_latest_report",
+        "projects_investmentprogress",
+        {
+            "INSERT": _latest_report_recompute(["new_rows"]),
+            "UPDATE": _latest_report_recompute(["old_rows", "new_rows"]),
+            "DELETE": _latest_report_recompute(["old_rows"]),
+        },
+    )
+
+
 # --- Recomputation from the raw rows (rebuild, compare) ---------------------------------
 
 
@@ -425,6 +466,36 @@ def compare_unit_fdi(cursor: Any, start: date, end: date) -> list[tuple]:
            OR COALESCE(s.growth, 0) <> COALESCE(e.growth, 0)
         """,
         [start, end, start, end],
+    )
+    return cursor.fetchall()
+
+
+def rebuild_latest_reports(cursor: Any) -> int:
+    """Recompute every project's latest report month from the reports (the caller holding
+    the lock). Not by period: a project's latest month moves whenever any of its reports
+    does, so the whole table is rewritten (at province 42,000 rows from 240,000 reports)."""
+    cursor.execute(f"DELETE FROM {LATEST_REPORT_TABLE}")
+    cursor.execute(f"INSERT INTO {LATEST_REPORT_TABLE} (project_id, month) {_latest_report_sql()}")
+    return cursor.rowcount
+
+
+def compare_latest_reports(cursor: Any) -> list[tuple]:
+    """As :func:`compare`, every project's stored latest report month against its reports',
+    whatever the period: the figure names the project and both months
+    (``latest_report:<project>:<stored>/<reports'>``, ``-`` for none), the day is the
+    stored month (else the reports'), the counts 1 for a month and 0 for none."""
+    cursor.execute(
+        f"""
+        SELECT p.unit_id, COALESCE(s.month, e.month),
+               'latest_report:' || COALESCE(s.project_id, e.project_id)
+                   || ':' || COALESCE(s.month::text, '-') || '/' || COALESCE(e.month::text, '-'),
+               (s.month IS NOT NULL)::int, 0, (e.month IS NOT NULL)::int, 0
+        FROM {LATEST_REPORT_TABLE} AS s
+        FULL OUTER JOIN ({_latest_report_sql()}) AS e ON s.project_id = e.project_id
+        JOIN projects_project AS p ON p.id = COALESCE(s.project_id, e.project_id)
+        WHERE s.month IS DISTINCT FROM e.month
+        ORDER BY 3
+        """
     )
     return cursor.fetchall()
 
