@@ -6,7 +6,6 @@ cockpit)."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -21,6 +20,7 @@ from promo.dashboard import summary, summary_sets
 from promo.dashboard.forms import Period
 from promo.dashboard.models import ProjectLatestReport
 from promo.dashboard.selectors import CockpitFilters, cockpit
+from tests.dashboard.raw import race
 from tests.factories import make_bureau, make_project
 
 
@@ -194,15 +194,6 @@ def test_a_period_ending_this_month_reads_no_report_per_project(bureau):
     assert _probes(plan) == len(projects), json.dumps(plan)[:2000]
 
 
-def _connect():
-    import psycopg2
-
-    db = connection.settings_dict
-    return psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
-    )
-
-
 def _insert_report(conn, project: Project, month: date) -> None:
     with conn.cursor() as cursor:
         cursor.execute(
@@ -220,21 +211,10 @@ def test_two_writers_of_one_projects_reports_leave_its_latest_month(first_back, 
     report: the latest month is the later of the two, whichever committed first."""
     b = make_bureau()
     project = make_project(b.shanghai_officer, contract_date=today() - timedelta(days=90))
-    a, c = _connect(), _connect()
-    try:
-        _insert_report(a, project, _month(first_back))
-        waiting = threading.Thread(
-            target=lambda: (_insert_report(c, project, _month(second_back)), c.commit())
-        )
-        waiting.start()
-        waiting.join(timeout=0.5)
-        assert waiting.is_alive(), "the second writer did not wait for the first's write"
-        a.commit()
-        waiting.join(timeout=10)
-        assert not waiting.is_alive()
-    finally:
-        a.close()
-        c.close()
+    race(
+        lambda conn: _insert_report(conn, project, _month(first_back)),
+        lambda conn: _insert_report(conn, project, _month(second_back)),
+    )
     assert _stored() == {project.pk: _month(0)} == _from_reports()
     with connection.cursor() as cursor:
         assert summary_sets.compare_latest_reports(cursor) == []

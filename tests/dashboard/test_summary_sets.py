@@ -8,7 +8,6 @@ reads, equal the project-month rows' sums after every write, under concurrent wr
 
 from __future__ import annotations
 
-import threading
 from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
@@ -30,6 +29,7 @@ from promo.dashboard import summary, summary_sets
 from promo.dashboard.models import ProjectFdiMonth, UnitFdiMonth, VisitorDay, VisitorYear
 from promo.reports.choices import Figure
 from promo.reports.selectors import period_figures
+from tests.dashboard.raw import race
 from tests.factories import make_bureau, make_investor, make_lead, make_project
 
 pytestmark = pytest.mark.django_db
@@ -430,34 +430,6 @@ def test_a_unit_fdi_sum_written_around_its_trigger_is_found_reported_and_correct
     assert summary.compare(today() - timedelta(days=30), today()) == []
 
 
-def _connect():
-    import psycopg2
-
-    db = connection.settings_dict
-    return psycopg2.connect(
-        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
-    )
-
-
-def _race(hold, other) -> None:
-    """``hold`` runs in a transaction left open while ``other`` starts in another;
-    ``other`` must wait (it is still running after a moment), then ends once ``hold``
-    commits."""
-    a, c = _connect(), _connect()
-    try:
-        hold(a)
-        waiting = threading.Thread(target=lambda: (other(c), c.commit()))
-        waiting.start()
-        waiting.join(timeout=0.5)
-        assert waiting.is_alive(), "the second writer did not wait for the first's write"
-        a.commit()
-        waiting.join(timeout=10)
-        assert not waiting.is_alive()
-    finally:
-        a.close()
-        c.close()
-
-
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_of_one_unit_month_add_up_and_a_deleted_last_row_does_not_win():
     """Two transactions add FDI rows of two projects of one unit and month at once: the second
@@ -475,14 +447,14 @@ def test_concurrent_writers_of_one_unit_month_add_up_and_a_deleted_last_row_does
                 [project.pk, project.unit_id, month, growth],
             )
 
-    _race(lambda conn: add(conn, first, 120), lambda conn: add(conn, second, 30))
+    race(lambda conn: add(conn, first, 120), lambda conn: add(conn, second, 30))
     assert _unit_fdi() == {(first.unit_id, month): (Decimal(150), 2)} == _unit_fdi_from_projects()
 
     def delete_both(conn) -> None:
         with conn.cursor() as cursor:
             cursor.execute(f"DELETE FROM {summary_sets.FDI_TABLE} WHERE month = %s", [month])
 
-    _race(delete_both, lambda conn: add(conn, third, 7))
+    race(delete_both, lambda conn: add(conn, third, 7))
     assert _unit_fdi() == {(third.unit_id, month): (Decimal(7), 1)} == _unit_fdi_from_projects()
 
 
@@ -517,9 +489,9 @@ def test_concurrent_writers_of_one_visitor_year_keep_each_others_days():
 
         return run
 
-    _race(add(first), add(second))
+    race(add(first), add(second))
     assert _visitor_years() == {(unit, investor.pk, year): {first, second}}
-    _race(remove(first), add(third))
+    race(remove(first), add(third))
     assert _visitor_years() == {(unit, investor.pk, year): {second, third}}
-    _race(remove(second, third), add(first))
+    race(remove(second, third), add(first))
     assert _visitor_years() == {(unit, investor.pk, year): {first}} == _visitor_years_from_days()
