@@ -80,7 +80,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils.translation import gettext_lazy as _
 
 from leads.choices import VISITING_KINDS
@@ -106,6 +106,7 @@ from promo.agreements.selectors import (
 )
 from promo.core.expressions import AnyOfSubquery, named_by
 from promo.core.services import today
+from promo.core.urls import path_of
 
 from .choices import AMOUNT_FIGURES, BULLETIN_COLUMNS, AlertLevel, Figure
 from .models import (
@@ -868,7 +869,7 @@ def _agreement_cell(query: str, row: Any, column: dict[str, Any]) -> dict:
         if not spec:
             return ""
         try:
-            path = reverse(spec[0])
+            path = path_of(spec[0])  # once per list, not per cell (promo.core.urls)
         except NoReverseMatch:  # served where the officers' pages are not (the admin alone)
             return ""
         return f"{path}?{spec[1]}{query}"

@@ -197,20 +197,21 @@ def test_a_cockpit_reverses_each_list_once_and_follows_the_script_prefix(bureau,
     served under (a bureau intranet may mount it at /promo/)."""
     from django.urls import set_script_prefix
 
+    from promo.core import urls
     from promo.dashboard import selectors
 
     _grow(bureau, 2)
     f = CockpitFilters(period=Period(PeriodKind.YTD, date(2026, 1, 1), DAY), today=DAY)
-    selectors._list_path.cache_clear()
+    urls.clear()
     calls: list[str] = []
-    real = selectors.reverse
+    real = urls.reverse
 
     def counted(name, *args, **kwargs):
         calls.append(name)
         return real(name, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(selectors, "reverse", counted)
+        patch.setattr(urls, "reverse", counted)
         data = cockpit(bureau.chief, f)
     links = [cell["url"] for row in data["rows"] for cell in row.cells if cell.get("url")]
     assert len(links) > len(set(calls)) * 3, (len(links), calls)

@@ -116,6 +116,37 @@ def test_each_count_links_to_a_list_of_that_many_rows(scenario, client_for):  # 
         assert checked > 10, officer.username
 
 
+def test_each_linked_lists_path_is_reversed_once_per_page(scenario, client_for):  # noqa: F811
+    """Every count links to one of a few lists: the page reverses each list's path once,
+    not once per cell (promo.core.urls), and the links still follow the script prefix."""
+    from django.urls import set_script_prefix
+
+    from promo.core import urls
+
+    client = client_for(scenario.chief)
+    _page(client)  # the session and the officer's caches warm
+    urls.clear()
+    calls: list[str] = []
+    real = urls.reverse
+
+    def counted(name, *args, **kwargs):
+        calls.append(name)
+        return real(name, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(urls, "reverse", counted)
+        page = _page(client)
+    links = re.findall(r'<a href="(/agreements/[^"]+)">', page)
+    assert len(links) > 3 * len(calls) > 0, (len(links), calls)
+    assert sorted(calls) == sorted(set(calls)), calls
+    set_script_prefix("/promo/")
+    try:
+        assert urls.path_of("agreements:list") == "/promo/agreements/"
+    finally:
+        set_script_prefix("/")
+    assert urls.path_of("agreements:list") == "/agreements/"
+
+
 def test_a_unit_head_reads_his_sub_tree_and_never_another_units(scenario, client_for):  # noqa: F811
     bureau = scenario
     client = client_for(bureau.shanghai_head)
