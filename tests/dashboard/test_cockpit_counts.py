@@ -197,21 +197,12 @@ def test_a_cockpit_reverses_each_list_once_and_follows_the_script_prefix(bureau,
     served under (a bureau intranet may mount it at /promo/)."""
     from django.urls import set_script_prefix
 
-    from promo.core import urls
     from promo.dashboard import selectors
+    from tests.reversals import counted_reversals
 
     _grow(bureau, 2)
     f = CockpitFilters(period=Period(PeriodKind.YTD, date(2026, 1, 1), DAY), today=DAY)
-    urls.clear()
-    calls: list[str] = []
-    real = urls.reverse
-
-    def counted(name, *args, **kwargs):
-        calls.append(name)
-        return real(name, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(urls, "reverse", counted)
+    with counted_reversals() as calls:
         data = cockpit(bureau.chief, f)
     links = [cell["url"] for row in data["rows"] for cell in row.cells if cell.get("url")]
     assert len(links) > len(set(calls)) * 3, (len(links), calls)

@@ -122,19 +122,11 @@ def test_each_linked_lists_path_is_reversed_once_per_page(scenario, client_for):
     from django.urls import set_script_prefix
 
     from promo.core import urls
+    from tests.reversals import counted_reversals
 
     client = client_for(scenario.chief)
     _page(client)  # the session and the officer's caches warm
-    urls.clear()
-    calls: list[str] = []
-    real = urls.reverse
-
-    def counted(name, *args, **kwargs):
-        calls.append(name)
-        return real(name, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(urls, "reverse", counted)
+    with counted_reversals() as calls:
         page = _page(client)
     links = re.findall(r'<a href="(/agreements/[^"]+)">', page)
     assert len(links) > 3 * len(calls) > 0, (len(links), calls)
