@@ -328,8 +328,8 @@ def rebuild(start: date | None = None, end: date | None = None, *, sets: bool = 
     """Recompute the summary from the raw rows, all of it or the days ``[start, end]``;
     returns the number of rows written. Used by the migrations, ``rebuild_cockpit_summary``
     and the reconciliation's correction. ``sets=False`` leaves the month sums, the visiting
-    investors' and the arrived FDI's tables alone: dashboard migration 0003 backfills the
-    daily table before 0004 and 0006–0008 have made them."""
+    investors', the arrived FDI's and the latest report months' tables alone: dashboard
+    migration 0003 backfills the daily table before 0004 and 0006–0009 have made them."""
     expected, params = _expected_sql(start, end)
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(sets=sets)
@@ -375,7 +375,8 @@ class Mismatch:
 
 def compare(start: date, end: date) -> list[Mismatch]:
     """The (unit, day, figure) rows of ``[start, end]`` where the summary differs from a
-    recomputation from the raw rows (a missing row is zero)."""
+    recomputation from the raw rows (a missing row is zero), and every project whose latest
+    report month differs from its reports', whatever the days (it is not kept by day)."""
     expected, params = _expected_sql(start, end)
     with connection.cursor() as cursor:
         cursor.execute(
