@@ -375,9 +375,103 @@ class AgreementState(models.Model):
         verbose_name = _("协议履约状态")
         verbose_name_plural = _("协议履约状态")
         default_permissions = ()
+        indexes = [
+            # Whether any state is not of today (selectors.bureau_grains): a probe of the
+            # days before and after today and of the stale (NULL), which finds nothing on a
+            # day the states are fresh.
+            models.Index(fields=["on_day"], name="agreements_state_day"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.agreement_id} @ {self.on_day}"
+
+
+# The analysis figures of ``AgreementState`` that ``AgreementStateGrain`` sums (each a
+# count or an amount of one agreement; the grain keeps their sum per unit and cohort).
+GRAIN_SUMS: tuple[str, ...] = (
+    "overdue_promises",
+    "paid",
+    "withheld",
+    "clawed_back",
+    "start_judged",
+    "start_met",
+    "produce_judged",
+    "produce_met",
+    "output_judged",
+    "output_met",
+    "capital_judged",
+    "capital_target",
+    "capital_in",
+    "promises_due",
+    "promises_kept",
+    "intensity_agreements",
+    "intensity_amount",
+    "intensity_land",
+    "tax_per_mu_agreements",
+    "tax_per_mu_amount",
+    "tax_per_mu_land",
+)
+# Sums of 万元 over a province's agreements: wider than one agreement's amount.
+_SUM_MONEY: dict[str, Any] = {"max_digits": 20, "decimal_places": 2}
+
+
+class AgreementStateGrain(models.Model):
+    """The agreements' states added up per project unit and 签约年度 (derived, decision 0026):
+    what a bureau-wide 协议履约 read sums instead of every agreement's state — the province's
+    48,000 states are about 320 grains.
+
+    Kept by a statement trigger on ``agreements_agreementstate`` that adds the new rows'
+    figures and subtracts the old rows' (``INSERT … ON CONFLICT DO UPDATE``: concurrent
+    writers add up), whatever writes the states; a change that leaves a grain's figures as
+    they were (a state marked stale: only ``gen`` and ``on_day`` move) writes nothing, so the
+    writers who mark states stale never wait on a grain. It sums every state, fresh or stale:
+    a read uses it only when every state is of today (``selectors.bureau_grains``). Compared
+    with the states and corrected by the nightly reconciliation
+    (``promo.dashboard.summary.compare``)."""
+
+    # The state's project unit and cohort; 0 for a state not filed yet (a new agreement's,
+    # before its first computation).
+    project_unit = models.BigIntegerField()
+    cohort = models.PositiveSmallIntegerField()
+    states = models.IntegerField(default=0)
+    judged = models.IntegerField(default=0)
+    keeping = models.IntegerField(default=0)
+    breached = models.IntegerField(default=0)
+    clawback_due = models.IntegerField(default=0)
+    overdue_promises = models.BigIntegerField(default=0)
+    paid = models.DecimalField(**_SUM_MONEY, default=Decimal("0"))
+    withheld = models.DecimalField(**_SUM_MONEY, default=Decimal("0"))
+    clawed_back = models.DecimalField(**_SUM_MONEY, default=Decimal("0"))
+    start_judged = models.BigIntegerField(default=0)
+    start_met = models.BigIntegerField(default=0)
+    produce_judged = models.BigIntegerField(default=0)
+    produce_met = models.BigIntegerField(default=0)
+    output_judged = models.BigIntegerField(default=0)
+    output_met = models.BigIntegerField(default=0)
+    capital_judged = models.BigIntegerField(default=0)
+    capital_target = models.DecimalField(**_SUM_MONEY, default=Decimal("0"))
+    capital_in = models.DecimalField(**_SUM_MONEY, default=Decimal("0"))
+    promises_due = models.BigIntegerField(default=0)
+    promises_kept = models.BigIntegerField(default=0)
+    intensity_agreements = models.BigIntegerField(default=0)
+    intensity_amount = models.DecimalField(**_SUM_MONEY, default=Decimal("0"))
+    intensity_land = models.DecimalField(**_SUM_MONEY, default=Decimal("0"))
+    tax_per_mu_agreements = models.BigIntegerField(default=0)
+    tax_per_mu_amount = models.DecimalField(**_SUM_MONEY, default=Decimal("0"))
+    tax_per_mu_land = models.DecimalField(**_SUM_MONEY, default=Decimal("0"))
+
+    class Meta:
+        verbose_name = _("协议履约状态汇总")
+        verbose_name_plural = _("协议履约状态汇总")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project_unit", "cohort"], name="agreements_state_grain_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_unit} {self.cohort}: {self.states}"
 
 
 class AgreementStatuses(models.Model):

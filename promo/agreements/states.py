@@ -47,7 +47,13 @@ from promo.core.enqueue import send_now
 from promo.core.services import today
 
 from .choices import DATE_METRICS
-from .models import Agreement, AgreementState, AgreementStatuses
+from .models import (
+    GRAIN_SUMS,
+    Agreement,
+    AgreementState,
+    AgreementStateGrain,
+    AgreementStatuses,
+)
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +64,7 @@ LOCK_NOT_AVAILABLE = "55P03"
 ANALYZE_AFTER = 1000
 STATE = AgreementState._meta.db_table
 STATUSES_TABLE = AgreementStatuses._meta.db_table
+GRAIN = AgreementStateGrain._meta.db_table
 
 # --- triggers ------------------------------------------------------------------------------
 
@@ -188,6 +195,130 @@ def trigger_sql(*, statuses: bool = True) -> tuple[str, str]:
         "DROP FUNCTION IF EXISTS promo_agreements_of_terms(bigint[]);"
     )
     return "\n".join(install), "\n".join(remove)
+
+
+# --- the grains: the states added up per project unit and cohort (decision 0026) ----------
+
+_GRAIN_KEYS = ("project_unit", "cohort")
+
+
+def _grain_terms(row: str) -> list[tuple[str, str]]:
+    """(grain column, what one state ``row`` adds to it)."""
+    return [
+        ("states", "1"),
+        ("judged", f"{row}.judged::int"),
+        ("keeping", f"({row}.judged AND NOT {row}.breached)::int"),
+        ("breached", f"{row}.breached::int"),
+        ("clawback_due", f"{row}.clawback_due::int"),
+        *((name, f"{row}.{name}") for name in GRAIN_SUMS),
+    ]
+
+
+GRAIN_COLUMNS: tuple[str, ...] = tuple(column for column, _term in _grain_terms("r"))
+
+
+def _grain_rows(table: str, sign: str) -> str:
+    """Each state of ``table`` as its key and its signed share of every grain column."""
+    terms = ", ".join(f"{sign}({term}) AS {column}" for column, term in _grain_terms("r"))
+    return (
+        f"SELECT COALESCE(r.project_unit, 0) AS project_unit, COALESCE(r.cohort, 0) AS cohort, "
+        f"{terms} FROM {table} AS r"
+    )
+
+
+def grain_expected_sql() -> str:
+    """The grains as the states add up now (the rebuild's and the comparison's)."""
+    sums = ", ".join(f"SUM({column}) AS {column}" for column in GRAIN_COLUMNS)
+    return (
+        f"SELECT project_unit, cohort, {sums} FROM ({_grain_rows(STATE, '')}) AS d "
+        "GROUP BY project_unit, cohort"
+    )
+
+
+def _grain_apply(parts: list[str], *, clear: bool) -> str:
+    """Add the signed shares of ``parts`` to the grains; a key whose every column nets to 0
+    writes nothing (a state marked stale, or recomputed to what it was). ``clear``: then
+    drop the grains left empty (only a subtraction leaves one)."""
+    columns = ", ".join(GRAIN_COLUMNS)
+    sums = ", ".join(f"SUM({column})" for column in GRAIN_COLUMNS)
+    moved = " OR ".join(f"SUM({column}) <> 0" for column in GRAIN_COLUMNS)
+    added = ", ".join(f"{column} = g.{column} + EXCLUDED.{column}" for column in GRAIN_COLUMNS)
+    empty = " AND ".join(f"g.{column} = 0" for column in GRAIN_COLUMNS)
+    return (
+        f"INSERT INTO {GRAIN} AS g (project_unit, cohort, {columns}) "
+        f"SELECT project_unit, cohort, {sums} FROM ({' UNION ALL '.join(parts)}) AS d "
+        f"GROUP BY project_unit, cohort HAVING {moved} "
+        # In key order: two writers lock the grains they share in the same order.
+        "ORDER BY project_unit, cohort "
+        f"ON CONFLICT (project_unit, cohort) DO UPDATE SET {added};"
+        + (f"\nDELETE FROM {GRAIN} AS g WHERE {empty};" if clear else "")
+    )
+
+
+def grain_trigger_sql() -> tuple[str, str]:
+    """(install, remove): the statement-level AFTER triggers on the states that keep the
+    grains (an insert adds the new rows, a delete subtracts the old, an update both)."""
+    parts = {
+        "INSERT": [_grain_rows("new_rows", "")],
+        "UPDATE": [_grain_rows("new_rows", ""), _grain_rows("old_rows", "-")],
+        "DELETE": [_grain_rows("old_rows", "-")],
+    }
+    install, remove = [], []
+    for op, rows in parts.items():
+        name = f"promo_state_grain_{op.lower()}"
+        install.append(
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$ BEGIN "
+            f"{_grain_apply(rows, clear=op != 'INSERT')} RETURN NULL; END $$ LANGUAGE plpgsql;\n"
+            f"DROP TRIGGER IF EXISTS {name} ON {STATE};\n"
+            f"CREATE TRIGGER {name} AFTER {op} ON {STATE} {_TRANSITIONS[op]} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {name}();"
+        )
+        remove.append(
+            f"DROP TRIGGER IF EXISTS {name} ON {STATE}; DROP FUNCTION IF EXISTS {name}();"
+        )
+    return "\n".join(install), "\n".join(remove)
+
+
+def rebuild_grain(cursor: Any) -> int:
+    """Rewrite the grains from the states (the caller holding the lock on the grains:
+    ``promo.dashboard.summary._lock``); returns how many grains were written."""
+    columns = ", ".join(GRAIN_COLUMNS)
+    cursor.execute(f"DELETE FROM {GRAIN}")
+    cursor.execute(
+        f"INSERT INTO {GRAIN} (project_unit, cohort, {columns}) "
+        f"SELECT project_unit, cohort, {columns} FROM ({grain_expected_sql()}) AS e"
+    )
+    return int(cursor.rowcount)
+
+
+def compare_grain(cursor: Any) -> list[tuple]:
+    """As ``promo.dashboard.summary.compare``: every grain that differs from its states'
+    sum, ``(unit, 1 January of the cohort, 'agreement_grain:<unit>:<cohort>:<columns>',
+    stored states, stored paid, summed states, summed paid)`` — the figure names the
+    columns that differ."""
+    differs = " || ".join(
+        f"CASE WHEN COALESCE(s.{c}, 0) <> COALESCE(e.{c}, 0) THEN ' {c}' ELSE '' END"
+        for c in GRAIN_COLUMNS
+    )
+    cursor.execute(
+        f"""
+        SELECT k.project_unit, make_date(GREATEST(k.cohort, 1), 1, 1),
+               'agreement_grain:' || k.project_unit || ':' || k.cohort || ':' || k.what,
+               k.s_states, k.s_paid, k.e_states, k.e_paid
+        FROM (
+            SELECT COALESCE(s.project_unit, e.project_unit) AS project_unit,
+                   COALESCE(s.cohort, e.cohort) AS cohort, ltrim({differs}) AS what,
+                   COALESCE(s.states, 0) AS s_states, COALESCE(s.paid, 0) AS s_paid,
+                   COALESCE(e.states, 0) AS e_states, COALESCE(e.paid, 0) AS e_paid
+            FROM {GRAIN} AS s
+            FULL OUTER JOIN ({grain_expected_sql()}) AS e
+              ON s.project_unit = e.project_unit AND s.cohort = e.cohort
+        ) AS k
+        WHERE k.what <> ''
+        ORDER BY 1, 3
+        """
+    )
+    return cursor.fetchall()
 
 
 # --- recomputation -------------------------------------------------------------------------

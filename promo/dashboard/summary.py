@@ -48,6 +48,7 @@ from leads.models import Lead
 from officers.models import Unit
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import Project, total_investment_as_of
+from promo.agreements import states as agreement_states
 from promo.reports.choices import Figure, SystemNoticeKind
 from promo.reports.selectors import (
     PeriodFigures,
@@ -319,6 +320,7 @@ def _lock(*, sets: bool = True) -> None:
             summary_sets.FDI_TABLE,
             summary_sets.UNIT_FDI_TABLE,
             summary_sets.LATEST_REPORT_TABLE,
+            agreement_states.GRAIN,
         ]
     with connection.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {', '.join(tables)} IN SHARE ROW EXCLUSIVE MODE")
@@ -354,8 +356,10 @@ def rebuild(start: date | None = None, end: date | None = None, *, sets: bool = 
         written += summary_sets.rebuild(cursor, start, end)
         written += summary_sets.rebuild_visitor_years(cursor, start, end)
         written += summary_sets.rebuild_unit_fdi(cursor, start, end)
-        # Each project's latest report month, whatever the days (it is not kept by day).
-        return written + summary_sets.rebuild_latest_reports(cursor)
+        # Each project's latest report month, whatever the days (it is not kept by day);
+        # the agreements' grains, whole (they are not kept by day either).
+        written += summary_sets.rebuild_latest_reports(cursor)
+        return written + agreement_states.rebuild_grain(cursor)
 
 
 @dataclass(frozen=True)
@@ -401,6 +405,8 @@ def compare(start: date, end: date) -> list[Mismatch]:
         rows += summary_sets.compare_unit_fdi(cursor, start, end)
         rows += summary_sets.compare_visitor_years(cursor, start, end)
         rows += summary_sets.compare_latest_reports(cursor)
+        # The agreements' states added up per unit and cohort (decision 0026), whole.
+        rows += agreement_states.compare_grain(cursor)
         return [
             Mismatch(unit, day, figure, (sc, Decimal(sa)), (ec, Decimal(ea)))
             for unit, day, figure, sc, sa, ec, ea in rows

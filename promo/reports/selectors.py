@@ -101,7 +101,10 @@ from promo.agreements.selectors import (
     KeepingRow,
     agreements_visible_to,
     cohort_year,
+    fresh_grains,
+    grain_keeping_row,
     keeping_rows,
+    sees_every_agreement,
     stored_keeping_rows,
 )
 from promo.core.expressions import AnyOfSubquery, named_by
@@ -1014,15 +1017,21 @@ def agreement_analysis(officer: Officer, *, unit: Unit | None, on: date) -> dict
 
     # Today's analysis adds up the agreements' stored states (decision 0020), keyed by where
     # each state is filed; a past day, or states left stale, computes every commitment's status.
-    grains = (
-        stored_keeping_rows(
+    grains = None
+    if on == today() and sees_every_agreement(officer):
+        # A bureau-wide reader adds up the grains (decision 0026); None: computed live.
+        summed = fresh_grains(unit)
+        if summed is not None:
+            grains = {
+                grain["project_unit"] * _COHORT_SPAN + grain["cohort"]: grain_keeping_row(grain)
+                for grain in summed
+            }
+    elif on == today():
+        grains = stored_keeping_rows(
             group=group,
             agreements=agreements,
             key=filed(F("state__project_unit"), F("state__cohort")),
         )
-        if on == today()
-        else None
-    )
     if grains is None:
         grains = keeping_rows(group=group, agreements=agreements, on=on)
     paths = dict(

@@ -295,8 +295,16 @@ def test_a_units_groundbreakings_and_agreements_read_its_projects_from_one_index
         cockpit(bureau.chief, f)
     statements = [q["sql"] for q in captured.captured_queries]
     total = [s for s in statements if "projects_projectincrement" in s and "groundbreaking" in s]
+    assert len(total) == 1, statements
+    # The chief's agreement figures are the unit's grains (decision 0026), no project read;
+    # a unit head's are his scope's states, the projects' ids read from the index.
+    assert any("agreements_agreementstategrain" in s for s in statements)
+    assert not [s for s in statements if s.startswith('SELECT COUNT("agreements_agreement"')]
+    with CaptureQueriesContext(connection) as captured:
+        cockpit(bureau.shanghai_head, f)
+    statements = [q["sql"] for q in captured.captured_queries]
     agreements = [s for s in statements if s.startswith('SELECT COUNT("agreements_agreement"')]
-    assert len(total) == 1 and len(agreements) == 1, statements
+    assert len(agreements) == 1, statements
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'projects_project_unit_gb'"

@@ -222,6 +222,13 @@ def _texts(section) -> dict[tuple[str, str], list[str]]:
     return {key: [cell["text"] for cell in cells] for key, cells in _rows(section).items()}
 
 
+def _computed_live(patch) -> None:
+    """Today's analysis computed from every commitment: neither the grains (a bureau-wide
+    reader's, decision 0026) nor the states (decision 0020) read."""
+    patch.setattr("promo.reports.selectors.stored_keeping_rows", lambda **kw: None)
+    patch.setattr("promo.reports.selectors.fresh_grains", lambda unit: None)
+
+
 def test_today_the_analysis_adds_up_the_stored_states_and_follows_each_write(
     scenario,  # noqa: F811
     client_for,
@@ -243,7 +250,7 @@ def test_today_the_analysis_adds_up_the_stored_states_and_follows_each_write(
 
     def live() -> dict:
         with monkeypatch.context() as patch:
-            patch.setattr("promo.reports.selectors.stored_keeping_rows", lambda **kw: None)
+            _computed_live(patch)
             return _texts(agreement_analysis(bureau.chief, unit=None, on=today()))
 
     assert stored == live()
@@ -269,19 +276,25 @@ def test_today_the_analysis_files_each_state_by_its_projects_unit_and_first_agre
 
     bureau = scenario
     client = client_for(bureau.chief)
+    head = client_for(bureau.shanghai_head)
     _page(client)  # the first read stores the states
-    with CaptureQueriesContext(connection) as ctx:
-        _page(client)
-    grouped = [query["sql"] for query in ctx.captured_queries if "group_key" in query["sql"]]
-    assert grouped
-    assert not [sql for sql in grouped if "projects_project" in sql]
+    # The chief adds up the grains (decision 0026), filed by the states' own unit and cohort:
+    # no project joined. A unit head groups his scope's states by the same columns.
+    read: dict[str, list[str]] = {}
+    for reader, marker in ((client, "agreements_agreementstategrain"), (head, "group_key")):
+        with CaptureQueriesContext(connection) as ctx:
+            _page(reader)
+        read[marker] = [q["sql"] for q in ctx.captured_queries if marker in q["sql"]]
+        assert read[marker], marker
+    assert not [sql for sql in read["agreements_agreementstategrain"] if "projects_project" in sql]
+    assert '"agreements_agreementstate"."project_unit"' in read["group_key"][0]
 
     def stored() -> dict:
         return _texts(agreement_analysis(bureau.chief, unit=None, on=today()))
 
     def live() -> dict:
         with monkeypatch.context() as patch:
-            patch.setattr("promo.reports.selectors.stored_keeping_rows", lambda **kw: None)
+            _computed_live(patch)
             return _texts(agreement_analysis(bureau.chief, unit=None, on=today()))
 
     def filed(agreement) -> tuple:
