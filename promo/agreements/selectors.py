@@ -703,11 +703,8 @@ def _grains_read(unit: Unit | None) -> list[dict[str, Any]] | None:
         params.append(unit.path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
     sql = f"""
         SELECT c.holds, {columns}
-        FROM (SELECT (SELECT count(*) FROM {Agreement._meta.db_table})
-                     = (SELECT COALESCE(SUM(states), 0) FROM {states.GRAIN})
-                 AND NOT EXISTS (SELECT 1 FROM {Agreement._meta.db_table} WHERE signed_on > %s)
-                 AND NOT EXISTS (SELECT 1 FROM {states.STATE}
-                                 WHERE on_day IS NULL OR on_day < %s OR on_day > %s) AS holds
+        FROM (SELECT NOT EXISTS (SELECT 1 FROM {Agreement._meta.db_table} WHERE signed_on > %s)
+                 AND {states.all_fresh_sql()} AS holds
              ) AS c
         LEFT JOIN {states.GRAIN} AS g ON c.holds{scope}
     """
@@ -1345,7 +1342,9 @@ def term_list(
             # The ids are of the scope (visible, in the unit, of the cohort): the page walks
             # the commitments by due date from today (a term at risk is not yet due) and keeps
             # those in the list, hashed; no join decides who sees them.
-            ids = states.at_risk_term_ids(scope)
+            # A bureau-wide reader's whole list (no unit, cohort or day): every state.
+            whole = sees_every_agreement(officer) and unit is None and cohort is None and on is None
+            ids = states.at_risk_term_ids(None if whole else scope)
             listed = Term.objects.filter(InArray(F("pk"), ids), due_on__gte=today())
             rows = shown(listed).order_by("due_on", "id")
             if metric not in Metric.values:

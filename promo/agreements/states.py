@@ -498,10 +498,34 @@ def queue_refresh() -> None:
         log.warning("could not queue the agreement states' refresh; reads count live meanwhile")
 
 
+def all_fresh_sql() -> str:
+    """A condition true when every agreement of the bureau has a state of today (parameters:
+    the day, three times): as many states as agreements — counted by the grains, which the
+    nightly reconciliation checks — and none stale or of another day (a probe of the
+    ``on_day`` index, which finds nothing on a fresh day)."""
+    return (
+        f"(SELECT count(*) FROM {Agreement._meta.db_table}) "
+        f"= (SELECT COALESCE(SUM(states), 0) FROM {GRAIN}) "
+        f"AND NOT EXISTS (SELECT 1 FROM {STATE} "
+        "WHERE on_day IS NULL OR on_day < %s OR on_day > %s)"
+    )
+
+
+def all_fresh(day: date) -> bool:
+    """Whether every state of the bureau is of ``day`` (``all_fresh_sql``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {all_fresh_sql()}", [day, day])
+        return bool(cursor.fetchone()[0])
+
+
 def ensure_fresh(agreements: QuerySet[Agreement], *, compute: Compute) -> bool:
     """Whether every one of ``agreements`` has today's state, the stale ones recomputed and
     stored first — up to the read limit: past it a refresh is queued and False returned
-    (the caller reads live)."""
+    (the caller reads live). On a day no state of the bureau is stale that is known from
+    two index reads (``all_fresh``), without looking for the stale among ``agreements``
+    (province: 48,000 agreements joined to their states, ~45 ms)."""
+    if all_fresh(today()):
+        return True
     rows = stale(agreements)
     if not rows:
         return True
@@ -512,16 +536,24 @@ def ensure_fresh(agreements: QuerySet[Agreement], *, compute: Compute) -> bool:
     return refresh(seen=rows, compute=compute, wait_ms=READ_WAIT_MS) == len(rows)
 
 
-def at_risk_term_ids(agreements: QuerySet[Agreement]) -> list[int]:
+def at_risk_term_ids(agreements: QuerySet[Agreement] | None) -> list[int]:
     """The ids of the commitments of ``agreements`` at risk by today's states, read into a list:
     given as a constant array the planner knows how many there are (province: 19,025 of
     240,050). As a subquery unnesting the column it guessed half of all commitments, walked
     them in due order for the page's twenty and compared each with every id read: 42 s at
     province. Read for the scope, the list's count is its length and its page needs no join
     to the projects to keep to the unit."""
-    return list(
-        AgreementState.objects.filter(on_day=today(), agreement__in=agreements.values("pk"))
-        .exclude(at_risk_terms=[])
+    fresh = AgreementState.objects.filter(on_day=today())
+    if agreements is not None:  # None: every agreement of the bureau (no join)
+        fresh = fresh.filter(agreement__in=agreements.values("pk"))
+    terms = (
+        fresh.exclude(at_risk_terms=[])
         .annotate(term=Func(F("at_risk_terms"), function="unnest", output_field=BigIntegerField()))
         .values_list("term", flat=True)
     )
+    # Fetched as they come: a bigint needs no converter, and through the queryset's rows
+    # the province's 19,025 ids cost ~20 ms of row handling on every read of the list.
+    sql, params = terms.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [term for (term,) in cursor.fetchall()]

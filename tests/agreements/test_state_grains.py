@@ -22,6 +22,7 @@ from promo.agreements.selectors import (
     _figures_live,
     _grains_read,
     agreements_visible_to,
+    compute_states,
     fresh_grains,
     keeping_figures,
     keeping_rows,
@@ -195,7 +196,9 @@ def test_a_unit_head_still_reads_the_states_of_his_scope(bureau):
     _agreement(bureau.outsider, "协议-丁")  # not his
     with CaptureQueriesContext(connection) as ctx:
         figures = _read(head)
-    assert "agreements_agreementstategrain" not in " ".join(q["sql"] for q in ctx.captured_queries)
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert "c.holds" not in sql  # the grains' read
+    assert 'LEFT OUTER JOIN "agreements_agreementstate"' in sql  # his scope's states
     assert figures == _live(head) and figures["breached"] == 1
 
 
@@ -289,3 +292,26 @@ def test_writers_marking_states_of_one_grain_stale_never_wait_for_each_other():
         c.close()
     assert set(AgreementState.objects.values_list("on_day", flat=True)) == {None}
     assert _grains() == _states_added_up()
+
+
+def test_a_fresh_day_is_known_without_looking_for_the_stale_among_the_agreements(bureau):
+    """``states.ensure_fresh`` first asks whether any state of the bureau is stale (two index
+    reads); only then does it look for the stale among the agreements it was given."""
+    officer = bureau.shanghai_officer
+    agreement = _agreement(officer, "协议-辛")
+    term = services.term_add(
+        agreement=agreement, actor=officer, metric="jobs", target="10", due_on=today() + DAY
+    )
+
+    def looked_for_the_stale() -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            assert states.ensure_fresh(Agreement.objects.all(), compute=compute_states)
+        return [q["sql"] for q in ctx.captured_queries if "LEFT OUTER JOIN" in q["sql"]]
+
+    assert looked_for_the_stale()  # the new term made the state stale: recomputed
+    assert states.all_fresh(today())
+    assert looked_for_the_stale() == []
+    Term.objects.filter(pk=term.pk).update(target=20)  # marked stale by the trigger
+    assert not states.all_fresh(today())
+    assert looked_for_the_stale()
+    assert states.all_fresh(today())
