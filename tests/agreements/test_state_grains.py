@@ -6,7 +6,6 @@ states stale, and compared and corrected by the nightly reconciliation."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,38 +18,22 @@ from officers.choices import Role
 from promo.agreements import services, states
 from promo.agreements.models import Agreement, AgreementState, AgreementStateGrain, Term
 from promo.agreements.selectors import (
-    _figures_live,
     _grains_read,
     agreements_visible_to,
     compute_states,
     fresh_grains,
     keeping_figures,
     keeping_rows,
-    promises_visible_to,
 )
 from promo.core.services import today
 from promo.dashboard import summary
 from promo.reports.models import SystemNotice
 from promo.reports.selectors import agreement_analysis
+from tests.agreements.test_agreement_states import COUNTED, DAY, MONEY, _agreement, _live
 from tests.dashboard.raw import connect
 from tests.factories import make_bureau, make_officer, make_project
 
 pytestmark = pytest.mark.django_db
-
-DAY = timedelta(days=1)
-FIGURES = ("judged", "keeping", "breached", "overdue_promises", "clawback_due")
-MONEY = ("paid", "withheld", "clawed_back")
-
-
-def _agreement(officer, title: str, *, signed_days_ago: int = 80) -> Agreement:
-    project = make_project(officer, contract_date=today() - signed_days_ago * DAY)
-    return services.agreement_create(
-        project=project,
-        actor=officer,
-        kind="main",
-        title=title,
-        signed_on=today() - signed_days_ago * DAY,
-    )
 
 
 def _grains() -> dict[tuple[int, int], dict[str, Any]]:
@@ -76,13 +59,9 @@ def _states_added_up() -> dict[tuple[int, int], dict[str, Any]]:
     return out
 
 
-def _live(officer) -> dict[str, Any]:
-    return _figures_live(agreements_visible_to(officer), promises_visible_to(officer), None)
-
-
 def _read(officer, unit=None) -> dict[str, Any]:
     figures = keeping_figures(officer, unit=unit)
-    return {name: getattr(figures, name) for name in (*FIGURES, *MONEY)}
+    return {name: getattr(figures, name) for name in (*COUNTED, *MONEY)}
 
 
 def test_the_grains_equal_the_states_added_up_after_every_kind_of_write(bureau):
