@@ -9,10 +9,12 @@ and does not count; a refused request that left any row changed does. Sessions a
 (signing in, messages), so ``django_session`` is left out; nor is the audit trail
 (``audit_auditentry`` and its head row ``audit_chainhead``), which records every API call,
 every denial and the audit page's own reads by design (tests/audit/ checks what it records).
-Nor are ``agreements_agreementstate`` and the statuses stored beside it
-(``agreements_agreementstatuses``): derived rows, no record of anyone's, which a read of the
-协议履约 figures recomputes when stale by design (decision 0020;
-tests/agreements/test_agreement_states.py checks them against the live computation).
+Nor are ``agreements_agreementstate``, the statuses stored beside it
+(``agreements_agreementstatuses``) and the states added up by its triggers
+(``agreements_agreementstategrain``): derived rows, no record of anyone's, which a read of the
+协议履约 figures recomputes when stale by design (decisions 0020 and 0026;
+tests/agreements/test_agreement_states.py and test_state_grains.py check them against the
+live computation).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ IGNORED_TABLES = frozenset(
         "audit_chainhead",
         "agreements_agreementstate",
         "agreements_agreementstatuses",
+        "agreements_agreementstategrain",
     }
 )
 REFUSED = frozenset({401, 403, 404, 405})
