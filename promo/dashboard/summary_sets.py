@@ -635,22 +635,3 @@ def visiting_investors(
         [*params, *where_params],
     )
     return {k: int(v) for k, v in rows.items()}, int(total or 0)
-    days, days_params = _period_days("v.year", start, end)
-    # Below the bureau, the scope's units as an array read once, so that one unit's sub-tree
-    # is read through the (unit, year) index (joined to ``b`` alone PostgreSQL scans every
-    # unit's year: one unit's year to date at province 31 → 9 ms); the bureau reads its year.
-    scope, scope_params = "TRUE", []
-    if total_unit is not None and total_unit.parent_id is not None:
-        scope = "v.unit_id = ANY(ARRAY(SELECT id FROM officers_unit WHERE path LIKE %s))"
-        scope_params = [f"{total_unit.path}%"]
-    rows, total = _grouped(
-        f"""
-        WITH b AS ({cte})
-        SELECT b.bucket, GROUPING(b.bucket), COUNT(DISTINCT v.investor_id)
-        FROM {VISITOR_YEAR_TABLE} AS v JOIN b ON b.id = v.unit_id
-        WHERE {scope} AND v.year BETWEEN %s AND %s AND v.days & {days} <> {_NO_DAYS}
-        GROUP BY GROUPING SETS ((b.bucket), ())
-        """,
-        [*params, *scope_params, start.year, end.year, *days_params],
-    )
-    return {k: int(v) for k, v in rows.items()}, int(total or 0)
