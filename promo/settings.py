@@ -662,7 +662,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PAGINATION_CLASS": "promo.api.pagination.StableCursorPagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["promo.api.filters.NamedFiltersBackend"],
     "DEFAULT_SCHEMA_CLASS": "promo.api.schema.PromoAutoSchema",
     "EXCEPTION_HANDLER": "promo.api.errors.exception_handler",
     # Requests per caller, counted in the Redis cache (CACHES["default"]).

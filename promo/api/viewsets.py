@@ -16,27 +16,12 @@ from rest_framework.response import Response
 
 from promo.api.errors import CONFLICT_MESSAGE, PreconditionFailed, UnknownQueryParameter
 from promo.api.etags import _etag_matches, etag_for
+from promo.api.filters import filter_query_params
 from promo.api.idempotency import run_once
 from promo.api.pagination import StableCursorPagination
 from promo.api.parsers import BoundedJSONParser
 from promo.api.serializers import FieldsMixin
 from promo.core.errors import Conflict
-
-
-@functools.cache
-def filter_query_params(filterset_class: Any) -> frozenset[str]:
-    """The query parameters a FilterSet reads: a filter's name, or for a range filter its
-    pair (``visited_on_after``/``visited_on_before``, ``amount_min``/``amount_max``)."""
-    names: set[str] = set()
-    for name, filter_ in filterset_class.base_filters.items():
-        # The widget names the parameters; read from the class, no form is built.
-        widget = filter_.extra.get("widget") or filter_.field_class.widget
-        suffixes = getattr(widget, "suffixes", None)
-        if suffixes:
-            names |= {f"{name}_{suffix}" if suffix else name for suffix in suffixes}
-        else:
-            names.add(name)
-    return frozenset(names)
 
 
 class ScopedViewSet(viewsets.GenericViewSet):
