@@ -7,7 +7,6 @@ from collections.abc import Collection
 from datetime import UTC
 from typing import Any
 
-from django.template import loader
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
@@ -21,11 +20,8 @@ def filter_params(filterset_class: Any) -> dict[str, frozenset[str]]:
     for name, filter_ in filterset_class.base_filters.items():
         # The widget names the parameters; read from the class, no form is built.
         widget = filter_.extra.get("widget") or filter_.field_class.widget
-        suffixes = getattr(widget, "suffixes", None)
-        if suffixes:
-            params[name] = frozenset(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
-        else:
-            params[name] = frozenset({name})
+        suffixes = getattr(widget, "suffixes", None) or ("",)
+        params[name] = frozenset(f"{name}_{suffix}" if suffix else name for suffix in suffixes)
     return params
 
 
@@ -37,10 +33,11 @@ def filter_query_params(filterset_class: Any) -> frozenset[str]:
 
 def named_filters(filterset_class: Any, present: Collection[str]) -> dict[str, Any]:
     """The FilterSet's filters that read one of the ``present`` query parameters."""
+    params = filter_params(filterset_class)
     return {
         name: filter_
         for name, filter_ in filterset_class.base_filters.items()
-        if not filter_params(filterset_class)[name].isdisjoint(present)
+        if not params[name].isdisjoint(present)
     }
 
 
@@ -69,11 +66,8 @@ class NamedFiltersBackend(DjangoFilterBackend):
         return filterset
 
     def to_html(self, request: Any, queryset: Any, view: Any) -> Any:
-        # The browsable API's filter form: every filter, as django-filter's backend renders it.
-        filterset = super().get_filterset(request, queryset, view)
-        if filterset is None:
-            return None
-        return loader.get_template(self.template).render({"filter": filterset}, request)
+        # The browsable API's filter form: every filter, rendered by django-filter's backend.
+        return DjangoFilterBackend().to_html(request, queryset, view)
 
 
 def as_utc(value, name: str):
