@@ -317,6 +317,9 @@ PROMO_DASHBOARD_CACHE_SECONDS = env_int("PROMO_DASHBOARD_CACHE_SECONDS", 60)
 # PROMO_DASHBOARD_REFRESH_SECONDS (once half their allowed age), so chiefs rarely wait.
 PROMO_DASHBOARD_REFRESH_SECONDS = env_int("PROMO_DASHBOARD_REFRESH_SECONDS", 20)
 PROMO_DASHBOARD_HOT_MINUTES = env_int("PROMO_DASHBOARD_HOT_MINUTES", 60)
+# A cold cockpit asks its independent questions side by side in this many threads, each on its
+# own database connection (promo/core/reads.py; 1: one after the other).
+PROMO_PARALLEL_READS = env_int("PROMO_PARALLEL_READS", 2)
 
 # Personal data encrypted at rest (issue #16, promo/core/crypto.py): Fernet keys, newest
 # first — every key decrypts, the first encrypts; `manage.py rotate_field_keys` re-encrypts

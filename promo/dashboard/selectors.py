@@ -33,7 +33,7 @@ least 1亿. Only the scores have no list behind them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -78,6 +78,7 @@ from projects.models import (
 )
 from projects.selectors import projects_visible_to
 from promo.agreements.selectors import keeping_figures
+from promo.core.reads import side_by_side
 from promo.core.urls import path_of
 from promo.reports.choices import TARGET_FIGURE, AlertLevel, Figure
 from promo.reports.models import Alert, own_line_name
@@ -804,6 +805,8 @@ HEADLINE_LABELS = {
 }
 # The figures the tiles compare with the same days of last year (the only ones read for it).
 HEADLINE_FIGURES = frozenset(TARGET_FIGURE[metric] for metric in TargetMetric.values)
+_VISITORS = frozenset({Figure.INVESTORS_VISITING})
+_FIGURES_BUT_VISITORS = frozenset(Figure.values) - _VISITORS
 
 
 def elapsed_percent(day: date) -> Decimal:
@@ -896,35 +899,55 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
 
     narrowed = any(f.narrowing.values())
 
-    def figures(*periods: Period) -> list[tuple[dict, dict]]:
+    def figures(*periods: Period, only: Collection[str]) -> list[tuple[dict, dict]]:
         if not narrowed:
             # The additive figures from the daily summary, the others raw (.summary): every
             # period in the same few statements.
             return cockpit_figures_over(
-                [(p.start, p.end) for p in periods], units=units, own_units=own, total=total_keys
+                [(p.start, p.end) for p in periods],
+                units=units,
+                own_units=own,
+                total=total_keys,
+                figures=only,
             )
         # Narrowed by industry, region or channel: the summary has no such dimension.
         return [
             (
-                period_figures(start=p.start, end=p.end, units=units, own_units=own, **f.narrowing),
-                period_figures(start=p.start, end=p.end, units=total_keys, **f.narrowing),
+                period_figures(
+                    start=p.start,
+                    end=p.end,
+                    units=units,
+                    own_units=own,
+                    figures=only,
+                    **f.narrowing,
+                ),
+                period_figures(
+                    start=p.start, end=p.end, units=total_keys, figures=only, **f.narrowing
+                ),
             )
             for p in periods
         ]
 
     ytd_start = date(f.period.year, 1, 1)
-    if f.period.kind == PeriodKind.YTD and f.period.start == ytd_start:
-        ytd_period = f.period
-        (now, now_total), (before, before_total) = figures(f.period, f.period.last_year)
-        ytd, ytd_total = now, now_total
-        ytd_last_year = before_total
-    else:
-        # A period in a later year than today has done nothing yet: its "year to date" is
-        # its 1 January alone (not a range ending before it starts).
-        ytd_period = Period(PeriodKind.YTD, ytd_start, max(min(f.period.end, f.today), ytd_start))
-        (now, now_total), (before, before_total), (ytd, ytd_total) = figures(
-            f.period, f.period.last_year, ytd_period
-        )
+    is_ytd = f.period.kind == PeriodKind.YTD and f.period.start == ytd_start
+    # A period in a later year than today has done nothing yet: its "year to date" is its
+    # 1 January alone (not a range ending before it starts).
+    ytd_period = (
+        f.period
+        if is_ytd
+        else Period(PeriodKind.YTD, ytd_start, max(min(f.period.end, f.today), ytd_start))
+    )
+
+    # The rows' periods: the chosen one, the same days of last year, the year to date.
+    periods = (
+        (f.period, f.period.last_year) if is_ytd else (f.period, f.period.last_year, ytd_period)
+    )
+
+    def period_reads() -> tuple[list[tuple[dict, dict]], Any]:
+        """The figures but the distinct visitors, and the band's last year to date."""
+        read = figures(*periods, only=_FIGURES_BUT_VISITORS)
+        if is_ytd:
+            return read, read[1][1]
         # The band compares the year to date with the same days of last year: the total
         # alone and the band's figures alone, when the period is not the year to date.
         last = ytd_period.last_year
@@ -944,6 +967,41 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
                 total=total_keys,
                 figures=HEADLINE_FIGURES,
             )[0][1]
+        return read, ytd_last_year
+
+    def other_reads() -> dict[str, Any]:
+        red = red_projects(officer, f)
+        return {
+            "time_to_signing": time_to_signing(officer, f),
+            "overdue": overdue_milestones(officer, f),
+            "red_projects": red,
+            "red_count": red_count(officer, f, red),
+            "red_headline": red_project_figure(officer, f),
+            "trend": monthly_trend(officer, f),
+            # 协议履约 as of today for the chosen unit, each figure linked to its list.
+            "keeping": keeping_figures(officer, unit=f.unit),
+        }
+
+    # The independent reads side by side (promo.core.reads), the longest first; the distinct
+    # visitors (one statement a period) apart from the other figures, to share the threads.
+    lead_funnel, (read, ytd_last_year), visitors, snapshot, others = side_by_side(
+        [
+            lambda: funnel(officer, f, units, own),
+            period_reads,
+            lambda: figures(*periods, only=_VISITORS),
+            lambda: _project_snapshot(officer, f, units, ytd_period, own),
+            other_reads,
+        ]
+    )
+    for (rows_read, totals_read), (rows_visiting, totals_visiting) in zip(
+        read, visitors, strict=True
+    ):
+        for values, visiting in ((rows_read, rows_visiting), (totals_read, totals_visiting)):
+            for key, figures_of in values.items():
+                figures_of.investors_visiting = visiting[key].investors_visiting
+    (now, now_total), (before, before_total), (ytd, ytd_total) = (
+        read if len(read) == 3 else (*read, read[0])
+    )
 
     rows = [
         UnitRow(
@@ -979,7 +1037,6 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         row.cells = _figure_cells(row, f, row.unit)
     total.cells = _figure_cells(total, f, f.unit)
 
-    snapshot = _project_snapshot(officer, f, units, ytd_period, own)
     for row in [*rows, *own_rows]:
         row.projects = _dress_snapshot(snapshot.get(row.unit.pk, _EMPTY_SNAPSHOT), row, f, row.unit)
     summed = {
@@ -988,14 +1045,12 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     }
     total.projects = _dress_snapshot(summed, total, f, f.unit)
     _targets(f, ytd_period, [*rows, total])
-    lead_funnel = funnel(officer, f, units, own)
     by_unit = lead_funnel.pop("by_unit")
     for row in [*rows, *own_rows]:
         row.funnel = _funnel_cells(
             by_unit.get(row.unit.pk, empty_figures()), f, row.unit, row.is_own
         )
     total.funnel = lead_funnel
-    red = red_projects(officer, f)
 
     return {
         "rows": rows,
@@ -1003,13 +1058,6 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         "total": total,
         "figure_labels": [Figure(figure).label for figure in COCKPIT_FIGURES],
         "funnel": lead_funnel,
-        "time_to_signing": time_to_signing(officer, f),
-        "overdue": overdue_milestones(officer, f),
-        "red_projects": red,
-        "red_count": red_count(officer, f, red),
-        "red_headline": red_project_figure(officer, f),
         "headline": headline(f, ytd_period, total, ytd_last_year[total_key]),
-        "trend": monthly_trend(officer, f),
-        # 协议履约 as of today for the chosen unit, each figure linked to its list.
-        "keeping": keeping_figures(officer, unit=f.unit),
+        **others,
     }
