@@ -95,3 +95,27 @@ def test_the_cockpit_page_is_the_same_page_either_way(bureau, settings):
         for language, word in (("zh-hans", "合计"), ("en", "Total")):
             assert pages[language, 3, path] == pages[language, 1, path], (language, path)
             assert word in pages[language, 3, path]
+
+
+def test_the_page_computes_a_missing_snapshot_side_by_side_and_serves_a_fresh_one_alone(
+    bureau, settings
+):
+    """Through the view as chiefs reach it (no transaction around a GET): the first request
+    computes with helper threads, the next one within the cache age reads the stored snapshot
+    and starts none."""
+    settings.PROMO_DASHBOARD_CACHE_SECONDS = 60
+    settings.PROMO_PARALLEL_READS = 2
+    client = Client()
+    client.force_login(bureau.chief)
+    served = []
+    for _ in range(2):
+        opened, receiver = _opened_elsewhere()
+        try:
+            response = client.get("/dashboard/?period=quarter")
+        finally:
+            connection_created.disconnect(receiver)
+        assert response.status_code == 200
+        served.append((len(set(opened)), PER_RESPONSE.sub(r'\1…"', response.content.decode())))
+    assert served[0][0] == 1  # one helper thread beside the request's
+    assert served[1][0] == 0
+    assert served[1][1] == served[0][1]
