@@ -81,7 +81,6 @@ def side_by_side(reads: Sequence[Callable[[], Any]]) -> list[Any]:
                 except BaseException as error:  # handed to the caller below
                     with lock:
                         errors[index] = error
-
         finally:
             _inside.reset(token)
 
