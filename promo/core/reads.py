@@ -42,7 +42,7 @@ _inside: ContextVar[bool] = ContextVar("promo_reads_side_by_side", default=False
 
 def threads_for(count: int) -> int:
     """How many threads ``count`` reads would run in now (1: one after the other)."""
-    wanted = max(1, int(getattr(settings, "PROMO_PARALLEL_READS", 1)))
+    wanted = settings.PROMO_PARALLEL_READS
     if wanted <= 1 or count <= 1 or _inside.get():
         return 1
     if any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):

@@ -999,9 +999,11 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         for values, visiting in ((rows_read, rows_visiting), (totals_read, totals_visiting)):
             for key, figures_of in values.items():
                 figures_of.investors_visiting = visiting[key].investors_visiting
-    (now, now_total), (before, before_total), (ytd, ytd_total) = (
-        read if len(read) == 3 else (*read, read[0])
-    )
+    if is_ytd:
+        (now, now_total), (before, before_total) = read
+        ytd, ytd_total = now, now_total
+    else:
+        (now, now_total), (before, before_total), (ytd, ytd_total) = read
 
     rows = [
         UnitRow(
