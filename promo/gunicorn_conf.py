@@ -14,7 +14,14 @@ threads as writers the round is shared evenly — 3 × 8 gave p95 280 ms and 5 �
 134–137 req/s either way. More processes with fewer threads each also spread a handful of
 keep-alive connections over more interpreters (one process's threads share one GIL): at 4
 connections the API lists gave 88–112 req/s with 5 × 4 and 77–107 with 3 × 8. Hence
-gunicorn's usual 2 × cores + 1 processes of 4 threads. Settings (environment):
+gunicorn's usual 2 × cores + 1 processes of 4 threads.
+
+Which process takes a new connection (2026-12-06, this machine's successor): with gthread
+alone the first process to wake took most of a burst — 15, 2, 1, 1 and 1 of the 20 writers'
+keep-alive connections, 3 and 1 of 4 — and the 15 queued behind one interpreter lock (p50
+93 ms, p95 335 ms in that run; p95 555 ms on the AMD machine). ``BalancedThreadWorker``
+(promo/core/serving.py) lets an emptier process take it first: 4 × 5 and 1 × 4 in every
+burst measured after the first. Settings (environment):
 
     WEB_CONCURRENCY   worker processes       default: 2 × cores + 1
     WEB_THREADS       threads per worker     default: 4
@@ -34,7 +41,8 @@ def _int(name: str, default: int) -> int:
 
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-worker_class = "gthread"
+# gthread, with a burst of new connections spread over the processes (promo/core/serving.py).
+worker_class = "promo.core.serving.BalancedThreadWorker"
 workers = _int("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1) + 1)
 threads = _int("WEB_THREADS", 4)
 timeout = _int("WEB_TIMEOUT", 30)

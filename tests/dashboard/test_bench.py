@@ -101,7 +101,8 @@ def test_gunicorn_runs_threaded_workers_sized_from_the_environment(monkeypatch):
     monkeypatch.setenv("WEB_CONCURRENCY", "5")
     monkeypatch.setenv("WEB_THREADS", "8")
     conf = importlib.reload(importlib.import_module("promo.gunicorn_conf"))
-    assert conf.worker_class == "gthread" and conf.workers == 5 and conf.threads == 8
+    assert conf.worker_class == "promo.core.serving.BalancedThreadWorker"
+    assert conf.workers == 5 and conf.threads == 8
     monkeypatch.delenv("WEB_CONCURRENCY")
     monkeypatch.delenv("WEB_THREADS")
     conf = importlib.reload(conf)
