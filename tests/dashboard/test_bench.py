@@ -621,3 +621,28 @@ def test_the_bench_makes_the_chiefs_authenticator_once_and_gives_an_unused_code(
     assert not device.verify_token(code)  # single-use
     bench._second_factor_code(chief.username)  # waits for the next time step if needed
     assert TOTPDevice.objects.filter(user=chief).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_writers_visits_are_counted_then_taken_back():
+    """A reused bench database stays as seeded: the writers' marked visits are counted and
+    deleted (with their officers), the others kept."""
+    from tests.factories import make_bureau
+
+    bureau = make_bureau()
+    me = bureau.shanghai_officer
+    investor = make_investor(me)
+    marker = f"{bench.WRITER_MARK} 1"
+
+    def log(summary):
+        return visit_log(actor=me, kind=VisitKind.VISIT, visited_on=today(), investor=investor,
+                         lead=None, summary=summary).pk  # fmt: skip
+
+    marked = [log(marker) for _ in range(3)]
+    kept = [log(f"{bench.WRITER_MARK} 2"), log("洽谈")]
+    assert bench._take_back_marked(_database_url(), marker) == 3
+    assert not Visit.objects.filter(pk__in=marked).exists()
+    assert not Visit.officers.through.objects.filter(visit_id__in=marked).exists()
+    assert sorted(Visit.objects.filter(pk__in=kept).values_list("pk", flat=True)) == sorted(kept)
+    assert Visit.officers.through.objects.filter(visit_id__in=kept).count() == 2
+    assert bench._take_back_marked(_database_url(), marker) == 0
