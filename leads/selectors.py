@@ -202,6 +202,23 @@ def investors_visible_to(officer: Officer) -> QuerySet[Investor]:
     )
 
 
+def investors_of_own_units(officer: Officer) -> QuerySet[Investor]:
+    """The first branch of :func:`investors_visible_to` on its own — investors registered by
+    the officer's units (their own, for an officer who sees only their own records): a subset
+    of it, one index probe to plan and run. A lookup of one investor tries it first (an
+    officer's visit, lead or project is mostly for their units' investor) and asks
+    ``investors_visible_to`` only when it finds nothing: building and planning that selector's
+    lead and visit subqueries was 1.4 of the 2.0 ms such a lookup took."""
+    scope = scope_for(officer)
+    if scope.is_everything:
+        return Investor.objects.all()
+    if scope.officer_id is None:
+        return Investor.objects.none()
+    if scope.own_records_only:
+        return Investor.objects.filter(created_by_id=officer.pk)
+    return Investor.objects.filter(unit_id__in=scope.unit_ids)
+
+
 def intermediaries_visible_to(officer: Officer) -> QuerySet[Intermediary]:
     scope = scope_for(officer)
     if scope.is_everything:

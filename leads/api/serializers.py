@@ -35,6 +35,7 @@ from ..models import Intermediary, Investor, InvestorContact, Lead, PromotionEve
 from ..selectors import (
     allowed_transitions,
     intermediaries_visible_to,
+    investors_of_own_units,
     investors_visible_to,
     leads_visible_to,
     promotion_events_visible_to,
@@ -443,7 +444,9 @@ class LeadSerializer(FieldsMixin, serializers.ModelSerializer):
 class LeadWriteSerializer(WriteSerializer):
     """Register a lead (登记项目信息) in status 信息; the caller becomes its 主办."""
 
-    investor = VisiblePrimaryKeyRelatedField(investors_visible_to, help_text="投资方编号")
+    investor = VisiblePrimaryKeyRelatedField(
+        investors_visible_to, first_try=investors_of_own_units, help_text="投资方编号"
+    )
     unit = VisiblePrimaryKeyRelatedField(
         units_visible_to, required=False, help_text="责任单位；缺省为本人所在单位"
     )
@@ -610,7 +613,9 @@ class VisitSerializer(FieldsMixin, serializers.ModelSerializer):
 class VisitWriteSerializer(WriteSerializer):
     """Log a visit (登记走访); the caller is always among the officers present."""
 
-    investor = VisiblePrimaryKeyRelatedField(investors_visible_to, help_text="客商编号")
+    investor = VisiblePrimaryKeyRelatedField(
+        investors_visible_to, first_try=investors_of_own_units, help_text="客商编号"
+    )
     lead = VisiblePrimaryKeyRelatedField(
         leads_visible_to, required=False, allow_null=True, help_text="推进的项目信息编号"
     )

@@ -22,7 +22,7 @@ from leads.api.serializers import (
     viewer_of,
 )
 from leads.models import Lead
-from leads.selectors import investors_visible_to
+from leads.selectors import investors_of_own_units, investors_visible_to
 from officers.api.serializers import OfficerRefSerializer
 from officers.models import Assignment, Unit
 from officers.selectors import officers_visible_to, units_visible_to
@@ -309,7 +309,9 @@ class LeadSignSerializer(ActionSerializer):
 class ProjectWriteSerializer(WriteSerializer):
     """Enter a signed project directly (no lead in promo); the caller becomes its 主办."""
 
-    investor = VisiblePrimaryKeyRelatedField(investors_visible_to, help_text="投资方编号")
+    investor = VisiblePrimaryKeyRelatedField(
+        investors_visible_to, first_try=investors_of_own_units, help_text="投资方编号"
+    )
     unit = VisiblePrimaryKeyRelatedField(
         units_visible_to, required=False, help_text="责任单位；缺省为本人所在单位"
     )

@@ -95,8 +95,16 @@ class ActionSerializer(StrictFieldsMixin, serializers.Serializer):
 class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A foreign key accepted only if the caller may see the row (unknown or hidden: 400)."""
 
-    def __init__(self, selector: Callable[[Any], QuerySet], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        selector: Callable[[Any], QuerySet],
+        first_try: Callable[[Any], QuerySet] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # ``first_try``: a subset of ``selector``'s rows, cheaper to ask, asked first (the
+        # common case); nothing found there, ``selector`` decides.
         self.selector = selector
+        self.first_try = first_try
         kwargs.setdefault("queryset", None)
         super().__init__(**kwargs)
 
@@ -105,8 +113,17 @@ class VisiblePrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return self.selector(request.user if request else None)
 
     def to_internal_value(self, data: Any) -> Any:
-        instance = super().to_internal_value(data)
         request = self.context.get("request")
+        instance = None
+        # Only a key as such (not a boolean, not text other than digits): anything else is the
+        # selector's lookup's to refuse, with its error.
+        is_key = (isinstance(data, int) and not isinstance(data, bool)) or (
+            isinstance(data, str) and data.isascii() and data.isdigit()
+        )
+        if self.first_try is not None and request is not None and is_key:
+            instance = self.first_try(request.user).filter(pk=data).first()
+        if instance is None:
+            instance = super().to_internal_value(data)
         # The service re-checks the scope (services are the rule); this lookup already made
         # that check with the same selector, so it is noted on the row for this request.
         found_through(instance, self.selector, request.user if request else None)

@@ -197,3 +197,22 @@ def test_matrix_size(world, capsys):
     # caller or a record dropped) shows here.
     assert len(world.personas) == 13
     assert total >= 3000
+
+
+def test_the_investor_lookups_first_try_is_a_subset_of_what_each_caller_sees(world):
+    """The API's investor field asks ``investors_of_own_units`` first and takes what it
+    finds: for every caller of the matrix that set lies inside ``investors_visible_to``."""
+    from leads.models import Investor
+    from leads.selectors import investors_of_own_units, investors_visible_to
+
+    strictly_wider = 0
+    for persona in world.personas:
+        if persona.officer is None:
+            continue
+        quick = set(investors_of_own_units(persona.officer).values_list("pk", flat=True))
+        seen = set(investors_visible_to(persona.officer).values_list("pk", flat=True))
+        assert quick <= seen, persona.name
+        strictly_wider += bool(seen - quick)
+    assert Investor.objects.exists()
+    # Not vacuous: somebody sees an investor only through a lead or a visit (the second ask).
+    assert strictly_wider
