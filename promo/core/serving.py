@@ -48,6 +48,8 @@ class BalancedThreadWorker(ThreadWorker):  # type: ignore[misc]  # gunicorn is u
 
     def accept(self, listener: socket.socket) -> None:
         now = time.monotonic()
+        if self._defer_until is not None and now < self._defer_until:
+            return  # still waiting (another listening socket of the same poll)
         waited = self._defer_until is not None and now - self._defer_until <= _GRACE
         if self.nr_conns and not waited:
             # Leave it to an emptier sibling for a moment: stop watching the socket until
