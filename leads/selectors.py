@@ -32,7 +32,7 @@ from django.utils import timezone
 from officers import permissions
 from officers.choices import AssignmentRole
 from officers.models import Assignment, Officer
-from officers.selectors import scope_for
+from officers.selectors import Scope, scope_for
 
 from .choices import (
     LEAD_TRANSITIONS,
@@ -190,13 +190,14 @@ def investors_visible_to(officer: Officer) -> QuerySet[Investor]:
         return qs
     if scope.officer_id is None:
         return qs.none()
+    registered = _registered_by_own(officer, scope)
     if scope.own_records_only:
         return qs.filter(
-            Q(created_by_id=officer.pk)
+            registered
             | Exists(Lead.objects.filter(investor_id=OuterRef("pk"), created_by_id=officer.pk))
         )
     return qs.filter(
-        Q(unit_id__in=scope.unit_ids)
+        registered
         | Exists(leads_visible_to(officer).filter(investor_id=OuterRef("pk")))
         | Exists(Visit.objects.filter(investor_id=OuterRef("pk"), unit_id__in=scope.unit_ids))
     )
@@ -214,9 +215,15 @@ def investors_of_own_units(officer: Officer) -> QuerySet[Investor]:
         return Investor.objects.all()
     if scope.officer_id is None:
         return Investor.objects.none()
+    return Investor.objects.filter(_registered_by_own(officer, scope))
+
+
+def _registered_by_own(officer: Officer, scope: Scope) -> Q:
+    """Investors' first way into a scope, shared by the two selectors above: registered by
+    the officer's units, or by the officer for one who sees only their own records."""
     if scope.own_records_only:
-        return Investor.objects.filter(created_by_id=officer.pk)
-    return Investor.objects.filter(unit_id__in=scope.unit_ids)
+        return Q(created_by_id=officer.pk)
+    return Q(unit_id__in=scope.unit_ids)
 
 
 def intermediaries_visible_to(officer: Officer) -> QuerySet[Intermediary]:

@@ -18,7 +18,8 @@ province figure as a multiple of the county figure, so runs on different machine
 Besides the pages: the home page of an officer, a unit head and the chief, the project
 board, deep pages of the HTML lists, the lead export (CSV and XLSX, one request each, as
 served, so a timeout shows as the 500 a user would get), 20 API clients posting visits at
-once (``WRITERS``; their visits counted, then deleted, so a reused database stays as seeded), the API while 2 connections load HTML lists (mixed load), and the
+once (``WRITERS``; their visits counted, then deleted, so a reused database stays as
+seeded), the API while 2 connections load HTML lists (mixed load), and the
 nightly jobs run in a child process on the scale's database (traffic-light evaluation twice:
 the second run is the repeated daily run; the monthly bulletin; the ten-day report; then the
 monthly bulletin's DOCX, PDF and XLSX, each generator timed in-process) with their peak
