@@ -122,6 +122,45 @@ class MonthlyUnitFigure(models.Model):
         return f"{self.unit_id} {self.month:%Y-%m} {self.figure}: {self.count} / {self.amount}"
 
 
+class FunnelPeriodFigure(models.Model):
+    """One figure of the lead funnel of one unit in one calendar month, quarter or year
+    (信息漏斗期间汇总, :mod:`promo.dashboard.summary_funnel`): how many leads it counts at a
+    stage or closed status (``figure`` the status, ``days`` 0), or how many of those entering a
+    stage took ``days`` days from the stage before (``figure`` ``days_<stage>``).
+
+    Written only by the trigger on ``leads_lead`` (adding the new rows' contributions and
+    subtracting the old, so concurrent writers add up) and by the rebuild.
+    """
+
+    unit = models.ForeignKey(
+        "officers.Unit",
+        verbose_name=_("单位"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    kind = models.CharField(_("期间类型"), max_length=8)
+    start = models.DateField(_("期间起始日"))
+    figure = models.CharField(_("指标"), max_length=24)
+    days = models.IntegerField(_("天数"), default=0)
+    count = models.IntegerField(_("数量"), default=0)
+
+    class Meta:
+        verbose_name = _("信息漏斗期间汇总")
+        verbose_name_plural = _("信息漏斗期间汇总")
+        constraints = [
+            # Also the cockpit's read: one period's rows, then the units.
+            models.UniqueConstraint(
+                fields=["kind", "start", "unit", "figure", "days"],
+                name="dashboard_funnel_figure_once",
+                include=["count"],
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.kind} {self.start} {self.figure} {self.days}: {self.count}"
+
+
 class VisitorDay(models.Model):
     """The visits (来区客商: receptions and site inspections) one unit logged of one investor
     on one day, for the cockpit's distinct visiting investors.

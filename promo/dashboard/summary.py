@@ -56,7 +56,7 @@ from promo.reports.selectors import (
 )
 from promo.reports.services import administrators_tell
 
-from . import summary_sets
+from . import summary_funnel, summary_sets
 from .buckets import Fold
 from .models import UnitFdiMonth
 
@@ -320,6 +320,7 @@ def _lock(*, sets: bool = True) -> None:
             summary_sets.FDI_TABLE,
             summary_sets.UNIT_FDI_TABLE,
             summary_sets.LATEST_REPORT_TABLE,
+            summary_funnel.FUNNEL_TABLE,
             agreement_states.GRAIN,
         ]
     with connection.cursor() as cursor:
@@ -351,11 +352,14 @@ def rebuild(start: date | None = None, end: date | None = None, *, sets: bool = 
         # The month sums of the days just rebuilt (their months whole); the visiting
         # investors and the arrived FDI (.summary_sets), the same days; then the FDI's
         # unit-month sums from the project-month rows just rebuilt.
+        whole = start is None or end is None
         start, end = start or _EVER[0], end or _EVER[1]
         written += rebuild_months(cursor, start, end)
         written += summary_sets.rebuild(cursor, start, end)
         written += summary_sets.rebuild_visitor_years(cursor, start, end)
         written += summary_sets.rebuild_unit_fdi(cursor, start, end)
+        # The lead funnel's calendar periods that share a day with them (whole periods).
+        written += summary_funnel.rebuild(cursor, None if whole else start, None if whole else end)
         # Each project's latest report month, whatever the days (it is not kept by day);
         # the agreements' grains, whole (they are not kept by day either).
         written += summary_sets.rebuild_latest_reports(cursor)
@@ -405,6 +409,8 @@ def compare(start: date, end: date) -> list[Mismatch]:
         rows += summary_sets.compare_unit_fdi(cursor, start, end)
         rows += summary_sets.compare_visitor_years(cursor, start, end)
         rows += summary_sets.compare_latest_reports(cursor)
+        # The lead funnel of every calendar period sharing a day with them (decision 0028).
+        rows += summary_funnel.compare(cursor, start, end)
         # The agreements' states added up per unit and cohort (decision 0026), whole.
         rows += agreement_states.compare_grain(cursor)
         return [

@@ -31,7 +31,7 @@ from promo.core.errors import RuleViolation
 from promo.core.services import today
 from promo.dashboard import summary
 from promo.dashboard.forms import Period, PeriodKind, period_for
-from promo.dashboard.models import DailyUnitFigure, MonthlyUnitFigure
+from promo.dashboard.models import DailyUnitFigure, FunnelPeriodFigure, MonthlyUnitFigure
 from promo.dashboard.selectors import CockpitFilters, cockpit
 from promo.reports.choices import Figure, SystemNoticeKind
 from promo.reports.models import SystemNotice
@@ -523,16 +523,29 @@ def test_rebuild_recomputes_the_summary_from_the_raw_rows(bureau):
     me = bureau.shanghai_officer
     sign_lead(me, make_lead(me, status="negotiating"), amount=3000)
     before = sorted(DailyUnitFigure.objects.values_list("unit", "day", "figure", "count", "amount"))
-    assert before
+    funnel = sorted(
+        FunnelPeriodFigure.objects.values_list("unit", "kind", "start", "figure", "days", "count")
+    )
+    assert before and funnel
     DailyUnitFigure.objects.all().delete()
+    FunnelPeriodFigure.objects.all().delete()
     out = StringIO()
     call_command("rebuild_cockpit_summary", stdout=out)
     after = sorted(DailyUnitFigure.objects.values_list("unit", "day", "figure", "count", "amount"))
     assert after == before
-    # The days and their months (no visits or FDI here): every row the rebuild wrote.
+    assert (
+        sorted(
+            FunnelPeriodFigure.objects.values_list(
+                "unit", "kind", "start", "figure", "days", "count"
+            )
+        )
+        == funnel
+    )
+    # The days, their months and the funnel's periods (no visits or FDI here): every row
+    # the rebuild wrote.
     months = MonthlyUnitFigure.objects.count()
     assert months and _months() == _months_of_days()
-    assert f"{len(before) + months} summary rows written" in out.getvalue()
+    assert f"{len(before) + months + len(funnel)} summary rows written" in out.getvalue()
 
 
 def test_the_benchmark_bulk_load_leaves_a_correct_summary():
