@@ -8,10 +8,12 @@ Rules, decided here once (docs/decisions/0015-cockpit-summary-by-trigger.md):
   amount and their ≥ 10M / ≥ 100M classes (``Project.contract_date``, ``signed_investment``),
   new groundbreakings, completions and production, new 入统 and 入规 (the actual dates). The
   same rules as :func:`promo.reports.selectors.period_figures`, which stays their definition.
-* **What is not.** Stocks at the period's end (leads in hand, in negotiation) and the
-  groundbreakings' total investment (the increases dated up to the period's *end* count, so
-  a day's value depends on the period) are read from the raw tables by indexed queries. The
-  distinct visiting investors (来区客商: an investor visiting twice counts once) and the
+* **Stocks as changes.** The stocks at a period's end (leads in hand, in negotiation) are kept
+  as each day's changes — a lead's +1 on the day it entered, -1 on the day it was signed or
+  closed — and read as the sum of every day up to the end (decision 0029).
+* **What is not.** The groundbreakings' total investment (the increases dated up to the
+  period's *end* count, so a day's value depends on the period) is read from the raw tables
+  by an indexed query. The distinct visiting investors (来区客商: an investor visiting twice counts once) and the
   arrived FDI (differences of reported cumulative figures) have summaries of their own,
   kept and reconciled with this one (:mod:`.summary_sets`).
 * **Kept by triggers.** Statement-level PostgreSQL triggers on ``leads_lead`` and
@@ -42,9 +44,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 
-from leads.models import Lead
 from officers.models import Unit
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import Project, total_investment_as_of
@@ -52,7 +53,6 @@ from promo.agreements import states as agreement_states
 from promo.reports.choices import Figure, SystemNoticeKind
 from promo.reports.selectors import (
     PeriodFigures,
-    lead_stocks_at,
 )
 from promo.reports.services import administrators_tell
 
@@ -87,7 +87,17 @@ _SOURCES: dict[str, tuple[str, str, str, str | None]] = {
     Figure.IN_STATISTICS_COUNT: ("projects_project", "in_statistics_actual", "", None),
     Figure.ABOVE_SIZE_COUNT: ("projects_project", "above_size_actual", "", None),
 }
-# The figures read from the summary (the amount rides on SIGNED_COUNT's row).
+# The lead stocks at a day's end (在手有效线索, 在谈项目; reports' ``lead_stocks_at``): a lead
+# counts from the day it entered (this column's date) until the day it was signed or closed,
+# whichever came first, not included. Kept as changes: +1 on the day it entered and -1 on the
+# day it left, so the stock at a day's end is the sum of every day up to it (decision 0029).
+_STOCK_SOURCES: dict[str, str] = {
+    Figure.LEADS_IN_HAND: "qualified_on",
+    Figure.LEADS_NEGOTIATING: "negotiating_on",
+}
+_LEFT_ON = "LEAST(signed_on, closed_on)"
+# The figures read from the summary as sums over a period (the amount rides on SIGNED_COUNT's
+# row); the stocks are read as sums of every day up to a period's end.
 SUMMED: frozenset[str] = frozenset({*_SOURCES, Figure.SIGNED_AMOUNT})
 _AMOUNT_OF: dict[str, str] = {Figure.SIGNED_AMOUNT: Figure.SIGNED_COUNT}
 TABLES = ("leads_lead", "projects_project")
@@ -118,7 +128,28 @@ def _contributions(table: str, source: str, sign: int, days: tuple[str, str] | N
             f"{sign} AS n, ({summed})::numeric AS amount FROM {source} "
             f"WHERE {' AND '.join(where)}"
         )
+    if table == "leads_lead":
+        parts += _stock_changes(source, sign, days)
     return "\nUNION ALL\n".join(parts)
+
+
+def _stock_changes(source: str, sign: int, days: tuple[str, str] | None) -> list[str]:
+    """The stocks' +1 on the day a lead entered and -1 on the day it left (if it left after
+    it entered: a lead signed or closed the day it entered, or before, never counts)."""
+    parts = []
+    for figure, entered in _STOCK_SOURCES.items():
+        counts = f"{entered} IS NOT NULL AND unit_id IS NOT NULL"
+        stayed = f"({_LEFT_ON} IS NULL OR {_LEFT_ON} > {entered})"
+        left = f"{_LEFT_ON} > {entered}"
+        for day, n, condition in ((entered, sign, stayed), (_LEFT_ON, -sign, left)):
+            where = f"{counts} AND {condition}"
+            if days is not None:
+                where += f" AND {day} BETWEEN {days[0]} AND {days[1]}"
+            parts.append(
+                f"SELECT unit_id, {day} AS day, '{Figure(figure).value}'::varchar AS figure, "
+                f"{n} AS n, 0::numeric AS amount FROM {source} WHERE {where}"
+            )
+    return parts
 
 
 def _apply_sql(table: str, sources: Sequence[tuple[str, int]]) -> str:
@@ -300,6 +331,8 @@ def _expected_sql(start: date | None, end: date | None) -> tuple[str, list[Any]]
         parts.append(_contributions(table, table, 1, days))
         if days is not None:
             params += [start, end] * sum(1 for s in _SOURCES.values() if s[0] == table)
+            if table == "leads_lead":
+                params += [start, end] * 2 * len(_STOCK_SOURCES)
     union = "\nUNION ALL\n".join(parts)
     sql = (
         f"SELECT unit_id, day, figure, SUM(n)::int AS count, SUM(amount) AS amount "
@@ -464,8 +497,6 @@ def _describe(result: Reconciliation) -> str:
     return f"{result.start}..{result.end}: {len(result.mismatches)} rows; {first}"
 
 
-# The figures each of the cockpit's reads gives (the rest of ``Figure`` is summed).
-_STOCKS: frozenset[str] = frozenset({Figure.LEADS_IN_HAND, Figure.LEADS_NEGOTIATING})
 _INTEGER = frozenset(f.name for f in dataclasses.fields(PeriodFigures) if f.type in (int, "int"))
 
 PeriodRows = dict[int | None, PeriodFigures]
@@ -598,18 +629,28 @@ def cockpit_figures_over(
             {f"p{i}_{figure}": ((i,), figure) for i in range(len(periods)) for figure in summed},
         )
 
-    # The stocks at each period's end (one count per distinct end).
-    if _STOCKS & wanted:
-        aggregates, names = {}, {}
-        conditions: list[Q] = []
-        for j, end in enumerate(sorted({end for _start, end in periods})):
-            at = [i for i, (_s, e) in enumerate(periods) if e == end]
-            for figure, where in lead_stocks_at(end).items():
-                if figure in wanted:
-                    aggregates[f"e{j}_{figure}"] = Count("pk", filter=where)
-                    names[f"e{j}_{figure}"] = (tuple(at), figure)
-                    conditions.append(where)
-        spread(fold.grouped(Lead.objects.filter(_any(conditions)), aggregates), names)
+    # The stocks at each period's end: every day's changes up to it, from the month sums and
+    # the days of its last month (decision 0029), one sum per distinct end.
+    stocks = [figure for figure in _STOCK_SOURCES if figure in wanted]
+    if stocks:
+        ends = sorted({end for _start, end in periods})
+        grouped = fold.grouped_sql(*_summed_sql([(_EVER[0], end) for end in ends], stocks, fold))
+        names = {
+            f"e{j}_{figure}": (tuple(i for i, (_s, e) in enumerate(periods) if e == end), figure)
+            for j, end in enumerate(ends)
+            for figure in stocks
+        }
+        spread(
+            [
+                (
+                    unit_id,
+                    path,
+                    {f"e{j}_{values['figure']}": values[f"n{j}"] for j in range(len(ends))},
+                )
+                for unit_id, path, values in grouped
+            ],
+            names,
+        )
 
     # 新开工项目总投资: the total as it stood at the period's end (reports' counting rules).
     if Figure.GROUNDBREAKING_AMOUNT in wanted:

@@ -16,6 +16,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -488,6 +489,43 @@ def test_reading_the_summed_figures_is_one_query(bureau, django_assert_num_queri
         for rows, totals in alone
     ]
     assert [totals[None].signed_count for _rows, totals in read][:2] == [1, 1]
+
+
+def test_the_stocks_are_read_from_the_days_changes_not_from_the_leads(bureau):
+    """在手有效线索 and 在谈项目 at a period's end: the sum of every day's +1 (entered) and -1
+    (signed or closed) up to it, from the month sums and the days (decision 0029)."""
+    me = bureau.shanghai_officer
+    sign_lead(me, make_lead(me, status="negotiating"), amount=3000)  # in hand, then left
+    make_lead(me, status="negotiating")  # in hand and in negotiation today
+    make_lead(bureau.outsider, status="valid")  # in hand, another unit
+    units = [bureau.shanghai, bureau.shenzhen]
+    stocks = [Figure.LEADS_IN_HAND, Figure.LEADS_NEGOTIATING]
+    ends = [today(), today() - timedelta(days=40), date(2000, 1, 31)]
+    with CaptureQueriesContext(connection) as queries:
+        read = summary.cockpit_figures_over(
+            [(date(2000, 1, 1), end) for end in ends],
+            units=units,
+            own_units=[bureau.bureau],
+            total=None,
+            figures=stocks,
+        )
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    assert "leads_lead" not in sql and summary.MONTHLY_TABLE in sql
+    for (rows, totals), end in zip(read, ends, strict=True):
+        raw = period_figures(
+            start=date(2000, 1, 1), end=end, units=units, own_units=[bureau.bureau]
+        )
+        raw_total = period_figures(start=date(2000, 1, 1), end=end, units=None)
+        for key, figures in rows.items():
+            assert (figures.leads_in_hand, figures.leads_negotiating) == (
+                raw[key].leads_in_hand,
+                raw[key].leads_negotiating,
+            ), (key, end)
+        assert totals[None].leads_in_hand == raw_total[None].leads_in_hand
+    (today_rows, today_total), _earlier, (_old_rows, old_total) = read
+    assert (today_total[None].leads_in_hand, today_total[None].leads_negotiating) == (2, 1)
+    assert today_rows[bureau.shanghai.pk].leads_in_hand == 1
+    assert old_total[None].leads_in_hand == 0
 
 
 def test_a_narrowed_cockpit_is_computed_from_the_raw_rows(bureau):
