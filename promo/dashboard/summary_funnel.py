@@ -32,7 +32,6 @@ calendar year so far). Rules, decided here once
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -45,6 +44,7 @@ from leads.filters import CLOSED_STATUSES, FUNNEL_STAGES
 from officers.models import Unit
 
 from . import summary_sets
+from .forms import PeriodKind, period_for
 from .funnel import STEPS, TOTAL, empty_figures
 
 FUNNEL_TABLE = "dashboard_funnelperiodfigure"
@@ -163,28 +163,17 @@ def trigger_sql() -> tuple[str, str]:
 # --- Periods ----------------------------------------------------------------------------
 
 
-def _last_of_month(day: date) -> date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def _period_end(kind: str, start: date) -> date:
-    if kind == "month":
-        return _last_of_month(start)
-    if kind == "quarter":
-        return _last_of_month(start.replace(month=start.month + 2))
-    return date(start.year, 12, 31)
-
-
 def calendar_period(start: date, end: date) -> tuple[str, date, bool] | None:
     """``(kind, start, to_date)`` when ``[start, end]`` is a calendar month, quarter or year —
     or, ``to_date`` True, the first part of a year (a year to date), which is its year when no
-    lead has a date after ``end``; None for any other range."""
+    lead has a date after ``end``; None for any other range. The month and the quarter are the
+    cockpit's own (:func:`.forms.period_for`)."""
     if start.day != 1 or end < start:
         return None
-    if end == _last_of_month(start) and start.month == end.month and start.year == end.year:
-        return ("month", start, False)
-    if start.month in (1, 4, 7, 10) and end == _period_end("quarter", start):
-        return ("quarter", start, False)
+    for kind in (PeriodKind.MONTH, PeriodKind.QUARTER):
+        period = period_for(kind, start)
+        if (period.start, period.end) == (start, end):
+            return (kind, start, False)
     if start.month == 1 and end.year == start.year:
         return ("year", start, end != date(start.year, 12, 31))
     return None
