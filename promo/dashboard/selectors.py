@@ -1009,15 +1009,20 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
     # The independent reads side by side (promo.core.reads), the longest first; the distinct
     # visitors (one statement a period) apart from the other figures, to share the threads.
     # The funnel of a calendar period is read from its summary (a few milliseconds): last.
+    # A year to date that ended before today is computed from the leads (some lead is dated
+    # in the rest of its year: funnel_from_summary finds one and declines), the longest read:
+    # first.
     reads: list[Callable[[], Any]] = [
         period_reads,
         lambda: figures(*periods, only=_VISITORS),
         lambda: _project_snapshot(officer, f, units, ytd_period, own),
         other_reads,
     ]
+    kept = calendar_period(f.period.start, f.period.end)
     summarised = (
         _sees_every_lead_of(officer, f)
-        and calendar_period(f.period.start, f.period.end) is not None
+        and kept is not None
+        and not (kept[2] and f.period.end < f.today)
     )
     reads.insert(len(reads) if summarised else 0, lambda: funnel(officer, f, units, own))
     results = side_by_side(reads)
