@@ -98,7 +98,7 @@ from .forms import Period, PeriodKind
 from .funnel import TOTAL, conversion, empty_figures, funnel_counts
 from .models import MonthlyUnitFigure
 from .summary import cockpit_figures_over
-from .summary_funnel import calendar_period, funnel_from_summary
+from .summary_funnel import funnel_from_summary, may_read
 
 ZERO = Decimal("0.00")
 _MONEY: DecimalField = DecimalField(max_digits=16, decimal_places=2)
@@ -575,7 +575,7 @@ def funnel(
     funnel's summary for a calendar month, quarter or year (or a year to date) when the
     officer sees every lead of the units (:mod:`.summary_funnel`), else from the leads."""
     figures = None
-    if _sees_every_lead_of(officer, f):
+    if _sees_every_lead_of(officer, f) and may_read(f.period.start, f.period.end, f.today):
         # A calendar month, quarter or year (or a year to date) from the funnel's summary.
         figures = funnel_from_summary(f.period.start, f.period.end, units, own, f.unit)
     if figures is None:
@@ -1008,22 +1008,16 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
 
     # The independent reads side by side (promo.core.reads), the longest first; the distinct
     # visitors (one statement a period) apart from the other figures, to share the threads.
-    # The funnel of a calendar period is read from its summary (a few milliseconds): last.
-    # A year to date that ended before today is computed from the leads (some lead is dated
-    # in the rest of its year: funnel_from_summary finds one and declines), the longest read:
-    # first.
+    # The funnel read from its summary (a few milliseconds): last; computed from the leads
+    # (summary_funnel.may_read: a custom range, a year to date that ended before today), the
+    # longest read: first.
     reads: list[Callable[[], Any]] = [
         period_reads,
         lambda: figures(*periods, only=_VISITORS),
         lambda: _project_snapshot(officer, f, units, ytd_period, own),
         other_reads,
     ]
-    kept = calendar_period(f.period.start, f.period.end)
-    summarised = (
-        _sees_every_lead_of(officer, f)
-        and kept is not None
-        and not (kept[2] and f.period.end < f.today)
-    )
+    summarised = _sees_every_lead_of(officer, f) and may_read(f.period.start, f.period.end, f.today)
     reads.insert(len(reads) if summarised else 0, lambda: funnel(officer, f, units, own))
     results = side_by_side(reads)
     lead_funnel = results.pop(len(results) - 1 if summarised else 0)

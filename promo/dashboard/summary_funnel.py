@@ -179,6 +179,15 @@ def calendar_period(start: date, end: date) -> tuple[str, date, bool] | None:
     return None
 
 
+def may_read(start: date, end: date, today: date) -> bool:
+    """Whether the funnel of ``[start, end]`` may come from the summary: a calendar period,
+    or a year to date ending today or later. A year to date that ended before today has, but
+    in an empty bureau, some lead dated in the rest of its year, so it is computed from the
+    leads without asking (the cockpit also starts it first among its reads)."""
+    period = calendar_period(start, end)
+    return period is not None and not (period[2] and end < today)
+
+
 def _periods_over(start: date, end: date) -> list[tuple[str, date]]:
     """Every calendar period (kind, start) that shares a day with ``[start, end]``."""
     found: list[tuple[str, date]] = []

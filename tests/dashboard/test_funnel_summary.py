@@ -215,13 +215,19 @@ def test_the_cockpit_reads_the_summary_and_a_narrowed_one_the_leads(bureau):
             ),
             False,
         ),
+        # A year to date that ended before today: from the leads, without asking the summary.
+        (
+            bureau.chief,
+            CockpitFilters(period=period_for("ytd", day - timedelta(days=400)), today=day),
+            False,
+        ),
     ]
     for officer, f, from_summary in cases:
         with CaptureQueriesContext(connection) as queries:
             result = funnel(officer, f)
         sql = " ".join(q["sql"] for q in queries.captured_queries)
         assert (summary_funnel.FUNNEL_TABLE in sql) is from_summary, f
-        assert result["steps"][0]["count"] >= (1 if f.period.start <= day else 0)
+        assert result["steps"][0]["count"] >= (1 if f.period.start <= day <= f.period.end else 0)
 
 
 def test_reconciliation_finds_a_tampered_funnel_row_and_corrects_it(bureau):
