@@ -76,6 +76,18 @@ def test_wrk_counts_error_statuses_and_posts(server):
     assert server.bodies == {body.encode()}
 
 
+def test_the_mixed_load_row_also_measures_what_the_pages_pay(server):
+    """The API alone and under the HTML load, and the HTML list alone and as loaded meanwhile:
+    four wrk runs against the same server, each with its own figures."""
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    session = requests.Session()
+    mixed = bench._mixed(base, session, "/api/v1/leads/", "/leads/", seconds=1)
+    for run in (mixed, mixed["alone"], mixed["html"], mixed["html_alone"]):
+        assert run["n"] > 10 and run["errors"] == 0 and run["p95_ms"] > 0
+    # The loader ran before, during and after the API's second
+    assert mixed["html"]["n"] > mixed["html_alone"]["n"]
+
+
 def test_a_report_without_requests_has_no_latency():
     line = (
         'WRK {"requests": 0, "duration_us": 1000000, "status_errors": 0, "socket_errors": 3, '
@@ -490,6 +502,12 @@ def test_mixed_load_is_judged_against_the_api_alone_at_the_same_connections():
         (ok, text) for ok, text in bench.check_targets(report) if text.startswith("API p95 under")
     ]
     assert ok is False and "1.8× unloaded at 2 connections" in text
+    assert "meanwhile" not in text  # no figures for the pages in this report
+    mixed.update(html={"p95_ms": 240.0}, html_alone={"p95_ms": 110.0})
+    [text] = [t for _o, t in bench.check_targets(report) if t.startswith("API p95 under")]
+    assert text.endswith(
+        "; the HTML list meanwhile p95 240.0 ms = 2.2× its p95 alone at 2 connections"
+    )
     # A report written before the 2-connection run existed is judged on the 1-connection row.
     del mixed["alone"]
     [text] = [t for _o, t in bench.check_targets(report) if t.startswith("API p95 under")]
