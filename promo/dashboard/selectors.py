@@ -563,6 +563,13 @@ def _sees_every_lead_of(officer: Officer, f: CockpitFilters) -> bool:
     return f.unit.pk in scope.unit_ids
 
 
+def _funnel_from_summary_applies(officer: Officer, f: CockpitFilters) -> bool:
+    """Whether ``funnel`` asks the funnel's summary (a calendar period or a current year to
+    date, ``summary_funnel.may_read``, for an officer who sees every lead of the units); the
+    cockpit orders its reads by it."""
+    return _sees_every_lead_of(officer, f) and may_read(f.period.start, f.period.end, f.today)
+
+
 def funnel(
     officer: Officer,
     f: CockpitFilters,
@@ -575,7 +582,7 @@ def funnel(
     funnel's summary for a calendar month, quarter or year (or a year to date) when the
     officer sees every lead of the units (:mod:`.summary_funnel`), else from the leads."""
     figures = None
-    if _sees_every_lead_of(officer, f) and may_read(f.period.start, f.period.end, f.today):
+    if _funnel_from_summary_applies(officer, f):
         # A calendar month, quarter or year (or a year to date) from the funnel's summary.
         figures = funnel_from_summary(f.period.start, f.period.end, units, own, f.unit)
     if figures is None:
@@ -1017,7 +1024,7 @@ def cockpit(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
         lambda: _project_snapshot(officer, f, units, ytd_period, own),
         other_reads,
     ]
-    summarised = _sees_every_lead_of(officer, f) and may_read(f.period.start, f.period.end, f.today)
+    summarised = _funnel_from_summary_applies(officer, f)
     reads.insert(len(reads) if summarised else 0, lambda: funnel(officer, f, units, own))
     results = side_by_side(reads)
     lead_funnel = results.pop(len(results) - 1 if summarised else 0)

@@ -80,8 +80,8 @@ def test_the_mixed_load_row_also_measures_what_the_pages_pay(server):
     """The API alone and under the HTML load, and the HTML list alone and as loaded meanwhile:
     four wrk runs against the same server, each with its own figures."""
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    session = requests.Session()
-    mixed = bench._mixed(base, session, "/api/v1/leads/", "/leads/", seconds=1)
+    with requests.Session() as session:
+        mixed = bench._mixed(base, session, "/api/v1/leads/", "/leads/", seconds=1)
     for run in (mixed, mixed["alone"], mixed["html"], mixed["html_alone"]):
         assert run["n"] > 10 and run["errors"] == 0 and run["p95_ms"] > 0
     # The loader ran before, during and after the API's second
