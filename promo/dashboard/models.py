@@ -354,7 +354,8 @@ class ProjectLatestReport(models.Model):
     report up to ``end``'s month is on or after ``start``'s month. For a period ending this
     month that latest report is this row's, so the cockpit reads a province's 60,000
     projects with one join instead of one index probe each; only a project that reported
-    after a past period's end is still probed (:func:`projects.models.last_progress_month`).
+    after a past period's end is still probed (:func:`projects.models.last_progress_month`),
+    unless its first report (``first_month``) came after that end: then it has none to find.
     Written only by the trigger on ``projects_investmentprogress`` and by
     :func:`promo.dashboard.summary.rebuild`; compared with the reports every night.
     """
@@ -367,6 +368,8 @@ class ProjectLatestReport(models.Model):
         related_name="latest_report",
     )
     month = models.DateField(_("最近填报月份"))
+    # The earliest: a period that ended before it has no report of the project to look for.
+    first_month = models.DateField(_("最早填报月份"))
 
     class Meta:
         verbose_name = _("项目最近填报月份")

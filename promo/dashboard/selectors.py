@@ -366,10 +366,12 @@ def _latest_report_until(month: date) -> Case:
     """:func:`~projects.models.last_progress_month` of ``month`` read from the project's
     latest report month (``ProjectLatestReport``, one join) when that month is on or before
     ``month`` — for ``month`` this month, always (no report is for a future month) — and
-    probed only for a project that reported after it; NULL for one that never reported."""
+    probed only for a project that reported after it and before it; NULL for one that never
+    reported, or first reported after it."""
     return Case(
         When(latest_report__isnull=True, then=Value(None, output_field=DateField())),
         When(latest_report__month__lte=month, then=F("latest_report__month")),
+        When(latest_report__first_month__gt=month, then=Value(None, output_field=DateField())),
         default=last_progress_month(month),
         output_field=DateField(),
     )
@@ -406,10 +408,10 @@ def _project_snapshot(
     probes: dict[date, str] = {}  # each end's month -> the name of its probe's column
     for _since, until in reporting.values():
         probes.setdefault(until.replace(day=1), f"fdi_month_{len(probes)}")
-    # A period ending this month reads each project's latest report month from its row; an
-    # earlier end probes, as most projects have reported since (joining the rows as well
-    # only added to it: at province, a month 40 days back 340 -> 375 ms).
-    this_month = f.today.replace(day=1)
+    # Each project's latest and first report months are joined (``ProjectLatestReport``): a
+    # period ending this month reads them alone; an earlier end probes only the projects that
+    # reported both before and after it. (A past end probed every project: at province a
+    # year to date ended 400 days ago, before any report, 60,000 probes, 192 -> 82 ms.)
     conditions = {
         "is_signed": Q(contract_date__gte=start, contract_date__lte=end),
         "is_building_10m": Q(
@@ -427,14 +429,7 @@ def _project_snapshot(
                 name: ExpressionWrapper(q, output_field=BooleanField())
                 for name, q in conditions.items()
             },
-            **{
-                name: (
-                    _latest_report_until(month)
-                    if month >= this_month
-                    else last_progress_month(month)
-                )
-                for month, name in probes.items()
-            },
+            **{name: _latest_report_until(month) for month, name in probes.items()},
         )
         .order_by()
         .values(

@@ -293,18 +293,20 @@ def _latest_report_recompute(sources: Sequence[str]) -> str:
         DELETE FROM {LATEST_REPORT_TABLE} WHERE project_id IN ({touched})
           AND NOT EXISTS (SELECT 1 FROM projects_investmentprogress AS r
                           WHERE r.project_id = {LATEST_REPORT_TABLE}.project_id);
-        INSERT INTO {LATEST_REPORT_TABLE} AS l (project_id, month)
+        INSERT INTO {LATEST_REPORT_TABLE} AS l (project_id, month, first_month)
         {_latest_report_sql(f"project_id IN ({touched})")}
-        ON CONFLICT (project_id) DO UPDATE SET month = EXCLUDED.month
-        WHERE l.month IS DISTINCT FROM EXCLUDED.month;
+        ON CONFLICT (project_id) DO UPDATE
+        SET month = EXCLUDED.month, first_month = EXCLUDED.first_month
+        WHERE (l.month, l.first_month) IS DISTINCT FROM (EXCLUDED.month, EXCLUDED.first_month);
     """
 
 
 def _latest_report_sql(where: str = "TRUE") -> str:
-    """SELECT of ``(project_id, month)``: each project's latest report month, of the
-    reports ``where`` keeps."""
+    """SELECT of ``(project_id, month, first_month)``: each project's latest and earliest
+    report months, of the reports ``where`` keeps."""
     return (
-        f"SELECT project_id, MAX(month) AS month FROM projects_investmentprogress "
+        f"SELECT project_id, MAX(month) AS month, MIN(month) AS first_month "
+        f"FROM projects_investmentprogress "
         f"WHERE {where} GROUP BY project_id ORDER BY project_id"
     )
 
@@ -475,25 +477,29 @@ def rebuild_latest_reports(cursor: Any) -> int:
     the lock). Not by period: a project's latest month moves whenever any of its reports
     does, so the whole table is rewritten (at province 42,000 rows from 240,000 reports)."""
     cursor.execute(f"DELETE FROM {LATEST_REPORT_TABLE}")
-    cursor.execute(f"INSERT INTO {LATEST_REPORT_TABLE} (project_id, month) {_latest_report_sql()}")
+    cursor.execute(
+        f"INSERT INTO {LATEST_REPORT_TABLE} (project_id, month, first_month) {_latest_report_sql()}"
+    )
     return cursor.rowcount
 
 
 def compare_latest_reports(cursor: Any) -> list[tuple]:
-    """As :func:`compare`, every project's stored latest report month against its reports',
-    whatever the period: the figure names the project and both months
-    (``latest_report:<project>:<stored>/<reports'>``, ``-`` for none), the day is the
-    stored month (else the reports'), the counts 1 for a month and 0 for none."""
+    """As :func:`compare`, every project's stored earliest and latest report months against
+    its reports', whatever the period: the figure names the project and both sides
+    (``latest_report:<project>:<first>..<latest>/<reports' first>..<reports' latest>``, ``-``
+    for none), the day is the stored latest month (else the reports'), the counts 1 for a
+    month and 0 for none."""
     cursor.execute(
         f"""
         SELECT p.unit_id, COALESCE(s.month, e.month),
                'latest_report:' || COALESCE(s.project_id, e.project_id)
-                   || ':' || COALESCE(s.month::text, '-') || '/' || COALESCE(e.month::text, '-'),
+                   || ':' || COALESCE(s.first_month || '..' || s.month, '-')
+                   || '/' || COALESCE(e.first_month || '..' || e.month, '-'),
                (s.month IS NOT NULL)::int, 0, (e.month IS NOT NULL)::int, 0
         FROM {LATEST_REPORT_TABLE} AS s
         FULL OUTER JOIN ({_latest_report_sql()}) AS e ON s.project_id = e.project_id
         JOIN projects_project AS p ON p.id = COALESCE(s.project_id, e.project_id)
-        WHERE s.month IS DISTINCT FROM e.month
+        WHERE (s.month, s.first_month) IS DISTINCT FROM (e.month, e.first_month)
         ORDER BY 3
         """
     )

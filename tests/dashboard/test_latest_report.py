@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.db.models import Max
+from django.db.models import Max, Min
 
 from projects import services as project_services
 from projects.models import InvestmentProgress, Project
@@ -56,6 +56,18 @@ def _from_reports() -> dict[int, date]:
     )
 
 
+def _stored_firsts() -> dict[int, date]:
+    return dict(ProjectLatestReport.objects.values_list("project_id", "first_month"))
+
+
+def _firsts_from_reports() -> dict[int, date]:
+    return dict(
+        InvestmentProgress.objects.values("project_id")
+        .annotate(first=Min("month"))
+        .values_list("project_id", "first")
+    )
+
+
 def test_the_latest_report_month_follows_every_kind_of_progress_write(bureau):
     me = bureau.shanghai_officer
     first = make_project(me, contract_date=today() - timedelta(days=90))
@@ -74,12 +86,18 @@ def test_the_latest_report_month_follows_every_kind_of_progress_write(bureau):
     assert _stored() == {first.pk: _month(0)} == _from_reports()
     _report(me, first, _month(1))  # an earlier month reported late
     assert _stored() == {first.pk: _month(0)}
+    _report(me, first, _month(3))  # earlier than any: the first month moves back
+    assert _stored_firsts() == {first.pk: _month(3)} == _firsts_from_reports()
+    InvestmentProgress.objects.filter(project=first, month=_month(3)).delete()
+    assert _stored_firsts() == {first.pk: _month(2)} == _firsts_from_reports()
     # Deleting the latest falls back to the one before; a report moved to another project
     # moves both projects' months.
     InvestmentProgress.objects.filter(project=first, month=_month(0)).delete()
     assert _stored() == {first.pk: _month(1)} == _from_reports()
     InvestmentProgress.objects.filter(project=first, month=_month(1)).update(project=second)
     assert _stored() == {first.pk: _month(2), second.pk: _month(1)} == _from_reports()
+    assert _stored_firsts() == {first.pk: _month(2), second.pk: _month(1)}
+    assert _stored_firsts() == _firsts_from_reports()
     # A project's last report gone, its row goes.
     InvestmentProgress.objects.filter(project=first).delete()
     assert _stored() == {second.pk: _month(1)} == _from_reports()
@@ -100,20 +118,34 @@ def test_a_latest_month_written_around_its_trigger_is_found_reported_and_correct
     # whatever the days it checks (a latest month is not kept by day).
     ProjectLatestReport.objects.filter(project=project).update(month=_month(2))
     found = summary.compare(today() - timedelta(days=3), today())
-    stored, raw = _month(2).isoformat(), _month(1).isoformat()
-    assert [m.figure for m in found] == [f"latest_report:{project.pk}:{stored}/{raw}"], found
+    first, stored, raw = _month(2), _month(2), _month(1)
+    assert [m.figure for m in found] == [
+        f"latest_report:{project.pk}:{first}..{stored}/{first}..{raw}"
+    ], found
     assert found[0].unit_id == project.unit_id
     result = summary.reconcile(today())
     assert len(result.mismatches) == 1 and result.corrected
     assert _stored() == _from_reports() == {project.pk: _month(1), untouched.pk: _month(1)}
 
+    # A wrong first month alone is found too (a past period's count relies on it).
+    ProjectLatestReport.objects.filter(project=project).update(first_month=_month(1))
+    found = summary.compare(today() - timedelta(days=3), today())
+    assert [m.figure for m in found] == [
+        f"latest_report:{project.pk}:{_month(1)}..{raw}/{first}..{raw}"
+    ], found
+    assert summary.reconcile(today()).corrected
+    assert _stored_firsts() == _firsts_from_reports()
+
     # A row missing, and a row for a project that never reported, are found the same way.
     ProjectLatestReport.objects.filter(project=project).delete()
     never = make_project(me, contract_date=today() - timedelta(days=90))
-    ProjectLatestReport.objects.create(project=never, month=_month(0))
+    ProjectLatestReport.objects.create(project=never, month=_month(0), first_month=_month(0))
     found = summary.compare(today() - timedelta(days=3), today())
     assert sorted(m.figure for m in found) == sorted(
-        [f"latest_report:{project.pk}:-/{raw}", f"latest_report:{never.pk}:{_month(0)}/-"]
+        [
+            f"latest_report:{project.pk}:-/{first}..{raw}",
+            f"latest_report:{never.pk}:{_month(0)}..{_month(0)}/-",
+        ]
     )
     assert summary.reconcile(today()).corrected
     assert _stored() == _from_reports()
@@ -139,6 +171,8 @@ def test_the_cockpit_counts_reporting_projects_over_current_and_past_periods(bur
     past = (_month(2), _month(1) - timedelta(days=1))  # the month both reported for
     between = (_month(1), _month(1) + timedelta(days=20))  # nobody reported in it
     since = (_month(2), today())
+    before = (_month(3), _month(2) - timedelta(days=1))  # before anyone's first report
+    assert _reporting(bureau.chief, *before) == 0
     assert _reporting(bureau.chief, *this_month) == 1
     assert _reporting(bureau.chief, *past) == 2
     assert _reporting(bureau.chief, *between) == 0
@@ -188,10 +222,15 @@ def test_a_period_ending_this_month_reads_no_report_per_project(bureau):
     assert _probes(plan) == 0, json.dumps(plan)[:2000]
     plan = _snapshot_plan(bureau.chief, _month(2), today())
     assert _probes(plan) == 0, json.dumps(plan)[:2000]
-    # Last month: most projects have reported since, so each is probed as before (the
-    # count stays right: test_the_cockpit_counts_reporting_projects_over_current_and_past_…).
+    # Last month: only the project that reported both before and after it is probed (the
+    # others' latest month is on or before it, or they never reported); the count stays
+    # right: test_the_cockpit_counts_reporting_projects_over_current_and_past_periods.
     plan = _snapshot_plan(bureau.chief, _month(1), _month(0) - timedelta(days=1))
-    assert _probes(plan) == len(projects), json.dumps(plan)[:2000]
+    assert _probes(plan) == 1, json.dumps(plan)[:2000]
+    # A period that ended before every project's first report reads no report at all (it
+    # probed each project, as a year to date ended 400 days back did at province).
+    plan = _snapshot_plan(bureau.chief, _month(3), _month(2) - timedelta(days=1))
+    assert _probes(plan) == 0, json.dumps(plan)[:2000]
 
 
 def _insert_report(conn, project: Project, month: date) -> None:

@@ -6,11 +6,11 @@ from django.db import migrations, models
 
 
 def _install(apps, schema_editor):
-    from promo.dashboard.summary_sets import latest_report_trigger_sql, rebuild_latest_reports
+    from promo.dashboard.summary_sets import latest_report_trigger_sql
 
+    # Filled by 0012, which adds the first month the code's rules now write too (0012
+    # reinstalls the trigger, so a database that ran this before keeps the same end).
     schema_editor.execute(latest_report_trigger_sql()[0])
-    with schema_editor.connection.cursor() as cursor:
-        rebuild_latest_reports(cursor)
 
 
 def _remove(apps, schema_editor):
