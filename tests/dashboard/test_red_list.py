@@ -194,3 +194,29 @@ def test_the_red_list_costs_the_same_queries_for_2_and_20_red_projects(world):
     # Session, officer, the unit filter's choices, count, page, the bell: the light is a
     # subquery of the count's and the page's own query (a chief has no scope query).
     assert len(few) == 6
+
+
+def test_the_headline_red_count_reads_the_units_sub_tree_once_not_a_unit_per_project(world):
+    """The count matches projects to the sub-tree's unit ids, read first: joined to their
+    units, PostgreSQL looked each red project's unit up to test its path (at province 48,040
+    lookups). The counts stay those of the lists (the tests above)."""
+    from promo.dashboard.forms import Period
+    from promo.dashboard.selectors import CockpitFilters, red_project_figure
+
+    seen: list[str] = []
+
+    def keep(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    f = CockpitFilters(
+        period=Period("month", today().replace(day=1), today()),
+        today=today(),
+        unit=world.b.shanghai,
+    )
+    with connection.execute_wrapper(keep):
+        figure = red_project_figure(world.b.chief, f)
+    assert figure["count"] == 2
+    (sql,) = seen
+    assert 'JOIN "officers_unit"' not in sql, sql
+    assert '"projects_project"."unit_id" = ANY(ARRAY(SELECT U0."id"' in sql, sql
