@@ -44,27 +44,16 @@ def _report(officer, project: Project, month: date, fdi: int = 10) -> None:
     )
 
 
-def _stored() -> dict[int, date]:
-    return dict(ProjectLatestReport.objects.values_list("project_id", "month"))
+def _stored(column: str = "month") -> dict[int, date]:
+    return dict(ProjectLatestReport.objects.values_list("project_id", column))
 
 
-def _from_reports() -> dict[int, date]:
+def _from_reports(aggregate: type[Max] | type[Min] = Max) -> dict[int, date]:
+    """Each project's latest report month (``Min``: its first) from the reports."""
     return dict(
         InvestmentProgress.objects.values("project_id")
-        .annotate(latest=Max("month"))
-        .values_list("project_id", "latest")
-    )
-
-
-def _stored_firsts() -> dict[int, date]:
-    return dict(ProjectLatestReport.objects.values_list("project_id", "first_month"))
-
-
-def _firsts_from_reports() -> dict[int, date]:
-    return dict(
-        InvestmentProgress.objects.values("project_id")
-        .annotate(first=Min("month"))
-        .values_list("project_id", "first")
+        .annotate(month=aggregate("month"))
+        .values_list("project_id", "month")
     )
 
 
@@ -87,17 +76,17 @@ def test_the_latest_report_month_follows_every_kind_of_progress_write(bureau):
     _report(me, first, _month(1))  # an earlier month reported late
     assert _stored() == {first.pk: _month(0)}
     _report(me, first, _month(3))  # earlier than any: the first month moves back
-    assert _stored_firsts() == {first.pk: _month(3)} == _firsts_from_reports()
+    assert _stored("first_month") == {first.pk: _month(3)} == _from_reports(Min)
     InvestmentProgress.objects.filter(project=first, month=_month(3)).delete()
-    assert _stored_firsts() == {first.pk: _month(2)} == _firsts_from_reports()
+    assert _stored("first_month") == {first.pk: _month(2)} == _from_reports(Min)
     # Deleting the latest falls back to the one before; a report moved to another project
     # moves both projects' months.
     InvestmentProgress.objects.filter(project=first, month=_month(0)).delete()
     assert _stored() == {first.pk: _month(1)} == _from_reports()
     InvestmentProgress.objects.filter(project=first, month=_month(1)).update(project=second)
     assert _stored() == {first.pk: _month(2), second.pk: _month(1)} == _from_reports()
-    assert _stored_firsts() == {first.pk: _month(2), second.pk: _month(1)}
-    assert _stored_firsts() == _firsts_from_reports()
+    assert _stored("first_month") == {first.pk: _month(2), second.pk: _month(1)}
+    assert _stored("first_month") == _from_reports(Min)
     # A project's last report gone, its row goes.
     InvestmentProgress.objects.filter(project=first).delete()
     assert _stored() == {second.pk: _month(1)} == _from_reports()
@@ -134,7 +123,7 @@ def test_a_latest_month_written_around_its_trigger_is_found_reported_and_correct
         f"latest_report:{project.pk}:{_month(1)}..{raw}/{first}..{raw}"
     ], found
     assert summary.reconcile(today()).corrected
-    assert _stored_firsts() == _firsts_from_reports()
+    assert _stored("first_month") == _from_reports(Min)
 
     # A row missing, and a row for a project that never reported, are found the same way.
     ProjectLatestReport.objects.filter(project=project).delete()
