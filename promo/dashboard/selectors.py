@@ -229,8 +229,7 @@ def _project_filters(qs: QuerySet, f: CockpitFilters, *, unit_ids_first: bool = 
     project to its unit to test the path."""
     if f.unit is not None:
         if unit_ids_first:
-            subtree = Unit.objects.filter(path__startswith=f.unit.path).order_by().values("pk")
-            qs = qs.filter(AnyOfSubquery("unit_id", subtree))
+            qs = qs.filter(AnyOfSubquery("unit_id", f.unit.subtree().order_by().values("pk")))
         else:
             qs = qs.filter(unit__path__startswith=f.unit.path)
     if f.industry:

@@ -8,8 +8,8 @@ from django.db import migrations, models
 def _install(apps, schema_editor):
     from promo.dashboard.summary_sets import latest_report_trigger_sql
 
-    # Filled by 0012, which adds the first month the code's rules now write too (0012
-    # reinstalls the trigger, so a database that ran this before keeps the same end).
+    # The table is filled by 0012, once the column the trigger now also writes (first_month)
+    # exists; 0012 reinstalls the trigger too, for a database that ran this migration before.
     schema_editor.execute(latest_report_trigger_sql()[0])
 
 
