@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 
 from promo.core import env
 
@@ -176,3 +177,15 @@ def test_chinese_is_the_default_language_and_english_the_second(settings):
 
 def test_database_is_postgresql(settings):
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["jit", "enable_memoize"])
+def test_every_connection_runs_without_jit_and_memoize(name):
+    """Both cost more than they save on promo's short statements (docs/performance.md "No
+    Memoize"): a Memoize sized from a million-row estimate was set up and freed on every page
+    of a unit head's visits. The settings come with the connection, so a worker, a shell and a
+    request read the same plans."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SHOW {name}")
+        assert cursor.fetchone()[0] == "off"
