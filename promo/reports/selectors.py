@@ -791,8 +791,14 @@ def home_alerts(officer: Officer) -> dict[str, Any]:
     lists = [open_alerts.filter(mine_q).order_by(*_red_first())[:HOME_ALERT_ROWS]]
     if permissions.may_watch_unit_alerts(officer):
         # All red but mine: oldest first, in the order of the open-red index (a chief's are
-        # the bureau's, tens of thousands at province scale; issue #19).
-        red_q = Q(scope.unit_q(), level="red") & ~mine_q
+        # the bureau's, tens of thousands at province scale; issue #19). "Not mine" is asked
+        # of each row the index walks (its responsible column, a notice probe by alert), not
+        # as the UNION again: the statement built mine's keys twice (a province unit head
+        # with 882 alerts: 2.4 ms more of 11).
+        not_mine = ~Q(responsible_id=officer.pk) & ~Exists(
+            AlertNotice.objects.filter(alert_id=OuterRef("pk"), recipient_id=officer.pk)
+        )
+        red_q = Q(scope.unit_q(), level="red") & not_mine
         lists.append(open_alerts.filter(red_q).order_by("opened_on", "pk")[:HOME_ALERT_ROWS])
     # With who has been notified (one query for both lists), which tells mine from the others;
     # red first, then the oldest: the red list (all red) comes oldest first.
