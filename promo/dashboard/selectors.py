@@ -652,9 +652,17 @@ def overdue_milestones(officer: Officer, f: CockpitFilters) -> list[Project]:
     return rows
 
 
-def _red_alerts(officer: Officer, f: CockpitFilters) -> QuerySet[Alert]:
+def _red_alerts(
+    officer: Officer, f: CockpitFilters, *, unit_ids_first: bool = False
+) -> QuerySet[Alert]:
     qs = alerts_visible_to(officer).filter(level=AlertLevel.RED, project__isnull=False)
-    if f.unit is not None:
+    if f.unit is not None and unit_ids_first:
+        # For the count, the sub-tree's ids read first (as for the red projects' count):
+        # joined to its unit to test the path, every red alert of a province (157,205 open)
+        # cost 16.7-18.3 ms, by id 9.7-9.8. The list of the oldest 20 keeps the join, which
+        # walks the index in order and stops (3.4 ms, by id 5.1-6.1).
+        qs = qs.filter(AnyOfSubquery("unit_id", f.unit.subtree().order_by().values("pk")))
+    elif f.unit is not None:
         qs = qs.filter(unit__path__startswith=f.unit.path)
     return qs
 
@@ -668,7 +676,9 @@ def red_projects(officer: Officer, f: CockpitFilters) -> list[Alert]:
 
 def red_count(officer: Officer, f: CockpitFilters, shown: Sequence[Alert]) -> int:
     """How many red lights there are: those shown, unless the table is full (then counted)."""
-    return len(shown) if len(shown) < OVERDUE_ROWS else _red_alerts(officer, f).count()
+    if len(shown) < OVERDUE_ROWS:
+        return len(shown)
+    return _red_alerts(officer, f, unit_ids_first=True).count()
 
 
 def red_project_figure(officer: Officer, f: CockpitFilters) -> dict[str, Any]:
