@@ -60,7 +60,7 @@ _database["CONN_HEALTH_CHECKS"] = True
 # - no Memoize nodes: a visibility condition (an OR of sub-queries) is estimated at a million
 #   rows, so each Memoize under a 50-row page's joins was sized for tens of thousands of cache
 #   entries and set up and freed on every request (a unit head's API visit page at province:
-#   the statement 9-12 -> 4.5-5.4 ms, the request 23.6-27.7 -> 16.8-18.4 ms).
+#   the statement 9-12 -> 4.3-5.4 ms, the request 23.6-27.7 -> 16.8-18.4 ms).
 _DATABASE_OPTIONS = "-c jit=off -c enable_memoize=off"
 _database.setdefault("OPTIONS", {})["options"] = _DATABASE_OPTIONS
 DATABASES = {"default": _database}
