@@ -25,10 +25,13 @@ from projects import services as project_services
 from projects.choices import ProblemKind
 from projects.models import Project
 from promo.core.services import today
+from promo.dashboard.forms import Period
+from promo.dashboard.selectors import CockpitFilters
 from promo.reports.choices import AlertLevel, AlertRule
 from promo.reports.models import Alert
 from promo.reports.selectors import project_lights
 from tests.factories import Bureau, make_project
+from tests.plans import captured_sql
 
 pytestmark = pytest.mark.django_db
 
@@ -196,28 +199,25 @@ def test_the_red_list_costs_the_same_queries_for_2_and_20_red_projects(world):
     assert len(few) == 6
 
 
-def test_the_headline_red_count_reads_the_units_sub_tree_once_not_a_unit_per_project(world):
-    """The count matches projects to the sub-tree's unit ids, read first: joined to their
-    units, PostgreSQL looked each red project's unit up to test its path (at province 48,040
-    lookups). The counts stay those of the lists (the tests above)."""
-    from promo.dashboard.forms import Period
-    from promo.dashboard.selectors import CockpitFilters, red_project_figure
-
-    seen: list[str] = []
-
-    def keep(execute, sql, params, many, context):
-        seen.append(sql)
-        return execute(sql, params, many, context)
-
-    f = CockpitFilters(
+def _this_month(world) -> CockpitFilters:
+    return CockpitFilters(
         period=Period("month", today().replace(day=1), today()),
         today=today(),
         unit=world.b.shanghai,
     )
-    with connection.execute_wrapper(keep):
-        figure = red_project_figure(world.b.chief, f)
-    assert figure["count"] == 2
-    (sql,) = seen
+
+
+def test_the_headline_red_count_reads_the_units_sub_tree_once_not_a_unit_per_project(world):
+    """The count matches projects to the sub-tree's unit ids, read first: joined to their
+    units, PostgreSQL looked each red project's unit up to test its path (at province 48,040
+    lookups). The counts stay those of the lists (the tests above)."""
+    from promo.dashboard.selectors import red_project_figure
+
+    figures = []
+    (sql,) = captured_sql(
+        lambda: figures.append(red_project_figure(world.b.chief, _this_month(world)))
+    )
+    assert figures[0]["count"] == 2
     assert 'JOIN "officers_unit"' not in sql, sql
     assert '"projects_project"."unit_id" = ANY(ARRAY(SELECT U0."id"' in sql, sql
 
@@ -227,29 +227,17 @@ def test_the_red_lights_count_of_a_full_table_reads_the_sub_tree_once(world):
     sub-tree's unit ids, read first, as the red projects' count does (at province 157,205 open
     red alerts, each joined to its unit to test the path: 16.7-18.3 ms, by id 9.7-11.1). The
     number stays the alerts' count of the unit's sub-tree, another office's left out."""
-    from promo.dashboard.forms import Period
-    from promo.dashboard.selectors import OVERDUE_ROWS, CockpitFilters, red_count
+    from promo.dashboard.selectors import OVERDUE_ROWS, red_count
 
-    f = CockpitFilters(
-        period=Period("month", today().replace(day=1), today()),
-        today=today(),
-        unit=world.b.shanghai,
-    )
-    seen: list[str] = []
-
-    def keep(execute, sql, params, many, context):
-        seen.append(sql)
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(keep):
-        count = red_count(world.b.chief, f, [None] * OVERDUE_ROWS)
+    f = _this_month(world)
+    counts = []
+    (sql,) = captured_sql(lambda: counts.append(red_count(world.b.chief, f, [None] * OVERDUE_ROWS)))
     expected = Alert.objects.filter(
         level=AlertLevel.RED,
         project__isnull=False,
         resolved_on__isnull=True,
         unit__path__startswith=world.b.shanghai.path,
     ).count()
-    assert count == expected == 2  # the red project's two red lights; Shenzhen's not
-    (sql,) = seen
+    assert counts[0] == expected == 2  # the red project's two red lights; Shenzhen's not
     assert 'JOIN "officers_unit"' not in sql, sql
     assert '"reports_alert"."unit_id" = ANY(ARRAY(SELECT U0."id"' in sql, sql
