@@ -577,6 +577,9 @@ class BulletinAmendmentCause(models.Model):
         return f"{self.display_label} {self.part_change}（{self.attribution}）"
 
 
+_RULE_LABELS: dict[str, Any] = dict(AlertRule.choices)
+
+
 class Alert(models.Model):
     """Alert (红黄灯预警): one rule that holds for one record, from the day seen until it clears."""
 
@@ -660,6 +663,13 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_level_display()} {self.get_rule_display()} {self.message}"
+
+    @property
+    def rule_label(self) -> Any:
+        """The rule's name, as ``get_rule_display()``: the alert lists print one per row, and
+        Django's ``get_FOO_display`` rebuilds the field's whole choices mapping on each call.
+        A lazy label (the page renders it in the reader's language)."""
+        return _RULE_LABELS.get(self.rule, self.rule)
 
     @property
     def message(self) -> str:
