@@ -103,6 +103,11 @@ class OfficerManager(UserManager):
         return super().get_queryset().select_related("unit")
 
 
+# The columns ``officer_display_name`` reads: a list that shows officers' names by row loads
+# these (``only()``) rather than the whole officer.
+DISPLAY_NAME_FIELDS = ("full_name", "first_name", "last_name", "username")
+
+
 def officer_display_name(full_name: str, first_name: str, last_name: str, username: str) -> str:
     """An officer's name as shown everywhere: 姓名, else the first and last name, else login."""
     return full_name or f"{first_name} {last_name}".strip() or username

@@ -87,7 +87,7 @@ from leads.choices import VISITING_KINDS
 from leads.models import Lead, Visit
 from officers import permissions
 from officers.choices import TargetMetric
-from officers.models import Officer, Unit, tree_order
+from officers.models import DISPLAY_NAME_FIELDS, Officer, Unit, tree_order
 from officers.selectors import scope_for
 from projects.choices import HUNDRED_MILLION, TEN_MILLION
 from projects.models import (
@@ -755,7 +755,9 @@ def record_alerts(*, project_id: int | None = None, lead_id: int | None = None) 
 def _notices() -> Prefetch:
     return Prefetch(
         "notices",
-        queryset=AlertNotice.objects.select_related("recipient").order_by("step", "pk"),
+        queryset=AlertNotice.objects.select_related("recipient")
+        .only("alert_id", "step", "recipient_id", *_names("recipient"))
+        .order_by("step", "pk"),
     )
 
 
@@ -763,9 +765,26 @@ def _red_first() -> list[Any]:
     return [Case(When(level="red", then=Value(0)), default=Value(1)), "opened_on", "pk"]
 
 
+def _names(relation: str) -> list[str]:
+    return [f"{relation}__{name}" for name in DISPLAY_NAME_FIELDS]
+
+
+# What an alert row shows (templates/reports/_alert_rows.html, the tags of reports_lights) and
+# no more: its five related records whole are 143 columns a row, mostly the project's and
+# the lead's, of which a row prints a name.
+_ROW_FIELDS = (
+    "rule", "level", "subject_key", "detail", "params", "opened_on", "last_seen_on",
+    "resolved_on", "acknowledged_at", "acknowledged_by_id", "unit_id", "responsible_id",
+    "project_id", "lead_id", "problem_id",
+    "unit__name", "project__name", "lead__name", "problem__title", *_names("responsible"),
+)  # fmt: skip
+
+
 def _alert_rows(qs: QuerySet[Alert]) -> QuerySet[Alert]:
-    return qs.select_related("unit", "responsible", "project", "lead", "problem").order_by(
-        *_red_first()
+    return (
+        qs.select_related("unit", "responsible", "project", "lead", "problem")
+        .only(*_ROW_FIELDS)
+        .order_by(*_red_first())
     )
 
 

@@ -422,3 +422,52 @@ def test_a_heads_alerts_are_told_apart_in_the_one_statement_that_reads_both_list
     # The others, oldest first (opened 2 days ago, then today).
     assert [a.pk for a in context["unit_red_alerts"]] == [theirs[2].pk, theirs[0].pk]
     assert context["my_red_count"] == 2
+
+
+def test_the_alert_rows_read_the_names_they_show_not_their_records_whole(bureau, client_for):
+    """An alert row prints its record's name (project, lead or problem), its unit's and the
+    notified officers' names: the statement reads those columns, not the five related rows
+    whole (143 columns a row), and rendering them asks nothing more."""
+    from promo.reports.models import AlertNotice
+
+    head = bureau.shanghai_head
+    project = make_project(bureau.shanghai_officer, name="电池项目")
+    lead = make_lead(bureau.shanghai_officer, name="协议洽谈")
+    problem = project_services.problem_raise(
+        project=project,
+        actor=bureau.shanghai_officer,
+        kind=ProblemKind.POWER,
+        title="临时用电增容",
+        owner_unit=bureau.department,
+        due_on=today() + timedelta(days=4),
+    )
+    subjects = [{"project": project}, {"lead": lead}, {"problem": problem}, {}]
+    alerts = Alert.objects.bulk_create(
+        Alert(
+            rule=AlertRule.MILESTONE_OVERDUE,
+            level=AlertLevel.RED,
+            subject_key=f"s:{i}",
+            unit=head.unit,
+            responsible=head if i % 2 else bureau.shanghai_officer,
+            detail="逾期",
+            opened_on=today(),
+            last_seen_on=today(),
+            **subject,
+        )
+        for i, subject in enumerate(subjects)
+    )
+    AlertNotice.objects.bulk_create(
+        AlertNotice(alert=alert, step=1, recipient=bureau.shanghai_officer) for alert in alerts
+    )
+    client = client_for(head)
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/").content.decode()
+    assert len(queries) == 12
+    for name in ("电池项目", "协议洽谈", "临时用电增容", str(head.unit.name)):
+        assert name in html
+    assert html.count(bureau.shanghai_officer.display_name) >= len(alerts)
+    [rows] = [q["sql"] for q in queries if '"reports_alert"."level" = \'red\'' in q["sql"]]
+    assert '"projects_project"."name"' in rows and '"leads_lead"."name"' in rows
+    for column in ("total_investment", "contract_date", "estimated_amount", "password"):
+        assert f'."{column}"' not in rows, column
