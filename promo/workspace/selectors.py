@@ -190,7 +190,8 @@ def my_projects(officer: Officer, *, day: date) -> MyProjects:
         .values("pk")[:HOME_ROWS]
     )
     overdue = service_visits_overdue_keys(officer, day=day)
-    rows = named_by(with_service_rhythm(project_list(officer)), on, overdue)
+    # The rows by the keys of the two lists, each read from the projects the officer sees.
+    rows = named_by(with_service_rhythm(Project.objects.select_related("investor")), on, overdue)
     lists = MyProjects(on=[], service_overdue=[])
     for project in rows.order_by("contract_date", "id"):
         if project.stage == Stage.PRODUCING:

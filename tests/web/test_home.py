@@ -471,3 +471,17 @@ def test_the_alert_rows_read_the_names_they_show_not_their_records_whole(bureau,
     assert '"projects_project"."name"' in rows and '"leads_lead"."name"' in rows
     for column in ("total_investment", "contract_date", "estimated_amount", "password"):
         assert f'."{column}"' not in rows, column
+
+
+def test_my_projects_rows_are_read_by_keys_each_read_from_the_projects_i_see(bureau, client_for):
+    """My projects and the enterprises I serve: each list's keys are read from the projects I
+    see; the rows are then read by those keys alone, not through the visibility condition a
+    third time (building and compiling it was ~1.5 ms of the province unit head's page)."""
+    head = bureau.shanghai_head
+    make_project(head, name="电池项目")
+    make_project(bureau.outsider, name="深圳项目")
+    client = client_for(head)
+    html = client.get("/").content.decode()
+    assert "电池项目" in html and "深圳项目" not in html
+    [rows] = [q for q in _home_sql(client) if "projects_servicevisit" in q]
+    assert rows.count('."unit_id" IN (') == 2, rows  # the two lists' keys; not the rows
