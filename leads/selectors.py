@@ -525,12 +525,16 @@ def _responses() -> QuerySet[Visit]:
     return Visit.objects.filter(lead_id=OuterRef("pk"), created_at__gte=OuterRef("created_at"))
 
 
-def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
+def with_enquiry_clock(leads: QuerySet[Lead], *, met_by: bool = True) -> QuerySet[Lead]:
     """``leads`` annotated with their enquiry clock, in the same query (sub-queries per lead).
 
     For each step ``clock_<step>_on`` (met on), ``clock_<step>_by`` (officer id) and
     ``clock_<step>_due``; plus ``clock_registered_on`` and ``clock_feedback_applies``. The
     one definition the lead page, the home page and the traffic lights read.
+
+    ``met_by=False`` leaves out who met each step (the four ``clock_<step>_by``, each a
+    sub-query of its own): for a reader of the steps still due, which no one has met
+    (``clock_rows`` then gives ``met_by_id`` None).
     """
     days = clock_step_days()
     registered = TruncDate("created_at", output_field=DateField())
@@ -548,10 +552,9 @@ def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
         .order_by("-logged_on", "-pk")
     )
     on_day = TruncDate("created_at", output_field=DateField())
-    return leads.annotate(
+    clocked = leads.annotate(
         clock_registered_on=registered,
         clock_respond_on=Subquery(first_contact.values("logged_on")[:1], output_field=DateField()),
-        clock_respond_by=Subquery(first_contact.values("created_by_id")[:1]),
         clock_respond_due=_PlusDays(F("clock_registered_on"), days[ClockStep.RESPOND]),
         # A lead registered past 信息 (an import) has nothing left to assess.
         clock_assess_on=Case(
@@ -562,7 +565,6 @@ def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
             ),
             output_field=DateField(),
         ),
-        clock_assess_by=Subquery(assessed.values("actor_id")[:1]),
         clock_assess_due=_PlusDays(F("clock_registered_on"), days[ClockStep.ASSESS]),
         clock_feedback_applies=ExpressionWrapper(
             Q(intermediary_id__isnull=False) | Q(source_channel__in=REFERRAL_CHANNELS),
@@ -571,7 +573,6 @@ def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
         clock_referrer_feedback_on=Subquery(
             fed_back.annotate(d=on_day).values("d")[:1], output_field=DateField()
         ),
-        clock_referrer_feedback_by=Subquery(fed_back.values("actor_id")[:1]),
         clock_referrer_feedback_due=_PlusDays(
             F("clock_registered_on"), days[ClockStep.REFERRER_FEEDBACK]
         ),
@@ -582,7 +583,6 @@ def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
         clock_progress_report_on=Subquery(
             reports.values("logged_on")[:1], output_field=DateField()
         ),
-        clock_progress_report_by=Subquery(reports.values("created_by_id")[:1]),
         clock_progress_report_due=Case(
             When(
                 status=LeadStatus.NEGOTIATING,
@@ -599,6 +599,14 @@ def with_enquiry_clock(leads: QuerySet[Lead]) -> QuerySet[Lead]:
             default=Value(None, output_field=DateField()),
             output_field=DateField(),
         ),
+    )
+    if not met_by:
+        return clocked
+    return clocked.annotate(
+        clock_respond_by=Subquery(first_contact.values("created_by_id")[:1]),
+        clock_assess_by=Subquery(assessed.values("actor_id")[:1]),
+        clock_referrer_feedback_by=Subquery(fed_back.values("actor_id")[:1]),
+        clock_progress_report_by=Subquery(reports.values("created_by_id")[:1]),
     )
 
 
@@ -657,7 +665,7 @@ def clock_rows(lead: Lead, *, on: date) -> list[ClockRow]:
         on_field, by_field, due_field = CLOCK_FIELDS[step]
         met_on, met_by, due = (
             getattr(lead, on_field),
-            getattr(lead, by_field),
+            getattr(lead, by_field, None),  # read without who met (met_by=False)
             getattr(lead, due_field),
         )
         applies = lead.clock_feedback_applies  # type: ignore[attr-defined]  # an annotation

@@ -120,7 +120,9 @@ def my_clock_steps(officer: Officer, *, day: date, until: date) -> list[dict[str
         for step in ClockStep
     }
     leads = list(
-        with_enquiry_clock(leads_visible_to(officer).filter(mine, status__in=OPEN_LEAD_STATUSES))
+        with_enquiry_clock(
+            leads_visible_to(officer).filter(mine, status__in=OPEN_LEAD_STATUSES), met_by=False
+        )
         .filter(functools.reduce(operator.or_, due_by.values()))
         .annotate(
             clock_first_due=Least(
@@ -132,6 +134,7 @@ def my_clock_steps(officer: Officer, *, day: date, until: date) -> list[dict[str
             )
         )
         .select_related("investor")
+        .only("name", "status", "investor__name")  # what the rows print (and clock_rows reads)
         .order_by("clock_first_due", "id")[:HOME_ROWS]
     )
     steps = [
