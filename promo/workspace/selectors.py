@@ -99,6 +99,8 @@ def follow_ups_until(officer: Officer, *, day: date, until: date, limit: int) ->
         .exclude(next_step="")
         .filter(~followed_up)
         .select_related("investor", "lead")
+        # What the home page and the calendar print: the step, its day, whom and which lead.
+        .only("next_step", "next_step_due", "investor__name", "lead__name")
         .order_by("next_step_due", "id")[:limit]
     )
     for visit in visits:

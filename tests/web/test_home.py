@@ -485,3 +485,21 @@ def test_my_projects_rows_are_read_by_keys_each_read_from_the_projects_i_see(bur
     assert "电池项目" in html and "深圳项目" not in html
     [rows] = [q for q in _home_sql(client) if "projects_servicevisit" in q]
     assert rows.count('."unit_id" IN (') == 2, rows  # the two lists' keys; not the rows
+
+
+def test_follow_ups_read_what_the_rows_print_not_the_visits_whole(bureau, client_for):
+    """A follow-up row prints the next step, its day, the investor and the lead: the statement
+    (the home page's and the calendar's) reads those columns, not each visit's 洽谈内容 and
+    the lead and investor whole."""
+    me = bureau.shanghai_officer
+    lead = make_lead(me, name="协议洽谈", status=LeadStatus.VALID)
+    log_follow_up(me, due=today(), lead=lead)
+    client = client_for(me)
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/").content.decode()
+    assert "协议洽谈" in html and lead.investor.name in html and len(queries) == 9
+    [follow_ups] = [q["sql"] for q in queries if '"leads_visit"."next_step_due"' in q["sql"]]
+    selected = follow_ups.split(" FROM ", 1)[0]
+    for column in ("summary", "description", "credit_code"):
+        assert f'."{column}"' not in selected, column
