@@ -55,5 +55,12 @@ def named_by(queryset: QuerySet[_M], *keys: QuerySet[Any, Any]) -> QuerySet[_M]:
     lists of one kind of record, each with its own condition, order and length, read in one
     statement. Each of ``keys`` (an uncorrelated, usually ordered and sliced sub-query of
     primary keys) runs first, once, as an init-plan, by its own index; the rows are then read
-    by primary key. The caller tells the lists apart by the rows' own fields."""
+    by primary key. The caller tells the lists apart by the rows' own fields.
+
+    A list that is ``none()`` (a caller who sees no such records: an administrator, 三员分立)
+    names nothing and is left out — compiled, it would be ``ANY(NULL)``, which PostgreSQL
+    refuses; with every list empty, so is the answer."""
+    keys = tuple(key for key in keys if not key.query.is_empty())
+    if not keys:
+        return queryset.none()
     return queryset.filter(AnyOfSubquery("pk", *keys))

@@ -10,13 +10,14 @@ from django.test.utils import CaptureQueriesContext
 
 from leads import services as lead_services
 from leads.choices import LeadStatus
+from officers.choices import ADMIN_ROLES
 from projects import services as project_services
 from projects.choices import ProblemKind
 from promo.core.services import today
 from promo.reports.choices import AlertLevel, AlertRule
 from promo.reports.models import Alert
 from promo.reports.selectors import HOME_ALERT_ROWS
-from tests.factories import make_investor, make_lead, make_project
+from tests.factories import make_investor, make_lead, make_officer, make_project
 from tests.plans import captured_sql, rows_read
 
 pytestmark = pytest.mark.django_db
@@ -503,3 +504,16 @@ def test_follow_ups_read_what_the_rows_print_not_the_visits_whole(bureau, client
     selected = follow_ups.split(" FROM ", 1)[0]
     for column in ("summary", "description", "credit_code"):
         assert f'."{column}"' not in selected, column
+
+
+@pytest.mark.parametrize("role", sorted(ADMIN_ROLES))
+def test_an_administrators_home_answers_with_empty_lists(bureau, client_for, role):
+    """三员分立: an administrator sees no business record, so every list of the home page is
+    empty — and the page answers (my projects' two key lists are both ``none()``: read by
+    their keys alone, they compiled to ``ANY(NULL)`` and the page was a 500)."""
+    make_project(bureau.shanghai_officer, name="电池项目")
+    admin = make_officer(None, role=role)
+    response = client_for(admin).get("/")
+    assert response.status_code == 200
+    assert response.context["projects"] == [] and response.context["follow_ups"] == []
+    assert "电池项目" not in response.content.decode()
