@@ -17,7 +17,7 @@ from rest_framework import serializers
 from officers import permissions
 from officers.api.serializers import OfficerRefSerializer
 from officers.choices import AssignmentRole
-from officers.models import Assignment, officer_display_name
+from officers.models import DISPLAY_NAME_FIELDS, Assignment, officer_display_name
 from officers.selectors import officers_visible_to, units_visible_to
 from promo.api.models import ApiClient
 from promo.api.rows import FromBatch, FromColumns
@@ -294,16 +294,13 @@ class AssignmentSerializer(serializers.Serializer):
     )
 
 
-_OFFICER_NAME = ("full_name", "first_name", "last_name", "username")
-
-
 def assignments_by(key: str, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     """AssignmentSerializer's rows of each lead (key "lead_id") or project, in assignment order."""
     found: dict[int, list[dict[str, Any]]] = {}
     rows = (
         Assignment.objects.filter(**{f"{key}__in": ids})
         .order_by("pk")
-        .values_list(key, "officer_id", "role", *(f"officer__{c}" for c in _OFFICER_NAME))
+        .values_list(key, "officer_id", "role", *(f"officer__{c}" for c in DISPLAY_NAME_FIELDS))
     )
     for owner, officer_id, role, *name in rows:
         found.setdefault(owner, []).append(
@@ -331,7 +328,7 @@ def _visit_officers(ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     rows = (
         Visit.officers.through.objects.filter(visit_id__in=ids)
         .order_by("officer__unit__path", "officer__username")
-        .values_list("visit_id", "officer_id", *(f"officer__{c}" for c in _OFFICER_NAME))
+        .values_list("visit_id", "officer_id", *(f"officer__{c}" for c in DISPLAY_NAME_FIELDS))
     )
     for visit_id, officer_id, *name in rows:
         found.setdefault(visit_id, []).append(

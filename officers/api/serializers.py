@@ -14,7 +14,7 @@ from promo.api.serializers import (
     WriteSerializer,
 )
 
-from ..models import Officer, Target, Unit, officer_display_name
+from ..models import DISPLAY_NAME_FIELDS, Officer, Target, Unit, officer_display_name
 from ..selectors import org_officers_visible_to
 
 
@@ -24,7 +24,7 @@ class OfficerRefSerializer(RefSerializer):
     name = serializers.CharField(source="display_name", read_only=True, help_text="姓名")
 
     name_attribute = "display_name"
-    name_columns = ("full_name", "first_name", "last_name", "username")
+    name_columns = DISPLAY_NAME_FIELDS
     name_of = staticmethod(officer_display_name)
 
 
