@@ -23,7 +23,9 @@ def captured_sql(action: Callable[[], Any]) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def rows_read(sql: str, table: str, *, ordered: bool = False, within: str = "") -> int:
+def rows_read(
+    sql: str, table: str, *, ordered: bool = False, within: str = "", counts: bool = True
+) -> int:
     """Rows of ``table`` that the plan of ``sql`` reads (kept or filtered out), all loops;
     with ``within``, only in the parts of the plan whose sub-plan name starts with it (say
     ``"InitPlan"``: what the statement read before its main part).
@@ -31,7 +33,10 @@ def rows_read(sql: str, table: str, *, ordered: bool = False, within: str = "") 
     ``ordered``: also without bitmap scans and sorts, so a top-N query (ORDER BY … LIMIT n)
     is planned as it is on a large table — reading an index in the query's order — rather
     than as a tiny test table makes cheapest (read everything, sort, keep n), which the
-    planner picks or not from one run to the next."""
+    planner picks or not from one run to the next.
+
+    ``counts=False``: without the sub-plans that count (an aggregate at their top), the
+    figures a statement reads beside its rows (``promo.core.expressions.CountsOf``)."""
     switches = ["enable_seqscan"]
     if ordered:
         switches += ["enable_bitmapscan", "enable_sort", "enable_incremental_sort"]
@@ -47,6 +52,8 @@ def rows_read(sql: str, table: str, *, ordered: bool = False, within: str = "") 
                 cursor.execute(f"RESET {switch}")
 
     def walk(node: dict[str, Any], counted: bool) -> int:
+        if not counts and "Subplan Name" in node and node.get("Node Type") == "Aggregate":
+            return 0
         counted = counted or node.get("Subplan Name", "").startswith(within)
         loops = node.get("Actual Loops", 1)
         own = 0

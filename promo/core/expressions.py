@@ -6,7 +6,20 @@ from collections.abc import Collection
 from typing import Any, TypeVar
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import BigIntegerField, BooleanField, CharField, Func, Model, QuerySet, Value
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    Case,
+    CharField,
+    Func,
+    Model,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 
 _M = TypeVar("_M", bound=Model)
 
@@ -64,3 +77,32 @@ def named_by(queryset: QuerySet[_M], *keys: QuerySet[Any, Any]) -> QuerySet[_M]:
     if not keys:
         return queryset.none()
     return queryset.filter(AnyOfSubquery("pk", *keys))
+
+
+class CountsOf(Subquery):
+    """``(SELECT ARRAY[COUNT(*), COUNT(*) FILTER (WHERE condition), …] FROM (queryset))``: how
+    many rows ``queryset`` holds, and how many of them meet each of ``conditions``, as one
+    value of another statement — the set read once for all its counts. Uncorrelated, it runs
+    once, as an init-plan: a page that lists the first rows of a set reads the set's size in
+    the statement that reads those rows, not in one of its own."""
+
+    output_field = ArrayField(BigIntegerField())
+
+    def __init__(self, queryset: QuerySet[Any, Any], *conditions: Q) -> None:
+        names = [f"meets_{i}" for i in range(len(conditions))]
+        filtered = "".join(f', COUNT(*) FILTER (WHERE counted."{name}")' for name in names)
+        self.template = f"(SELECT ARRAY[COUNT(*){filtered}] FROM (%(subquery)s) AS counted)"
+        rows = queryset.order_by().values("pk")
+        if conditions:
+            rows = rows.annotate(
+                **{
+                    # A condition that can hold for no row (``unit_id IN ()``) is compiled
+                    # by ``Case`` as its default, not as Django's placeholder ``0``; one that
+                    # holds for every row (``Q()``, a chief's units) is true.
+                    name: Case(When(condition, then=Value(True)), default=Value(False))
+                    if condition
+                    else Value(True)
+                    for name, condition in zip(names, conditions, strict=True)
+                }
+            )
+        super().__init__(rows)

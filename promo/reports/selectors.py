@@ -107,7 +107,7 @@ from promo.agreements.selectors import (
     sees_every_agreement,
     stored_keeping_rows,
 )
-from promo.core.expressions import AnyOfSubquery, named_by
+from promo.core.expressions import AnyOfSubquery, CountsOf, named_by
 from promo.core.services import today
 from promo.core.urls import path_of
 
@@ -795,9 +795,15 @@ def _with_notices(qs: QuerySet[Alert]) -> QuerySet[Alert]:
 def home_alerts(officer: Officer) -> dict[str, Any]:
     """首页红黄灯: my open alerts; for a unit head or chief also their units' red items.
 
+    Each list shows its first ``HOME_ALERT_ROWS``; the summary line counts all of them
+    (``my_alert_count``, ``my_red_count``, ``unit_red_count``): a province unit head has
+    882 alerts, 481 of them red, and a chief's bureau 157,205 red ones — the line read "20"
+    for each when it counted the rows shown.
+
     Two queries whatever the number of alerts: both lists in one statement (each list's keys
-    read first by its own index: ``named_by``), and the notices of both (who has been
-    notified). ``red_alerts_are_bureau_wide`` names the red list's reach for its heading.
+    read first by its own index: ``named_by``), with the counts as its init-plans, and the
+    notices of both (who has been notified). ``red_alerts_are_bureau_wide`` names the red
+    list's reach for its heading.
     """
     scope = scope_for(officer)
     open_alerts = Alert.objects.filter(resolved_on__isnull=True).values("pk")
@@ -806,9 +812,11 @@ def home_alerts(officer: Officer) -> dict[str, Any]:
     notified = AlertNotice.objects.filter(recipient_id=officer.pk).order_by().values("alert_id")
     # Their keys first (an init-plan), then the open ones by primary key: as an IN sub-query a
     # small table is joined the other way round, every open alert against mine.
-    mine_q = Q(AnyOfSubquery("pk", responsible.union(notified)))
-    lists = [open_alerts.filter(mine_q).order_by(*_red_first())[:HOME_ALERT_ROWS]]
-    if permissions.may_watch_unit_alerts(officer):
+    mine = open_alerts.filter(AnyOfSubquery("pk", responsible.union(notified)))
+    units_red = Q(scope.unit_q(), level="red")
+    lists = [mine.order_by(*_red_first())[:HOME_ALERT_ROWS]]
+    watches = permissions.may_watch_unit_alerts(officer)
+    if watches:
         # All red but mine: oldest first, in the order of the open-red index (a chief's are
         # the bureau's, tens of thousands at province scale; issue #19). "Not mine" is asked
         # of each row the index walks (its responsible column, a notice probe by alert), not
@@ -817,23 +825,36 @@ def home_alerts(officer: Officer) -> dict[str, Any]:
         not_mine = ~Q(responsible_id=officer.pk) & ~Exists(
             AlertNotice.objects.filter(alert_id=OuterRef("pk"), recipient_id=officer.pk)
         )
-        red_q = Q(scope.unit_q(), level="red") & not_mine
-        lists.append(open_alerts.filter(red_q).order_by("opened_on", "pk")[:HOME_ALERT_ROWS])
+        lists.append(
+            open_alerts.filter(units_red & not_mine).order_by("opened_on", "pk")[:HOME_ALERT_ROWS]
+        )
+    # The summary line's counts, in the lists' statement: mine, my red ones and (for the red
+    # list) my red ones in my units, in one pass over mine; the units' red ones from their
+    # index alone. The red list's count is the units' red less mine among them: counted row
+    # by row, "not mine" was a probe per red alert (a chief at province: 56 ms for 157,205).
+    counts = {"mine_counts": CountsOf(mine, Q(level="red"), units_red)}
+    if watches:
+        counts["units_red_count"] = CountsOf(open_alerts.filter(units_red))
     # With who has been notified (one query for both lists), which tells mine from the others;
     # red first, then the oldest: the red list (all red) comes oldest first.
-    rows = list(_with_notices(named_by(Alert.objects.all(), *lists)))
+    rows = list(_with_notices(named_by(Alert.objects.all(), *lists).annotate(**counts)))
     my_alerts: list[Alert] = []
     red: list[Alert] = []
     for alert in rows:
         notified_me = any(n.recipient_id == officer.pk for n in alert.notices.all())
         (my_alerts if alert.responsible_id == officer.pk or notified_me else red).append(alert)
-    my_red = sum(1 for alert in my_alerts if alert.level == "red")
+    # No row listed: both sets are empty, and so are their counts.
+    first: Any = rows[0] if rows else None
+    mine_count, my_red, my_red_here = first.mine_counts if first else (0, 0, 0)
+    unit_red = first.units_red_count[0] - my_red_here if first and watches else 0
     return {
         "my_alerts": my_alerts,
+        "my_alert_count": mine_count,
         "my_red_count": my_red,
-        # The summary line's light: red when any red item is listed, else yellow.
-        "alerts_summary_level": "red" if my_red or red else "yellow",
+        # The summary line's light: red when any red item is counted, else yellow.
+        "alerts_summary_level": "red" if my_red or unit_red else "yellow",
         "unit_red_alerts": red,
+        "unit_red_count": unit_red,
         "red_alerts_are_bureau_wide": permissions.is_bureau_wide(officer),
     }
 

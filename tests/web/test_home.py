@@ -291,12 +291,12 @@ def test_my_problems_check_the_visibility_of_their_projects_only(bureau, client_
     assert rows_read(problems, "projects_project") < len(theirs)
 
 
-def _alert(bureau, n: int, *, responsible, level=AlertLevel.YELLOW):
+def _alert(bureau, n: int, *, responsible, level=AlertLevel.YELLOW, key=""):
     return Alert.objects.bulk_create(
         Alert(
             rule=AlertRule.LEAD_NO_FOLLOW_UP,
             level=level,
-            subject_key=f"lead:{responsible.pk}:{i}",
+            subject_key=f"lead:{responsible.pk}:{key}{i}",
             unit=responsible.unit,
             responsible=responsible,
             detail=f"未跟进{i}",
@@ -325,9 +325,59 @@ def test_the_chiefs_red_alerts_read_only_the_rows_shown(bureau, client_for):
     assert [a.pk for a in red] == [a.pk for a in oldest[:HOME_ALERT_ROWS]]
     # One statement reads both lists: each list's keys first (the red ones: the oldest 20 in
     # the open-red index's order), then those rows by primary key.
+    # The summary's counts are read beside them (init-plans that count; counted below).
     [alerts] = [q for q in _home_sql(client) if '"reports_alert"."level" = \'red\'' in q]
-    assert rows_read(alerts, "reports_alert", within="InitPlan") <= HOME_ALERT_ROWS
-    assert rows_read(alerts, "reports_alert") <= 2 * HOME_ALERT_ROWS
+    assert rows_read(alerts, "reports_alert", within="InitPlan", counts=False) <= HOME_ALERT_ROWS
+    assert rows_read(alerts, "reports_alert", counts=False) <= 2 * HOME_ALERT_ROWS
+
+
+def test_the_alert_summary_counts_every_alert_not_the_rows_shown(bureau, client_for):
+    """The summary line says how many alerts there are; the lists show the first 20 and say
+    so. It counted the rows shown: a province unit head with 882 alerts (481 red) read
+    "我的预警 20 条（红灯 20）", a chief with 157,205 red ones "全局红灯 20 项"."""
+    from promo.reports.models import AlertNotice
+
+    head = bureau.shanghai_head
+    _alert(bureau, 23, responsible=head)
+    _alert(bureau, 4, responsible=head, level=AlertLevel.RED, key="red")
+    theirs = _alert(bureau, 25, responsible=bureau.teammate, level=AlertLevel.RED)
+    # Another unit's: outside the head's units, so not in the units' red count ...
+    elsewhere = _alert(bureau, 3, responsible=bureau.outsider, level=AlertLevel.RED)
+    # ... unless the head was notified of it (then it is theirs), like one of the teammate's.
+    AlertNotice.objects.create(alert=elsewhere[0], step=2, recipient=head)
+    AlertNotice.objects.create(alert=theirs[0], step=2, recipient=head)
+    _alert(bureau, 2, responsible=bureau.teammate, key="resolved")
+    Alert.objects.filter(subject_key__contains=":resolved").update(resolved_on=today())
+
+    response = client_for(head).get("/")
+    context = response.context
+    assert len(context["my_alerts"]) == HOME_ALERT_ROWS
+    assert len(context["unit_red_alerts"]) == HOME_ALERT_ROWS
+    # Mine: 23 + 4 red of my own, 2 red I was notified of.
+    assert (context["my_alert_count"], context["my_red_count"]) == (29, 6)
+    # My units' red ones but mine: the teammate's 25 less the one I was notified of.
+    assert context["unit_red_count"] == 24
+    summary = response.content.decode().split("<summary>")[1].split("</summary>")[0]
+    assert "我的预警 29 条" in summary and "红灯 6" in summary
+    assert "本单位红灯 24 项" in summary
+    html = response.content.decode()
+    assert "以上为其中 20 条：红灯在前，亮灯早的在前。" in html
+    assert "以上为亮灯最早的 20 项。" in html
+
+    # A chief's: the bureau's red ones, none of them theirs.
+    context = client_for(bureau.chief).get("/").context
+    assert (context["my_alert_count"], context["unit_red_count"]) == (0, 25 + 3 + 4)
+
+
+def test_the_alert_summary_says_nothing_more_when_every_alert_is_shown(bureau, client_for):
+    head = bureau.shanghai_head
+    _alert(bureau, 2, responsible=head, level=AlertLevel.RED)
+    _alert(bureau, 3, responsible=bureau.teammate, level=AlertLevel.RED)
+    response = client_for(head).get("/")
+    html = response.content.decode()
+    assert "我的预警 2 条" in html and "红灯 2" in html and "本单位红灯 3 项" in html
+    assert "以上为其中" not in html and "以上为亮灯最早的" not in html
+    assert response.context["alerts_summary_level"] == "red"
 
 
 def test_a_heads_home_reads_both_alert_lists_and_their_notices_in_pinned_queries(
@@ -371,9 +421,9 @@ def test_a_heads_home_reads_both_alert_lists_and_their_notices_in_pinned_queries
 
 def test_a_heads_unit_red_list_leaves_out_mine_without_building_mine_again(bureau, client_for):
     """The units' red list leaves out mine (responsible or notified) row by row as it walks
-    the open-red index; the keys of mine (my alerts UNION my notices) are built once in the
-    statement, for my own list. Built twice, a province unit head with 882 alerts paid 2.4 ms
-    more of the statement's 11."""
+    the open-red index; it does not build the keys of mine (my alerts UNION my notices),
+    which my own list and the summary's counts of mine build. Built for it too, a province
+    unit head with 882 alerts paid 2.4 ms more of the statement's 11."""
     from promo.reports.models import AlertNotice
 
     head = bureau.shanghai_head
@@ -387,12 +437,14 @@ def test_a_heads_unit_red_list_leaves_out_mine_without_building_mine_again(burea
     assert {a.pk for a in context["unit_red_alerts"]} == {a.pk for a in red}
     assert {a.pk for a in context["my_alerts"]} <= {a.pk for a in notified}
     [alerts] = [q for q in _home_sql(client) if '"reports_alert"."level" = \'red\'' in q]
-    # Mine's keys (my alerts UNION my notices) are built once, for my list; the red list asks
+    # Mine's keys (my alerts UNION my notices) are not built for the red list, which asks
     # each row instead. How it asks is the planner's choice: at province scale a probe per
     # red row, on a small table sometimes one hash of my notices — so the test reads the
     # statement's shape, not the rows a plan happens to read (the earlier form, 60 == 30,
     # failed after another test's rolled-back alerts had grown the table).
-    assert alerts.count(" UNION ") == 1
+    # Twice in all: for my list and for the summary's counts of mine (one pass for the three).
+    assert alerts.count(" UNION ") == 2
+    assert alerts.count("SELECT ARRAY[COUNT(*)") == 2  # mine's counts, the units' red one
     assert 'NOT EXISTS(SELECT 1 AS "a" FROM "reports_alertnotice"' in alerts
 
 

@@ -209,6 +209,37 @@ def test_home_page_in_english_with_english_numbers_and_dates(compiled, bureau):
 
 
 @pytest.mark.django_db
+def test_home_alert_summary_in_english_counts_every_alert_with_grouped_thousands(
+    compiled, bureau
+):
+    from promo.reports.choices import AlertLevel, AlertRule
+    from promo.reports.models import Alert
+
+    chief = bureau.chief
+    chief.language = "en"
+    chief.save(update_fields=["language"])
+    Alert.objects.bulk_create(
+        Alert(
+            rule=AlertRule.LEAD_NO_FOLLOW_UP,
+            level=AlertLevel.RED,
+            subject_key=f"lead:{i}",
+            unit=bureau.shanghai,
+            responsible=bureau.teammate,
+            detail=f"未跟进{i}",
+            opened_on=today() - timedelta(days=i % 300),
+            last_seen_on=today(),
+        )
+        for i in range(1005)
+    )
+    client = english_client()
+    client.force_login(chief)
+    html = client.get("/").content.decode()
+    summary = html.split("<summary>")[1].split("</summary>")[0]
+    assert "1,005 red items bureau-wide" in summary
+    assert "Above, the 20 oldest." in html
+
+
+@pytest.mark.django_db
 def test_home_page_defaults_to_chinese_numbers_and_dates(compiled, bureau, client_for):
     me = bureau.shanghai_officer
     make_project(me, amount=123456)
