@@ -184,6 +184,28 @@ def default_evidence_rules() -> None:
             StageEvidenceRule.objects.get_or_create(stage=stage, kind=kind)
 
 
+def make_alerts(
+    n: int, *, responsible: Officer, level: str = "yellow", rule: str = "lead_no_follow_up"
+) -> list:
+    """``n`` open alerts (promo.reports) of ``responsible``'s unit, opened today, yesterday, …
+    (the first is the newest), each on a condition of its own."""
+    from promo.reports.models import Alert
+
+    return Alert.objects.bulk_create(
+        Alert(
+            rule=rule,
+            level=level,
+            subject_key=f"lead:{responsible.pk}:{next(_seq)}",
+            unit=responsible.unit,
+            responsible=responsible,
+            detail=f"未跟进{i}",
+            opened_on=today() - timedelta(days=i),
+            last_seen_on=today(),
+        )
+        for i in range(n)
+    )
+
+
 def make_bureau() -> Bureau:
     default_evidence_rules()
     bureau = make_unit("市投资促进局", kind=UnitKind.BUREAU)

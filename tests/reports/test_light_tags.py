@@ -4,9 +4,6 @@
 
 from __future__ import annotations
 
-import itertools
-from datetime import timedelta
-
 import pytest
 from django.template import Context, Template
 from django.test.signals import template_rendered
@@ -16,7 +13,7 @@ from promo.core.services import today
 from promo.reports.choices import AlertLevel, AlertRule
 from promo.reports.models import Alert
 from promo.reports.templatetags.reports_lights import alert_record, light_dot
-from tests.factories import make_lead, make_project
+from tests.factories import make_alerts, make_lead, make_project
 
 pytestmark = pytest.mark.django_db
 
@@ -90,21 +87,6 @@ def test_a_heads_home_renders_the_same_templates_for_2_alerts_and_for_40(bureau,
     unit head's home with 40 rows, about half the page's rendering at province scale."""
     head = bureau.shanghai_head
     client = client_for(head)
-    keys = itertools.count()
-
-    def alerts(n: int, *, responsible, level: str) -> None:
-        Alert.objects.bulk_create(
-            Alert(
-                rule=AlertRule.LEAD_NO_FOLLOW_UP,
-                level=level,
-                subject_key=f"lead:{next(keys)}",
-                unit=responsible.unit,
-                responsible=responsible,
-                opened_on=today() - timedelta(days=i),
-                last_seen_on=today(),
-            )
-            for i in range(n)
-        )
 
     def rendered() -> tuple[list[str], str]:
         names: list[str] = []
@@ -119,12 +101,12 @@ def test_a_heads_home_renders_the_same_templates_for_2_alerts_and_for_40(bureau,
             template_rendered.disconnect(record)
         return names, html
 
-    alerts(1, responsible=head, level=AlertLevel.YELLOW)
-    alerts(1, responsible=bureau.shanghai_officer, level=AlertLevel.RED)
+    make_alerts(1, responsible=head, level=AlertLevel.YELLOW)
+    make_alerts(1, responsible=bureau.shanghai_officer, level=AlertLevel.RED)
     few, html = rendered()
     assert html.count('class="light light-') == 3  # the summary line's and one per row
-    alerts(19, responsible=head, level=AlertLevel.RED)
-    alerts(19, responsible=bureau.shanghai_officer, level=AlertLevel.RED)
+    make_alerts(19, responsible=head, level=AlertLevel.RED)
+    make_alerts(19, responsible=bureau.shanghai_officer, level=AlertLevel.RED)
     many, html = rendered()
     assert html.count('class="light light-') == 41  # 20 of mine, 20 of the unit's red
     assert many == few

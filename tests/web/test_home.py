@@ -17,7 +17,7 @@ from promo.core.services import today
 from promo.reports.choices import AlertLevel, AlertRule
 from promo.reports.models import Alert
 from promo.reports.selectors import HOME_ALERT_ROWS
-from tests.factories import make_investor, make_lead, make_officer, make_project
+from tests.factories import make_alerts, make_investor, make_lead, make_officer, make_project
 from tests.plans import captured_sql, rows_read
 
 pytestmark = pytest.mark.django_db
@@ -291,26 +291,10 @@ def test_my_problems_check_the_visibility_of_their_projects_only(bureau, client_
     assert rows_read(problems, "projects_project") < len(theirs)
 
 
-def _alert(bureau, n: int, *, responsible, level=AlertLevel.YELLOW, key=""):
-    return Alert.objects.bulk_create(
-        Alert(
-            rule=AlertRule.LEAD_NO_FOLLOW_UP,
-            level=level,
-            subject_key=f"lead:{responsible.pk}:{key}{i}",
-            unit=responsible.unit,
-            responsible=responsible,
-            detail=f"未跟进{i}",
-            opened_on=today() - timedelta(days=i),
-            last_seen_on=today(),
-        )
-        for i in range(n)
-    )
-
-
 def test_my_alerts_read_mine_not_the_bureaus(bureau, client_for):
     me = bureau.shanghai_officer
-    mine = _alert(bureau, 2, responsible=me)
-    theirs = _alert(bureau, 300, responsible=bureau.teammate)
+    mine = make_alerts(2, responsible=me)
+    theirs = make_alerts(300, responsible=bureau.teammate)
     client = client_for(me)
     assert {a.pk for a in client.get("/").context["my_alerts"]} == {a.pk for a in mine}
     [my_alerts] = [q for q in _home_sql(client) if q.startswith('SELECT "reports_alert"."id"')]
@@ -318,7 +302,7 @@ def test_my_alerts_read_mine_not_the_bureaus(bureau, client_for):
 
 
 def test_the_chiefs_red_alerts_read_only_the_rows_shown(bureau, client_for):
-    _alert(bureau, HOME_ALERT_ROWS + 300, responsible=bureau.teammate, level=AlertLevel.RED)
+    make_alerts(HOME_ALERT_ROWS + 300, responsible=bureau.teammate, level=AlertLevel.RED)
     client = client_for(bureau.chief)
     red = client.get("/").context["unit_red_alerts"]
     oldest = Alert.objects.filter(level=AlertLevel.RED).order_by("opened_on", "pk")
@@ -338,16 +322,16 @@ def test_the_alert_summary_counts_every_alert_not_the_rows_shown(bureau, client_
     from promo.reports.models import AlertNotice
 
     head = bureau.shanghai_head
-    _alert(bureau, 23, responsible=head)
-    _alert(bureau, 4, responsible=head, level=AlertLevel.RED, key="red")
-    theirs = _alert(bureau, 25, responsible=bureau.teammate, level=AlertLevel.RED)
+    make_alerts(23, responsible=head)
+    make_alerts(4, responsible=head, level=AlertLevel.RED)
+    theirs = make_alerts(25, responsible=bureau.teammate, level=AlertLevel.RED)
     # Another unit's: outside the head's units, so not in the units' red count ...
-    elsewhere = _alert(bureau, 3, responsible=bureau.outsider, level=AlertLevel.RED)
+    elsewhere = make_alerts(3, responsible=bureau.outsider, level=AlertLevel.RED)
     # ... unless the head was notified of it (then it is theirs), like one of the teammate's.
     AlertNotice.objects.create(alert=elsewhere[0], step=2, recipient=head)
     AlertNotice.objects.create(alert=theirs[0], step=2, recipient=head)
-    _alert(bureau, 2, responsible=bureau.teammate, key="resolved")
-    Alert.objects.filter(subject_key__contains=":resolved").update(resolved_on=today())
+    resolved = make_alerts(2, responsible=bureau.teammate)
+    Alert.objects.filter(pk__in=[a.pk for a in resolved]).update(resolved_on=today())
 
     response = client_for(head).get("/")
     context = response.context
@@ -371,8 +355,8 @@ def test_the_alert_summary_counts_every_alert_not_the_rows_shown(bureau, client_
 
 def test_the_alert_summary_says_nothing_more_when_every_alert_is_shown(bureau, client_for):
     head = bureau.shanghai_head
-    _alert(bureau, 2, responsible=head, level=AlertLevel.RED)
-    _alert(bureau, 3, responsible=bureau.teammate, level=AlertLevel.RED)
+    make_alerts(2, responsible=head, level=AlertLevel.RED)
+    make_alerts(3, responsible=bureau.teammate, level=AlertLevel.RED)
     response = client_for(head).get("/")
     html = response.content.decode()
     assert "我的预警 2 条" in html and "红灯 2" in html and "本单位红灯 3 项" in html
@@ -386,8 +370,8 @@ def test_a_heads_home_reads_both_alert_lists_and_their_notices_in_pinned_queries
     from promo.reports.models import AlertNotice
 
     head = bureau.shanghai_head
-    mine = _alert(bureau, 3, responsible=head)
-    red = _alert(bureau, 4, responsible=bureau.teammate, level=AlertLevel.RED)
+    mine = make_alerts(3, responsible=head)
+    red = make_alerts(4, responsible=bureau.teammate, level=AlertLevel.RED)
     # Notified: the head of their own alert; the teammate's manager (the chief) of a red one.
     for alert, step, who in (
         (mine[0], 1, head),
@@ -427,11 +411,11 @@ def test_a_heads_unit_red_list_leaves_out_mine_without_building_mine_again(burea
     from promo.reports.models import AlertNotice
 
     head = bureau.shanghai_head
-    notified = _alert(bureau, 30, responsible=bureau.teammate)
+    notified = make_alerts(30, responsible=bureau.teammate)
     AlertNotice.objects.bulk_create(
         AlertNotice(alert=alert, step=1, recipient=head) for alert in notified
     )
-    red = _alert(bureau, 5, responsible=bureau.shanghai_officer, level=AlertLevel.RED)
+    red = make_alerts(5, responsible=bureau.shanghai_officer, level=AlertLevel.RED)
     client = client_for(head)
     context = client.get("/").context
     assert {a.pk for a in context["unit_red_alerts"]} == {a.pk for a in red}
@@ -456,7 +440,7 @@ def test_a_heads_alerts_are_told_apart_in_the_one_statement_that_reads_both_list
     from promo.reports.models import AlertNotice
 
     head = bureau.shanghai_head
-    [my_yellow] = _alert(bureau, 1, responsible=head)
+    [my_yellow] = make_alerts(1, responsible=head)
     my_red = Alert.objects.create(
         rule=AlertRule.MILESTONE_OVERDUE,
         level=AlertLevel.RED,
@@ -467,7 +451,7 @@ def test_a_heads_alerts_are_told_apart_in_the_one_statement_that_reads_both_list
         opened_on=today(),
         last_seen_on=today(),
     )
-    theirs = _alert(bureau, 3, responsible=bureau.teammate, level=AlertLevel.RED)
+    theirs = make_alerts(3, responsible=bureau.teammate, level=AlertLevel.RED)
     AlertNotice.objects.create(alert=theirs[1], step=2, recipient=head)  # notified: mine too
     context = client_for(head).get("/").context
     # Red first, then the oldest: the notified one opened a day before mine.

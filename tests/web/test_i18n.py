@@ -26,7 +26,7 @@ from leads import services as lead_services
 from officers.services import officer_set_language
 from promo.core.errors import PermissionDenied, RuleViolation
 from promo.core.services import today
-from tests.factories import PASSWORD, make_investor, make_project
+from tests.factories import PASSWORD, make_alerts, make_investor, make_project
 
 LOCALE_DIR = Path(django_settings.BASE_DIR) / "locale"
 PO_FILE = LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po"
@@ -209,28 +209,13 @@ def test_home_page_in_english_with_english_numbers_and_dates(compiled, bureau):
 
 
 @pytest.mark.django_db
-def test_home_alert_summary_in_english_counts_every_alert_with_grouped_thousands(
-    compiled, bureau
-):
-    from promo.reports.choices import AlertLevel, AlertRule
-    from promo.reports.models import Alert
+def test_home_alert_summary_in_english_counts_every_alert_with_grouped_thousands(compiled, bureau):
+    from promo.reports.choices import AlertLevel
 
     chief = bureau.chief
     chief.language = "en"
     chief.save(update_fields=["language"])
-    Alert.objects.bulk_create(
-        Alert(
-            rule=AlertRule.LEAD_NO_FOLLOW_UP,
-            level=AlertLevel.RED,
-            subject_key=f"lead:{i}",
-            unit=bureau.shanghai,
-            responsible=bureau.teammate,
-            detail=f"未跟进{i}",
-            opened_on=today() - timedelta(days=i % 300),
-            last_seen_on=today(),
-        )
-        for i in range(1005)
-    )
+    make_alerts(1005, responsible=bureau.teammate, level=AlertLevel.RED)
     client = english_client()
     client.force_login(chief)
     html = client.get("/").content.decode()
