@@ -96,7 +96,9 @@ def test_a_visit_whose_connection_dropped_on_the_way_comes_back_as_a_draft(phone
     _bureau, investor, _lead = office
     sign_in(phone, "sh_officer")
     phone.goto("/visits/new/")
-    wait_until(phone, "navigator.serviceWorker.controller !== null")
+    # The worker takes the page once it has installed, which fetches and keeps the form: on a
+    # busy machine that took more than 10 s in one of two clean-clone runs (2026-12-07).
+    wait_until(phone, "navigator.serviceWorker.controller !== null", timeout=30.0)
     _start_a_visit(phone, investor)
     phone.context.route(
         "**/visits/new/",
