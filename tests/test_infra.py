@@ -208,6 +208,34 @@ def test_the_wsgi_worker_freezes_what_start_up_loaded():
     assert int(done.stdout.strip().splitlines()[-1]) > 50_000
 
 
+def test_the_wsgi_worker_starts_with_every_template_compiled():
+    """Compiled once in the arbiter and frozen, not by each worker on its first requests."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import gc, promo.wsgi\n"
+        "from django.template import engines\n"
+        "(loader,) = engines['django'].engine.template_loaders\n"
+        "cached = loader.get_template_cache\n"
+        "print(len(cached), 'promo/home.html' in cached, gc.is_tracked(cached), gc.get_freeze_count())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PROMO_TESTING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    count, home, _tracked, _frozen = done.stdout.strip().splitlines()[-1].split()
+    templates = len(list((ROOT / "templates").rglob("*.html")))
+    assert int(count) >= templates > 70
+    assert home == "True"
+
+
 def test_devtools_find_the_repository_root_from_their_folder():
     # promo/devtools/ is two folders below the repository: data goes to ./var/, the
     # launcher runs ./manage.py, the bench writes ./docs/bench.json.
