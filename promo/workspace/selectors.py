@@ -72,11 +72,16 @@ def follow_ups_until(officer: Officer, *, day: date, until: date, limit: int) ->
     # table was read the other way round, every due visit of the bureau against the officer's
     # attendance (tests/web/test_home.py); at province the join already ran this way (the
     # busiest of 2,000 officers: 4,552 attendances, 135 due, 17 ms warm).
+    # Only visits with a due date are looked up (``leads_visit_due_by_id``, index-only): at
+    # province the busiest unit head's 4,122 attendances have 113 due, and reading each
+    # attended visit's row cost 14.7 of the statement's 16.4 ms (8.5 from that index).
     attended = (
         Visit.officers.through.objects.filter(officer_id=officer.pk)
         .annotate(
             due=Subquery(
-                Visit.objects.filter(pk=OuterRef("visit_id")).order_by().values("next_step_due")[:1]
+                Visit.objects.filter(pk=OuterRef("visit_id"), next_step_due__isnull=False)
+                .order_by()
+                .values("next_step_due")[:1]
             )
         )
         .filter(due__lte=until)

@@ -274,6 +274,30 @@ def test_follow_ups_read_my_visits_not_my_colleagues(bureau, client_for):
     assert rows_read(follow_ups, "leads_visit_officers", within="InitPlan") < len(theirs)
 
 
+def test_follow_ups_i_attended_look_up_only_visits_with_a_next_step(bureau, client_for):
+    me, colleague = bureau.shanghai_officer, bureau.teammate
+    due = [log_follow_up(colleague, due=today() - timedelta(days=1)) for _ in range(2)]
+    # Visits I attended that asked for no next step: most of an officer's (92 % at province).
+    plain = [
+        lead_services.visit_log(
+            actor=colleague,
+            kind="visit",
+            visited_on=today() - timedelta(days=3),
+            investor=make_investor(colleague),
+            summary="例行走访",
+        )
+        for _ in range(30)
+    ]
+    for visit in [*due, *plain]:
+        visit.officers.add(me)
+    client = client_for(me)
+    assert {v.pk for v in client.get("/").context["follow_ups"]} == {v.pk for v in due}
+    (follow_ups,) = [q for q in _home_sql(client) if "next_step_due" in q]
+    # My 32 attendances are read; of the visits behind them, only the two with a due date.
+    assert rows_read(follow_ups, "leads_visit_officers", within="InitPlan") >= len(plain)
+    assert rows_read(follow_ups, "leads_visit", within="InitPlan") <= len(due)
+
+
 def test_my_problems_check_the_visibility_of_their_projects_only(bureau, client_for):
     me = bureau.shanghai_officer
     theirs = [make_project(bureau.teammate) for _ in range(6)]  # my unit's, no problem of mine
