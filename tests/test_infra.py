@@ -189,14 +189,15 @@ def test_embedded_database_url_names_the_socket_directory():
     assert parsed["USER"] == "postgres"
 
 
-def test_the_wsgi_worker_freezes_what_start_up_loaded():
-    """gunicorn's worker moves Django, the views and the catalogues out of full collections."""
+def _printed_after_wsgi_start_up(code: str) -> str:
+    """What ``code`` prints last in a fresh interpreter that has imported ``promo.wsgi``, as
+    gunicorn's arbiter does before it forks the workers."""
     import os
     import subprocess
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", "import gc, promo.wsgi; print(gc.get_freeze_count())"],
+        [sys.executable, "-c", "import gc, promo.wsgi\n" + code],
         cwd=ROOT,
         env={**os.environ, "PROMO_TESTING": "1"},
         capture_output=True,
@@ -204,33 +205,22 @@ def test_the_wsgi_worker_freezes_what_start_up_loaded():
         timeout=120,
         check=True,
     )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def test_the_wsgi_worker_freezes_what_start_up_loaded():
+    """gunicorn's worker moves Django, the views and the catalogues out of full collections."""
     # Tens of thousands of objects at least: Django alone is more than that.
-    assert int(done.stdout.strip().splitlines()[-1]) > 50_000
+    assert int(_printed_after_wsgi_start_up("print(gc.get_freeze_count())")) > 50_000
 
 
 def test_the_wsgi_worker_starts_with_every_template_compiled():
     """Compiled once in the arbiter and frozen, not by each worker on its first requests."""
-    import os
-    import subprocess
-    import sys
-
-    code = (
-        "import gc, promo.wsgi\n"
+    count, home = _printed_after_wsgi_start_up(
         "from django.template import engines\n"
         "(loader,) = engines['django'].engine.template_loaders\n"
-        "cached = loader.get_template_cache\n"
-        "print(len(cached), 'promo/home.html' in cached, gc.is_tracked(cached), gc.get_freeze_count())\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**os.environ, "PROMO_TESTING": "1"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    count, home, _tracked, _frozen = done.stdout.strip().splitlines()[-1].split()
+        "print(len(loader.get_template_cache), 'promo/home.html' in loader.get_template_cache)\n"
+    ).split()
     templates = len(list((ROOT / "templates").rglob("*.html")))
     assert int(count) >= templates > 70
     assert home == "True"
