@@ -217,8 +217,8 @@ def test_the_wsgi_worker_freezes_what_start_up_loaded():
 def test_the_wsgi_worker_starts_with_every_template_compiled():
     """Compiled once in the arbiter and frozen, not by each worker on its first requests."""
     count, home = _printed_after_wsgi_start_up(
-        "from django.template import engines\n"
-        "(loader,) = engines['django'].engine.template_loaders\n"
+        "from django.template import Engine\n"
+        "(loader,) = Engine.get_default().template_loaders\n"
         "print(len(loader.get_template_cache), 'promo/home.html' in loader.get_template_cache)\n"
     ).split()
     templates = len(list((ROOT / "templates").rglob("*.html")))
