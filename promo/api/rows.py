@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -181,29 +181,32 @@ def _identity(value: Any) -> Any:
 _UNCHANGED = (serializers.CharField, serializers.IntegerField, serializers.BooleanField)
 
 
-class _DateTimeISO:
-    """DRF's ISO 8601 DateTimeField output, with the current time zone looked up per page.
+@dataclass(frozen=True)
+class _Inline:
+    """A converter written into the text of the function that builds a page's rows (see
+    ``RowPlan._builder``): for a value of exactly the type named ``kind`` the expression
+    ``fast`` of the value ``v`` (and ``{zone}``, the page's current time zone), DRF's own
+    ``to_representation`` for any other — an enum member, a string where a date was expected,
+    a naive datetime. A Python call per value was most of what these cost: a page of 50
+    agreements writes about 1,230 datetimes, 660 dates, 900 choices and 620 big ids.
 
-    DRF looks the zone up for every value (a context-local read each time); for an aware
-    value that is ``value.astimezone(zone).isoformat()`` with "+00:00" written "Z".
-    """
+    ``extra`` is a further condition for ``fast`` (an aware datetime, a zone to convert to).
+    The expressions are DRF's own for those values: a choice whose keys are all strings
+    gives back a string as itself (``choice_strings_to_values.get(str(v), v)``); a big
+    integer not written as a string is ``int(v)``; an ISO date is ``v.isoformat()``; an aware
+    datetime is ``v.astimezone(zone).isoformat()`` with "+00:00" written "Z"."""
 
-    def __init__(self, field: serializers.DateTimeField) -> None:
-        self.field = field
+    kind: str
+    fast: str
+    field: serializers.Field
+    extra: str = ""
+    zoned: bool = False
 
-    def bind(self) -> Callable[[Any], Any]:
-        zone = self.field.default_timezone()
-        fallback = self.field.to_representation
-        if zone is None:
-            return fallback
-
-        def convert(value: Any) -> Any:
-            if not isinstance(value, datetime) or value.tzinfo is None:
-                return fallback(value)
-            text = value.astimezone(zone).isoformat()
-            return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-        return convert
+    def argument(self) -> tuple[Any, Callable[[Any], Any]]:
+        """The page's argument: the zone (looked up once a page, where DRF looks it up for
+        every value) and the fallback."""
+        zone = self.field.default_timezone() if self.zoned else None  # type: ignore[attr-defined]
+        return zone, self.field.to_representation
 
 
 def _decimal_string(field: serializers.DecimalField) -> Callable[[Any], Any]:
@@ -242,7 +245,26 @@ def _converter(field: serializers.Field) -> Any:
         and getattr(field, "format", api_settings.DATETIME_FORMAT) == ISO_8601
         and not hasattr(field, "timezone")
     ):
-        return _DateTimeISO(field)
+        return _Inline(
+            "datetime",
+            '(t[:-6] + "Z" if (t := v.astimezone({zone}).isoformat()).endswith("+00:00") else t)',
+            field,
+            extra="{zone} is not None and v.tzinfo is not None",
+            zoned=True,
+        )
+    if (
+        type(field) is serializers.DateField
+        and getattr(field, "format", api_settings.DATE_FORMAT) == ISO_8601
+    ):
+        return _Inline("date", "v.isoformat()", field)
+    if type(field) is serializers.ChoiceField and all(
+        type(key) is str for key in field.choice_strings_to_values.values()
+    ):
+        return _Inline("str", "v", field)
+    if type(field) is serializers.BigIntegerField and not getattr(
+        field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING
+    ):
+        return _Inline("int", "v", field)
     return field.to_representation
 
 
@@ -374,7 +396,8 @@ class RowPlan:
                 f"def build(rows{arguments}):\n"
                 f"    return [{{{', '.join(items)}}} for row in rows]\n"
             )
-            scope: dict[str, Any] = {}
+            # The types an inline converter names (_Inline.kind); str and int are builtins.
+            scope: dict[str, Any] = {"date": date, "datetime": datetime}
             exec(compile(source, f"<rows of {self.label}>", "exec"), scope)
             built = self._builders[names] = scope["build"]
         return built
@@ -385,8 +408,20 @@ class RowPlan:
         kind = how[0]
         if kind == "column":
             column = repr(how[1])
-            if how[2] is _identity:
+            convert = how[2]
+            if convert is _identity:
                 return f"row[{column}]"
+            if isinstance(convert, _Inline):
+                # The argument is (zone, fallback); ``v`` and ``t`` are the builder's locals.
+                zone = f"{a}[0]"
+                fast = convert.fast.format(zone=zone)
+                condition = f"type(v) is {convert.kind}"
+                if convert.extra:
+                    condition += f" and {convert.extra.format(zone=zone)}"
+                return (
+                    f"(None if (v := row[{column}]) is None"
+                    f" else ({fast} if {condition} else {a}[1](v)))"
+                )
             return f"(None if row[{column}] is None else {a}(row[{column}]))"
         if kind == "ref":
             ref: _Ref = how[1]
@@ -407,7 +442,7 @@ class RowPlan:
         kind = how[0]
         if kind == "column":
             convert = how[2]
-            return convert.bind() if isinstance(convert, _DateTimeISO) else convert
+            return convert.argument() if isinstance(convert, _Inline) else convert
         if kind == "ref":
             ref: _Ref = how[1]
             return ref.names_by_id(rows) if ref.by_id else ref.name_of
