@@ -200,12 +200,12 @@ class _Inline:
     fast: str
     field: serializers.Field
     extra: str = ""
-    zoned: bool = False
 
     def argument(self) -> tuple[Any, Callable[[Any], Any]]:
-        """The page's argument: the zone (looked up once a page, where DRF looks it up for
-        every value) and the fallback."""
-        zone = self.field.default_timezone() if self.zoned else None  # type: ignore[attr-defined]
+        """The page's argument: the zone where the expressions name it (looked up once a
+        page, where DRF looks it up for every value) and the fallback."""
+        zoned = "{zone}" in self.fast + self.extra
+        zone = self.field.default_timezone() if zoned else None  # type: ignore[attr-defined]
         return zone, self.field.to_representation
 
 
@@ -250,7 +250,6 @@ def _converter(field: serializers.Field) -> Any:
             '(t[:-6] + "Z" if (t := v.astimezone({zone}).isoformat()).endswith("+00:00") else t)',
             field,
             extra="{zone} is not None and v.tzinfo is not None",
-            zoned=True,
         )
     if (
         type(field) is serializers.DateField
